@@ -1,0 +1,62 @@
+# Linkage — `make run` starts the demo site, `make test` runs the whole test suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export FLASK_APP := wsgi.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+.PHONY: run install migrate seed serve test test-sqlite test-postgresql services browser \
+        translations benchmarks clean
+
+run: install migrate seed serve  ## set up and start the demo-seeded site on http://127.0.0.1:8000
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[postgres,redis,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+seed: install
+	$(BIN)/flask seed-demo
+
+serve: install
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+
+test: install services browser  ## the whole suite, on SQLite and on PostgreSQL
+	$(MAKE) --no-print-directory test-sqlite test-postgresql
+
+test-sqlite: install
+	LINKAGE_TEST_DB=sqlite $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgresql: install services
+	LINKAGE_TEST_DB=postgresql $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)
+
+services:  ## start the local PostgreSQL and Redis if they are down
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --port 6379 --save "" --appendonly no
+	@for i in 1 2 3 4 5; do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+
+browser:  ## Debian's Chromium and CJK fonts for the browser tests (never a downloaded browser)
+	@{ command -v chromium && dpkg -s fonts-noto-cjk; } >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+translations: install  ## extract messages, update the catalogs, compile
+	$(BIN)/pybabel extract -F linkage/translations/babel.cfg -k _l -k lazy_gettext -o linkage/translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i linkage/translations/messages.pot -d linkage/translations --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile -d linkage/translations
+
+benchmarks: install
+	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/pages.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

@@ -1,0 +1,207 @@
+"""Optimizer benchmarks: print markdown tables for GAP (known optima) and the shift tiers.
+
+    python benchmarks/run.py [--only gap|shifts] [--quick] [--gap-time-limit S] [--workers N]
+
+GAP: every instance of ``known_values.csv`` — OR-Library gap1–gap12 in both senses and the
+Chu–Beasley A/B/C instances (minimization) — against its proven optimum, with the time to reach
+within 0.5 % of it and the time to reach it. ``--quick``: gap1–gap12 minimized and the 5×100 and
+10×100 Chu–Beasley instances only. Shifts: one row per tier of ``benchmarks.shift_tiers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # allow `python benchmarks/run.py` as well as `python -m benchmarks.run`
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATA = Path(os.environ.get("LINKAGE_GAP_DATA", ROOT.parent / "shared" / "benchmarks" / "gap"))
+
+
+def machine() -> list[str]:
+    """Lines describing the machine: uname, CPU model, cores, Python and OR-Tools versions."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        usable = os.cpu_count()
+    try:
+        import ortools
+
+        ortools_version = ortools.__version__
+    except ImportError:  # pragma: no cover
+        ortools_version = "missing"
+    try:
+        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):  # pragma: no cover - no uname
+        uname = " ".join(platform.uname())
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as handle:
+            load = " ".join(handle.read().split()[:3])
+    except OSError:  # pragma: no cover
+        load = "unknown"
+    return [
+        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- uname -a: `{uname}`",
+        f"- CPU: {model}; {os.cpu_count()} logical cores, {usable} usable by this process",
+        f"- Python {platform.python_version()}, OR-Tools {ortools_version}",
+        f"- load average at start (1, 5, 15 min): {load} — other jobs share these cores",
+    ]
+
+
+def gap_rows(data: Path, quick: bool, time_limit: float, workers: int, seed: int):
+    from matching.gap import read_orlib, solve_gap
+
+    with open(data / "known_values.csv", newline="") as handle:
+        known = list(csv.DictReader(handle))
+    cache = {}
+    for row in known:
+        chu = row["file"].startswith("chu")
+        senses = [s for s in ("min", "max") if row[f"{s}_optimum"]]
+        if quick:
+            if chu and int(row["jobs"]) > 100:
+                continue
+            senses = ["min"]
+        if row["file"] not in cache:
+            cache[row["file"]] = read_orlib(data / row["file"])
+        instance = cache[row["file"]][int(row["index_in_file"]) - 1]
+        for sense in senses:
+            optimum = int(row[f"{sense}_optimum"])
+            maximize = sense == "max"
+            reached = {}
+
+            def progress(objective, bound, seconds, optimum=optimum, maximize=maximize, reached=reached):
+                gap = (optimum - objective if maximize else objective - optimum) / optimum
+                if gap <= 0.005:
+                    reached.setdefault("near", seconds)
+                if objective == optimum:
+                    reached.setdefault("optimum", seconds)
+
+            started, cpu = time.monotonic(), time.process_time()
+            result = solve_gap(instance, maximize=maximize, time_limit=time_limit, workers=workers, seed=seed,
+                               progress=progress, started=started)
+            objective = result.objective
+            gap_pct = None if objective is None else 100 * abs(objective - optimum) / optimum
+            yield {
+                "file": row["file"],
+                "index": int(row["index_in_file"]),
+                "size": f"{instance.agents}×{instance.jobs}",
+                "sense": sense,
+                "status": result.status,
+                "objective": objective,
+                "known": optimum,
+                "bound": result.bound,
+                "gap_pct": gap_pct,
+                "seconds": result.seconds,
+                "cpu": time.process_time() - cpu,
+                "near": reached.get("near"),
+                "optimum": reached.get("optimum"),
+            }
+
+
+def _fmt(value, digits=2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_gap(args) -> None:
+    print("## Generalized assignment (known optima)\n")
+    print(f"Time limit {args.gap_time_limit:g} s per instance, {args.workers} workers, seed {args.seed}. "
+          "Seconds (wall) include model building and the start heuristic; CPU s is this process's CPU time "
+          "(both threads); 'to 0.5 %' and 'to optimum' are the wall times the first solution that close / at "
+          "the optimum was found.\n")
+    print("| file | # | m×n | sense | status | objective | known optimum | gap % | seconds | CPU s | to 0.5 % "
+          "| to optimum |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
+    for row in gap_rows(args.data, args.quick, args.gap_time_limit, args.workers, args.seed):
+        rows.append(row)
+        print(f"| {row['file']} | {row['index']} | {row['size']} | {row['sense']} | {row['status']} | "
+              f"{_fmt(row['objective'])} | {row['known']} | {_fmt(row['gap_pct'], 3)} | {_fmt(row['seconds'])} | "
+              f"{_fmt(row['cpu'])} | "
+              f"{_fmt(row['near'])} | {_fmt(row['optimum'])} |", flush=True)
+    at_optimum = [r for r in rows if r["objective"] == r["known"]]
+    proven = [r for r in rows if r["status"] == "OPTIMAL"]
+    print()
+    print(f"**{len(at_optimum)}/{len(rows)} instances at the known optimum, {len(proven)} proven optimal.**")
+    for label, key in (("time to within 0.5 %", "near"), ("time to the optimum", "optimum"),
+                       ("total seconds (incl. proof)", "seconds")):
+        timed = [r for r in rows if r[key] is not None]
+        if timed:
+            worst = max(timed, key=lambda r: r[key])
+            print(f"- worst {label}: {worst[key]:.2f} s ({worst['file']} #{worst['index']} {worst['sense']})")
+    for group, test in (("OR-Library gap1–gap12", lambda r: r["file"].startswith("gap")),
+                        ("Chu–Beasley", lambda r: r["file"].startswith("chu"))):
+        part = [r for r in rows if test(r)]
+        if part:
+            print(f"- {group}: {sum(r['objective'] == r['known'] for r in part)}/{len(part)} at optimum, "
+                  f"sum of seconds {sum(r['seconds'] for r in part):.1f}")
+    print()
+
+
+def print_shifts(args) -> None:
+    print("## Volunteer shifts (tiers)\n")
+    try:
+        from benchmarks import shift_tiers
+    except ImportError as exc:
+        print(f"_benchmarks.shift_tiers is not available ({exc}); run `python benchmarks/run.py --only shifts` "
+              "once it exists._\n")
+        return
+    names = list(shift_tiers.TIERS)
+    if args.quick:
+        names = names[:1]
+    rows = []
+    columns: list[str] = []
+    for name in names:
+        row = shift_tiers.run_tier(name)
+        rows.append(row)
+        columns += [k for k in row if k not in columns]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in rows:
+        print("| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |")
+    print()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["gap", "shifts"])
+    parser.add_argument("--quick", action="store_true", help="a fast subset")
+    parser.add_argument("--gap-time-limit", type=float, default=60.0, metavar="S",
+                        help="seconds per GAP instance (60)")
+    parser.add_argument("--workers", type=int, default=2, metavar="N")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="GAP data folder (with known_values.csv)")
+    args = parser.parse_args(argv)
+    print("# Optimizer benchmarks\n")
+    print("\n".join(machine()))
+    print(f"- command: `python benchmarks/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n")
+    if args.only in (None, "gap"):
+        print_gap(args)
+    if args.only in (None, "shifts"):
+        print_shifts(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

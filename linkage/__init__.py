@@ -1,0 +1,105 @@
+"""Linkage: the platform for the linkage of the four social forces."""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from flask import Flask
+
+from linkage import config as config_module
+from linkage.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    instance_path = ((config or {}).get("INSTANCE_PATH") or os.environ.get("LINKAGE_INSTANCE_PATH")
+                     or os.path.join(ROOT, "instance"))
+    app = Flask(__name__, template_folder=os.path.join(ROOT, "templates"), instance_path=instance_path)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    _ensure_secrets(app)
+    app.extensions["linkage_pid"] = os.getpid()  # background jobs tell a forked worker by it
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _ensure_secrets(app: Flask) -> None:
+    """Keys come from the environment; the embedded default keeps generated ones in the instance folder."""
+    for name, filename, size in (("SECRET_KEY", "secret.key", 32), ("DATA_KEY", "data.key", 32)):
+        if app.config.get(name):
+            continue
+        path = os.path.join(app.instance_path, filename)
+        if not os.path.exists(path):
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(secrets.token_hex(size))
+        with open(path) as handle:
+            app.config[name] = handle.read().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    from linkage import database, models  # noqa: F401  (models registers the tables)
+    from linkage.i18n import select_locale, select_timezone
+
+    database.configure_engine_options(app)
+    db.init_app(app)
+    with app.app_context():
+        database.install_engine_hooks(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True,
+                     compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=os.path.join(ROOT, "linkage", "translations"))
+    bootstrap.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from linkage.auth.views import blueprint as auth
+    from linkage.main.views import blueprint as main
+
+    for blueprint in (main, auth):
+        app.register_blueprint(blueprint)
+    for name in ("community", "needs", "organizations", "projects", "shifts", "volunteers", "matching", "admin"):
+        module = _optional_views(name)
+        if module is not None:
+            app.register_blueprint(module.blueprint)
+
+
+def _optional_views(name: str):
+    import importlib
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(f"linkage.{name}.views") is None:
+            return None
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(f"linkage.{name}.views")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from linkage.main.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from linkage.main.template_helpers import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from linkage.cli import register
+
+    register(app)

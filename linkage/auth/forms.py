@@ -1,0 +1,43 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+
+from linkage.forms import choices
+from linkage.models import Role
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class RegisterForm(FlaskForm):
+    role = SelectField(_l("I am registering as"), choices=choices([
+        (Role.volunteer.value, _l("Volunteer")),
+        (Role.resident.value, _l("Resident")),
+        (Role.org_admin.value, _l("Social organization (administrator)")),
+    ]), validators=[DataRequired()])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
+    username = StringField(_l("Username"), validators=[
+        DataRequired(), Length(min=3, max=64),
+        Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, '.', '_' or '-' only."))])
+    phone = StringField(_l("Mobile phone"), validators=[
+        Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
+    community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(), Length(min=8, message=_l("Use at least 8 characters."))])
+    confirm = PasswordField(_l("Repeat password"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+    submit = SubmitField(_l("Register"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=8, message=_l("Use at least 8 characters."))])
+    confirm = PasswordField(_l("Repeat new password"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))])
+    submit = SubmitField(_l("Change password"))

@@ -1,0 +1,110 @@
+"""Accounts: registration, log-in, verification, password changes."""
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+
+from linkage import audit
+from linkage.extensions import db
+from linkage.models import AccountStatus, Region, Resident, Role, User, Volunteer, VolunteerStatus
+from linkage.security import check_password, hash_password
+
+
+class AccountError(ValueError):
+    """A refused account operation; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def find_user(username: str) -> Optional[User]:
+    return db.session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.strip().lower()))
+
+
+def authenticate(username: str, password: str) -> Optional[User]:
+    """The user whose credentials these are, or None. Upgrades outdated password hashes."""
+    user = find_user(username)
+    if user is None:
+        # Same work as a real check, so timing does not tell which usernames exist.
+        hash_password(password)
+        return None
+    ok, new_hash = check_password(user.password_hash, password)
+    if not ok:
+        return None
+    if new_hash:
+        user.password_hash = new_hash
+    return user
+
+
+def create_user(*, username: str, password: str, display_name: str, role: Role, region: Optional[Region],
+                actor: Optional[User], status: AccountStatus = AccountStatus.active,
+                organization_id: Optional[int] = None, phone: Optional[str] = None,
+                email: Optional[str] = None, locale: Optional[str] = None) -> User:
+    if find_user(username) is not None:
+        raise AccountError("username", "taken")
+    user = User(username=username.strip(), display_name=display_name.strip(), role=role, status=status,
+                region=region, organization_id=organization_id, phone=phone, email=email, locale=locale,
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor or user, "user.create", user,
+                 after=audit.snapshot(user, "username", "role", "status", "region_id", "organization_id"))
+    return user
+
+
+def register(*, username: str, password: str, display_name: str, role: Role, community: Region,
+             phone: Optional[str] = None, locale: Optional[str] = None) -> User:
+    """Self-registration: volunteers, residents and organization admins start pending."""
+    if role not in (Role.volunteer, Role.resident, Role.org_admin):
+        raise AccountError("role", "not_self_registering")
+    user = create_user(username=username, password=password, display_name=display_name, role=role,
+                       region=community, actor=None, status=AccountStatus.pending, phone=phone, locale=locale)
+    if role == Role.volunteer:
+        db.session.add(Volunteer(user=user, name=user.display_name, phone=phone, region=community,
+                                 latitude=community.latitude, longitude=community.longitude,
+                                 status=VolunteerStatus.pending))
+    elif role == Role.resident:
+        db.session.add(Resident(user=user, name=user.display_name, phone=phone, region=community,
+                                latitude=community.latitude, longitude=community.longitude))
+    db.session.flush()
+    return user
+
+
+def verify_account(user: User, *, actor: User) -> None:
+    """Staff confirm a self-registered person; their volunteer record becomes active too."""
+    if user.status != AccountStatus.pending:
+        raise AccountError("status", "not_pending")
+    before = audit.snapshot(user, "status")
+    user.status = AccountStatus.active
+    volunteer = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == user.id))
+    if volunteer is not None and volunteer.status == VolunteerStatus.pending:
+        volunteer.status = VolunteerStatus.active
+    audit.record(actor, "user.verify", user, before=before, after=audit.snapshot(user, "status"))
+
+
+def change_password(user: User, *, current: str, new: str) -> None:
+    ok, _ = check_password(user.password_hash, current)
+    if not ok:
+        raise AccountError("current_password", "wrong")
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    audit.record(user, "user.password_change", user)
+
+
+def set_locale(user: User, locale: str) -> None:
+    user.locale = locale
+
+
+def load_user(user_id: str) -> Optional[User]:
+    """Flask-Login's loader: the id carries the session version, so old sessions end."""
+    try:
+        raw_id, version = user_id.split(":")
+        user = db.session.get(User, int(raw_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or str(user.session_version) != version:
+        return None
+    return user

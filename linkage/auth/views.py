@@ -1,0 +1,110 @@
+"""Sign-in, sign-out, self-registration, language and password."""
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from linkage.auth import services
+from linkage.auth.forms import LoginForm, PasswordForm, RegisterForm
+from linkage.extensions import db, login_manager
+from linkage.forms import choices
+from linkage.models import Region, RegionLevel, Role
+
+blueprint = Blueprint("auth", __name__, url_prefix="/auth")
+
+login_manager.user_loader(services.load_user)
+login_manager.login_view = "auth.login"
+login_manager.login_message = None
+
+
+def _safe_next(target):
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("main.home")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.username.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong username or password."))
+        elif not user.is_active:
+            form.username.errors.append(_("This account is suspended. Contact your community."))
+        else:
+            db.session.commit()  # a rehashed password, if any
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@blueprint.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _community_choices():
+    communities = db.session.scalars(
+        sa.select(Region).where(Region.level == RegionLevel.community).order_by(Region.code)).all()
+    return choices((c.id, c.name) for c in communities)
+
+
+@blueprint.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    form.community.choices = _community_choices()
+    if form.validate_on_submit():
+        community = db.session.get(Region, form.community.data)
+        try:
+            user = services.register(
+                username=form.username.data, password=form.password.data,
+                display_name=form.display_name.data, role=Role(form.role.data), community=community,
+                phone=form.phone.data or None, locale=session.get("locale"))
+        except services.AccountError as error:
+            if error.message == "taken":
+                form.username.errors.append(_("This username is taken; choose another."))
+            else:
+                form.role.errors.append(_("This role cannot register itself."))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome! Your account waits for verification by staff; you can fill in your profile "
+                    "meanwhile."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/register.html", form=form)
+
+
+@blueprint.post("/language/<code>")
+def language(code):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["locale"] = code
+    if current_user.is_authenticated:
+        services.set_locale(current_user, code)
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, current=form.current_password.data, new=form.new_password.data)
+        except services.AccountError:
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())
+            flash(_("Your password was changed; other sessions were signed out."), "success")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)

@@ -1,0 +1,58 @@
+"""Command-line tasks: ``flask seed-demo``, ``flask verify-audit``, ``flask create-admin``."""
+import click
+from flask import Flask
+
+from linkage.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 100),
+                  help="Multiply the demo district's people and needs.")
+    @click.option("--seed", "random_seed", default=2026, show_default=True, help="Random seed.")
+    def seed_demo_command(scale, random_seed):
+        """Fill an empty database with a believable demo district (does nothing if already seeded)."""
+        from linkage.seed import DEMO_PASSWORD, seed_demo
+
+        created, logins = seed_demo(scale=scale, random_seed=random_seed)
+        db.session.commit()
+        click.echo("Demo data created." if created else "Demo data already present; nothing added.")
+        click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
+        for role, username in logins:
+            click.echo(f"  {role:<16} {username}")
+
+    @app.cli.command("verify-audit")
+    def verify_audit_command():
+        """Check the audit trail's hash chain; exit 1 if an event was altered."""
+        from linkage.audit import verify_chain
+
+        count, broken = verify_chain()
+        if broken is not None:
+            click.echo(f"Audit chain broken at event {broken} (after checking {count} events).", err=True)
+            raise SystemExit(1)
+        click.echo(f"Audit chain intact: {count} events.")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker_command(burst):
+        """Run queued match runs (needs REDIS_URL)."""
+        from flask import current_app
+
+        from linkage.jobs import run_worker
+
+        if not current_app.config.get("REDIS_URL"):
+            raise click.UsageError("REDIS_URL is not set; without Redis, runs execute inside the web process.")
+        run_worker(current_app._get_current_object(), burst=burst)
+
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.password_option()
+    def create_admin_command(username, password):
+        """Create a system administrator account."""
+        from linkage.auth.services import create_user
+        from linkage.models import Role
+
+        create_user(username=username, password=password, display_name=username, role=Role.admin,
+                    region=None, actor=None)
+        db.session.commit()
+        click.echo(f"Administrator {username} created.")

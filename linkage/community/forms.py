@@ -1,0 +1,94 @@
+"""Forms of the community desk: registering residents, revealing an ID number, list filters."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from linkage.community.services import MIN_REASON_LENGTH, id_number_problem
+from linkage.forms import choices
+from linkage.models import NeedStatus, VulnerableTag
+from linkage.needs.forms import optional_int, urgency_choices
+
+# "minor" is not offered: it follows from the birth date in the ID number.
+CHOOSABLE_TAGS = (VulnerableTag.elderly_alone, VulnerableTag.disabled, VulnerableTag.special_hardship)
+
+
+class ResidentForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[
+        DataRequired(message=_l("Enter the resident's name.")), Length(max=100)])
+    id_number = StringField(_l("Resident ID number"), validators=[
+        DataRequired(message=_l("Enter the resident's ID number."))],
+        description=_l("18 characters. Birth date and gender are read from it. "
+                       "Stored encrypted, shown masked."))
+    phone = StringField(_l("Phone"), validators=[Optional(), Regexp(
+        r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$",
+        message=_l("Enter an 11-digit mobile number or a landline number with its area code."))])
+    address = StringField(_l("Address"), validators=[
+        DataRequired(message=_l("Enter the address (building, unit, room).")), Length(max=255)])
+    region = SelectField(_l("Community or grid"), coerce=optional_int, validators=[
+        DataRequired(message=_l("Choose the community or grid."))],
+        invalid_choice_message=_l("Choose a community or grid in your own area."),
+        invalid_value_message=_l("Choose a community or grid in your own area."))
+    tags = SelectMultipleField(_l("Vulnerable groups"),
+                               choices=choices([(t.value, t.label) for t in CHOOSABLE_TAGS]),
+                               validators=[Optional()],
+                               invalid_choice_message=_l("Choose groups from the list."),
+                               description=_l("\"Minor\" is set from the birth date."))
+    health_notes = TextAreaField(_l("Health notes"), validators=[Optional(), Length(max=2000)],
+                                 description=_l("Stored encrypted; shown only with a recorded reason."))
+    consent = BooleanField(_l("The resident consented to the processing of their personal data for community "
+                              "services (recorded with today's date and time)"), validators=[
+        DataRequired(message=_l("Record the resident's consent to the processing of their data first."))])
+
+    def validate_id_number(self, field):
+        problem = id_number_problem(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def service_args(self) -> dict:
+        return {
+            "name": self.name.data, "id_number": self.id_number.data, "phone": self.phone.data,
+            "address": self.address.data, "tags": [VulnerableTag(t) for t in self.tags.data or []],
+            "health_notes": self.health_notes.data or "", "consent": bool(self.consent.data),
+        }
+
+
+class RevealForm(FlaskForm):
+    reason = TextAreaField(_l("Why do you need the full ID number?"), validators=[
+        DataRequired(message=_l("Write why you need the full ID number.")),
+        Length(min=MIN_REASON_LENGTH, max=500, message=_l(
+            "Write why you need the full ID number (%(min)s to %(max)s characters).", min=MIN_REASON_LENGTH,
+            max=500))],
+        description=_l("Your name, the time and this reason are kept in the resident's access log."))
+
+
+class ResidentSearchForm(FlaskForm):
+    """The resident list's filters (GET; no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name or full ID number"), validators=[Optional(), Length(max=100)])
+    community = SelectField(_l("Community"), coerce=optional_int, validators=[Optional()])
+
+
+class NeedFilterForm(FlaskForm):
+    """The need list's filters (GET; no CSRF). A filter with a bad value is ignored, with a message."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), choices=choices(
+        [("", _l("Still to be done")), ("all", _l("All"))] + [(s.value, s.label) for s in NeedStatus]),
+        validators=[Optional()])
+    sector = SelectField(_l("Sector"), coerce=optional_int, validators=[Optional()])
+    urgency = SelectField(_l("Urgency"), coerce=optional_int, validators=[Optional()],
+                          choices=choices([("", _l("Any"))]) + urgency_choices())
+    community = SelectField(_l("Community"), coerce=optional_int, validators=[Optional()])
+
+    def value(self, name: str):
+        """The field's value if it is valid, else None (no filter)."""
+        field = self[name]
+        return None if field.errors else field.data

@@ -1,0 +1,53 @@
+"""Settings, read from the environment; tests pass an override mapping to ``create_app``."""
+import os
+from datetime import timedelta
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    """Return the configuration for an app whose instance folder is ``instance_path``."""
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + os.path.join(instance_path, "linkage.sqlite3"))
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "DATA_KEY": os.environ.get("LINKAGE_DATA_KEY"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": os.environ.get("REDIS_URL"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh_CN", "en"],
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "PER_PAGE": 25,
+        # Domain settings that localities change (PRODUCT.md, "make the uncertain ones settings").
+        "ATTENDANCE_MIN_SHARE": 0.6,
+        "STAR_THRESHOLDS_HOURS": [100, 300, 600, 1000, 1500],
+        "LEAD_VOLUNTEER_RATIO": 25,
+        "DEFAULT_PRICE_WEIGHT": 0.30,
+        "MIN_VOLUNTEER_AGE": 14,
+        "ADULT_AGE": 18,
+        "JOB_MODE": os.environ.get("LINKAGE_JOB_MODE"),
+        "JOB_QUEUE": os.environ.get("LINKAGE_JOB_QUEUE", "linkage"),
+        "MATCH_TIME_LIMIT": float(os.environ.get("LINKAGE_MATCH_TIME_LIMIT", "30")),
+        "MATCH_WORKERS": int(os.environ.get("LINKAGE_MATCH_WORKERS", "2")),
+        "MATCH_MAX_TRAVEL_KM": 10.0,
+        "MATCH_REST_MINUTES": 30,
+        "MATCH_HEARTBEAT_SECONDS": float(os.environ.get("LINKAGE_MATCH_HEARTBEAT_SECONDS", "3")),
+        "MATCH_STALE_SECONDS": float(os.environ.get("LINKAGE_MATCH_STALE_SECONDS", "30")),
+        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
+    }

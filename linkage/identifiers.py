@@ -1,0 +1,58 @@
+"""Check digits of Chinese identifiers: unified social credit codes and resident ID numbers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+DIGITS = "0123456789"  # str.isdigit() would also accept other scripts' digits
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(CREDIT_CODE_ALPHABET.index(ch) * w for ch, w in zip(first17, CREDIT_CODE_WEIGHTS))
+    value = 31 - total % 31
+    return CREDIT_CODE_ALPHABET[0 if value == 31 else value]
+
+
+def credit_code_problem(code: str) -> Optional[str]:
+    """Why ``code`` is not a valid unified social credit code (GB 32100-2015), or None."""
+    code = (code or "").strip().upper()
+    if len(code) != 18:
+        return "length"
+    if any(ch not in CREDIT_CODE_ALPHABET for ch in code):
+        return "characters"
+    if credit_code_check_char(code[:17]) != code[17]:
+        return "check"
+    return None
+
+
+@dataclass(frozen=True)
+class ResidentIdInfo:
+    birth_date: date
+    gender: str  # "M" or "F"
+
+
+def resident_id_check_char(first17: str) -> str:
+    return ID_CHECK[sum(int(ch) * w for ch, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def parse_resident_id(number: str) -> tuple[Optional[ResidentIdInfo], Optional[str]]:
+    """Check a resident ID number (GB 11643-1999); return (info, None) or (None, problem)."""
+    number = (number or "").strip().upper()
+    if len(number) != 18:
+        return None, "length"
+    if any(ch not in DIGITS for ch in number[:17]) or number[17] not in DIGITS + "X":
+        return None, "characters"
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None, "birth_date"
+    if born.year < 1900 or born > date.today():
+        return None, "birth_date"
+    if resident_id_check_char(number[:17]) != number[17]:
+        return None, "check"
+    return ResidentIdInfo(birth_date=born, gender="M" if int(number[16]) % 2 else "F"), None

@@ -1,0 +1,78 @@
+"""Background work: a Redis-backed RQ queue in production, a thread in the embedded default.
+
+JOB_MODE: "redis" (REDIS_URL set; `flask worker` runs the jobs), "thread" (in the web process),
+or "inline" (in the caller, for tests and the CLI). Jobs are plain functions taking ids; each opens
+its own transactions, so nothing is held open while a job runs.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Optional
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+_executor: Optional[ThreadPoolExecutor] = None
+
+
+def mode(app: Flask) -> str:
+    configured = app.config.get("JOB_MODE")
+    if configured:
+        return configured
+    return "redis" if app.config.get("REDIS_URL") else "thread"
+
+
+def redis_connection(app: Flask):
+    from redis import Redis
+
+    return Redis.from_url(app.config["REDIS_URL"])
+
+
+def queue(app: Flask):
+    from rq import Queue
+
+    return Queue(app.config["JOB_QUEUE"], connection=redis_connection(app))
+
+
+def _resolve(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _run_with_app(app: Flask, path: str, args: tuple) -> None:
+    with app.app_context():
+        try:
+            _resolve(path)(*args)
+        except Exception:  # the job records its own failure; keep the thread pool alive
+            log.exception("background job %s%r failed", path, args)
+
+
+def enqueue(path: str, *args, timeout: int = 7200) -> Optional[str]:
+    """Run the function at dotted ``path`` with ``args`` in the background; return a job id if queued."""
+    app = current_app._get_current_object()
+    how = mode(app)
+    if how == "redis":
+        job = queue(app).enqueue(path, *args, job_timeout=timeout, result_ttl=86400, failure_ttl=86400)
+        return job.id
+    if how == "inline":
+        with app.app_context():  # its own session, as a worker would have
+            _resolve(path)(*args)
+        return None
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=app.config.get("JOB_THREADS", 1), thread_name_prefix="linkage-job")
+    _executor.submit(_run_with_app, app, path, args)
+    return None
+
+
+def run_worker(app: Flask, burst: bool = False) -> None:
+    """Process queued jobs until stopped (``flask worker``).
+
+    A SimpleWorker runs each job in its own process: when the worker dies, its job dies with it,
+    the run's heartbeat stops, and the run is marked failed instead of finishing unseen."""
+    from rq import SimpleWorker
+
+    worker = SimpleWorker([app.config["JOB_QUEUE"]], connection=redis_connection(app))
+    worker.work(burst=burst, with_scheduler=False)

@@ -1,0 +1,55 @@
+"""Filters and globals for templates."""
+from decimal import Decimal
+
+from flask import request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import Markup, escape
+
+from linkage.main.navigation import items_for
+
+BADGE = {
+    "submitted": "secondary", "open": "primary", "matched": "info", "in_service": "info",
+    "delivered": "success", "closed": "success", "rejected": "danger", "withdrawn": "secondary",
+    "expired": "secondary", "registered": "warning", "active": "success", "suspended": "warning",
+    "blacklisted": "dark", "draft": "secondary", "published": "primary", "bidding_closed": "warning",
+    "evaluated": "info", "awarded": "success", "contracted": "success", "in_progress": "info",
+    "completed": "success", "cancelled": "secondary", "failed": "danger", "won": "success",
+    "lost": "secondary", "disqualified": "danger", "scored": "info", "staffed": "success",
+    "under_way": "info", "done": "success", "assigned": "success", "waitlisted": "warning",
+    "requested": "info", "checked_in": "info", "checked_out": "success", "no_show": "danger",
+    "pending": "warning", "approved": "success", "declined": "danger", "queued": "secondary",
+    "running": "info", "proposed": "primary", "infeasible": "danger",
+}
+
+
+def status_badge(status) -> Markup:
+    value = getattr(status, "value", status)
+    label = getattr(status, "label", value)
+    return Markup(f'<span class="badge text-bg-{BADGE.get(value, "secondary")}">{escape(label)}</span>')
+
+
+def money(value) -> str:
+    if value is None:
+        return "—"
+    return "¥" + format_decimal(Decimal(value), format="#,##0.00")
+
+
+def _finalize(value):
+    """Escape lazy translations like any other text: flask-babel's LazyString declares itself safe
+    HTML, so one formatted with typed input (a name in a refusal) would otherwise skip escaping."""
+    return str(value) if isinstance(value, LazyString) else value
+
+
+def register(app):
+    app.jinja_env.finalize = _finalize
+    app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else "—"
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["badge"] = status_badge
+    app.jinja_env.globals["nav_items"] = items_for
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+
+    @app.context_processor
+    def _request_path():
+        return {"request_path": request.path}

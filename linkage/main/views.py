@@ -1,0 +1,40 @@
+"""Start page and notifications."""
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from linkage import notifications
+from linkage.extensions import db
+
+blueprint = Blueprint("main", __name__)
+
+
+@blueprint.app_context_processor
+def _unread():
+    def unread_notifications():
+        return notifications.unread_count(current_user) if current_user.is_authenticated else 0
+    return {"unread_notifications": unread_notifications}
+
+
+@blueprint.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return render_template("main/welcome.html")
+    recent = db.session.scalars(notifications.select_for(current_user).limit(5)).all()
+    return render_template("main/home.html", recent=recent, render_notification=notifications.render)
+
+
+@blueprint.route("/notifications", endpoint="notifications")
+@login_required
+def notifications_page():
+    page = db.paginate(notifications.select_for(current_user), page=request.args.get("page", 1, type=int),
+                       per_page=25, error_out=False)
+    return render_template("main/notifications.html", page=page, render_notification=notifications.render)
+
+
+@blueprint.post("/notifications/read")
+@login_required
+def notifications_read():
+    notifications.mark_all_read(current_user)
+    db.session.commit()
+    return redirect(url_for("main.notifications"))
+

@@ -1,0 +1,95 @@
+"""The optimizer's reason codes rendered in the reader's language.
+
+The solver explains itself with stable codes and parameters (matching/reasons.py,
+matching/award.py); here each code has a translatable sentence. Solver ids in the
+parameters (v12, s5, b3, o2, r17, …) are replaced by the names they stand for.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+SHIFT_REASONS = {
+    "has_skill": _l("has the skill %(skill)s"),
+    "open_slot": _l("the place is open to anyone"),
+    "distance": _l("%(km)s km away"),
+    "preferred": _l("asked for this shift"),
+    "continuity": _l("has visited %(resident)s before"),
+    "urgency": _l("urgency %(level)s of 4"),
+    "pinned": _l("pinned by staff"),
+    "kept": _l("kept from the approved plan"),
+    "no_volunteers": _l("there are no volunteers in this run"),
+    "no_one_with_skill": _l("nobody with %(skill)s is free %(window)s"),
+    "unavailable": _l("%(count)s volunteers with %(skill)s are not free for all of %(window)s"),
+    "too_far": _l("%(count)s volunteers with %(skill)s are free but live beyond their travel limit "
+                  "(nearest %(km)s km)"),
+    "forbidden": _l("%(count)s volunteers with %(skill)s were excluded from this shift by staff"),
+    "busy_elsewhere": _l("%(count)s volunteers with %(skill)s are free %(window)s within reach, but all are on "
+                         "other shifts at that time (%(more_urgent)s of them on more urgent ones)"),
+    "hour_limit": _l("%(count)s volunteers with %(skill)s could come but are at their weekly hour limit"),
+    "could_fill": _l("%(count)s volunteers with %(skill)s were still free; the run stopped before placing them"),
+    "min_staffing": _l("the shift needs at least %(needed)s volunteers to run; only %(possible)s could be placed"),
+    "min_exceeds_slots": _l("the shift needs at least %(needed)s volunteers but has only %(places)s places"),
+}
+
+AWARD_REASONS = {
+    "score": _l("score %(score)s = technical %(technical_score)s + price %(price_points)s"),
+    "pinned": _l("pinned by staff"),
+    "highest_score": _l("highest score of %(valid_bids)s valid bids"),
+    "higher_bid_capacity": _l("%(bid)s scores higher (%(score)s) but %(organization)s has no capacity left for it"),
+    "higher_bid_pool": _l("%(bid)s scores higher (%(score)s) but the funding pool has no room for its price %(price)s"),
+    "higher_bid_forbidden": _l("%(bid)s scores higher (%(score)s) but staff excluded it"),
+    "higher_bid_not_chosen": _l("%(bid)s scores higher (%(score)s); the search ended before trying it here"),
+    "no_valid_bid": _l("no valid bid (%(bids)s bids received)"),
+    "over_budget": _l("%(bid)s: the price %(price)s is over the budget %(budget)s"),
+    "grade_too_low": _l("%(bid)s: %(organization)s is grade %(grade)sA; the project needs %(min_grade)sA"),
+    "blacklisted": _l("%(bid)s: %(organization)s may not bid (blacklisted or suspended)"),
+    "forbidden": _l("%(bid)s: excluded by staff"),
+    "capacity": _l("%(bid)s: %(organization)s has used %(used)s of its capacity %(capacity)s and the bid needs "
+                   "%(workload)s"),
+    "pool": _l("%(bid)s: the price %(price)s exceeds the %(remaining)s left in the funding pool %(funding_pool)s"),
+    "lower_total_score": _l("awarding it would displace awards with a higher total score"),
+    "not_searched": _l("the search ended before finding a place for it"),
+    "pin_invalid": _l("pinned %(bid)s is not valid"),
+    "pin_forbidden": _l("%(bid)s is both pinned and excluded"),
+    "pins_same_project": _l("pins %(bids)s all take project %(project)s"),
+    "pins_capacity": _l("pins %(bids)s need workload %(workload)s of %(organization)s, whose capacity is %(capacity)s"),
+    "pins_pool": _l("pins %(bids)s cost %(price)s together, over the funding pool %(funding_pool)s"),
+}
+
+CASE_REASONS = {
+    "case_level": _l("qualification level %(level)s"),
+    "case_sector": _l("the organization serves %(sector)s"),
+    "distance": _l("%(km)s km away"),
+    "continuity": _l("already serves %(resident)s"),
+    "pinned": _l("pinned by staff"),
+    "case_no_workers": _l("no social worker is available in this area"),
+    "case_level_too_low": _l("%(count)s social workers are below the required level %(level)s"),
+    "case_not_qualified": _l("%(count)s social workers' organizations do not serve %(sector)s"),
+    "case_too_far": _l("%(count)s social workers are too far away"),
+    "case_caseload_full": _l("%(count)s qualified social workers have a full caseload"),
+    "forbidden": _l("%(count)s pairings were excluded by staff"),
+}
+
+CATALOGS = {"shifts": SHIFT_REASONS, "award": AWARD_REASONS, "cases": CASE_REASONS}
+
+
+def _shown(value, names: dict):
+    if isinstance(value, float):
+        return f"{value:.1f}" if value != int(value) else f"{int(value)}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_shown(v, names)) for v in value)
+    if value is None:
+        return _l("any skill")
+    return names.get(value, value) if isinstance(value, str) else value
+
+
+def render(kind: str, reason_code: dict, names: dict) -> str:
+    """One reason as a sentence in the current language."""
+    template = CATALOGS[kind].get(reason_code["code"])
+    params = {key: _shown(value, names) for key, value in (reason_code.get("params") or {}).items()}
+    if template is None:
+        return reason_code["code"]
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return reason_code["code"]

@@ -1,0 +1,416 @@
+"""Match runs: build a problem from the database, solve it in the background, review, approve.
+
+A run's life: queued → running → proposed → approved | rejected, or failed / infeasible. The
+solve happens outside any database transaction (read, close, solve, write in a new one); the
+approval applies the whole proposal in one transaction or nothing.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import traceback
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+from linkage import audit, jobs
+from linkage.errors import Refused
+from linkage.extensions import db
+from linkage.matching import problems
+from linkage.models import (HOLDING_STATUSES, Bid, MatchKind, MatchOverride, MatchRun, MatchStatus, Need,
+                            NeedStatus, Project, Region, Role, Shift, ShiftStatus, SignUp, SignUpStatus,
+                            SocialWorker, User, Volunteer, VolunteerStatus)
+from linkage.models.types import utcnow
+from linkage.notifications import notify
+
+FINISHED = (MatchStatus.proposed, MatchStatus.approved, MatchStatus.rejected, MatchStatus.failed,
+            MatchStatus.infeasible)
+_RUN_FIELDS = ("status", "objective", "bound")
+
+
+def _build(kind: MatchKind, region: Region, period_start, period_end, funding_pool, overrides, previous=None):
+    pins = [[o.left, o.right] for o in overrides if o.action == "pin"]
+    forbids = [[o.left, o.right] for o in overrides if o.action == "forbid"]
+    if kind == MatchKind.shifts:
+        problem, inputs = problems.build_shift_problem(region, period_start, period_end, pins=pins, forbids=forbids)
+        if previous is not None:
+            problem["previous"] = previous
+        return problem, inputs
+    if kind == MatchKind.award:
+        return problems.build_award_problem(region, funding_pool=funding_pool, pins=[p[0] for p in pins],
+                                            forbids=[f[0] for f in forbids])
+    return problems.build_case_problem(region, pins=pins, forbids=forbids)
+
+
+def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Optional[datetime] = None,
+               period_end: Optional[datetime] = None, funding_pool: Optional[float] = None,
+               time_limit: Optional[float] = None, parent: Optional[MatchRun] = None,
+               overrides: tuple = (), previous: Optional[list] = None) -> MatchRun:
+    """Record a queued run with its problem built from the current data; the caller enqueues it."""
+    if not actor.can_see_region(region):
+        raise Refused(_l("This area is outside your scope."))
+    if kind == MatchKind.shifts and (period_start is None or period_end is None or period_end <= period_start):
+        raise Refused(_l("Choose the week to plan."), field="week")
+    run = MatchRun(kind=kind, region=region, period_start=period_start, period_end=period_end,
+                   time_limit=time_limit or current_app.config["MATCH_TIME_LIMIT"], created_by=actor,
+                   parent_id=parent.id if parent else None, status=MatchStatus.queued)
+    for override in overrides:
+        run.overrides.append(MatchOverride(action=override.action, left=override.left, right=override.right,
+                                           reason=override.reason, created_by_id=override.created_by_id))
+    run.problem, run.inputs = _build(kind, region, period_start, period_end, funding_pool, run.overrides, previous)
+    if funding_pool is not None:
+        run.problem["funding_pool"] = funding_pool
+    run.input_fingerprint = problems.fingerprint(run.inputs)
+    db.session.add(run)
+    db.session.flush()
+    audit.record(actor, "match_run.create", run, after={
+        "kind": kind.value, "region_id": region.id, "parent_id": run.parent_id,
+        "overrides": [[o.action, o.left, o.right, o.reason] for o in run.overrides]})
+    return run
+
+
+def start(run_id: int) -> None:
+    """Hand a committed, queued run to the background; call it with no transaction open, since
+    inline and threaded runs open their own (SQLite lets one writer in at a time)."""
+    job_id = jobs.enqueue("linkage.matching.services.execute_run", run_id)
+    if job_id is not None:
+        db.session.execute(sa.update(MatchRun).where(MatchRun.id == run_id).values(job_id=job_id))
+
+
+# --- the background job ------------------------------------------------------------------------
+
+def _solve(kind: MatchKind, problem: dict, time_limit: float, progress) -> tuple[dict, Optional[dict]]:
+    workers = current_app.config["MATCH_WORKERS"]
+    if kind == MatchKind.shifts:
+        previous = problem.get("previous")
+        from matching.baseline import first_come
+        from matching.shifts import parse_shift_problem, solve_shifts
+
+        parsed = parse_shift_problem({k: v for k, v in problem.items() if k != "previous"})
+        result = solve_shifts(parsed, time_limit=time_limit, workers=workers, progress=progress,
+                                       previous=[tuple(p) for p in previous] if previous else None)
+        baseline = first_come(parsed).to_dict()
+        return result.to_dict(), {"objective": baseline["objective"],
+                                  "coverage_by_urgency": baseline["stats"].get("coverage_by_urgency", {}),
+                                  "assignments": len(baseline["assignments"])}
+    if kind == MatchKind.award:
+        from matching.award import parse_award_problem, solve_award
+
+        parsed = parse_award_problem(problem)
+        return solve_award(parsed, time_limit=time_limit, workers=workers, progress=progress).to_dict(), None
+    from matching.cases import parse_case_problem, solve_cases
+
+    return solve_cases(parse_case_problem(problem), time_limit=time_limit, workers=workers,
+                       progress=progress).to_dict(), None
+
+
+def _heartbeat(app, run_id: int, stop: threading.Event, state: dict) -> None:
+    """Keep the run's heartbeat fresh while it solves, with the best objective so far."""
+    interval = app.config["MATCH_HEARTBEAT_SECONDS"]
+    with app.app_context():
+        while not stop.wait(interval):
+            db.session.execute(sa.update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == MatchStatus.running)
+                               .values(heartbeat_at=utcnow(), best_so_far=state.get("best")))
+            db.session.commit()
+        db.session.remove()
+
+
+def execute_run(run_id: int) -> None:
+    """Solve one queued run (called by the job queue, a thread, or inline)."""
+    if os.getpid() != current_app.extensions["linkage_pid"]:
+        db.engine.dispose(close=False)  # a forked worker never reuses its parent's connections
+    run = db.session.execute(sa.select(MatchRun).where(MatchRun.id == run_id).with_for_update()).scalar_one_or_none()
+    if run is None or run.status != MatchStatus.queued:
+        db.session.rollback()
+        return
+    run.status, run.started_at, run.heartbeat_at = MatchStatus.running, utcnow(), utcnow()
+    kind, problem, time_limit = run.kind, run.problem, run.time_limit
+    db.session.commit()
+    db.session.close()
+
+    state: dict = {}
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(current_app._get_current_object(), run_id, stop, state),
+                            daemon=True)
+    beat.start()
+    try:
+        result, baseline = _solve(kind, problem, time_limit,
+                                  progress=lambda objective, bound, seconds: state.update(best=int(objective)))
+    except Exception as error:  # recorded on the run; nothing else was written
+        stop.set()
+        beat.join()
+        _finish(run_id, MatchStatus.failed, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        return
+    stop.set()
+    beat.join()
+    status = {"OPTIMAL": MatchStatus.proposed, "FEASIBLE": MatchStatus.proposed,
+              "INFEASIBLE": MatchStatus.infeasible}.get(result["status"], MatchStatus.failed)
+    error = "" if status != MatchStatus.failed else "the solver found no solution within the time limit"
+    _finish(run_id, status, result=result, baseline=baseline, error=error)
+
+
+def _finish(run_id: int, status: MatchStatus, *, result=None, baseline=None, error: str = "") -> None:
+    run = db.session.execute(sa.select(MatchRun).where(MatchRun.id == run_id).with_for_update()).scalar_one()
+    if run.status != MatchStatus.running:  # reaped meanwhile: keep the recorded failure
+        db.session.rollback()
+        return
+    before = audit.snapshot(run, *_RUN_FIELDS)
+    run.status, run.finished_at, run.error = status, utcnow(), error
+    if result is not None:
+        run.result, run.objective, run.bound = result, result.get("objective"), result.get("bound")
+    run.baseline = baseline
+    audit.record(None, "match_run.finish", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS))
+    db.session.commit()
+
+
+def reap_stale_runs(now: Optional[datetime] = None) -> int:
+    """Mark runs whose worker stopped sending heartbeats as failed; return how many."""
+    now = now or utcnow()
+    limit = now - timedelta(seconds=current_app.config["MATCH_STALE_SECONDS"])
+    stale = db.session.scalars(sa.select(MatchRun).where(
+        MatchRun.status == MatchStatus.running, MatchRun.heartbeat_at < limit).with_for_update()).all()
+    for run in stale:
+        before = audit.snapshot(run, *_RUN_FIELDS)
+        run.status, run.finished_at = MatchStatus.failed, now
+        run.error = "the worker stopped responding; nothing was applied"
+        audit.record(None, "match_run.fail", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS))
+    return len(stale)
+
+
+# --- review: overrides and re-runs ---------------------------------------------------------------
+
+def rerun_with_override(run: MatchRun, *, action: str, left: str, right: str, reason: str, actor: User) -> MatchRun:
+    """A new run with the staff decision added to the earlier ones; the first run keeps its proposal."""
+    if action not in ("pin", "forbid"):
+        raise Refused(_l("Choose to pin or to forbid the pairing."), field="action")
+    if not reason.strip():
+        raise Refused(_l("Write down why you pin or forbid this pairing."), field="reason")
+    if run.status not in FINISHED:
+        raise Refused(_l("Wait until the run has finished."))
+    override = MatchOverride(action=action, left=left, right=right, reason=reason.strip(), created_by_id=actor.id)
+    child = create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
+                       funding_pool=(run.problem or {}).get("funding_pool"), time_limit=run.time_limit,
+                       parent=run, overrides=(*run.overrides, override))
+    audit.record(actor, f"match_run.{action}", run, after={"left": left, "right": right, "child_run": child.id},
+                 note=reason)
+    return child
+
+
+def rerun(run: MatchRun, *, actor: User) -> MatchRun:
+    """The same run again on today's data (after a refused approval)."""
+    return create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
+                      funding_pool=(run.problem or {}).get("funding_pool"), time_limit=run.time_limit,
+                      parent=run, overrides=tuple(run.overrides))
+
+
+def repair_run(run: MatchRun, *, actor: User) -> MatchRun:
+    """After someone dropped out of an approved week: re-solve keeping every other approved pairing."""
+    if run.kind != MatchKind.shifts or run.status != MatchStatus.approved:
+        raise Refused(_l("Only an approved volunteer run can be repaired."))
+    previous = [[a["volunteer"], a["shift"]] for a in run.result.get("assignments", [])]
+    return create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
+                      time_limit=run.time_limit, parent=run, overrides=tuple(run.overrides), previous=previous)
+
+
+def changes_from_parent(run: MatchRun) -> dict:
+    """Pairings added and removed compared with the run this one re-solves."""
+    parent = db.session.get(MatchRun, run.parent_id) if run.parent_id else None
+    if parent is None or not parent.result or not run.result:
+        return {"added": [], "removed": []}
+    key = {MatchKind.shifts: ("assignments", "volunteer", "shift"), MatchKind.award: ("awards", "project", "bid"),
+           MatchKind.cases: ("assignments", "need", "worker")}[run.kind]
+
+    def pairs(result):
+        return {(item[key[1]], item[key[2]]) for item in result.get(key[0], [])}
+    before, after = pairs(parent.result), pairs(run.result)
+    return {"added": sorted(after - before), "removed": sorted(before - after)}
+
+
+# --- approval --------------------------------------------------------------------------------------
+
+def _lock_run(run_id: int) -> MatchRun:
+    return db.session.execute(sa.select(MatchRun).where(MatchRun.id == run_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+
+
+def approve_run(run: MatchRun, *, actor: User, note: str = "") -> bool:
+    """Apply the whole proposal in this transaction; False if it was already approved (no-op).
+
+    Raises Refused, writing nothing, when the data changed since the run in a way that breaks it."""
+    run = _lock_run(run.id)
+    if run.status == MatchStatus.approved:
+        return False
+    if run.status != MatchStatus.proposed:
+        raise Refused(_l("Only a proposed run can be approved (this one is %(status)s).", status=run.status.label))
+    apply = {MatchKind.shifts: _apply_shifts, MatchKind.award: _apply_award, MatchKind.cases: _apply_cases}[run.kind]
+    apply(run, actor)
+    before = audit.snapshot(run, *_RUN_FIELDS)
+    run.status, run.decided_by, run.decided_at, run.decision_note = MatchStatus.approved, actor, utcnow(), note
+    audit.record(actor, "match_run.approve", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS), note=note)
+    notify([run.created_by], "match_approved", link=url_for("matching.detail", run_id=run.id), run=run.id)
+    return True
+
+
+def reject_run(run: MatchRun, *, actor: User, note: str) -> None:
+    run = _lock_run(run.id)
+    if run.status != MatchStatus.proposed:
+        raise Refused(_l("Only a proposed run can be rejected."))
+    if not note.strip():
+        raise Refused(_l("Write down why the proposal is rejected."), field="note")
+    before = audit.snapshot(run, *_RUN_FIELDS)
+    run.status, run.decided_by, run.decided_at, run.decision_note = MatchStatus.rejected, actor, utcnow(), note
+    audit.record(actor, "match_run.reject", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS), note=note)
+
+
+def _ids(items, key: str, prefix_len: int = 1) -> list[int]:
+    return sorted({int(item[key][prefix_len:]) for item in items})
+
+
+def _apply_shifts(run: MatchRun, actor: User) -> None:
+    from linkage.shifts.services import lock_shift
+
+    assignments = run.result.get("assignments", [])
+    shift_ids = sorted({int(s) for s in run.inputs.get("shifts", {})} | set(_ids(assignments, "shift")))
+    shifts = {sid: lock_shift(sid) for sid in shift_ids}  # in id order: no deadlock between approvers
+    volunteers = {v.id: v for v in db.session.scalars(
+        sa.select(Volunteer).where(Volunteer.id.in_(_ids(assignments, "volunteer"))))}
+    broken = []
+    for sid, shift in shifts.items():
+        recorded = run.inputs["shifts"].get(str(sid))
+        if shift.status == ShiftStatus.cancelled:
+            broken.append(_l("shift \"%(title)s\" was cancelled", title=shift.title))
+        elif recorded and (recorded[2] != shift.start.isoformat() or recorded[3] != shift.end.isoformat()):
+            broken.append(_l("shift \"%(title)s\" moved to another time", title=shift.title))
+    for vid in _ids(assignments, "volunteer"):
+        volunteer = volunteers.get(vid)
+        if volunteer is None or volunteer.status != VolunteerStatus.active:
+            broken.append(_l("volunteer %(name)s is no longer active", name=volunteer.name if volunteer else vid))
+    existing = {(s.shift_id, s.volunteer_id): s for s in db.session.scalars(
+        sa.select(SignUp).where(SignUp.shift_id.in_(shift_ids or [0])).execution_options(populate_existing=True))}
+    proposed = {(int(a["shift"][1:]), int(a["volunteer"][1:])): a["slot"] for a in assignments}
+    for (sid, vid), sign_up in existing.items():
+        if sign_up.status == SignUpStatus.cancelled and (sid, vid) in proposed:
+            broken.append(_l("%(name)s withdrew from \"%(title)s\"", name=volunteers[vid].name, title=shifts[sid].title))
+    # Places: what is held now plus what the proposal adds must fit every slot.
+    for sid, shift in shifts.items():
+        for position, slot in enumerate(shift.slots):
+            held = sum(1 for (s, v), row in existing.items()
+                       if s == sid and row.status in HOLDING_STATUSES and row.slot_id == slot.id)
+            added = sum(1 for (s, v), idx in proposed.items() if s == sid and idx == position
+                        and not (existing.get((s, v)) and existing[(s, v)].status in HOLDING_STATUSES))
+            if held + added > slot.count:
+                broken.append(_l("shift \"%(title)s\" filled up meanwhile", title=shift.title))
+                break
+    if broken:
+        raise Refused(_l("The data changed since this run, so the proposal no longer fits: %(what)s. "
+                         "Re-run to get a new proposal.", what="; ".join(str(b) for b in broken)))
+    moment = utcnow()
+    for (sid, vid), position in sorted(proposed.items()):
+        shift, sign_up = shifts[sid], existing.get((sid, vid))
+        if sign_up is not None and sign_up.status in HOLDING_STATUSES:
+            continue  # already held (a pin of the run)
+        before = audit.snapshot(sign_up, "status", "slot_id") if sign_up else None
+        if sign_up is None:
+            sign_up = SignUp(shift_id=sid, volunteer_id=vid, status=SignUpStatus.assigned)
+            db.session.add(sign_up)
+        sign_up.status, sign_up.slot_id, sign_up.updated_at = SignUpStatus.assigned, shift.slots[position].id, moment
+        db.session.flush()
+        audit.record(actor, "signup.assign", sign_up, before=before, after=audit.snapshot(sign_up, "status", "slot_id"),
+                     note=f"match run {run.id}", region_id=shift.region_id)
+        notify([volunteers[vid].user_id], "shift_assigned", link=url_for("shifts.detail", shift_id=sid),
+               title=shift.title, start=shift.start.isoformat(timespec="minutes"))
+    for (sid, vid), sign_up in existing.items():
+        if sign_up.status == SignUpStatus.requested and (sid, vid) not in proposed:
+            before = audit.snapshot(sign_up, "status")
+            sign_up.status = SignUpStatus.waitlisted
+            audit.record(actor, "signup.waitlist", sign_up, before=before, after=audit.snapshot(sign_up, "status"),
+                         note=f"match run {run.id}", region_id=shifts[sid].region_id)
+    for sid, shift in shifts.items():
+        shift.version += 1
+        holding = sum(1 for (s, _v), row in existing.items() if s == sid and row.status in HOLDING_STATUSES) + sum(
+            1 for (s, v) in proposed if s == sid and (s, v) not in existing)
+        if shift.status == ShiftStatus.open and holding >= shift.min_volunteers:
+            shift.status = ShiftStatus.staffed
+        for need in shift.needs:
+            if need.status == NeedStatus.open and any(s == sid for (s, _v) in proposed):
+                before = audit.snapshot(need, "status")
+                need.status, need.matched_at = NeedStatus.matched, moment
+                audit.record(actor, "need.match", need, before=before, after=audit.snapshot(need, "status"),
+                             note=f"match run {run.id}")
+
+
+def _apply_award(run: MatchRun, actor: User) -> None:
+    from linkage.projects.services import award_bid
+
+    broken = []
+    awards = run.result.get("awards", [])
+    for award in sorted(awards, key=lambda a: a["project"]):
+        project = db.session.get(Project, int(award["project"][1:]))
+        bid = db.session.get(Bid, int(award["bid"][1:]))
+        if project is None or bid is None:
+            broken.append(_l("a project or bid was deleted"))
+            continue
+        try:
+            award_bid(project, bid, actor=actor, note=str(_l("Proposed by match run %(run)s", run=run.id)))
+        except Refused as refusal:
+            broken.append(_l("%(project)s: %(why)s", project=project.title, why=refusal.message))
+    if broken:
+        raise Refused(_l("The data changed since this run, so the proposal no longer fits: %(what)s. "
+                         "Re-run to get a new proposal.", what="; ".join(str(b) for b in broken)))
+
+
+def _apply_cases(run: MatchRun, actor: User) -> None:
+    assignments = run.result.get("assignments", [])
+    broken, moment = [], utcnow()
+    needs = {n.id: n for n in db.session.scalars(
+        sa.select(Need).where(Need.id.in_(_ids(assignments, "need") or [0])).with_for_update()
+        .execution_options(populate_existing=True))}
+    workers = {w.id: w for w in db.session.scalars(
+        sa.select(SocialWorker).where(SocialWorker.id.in_(_ids(assignments, "worker") or [0])))}
+    for item in assignments:
+        need, worker = needs.get(int(item["need"][1:])), workers.get(int(item["worker"][1:]))
+        if need is None or need.case_worker_id is not None or need.status not in (NeedStatus.open, NeedStatus.matched):
+            broken.append(_l("need %(id)s was handled meanwhile", id=item["need"][1:]))
+        elif worker is None or not worker.active:
+            broken.append(_l("social worker %(id)s is no longer active", id=item["worker"][1:]))
+    if broken:
+        raise Refused(_l("The data changed since this run, so the proposal no longer fits: %(what)s. "
+                         "Re-run to get a new proposal.", what="; ".join(str(b) for b in broken)))
+    for item in assignments:
+        need, worker = needs[int(item["need"][1:])], workers[int(item["worker"][1:])]
+        before = audit.snapshot(need, "status", "case_worker_id")
+        need.case_worker_id = worker.id
+        if need.status == NeedStatus.open:
+            need.status, need.matched_at = NeedStatus.matched, moment
+        audit.record(actor, "need.assign_case", need, before=before,
+                     after=audit.snapshot(need, "status", "case_worker_id"), note=f"match run {run.id}")
+        notify([worker.user_id], "case_assigned", title=need.title)
+
+
+def can_run(user: User, kind: MatchKind) -> bool:
+    """Civil affairs run every kind; social workers run volunteer matching for their own projects' shifts."""
+    if user.role in (Role.civil_affairs, Role.admin):
+        return True
+    return user.role == Role.social_worker and kind == MatchKind.shifts
+
+
+def visible_runs(user: User):
+    query = (sa.select(MatchRun).options(joinedload(MatchRun.region), joinedload(MatchRun.created_by))
+             .order_by(MatchRun.id.desc()))
+    if user.role == Role.admin:
+        return query
+    if user.role == Role.civil_affairs:
+        return query.where(Region.subtree_clause(MatchRun.region_id, user.region))
+    return query.where(MatchRun.created_by_id == user.id)
+
+
+def can_view(user: User, run: MatchRun) -> bool:
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.civil_affairs:
+        return user.can_see_region(run.region)
+    return run.created_by_id == user.id

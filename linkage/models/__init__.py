@@ -1,0 +1,21 @@
+"""All tables. Import models from here: ``from linkage.models import Need``."""
+from linkage.models.audit import AuditEvent, Notification
+from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchStatus
+from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence
+from linkage.models.organizations import OrgStatus, OrgType, Organization
+from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
+                                   User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
+from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
+from linkage.models.regions import Region, RegionLevel
+from linkage.models.shifts import (HOLDING_STATUSES, HoursStatus, Shift, ShiftSlot, ShiftStatus, SignUp,
+                                   SignUpStatus)
+from linkage.models.taxonomy import Category, Skill
+
+__all__ = [
+    "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "Feedback",
+    "HOLDING_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
+    "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
+    "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",
+    "ResidentTag", "Role", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
+    "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
+]

@@ -1,0 +1,135 @@
+"""Residents' needs and the feedback on services received."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from linkage.extensions import db
+from linkage.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from linkage.models.people import Resident, SocialWorker, User
+    from linkage.models.projects import Project
+    from linkage.models.regions import Region
+    from linkage.models.shifts import Shift
+    from linkage.models.taxonomy import Category, Skill
+
+
+class NeedStatus(enum.Enum):
+    submitted = "submitted"
+    open = "open"                # verified by the community, ready to be served
+    matched = "matched"          # bundled into a project and/or served by a shift
+    in_service = "in_service"
+    delivered = "delivered"      # confirmed by the community or a social worker
+    closed = "closed"            # rated
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+    expired = "expired"
+
+    @property
+    def label(self):
+        return NEED_STATUS_LABELS[self]
+
+
+NEED_STATUS_LABELS = {
+    NeedStatus.submitted: _l("Submitted"),
+    NeedStatus.open: _l("Verified, open"),
+    NeedStatus.matched: _l("Matched"),
+    NeedStatus.in_service: _l("In service"),
+    NeedStatus.delivered: _l("Delivered"),
+    NeedStatus.closed: _l("Rated and closed"),
+    NeedStatus.rejected: _l("Rejected"),
+    NeedStatus.withdrawn: _l("Withdrawn"),
+    NeedStatus.expired: _l("Expired"),
+}
+
+URGENCY_LABELS = {1: _l("Routine"), 2: _l("Soon"), 3: _l("Urgent"), 4: _l("Critical")}
+
+
+class Recurrence(enum.Enum):
+    once = "once"
+    weekly = "weekly"
+    biweekly = "biweekly"
+    monthly = "monthly"
+
+    @property
+    def label(self):
+        return {Recurrence.once: _l("Once"), Recurrence.weekly: _l("Weekly"),
+                Recurrence.biweekly: _l("Every two weeks"), Recurrence.monthly: _l("Monthly")}[self]
+
+
+need_skills = sa.Table(
+    "need_skills", db.metadata,
+    sa.Column("need_id", sa.ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("skill_id", sa.ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Need(db.Model):
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("residents.id"), index=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    urgency: Mapped[int] = mapped_column(sa.SmallInteger, default=2)
+    status: Mapped[NeedStatus] = mapped_column(
+        sa.Enum(NeedStatus, native_enum=False, length=16), default=NeedStatus.submitted, index=True)
+    status_note: Mapped[str] = mapped_column(sa.Text, default="")
+    recurrence: Mapped[Recurrence] = mapped_column(
+        sa.Enum(Recurrence, native_enum=False, length=16), default=Recurrence.once)
+    window_start: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    window_end: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    latitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    longitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    # Needs a professional (a social worker's case) rather than volunteers only.
+    needs_professional: Mapped[bool] = mapped_column(default=False)
+    project_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("projects.id"), index=True)
+    case_worker_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("social_workers.id"), index=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    matched_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    resident: Mapped[Resident] = relationship()
+    category: Mapped[Category] = relationship()
+    region: Mapped[Region] = relationship()
+    skills: Mapped[list[Skill]] = relationship(secondary=need_skills)
+    project: Mapped[Optional[Project]] = relationship(back_populates="needs")
+    case_worker: Mapped[Optional[SocialWorker]] = relationship()
+    created_by: Mapped[Optional[User]] = relationship()
+    feedback: Mapped[Optional[Feedback]] = relationship(back_populates="need", uselist=False)
+    # The shifts serving this need; read-only here, the shifts area writes the link (Shift.needs).
+    shifts: Mapped[list[Shift]] = relationship(secondary="shift_needs", viewonly=True, order_by="Shift.start")
+
+    @property
+    def urgency_label(self):
+        return URGENCY_LABELS.get(self.urgency, self.urgency)
+
+    def __repr__(self) -> str:
+        return f"<Need {self.id} {self.status.value}>"
+
+
+class Feedback(db.Model):
+    """A resident's rating of a delivered service (1–5), given by them or by staff on their behalf."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id"), unique=True)
+    rating: Mapped[int] = mapped_column(sa.SmallInteger)
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    on_behalf: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="feedback")

@@ -1,0 +1,279 @@
+"""Accounts and the people behind them: users, residents, volunteers, social workers."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from linkage.extensions import db
+from linkage.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from linkage.models.organizations import Organization
+    from linkage.models.regions import Region
+    from linkage.models.taxonomy import Skill
+
+
+class Role(enum.Enum):
+    resident = "resident"
+    community_staff = "community_staff"
+    org_admin = "org_admin"
+    social_worker = "social_worker"
+    volunteer = "volunteer"
+    civil_affairs = "civil_affairs"
+    grid_worker = "grid_worker"
+    expert = "expert"
+    observer = "observer"
+    admin = "admin"
+
+    @property
+    def label(self):
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.resident: _l("Resident"),
+    Role.community_staff: _l("Community staff"),
+    Role.org_admin: _l("Organization admin"),
+    Role.social_worker: _l("Social worker"),
+    Role.volunteer: _l("Volunteer"),
+    Role.civil_affairs: _l("Civil affairs staff"),
+    Role.grid_worker: _l("Grid worker"),
+    Role.expert: _l("Expert evaluator"),
+    Role.observer: _l("Observer"),
+    Role.admin: _l("Administrator"),
+}
+
+# Roles a person may choose when registering; all others are created by staff.
+SELF_REGISTERING_ROLES = (Role.volunteer, Role.resident, Role.org_admin)
+
+
+class AccountStatus(enum.Enum):
+    pending = "pending"      # self-registered, waiting for verification
+    active = "active"
+    suspended = "suspended"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=32), index=True)
+    status: Mapped[AccountStatus] = mapped_column(
+        sa.Enum(AccountStatus, native_enum=False, length=16), default=AccountStatus.pending)
+    # The subtree of the region tree this account works in (or lives in).
+    region_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    organization_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    locale: Mapped[Optional[str]] = mapped_column(sa.String(8))
+    # Bumped on password change: every session carrying an older version ends.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    region: Mapped[Optional[Region]] = relationship()
+    organization: Mapped[Optional[Organization]] = relationship(foreign_keys=[organization_id])
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != AccountStatus.suspended
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == AccountStatus.active
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def can_see_region(self, region: Optional[Region]) -> bool:
+        """Whether ``region`` lies in this account's scope (admins see everything)."""
+        if self.role == Role.admin:
+            return True
+        return self.region is not None and self.region.contains(region)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"
+
+
+class VulnerableTag(enum.Enum):
+    elderly_alone = "elderly_alone"
+    disabled = "disabled"
+    minor = "minor"
+    special_hardship = "special_hardship"
+
+    @property
+    def label(self):
+        return {
+            VulnerableTag.elderly_alone: _l("Elderly living alone"),
+            VulnerableTag.disabled: _l("Person with disabilities"),
+            VulnerableTag.minor: _l("Minor"),
+            VulnerableTag.special_hardship: _l("Special hardship household"),
+        }[self]
+
+
+class ResidentTag(db.Model):
+    __tablename__ = "resident_tags"
+
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[VulnerableTag] = mapped_column(
+        sa.Enum(VulnerableTag, native_enum=False, length=32), primary_key=True)
+
+
+class Resident(db.Model):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    gender: Mapped[Optional[str]] = mapped_column(sa.String(1))  # "M" / "F", derived from the ID number
+    birth_date: Mapped[Optional[date]] = mapped_column(sa.Date)
+    # ID number: AES-GCM ciphertext, a keyed hash for duplicate checks, and the last four characters.
+    id_number_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
+    id_number_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    id_number_tail: Mapped[Optional[str]] = mapped_column(sa.String(4))
+    health_notes_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    address: Mapped[str] = mapped_column(sa.String(255), default="")
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    latitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    longitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    consent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    region: Mapped[Region] = relationship()
+    user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
+    tag_rows: Mapped[list[ResidentTag]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def tags(self) -> set[VulnerableTag]:
+        return {row.tag for row in self.tag_rows}
+
+    @tags.setter
+    def tags(self, values) -> None:
+        wanted = set(values)
+        self.tag_rows = [row for row in self.tag_rows if row.tag in wanted] + [
+            ResidentTag(tag=tag) for tag in wanted - self.tags]
+
+    @property
+    def masked_id_number(self) -> str:
+        return f"{'*' * 14}{self.id_number_tail}" if self.id_number_tail else ""
+
+    def age_on(self, day: date) -> Optional[int]:
+        if self.birth_date is None:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def __repr__(self) -> str:
+        return f"<Resident {self.id}>"
+
+
+volunteer_skills = sa.Table(
+    "volunteer_skills", db.metadata,
+    sa.Column("volunteer_id", sa.ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("skill_id", sa.ForeignKey("skills.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class VolunteerStatus(enum.Enum):
+    pending = "pending"
+    active = "active"
+    suspended = "suspended"
+
+
+class Volunteer(db.Model):
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    birth_date: Mapped[Optional[date]] = mapped_column(sa.Date)
+    status: Mapped[VolunteerStatus] = mapped_column(
+        sa.Enum(VolunteerStatus, native_enum=False, length=16), default=VolunteerStatus.pending, index=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    latitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    longitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    max_travel_km: Mapped[float] = mapped_column(sa.Float, default=5.0)
+    weekly_minutes_limit: Mapped[int] = mapped_column(default=600)
+    guardian_consent: Mapped[bool] = mapped_column(default=False)
+    health_notes_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
+    no_show_count: Mapped[int] = mapped_column(default=0)
+    self_signup_blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[Optional[User]] = relationship()
+    region: Mapped[Region] = relationship()
+    skills: Mapped[list[Skill]] = relationship(secondary=volunteer_skills, order_by="Skill.code")
+    availability: Mapped[list[Availability]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan",
+        order_by="(Availability.weekday, Availability.start_time)")
+
+    def age_on(self, day: date) -> Optional[int]:
+        if self.birth_date is None:
+            return None
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def __repr__(self) -> str:
+        return f"<Volunteer {self.id}>"
+
+
+class Availability(db.Model):
+    """A weekly recurring window when a volunteer can serve (local time, Asia/Shanghai)."""
+
+    __tablename__ = "availability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(sa.SmallInteger)  # 0 = Monday
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    end_time: Mapped[time] = mapped_column(sa.Time)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="availability")
+
+
+class WorkerLevel(enum.Enum):
+    assistant = 1
+    social_worker = 2
+    senior = 3
+
+    @property
+    def label(self):
+        return {
+            WorkerLevel.assistant: _l("Assistant social worker"),
+            WorkerLevel.social_worker: _l("Social worker"),
+            WorkerLevel.senior: _l("Senior social worker"),
+        }[self]
+
+
+class SocialWorker(db.Model):
+    __tablename__ = "social_workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    level: Mapped[WorkerLevel] = mapped_column(sa.Enum(WorkerLevel, native_enum=False, length=16))
+    certificate_no: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    caseload_limit: Mapped[int] = mapped_column(default=20)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[Optional[User]] = relationship()
+    organization: Mapped[Organization] = relationship(back_populates="social_workers")
+
+    def __repr__(self) -> str:
+        return f"<SocialWorker {self.id}>"

@@ -1,0 +1,175 @@
+"""Volunteer shifts, their skill slots, and volunteers' sign-ups."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from linkage.extensions import db
+from linkage.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from linkage.models.needs import Need
+    from linkage.models.people import SocialWorker, User, Volunteer
+    from linkage.models.projects import Project
+    from linkage.models.regions import Region
+    from linkage.models.taxonomy import Skill
+
+
+class ShiftStatus(enum.Enum):
+    open = "open"
+    staffed = "staffed"
+    under_way = "under_way"
+    done = "done"
+    cancelled = "cancelled"
+
+    @property
+    def label(self):
+        return {
+            ShiftStatus.open: _l("Open"), ShiftStatus.staffed: _l("Staffed"),
+            ShiftStatus.under_way: _l("Under way"), ShiftStatus.done: _l("Done"),
+            ShiftStatus.cancelled: _l("Cancelled"),
+        }[self]
+
+
+shift_needs = sa.Table(
+    "shift_needs", db.metadata,
+    sa.Column("shift_id", sa.ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("need_id", sa.ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Shift(db.Model):
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    project_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("projects.id"), index=True)
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)  # the community
+    lead_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("social_workers.id"), index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(sa.String(255), default="")
+    latitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    longitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    urgency: Mapped[int] = mapped_column(sa.SmallInteger, default=2)
+    min_volunteers: Mapped[int] = mapped_column(sa.SmallInteger, default=1)
+    # First come, first served sign-up; otherwise sign-ups are requests that a match run decides.
+    first_come: Mapped[bool] = mapped_column(default=True)
+    requires_insurance: Mapped[bool] = mapped_column(default=False)
+    insurance_note: Mapped[str] = mapped_column(sa.String(255), default="")
+    status: Mapped[ShiftStatus] = mapped_column(
+        sa.Enum(ShiftStatus, native_enum=False, length=16), default=ShiftStatus.open, index=True)
+    status_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped on every sign-up change, so a match run can tell that its input went stale.
+    version: Mapped[int] = mapped_column(default=1)
+
+    project: Mapped[Optional[Project]] = relationship()
+    region: Mapped[Region] = relationship()
+    lead: Mapped[Optional[SocialWorker]] = relationship()
+    slots: Mapped[list[ShiftSlot]] = relationship(
+        back_populates="shift", cascade="all, delete-orphan", order_by="ShiftSlot.position")
+    needs: Mapped[list[Need]] = relationship(secondary=shift_needs)
+    sign_ups: Mapped[list[SignUp]] = relationship(back_populates="shift", order_by="SignUp.created_at")
+    created_by: Mapped[Optional[User]] = relationship()
+
+    @property
+    def capacity(self) -> int:
+        return sum(slot.count for slot in self.slots)
+
+    @property
+    def minutes(self) -> int:
+        return int((self.end - self.start).total_seconds() // 60)
+
+    def __repr__(self) -> str:
+        return f"<Shift {self.id}>"
+
+
+class ShiftSlot(db.Model):
+    """``count`` places on a shift for volunteers holding ``skill`` (none: anyone)."""
+
+    __tablename__ = "shift_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(sa.ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    skill_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("skills.id"))
+    count: Mapped[int] = mapped_column(sa.SmallInteger, default=1)
+
+    shift: Mapped[Shift] = relationship(back_populates="slots")
+    skill: Mapped[Optional[Skill]] = relationship()
+
+
+class SignUpStatus(enum.Enum):
+    requested = "requested"      # a preference, to be decided by a match run
+    assigned = "assigned"
+    waitlisted = "waitlisted"
+    checked_in = "checked_in"
+    checked_out = "checked_out"
+    cancelled = "cancelled"
+    no_show = "no_show"
+
+    @property
+    def label(self):
+        return {
+            SignUpStatus.requested: _l("Requested"), SignUpStatus.assigned: _l("Assigned"),
+            SignUpStatus.waitlisted: _l("Waitlisted"), SignUpStatus.checked_in: _l("Checked in"),
+            SignUpStatus.checked_out: _l("Checked out"), SignUpStatus.cancelled: _l("Cancelled"),
+            SignUpStatus.no_show: _l("No-show"),
+        }[self]
+
+
+# Sign-ups that hold a place on the shift.
+HOLDING_STATUSES = (SignUpStatus.assigned, SignUpStatus.checked_in, SignUpStatus.checked_out)
+
+
+class HoursStatus(enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    declined = "declined"
+
+    @property
+    def label(self):
+        return {HoursStatus.pending: _l("Pending"), HoursStatus.approved: _l("Approved"),
+                HoursStatus.declined: _l("Declined")}[self]
+
+
+class SignUp(db.Model):
+    __tablename__ = "sign_ups"
+    __table_args__ = (sa.UniqueConstraint("shift_id", "volunteer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(sa.ForeignKey("shifts.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id"), index=True)
+    slot_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shift_slots.id"))
+    status: Mapped[SignUpStatus] = mapped_column(
+        sa.Enum(SignUpStatus, native_enum=False, length=16), index=True)
+    checked_in_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    checked_out_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Check-out was missing and defaulted to the planned end: flagged for the lead.
+    checkout_defaulted: Mapped[bool] = mapped_column(default=False)
+    minutes: Mapped[Optional[int]] = mapped_column()
+    hours_status: Mapped[Optional[HoursStatus]] = mapped_column(
+        sa.Enum(HoursStatus, native_enum=False, length=16))
+    hours_manual: Mapped[bool] = mapped_column(default=False)
+    hours_note: Mapped[str] = mapped_column(sa.Text, default="")
+    # Who approved or declined the hours, and when (declined entries are kept, never deleted).
+    hours_decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    hours_decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    shift: Mapped[Shift] = relationship(back_populates="sign_ups")
+    volunteer: Mapped[Volunteer] = relationship()
+    slot: Mapped[Optional[ShiftSlot]] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<SignUp {self.id} {self.status.value}>"

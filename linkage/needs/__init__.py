@@ -1,0 +1,1 @@
+"""Residents' needs through their lifecycle, and residents' own view of them."""

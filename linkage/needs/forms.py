@@ -1,0 +1,113 @@
+"""Forms for needs: filing one, and the community's and the resident's decisions on it."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from linkage.extensions import db
+from linkage.forms import choices
+from linkage.models import URGENCY_LABELS, Category, Recurrence, Skill
+from linkage.timeutil import local_to_utc
+
+BAD_TIME = _l("Enter a date and time, e.g. 2026-12-01 09:30.")
+
+
+def show_refusal(form, error) -> None:
+    """Roll back and put a service's ``Refused`` on the form: on the field it names, else above the form."""
+    db.session.rollback()
+    if error.field and error.field in form:
+        form[error.field].errors = [*form[error.field].errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def optional_int(value):
+    """Coerce a select's value, with "" (the placeholder, or "no filter") as None."""
+    return None if value in ("", None) else int(value)
+
+
+def with_placeholder(options, label=_l("Choose…")):
+    """``options`` after an empty first option, so nothing is chosen by accident."""
+    return choices([("", label)]) + list(options)
+
+
+def urgency_choices():
+    return choices([(level, f"{level} · {label}") for level, label in URGENCY_LABELS.items()])
+
+
+class NeedForm(FlaskForm):
+    """What a resident fills in for themself."""
+
+    category = SelectField(_l("Kind of service"), coerce=optional_int, validators=[DataRequired(
+        message=_l("Choose the kind of service needed."))],
+        invalid_choice_message=_l("Choose a category from the list."),
+        invalid_value_message=_l("Choose a category from the list."))
+    title = StringField(_l("What is needed, in a few words"), validators=[
+        DataRequired(message=_l("Say in a few words what is needed.")),
+        Length(max=200, message=_l("Keep it under 200 characters; add details below."))])
+    description = TextAreaField(_l("Details"), validators=[Optional(), Length(max=4000)],
+                                description=_l("Who, where, how often; anything the helpers should know."))
+    urgency = SelectField(_l("Urgency"), coerce=int, default=2, choices=urgency_choices(),
+                          invalid_choice_message=_l("Choose an urgency from 1 to 4."),
+                          invalid_value_message=_l("Choose an urgency from 1 to 4."))
+    window_start = DateTimeLocalField(_l("From (optional)"), validators=[Optional()],
+                                      invalid_value_message=BAD_TIME)
+    window_end = DateTimeLocalField(_l("Until (optional)"), validators=[Optional()],
+                                    invalid_value_message=BAD_TIME)
+    recurrence = SelectField(_l("How often"), default=Recurrence.once.value,
+                             choices=choices([(r.value, r.label) for r in Recurrence]),
+                             invalid_choice_message=_l("Choose how often from the list."))
+
+    def validate_window_end(self, field):
+        if field.data and self.window_start.data and field.data <= self.window_start.data:
+            raise ValidationError(_l("The end of the time window must come after its start."))
+
+    def service_args(self) -> dict:
+        """The validated input as arguments of ``linkage.needs.services.submit_need``."""
+        return {
+            "category": db.session.get(Category, self.category.data),
+            "title": self.title.data,
+            "description": self.description.data or "",
+            "urgency": self.urgency.data,
+            "window_start": local_to_utc(self.window_start.data) if self.window_start.data else None,
+            "window_end": local_to_utc(self.window_end.data) if self.window_end.data else None,
+            "recurrence": Recurrence(self.recurrence.data),
+        }
+
+
+class StaffNeedForm(NeedForm):
+    """Staff and grid workers also say which skills and whether a professional is needed."""
+
+    skills = SelectMultipleField(_l("Skills the helpers need"), coerce=int, validators=[Optional()],
+                                 invalid_choice_message=_l("Choose skills from the list."))
+    needs_professional = BooleanField(_l("Needs a professional social worker (a case), not only volunteers"))
+
+    def service_args(self) -> dict:
+        args = super().service_args()
+        wanted = set(self.skills.data or [])
+        args["skills"] = [db.session.get(Skill, skill_id) for skill_id in sorted(wanted)]
+        args["needs_professional"] = bool(self.needs_professional.data)
+        return args
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the resident will read it)"), validators=[
+        DataRequired(message=_l("Give the reason; the resident will read it.")), Length(max=1000)])
+
+
+class NoteForm(FlaskForm):
+    """An optional note with a decision (verification, delivery, withdrawal)."""
+
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class RateForm(FlaskForm):
+    rating = RadioField(_l("How was the service?"), coerce=int, choices=choices([
+        (5, _l("5 · Very good")), (4, _l("4 · Good")), (3, _l("3 · Acceptable")), (2, _l("2 · Poor")),
+        (1, _l("1 · Very poor"))]), validators=[DataRequired(message=_l("Choose a rating from 1 to 5."))],
+        invalid_choice_message=_l("Choose a rating from 1 to 5."),
+        invalid_value_message=_l("Choose a rating from 1 to 5."))
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])

@@ -1,0 +1,193 @@
+"""The rules of a need's lifecycle. Services flush, never commit; every transition is an audit event.
+
+    submitted ─verify─► open ─(a project or shift takes it: matched, in service)─► delivered ─rate─► closed
+        │                  │
+        ├──reject (reason)─┤      submitted or open can also be withdrawn by the resident (or staff for them).
+
+Delivery is confirmed from open, matched or in service. From open only when a project or a shift
+already serves the need (community activities often go without a match run), so every delivered need
+points at the service that delivered it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from linkage import audit, notifications, timeutil
+from linkage.community.services import link
+from linkage.errors import Refused
+from linkage.extensions import db
+from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
+                            RegionLevel, Resident, Role, Skill, User)
+from linkage.needs.access import can_manage_need, can_rate, can_report_need_for, can_withdraw
+
+REJECTABLE = (NeedStatus.submitted, NeedStatus.open)
+WITHDRAWABLE = (NeedStatus.submitted, NeedStatus.open)
+DELIVERABLE = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
+URGENCIES = (1, 2, 3, 4)
+RATINGS = (1, 2, 3, 4, 5)
+
+
+def _locked(need: Need) -> Need:
+    """Re-read ``need`` under a row lock (PostgreSQL; SQLite serializes writers), so two clicks
+    cannot both pass a status check."""
+    return db.session.scalars(sa.select(Need).where(Need.id == need.id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
+
+
+def _status(need: Need) -> dict:
+    return audit.snapshot(need, "status")
+
+
+def _community_staff(region: Region) -> list[User]:
+    community = region.ancestor_at(RegionLevel.community)
+    if community is None:
+        return []
+    return list(db.session.scalars(sa.select(User).where(
+        User.role == Role.community_staff, User.region_id == community.id,
+        User.status == AccountStatus.active)))
+
+
+def _resident_user(need: Need) -> list[Optional[User]]:
+    return [need.resident.user]
+
+
+def submit_need(resident: Resident, *, actor: User, category: Optional[Category], title: str,
+                urgency: int = 2, description: str = "", skills: Iterable[Skill] = (),
+                window_start: Optional[datetime] = None, window_end: Optional[datetime] = None,
+                recurrence: Recurrence = Recurrence.once, needs_professional: bool = False,
+                now: Optional[datetime] = None) -> Need:
+    """Register a need (status submitted) by the resident, or by staff or a grid worker for them.
+
+    Times are aware UTC datetimes. Community staff are told when someone else filed it.
+    """
+    now = now or timeutil.now()
+    if not can_report_need_for(actor, resident):
+        raise Refused(_l("You cannot register needs for this resident."))
+    if actor.role == Role.resident and not actor.is_verified:
+        raise Refused(_l("Your account waits for verification by staff; you can submit needs after that."))
+    if category is None or not category.active:
+        raise Refused(_l("Choose a category of the service taxonomy."), field="category")
+    if urgency not in URGENCIES:
+        raise Refused(_l("Choose an urgency from 1 to 4."), field="urgency")
+    title = (title or "").strip()
+    if not title:
+        raise Refused(_l("Say in a few words what is needed."), field="title")
+    if window_start and window_end and window_end <= window_start:
+        raise Refused(_l("The end of the time window must come after its start."), field="window_end")
+    if window_end and window_end <= now:
+        raise Refused(_l("This time window has already ended."), field="window_end")
+    need = Need(resident=resident, category=category, region=resident.region, title=title,
+                description=(description or "").strip(), urgency=urgency, status=NeedStatus.submitted,
+                recurrence=recurrence, window_start=window_start, window_end=window_end,
+                latitude=resident.latitude, longitude=resident.longitude,
+                needs_professional=needs_professional, skills=list(skills), created_by_id=actor.id,
+                created_at=now)
+    db.session.add(need)
+    db.session.flush()
+    audit.record(actor, "need.submit", need, after=audit.snapshot(need, "status", "urgency", "category_id"))
+    if actor.role != Role.community_staff:
+        staff = [u for u in _community_staff(resident.region) if u.id != actor.id]
+        notifications.notify(staff, "need_submitted", link=link("community.need_detail", need_id=need.id),
+                             title=need.title)
+    return need
+
+
+def verify_need(need: Need, *, actor: User, note: str = "") -> None:
+    """The community confirms a submitted need: it becomes open for service."""
+    if not can_manage_need(actor, need):
+        raise Refused(_l("Only the staff of this need's community can verify it."))
+    need = _locked(need)
+    if need.status != NeedStatus.submitted:
+        raise Refused(_l("Only a submitted need can be verified; this one is: %(status)s.",
+                         status=need.status.label))
+    before = _status(need)
+    need.status = NeedStatus.open
+    need.verified_at = timeutil.now()
+    need.status_note = (note or "").strip()
+    audit.record(actor, "need.verify", need, before=before, after=_status(need), note=need.status_note)
+    notifications.notify(_resident_user(need), "need_verified", link=link("needs.detail", need_id=need.id),
+                         title=need.title)
+
+
+def reject_need(need: Need, *, actor: User, reason: str) -> None:
+    """The community does not accept a need (submitted, or open and not yet taken up); the reason is shown."""
+    reason = (reason or "").strip()
+    if not can_manage_need(actor, need):
+        raise Refused(_l("Only the staff of this need's community can reject it."))
+    if not reason:
+        raise Refused(_l("Give the reason; the resident will read it."), field="reason")
+    need = _locked(need)
+    if need.status not in REJECTABLE:
+        raise Refused(_l("A need that is %(status)s can no longer be rejected.", status=need.status.label))
+    before = _status(need)
+    need.status = NeedStatus.rejected
+    need.status_note = reason
+    need.closed_at = timeutil.now()
+    audit.record(actor, "need.reject", need, before=before, after=_status(need), note=reason)
+    notifications.notify(_resident_user(need), "need_rejected", link=link("needs.detail", need_id=need.id),
+                         title=need.title, reason=reason)
+
+
+def withdraw_need(need: Need, *, actor: User, reason: str = "") -> None:
+    """The resident (or staff at their request) withdraws a need nobody has taken up yet."""
+    if not can_withdraw(actor, need):
+        raise Refused(_l("You cannot withdraw this need."))
+    need = _locked(need)
+    if need.status not in WITHDRAWABLE:
+        raise Refused(_l("A need that is %(status)s can no longer be withdrawn; please contact your "
+                         "community.", status=need.status.label))
+    before = _status(need)
+    need.status = NeedStatus.withdrawn
+    need.status_note = (reason or "").strip()
+    need.closed_at = timeutil.now()
+    audit.record(actor, "need.withdraw", need, before=before, after=_status(need), note=need.status_note)
+    notifications.notify([u for u in _community_staff(need.region) if u.id != actor.id], "need_withdrawn",
+                         link=link("community.need_detail", need_id=need.id), title=need.title)
+
+
+def confirm_delivered(need: Need, *, actor: User, note: str = "") -> None:
+    """The community confirms the service was delivered; the resident is asked to rate it."""
+    if not can_manage_need(actor, need):
+        raise Refused(_l("Only the staff of this need's community can confirm its delivery."))
+    need = _locked(need)
+    if need.status not in DELIVERABLE:
+        raise Refused(_l("A need that is %(status)s cannot be confirmed as delivered.",
+                         status=need.status.label))
+    if need.status == NeedStatus.open and need.project_id is None and not need.shifts:
+        raise Refused(_l("No project or shift serves this need yet: add it to the activity that served it, "
+                         "then confirm."))
+    before = _status(need)
+    need.status = NeedStatus.delivered
+    need.delivered_at = timeutil.now()
+    need.status_note = (note or "").strip()
+    audit.record(actor, "need.deliver", need, before=before, after=_status(need), note=need.status_note)
+    notifications.notify(_resident_user(need), "need_delivered", link=link("needs.detail", need_id=need.id),
+                         title=need.title)
+
+
+def rate_need(need: Need, *, actor: User, rating: int, comment: str = "") -> Feedback:
+    """Rate a delivered service 1–5, by the resident or by staff on their behalf; the need closes."""
+    if not can_rate(actor, need):
+        raise Refused(_l("You cannot rate this need."))
+    need = _locked(need)
+    if need.feedback is not None:
+        raise Refused(_l("This service was already rated."))
+    if need.status != NeedStatus.delivered:
+        raise Refused(_l("A service can be rated once it is confirmed as delivered."))
+    if rating not in RATINGS:
+        raise Refused(_l("Choose a rating from 1 to 5."), field="rating")
+    comment = (comment or "").strip()
+    feedback = Feedback(need=need, rating=rating, comment=comment, created_by_id=actor.id,
+                        on_behalf=actor.id != need.resident.user_id)
+    db.session.add(feedback)
+    before = _status(need)
+    need.status = NeedStatus.closed
+    need.closed_at = timeutil.now()
+    audit.record(actor, "need.rate", need, before=before,
+                 after={**_status(need), "rating": rating, "on_behalf": feedback.on_behalf}, note=comment)
+    return feedback

@@ -1,0 +1,99 @@
+"""Residents' own needs: the list with each one's status, filing a new one, the trail, withdrawing, rating."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from linkage.auth.access import require, role_required, verified_required
+from linkage.errors import Refused
+from linkage.extensions import db
+from linkage.models import Need, Resident, Role
+from linkage.needs import access, queries, services
+from linkage.needs.forms import NeedForm, NoteForm, RateForm, show_refusal, with_placeholder
+
+blueprint = Blueprint("needs", __name__, url_prefix="/needs")
+
+
+def _own_resident():
+    return db.session.scalar(sa.select(Resident).where(Resident.user_id == current_user.id))
+
+
+def _own_need_or_404(need_id):
+    need = queries.need_for_page(need_id)
+    if need is None:
+        abort(404)
+    require(access.is_own_need(current_user, need))
+    return need
+
+
+@blueprint.get("/")
+@role_required(Role.resident)
+def mine():
+    query = queries.for_list(queries.own_needs(current_user)).order_by(Need.created_at.desc(), Need.id.desc())
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("needs/mine.html", page=page, resident=_own_resident())
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@role_required(Role.resident)
+@verified_required
+def new():
+    resident = _own_resident()
+    require(resident is not None)
+    form = NeedForm()
+    form.category.choices = with_placeholder(queries.category_choices(str(get_locale())))
+    if form.validate_on_submit():
+        try:
+            need = services.submit_need(resident, actor=current_user, **form.service_args())
+        except Refused as error:
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your need was sent to your community, who will check it soon."), "success")
+            return redirect(url_for(".detail", need_id=need.id))
+    return render_template("needs/new.html", form=form)
+
+
+def _detail_page(need, **forms):
+    forms = {"withdraw_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
+    return render_template("needs/detail.html", need=need, trail=queries.status_trail(need),
+                           trail_label=queries.trail_label, withdrawable=need.status in services.WITHDRAWABLE,
+                           **forms)
+
+
+@blueprint.get("/<int:need_id>")
+@role_required(Role.resident)
+def detail(need_id):
+    return _detail_page(_own_need_or_404(need_id))
+
+
+def _own_action(need_id, form_name, form, service, done_message, **fields):
+    need = _own_need_or_404(need_id)
+    if form.validate_on_submit():
+        try:
+            service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()})
+        except Refused as error:
+            show_refusal(form, error)
+        else:
+            db.session.commit()
+            flash(done_message, "success")
+            return redirect(url_for(".detail", need_id=need.id))
+    return _detail_page(queries.need_for_page(need_id), **{form_name: form})
+
+
+@blueprint.post("/<int:need_id>/withdraw")
+@role_required(Role.resident)
+@verified_required
+def withdraw(need_id):
+    return _own_action(need_id, "withdraw_form", NoteForm(), services.withdraw_need,
+                       _("Your need was withdrawn."), reason="note")
+
+
+@blueprint.post("/<int:need_id>/rate")
+@role_required(Role.resident)
+@verified_required
+def rate(need_id):
+    return _own_action(need_id, "rate_form", RateForm(), services.rate_need,
+                       _("Thank you for your rating."), rating="rating", comment="comment")

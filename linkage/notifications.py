@@ -1,0 +1,85 @@
+"""In-app notifications. Stored as a kind plus parameters; rendered in the reader's language."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from linkage.extensions import db
+from linkage.models import Notification, User
+from linkage.models.types import utcnow
+
+MESSAGES = {
+    "account_verified": _l("Your account was verified. Welcome!"),
+    "need_verified": _l("Your need \"%(title)s\" was verified and is open for service."),
+    "need_rejected": _l("Your need \"%(title)s\" was not accepted: %(reason)s"),
+    "need_delivered": _l("The service for \"%(title)s\" was recorded as delivered. Please rate it."),
+    "need_submitted": _l("A new need waits for verification: \"%(title)s\"."),
+    "need_withdrawn": _l("The need \"%(title)s\" was withdrawn."),
+    "org_verified": _l("Your organization %(name)s was verified."),
+    "org_rejected": _l("Your organization %(name)s was not verified: %(reason)s"),
+    "org_registered": _l("A new organization waits for verification: %(name)s."),
+    "org_suspended": _l("Your organization %(name)s was suspended: %(reason)s"),
+    "org_blacklisted": _l("Your organization %(name)s was blacklisted and may no longer bid: %(reason)s"),
+    "org_reinstated": _l("Your organization %(name)s was reinstated."),
+    "project_published": _l("A new project is open for bids: %(title)s (deadline %(deadline)s)."),
+    "bid_won": _l("Your bid for \"%(title)s\" won."),
+    "bid_lost": _l("Your bid for \"%(title)s\" did not win."),
+    "bid_disqualified": _l("Your bid for \"%(title)s\" was disqualified: %(reason)s"),
+    "project_cancelled": _l("The project \"%(title)s\" was cancelled: %(reason)s"),
+    "project_contracted": _l("The contract for \"%(title)s\" was recorded; the service can start."),
+    "project_need_matched": _l("Your need \"%(title)s\" will be served by %(org)s in the project "
+                               "\"%(project)s\"."),
+    "shift_assigned": _l("You have a place on \"%(title)s\" at %(start)s."),
+    "shift_waitlisted": _l("\"%(title)s\" is full; you are number %(position)s on the waiting list."),
+    "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
+    "shift_cancelled": _l("\"%(title)s\" at %(start)s was cancelled: %(reason)s"),
+    "shift_changed": _l("\"%(title)s\" changed: %(change)s"),
+    "shift_updated": _l("\"%(title)s\" was changed. It now runs from %(start)s to %(end)s at %(place)s."),
+    "signup_cancelled": _l("%(name)s gave up their place on \"%(title)s\" at %(start)s."),
+    "signup_no_show": _l("You were recorded as absent from \"%(title)s\" at %(start)s."),
+    "signup_blocked": _l("After %(count)s no-shows you cannot sign up by yourself until %(until)s."),
+    "hours_approved": _l("%(hours)s hours on \"%(title)s\" were confirmed."),
+    "hours_declined": _l("Hours on \"%(title)s\" were declined: %(reason)s"),
+    "match_approved": _l("Match run %(run)s was approved."),
+    "case_assigned": _l("A case was assigned to you: %(title)s."),
+}
+
+
+def notify(users: Iterable[Optional[User | int]], kind: str, link: str = "", **params) -> None:
+    """Queue a message for each user (ids or users; None entries are skipped)."""
+    if kind not in MESSAGES:
+        raise KeyError(kind)
+    seen = set()
+    for user in users:
+        user_id = getattr(user, "id", user)
+        if user_id is None or user_id in seen:
+            continue
+        seen.add(user_id)
+        db.session.add(Notification(user_id=user_id, kind=kind, params=params, link=link))
+
+
+def render(notification: Notification) -> str:
+    template = MESSAGES.get(notification.kind)
+    if template is None:
+        return notification.kind
+    try:
+        return str(template) % notification.params
+    except (KeyError, TypeError, ValueError):
+        return str(template)
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def select_for(user: User):
+    return sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+
+
+def mark_all_read(user: User) -> None:
+    db.session.execute(sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))

@@ -1,0 +1,1 @@
+"""Social organizations: registration, verification by civil affairs, credit status, social workers."""

@@ -1,0 +1,80 @@
+"""Who sees and manages which organization, and the lists built on that."""
+from __future__ import annotations
+
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from linkage.extensions import db
+from linkage.models import Organization, OrgStatus, Region, RegionLevel, Role, SocialWorker, User
+
+# Roles that read the organization register (civil affairs manage it; observers only read).
+REGISTER_READERS = (Role.civil_affairs, Role.observer, Role.admin)
+
+
+def organizations_visible_to(user: User, status: Optional[OrgStatus] = None):
+    """Organizations whose service area lies in ``user``'s scope (admins: all), newest first."""
+    query = sa.select(Organization).options(joinedload(Organization.region))
+    if user.role != Role.admin:
+        if user.role not in REGISTER_READERS or user.region is None:
+            return query.where(sa.false())
+        query = query.where(Region.subtree_clause(Organization.region_id, user.region))
+    if status is not None:
+        query = query.where(Organization.status == status)
+    return query.order_by(Organization.created_at.desc(), Organization.id.desc())
+
+
+def is_member(user: User, org: Organization) -> bool:
+    """The user is an admin or social worker of ``org``."""
+    return user.role in (Role.org_admin, Role.social_worker) and user.organization_id == org.id
+
+
+def can_view_organization(user: User, org: Organization) -> bool:
+    if is_member(user, org):
+        return True
+    return user.role in REGISTER_READERS and user.can_see_region(org.region)
+
+
+def can_manage_organization(user: User, org: Organization) -> bool:
+    """Civil affairs staff whose scope covers the organization's service area (and admins)."""
+    return user.role == Role.admin or (user.role == Role.civil_affairs and user.can_see_region(org.region))
+
+
+def can_register_organization(user: User) -> bool:
+    """Organization admins register one organization, pending or verified, before they have one."""
+    return user.role == Role.org_admin and user.organization_id is None
+
+
+def can_manage_workers(user: User, org: Organization) -> bool:
+    return user.role == Role.org_admin and user.organization_id == org.id
+
+
+def organization_users(org: Organization, *roles: Role) -> list[User]:
+    """Accounts linked to ``org`` (organization admins unless ``roles`` says otherwise)."""
+    roles = roles or (Role.org_admin,)
+    return list(db.session.scalars(
+        sa.select(User).where(User.organization_id == org.id, User.role.in_(roles)).order_by(User.id)))
+
+
+def civil_affairs_covering(region: Region) -> list[User]:
+    """Civil affairs staff whose scope contains ``region`` (they verify what happens there)."""
+    return list(db.session.scalars(
+        sa.select(User).join(Region, User.region_id == Region.id)
+        .where(User.role == Role.civil_affairs, sa.literal(region.path).startswith(Region.path))
+        .order_by(User.id)))
+
+
+def workers_of(org: Organization, *, active_only: bool = False):
+    query = sa.select(SocialWorker).options(joinedload(SocialWorker.user)).where(
+        SocialWorker.organization_id == org.id)
+    if active_only:
+        query = query.where(SocialWorker.active.is_(True))
+    return query.order_by(SocialWorker.active.desc(), SocialWorker.name, SocialWorker.id)
+
+
+def service_area_choices() -> list[Region]:
+    """Streets and communities: an organization's service area is one of them."""
+    return list(db.session.scalars(
+        sa.select(Region).where(Region.level.in_((RegionLevel.street, RegionLevel.community)))
+        .order_by(Region.path)))

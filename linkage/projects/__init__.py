@@ -1,0 +1,1 @@
+"""Government-purchased service projects and the bids social organizations make on them."""

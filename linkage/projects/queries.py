@@ -1,0 +1,244 @@
+"""Who sees and manages which project and bid; needs to bundle; a project's coverage and satisfaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from linkage.extensions import db
+from linkage.models import (RUNNING_STATUSES, Bid, BidStatus, Category, Feedback, HoursStatus, Need,
+                            NeedStatus, Organization, OrgStatus, Project, ProjectStatus, Region, RegionLevel,
+                            Role, Shift, SignUp, User)
+from linkage.models.projects import project_categories
+
+# Roles that only read projects in their region subtree (never drafts).
+READERS = (Role.expert, Role.observer)
+ORG_ROLES = (Role.org_admin, Role.social_worker)
+# A project's results (winner, prices, scores) are public once it is awarded.
+AWARDED_STATUSES = (ProjectStatus.awarded, ProjectStatus.contracted, ProjectStatus.in_progress,
+                    ProjectStatus.midterm_evaluated, ProjectStatus.completed, ProjectStatus.final_evaluated)
+# Bids still in the competition after the deadline.
+VALID_BID_STATUSES = (BidStatus.submitted, BidStatus.scored)
+# Need statuses shown in a project's coverage, in lifecycle order.
+COVERAGE_STATUSES = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service, NeedStatus.delivered,
+                     NeedStatus.closed)
+
+
+def overlaps(path: str):
+    """SQL condition on ``Region``: the region is an ancestor or a descendant of the one at ``path``."""
+    return sa.or_(Region.path.startswith(path), sa.literal(path).startswith(Region.path))
+
+
+def regions_overlap(a: Region, b: Region) -> bool:
+    return a.contains(b) or b.contains(a)
+
+
+# --------------------------------------------------------------------------- projects
+
+
+def projects_visible_to(user: User, status: Optional[ProjectStatus] = None,
+                        category_id: Optional[int] = None):
+    """Projects ``user`` may read, newest first.
+
+    Civil affairs: their subtree. Organizations: published projects whose region is an ancestor or a
+    descendant of their service area, plus every project they bid on or run. Experts and observers:
+    their subtree, drafts excepted. Admins: all.
+    """
+    query = (sa.select(Project).join(Region, Project.region_id == Region.id)
+             .options(joinedload(Project.region), selectinload(Project.categories)))
+    if user.role == Role.admin:
+        pass
+    elif user.role == Role.civil_affairs and user.region is not None:
+        query = query.where(Region.path.startswith(user.region.path))
+    elif user.role in READERS and user.region is not None:
+        query = query.where(Region.path.startswith(user.region.path), Project.status != ProjectStatus.draft)
+    elif user.role in ORG_ROLES and user.organization is not None:
+        org = user.organization
+        query = query.where(sa.or_(
+            sa.and_(Project.status == ProjectStatus.published, overlaps(org.region.path)),
+            Project.id.in_(sa.select(Bid.project_id).where(Bid.organization_id == org.id))))
+    else:
+        return query.where(sa.false())
+    if status is not None:
+        query = query.where(Project.status == status)
+    if category_id:
+        query = query.where(Project.id.in_(sa.select(project_categories.c.project_id).where(
+            project_categories.c.category_id.in_(category_and_descendants(category_id)))))
+    return query.order_by(Project.created_at.desc(), Project.id.desc())
+
+
+def can_manage_project(user: User, project: Project) -> bool:
+    """Civil affairs staff whose scope contains the project's owner region (and admins)."""
+    return user.role == Role.admin or (
+        user.role == Role.civil_affairs and user.can_see_region(project.region))
+
+
+def can_view_project(user: User, project: Project) -> bool:
+    if can_manage_project(user, project):
+        return True
+    if user.role in READERS:
+        return project.status != ProjectStatus.draft and user.can_see_region(project.region)
+    org = user.organization if user.role in ORG_ROLES else None
+    if org is None:
+        return False
+    if project.status == ProjectStatus.published and regions_overlap(org.region, project.region):
+        return True
+    return own_bid(project, org) is not None
+
+
+def can_bid(user: User, project: Project) -> bool:
+    """Coarse check for the bid pages: an organization admin who may see the project."""
+    return user.role == Role.org_admin and user.organization is not None and can_view_project(user, project)
+
+
+def results_public(project: Project) -> bool:
+    return project.status in AWARDED_STATUSES
+
+
+def category_and_descendants(category_id: int):
+    """Ids of a taxonomy node and everything under it (three levels: sector > category > sub-category)."""
+    children = sa.select(Category.id).where(Category.parent_id == category_id)
+    return sa.select(Category.id).where(sa.or_(
+        Category.id == category_id, Category.parent_id == category_id, Category.parent_id.in_(children)))
+
+
+def owner_region_choices(user: User) -> list[Region]:
+    """Regions a project of ``user``'s can belong to: their subtree, down to communities."""
+    levels = (RegionLevel.district, RegionLevel.street, RegionLevel.community)
+    query = sa.select(Region).where(Region.level.in_(levels)).order_by(Region.path)
+    if user.role != Role.admin:
+        if user.region is None:
+            return []
+        query = query.where(Region.path.startswith(user.region.path))
+    return list(db.session.scalars(query))
+
+
+# --------------------------------------------------------------------------- bids
+
+
+def own_bid(project: Project, org: Organization) -> Optional[Bid]:
+    return db.session.scalar(
+        sa.select(Bid).where(Bid.project_id == project.id, Bid.organization_id == org.id))
+
+
+def bids_visible_to(user: User, project: Project) -> list[Bid]:
+    """Civil affairs see every bid; after the award everyone sees the ranked results; before it an
+    organization sees only its own bid (and other readers none)."""
+    query = (sa.select(Bid).where(Bid.project_id == project.id)
+             .options(joinedload(Bid.organization), selectinload(Bid.team))
+             .order_by(Bid.total_score.desc().nulls_last(), Bid.price, Bid.id))
+    if can_manage_project(user, project):
+        return list(db.session.scalars(query))
+    if results_public(project):
+        return list(db.session.scalars(query.where(Bid.status.in_((BidStatus.won, BidStatus.lost)))))
+    if user.role in ORG_ROLES and user.organization_id is not None:
+        return list(db.session.scalars(query.where(Bid.organization_id == user.organization_id)))
+    return []
+
+
+def valid_bids(project: Project) -> list[Bid]:
+    return list(db.session.scalars(
+        sa.select(Bid).where(Bid.project_id == project.id, Bid.status.in_(VALID_BID_STATUSES))
+        .options(joinedload(Bid.organization)).execution_options(populate_existing=True)
+        .order_by(Bid.total_score.desc().nulls_last(), Bid.price, Bid.id)))
+
+
+def bids_of_organization(org: Organization):
+    return (sa.select(Bid).where(Bid.organization_id == org.id).options(joinedload(Bid.project))
+            .order_by(Bid.created_at.desc(), Bid.id.desc()))
+
+
+def bids_by_project(org: Organization, project_ids) -> dict[int, Bid]:
+    """The organization's bids on the listed projects, by project id (one query for a list page)."""
+    if not project_ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Bid).where(Bid.organization_id == org.id, Bid.project_id.in_(project_ids)))
+    return {bid.project_id: bid for bid in rows}
+
+
+def org_admins_near(region: Region) -> list[User]:
+    """Admins of active organizations whose service area overlaps ``region`` (told of new projects)."""
+    return list(db.session.scalars(
+        sa.select(User).join(Organization, User.organization_id == Organization.id)
+        .join(Region, Organization.region_id == Region.id)
+        .where(User.role == Role.org_admin, Organization.status == OrgStatus.active, overlaps(region.path))
+        .order_by(User.id)))
+
+
+def used_capacity(org: Organization) -> int:
+    """Workload the organization's running projects take from its capacity."""
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Bid.workload), 0)).join(Project, Bid.project_id == Project.id)
+        .where(Bid.organization_id == org.id, Bid.status == BidStatus.won,
+               Project.status.in_(RUNNING_STATUSES))) or 0
+
+
+# --------------------------------------------------------------------------- needs
+
+
+def available_needs(user: User, *, category_id: Optional[int] = None, community_id: Optional[int] = None,
+                    project: Optional[Project] = None):
+    """Open (verified) needs in ``user``'s scope not bundled into another project, most urgent first."""
+    query = (sa.select(Need).where(Need.status == NeedStatus.open)
+             .options(joinedload(Need.category), joinedload(Need.region)))
+    free = Need.project_id.is_(None)
+    query = query.where(sa.or_(free, Need.project_id == project.id) if project is not None else free)
+    if user.role != Role.admin:
+        if user.region is None:
+            return query.where(sa.false())
+        query = query.where(Region.subtree_clause(Need.region_id, user.region))
+    if category_id:
+        query = query.where(Need.category_id.in_(category_and_descendants(category_id)))
+    if community_id:
+        community = db.session.get(Region, community_id)
+        if community is not None:
+            query = query.where(Region.subtree_clause(Need.region_id, community))
+    return query.order_by(Need.urgency.desc(), Need.created_at, Need.id)
+
+
+def project_needs(project: Project):
+    return (sa.select(Need).where(Need.project_id == project.id)
+            .options(joinedload(Need.category), joinedload(Need.region)).order_by(Need.id))
+
+
+@dataclass
+class Coverage:
+    """How far a project's needs got, how residents rated them and the volunteer hours on its shifts."""
+
+    by_status: dict
+    total: int
+    delivered: int
+    rating_average: Optional[float]
+    rating_count: int
+    volunteer_minutes: int
+
+    @property
+    def delivered_share(self) -> Optional[float]:
+        return self.delivered / self.total if self.total else None
+
+    @property
+    def volunteer_hours(self) -> float:
+        return round(self.volunteer_minutes / 60, 1)
+
+
+def coverage(project: Project) -> Coverage:
+    counts = dict(db.session.execute(
+        sa.select(Need.status, sa.func.count(Need.id)).where(Need.project_id == project.id)
+        .group_by(Need.status)).all())
+    by_status = {status: counts.get(status, 0) for status in COVERAGE_STATUSES}
+    average, count = db.session.execute(
+        sa.select(sa.func.avg(Feedback.rating), sa.func.count(Feedback.id))
+        .join(Need, Feedback.need_id == Need.id).where(Need.project_id == project.id)).one()
+    minutes = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(SignUp.minutes), 0)).join(Shift, SignUp.shift_id == Shift.id)
+        .where(Shift.project_id == project.id, SignUp.hours_status == HoursStatus.approved))
+    # Needs a resident withdrew (or staff rejected) no longer count against the project.
+    total = sum(n for status, n in counts.items()
+                if status not in (NeedStatus.withdrawn, NeedStatus.rejected))
+    return Coverage(by_status=by_status, total=total,
+                    delivered=counts.get(NeedStatus.delivered, 0) + counts.get(NeedStatus.closed, 0),
+                    rating_average=round(float(average), 2) if average is not None else None,
+                    rating_count=count or 0, volunteer_minutes=int(minutes or 0))

@@ -1,0 +1,57 @@
+"""Passwords (argon2id) and field encryption for personal data (AES-GCM, key outside the database)."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from typing import Optional
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher(time_cost=current_app.config["ARGON2_TIME_COST"],
+                          memory_cost=current_app.config["ARGON2_MEMORY_COST"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def check_password(password_hash: str, password: str) -> tuple[bool, Optional[str]]:
+    """Return (matches, new_hash): new_hash is set when the stored hash uses old parameters."""
+    hasher = _hasher()
+    try:
+        hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False, None
+    return True, hasher.hash(password) if hasher.check_needs_rehash(password_hash) else None
+
+
+def _data_key() -> bytes:
+    return hashlib.sha256(b"linkage-field-encryption:" + current_app.config["DATA_KEY"].encode()).digest()
+
+
+def _index_key() -> bytes:
+    return hashlib.sha256(b"linkage-blind-index:" + current_app.config["DATA_KEY"].encode()).digest()
+
+
+def encrypt(text: Optional[str]) -> Optional[bytes]:
+    if text is None or text == "":
+        return None
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_data_key()).encrypt(nonce, text.encode("utf-8"), None)
+
+
+def decrypt(blob: Optional[bytes]) -> Optional[str]:
+    if not blob:
+        return None
+    return AESGCM(_data_key()).decrypt(bytes(blob[:12]), bytes(blob[12:]), None).decode("utf-8")
+
+
+def blind_index(value: str) -> str:
+    """A keyed hash that finds duplicates without storing the value in clear."""
+    return hmac.new(_index_key(), value.upper().encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,0 +1,1210 @@
+"""The demo district (示范区): regions, people, organizations, needs, projects and shifts.
+
+Everything is drawn from ``random.Random(seed)``, so a seed gives the same district every time
+(times are relative to today, so shifts always fall in the coming week). People, needs and
+organizations are written with bulk INSERTs and share one password hash, which keeps
+``--scale 10`` (5,000 residents, 3,000 needs, 8,000 volunteers) to seconds on SQLite.
+Only the demo log-ins, community and street staff and organization admins get accounts.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+
+from linkage import audit
+from linkage.extensions import db
+from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
+from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category, Feedback,
+                            HoursStatus, Need, NeedStatus, Notification, Organization, OrgStatus, OrgType,
+                            Project, ProjectStatus, Recurrence, Region, RegionLevel, Resident, ResidentTag,
+                            Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus, Skill, SocialWorker,
+                            User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
+from linkage.models.needs import need_skills
+from linkage.models.organizations import organization_categories
+from linkage.models.people import volunteer_skills
+from linkage.models.projects import bid_team, project_categories
+from linkage.models.shifts import shift_needs
+from linkage.security import blind_index, encrypt, hash_password
+from linkage.seed import names
+from linkage.seed.taxonomy import install_taxonomy
+from linkage.timeutil import LOCAL_TZ, local_to_utc, now as utc_now, today as local_today
+
+DEMO_PASSWORD = "linkage-demo"
+DISTRICT_CODE = "310199"
+CENTER = (31.23, 121.47)
+KM_PER_DEG_LAT = 111.195
+
+# (username, label, role, where): the label fits the CLI's 16-character column; ``where`` names the
+# region or organization the account works in.
+DEMO_ACCOUNTS = [
+    ("admin", "administrator", Role.admin, None),
+    ("civil", "civil (district)", Role.civil_affairs, "district"),
+    ("street", "civil (street)", Role.civil_affairs, "street"),
+    ("community", "community staff", Role.community_staff, "community"),
+    ("grid", "grid worker", Role.grid_worker, "grid"),
+    ("orgadmin", "org admin", Role.org_admin, "organization"),
+    ("worker", "social worker", Role.social_worker, "organization"),
+    ("volunteer", "volunteer", Role.volunteer, "community"),
+    ("resident", "resident", Role.resident, "grid"),
+    ("expert", "expert", Role.expert, "district"),
+    ("observer", "observer", Role.observer, "street"),
+]
+DEMO_DISPLAY_NAMES = {
+    "admin": "系统管理员", "civil": "李明", "street": "王芳", "community": "张丽", "grid": "陈刚",
+    "orgadmin": "刘洋", "worker": "赵敏", "volunteer": "孙悦", "resident": "周秀英", "expert": "吴建华",
+    "observer": "郑国强",
+}
+
+# Streets: (name, English name, offset from the district center in km (north, east), communities).
+# Communities: (name, English name, offset from the street center in km, grids, roads).
+STREETS = [
+    ("梧桐街道", "Wutong Street", (-2.4, -2.2), [
+        ("枫林社区", "Fenglin Community", (0.6, 0.5), 3, ["枫林路", "梧桐路", "东安路"]),
+        ("康乐社区", "Kangle Community", (-0.7, 0.4), 2, ["康乐路", "宛南路"]),
+        ("春晖社区", "Chunhui Community", (0.5, -0.8), 4, ["春晖路", "零陵路", "中山南二路"]),
+        ("和平社区", "Heping Community", (-0.6, -0.6), 3, ["和平路", "斜土路"]),
+    ]),
+    ("滨江街道", "Binjiang Street", (2.2, 2.6), [
+        ("望江社区", "Wangjiang Community", (0.7, 0.6), 2, ["望江路", "滨江大道"]),
+        ("临江社区", "Linjiang Community", (-0.5, 0.8), 3, ["临江路", "浦明路"]),
+        ("海棠社区", "Haitang Community", (0.6, -0.7), 3, ["海棠路", "东昌路"]),
+        ("滨江花园社区", "Binjiang Garden Community", (-0.7, -0.5), 4, ["花园路", "潍坊路", "崂山路"]),
+    ]),
+    ("新华街道", "Xinhua Street", (1.8, -3.0), [
+        ("新华社区", "Xinhua Community", (0.5, 0.7), 3, ["新华路", "番禺路"]),
+        ("幸福里社区", "Xingfuli Community", (-0.6, 0.5), 2, ["幸福路", "法华镇路"]),
+        ("翠竹社区", "Cuizhu Community", (0.6, -0.6), 4, ["翠竹路", "定西路", "延安西路"]),
+        ("青年社区", "Qingnian Community", (-0.5, -0.7), 2, ["青年路", "安顺路"]),
+    ]),
+]
+
+# Birthplaces in ID numbers: mostly Shanghai districts, some other provinces.
+AREA_CODES = [
+    ("310101", 12), ("310104", 12), ("310105", 8), ("310106", 10), ("310107", 8), ("310109", 8),
+    ("310110", 8), ("310112", 6), ("310115", 10), ("320102", 2), ("320583", 2), ("330106", 2),
+    ("340104", 2), ("370102", 1), ("410102", 2), ("420106", 1), ("430102", 1), ("510107", 2), ("360102", 1),
+]
+
+HEALTH_NOTES = ["高血压，按时服药", "糖尿病，需控制饮食", "行动不便，使用助行器", "轻度认知障碍", "听力下降",
+                "心脏病史，家中备有急救药", "腰椎间盘突出", "视力较差"]
+
+# Needs: which sectors people of each age group ask about (weights).
+SECTOR_WEIGHTS = {
+    "minor": {"youth": 80, "mental": 6, "culture": 8, "health": 3, "disability": 3},
+    "adult": {"employment": 22, "mediation": 16, "legal": 14, "hardship": 10, "mental": 10, "correction": 5,
+              "drug_rehab": 3, "environment": 6, "emergency": 3, "health": 5, "culture": 3, "youth": 3},
+    "elder": {"elderly": 70, "health": 8, "mental": 4, "legal": 4, "mediation": 4, "culture": 4,
+              "emergency": 3, "hardship": 3},
+}
+PROFESSIONAL_SECTORS = {"mental", "correction", "drug_rehab", "mediation", "legal"}
+
+# Skill a need (or a shift slot) in a part of the taxonomy asks for; the longest matching prefix wins.
+SKILL_FOR = {
+    "elderly": "elder_care", "elderly.meals": "cooking", "elderly.home_help.housekeeping": "cleaning",
+    "elderly.home_help.haircut": "haircut", "elderly.home_help.escort": "driving",
+    "elderly.health": "first_aid",
+    "youth": "tutoring", "youth.holiday.reading": "arts", "disability": "elder_care",
+    "disability.accessibility.sign_language": "sign_language", "hardship.housing": "repairs",
+    "employment.skills.computer": "it_help", "employment.skills.cooking": "cooking", "mediation": "mediation",
+    "correction": "psychological_support", "drug_rehab": "psychological_support",
+    "mental": "psychological_support", "health.fitness": "fitness", "health.screening": "first_aid",
+    "culture": "arts", "environment": "cleaning",
+    "legal": "legal", "emergency.first_aid": "first_aid",
+}
+
+# What brings a need about, by category (sector as fallback), and what the resident asks for.
+SITUATIONS = {
+    "elderly.visits": ["独居，子女在外地工作", "老伴去年去世，平时很少出门", "年事已高，子女工作忙很少回家"],
+    "elderly.meals": ["腿脚不便，买菜做饭困难", "独居，常常一顿饭吃两天", "患糖尿病，需要清淡饮食"],
+    "elderly.daycare": ["白天家人上班，无人照看", "有轻度认知障碍，家属白天需要上班"],
+    "elderly.home_help": ["年事已高，腿脚不便", "患慢性病，行动不便", "与老伴同住，两人均八十多岁"],
+    "elderly.health": ["患高血压多年，常忘记吃药", "刚出院回家，需要定期测量血压"],
+    "youth.after_school": ["父母双职工，放学后无人照看", "单亲家庭，功课跟不上", "随迁子女，刚转学到本区"],
+    "youth.protection": ["父母在外地务工，由祖辈照看", "家庭变故后情绪不稳定"],
+    "youth.holiday": ["暑假期间父母都要上班", "家长希望孩子多参加集体活动"],
+    "youth.development": ["面临升学选择，比较迷茫", "性格内向，在学校朋友很少"],
+    "disability": ["肢体残疾，坐轮椅", "听力残疾，与人沟通困难", "视力残疾，独自出行困难", "智力残疾，家属照护压力大"],
+    "hardship": ["低保家庭，收入微薄", "因病致困，医疗支出大", "支出型贫困家庭，孩子还在上学"],
+    "hardship.housing": ["住房老旧，屋顶漏水", "家中电线老化，门窗损坏"],
+    "employment": ["失业半年，一直在找工作", "下岗后一直打零工", "全职妈妈，孩子上学后想重新就业"],
+    "mediation.family": ["与子女在赡养问题上产生分歧", "家庭成员矛盾激化，多次向居委会求助"],
+    "mediation.neighbor": ["与楼上邻居多次发生争执", "与邻居因公共空间使用产生矛盾"],
+    "mediation.property": ["与物业公司有分歧", "对小区公共维修费用分摊有异议"],
+    "correction": ["正在接受社区矫正", "社区矫正对象，家庭关系紧张"],
+    "drug_rehab": ["社区康复人员，希望回归正常生活", "戒毒康复期，家属主动求助"],
+    "mental": ["近期情绪低落，经常失眠", "家属反映其常独自哭泣", "精神障碍康复期，病情稳定"],
+    "health.promotion": ["患高血压多年", "想了解慢病管理和饮食知识"],
+    "health.fitness": ["退休后希望参加健身活动", "医生建议适量运动"],
+    "health.screening": ["很久没有做过体检", "患高血压，需要定期测量"],
+    "culture": ["退休后希望参加文体活动", "喜欢唱歌跳舞，想找同好", "平时很少出门，想多交朋友"],
+    "environment": ["楼道堆物严重，存在安全隐患", "小区垃圾分类点无人值守", "楼下绿地杂草丛生"],
+    "legal.consultation": ["遇到劳动报酬纠纷", "子女对遗产分配有争议", "网购商品质量问题维权未果"],
+    "legal.documents": ["想立遗嘱，不知如何办理", "租房合同条款看不明白"],
+    "legal.education": ["曾接到可疑诈骗电话", "希望了解老年人权益保护的法律知识"],
+    "emergency.fire": ["家中电线老化", "楼道内有电动车充电，存在火灾隐患"],
+    "emergency.first_aid": ["家中有心脏病老人，想学习急救知识", "担心家人突发疾病时不会处置"],
+    "emergency.disaster": ["住在低洼地段，台风季节容易积水", "独居，不了解紧急避难场所"],
+    "emergency.patrol": ["独居，担心突发疾病无人知晓", "小区夜间照明差，近期有电动车失窃"],
+}
+ASKS = {
+    "mediation": "希望社区协助{sub}调解", "legal.consultation": "希望获得{sub}方面的法律帮助",
+    "culture": "希望参加{sub}", "health.fitness": "希望参加{sub}", "employment": "希望参加{sub}",
+}
+# Age limits (inclusive) for parts of the taxonomy; the rest suits anyone.
+AGE_LIMITS = {
+    "youth.after_school": (6, 14), "youth.holiday": (3, 14), "youth.development": (12, 17),
+    "youth.protection": (3, 17), "employment": (18, 59), "correction": (18, 90), "drug_rehab": (18, 90),
+    "mediation": (18, 120), "legal": (18, 120), "health.fitness": (12, 85), "health.promotion": (15, 120),
+    "culture.sports": (10, 85), "culture.arts": (5, 120), "mental": (10, 120),
+}
+FEEDBACK_COMMENTS = {
+    5: ["志愿者很耐心，非常满意！", "服务很周到，谢谢社区。", "每次都准时上门，老人很开心。", ""],
+    4: ["总体不错，希望时间能更灵活。", "服务挺好，就是预约等了几天。", ""],
+    3: ["一般，沟通可以再多一些。", ""],
+    2: ["来的时间和约定的不一样。"],
+    1: ["没有解决问题。"],
+}
+
+# Volunteers: share holding each skill, by kind of person (long-tailed).
+SKILL_SHARES = {
+    "elder_care": (0.12, 0.20, 0.35), "cleaning": (0.10, 0.15, 0.18), "it_help": (0.25, 0.12, 0.03),
+    "tutoring": (0.30, 0.10, 0.08), "arts": (0.12, 0.07, 0.14), "cooking": (0.02, 0.08, 0.20),
+    "first_aid": (0.05, 0.10, 0.06), "driving": (0.0, 0.12, 0.04), "fitness": (0.06, 0.06, 0.05),
+    "repairs": (0.01, 0.05, 0.07), "haircut": (0.0, 0.03, 0.06), "mediation": (0.0, 0.02, 0.06),
+    "psychological_support": (0.01, 0.04, 0.02), "translation": (0.08, 0.03, 0.01),
+    "sign_language": (0.02, 0.015, 0.01), "legal": (0.0, 0.025, 0.01),
+}
+VOLUNTEER_KINDS = (("student", 15), ("worker", 50), ("retiree", 35))
+VOLUNTEER_AGES = {"student": (16, 22), "worker": (23, 59), "retiree": (60, 75)}
+WEEKLY_MINUTES = {"student": (180, 240, 360), "worker": (240, 360, 480), "retiree": (600, 720, 900)}
+
+# Organizations: the first twenty are fixed; more (at --scale > 1) are composed from these parts.
+# (name, type, grade, status, founded year, sectors)
+ORGANIZATIONS = [
+    ("示范区阳光社会工作服务中心", OrgType.social_service_institution, 5, OrgStatus.active, 2011, ["elderly", "mental"]),
+    ("滨江乐龄养老服务中心", OrgType.social_service_institution, 4, OrgStatus.active, 2014, ["elderly"]),
+    ("新华启明青少年事务服务社", OrgType.social_service_institution, 4, OrgStatus.active, 2013, ["youth"]),
+    ("示范区心桥心理咨询服务中心", OrgType.social_service_institution, 3, OrgStatus.active, 2016, ["mental"]),
+    ("示范区同心助残服务社", OrgType.social_service_institution, 4, OrgStatus.active, 2012, ["disability"]),
+    ("示范区志愿者协会", OrgType.social_group, 5, OrgStatus.active, 2008, ["culture", "emergency"]),
+    ("示范区慈善基金会", OrgType.foundation, 4, OrgStatus.active, 2010, ["hardship"]),
+    ("新华绿叶环保公益服务社", OrgType.social_service_institution, 3, OrgStatus.active, 2017, ["environment"]),
+    ("示范区和谐人民调解服务中心", OrgType.social_service_institution, 2, OrgStatus.active, 2018, ["mediation"]),
+    ("梧桐友邻社区服务中心", OrgType.social_service_institution, 0, OrgStatus.active, 2022, ["elderly", "culture"]),
+    ("示范区新航社区矫正服务站", OrgType.social_service_institution, 3, OrgStatus.active, 2015,
+     ["correction", "drug_rehab"]),
+    ("滨江自强禁毒社会工作服务社", OrgType.social_service_institution, 3, OrgStatus.active, 2015, ["drug_rehab"]),
+    ("示范区法律援助志愿服务队", OrgType.social_group, 2, OrgStatus.active, 2019, ["legal"]),
+    ("春晖健康促进会", OrgType.social_group, 1, OrgStatus.active, 2020, ["health"]),
+    ("示范区再就业培训服务中心", OrgType.social_service_institution, 3, OrgStatus.active, 2014, ["employment"]),
+    ("滨江文体活动促进会", OrgType.social_group, 0, OrgStatus.active, 2021, ["culture"]),
+    ("示范区安康应急救护服务社", OrgType.social_service_institution, 2, OrgStatus.active, 2019, ["emergency"]),
+    ("翠竹邻里互助服务社", OrgType.social_service_institution, 0, OrgStatus.active, 2023, ["hardship", "elderly"]),
+    ("示范区惠民家政服务社", OrgType.social_service_institution, 2, OrgStatus.blacklisted, 2016, ["elderly"]),
+    ("青年社区益行公益服务中心", OrgType.social_service_institution, 0, OrgStatus.registered, 2026, ["youth"]),
+]
+ORG_PLACES = ["示范区", "梧桐", "滨江", "新华", "枫林", "望江", "海棠", "翠竹", "春晖", "临江", "幸福里"]
+ORG_THEMES = ["阳光", "乐龄", "启明", "同心", "和谐", "爱心", "友邻", "馨家园", "向日葵", "益心", "善德", "青禾",
+              "长青", "心桥", "绿叶", "暖阳", "知行", "致远", "睦邻", "康乐"]
+ORG_KINDS = {
+    "elderly": "养老服务中心", "youth": "青少年服务社", "disability": "助残服务社", "mental": "心理咨询服务中心",
+    "hardship": "社区帮扶服务社", "employment": "就业服务中心", "mediation": "调解服务中心",
+    "correction": "社区矫正服务社", "drug_rehab": "禁毒社会工作服务社", "health": "健康促进中心",
+    "culture": "文化服务中心", "environment": "环保公益服务社", "legal": "法律服务中心", "emergency": "应急救护服务社",
+}
+BLACKLIST_REASON = "2025年项目审计发现虚报服务时长，列入失信名单，三年内不得参与政府购买服务。"
+
+
+@dataclass
+class _Demo:
+    """Everything built so far, by the ids later steps refer to."""
+
+    rng: random.Random
+    scale: int
+    now: datetime
+    today: date
+    password_hash: str
+    categories: dict[str, Category] = field(default_factory=dict)
+    categories_by_id: dict[int, Category] = field(default_factory=dict)
+    skills: dict[str, Skill] = field(default_factory=dict)
+    district: Optional[Region] = None
+    streets: list[Region] = field(default_factory=list)
+    communities: list[Region] = field(default_factory=list)
+    grids: list[Region] = field(default_factory=list)
+    grids_of: dict[int, list[Region]] = field(default_factory=dict)   # community id -> grids
+    roads: dict[int, list[str]] = field(default_factory=dict)          # community id -> roads
+    street_of: dict[int, int] = field(default_factory=dict)           # community id -> street id
+    org_ids: list[int] = field(default_factory=list)
+    org_rows: list[dict] = field(default_factory=list)
+    users: dict[str, int] = field(default_factory=dict)               # demo username key -> user id
+    logins: list[tuple[str, str]] = field(default_factory=list)
+    staff_of: dict[int, int] = field(default_factory=dict)            # community id -> staff user id
+    workers_of: dict[int, list[int]] = field(default_factory=dict)    # organization id -> social worker ids
+    demo_worker_id: int = 0
+    residents: list[dict] = field(default_factory=list)               # rows with "id"
+    demo_resident: Optional[dict] = None
+    volunteers: list[dict] = field(default_factory=list)              # rows with "id", "_skills", "_street"
+    demo_volunteer: Optional[dict] = None
+    my_shifts: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # the demo volunteer's
+    projects: dict[str, int] = field(default_factory=dict)            # key -> project id
+    needs: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def local(self, day_offset: int, hour: int, minute: int = 0) -> datetime:
+        """A local wall-clock time ``day_offset`` days from today, as aware UTC."""
+        day = self.today + timedelta(days=day_offset)
+        return local_to_utc(datetime.combine(day, time(hour, minute)))
+
+    def days_ago(self, low: float, high: float) -> datetime:
+        return self.now - timedelta(days=self.rng.uniform(low, high))
+
+
+def _insert(model, rows: list[dict]) -> list[int]:
+    """Bulk INSERT ORM rows; return their new ids in the order given."""
+    if not rows:
+        return []
+    statement = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(db.session.execute(statement, rows).scalars())
+
+
+def _columns(row: dict) -> dict:
+    """A row without the builder's own ``_keys`` (kept alongside for later steps)."""
+    return {key: value for key, value in row.items() if not key.startswith("_")}
+
+
+def _insert_plain(table_or_model, rows: list[dict]) -> None:
+    if rows:
+        table = table_or_model
+        statement = table.insert() if isinstance(table, sa.Table) else sa.insert(table)
+        db.session.execute(statement, rows)
+
+
+def _offset(center: tuple[float, float], north_km: float, east_km: float) -> tuple[float, float]:
+    lat = center[0] + north_km / KM_PER_DEG_LAT
+    lon = center[1] + east_km / (KM_PER_DEG_LAT * math.cos(math.radians(center[0])))
+    return round(lat, 6), round(lon, 6)
+
+
+def _near(rng: random.Random, center: tuple[float, float], sigma_km: float) -> tuple[float, float]:
+    return _offset(center, rng.gauss(0.0, sigma_km), rng.gauss(0.0, sigma_km))
+
+
+def _weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()), k=1)[0]
+
+
+def _birth_date(rng: random.Random, today: date, min_age: int, max_age: int) -> date:
+    latest = today.replace(year=today.year - min_age) if not (today.month == 2 and today.day == 29) else \
+        today.replace(year=today.year - min_age, day=28)
+    return latest - timedelta(days=rng.randrange(0, (max_age - min_age) * 365 + 364))
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _by_prefix(table: dict, code: str):
+    """The value for the longest key of ``table`` that is ``code`` or one of its ancestors."""
+    parts = code.split(".")
+    for length in range(len(parts), 0, -1):
+        key = ".".join(parts[:length])
+        if key in table:
+            return table[key]
+    return None
+
+
+def _skill_for(code: str) -> Optional[str]:
+    return _by_prefix(SKILL_FOR, code)
+
+
+def _suits(code: str, age: int) -> bool:
+    low, high = _by_prefix(AGE_LIMITS, code) or (0, 200)
+    return low <= age <= high
+
+
+# --- regions ---------------------------------------------------------------------------------------
+
+def _build_regions(demo: _Demo) -> None:
+    district = Region(level=RegionLevel.district, code=DISTRICT_CODE, name="示范区", name_en="Demo District",
+                      latitude=CENTER[0], longitude=CENTER[1])
+    db.session.add(district)
+    db.session.flush()
+    district.set_path()
+    demo.district = district
+    streets, communities, grids, roads = [], [], [], []
+    for s_index, (s_name, s_en, s_offset, community_specs) in enumerate(STREETS, start=1):
+        s_center = _offset(CENTER, *s_offset)
+        street = Region(level=RegionLevel.street, parent=district, code=f"{DISTRICT_CODE}{s_index:03d}",
+                        name=s_name, name_en=s_en, latitude=s_center[0], longitude=s_center[1])
+        streets.append(street)
+        for c_index, (c_name, c_en, c_offset, n_grids, c_roads) in enumerate(community_specs, start=1):
+            c_center = _offset(s_center, *c_offset)
+            community = Region(level=RegionLevel.community, parent=street, code=f"{street.code}{c_index:03d}",
+                               name=c_name, name_en=c_en, latitude=c_center[0], longitude=c_center[1])
+            communities.append(community)
+            roads.append(c_roads)
+            short = c_en.replace(" Community", "")
+            for g_index in range(1, n_grids + 1):
+                angle = 2 * math.pi * g_index / n_grids
+                g_center = _offset(c_center, 0.3 * math.sin(angle), 0.3 * math.cos(angle))
+                grids.append(Region(level=RegionLevel.grid, parent=community,
+                                    code=f"{community.code}{g_index:03d}",
+                                    name=f"{c_name}第{g_index}网格", name_en=f"{short} Grid {g_index}",
+                                    latitude=g_center[0], longitude=g_center[1]))
+    for level in (streets, communities, grids):
+        db.session.add_all(level)
+        db.session.flush()
+        for region in level:
+            region.set_path()
+    db.session.flush()
+    demo.streets, demo.communities, demo.grids = streets, communities, grids
+    for community, c_roads in zip(communities, roads):
+        demo.roads[community.id] = c_roads
+        demo.street_of[community.id] = community.parent_id
+        demo.grids_of[community.id] = [g for g in grids if g.parent_id == community.id]
+
+
+def _grids_of(demo: _Demo, community_id: int) -> list[Region]:
+    return demo.grids_of[community_id]
+
+
+# --- organizations and accounts ------------------------------------------------------------------------
+
+def _org_code(rng: random.Random) -> str:
+    """A 9-character organization code (GB 11714) as used in positions 9-17 of credit codes."""
+    body = "MJ" + "".join(rng.choice("0123456789") for _ in range(6))
+    values = [int(ch) if ch.isdigit() else ord(ch) - 55 for ch in body]
+    check = 11 - sum(v * w for v, w in zip(values, (3, 7, 9, 10, 5, 8, 4, 2))) % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def _credit_code(rng: random.Random, org_type: OrgType, division: str, taken: set[str]) -> str:
+    while True:
+        first17 = f"5{org_type.value}{division}{_org_code(rng)}"
+        assert all(ch in CREDIT_CODE_ALPHABET for ch in first17)
+        code = first17 + credit_code_check_char(first17)
+        if code not in taken:
+            taken.add(code)
+            return code
+
+
+def _org_specs(demo: _Demo) -> list[tuple]:
+    rng = demo.rng
+    specs = list(ORGANIZATIONS)
+    used = {spec[0] for spec in specs}
+    while len(specs) < 20 * demo.scale:
+        sector = rng.choice(list(ORG_KINDS))
+        name = rng.choice(ORG_PLACES) + rng.choice(ORG_THEMES) + ORG_KINDS[sector]
+        if name in used:
+            name = name.replace("中心", "站").replace("服务社", "工作室") if rng.random() < 0.5 else name
+        if name in used:
+            continue
+        used.add(name)
+        grade = _weighted(rng, {0: 25, 1: 5, 2: 15, 3: 30, 4: 20, 5: 5})
+        org_type = OrgType.social_service_institution if rng.random() < 0.85 else OrgType.social_group
+        specs.append((name, org_type, grade, OrgStatus.active, rng.randrange(2006, 2024), [sector]))
+    return specs
+
+
+def _build_organizations(demo: _Demo) -> None:
+    rng, taken = demo.rng, set(db.session.scalars(sa.select(Organization.credit_code)))
+    rows = []
+    for index, (name, org_type, grade, status, founded_year, sectors) in enumerate(_org_specs(demo)):
+        founded = date(founded_year, rng.randrange(1, 13), rng.randrange(1, 29))
+        if founded > demo.today:
+            founded = demo.today - timedelta(days=40)
+        region = demo.streets[0] if index == 0 else (
+            demo.district if org_type != OrgType.social_service_institution or rng.random() < 0.4
+            else rng.choice(demo.streets))
+        graded_from = max(founded.replace(year=founded.year + 2), demo.today - timedelta(days=4 * 365))
+        awarded = None
+        if grade:
+            span = max(1, (demo.today - graded_from).days)
+            awarded = graded_from + timedelta(days=rng.randrange(span)) if graded_from < demo.today else None
+            if awarded is None:
+                grade = 0
+        division = "310000" if org_type == OrgType.foundation else DISTRICT_CODE
+        street_name = region.name if region.level == RegionLevel.street else "示范区"
+        rows.append({
+            "name": name, "credit_code": _credit_code(rng, org_type, division, taken), "org_type": org_type,
+            "grade": grade, "grade_awarded_on": awarded, "founded_on": founded, "status": status,
+            "status_reason": BLACKLIST_REASON if status == OrgStatus.blacklisted else "",
+            "region_id": region.id,
+            "address": f"{street_name}{rng.choice(ORG_PLACES[1:])}路{rng.randrange(1, 900)}号",
+            "contact_phone": f"021-{rng.randrange(5000_0000, 6999_9999)}",
+            "description": f"{name}成立于{founded.year}年，专注于{'、'.join(demo.categories[s].name for s in sectors)}"
+                           f"领域，承接政府购买服务项目。",
+            "capacity": max(2, grade + rng.randrange(1, 4)),
+            "verified_at": demo.days_ago(200, 1500) if status != OrgStatus.registered else None,
+            "created_at": demo.days_ago(400, 2000) if status != OrgStatus.registered else demo.days_ago(2, 6),
+            "_sectors": sectors,
+        })
+    demo.org_ids = _insert(Organization, [_columns(row) for row in rows])
+    links = []
+    for org_id, row in zip(demo.org_ids, rows):
+        row["id"] = org_id
+        for sector in row["_sectors"]:
+            links.append({"organization_id": org_id, "category_id": demo.categories[sector].id})
+    _insert_plain(organization_categories, links)
+    demo.org_rows = rows
+
+
+def _free_usernames(wanted: list[str]) -> dict[str, str]:
+    """Map each wanted username to itself, or to ``demo-<name>`` where an account already has it."""
+    taken = {name.lower() for name in db.session.scalars(
+        sa.select(User.username).where(sa.func.lower(User.username).in_([w.lower() for w in wanted])))}
+    return {name: (f"demo-{name}" if name.lower() in taken else name) for name in wanted}
+
+
+def _build_accounts(demo: _Demo) -> None:
+    rng = demo.rng
+    where = {"district": demo.district.id, "street": demo.streets[0].id, "community": demo.communities[0].id,
+             "grid": _grids_of(demo, demo.communities[0].id)[0].id, "organization": demo.streets[0].id}
+    rows, keys = [], []
+    for username, label, role, place in DEMO_ACCOUNTS:
+        rows.append({"username": username, "display_name": DEMO_DISPLAY_NAMES[username], "role": role,
+                     "region_id": where[place] if place else None,
+                     "organization_id": demo.org_ids[0] if place == "organization" else None})
+        keys.append(username)
+    # Staff of the other communities and streets, and an administrator for every organization.
+    for index, community in enumerate(demo.communities[1:], start=2):
+        rows.append({"username": f"community{index:02d}", "display_name": names.person_name(rng, "F", 1980),
+                     "role": Role.community_staff, "region_id": community.id, "organization_id": None})
+        keys.append(f"community:{community.id}")
+    for index, street in enumerate(demo.streets[1:], start=2):
+        rows.append({"username": f"street{index}", "display_name": names.person_name(rng, "M", 1975),
+                     "role": Role.civil_affairs, "region_id": street.id, "organization_id": None})
+        keys.append(f"street:{street.id}")
+    for index, row in enumerate(demo.org_rows[1:], start=2):
+        rows.append({"username": f"orgadmin{index:02d}",
+                     "display_name": names.person_name(rng, rng.choice("MF"), 1980), "role": Role.org_admin,
+                     "region_id": row["region_id"], "organization_id": row["id"]})
+        keys.append(f"org:{row['id']}")
+    usernames = _free_usernames([row["username"] for row in rows])
+    for row in rows:
+        row.update(username=usernames[row["username"]], password_hash=demo.password_hash,
+                   status=AccountStatus.active, phone=names.mobile(rng), created_at=demo.days_ago(300, 900))
+    ids = _insert(User, rows)
+    demo.users = dict(zip(keys, ids))
+    demo.logins = [(label, usernames[username]) for username, label, _, _ in DEMO_ACCOUNTS]
+    demo.staff_of = {demo.communities[0].id: demo.users["community"]}
+    for community in demo.communities[1:]:
+        demo.staff_of[community.id] = demo.users[f"community:{community.id}"]
+    demo.counts["users"] = len(ids)
+
+
+def _build_social_workers(demo: _Demo) -> None:
+    rng = demo.rng
+    hiring = [row for row in demo.org_rows if row["status"] != OrgStatus.registered]
+    weights = [1 + row["grade"] * 1.5 for row in hiring]
+    owners = [hiring[0]] * 6 + rng.choices(hiring, weights=weights, k=60 * demo.scale - 6)
+    rows = []
+    for index, org in enumerate(owners):
+        born = _birth_date(rng, demo.today, 23, 58)
+        gender = "F" if rng.random() < 0.72 else "M"  # social work is mostly women in China
+        level = WorkerLevel.social_worker if index == 0 else _weighted(
+            rng, {WorkerLevel.assistant: 35, WorkerLevel.social_worker: 50, WorkerLevel.senior: 15})
+        prefix = "ZL" if level == WorkerLevel.assistant else "SW"
+        certified = demo.today.year - rng.randrange(1, 12)
+        rows.append({
+            "organization_id": org["id"], "user_id": demo.users["worker"] if index == 0 else None,
+            "name": DEMO_DISPLAY_NAMES["worker"] if index == 0 else names.person_name(rng, gender, born.year),
+            "level": level,
+            "certificate_no": f"{prefix}{certified}31{rng.randrange(10**7):07d}",
+            "caseload_limit": rng.choice((15, 20, 20, 25, 30)), "active": rng.random() > 0.03 or index == 0,
+            "created_at": demo.days_ago(100, 1500),
+        })
+    ids = _insert(SocialWorker, rows)
+    for worker_id, row in zip(ids, rows):
+        demo.workers_of.setdefault(row["organization_id"], []).append(worker_id)
+    demo.demo_worker_id = ids[0]
+    demo.counts["social_workers"] = len(ids)
+
+
+# --- residents and volunteers -------------------------------------------------------------------------
+
+def _resident_id(rng: random.Random, born: date, gender: str, taken: set[str]) -> str:
+    while True:
+        area = rng.choices([a for a, _ in AREA_CODES], weights=[w for _, w in AREA_CODES], k=1)[0]
+        sequence = rng.randrange(0, 500) * 2 + (1 if gender == "M" else 0)
+        first17 = f"{area}{born:%Y%m%d}{sequence:03d}"
+        number = first17 + resident_id_check_char(first17)
+        if number not in taken:
+            taken.add(number)
+            return number
+
+
+def _build_residents(demo: _Demo) -> None:
+    rng = demo.rng
+    community_weights = [rng.uniform(0.6, 1.4) for _ in demo.communities]
+    rows, tags, taken = [], [], set()
+    total = 500 * demo.scale
+    for index in range(total):
+        if index == 0:  # the demo resident
+            community, grid = demo.communities[0], _grids_of(demo, demo.communities[0].id)[0]
+            born, gender, name = date(1946, 3, 8), "F", DEMO_DISPLAY_NAMES["resident"]
+        else:
+            community = rng.choices(demo.communities, weights=community_weights, k=1)[0]
+            grid = rng.choice(_grids_of(demo, community.id))
+            band = _weighted(rng, {(0, 17): 15, (18, 59): 30, (60, 74): 30, (75, 98): 25})
+            born = _birth_date(rng, demo.today, *band)
+            gender = "F" if rng.random() < (0.58 if band[0] >= 60 else 0.5) else "M"
+            name = names.person_name(rng, gender, born.year)
+        age = _age(born, demo.today)
+        number = _resident_id(rng, born, gender, taken)
+        lat, lon = _near(rng, (grid.latitude, grid.longitude), 0.15)
+        resident_tags = set()
+        if age < 18:
+            resident_tags.add(VulnerableTag.minor)
+        if index == 0 or (age >= 70 and rng.random() < 0.35) or (60 <= age < 70 and rng.random() < 0.10):
+            resident_tags.add(VulnerableTag.elderly_alone)
+        if rng.random() < (0.10 if age >= 60 else 0.04):
+            resident_tags.add(VulnerableTag.disabled)
+        if rng.random() < 0.05:
+            resident_tags.add(VulnerableTag.special_hardship)
+        created = demo.days_ago(10, 700)
+        rows.append({
+            "user_id": demo.users["resident"] if index == 0 else None, "name": name, "gender": gender,
+            "birth_date": born, "id_number_encrypted": encrypt(number),
+            "id_number_index": blind_index(number), "id_number_tail": number[-4:],
+            "health_notes_encrypted": (encrypt(rng.choice(HEALTH_NOTES))
+                                       if age >= 60 and rng.random() < 0.3 else None),
+            "phone": names.mobile(rng) if age >= 14 else None,
+            "address": names.address(rng, demo.roads[community.id]), "region_id": grid.id,
+            "latitude": lat, "longitude": lon, "consent_at": created,
+            "created_by_id": demo.staff_of[community.id], "created_at": created,
+            "_tags": resident_tags, "_age": age, "_community": community.id,
+        })
+    ids = _insert(Resident, [_columns(row) for row in rows])
+    for resident_id, row in zip(ids, rows):
+        row["id"] = resident_id
+        tags.extend({"resident_id": resident_id, "tag": tag}
+                    for tag in sorted(row["_tags"], key=lambda t: t.value))
+    _insert_plain(ResidentTag, tags)
+    demo.residents = rows
+    demo.demo_resident = rows[0]
+    demo.counts["residents"] = len(ids)
+
+
+def _availability(rng: random.Random, kind: str) -> list[tuple[int, time, time]]:
+    windows = []
+    if kind == "retiree":
+        for weekday in rng.sample(range(5), rng.randrange(2, 6)):
+            part = rng.choice(("am", "pm", "day"))
+            if part in ("am", "day"):
+                windows.append((weekday, time(8, 30), time(11, 30)))
+            if part in ("pm", "day"):
+                windows.append((weekday, time(13, 30), time(16, 30)))
+        if rng.random() < 0.3:
+            windows.append((rng.choice((5, 6)), time(9), time(11, 30)))
+    elif kind == "worker":
+        for weekday in rng.sample(range(5), rng.randrange(0, 4)):
+            windows.append((weekday, time(18, 30), time(21)))
+        for weekday in rng.sample((5, 6), rng.randrange(1, 3)):
+            windows.append((weekday, *rng.choice(((time(9), time(12)), (time(14), time(17, 30)),
+                                                  (time(9), time(17)), (time(7), time(10))))))
+    else:  # student
+        if rng.random() < 0.4:
+            windows.append((4, time(18, 30), time(21)))
+        for weekday in (5, 6):
+            if rng.random() < 0.8:
+                windows.append((weekday, *rng.choice(((time(9), time(12)), (time(13), time(17)),
+                                                      (time(9), time(17))))))
+    return windows or [(5, time(9), time(12))]
+
+
+def _build_volunteers(demo: _Demo) -> None:
+    rng = demo.rng
+    skill_codes = list(SKILL_SHARES)
+    community_weights = [rng.uniform(0.6, 1.4) for _ in demo.communities]
+    rows = []
+    for index in range(800 * demo.scale):
+        if index == 0:  # the demo volunteer
+            community, kind, born, gender = demo.communities[0], "worker", date(1988, 6, 12), "F"
+            name, held = DEMO_DISPLAY_NAMES["volunteer"], ["elder_care", "first_aid", "it_help"]
+        else:
+            community = rng.choices(demo.communities, weights=community_weights, k=1)[0]
+            kind = _weighted(rng, dict(VOLUNTEER_KINDS))
+            born = _birth_date(rng, demo.today, *VOLUNTEER_AGES[kind])
+            gender = "F" if rng.random() < 0.6 else "M"
+            name = names.person_name(rng, gender, born.year)
+            column = {"student": 0, "worker": 1, "retiree": 2}[kind]
+            held = [code for code in skill_codes if rng.random() < SKILL_SHARES[code][column]]
+        age = _age(born, demo.today)
+        lat, lon = _near(rng, (community.latitude, community.longitude), 0.5)
+        status = VolunteerStatus.active if index == 0 else _weighted(
+            rng, {VolunteerStatus.active: 95, VolunteerStatus.pending: 4, VolunteerStatus.suspended: 1})
+        rows.append({
+            "user_id": demo.users["volunteer"] if index == 0 else None, "name": name,
+            "phone": names.mobile(rng), "birth_date": born, "status": status, "region_id": community.id,
+            "latitude": lat, "longitude": lon,
+            "max_travel_km": float(rng.choice((2, 3, 3, 5, 5, 5, 8))),
+            "weekly_minutes_limit": rng.choice(WEEKLY_MINUTES[kind]),
+            "guardian_consent": age < 18, "created_at": demo.days_ago(5, 1000),
+            "_kind": kind, "_skills": held, "_community": community.id,
+            "_street": demo.street_of[community.id],
+        })
+    ids = _insert(Volunteer, [_columns(row) for row in rows])
+    skills, windows = [], []
+    for volunteer_id, row in zip(ids, rows):
+        row["id"] = volunteer_id
+        skills.extend({"volunteer_id": volunteer_id, "skill_id": demo.skills[code].id}
+                      for code in row["_skills"])
+        kind = row["_kind"]
+        if volunteer_id == ids[0]:  # the demo volunteer: three weekday evenings and the weekend
+            slots = [(w, time(18, 30), time(21)) for w in (0, 2, 3)] + [(5, time(9), time(17)),
+                                                                        (6, time(9), time(12))]
+        else:
+            slots = _availability(rng, kind)
+        windows.extend({"volunteer_id": volunteer_id, "weekday": w, "start_time": start, "end_time": end}
+                       for w, start, end in slots)
+    _insert_plain(volunteer_skills, skills)
+    _insert_plain(Availability, windows)
+    demo.volunteers = rows
+    demo.demo_volunteer = rows[0]
+    demo.counts["volunteers"] = len(ids)
+
+
+# --- projects and bids ------------------------------------------------------------------------------------
+
+def _build_projects(demo: _Demo) -> None:
+    """A few projects, one in every interesting stage, with bids from organizations that may bid."""
+    today, rng = demo.today, demo.rng
+    o = [row["id"] for row in demo.org_rows]
+    civil, street_staff = demo.users["civil"], demo.users["street"]
+    d, s1, s2, s3 = demo.district.id, demo.streets[0].id, demo.streets[1].id, demo.streets[2].id
+    # key, title, region, status, budget, service start/end (days from today), deadline (days), categories,
+    # creator, targets (beneficiaries, hours), min grade, workers,
+    # bids [(organization index, price, status, technical score)]
+    specs = [
+        ("draft", "2027年滨江街道困境儿童关爱服务项目", s2, ProjectStatus.draft, 180000, (60, 425), 30,
+         ["youth.protection"], civil, (40, 1200), 0, 1, []),
+        ("published", "示范区独居老人居家探访服务项目（2027年度）", d, ProjectStatus.published, 480000, (45, 410), 10,
+         ["elderly.visits", "elderly.health"], civil, (300, 6000), 3, 3,
+         [(0, 455000, BidStatus.submitted, None), (1, 438000, BidStatus.submitted, None)]),
+        ("published_new", "新华街道四点半课堂服务项目", s3, ProjectStatus.published, 150000, (40, 300), 20,
+         ["youth.after_school"], civil, (80, 1600), 0, 2, []),
+        ("closed", "示范区社区心理健康服务项目", d, ProjectStatus.bidding_closed, 260000, (20, 385), -2,
+         ["mental.counseling", "mental.crisis"], civil, (150, 2000), 3, 2,
+         [(3, 248000, BidStatus.submitted, None), (0, 259000, BidStatus.submitted, None),
+          (2, 236000, BidStatus.submitted, None)]),
+        ("running", "梧桐街道为老助餐与探访服务项目", s1, ProjectStatus.in_progress, 360000, (-60, 305), -90,
+         ["elderly.visits", "elderly.meals"], street_staff, (200, 4800), 3, 3,
+         [(0, 342000, BidStatus.won, 62.5), (1, 318000, BidStatus.lost, 55.0),
+          (8, 335000, BidStatus.disqualified, None)]),
+        ("awarded", "滨江街道垃圾分类志愿督导项目", s2, ProjectStatus.awarded, 120000, (0, 365), -12,
+         ["environment.waste"], civil, (2000, 3000), 0, 1,
+         [(7, 112000, BidStatus.won, 58.0), (9, 99000, BidStatus.lost, 47.0)]),
+        ("completed", "2026年示范区助残康复服务项目", d, ProjectStatus.completed, 300000, (-400, -35), -430,
+         ["disability.rehab", "disability.family_support"], civil, (120, 2400), 3, 2,
+         [(4, 286000, BidStatus.won, 63.0), (0, 298000, BidStatus.lost, 57.5)]),
+    ]
+    projects, bids = [], []
+    for spec in specs:
+        (_key, title, region_id, status, budget, (start, end), deadline, _categories, creator, targets, grade,
+         workers, _offers) = spec
+        created = demo.now - timedelta(days=max(5, -deadline + 25 if deadline < 0 else 12))
+        published = None if status == ProjectStatus.draft else created + timedelta(days=2)
+        projects.append({
+            "title": title, "region_id": region_id, "status": status, "budget": Decimal(budget),
+            "description": f"{title}：面向辖区内有需要的居民，由社会组织派驻社工、组织志愿者提供专业服务。"
+                           f"服务期内需完成服务对象{targets[0]}人、服务时长{targets[1]}小时。",
+            "service_start": today + timedelta(days=start), "service_end": today + timedelta(days=end),
+            "bidding_deadline": demo.local(deadline, 17), "price_weight": 0.30, "min_grade": grade,
+            "min_years": 2 if grade else 0, "required_workers": workers,
+            "required_worker_level": WorkerLevel.social_worker if grade >= 3 else WorkerLevel.assistant,
+            "target_beneficiaries": targets[0], "target_hours": targets[1], "workload": workers,
+            "created_by_id": creator, "created_at": created, "published_at": published,
+            "awarded_at": min(demo.local(deadline + 10, 10), demo.now - timedelta(days=1)) if status in (
+                ProjectStatus.in_progress, ProjectStatus.awarded, ProjectStatus.completed) else None,
+        })
+    ids = _insert(Project, projects)
+    links = []
+    for project_id, spec, row in zip(ids, specs, projects):
+        demo.projects[spec[0]] = project_id
+        links.extend({"project_id": project_id, "category_id": demo.categories[code].id} for code in spec[7])
+        offers = spec[12]
+        valid = [price for _, price, status, _ in offers
+                 if status not in (BidStatus.draft, BidStatus.disqualified)]
+        for org_index, price, status, technical in offers:
+            price_score = round(min(valid) / price * 0.30 * 100, 2) if technical is not None else None
+            bids.append({
+                "project_id": project_id, "organization_id": o[org_index], "status": status,
+                "price": Decimal(price), "workload": row["workload"],
+                "no_violation_declared": status != BidStatus.draft,
+                "proposal": f"{demo.org_rows[org_index]['name']}服务方案：组建{row['required_workers']}人社工团队，"
+                            f"联动社区志愿者，按月开展服务并提交进度报告。",
+                "technical_score": technical, "price_score": price_score,
+                "total_score": round(technical + price_score, 2) if technical is not None else None,
+                "status_reason": "机构评估等级低于项目要求的3A。" if status == BidStatus.disqualified else "",
+                "created_by_id": None, "created_at": row["created_at"] + timedelta(days=3),
+                "submitted_at": None if status == BidStatus.draft else row["created_at"] + timedelta(days=4),
+                "_team": row["required_workers"],
+            })
+    _insert_plain(project_categories, links)
+    bid_ids = _insert(Bid, [_columns(bid) for bid in bids])
+    team = []
+    for bid_id, bid in zip(bid_ids, bids):
+        workers = demo.workers_of.get(bid["organization_id"], [])
+        chosen = workers[:bid["_team"]] if bid["organization_id"] == o[0] else rng.sample(
+            workers, min(len(workers), bid["_team"]))
+        team.extend({"bid_id": bid_id, "social_worker_id": w} for w in chosen)
+    _insert_plain(bid_team, team)
+    demo.counts["projects"] = len(ids)
+    demo.counts["bids"] = len(bid_ids)
+
+
+# --- needs ----------------------------------------------------------------------------------------------
+
+def _sub_categories(demo: _Demo) -> dict[str, list[Category]]:
+    by_sector: dict[str, list[Category]] = {}
+    for code, category in demo.categories.items():
+        if category.level == 3:
+            by_sector.setdefault(code.split(".")[0], []).append(category)
+    for values in by_sector.values():
+        values.sort(key=lambda c: c.code)
+    return by_sector
+
+
+def _honorific(resident: dict) -> str:
+    surname = resident["name"][:2] if resident["name"][:2] in ("欧阳", "诸葛") else resident["name"][0]
+    age, female = resident["_age"], resident["gender"] == "F"
+    if age < 18:
+        return f"{surname}同学" if age >= 7 else f"{surname}小朋友"
+    if age >= 75:
+        return f"{surname}奶奶" if female else f"{surname}爷爷"
+    if age >= 60:
+        return f"{surname}阿姨" if female else f"{surname}老伯"
+    return f"{surname}女士" if female else f"{surname}先生"
+
+
+def _need_row(demo: _Demo, resident: dict, sub: Category, status: NeedStatus, urgency: int) -> dict:
+    rng = demo.rng
+    sector = sub.code.split(".")[0]
+    created = demo.days_ago(0.2, 5) if status == NeedStatus.submitted else demo.days_ago(8, 90)
+    stamps = {"verified_at": None, "matched_at": None, "delivered_at": None, "closed_at": None}
+    order = ["verified_at", "matched_at", "delivered_at", "closed_at"]
+    reached = {NeedStatus.submitted: 0, NeedStatus.rejected: 0, NeedStatus.withdrawn: 0, NeedStatus.open: 1,
+               NeedStatus.expired: 1, NeedStatus.matched: 2, NeedStatus.in_service: 2,
+               NeedStatus.delivered: 3, NeedStatus.closed: 4}[status]
+    moment = created
+    for name in order[:reached]:
+        moment = min(moment + timedelta(days=rng.uniform(0.5, 6)), demo.now - timedelta(hours=1))
+        stamps[name] = moment
+    recurrence = Recurrence.once
+    if sector == "elderly" and sub.code.split(".")[1] in ("visits", "meals", "home_help", "health"):
+        recurrence = _weighted(rng, {Recurrence.weekly: 55, Recurrence.biweekly: 15, Recurrence.monthly: 10,
+                                     Recurrence.once: 20})
+    elif sector in ("youth", "disability", "mental"):
+        recurrence = _weighted(rng, {Recurrence.weekly: 40, Recurrence.once: 60})
+    window_start = window_end = None
+    if status in (NeedStatus.submitted, NeedStatus.open, NeedStatus.matched) and rng.random() < 0.6:
+        day, hour = rng.randrange(1, 15), rng.choice((9, 10, 14, 15, 18))
+        window_start = demo.local(day, hour)
+        window_end = window_start + timedelta(hours=rng.choice((1, 2, 3)))
+    creator = _weighted(rng, {"staff": 70, "grid": 20, "self": 10})
+    # Community staff register most needs; the demo grid worker reports some on rounds in their grid.
+    staff = demo.staff_of[resident["_community"]]
+    in_demo_grid = resident["region_id"] == _grids_of(demo, demo.communities[0].id)[0].id
+    created_by = {"staff": staff, "grid": demo.users["grid"] if in_demo_grid else staff,
+                  "self": resident["user_id"] or staff}[creator]
+    who = _honorific(resident)
+    situation = rng.choice(_by_prefix(SITUATIONS, sub.code) or ["需要帮助"])
+    service = sub.name if sub.name.endswith("服务") else f"{sub.name}服务"
+    ask = (_by_prefix(ASKS, sub.code) or "希望提供{service}").format(sub=sub.name, service=service)
+    return {
+        "resident_id": resident["id"], "category_id": sub.id, "region_id": resident["region_id"],
+        "title": f"{who}：{sub.name}", "description": f"{who}{situation}，{ask}。",
+        "urgency": urgency, "status": status,
+        "status_note": {NeedStatus.rejected: "经核实不属于本社区服务范围，已转介街道。",
+                        NeedStatus.withdrawn: "居民表示家属已解决。"}.get(status, ""),
+        "recurrence": recurrence, "window_start": window_start, "window_end": window_end,
+        "latitude": resident["latitude"], "longitude": resident["longitude"],
+        "needs_professional": sector in PROFESSIONAL_SECTORS and rng.random() < 0.6,
+        "project_id": None, "case_worker_id": None, "created_by_id": created_by, "created_at": created,
+        **stamps,
+        "_sector": sector, "_skill": _skill_for(sub.code), "_community": resident["_community"],
+    }
+
+
+def _need_weight(resident: dict) -> float:
+    """How likely a resident is to have a need: the old and the vulnerable more, babies hardly."""
+    age = resident["_age"]
+    weight = 4.0 if age >= 75 else 2.5 if age >= 60 else 0.1 if age < 3 else 1.2 if age < 18 else 1.0
+    return weight * (1.8 if resident["_tags"] - {VulnerableTag.minor} else 1.0)
+
+
+def _build_needs(demo: _Demo) -> None:
+    rng = demo.rng
+    by_sector = _sub_categories(demo)
+    weights = [_need_weight(r) for r in demo.residents]
+    cumulative = list(itertools.accumulate(weights))
+    statuses = {NeedStatus.open: 57, NeedStatus.submitted: 12, NeedStatus.matched: 10,
+                NeedStatus.in_service: 5, NeedStatus.delivered: 5, NeedStatus.closed: 8,
+                NeedStatus.rejected: 1, NeedStatus.withdrawn: 1, NeedStatus.expired: 1}
+    urgencies = {1: 45, 2: 35, 3: 10, 4: 10}
+    rows = []
+    # The demo resident's own needs, one at each stage a resident cares about.
+    me = demo.demo_resident
+    for code, status, urgency in (("elderly.visits.companionship", NeedStatus.open, 2),
+                                  ("elderly.meals.delivery", NeedStatus.delivered, 2),
+                                  ("elderly.home_help.haircut", NeedStatus.closed, 1),
+                                  ("elderly.visits.safety_check", NeedStatus.submitted, 3)):
+        row = _need_row(demo, me, demo.categories[code], status, urgency)
+        row["created_by_id"] = demo.users["resident"]
+        rows.append(row)
+    while len(rows) < 300 * demo.scale:
+        resident = rng.choices(demo.residents, cum_weights=cumulative, k=1)[0]
+        group = "minor" if resident["_age"] < 18 else "elder" if resident["_age"] >= 60 else "adult"
+        sector_weights = dict(SECTOR_WEIGHTS[group])
+        if VulnerableTag.disabled in resident["_tags"]:
+            sector_weights["disability"] = sector_weights.get("disability", 0) + 30
+        if VulnerableTag.special_hardship in resident["_tags"]:
+            sector_weights["hardship"] = sector_weights.get("hardship", 0) + 25
+        subs = [c for c in by_sector[_weighted(rng, sector_weights)] if _suits(c.code, resident["_age"])]
+        if not subs:
+            continue
+        sub = rng.choice(subs)
+        rows.append(_need_row(demo, resident, sub, _weighted(rng, statuses), _weighted(rng, urgencies)))
+    _attach_needs_to_projects(demo, rows)
+    ids = _insert(Need, [_columns(row) for row in rows])
+    skills, feedback = [], []
+    for need_id, row in zip(ids, rows):
+        row["id"] = need_id
+        if row["_skill"]:
+            skills.append({"need_id": need_id, "skill_id": demo.skills[row["_skill"]].id})
+        if row["status"] == NeedStatus.closed:
+            own = row["resident_id"] == me["id"]
+            rating = 5 if own else _weighted(rng, {5: 60, 4: 25, 3: 10, 2: 4, 1: 1})
+            feedback.append({
+                "need_id": need_id, "rating": rating,
+                "comment": "理发师傅手艺好，还陪我聊天。" if own else rng.choice(FEEDBACK_COMMENTS[rating]),
+                "on_behalf": not own,
+                "created_by_id": demo.users["resident"] if own else row["created_by_id"],
+                "created_at": row["closed_at"],
+            })
+    _insert_plain(need_skills, skills)
+    _insert_plain(Feedback, feedback)
+    demo.needs = rows
+    demo.counts["needs"] = len(ids)
+    demo.counts["feedback"] = len(feedback)
+
+
+def _attach_needs_to_projects(demo: _Demo, rows: list[dict]) -> None:
+    """Needs being served belong to the running projects of their sector and street; cases get a worker."""
+    rng = demo.rng
+    street1, street2 = demo.streets[0].id, demo.streets[1].id
+    running_org_workers = demo.workers_of[demo.org_rows[0]["id"]]
+    served = (NeedStatus.matched, NeedStatus.in_service, NeedStatus.delivered, NeedStatus.closed)
+    all_workers = [w for workers in demo.workers_of.values() for w in workers]
+    for row in rows:
+        street = demo.street_of[row["_community"]]
+        code = demo.categories_by_id[row["category_id"]].code
+        if row["status"] in served:
+            if code.startswith(("elderly.visits", "elderly.meals")) and street == street1:
+                row["project_id"] = demo.projects["running"]
+            elif code.startswith("environment.waste") and street == street2:
+                row["project_id"] = demo.projects["awarded"]
+            elif code.startswith(("disability.rehab", "disability.family_support")) and row["status"] in (
+                    NeedStatus.delivered, NeedStatus.closed):
+                row["project_id"] = demo.projects["completed"]
+            if row["needs_professional"]:
+                pool = running_org_workers if row["project_id"] == demo.projects["running"] else all_workers
+                row["case_worker_id"] = rng.choice(pool)
+        elif row["status"] == NeedStatus.open and code.startswith("elderly.visits") and rng.random() < 0.3:
+            row["project_id"] = demo.projects["published"]  # the needs the open call for bids covers
+
+
+# --- shifts ----------------------------------------------------------------------------------------------
+
+SHIFT_PLANS = [
+    # (project key or None, title, category code of the needs served, skill slots, hours, local start hours)
+    ("running", "独居老人陪伴探访", "elderly.visits", [("elder_care", 2), (None, 2)], 2, (9, 14, 18)),
+    ("running", "长者食堂助餐服务", "elderly.meals", [("cooking", 1), (None, 3)], 2, (10, 11)),
+    ("awarded", "垃圾分类定时定点值守", "environment.waste", [(None, 4)], 2, (7, 18)),
+    (None, "四点半课堂志愿辅导", "youth.after_school", [("tutoring", 3), (None, 1)], 2, (16,)),
+    (None, "智能手机使用教学", "elderly", [("it_help", 2), (None, 2)], 2, (9, 14)),
+    (None, "社区义诊与血压测量", "health.screening", [("first_aid", 1), (None, 3)], 3, (9,)),
+    (None, "楼道堆物清理", "environment.cleanup", [("cleaning", 2), (None, 4)], 3, (9, 14)),
+    (None, "夜间平安巡逻", "emergency.patrol", [(None, 4)], 2, (19,)),
+]
+REHAB_PLAN = ("completed", "助残康复陪伴训练", "disability.rehab", [("elder_care", 2), (None, 2)], 2, (9, 14))
+# Activities that may endanger safety: volunteers need accident insurance (recorded on the shift).
+INSURED = {"夜间平安巡逻", "楼道堆物清理"}
+PLACES = ["社区党群服务中心", "社区睦邻点", "长者照护之家", "小区垃圾分类点", "社区文化活动室", "居民家中（上门）"]
+
+
+def _build_shifts(demo: _Demo) -> None:
+    """Shifts for the coming week (some full, with a waiting list) and past ones with recorded hours."""
+    rng = demo.rng
+    org0_workers = demo.workers_of[demo.org_rows[0]["id"]]
+    org7_workers = demo.workers_of.get(demo.org_rows[7]["id"]) or org0_workers
+    org4_workers = demo.workers_of.get(demo.org_rows[4]["id"]) or org0_workers
+    street_communities = {street.id: [c for c in demo.communities if c.parent_id == street.id]
+                          for street in demo.streets}
+    # The organization admin who runs each project's shifts (the winners of the projects below).
+    runners = {demo.projects["running"]: demo.users["orgadmin"],
+               demo.projects["awarded"]: demo.users[f"org:{demo.org_rows[7]['id']}"],
+               demo.projects["completed"]: demo.users[f"org:{demo.org_rows[4]['id']}"]}
+    plans = []  # (shift plan, community, day from today, lead social worker, project)
+    first = demo.communities[0]
+    for day in range(1, 8):
+        # The running project works in the first street every day; the demo worker leads most shifts there.
+        for index, plan in enumerate(SHIFT_PLANS[:2]):
+            if day % 2 == index % 2 or day in (1, 2):
+                community = first if day <= 3 else rng.choice(street_communities[demo.streets[0].id])
+                mine = community.id == first.id or rng.random() < 0.5
+                lead = demo.demo_worker_id if mine else rng.choice(org0_workers)
+                plans.append((plan, community, day, lead, demo.projects["running"]))
+        if day in (1, 3, 5, 6):
+            plans.append((SHIFT_PLANS[2], rng.choice(street_communities[demo.streets[1].id]), day,
+                          rng.choice(org7_workers), demo.projects["awarded"]))
+        for plan in SHIFT_PLANS[3:]:
+            if rng.random() < 0.35:
+                plans.append((plan, rng.choice(demo.communities), day, None, None))
+    past = []
+    for day in range(-14, 0):
+        if day % 3 == 0:
+            past.append((SHIFT_PLANS[0], first, day, demo.demo_worker_id, demo.projects["running"]))
+        if day % 4 == 0:
+            past.append((SHIFT_PLANS[1], rng.choice(street_communities[demo.streets[0].id]), day,
+                         rng.choice(org0_workers), demo.projects["running"]))
+    for day in range(-80, -35, 7):  # the completed disability project's last weeks
+        past.append((REHAB_PLAN, rng.choice(demo.communities), day, rng.choice(org4_workers),
+                     demo.projects["completed"]))
+
+    rows, slot_specs, meta = [], [], []
+    for is_past, batch in ((False, plans), (True, past)):
+        for (key, title, code, slots, hours, starts), community, day, lead, project_id in batch:
+            start = demo.local(day, rng.choice(starts), rng.choice((0, 0, 30)))
+            if key is None:
+                creator = demo.staff_of[community.id]
+            elif lead == demo.demo_worker_id:
+                creator = demo.users["worker"]
+            else:
+                creator = runners[project_id]
+            lat, lon = _near(rng, (community.latitude, community.longitude), 0.2)
+            rows.append({
+                "title": f"{community.name}·{title}", "project_id": project_id, "region_id": community.id,
+                "description": f"{title}。请提前10分钟到达，签到后由带队社工分配任务。", "lead_id": lead,
+                "start": start, "end": start + timedelta(hours=hours),
+                "place": f"{community.name}{rng.choice(PLACES)}",
+                "latitude": lat, "longitude": lon, "urgency": _weighted(rng, {1: 30, 2: 45, 3: 15, 4: 10}),
+                "min_volunteers": max(1, sum(n for _, n in slots) // 2),
+                "first_come": key != "awarded" or day % 2 == 1,
+                "requires_insurance": title in INSURED,
+                "insurance_note": "已为参与志愿者投保志愿服务意外险" if title in INSURED else "",
+                "status": ShiftStatus.done if is_past else ShiftStatus.open, "created_by_id": creator,
+                "created_at": demo.now - timedelta(days=max(3, -day + 7)), "version": 1,
+            })
+            slot_specs.append(slots)
+            meta.append({"past": is_past, "community": community.id, "code": code, "project_id": project_id,
+                         "street": demo.street_of[community.id], "full": not is_past and rng.random() < 0.2})
+    # The first shift (the demo worker's, in the demo volunteer's community) is full; the demo
+    # volunteer waits on its list.
+    meta[0]["full"] = True
+    shift_ids = _insert(Shift, rows)
+    slot_rows = []
+    for shift_id, slots in zip(shift_ids, slot_specs):
+        for position, (skill, count) in enumerate(slots):
+            slot_rows.append({"shift_id": shift_id, "position": position,
+                              "skill_id": demo.skills[skill].id if skill else None, "count": count})
+    slot_ids = _insert(ShiftSlot, slot_rows)
+    slots_of: dict[int, list[tuple[int, Optional[int], int]]] = {}
+    for slot_id, slot in zip(slot_ids, slot_rows):
+        slots_of.setdefault(slot["shift_id"], []).append((slot_id, slot["skill_id"], slot["count"]))
+    _build_sign_ups(demo, shift_ids, rows, meta, slots_of)
+    _link_shift_needs(demo, shift_ids, meta)
+    demo.counts["shifts"] = len(shift_ids)
+
+
+def _build_sign_ups(demo: _Demo, shift_ids, rows, meta, slots_of) -> None:
+    rng = demo.rng
+    skill_code_by_id = {skill.id: code for code, skill in demo.skills.items()}
+    active = [v for v in demo.volunteers if v["status"] == VolunteerStatus.active]
+    by_street: dict[int, list[dict]] = {}
+    for volunteer in active:
+        by_street.setdefault(volunteer["_street"], []).append(volunteer)
+    me = demo.demo_volunteer
+    home = [i for i, m in enumerate(meta)
+            if m["community"] == demo.communities[0].id and m["project_id"] == demo.projects["running"]]
+    mine_upcoming = [i for i in home if not meta[i]["past"]][:3]
+    mine_past = [i for i in home if meta[i]["past"]][:4]
+    sign_ups, full_shifts = [], []
+    for index, (shift_id, row, m) in enumerate(zip(shift_ids, rows, meta)):
+        # The demo volunteer is placed only where planned below, never drawn at random.
+        pool = [v for v in by_street.get(m["street"], active) if v is not me]
+        rng.shuffle(pool)
+        used = set()
+        wants_me = index in mine_upcoming or index in mine_past
+        placed_me = False
+        moment = row["created_at"]
+        all_filled = True
+        for slot_id, skill_id, count in slots_of[shift_id]:
+            wanted = count if (m["past"] or m["full"]) else rng.randrange(0, count + 1)
+            skill = skill_code_by_id.get(skill_id)
+            candidates = [v for v in pool if v["id"] not in used and (skill is None or skill in v["_skills"])]
+            if wants_me and not placed_me and index != 0 and (skill is None or skill in me["_skills"]):
+                candidates = [me] + candidates
+                wanted = max(wanted, 1)
+                placed_me = True
+                demo.my_shifts.setdefault("past" if m["past"] else "assigned", (row["title"], row["start"]))
+            chosen = candidates[:wanted]
+            all_filled = all_filled and len(chosen) == count
+            for volunteer in chosen:
+                used.add(volunteer["id"])
+                moment += timedelta(minutes=rng.randrange(5, 600))
+                sign_ups.append(_sign_up(demo, shift_id, volunteer["id"], slot_id, row, m, moment,
+                                         own=volunteer is me))
+        if not m["past"] and m["full"] and all_filled:
+            full_shifts.append(shift_id)
+            waiting = [v for v in pool if v["id"] not in used][:rng.randrange(1, 4)]
+            if index == 0:
+                waiting = [me] + waiting
+                demo.my_shifts["waitlisted"] = (row["title"], row["start"])
+            for volunteer in waiting:
+                used.add(volunteer["id"])
+                moment += timedelta(minutes=rng.randrange(5, 120))
+                when = min(moment, demo.now)
+                sign_ups.append({**_sign_up_row(shift_id, volunteer["id"], None, when),
+                                 "status": SignUpStatus.waitlisted})
+    _insert_plain(SignUp, sign_ups)
+    if full_shifts:
+        db.session.execute(sa.update(Shift).where(Shift.id.in_(full_shifts))
+                           .values(status=ShiftStatus.staffed))
+    demo.counts["sign_ups"] = len(sign_ups)
+
+
+def _sign_up_row(shift_id: int, volunteer_id: int, slot_id: Optional[int], when: datetime) -> dict:
+    return {"shift_id": shift_id, "volunteer_id": volunteer_id, "slot_id": slot_id, "checked_in_at": None,
+            "checked_out_at": None, "checkout_defaulted": False, "minutes": None, "hours_status": None,
+            "hours_manual": False, "hours_note": "", "created_at": when, "updated_at": when}
+
+
+def _sign_up(demo: _Demo, shift_id, volunteer_id, slot_id, row, m, moment, own: bool) -> dict:
+
+    rng = demo.rng
+    created = min(moment, row["start"] - timedelta(hours=1), demo.now)
+    base = _sign_up_row(shift_id, volunteer_id, slot_id, created)
+    if not m["past"]:
+        status = SignUpStatus.assigned if row["first_come"] or own else rng.choice(
+            (SignUpStatus.requested, SignUpStatus.requested, SignUpStatus.assigned))
+        return {**base, "status": status}
+    if not own and rng.random() < 0.05:
+        return {**base, "status": SignUpStatus.no_show, "updated_at": row["end"]}
+    checked_in = row["start"] + timedelta(minutes=rng.randrange(-10, 15))
+    defaulted = not own and rng.random() < 0.06
+    checked_out = row["end"] if defaulted else row["end"] + timedelta(minutes=rng.randrange(-15, 10))
+    minutes = int((checked_out - max(checked_in, row["start"])).total_seconds() // 60)
+    recent = row["start"] > demo.now - timedelta(days=4)
+    # The lead of the running project has not yet confirmed the last few days' hours.
+    unconfirmed = (recent or defaulted) and row["project_id"] == demo.projects["running"]
+    return {**base, "status": SignUpStatus.checked_out, "checked_in_at": checked_in,
+            "checked_out_at": checked_out, "checkout_defaulted": defaulted, "minutes": minutes,
+            "hours_status": HoursStatus.pending if unconfirmed else HoursStatus.approved,
+            "hours_note": "未签退，按计划结束时间记录" if defaulted else "", "updated_at": checked_out}
+
+
+def _link_shift_needs(demo: _Demo, shift_ids, meta) -> None:
+    """Visits and meals shifts serve the matched needs of their community in the same part of the taxonomy."""
+    links = []
+    candidates: dict[tuple[int, str], list[int]] = {}
+    for need in demo.needs:
+        if need["status"] in (NeedStatus.matched, NeedStatus.in_service) and need["project_id"]:
+            code = demo.categories_by_id[need["category_id"]].code
+            key = (need["_community"], ".".join(code.split(".")[:2]))
+            candidates.setdefault(key, []).append(need["id"])
+    for shift_id, m in zip(shift_ids, meta):
+        if m["past"]:
+            continue
+        for need_id in candidates.get((m["community"], m["code"]), [])[:3]:
+            links.append({"shift_id": shift_id, "need_id": need_id})
+    _insert_plain(shift_needs, links)
+
+
+# --- notifications ------------------------------------------------------------------------------------
+
+def _build_notifications(demo: _Demo) -> None:
+    """A few messages so the demo accounts' start pages are not empty."""
+    u, when = demo.users, demo.now
+
+    def shift(kind):
+        title, start = demo.my_shifts.get(kind, ("", demo.now))
+        return title, f"{start.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}"
+
+    assigned, waitlisted, past = shift("assigned"), shift("waitlisted"), shift("past")
+    deadline = f"{demo.today + timedelta(days=10):%Y-%m-%d}"
+    rows = [
+        (u["volunteer"], "account_verified", {}, 40),
+        (u["volunteer"], "hours_approved", {"hours": "2", "title": past[0]}, 3),
+        (u["volunteer"], "shift_assigned", {"title": assigned[0], "start": assigned[1]}, 1),
+        (u["volunteer"], "shift_waitlisted", {"title": waitlisted[0], "position": 1}, 0.5),
+        (u["resident"], "need_verified", {"title": "周奶奶：陪伴探访"}, 6),
+        (u["resident"], "need_delivered", {"title": "周奶奶：送餐上门"}, 1),
+        (u["orgadmin"], "org_verified", {"name": ORGANIZATIONS[0][0]}, 300),
+        (u["orgadmin"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目"}, 75),
+        (u["orgadmin"], "project_published", {"title": "示范区独居老人居家探访服务项目（2027年度）",
+                                              "deadline": deadline}, 5),
+        (u["worker"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目"}, 75),
+    ]
+    _insert_plain(Notification, [
+        {"user_id": user_id, "kind": kind, "params": params, "link": "",
+         "created_at": when - timedelta(days=days),
+         "read_at": when - timedelta(days=days - 0.1) if days > 2 else None}
+
+        for user_id, kind, params, days in rows])
+
+
+# --- entry point ---------------------------------------------------------------------------------------
+
+def existing_logins() -> Optional[list[tuple[str, str]]]:
+    """The demo log-ins if the demo district exists (read from its ``seed.demo`` audit event)."""
+    district_id = db.session.scalar(sa.select(Region.id).where(Region.code == DISTRICT_CODE))
+    if district_id is None:
+        return None
+    after = db.session.scalar(sa.select(AuditEvent.after).where(
+        AuditEvent.action == "seed.demo", AuditEvent.subject_type == "Region",
+        AuditEvent.subject_id == district_id).order_by(AuditEvent.id.desc()).limit(1))
+    if after and after.get("logins"):
+        return [tuple(pair) for pair in after["logins"]]
+    return [(label, username) for username, label, _, _ in DEMO_ACCOUNTS]
+
+
+def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple[str, str]]]:
+    """Build the demo district unless it exists; return (created, [(role label, username), ...]).
+
+    Flushes, never commits: the caller (``flask seed-demo``) owns the transaction.
+    """
+    logins = existing_logins()
+    if logins is not None:
+        install_taxonomy()
+        return False, logins
+    demo = _Demo(rng=random.Random(random_seed), scale=max(1, int(scale)), now=utc_now(), today=local_today(),
+                 password_hash=hash_password(DEMO_PASSWORD))
+    demo.categories, demo.skills = install_taxonomy()
+    demo.categories_by_id = {c.id: c for c in demo.categories.values()}
+    _build_regions(demo)
+    _build_organizations(demo)
+    _build_accounts(demo)
+    _build_social_workers(demo)
+    _build_residents(demo)
+    _build_volunteers(demo)
+    _build_projects(demo)
+    _build_needs(demo)
+    _build_shifts(demo)
+    _build_notifications(demo)
+    admin = db.session.get(User, demo.users["admin"])
+    demo.counts.update(regions=1 + len(demo.streets) + len(demo.communities) + len(demo.grids),
+                       organizations=len(demo.org_ids))
+    audit.record(admin, "seed.demo", demo.district, region_id=demo.district.id,
+                 after={"scale": demo.scale, "seed": random_seed, "counts": demo.counts,
+                        "logins": [list(pair) for pair in demo.logins]},
+                 note="Demo district created by flask seed-demo.")
+    return True, demo.logins

@@ -1,0 +1,211 @@
+"""Queries about shifts and sign-ups, scoped to the reader; views and the JSON API reuse them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from linkage.extensions import db
+from linkage.models import (Bid, BidStatus, HOLDING_STATUSES, Need, NeedStatus, Project, Region, RegionLevel,
+                            RUNNING_STATUSES, Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
+                            SocialWorker, User, Volunteer)
+from linkage.shifts.access import volunteer_street
+from linkage.timeutil import local_day_start
+
+# Needs a shift can still serve.
+SERVABLE_NEED_STATUSES = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
+BROWSABLE_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
+
+
+def _won_projects(organization_id: int):
+    return sa.select(Bid.project_id).where(Bid.organization_id == organization_id, Bid.status == BidStatus.won)
+
+
+def _with_list_details(query):
+    return query.options(selectinload(Shift.slots).joinedload(ShiftSlot.skill), joinedload(Shift.region),
+                         joinedload(Shift.project), joinedload(Shift.lead))
+
+
+def shifts_visible_to(user: User, volunteer: Optional[Volunteer] = None, *, now: datetime):
+    """Shifts ``user`` may list. Volunteers: open, future shifts in the street they live in."""
+    query = _with_list_details(sa.select(Shift))
+    if user.role == Role.admin:
+        return query
+    if user.role == Role.volunteer:
+        region = volunteer_street(volunteer) if volunteer is not None else None
+        region = region or (user.region.ancestor_at(RegionLevel.street) or user.region if user.region else None)
+        if region is None:
+            return query.where(sa.false())
+        return query.where(Region.subtree_clause(Shift.region_id, region),
+                           Shift.status.in_(BROWSABLE_STATUSES), Shift.start > now)
+    if user.role in (Role.community_staff, Role.civil_affairs, Role.observer):
+        if user.region is None:
+            return query.where(sa.false())
+        return query.where(Region.subtree_clause(Shift.region_id, user.region))
+    if user.role in (Role.social_worker, Role.org_admin) and user.organization_id is not None:
+        leads = sa.select(SocialWorker.id).where(SocialWorker.organization_id == user.organization_id)
+        return query.where(sa.or_(Shift.project_id.in_(_won_projects(user.organization_id)),
+                                  Shift.lead_id.in_(leads), Shift.created_by_id == user.id))
+    return query.where(sa.false())
+
+
+@dataclass
+class ShiftFilters:
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+    community_id: Optional[int] = None
+    skill_id: Optional[int] = None
+    status: Optional[ShiftStatus] = None
+    when: str = "upcoming"      # upcoming, past or all
+
+
+def apply_filters(query, filters: ShiftFilters, *, now: datetime):
+    if filters.date_from:
+        query = query.where(Shift.start >= local_day_start(filters.date_from))
+    if filters.date_to:
+        query = query.where(Shift.start < local_day_start(filters.date_to + timedelta(days=1)))
+    if filters.community_id:
+        query = query.where(Shift.region_id == filters.community_id)
+    if filters.skill_id:
+        query = query.where(Shift.slots.any(ShiftSlot.skill_id == filters.skill_id))
+    if filters.status is not None:
+        query = query.where(Shift.status == filters.status)
+    if filters.when == "past":
+        return query.where(Shift.end <= now).order_by(Shift.start.desc(), Shift.id.desc())
+    if filters.when == "upcoming":
+        query = query.where(Shift.end > now)
+    return query.order_by(Shift.start, Shift.id)
+
+
+@dataclass
+class Places:
+    """How full a shift is: holding sign-ups, waiting list, requests."""
+    capacity: int
+    taken: int = 0
+    waitlisted: int = 0
+    requested: int = 0
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.taken, 0)
+
+    @property
+    def full(self) -> bool:
+        return self.taken >= self.capacity
+
+
+def places(shifts) -> dict[int, Places]:
+    """Places for many shifts in one grouped query (slots must be loaded)."""
+    result = {shift.id: Places(capacity=shift.capacity) for shift in shifts}
+    if not result:
+        return result
+    rows = db.session.execute(
+        sa.select(SignUp.shift_id, SignUp.status, sa.func.count(SignUp.id))
+        .where(SignUp.shift_id.in_(list(result))).group_by(SignUp.shift_id, SignUp.status))
+    for shift_id, status, count in rows:
+        entry = result[shift_id]
+        if status in HOLDING_STATUSES:
+            entry.taken += count
+        elif status == SignUpStatus.waitlisted:
+            entry.waitlisted += count
+        elif status == SignUpStatus.requested:
+            entry.requested += count
+    return result
+
+
+def slot_fill(shift_id: int) -> dict[int, int]:
+    """Holding sign-ups per slot of one shift."""
+    rows = db.session.execute(
+        sa.select(SignUp.slot_id, sa.func.count(SignUp.id))
+        .where(SignUp.shift_id == shift_id, SignUp.status.in_(HOLDING_STATUSES), SignUp.slot_id.is_not(None))
+        .group_by(SignUp.slot_id))
+    return {slot_id: count for slot_id, count in rows}
+
+
+def sign_ups_of(volunteer: Volunteer, shift_ids) -> dict[int, SignUp]:
+    """A volunteer's sign-ups on the given shifts, by shift id."""
+    ids = list(shift_ids)
+    if volunteer is None or not ids:
+        return {}
+    rows = db.session.scalars(sa.select(SignUp).where(
+        SignUp.volunteer_id == volunteer.id, SignUp.shift_id.in_(ids)))
+    return {row.shift_id: row for row in rows}
+
+
+def waitlist_positions(sign_ups) -> dict[int, int]:
+    """Position on the waiting list (1 = next) for each waitlisted sign-up, in one query."""
+    waiting = [s for s in sign_ups if s.status == SignUpStatus.waitlisted]
+    if not waiting:
+        return {}
+    other = sa.orm.aliased(SignUp)
+    rows = db.session.execute(
+        sa.select(SignUp.id, sa.func.count(other.id))
+        .join(other, sa.and_(other.shift_id == SignUp.shift_id, other.status == SignUpStatus.waitlisted,
+                             other.id <= SignUp.id))
+        .where(SignUp.id.in_([s.id for s in waiting])).group_by(SignUp.id))
+    return {sign_up_id: position for sign_up_id, position in rows}
+
+
+def roster(shift: Shift) -> list[SignUp]:
+    """Every sign-up of a shift with its volunteer, waitlist in order, cancelled ones last."""
+    order = sa.case({SignUpStatus.cancelled.value: 2, SignUpStatus.waitlisted.value: 1}, value=SignUp.status,
+                    else_=0)
+    return list(db.session.scalars(
+        sa.select(SignUp).where(SignUp.shift_id == shift.id)
+        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user), joinedload(SignUp.slot))
+        .order_by(order, SignUp.id)))
+
+
+def shift_for_page(shift_id: int) -> Optional[Shift]:
+    return db.session.scalar(_with_list_details(sa.select(Shift)).where(Shift.id == shift_id)
+                             .options(selectinload(Shift.needs)))
+
+
+def creatable_projects(user: User):
+    """Running projects that ``user``'s organization won (admins: every running project with a winner)."""
+    query = (sa.select(Project).where(Project.status.in_(RUNNING_STATUSES))
+             .options(joinedload(Project.region)).order_by(Project.title))
+    if user.role == Role.admin:
+        return query.where(Project.id.in_(sa.select(Bid.project_id).where(Bid.status == BidStatus.won)))
+    if user.organization_id is None:
+        return query.where(sa.false())
+    return query.where(Project.id.in_(_won_projects(user.organization_id)))
+
+
+def communities_for(user: User, project: Optional[Project]):
+    """Communities a new shift may be placed in: the project's region, or the staff member's community."""
+    query = sa.select(Region).where(Region.level == RegionLevel.community).order_by(Region.code)
+    if project is not None:
+        return query.where(Region.path.startswith(project.region.path))
+    if user.role == Role.admin:
+        return query
+    return query.where(Region.id == user.region_id)
+
+
+def lead_candidates(project: Optional[Project], community: Optional[Region], organization_id: Optional[int]):
+    """Active social workers who may lead: the winning organization's for a project shift; for a community
+    activity, those of organizations running a project that covers the community."""
+    query = sa.select(SocialWorker).where(SocialWorker.active.is_(True)).order_by(SocialWorker.name)
+    if project is not None:
+        return query.where(SocialWorker.organization_id == organization_id)
+    if community is None:
+        return query.where(sa.false())
+    covering = (sa.select(Bid.organization_id).join(Project, Project.id == Bid.project_id)
+                .join(Region, Region.id == Project.region_id)
+                .where(Bid.status == BidStatus.won, Project.status.in_(RUNNING_STATUSES),
+                       sa.literal(community.path).startswith(Region.path)))
+    return query.where(SocialWorker.organization_id.in_(covering))
+
+
+def servable_needs(project: Optional[Project], community: Optional[Region]):
+    """Needs a shift may serve: the project's open needs, or open needs in the community."""
+    query = (sa.select(Need).where(Need.status.in_(SERVABLE_NEED_STATUSES))
+             .options(joinedload(Need.category)).order_by(Need.urgency.desc(), Need.id))
+    if project is not None:
+        return query.where(Need.project_id == project.id)
+    if community is None:
+        return query.where(sa.false())
+    return query.where(Region.subtree_clause(Need.region_id, community)).limit(200)

@@ -1,0 +1,389 @@
+"""Shift pages: browse, detail, create/edit/cancel, sign-up, roster with check-in/out and hours."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, get_locale
+from flask_login import current_user, login_required
+
+from linkage.auth.access import require, role_required
+from linkage.errors import Refused
+from linkage.extensions import db
+from linkage.forms import choices
+from linkage.models import (HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
+                            SignUpStatus, Skill, SocialWorker)
+from linkage.models.types import utcnow
+from linkage.shifts import queries, services
+from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
+                                   can_create_for_project, can_edit, can_run, can_view, social_worker_of,
+                                   volunteer_of, volunteer_street, winning_organization_id)
+from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
+from linkage.timeutil import local_to_utc, to_local
+
+blueprint = Blueprint("shifts", __name__, url_prefix="/shifts")
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def _get_shift(shift_id: int) -> Shift:
+    shift = queries.shift_for_page(shift_id)
+    if shift is None:
+        abort(404)
+    return shift
+
+
+def _refused(form, error: Refused) -> None:
+    """Show a refused rule on the form field at fault, or above the form."""
+    db.session.rollback()
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = list(target.errors or []) + [str(error.message)]
+    else:
+        form.form_errors.append(str(error.message))
+
+
+# --- browsing ---------------------------------------------------------------------------------------
+
+@blueprint.route("/")
+@role_required(*LIST_ROLES)
+def index():
+    volunteer = volunteer_of(current_user) if current_user.role == Role.volunteer else None
+    form = FilterForm(formdata=request.args)
+    _filter_choices(form, volunteer)
+    filters = _filters(form) if form.validate() else queries.ShiftFilters()
+    now = utcnow()
+    query = queries.apply_filters(queries.shifts_visible_to(current_user, volunteer, now=now), filters, now=now)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("shifts/index.html", page=page, form=form, places=queries.places(page.items),
+                           mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
+                           volunteer=volunteer, can_add=_can_add(), locale=_locale())
+
+
+def _can_add() -> bool:
+    return current_user.role in PROJECT_CREATORS or can_create_community_activity(current_user)
+
+
+def _filter_choices(form: FilterForm, volunteer) -> None:
+    if current_user.role == Role.volunteer:
+        scope = volunteer_street(volunteer) if volunteer else current_user.region
+    else:
+        scope = current_user.region if current_user.role != Role.admin else None
+    query = sa.select(Region).where(Region.level == RegionLevel.community).order_by(Region.code)
+    if scope is not None:
+        query = query.where(Region.path.startswith(scope.path))
+    form.community.choices = choices([("", _("All communities"))] + [
+        (r.id, r.display_name(_locale())) for r in db.session.scalars(query)])
+    form.skill.choices = choices([("", _("Any skill"))] + [
+        (s.id, s.display_name(_locale())) for s in db.session.scalars(sa.select(Skill).order_by(Skill.code))])
+
+
+def _filters(form: FilterForm) -> queries.ShiftFilters:
+    volunteer_view = current_user.role == Role.volunteer
+    return queries.ShiftFilters(
+        date_from=form.date_from.data, date_to=form.date_to.data, community_id=form.community.data,
+        skill_id=form.skill.data,
+        status=ShiftStatus(form.status.data) if form.status.data and not volunteer_view else None,
+        when="upcoming" if volunteer_view else (form.when.data or "upcoming"))
+
+
+@blueprint.route("/<int:shift_id>")
+@login_required
+def detail(shift_id):
+    shift = _get_shift(shift_id)
+    volunteer = volunteer_of(current_user)
+    require(can_view(current_user, shift, volunteer))
+    mine = queries.sign_ups_of(volunteer, [shift.id]).get(shift.id)
+    position = services.waitlist_position(mine) if mine and mine.status == SignUpStatus.waitlisted else None
+    return render_template("shifts/detail.html", shift=shift, places=queries.places([shift])[shift.id],
+                           fill=queries.slot_fill(shift.id), mine=mine, position=position, volunteer=volunteer,
+                           can_edit=can_edit(current_user, shift), can_run=can_run(current_user, shift),
+                           now=utcnow(), locale=_locale())
+
+
+# --- creating, editing, cancelling ------------------------------------------------------------------
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@role_required(*PROJECT_CREATORS, Role.community_staff)
+def new():
+    project = None
+    if request.args.get("project"):
+        project = db.session.get(Project, request.args.get("project", type=int) or 0) or abort(404)
+        require(can_create_for_project(current_user, project))
+    elif current_user.role in PROJECT_CREATORS or (
+            current_user.role == Role.admin and not request.args.get("activity")):
+        projects = db.session.scalars(queries.creatable_projects(current_user)).all()
+        return render_template("shifts/choose_project.html", projects=projects)
+    else:
+        require(can_create_community_activity(current_user))
+    form = ShiftForm(data=_defaults(project) if request.method == "GET" else None)
+    _form_choices(form, project)
+    if form.validate_on_submit():
+        try:
+            shift = services.create_shift(_shift_data(form), project=project, actor=current_user)
+        except Refused as error:
+            _refused(form, error)
+        else:
+            db.session.commit()
+            flash(_("The shift was created; volunteers can now see it."), "success")
+            return redirect(url_for(".detail", shift_id=shift.id))
+    return render_template("shifts/form.html", form=form, project=project, shift=None)
+
+
+@blueprint.route("/<int:shift_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(shift_id):
+    shift = _get_shift(shift_id)
+    require(can_edit(current_user, shift))
+    form = ShiftForm(data=_initial(shift) if request.method == "GET" else None)
+    _form_choices(form, shift.project, shift)
+    if form.validate_on_submit():
+        try:
+            services.update_shift(shift, _shift_data(form), actor=current_user)
+        except Refused as error:
+            _refused(form, error)
+        else:
+            db.session.commit()
+            flash(_("The shift was saved; everyone signed up was told about the change."), "success")
+            return redirect(url_for(".detail", shift_id=shift_id))
+    return render_template("shifts/form.html", form=form, project=shift.project, shift=shift)
+
+
+@blueprint.route("/<int:shift_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(shift_id):
+    shift = _get_shift(shift_id)
+    require(can_edit(current_user, shift))
+    form = CancelShiftForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_shift(shift, form.reason.data, actor=current_user)
+        except Refused as error:
+            _refused(form, error)
+        else:
+            db.session.commit()
+            flash(_("The shift was cancelled and everyone signed up was notified."), "success")
+            return redirect(url_for(".detail", shift_id=shift_id))
+    return render_template("shifts/cancel.html", form=form, shift=shift)
+
+
+def _defaults(project):
+    worker = social_worker_of(current_user)
+    community = current_user.region_id if current_user.role == Role.community_staff else None
+    return {"lead": worker.id if worker else None, "community": community, "min_volunteers": 1,
+            "first_come": 1, "slots": [{"skill": None, "count": None}]}
+
+
+def _initial(shift: Shift) -> dict:
+    return {
+        "title": shift.title, "description": shift.description, "community": shift.region_id,
+        "place": shift.place, "latitude": shift.latitude, "longitude": shift.longitude,
+        "start": to_local(shift.start).replace(tzinfo=None), "end": to_local(shift.end).replace(tzinfo=None),
+        "urgency": shift.urgency, "min_volunteers": shift.min_volunteers, "lead": shift.lead_id,
+        "first_come": int(shift.first_come), "requires_insurance": shift.requires_insurance,
+        "insurance_note": shift.insurance_note, "needs": [need.id for need in shift.needs],
+        "slots": [{"skill": slot.skill_id, "count": slot.count} for slot in shift.slots],
+    }
+
+
+def _form_choices(form: ShiftForm, project, shift=None) -> None:
+    locale = _locale()
+    communities = db.session.scalars(queries.communities_for(current_user, project)).all()
+    if shift is not None and shift.region not in communities:
+        communities.append(shift.region)
+    form.community.choices = choices([("", _("Choose…"))] + [(c.id, c.display_name(locale)) for c in communities])
+    community = communities[0] if project is None and len(communities) == 1 else None
+    leads = db.session.scalars(queries.lead_candidates(
+        project, community or (shift.region if shift else None), winning_organization_id(project))).all()
+    if shift is not None and shift.lead is not None and shift.lead not in leads:
+        leads.append(shift.lead)
+    none_label = _("Choose…") if project is not None else _("None: community staff lead")
+    form.lead.choices = choices([("", none_label)] + [(w.id, f"{w.name} · {w.level.label}") for w in leads])
+    needs = db.session.scalars(queries.servable_needs(
+        project, community or (shift.region if shift else None))).all()
+    if shift is not None:
+        needs += [need for need in shift.needs if need not in needs]
+    form.needs.choices = choices((n.id, f"{n.title} · {n.urgency_label}") for n in needs)
+    form.set_skill_choices(db.session.scalars(sa.select(Skill).order_by(Skill.code)).all(), locale)
+
+
+def _shift_data(form: ShiftForm) -> services.ShiftData:
+    skills = {s.id: s for s in db.session.scalars(
+        sa.select(Skill).where(Skill.id.in_([k for k, _c in form.slot_rows() if k is not None])))}
+    needs = db.session.scalars(sa.select(Need).where(Need.id.in_(form.needs.data or []))).all()
+    return services.ShiftData(
+        title=form.title.data, description=form.description.data or "",
+        community=db.session.get(Region, form.community.data), place=form.place.data,
+        latitude=form.latitude.data, longitude=form.longitude.data,
+        start=local_to_utc(form.start.data), end=local_to_utc(form.end.data), urgency=form.urgency.data,
+        min_volunteers=form.min_volunteers.data,
+        slots=[(skills.get(skill_id) if skill_id else None, count) for skill_id, count in form.slot_rows()],
+        lead=db.session.get(SocialWorker, form.lead.data) if form.lead.data else None,
+        first_come=bool(form.first_come.data), requires_insurance=form.requires_insurance.data,
+        insurance_note=form.insurance_note.data or "", needs=list(needs))
+
+
+# --- sign-up ----------------------------------------------------------------------------------------
+
+@blueprint.post("/<int:shift_id>/sign-up")
+@role_required(Role.volunteer)
+def sign_up(shift_id):
+    shift = _get_shift(shift_id)
+    volunteer = volunteer_of(current_user)
+    require(volunteer is not None and can_view(current_user, shift, volunteer))
+    try:
+        record = services.sign_up(shift, volunteer, actor=current_user)
+        message = _sign_up_message(record)
+    except Refused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(message, "success" if record.status != SignUpStatus.waitlisted else "warning")
+    return redirect(url_for(".detail", shift_id=shift_id))
+
+
+def _sign_up_message(record: SignUp) -> str:
+    if record.status == SignUpStatus.assigned:
+        return _("You have a place on this shift. Thank you!")
+    if record.status == SignUpStatus.waitlisted:
+        return _("This shift is full; you are number %(n)s on the waiting list.",
+                 n=services.waitlist_position(record))
+    return _("Your request was recorded; a match run decides, and you will be notified.")
+
+
+@blueprint.post("/<int:shift_id>/withdraw")
+@role_required(Role.volunteer)
+def withdraw(shift_id):
+    volunteer = volunteer_of(current_user)
+    require(volunteer is not None)
+    record = db.session.scalar(sa.select(SignUp).where(
+        SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
+    if record is None:
+        abort(404)
+    try:
+        services.cancel_sign_up(record, actor=current_user)
+    except Refused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Your sign-up was cancelled and the place given to the next volunteer."), "success")
+    if request.form.get("next") == "my_shifts":
+        return redirect(url_for("volunteers.my_shifts"))
+    return redirect(url_for(".detail", shift_id=shift_id))
+
+
+# --- roster -----------------------------------------------------------------------------------------
+
+@blueprint.route("/<int:shift_id>/roster")
+@login_required
+def roster(shift_id):
+    shift = _get_shift(shift_id)
+    require(can_run(current_user, shift))
+    return _render_roster(shift)
+
+
+def _render_roster(shift: Shift, *, failed=None, hours_form=None, status=200):
+    records = queries.roster(shift)
+    hours_form = hours_form or HoursForm(formdata=None)
+    return render_template("shifts/roster.html", shift=shift, records=records, failed=failed or {},
+                           positions=queries.waitlist_positions(records), hours_form=hours_form, now=utcnow(),
+                           can_edit=can_edit(current_user, shift), HoursStatus=HoursStatus,
+                           SignUpStatus=SignUpStatus, locale=_locale()), status
+
+
+def _roster_sign_up(shift_id: int, sign_up_id: int):
+    shift = _get_shift(shift_id)
+    require(can_run(current_user, shift))
+    record = db.session.get(SignUp, sign_up_id)
+    if record is None or record.shift_id != shift.id:
+        abort(404)
+    return shift, record
+
+
+def _timed_action(shift_id: int, sign_up_id: int, action: str, service, done: str):
+    """Check-in or check-out with an optional time typed by hand; a refusal keeps what was typed."""
+    shift, record = _roster_sign_up(shift_id, sign_up_id)
+    form = TimeForm()
+    if not form.validate_on_submit():
+        return _render_roster(shift, failed={"id": record.id, "action": action, "typed": form.at.raw_data,
+                                             "message": " ".join(map(str, form.at.errors))})
+    try:
+        service(record, actor=current_user, at=local_to_utc(form.at.data) if form.at.data else None)
+    except Refused as error:
+        db.session.rollback()
+        return _render_roster(_get_shift(shift_id), failed={"id": sign_up_id, "action": action,
+                                                            "typed": form.at.raw_data, "message": str(error.message)})
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for(".roster", shift_id=shift_id))
+
+
+@blueprint.post("/<int:shift_id>/roster/<int:sign_up_id>/check-in")
+@login_required
+def check_in(shift_id, sign_up_id):
+    return _timed_action(shift_id, sign_up_id, "check_in", services.check_in, _("Checked in."))
+
+
+@blueprint.post("/<int:shift_id>/roster/<int:sign_up_id>/check-out")
+@login_required
+def check_out(shift_id, sign_up_id):
+    return _timed_action(shift_id, sign_up_id, "check_out", services.check_out,
+                         _("Checked out; the hours wait for approval."))
+
+
+@blueprint.post("/<int:shift_id>/roster/<int:sign_up_id>/no-show")
+@login_required
+def no_show(shift_id, sign_up_id):
+    shift, record = _roster_sign_up(shift_id, sign_up_id)
+    try:
+        services.mark_no_show(record, actor=current_user)
+    except Refused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Recorded as a no-show."), "success")
+    return redirect(url_for(".roster", shift_id=shift_id))
+
+
+@blueprint.post("/<int:shift_id>/roster/hours")
+@login_required
+def decide_hours(shift_id):
+    shift = _get_shift(shift_id)
+    require(can_run(current_user, shift))
+    form = HoursForm()
+    pending = db.session.scalars(sa.select(SignUp).where(
+        SignUp.shift_id == shift.id, SignUp.hours_status == HoursStatus.pending)).all()
+    form.sign_ups.choices = choices((r.id, str(r.id)) for r in pending)
+    if not form.validate_on_submit():
+        return _render_roster(shift, hours_form=form)
+    chosen = [r for r in pending if r.id in set(form.sign_ups.data)]
+    try:
+        services.decide_hours(chosen, approve=form.decision.data == "approve", reason=form.reason.data or "",
+                              actor=current_user)
+    except Refused as error:
+        _refused(form, error)
+        return _render_roster(_get_shift(shift_id), hours_form=form)
+    db.session.commit()
+    flash(_("%(n)s entries decided.", n=len(chosen)), "success")
+    return redirect(url_for(".roster", shift_id=shift_id))
+
+
+@blueprint.post("/<int:shift_id>/close")
+@login_required
+def close(shift_id):
+    shift = _get_shift(shift_id)
+    require(can_run(current_user, shift))
+    try:
+        services.close_shift(shift, actor=current_user)
+    except Refused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The shift was closed. Please decide the pending hours."), "success")
+    return redirect(url_for(".roster", shift_id=shift_id))

@@ -1,0 +1,1 @@
+"""Volunteers' own pages: profile, skills and availability, their shifts, their hours and stars."""

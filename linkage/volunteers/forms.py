@@ -1,0 +1,77 @@
+"""Volunteer profile form with skills and weekly availability."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, IntegerField, SelectField,
+                     StringField, SubmitField, TimeField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from linkage.forms import choices
+from linkage.shifts.forms import MultiCheckboxField, optional_int
+
+WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+            _l("Sunday")]
+MAX_WINDOWS = 7
+
+
+class WindowForm(Form):
+    """One weekly window: a weekday and a start and end time (local)."""
+    weekday = SelectField(_l("Day"), coerce=optional_int, choices=choices(
+        [("", "—")] + [(i, name) for i, name in enumerate(WEEKDAYS)]))
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
+
+    def validate_weekday(self, field):
+        # Presence is checked here: the time fields' own chains stop at Optional() when empty.
+        typed = [bool(f.raw_data and f.raw_data[0].strip()) for f in (self.start, self.end)]
+        if field.data is None and any(typed):
+            raise ValidationError(_l("Choose the day for this time."))
+        if field.data is not None and not all(typed):
+            raise ValidationError(_l("Enter both the start and the end time."))
+
+    def validate_end(self, field):
+        if field.data and self.start.data and field.data <= self.start.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=100)])
+    phone = StringField(_l("Mobile phone"), validators=[
+        Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
+    birth_date = DateField(_l("Birth date"), validators=[
+        DataRequired(_l("Enter your birth date: volunteers must be at least 14."))])
+    community = SelectField(_l("Home community"), coerce=optional_int,
+                            validators=[InputRequired(_l("Choose your community."))])
+    latitude = FloatField(_l("Latitude"), validators=[
+        Optional(), NumberRange(min=-90, max=90, message=_l("A latitude lies between -90 and 90."))],
+        description=_l("Leave empty to use your community's location."))
+    longitude = FloatField(_l("Longitude"), validators=[
+        Optional(), NumberRange(min=-180, max=180, message=_l("A longitude lies between -180 and 180."))])
+    max_travel_km = FloatField(_l("How far you will travel (km)"), default=5.0, validators=[
+        InputRequired(_l("Enter a distance.")),
+        NumberRange(min=0.5, max=100, message=_l("Enter a distance from 0.5 to 100 km."))])
+    weekly_hours = IntegerField(_l("At most this many hours a week"), default=10, validators=[
+        InputRequired(_l("Enter your weekly hour limit.")),
+        NumberRange(min=1, max=60, message=_l("Enter from 1 to 60 hours."))])
+    skills = MultiCheckboxField(_l("Skills and certificates"), coerce=int)
+    guardian_consent = BooleanField(_l("A parent or guardian consents to my volunteering (needed under 18)"))
+    availability = FieldList(FormField(WindowForm), min_entries=MAX_WINDOWS, max_entries=MAX_WINDOWS)
+    submit = SubmitField(_l("Save"))
+
+    def validate_longitude(self, field):
+        if (field.data is None) != (self.latitude.data is None):
+            raise ValidationError(_l("Enter both latitude and longitude, or neither."))
+
+    def validate_availability(self, field):
+        rows = self.windows()
+        for i, (day, start, end) in enumerate(rows):
+            for other_day, other_start, other_end in rows[i + 1:]:
+                if day == other_day and start < other_end and other_start < end:
+                    raise ValidationError(_l("Two windows on %(day)s overlap; merge them into one.",
+                                             day=WEEKDAYS[day]))
+
+    def windows(self) -> list[tuple]:
+        """(weekday, start, end) for every complete row."""
+        return [(e.form.weekday.data, e.form.start.data, e.form.end.data) for e in self.availability
+                if e.form.weekday.data is not None and e.form.start.data and e.form.end.data]

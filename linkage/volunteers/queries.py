@@ -1,0 +1,42 @@
+"""A volunteer's own sign-ups and hours; one query per list, no query per row."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from linkage.extensions import db
+from linkage.models import HoursStatus, Shift, SignUp, SignUpStatus, Volunteer
+
+
+def _mine(volunteer: Volunteer):
+    return (sa.select(SignUp).join(Shift, Shift.id == SignUp.shift_id).where(SignUp.volunteer_id == volunteer.id)
+            .options(joinedload(SignUp.shift).joinedload(Shift.region), joinedload(SignUp.slot)))
+
+
+def upcoming_sign_ups(volunteer: Volunteer, *, now: datetime):
+    """Sign-ups for shifts that have not ended, soonest first."""
+    return _mine(volunteer).where(Shift.end > now).order_by(Shift.start, SignUp.id)
+
+
+def past_sign_ups(volunteer: Volunteer, *, now: datetime):
+    return _mine(volunteer).where(Shift.end <= now).order_by(Shift.start.desc(), SignUp.id.desc())
+
+
+def hours_entries(volunteer: Volunteer):
+    """Every attendance record with minutes (approved, pending or declined), newest first."""
+    return _mine(volunteer).where(SignUp.hours_status.is_not(None)).order_by(Shift.start.desc(), SignUp.id.desc())
+
+
+def minutes_by_status(volunteer: Volunteer) -> dict[HoursStatus, int]:
+    rows = db.session.execute(
+        sa.select(SignUp.hours_status, sa.func.coalesce(sa.func.sum(SignUp.minutes), 0))
+        .where(SignUp.volunteer_id == volunteer.id, SignUp.hours_status.is_not(None))
+        .group_by(SignUp.hours_status))
+    totals = {status: 0 for status in HoursStatus}
+    totals.update({status: int(minutes) for status, minutes in rows})
+    return totals
+
+
+LIVE = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)

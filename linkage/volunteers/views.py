@@ -1,0 +1,120 @@
+"""A volunteer's own pages: profile, my shifts, my hours."""
+from __future__ import annotations
+
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, get_locale
+from flask_login import current_user, login_required
+
+from linkage.auth.access import require
+from linkage.errors import Refused
+from linkage.extensions import db
+from linkage.forms import choices
+from linkage.models import HoursStatus, Region, RegionLevel, Role, Skill
+from linkage.models.types import utcnow
+from linkage.shifts.access import volunteer_of
+from linkage.shifts.queries import waitlist_positions
+from linkage.timeutil import today
+from linkage.volunteers import queries, services
+from linkage.volunteers.forms import ProfileForm
+
+blueprint = Blueprint("volunteers", __name__, url_prefix="/volunteers")
+
+
+def volunteer_only(view):
+    """Volunteers' own pages: other roles (site admins included) have no volunteer record here."""
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        require(current_user.role == Role.volunteer)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+@blueprint.route("/profile", methods=["GET", "POST"])
+@volunteer_only
+def profile():
+    volunteer = volunteer_of(current_user)
+    form = ProfileForm(data=_initial(volunteer) if request.method == "GET" else None)
+    _choices(form)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(volunteer, _profile_data(form), user=current_user, actor=current_user,
+                                    today=today())
+        except Refused as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            (target.errors if target is not None else form.form_errors).append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Your profile was saved."), "success")
+            return redirect(url_for(".profile"))
+    return render_template("volunteers/profile.html", form=form, volunteer=volunteer)
+
+
+def _initial(volunteer) -> dict:
+    if volunteer is None:
+        return {"name": current_user.display_name, "phone": current_user.phone, "community": current_user.region_id}
+    return {
+        "name": volunteer.name, "phone": volunteer.phone, "birth_date": volunteer.birth_date,
+        "community": volunteer.region_id, "latitude": volunteer.latitude, "longitude": volunteer.longitude,
+        "max_travel_km": volunteer.max_travel_km, "weekly_hours": volunteer.weekly_minutes_limit // 60,
+        "skills": [skill.id for skill in volunteer.skills], "guardian_consent": volunteer.guardian_consent,
+        "availability": [{"weekday": w.weekday, "start": w.start_time, "end": w.end_time}
+                         for w in volunteer.availability],
+    }
+
+
+def _choices(form: ProfileForm) -> None:
+    locale = _locale()
+    communities = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.community)
+                                     .order_by(Region.code))
+    form.community.choices = choices([("", _("Choose…"))] + [(c.id, c.display_name(locale)) for c in communities])
+    skills = db.session.scalars(sa.select(Skill).order_by(Skill.code))
+    form.skills.choices = choices(
+        (s.id, s.display_name(locale) + (f" ({_('certificate')})" if s.is_certificate else "")) for s in skills)
+
+
+def _profile_data(form: ProfileForm) -> services.ProfileData:
+    skills = db.session.scalars(sa.select(Skill).where(Skill.id.in_(form.skills.data or []))).all()
+    return services.ProfileData(
+        name=form.name.data, phone=form.phone.data or None, birth_date=form.birth_date.data,
+        community=db.session.get(Region, form.community.data), latitude=form.latitude.data,
+        longitude=form.longitude.data, max_travel_km=form.max_travel_km.data, weekly_hours=form.weekly_hours.data,
+        skills=list(skills), guardian_consent=form.guardian_consent.data, windows=form.windows())
+
+
+@blueprint.route("/shifts")
+@volunteer_only
+def my_shifts():
+    volunteer = volunteer_of(current_user)
+    now = utcnow()
+    upcoming, page = [], None
+    if volunteer is not None:
+        upcoming = db.session.scalars(queries.upcoming_sign_ups(volunteer, now=now)).all()
+        page = db.paginate(queries.past_sign_ups(volunteer, now=now), page=request.args.get("page", 1, type=int),
+                           per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("volunteers/my_shifts.html", upcoming=upcoming, page=page, now=now,
+                           positions=waitlist_positions(upcoming), live=queries.LIVE, locale=_locale())
+
+
+@blueprint.route("/hours")
+@volunteer_only
+def hours():
+    volunteer = volunteer_of(current_user)
+    totals = queries.minutes_by_status(volunteer) if volunteer else {s: 0 for s in HoursStatus}
+    confirmed = totals[HoursStatus.approved] / 60
+    thresholds = current_app.config.get("STAR_THRESHOLDS_HOURS", [100, 300, 600, 1000, 1500])
+    stars, next_at = services.star_level(confirmed, thresholds)
+    page = None
+    if volunteer is not None:
+        page = db.paginate(queries.hours_entries(volunteer), page=request.args.get("page", 1, type=int),
+                           per_page=current_app.config["PER_PAGE"], error_out=False)
+    return render_template("volunteers/hours.html", totals=totals, confirmed=confirmed, stars=stars,
+                           next_at=next_at, page=page, HoursStatus=HoursStatus)

@@ -1,0 +1,607 @@
+"""Project award: give each project at most one valid bid, maximizing the total bid score.
+
+Rules (MATCHING.md §2): a bid is valid if its price is within the project's budget, its
+organization's grade is at least the project's ``min_grade`` and the organization is not
+blacklisted. Each project gets at most one valid bid; an organization's awarded workload stays
+within its capacity; awarded prices sum to at most the funding pool (if given). Staff may pin bids
+(they must be awarded) and forbid bids (they must not be).
+
+Scores are integers in hundredths of a point, computed exactly from the numbers as written::
+
+    round_half_up(100 × (technical_score + price_weight × 100 × lowest_valid_price / price))
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from numbers import Real
+from typing import Any, Callable, Iterable
+
+from ortools.sat.python import cp_model
+
+from matching.errors import BadInput
+
+MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
+
+
+# --------------------------------------------------------------------------- problem
+
+
+@dataclass(frozen=True)
+class AwardProject:
+    id: Any
+    budget: Real
+    price_weight: Real = 0.3
+    min_grade: int | None = None
+
+
+@dataclass(frozen=True)
+class AwardOrganization:
+    id: Any
+    grade: int
+    capacity: Real
+    blacklisted: bool = False
+
+
+@dataclass(frozen=True)
+class AwardBid:
+    id: Any
+    project: Any
+    organization: Any
+    price: Real
+    technical_score: Real
+    workload: Real
+
+
+@dataclass(frozen=True)
+class AwardProblem:
+    funding_pool: Real | None
+    projects: tuple[AwardProject, ...]
+    organizations: tuple[AwardOrganization, ...]
+    bids: tuple[AwardBid, ...]
+    pins: tuple = ()
+    forbids: tuple = ()
+
+
+# --------------------------------------------------------------------------- exact numbers
+
+
+def exact(value) -> Fraction:
+    """The number as written: floats are read through their shortest repr (62.505 stays 62.505)."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(Decimal(repr(value)))
+    if isinstance(value, Decimal):
+        return Fraction(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
+def round_half_up(value: Fraction) -> int:
+    return math.floor(value + Fraction(1, 2))
+
+
+def bid_score(technical_score, price_weight, lowest_valid_price, price) -> int:
+    """Score of a bid in hundredths of a point, rounded half up, computed exactly."""
+    ts, pw, low, p = exact(technical_score), exact(price_weight), exact(lowest_valid_price), exact(price)
+    return round_half_up(100 * (ts + pw * 100 * low / p))
+
+
+def _plain(value):
+    """A JSON-friendly copy of a number: int when integral, else float."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    q = exact(value)
+    return int(q) if q.denominator == 1 else float(q)
+
+
+def _points(hundredths: int) -> float:
+    return hundredths / 100
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _number(value, where: str, *, minimum=None, maximum=None, positive=False, decimals=None) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, Fraction)):
+        raise BadInput(where, f"must be a number, got {value!r}"[:120])
+    if isinstance(value, (float, Decimal)) and not math.isfinite(value):
+        raise BadInput(where, f"must be a finite number, got {value}")
+    q = exact(value)
+    if positive and q <= 0:
+        raise BadInput(where, f"must be greater than 0, got {_plain(value)}")
+    if minimum is not None and q < minimum:
+        raise BadInput(where, f"must be at least {minimum}, got {_plain(value)}")
+    if maximum is not None and q > maximum:
+        raise BadInput(where, f"must be at most {maximum}, got {_plain(value)}")
+    if decimals is not None and (10**decimals) % q.denominator:
+        raise BadInput(where, f"at most {decimals} decimal places")
+    return q
+
+
+def _grade(value, where: str, *, optional=False):
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise BadInput(where, f"must be an integer grade 1–5 (1A–5A), got {value!r}"[:120])
+    return value
+
+
+def _check_id(value, where: str):
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise BadInput(where, f"must be a non-empty string or an integer, got {value!r}"[:120])
+
+
+def _unique_ids(items, kind: str) -> dict:
+    seen = {}
+    for k, item in enumerate(items):
+        _check_id(item.id, f"{kind}[{k}].id")
+        if item.id in seen:
+            raise BadInput(f"{kind}[{k}].id", f"duplicate id {item.id!r} (also {kind}[{seen[item.id]}])")
+        seen[item.id] = k
+    return seen
+
+
+def validate_award_problem(problem: AwardProblem) -> None:
+    """Check every field of an already built problem; raise BadInput naming the first bad one."""
+    if problem.funding_pool is not None:
+        _number(problem.funding_pool, "funding_pool", minimum=0, decimals=MAX_DECIMALS)
+    project_index = _unique_ids(problem.projects, "projects")
+    for k, p in enumerate(problem.projects):
+        _number(p.budget, f"projects[{k}].budget", minimum=0)
+        _number(p.price_weight, f"projects[{k}].price_weight", minimum=0, maximum=1)
+        _grade(p.min_grade, f"projects[{k}].min_grade", optional=True)
+    org_index = _unique_ids(problem.organizations, "organizations")
+    for k, o in enumerate(problem.organizations):
+        _grade(o.grade, f"organizations[{k}].grade")
+        _number(o.capacity, f"organizations[{k}].capacity", minimum=0, decimals=MAX_DECIMALS)
+        if not isinstance(o.blacklisted, bool):
+            raise BadInput(f"organizations[{k}].blacklisted", f"must be true or false, got {o.blacklisted!r}"[:120])
+    bid_index = _unique_ids(problem.bids, "bids")
+    for k, b in enumerate(problem.bids):
+        if isinstance(b.project, bool) or not isinstance(b.project, (str, int)) or b.project not in project_index:
+            raise BadInput(f"bids[{k}].project", f"unknown project {b.project!r}"[:120])
+        if isinstance(b.organization, bool) or not isinstance(b.organization, (str, int)) \
+                or b.organization not in org_index:
+            raise BadInput(f"bids[{k}].organization", f"unknown organization {b.organization!r}"[:120])
+        _number(b.price, f"bids[{k}].price", positive=True, decimals=MAX_DECIMALS)
+        _number(b.technical_score, f"bids[{k}].technical_score", minimum=0, maximum=100)
+        _number(b.workload, f"bids[{k}].workload", minimum=0, decimals=MAX_DECIMALS)
+    for name in ("pins", "forbids"):
+        for k, bid in enumerate(getattr(problem, name)):
+            if isinstance(bid, bool) or not isinstance(bid, (str, int)) or bid not in bid_index:
+                raise BadInput(f"{name}[{k}]", f"unknown bid {bid!r}"[:120])
+
+
+def _get(item: dict, key: str, where: str, default=KeyError):
+    if key in item:
+        return item[key]
+    if default is KeyError:
+        raise BadInput(f"{where}.{key}", "missing")
+    return default
+
+
+def _objects(data: dict, key: str, *, required=True) -> list:
+    if key not in data:
+        if required:
+            raise BadInput(key, "missing")
+        return []
+    items = data[key]
+    if not isinstance(items, list):
+        raise BadInput(key, "must be a list")
+    for k, item in enumerate(items):
+        if key in ("pins", "forbids"):
+            continue
+        if not isinstance(item, dict):
+            raise BadInput(f"{key}[{k}]", "must be an object")
+    return items
+
+
+def parse_award_problem(data: dict) -> AwardProblem:
+    """Build and validate an :class:`AwardProblem` from its JSON form (MATCHING.md §2).
+
+    Optional top-level ``pins`` and ``forbids`` hold bid ids the staff forced in or out.
+    """
+    if not isinstance(data, dict):
+        raise BadInput("problem", "must be a JSON object")
+    projects = tuple(
+        AwardProject(
+            id=_get(p, "id", f"projects[{k}]"),
+            budget=_get(p, "budget", f"projects[{k}]"),
+            price_weight=_get(p, "price_weight", f"projects[{k}]", 0.3),
+            min_grade=_get(p, "min_grade", f"projects[{k}]", None),
+        )
+        for k, p in enumerate(_objects(data, "projects"))
+    )
+    organizations = tuple(
+        AwardOrganization(
+            id=_get(o, "id", f"organizations[{k}]"),
+            grade=_get(o, "grade", f"organizations[{k}]"),
+            capacity=_get(o, "capacity", f"organizations[{k}]"),
+            blacklisted=_get(o, "blacklisted", f"organizations[{k}]", False),
+        )
+        for k, o in enumerate(_objects(data, "organizations"))
+    )
+    bids = tuple(
+        AwardBid(
+            id=_get(b, "id", f"bids[{k}]"),
+            project=_get(b, "project", f"bids[{k}]"),
+            organization=_get(b, "organization", f"bids[{k}]"),
+            price=_get(b, "price", f"bids[{k}]"),
+            technical_score=_get(b, "technical_score", f"bids[{k}]"),
+            workload=_get(b, "workload", f"bids[{k}]"),
+        )
+        for k, b in enumerate(_objects(data, "bids"))
+    )
+    problem = AwardProblem(
+        funding_pool=data.get("funding_pool"),
+        projects=projects,
+        organizations=organizations,
+        bids=bids,
+        pins=tuple(_objects(data, "pins", required=False)),
+        forbids=tuple(_objects(data, "forbids", required=False)),
+    )
+    validate_award_problem(problem)
+    return problem
+
+
+# --------------------------------------------------------------------------- reasons
+
+TEMPLATES = {
+    # awards
+    "score": "score {score:.2f} = technical {technical_score:.2f} + price {price_points:.2f}",
+    "pinned": "pinned by staff",
+    "highest_score": "highest score of {valid_bids} valid bid(s)",
+    "higher_bid_capacity": "bid {bid} scores higher ({score:.2f}) but {organization} has no capacity left for it",
+    "higher_bid_pool": "bid {bid} scores higher ({score:.2f}) but the funding pool has no room for its price {price}",
+    "higher_bid_forbidden": "bid {bid} scores higher ({score:.2f}) but staff excluded it",
+    "higher_bid_not_chosen": "bid {bid} scores higher ({score:.2f}); the search ended before trying it here",
+    # unawarded
+    "no_valid_bid": "no valid bid ({bids} bid(s) received)",
+    "over_budget": "bid {bid}: price {price} is over the budget {budget}",
+    "grade_too_low": "bid {bid}: {organization} is grade {grade}A, the project needs {min_grade}A",
+    "blacklisted": "bid {bid}: {organization} is blacklisted",
+    "forbidden": "bid {bid}: excluded by staff",
+    "capacity": "bid {bid}: {organization} has used {used} of its capacity {capacity} and the bid needs {workload}",
+    "pool": "bid {bid}: price {price} exceeds the {remaining} left in the funding pool {funding_pool}",
+    "lower_total_score": "awarding it would displace awards with a higher total score",
+    "not_searched": "the search ended before finding a place for it",
+    # infeasible pins
+    "pin_invalid": "pinned bid {bid} is not valid",
+    "pin_forbidden": "bid {bid} is both pinned and excluded",
+    "pins_same_project": "pins {bids} all take project {project}",
+    "pins_capacity": "pins {bids} need workload {workload} of {organization}, whose capacity is {capacity}",
+    "pins_pool": "pins {bids} cost {price} together, over the funding pool {funding_pool}",
+}
+
+
+def render(code: str, params: dict) -> str:
+    """English text of a reason code (the web app translates the codes itself)."""
+    shown = {k: ", ".join(map(str, v)) if isinstance(v, list) else v for k, v in params.items()}
+    return TEMPLATES[code].format(**shown)
+
+
+def _reason(code: str, **params) -> dict:
+    return {"code": code, "params": params}
+
+
+def _pack(codes: list[dict]) -> dict:
+    return {"reasons": [render(c["code"], c["params"]) for c in codes], "reason_codes": codes}
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class AwardResult:
+    status: str
+    objective: int | None
+    bound: int | None
+    seconds: float
+    awards: list[dict]
+    unawarded: list[dict]
+    stats: dict = field(default_factory=dict)
+    conflicts: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "seconds": round(self.seconds, 3),
+            "awards": self.awards,
+            "unawarded": self.unawarded,
+            "conflicts": self.conflicts,
+            "stats": self.stats,
+        }
+
+
+# --------------------------------------------------------------------------- solving
+
+
+@dataclass
+class _Bid:
+    bid: AwardBid
+    project: AwardProject
+    org: AwardOrganization
+    faults: list[dict]  # why the bid is invalid (empty if valid)
+    score: int | None = None
+    price_points: Fraction | None = None
+
+
+def _analyse(problem: AwardProblem) -> tuple[dict, dict]:
+    """Per bid: validity faults and score; per project: its bids in input order."""
+    projects = {p.id: p for p in problem.projects}
+    orgs = {o.id: o for o in problem.organizations}
+    bids = {}
+    by_project = {p.id: [] for p in problem.projects}
+    for b in problem.bids:
+        p, o = projects[b.project], orgs[b.organization]
+        faults = []
+        if exact(b.price) > exact(p.budget):
+            faults.append(_reason("over_budget", bid=b.id, price=_plain(b.price), budget=_plain(p.budget)))
+        if p.min_grade is not None and o.grade < p.min_grade:
+            faults.append(_reason("grade_too_low", bid=b.id, organization=o.id, grade=o.grade, min_grade=p.min_grade))
+        if o.blacklisted:
+            faults.append(_reason("blacklisted", bid=b.id, organization=o.id))
+        bids[b.id] = _Bid(b, p, o, faults)
+        by_project[p.id].append(bids[b.id])
+    for entries in by_project.values():
+        valid = [e for e in entries if not e.faults]
+        if not valid:
+            continue
+        low = min(exact(e.bid.price) for e in valid)
+        for e in valid:
+            e.price_points = exact(e.project.price_weight) * 100 * low / exact(e.bid.price)
+            e.score = bid_score(e.bid.technical_score, e.project.price_weight, low, e.bid.price)
+    return bids, by_project
+
+
+def _scale(values: Iterable[Fraction]) -> int:
+    scale = 1
+    for v in values:
+        scale = math.lcm(scale, v.denominator)
+    return scale
+
+
+def _pin_conflicts(problem, bids, pins, forbids) -> list[dict]:
+    """Pins hold together iff the pinned bids alone obey every rule (all else can stay unawarded)."""
+    conflicts = []
+    for b in pins:
+        e = bids[b]
+        if e.faults:
+            conflicts.append({"pins": [b], **_pack([_reason("pin_invalid", bid=b)] + e.faults)})
+        if b in forbids:
+            conflicts.append({"pins": [b], **_pack([_reason("pin_forbidden", bid=b)])})
+    by_project, by_org = {}, {}
+    for b in pins:
+        by_project.setdefault(bids[b].project.id, []).append(b)
+        by_org.setdefault(bids[b].org.id, []).append(b)
+    for project, group in by_project.items():
+        if len(group) > 1:
+            conflicts.append({"pins": group, **_pack([_reason("pins_same_project", bids=group, project=project)])})
+    for org_id, group in by_org.items():
+        org = bids[group[0]].org
+        load = sum(exact(bids[b].bid.workload) for b in group)
+        if load > exact(org.capacity):
+            conflicts.append({"pins": group, **_pack([_reason(
+                "pins_capacity", bids=group, workload=_plain(load), organization=org_id,
+                capacity=_plain(org.capacity))])})
+    if problem.funding_pool is not None and pins:
+        total = sum(exact(bids[b].bid.price) for b in pins)
+        if total > exact(problem.funding_pool):
+            conflicts.append({"pins": list(pins), **_pack([_reason(
+                "pins_pool", bids=list(pins), price=_plain(total), funding_pool=_plain(problem.funding_pool))])})
+    return conflicts
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    def __init__(self, started, callback):
+        super().__init__()
+        self._started, self._callback = started, callback
+
+    def on_solution_callback(self):
+        self._callback(int(round(self.ObjectiveValue())), int(math.floor(self.BestObjectiveBound() + 1e-6)),
+                       time.monotonic() - self._started)
+
+
+def solve_award(
+    problem: AwardProblem,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Callable[[int, int, float], None] | None = None,
+    pins: Iterable = (),
+    forbids: Iterable = (),
+    started: float | None = None,
+) -> AwardResult:
+    """Award projects to bids maximizing the total score; see the module docstring for the rules.
+
+    ``pins`` and ``forbids`` are bid ids (added to the problem's own). Pins that cannot all hold
+    give status INFEASIBLE with ``conflicts`` naming them.
+    """
+    started = time.monotonic() if started is None else started
+    pins, forbids = tuple(pins), tuple(forbids)
+    validate_award_problem(AwardProblem(problem.funding_pool, problem.projects, problem.organizations,
+                                        problem.bids, pins, forbids))
+    pins = list(dict.fromkeys(problem.pins + pins))
+    forbids = set(problem.forbids) | set(forbids)
+    bids, by_project = _analyse(problem)
+    stats = {
+        "projects": len(problem.projects),
+        "organizations": len(problem.organizations),
+        "bids": len(problem.bids),
+        "valid_bids": sum(1 for e in bids.values() if not e.faults),
+    }
+
+    conflicts = _pin_conflicts(problem, bids, pins, forbids)
+    if conflicts:
+        return AwardResult("INFEASIBLE", None, None, time.monotonic() - started, [], [], stats, conflicts)
+
+    candidates = [e for e in bids.values() if not e.faults and e.bid.id not in forbids]
+    pool = None if problem.funding_pool is None else exact(problem.funding_pool)
+    chosen = _greedy(problem, candidates, pins, bids)
+    upper = sum(max((e.score for e in entries if e.score is not None and e.bid.id not in forbids), default=0)
+                for entries in by_project.values())
+    status, bound = "FEASIBLE", upper
+
+    if candidates:
+        model = cp_model.CpModel()
+        x = {e.bid.id: model.NewBoolVar(f"x_{n}") for n, e in enumerate(candidates)}
+        for entries in by_project.values():
+            literals = [x[e.bid.id] for e in entries if e.bid.id in x]
+            if len(literals) > 1:
+                model.AddAtMostOne(literals)
+        wscale = _scale([exact(e.bid.workload) for e in candidates]
+                        + [exact(o.capacity) for o in problem.organizations])
+        by_org = {}
+        for e in candidates:
+            by_org.setdefault(e.org.id, []).append((int(exact(e.bid.workload) * wscale), x[e.bid.id]))
+        for org in problem.organizations:
+            terms = by_org.get(org.id, [])
+            if sum(w for w, _ in terms) > exact(org.capacity) * wscale:  # otherwise it cannot bind
+                model.Add(sum(w * v for w, v in terms) <= int(exact(org.capacity) * wscale))
+        if pool is not None and sum(exact(e.bid.price) for e in candidates) > pool:
+            pscale = _scale([exact(e.bid.price) for e in candidates] + [pool])
+            model.Add(sum(int(exact(e.bid.price) * pscale) * x[e.bid.id] for e in candidates) <= int(pool * pscale))
+        for b in pins:
+            model.Add(x[b] == 1)
+        model.Maximize(sum(e.score * x[e.bid.id] for e in candidates))
+        for b, v in x.items():
+            model.AddHint(v, b in chosen)
+
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.max_time_in_seconds = max(0.01, time_limit - (time.monotonic() - started))
+        params.num_workers = max(1, workers)
+        params.random_seed = seed
+        code = solver.Solve(model, _Progress(started, progress) if progress else None)
+        if code == cp_model.MODEL_INVALID:
+            raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
+        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            solution = {b for b, v in x.items() if solver.BooleanValue(v)}
+            if sum(bids[b].score for b in solution) >= sum(bids[b].score for b in chosen):
+                chosen = solution
+            bound = min(upper, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
+            status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
+    else:
+        status = "OPTIMAL"
+
+    chosen = _complete(problem, candidates, chosen, bids)
+    objective = sum(bids[b].score for b in chosen)
+    if status == "OPTIMAL":
+        bound = objective
+    awards, unawarded = _explain(problem, bids, by_project, chosen, pins, forbids, status)
+    stats.update({
+        "awarded": len(awards),
+        "awarded_price": _plain(sum((exact(bids[b].bid.price) for b in chosen), Fraction(0))),
+    })
+    return AwardResult(status, objective, bound, time.monotonic() - started, awards, unawarded, stats)
+
+
+def _usage(chosen, bids) -> tuple[dict, Fraction]:
+    used = {}
+    for b in chosen:
+        e = bids[b]
+        used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
+    return used, sum((exact(bids[b].bid.price) for b in chosen), Fraction(0))
+
+
+def _fits(problem, e, used, spent) -> bool:
+    if used.get(e.org.id, 0) + exact(e.bid.workload) > exact(e.org.capacity):
+        return False
+    return problem.funding_pool is None or spent + exact(e.bid.price) <= exact(problem.funding_pool)
+
+
+def _greedy(problem, candidates, pins, bids) -> set:
+    """Pins, then the best-scoring bids that still fit: the starting point and the fallback."""
+    chosen = set(pins)
+    return _complete(problem, candidates, chosen, bids)
+
+
+def _complete(problem, candidates, chosen, bids) -> set:
+    """Add, for every project left out, the best bid that still fits (never lowers the score)."""
+    chosen = set(chosen)
+    used, spent = _usage(chosen, bids)
+    taken = {bids[b].project.id for b in chosen}
+    for e in sorted(candidates, key=lambda e: -e.score):
+        if e.project.id not in taken and _fits(problem, e, used, spent):
+            chosen.add(e.bid.id)
+            taken.add(e.project.id)
+            used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
+            spent += exact(e.bid.price)
+    return chosen
+
+
+def _explain(problem, bids, by_project, chosen, pins, forbids, status) -> tuple[list, list]:
+    used, spent = _usage(chosen, bids)
+    pool = None if problem.funding_pool is None else exact(problem.funding_pool)
+    awarded = {bids[b].project.id: bids[b] for b in chosen}
+    awards, unawarded = [], []
+    for project in problem.projects:
+        entries = by_project[project.id]
+        valid = [e for e in entries if not e.faults]
+        if project.id in awarded:
+            e = awarded[project.id]
+            codes = [_reason("score", score=_points(e.score), technical_score=float(exact(e.bid.technical_score)),
+                             price_points=float(e.price_points))]
+            if e.bid.id in pins:
+                codes.append(_reason("pinned", bid=e.bid.id))
+            better = [o for o in valid if o.score > e.score]
+            if not better:
+                codes.append(_reason("highest_score", valid_bids=len(valid)))
+            for o in sorted(better, key=lambda o: -o.score):
+                # Would swapping this award for the better bid fit, all other awards kept?
+                o_used = used.get(o.org.id, 0) - (exact(e.bid.workload) if o.org.id == e.org.id else 0)
+                if o.bid.id in forbids:
+                    codes.append(_reason("higher_bid_forbidden", bid=o.bid.id, score=_points(o.score)))
+                elif o_used + exact(o.bid.workload) > exact(o.org.capacity):
+                    codes.append(_reason("higher_bid_capacity", bid=o.bid.id, score=_points(o.score),
+                                         organization=o.org.id))
+                elif pool is not None and spent - exact(e.bid.price) + exact(o.bid.price) > pool:
+                    codes.append(_reason("higher_bid_pool", bid=o.bid.id, score=_points(o.score),
+                                         price=_plain(o.bid.price)))
+                else:
+                    codes.append(_reason("higher_bid_not_chosen", bid=o.bid.id, score=_points(o.score)))
+            awards.append({"project": project.id, "bid": e.bid.id, "organization": e.org.id,
+                           "price": _plain(e.bid.price), "score": e.score, **_pack(codes)})
+            continue
+        codes = []
+        if not valid:
+            codes.append(_reason("no_valid_bid", bids=len(entries)))
+            for e in entries:
+                codes.extend(e.faults)
+        else:
+            blocked = False
+            for e in sorted(valid, key=lambda e: -e.score):
+                if e.bid.id in forbids:
+                    codes.append(_reason("forbidden", bid=e.bid.id))
+                    continue
+                if used.get(e.org.id, 0) + exact(e.bid.workload) > exact(e.org.capacity):
+                    blocked = True
+                    codes.append(_reason("capacity", bid=e.bid.id, organization=e.org.id,
+                                         workload=_plain(e.bid.workload), used=_plain(used.get(e.org.id, 0)),
+                                         capacity=_plain(e.org.capacity)))
+                if pool is not None and spent + exact(e.bid.price) > pool:
+                    blocked = True
+                    codes.append(_reason("pool", bid=e.bid.id, price=_plain(e.bid.price),
+                                         remaining=_plain(pool - spent), funding_pool=_plain(problem.funding_pool)))
+            if blocked:
+                codes.append(_reason("lower_total_score"))
+            elif not codes:
+                codes.append(_reason("not_searched"))
+            for e in entries:
+                codes.extend(e.faults)
+        unawarded.append({"project": project.id, **_pack(codes)})
+    return awards, unawarded

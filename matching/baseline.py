@@ -1,0 +1,85 @@
+"""First come, first served: what coordinators do today, as the benchmark the optimizer must beat.
+
+Volunteers sign up in arrival order. Each takes the shifts they asked for, then any other shift
+they are allowed on, in the order of the sign-up sheet (the input order of shifts), as long as
+every rule holds: a free slot they qualify for, no overlap or short rest, within their hours.
+Pins are honoured first (and their shifts staffed first). A shift that ends below its minimum
+staffing is emptied at the end (its volunteers are not re-offered other shifts — they have
+already chosen).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .errors import BadInput
+from .shifts import ShiftProblem, ShiftResult, _validate
+from .shifts_core import Compiled, State, build_pairs, build_result
+
+
+def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
+    """First-come-first-served sign-up; ``order`` is the volunteers' arrival order (ids)."""
+    t0 = time.monotonic()
+    _validate(problem)
+    cp = Compiled(problem)
+    pr = build_pairs(cp)
+    if order is None:
+        arrival = list(range(cp.V))
+    else:
+        arrival = []
+        seen = set()
+        for k, vid in enumerate(order):
+            if vid not in cp.vindex:
+                raise BadInput(f"order[{k}]", f"unknown volunteer {vid!r}")
+            i = cp.vindex[vid]
+            if i not in seen:
+                seen.add(i)
+                arrival.append(i)
+        arrival += [i for i in range(cp.V) if i not in seen]  # late arrivals keep input order
+    state = State(cp, pr)
+    pinned = np.zeros(pr.P, dtype=bool)
+    for v, s in cp.pins:
+        p = pr.find(v, s)
+        if p is not None and state.place(p):
+            pinned[p] = True
+    # a coordinator first staffs the shifts they pinned someone to (arrival order)
+    rank = {v: k for k, v in enumerate(arrival)}
+    for s in sorted({int(pr.ps[p]) for p in np.nonzero(pinned)[0].tolist()}):
+        for p in sorted(pr.of_shift(s).tolist(), key=lambda q: rank[int(pr.pv[q])]):
+            if state.count[s] >= cp.sminv[s]:
+                break
+            state.place(p)
+    for v in arrival:
+        mine = pr.of_volunteer(v)
+        if not len(mine):
+            continue
+        shifts = pr.ps[mine]
+        preferred = np.array(
+            [sid in cp.prefers[v] for sid in (cp.sid[s] for s in shifts.tolist())], dtype=bool
+        )
+        # preferred shifts first, then the rest, each in sign-up sheet order
+        for p in mine[np.lexsort((shifts, ~preferred))].tolist():
+            state.place(p)
+    for s in range(cp.S):
+        if 0 < state.count[s] < cp.sminv[s]:
+            members = state.members(s)
+            if not any(pinned[p] for p in members):
+                for p in members:
+                    state.remove(p)
+    objective = state.objective()
+    stats = {"volunteers": cp.V, "shifts": cp.S, "candidate_pairs": int(pr.P), "method": "first_come"}
+    return build_result(
+        cp,
+        pr,
+        state,
+        pinned=pinned,
+        bonus=np.zeros(pr.P, dtype=np.int64),
+        status="FEASIBLE",
+        objective=objective,
+        bound=objective,
+        stats=stats,
+        phase={},
+        t0=t0,
+    )

@@ -1,0 +1,678 @@
+"""Generalized assignment (GAP) on Beasley's OR-Library files — the award engine's benchmark.
+
+Every job goes to exactly one agent; the jobs an agent takes use at most its capacity
+(Σ_j resource[i][j] ≤ capacity[i]); minimize (or maximize) the total cost.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from matching.errors import BadInput
+
+STATUS_NAMES = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "UNKNOWN",
+    cp_model.UNKNOWN: "UNKNOWN",
+}
+
+
+@dataclass(frozen=True)
+class GapInstance:
+    """One GAP instance: ``cost[i][j]`` and ``resource[i][j]`` for agent i and job j."""
+
+    name: str
+    agents: int
+    jobs: int
+    cost: tuple[tuple[int, ...], ...]
+    resource: tuple[tuple[int, ...], ...]
+    capacity: tuple[int, ...]
+
+
+@dataclass
+class GapResult:
+    """The outcome of :func:`solve_gap`; ``assignment[j]`` is the agent of job j (0-based)."""
+
+    name: str
+    agents: int
+    jobs: int
+    maximize: bool
+    status: str
+    objective: int | None
+    bound: int | None
+    seconds: float
+    assignment: list[int] | None
+    stats: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "instance": self.name,
+            "agents": self.agents,
+            "jobs": self.jobs,
+            "sense": "max" if self.maximize else "min",
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "seconds": round(self.seconds, 3),
+            "assignment": self.assignment,
+            "stats": self.stats,
+        }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _tokens(text: str, source: str) -> list[int]:
+    values = []
+    for k, token in enumerate(text.split()):
+        try:
+            values.append(int(token))
+        except ValueError:
+            raise BadInput(f"{source}:token[{k}]", f"expected an integer, got {token[:20]!r}") from None
+    return values
+
+
+def _looks_numeric(text: str) -> bool:
+    return all(token.lstrip("-").isdigit() for token in text.split())
+
+
+def _instance_size(values: list[int], pos: int) -> int | None:
+    """Number of integers the instance starting at ``pos`` spans, or None if it cannot be one."""
+    if pos + 2 > len(values):
+        return None
+    m, n = values[pos], values[pos + 1]
+    if m <= 0 or n <= 0:
+        return None
+    return 2 + 2 * m * n + m
+
+
+def _layout(values: list[int]) -> tuple[int, int] | None:
+    """Return (first position, instance count) of a layout that spans exactly all values."""
+    candidates = []
+    # OR-Library: a leading count, then that many instances back to back.
+    if values and values[0] > 0:
+        count, pos = values[0], 1
+        for _ in range(count):
+            size = _instance_size(values, pos)
+            if size is None:
+                pos = -1
+                break
+            pos += size
+        if pos == len(values):
+            candidates.append((1, count))
+    # Chu–Beasley / Yagiura: a single instance without count.
+    if _instance_size(values, 0) == len(values):
+        candidates.append((0, 1))
+    # Both can only match by coincidence; the leading count is the documented format.
+    return candidates[0] if candidates else None
+
+
+def read_orlib(path_or_text: str | os.PathLike, name: str | None = None) -> list[GapInstance]:
+    """Read GAP instances from a file path or from the text itself.
+
+    Handles OR-Library files (leading instance count) and single-instance files (no count):
+    the layout is the one whose sizes span the whole file exactly.
+    Instances are named ``<file>#<k>`` (1-based) when the file holds a count, ``<file>`` otherwise.
+    """
+    text = os.fspath(path_or_text)
+    source = "text"
+    # A string is the data itself when it holds only integers and whitespace and names no file.
+    is_text = not isinstance(path_or_text, os.PathLike) and (
+        "\n" in text or (text.strip() and not os.path.exists(text) and _looks_numeric(text))
+    )
+    if not is_text:
+        source = os.path.basename(os.fspath(path_or_text))
+        try:
+            with open(path_or_text, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput("file", f"cannot read {os.fspath(path_or_text)}: {exc}") from None
+    if name:
+        source = name
+    values = _tokens(text, source)
+    if not values:
+        raise BadInput("file", "no data")
+    layout = _layout(values)
+    if layout is None:
+        raise BadInput(
+            "file",
+            f"{len(values)} integers do not form GAP instances "
+            "(count, then per instance: m n, m×n costs, m×n resources, m capacities)",
+        )
+    pos, count = layout
+    instances = []
+    for k in range(count):
+        m, n = values[pos], values[pos + 1]
+        pos += 2
+        cost = tuple(tuple(values[pos + i * n: pos + (i + 1) * n]) for i in range(m))
+        pos += m * n
+        resource = tuple(tuple(values[pos + i * n: pos + (i + 1) * n]) for i in range(m))
+        pos += m * n
+        capacity = tuple(values[pos: pos + m])
+        pos += m
+        label = f"{source}#{k + 1}" if layout[0] == 1 else source
+        for i in range(m):
+            for j in range(n):
+                if resource[i][j] < 0:
+                    raise BadInput(f"{label}.resource[{i}][{j}]", "must not be negative")
+        instances.append(GapInstance(label, m, n, cost, resource, capacity))
+    return instances
+
+
+# --------------------------------------------------------------------------- heuristics
+
+
+def objective_of(instance: GapInstance, assignment: list[int]) -> int:
+    """Total cost of an assignment (agent index per job)."""
+    return sum(instance.cost[a][j] for j, a in enumerate(assignment))
+
+
+def is_feasible(instance: GapInstance, assignment: list[int]) -> bool:
+    load = [0] * instance.agents
+    for j, a in enumerate(assignment):
+        if not 0 <= a < instance.agents:
+            return False
+        load[a] += instance.resource[a][j]
+    return all(load[i] <= instance.capacity[i] for i in range(instance.agents))
+
+
+def regret_heuristic(instance: GapInstance, maximize: bool = False) -> list[int] | None:
+    """Martello–Toth regret heuristic plus a shift/swap descent; None if it finds no feasible assignment.
+
+    Desirability f(i, j) = -cost (minimization) or cost (maximization); jobs are placed in order of
+    largest regret (best minus second best among agents with room), then improved by moves.
+    """
+    m, n = instance.agents, instance.jobs
+    cost, res, cap = instance.cost, instance.resource, instance.capacity
+    sign = 1 if maximize else -1
+    best = None
+    # Several desirability measures, as in Martello & Toth; keep the best feasible outcome.
+    measures = [
+        lambda i, j: sign * cost[i][j],
+        lambda i, j: -res[i][j],
+        lambda i, j: -res[i][j] / cap[i] if cap[i] > 0 else -float("inf"),
+        lambda i, j: (sign * cost[i][j] - 1000) / max(res[i][j], 1) if not maximize else cost[i][j] / max(res[i][j], 1),
+    ]
+    for f in measures:
+        load = [0] * m
+        assignment = [-1] * n
+        unassigned = set(range(n))
+        ok = True
+        while unassigned:
+            pick, pick_agent, pick_regret = None, None, None
+            for j in unassigned:
+                first = second = None
+                first_agent = None
+                for i in range(m):
+                    if load[i] + res[i][j] <= cap[i]:
+                        v = f(i, j)
+                        if first is None or v > first:
+                            second, first, first_agent = first, v, i
+                        elif second is None or v > second:
+                            second = v
+                if first is None:
+                    ok = False
+                    break
+                regret = float("inf") if second is None else first - second
+                if pick_regret is None or regret > pick_regret:
+                    pick, pick_agent, pick_regret = j, first_agent, regret
+            if not ok:
+                break
+            assignment[pick] = pick_agent
+            load[pick_agent] += res[pick_agent][pick]
+            unassigned.discard(pick)
+        if not ok:
+            continue
+        local_search(instance, assignment, maximize)
+        value = objective_of(instance, assignment)
+        if best is None or (value > best[0] if maximize else value < best[0]):
+            best = (value, assignment)
+    return best[1] if best else None
+
+
+def local_search(instance: GapInstance, assignment: list[int], maximize: bool = False) -> None:
+    """Improve ``assignment`` in place with shift and swap moves until none helps."""
+    m, n = instance.agents, instance.jobs
+    cost, res, cap = instance.cost, instance.resource, instance.capacity
+    sign = -1 if maximize else 1  # minimize sign * cost
+    load = [0] * m
+    for j, a in enumerate(assignment):
+        load[a] += res[a][j]
+    improved = True
+    while improved:
+        improved = False
+        for j in range(n):
+            a = assignment[j]
+            for i in range(m):
+                if i != a and load[i] + res[i][j] <= cap[i] and sign * (cost[i][j] - cost[a][j]) < 0:
+                    load[a] -= res[a][j]
+                    load[i] += res[i][j]
+                    assignment[j] = a = i
+                    improved = True
+        for j in range(n):
+            for k in range(j + 1, n):
+                a, b = assignment[j], assignment[k]
+                if a == b:
+                    continue
+                delta = cost[b][j] + cost[a][k] - cost[a][j] - cost[b][k]
+                if sign * delta >= 0:
+                    continue
+                la = load[a] - res[a][j] + res[a][k]
+                lb = load[b] - res[b][k] + res[b][j]
+                if la <= cap[a] and lb <= cap[b]:
+                    load[a], load[b] = la, lb
+                    assignment[j], assignment[k] = b, a
+                    improved = True
+
+
+# --------------------------------------------------------------------------- Lagrangian bound
+
+# Dynamic programs over capacity are skipped above this many cells (jobs × agents × capacity).
+MAX_DP_CELLS = 3_000_000
+
+
+class _Knapsacks:
+    """All agents' 0/1 knapsacks over capacity at once: min Σ_j w_ij x_ij, Σ_j r_ij x_ij ≤ b_i.
+
+    Only negative weights are worth taking. The gather indices of each job (cell c of agent i
+    comes from cell c − r_ij) are computed once and reused by every subgradient step.
+    """
+
+    def __init__(self, resource: np.ndarray, capacity: np.ndarray):
+        m, n = resource.shape
+        self.m, self.n = m, n
+        self.width = int(capacity.max()) + 1
+        self.resource, self.capacity = resource, capacity
+        cols = np.arange(self.width)
+        self.source = []
+        self.blocked = []
+        for j in range(n):
+            idx = cols[None, :] - resource[:, j][:, None]
+            self.blocked.append(idx < 0)
+            self.source.append((np.arange(m)[:, None] * self.width + np.maximum(idx, 0)).ravel())
+
+    def step(self, dp: np.ndarray, j: int, w: np.ndarray):
+        """dp after offering job j with weights w (per agent); returns (new dp, taken mask)."""
+        cand = dp.ravel()[self.source[j]].reshape(dp.shape) + w[:, None]
+        cand[self.blocked[j]] = np.inf
+        better = cand < dp
+        return np.where(better, cand, dp), better
+
+    def solve(self, weight: np.ndarray, with_choice: bool = True):
+        """(value per agent, chosen (m, n) mask or None)."""
+        dp = np.zeros((self.m, self.width))
+        take = np.zeros((self.n, self.m, self.width), dtype=bool) if with_choice else None
+        negative = np.minimum(weight, 0.0)
+        for j in np.nonzero(negative.any(axis=0))[0]:
+            dp, better = self.step(dp, j, negative[:, j])
+            if with_choice:
+                take[j] = better
+        agents = np.arange(self.m)
+        value = dp[agents, self.capacity]
+        if not with_choice:
+            return value, None
+        chosen = np.zeros((self.m, self.n), dtype=bool)
+        c = self.capacity.copy()
+        for j in range(self.n - 1, -1, -1):
+            took = take[j, agents, c]
+            chosen[:, j] = took
+            c = c - np.where(took, self.resource[:, j], 0)
+        return value, chosen
+
+    def tables(self, weight: np.ndarray, order) -> list[np.ndarray]:
+        """dp after each prefix of ``order`` (the first entry: no job offered)."""
+        dp = np.zeros((self.m, self.width))
+        out = [dp]
+        negative = np.minimum(weight, 0.0)
+        for j in order:
+            if negative[:, j].any():
+                dp, _ = self.step(dp, j, negative[:, j])
+            out.append(dp)
+        return out
+
+
+def lagrangian_bound(knapsacks: _Knapsacks, cost: np.ndarray, target: float, deadline: float,
+                     max_iterations: int = 400, start: np.ndarray | None = None,
+                     step: float = 2.0) -> tuple[float, np.ndarray]:
+    """Subgradient optimization of the relaxation of "every job exactly once" (minimization).
+
+    L(u) = Σ_j u_j + Σ_i min{Σ_j (cost_ij − u_j) x_ij : Σ_j resource_ij x_ij ≤ capacity_i} is a lower
+    bound for every u; agents' knapsacks make it at least as strong as the LP relaxation.
+    Returns the best bound found and its multipliers (Polyak steps towards ``target``, halved
+    after 15 steps without progress; ``start`` warm-starts from earlier multipliers).
+    """
+    u = cost.min(axis=0).astype(float) if start is None else start.copy()
+    best, best_u = -np.inf, u.copy()
+    stall = 0
+    for _ in range(max_iterations):
+        values, chosen = knapsacks.solve(cost - u[None, :])
+        bound = u.sum() + values.sum()
+        if bound > best + 1e-9:
+            best, best_u, stall = bound, u.copy(), 0
+        else:
+            stall += 1
+            if stall >= 15:
+                step, stall = step / 2, 0
+        if step < 5e-3 or time.monotonic() > deadline or best > target - 1 + 1e-6:
+            break
+        g = 1 - chosen.sum(axis=0)
+        norm = float((g * g).sum())
+        if norm == 0:  # the relaxed solution is a feasible assignment: the bound is tight
+            break
+        u = u + step * max(target - bound, 1e-3 * max(1.0, abs(bound))) / norm * g
+    return float(best), best_u
+
+
+def pair_bounds(knapsacks: _Knapsacks, cost: np.ndarray, u: np.ndarray):
+    """Lagrangian bounds with each (agent, job) pair forced in and forced out.
+
+    Agent i's knapsack without job j within room C is min_c F_j[c] + B_{j+1}[C − c], F and B being
+    the prefix and suffix dynamic programs. Returns (bound, with_in, with_out): every assignment
+    using pair (i, j) costs at least ``with_in[i, j]``, every one not using it ``with_out[i, j]``.
+    """
+    m, n = cost.shape
+    capacity = knapsacks.capacity
+    weight = cost - u[None, :]
+    cols = np.arange(knapsacks.width)
+    forward = knapsacks.tables(weight, range(n))  # forward[j]: jobs before j
+    backward = knapsacks.tables(weight, range(n - 1, -1, -1))  # backward[k]: the last k jobs
+    knap = forward[n][np.arange(m), capacity]
+    bound = float(u.sum() + knap.sum())
+    with_in = np.full((m, n), np.inf)
+    with_out = np.full((m, n), np.inf)
+    for j in range(n):
+        before, after = forward[j], backward[n - j - 1]
+
+        def without_j(room):  # agent i's best knapsack without job j within capacity room_i
+            idx = room[:, None] - cols[None, :]
+            vals = before + np.take_along_axis(after, np.clip(idx, 0, cols.size - 1), axis=1)
+            return np.where(idx >= 0, vals, np.inf).min(axis=1)
+
+        room_in = capacity - knapsacks.resource[:, j]
+        with_in[:, j] = np.where(room_in >= 0, bound - knap + weight[:, j] + without_j(room_in), np.inf)
+        with_out[:, j] = bound - knap + without_j(capacity)
+    return bound, with_in, with_out
+
+
+def useful_pairs(with_in: np.ndarray, with_out: np.ndarray, upper: float, tolerance: float) -> np.ndarray:
+    """Mask of the pairs that can appear in an assignment costing at most ``upper``.
+
+    A pair whose job is forced elsewhere (some other pair's ``with_out`` exceeds ``upper``) is out too.
+    """
+    keep = with_in <= upper + tolerance
+    forced = with_out > upper + tolerance
+    return keep & ~(forced.any(axis=0)[None, :] & ~forced)
+
+
+# --------------------------------------------------------------------------- solving
+
+
+class _Search(cp_model.CpSolverSolutionCallback):
+    """Records improving solutions across the phases; may stop a round once it improved enough."""
+
+    def __init__(self, state, variables, stop_below=None, stop=None):
+        super().__init__()
+        self._state = state
+        self._variables = variables
+        self._stop_below = stop_below
+        self._stop = stop
+
+    def on_solution_callback(self):
+        value = int(round(self.ObjectiveValue()))
+        if value < self._state.upper:
+            assignment = [0] * self._state.jobs
+            for (i, j), v in self._variables.items():
+                if self.BooleanValue(v):
+                    assignment[j] = i
+            self._state.improve(value, assignment)
+        if self._stop_below is not None and value <= self._stop_below:
+            self.StopSearch()
+            if self._stop is not None:
+                self._stop.set()
+
+
+class _State:
+    """Best assignment and bound so far, in the internal (minimization) sense."""
+
+    def __init__(self, instance, sign, started, progress):
+        self.jobs = instance.jobs
+        self.sign = sign
+        self.started = started
+        self.progress = progress
+        self.upper = float("inf")
+        self.lower = -float("inf")
+        self.assignment = None
+        self._lock = threading.Lock()
+
+    def improve(self, value, assignment):
+        with self._lock:
+            if value >= self.upper:
+                return
+            self.upper, self.assignment = value, list(assignment)
+            if self.progress:
+                self.progress(self.sign * value, self.sign * int(min(self.lower, value)),
+                              time.monotonic() - self.started)
+
+    def raise_lower(self, value):
+        self.lower = max(self.lower, value)
+
+
+def _parameters(solver, seconds, workers, seed):
+    params = solver.parameters
+    params.max_time_in_seconds = max(0.01, seconds)
+    params.num_workers = max(1, workers)
+    params.random_seed = seed
+    params.linearization_level = 2
+
+
+def _cp_sat(instance, cost, pairs, state, seconds, workers, seed, stop_below=None, portfolio=False):
+    """Solve GAP restricted to ``pairs`` (agent, job); returns the CP-SAT status and best bound.
+
+    With ``portfolio``, run ``workers`` single-threaded searches with different seeds side by side
+    (CP-SAT releases the GIL) and stop them all when one finishes: on the reduced models this
+    beats one multi-worker search, whose full-problem worker uses a lighter LP.
+    """
+    m, n = instance.agents, instance.jobs
+    model = cp_model.CpModel()
+    x = {(i, j): model.NewBoolVar(f"x{i}_{j}") for i, j in pairs}
+    by_job = [[] for _ in range(n)]
+    by_agent = [[] for _ in range(m)]
+    for (i, j), v in x.items():
+        by_job[j].append(v)
+        by_agent[i].append((instance.resource[i][j], v))
+    for j in range(n):
+        model.AddExactlyOne(by_job[j])
+    for i in range(m):
+        if sum(r for r, _ in by_agent[i]) > instance.capacity[i]:
+            model.Add(sum(r * v for r, v in by_agent[i]) <= instance.capacity[i])
+    model.Minimize(sum(int(cost[i][j]) * v for (i, j), v in x.items()))
+    if state.assignment is not None:
+        for (i, j), v in x.items():
+            model.AddHint(v, state.assignment[j] == i)
+
+    if not portfolio or workers < 2:
+        solver = cp_model.CpSolver()
+        _parameters(solver, seconds, workers, seed)
+        code = solver.Solve(model, _Search(state, x, stop_below))
+        bound = solver.BestObjectiveBound() if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+        return code, bound
+
+    stop = threading.Event()
+    solvers = [cp_model.CpSolver() for _ in range(workers)]
+    outcomes = [None] * workers
+
+    def run(k):
+        _parameters(solvers[k], seconds, 1, seed + 7919 * k)
+        if not stop.is_set():
+            code = solvers[k].Solve(model, _Search(state, x, stop_below, stop))
+            bound = solvers[k].BestObjectiveBound() if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+            outcomes[k] = (code, bound)
+            if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+                stop.set()
+
+    threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(workers)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        if stop.wait(0.05):
+            for solver in solvers:  # repeated: a search that had not started yet is stopped too
+                solver.StopSearch()
+            for t in threads:
+                t.join(0.05)
+    for t in threads:
+        t.join()
+    done = [o for o in outcomes if o is not None]
+    codes = [c for c, _ in done]
+    bounds = [b for _, b in done if b is not None]
+    bound = max(bounds) if bounds else None
+    for code in (cp_model.OPTIMAL, cp_model.INFEASIBLE, cp_model.FEASIBLE):
+        if code in codes:
+            return code, bound
+    return cp_model.UNKNOWN, bound
+
+
+def solve_gap(
+    instance: GapInstance,
+    *,
+    maximize: bool = False,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress=None,
+    started: float | None = None,
+) -> GapResult:
+    """Solve one GAP instance; returns the best assignment found within ``time_limit`` seconds.
+
+    1. a regret heuristic with local search gives the start (hint);
+    2. CP-SAT on the whole model (exactly one agent per job, a capacity row per agent) for a
+       short first round — enough to prove the small instances;
+    3. if not proven: a Lagrangian bound (relaxing "each job once"; knapsacks per agent), then
+       rounds of CP-SAT on only the pairs that can still be part of an assignment better than the
+       best one (recomputed every time the best improves by a quarter of the gap).
+    ``progress(objective, bound, seconds)`` is called on every improving solution.
+    """
+    started = time.monotonic() if started is None else started
+    deadline = started + time_limit
+    m, n = instance.agents, instance.jobs
+    sign = -1 if maximize else 1
+    cost = [[sign * c for c in row] for row in instance.cost]  # minimize internally
+    state = _State(instance, sign, started, progress)
+    # Trivial bound: every job at its cheapest agent that it fits.
+    cheapest = [min((cost[i][j] for i in range(m) if instance.resource[i][j] <= instance.capacity[i]), default=0)
+                for j in range(n)]
+    state.raise_lower(sum(cheapest))
+    stats = {"variables": 0, "rounds": []}
+    pairs = [(i, j) for i in range(m) for j in range(n) if instance.resource[i][j] <= instance.capacity[i]]
+    stats["variables"] = len(pairs)
+    status = "UNKNOWN"
+
+    if all(any(instance.resource[i][j] <= instance.capacity[i] for i in range(m)) for j in range(n)):
+        start = regret_heuristic(instance, maximize)
+        if start is not None:
+            stats["heuristic_objective"] = objective_of(instance, start)
+            state.improve(sign * stats["heuristic_objective"], start)
+
+        reducible = n * m * (max(instance.capacity) + 1) <= MAX_DP_CELLS
+        first = deadline - time.monotonic()
+        if reducible:
+            first = min(first, max(0.3, 0.02 * time_limit))
+        code, bound = _cp_sat(instance, cost, pairs, state, first, workers, seed)
+        stats["rounds"].append({"variables": len(pairs), "status": STATUS_NAMES[code], "best": sign * state.upper,
+                                "end": round(time.monotonic() - started, 2)})
+        if bound is not None:
+            state.raise_lower(math.ceil(bound - 1e-6))
+        if code == cp_model.INFEASIBLE:
+            status = "INFEASIBLE"
+        elif code == cp_model.OPTIMAL:
+            state.raise_lower(state.upper)
+        if reducible and state.lower < state.upper and state.assignment is not None \
+                and time.monotonic() < deadline - 0.05:
+            _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed)
+    else:
+        status = "INFEASIBLE"  # some job fits no agent
+
+    assignment = objective = bound = None
+    if state.assignment is not None:
+        assignment = state.assignment
+        objective = objective_of(instance, assignment)
+        low = min(state.lower, state.upper)
+        bound = sign * int(low)
+        status = "OPTIMAL" if low >= state.upper else "FEASIBLE"
+    return GapResult(
+        name=instance.name,
+        agents=m,
+        jobs=n,
+        maximize=maximize,
+        status=status,
+        objective=objective,
+        bound=bound,
+        seconds=time.monotonic() - started,
+        assignment=assignment,
+        stats=stats,
+    )
+
+
+def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed) -> None:
+    """Lagrangian bound, then CP-SAT rounds on the pairs that can still beat the best assignment.
+
+    Each round's model holds every pair usable by an assignment at most as costly as the best one
+    (which it contains), so its bound is a bound of the whole problem and its optimum is optimal.
+    """
+    c = np.array(cost, dtype=float)
+    knapsacks = _Knapsacks(np.array(instance.resource, dtype=np.int64), np.array(instance.capacity, dtype=np.int64))
+    budget = min(deadline, time.monotonic() + max(0.5, 0.1 * time_limit))
+    lagrange, u = lagrangian_bound(knapsacks, c, state.upper, budget)
+    lagrange, with_in, with_out = pair_bounds(knapsacks, c, u)
+    tolerance = 1e-9 * max(1.0, float(np.abs(c).sum()))
+    stats["lagrangian_bound"] = round(state.sign * lagrange, 3)
+    stats["lagrangian_end"] = round(time.monotonic() - state.started, 2)
+    state.raise_lower(math.ceil(lagrange - tolerance))
+    total = stats["variables"]
+    finite = np.sort(with_in[np.isfinite(with_in)], axis=None)
+    k = 0
+    tuned_for = state.upper
+    while state.lower < state.upper and time.monotonic() < deadline - 0.05:
+        if state.upper < tuned_for and len(stats["rounds"]) > 1 and stats["rounds"][-1]["variables"] <= total / 2:
+            # Multipliers tuned towards the better target shrink the model further.
+            tuned_for = state.upper
+            more, v = lagrangian_bound(knapsacks, c, state.upper, min(deadline, time.monotonic() + 0.05 * time_limit),
+                                       max_iterations=150, start=u, step=0.5)
+            if more >= lagrange - tolerance:
+                lagrange, with_in, with_out = pair_bounds(knapsacks, c, v)
+                u = v
+                finite = np.sort(with_in[np.isfinite(with_in)], axis=None)
+                state.raise_lower(math.ceil(lagrange - tolerance))
+                stats["lagrangian_bound"] = round(state.sign * lagrange, 3)
+        keep = useful_pairs(with_in, with_out, state.upper, tolerance)
+        pairs = [(int(i), int(j)) for i, j in zip(*np.nonzero(keep))]
+        # Measured on c20200: while the model is big, CP-SAT's own portfolio (LP search plus
+        # neighbourhood search) improves fastest; once about three pairs per job remain, single-thread
+        # searches with the full LP, one per worker with different seeds, find and prove the optimum sooner.
+        small = len(pairs) <= 3 * instance.jobs
+        if small:
+            stop_below = state.upper - 1  # re-reduce on every improvement (cheap now)
+        else:
+            # stop once re-reducing would drop a quarter of the pairs
+            shrink = finite[int(0.75 * len(pairs))] if int(0.75 * len(pairs)) < finite.size else math.inf
+            stop_below = min(state.upper - 1, math.floor(shrink - tolerance)) if math.isfinite(shrink) \
+                else state.upper - 1
+        k += 1
+        code, bound = _cp_sat(instance, cost, pairs, state, deadline - time.monotonic(), workers, seed + k,
+                              stop_below, portfolio=small)
+        stats["rounds"].append({"variables": len(pairs), "status": STATUS_NAMES[code], "best": state.sign * state.upper,
+                                "end": round(time.monotonic() - state.started, 2)})
+        if code == cp_model.OPTIMAL:
+            state.raise_lower(state.upper)
+        elif code == cp_model.INFEASIBLE:  # impossible while the best assignment is in the model
+            break
+        elif bound is not None:
+            state.raise_lower(math.ceil(bound - 1e-6))

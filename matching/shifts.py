@@ -1,0 +1,545 @@
+"""Volunteer shift assignment (MATCHING.md section 1): data model, input parsing, solver entry point.
+
+Pure Python + OR-Tools CP-SAT. ``parse_shift_problem`` turns contract JSON into frozen dataclasses
+(raising ``BadInput`` naming the field), ``solve_shifts`` returns a ``ShiftResult`` whose
+``to_dict()`` is the contract's result JSON. The model itself lives in ``shifts_core``; the
+explanations in ``shifts_explain``; ``docs/matching.md`` ("Shift assignment") explains the design.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import BadInput
+from .geo import distance_units, haversine_km
+from .reasons import Reason
+
+__all__ = [
+    "ShiftSettings",
+    "Volunteer",
+    "Slot",
+    "Shift",
+    "ShiftProblem",
+    "Reason",
+    "ShiftAssignment",
+    "UnfilledSlot",
+    "ShiftResult",
+    "parse_shift_problem",
+    "problem_to_dict",
+    "solve_shifts",
+    "score_assignment",
+    "haversine_km",
+    "distance_units",
+    "URGENCY_WEIGHT",
+]
+
+URGENCY_WEIGHT = {1: 1, 2: 2, 3: 4, 4: 8}
+
+
+# --------------------------------------------------------------------------------------------
+# data model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShiftSettings:
+    max_travel_km: float | None = None
+    rest_minutes: int = 0
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Volunteer:
+    id: Any
+    skills: frozenset = frozenset()
+    location: tuple = (0.0, 0.0)
+    max_travel_km: float | None = None
+    max_minutes: int | None = None
+    availability: tuple = ()
+    preferences: frozenset = frozenset()
+    history: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class Slot:
+    skill: str | None = None
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Shift:
+    id: Any
+    start: datetime
+    end: datetime
+    location: tuple
+    urgency: int = 1
+    min_volunteers: int = 1
+    slots: tuple = ()
+    residents: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class ShiftProblem:
+    settings: ShiftSettings = field(default_factory=ShiftSettings)
+    volunteers: tuple = ()
+    shifts: tuple = ()
+    pins: tuple = ()
+    forbids: tuple = ()
+
+
+@dataclass(frozen=True)
+class ShiftAssignment:
+    volunteer: Any
+    shift: Any
+    slot: int
+    reasons: tuple = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "volunteer": self.volunteer,
+            "shift": self.shift,
+            "slot": self.slot,
+            "reasons": [r.text() for r in self.reasons],
+            "reason_codes": [r.to_dict() for r in self.reasons],
+        }
+
+
+@dataclass(frozen=True)
+class UnfilledSlot:
+    shift: Any
+    slot: int
+    missing: int
+    reasons: tuple = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "shift": self.shift,
+            "slot": self.slot,
+            "missing": self.missing,
+            "reasons": [r.text() for r in self.reasons],
+            "reason_codes": [r.to_dict() for r in self.reasons],
+        }
+
+
+@dataclass(frozen=True)
+class ShiftResult:
+    status: str
+    objective: int
+    bound: int
+    seconds: float
+    assignments: tuple = ()
+    unfilled: tuple = ()
+    unstaffed: tuple = ()
+    stats: dict = field(default_factory=dict)
+    conflicting_pins: tuple = ()
+
+    def to_dict(self) -> dict:
+        """The contract's result JSON (plus ``reason_codes`` next to each ``reasons`` list)."""
+        return {
+            "status": self.status,
+            "objective": int(self.objective),
+            "bound": int(self.bound),
+            "seconds": round(float(self.seconds), 3),
+            "assignments": [a.to_dict() for a in self.assignments],
+            "unfilled": [u.to_dict() for u in self.unfilled],
+            "unstaffed": list(self.unstaffed),
+            "stats": self.stats,
+            "conflicting_pins": [list(p) for p in self.conflicting_pins],
+        }
+
+
+def score_assignment(volunteer: Volunteer, shift: Shift) -> int:
+    """The contract's score of one assignment: 1000×U + 50×preferred + 100×continuity − d."""
+    d = distance_units(haversine_km(volunteer.location, shift.location))
+    preferred = 1 if shift.id in volunteer.preferences else 0
+    continuity = 1 if set(volunteer.history) & set(shift.residents) else 0
+    return 1000 * URGENCY_WEIGHT[shift.urgency] + 50 * preferred + 100 * continuity - d
+
+
+# --------------------------------------------------------------------------------------------
+# parsing and validation
+# --------------------------------------------------------------------------------------------
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value, where: str, *, minimum: float | None = None, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if not _is_number(value):
+        raise BadInput(where, f"must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise BadInput(where, f"must be a finite number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise BadInput(where, f"must be at least {minimum:g}, got {value:g}")
+    return value
+
+
+def _integer(
+    value, where: str, *, minimum: int | None = None, maximum: int | None = None, allow_none: bool = False
+):
+    if value is None and allow_none:
+        return None
+    if not _is_number(value):
+        raise BadInput(where, f"must be an integer, got {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise BadInput(where, f"must be an integer, got {value!r}")
+        value = int(value)
+    if minimum is not None and value < minimum:
+        raise BadInput(where, f"must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise BadInput(where, f"must be at most {maximum}, got {value}")
+    return value
+
+
+def _ident(value, where: str):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadInput(where, f"must be a string or an integer id, got {value!r}")
+    if isinstance(value, str) and not value.strip():
+        raise BadInput(where, "must not be empty")
+    return value
+
+
+def _list(value, where: str, *, default=None):
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, (list, tuple)):
+        raise BadInput(where, f"must be a list, got {type(value).__name__}")
+    return value
+
+
+def _strings(value, where: str) -> frozenset:
+    items = _list(value, where, default=[])
+    out = []
+    for k, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            raise BadInput(f"{where}[{k}]", f"must be a string, got {item!r}")
+        out.append(item)
+    return frozenset(out)
+
+
+def _location(value, where: str) -> tuple[float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise BadInput(where, "must be [latitude, longitude]")
+    lat = _number(value[0], f"{where}[0]")
+    lon = _number(value[1], f"{where}[1]")
+    if not -90.0 <= lat <= 90.0:
+        raise BadInput(f"{where}[0]", f"latitude {lat:g} is outside -90..90")
+    if not -180.0 <= lon <= 180.0:
+        raise BadInput(f"{where}[1]", f"longitude {lon:g} is outside -180..180")
+    return (lat, lon)
+
+
+def _zone(name: str, where: str):
+    if not isinstance(name, str) or not name:
+        raise BadInput(where, f"must be a time zone name, got {name!r}")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise BadInput(where, f"unknown time zone {name!r}") from None
+
+
+def _datetime(value, where: str, zone) -> datetime:
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise BadInput(where, f"not an ISO 8601 date and time: {value!r}") from None
+    else:
+        raise BadInput(where, f"must be an ISO 8601 string, got {value!r}")
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        dt = dt.replace(tzinfo=zone)
+    return dt
+
+
+def _settings(data, zone_default="UTC") -> ShiftSettings:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BadInput("settings", "must be an object")
+    tz = data.get("timezone", zone_default)
+    _zone(tz, "settings.timezone")
+    return ShiftSettings(
+        max_travel_km=_number(
+            data.get("max_travel_km"), "settings.max_travel_km", minimum=0.0, allow_none=True
+        ),
+        rest_minutes=_integer(data.get("rest_minutes", 0), "settings.rest_minutes", minimum=0),
+        timezone=tz,
+    )
+
+
+def parse_shift_problem(data: dict) -> ShiftProblem:
+    """Validate contract JSON (a dict) and build a ShiftProblem; BadInput names the bad field."""
+    if not isinstance(data, dict):
+        raise BadInput("problem", "must be a JSON object")
+    settings = _settings(data.get("settings"))
+    zone = ZoneInfo(settings.timezone)
+
+    volunteers = []
+    seen_v: dict = {}
+    for i, row in enumerate(_list(data.get("volunteers"), "volunteers", default=[])):
+        where = f"volunteers[{i}]"
+        if not isinstance(row, dict):
+            raise BadInput(where, "must be an object")
+        if "id" not in row or row["id"] is None:
+            raise BadInput(f"{where}.id", "missing")
+        vid = _ident(row["id"], f"{where}.id")
+        if vid in seen_v:
+            raise BadInput(f"{where}.id", f"duplicate volunteer id {vid!r} (also volunteers[{seen_v[vid]}])")
+        seen_v[vid] = i
+        if "location" not in row:
+            raise BadInput(f"{where}.location", "missing")
+        windows = []
+        for k, w in enumerate(_list(row.get("availability"), f"{where}.availability", default=[])):
+            ww = f"{where}.availability[{k}]"
+            if not isinstance(w, (list, tuple)) or len(w) != 2:
+                raise BadInput(ww, "must be [start, end]")
+            a = _datetime(w[0], f"{ww}[0]", zone)
+            b = _datetime(w[1], f"{ww}[1]", zone)
+            if b < a:
+                raise BadInput(f"{ww}[1]", "window ends before it starts")
+            windows.append((a, b))
+        volunteers.append(
+            Volunteer(
+                id=vid,
+                skills=_strings(row.get("skills"), f"{where}.skills"),
+                location=_location(row["location"], f"{where}.location"),
+                max_travel_km=_number(
+                    row.get("max_travel_km"), f"{where}.max_travel_km", minimum=0.0, allow_none=True
+                ),
+                max_minutes=_integer(
+                    row.get("max_minutes"), f"{where}.max_minutes", minimum=0, allow_none=True
+                ),
+                availability=tuple(windows),
+                preferences=_strings(row.get("preferences"), f"{where}.preferences"),
+                history=_strings(row.get("history"), f"{where}.history"),
+            )
+        )
+
+    shifts = []
+    seen_s: dict = {}
+    for j, row in enumerate(_list(data.get("shifts"), "shifts", default=[])):
+        where = f"shifts[{j}]"
+        if not isinstance(row, dict):
+            raise BadInput(where, "must be an object")
+        if "id" not in row or row["id"] is None:
+            raise BadInput(f"{where}.id", "missing")
+        sid = _ident(row["id"], f"{where}.id")
+        if sid in seen_s:
+            raise BadInput(f"{where}.id", f"duplicate shift id {sid!r} (also shifts[{seen_s[sid]}])")
+        seen_s[sid] = j
+        for name in ("start", "end", "location"):
+            if name not in row:
+                raise BadInput(f"{where}.{name}", "missing")
+        start = _datetime(row["start"], f"{where}.start", zone)
+        end = _datetime(row["end"], f"{where}.end", zone)
+        if end <= start:
+            raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
+        slots = []
+        for k, slot in enumerate(_list(row.get("slots"), f"{where}.slots", default=[])):
+            sw = f"{where}.slots[{k}]"
+            if not isinstance(slot, dict):
+                raise BadInput(sw, "must be an object")
+            skill = slot.get("skill")
+            if skill is not None and (isinstance(skill, bool) or not isinstance(skill, (str, int))):
+                raise BadInput(f"{sw}.skill", f"must be a skill name or null, got {skill!r}")
+            if skill == "":
+                skill = None
+            slots.append(Slot(skill=skill, count=_integer(slot.get("count", 1), f"{sw}.count", minimum=0)))
+        shifts.append(
+            Shift(
+                id=sid,
+                start=start,
+                end=end,
+                location=_location(row["location"], f"{where}.location"),
+                urgency=_integer(row.get("urgency", 1), f"{where}.urgency", minimum=1, maximum=4),
+                min_volunteers=_integer(row.get("min_volunteers", 1), f"{where}.min_volunteers", minimum=0),
+                slots=tuple(slots),
+                residents=_strings(row.get("residents"), f"{where}.residents"),
+            )
+        )
+
+    def pairs(name):
+        out = []
+        for k, pair in enumerate(_list(data.get(name), name, default=[])):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise BadInput(f"{name}[{k}]", "must be [volunteer id, shift id]")
+            v, s = pair
+            if isinstance(v, bool) or not isinstance(v, (str, int)) or v not in seen_v:
+                raise BadInput(f"{name}[{k}][0]", f"unknown volunteer {v!r}")
+            if isinstance(s, bool) or not isinstance(s, (str, int)) or s not in seen_s:
+                raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
+            out.append((v, s))
+        return tuple(dict.fromkeys(out))  # drop repeats, keep order
+
+    return ShiftProblem(
+        settings=settings,
+        volunteers=tuple(volunteers),
+        shifts=tuple(shifts),
+        pins=pairs("pins"),
+        forbids=pairs("forbids"),
+    )
+
+
+def _validate(problem: ShiftProblem) -> ShiftProblem:
+    """Check a ShiftProblem built in code (not through parse_shift_problem); same BadInput fields."""
+    if not isinstance(problem, ShiftProblem):
+        raise BadInput("problem", "must be a ShiftProblem")
+    settings = problem.settings or ShiftSettings()
+    _zone(settings.timezone, "settings.timezone")
+    _number(settings.max_travel_km, "settings.max_travel_km", minimum=0.0, allow_none=True)
+    _integer(settings.rest_minutes, "settings.rest_minutes", minimum=0)
+    seen_v = set()
+    for i, v in enumerate(problem.volunteers):
+        where = f"volunteers[{i}]"
+        if v.id is None:
+            raise BadInput(f"{where}.id", "missing")
+        if v.id in seen_v:
+            raise BadInput(f"{where}.id", f"duplicate volunteer id {v.id!r}")
+        seen_v.add(v.id)
+        _location(v.location, f"{where}.location")
+        _number(v.max_travel_km, f"{where}.max_travel_km", minimum=0.0, allow_none=True)
+        _integer(v.max_minutes, f"{where}.max_minutes", minimum=0, allow_none=True)
+        for k, w in enumerate(v.availability):
+            if len(w) != 2 or not all(isinstance(t, datetime) for t in w):
+                raise BadInput(f"{where}.availability[{k}]", "must be a (start, end) pair of datetimes")
+            if _aware(w[1], settings) < _aware(w[0], settings):
+                raise BadInput(f"{where}.availability[{k}][1]", "window ends before it starts")
+    seen_s = set()
+    for j, s in enumerate(problem.shifts):
+        where = f"shifts[{j}]"
+        if s.id is None:
+            raise BadInput(f"{where}.id", "missing")
+        if s.id in seen_s:
+            raise BadInput(f"{where}.id", f"duplicate shift id {s.id!r}")
+        seen_s.add(s.id)
+        if not isinstance(s.start, datetime):
+            raise BadInput(f"{where}.start", "must be a datetime")
+        if not isinstance(s.end, datetime):
+            raise BadInput(f"{where}.end", "must be a datetime")
+        if _aware(s.end, settings) <= _aware(s.start, settings):
+            raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
+        _location(s.location, f"{where}.location")
+        _integer(s.urgency, f"{where}.urgency", minimum=1, maximum=4)
+        _integer(s.min_volunteers, f"{where}.min_volunteers", minimum=0)
+        for k, slot in enumerate(s.slots):
+            _integer(slot.count, f"{where}.slots[{k}].count", minimum=0)
+        if len({slot.skill for slot in s.slots}) > 62:
+            raise BadInput(f"{where}.slots", "at most 62 different skills per shift")
+    for name in ("pins", "forbids"):
+        for k, (v, s) in enumerate(getattr(problem, name)):
+            if v not in seen_v:
+                raise BadInput(f"{name}[{k}][0]", f"unknown volunteer {v!r}")
+            if s not in seen_s:
+                raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
+    return problem
+
+
+def _aware(dt: datetime, settings: ShiftSettings) -> datetime:
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        return dt.replace(tzinfo=ZoneInfo(settings.timezone))
+    return dt
+
+
+def problem_to_dict(problem: ShiftProblem) -> dict:
+    """The contract JSON of a problem (what the checker and the command line read)."""
+    s = problem.settings
+
+    def iso(dt):
+        return _aware(dt, s).isoformat()
+
+    return {
+        "settings": {
+            "max_travel_km": s.max_travel_km,
+            "rest_minutes": s.rest_minutes,
+            "timezone": s.timezone,
+        },
+        "volunteers": [
+            {
+                "id": v.id,
+                "skills": sorted(v.skills, key=str),
+                "location": list(v.location),
+                "max_travel_km": v.max_travel_km,
+                "max_minutes": v.max_minutes,
+                "availability": [[iso(a), iso(b)] for a, b in v.availability],
+                "preferences": sorted(v.preferences, key=str),
+                "history": sorted(v.history, key=str),
+            }
+            for v in problem.volunteers
+        ],
+        "shifts": [
+            {
+                "id": sh.id,
+                "start": iso(sh.start),
+                "end": iso(sh.end),
+                "location": list(sh.location),
+                "urgency": sh.urgency,
+                "min_volunteers": sh.min_volunteers,
+                "slots": [{"skill": sl.skill, "count": sl.count} for sl in sh.slots],
+                "residents": sorted(sh.residents, key=str),
+            }
+            for sh in problem.shifts
+        ],
+        "pins": [list(p) for p in problem.pins],
+        "forbids": [list(p) for p in problem.forbids],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# solving
+# --------------------------------------------------------------------------------------------
+
+
+def solve_shifts(
+    problem: ShiftProblem,
+    *,
+    time_limit: float = 10.0,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Callable[[int, int, float], None] | None = None,
+    previous: Iterable[tuple[Any, Any]] | None = None,
+    started: float | None = None,
+) -> ShiftResult:
+    """Assign volunteers to shift slots maximizing the contract objective within ``time_limit`` s.
+
+    ``progress(objective, bound, seconds)`` is called on each improving solution. ``previous``
+    (pairs already approved) turns on repair mode: keep as many as possible. ``started`` is the
+    ``time.monotonic()`` when the caller began reading input, so the limit covers parsing too.
+    """
+    from .shifts_core import solve  # local import keeps parse-only users light
+
+    t0 = time.monotonic() if started is None else started
+    _validate(problem)
+    if time_limit is None or not math.isfinite(time_limit) or time_limit <= 0:
+        raise BadInput("time_limit", f"must be a positive number of seconds, got {time_limit!r}")
+    if workers is None or int(workers) < 1:
+        raise BadInput("workers", f"must be at least 1, got {workers!r}")
+    prev = None
+    if previous is not None:
+        prev = []
+        for k, pair in enumerate(previous):
+            try:
+                v, s = pair
+            except (TypeError, ValueError):
+                raise BadInput(f"previous[{k}]", "must be a (volunteer id, shift id) pair") from None
+            prev.append((v, s))  # people or shifts that left cannot be kept; they count as changes
+    return solve(
+        problem,
+        time_limit=float(time_limit),
+        workers=int(workers),
+        seed=int(seed),
+        progress=progress,
+        previous=prev,
+        t0=t0,
+    )

@@ -1,0 +1,1525 @@
+"""Shift assignment engine: compiled arrays, candidate pairs, greedy, CP-SAT models, decomposition.
+
+Only ``solve`` is meant to be called from outside (through ``matching.shifts.solve_shifts``).
+Times are integer microseconds since the Unix epoch, so comparisons are exact.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from datetime import datetime, timedelta, timezone
+from functools import reduce
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+US = timedelta(microseconds=1)
+MINUTE_US = 60_000_000
+U_WEIGHT = np.array([0, 1, 2, 4, 8], dtype=np.int64)
+
+# size of a sub-model solved in one CP-SAT call (candidate pairs); bigger components use LNS blocks
+WHOLE_MODEL_PAIRS = 15_000
+BLOCK_PAIRS = 15_000  # candidate pairs per LNS block (before the per-shift restriction below)
+BLOCK_TOP_K = 25  # LNS blocks keep each shift's best 25 + 3×places candidates
+FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole-model run for the bound
+LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
+GREEDY_SHORTCUT = True  # a component whose greedy value meets its trivial bound is optimal as is
+
+
+def _us(dt: datetime, zone) -> int:
+    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
+        dt = dt.replace(tzinfo=zone)
+    return (dt - EPOCH) // US
+
+
+def merge_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merge windows that overlap or touch (rule 1); drop empty ones."""
+    out: list[list[int]] = []
+    for a, b in sorted(w for w in windows if w[1] > w[0]):
+        if out and a <= out[-1][1]:
+            if b > out[-1][1]:
+                out[-1][1] = b
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _bits(mask: int):
+    g = 0
+    while mask:
+        if mask & 1:
+            yield g
+        mask >>= 1
+        g += 1
+
+
+# --------------------------------------------------------------------------------------------
+# compiled problem
+# --------------------------------------------------------------------------------------------
+
+
+class Compiled:
+    """The problem as arrays indexed by volunteer (0..V-1) and shift (0..S-1)."""
+
+    def __init__(self, problem):
+        st = problem.settings
+        zone = ZoneInfo(st.timezone)
+        self.problem = problem
+        self.zone = zone
+        vols, shs = problem.volunteers, problem.shifts
+        self.V, self.S = len(vols), len(shs)
+        self.vid = [v.id for v in vols]
+        self.sid = [s.id for s in shs]
+        self.vindex = {v: i for i, v in enumerate(self.vid)}
+        self.sindex = {s: j for j, s in enumerate(self.sid)}
+        self.vlat = np.array([float(v.location[0]) for v in vols], dtype=np.float64)
+        self.vlon = np.array([float(v.location[1]) for v in vols], dtype=np.float64)
+        glim = st.max_travel_km
+        lims = []
+        for v in vols:
+            opts = [float(x) for x in (v.max_travel_km, glim) if x is not None]
+            lims.append(min(opts) if opts else math.inf)
+        self.vlimit = np.array(lims, dtype=np.float64)
+        self.vmax = np.array(
+            [-1 if v.max_minutes is None else int(v.max_minutes) * MINUTE_US for v in vols], dtype=np.int64
+        )
+        self.windows = [
+            merge_windows([(_us(a, zone), _us(b, zone)) for a, b in v.availability]) for v in vols
+        ]
+        k = max([len(w) for w in self.windows] + [1])
+        self.WS = np.full((self.V, k), np.iinfo(np.int64).max, dtype=np.int64)
+        self.WE = np.full((self.V, k), np.iinfo(np.int64).min, dtype=np.int64)
+        for i, w in enumerate(self.windows):
+            for j, (a, b) in enumerate(w):
+                self.WS[i, j] = a
+                self.WE[i, j] = b
+        self.sst = np.array([_us(s.start, zone) for s in shs], dtype=np.int64)
+        self.sen = np.array([_us(s.end, zone) for s in shs], dtype=np.int64)
+        self.sdur = self.sen - self.sst
+        self.slat = np.array([float(s.location[0]) for s in shs], dtype=np.float64)
+        self.slon = np.array([float(s.location[1]) for s in shs], dtype=np.float64)
+        self.surg = np.array([int(s.urgency) for s in shs], dtype=np.int64)
+        self.sminv = np.array([int(s.min_volunteers) for s in shs], dtype=np.int64)
+        self.rest = int(st.rest_minutes) * MINUTE_US
+        # slot groups: slots with the same skill merged; skilled groups first, the open group last
+        self.groups: list[list[tuple]] = []
+        for s in shs:
+            by_skill: dict = {}
+            for k_, slot in enumerate(s.slots):
+                if slot.count <= 0:
+                    continue
+                entry = by_skill.setdefault(slot.skill, [0, []])
+                entry[0] += int(slot.count)
+                entry[1].append(k_)
+            gs = [(sk, c, idx) for sk, (c, idx) in by_skill.items() if sk is not None]
+            gs.sort(key=lambda g: g[2][0])
+            if None in by_skill:
+                gs.append((None, by_skill[None][0], by_skill[None][1]))
+            self.groups.append(gs)
+        self.scap = np.array([sum(g[1] for g in gs) for gs in self.groups], dtype=np.int64)
+        self.vskills = [v.skills for v in vols]
+        required = {g[0] for gs in self.groups for g in gs if g[0] is not None}
+        self.skill_has = {sk: np.zeros(self.V, dtype=bool) for sk in required}
+        for i, v in enumerate(vols):
+            for sk in v.skills:
+                arr = self.skill_has.get(sk)
+                if arr is not None:
+                    arr[i] = True
+        self.prefers = [v.preferences for v in vols]
+        self.history = [v.history for v in vols]
+        self.residents = [s.residents for s in shs]
+        pref_by_shift: dict[int, list[int]] = {}
+        for i, v in enumerate(vols):
+            for sid in v.preferences:
+                j = self.sindex.get(sid)
+                if j is not None:
+                    pref_by_shift.setdefault(j, []).append(i)
+        self.pref_by_shift = {j: np.array(sorted(a), dtype=np.int64) for j, a in pref_by_shift.items()}
+        by_resident: dict = {}
+        for i, v in enumerate(vols):
+            for r in v.history:
+                by_resident.setdefault(r, []).append(i)
+        self.cont_by_shift = {}
+        for j, s in enumerate(shs):
+            vs = set()
+            for r in s.residents:
+                vs.update(by_resident.get(r, ()))
+            if vs:
+                self.cont_by_shift[j] = np.array(sorted(vs), dtype=np.int64)
+        forb: dict[int, list[int]] = {}
+        self.forbidden = set()
+        for v, s in problem.forbids:
+            i, j = self.vindex[v], self.sindex[s]
+            forb.setdefault(j, []).append(i)
+            self.forbidden.add((i, j))
+        self.forb_by_shift = {j: np.array(sorted(a), dtype=np.int64) for j, a in forb.items()}
+        self.pins = [(self.vindex[v], self.sindex[s]) for v, s in problem.pins]
+
+    def available(self, v: int, s: int) -> bool:
+        a, b = int(self.sst[s]), int(self.sen[s])
+        return any(x <= a and b <= y for x, y in self.windows[v])
+
+    def distance(self, v: int, s: int) -> float:
+        return haversine_km((self.vlat[v], self.vlon[v]), (self.slat[s], self.slon[s]))
+
+    def within_reach(self, v: int, s: int) -> bool:
+        return self.distance(v, s) <= self.vlimit[v]
+
+    def qualifies(self, v: int, s: int) -> int:
+        """Bit mask of the shift's slot groups the volunteer may fill."""
+        m = 0
+        for g, (sk, _, _) in enumerate(self.groups[s]):
+            if sk is None or sk in self.vskills[v]:
+                m |= 1 << g
+        return m
+
+    def conflict(self, s: int, t: int) -> bool:
+        """Two shifts cannot both be worked by one volunteer (overlap, or gap below rest)."""
+        return bool(self.sst[t] < self.sen[s] + self.rest and self.sst[s] < self.sen[t] + self.rest)
+
+
+# --------------------------------------------------------------------------------------------
+# candidate pairs
+# --------------------------------------------------------------------------------------------
+
+
+class Pairs:
+    """Candidate (volunteer, shift) pairs that satisfy rules 1–4, grouped by shift."""
+
+    def __init__(self, cp: Compiled, pv, ps, km, dunits, pref, cont, gmask, dropped):
+        self.pv = pv
+        self.ps = ps
+        self.km = km
+        self.dunits = dunits
+        self.pref = pref
+        self.cont = cont
+        self.gmask = gmask
+        self.score = 1000 * U_WEIGHT[cp.surg[ps]] + 50 * pref + 100 * cont - dunits
+        self.P = len(pv)
+        self.ptr_s = np.searchsorted(ps, np.arange(cp.S + 1)).astype(np.int64)
+        self.order_v = np.argsort(pv, kind="stable")
+        self.ptr_v = np.searchsorted(pv[self.order_v], np.arange(cp.V + 1)).astype(np.int64)
+        self.dropped = dropped  # shift -> why it got no pairs at all ("min_exceeds_places", ...)
+        self._V = max(cp.V, 1)
+        self.code = ps * self._V + pv  # sorted: pairs are grouped by shift, volunteers ascending
+
+    def of_shift(self, s: int) -> np.ndarray:
+        return np.arange(self.ptr_s[s], self.ptr_s[s + 1])
+
+    def of_volunteer(self, v: int) -> np.ndarray:
+        return self.order_v[self.ptr_v[v]:self.ptr_v[v + 1]]
+
+    def find(self, v: int, s: int) -> int | None:
+        key = s * self._V + v
+        i = int(np.searchsorted(self.code, key))
+        return i if i < self.P and self.code[i] == key else None
+
+
+class NearIndex:
+    """Volunteers with a finite travel limit in latitude rows, each row sorted by longitude.
+
+    ``spans(lat, lon, radius)`` gives slices of ``order`` that hold every such volunteer within
+    ``radius`` km (and some more: the caller applies the exact distance test).
+    """
+
+    def __init__(self, cp: Compiled):
+        finite = np.isfinite(cp.vlimit)
+        self.unlimited = np.nonzero(~finite)[0]
+        fin = np.nonzero(finite)[0]
+        self.radius = float(cp.vlimit[fin].max()) if len(fin) else 0.0
+        dlat = lat_window_deg(self.radius)
+        if len(fin):
+            self.lat0 = float(cp.vlat[fin].min())
+            span = float(cp.vlat[fin].max()) - self.lat0
+        else:
+            self.lat0, span = 0.0, 0.0
+        self.h = max(dlat / 2.0, span / 2000.0, 1e-9)
+        row = np.floor((cp.vlat[fin] - self.lat0) / self.h).astype(np.int64)
+        o = np.lexsort((cp.vlon[fin], row))
+        self.order = fin[o]
+        rows_sorted = row[o]
+        self.lon_sorted = cp.vlon[self.order]
+        self.nrows = int(rows_sorted.max()) + 1 if len(self.order) else 0
+        self.row_ptr = np.searchsorted(rows_sorted, np.arange(self.nrows + 1)) if self.nrows else np.zeros(1)
+
+    def spans(self, lat: float, lon: float, radius: float) -> list[tuple[int, int]]:
+        if not self.nrows:
+            return []
+        dlat = lat_window_deg(radius)
+        r0 = max(0, int(math.floor((lat - dlat - self.lat0) / self.h)))
+        r1 = min(self.nrows - 1, int(math.floor((lat + dlat - self.lat0) / self.h)))
+        lw = lon_window_deg(lat, radius)
+        if lw is None:
+            ranges = None
+        else:
+            ranges = [(max(lon - lw, -180.0), min(lon + lw, 180.0))]
+            if lon - lw < -180.0:
+                ranges.append((lon - lw + 360.0, 180.0))
+            if lon + lw > 180.0:
+                ranges.append((-180.0, lon + lw - 360.0))
+        out = []
+        for r in range(r0, r1 + 1):
+            ra, rb = int(self.row_ptr[r]), int(self.row_ptr[r + 1])
+            if ra == rb:
+                continue
+            if ranges is None:
+                out.append((ra, rb))
+                continue
+            row_lon = self.lon_sorted[ra:rb]
+            for x, y in ranges:
+                pa = ra + int(np.searchsorted(row_lon, x, side="left"))
+                pb = ra + int(np.searchsorted(row_lon, y, side="right"))
+                if pb > pa:
+                    out.append((pa, pb))
+        return out
+
+
+def available_mask(cp: Compiled, rows: np.ndarray, a: int, b: int, WSt=None, WEt=None) -> np.ndarray:
+    """Which of these volunteers have one merged window containing [a, b)."""
+    WSt = np.ascontiguousarray(cp.WS[rows].T) if WSt is None else WSt
+    WEt = np.ascontiguousarray(cp.WE[rows].T) if WEt is None else WEt
+    out = np.zeros(WSt.shape[1], dtype=bool)
+    for k in range(WSt.shape[0]):
+        out |= (WSt[k] <= a) & (WEt[k] >= b)
+    return out
+
+
+def build_pairs(cp: Compiled) -> Pairs:
+    """Filter (volunteer, shift) pairs by availability, distance, skill and forbids — no V×S scan.
+
+    Volunteers are sorted into latitude rows (half the search radius high), each row by longitude
+    (NearIndex). Shifts are taken in groups with the same [start, end): the volunteers free for that
+    interval are found once per group (a sorted position list); each shift then reads, per row, the
+    slice of that list inside its longitude window, so only nearby free volunteers reach the exact
+    distance and skill tests.
+    """
+    S = cp.S
+    near_index = NearIndex(cp)
+    order, unlimited, radius = near_index.order, near_index.unlimited, near_index.radius
+    WSt = np.ascontiguousarray(cp.WS[order].T)
+    WEt = np.ascontiguousarray(cp.WE[order].T)
+    per_shift: list = [None] * S
+    dropped: dict[int, str] = {}
+    if S:
+        keys, cls = np.unique(np.stack([cp.sst, cp.sen], axis=1), axis=0, return_inverse=True)
+        cls = cls.reshape(-1)
+        by_class = np.argsort(cls, kind="stable")
+        bounds = np.searchsorted(cls[by_class], np.arange(len(keys) + 1))
+    else:
+        keys, by_class, bounds = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(1)
+    for c in range(len(keys)):
+        a, b = int(keys[c, 0]), int(keys[c, 1])
+        apos = np.nonzero(available_mask(cp, order, a, b, WSt, WEt))[0]
+        unl = unlimited[available_mask(cp, unlimited, a, b)] if len(unlimited) else unlimited
+        for s in by_class[bounds[c]:bounds[c + 1]].tolist():
+            groups = cp.groups[s]
+            if not groups:
+                dropped[s] = "no_places"
+                continue
+            if cp.sminv[s] > cp.scap[s]:
+                dropped[s] = "min_exceeds_places"
+                continue
+            parts = []
+            if len(apos):
+                for pa, pb in near_index.spans(float(cp.slat[s]), float(cp.slon[s]), radius):
+                    i0 = np.searchsorted(apos, pa, side="left")
+                    i1 = np.searchsorted(apos, pb, side="left")
+                    if i1 > i0:
+                        parts.append(apos[i0:i1])
+            idx = order[np.concatenate(parts)] if parts else np.zeros(0, dtype=np.int64)
+            if len(unl):
+                idx = np.concatenate([idx, unl])
+            if not len(idx):
+                continue
+            # skill: which slot groups each volunteer may fill
+            gm = np.zeros(len(idx), dtype=np.int64)
+            for g, (sk, _, _) in enumerate(groups):
+                if sk is None:
+                    gm |= np.int64(1 << g)
+                else:
+                    gm |= cp.skill_has[sk][idx].astype(np.int64) << g
+            keep = gm != 0
+            idx, gm = idx[keep], gm[keep]
+            if not len(idx):
+                continue
+            # distance (numpy), with the exact scalar formula near the limit so the boundary is exact
+            km = haversine_many(cp.slat[s], cp.slon[s], cp.vlat[idx], cp.vlon[idx])
+            lim = cp.vlimit[idx]
+            ok = km <= lim
+            near = np.nonzero(np.isfinite(lim) & (np.abs(km - lim) <= 1e-6))[0]
+            for t in near.tolist():
+                exact = haversine_km((cp.vlat[idx[t]], cp.vlon[idx[t]]), (cp.slat[s], cp.slon[s]))
+                km[t] = exact
+                ok[t] = exact <= lim[t]
+            idx, gm, km = idx[ok], gm[ok], km[ok]
+            # a shift longer than the volunteer's weekly hours can never be theirs (rule 7)
+            ok = (cp.vmax[idx] < 0) | (cp.vmax[idx] >= cp.sdur[s])
+            if not ok.all():
+                idx, gm, km = idx[ok], gm[ok], km[ok]
+            fb = cp.forb_by_shift.get(s)
+            if fb is not None and len(idx):
+                ok = ~np.isin(idx, fb)
+                idx, gm, km = idx[ok], gm[ok], km[ok]
+            if len(idx) < max(int(cp.sminv[s]), 1):
+                if len(idx):
+                    dropped[s] = "too_few_candidates"
+                continue
+            srt = np.argsort(idx, kind="stable")
+            per_shift[s] = (idx[srt], gm[srt], km[srt])
+    got = [(s, r) for s, r in enumerate(per_shift) if r is not None]
+    if got:
+        pv = np.concatenate([r[0] for _, r in got]).astype(np.int64)
+        ps = np.concatenate([np.full(len(r[0]), s, dtype=np.int64) for s, r in got])
+        gm = np.concatenate([r[1] for _, r in got])
+        km = np.concatenate([r[2] for _, r in got])
+    else:
+        pv = ps = gm = np.zeros(0, dtype=np.int64)
+        km = np.zeros(0, dtype=np.float64)
+    dunits = distance_units_many(km) if len(km) else np.zeros(0, dtype=np.int64)
+    pref = np.zeros(len(pv), dtype=np.int64)
+    cont = np.zeros(len(pv), dtype=np.int64)
+    if len(pv):
+        codes = pv * S + ps
+        pc = [vs * S + s for s, vs in cp.pref_by_shift.items()]
+        if pc:
+            pref = np.isin(codes, np.concatenate(pc)).astype(np.int64)
+        cc = [vs * S + s for s, vs in cp.cont_by_shift.items()]
+        if cc:
+            cont = np.isin(codes, np.concatenate(cc)).astype(np.int64)
+    pairs = Pairs(cp, pv, ps, km, dunits, pref, cont, gm, dropped)
+    pairs.near_index = near_index
+    return pairs
+
+
+# --------------------------------------------------------------------------------------------
+# solution state and greedy
+# --------------------------------------------------------------------------------------------
+
+
+class State:
+    """A solution: which pairs are assigned and to which slot group; checks rules 5–7 on the fly."""
+
+    def __init__(self, cp: Compiled, pairs: Pairs):
+        self.cp = cp
+        self.pairs = pairs
+        self.x = np.zeros(pairs.P, dtype=bool)
+        self.g = np.full(pairs.P, -1, dtype=np.int64)
+        self.sched: list[list[int]] = [[] for _ in range(cp.V)]  # pair indices per volunteer
+        self.used = np.zeros(cp.V, dtype=np.int64)
+        self.room = [[g[1] for g in gs] for gs in cp.groups]
+        self.by_group = [[[] for _ in gs] for gs in cp.groups]
+        self.count = np.zeros(cp.S, dtype=np.int64)
+
+    def fits(self, p: int) -> bool:
+        """Volunteer of pair p is free for its shift (no overlap/rest conflict, within hours)."""
+        cp, pr = self.cp, self.pairs
+        v, s = int(pr.pv[p]), int(pr.ps[p])
+        if cp.vmax[v] >= 0 and self.used[v] + cp.sdur[s] > cp.vmax[v]:
+            return False
+        a, b, rest = cp.sst[s], cp.sen[s], cp.rest
+        for q in self.sched[v]:
+            t = pr.ps[q]
+            if t == s or (a < cp.sen[t] + rest and cp.sst[t] < b + rest):
+                return False
+        return True
+
+    def _augment(self, s: int, mask: int, visited: set) -> int | None:
+        room = self.room[s]
+        for g in _bits(mask):
+            if room[g] > 0 and g not in visited:
+                return g
+        gm = self.pairs.gmask
+        for g in _bits(mask):
+            if g in visited:
+                continue
+            visited.add(g)
+            for q in list(self.by_group[s][g]):
+                mq = int(gm[q]) & ~(1 << g)
+                if not mq:
+                    continue
+                g2 = self._augment(s, mq, visited)
+                if g2 is not None:
+                    self.by_group[s][g].remove(q)
+                    self.by_group[s][g2].append(q)
+                    self.g[q] = g2
+                    room[g2] -= 1
+                    room[g] += 1
+                    return g
+        return None
+
+    def place(self, p: int, check: bool = True) -> bool:
+        if self.x[p]:
+            return True
+        if self.count[self.pairs.ps[p]] >= self.cp.scap[self.pairs.ps[p]]:
+            return False
+        if check and not self.fits(p):
+            return False
+        s = int(self.pairs.ps[p])
+        g = self._augment(s, int(self.pairs.gmask[p]), set())
+        if g is None:
+            return False
+        v = int(self.pairs.pv[p])
+        self.x[p] = True
+        self.g[p] = g
+        self.room[s][g] -= 1
+        self.by_group[s][g].append(p)
+        self.sched[v].append(p)
+        self.used[v] += self.cp.sdur[s]
+        self.count[s] += 1
+        return True
+
+    def remove(self, p: int) -> None:
+        if not self.x[p]:
+            return
+        s, v, g = int(self.pairs.ps[p]), int(self.pairs.pv[p]), int(self.g[p])
+        self.x[p] = False
+        self.g[p] = -1
+        self.room[s][g] += 1
+        self.by_group[s][g].remove(p)
+        self.sched[v].remove(p)
+        self.used[v] -= self.cp.sdur[s]
+        self.count[s] -= 1
+
+    def members(self, s: int) -> list[int]:
+        return [p for grp in self.by_group[s] for p in grp]
+
+    def objective(self, mask=None) -> int:
+        sel = self.x if mask is None else (self.x & mask)
+        return int(self.pairs.score[sel].sum())
+
+    def set_block(self, shifts, chosen: dict[int, int]) -> None:
+        """Replace the assignments of these shifts by ``chosen`` (pair -> slot group)."""
+        for s in shifts:
+            for p in self.members(int(s)):
+                self.remove(p)
+        for p, g in chosen.items():
+            s, v = int(self.pairs.ps[p]), int(self.pairs.pv[p])
+            self.x[p] = True
+            self.g[p] = g
+            self.room[s][g] -= 1
+            self.by_group[s][g].append(p)
+            self.sched[v].append(p)
+            self.used[v] += self.cp.sdur[s]
+            self.count[s] += 1
+
+
+def greedy(state: State, shifts, pinned: np.ndarray, bonus: np.ndarray) -> bool:
+    """Urgent and scarce shifts first, best-scoring free volunteers first; under-staffed shifts emptied.
+
+    Pins are placed first and kept; in repair mode approved pairs next. Returns False when the pins
+    themselves could not all be placed (the CP-SAT model then decides).
+    """
+    cp, pr = state.cp, state.pairs
+    ok = True
+    pin_idx = np.nonzero(pinned)[0]
+    for p in pin_idx:
+        if not state.place(int(p)):
+            ok = False
+    prev_idx = np.nonzero(bonus > 0)[0]
+    for p in prev_idx[np.argsort(-pr.score[prev_idx], kind="stable")]:
+        state.place(int(p))
+    shifts = np.asarray(shifts, dtype=np.int64)
+    if not len(shifts):
+        return ok
+    ncand = pr.ptr_s[shifts + 1] - pr.ptr_s[shifts]
+    scarcity = ncand / np.maximum(cp.scap[shifts], 1)
+    order = shifts[np.lexsort((scarcity, -cp.surg[shifts]))]
+    load = np.bincount(pr.pv, minlength=cp.V) if pr.P else np.zeros(cp.V, dtype=np.int64)
+    for sweep in range(2):
+        for s in order:
+            s = int(s)
+            if cp.scap[s] == 0 or state.count[s] >= cp.scap[s]:
+                continue
+            idx = pr.of_shift(s)
+            if not len(idx):
+                continue
+            cand = idx[np.lexsort((load[pr.pv[idx]], -pr.score[idx]))]
+            for p in cand:
+                if state.count[s] >= cp.scap[s]:
+                    break
+                if pr.score[p] <= 0 and not pinned[p]:
+                    continue
+                state.place(int(p))
+            if 0 < state.count[s] < cp.sminv[s]:
+                members = state.members(s)
+                if not any(pinned[p] for p in members):
+                    for p in members:
+                        state.remove(p)
+    return ok
+
+
+# --------------------------------------------------------------------------------------------
+# CP-SAT sub-model over a block of shifts (the rest of the solution fixed)
+# --------------------------------------------------------------------------------------------
+
+
+def maximal_cliques(starts, ends) -> list[list[int]]:
+    """Maximal cliques of the interval graph of half-open [start, end) (ends include rest)."""
+    events = [(e, 0, i) for i, e in enumerate(ends)] + [(s, 1, i) for i, s in enumerate(starts)]
+    events.sort()
+    active: set[int] = set()
+    last_start = False
+    out = []
+    for _, kind, i in events:
+        if kind == 1:
+            active.add(i)
+            last_start = True
+        else:
+            if last_start and len(active) >= 2:
+                out.append(sorted(active))
+            last_start = False
+            active.discard(i)
+    return out
+
+
+def _top_pairs(state: State, idx: np.ndarray, top_k: int, pinned, bonus) -> np.ndarray:
+    """Per shift, the best ``top_k`` + 3×places candidates (by score, then fewest alternatives),
+    always keeping pairs that are assigned now, pinned or approved before; a search restriction
+    only — bounds are computed on all pairs."""
+    cp, pr = state.cp, state.pairs
+    ps = pr.ps[idx]
+    order = np.lexsort((-pr.score[idx], ps))
+    idx, ps = idx[order], ps[order]
+    first = np.searchsorted(ps, ps, side="left")
+    rank = np.arange(len(idx)) - first
+    allow = top_k + 3 * cp.scap[ps]
+    keep = (rank < allow) | state.x[idx] | pinned[idx] | (bonus[idx] > 0)
+    return np.sort(idx[keep])
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Reports each improving solution's contract objective (the repair bonus taken back out)."""
+
+    def __init__(self, on_solution, bonus_lits, weight):
+        super().__init__()
+        self._on = on_solution
+        self._lits = bonus_lits
+        self._w = weight
+
+    def on_solution_callback(self):
+        obj = self.objective_value
+        if self._lits:
+            obj -= self._w * sum(1 for lit in self._lits if self.boolean_value(lit))
+        self._on(int(round(obj)), int(math.floor(self.best_objective_bound + 1e-6)))
+
+
+class SubResult:
+    def __init__(self, status, chosen, objective, bound, core=None):
+        self.status = status
+        self.chosen = chosen
+        self.objective = objective
+        self.bound = bound
+        self.core = core or []
+
+
+def solve_block(
+    state: State,
+    block: np.ndarray,
+    *,
+    pinned,
+    bonus,
+    time_limit: float,
+    workers: int,
+    seed: int,
+    on_solution=None,
+    use_hint=True,
+    pin_assumptions=False,
+    kept_weight: int = 0,
+    deadline: float | None = None,
+    top_k: int | None = None,
+) -> SubResult:
+    """Solve the shifts in ``block`` exactly (within time) with everything else held fixed.
+
+    ``time_limit`` counts from the call (model building included); ``deadline`` caps it.
+    """
+    end = time.monotonic() + time_limit
+    if deadline is not None:
+        end = min(end, deadline)
+    cp, pr = state.cp, state.pairs
+    in_block = np.zeros(cp.S, dtype=bool)
+    in_block[block] = True
+    idx = np.concatenate([pr.of_shift(int(s)) for s in block]) if len(block) else np.zeros(0, dtype=np.int64)
+    # the volunteers' fixed commitments outside the block
+    outside_used: dict[int, int] = {}
+    outside: dict[int, list[int]] = {}
+    for v in np.unique(pr.pv[idx]).tolist():
+        qs = [q for q in state.sched[v] if not in_block[pr.ps[q]]]
+        if qs:
+            outside[v] = [int(pr.ps[q]) for q in qs]
+            outside_used[v] = int(sum(cp.sdur[t] for t in outside[v]))
+    if outside and len(idx):
+        # drop pairs that clash with a fixed outside shift or no longer fit the hours (vectorised)
+        ov = np.array(sorted(outside), dtype=np.int64)
+        lens = np.array([len(outside[v]) for v in ov.tolist()], dtype=np.int64)
+        optr = np.concatenate([[0], np.cumsum(lens)])
+        ot = np.array([t_ for v in ov.tolist() for t_ in outside[v]], dtype=np.int64)
+        oused = np.array([outside_used[v] for v in ov.tolist()], dtype=np.int64)
+        pv_i, ps_i = pr.pv[idx], pr.ps[idx]
+        loc = np.minimum(np.searchsorted(ov, pv_i), len(ov) - 1)
+        has = ov[loc] == pv_i
+        bad = np.zeros(len(idx), dtype=bool)
+        lim = cp.vmax[pv_i]
+        bad[has] = (lim[has] >= 0) & (oused[loc[has]] + cp.sdur[ps_i[has]] > lim[has])
+        cnt = np.where(has, lens[loc], 0)
+        if cnt.sum():
+            rep = np.repeat(np.arange(len(idx)), cnt)
+            first = np.repeat(optr[loc] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
+            tt = ot[np.arange(len(rep)) + first]
+            ss = ps_i[rep]
+            clash = (cp.sst[tt] < cp.sen[ss] + cp.rest) & (cp.sst[ss] < cp.sen[tt] + cp.rest)
+            bad |= np.bincount(rep[clash], minlength=len(idx)) > 0
+        idx = idx[~bad]
+    if top_k is not None and len(idx):
+        idx = _top_pairs(state, idx, top_k, pinned, bonus)
+    m = cp_model.CpModel()
+    x = {}
+    for p in idx.tolist():
+        x[p] = m.new_bool_var("")
+    hint_vars: list[int] = []
+    hint_vals: list[int] = []
+    total_of = cp_model.LinearExpr.sum
+    gm = pr.gmask
+    ys_of: dict[int, list] = {}
+    assumptions = []
+    pin_of_lit = {}
+    for s in block.tolist():
+        ps_idx = [p for p in pr.of_shift(s).tolist() if p in x]
+        groups = cp.groups[s]
+        for p in ps_idx:
+            if pinned[p]:
+                if pin_assumptions:
+                    lit = m.new_bool_var("")
+                    m.add_implication(lit, x[p])
+                    assumptions.append(lit)
+                    pin_of_lit[lit.index] = p
+                else:
+                    m.add(x[p] == 1)
+        pinned_here = [p for p in pr.of_shift(s).tolist() if pinned[p] and p not in x]
+        if pinned_here:  # a pin already impossible given the fixed rest: block is infeasible
+            m.add_bool_or([])
+        if not ps_idx:
+            continue
+        terms = [[] for _ in groups]
+        if len(groups) == 1:
+            terms[0] = [x[p] for p in ps_idx]
+        else:
+            for p in ps_idx:
+                gl = list(_bits(int(gm[p])))
+                if len(gl) == 1:
+                    terms[gl[0]].append(x[p])
+                else:
+                    ys = []
+                    for g in gl:
+                        y = m.new_bool_var("")
+                        terms[g].append(y)
+                        ys.append((g, y))
+                        hint_vars.append(y.index)
+                        hint_vals.append(int(bool(state.x[p] and state.g[p] == g)))
+                    m.add(total_of([y for _, y in ys]) == x[p])
+                    ys_of[p] = ys
+        for g, (_, count, _) in enumerate(groups):
+            if len(terms[g]) > count:
+                m.add(total_of(terms[g]) <= count)
+        minv = int(cp.sminv[s])
+        n = len(ps_idx)
+        if minv >= 2:
+            staffed = m.new_bool_var("")
+            total = total_of([x[p] for p in ps_idx])
+            m.add(total >= minv * staffed)
+            m.add(total <= min(n, int(cp.scap[s])) * staffed)
+            hint_vars.append(staffed.index)
+            hint_vals.append(int(state.count[s] > 0))
+    # rule 6 (cliques of pairwise conflicting shifts) and rule 7 (hours), per volunteer
+    if len(idx):
+        order = idx[np.argsort(pr.pv[idx], kind="stable")]
+        vs = pr.pv[order]
+        cuts = np.nonzero(np.diff(vs))[0] + 1
+        starts = np.concatenate([[0], cuts])
+        ends = np.concatenate([cuts, [len(order)]])
+        durs_all = cp.sdur
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            if b - a < 1:
+                continue
+            plist = order[a:b].tolist()
+            v = int(vs[a])
+            sh = [int(pr.ps[p]) for p in plist]
+            if len(plist) >= 2:
+                st_ = [int(cp.sst[t]) for t in sh]
+                en_ = [int(cp.sen[t]) + cp.rest for t in sh]
+                for clique in maximal_cliques(st_, en_):
+                    m.add_at_most_one([x[plist[i]] for i in clique])
+            if cp.vmax[v] >= 0:
+                rem = int(cp.vmax[v]) - outside_used.get(v, 0)
+                durs = [int(durs_all[t]) for t in sh]
+                if sum(durs) > rem:
+                    gcd = reduce(math.gcd, durs + [max(rem, 0)]) or 1
+                    m.add(cp_model.LinearExpr.weighted_sum([x[p] for p in plist], [d // gcd for d in durs])
+                          <= rem // gcd)
+    coef = (pr.score[idx] + bonus[idx]).tolist()
+    m.maximize(cp_model.LinearExpr.weighted_sum([x[p] for p in idx.tolist()], coef))
+    if use_hint:
+        hint_vars.extend(x[p].index for p in idx.tolist())
+        hint_vals.extend(state.x[idx].astype(np.int64).tolist())
+        m.proto.solution_hint.vars.extend(hint_vars)
+        m.proto.solution_hint.values.extend(hint_vals)
+    if assumptions:
+        m.add_assumptions(assumptions)
+    solver = cp_model.CpSolver()
+    prm = solver.parameters
+    prm.max_time_in_seconds = max(0.01, end - time.monotonic())
+    prm.num_workers = 1 if assumptions else max(1, workers)
+    prm.random_seed = int(seed)
+    # CP-SAT's presolve splits these models into LP components and then loses the objective bound
+    # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
+    prm.cp_model_presolve = False
+    prm.log_search_progress = LOG_SEARCH
+    cb = None
+    if on_solution is not None:
+        cb = _Progress(on_solution, [x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
+    status = solver.solve(m, cb) if cb is not None else solver.solve(m)
+    chosen = {}
+    core = []
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for p in idx.tolist():
+            if solver.boolean_value(x[p]):
+                gl = list(_bits(int(gm[p])))
+                if len(cp.groups[int(pr.ps[p])]) == 1 or len(gl) == 1:
+                    chosen[p] = 0 if len(cp.groups[int(pr.ps[p])]) == 1 else gl[0]
+                else:
+                    for g, y in ys_of[p]:
+                        if solver.boolean_value(y):
+                            chosen[p] = g
+                            break
+        obj = int(round(solver.objective_value))
+        bound = int(math.floor(solver.best_objective_bound + 1e-6))
+    else:
+        obj, bound = None, None
+        if status == cp_model.INFEASIBLE and assumptions:
+            core = [
+                pin_of_lit[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in pin_of_lit
+            ]
+    name = {
+        cp_model.OPTIMAL: "OPTIMAL",
+        cp_model.FEASIBLE: "FEASIBLE",
+        cp_model.INFEASIBLE: "INFEASIBLE",
+        cp_model.MODEL_INVALID: "MODEL_INVALID",
+    }.get(status, "UNKNOWN")
+    return SubResult(name, chosen, obj, bound, core)
+
+
+# --------------------------------------------------------------------------------------------
+# decomposition and bounds
+# --------------------------------------------------------------------------------------------
+
+
+def components(cp: Compiled, pr: Pairs) -> list[np.ndarray]:
+    """Connected components of the candidate graph, as arrays of shift indices (shifts with pairs)."""
+    seen_s = np.zeros(cp.S, dtype=bool)
+    seen_v = np.zeros(cp.V, dtype=bool)
+    has = (pr.ptr_s[1:] - pr.ptr_s[:-1]) > 0
+    comps = []
+    for s0 in np.nonzero(has)[0].tolist():
+        if seen_s[s0]:
+            continue
+        seen_s[s0] = True
+        stack = [s0]
+        members = []
+        while stack:
+            s = stack.pop()
+            members.append(s)
+            vs = pr.pv[pr.ptr_s[s]:pr.ptr_s[s + 1]]
+            vs = vs[~seen_v[vs]]
+            if not len(vs):
+                continue
+            seen_v[vs] = True
+            nxt = np.concatenate([pr.ps[pr.order_v[pr.ptr_v[v]:pr.ptr_v[v + 1]]] for v in vs.tolist()])
+            nxt = np.unique(nxt[~seen_s[nxt]])
+            seen_s[nxt] = True
+            stack.extend(nxt.tolist())
+        comps.append(np.array(sorted(members), dtype=np.int64))
+    return comps
+
+
+def pair_indices(pr: Pairs, shifts: np.ndarray) -> np.ndarray:
+    if not len(shifts):
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.arange(pr.ptr_s[s], pr.ptr_s[s + 1]) for s in shifts.tolist()])
+
+
+def trivial_bound(cp: Compiled, pr: Pairs, shifts: np.ndarray) -> int:
+    """Each shift filled with its best-scoring candidates, ignoring the volunteers' other shifts."""
+    total = 0
+    for s in shifts.tolist():
+        sc = pr.score[pr.ptr_s[s]:pr.ptr_s[s + 1]]
+        sc = sc[sc > 0]
+        if len(sc):
+            k = int(min(cp.scap[s], len(sc)))
+            total += int(np.sort(sc)[::-1][:k].sum())
+    return total
+
+
+def stab_points(cp: Compiled) -> np.ndarray:
+    """Assign each shift a time point inside [start, end + rest): shifts sharing a point pairwise conflict."""
+    ext_end = cp.sen + cp.rest
+    order = np.argsort(ext_end, kind="stable")
+    point = np.zeros(cp.S, dtype=np.int64)
+    cur, pid = None, -1
+    for s in order.tolist():
+        if cur is None or cp.sst[s] > cur:
+            cur = int(ext_end[s]) - 1
+            pid += 1
+        point[s] = pid
+    return point
+
+
+def flow_bound(
+    cp: Compiled,
+    pr: Pairs,
+    idx: np.ndarray,
+    points: np.ndarray,
+    *,
+    primal: int | None = None,
+    deadline: float | None = None,
+    max_iter: int = 30,
+) -> int | None:
+    """Upper bound from a min-cost flow relaxation with Lagrangian prices on the hour limits.
+
+    source → volunteer (capacity: how many of its shifts fit its hours, shortest first) →
+    (volunteer, time point) (capacity 1: shifts sharing a point pairwise conflict) → slot group
+    (profit: score − λ_v × minutes) → sink (slot count); bound = flow profit + Σ λ_v × max_minutes.
+    Valid for every λ ≥ 0; λ is improved by subgradient steps (Polyak, towards ``primal``) until
+    ``deadline``. Drops min staffing, pins and conflicts between shifts at different points.
+    """
+    from ortools.graph.python import min_cost_flow
+
+    idx = idx[pr.score[idx] > 0]
+    if not len(idx):
+        return 0
+    pv, ps = pr.pv[idx], pr.ps[idx]
+    uv, vloc = np.unique(pv, return_inverse=True)
+    nv = len(uv)
+    # how many shifts fit the volunteer's hours (shortest first)
+    dur = cp.sdur[ps]
+    o = np.lexsort((dur, vloc))
+    vs, ds = vloc[o], dur[o]
+    cs = np.cumsum(ds)
+    first = np.searchsorted(vs, np.arange(nv))
+    base = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
+    within = cs - base[vs]
+    limit = cp.vmax[uv][vs]
+    fits = (limit < 0) | (within <= limit)
+    kcap = np.bincount(vs, weights=fits, minlength=nv).astype(np.int64)
+    # (volunteer, point) nodes
+    npts = int(points.max()) + 1
+    key = vloc.astype(np.int64) * npts + points[ps]
+    ukey, cg = np.unique(key, return_inverse=True)
+    ncg = len(ukey)
+    cg_v = (ukey // npts).astype(np.int64)
+    # slot-group nodes
+    us_, sloc = np.unique(ps, return_inverse=True)
+    ngs = np.array([len(cp.groups[s]) for s in us_.tolist()], dtype=np.int64)
+    gbase = np.concatenate([[0], np.cumsum(ngs)[:-1]])
+    n_g = int(ngs.sum())
+    counts = np.array([g[1] for s in us_.tolist() for g in cp.groups[s]], dtype=np.int64)
+    SRC, SNK = 0, 1
+    v0 = 2
+    c0 = v0 + nv
+    g0 = c0 + ncg
+    head_t = [np.full(nv, SRC), v0 + cg_v]
+    head_h = [v0 + np.arange(nv), c0 + np.arange(ncg)]
+    head_c = [kcap, np.ones(ncg, dtype=np.int64)]
+    gm = pr.gmask[idx]
+    pair_tail, pair_head, pair_of = [], [], []
+    for g in range(int(ngs.max())):
+        sel = np.nonzero((gm >> g) & 1)[0]
+        if not len(sel):
+            continue
+        pair_tail.append(c0 + cg[sel])
+        pair_head.append(g0 + gbase[sloc[sel]] + g)
+        pair_of.append(sel)
+    pair_tail = np.concatenate(pair_tail)
+    pair_head = np.concatenate(pair_head)
+    pair_of = np.concatenate(pair_of)
+    supply = int(kcap.sum())
+    tails = np.concatenate(head_t + [pair_tail, g0 + np.arange(n_g), [SRC]]).astype(np.int32)
+    heads = np.concatenate(head_h + [pair_head, np.full(n_g, SNK), [SNK]]).astype(np.int32)
+    caps = np.concatenate(head_c + [np.ones(len(pair_tail), dtype=np.int64), counts, [supply]]).astype(
+        np.int64
+    )
+    n_fixed = nv + ncg
+    score = pr.score[idx].astype(np.float64)
+    minutes = dur.astype(np.float64) / MINUTE_US
+    vlimit_min = cp.vmax[uv].astype(np.float64) / MINUTE_US
+    limited = cp.vmax[uv] >= 0
+    lam = np.zeros(nv)
+    best = None
+    theta = 1.0
+    stall = 0
+    for it in range(max_iter):
+        profit = np.ceil(score - lam[vloc] * minutes - 1e-9)
+        costs = np.zeros(len(tails), dtype=np.int64)
+        costs[n_fixed:n_fixed + len(pair_tail)] = -profit[pair_of].astype(np.int64)
+        f = min_cost_flow.SimpleMinCostFlow()
+        arcs = f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        f.set_nodes_supplies(
+            np.array([SRC, SNK], dtype=np.int32), np.array([supply, -supply], dtype=np.int64)
+        )
+        if f.solve() != f.OPTIMAL:
+            break
+        value = -f.optimal_cost() + float((lam * np.where(limited, vlimit_min, 0.0)).sum())
+        value = int(math.floor(value + 1e-6))
+        if best is None or value < best:
+            best = value
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 2:
+                theta /= 2.0
+                stall = 0
+        if primal is None or (deadline is not None and time.monotonic() > deadline) or not limited.any():
+            break
+        flow = f.flows(arcs[n_fixed:n_fixed + len(pair_tail)])
+        used = np.bincount(vloc[pair_of], weights=flow * minutes[pair_of], minlength=nv)
+        g = np.where(limited, used - vlimit_min, 0.0)
+        g = np.where((lam <= 0) & (g < 0), 0.0, g)  # projected: λ cannot go below zero
+        norm = float((g * g).sum())
+        if norm <= 1e-9 or best <= primal:
+            break
+        lam = np.maximum(0.0, lam + theta * (value - primal) / norm * g)
+        if deadline is not None and time.monotonic() > deadline:
+            break
+    return best
+
+
+def split_blocks(
+    cp: Compiled, pr: Pairs, shifts: np.ndarray, target: int, rng: random.Random
+) -> list[np.ndarray]:
+    """Recursive bisection of shifts by place (weighted by candidate pairs) into blocks of ~target pairs.
+
+    The cut positions are drawn at random around the median, so the borders move between rounds.
+    """
+    w = (pr.ptr_s[shifts + 1] - pr.ptr_s[shifts]).astype(np.float64)
+    y = cp.slat[shifts] * 111.2
+    x = cp.slon[shifts] * 111.2 * np.cos(np.radians(cp.slat[shifts]))
+    out = []
+    stack = [np.arange(len(shifts))]
+    while stack:
+        part = stack.pop()
+        if w[part].sum() <= target or len(part) <= 1:
+            out.append(shifts[part])
+            continue
+        span_x = np.ptp(x[part]) if len(part) else 0.0
+        span_y = np.ptp(y[part]) if len(part) else 0.0
+        coord = x[part] if span_x >= span_y else y[part]
+        o = np.argsort(coord, kind="stable")
+        cw = np.cumsum(w[part][o])
+        frac = rng.uniform(0.35, 0.65)
+        cut = int(np.searchsorted(cw, frac * cw[-1]))
+        cut = min(max(cut, 1), len(part) - 1)
+        stack.append(part[o[:cut]])
+        stack.append(part[o[cut:]])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the whole call
+# --------------------------------------------------------------------------------------------
+
+
+def _pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, int]]]:
+    """Pins that cannot hold on their own or against each other; returns (pin pairs, bad pins)."""
+    bad: set[tuple[int, int]] = set()
+    ok_pairs = []
+    by_v: dict[int, list[int]] = {}
+    by_s: dict[int, list[int]] = {}
+    for v, s in cp.pins:
+        p = pr.find(v, s)
+        if p is None:  # unavailable, too far, no skill, forbidden, or the shift can never be staffed
+            bad.add((v, s))
+            continue
+        ok_pairs.append(p)
+        by_v.setdefault(v, []).append(s)
+        by_s.setdefault(s, []).append(p)
+    for v, ss in by_v.items():
+        for i in range(len(ss)):
+            for j in range(i + 1, len(ss)):
+                if cp.conflict(ss[i], ss[j]):
+                    bad.add((v, ss[i]))
+                    bad.add((v, ss[j]))
+        if cp.vmax[v] >= 0 and sum(int(cp.sdur[s]) for s in ss) > cp.vmax[v]:
+            bad.update((v, s) for s in ss)
+    scratch = State(cp, pr)
+    for s, ps_ in by_s.items():
+        if not all(scratch.place(p, check=False) for p in ps_):
+            bad.update((int(pr.pv[p]), s) for p in ps_)
+    return ok_pairs, sorted(bad)
+
+
+def solve(problem, *, time_limit: float, workers: int, seed: int, progress, previous, t0: float):
+    from .shifts import ShiftResult
+
+    deadline = t0 + time_limit
+    phase = {}
+    t_build = time.monotonic()
+    cp = Compiled(problem)
+    pr = build_pairs(cp)
+    phase["candidates"] = round(time.monotonic() - t0, 3)
+    stats = {
+        "volunteers": cp.V,
+        "shifts": cp.S,
+        "candidate_pairs": int(pr.P),
+        "seed": seed,
+        "workers": workers,
+        "time_limit": time_limit,
+    }
+    impossible = [cp.sid[s] for s, why in pr.dropped.items() if why == "min_exceeds_places"]
+    if impossible:
+        stats["min_exceeds_places"] = impossible
+
+    pin_pairs, bad_pins = _pin_conflicts(cp, pr)
+    if bad_pins:
+        return _infeasible(cp, bad_pins, stats, t0, ShiftResult)
+    pinned = np.zeros(pr.P, dtype=bool)
+    pinned[pin_pairs] = True
+    bonus = np.zeros(pr.P, dtype=np.int64)
+    big = 0
+    if previous is not None:
+        big = int(np.abs(pr.score).max()) + 1 if pr.P else 1
+        for v, s in previous:
+            if v in cp.vindex and s in cp.sindex:
+                p = pr.find(cp.vindex[v], cp.sindex[s])
+                if p is not None:
+                    bonus[p] = big
+
+    state = State(cp, pr)
+    comps = components(cp, pr)
+    with_pairs = np.nonzero(pr.ptr_s[1:] > pr.ptr_s[:-1])[0]
+    greedy(state, with_pairs, pinned, bonus)
+    greedy_obj = state.objective()
+    stats["greedy_objective"] = greedy_obj
+    phase["greedy"] = round(time.monotonic() - t0, 3)
+
+    in_comp = np.full(cp.S, -1, dtype=np.int64)
+    for c, sh in enumerate(comps):
+        in_comp[sh] = c
+    cidx = [pair_indices(pr, sh) for sh in comps]
+    sizes = [len(i) for i in cidx]
+    tbound = [trivial_bound(cp, pr, sh) for sh in comps]
+    cobj = [int(pr.score[i][state.x[i]].sum()) for i in cidx]
+    cbound = list(tbound)
+    cstatus = ["FEASIBLE"] * len(comps)
+    stats["components"] = len(comps)
+    stats["largest_component_pairs"] = max(sizes) if sizes else 0
+
+    def comp_feasible(c):
+        sh = comps[c]
+        cnt = state.count[sh]
+        if np.any((cnt > 0) & (cnt < cp.sminv[sh])):
+            return False
+        return bool(np.all(state.x[cidx[c]][pinned[cidx[c]]]))
+
+    last = {"obj": None}
+
+    def report(total_obj, total_bound):
+        if progress is None:
+            return
+        if last["obj"] is None or total_obj > last["obj"]:
+            last["obj"] = total_obj
+            progress(int(total_obj), int(max(total_bound, total_obj)), round(time.monotonic() - t0, 3))
+
+    report(sum(cobj), sum(cbound))
+    # time kept for explaining and assembling the result: it scales like building the pairs and the
+    # greedy did on this machine under its current load (measured ≈ 0.6× of those on the tiers)
+    reserve = min(0.3 * time_limit, 0.1 + 0.8 * (time.monotonic() - t_build))
+    solve_deadline = deadline - reserve
+    conflicting: list[tuple[int, int]] = []
+    lns_rounds = 0
+    rng = random.Random(seed)
+    order = sorted(range(len(comps)), key=lambda c: sizes[c])
+    remaining = float(sum(sizes))
+    points = stab_points(cp) if cp.S else np.zeros(0, dtype=np.int64)
+
+    for c in order:
+        sh, idx, size = comps[c], cidx[c], sizes[c]
+        left = solve_deadline - time.monotonic()
+        share = max(left, 0.0) * size / max(remaining, 1.0)
+        remaining -= size
+        feasible = comp_feasible(c)
+        has_bonus = bool(bonus[idx].any())
+        if GREEDY_SHORTCUT and feasible and not has_bonus and cobj[c] >= tbound[c]:
+            cstatus[c] = "OPTIMAL"
+            continue
+        if left <= 0.02 and feasible:
+            continue
+        others_obj = sum(cobj) - cobj[c]
+        others_bound = sum(cbound) - cbound[c]
+        if size <= WHOLE_MODEL_PAIRS or not feasible:
+            lim = min(max(share, 0.05 + size * 2e-5), max(left, 0.05))
+
+            def on_sol(obj, bnd, others_obj=others_obj, others_bound=others_bound, c=c):
+                report(others_obj + obj, others_bound + min(cbound[c], bnd))
+
+            res = solve_block(
+                state,
+                sh,
+                pinned=pinned,
+                bonus=bonus,
+                time_limit=lim,
+                workers=workers,
+                seed=seed,
+                on_solution=on_sol,
+                kept_weight=big,
+                deadline=solve_deadline,
+            )
+            if res.status in ("OPTIMAL", "FEASIBLE"):
+                before = int((pr.score[idx] + bonus[idx])[state.x[idx]].sum())
+                if res.objective >= before or not feasible:
+                    state.set_block(sh, res.chosen)
+                cobj[c] = int(pr.score[idx][state.x[idx]].sum())
+                kept_int = int(bonus[idx][state.x[idx]].sum())
+                cbound[c] = max(cobj[c], min(tbound[c], res.bound - kept_int))
+                cstatus[c] = "OPTIMAL" if res.status == "OPTIMAL" and res.objective >= before else "FEASIBLE"
+                if cstatus[c] == "OPTIMAL":
+                    cbound[c] = cobj[c] if not has_bonus else cbound[c]
+                elif cbound[c] > cobj[c]:
+                    fb = flow_bound(cp, pr, idx, points)
+                    if fb is not None:
+                        cbound[c] = max(cobj[c], min(cbound[c], fb))
+            elif res.status == "INFEASIBLE":
+                cstatus[c] = "INFEASIBLE"
+                left = max(0.5, deadline - time.monotonic() - reserve)
+                diag = solve_block(
+                    state,
+                    sh,
+                    pinned=pinned,
+                    bonus=bonus,
+                    time_limit=left,
+                    workers=1,
+                    seed=seed,
+                    use_hint=False,
+                    pin_assumptions=True,
+                    deadline=deadline - reserve,
+                )
+                core = diag.core or [p for p in idx.tolist() if pinned[p]]
+                conflicting.extend((int(pr.pv[p]), int(pr.ps[p])) for p in core)
+            else:
+                cstatus[c] = "FEASIBLE" if feasible else "UNKNOWN"
+        else:
+            share_end = min(time.monotonic() + max(0.0, share), solve_deadline)
+            # Lagrangian prices on the hour limits help a little on mid-size components; on the largest
+            # a single flow already costs seconds, so they get the plain flow bound
+            fb = flow_bound(
+                cp,
+                pr,
+                idx,
+                points,
+                primal=cobj[c],
+                deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
+                max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
+            )
+            if fb is not None:
+                cbound[c] = max(cobj[c], min(cbound[c], fb))
+            phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
+            # mid-size components: LNS first, then the whole model (hinted) for a proven bound
+            finish = size <= FINISH_WHOLE_PAIRS
+            end = share_end
+            if finish:
+                end = time.monotonic() + 0.5 * max(0.0, share_end - time.monotonic())
+            lns_rounds += _lns(
+                state,
+                sh,
+                end,
+                pinned=pinned,
+                bonus=bonus,
+                workers=workers,
+                seed=seed,
+                rng=rng,
+                on_gain=lambda obj_c, c=c, oo=others_obj, ob=others_bound: report(oo + obj_c, ob + cbound[c]),
+                kept_weight=big,
+                top_k=BLOCK_TOP_K,
+            )
+            cobj[c] = int(pr.score[idx][state.x[idx]].sum())
+            cstatus[c] = "FEASIBLE"
+            if finish and share_end - time.monotonic() > 1.0:
+                before = int((pr.score[idx] + bonus[idx])[state.x[idx]].sum())
+                res = solve_block(
+                    state,
+                    sh,
+                    pinned=pinned,
+                    bonus=bonus,
+                    time_limit=share_end - time.monotonic(),
+                    workers=workers,
+                    seed=seed,
+                    kept_weight=big,
+                    deadline=solve_deadline,
+                )
+                if res.status in ("OPTIMAL", "FEASIBLE"):
+                    if res.objective > before:
+                        state.set_block(sh, res.chosen)
+                    cobj[c] = int(pr.score[idx][state.x[idx]].sum())
+                    kept_int = int(bonus[idx][state.x[idx]].sum())
+                    cbound[c] = min(cbound[c], res.bound - kept_int)
+                    if res.status == "OPTIMAL" and res.objective >= before and not has_bonus:
+                        cstatus[c] = "OPTIMAL"
+                        cbound[c] = cobj[c]
+            cbound[c] = max(cbound[c], cobj[c])
+            if cobj[c] >= cbound[c] and not has_bonus:
+                cstatus[c] = "OPTIMAL"
+    phase["search"] = round(time.monotonic() - t0, 3)
+    if conflicting:
+        return _infeasible(cp, sorted(set(conflicting)), stats, t0, ShiftResult)
+
+    if lns_rounds:
+        stats["lns_rounds"] = lns_rounds
+    objective = state.objective()
+    bound = max(objective, int(sum(cbound)))
+    if not comps or all(s_ == "OPTIMAL" for s_ in cstatus):
+        status = "OPTIMAL"
+        if not has_any(bonus):
+            bound = objective
+    elif any(s_ == "UNKNOWN" for s_ in cstatus):
+        # no solution that keeps every rule (pins and staffing) was found in time: assign nobody
+        status = "UNKNOWN"
+        state = State(cp, pr)
+        objective = 0
+    else:
+        status = "FEASIBLE"
+
+    return build_result(
+        cp,
+        pr,
+        state,
+        pinned=pinned,
+        bonus=bonus,
+        status=status,
+        objective=objective,
+        bound=bound,
+        stats=stats,
+        phase=phase,
+        t0=t0,
+        previous=previous,
+        deadline=deadline + 0.5,
+    )
+
+
+def build_result(
+    cp: Compiled,
+    pr: Pairs,
+    state: State,
+    *,
+    pinned,
+    bonus,
+    status: str,
+    objective: int,
+    bound: int,
+    stats: dict,
+    phase: dict,
+    t0: float,
+    previous=None,
+    deadline: float | None = None,
+):
+    """The ShiftResult of a solution: concrete slot indices, reasons, unfilled slots, statistics."""
+    from .shifts import ShiftAssignment, ShiftResult, UnfilledSlot
+    from .shifts_explain import Explainer, assignment_reasons
+
+    problem = cp.problem
+    skipped = 0
+    # assemble: concrete slot indices, reasons
+    ex = Explainer(cp, pr, state)
+    assignments, unfilled, unstaffed = [], [], []
+    for s in range(cp.S):
+        shift = problem.shifts[s]
+        if cp.scap[s] > 0 and state.count[s] == 0:
+            unstaffed.append(cp.sid[s])
+        open_reasons = None
+        for g, (skill, _, slot_idx) in enumerate(cp.groups[s]):
+            members = sorted(state.by_group[s][g])  # pairs of a shift are ordered by volunteer
+            caps = [int(shift.slots[k].count) for k in slot_idx]
+            fill = [0] * len(slot_idx)
+            k = 0
+            for p in members:
+                while fill[k] >= caps[k]:
+                    k += 1
+                fill[k] += 1
+                assignments.append(
+                    ShiftAssignment(
+                        cp.vid[pr.pv[p]],
+                        cp.sid[s],
+                        slot_idx[k],
+                        assignment_reasons(cp, pr, p, skill, pinned=bool(pinned[p]), kept=bool(bonus[p] > 0)),
+                    )
+                )
+            if any(f < c_ for f, c_ in zip(fill, caps)):
+                if open_reasons is None:
+                    if deadline is not None and time.monotonic() > deadline:
+                        open_reasons = {}  # out of time: the slots are listed, unexplained
+                        skipped += 1
+                    else:
+                        open_reasons = ex.shift_reasons(s)
+                for k, slot in enumerate(slot_idx):
+                    if fill[k] < caps[k]:
+                        unfilled.append(
+                            UnfilledSlot(cp.sid[s], slot, caps[k] - fill[k], open_reasons.get(g, ()))
+                        )
+    phase["explain"] = round(time.monotonic() - t0, 3)
+    if skipped:
+        stats["unexplained_shifts"] = skipped
+    cov: dict[str, list[int]] = {}
+    for s in range(cp.S):
+        key = str(int(cp.surg[s]))
+        cur = cov.setdefault(key, [0, 0])
+        cur[0] += int(state.count[s])
+        cur[1] += int(cp.scap[s])
+    stats["coverage_by_urgency"] = {k: cov[k] for k in sorted(cov, reverse=True)}
+    stats["places"] = int(cp.scap.sum()) if cp.S else 0
+    stats["filled"] = int(state.count.sum()) if cp.S else 0
+    if previous is not None:
+        prev_set = set(previous)
+        now_set = {(cp.vid[int(pr.pv[p])], cp.sid[int(pr.ps[p])]) for p in np.nonzero(state.x)[0].tolist()}
+        kept = len(prev_set & now_set)
+        stats["kept"] = kept
+        stats["dropped"] = len(prev_set) - kept
+        stats["added"] = len(now_set - prev_set)
+        stats["changed"] = stats["dropped"] + stats["added"]
+    stats["phase_seconds"] = phase
+    seconds = time.monotonic() - t0
+    return ShiftResult(
+        status=status,
+        objective=int(objective),
+        bound=int(bound),
+        seconds=seconds,
+        assignments=tuple(assignments),
+        unfilled=tuple(unfilled),
+        unstaffed=tuple(unstaffed),
+        stats=stats,
+        conflicting_pins=(),
+    )
+
+
+def has_any(a: np.ndarray) -> bool:
+    return bool(len(a) and a.any())
+
+
+def _infeasible(cp, bad, stats, t0, ShiftResult):
+    stats = dict(stats)
+    stats["coverage_by_urgency"] = {}
+    return ShiftResult(
+        status="INFEASIBLE",
+        objective=0,
+        bound=0,
+        seconds=time.monotonic() - t0,
+        stats=stats,
+        conflicting_pins=tuple((cp.vid[v], cp.sid[s]) for v, s in bad),
+    )
+
+
+def day_blocks(
+    cp: Compiled,
+    pr: Pairs,
+    shifts: np.ndarray,
+    target: int,
+    rng: random.Random,
+    *,
+    span: int = 1,
+    offset: int = 0,
+) -> list[np.ndarray]:
+    """Shifts grouped by local calendar day (overlap and rest conflicts live within a day) or by
+    ``span`` consecutive days, each group cut by place into blocks of about ``target`` pairs."""
+    day = np.array(
+        [(_EPOCH_LOCAL(cp, int(t)) + offset) // span for t in cp.sst[shifts].tolist()], dtype=np.int64
+    )
+    out = []
+    for d in np.unique(day).tolist():
+        out.extend(split_blocks(cp, pr, shifts[day == d], target, rng))
+    return out
+
+
+def _EPOCH_LOCAL(cp: Compiled, t_us: int) -> int:
+    dt = (EPOCH + timedelta(microseconds=t_us)).astimezone(cp.zone)
+    return dt.toordinal()
+
+
+def _lns(
+    state: State,
+    shifts: np.ndarray,
+    end: float,
+    *,
+    pinned,
+    bonus,
+    workers,
+    seed,
+    rng,
+    on_gain,
+    kept_weight,
+    target: int | None = None,
+    top_k: int | None = None,
+    kinds: str = "dadw",
+) -> int:
+    """Large neighbourhood search: re-solve blocks of shifts exactly with the rest fixed.
+
+    Rounds cycle through ``kinds``: d = one day cut by place, a = one area over all days, w = two
+    consecutive days cut by place; cut positions move between rounds. Within a round the blocks
+    with the largest gap between their trivial bound and their current value go first. When two
+    rounds bring nothing the blocks double (up to 4×). Never makes the solution worse.
+    """
+    cp, pr = state.cp, state.pairs
+    idx_all = pair_indices(pr, shifts)
+    target = target or BLOCK_PAIRS
+    limit_target = 4 * target
+    rounds = 0
+    stale = 0
+    while end - time.monotonic() > 0.1:
+        kind = kinds[rounds % len(kinds)]
+        if kind == "d":
+            blocks = day_blocks(cp, pr, shifts, target, rng)
+        elif kind == "w":  # two consecutive days: moves hours between days
+            blocks = day_blocks(cp, pr, shifts, target, rng, span=2, offset=rng.randrange(2))
+        else:
+            blocks = split_blocks(cp, pr, shifts, target, rng)
+        info = []
+        for b in blocks:
+            bi = pair_indices(pr, b)
+            cur = int(pr.score[bi][state.x[bi]].sum())
+            info.append((trivial_bound(cp, pr, b) - cur, len(bi), b, bi))
+        info.sort(key=lambda t: -t[0])
+        todo = float(sum(t[1] for t in info))
+        improved = False
+        for gap, n, b, bi in info:
+            left = end - time.monotonic()
+            if left < 0.05:
+                break
+            lim = min(left, max(0.3, 2.0 * left * n / max(todo, 1.0)))
+            todo -= n
+            if gap <= 0 and not bonus[bi].any():
+                continue
+            before = int((pr.score[bi] + bonus[bi])[state.x[bi]].sum())
+            res = solve_block(
+                state,
+                b,
+                pinned=pinned,
+                bonus=bonus,
+                time_limit=lim,
+                workers=workers,
+                seed=seed + rounds,
+                kept_weight=kept_weight,
+                deadline=end,
+                top_k=top_k,
+            )
+            if res.objective is not None and res.objective > before:
+                state.set_block(b, res.chosen)
+                improved = True
+                on_gain(int(pr.score[idx_all][state.x[idx_all]].sum()))
+        rounds += 1
+        stale = 0 if improved else stale + 1
+        if stale >= 2:
+            if target >= limit_target:
+                break
+            target *= 2  # a local optimum for these neighbourhoods: look wider
+            stale = 0
+    return rounds

@@ -1,0 +1,86 @@
+"""Browser tests: the app served on a local port, driven by Debian's Chromium through Playwright."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from linkage.extensions import db
+
+CHROMIUM = os.environ.get("LINKAGE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                         "test-artifacts")
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}; `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve ``app`` on a free local port in a thread; yields the base URL."""
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+class CommittingPage:
+    """A Playwright page whose every call first ends the test's own transaction: on SQLite a
+    transaction holds the write lock, and the server's threads would wait for it; the test also
+    reads fresh rows after each step."""
+
+    def __init__(self, page, base_url):
+        self._page = page
+        self.base_url = base_url
+
+    def __getattr__(self, name):
+        attr = getattr(self._page, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            db.session.commit()
+            return attr(*args, **kwargs)
+        return call
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15000)
+    tab = context.new_page()
+    yield CommittingPage(tab, live_server)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    name = request.node.name.replace("/", "_").replace("[", "_").replace("]", "")
+    tab.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
+    context.close()
+
+
+def login(page, username, password=None):
+    from tests.conftest import PASSWORD
+
+    page.goto(page.base_url + "/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password or PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state("networkidle")

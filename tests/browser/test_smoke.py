@@ -1,0 +1,25 @@
+import pytest
+
+from tests.browser.conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_in_chinese_and_switch_to_english(page, world):
+    page.goto(page.base_url + "/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    login(page, "staff1")
+    assert page.locator(".navbar").is_visible()
+    page.click("button:has-text('English')")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("button:has-text('Sign out')").is_visible()
+
+
+def test_wrong_password_shows_a_message_and_keeps_username(page, world):
+    page.goto(page.base_url + "/auth/login")
+    page.fill("input[name=username]", "staff1")
+    page.fill("input[name=password]", "nope")
+    page.click("main form button[type=submit]")
+    assert page.locator(".invalid-feedback").is_visible()
+    assert page.input_value("input[name=username]") == "staff1"

@@ -1,0 +1,526 @@
+"""Volunteer shift assignment: rules, edge cases, reasons, repair mode, parsing."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+
+from benchmarks.generate_shifts import generate
+from matching.errors import BadInput
+from matching.geo import distance_units, haversine_km
+from matching.shifts import (
+    Reason,
+    ShiftProblem,
+    ShiftResult,
+    parse_shift_problem,
+    problem_to_dict,
+    score_assignment,
+    solve_shifts,
+)
+from tests.matching.checker import check_shifts
+
+BASE = (31.2304, 121.4737)
+DAY = "2026-12-07"
+
+
+def vol(
+    vid,
+    *,
+    skills=("general",),
+    loc=BASE,
+    travel=None,
+    minutes=None,
+    windows=(("08:00", "18:00"),),
+    prefs=(),
+    history=(),
+):
+    return {
+        "id": vid,
+        "skills": list(skills),
+        "location": list(loc),
+        "max_travel_km": travel,
+        "max_minutes": minutes,
+        "availability": [[f"{DAY}T{a}:00+08:00", f"{DAY}T{b}:00+08:00"] for a, b in windows],
+        "preferences": list(prefs),
+        "history": list(history),
+    }
+
+
+def shift(
+    sid,
+    start="09:00",
+    end="11:00",
+    *,
+    loc=BASE,
+    urgency=1,
+    min_volunteers=1,
+    slots=((None, 1),),
+    residents=(),
+):
+    return {
+        "id": sid,
+        "start": f"{DAY}T{start}:00+08:00",
+        "end": f"{DAY}T{end}:00+08:00",
+        "location": list(loc),
+        "urgency": urgency,
+        "min_volunteers": min_volunteers,
+        "slots": [{"skill": k, "count": c} for k, c in slots],
+        "residents": list(residents),
+    }
+
+
+def problem(volunteers, shifts, *, pins=(), forbids=(), travel=5.0, rest=30, tz="Asia/Shanghai"):
+    return {
+        "settings": {"max_travel_km": travel, "rest_minutes": rest, "timezone": tz},
+        "volunteers": volunteers,
+        "shifts": shifts,
+        "pins": [list(p) for p in pins],
+        "forbids": [list(p) for p in forbids],
+    }
+
+
+def run(data, *, time_limit=5.0, **kw) -> dict:
+    result = solve_shifts(parse_shift_problem(data), time_limit=time_limit, **kw)
+    assert isinstance(result, ShiftResult)
+    out = result.to_dict()
+    check_shifts(data, out)
+    return out
+
+
+def pairs(result) -> set:
+    return {(a["volunteer"], a["shift"]) for a in result["assignments"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# basics
+# ---------------------------------------------------------------------------------------------
+
+
+def test_empty_problem_is_optimal_zero():
+    out = run({"settings": {}, "volunteers": [], "shifts": []})
+    assert out["status"] == "OPTIMAL" and out["objective"] == 0 and out["bound"] == 0
+    assert out["assignments"] == [] and out["stats"]["candidate_pairs"] == 0
+
+
+def test_contract_example_scores_and_reasons():
+    data = {
+        "settings": {"max_travel_km": 5.0, "rest_minutes": 30, "timezone": "Asia/Shanghai"},
+        "volunteers": [
+            {
+                "id": "v1",
+                "skills": ["elder_care", "first_aid"],
+                "location": [31.2304, 121.4737],
+                "max_travel_km": 3.0,
+                "max_minutes": 480,
+                "availability": [["2026-12-07T09:00:00+08:00", "2026-12-07T17:00:00+08:00"]],
+                "preferences": ["s1"],
+                "history": ["r17"],
+            },
+            {
+                "id": "v2",
+                "skills": [],
+                "location": [31.2404, 121.4737],
+                "max_travel_km": None,
+                "max_minutes": None,
+                "availability": [["2026-12-07T08:00:00+08:00", "2026-12-07T12:00:00+08:00"]],
+                "preferences": [],
+                "history": [],
+            },
+        ],
+        "shifts": [
+            {
+                "id": "s1",
+                "start": "2026-12-07T09:00:00+08:00",
+                "end": "2026-12-07T11:00:00+08:00",
+                "location": [31.2310, 121.4700],
+                "urgency": 4,
+                "min_volunteers": 2,
+                "slots": [{"skill": "elder_care", "count": 1}, {"skill": None, "count": 2}],
+                "residents": ["r17"],
+            }
+        ],
+        "pins": [["v1", "s1"]],
+        "forbids": [],
+    }
+    out = run(data)
+    assert out["status"] == "OPTIMAL"
+    assert pairs(out) == {("v1", "s1"), ("v2", "s1")}
+    by_v = {a["volunteer"]: a for a in out["assignments"]}
+    assert by_v["v1"]["slot"] == 0 and by_v["v2"]["slot"] == 1
+    d1 = distance_units(haversine_km((31.2304, 121.4737), (31.2310, 121.4700)))
+    d2 = distance_units(haversine_km((31.2404, 121.4737), (31.2310, 121.4700)))
+    assert out["objective"] == (8000 + 50 + 100 - d1) + (8000 - d2)
+    assert by_v["v1"]["reasons"][:4] == [
+        "has elder_care",
+        "0.4 km away",
+        "asked for this shift",
+        "visited r17 before",
+    ]
+    codes = [c["code"] for c in by_v["v1"]["reason_codes"]]
+    assert codes[:4] == ["has_skill", "distance", "preferred", "continuity"] and "pinned" in codes
+    assert out["unfilled"] == [
+        {
+            "shift": "s1",
+            "slot": 1,
+            "missing": 1,
+            "reasons": out["unfilled"][0]["reasons"],
+            "reason_codes": out["unfilled"][0]["reason_codes"],
+        }
+    ]
+    assert out["stats"]["coverage_by_urgency"] == {"4": [2, 3]}
+
+
+def test_score_assignment_and_distance_units():
+    p = parse_shift_problem(
+        problem(
+            [vol("v", prefs=["s"], history=["r"])],
+            [shift("s", urgency=3, residents=["r"], loc=(31.2404, 121.4737))],
+        )
+    )
+    d = distance_units(haversine_km(BASE, (31.2404, 121.4737)))
+    assert score_assignment(p.volunteers[0], p.shifts[0]) == 4000 + 50 + 100 - d
+    assert distance_units(2.34) == 23 and distance_units(2.35) == 24 and distance_units(0.05) == 1
+    assert distance_units(0.15) == 2 and distance_units(2.25) == 23 and distance_units(0.0) == 0
+
+
+def test_reason_text_and_codes():
+    r = Reason(
+        "busy_elsewhere", {"count": 3, "more_urgent": 2, "skill": None, "window": "Mon 07 Dec 09:00–11:00"}
+    )
+    assert r.text().startswith("3 volunteers are free Mon 07 Dec 09:00–11:00 within reach")
+    assert (
+        Reason("too_far", {"count": 1, "skill": "first_aid", "km": 2.345}).text().endswith("(nearest 2.3 km)")
+    )
+    assert Reason("has_skill", {"skill": "legal"}).to_dict() == {
+        "code": "has_skill",
+        "params": {"skill": "legal"},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# the rules, at their edges
+# ---------------------------------------------------------------------------------------------
+
+
+def test_nobody_available_leaves_slots_unfilled_with_reason():
+    data = problem(
+        [vol("v1", windows=(("13:00", "18:00"),)), vol("v2", windows=())],
+        [shift("s1", "09:00", "11:00", slots=(("first_aid", 1), (None, 2)))],
+    )
+    out = run(data)
+    assert out["status"] == "OPTIMAL" and out["assignments"] == [] and out["unstaffed"] == ["s1"]
+    codes = {c["code"] for u in out["unfilled"] for c in u["reason_codes"]}
+    assert "no_one_with_skill" in codes
+    first_aid = [u for u in out["unfilled"] if u["slot"] == 0][0]
+    assert first_aid["reason_codes"][0]["params"]["skill"] == "first_aid"
+    assert "09:00–11:00" in first_aid["reasons"][0]
+
+
+def test_distance_limit_exact_is_allowed_and_one_ulp_beyond_is_not():
+    far = (31.2504, 121.4837)
+    d = haversine_km(BASE, far)
+    ok = run(problem([vol("v", travel=d)], [shift("s", loc=far)], travel=None))
+    assert pairs(ok) == {("v", "s")}
+    beyond = run(problem([vol("v", travel=math.nextafter(d, 0.0))], [shift("s", loc=far)], travel=None))
+    assert beyond["assignments"] == []
+    assert any(c["code"] == "too_far" for c in beyond["unfilled"][0]["reason_codes"])
+    # the global limit applies too (the smaller of the two)
+    capped = run(problem([vol("v", travel=10.0)], [shift("s", loc=far)], travel=math.nextafter(d, 0.0)))
+    assert capped["assignments"] == []
+
+
+def test_touching_windows_are_merged_but_a_gap_is_not():
+    touching = run(
+        problem([vol("v", windows=(("10:00", "12:00"), ("08:00", "10:00")))], [shift("s", "09:00", "11:00")])
+    )
+    assert pairs(touching) == {("v", "s")}
+    gap = run(
+        problem([vol("v", windows=(("08:00", "10:00"), ("10:01", "12:00")))], [shift("s", "09:00", "11:00")])
+    )
+    assert gap["assignments"] == []
+    overlapping = run(
+        problem([vol("v", windows=(("08:00", "10:30"), ("10:00", "12:00")))], [shift("s", "09:00", "11:00")])
+    )
+    assert pairs(overlapping) == {("v", "s")}
+
+
+def test_rest_exactly_rest_minutes_is_allowed():
+    shifts = [shift("a", "09:00", "10:00"), shift("b", "10:30", "11:30")]
+    assert pairs(run(problem([vol("v")], shifts, rest=30))) == {("v", "a"), ("v", "b")}
+    short = run(problem([vol("v")], shifts, rest=31))
+    assert len(short["assignments"]) == 1
+    assert any(c["code"] == "busy_elsewhere" for u in short["unfilled"] for c in u["reason_codes"])
+
+
+def test_overlapping_shifts_and_hour_limit():
+    shifts = [
+        shift("a", "09:00", "11:00", urgency=2),
+        shift("b", "10:00", "12:00", urgency=3),
+        shift("c", "13:00", "15:00", urgency=1),
+        shift("d", "15:30", "17:30", urgency=1),
+    ]
+    out = run(problem([vol("v", minutes=240)], shifts))
+    assert pairs(out) == {("v", "b"), ("v", "c")} or pairs(out) == {("v", "b"), ("v", "d")}
+    assert out["status"] == "OPTIMAL"
+    hours = [u for u in out["unfilled"] if u["shift"] in ("c", "d")][0]
+    assert any(c["code"] == "hour_limit" for c in hours["reason_codes"])
+
+
+def test_skill_slots_and_one_slot_per_volunteer():
+    vols = [
+        vol("v1", skills=("elder_care",)),
+        vol("v2", skills=()),
+        vol("v3", skills=("elder_care", "general")),
+    ]
+    out = run(problem(vols, [shift("s", slots=(("elder_care", 1), ("general", 1), (None, 1)), urgency=4)]))
+    assert len(out["assignments"]) == 3
+    slot_of = {a["volunteer"]: a["slot"] for a in out["assignments"]}
+    assert slot_of == {"v1": 0, "v3": 1, "v2": 2}
+
+
+def test_min_staffing_empty_rather_than_understaffed():
+    data = problem(
+        [vol("v1"), vol("v2", windows=(("13:00", "14:00"),))],
+        [shift("s", min_volunteers=2, slots=((None, 3),), urgency=4)],
+    )
+    out = run(data)
+    assert out["assignments"] == [] and out["unstaffed"] == ["s"]
+    assert any(c["code"] == "min_staffing" for c in out["unfilled"][0]["reason_codes"])
+    # min_volunteers above the places is accepted and explained
+    data = problem([vol("v1"), vol("v2")], [shift("s", min_volunteers=3, slots=((None, 2),))])
+    out = run(data)
+    assert out["assignments"] == [] and out["stats"]["min_exceeds_places"] == ["s"]
+    assert out["unfilled"][0]["reason_codes"][0]["code"] == "min_exceeds_slots"
+
+
+def test_min_staffing_staffed_when_possible():
+    out = run(
+        problem(
+            [vol("v1"), vol("v2"), vol("v3", windows=())], [shift("s", min_volunteers=2, slots=((None, 3),))]
+        )
+    )
+    assert pairs(out) == {("v1", "s"), ("v2", "s")}
+
+
+def test_forbid_is_respected():
+    out = run(
+        problem([vol("v1"), vol("v2", loc=(31.25, 121.48))], [shift("s", urgency=4)], forbids=[("v1", "s")])
+    )
+    assert pairs(out) == {("v2", "s")}
+
+
+def test_urgent_shift_wins_the_contested_volunteer():
+    out = run(
+        problem(
+            [vol("v")],
+            [
+                shift("low", "09:00", "11:00", urgency=1, loc=BASE),
+                shift("high", "10:00", "12:00", urgency=4, loc=(31.26, 121.49)),
+            ],
+        )
+    )
+    assert pairs(out) == {("v", "high")}
+    low = out["unfilled"][0]
+    busy = [c for c in low["reason_codes"] if c["code"] == "busy_elsewhere"][0]
+    assert busy["params"]["count"] == 1 and busy["params"]["more_urgent"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# pins
+# ---------------------------------------------------------------------------------------------
+
+
+def test_pin_that_breaks_rest_is_infeasible_and_named():
+    data = problem(
+        [vol("v"), vol("w")],
+        [shift("a", "09:00", "10:00"), shift("b", "10:15", "11:00")],
+        pins=[("v", "a"), ("v", "b")],
+        rest=30,
+    )
+    out = run(data)
+    assert out["status"] == "INFEASIBLE" and out["assignments"] == []
+    assert sorted(map(tuple, out["conflicting_pins"])) == [("v", "a"), ("v", "b")]
+
+
+def test_pin_to_unavailable_volunteer_is_named():
+    data = problem(
+        [vol("v", windows=(("13:00", "14:00"),)), vol("w")],
+        [shift("a"), shift("b", "12:00", "13:00")],
+        pins=[("w", "b"), ("v", "a")],
+    )
+    out = run(data)
+    assert out["status"] == "INFEASIBLE" and [tuple(p) for p in out["conflicting_pins"]] == [("v", "a")]
+
+
+def test_pins_that_only_clash_through_min_staffing():
+    # s1 needs two people, only v1 and v2 can come; v2 is pinned to an overlapping shift
+    data = problem(
+        [vol("v1"), vol("v2")],
+        [shift("s1", "09:00", "11:00", min_volunteers=2, slots=((None, 2),)), shift("s2", "10:00", "12:00")],
+        pins=[("v1", "s1"), ("v2", "s2")],
+    )
+    out = run(data)
+    assert out["status"] == "INFEASIBLE"
+    assert {tuple(p) for p in out["conflicting_pins"]} <= {("v1", "s1"), ("v2", "s2")}
+    assert out["conflicting_pins"]
+
+
+def test_pin_is_kept_even_when_worse():
+    data = problem(
+        [vol("v")],
+        [shift("low", "09:00", "11:00", urgency=1), shift("high", "10:00", "12:00", urgency=4)],
+        pins=[("v", "low")],
+    )
+    out = run(data)
+    assert out["status"] == "OPTIMAL" and pairs(out) == {("v", "low")}
+
+
+# ---------------------------------------------------------------------------------------------
+# time zones
+# ---------------------------------------------------------------------------------------------
+
+
+def test_same_instant_in_offset_z_and_naive_forms():
+    a = problem([vol("v")], [shift("s", "09:00", "11:00")])
+    b = copy.deepcopy(a)
+    b["volunteers"][0]["availability"] = [["2026-12-07T00:00:00Z", "2026-12-07T10:00:00Z"]]
+    b["shifts"][0]["start"] = "2026-12-07T01:00:00Z"
+    b["shifts"][0]["end"] = "2026-12-07T03:00:00Z"
+    c = copy.deepcopy(a)
+    c["volunteers"][0]["availability"] = [["2026-12-07T08:00:00", "2026-12-07T18:00:00"]]
+    c["shifts"][0]["start"] = "2026-12-07T09:00:00"
+    c["shifts"][0]["end"] = "2026-12-07T11:00:00"
+    ra, rb, rc = run(a), run(b), run(c)
+    assert pairs(ra) == pairs(rb) == pairs(rc) == {("v", "s")}
+    assert ra["objective"] == rb["objective"] == rc["objective"]
+    # naive strings in UTC settings mean another instant: 09:00 UTC is 17:00 in Shanghai
+    d = copy.deepcopy(c)
+    d["settings"]["timezone"] = "UTC"
+    d["volunteers"][0]["availability"] = [["2026-12-07T08:00:00+08:00", "2026-12-07T12:00:00+08:00"]]
+    assert run(d)["assignments"] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# repair mode, progress, determinism
+# ---------------------------------------------------------------------------------------------
+
+
+def test_repair_keeps_unaffected_pairs():
+    data = generate(60, 12, seed=3)
+    first = run(data, time_limit=5)
+    before = pairs(first)
+    assert before
+    gone = sorted(before)[0][0]
+    data2 = copy.deepcopy(data)
+    data2["volunteers"] = [v for v in data2["volunteers"] if v["id"] != gone]
+    data2["pins"] = [p for p in data2["pins"] if p[0] != gone]
+    data2["forbids"] = [p for p in data2["forbids"] if p[0] != gone]
+    second = solve_shifts(parse_shift_problem(data2), time_limit=5, previous=sorted(before)).to_dict()
+    check_shifts(data2, second)
+    survivors = {p for p in before if p[0] != gone}
+    assert survivors <= pairs(second)
+    assert second["stats"]["kept"] == len(survivors)
+    assert second["stats"]["changed"] == len(before) - len(survivors) + len(pairs(second) - before)
+    assert any(c["code"] == "kept" for a in second["assignments"] for c in a["reason_codes"])
+
+
+def test_progress_reports_improving_objectives():
+    seen = []
+    out = solve_shifts(
+        parse_shift_problem(generate(120, 16, seed=2)),
+        time_limit=5,
+        progress=lambda o, b, t: seen.append((o, b, t)),
+    ).to_dict()
+    assert seen
+    objs = [o for o, _, _ in seen]
+    assert objs == sorted(objs) and len(set(objs)) == len(objs)
+    assert all(b >= o for o, b, _ in seen)
+    assert objs[-1] <= out["objective"]
+
+
+def test_started_counts_reading_time():
+    import time
+
+    started = time.monotonic() - 0.5
+    out = solve_shifts(parse_shift_problem(problem([vol("v")], [shift("s")])), time_limit=5, started=started)
+    assert out.seconds >= 0.5
+
+
+def test_deterministic_with_seed():
+    data = generate(150, 20, seed=5)
+    a = run(data, seed=7)
+    b = run(data, seed=7)
+    assert a["objective"] == b["objective"] and a["stats"]["seed"] == 7
+
+
+def test_generated_community_is_feasible_and_checked():
+    data = generate(300, 40, seed=1)
+    out = run(data, time_limit=8)
+    assert out["status"] in ("OPTIMAL", "FEASIBLE")
+    assert out["stats"]["volunteers"] == 300 and out["stats"]["shifts"] == 40
+    assert out["bound"] >= out["objective"] > 0
+    assert out["stats"]["greedy_objective"] <= out["objective"]
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+# ---------------------------------------------------------------------------------------------
+
+
+def _bad(mutate) -> BadInput:
+    data = problem([vol("v1"), vol("v2")], [shift("s1"), shift("s2", "12:00", "13:00")])
+    mutate(data)
+    with pytest.raises(BadInput) as err:
+        parse_shift_problem(data)
+    return err.value
+
+
+@pytest.mark.parametrize(
+    "mutate, field",
+    [
+        (lambda d: d["shifts"][1].update(end=d["shifts"][1]["start"]), "shifts[1].end"),
+        (lambda d: d["shifts"][0].update(end="2026-12-07T08:00:00+08:00"), "shifts[0].end"),
+        (lambda d: d["volunteers"][1].pop("id"), "volunteers[1].id"),
+        (lambda d: d["volunteers"][1].update(id="v1"), "volunteers[1].id"),
+        (lambda d: d["shifts"][1].update(id="s1"), "shifts[1].id"),
+        (lambda d: d["volunteers"][0].update(location=[float("nan"), 121.0]), "volunteers[0].location[0]"),
+        (lambda d: d["volunteers"][0].update(location=[91.0, 121.0]), "volunteers[0].location[0]"),
+        (lambda d: d["shifts"][0].update(location=[31.0, 181.0]), "shifts[0].location[1]"),
+        (lambda d: d["volunteers"][0].update(max_travel_km=float("inf")), "volunteers[0].max_travel_km"),
+        (lambda d: d["volunteers"][0].update(max_minutes=-5), "volunteers[0].max_minutes"),
+        (lambda d: d["shifts"][0]["slots"][0].update(count=-1), "shifts[0].slots[0].count"),
+        (lambda d: d["shifts"][0].update(min_volunteers=-1), "shifts[0].min_volunteers"),
+        (lambda d: d["shifts"][0].update(urgency=5), "shifts[0].urgency"),
+        (lambda d: d["shifts"][0].update(urgency=0), "shifts[0].urgency"),
+        (lambda d: d["shifts"][0].update(start="next tuesday"), "shifts[0].start"),
+        (
+            lambda d: d["volunteers"][0]["availability"][0].__setitem__(1, "2026-12-06T00:00:00+08:00"),
+            "volunteers[0].availability[0][1]",
+        ),
+        (lambda d: d.update(pins=[["v1", "s1"], ["nobody", "s1"]]), "pins[1][0]"),
+        (lambda d: d.update(forbids=[["v1", "s9"]]), "forbids[0][1]"),
+        (lambda d: d["settings"].update(timezone="Mars/Base"), "settings.timezone"),
+        (lambda d: d["settings"].update(max_travel_km=float("nan")), "settings.max_travel_km"),
+        (lambda d: d["settings"].update(rest_minutes=-1), "settings.rest_minutes"),
+        (lambda d: d["shifts"][0].pop("location"), "shifts[0].location"),
+        (lambda d: d["shifts"][0].update(urgency=True), "shifts[0].urgency"),
+    ],
+)
+def test_bad_input_names_the_field(mutate, field):
+    assert _bad(mutate).field == field
+
+
+def test_solve_validates_dataclass_problems():
+    p = parse_shift_problem(problem([vol("v1")], [shift("s1")]))
+    broken = ShiftProblem(settings=p.settings, volunteers=p.volunteers + p.volunteers, shifts=p.shifts)
+    with pytest.raises(BadInput) as err:
+        solve_shifts(broken, time_limit=1)
+    assert err.value.field == "volunteers[1].id"
+
+
+def test_problem_to_dict_round_trips():
+    data = generate(40, 6, seed=4)
+    p = parse_shift_problem(data)
+    assert parse_shift_problem(problem_to_dict(p)) == p

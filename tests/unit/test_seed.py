@@ -1,0 +1,236 @@
+"""The default taxonomy and the demo district (``flask seed-demo``)."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from linkage.audit import verify_chain
+from linkage.auth.services import authenticate
+from linkage.extensions import db
+from linkage.identifiers import credit_code_problem, parse_resident_id
+from linkage.models import (AuditEvent, Category, Need, NeedStatus, Organization, OrgStatus, Region,
+                            RegionLevel, Resident, ResidentTag, Role, Shift, ShiftStatus, SignUp,
+                            SignUpStatus, Skill, SocialWorker, User, Volunteer, VulnerableTag)
+from linkage.security import blind_index, decrypt
+from linkage.seed import DEMO_PASSWORD, DISTRICT_CODE, install_taxonomy, seed_demo
+from linkage.seed.taxonomy import SKILLS, iter_categories
+from linkage.timeutil import now, today
+
+# The sectors PRODUCT.md ("Service taxonomy") names, as English names of level-1 categories.
+PRODUCT_SECTORS = [
+    "Elderly care", "Children and youth", "People with disabilities", "Special-hardship households",
+    "Re-employment training", "Family and neighbor mediation", "Community correction",
+    "Drug rehabilitation support", "Mental health", "Health and fitness", "Culture and sports",
+    "Environment and sanitation", "Legal aid", "Emergency and safety",
+]
+DEMO_ROLES = {
+    "admin": Role.admin, "civil": Role.civil_affairs, "street": Role.civil_affairs,
+    "community": Role.community_staff, "grid": Role.grid_worker, "orgadmin": Role.org_admin,
+    "worker": Role.social_worker, "volunteer": Role.volunteer, "resident": Role.resident,
+    "expert": Role.expert, "observer": Role.observer,
+}
+COUNTED = (Region, Category, Skill, User, Organization, SocialWorker, Resident, Volunteer, Need, Shift,
+           SignUp, AuditEvent)
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: count(model) for model in COUNTED}
+
+
+@pytest.fixture
+def seeded(app):
+    created, logins = seed_demo()
+    db.session.commit()
+    assert created
+    return logins
+
+
+def test_taxonomy_covers_every_sector_product_names(app):
+    categories, skills = install_taxonomy()
+    sectors = {c.name_en: c for c in categories.values() if c.level == 1}
+    assert sorted(sectors) == sorted(PRODUCT_SECTORS)
+    assert categories["youth.after_school"].name == "四点半课堂"
+    assert categories["elderly.visits.companionship"].parent.parent.code == "elderly"
+    for sector in sectors.values():
+        assert 3 <= len(sector.children) <= 5, sector.code
+        for category in sector.children:
+            assert 2 <= len(category.children) <= 4, category.code
+            for sub in category.children:
+                assert sub.level == 3 and sub.code.startswith(category.code + ".")
+                assert sub.name and sub.name_en
+    assert {"elder_care", "first_aid", "tutoring", "sign_language", "driving", "psychological_support",
+            "legal", "cooking", "haircut", "it_help", "mediation", "fitness", "arts", "cleaning",
+            "translation"} <= set(skills)
+    assert skills["first_aid"].is_certificate and not skills["cleaning"].is_certificate
+
+
+def test_taxonomy_install_is_idempotent_and_keeps_admin_edits(app):
+    install_taxonomy()
+    db.session.commit()
+    before = (count(Category), count(Skill))
+    visits = db.session.scalar(sa.select(Category).where(Category.code == "elderly.visits"))
+    visits.name = "上门关爱"
+    phone_care = db.session.scalar(sa.select(Category).where(Category.code == "elderly.visits.phone_care"))
+    db.session.delete(phone_care)
+    db.session.commit()
+    install_taxonomy()
+    db.session.commit()
+    assert (count(Category), count(Skill)) == before
+    assert db.session.get(Category, visits.id).name == "上门关爱"
+    restored = db.session.scalar(sa.select(Category).where(Category.code == "elderly.visits.phone_care"))
+    assert restored.parent_id == visits.id
+
+
+def test_demo_district_has_the_promised_shape(app, seeded):
+    by_level = Counter(db.session.scalars(sa.select(Region.level)))
+    levels = (RegionLevel.district, RegionLevel.street, RegionLevel.community)
+    assert [by_level[level] for level in levels] == [1, 3, 12]
+    district = db.session.scalar(sa.select(Region).where(Region.code == DISTRICT_CODE))
+    for community in db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.community)):
+        assert 2 <= len(community.children) <= 4
+        assert community.path.startswith(district.path) and community.path.endswith(f"/{community.id}/")
+        # Communities lie within the district's ten kilometres or so.
+        assert abs(community.latitude - 31.23) < 0.06 and abs(community.longitude - 121.47) < 0.06
+    assert count(Resident) == 500
+    assert count(Need) == 300
+    assert count(Organization) == 20
+    assert count(SocialWorker) == 60
+    assert count(Volunteer) == 800
+
+
+def test_demo_identifiers_are_valid(app, seeded):
+    for org in db.session.scalars(sa.select(Organization)):
+        assert credit_code_problem(org.credit_code) is None, org.credit_code
+        assert org.credit_code[0] == "5" and org.credit_code[1] in "123"
+        assert org.credit_code[1] == org.org_type.value
+    assert Counter(db.session.scalars(sa.select(Organization.status)))[OrgStatus.blacklisted] == 1
+    assert Counter(db.session.scalars(sa.select(Organization.status)))[OrgStatus.registered] == 1
+    assert {0, 3, 4, 5} <= set(db.session.scalars(sa.select(Organization.grade)))
+    for resident in db.session.scalars(sa.select(Resident)):
+        number = decrypt(resident.id_number_encrypted)
+        info, problem = parse_resident_id(number)
+        assert problem is None, number
+        assert info.birth_date == resident.birth_date and info.gender == resident.gender
+        assert resident.id_number_tail == number[-4:] and resident.id_number_index == blind_index(number)
+
+
+def test_demo_people_and_needs_look_like_a_real_district(app, seeded):
+    ages = [r.age_on(today()) for r in db.session.scalars(sa.select(Resident))]
+    assert sum(age >= 60 for age in ages) > 0.4 * len(ages)      # skewed elderly
+    tags = Counter(db.session.scalars(sa.select(ResidentTag.tag)))
+    assert all(tags[tag] > 0 for tag in VulnerableTag)
+    needs = db.session.scalars(sa.select(Need)).all()
+    urgency = Counter(n.urgency for n in needs)
+    assert urgency[1] + urgency[2] > 0.6 * len(needs) and 0.04 * len(needs) < urgency[4] < 0.2 * len(needs)
+    status = Counter(n.status for n in needs)
+    assert status[NeedStatus.open] > 0.4 * len(needs)
+    assert all(status[s] > 0 for s in (NeedStatus.submitted, NeedStatus.matched, NeedStatus.delivered,
+                                       NeedStatus.closed))
+    assert all(n.feedback is not None for n in needs if n.status == NeedStatus.closed)
+    assert len({n.category.sector.code for n in needs}) >= 10
+    skilled = Counter(len(v.skills) for v in db.session.scalars(sa.select(Volunteer)))
+    assert skilled[1] > skilled[3] > skilled[5]                  # long-tailed
+
+
+def test_demo_shifts_fill_the_coming_week(app, seeded):
+    week = db.session.scalars(sa.select(Shift).where(
+        Shift.start > now(), Shift.start < now() + timedelta(days=8))).all()
+    assert len(week) >= 20
+    full = [s for s in week if s.status == ShiftStatus.staffed]
+    assert full and all(any(u.status == SignUpStatus.waitlisted for u in s.sign_ups) for s in full)
+    for shift in week:
+        holding = [u for u in shift.sign_ups if u.status == SignUpStatus.assigned]
+        assert len(holding) <= shift.capacity
+    volunteer = db.session.scalar(sa.select(Volunteer).join(User).where(User.username == "volunteer"))
+    mine = Counter(db.session.scalars(sa.select(SignUp.status).where(SignUp.volunteer_id == volunteer.id)))
+
+    assert mine[SignUpStatus.assigned] >= 1 and mine[SignUpStatus.waitlisted] == 1
+    assert mine[SignUpStatus.checked_out] >= 1
+
+
+def test_seeding_twice_adds_nothing(app, seeded):
+    before = counts()
+    created, logins = seed_demo()
+    db.session.commit()
+    assert not created and logins == seeded
+    assert counts() == before
+    assert count(AuditEvent, AuditEvent.action == "seed.demo") == 1
+    assert verify_chain()[1] is None
+
+
+def test_every_demo_log_in_authenticates(app, seeded):
+    assert [username for _, username in seeded] == list(DEMO_ROLES)
+    for _, username in seeded:
+        user = authenticate(username, DEMO_PASSWORD)
+        assert user is not None and user.role == DEMO_ROLES[username] and user.is_verified, username
+        if user.role != Role.admin:
+            assert user.region is not None
+    assert authenticate("civil", "wrong-password") is None
+    worker = db.session.scalar(sa.select(SocialWorker).join(User).where(User.username == "worker"))
+    orgadmin = db.session.scalar(sa.select(User).where(User.username == "orgadmin"))
+    assert worker.organization_id == orgadmin.organization_id
+    assert db.session.scalar(sa.select(Resident).join(User, Resident.user_id == User.id)
+                             .where(User.username == "resident")) is not None
+    grid = db.session.scalar(sa.select(User).where(User.username == "grid"))
+    assert grid.region.level == RegionLevel.grid
+
+
+def test_taken_usernames_are_not_overwritten(app):
+    from tests.factories import make_user
+
+    make_user("admin", Role.admin)
+    created, logins = seed_demo()
+    db.session.commit()
+    assert dict((u, label) for label, u in logins).get("demo-admin") == "administrator"
+    assert authenticate("demo-admin", DEMO_PASSWORD) is not None
+    assert seed_demo() == (False, logins)
+
+
+def test_scale_multiplies_people_not_regions(app):
+    seed_demo(scale=2, random_seed=7)
+    db.session.commit()
+    assert count(Region, Region.level == RegionLevel.community) == 12
+    assert (count(Resident), count(Need), count(Volunteer), count(SocialWorker), count(Organization)) == (
+        1000, 600, 1600, 120, 40)
+    codes = list(db.session.scalars(sa.select(Organization.credit_code)))
+    assert len(set(codes)) == len(codes) and all(credit_code_problem(c) is None for c in codes)
+
+
+def test_any_seed_builds_a_consistent_district(app):
+    """Whatever the random seed, every constraint holds (nothing is committed between seeds)."""
+    for random_seed in (1, 2, 3, 4, 5):
+        created, _ = seed_demo(random_seed=random_seed)
+        assert created and count(Resident) == 500
+        signed = db.session.execute(sa.select(SignUp.shift_id, SignUp.volunteer_id)).all()
+        assert len(signed) == len(set(signed))
+        db.session.rollback()
+
+
+def test_the_same_seed_gives_the_same_district(app):
+    def sample():
+        return (list(db.session.scalars(sa.select(Resident.name).order_by(Resident.id))),
+                list(db.session.scalars(sa.select(Need.title).order_by(Need.id))),
+                list(db.session.scalars(sa.select(Organization.credit_code).order_by(Organization.id))))
+
+    seed_demo(random_seed=11)
+    first = sample()
+    db.session.rollback()
+    seed_demo(random_seed=11)
+    assert sample() == first
+    db.session.rollback()
+    seed_demo(random_seed=12)
+    assert sample() != first
+
+
+def test_taxonomy_codes_are_unique_and_fit_the_columns():
+    for codes in ([code for code, *_ in iter_categories()], [code for code, *_ in SKILLS]):
+        assert len(codes) == len(set(codes))
+        assert max(len(code) for code in codes) <= 64
+    assert max(len(name) for _, _, _, name, name_en in iter_categories() for name in (name, name_en)) <= 100

@@ -1,0 +1,107 @@
+"""Match runs on the real Redis job queue, with `flask worker` in a separate process."""
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from benchmarks.generate_shifts import generate
+from linkage.extensions import db
+from linkage.matching import services
+from linkage.models import MatchKind, MatchRun, MatchStatus, SignUp
+from tests.web.test_matching_runs import start_run, week  # noqa: F401  (fixture)
+
+REDIS_URL = os.environ.get("LINKAGE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def app_config():
+    return {"JOB_MODE": "redis", "REDIS_URL": REDIS_URL, "JOB_QUEUE": f"linkage-test-{uuid.uuid4().hex[:8]}",
+            "MATCH_STALE_SECONDS": 2.0}
+
+
+@pytest.fixture
+def worker(app, tmp_path):
+    """Start `flask worker` on this test's database and queue; stop (kill) it at the end."""
+    processes = []
+
+    def start(burst=False):
+        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
+               "SECRET_KEY": app.config["SECRET_KEY"], "LINKAGE_DATA_KEY": app.config["DATA_KEY"],
+               "LINKAGE_JOB_QUEUE": app.config["JOB_QUEUE"], "LINKAGE_INSTANCE_PATH": str(tmp_path / "worker"),
+               "LINKAGE_MATCH_HEARTBEAT_SECONDS": "0.5", "FLASK_APP": "wsgi.py"}
+        log = open(tmp_path / f"worker{len(processes)}.log", "wb")
+        process = subprocess.Popen([sys.executable, "-m", "flask", "worker"] + (["--burst"] if burst else []),
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process.log_path = log.name
+        processes.append((process, log))
+        return process
+
+    yield start
+    for process, log in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        log.close()
+    from redis import Redis
+    from rq import Queue
+    Queue(app.config["JOB_QUEUE"], connection=Redis.from_url(REDIS_URL)).empty()
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        value = predicate()
+        if value:
+            return value
+        db.session.commit()
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_worker_process_solves_a_queued_run(client, auth, world, week, worker):  # noqa: F811
+    auth.login("civil")
+    run = start_run(client, world, week=week["monday"].isoformat())
+    assert run.status == MatchStatus.queued and run.job_id
+    status = client.get(f"/matching/{run.id}/status.json").get_json()
+    assert status["status"] == "queued" and status["finished"] is False
+    process = worker(burst=True)
+    assert process.wait(timeout=120) == 0, open(process.log_path).read()[-3000:]
+    db.session.expire_all()
+    run = db.session.get(MatchRun, run.id)
+    assert run.status == MatchStatus.proposed, run.error
+    status = client.get(f"/matching/{run.id}/status.json").get_json()
+    assert status["finished"] is True and status["objective"] == run.result["objective"]
+
+
+def test_killed_worker_leaves_the_run_failed_and_nothing_applied(client, auth, world, worker):
+    problem = generate(3000, 400, 7)
+    run = MatchRun(kind=MatchKind.shifts, region=world.street1, problem=problem, inputs={"shifts": {}, "volunteers": {}},
+                   time_limit=120, created_by=world["civil"], status=MatchStatus.queued)
+    db.session.add(run)
+    db.session.commit()
+    services.start(run.id)
+    db.session.commit()
+    process = worker()
+    # Progress is visible while it runs: status, elapsed time, a fresh heartbeat.
+    wait_for(lambda: db.session.get(MatchRun, run.id).status == MatchStatus.running)
+    first_beat = db.session.get(MatchRun, run.id).heartbeat_at
+    wait_for(lambda: db.session.get(MatchRun, run.id).heartbeat_at > first_beat)
+    auth.login("civil")
+    status = client.get(f"/matching/{run.id}/status.json").get_json()
+    assert status["status"] == "running" and status["elapsed"] is not None
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    time.sleep(2.5)  # longer than MATCH_STALE_SECONDS, so the missing heartbeat shows
+    page = client.get(f"/matching/{run.id}")
+    assert page.status_code == 200
+    db.session.expire_all()
+    run = db.session.get(MatchRun, run.id)
+    assert run.status == MatchStatus.failed and "stopped" in run.error
+    assert db.session.scalar(sa.select(sa.func.count(SignUp.id))) == 0

@@ -1,0 +1,3 @@
+from linkage import create_app
+
+app = create_app()
