@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install migrate seed serve test test-sqlite test-postgresql services browser \
+.PHONY: run install migrate seed serve test test-sqlite test-postgresql services browser worker \
         translations benchmarks clean
 
 run: install migrate seed serve  ## set up and start the demo-seeded site on http://127.0.0.1:8000
@@ -29,6 +29,9 @@ seed: install
 
 serve: install
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+
+worker: install  ## run queued match runs (needs REDIS_URL)
+	$(BIN)/flask worker
 
 test: install services browser  ## the whole suite, on SQLite and on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite test-postgresql

@@ -39,13 +39,17 @@ def _volunteer_region(region: Region) -> Region:
     return region.ancestor_at(RegionLevel.street) or region
 
 
-def shift_rows(region: Region, start: datetime, end: datetime) -> list[Shift]:
-    return list(db.session.scalars(
-        sa.select(Shift).where(Region.subtree_clause(Shift.region_id, region), Shift.start >= start,
-                               Shift.start < end, Shift.status.in_((ShiftStatus.open, ShiftStatus.staffed)))
-        .options(selectinload(Shift.slots).selectinload(ShiftSlot.skill),
-                 selectinload(Shift.needs), selectinload(Shift.sign_ups))
-        .order_by(Shift.start, Shift.id)))
+def shift_rows(region: Region, start: datetime, end: datetime, organization_id: Optional[int] = None) -> list[Shift]:
+    """Open shifts in the region and period; with ``organization_id``, only those of projects it won."""
+    query = (sa.select(Shift).where(Region.subtree_clause(Shift.region_id, region), Shift.start >= start,
+                                    Shift.start < end, Shift.status.in_((ShiftStatus.open, ShiftStatus.staffed)))
+             .options(selectinload(Shift.slots).selectinload(ShiftSlot.skill),
+                      selectinload(Shift.needs), selectinload(Shift.sign_ups))
+             .order_by(Shift.start, Shift.id))
+    if organization_id is not None:
+        query = query.where(Shift.project_id.in_(sa.select(Bid.project_id).where(
+            Bid.organization_id == organization_id, Bid.status == BidStatus.won)))
+    return list(db.session.scalars(query))
 
 
 def volunteer_rows(region: Region) -> list[Volunteer]:
@@ -105,10 +109,10 @@ def _minutes_elsewhere(volunteer_ids: list[int], shift_ids: list[int], start: da
 
 
 def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=(), forbids=(),
-                        keep_assigned: bool = True) -> tuple[dict, dict]:
+                        keep_assigned: bool = True, organization_id: Optional[int] = None) -> tuple[dict, dict]:
     """Volunteers × shifts for ``region`` and [start, end): verified active volunteers, open shifts."""
     config = current_app.config
-    shifts = shift_rows(region, start, end)
+    shifts = shift_rows(region, start, end, organization_id)
     volunteers = volunteer_rows(region)
     volunteer_ids = [v.id for v in volunteers]
     known = set(volunteer_ids)

@@ -32,11 +32,13 @@ FINISHED = (MatchStatus.proposed, MatchStatus.approved, MatchStatus.rejected, Ma
 _RUN_FIELDS = ("status", "objective", "bound")
 
 
-def _build(kind: MatchKind, region: Region, period_start, period_end, funding_pool, overrides, previous=None):
+def _build(kind: MatchKind, region: Region, period_start, period_end, funding_pool, overrides, previous=None,
+           organization_id=None):
     pins = [[o.left, o.right] for o in overrides if o.action == "pin"]
     forbids = [[o.left, o.right] for o in overrides if o.action == "forbid"]
     if kind == MatchKind.shifts:
-        problem, inputs = problems.build_shift_problem(region, period_start, period_end, pins=pins, forbids=forbids)
+        problem, inputs = problems.build_shift_problem(region, period_start, period_end, pins=pins, forbids=forbids,
+                                                       organization_id=organization_id)
         if previous is not None:
             problem["previous"] = previous
         return problem, inputs
@@ -61,7 +63,10 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
     for override in overrides:
         run.overrides.append(MatchOverride(action=override.action, left=override.left, right=override.right,
                                            reason=override.reason, created_by_id=override.created_by_id))
-    run.problem, run.inputs = _build(kind, region, period_start, period_end, funding_pool, run.overrides, previous)
+    # Social workers plan only the shifts of projects their organization runs.
+    organization_id = actor.organization_id if actor.role == Role.social_worker else None
+    run.problem, run.inputs = _build(kind, region, period_start, period_end, funding_pool, run.overrides, previous,
+                                     organization_id)
     if funding_pool is not None:
         run.problem["funding_pool"] = funding_pool
     run.input_fingerprint = problems.fingerprint(run.inputs)

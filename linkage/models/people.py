@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from linkage.models.taxonomy import Skill
 
 
+def age_on(birth_date: Optional[date], day: date) -> Optional[int]:
+    """Whole years from ``birth_date`` to ``day`` (None when the birth date is unknown)."""
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
 class Role(enum.Enum):
     resident = "resident"
     community_staff = "community_staff"
@@ -171,10 +178,7 @@ class Resident(db.Model):
         return f"{'*' * 14}{self.id_number_tail}" if self.id_number_tail else ""
 
     def age_on(self, day: date) -> Optional[int]:
-        if self.birth_date is None:
-            return None
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return age_on(self.birth_date, day)
 
     def __repr__(self) -> str:
         return f"<Resident {self.id}>"
@@ -222,10 +226,7 @@ class Volunteer(db.Model):
         order_by="(Availability.weekday, Availability.start_time)")
 
     def age_on(self, day: date) -> Optional[int]:
-        if self.birth_date is None:
-            return None
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return age_on(self.birth_date, day)
 
     def __repr__(self) -> str:
         return f"<Volunteer {self.id}>"

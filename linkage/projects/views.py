@@ -215,14 +215,12 @@ def step(project_id, verb):
     return redirect(url_for("projects.detail", project_id=project.id))
 
 
-@blueprint.post("/<int:project_id>/cancel")
-@role_required(Role.civil_affairs)
-def cancel(project_id):
-    project = _project_or_404(project_id, manage=True)
-    form = ReasonForm(prefix="cancel")
+def _with_reason(project, prefix: str, decide, done_message: str):
+    """A decision that needs a written reason: validate, call ``decide(reason)``, commit or show why not."""
+    form = ReasonForm(prefix=prefix)
     if form.validate():
         try:
-            services.cancel_project(project, form.reason.data, actor=current_user)
+            decide(form.reason.data)
         except Refused as refusal:
             db.session.rollback()
             if not refusal.field:
@@ -230,9 +228,17 @@ def cancel(project_id):
             show_refusal(form, refusal)
         else:
             db.session.commit()
-            flash(_("Project cancelled; its needs are free for other projects."), "success")
+            flash(done_message, "success")
             return redirect(url_for("projects.detail", project_id=project.id))
-    return _render_detail(project, ("cancel", form))
+    return _render_detail(project, (prefix, form))
+
+
+@blueprint.post("/<int:project_id>/cancel")
+@role_required(Role.civil_affairs)
+def cancel(project_id):
+    project = _project_or_404(project_id, manage=True)
+    return _with_reason(project, "cancel", lambda reason: services.cancel_project(project, reason, actor=current_user),
+                        _("Project cancelled; its needs are free for other projects."))
 
 
 # --------------------------------------------------------------------------- evaluation and award
@@ -250,20 +256,8 @@ def _project_bid_or_404(project, bid_id) -> Bid:
 def disqualify(project_id, bid_id):
     project = _project_or_404(project_id, manage=True)
     bid = _project_bid_or_404(project, bid_id)
-    form = ReasonForm(prefix=f"dq{bid.id}")
-    if form.validate():
-        try:
-            services.disqualify_bid(bid, form.reason.data, actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            if not refusal.field:
-                return _refused(refusal, project_id=project.id)
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Bid disqualified; the organization was told why."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
-    return _render_detail(project, (f"dq{bid.id}", form))
+    return _with_reason(project, f"dq{bid.id}", lambda reason: services.disqualify_bid(bid, reason, actor=current_user),
+                        _("Bid disqualified; the organization was told why."))
 
 
 @blueprint.route("/<int:project_id>/scores", methods=["GET", "POST"])

@@ -246,3 +246,14 @@ def test_social_worker_runs_only_volunteer_matching_and_sees_only_own_runs(clien
     # Out-of-scope civil affairs staff cannot see the district run.
     auth.as_(world["civil2"])
     assert client.get(f"/matching/{civil_run.id}").status_code == 403
+
+
+def test_a_social_workers_run_holds_only_their_organizations_project_shifts(client, auth, world, week):
+    project = make_project(world.street1, world["civil"], status=ProjectStatus.in_progress)
+    make_bid(project, world.org1, status=BidStatus.won)
+    own = db.session.get(Shift, week["later"].id)
+    own.project = project
+    db.session.commit()
+    auth.login("worker")
+    run = start_run(client, world, week=week["monday"].isoformat())
+    assert [s["id"] for s in run.problem["shifts"]] == [f"s{own.id}"]
