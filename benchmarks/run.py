@@ -66,13 +66,15 @@ def machine() -> list[str]:
     ]
 
 
-def gap_rows(data: Path, quick: bool, time_limit: float, workers: int, seed: int):
+def gap_rows(data: Path, quick: bool, time_limit: float, workers: int, seed: int, match: str | None = None):
     from matching.gap import read_orlib, solve_gap
 
     with open(data / "known_values.csv", newline="") as handle:
         known = list(csv.DictReader(handle))
     cache = {}
     for row in known:
+        if match and match not in row["file"]:
+            continue
         chu = row["file"].startswith("chu")
         senses = [s for s in ("min", "max") if row[f"{s}_optimum"]]
         if quick:
@@ -134,7 +136,7 @@ def print_gap(args) -> None:
           "| to optimum |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
-    for row in gap_rows(args.data, args.quick, args.gap_time_limit, args.workers, args.seed):
+    for row in gap_rows(args.data, args.quick, args.gap_time_limit, args.workers, args.seed, args.match):
         rows.append(row)
         print(f"| {row['file']} | {row['index']} | {row['size']} | {row['sense']} | {row['status']} | "
               f"{_fmt(row['objective'])} | {row['known']} | {_fmt(row['gap_pct'], 3)} | {_fmt(row['seconds'])} | "
@@ -179,7 +181,7 @@ def print_shifts(args) -> None:
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
-        print("| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |")
+        print("| " + " | ".join("—" if row.get(c) is None else str(row.get(c)) for c in columns) + " |")
     print()
 
 
@@ -191,6 +193,7 @@ def main(argv=None) -> int:
                         help="seconds per GAP instance (60)")
     parser.add_argument("--workers", type=int, default=2, metavar="N")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--match", metavar="TEXT", help="only GAP files whose name contains TEXT (e.g. chu1997)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="GAP data folder (with known_values.csv)")
     args = parser.parse_args(argv)
     print("# Optimizer benchmarks\n")

@@ -26,6 +26,7 @@ from ortools.sat.python import cp_model
 from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
+LP_START_BIDS = 300  # from this many candidate bids, an LP-guided greedy start is tried too
 
 
 # --------------------------------------------------------------------------- problem
@@ -451,7 +452,7 @@ def solve_award(
 
     candidates = [e for e in bids.values() if not e.faults and e.bid.id not in forbids]
     pool = None if problem.funding_pool is None else exact(problem.funding_pool)
-    chosen = _greedy(problem, candidates, pins, bids)
+    chosen = _greedy(problem, candidates, pins, bids, seconds=0.2 * time_limit)
     upper = sum(max((e.score for e in entries if e.score is not None and e.bid.id not in forbids), default=0)
                 for entries in by_project.values())
     status, bound = "FEASIBLE", upper
@@ -524,18 +525,68 @@ def _fits(problem, e, used, spent) -> bool:
     return problem.funding_pool is None or spent + exact(e.bid.price) <= exact(problem.funding_pool)
 
 
-def _greedy(problem, candidates, pins, bids) -> set:
-    """Pins, then the best-scoring bids that still fit: the starting point and the fallback."""
-    chosen = set(pins)
-    return _complete(problem, candidates, chosen, bids)
+def _greedy(problem, candidates, pins, bids, seconds: float = 1.0) -> set:
+    """Pins, then bids that still fit — by score, by score per price / per share of capacity (which
+    matter when the pool or capacities bind) and, for big problems, in the order of the LP
+    relaxation (its solution, then profit net of the pool's and capacities' dual prices); the best of
+    these is the start (hint) and the fallback."""
+    orders = [lambda e: -e.score]
+    if problem.funding_pool is not None:
+        orders.append(lambda e: -e.score / exact(e.bid.price))
+    orders.append(lambda e: -e.score / (1 + exact(e.bid.workload) / max(exact(e.org.capacity), Fraction(1))))
+    if len(candidates) >= LP_START_BIDS:
+        lp = _lp_order(problem, candidates, seconds)
+        if lp is not None:
+            orders.append(lp)
+    best = None
+    for order in orders:
+        chosen = _complete(problem, candidates, set(pins), bids, order)
+        if best is None or sum(bids[b].score for b in chosen) > sum(bids[b].score for b in best):
+            best = chosen
+    return best
 
 
-def _complete(problem, candidates, chosen, bids) -> set:
-    """Add, for every project left out, the best bid that still fits (never lowers the score)."""
+def _lp_order(problem, candidates, seconds: float):
+    """Sort key from the LP relaxation (GLOP), or None if it is not solved in time."""
+    from ortools.linear_solver import pywraplp
+
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
+        return None
+    x = [solver.NumVar(0.0, 1.0, "") for _ in candidates]
+    projects, orgs = {}, {}
+    for v, e in zip(x, candidates):
+        projects.setdefault(e.project.id, []).append(v)
+        orgs.setdefault(e.org.id, []).append((v, float(exact(e.bid.workload))))
+    for group in projects.values():
+        solver.Add(solver.Sum(group) <= 1)
+    org_rows = {}
+    for org in problem.organizations:
+        terms = orgs.get(org.id, [])
+        if terms:
+            org_rows[org.id] = solver.Add(solver.Sum([w * v for v, w in terms]) <= float(exact(org.capacity)))
+    pool_row = None
+    if problem.funding_pool is not None:
+        pool_row = solver.Add(solver.Sum([float(exact(e.bid.price)) * v for v, e in zip(x, candidates)])
+                              <= float(exact(problem.funding_pool)))
+    solver.Maximize(solver.Sum([e.score * v for v, e in zip(x, candidates)]))
+    solver.SetTimeLimit(int(max(0.05, seconds) * 1000))
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    price = abs(pool_row.dual_value()) if pool_row is not None else 0.0
+    dual = {o: abs(row.dual_value()) for o, row in org_rows.items()}
+    value = {id(e): (-round(v.solution_value(), 6),
+                     -(e.score - price * float(exact(e.bid.price)) - dual.get(e.org.id, 0.0) * float(exact(e.bid.workload))))
+             for v, e in zip(x, candidates)}
+    return lambda e: value[id(e)]
+
+
+def _complete(problem, candidates, chosen, bids, order=lambda e: -e.score) -> set:
+    """Add, for every project left out, the first bid in ``order`` that still fits (never lowers the score)."""
     chosen = set(chosen)
     used, spent = _usage(chosen, bids)
     taken = {bids[b].project.id for b in chosen}
-    for e in sorted(candidates, key=lambda e: -e.score):
+    for e in sorted(candidates, key=order):
         if e.project.id not in taken and _fits(problem, e, used, spent):
             chosen.add(e.bid.id)
             taken.add(e.project.id)

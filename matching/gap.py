@@ -176,15 +176,6 @@ def objective_of(instance: GapInstance, assignment: list[int]) -> int:
     return sum(instance.cost[a][j] for j, a in enumerate(assignment))
 
 
-def is_feasible(instance: GapInstance, assignment: list[int]) -> bool:
-    load = [0] * instance.agents
-    for j, a in enumerate(assignment):
-        if not 0 <= a < instance.agents:
-            return False
-        load[a] += instance.resource[a][j]
-    return all(load[i] <= instance.capacity[i] for i in range(instance.agents))
-
-
 def regret_heuristic(instance: GapInstance, maximize: bool = False) -> list[int] | None:
     """Martello–Toth regret heuristic plus a shift/swap descent; None if it finds no feasible assignment.
 
@@ -200,7 +191,7 @@ def regret_heuristic(instance: GapInstance, maximize: bool = False) -> list[int]
         lambda i, j: sign * cost[i][j],
         lambda i, j: -res[i][j],
         lambda i, j: -res[i][j] / cap[i] if cap[i] > 0 else -float("inf"),
-        lambda i, j: (sign * cost[i][j] - 1000) / max(res[i][j], 1) if not maximize else cost[i][j] / max(res[i][j], 1),
+        (lambda i, j: cost[i][j] / max(res[i][j], 1)) if maximize else (lambda i, j: -cost[i][j] * res[i][j]),
     ]
     for f in measures:
         load = [0] * m
@@ -478,8 +469,8 @@ def _cp_sat(instance, cost, pairs, state, seconds, workers, seed, stop_below=Non
     """Solve GAP restricted to ``pairs`` (agent, job); returns the CP-SAT status and best bound.
 
     With ``portfolio``, run ``workers`` single-threaded searches with different seeds side by side
-    (CP-SAT releases the GIL) and stop them all when one finishes: on the reduced models this
-    beats one multi-worker search, whose full-problem worker uses a lighter LP.
+    (CP-SAT releases the GIL) — every second one an LP-bound tree search — and stop them all when one
+    finishes: on the small reduced models this beats one multi-worker search.
     """
     m, n = instance.agents, instance.jobs
     model = cp_model.CpModel()
@@ -512,6 +503,9 @@ def _cp_sat(instance, cost, pairs, state, seconds, workers, seed, stop_below=Non
 
     def run(k):
         _parameters(solvers[k], seconds, 1, seed + 7919 * k)
+        if k % 2:
+            # diversity: a search driven by the LP bound tree (measured: sometimes much faster to the optimum)
+            solvers[k].parameters.optimize_with_lb_tree_search = True
         if not stop.is_set():
             code = solvers[k].Solve(model, _Search(state, x, stop_below, stop))
             bound = solvers[k].BestObjectiveBound() if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
@@ -556,8 +550,8 @@ def solve_gap(
     2. CP-SAT on the whole model (exactly one agent per job, a capacity row per agent) for a
        short first round — enough to prove the small instances;
     3. if not proven: a Lagrangian bound (relaxing "each job once"; knapsacks per agent), then
-       rounds of CP-SAT on only the pairs that can still be part of an assignment better than the
-       best one (recomputed every time the best improves by a quarter of the gap).
+       rounds of CP-SAT on only the pairs that can still be part of an assignment at least as good
+       as the best one, the model shrinking as the best improves (see docs/matching.md).
     ``progress(objective, bound, seconds)`` is called on every improving solution.
     """
     started = time.monotonic() if started is None else started
@@ -590,6 +584,12 @@ def solve_gap(
                                 "end": round(time.monotonic() - started, 2)})
         if bound is not None:
             state.raise_lower(math.ceil(bound - 1e-6))
+        if code == cp_model.UNKNOWN and time.monotonic() < deadline - 0.05:
+            # no assignment yet: search the whole model until the first one (or the limit)
+            code, bound = _cp_sat(instance, cost, pairs, state, deadline - time.monotonic(), workers, seed + 1,
+                                  stop_below=math.inf)
+            if bound is not None:
+                state.raise_lower(math.ceil(bound - 1e-6))
         if code == cp_model.INFEASIBLE:
             status = "INFEASIBLE"
         elif code == cp_model.OPTIMAL:

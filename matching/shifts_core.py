@@ -161,24 +161,6 @@ class Compiled:
         self.forb_by_shift = {j: np.array(sorted(a), dtype=np.int64) for j, a in forb.items()}
         self.pins = [(self.vindex[v], self.sindex[s]) for v, s in problem.pins]
 
-    def available(self, v: int, s: int) -> bool:
-        a, b = int(self.sst[s]), int(self.sen[s])
-        return any(x <= a and b <= y for x, y in self.windows[v])
-
-    def distance(self, v: int, s: int) -> float:
-        return haversine_km((self.vlat[v], self.vlon[v]), (self.slat[s], self.slon[s]))
-
-    def within_reach(self, v: int, s: int) -> bool:
-        return self.distance(v, s) <= self.vlimit[v]
-
-    def qualifies(self, v: int, s: int) -> int:
-        """Bit mask of the shift's slot groups the volunteer may fill."""
-        m = 0
-        for g, (sk, _, _) in enumerate(self.groups[s]):
-            if sk is None or sk in self.vskills[v]:
-                m |= 1 << g
-        return m
-
     def conflict(self, s: int, t: int) -> bool:
         """Two shifts cannot both be worked by one volunteer (overlap, or gap below rest)."""
         return bool(self.sst[t] < self.sen[s] + self.rest and self.sst[s] < self.sen[t] + self.rest)
@@ -610,7 +592,8 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 
 class SubResult:
-    def __init__(self, status, chosen, objective, bound, core=None):
+    def __init__(self, status, chosen, objective, bound, core=None, build_seconds=0.0):
+        self.build_seconds = build_seconds
         self.status = status
         self.chosen = chosen
         self.objective = objective
@@ -638,7 +621,8 @@ def solve_block(
 
     ``time_limit`` counts from the call (model building included); ``deadline`` caps it.
     """
-    end = time.monotonic() + time_limit
+    t_start = time.monotonic()
+    end = t_start + time_limit
     if deadline is not None:
         end = min(end, deadline)
     cp, pr = state.cp, state.pairs
@@ -770,6 +754,7 @@ def solve_block(
         m.proto.solution_hint.values.extend(hint_vals)
     if assumptions:
         m.add_assumptions(assumptions)
+    build_seconds = time.monotonic() - t_start
     solver = cp_model.CpSolver()
     prm = solver.parameters
     prm.max_time_in_seconds = max(0.01, end - time.monotonic())
@@ -810,7 +795,7 @@ def solve_block(
         cp_model.INFEASIBLE: "INFEASIBLE",
         cp_model.MODEL_INVALID: "MODEL_INVALID",
     }.get(status, "UNKNOWN")
-    return SubResult(name, chosen, obj, bound, core)
+    return SubResult(name, chosen, obj, bound, core, build_seconds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1105,9 +1090,6 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     stats["greedy_objective"] = greedy_obj
     phase["greedy"] = round(time.monotonic() - t0, 3)
 
-    in_comp = np.full(cp.S, -1, dtype=np.int64)
-    for c, sh in enumerate(comps):
-        in_comp[sh] = c
     cidx = [pair_indices(pr, sh) for sh in comps]
     sizes = [len(i) for i in cidx]
     tbound = [trivial_bound(cp, pr, sh) for sh in comps]
@@ -1136,7 +1118,8 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     report(sum(cobj), sum(cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
     # greedy did on this machine under its current load (measured ≈ 0.6× of those on the tiers)
-    reserve = min(0.3 * time_limit, 0.1 + 0.8 * (time.monotonic() - t_build))
+    # plus the model build and stop latency of the last CP-SAT call
+    reserve = min(0.3 * time_limit, 0.2 + 1.0 * (time.monotonic() - t_build))
     solve_deadline = deadline - reserve
     conflicting: list[tuple[int, int]] = []
     lns_rounds = 0
@@ -1160,7 +1143,7 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
         others_obj = sum(cobj) - cobj[c]
         others_bound = sum(cbound) - cbound[c]
         if size <= WHOLE_MODEL_PAIRS or not feasible:
-            lim = min(max(share, 0.05 + size * 2e-5), max(left, 0.05))
+            lim = min(max(share, 0.5 + size * 2e-5), max(left, 0.05))  # small ones finish early anyway
 
             def on_sol(obj, bnd, others_obj=others_obj, others_bound=others_bound, c=c):
                 report(others_obj + obj, others_bound + min(cbound[c], bnd))
@@ -1472,6 +1455,7 @@ def _lns(
     idx_all = pair_indices(pr, shifts)
     target = target or BLOCK_PAIRS
     limit_target = 4 * target
+    build_per_pair = 0.0  # seconds to build a block's model, per candidate pair (largest seen)
     rounds = 0
     stale = 0
     while end - time.monotonic() > 0.1:
@@ -1492,7 +1476,7 @@ def _lns(
         improved = False
         for gap, n, b, bi in info:
             left = end - time.monotonic()
-            if left < 0.05:
+            if left < 0.05 + 1.5 * build_per_pair * n:  # building the model alone would overrun
                 break
             lim = min(left, max(0.3, 2.0 * left * n / max(todo, 1.0)))
             todo -= n
@@ -1511,6 +1495,7 @@ def _lns(
                 deadline=end,
                 top_k=top_k,
             )
+            build_per_pair = max(build_per_pair, res.build_seconds / max(n, 1))
             if res.objective is not None and res.objective > before:
                 state.set_block(b, res.chosen)
                 improved = True

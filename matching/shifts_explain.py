@@ -203,7 +203,9 @@ class Explainer:
                 )
             if n_forb:
                 reasons.append(Reason("forbidden", {"count": n_forb, "skill": skill}))
-            if not staffed and minv >= 2 and minv <= int(cp.scap[s]) and free_any < minv:
+            if minv > int(cp.scap[s]):
+                pass  # min_exceeds_slots says it all: nobody can be placed until the shift changes
+            elif not staffed and minv >= 2 and free_any < minv:
                 reasons.append(Reason("min_staffing", {"needed": minv, "possible": free_any}))
             elif n_free:
                 reasons.append(Reason("could_fill", {"count": n_free, "skill": skill}))
