@@ -97,8 +97,15 @@ def gap_rows(data: Path, quick: bool, time_limit: float, workers: int, seed: int
                     reached.setdefault("optimum", seconds)
 
             started, cpu = time.monotonic(), time.process_time()
-            result = solve_gap(instance, maximize=maximize, time_limit=time_limit, workers=workers, seed=seed,
-                               progress=progress, started=started)
+            result = solve_gap(
+                instance,
+                maximize=maximize,
+                time_limit=time_limit,
+                workers=workers,
+                seed=seed,
+                progress=progress,
+                started=started,
+            )
             objective = result.objective
             gap_pct = None if objective is None else 100 * abs(objective - optimum) / optimum
             yield {
@@ -128,36 +135,50 @@ def _fmt(value, digits=2) -> str:
 
 def print_gap(args) -> None:
     print("## Generalized assignment (known optima)\n")
-    print(f"Time limit {args.gap_time_limit:g} s per instance, {args.workers} workers, seed {args.seed}. "
-          "Seconds (wall) include model building and the start heuristic; CPU s is this process's CPU time "
-          "(both threads); 'to 0.5 %' and 'to optimum' are the wall times the first solution that close / at "
-          "the optimum was found.\n")
-    print("| file | # | m×n | sense | status | objective | known optimum | gap % | seconds | CPU s | to 0.5 % "
-          "| to optimum |")
+    print(
+        f"Time limit {args.gap_time_limit:g} s per instance, {args.workers} workers, seed {args.seed}. "
+        "Seconds (wall) include model building and the start heuristic; CPU s is this process's CPU time "
+        "(both threads); 'to 0.5 %' and 'to optimum' are the wall times the first solution that close / at "
+        "the optimum was found.\n"
+    )
+    print(
+        "| file | # | m×n | sense | status | objective | known optimum | gap % | seconds | CPU s | to 0.5 % "
+        "| to optimum |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     rows = []
     for row in gap_rows(args.data, args.quick, args.gap_time_limit, args.workers, args.seed, args.match):
         rows.append(row)
-        print(f"| {row['file']} | {row['index']} | {row['size']} | {row['sense']} | {row['status']} | "
-              f"{_fmt(row['objective'])} | {row['known']} | {_fmt(row['gap_pct'], 3)} | {_fmt(row['seconds'])} | "
-              f"{_fmt(row['cpu'])} | "
-              f"{_fmt(row['near'])} | {_fmt(row['optimum'])} |", flush=True)
+        print(
+            f"| {row['file']} | {row['index']} | {row['size']} | {row['sense']} | {row['status']} | "
+            f"{_fmt(row['objective'])} | {row['known']} | {_fmt(row['gap_pct'], 3)} | "
+            f"{_fmt(row['seconds'])} | {_fmt(row['cpu'])} | "
+            f"{_fmt(row['near'])} | {_fmt(row['optimum'])} |",
+            flush=True,
+        )
     at_optimum = [r for r in rows if r["objective"] == r["known"]]
     proven = [r for r in rows if r["status"] == "OPTIMAL"]
     print()
     print(f"**{len(at_optimum)}/{len(rows)} instances at the known optimum, {len(proven)} proven optimal.**")
-    for label, key in (("time to within 0.5 %", "near"), ("time to the optimum", "optimum"),
-                       ("total seconds (incl. proof)", "seconds")):
+    for label, key in (
+        ("time to within 0.5 %", "near"),
+        ("time to the optimum", "optimum"),
+        ("total seconds (incl. proof)", "seconds"),
+    ):
         timed = [r for r in rows if r[key] is not None]
         if timed:
             worst = max(timed, key=lambda r: r[key])
             print(f"- worst {label}: {worst[key]:.2f} s ({worst['file']} #{worst['index']} {worst['sense']})")
-    for group, test in (("OR-Library gap1–gap12", lambda r: r["file"].startswith("gap")),
-                        ("Chu–Beasley", lambda r: r["file"].startswith("chu"))):
+    for group, test in (
+        ("OR-Library gap1–gap12", lambda r: r["file"].startswith("gap")),
+        ("Chu–Beasley", lambda r: r["file"].startswith("chu")),
+    ):
         part = [r for r in rows if test(r)]
         if part:
-            print(f"- {group}: {sum(r['objective'] == r['known'] for r in part)}/{len(part)} at optimum, "
-                  f"sum of seconds {sum(r['seconds'] for r in part):.1f}")
+            print(
+                f"- {group}: {sum(r['objective'] == r['known'] for r in part)}/{len(part)} at optimum, "
+                f"sum of seconds {sum(r['seconds'] for r in part):.1f}"
+            )
     print()
 
 
@@ -166,8 +187,10 @@ def print_shifts(args) -> None:
     try:
         from benchmarks import shift_tiers
     except ImportError as exc:
-        print(f"_benchmarks.shift_tiers is not available ({exc}); run `python benchmarks/run.py --only shifts` "
-              "once it exists._\n")
+        print(
+            f"_benchmarks.shift_tiers is not available ({exc}); run `python benchmarks/run.py --only shifts` "
+            "once it exists._\n"
+        )
         return
     names = list(shift_tiers.TIERS)
     if args.quick:
@@ -189,12 +212,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["gap", "shifts"])
     parser.add_argument("--quick", action="store_true", help="a fast subset")
-    parser.add_argument("--gap-time-limit", type=float, default=60.0, metavar="S",
-                        help="seconds per GAP instance (60)")
+    parser.add_argument(
+        "--gap-time-limit", type=float, default=60.0, metavar="S", help="seconds per GAP instance (60)"
+    )
     parser.add_argument("--workers", type=int, default=2, metavar="N")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--match", metavar="TEXT", help="only GAP files whose name contains TEXT (e.g. chu1997)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="GAP data folder (with known_values.csv)")
+    parser.add_argument(
+        "--match", metavar="TEXT", help="only GAP files whose name contains TEXT (e.g. chu1997)"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="GAP data folder (with known_values.csv)"
+    )
     args = parser.parse_args(argv)
     print("# Optimizer benchmarks\n")
     print("\n".join(machine()))

@@ -45,6 +45,7 @@ MESSAGES = {
     "hours_declined": _l("Hours on \"%(title)s\" were declined: %(reason)s"),
     "match_approved": _l("Match run %(run)s was approved."),
     "case_assigned": _l("A case was assigned to you: %(title)s."),
+    "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),
 }
 
 

@@ -167,13 +167,22 @@ def validate_award_problem(problem: AwardProblem) -> None:
         _grade(o.grade, f"organizations[{k}].grade")
         _number(o.capacity, f"organizations[{k}].capacity", minimum=0, decimals=MAX_DECIMALS)
         if not isinstance(o.blacklisted, bool):
-            raise BadInput(f"organizations[{k}].blacklisted", f"must be true or false, got {o.blacklisted!r}"[:120])
+            raise BadInput(
+                f"organizations[{k}].blacklisted", f"must be true or false, got {o.blacklisted!r}"[:120]
+            )
     bid_index = _unique_ids(problem.bids, "bids")
     for k, b in enumerate(problem.bids):
-        if isinstance(b.project, bool) or not isinstance(b.project, (str, int)) or b.project not in project_index:
+        if (
+            isinstance(b.project, bool)
+            or not isinstance(b.project, (str, int))
+            or b.project not in project_index
+        ):
             raise BadInput(f"bids[{k}].project", f"unknown project {b.project!r}"[:120])
-        if isinstance(b.organization, bool) or not isinstance(b.organization, (str, int)) \
-                or b.organization not in org_index:
+        if (
+            isinstance(b.organization, bool)
+            or not isinstance(b.organization, (str, int))
+            or b.organization not in org_index
+        ):
             raise BadInput(f"bids[{k}].organization", f"unknown organization {b.organization!r}"[:120])
         _number(b.price, f"bids[{k}].price", positive=True, decimals=MAX_DECIMALS)
         _number(b.technical_score, f"bids[{k}].technical_score", minimum=0, maximum=100)
@@ -263,8 +272,10 @@ TEMPLATES = {
     "score": "score {score:.2f} = technical {technical_score:.2f} + price {price_points:.2f}",
     "pinned": "pinned by staff",
     "highest_score": "highest score of {valid_bids} valid bid(s)",
-    "higher_bid_capacity": "bid {bid} scores higher ({score:.2f}) but {organization} has no capacity left for it",
-    "higher_bid_pool": "bid {bid} scores higher ({score:.2f}) but the funding pool has no room for its price {price}",
+    "higher_bid_capacity": "bid {bid} scores higher ({score:.2f}) but {organization} has no capacity left "
+    "for it",
+    "higher_bid_pool": "bid {bid} scores higher ({score:.2f}) but the funding pool has no room for its "
+    "price {price}",
     "higher_bid_forbidden": "bid {bid} scores higher ({score:.2f}) but staff excluded it",
     "higher_bid_not_chosen": "bid {bid} scores higher ({score:.2f}); the search ended before trying it here",
     # unawarded
@@ -273,7 +284,8 @@ TEMPLATES = {
     "grade_too_low": "bid {bid}: {organization} is grade {grade}A, the project needs {min_grade}A",
     "blacklisted": "bid {bid}: {organization} is blacklisted",
     "forbidden": "bid {bid}: excluded by staff",
-    "capacity": "bid {bid}: {organization} has used {used} of its capacity {capacity} and the bid needs {workload}",
+    "capacity": "bid {bid}: {organization} has used {used} of its capacity {capacity} and the bid needs "
+    "{workload}",
     "pool": "bid {bid}: price {price} exceeds the {remaining} left in the funding pool {funding_pool}",
     "lower_total_score": "awarding it would displace awards with a higher total score",
     "not_searched": "the search ended before finding a place for it",
@@ -352,7 +364,9 @@ def _analyse(problem: AwardProblem) -> tuple[dict, dict]:
         if exact(b.price) > exact(p.budget):
             faults.append(_reason("over_budget", bid=b.id, price=_plain(b.price), budget=_plain(p.budget)))
         if p.min_grade is not None and o.grade < p.min_grade:
-            faults.append(_reason("grade_too_low", bid=b.id, organization=o.id, grade=o.grade, min_grade=p.min_grade))
+            faults.append(
+                _reason("grade_too_low", bid=b.id, organization=o.id, grade=o.grade, min_grade=p.min_grade)
+            )
         if o.blacklisted:
             faults.append(_reason("blacklisted", bid=b.id, organization=o.id))
         bids[b.id] = _Bid(b, p, o, faults)
@@ -390,19 +404,47 @@ def _pin_conflicts(problem, bids, pins, forbids) -> list[dict]:
         by_org.setdefault(bids[b].org.id, []).append(b)
     for project, group in by_project.items():
         if len(group) > 1:
-            conflicts.append({"pins": group, **_pack([_reason("pins_same_project", bids=group, project=project)])})
+            conflicts.append(
+                {"pins": group, **_pack([_reason("pins_same_project", bids=group, project=project)])}
+            )
     for org_id, group in by_org.items():
         org = bids[group[0]].org
         load = sum(exact(bids[b].bid.workload) for b in group)
         if load > exact(org.capacity):
-            conflicts.append({"pins": group, **_pack([_reason(
-                "pins_capacity", bids=group, workload=_plain(load), organization=org_id,
-                capacity=_plain(org.capacity))])})
+            conflicts.append(
+                {
+                    "pins": group,
+                    **_pack(
+                        [
+                            _reason(
+                                "pins_capacity",
+                                bids=group,
+                                workload=_plain(load),
+                                organization=org_id,
+                                capacity=_plain(org.capacity),
+                            )
+                        ]
+                    ),
+                }
+            )
     if problem.funding_pool is not None and pins:
         total = sum(exact(bids[b].bid.price) for b in pins)
         if total > exact(problem.funding_pool):
-            conflicts.append({"pins": list(pins), **_pack([_reason(
-                "pins_pool", bids=list(pins), price=_plain(total), funding_pool=_plain(problem.funding_pool))])})
+            conflicts.append(
+                {
+                    "pins": list(pins),
+                    **_pack(
+                        [
+                            _reason(
+                                "pins_pool",
+                                bids=list(pins),
+                                price=_plain(total),
+                                funding_pool=_plain(problem.funding_pool),
+                            )
+                        ]
+                    ),
+                }
+            )
     return conflicts
 
 
@@ -412,8 +454,11 @@ class _Progress(cp_model.CpSolverSolutionCallback):
         self._started, self._callback = started, callback
 
     def on_solution_callback(self):
-        self._callback(int(round(self.ObjectiveValue())), int(math.floor(self.BestObjectiveBound() + 1e-6)),
-                       time.monotonic() - self._started)
+        self._callback(
+            int(round(self.ObjectiveValue())),
+            int(math.floor(self.BestObjectiveBound() + 1e-6)),
+            time.monotonic() - self._started,
+        )
 
 
 def solve_award(
@@ -434,8 +479,11 @@ def solve_award(
     """
     started = time.monotonic() if started is None else started
     pins, forbids = tuple(pins), tuple(forbids)
-    validate_award_problem(AwardProblem(problem.funding_pool, problem.projects, problem.organizations,
-                                        problem.bids, pins, forbids))
+    validate_award_problem(
+        AwardProblem(
+            problem.funding_pool, problem.projects, problem.organizations, problem.bids, pins, forbids
+        )
+    )
     pins = list(dict.fromkeys(problem.pins + pins))
     forbids = set(problem.forbids) | set(forbids)
     bids, by_project = _analyse(problem)
@@ -453,8 +501,10 @@ def solve_award(
     candidates = [e for e in bids.values() if not e.faults and e.bid.id not in forbids]
     pool = None if problem.funding_pool is None else exact(problem.funding_pool)
     chosen = _greedy(problem, candidates, pins, bids, seconds=0.2 * time_limit)
-    upper = sum(max((e.score for e in entries if e.score is not None and e.bid.id not in forbids), default=0)
-                for entries in by_project.values())
+    upper = sum(
+        max((e.score for e in entries if e.score is not None and e.bid.id not in forbids), default=0)
+        for entries in by_project.values()
+    )
     status, bound = "FEASIBLE", upper
 
     if candidates:
@@ -464,8 +514,9 @@ def solve_award(
             literals = [x[e.bid.id] for e in entries if e.bid.id in x]
             if len(literals) > 1:
                 model.AddAtMostOne(literals)
-        wscale = _scale([exact(e.bid.workload) for e in candidates]
-                        + [exact(o.capacity) for o in problem.organizations])
+        wscale = _scale(
+            [exact(e.bid.workload) for e in candidates] + [exact(o.capacity) for o in problem.organizations]
+        )
         by_org = {}
         for e in candidates:
             by_org.setdefault(e.org.id, []).append((int(exact(e.bid.workload) * wscale), x[e.bid.id]))
@@ -475,7 +526,9 @@ def solve_award(
                 model.Add(sum(w * v for w, v in terms) <= int(exact(org.capacity) * wscale))
         if pool is not None and sum(exact(e.bid.price) for e in candidates) > pool:
             pscale = _scale([exact(e.bid.price) for e in candidates] + [pool])
-            model.Add(sum(int(exact(e.bid.price) * pscale) * x[e.bid.id] for e in candidates) <= int(pool * pscale))
+            model.Add(
+                sum(int(exact(e.bid.price) * pscale) * x[e.bid.id] for e in candidates) <= int(pool * pscale)
+            )
         for b in pins:
             model.Add(x[b] == 1)
         model.Maximize(sum(e.score * x[e.bid.id] for e in candidates))
@@ -504,10 +557,12 @@ def solve_award(
     if status == "OPTIMAL":
         bound = objective
     awards, unawarded = _explain(problem, bids, by_project, chosen, pins, forbids, status)
-    stats.update({
-        "awarded": len(awards),
-        "awarded_price": _plain(sum((exact(bids[b].bid.price) for b in chosen), Fraction(0))),
-    })
+    stats.update(
+        {
+            "awarded": len(awards),
+            "awarded_price": _plain(sum((exact(bids[b].bid.price) for b in chosen), Fraction(0))),
+        }
+    )
     return AwardResult(status, objective, bound, time.monotonic() - started, awards, unawarded, stats)
 
 
@@ -567,22 +622,34 @@ def _lp_order(problem, candidates, seconds: float):
             org_rows[org.id] = solver.Add(solver.Sum([w * v for v, w in terms]) <= float(exact(org.capacity)))
     pool_row = None
     if problem.funding_pool is not None:
-        pool_row = solver.Add(solver.Sum([float(exact(e.bid.price)) * v for v, e in zip(x, candidates)])
-                              <= float(exact(problem.funding_pool)))
+        pool_row = solver.Add(
+            solver.Sum([float(exact(e.bid.price)) * v for v, e in zip(x, candidates)])
+            <= float(exact(problem.funding_pool))
+        )
     solver.Maximize(solver.Sum([e.score * v for v, e in zip(x, candidates)]))
     solver.SetTimeLimit(int(max(0.05, seconds) * 1000))
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     price = abs(pool_row.dual_value()) if pool_row is not None else 0.0
     dual = {o: abs(row.dual_value()) for o, row in org_rows.items()}
-    value = {id(e): (-round(v.solution_value(), 6),
-                     -(e.score - price * float(exact(e.bid.price)) - dual.get(e.org.id, 0.0) * float(exact(e.bid.workload))))
-             for v, e in zip(x, candidates)}
+    value = {
+        id(e): (
+            -round(v.solution_value(), 6),
+            -(
+                e.score
+                - price * float(exact(e.bid.price))
+                - dual.get(e.org.id, 0.0) * float(exact(e.bid.workload))
+            ),
+        )
+        for v, e in zip(x, candidates)
+    }
     return lambda e: value[id(e)]
 
 
 def _complete(problem, candidates, chosen, bids, order=lambda e: -e.score) -> set:
-    """Add, for every project left out, the first bid in ``order`` that still fits (never lowers the score)."""
+    """Add, for every project left out, the first bid in ``order`` that still fits.
+
+    Never lowers the score."""
     chosen = set(chosen)
     used, spent = _usage(chosen, bids)
     taken = {bids[b].project.id for b in chosen}
@@ -605,8 +672,14 @@ def _explain(problem, bids, by_project, chosen, pins, forbids, status) -> tuple[
         valid = [e for e in entries if not e.faults]
         if project.id in awarded:
             e = awarded[project.id]
-            codes = [_reason("score", score=_points(e.score), technical_score=float(exact(e.bid.technical_score)),
-                             price_points=float(e.price_points))]
+            codes = [
+                _reason(
+                    "score",
+                    score=_points(e.score),
+                    technical_score=float(exact(e.bid.technical_score)),
+                    price_points=float(e.price_points),
+                )
+            ]
             if e.bid.id in pins:
                 codes.append(_reason("pinned", bid=e.bid.id))
             better = [o for o in valid if o.score > e.score]
@@ -618,15 +691,29 @@ def _explain(problem, bids, by_project, chosen, pins, forbids, status) -> tuple[
                 if o.bid.id in forbids:
                     codes.append(_reason("higher_bid_forbidden", bid=o.bid.id, score=_points(o.score)))
                 elif o_used + exact(o.bid.workload) > exact(o.org.capacity):
-                    codes.append(_reason("higher_bid_capacity", bid=o.bid.id, score=_points(o.score),
-                                         organization=o.org.id))
+                    codes.append(
+                        _reason(
+                            "higher_bid_capacity", bid=o.bid.id, score=_points(o.score), organization=o.org.id
+                        )
+                    )
                 elif pool is not None and spent - exact(e.bid.price) + exact(o.bid.price) > pool:
-                    codes.append(_reason("higher_bid_pool", bid=o.bid.id, score=_points(o.score),
-                                         price=_plain(o.bid.price)))
+                    codes.append(
+                        _reason(
+                            "higher_bid_pool", bid=o.bid.id, score=_points(o.score), price=_plain(o.bid.price)
+                        )
+                    )
                 else:
                     codes.append(_reason("higher_bid_not_chosen", bid=o.bid.id, score=_points(o.score)))
-            awards.append({"project": project.id, "bid": e.bid.id, "organization": e.org.id,
-                           "price": _plain(e.bid.price), "score": e.score, **_pack(codes)})
+            awards.append(
+                {
+                    "project": project.id,
+                    "bid": e.bid.id,
+                    "organization": e.org.id,
+                    "price": _plain(e.bid.price),
+                    "score": e.score,
+                    **_pack(codes),
+                }
+            )
             continue
         codes = []
         if not valid:
@@ -641,13 +728,27 @@ def _explain(problem, bids, by_project, chosen, pins, forbids, status) -> tuple[
                     continue
                 if used.get(e.org.id, 0) + exact(e.bid.workload) > exact(e.org.capacity):
                     blocked = True
-                    codes.append(_reason("capacity", bid=e.bid.id, organization=e.org.id,
-                                         workload=_plain(e.bid.workload), used=_plain(used.get(e.org.id, 0)),
-                                         capacity=_plain(e.org.capacity)))
+                    codes.append(
+                        _reason(
+                            "capacity",
+                            bid=e.bid.id,
+                            organization=e.org.id,
+                            workload=_plain(e.bid.workload),
+                            used=_plain(used.get(e.org.id, 0)),
+                            capacity=_plain(e.org.capacity),
+                        )
+                    )
                 if pool is not None and spent + exact(e.bid.price) > pool:
                     blocked = True
-                    codes.append(_reason("pool", bid=e.bid.id, price=_plain(e.bid.price),
-                                         remaining=_plain(pool - spent), funding_pool=_plain(problem.funding_pool)))
+                    codes.append(
+                        _reason(
+                            "pool",
+                            bid=e.bid.id,
+                            price=_plain(e.bid.price),
+                            remaining=_plain(pool - spent),
+                            funding_pool=_plain(problem.funding_pool),
+                        )
+                    )
             if blocked:
                 codes.append(_reason("lower_total_score"))
             elif not codes:

@@ -72,7 +72,9 @@ def run(argv=None) -> int:
         code = 0
         for k, instance in enumerate(instances):
             # The first instance's time includes reading the file; each instance gets the full limit.
-            result = solve_gap(instance, maximize=args.maximize, started=started if k == 0 else None, **options)
+            result = solve_gap(
+                instance, maximize=args.maximize, started=started if k == 0 else None, **options
+            )
             _emit(result.to_dict())
             sys.stdout.flush()
             code = max(code, 1 if result.status == "UNKNOWN" else 0)

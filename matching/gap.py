@@ -153,11 +153,11 @@ def read_orlib(path_or_text: str | os.PathLike, name: str | None = None) -> list
     for k in range(count):
         m, n = values[pos], values[pos + 1]
         pos += 2
-        cost = tuple(tuple(values[pos + i * n: pos + (i + 1) * n]) for i in range(m))
+        cost = tuple(tuple(values[pos + i * n : pos + (i + 1) * n]) for i in range(m))
         pos += m * n
-        resource = tuple(tuple(values[pos + i * n: pos + (i + 1) * n]) for i in range(m))
+        resource = tuple(tuple(values[pos + i * n : pos + (i + 1) * n]) for i in range(m))
         pos += m * n
-        capacity = tuple(values[pos: pos + m])
+        capacity = tuple(values[pos : pos + m])
         pos += m
         label = f"{source}#{k + 1}" if layout[0] == 1 else source
         for i in range(m):
@@ -331,9 +331,15 @@ class _Knapsacks:
         return out
 
 
-def lagrangian_bound(knapsacks: _Knapsacks, cost: np.ndarray, target: float, deadline: float,
-                     max_iterations: int = 400, start: np.ndarray | None = None,
-                     step: float = 2.0) -> tuple[float, np.ndarray]:
+def lagrangian_bound(
+    knapsacks: _Knapsacks,
+    cost: np.ndarray,
+    target: float,
+    deadline: float,
+    max_iterations: int = 400,
+    start: np.ndarray | None = None,
+    step: float = 2.0,
+) -> tuple[float, np.ndarray]:
     """Subgradient optimization of the relaxation of "every job exactly once" (minimization).
 
     L(u) = Σ_j u_j + Σ_i min{Σ_j (cost_ij − u_j) x_ij : Σ_j resource_ij x_ij ≤ capacity_i} is a lower
@@ -380,17 +386,19 @@ def pair_bounds(knapsacks: _Knapsacks, cost: np.ndarray, u: np.ndarray):
     bound = float(u.sum() + knap.sum())
     with_in = np.full((m, n), np.inf)
     with_out = np.full((m, n), np.inf)
+
+    def without(before, after, room):  # each agent's best knapsack from `before` + `after` within room_i
+        idx = room[:, None] - cols[None, :]
+        vals = before + np.take_along_axis(after, np.clip(idx, 0, cols.size - 1), axis=1)
+        return np.where(idx >= 0, vals, np.inf).min(axis=1)
+
     for j in range(n):
-        before, after = forward[j], backward[n - j - 1]
-
-        def without_j(room):  # agent i's best knapsack without job j within capacity room_i
-            idx = room[:, None] - cols[None, :]
-            vals = before + np.take_along_axis(after, np.clip(idx, 0, cols.size - 1), axis=1)
-            return np.where(idx >= 0, vals, np.inf).min(axis=1)
-
+        before, after = forward[j], backward[n - j - 1]  # the jobs before j, the jobs after j
         room_in = capacity - knapsacks.resource[:, j]
-        with_in[:, j] = np.where(room_in >= 0, bound - knap + weight[:, j] + without_j(room_in), np.inf)
-        with_out[:, j] = bound - knap + without_j(capacity)
+        with_in[:, j] = np.where(
+            room_in >= 0, bound - knap + weight[:, j] + without(before, after, room_in), np.inf
+        )
+        with_out[:, j] = bound - knap + without(before, after, capacity)
     return bound, with_in, with_out
 
 
@@ -450,8 +458,11 @@ class _State:
                 return
             self.upper, self.assignment = value, list(assignment)
             if self.progress:
-                self.progress(self.sign * value, self.sign * int(min(self.lower, value)),
-                              time.monotonic() - self.started)
+                self.progress(
+                    self.sign * value,
+                    self.sign * int(min(self.lower, value)),
+                    time.monotonic() - self.started,
+                )
 
     def raise_lower(self, value):
         self.lower = max(self.lower, value)
@@ -561,8 +572,10 @@ def solve_gap(
     cost = [[sign * c for c in row] for row in instance.cost]  # minimize internally
     state = _State(instance, sign, started, progress)
     # Trivial bound: every job at its cheapest agent that it fits.
-    cheapest = [min((cost[i][j] for i in range(m) if instance.resource[i][j] <= instance.capacity[i]), default=0)
-                for j in range(n)]
+    cheapest = [
+        min((cost[i][j] for i in range(m) if instance.resource[i][j] <= instance.capacity[i]), default=0)
+        for j in range(n)
+    ]
     state.raise_lower(sum(cheapest))
     stats = {"variables": 0, "rounds": []}
     pairs = [(i, j) for i in range(m) for j in range(n) if instance.resource[i][j] <= instance.capacity[i]]
@@ -580,22 +593,40 @@ def solve_gap(
         if reducible:
             first = min(first, max(0.3, 0.02 * time_limit))
         code, bound = _cp_sat(instance, cost, pairs, state, first, workers, seed)
-        stats["rounds"].append({"variables": len(pairs), "status": STATUS_NAMES[code], "best": sign * state.upper,
-                                "end": round(time.monotonic() - started, 2)})
+        stats["rounds"].append(
+            {
+                "variables": len(pairs),
+                "status": STATUS_NAMES[code],
+                "best": sign * state.upper,
+                "end": round(time.monotonic() - started, 2),
+            }
+        )
         if bound is not None:
             state.raise_lower(math.ceil(bound - 1e-6))
         if code == cp_model.UNKNOWN and time.monotonic() < deadline - 0.05:
             # no assignment yet: search the whole model until the first one (or the limit)
-            code, bound = _cp_sat(instance, cost, pairs, state, deadline - time.monotonic(), workers, seed + 1,
-                                  stop_below=math.inf)
+            code, bound = _cp_sat(
+                instance,
+                cost,
+                pairs,
+                state,
+                deadline - time.monotonic(),
+                workers,
+                seed + 1,
+                stop_below=math.inf,
+            )
             if bound is not None:
                 state.raise_lower(math.ceil(bound - 1e-6))
         if code == cp_model.INFEASIBLE:
             status = "INFEASIBLE"
         elif code == cp_model.OPTIMAL:
             state.raise_lower(state.upper)
-        if reducible and state.lower < state.upper and state.assignment is not None \
-                and time.monotonic() < deadline - 0.05:
+        if (
+            reducible
+            and state.lower < state.upper
+            and state.assignment is not None
+            and time.monotonic() < deadline - 0.05
+        ):
             _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed)
     else:
         status = "INFEASIBLE"  # some job fits no agent
@@ -628,7 +659,9 @@ def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, worker
     (which it contains), so its bound is a bound of the whole problem and its optimum is optimal.
     """
     c = np.array(cost, dtype=float)
-    knapsacks = _Knapsacks(np.array(instance.resource, dtype=np.int64), np.array(instance.capacity, dtype=np.int64))
+    knapsacks = _Knapsacks(
+        np.array(instance.resource, dtype=np.int64), np.array(instance.capacity, dtype=np.int64)
+    )
     budget = min(deadline, time.monotonic() + max(0.5, 0.1 * time_limit))
     lagrange, u = lagrangian_bound(knapsacks, c, state.upper, budget)
     lagrange, with_in, with_out = pair_bounds(knapsacks, c, u)
@@ -641,11 +674,22 @@ def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, worker
     k = 0
     tuned_for = state.upper
     while state.lower < state.upper and time.monotonic() < deadline - 0.05:
-        if state.upper < tuned_for and len(stats["rounds"]) > 1 and stats["rounds"][-1]["variables"] <= total / 2:
+        if (
+            state.upper < tuned_for
+            and len(stats["rounds"]) > 1
+            and stats["rounds"][-1]["variables"] <= total / 2
+        ):
             # Multipliers tuned towards the better target shrink the model further.
             tuned_for = state.upper
-            more, v = lagrangian_bound(knapsacks, c, state.upper, min(deadline, time.monotonic() + 0.05 * time_limit),
-                                       max_iterations=150, start=u, step=0.5)
+            more, v = lagrangian_bound(
+                knapsacks,
+                c,
+                state.upper,
+                min(deadline, time.monotonic() + 0.05 * time_limit),
+                max_iterations=150,
+                start=u,
+                step=0.5,
+            )
             if more >= lagrange - tolerance:
                 lagrange, with_in, with_out = pair_bounds(knapsacks, c, v)
                 u = v
@@ -663,13 +707,31 @@ def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, worker
         else:
             # stop once re-reducing would drop a quarter of the pairs
             shrink = finite[int(0.75 * len(pairs))] if int(0.75 * len(pairs)) < finite.size else math.inf
-            stop_below = min(state.upper - 1, math.floor(shrink - tolerance)) if math.isfinite(shrink) \
+            stop_below = (
+                min(state.upper - 1, math.floor(shrink - tolerance))
+                if math.isfinite(shrink)
                 else state.upper - 1
+            )
         k += 1
-        code, bound = _cp_sat(instance, cost, pairs, state, deadline - time.monotonic(), workers, seed + k,
-                              stop_below, portfolio=small)
-        stats["rounds"].append({"variables": len(pairs), "status": STATUS_NAMES[code], "best": state.sign * state.upper,
-                                "end": round(time.monotonic() - state.started, 2)})
+        code, bound = _cp_sat(
+            instance,
+            cost,
+            pairs,
+            state,
+            deadline - time.monotonic(),
+            workers,
+            seed + k,
+            stop_below,
+            portfolio=small,
+        )
+        stats["rounds"].append(
+            {
+                "variables": len(pairs),
+                "status": STATUS_NAMES[code],
+                "best": state.sign * state.upper,
+                "end": round(time.monotonic() - state.started, 2),
+            }
+        )
         if code == cp_model.OPTIMAL:
             state.raise_lower(state.upper)
         elif code == cp_model.INFEASIBLE:  # impossible while the best assignment is in the model

@@ -1167,7 +1167,8 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
                 cobj[c] = int(pr.score[idx][state.x[idx]].sum())
                 kept_int = int(bonus[idx][state.x[idx]].sum())
                 cbound[c] = max(cobj[c], min(tbound[c], res.bound - kept_int))
-                cstatus[c] = "OPTIMAL" if res.status == "OPTIMAL" and res.objective >= before else "FEASIBLE"
+                took = res.objective >= before or not feasible  # an infeasible start is no benchmark
+                cstatus[c] = "OPTIMAL" if res.status == "OPTIMAL" and took else "FEASIBLE"
                 if cstatus[c] == "OPTIMAL":
                     cbound[c] = cobj[c] if not has_bonus else cbound[c]
                 elif cbound[c] > cobj[c]:

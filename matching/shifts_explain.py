@@ -78,6 +78,47 @@ def assignment_reasons(cp, pr, p: int, slot_skill, *, pinned: bool, kept: bool) 
     return tuple(out)
 
 
+def _mask(cp, groups, v: int) -> int:
+    m = 0
+    for g, (sk, _, _) in enumerate(groups):
+        if sk is None or cp.skill_has[sk][v]:
+            m |= 1 << g
+    return m
+
+
+def _placeable(masks: list[int], counts: list[int]) -> int:
+    """Largest number of these volunteers (slot-group masks) placed at once (augmenting paths)."""
+    room = list(counts)
+    members: list[list[int]] = [[] for _ in counts]
+
+    def augment(mask: int, seen: set) -> int | None:
+        for g in range(len(room)):
+            if mask >> g & 1 and room[g] > 0 and g not in seen:
+                return g
+        for g in range(len(room)):
+            if not mask >> g & 1 or g in seen:
+                continue
+            seen.add(g)
+            for k, other in enumerate(members[g]):
+                g2 = augment(other & ~(1 << g), seen)
+                if g2 is not None:
+                    members[g].pop(k)
+                    members[g2].append(other)
+                    room[g2] -= 1
+                    room[g] += 1
+                    return g
+        return None
+
+    placed = 0
+    for mask in masks:
+        g = augment(mask, set())
+        if g is not None:
+            members[g].append(mask)
+            room[g] -= 1
+            placed += 1
+    return placed
+
+
 class Explainer:
     """Classifies the volunteers around a shift once per shift; reasons per slot group."""
 
@@ -145,7 +186,9 @@ class Explainer:
                 kind[v] = ("hours", False)
             else:
                 kind[v] = ("free", False)
-        free_any = sum(1 for k, _ in kind.values() if k == "free")
+        free_vols = [v for v, (k, _) in kind.items() if k == "free"]
+        # how many of the free ones fit the slots at once (skills matter): what staffing could reach
+        free_any = _placeable([_mask(cp, groups, v) for v in free_vols], [g[1] for g in groups])
         out = {}
         for g in open_groups:
             skill = groups[g][0]

@@ -334,6 +334,9 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
             sign_up.status = SignUpStatus.waitlisted
             audit.record(actor, "signup.waitlist", sign_up, before=before, after=audit.snapshot(sign_up, "status"),
                          note=f"match run {run.id}", region_id=shifts[sid].region_id)
+            volunteer = volunteers.get(vid) or db.session.get(Volunteer, vid)
+            notify([volunteer.user_id], "match_not_placed", link=url_for("shifts.detail", shift_id=sid),
+                   title=shifts[sid].title)
     for sid, shift in shifts.items():
         shift.version += 1
         holding = sum(1 for (s, _v), row in existing.items() if s == sid and row.status in HOLDING_STATUSES) + sum(

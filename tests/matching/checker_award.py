@@ -29,8 +29,10 @@ def as_written(value) -> Fraction:
 
 def score_hundredths(technical_score, price_weight, lowest_price, price) -> int:
     """100 × (technical_score + price_weight × 100 × lowest / price), rounded half up."""
-    exact = 100 * (as_written(technical_score)
-                   + as_written(price_weight) * 100 * as_written(lowest_price) / as_written(price))
+    exact = 100 * (
+        as_written(technical_score)
+        + as_written(price_weight) * 100 * as_written(lowest_price) / as_written(price)
+    )
     whole, rest = divmod(exact.numerator, exact.denominator)
     return whole + (1 if 2 * rest >= exact.denominator else 0)
 
@@ -62,8 +64,11 @@ def valid_scores(problem: dict) -> dict:
             price = as_written(b["price"])
             lowest[p["id"]] = min(lowest.get(p["id"], price), price)
     return {
-        bid_id: score_hundredths(b["technical_score"], p.get("price_weight", 0.3), lowest[p["id"]], b["price"])
-        for bid_id, (b, p, _o, broken) in info.items() if not broken
+        bid_id: score_hundredths(
+            b["technical_score"], p.get("price_weight", 0.3), lowest[p["id"]], b["price"]
+        )
+        for bid_id, (b, p, _o, broken) in info.items()
+        if not broken
     }
 
 
@@ -71,11 +76,13 @@ def _reasons_ok(entry: dict, what: str) -> None:
     assert isinstance(entry.get("reasons"), list) and entry["reasons"], f"{what}: no reasons"
     assert all(isinstance(r, str) and r for r in entry["reasons"]), f"{what}: reasons must be strings"
     codes = entry.get("reason_codes")
-    assert isinstance(codes, list) and len(codes) == len(entry["reasons"]), \
+    assert isinstance(codes, list) and len(codes) == len(entry["reasons"]), (
         f"{what}: reason_codes must match reasons one to one"
+    )
     for c in codes:
-        assert isinstance(c, dict) and isinstance(c.get("code"), str) and isinstance(c.get("params"), dict), \
+        assert isinstance(c, dict) and isinstance(c.get("code"), str) and isinstance(c.get("params"), dict), (
             f"{what}: bad reason code {c!r}"
+        )
 
 
 def pins_can_hold(problem: dict, pins, forbids) -> bool:
@@ -93,7 +100,9 @@ def pins_can_hold(problem: dict, pins, forbids) -> bool:
         if load[org["id"]] > as_written(org["capacity"]):
             return False
     pool = problem.get("funding_pool")
-    return pool is None or sum((as_written(info[b][0]["price"]) for b in pins), Fraction(0)) <= as_written(pool)
+    return pool is None or sum((as_written(info[b][0]["price"]) for b in pins), Fraction(0)) <= as_written(
+        pool
+    )
 
 
 def check_award(problem: dict, result: dict, pins=(), forbids=()) -> int | None:
@@ -122,28 +131,36 @@ def check_award(problem: dict, result: dict, pins=(), forbids=()) -> int | None:
         b, p, o, broken = info[bid_id]
         assert a["project"] == p["id"], f"bid {bid_id} is for {p['id']}, awarded to {a['project']}"
         assert a["organization"] == o["id"], f"bid {bid_id} belongs to {o['id']}, not {a['organization']}"
-        assert as_written(a["price"]) == as_written(b["price"]), f"bid {bid_id}: price {a['price']} != {b['price']}"
+        assert as_written(a["price"]) == as_written(b["price"]), (
+            f"bid {bid_id}: price {a['price']} != {b['price']}"
+        )
         assert not broken, f"bid {bid_id} awarded but invalid: {', '.join(broken)}"
         assert bid_id not in forbids, f"forbidden bid {bid_id} awarded"
         assert p["id"] not in seen_projects, f"project {p['id']} awarded twice"
         seen_projects.add(p["id"])
-        assert a["score"] == scores[bid_id], f"bid {bid_id}: score {a['score']} != recomputed {scores[bid_id]}"
+        assert a["score"] == scores[bid_id], (
+            f"bid {bid_id}: score {a['score']} != recomputed {scores[bid_id]}"
+        )
         _reasons_ok(a, f"award {p['id']}")
         load[o["id"]] = load.get(o["id"], 0) + as_written(b["workload"])
         spent += as_written(b["price"])
         total += scores[bid_id]
     for org_id, used in load.items():
-        assert used <= as_written(orgs[org_id]["capacity"]), \
+        assert used <= as_written(orgs[org_id]["capacity"]), (
             f"organization {org_id}: workload {used} over capacity {orgs[org_id]['capacity']}"
+        )
     if problem.get("funding_pool") is not None:
-        assert spent <= as_written(problem["funding_pool"]), f"awarded {spent} over the pool {problem['funding_pool']}"
+        assert spent <= as_written(problem["funding_pool"]), (
+            f"awarded {spent} over the pool {problem['funding_pool']}"
+        )
     awarded_bids = {a["bid"] for a in result["awards"]}
     for b in pins:
         assert b in awarded_bids, f"pinned bid {b} not awarded"
     unawarded = [u["project"] for u in result["unawarded"]]
     expected = [p["id"] for p in problem["projects"] if p["id"] not in seen_projects]
-    assert sorted(map(str, unawarded)) == sorted(map(str, expected)), \
+    assert sorted(map(str, unawarded)) == sorted(map(str, expected)), (
         f"unawarded {unawarded} should be exactly the projects without award {expected}"
+    )
     for u in result["unawarded"]:
         _reasons_ok(u, f"unawarded {u['project']}")
     assert result["objective"] == total, f"objective {result['objective']} != recomputed {total}"
@@ -162,7 +179,11 @@ def check_gap(instance, result, maximize: bool | None = None) -> int | None:
     """Check a GAP result (dict or object with ``to_dict``); returns the recomputed total cost."""
     if hasattr(result, "to_dict"):
         result = result.to_dict()
-    cost, resource, capacity = _field(instance, "cost"), _field(instance, "resource"), _field(instance, "capacity")
+    cost, resource, capacity = (
+        _field(instance, "cost"),
+        _field(instance, "resource"),
+        _field(instance, "capacity"),
+    )
     m, n = len(capacity), len(cost[0])
     assert result["status"] in STATUSES, f"unknown status {result['status']!r}"
     if maximize is None:

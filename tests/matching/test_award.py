@@ -43,10 +43,20 @@ def base() -> dict:
     return {
         "funding_pool": 5000000,
         "projects": [{"id": "p1", "budget": 300000, "price_weight": 0.3, "min_grade": 3}],
-        "organizations": [{"id": "o1", "grade": 4, "capacity": 6, "blacklisted": False},
-                          {"id": "o2", "grade": 3, "capacity": 6}],
-        "bids": [{"id": "b1", "project": "p1", "organization": "o1", "price": 280000,
-                  "technical_score": 62.5, "workload": 2}],
+        "organizations": [
+            {"id": "o1", "grade": 4, "capacity": 6, "blacklisted": False},
+            {"id": "o2", "grade": 3, "capacity": 6},
+        ],
+        "bids": [
+            {
+                "id": "b1",
+                "project": "p1",
+                "organization": "o1",
+                "price": 280000,
+                "technical_score": 62.5,
+                "workload": 2,
+            }
+        ],
     }
 
 
@@ -77,10 +87,31 @@ def test_scores_in_result_use_lowest_valid_price_only():
     data["projects"][0]["budget"] = 1600
     data["organizations"].append({"id": "bad", "grade": 5, "capacity": 9, "blacklisted": True})
     data["bids"] = [
-        {"id": "cheap", "project": "p1", "organization": "o1", "price": 100, "technical_score": 10, "workload": 1},
-        {"id": "dear", "project": "p1", "organization": "o2", "price": 1600, "technical_score": 60, "workload": 1},
+        {
+            "id": "cheap",
+            "project": "p1",
+            "organization": "o1",
+            "price": 100,
+            "technical_score": 10,
+            "workload": 1,
+        },
+        {
+            "id": "dear",
+            "project": "p1",
+            "organization": "o2",
+            "price": 1600,
+            "technical_score": 60,
+            "workload": 1,
+        },
         # cheaper still, but blacklisted: it must not lower the reference price
-        {"id": "black", "project": "p1", "organization": "bad", "price": 1, "technical_score": 99, "workload": 1},
+        {
+            "id": "black",
+            "project": "p1",
+            "organization": "bad",
+            "price": 1,
+            "technical_score": 99,
+            "workload": 1,
+        },
     ]
     result = solve(data)
     assert valid_scores(data) == {"cheap": 6000, "dear": 6313}
@@ -104,10 +135,21 @@ def test_price_equal_to_budget_and_grade_equal_to_minimum_are_valid():
 @pytest.mark.parametrize(
     "change, code, params",
     [
-        (lambda d: d["bids"][0].update(price=300001), "over_budget", {"bid": "b1", "price": 300001, "budget": 300000}),
-        (lambda d: d["organizations"][0].update(grade=2), "grade_too_low",
-         {"bid": "b1", "organization": "o1", "grade": 2, "min_grade": 3}),
-        (lambda d: d["organizations"][0].update(blacklisted=True), "blacklisted", {"bid": "b1", "organization": "o1"}),
+        (
+            lambda d: d["bids"][0].update(price=300001),
+            "over_budget",
+            {"bid": "b1", "price": 300001, "budget": 300000},
+        ),
+        (
+            lambda d: d["organizations"][0].update(grade=2),
+            "grade_too_low",
+            {"bid": "b1", "organization": "o1", "grade": 2, "min_grade": 3},
+        ),
+        (
+            lambda d: d["organizations"][0].update(blacklisted=True),
+            "blacklisted",
+            {"bid": "b1", "organization": "o1"},
+        ),
     ],
 )
 def test_invalid_bids_are_never_awarded_and_explained(change, code, params):
@@ -134,12 +176,36 @@ def test_project_without_bids():
 
 def two_projects_one_org() -> dict:
     return {
-        "projects": [{"id": "p1", "budget": 100, "price_weight": 0}, {"id": "p2", "budget": 100, "price_weight": 0}],
+        "projects": [
+            {"id": "p1", "budget": 100, "price_weight": 0},
+            {"id": "p2", "budget": 100, "price_weight": 0},
+        ],
         "organizations": [{"id": "o1", "grade": 5, "capacity": 3}, {"id": "o2", "grade": 5, "capacity": 3}],
         "bids": [
-            {"id": "a", "project": "p1", "organization": "o1", "price": 50, "technical_score": 90, "workload": 2},
-            {"id": "b", "project": "p2", "organization": "o1", "price": 50, "technical_score": 80, "workload": 2},
-            {"id": "c", "project": "p1", "organization": "o2", "price": 50, "technical_score": 85, "workload": 2},
+            {
+                "id": "a",
+                "project": "p1",
+                "organization": "o1",
+                "price": 50,
+                "technical_score": 90,
+                "workload": 2,
+            },
+            {
+                "id": "b",
+                "project": "p2",
+                "organization": "o1",
+                "price": 50,
+                "technical_score": 80,
+                "workload": 2,
+            },
+            {
+                "id": "c",
+                "project": "p1",
+                "organization": "o2",
+                "price": 50,
+                "technical_score": 85,
+                "workload": 2,
+            },
         ],
     }
 
@@ -160,8 +226,13 @@ def test_capacity_leaves_a_project_unawarded_with_reasons():
     entry = by_project(result)["p2"]
     assert [a["bid"] for a in result["awards"]] == ["a"]
     assert codes(entry) == ["capacity", "lower_total_score"]
-    assert entry["reason_codes"][0]["params"] == {"bid": "b", "organization": "o1", "workload": 2, "used": 2,
-                                                  "capacity": 3}
+    assert entry["reason_codes"][0]["params"] == {
+        "bid": "b",
+        "organization": "o1",
+        "workload": 2,
+        "used": 2,
+        "capacity": 3,
+    }
 
 
 def test_funding_pool_limits_total_price():
@@ -173,7 +244,12 @@ def test_funding_pool_limits_total_price():
     assert [a["bid"] for a in result["awards"]] == ["a"]
     entry = by_project(result)["p2"]
     assert codes(entry) == ["pool", "lower_total_score"]
-    assert entry["reason_codes"][0]["params"] == {"bid": "b", "price": 49.5, "remaining": 49, "funding_pool": 99}
+    assert entry["reason_codes"][0]["params"] == {
+        "bid": "b",
+        "price": 49.5,
+        "remaining": 49,
+        "funding_pool": 99,
+    }
     data["funding_pool"] = 100
     assert len(solve(data)["awards"]) == 2
 
@@ -214,10 +290,18 @@ def test_forbidden_best_bid_is_explained_on_the_winner():
         (["a", "c"], [], None, ("pins_same_project", ["a", "c"])),
         (["a", "b"], [], None, ("pins_capacity", ["a", "b"])),
         (["a"], ["a"], None, ("pin_forbidden", ["a"])),
-        (["a"], [], lambda d: d["organizations"][0].update(grade=1) or d["projects"][0].update(min_grade=2),
-         ("pin_invalid", ["a"])),
-        (["a", "b"], [], lambda d: d["organizations"][0].update(capacity=9) or d.update(funding_pool=99),
-         ("pins_pool", ["a", "b"])),
+        (
+            ["a"],
+            [],
+            lambda d: d["organizations"][0].update(grade=1) or d["projects"][0].update(min_grade=2),
+            ("pin_invalid", ["a"]),
+        ),
+        (
+            ["a", "b"],
+            [],
+            lambda d: d["organizations"][0].update(capacity=9) or d.update(funding_pool=99),
+            ("pins_pool", ["a", "b"]),
+        ),
     ],
 )
 def test_pins_that_cannot_hold_are_named(pins, forbids, change, conflict):
@@ -311,7 +395,9 @@ def test_dataclasses_are_validated_too():
     with pytest.raises(BadInput) as info:
         solve_award(problem)
     assert info.value.field == "bids[0].price"
-    good = AwardProblem(None, problem.projects, problem.organizations, (AwardBid("b1", "p1", "o1", 80, 50, 1),))
+    good = AwardProblem(
+        None, problem.projects, problem.organizations, (AwardBid("b1", "p1", "o1", 80, 50, 1),)
+    )
     with pytest.raises(BadInput) as info:
         solve_award(good, pins=["b9"])
     assert info.value.field == "pins[0]"
@@ -335,19 +421,32 @@ def award_problems(draw):
     n_orgs = draw(st.integers(1, 3))
     money = st.one_of(st.integers(1, 60), st.integers(100, 6000).map(lambda c: c / 100))
     projects = [
-        {"id": f"p{k}", "budget": draw(money), "price_weight": draw(st.sampled_from([0, 0.25, 0.3, 0.5, 1])),
-         "min_grade": draw(st.one_of(st.none(), st.integers(1, 5)))}
+        {
+            "id": f"p{k}",
+            "budget": draw(money),
+            "price_weight": draw(st.sampled_from([0, 0.25, 0.3, 0.5, 1])),
+            "min_grade": draw(st.one_of(st.none(), st.integers(1, 5))),
+        }
         for k in range(n_projects)
     ]
     organizations = [
-        {"id": f"o{k}", "grade": draw(st.integers(1, 5)), "capacity": draw(st.integers(0, 5)),
-         "blacklisted": draw(st.booleans())}
+        {
+            "id": f"o{k}",
+            "grade": draw(st.integers(1, 5)),
+            "capacity": draw(st.integers(0, 5)),
+            "blacklisted": draw(st.booleans()),
+        }
         for k in range(n_orgs)
     ]
     bids = [
-        {"id": f"b{k}", "project": f"p{draw(st.integers(0, n_projects - 1))}",
-         "organization": f"o{draw(st.integers(0, n_orgs - 1))}", "price": draw(money),
-         "technical_score": draw(st.integers(0, 1000)) / 10, "workload": draw(st.integers(0, 3))}
+        {
+            "id": f"b{k}",
+            "project": f"p{draw(st.integers(0, n_projects - 1))}",
+            "organization": f"o{draw(st.integers(0, n_orgs - 1))}",
+            "price": draw(money),
+            "technical_score": draw(st.integers(0, 1000)) / 10,
+            "workload": draw(st.integers(0, 3)),
+        }
         for k in range(draw(st.integers(0, 8)))
     ]
     data = {"projects": projects, "organizations": organizations, "bids": bids}
@@ -367,8 +466,15 @@ def brute_force(data: dict) -> int | None:
     pins, forbids = set(data.get("pins", [])), set(data.get("forbids", []))
     bids = {b["id"]: b for b in data["bids"]}
     capacity = {o["id"]: o["capacity"] for o in data["organizations"]}
-    options = [[None] + [b["id"] for b in data["bids"] if b["project"] == p["id"] and b["id"] in scores
-                         and b["id"] not in forbids] for p in data["projects"]]
+    options = [
+        [None]
+        + [
+            b["id"]
+            for b in data["bids"]
+            if b["project"] == p["id"] and b["id"] in scores and b["id"] not in forbids
+        ]
+        for p in data["projects"]
+    ]
     best = None
     for choice in itertools.product(*options):
         chosen = [b for b in choice if b is not None]
@@ -379,7 +485,10 @@ def brute_force(data: dict) -> int | None:
             load[bids[b]["organization"]] = load.get(bids[b]["organization"], 0) + bids[b]["workload"]
         if any(load[o] > capacity[o] for o in load):
             continue
-        if "funding_pool" in data and sum(as_written(bids[b]["price"]) for b in chosen) > data["funding_pool"]:
+        if (
+            "funding_pool" in data
+            and sum(as_written(bids[b]["price"]) for b in chosen) > data["funding_pool"]
+        ):
             continue
         total = sum(scores[b] for b in chosen)
         best = total if best is None else max(best, total)

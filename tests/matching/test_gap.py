@@ -126,8 +126,17 @@ def test_progress_and_dict_shape():
     seen = []
     result = solve_gap(instance, progress=lambda o, b, s: seen.append((o, b, s)), seed=3)
     data = result.to_dict()
-    assert set(data) >= {"instance", "agents", "jobs", "sense", "status", "objective", "bound", "seconds",
-                         "assignment"}
+    assert set(data) >= {
+        "instance",
+        "agents",
+        "jobs",
+        "sense",
+        "status",
+        "objective",
+        "bound",
+        "seconds",
+        "assignment",
+    }
     assert data["instance"] == "gap12.txt#1" and data["sense"] == "min"
     assert seen and seen[-1][0] == data["objective"]
     assert all(b <= o for o, b, _ in seen)

@@ -524,3 +524,13 @@ def test_problem_to_dict_round_trips():
     data = generate(40, 6, seed=4)
     p = parse_shift_problem(data)
     assert parse_shift_problem(problem_to_dict(p)) == p
+
+
+def test_pin_the_greedy_cannot_staff_is_still_proven_optimal():
+    # the greedy leaves the pinned shift under-staffed; CP-SAT repairs it and proves the optimum
+    data = problem([vol("v0"), vol("v1", windows=()), vol("v2")],
+                   [shift("s0", "09:00", "09:30", min_volunteers=2, slots=((None, 2),)),
+                    shift("s1", "09:00", "09:30", urgency=2)],
+                   pins=[("v0", "s0")])
+    out = run(data)
+    assert out["status"] == "OPTIMAL" and pairs(out) == {("v0", "s0"), ("v2", "s0")}

@@ -257,3 +257,61 @@ def test_a_social_workers_run_holds_only_their_organizations_project_shifts(clie
     auth.login("worker")
     run = start_run(client, world, week=week["monday"].isoformat())
     assert [s["id"] for s in run.problem["shifts"]] == [f"s{own.id}"]
+
+
+def test_a_volunteer_withdrawing_during_approval_never_leaves_it_half_applied(app, client, auth, world, week):
+    """Approval and withdrawal both lock the shift: whichever comes second sees the other's result."""
+    from linkage.shifts.services import cancel_sign_up
+
+    routine = week["routine"]
+    second = make_volunteer(world.c2, name="Second Helper")
+    db.session.add(SignUp(shift_id=routine.id, volunteer=second, status=SignUpStatus.requested))
+    db.session.commit()
+    auth.login("civil")
+    run = start_run(client, world, week=week["monday"].isoformat())
+    placed = {(a["volunteer"], a["shift"]) for a in run.result["assignments"]}
+    assert (f"v{second.id}", f"s{routine.id}") in placed
+    request = db.session.scalar(sa.select(SignUp).where(SignUp.volunteer_id == second.id))
+    ids = {"run": run.id, "civil": world["civil"].id, "request": request.id, "user": world["vol"].id}
+    db.session.commit()  # the test's own transaction would hold SQLite's write lock
+    barrier, errors = threading.Barrier(2), []
+
+    def approve():
+        with app.test_request_context("/"):
+            barrier.wait()
+            try:
+                services.approve_run(db.session.get(MatchRun, ids["run"]), actor=db.session.get(type(world["civil"]), ids["civil"]))
+                db.session.commit()
+            except Exception as error:
+                errors.append(error)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    def withdraw():
+        with app.test_request_context("/"):
+            barrier.wait()
+            try:
+                cancel_sign_up(db.session.get(SignUp, ids["request"]), actor=db.session.get(type(world["vol"]), ids["user"]))
+                db.session.commit()
+            except Exception as error:
+                errors.append(error)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=withdraw)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.expire_all()
+    status = db.session.get(MatchRun, run.id).status
+    assigned = db.session.scalar(sa.select(sa.func.count(SignUp.id)).where(SignUp.status == SignUpStatus.assigned))
+    withdrawn = db.session.get(SignUp, request.id).status
+    assert withdrawn == SignUpStatus.cancelled, errors
+    if status == MatchStatus.approved:   # approval first: all applied, then the withdrawal frees the place
+        assert assigned == len(placed) - 1
+    else:                                # withdrawal first: approval refused, nothing written
+        assert status == MatchStatus.proposed and assigned == 0
+        assert any("no longer fits" in str(error) for error in errors)
