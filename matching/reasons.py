@@ -88,6 +88,14 @@ _TEMPLATES = {
         f"the shift needs at least {p['needed']} volunteers but has only {p['places']} "
         f"{'place' if p['places'] == 1 else 'places'}"
     ),
+    # case assignment (matching/cases.py)
+    "case_level": lambda p: f"qualification level {p['level']}",
+    "case_sector": lambda p: f"the organization serves {p['sector']}",
+    "case_no_workers": lambda p: "no social worker is available in this area",
+    "case_level_too_low": lambda p: f"{p['count']} social workers are below the required level {p['level']}",
+    "case_not_qualified": lambda p: f"{p['count']} social workers' organizations do not serve {p['sector']}",
+    "case_too_far": lambda p: f"{p['count']} social workers are too far away",
+    "case_caseload_full": lambda p: f"{p['count']} qualified social workers have a full caseload",
 }
 
 CODES = frozenset(_TEMPLATES)

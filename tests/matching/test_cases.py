@@ -115,3 +115,12 @@ def test_optimal_against_brute_force(needs, workers):
     result = solve_cases(problem, time_limit=5, workers=1)
     assert result.status == "OPTIMAL"
     assert check(problem, result) == brute_force(problem)
+
+
+def test_every_reason_has_an_english_sentence():
+    problem = CaseProblem(
+        needs=(CaseNeed("n1", 4, HERE, sector="elderly", min_level=2, resident="r1"), CaseNeed("n2", 1, HERE)),
+        workers=(CaseWorker("w1", 2, HERE, 1, sectors=frozenset({"elderly"}), residents=frozenset({"r1"})),))
+    result = solve_cases(problem, time_limit=5).to_dict()
+    sentences = [text for item in result["assignments"] + result["unassigned"] for text in item["reasons"]]
+    assert sentences and all(" " in text for text in sentences), sentences
