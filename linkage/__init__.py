@@ -64,27 +64,19 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from linkage.admin.views import blueprint as admin
     from linkage.auth.views import blueprint as auth
+    from linkage.community.views import blueprint as community
     from linkage.main.views import blueprint as main
+    from linkage.matching.views import blueprint as matching
+    from linkage.needs.views import blueprint as needs
+    from linkage.organizations.views import blueprint as organizations
+    from linkage.projects.views import blueprint as projects
+    from linkage.shifts.views import blueprint as shifts
+    from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth):
+    for blueprint in (main, auth, community, needs, organizations, projects, shifts, volunteers, matching, admin):
         app.register_blueprint(blueprint)
-    for name in ("community", "needs", "organizations", "projects", "shifts", "volunteers", "matching", "admin"):
-        module = _optional_views(name)
-        if module is not None:
-            app.register_blueprint(module.blueprint)
-
-
-def _optional_views(name: str):
-    import importlib
-    import importlib.util
-
-    try:
-        if importlib.util.find_spec(f"linkage.{name}.views") is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(f"linkage.{name}.views")
 
 
 def register_errorhandlers(app: Flask) -> None:
