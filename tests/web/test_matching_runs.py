@@ -57,6 +57,32 @@ def start_run(client, world, kind="shifts", region=None, **extra):
     return db.session.scalars(sa.select(MatchRun).order_by(MatchRun.id.desc())).first()
 
 
+def run_together(app, *calls):
+    """Run each call in its own thread and request context, released at the same moment; commit each.
+    Returns what each returned, or the exception it raised (rolled back)."""
+    db.session.commit()  # the test's own transaction would hold SQLite's write lock
+    barrier, outcomes = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(index, call):
+        with app.test_request_context("/"):
+            barrier.wait()
+            try:
+                outcomes[index] = call()
+                db.session.commit()
+            except Exception as error:  # a refusal or a lock timeout shows in the outcome
+                outcomes[index] = error
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def held(shift):
     return db.session.scalars(sa.select(SignUp).where(SignUp.shift_id == shift.id,
                                                       SignUp.status.in_(HOLDING_STATUSES))).all()
@@ -148,28 +174,12 @@ def test_approval_refused_when_a_volunteer_withdrew(client, auth, world, week):
 def test_two_staff_approving_at_once_apply_once(app, client, auth, world, week):
     auth.login("civil")
     run = start_run(client, world, week=week["monday"].isoformat())
-    outcomes, barrier = [], threading.Barrier(2)
     run_id, actor_id, user_type = run.id, world["civil"].id, type(world["civil"])
-    db.session.commit()
 
     def approve():
-        with app.test_request_context("/"):
-            barrier.wait()
-            try:
-                actor = db.session.get(user_type, actor_id)
-                outcomes.append(services.approve_run(db.session.get(MatchRun, run_id), actor=actor))
-                db.session.commit()
-            except Exception as error:  # a lock timeout would show here
-                outcomes.append(error)
-                db.session.rollback()
-            finally:
-                db.session.remove()
+        return services.approve_run(db.session.get(MatchRun, run_id), actor=db.session.get(user_type, actor_id))
 
-    threads = [threading.Thread(target=approve) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together(app, approve, approve)
     assert sorted(outcomes, key=str) == [False, True]
     assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
         AuditEvent.action == "match_run.approve")) == 1
@@ -273,38 +283,12 @@ def test_a_volunteer_withdrawing_during_approval_never_leaves_it_half_applied(ap
     assert (f"v{second.id}", f"s{routine.id}") in placed
     request = db.session.scalar(sa.select(SignUp).where(SignUp.volunteer_id == second.id))
     ids = {"run": run.id, "civil": world["civil"].id, "request": request.id, "user": world["vol"].id}
-    db.session.commit()  # the test's own transaction would hold SQLite's write lock
-    barrier, errors = threading.Barrier(2), []
-
-    def approve():
-        with app.test_request_context("/"):
-            barrier.wait()
-            try:
-                services.approve_run(db.session.get(MatchRun, ids["run"]), actor=db.session.get(type(world["civil"]), ids["civil"]))
-                db.session.commit()
-            except Exception as error:
-                errors.append(error)
-                db.session.rollback()
-            finally:
-                db.session.remove()
-
-    def withdraw():
-        with app.test_request_context("/"):
-            barrier.wait()
-            try:
-                cancel_sign_up(db.session.get(SignUp, ids["request"]), actor=db.session.get(type(world["vol"]), ids["user"]))
-                db.session.commit()
-            except Exception as error:
-                errors.append(error)
-                db.session.rollback()
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=approve), threading.Thread(target=withdraw)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    user_type = type(world["civil"])
+    errors = [outcome for outcome in run_together(
+        app,
+        lambda: services.approve_run(db.session.get(MatchRun, ids["run"]), actor=db.session.get(user_type, ids["civil"])),
+        lambda: cancel_sign_up(db.session.get(SignUp, ids["request"]), actor=db.session.get(user_type, ids["user"])),
+    ) if isinstance(outcome, Exception)]
     db.session.expire_all()
     status = db.session.get(MatchRun, run.id).status
     assigned = db.session.scalar(sa.select(sa.func.count(SignUp.id)).where(SignUp.status == SignUpStatus.assigned))
