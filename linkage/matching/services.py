@@ -22,7 +22,7 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.matching import problems
 from linkage.models import (HOLDING_STATUSES, Bid, MatchKind, MatchOverride, MatchRun, MatchStatus, Need,
-                            NeedStatus, Project, Region, Role, Shift, ShiftStatus, SignUp, SignUpStatus,
+                            NeedStatus, Project, Region, Role, ShiftStatus, SignUp, SignUpStatus,
                             SocialWorker, User, Volunteer, VolunteerStatus)
 from linkage.models.types import utcnow
 from linkage.notifications import notify

@@ -1,7 +1,6 @@
 """Match runs: start, watch, review, override, approve or reject."""
 from datetime import datetime, time, timedelta
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user

@@ -1,6 +1,5 @@
 """Real browser flows: forms, buttons and the live match-run page, with screenshots in test-artifacts/."""
 import os
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa

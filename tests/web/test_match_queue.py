@@ -13,7 +13,7 @@ from benchmarks.generate_shifts import generate
 from linkage.extensions import db
 from linkage.matching import services
 from linkage.models import MatchKind, MatchRun, MatchStatus, SignUp
-from tests.web.test_matching_runs import start_run, week  # noqa: F401  (fixture)
+from tests.web.test_matching_runs import start_run, week  # noqa: F401  (week is a fixture)
 
 REDIS_URL = os.environ.get("LINKAGE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

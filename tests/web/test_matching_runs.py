@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from linkage.extensions import db
 from linkage.matching import services
-from linkage.models import (HOLDING_STATUSES, AuditEvent, Bid, BidStatus, MatchKind, MatchRun, MatchStatus, Need,
+from linkage.models import (HOLDING_STATUSES, AuditEvent, Bid, BidStatus, MatchRun, MatchStatus, Need,
                             NeedStatus, Project, ProjectStatus, Shift, ShiftStatus, SignUp, SignUpStatus, Volunteer,
                             VolunteerStatus)
 from linkage.timeutil import LOCAL_TZ
