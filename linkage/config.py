@@ -21,7 +21,6 @@ def from_environment(instance_path: str) -> dict:
         "DATA_KEY": os.environ.get("LINKAGE_DATA_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL"),
-        "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -40,8 +39,12 @@ def from_environment(instance_path: str) -> dict:
         "DEFAULT_PRICE_WEIGHT": 0.30,
         "MIN_VOLUNTEER_AGE": 14,
         "ADULT_AGE": 18,
+        "CHECK_IN_OPENS_MINUTES": 60,     # check-in opens this long before a shift starts
+        "NO_SHOW_LIMIT": 3,               # every N-th no-show suspends self sign-up …
+        "NO_SHOW_BLOCK_DAYS": 30,         # … for this many days
         "JOB_MODE": os.environ.get("LINKAGE_JOB_MODE"),
         "JOB_QUEUE": os.environ.get("LINKAGE_JOB_QUEUE", "linkage"),
+        "JOB_THREADS": 1,                 # background threads when there is no Redis
         "MATCH_TIME_LIMIT": float(os.environ.get("LINKAGE_MATCH_TIME_LIMIT", "30")),
         "MATCH_WORKERS": int(os.environ.get("LINKAGE_MATCH_WORKERS", "2")),
         "MATCH_MAX_TRAVEL_KM": 10.0,

@@ -62,7 +62,7 @@ def enqueue(path: str, *args, timeout: int = 7200) -> Optional[str]:
         return None
     global _executor
     if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=app.config.get("JOB_THREADS", 1), thread_name_prefix="linkage-job")
+        _executor = ThreadPoolExecutor(max_workers=app.config["JOB_THREADS"], thread_name_prefix="linkage-job")
     _executor.submit(_run_with_app, app, path, args)
     return None
 

@@ -39,8 +39,9 @@ NOTIFIED_FIELDS = ("title", "description", "region_id", "place", "latitude", "lo
                    "requires_insurance", "insurance_note")
 
 
-def _setting(name: str, default):
-    return current_app.config.get(name, default)
+def _setting(name: str):
+    """A locality setting (linkage/config.py holds each one and its default)."""
+    return current_app.config[name]
 
 
 def local_text(value: datetime) -> str:
@@ -77,7 +78,7 @@ class ShiftData:
 
 def max_capacity(leads: int = 1) -> int:
     """A lead supervises at most LEAD_VOLUNTEER_RATIO volunteers (PRODUCT.md, default 1:25)."""
-    return int(_setting("LEAD_VOLUNTEER_RATIO", 25)) * max(leads, 1)
+    return int(_setting("LEAD_VOLUNTEER_RATIO")) * max(leads, 1)
 
 
 def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: datetime,
@@ -301,8 +302,8 @@ def check_volunteer(shift: Shift, volunteer: Volunteer, *, now: datetime) -> Non
     if volunteer.self_signup_blocked_until is not None and volunteer.self_signup_blocked_until > now:
         raise Refused(_("After repeated no-shows you cannot sign up by yourself until %(date)s.",
                         date=format_date(to_local(volunteer.self_signup_blocked_until).date())))
-    min_age = int(_setting("MIN_VOLUNTEER_AGE", 14))
-    adult = int(_setting("ADULT_AGE", 18))
+    min_age = int(_setting("MIN_VOLUNTEER_AGE"))
+    adult = int(_setting("ADULT_AGE"))
     age = volunteer.age_on(to_local(shift.start).date())
     if age is None:
         raise Refused(_("Enter your birth date in your profile first: volunteers must be at least %(age)s.",
@@ -510,10 +511,10 @@ def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
         raise Refused(_("This shift is closed."))
     if record.status != SignUpStatus.assigned:
         raise Refused(_("Only volunteers with a place can be checked in."))
-    opens = shift.start - timedelta(minutes=int(_setting("CHECK_IN_OPENS_MINUTES", 60)))
+    lead_minutes = int(_setting("CHECK_IN_OPENS_MINUTES"))
+    opens = shift.start - timedelta(minutes=lead_minutes)
     if now < opens:
-        raise Refused(_("Check-in opens %(minutes)s minutes before the start.",
-                        minutes=int(_setting("CHECK_IN_OPENS_MINUTES", 60))))
+        raise Refused(_("Check-in opens %(minutes)s minutes before the start.", minutes=lead_minutes))
     manual = at is not None
     at = at or now
     if at > now:
@@ -543,7 +544,7 @@ def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted
     record.checkout_defaulted = defaulted
     attended = min(out, shift.end) - max(record.checked_in_at, shift.start)
     record.minutes = max(int(attended.total_seconds() // 60), 0)
-    share = float(_setting("ATTENDANCE_MIN_SHARE", 0.6))
+    share = float(_setting("ATTENDANCE_MIN_SHARE"))
     if record.minutes >= share * shift.minutes - 1e-9:
         record.hours_status, record.hours_note = HoursStatus.pending, ""
     else:
@@ -593,10 +594,10 @@ def mark_no_show(record: SignUp, *, actor: User, now: Optional[datetime] = None)
                  before={"status": SignUpStatus.assigned.value},
                  after={**audit.snapshot(record, "status"), "no_show_count": volunteer.no_show_count})
     notify([volunteer.user], "signup_no_show", link=_link(shift), title=shift.title, start=local_text(shift.start))
-    limit = int(_setting("NO_SHOW_LIMIT", 3))
+    limit = int(_setting("NO_SHOW_LIMIT"))
     if limit > 0 and volunteer.no_show_count % limit == 0:
         before = audit.snapshot(volunteer, "self_signup_blocked_until")
-        volunteer.self_signup_blocked_until = now + timedelta(days=int(_setting("NO_SHOW_BLOCK_DAYS", 30)))
+        volunteer.self_signup_blocked_until = now + timedelta(days=int(_setting("NO_SHOW_BLOCK_DAYS")))
         audit.record(actor, "volunteer.block", volunteer, before=before,
                      after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"),
                      note="no-shows")

@@ -33,7 +33,7 @@ class ProfileData:
 
 
 def _check(data: ProfileData, today: date) -> None:
-    min_age = int(current_app.config.get("MIN_VOLUNTEER_AGE", 14))
+    min_age = int(current_app.config["MIN_VOLUNTEER_AGE"])
     if data.birth_date > today:
         raise Refused(_("The birth date cannot be in the future."), field="birth_date")
     b = data.birth_date

@@ -110,7 +110,7 @@ def hours():
     volunteer = volunteer_of(current_user)
     totals = queries.minutes_by_status(volunteer) if volunteer else {s: 0 for s in HoursStatus}
     confirmed = totals[HoursStatus.approved] / 60
-    thresholds = current_app.config.get("STAR_THRESHOLDS_HOURS", [100, 300, 600, 1000, 1500])
+    thresholds = current_app.config["STAR_THRESHOLDS_HOURS"]
     stars, next_at = services.star_level(confirmed, thresholds)
     page = None
     if volunteer is not None:
