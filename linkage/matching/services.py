@@ -276,7 +276,7 @@ def _ids(items, key: str, prefix_len: int = 1) -> list[int]:
 
 
 def _apply_shifts(run: MatchRun, actor: User) -> None:
-    from linkage.shifts.services import lock_shift
+    from linkage.shifts.services import lock_shift, slot_fill, update_staffing
 
     assignments = run.result.get("assignments", [])
     shift_ids = sorted({int(s) for s in run.inputs.get("shifts", {})} | set(_ids(assignments, "shift")))
@@ -302,9 +302,9 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
             broken.append(_l("%(name)s withdrew from \"%(title)s\"", name=volunteers[vid].name, title=shifts[sid].title))
     # Places: what is held now plus what the proposal adds must fit every slot.
     for sid, shift in shifts.items():
+        fill = slot_fill(shift)
         for position, slot in enumerate(shift.slots):
-            held = sum(1 for (s, v), row in existing.items()
-                       if s == sid and row.status in HOLDING_STATUSES and row.slot_id == slot.id)
+            held = fill.get(slot.id, 0)
             added = sum(1 for (s, v), idx in proposed.items() if s == sid and idx == position
                         and not (existing.get((s, v)) and existing[(s, v)].status in HOLDING_STATUSES))
             if held + added > slot.count:
@@ -337,12 +337,10 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
             volunteer = volunteers.get(vid) or db.session.get(Volunteer, vid)
             notify([volunteer.user_id], "match_not_placed", link=url_for("shifts.detail", shift_id=sid),
                    title=shifts[sid].title)
+    db.session.flush()
     for sid, shift in shifts.items():
         shift.version += 1
-        holding = sum(1 for (s, _v), row in existing.items() if s == sid and row.status in HOLDING_STATUSES) + sum(
-            1 for (s, v) in proposed if s == sid and (s, v) not in existing)
-        if shift.status == ShiftStatus.open and holding >= shift.min_volunteers:
-            shift.status = ShiftStatus.staffed
+        update_staffing(shift)
         for need in shift.needs:
             if need.status == NeedStatus.open and any(s == sid for (s, _v) in proposed):
                 before = audit.snapshot(need, "status")

@@ -187,7 +187,7 @@ def _slots(shift: Shift) -> list[ShiftSlot]:
                                    .order_by(ShiftSlot.position).execution_options(populate_existing=True)))
 
 
-def _slot_fill(shift: Shift) -> dict[int, int]:
+def slot_fill(shift: Shift) -> dict[int, int]:
     rows = db.session.execute(
         sa.select(SignUp.slot_id, sa.func.count(SignUp.id))
         .where(SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES)).group_by(SignUp.slot_id))
@@ -212,7 +212,7 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
     if data.first_come != shift.first_come and live:
         raise Refused(_("The sign-up mode cannot change once volunteers have signed up."), field="first_come")
     slots = _slots(shift)
-    fill = _slot_fill(shift)
+    fill = slot_fill(shift)
     wanted = {skill.id if skill else None: (position, skill, count)
               for position, (skill, count) in enumerate(data.slots)}
     for slot in slots:
@@ -242,7 +242,7 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
              "needs": sorted(need.id for need in shift.needs)}
     changed = {key for key in after if after[key] != before.get(key)}
     _fill_from_waitlist(shift, actor=actor, now=now)
-    _update_staffing(shift)
+    update_staffing(shift)
     audit.record(actor, "shift.update", shift, before={k: before[k] for k in changed},
                  after={k: after[k] for k in changed})
     if changed & set(NOTIFIED_FIELDS):
@@ -352,7 +352,7 @@ def _free_slot(qualifying: list[ShiftSlot], fill: dict[int, int]) -> Optional[Sh
     return None
 
 
-def _update_staffing(shift: Shift) -> None:
+def update_staffing(shift: Shift) -> None:
     """Open <-> staffed as holding sign-ups reach or fall below the minimum."""
     if shift.status not in OPEN_STATUSES:
         return
@@ -387,7 +387,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
         raise Refused(_("This shift needs a skill you have not listed in your profile: %(skills)s.", skills=names))
     slot = None
     if shift.first_come:
-        slot = _free_slot(qualifying, _slot_fill(shift))
+        slot = _free_slot(qualifying, slot_fill(shift))
         status = SignUpStatus.assigned if slot is not None else SignUpStatus.waitlisted
     else:
         status = SignUpStatus.requested
@@ -410,7 +410,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
         # A double click that slipped past the check above: the unique (shift, volunteer) key held.
         raise Refused(_("You have already signed up for this shift.")) from None
     shift.version += 1
-    _update_staffing(shift)
+    update_staffing(shift)
     audit.record(actor, "signup.create", record, region_id=shift.region_id, before=before,
                  after={**audit.snapshot(record, "status", "slot_id", "shift_id", "volunteer_id"),
                         "shift_status": shift.status.value})
@@ -434,7 +434,7 @@ def _fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[Sig
     if not shift.first_come or shift.status not in OPEN_STATUSES or shift.start <= now:
         return []
     slots = _slots(shift)
-    fill = _slot_fill(shift)
+    fill = slot_fill(shift)
     if sum(max(slot.count - fill.get(slot.id, 0), 0) for slot in slots) == 0:
         return []
     waiting = db.session.scalars(
@@ -483,7 +483,7 @@ def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = Non
     shift.version += 1
     db.session.flush()
     promoted = _fill_from_waitlist(shift, actor=actor, now=now) if was_holding else []
-    _update_staffing(shift)
+    update_staffing(shift)
     audit.record(actor, "signup.cancel", record, region_id=shift.region_id, before=before,
                  after={**audit.snapshot(record, "status"), "shift_status": shift.status.value})
     if was_holding:
