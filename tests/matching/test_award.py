@@ -22,6 +22,7 @@ from matching.award import (
 )
 from matching.errors import BadInput
 from tests.matching.checker_award import as_written, check_award, valid_scores
+from tests.matching.contract import award_example
 
 
 def solve(data: dict, **kwargs) -> dict:
@@ -40,24 +41,9 @@ def by_project(result: dict) -> dict:
 
 
 def base() -> dict:
-    return {
-        "funding_pool": 5000000,
-        "projects": [{"id": "p1", "budget": 300000, "price_weight": 0.3, "min_grade": 3}],
-        "organizations": [
-            {"id": "o1", "grade": 4, "capacity": 6, "blacklisted": False},
-            {"id": "o2", "grade": 3, "capacity": 6},
-        ],
-        "bids": [
-            {
-                "id": "b1",
-                "project": "p1",
-                "organization": "o1",
-                "price": 280000,
-                "technical_score": 62.5,
-                "workload": 2,
-            }
-        ],
-    }
+    data = award_example()
+    data["organizations"].append({"id": "o2", "grade": 3, "capacity": 6})
+    return data
 
 
 # --------------------------------------------------------------------------- scores

@@ -13,55 +13,16 @@ import pytest
 from matching.cli import main
 from matching.gap import read_orlib
 from tests.matching.checker_award import check_award, check_gap
+from tests.matching.contract import award_example, shift_example
 
 ROOT = Path(__file__).resolve().parents[2]
 
-AWARD = {
-    "funding_pool": 5000000,
-    "projects": [
-        {"id": "p1", "budget": 300000, "price_weight": 0.3, "min_grade": 3},
-        {"id": "p2", "budget": 1000},
-    ],
-    "organizations": [{"id": "o1", "grade": 4, "capacity": 6, "blacklisted": False}],
-    "bids": [
-        {
-            "id": "b1",
-            "project": "p1",
-            "organization": "o1",
-            "price": 280000,
-            "technical_score": 62.5,
-            "workload": 2,
-        }
-    ],
-}
+AWARD = award_example()
+AWARD["projects"].append({"id": "p2", "budget": 1000})
 
-SHIFTS = {  # the example of MATCHING.md §1
-    "settings": {"max_travel_km": 5.0, "rest_minutes": 30, "timezone": "Asia/Shanghai"},
-    "volunteers": [
-        {
-            "id": "v1",
-            "skills": ["elder_care", "first_aid"],
-            "location": [31.2304, 121.4737],
-            "max_travel_km": 3.0,
-            "max_minutes": 480,
-            "availability": [["2026-12-07T09:00:00+08:00", "2026-12-07T17:00:00+08:00"]],
-            "preferences": ["s1"],
-            "history": ["r17"],
-        },
-    ],
-    "shifts": [
-        {
-            "id": "s1",
-            "start": "2026-12-07T09:00:00+08:00",
-            "end": "2026-12-07T11:00:00+08:00",
-            "location": [31.2310, 121.4700],
-            "urgency": 4,
-            "min_volunteers": 1,
-            "slots": [{"skill": "elder_care", "count": 1}, {"skill": None, "count": 2}],
-            "residents": ["r17"],
-        },
-    ],
-}
+SHIFTS = shift_example()  # with room for one volunteer to staff it, and no pins
+SHIFTS["shifts"][0]["min_volunteers"] = 1
+del SHIFTS["pins"], SHIFTS["forbids"]
 
 GAP_TEXT = "2\n2 2\n1 9\n9 1\n1 1\n1 1\n1 1\n2 3\n5 5 5\n1 1 1\n2 2 2\n2 2 2\n4 2\n"
 

@@ -20,6 +20,7 @@ from matching.shifts import (
     solve_shifts,
 )
 from tests.matching.checker import check_shifts
+from tests.matching.contract import shift_example
 
 BASE = (31.2304, 121.4737)
 DAY = "2026-12-07"
@@ -105,45 +106,12 @@ def test_empty_problem_is_optimal_zero():
 
 
 def test_contract_example_scores_and_reasons():
-    data = {
-        "settings": {"max_travel_km": 5.0, "rest_minutes": 30, "timezone": "Asia/Shanghai"},
-        "volunteers": [
-            {
-                "id": "v1",
-                "skills": ["elder_care", "first_aid"],
-                "location": [31.2304, 121.4737],
-                "max_travel_km": 3.0,
-                "max_minutes": 480,
-                "availability": [["2026-12-07T09:00:00+08:00", "2026-12-07T17:00:00+08:00"]],
-                "preferences": ["s1"],
-                "history": ["r17"],
-            },
-            {
-                "id": "v2",
-                "skills": [],
-                "location": [31.2404, 121.4737],
-                "max_travel_km": None,
-                "max_minutes": None,
-                "availability": [["2026-12-07T08:00:00+08:00", "2026-12-07T12:00:00+08:00"]],
-                "preferences": [],
-                "history": [],
-            },
-        ],
-        "shifts": [
-            {
-                "id": "s1",
-                "start": "2026-12-07T09:00:00+08:00",
-                "end": "2026-12-07T11:00:00+08:00",
-                "location": [31.2310, 121.4700],
-                "urgency": 4,
-                "min_volunteers": 2,
-                "slots": [{"skill": "elder_care", "count": 1}, {"skill": None, "count": 2}],
-                "residents": ["r17"],
-            }
-        ],
-        "pins": [["v1", "s1"]],
-        "forbids": [],
-    }
+    data = shift_example()  # plus a second volunteer without skills, 1 km north
+    data["volunteers"].append({
+        "id": "v2", "skills": [], "location": [31.2404, 121.4737], "max_travel_km": None, "max_minutes": None,
+        "availability": [["2026-12-07T08:00:00+08:00", "2026-12-07T12:00:00+08:00"]],
+        "preferences": [], "history": [],
+    })
     out = run(data)
     assert out["status"] == "OPTIMAL"
     assert pairs(out) == {("v1", "s1"), ("v2", "s1")}
