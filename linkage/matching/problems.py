@@ -6,8 +6,6 @@ so approval can tell whether the data changed underneath the proposal.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -24,10 +22,6 @@ from linkage.timeutil import LOCAL_TZ
 
 # Shift, volunteer and resident ids are prefixed so the solver's ids never collide across kinds.
 VOLUNTEER, SHIFT, RESIDENT = "v", "s", "r"
-
-
-def fingerprint(inputs: dict) -> str:
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
 def _iso(value: datetime) -> str:

@@ -67,9 +67,6 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
     organization_id = actor.organization_id if actor.role == Role.social_worker else None
     run.problem, run.inputs = _build(kind, region, period_start, period_end, funding_pool, run.overrides, previous,
                                      organization_id)
-    if funding_pool is not None:
-        run.problem["funding_pool"] = funding_pool
-    run.input_fingerprint = problems.fingerprint(run.inputs)
     db.session.add(run)
     db.session.flush()
     audit.record(actor, "match_run.create", run, after={

@@ -64,7 +64,6 @@ class MatchRun(db.Model):
     result: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     # What the problem was built from (row ids and versions), to refuse approving a stale proposal.
     inputs: Mapped[Optional[dict]] = mapped_column(sa.JSON)
-    input_fingerprint: Mapped[Optional[str]] = mapped_column(sa.String(64))
     # First-come-first-served on the same problem, for comparison on the review screen.
     baseline: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     objective: Mapped[Optional[int]] = mapped_column(sa.BigInteger)

@@ -178,7 +178,6 @@ def upgrade():
     sa.Column('problem', sa.JSON(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=True),
     sa.Column('inputs', sa.JSON(), nullable=True),
-    sa.Column('input_fingerprint', sa.String(length=64), nullable=True),
     sa.Column('baseline', sa.JSON(), nullable=True),
     sa.Column('objective', sa.BigInteger(), nullable=True),
     sa.Column('bound', sa.BigInteger(), nullable=True),
