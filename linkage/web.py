@@ -1,0 +1,69 @@
+"""The request boundary: one unit of work per user action.
+
+Every view that changes data goes through :func:`perform`: it validates the form (when one is
+given), calls the service, commits on success, rolls back on any failure, and shows a refused rule
+as plain text in the user's language: on the form field at fault, above the form, or as a flash
+message when there is no form. Views never call ``commit`` or ``rollback`` themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from flask import flash
+
+from linkage.errors import Refused
+from linkage.extensions import db
+
+
+@dataclass
+class Outcome:
+    """What happened to one action: ``ok`` with the service's ``value``, or the ``refusal``.
+
+    Truthy exactly when the action was applied, so a view can write ``if perform(...):``."""
+    ok: bool
+    value: Any = None
+    refusal: Optional[Refused] = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def show_refusal(refusal: Refused, form=None) -> None:
+    """Put a refusal on the form field it names, above the form, or (no form) in a flash message."""
+    message = str(refusal.message)
+    if form is None:
+        flash(message, "danger")
+        return
+    target = getattr(form, refusal.field, None) if refusal.field else None
+    if target is not None and hasattr(target, "errors") and hasattr(target, "data"):
+        target.errors = list(target.errors or []) + [message]
+    else:
+        form.form_errors.append(message)
+
+
+def perform(action: Callable[[], Any], *, form=None, done=None, category: str = "success") -> Outcome:
+    """Run ``action`` (a service call) as one transaction.
+
+    ``form``: validated first (``validate_on_submit``); an unsubmitted or invalid form runs nothing
+    and keeps its own field errors; a refusal is shown on it. ``done``: the flash message on success,
+    or a function of the action's result that returns it (or a ``(message, category)`` pair). Any exception other than ``Refused``
+    rolls back and propagates (the error handlers show a friendly page)."""
+    if form is not None and not form.validate_on_submit():
+        return Outcome(False)
+    try:
+        value = action()
+    except Refused as refusal:
+        db.session.rollback()
+        show_refusal(refusal, form)
+        return Outcome(False, refusal=refusal)
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    message = done(value) if callable(done) else done
+    if isinstance(message, tuple):  # (message, category) chosen from the result
+        message, category = message
+    if message:
+        flash(str(message), category)
+    return Outcome(True, value)
