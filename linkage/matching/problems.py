@@ -1,7 +1,7 @@
 """The one translator between database rows and the optimizer's plain-data problems.
 
 Each builder returns (problem, inputs): ``problem`` is the JSON the solver contract defines
-(../shared/MATCHING.md), ``inputs`` records the ids and versions of the rows it was built from,
+(docs/contract.md), ``inputs`` records the ids and versions of the rows it was built from,
 so approval can tell whether the data changed underneath the proposal.
 """
 from __future__ import annotations
@@ -11,13 +11,17 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, Need, NeedStatus, Organization,
                             OrgStatus, Project, ProjectStatus, Region, RegionLevel, Shift, ShiftSlot, ShiftStatus,
                             SignUp, SignUpStatus, SocialWorker, User, Volunteer, VolunteerStatus)
 from linkage.models.shifts import shift_needs
+from linkage.models.types import utcnow
+from linkage.shifts import eligibility
 from linkage.timeutil import LOCAL_TZ
 
 # Shift, volunteer and resident ids are prefixed so the solver's ids never collide across kinds.
@@ -87,68 +91,134 @@ def _history(volunteer_ids: list[int]) -> dict[int, set[int]]:
     return history
 
 
-def _minutes_elsewhere(volunteer_ids: list[int], shift_ids: list[int], start: datetime,
-                       end: datetime) -> dict[int, int]:
-    """Minutes already held on shifts outside this problem in the same period (count against the limit)."""
-    if not volunteer_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(SignUp.volunteer_id, Shift.start, Shift.end).join(Shift, Shift.id == SignUp.shift_id)
-        .where(SignUp.volunteer_id.in_(volunteer_ids), SignUp.status.in_(HOLDING_STATUSES),
-               Shift.start >= start, Shift.start < end, Shift.id.not_in(shift_ids or [0])))
-    minutes: dict[int, int] = {}
-    for volunteer_id, begin, finish in rows:
-        minutes[volunteer_id] = minutes.get(volunteer_id, 0) + int((finish - begin).total_seconds() // 60)
-    return minutes
+def _holders(shifts: list[Shift], known: set[int]) -> list[Volunteer]:
+    """Volunteers holding places on these shifts who live outside the area (their places count too)."""
+    ids = sorted({s.volunteer_id for shift in shifts for s in shift.sign_ups
+                  if s.status in HOLDING_STATUSES and s.volunteer_id not in known})
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Volunteer).where(Volunteer.id.in_(ids))
+                                   .options(selectinload(Volunteer.skills), selectinload(Volunteer.availability))))
+
+
+def _kept_places(shifts: list[Shift], candidates: dict[int, eligibility.Candidate],
+                 outside: dict[int, list[eligibility.Booking]], *, now: datetime):
+    """Places volunteers already hold, oldest first: each is kept (a pin) if the eligibility rule allows
+    it beside the places kept before it, else it is a conflict for staff to resolve (the place stays
+    taken, so it still uses its slot and the volunteer's time)."""
+    held = sorted(((sign_up, shift) for shift in shifts for sign_up in shift.sign_ups
+                   if sign_up.status in HOLDING_STATUSES), key=lambda pair: (pair[0].created_at, pair[0].id))
+    kept: dict[int, list[eligibility.Booking]] = {}
+    pins, conflicts = [], []
+    for sign_up, shift in held:
+        vid = sign_up.volunteer_id
+        booking = eligibility.Booking(shift.id, shift.title, shift.start, shift.end)
+        reason = eligibility.why_not(candidates[vid], eligibility.opening_of(shift), outside[vid] + kept.get(vid, []),
+                                     now=now)
+        if reason is None:
+            kept.setdefault(vid, []).append(booking)
+            pins.append((sign_up, shift))
+        else:
+            outside[vid].append(booking)
+            conflicts.append({"volunteer": vid, "shift": shift.id, "slot_id": sign_up.slot_id,
+                              "reason": reason.as_dict()})
+    return pins, conflicts
+
+
+def _shift_entry(shift: Shift, kept: int, taken: dict[int, int]) -> dict:
+    """A shift as the solver sees it. Places taken by conflicting kept places are not offered; a shift
+    that people already hold places on takes place anyway, so its minimum is what they already make."""
+    minimum = shift.min_volunteers if kept == 0 else min(shift.min_volunteers, kept)
+    return {
+        "id": f"{SHIFT}{shift.id}", "start": _iso(shift.start), "end": _iso(shift.end),
+        "location": [shift.latitude if shift.latitude is not None else shift.region.latitude,
+                     shift.longitude if shift.longitude is not None else shift.region.longitude],
+        "urgency": shift.urgency, "min_volunteers": minimum,
+        "slots": [{"skill": slot.skill.code if slot.skill else None,
+                   "count": max(slot.count - taken.get(slot.id, 0), 0)} for slot in shift.slots],
+        "residents": sorted({f"{RESIDENT}{need.resident_id}" for need in shift.needs}),
+    }
+
+
+def _volunteer_entry(volunteer: Volunteer, start: datetime, end: datetime, busy_minutes: int,
+                     preferences: list[str], history: set[int]) -> dict:
+    return {
+        "id": f"{VOLUNTEER}{volunteer.id}", "skills": sorted(skill.code for skill in volunteer.skills),
+        "location": [volunteer.latitude if volunteer.latitude is not None else volunteer.region.latitude,
+                     volunteer.longitude if volunteer.longitude is not None else volunteer.region.longitude],
+        "max_travel_km": volunteer.max_travel_km,
+        "max_minutes": max(0, volunteer.weekly_minutes_limit - busy_minutes),
+        "availability": _windows(volunteer, start, end),
+        "preferences": preferences,
+        "history": sorted(f"{RESIDENT}{r}" for r in history),
+    }
+
+
+def _ineligible_pairs(volunteers: list[Volunteer], shifts: list[Shift], candidates, outside, *,
+                      now: datetime) -> dict[tuple[str, str], eligibility.Reason]:
+    """Pairs the eligibility rule refuses (age on the day, consent, no skill for any slot, a place held
+    elsewhere at that time …), with the reason: the solver is never offered them."""
+    refused = {}
+    openings = [(shift, eligibility.opening_of(shift)) for shift in shifts]
+    for volunteer in volunteers:
+        for shift, opening in openings:
+            reason = eligibility.why_not(candidates[volunteer.id], opening, outside[volunteer.id], now=now)
+            if reason is not None:
+                refused[(f"{VOLUNTEER}{volunteer.id}", f"{SHIFT}{shift.id}")] = reason
+    return refused
 
 
 def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=(), forbids=(),
-                        keep_assigned: bool = True, organization_id: Optional[int] = None) -> tuple[dict, dict]:
-    """Volunteers × shifts for ``region`` and [start, end): verified active volunteers, open shifts."""
+                        keep_assigned: bool = True, organization_id: Optional[int] = None,
+                        now: Optional[datetime] = None) -> tuple[dict, dict]:
+    """Volunteers × shifts for ``region`` and [start, end).
+
+    Only pairs the eligibility rule allows are offered; places volunteers already hold are kept
+    (pins) when the rule allows them, else listed in ``inputs["conflicts"]`` for staff, and the run
+    proposes for everything else."""
     config = current_app.config
+    now = now or utcnow()
     shifts = shift_rows(region, start, end, organization_id)
     volunteers = volunteer_rows(region)
-    volunteer_ids = [v.id for v in volunteers]
-    known = set(volunteer_ids)
-    history = _history(volunteer_ids)
-    elsewhere = _minutes_elsewhere(volunteer_ids, [s.id for s in shifts], start, end)
+    volunteers += _holders(shifts, {v.id for v in volunteers})
+    candidates = {v.id: eligibility.candidate_of(v) for v in volunteers}
+    in_problem = {s.id for s in shifts}
+    outside = {vid: [b for b in bookings if b.shift_id not in in_problem]
+               for vid, bookings in eligibility.bookings_of(candidates, start, end).items()}
+    kept, conflicts = _kept_places(shifts, candidates, outside, now=now) if keep_assigned else ([], [])
+    kept_count: dict[int, int] = {}
+    for _sign_up, shift in kept:
+        kept_count[shift.id] = kept_count.get(shift.id, 0) + 1
+    taken: dict[int, int] = {}
+    for conflict in conflicts:
+        taken[conflict["slot_id"]] = taken.get(conflict["slot_id"], 0) + 1
     preferences: dict[int, list[str]] = {}
-    holding: list[list[str]] = []
     for shift in shifts:
         for sign_up in shift.sign_ups:
-            if sign_up.volunteer_id not in known:
-                continue
-            if sign_up.status in (SignUpStatus.requested, SignUpStatus.waitlisted):
+            if sign_up.status in (SignUpStatus.requested, SignUpStatus.waitlisted) and sign_up.volunteer_id in candidates:
                 preferences.setdefault(sign_up.volunteer_id, []).append(f"{SHIFT}{shift.id}")
-            elif sign_up.status in HOLDING_STATUSES and keep_assigned:
-                holding.append([f"{VOLUNTEER}{sign_up.volunteer_id}", f"{SHIFT}{shift.id}"])
+    history = _history(list(candidates))
+    staff_forbids = {tuple(p) for p in forbids}
+    ineligible = _ineligible_pairs(volunteers, shifts, candidates, outside, now=now)
+    for pin in pins:
+        if tuple(pin) in ineligible:
+            raise Refused(_l("This pairing cannot be pinned: %(why)s", why=ineligible[tuple(pin)].text()),
+                          field="left")
+    busy = {vid: sum(b.minutes for b in bookings if start <= b.start < end) for vid, bookings in outside.items()}
     problem = {
         "settings": {"max_travel_km": config["MATCH_MAX_TRAVEL_KM"], "rest_minutes": config["MATCH_REST_MINUTES"],
                      "timezone": "Asia/Shanghai"},
-        "volunteers": [{
-            "id": f"{VOLUNTEER}{v.id}", "skills": sorted(skill.code for skill in v.skills),
-            "location": [v.latitude if v.latitude is not None else v.region.latitude,
-                         v.longitude if v.longitude is not None else v.region.longitude],
-            "max_travel_km": v.max_travel_km,
-            "max_minutes": max(0, v.weekly_minutes_limit - elsewhere.get(v.id, 0)),
-            "availability": _windows(v, start, end),
-            "preferences": preferences.get(v.id, []),
-            "history": sorted(f"{RESIDENT}{r}" for r in history.get(v.id, ())),
-        } for v in volunteers],
-        "shifts": [{
-            "id": f"{SHIFT}{s.id}", "start": _iso(s.start), "end": _iso(s.end),
-            "location": [s.latitude if s.latitude is not None else s.region.latitude,
-                         s.longitude if s.longitude is not None else s.region.longitude],
-            "urgency": s.urgency, "min_volunteers": s.min_volunteers,
-            "slots": [{"skill": slot.skill.code if slot.skill else None, "count": slot.count} for slot in s.slots],
-            "residents": sorted({f"{RESIDENT}{need.resident_id}" for need in s.needs}),
-        } for s in shifts],
-        "pins": holding + [list(p) for p in pins],
-        "forbids": [list(p) for p in forbids],
+        "volunteers": [_volunteer_entry(v, start, end, busy[v.id], preferences.get(v.id, []), history.get(v.id, set()))
+                       for v in volunteers],
+        "shifts": [_shift_entry(s, kept_count.get(s.id, 0), taken) for s in shifts],
+        "pins": [[f"{VOLUNTEER}{u.volunteer_id}", f"{SHIFT}{s.id}"] for u, s in kept] + [list(p) for p in pins],
+        "forbids": [list(p) for p in forbids] + [list(pair) for pair in ineligible if pair not in staff_forbids],
     }
     inputs = {
         "shifts": {str(s.id): [s.version, s.status.value, s.start.isoformat(), s.end.isoformat()] for s in shifts},
         "volunteers": {str(v.id): v.status.value for v in volunteers},
+        "kept": [[u.volunteer_id, s.id] for u, s in kept],
+        "conflicts": conflicts,
     }
     return problem, inputs
 

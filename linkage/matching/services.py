@@ -21,11 +21,11 @@ from linkage import audit, jobs
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.matching import problems
-from linkage.models import (HOLDING_STATUSES, Bid, MatchKind, MatchOverride, MatchRun, MatchStatus, Need,
-                            NeedStatus, Project, Region, Role, ShiftStatus, SignUp, SignUpStatus,
-                            SocialWorker, User, Volunteer, VolunteerStatus)
+from linkage.models import (Bid, MatchKind, MatchOverride, MatchRun, MatchStatus, Need, NeedStatus, Project, Region,
+                            Role, ShiftStatus, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import notify
+from linkage.shifts.places import apply_plan, lock_shift
 
 FINISHED = (MatchStatus.proposed, MatchStatus.approved, MatchStatus.rejected, MatchStatus.failed,
             MatchStatus.infeasible)
@@ -273,73 +273,26 @@ def _ids(items, key: str, prefix_len: int = 1) -> list[int]:
 
 
 def _apply_shifts(run: MatchRun, actor: User) -> None:
-    from linkage.shifts.services import lock_shift, slot_fill, update_staffing
-
+    """Write the proposal's places through the places service, which re-checks each against the
+    eligibility rule and refuses the whole proposal, writing nothing, if anything no longer fits."""
     assignments = run.result.get("assignments", [])
     shift_ids = sorted({int(s) for s in run.inputs.get("shifts", {})} | set(_ids(assignments, "shift")))
     shifts = {sid: lock_shift(sid) for sid in shift_ids}  # in id order: no deadlock between approvers
-    volunteers = {v.id: v for v in db.session.scalars(
-        sa.select(Volunteer).where(Volunteer.id.in_(_ids(assignments, "volunteer"))))}
-    broken = []
-    for sid, shift in shifts.items():
-        recorded = run.inputs["shifts"].get(str(sid))
-        if shift.status == ShiftStatus.cancelled:
-            broken.append(_l("shift \"%(title)s\" was cancelled", title=shift.title))
-        elif recorded and (recorded[2] != shift.start.isoformat() or recorded[3] != shift.end.isoformat()):
-            broken.append(_l("shift \"%(title)s\" moved to another time", title=shift.title))
-    for vid in _ids(assignments, "volunteer"):
-        volunteer = volunteers.get(vid)
-        if volunteer is None or volunteer.status != VolunteerStatus.active:
-            broken.append(_l("volunteer %(name)s is no longer active", name=volunteer.name if volunteer else vid))
-    existing = {(s.shift_id, s.volunteer_id): s for s in db.session.scalars(
-        sa.select(SignUp).where(SignUp.shift_id.in_(shift_ids or [0])).execution_options(populate_existing=True))}
-    proposed = {(int(a["shift"][1:]), int(a["volunteer"][1:])): a["slot"] for a in assignments}
-    for (sid, vid), sign_up in existing.items():
-        if sign_up.status == SignUpStatus.cancelled and (sid, vid) in proposed:
-            broken.append(_l("%(name)s withdrew from \"%(title)s\"", name=volunteers[vid].name, title=shifts[sid].title))
-    # Places: what is held now plus what the proposal adds must fit every slot.
-    for sid, shift in shifts.items():
-        fill = slot_fill(shift)
-        for position, slot in enumerate(shift.slots):
-            held = fill.get(slot.id, 0)
-            added = sum(1 for (s, v), idx in proposed.items() if s == sid and idx == position
-                        and not (existing.get((s, v)) and existing[(s, v)].status in HOLDING_STATUSES))
-            if held + added > slot.count:
-                broken.append(_l("shift \"%(title)s\" filled up meanwhile", title=shift.title))
-                break
-    if broken:
+    moved = [_l("shift \"%(title)s\" moved to another time", title=shift.title)
+             for sid, shift in shifts.items()
+             if (recorded := run.inputs["shifts"].get(str(sid))) and shift.status != ShiftStatus.cancelled
+             and (recorded[2] != shift.start.isoformat() or recorded[3] != shift.end.isoformat())]
+    if moved:
         raise Refused(_l("The data changed since this run, so the proposal no longer fits: %(what)s. "
-                         "Re-run to get a new proposal.", what="; ".join(str(b) for b in broken)))
+                         "Re-run to get a new proposal.", what="; ".join(str(m) for m in moved)))
+    plan = {(int(a["shift"][1:]), int(a["volunteer"][1:])): a["slot"] for a in assignments}
     moment = utcnow()
-    for (sid, vid), position in sorted(proposed.items()):
-        shift, sign_up = shifts[sid], existing.get((sid, vid))
-        if sign_up is not None and sign_up.status in HOLDING_STATUSES:
-            continue  # already held (a pin of the run)
-        before = audit.snapshot(sign_up, "status", "slot_id") if sign_up else None
-        if sign_up is None:
-            sign_up = SignUp(shift_id=sid, volunteer_id=vid, status=SignUpStatus.assigned)
-            db.session.add(sign_up)
-        sign_up.status, sign_up.slot_id, sign_up.updated_at = SignUpStatus.assigned, shift.slots[position].id, moment
-        db.session.flush()
-        audit.record(actor, "signup.assign", sign_up, before=before, after=audit.snapshot(sign_up, "status", "slot_id"),
-                     note=f"match run {run.id}", region_id=shift.region_id)
-        notify([volunteers[vid].user_id], "shift_assigned", link=url_for("shifts.detail", shift_id=sid),
-               title=shift.title, start=shift.start.isoformat(timespec="minutes"))
-    for (sid, vid), sign_up in existing.items():
-        if sign_up.status == SignUpStatus.requested and (sid, vid) not in proposed:
-            before = audit.snapshot(sign_up, "status")
-            sign_up.status = SignUpStatus.waitlisted
-            audit.record(actor, "signup.waitlist", sign_up, before=before, after=audit.snapshot(sign_up, "status"),
-                         note=f"match run {run.id}", region_id=shifts[sid].region_id)
-            volunteer = volunteers.get(vid) or db.session.get(Volunteer, vid)
-            notify([volunteer.user_id], "match_not_placed", link=url_for("shifts.detail", shift_id=sid),
-                   title=shifts[sid].title)
-    db.session.flush()
+    apply_plan(shifts, plan, actor=actor, now=moment, note=f"match run {run.id}")
     for sid, shift in shifts.items():
-        shift.version += 1
-        update_staffing(shift)
+        if not any(s == sid for (s, _v) in plan):
+            continue
         for need in shift.needs:
-            if need.status == NeedStatus.open and any(s == sid for (s, _v) in proposed):
+            if need.status == NeedStatus.open:
                 before = audit.snapshot(need, "status")
                 need.status, need.matched_at = NeedStatus.matched, moment
                 audit.record(actor, "need.match", need, before=before, after=audit.snapshot(need, "status"),

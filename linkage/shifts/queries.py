@@ -116,15 +116,6 @@ def places(shifts) -> dict[int, Places]:
     return result
 
 
-def slot_fill(shift_id: int) -> dict[int, int]:
-    """Holding sign-ups per slot of one shift."""
-    rows = db.session.execute(
-        sa.select(SignUp.slot_id, sa.func.count(SignUp.id))
-        .where(SignUp.shift_id == shift_id, SignUp.status.in_(HOLDING_STATUSES), SignUp.slot_id.is_not(None))
-        .group_by(SignUp.slot_id))
-    return {slot_id: count for slot_id, count in rows}
-
-
 def sign_ups_of(volunteer: Volunteer, shift_ids) -> dict[int, SignUp]:
     """A volunteer's sign-ups on the given shifts, by shift id."""
     ids = list(shift_ids)
@@ -135,28 +126,40 @@ def sign_ups_of(volunteer: Volunteer, shift_ids) -> dict[int, SignUp]:
     return {row.shift_id: row for row in rows}
 
 
+def waitlist_order():
+    """The waiting list's order, the one definition: who asked first (a renewed sign-up asks afresh)."""
+    return (SignUp.created_at, SignUp.id)
+
+
+def waitlist_position(sign_up: SignUp) -> int:
+    """1 for the next in line."""
+    return waitlist_positions([sign_up]).get(sign_up.id, 0)
+
+
 def waitlist_positions(sign_ups) -> dict[int, int]:
-    """Position on the waiting list (1 = next) for each waitlisted sign-up, in one query."""
-    waiting = [s for s in sign_ups if s.status == SignUpStatus.waitlisted]
-    if not waiting:
+    """Position on the waiting list (1 = next) for each waitlisted sign-up among ``sign_ups``."""
+    shift_ids = {s.shift_id for s in sign_ups if s.status == SignUpStatus.waitlisted}
+    if not shift_ids:
         return {}
-    other = sa.orm.aliased(SignUp)
-    rows = db.session.execute(
-        sa.select(SignUp.id, sa.func.count(other.id))
-        .join(other, sa.and_(other.shift_id == SignUp.shift_id, other.status == SignUpStatus.waitlisted,
-                             other.id <= SignUp.id))
-        .where(SignUp.id.in_([s.id for s in waiting])).group_by(SignUp.id))
-    return {sign_up_id: position for sign_up_id, position in rows}
+    rows = db.session.execute(sa.select(SignUp.id, SignUp.shift_id).where(
+        SignUp.shift_id.in_(shift_ids), SignUp.status == SignUpStatus.waitlisted).order_by(*waitlist_order()))
+    positions, counters = {}, {}
+    for sign_up_id, shift_id in rows:
+        counters[shift_id] = counters.get(shift_id, 0) + 1
+        positions[sign_up_id] = counters[shift_id]
+    wanted = {s.id for s in sign_ups}
+    return {k: v for k, v in positions.items() if k in wanted}
 
 
 def roster(shift: Shift) -> list[SignUp]:
-    """Every sign-up of a shift with its volunteer, waitlist in order, cancelled ones last."""
+    """Every sign-up of a shift with its volunteer: places first, then the waiting list in its order,
+    cancelled ones last."""
     order = sa.case({SignUpStatus.cancelled.value: 2, SignUpStatus.waitlisted.value: 1}, value=SignUp.status,
                     else_=0)
     return list(db.session.scalars(
         sa.select(SignUp).where(SignUp.shift_id == shift.id)
         .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user), joinedload(SignUp.slot))
-        .order_by(order, SignUp.id)))
+        .order_by(order, *waitlist_order())))
 
 
 def shift_for_page(shift_id: int) -> Optional[Shift]:

@@ -1,9 +1,7 @@
-"""Shift rules: create, edit, cancel; sign-up with a waitlist; check-in/out, no-shows and hours.
+"""Shift rules: create, edit, cancel. Sign-ups and places live in :mod:`linkage.shifts.places`.
 
 Every function takes the acting user, flushes and never commits; a refused rule raises ``Refused``
-before anything is written. Functions that count or change sign-ups first lock the shift row
-(``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE), so
-concurrent sign-ups never take more places than the shift has (ENGINEERING.md, "Overbooking").
+before anything is written.
 """
 from __future__ import annotations
 
@@ -12,45 +10,25 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import format_date, format_datetime, get_locale, gettext as _
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from flask_babel import gettext as _
 
 from linkage import audit
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (HOLDING_STATUSES, HoursStatus, Need, Project, Region, RegionLevel, RUNNING_STATUSES,
-                            Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus, Skill, SocialWorker, User,
-                            Volunteer, VolunteerStatus)
+from linkage.models import (Need, Project, Region, RegionLevel, RUNNING_STATUSES, Shift, ShiftSlot, ShiftStatus,
+                            SignUp, Skill, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import notify
 from linkage.shifts.access import winning_organization_id
-from linkage.timeutil import LOCAL_TZ, to_local
+from linkage.shifts.places import (OPEN_STATUSES, _link, _locale, _setting, fill_from_waitlist, live_sign_ups,
+                                   local_text, lock_shift, release_live, slot_fill, slots_of, update_staffing)
 
-OPEN_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
-# Sign-ups still waiting for the shift to happen (notified of changes and cancellations).
-LIVE_STATUSES = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
 MAX_SLOT_ROWS = 4
 SHIFT_FIELDS = ("title", "description", "region_id", "place", "latitude", "longitude", "start", "end",
                 "urgency", "min_volunteers", "lead_id", "first_come", "requires_insurance", "insurance_note")
 # Changes that volunteers who signed up are told about.
 NOTIFIED_FIELDS = ("title", "description", "region_id", "place", "latitude", "longitude", "start", "end",
                    "requires_insurance", "insurance_note")
-
-
-def _setting(name: str):
-    """A locality setting (linkage/config.py holds each one and its default)."""
-    return current_app.config[name]
-
-
-def local_text(value: datetime) -> str:
-    """A language-neutral local time for notification parameters."""
-    return to_local(value).strftime("%Y-%m-%d %H:%M")
-
-
-def _link(shift: Shift) -> str:
-    return f"/shifts/{shift.id}"
 
 
 # --- creating and editing ---------------------------------------------------------------------------
@@ -175,30 +153,6 @@ def create_shift(data: ShiftData, *, project: Optional[Project], actor: User,
     return shift
 
 
-def lock_shift(shift_id: int) -> Shift:
-    """Lock the shift row for the rest of the transaction and reload it."""
-    return db.session.execute(
-        sa.select(Shift).where(Shift.id == shift_id).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one()
-
-
-def _slots(shift: Shift) -> list[ShiftSlot]:
-    return list(db.session.scalars(sa.select(ShiftSlot).where(ShiftSlot.shift_id == shift.id)
-                                   .order_by(ShiftSlot.position).execution_options(populate_existing=True)))
-
-
-def slot_fill(shift: Shift) -> dict[int, int]:
-    rows = db.session.execute(
-        sa.select(SignUp.slot_id, sa.func.count(SignUp.id))
-        .where(SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES)).group_by(SignUp.slot_id))
-    return {slot_id: count for slot_id, count in rows}
-
-
-def _holding_count(shift: Shift) -> int:
-    return db.session.scalar(sa.select(sa.func.count(SignUp.id)).where(
-        SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES))) or 0
-
-
 def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[datetime] = None) -> Shift:
     """Change a shift that has not started; people who signed up are told what it is now."""
     now = now or utcnow()
@@ -206,12 +160,10 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
     if shift.status not in OPEN_STATUSES or shift.start <= now:
         raise Refused(_("Only shifts that have not started can be changed."))
     _validate(data, shift.project, actor=actor, now=now, shift=shift)
-    live = list(db.session.scalars(sa.select(SignUp).where(
-        SignUp.shift_id == shift.id, SignUp.status.in_(LIVE_STATUSES))
-        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))))
+    live = live_sign_ups(shift)
     if data.first_come != shift.first_come and live:
         raise Refused(_("The sign-up mode cannot change once volunteers have signed up."), field="first_come")
-    slots = _slots(shift)
+    slots = slots_of(shift)
     fill = slot_fill(shift)
     wanted = {skill.id if skill else None: (position, skill, count)
               for position, (skill, count) in enumerate(data.slots)}
@@ -238,10 +190,10 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
             shift.slots.append(ShiftSlot(position=position, skill=skill, count=count))
     shift.version += 1
     db.session.flush()
-    after = {**audit.snapshot(shift, *SHIFT_FIELDS), "slots": _slot_summary(_slots(shift)),
+    after = {**audit.snapshot(shift, *SHIFT_FIELDS), "slots": _slot_summary(slots_of(shift)),
              "needs": sorted(need.id for need in shift.needs)}
     changed = {key for key in after if after[key] != before.get(key)}
-    _fill_from_waitlist(shift, actor=actor, now=now)
+    fill_from_waitlist(shift, actor=actor, now=now)
     update_staffing(shift)
     audit.record(actor, "shift.update", shift, before={k: before[k] for k in changed},
                  after={k: after[k] for k in changed})
@@ -249,10 +201,6 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
         notify([s.volunteer.user for s in live], "shift_updated", link=_link(shift), title=shift.title,
                start=local_text(shift.start), end=local_text(shift.end), place=shift.place)
     return shift
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
 
 
 def _slot_summary(slots) -> list:
@@ -268,12 +216,8 @@ def cancel_shift(shift: Shift, reason: str, *, actor: User, now: Optional[dateti
         raise Refused(_("Only a shift that is open or staffed can be cancelled."))
     if not reason:
         raise Refused(_("Give a reason: the volunteers will read it."), field="reason")
-    live = list(db.session.scalars(sa.select(SignUp).where(
-        SignUp.shift_id == shift.id, SignUp.status.in_(LIVE_STATUSES))
-        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))))
     before = audit.snapshot(shift, "status")
-    for sign_up in live:
-        sign_up.status = SignUpStatus.cancelled
+    live = release_live(shift)
     shift.status = ShiftStatus.cancelled
     shift.status_reason = reason
     shift.version += 1
@@ -282,401 +226,3 @@ def cancel_shift(shift: Shift, reason: str, *, actor: User, now: Optional[dateti
     notify([s.volunteer.user for s in live], "shift_cancelled", link=_link(shift), title=shift.title,
            start=local_text(shift.start), reason=reason)
     return shift
-
-
-# --- sign-up ----------------------------------------------------------------------------------------
-
-def _week_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    """Monday 00:00 to the next Monday, local time, of the week holding ``moment``."""
-    local = to_local(moment)
-    monday = (local - timedelta(days=local.weekday())).date()
-    start = datetime.combine(monday, datetime.min.time(), LOCAL_TZ)
-    return start, start + timedelta(days=7)
-
-
-def check_volunteer(shift: Shift, volunteer: Volunteer, *, now: datetime) -> None:
-    """Refuse if ``volunteer`` may not take a place on ``shift`` (account, age, overlap, weekly limit)."""
-    user = volunteer.user
-    if user is None or not user.is_verified or volunteer.status != VolunteerStatus.active:
-        raise Refused(_("Your volunteer account must be verified by staff before you can sign up."))
-    if volunteer.self_signup_blocked_until is not None and volunteer.self_signup_blocked_until > now:
-        raise Refused(_("After repeated no-shows you cannot sign up by yourself until %(date)s.",
-                        date=format_date(to_local(volunteer.self_signup_blocked_until).date())))
-    min_age = int(_setting("MIN_VOLUNTEER_AGE"))
-    adult = int(_setting("ADULT_AGE"))
-    age = volunteer.age_on(to_local(shift.start).date())
-    if age is None:
-        raise Refused(_("Enter your birth date in your profile first: volunteers must be at least %(age)s.",
-                        age=min_age))
-    if age < min_age:
-        raise Refused(_("Volunteers must be at least %(age)s years old.", age=min_age))
-    if age < adult and not volunteer.guardian_consent:
-        raise Refused(_("Volunteers under %(age)s need a guardian's consent on file (see your profile).",
-                        age=adult))
-    clash = db.session.scalar(
-        sa.select(Shift).join(SignUp, SignUp.shift_id == Shift.id)
-        .where(SignUp.volunteer_id == volunteer.id, SignUp.status.in_(HOLDING_STATUSES), Shift.id != shift.id,
-               Shift.status != ShiftStatus.cancelled, Shift.start < shift.end, Shift.end > shift.start).limit(1))
-    if clash is not None:
-        raise Refused(_("You already have a place on \"%(title)s\" at that time (%(start)s).",
-                        title=clash.title, start=format_datetime(clash.start, "short")))
-    week_start, week_end = _week_bounds(shift.start)
-    booked = db.session.execute(
-        sa.select(Shift.start, Shift.end).join(SignUp, SignUp.shift_id == Shift.id)
-        .where(SignUp.volunteer_id == volunteer.id, SignUp.status.in_(HOLDING_STATUSES), Shift.id != shift.id,
-               Shift.status != ShiftStatus.cancelled, Shift.start >= week_start, Shift.start < week_end)).all()
-    booked_minutes = sum(int((end - start).total_seconds() // 60) for start, end in booked)
-    if booked_minutes + shift.minutes > volunteer.weekly_minutes_limit:
-        raise Refused(_("This shift would take you over your weekly limit of %(limit)s hours "
-                        "(%(booked)s hours already booked that week).",
-                        limit=_hours(volunteer.weekly_minutes_limit), booked=_hours(booked_minutes)))
-
-
-def _hours(minutes: int) -> str:
-    value = minutes / 60
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
-
-
-def _qualifying(slots: list[ShiftSlot], volunteer: Volunteer) -> list[ShiftSlot]:
-    held = {skill.id for skill in volunteer.skills}
-    return [slot for slot in slots if slot.skill_id is None or slot.skill_id in held]
-
-
-def _free_slot(qualifying: list[ShiftSlot], fill: dict[int, int]) -> Optional[ShiftSlot]:
-    """A free place: first in a slot for a skill the volunteer holds, then in an "anyone" slot, so
-    that skilled volunteers do not use up places anyone could take."""
-    ordered = sorted(qualifying, key=lambda slot: (slot.skill_id is None, slot.position))
-    for slot in ordered:
-        if fill.get(slot.id, 0) < slot.count:
-            return slot
-    return None
-
-
-def update_staffing(shift: Shift) -> None:
-    """Open <-> staffed as holding sign-ups reach or fall below the minimum."""
-    if shift.status not in OPEN_STATUSES:
-        return
-    shift.status = ShiftStatus.staffed if _holding_count(shift) >= shift.min_volunteers else ShiftStatus.open
-
-
-def waitlist_position(sign_up: SignUp) -> int:
-    """1 for the next in line."""
-    return db.session.scalar(sa.select(sa.func.count(SignUp.id)).where(
-        SignUp.shift_id == sign_up.shift_id, SignUp.status == SignUpStatus.waitlisted,
-        sa.or_(SignUp.created_at < sign_up.created_at,
-               sa.and_(SignUp.created_at == sign_up.created_at, SignUp.id <= sign_up.id)))) or 0
-
-
-def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[datetime] = None) -> SignUp:
-    """Sign ``volunteer`` up: a place (assigned), the waiting list when full, or a request when a match
-    run decides. The shift row is locked while places are counted, so capacity is never exceeded."""
-    now = now or utcnow()
-    shift = lock_shift(shift.id)
-    existing = db.session.execute(
-        sa.select(SignUp).where(SignUp.shift_id == shift.id, SignUp.volunteer_id == volunteer.id)
-        .execution_options(populate_existing=True)).scalar_one_or_none()
-    if existing is not None and existing.status != SignUpStatus.cancelled:
-        raise Refused(_("You have already signed up for this shift."))
-    if shift.status not in OPEN_STATUSES or shift.start <= now:
-        raise Refused(_("This shift is no longer open for sign-up."))
-    check_volunteer(shift, volunteer, now=now)
-    slots = _slots(shift)
-    qualifying = _qualifying(slots, volunteer)
-    if not qualifying:
-        names = ", ".join(slot.skill.display_name(_locale()) for slot in slots if slot.skill)
-        raise Refused(_("This shift needs a skill you have not listed in your profile: %(skills)s.", skills=names))
-    slot = None
-    if shift.first_come:
-        slot = _free_slot(qualifying, slot_fill(shift))
-        status = SignUpStatus.assigned if slot is not None else SignUpStatus.waitlisted
-    else:
-        status = SignUpStatus.requested
-    record = existing or SignUp(shift_id=shift.id, volunteer_id=volunteer.id)
-    if existing is not None:
-        before = audit.snapshot(existing, "status")
-        # A renewed sign-up queues afresh and carries nothing from the cancelled one.
-        record.created_at = utcnow()
-        record.checked_in_at = record.checked_out_at = record.minutes = record.hours_status = None
-        record.checkout_defaulted = record.hours_manual = False
-        record.hours_note = ""
-    else:
-        before = None
-    record.status, record.slot = status, slot
-    try:
-        with db.session.begin_nested():
-            db.session.add(record)
-            db.session.flush()
-    except IntegrityError:
-        # A double click that slipped past the check above: the unique (shift, volunteer) key held.
-        raise Refused(_("You have already signed up for this shift.")) from None
-    shift.version += 1
-    update_staffing(shift)
-    audit.record(actor, "signup.create", record, region_id=shift.region_id, before=before,
-                 after={**audit.snapshot(record, "status", "slot_id", "shift_id", "volunteer_id"),
-                        "shift_status": shift.status.value})
-    if actor is None or volunteer.user_id != actor.id:
-        _tell_volunteer(record, shift)
-    return record
-
-
-def _tell_volunteer(record: SignUp, shift: Shift) -> None:
-    user = record.volunteer.user
-    if record.status == SignUpStatus.assigned:
-        notify([user], "shift_assigned", link=_link(shift), title=shift.title, start=local_text(shift.start))
-    elif record.status == SignUpStatus.waitlisted:
-        notify([user], "shift_waitlisted", link=_link(shift), title=shift.title,
-               position=waitlist_position(record))
-
-
-def _fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[SignUp]:
-    """Give free places to the waiting list in order; those who no longer fit (a skill the free slot
-    needs, an overlap, the weekly limit) keep their position. The shift must be locked."""
-    if not shift.first_come or shift.status not in OPEN_STATUSES or shift.start <= now:
-        return []
-    slots = _slots(shift)
-    fill = slot_fill(shift)
-    if sum(max(slot.count - fill.get(slot.id, 0), 0) for slot in slots) == 0:
-        return []
-    waiting = db.session.scalars(
-        sa.select(SignUp).where(SignUp.shift_id == shift.id, SignUp.status == SignUpStatus.waitlisted)
-        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))
-        .order_by(SignUp.created_at, SignUp.id)).all()
-    promoted = []
-    for candidate in waiting:
-        slot = _free_slot(_qualifying(slots, candidate.volunteer), fill)
-        if slot is None:
-            continue
-        try:
-            check_volunteer(shift, candidate.volunteer, now=now)
-        except Refused:
-            continue
-        candidate.status, candidate.slot = SignUpStatus.assigned, slot
-        fill[slot.id] = fill.get(slot.id, 0) + 1
-        db.session.flush()
-        audit.record(actor, "signup.promote", candidate, region_id=shift.region_id,
-                     before={"status": SignUpStatus.waitlisted.value},
-                     after=audit.snapshot(candidate, "status", "slot_id"))
-        # Later refinement (issue to come): the promoted volunteer confirms within a deadline
-        # (SignUp.offer_expires_at), else the next one is asked.
-        notify([candidate.volunteer.user], "shift_promoted", link=_link(shift), title=shift.title,
-               start=local_text(shift.start))
-        promoted.append(candidate)
-    if promoted:
-        shift.version += 1
-    return promoted
-
-
-def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = None) -> list[SignUp]:
-    """The volunteer gives up their sign-up before the start; the place goes to the waiting list.
-    Returns the sign-ups promoted from the waiting list."""
-    now = now or utcnow()
-    shift = lock_shift(record.shift_id)
-    record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
-                                .execution_options(populate_existing=True)).scalar_one()
-    if record.status not in LIVE_STATUSES:
-        raise Refused(_("This sign-up can no longer be cancelled."))
-    if shift.start <= now:
-        raise Refused(_("The shift has started; tell the lead instead."))
-    before = audit.snapshot(record, "status", "slot_id")
-    was_holding = record.status == SignUpStatus.assigned
-    record.status = SignUpStatus.cancelled
-    shift.version += 1
-    db.session.flush()
-    promoted = _fill_from_waitlist(shift, actor=actor, now=now) if was_holding else []
-    update_staffing(shift)
-    audit.record(actor, "signup.cancel", record, region_id=shift.region_id, before=before,
-                 after={**audit.snapshot(record, "status"), "shift_status": shift.status.value})
-    if was_holding:
-        managers = [shift.lead.user_id if shift.lead else None, shift.created_by_id]
-        notify([m for m in managers if m is not None and m != actor.id], "signup_cancelled", link=_link(shift),
-               name=record.volunteer.name, title=shift.title, start=local_text(shift.start))
-    return promoted
-
-
-# --- on the day: check-in, check-out, no-shows, closing ---------------------------------------------
-
-def _locked_sign_up(record: SignUp) -> tuple[Shift, SignUp]:
-    shift = lock_shift(record.shift_id)
-    record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
-                                .execution_options(populate_existing=True)).scalar_one()
-    return shift, record
-
-
-def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
-             now: Optional[datetime] = None) -> SignUp:
-    """Record arrival: now, or a time entered by hand (then the hours are marked manual)."""
-    now = now or utcnow()
-    shift, record = _locked_sign_up(record)
-    if shift.status in (ShiftStatus.done, ShiftStatus.cancelled):
-        raise Refused(_("This shift is closed."))
-    if record.status != SignUpStatus.assigned:
-        raise Refused(_("Only volunteers with a place can be checked in."))
-    lead_minutes = int(_setting("CHECK_IN_OPENS_MINUTES"))
-    opens = shift.start - timedelta(minutes=lead_minutes)
-    if now < opens:
-        raise Refused(_("Check-in opens %(minutes)s minutes before the start.", minutes=lead_minutes))
-    manual = at is not None
-    at = at or now
-    if at > now:
-        raise Refused(_("A check-in time cannot be in the future."), field="at")
-    if at < opens or at >= shift.end:
-        if not manual:
-            raise Refused(_("The shift has ended; enter the time the volunteer arrived."), field="at")
-        raise Refused(_("Enter a time between %(start)s and %(end)s.", start=format_datetime(opens, "short"),
-                        end=format_datetime(shift.end, "short")), field="at")
-    record.status, record.checked_in_at = SignUpStatus.checked_in, at
-    record.hours_manual = record.hours_manual or manual
-    shift_before = shift.status
-    if shift.status in OPEN_STATUSES:
-        shift.status = ShiftStatus.under_way
-    shift.version += 1
-    audit.record(actor, "signup.check_in", record, region_id=shift.region_id,
-                 before={"status": SignUpStatus.assigned.value, "shift_status": shift_before.value},
-                 after={**audit.snapshot(record, "status", "checked_in_at", "hours_manual"),
-                        "shift_status": shift.status.value})
-    return record
-
-
-def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted: bool, now: datetime) -> None:
-    """Minutes = time attended within the shift; hours count only from ATTENDANCE_MIN_SHARE of it."""
-    record.status = SignUpStatus.checked_out
-    record.checked_out_at = out
-    record.checkout_defaulted = defaulted
-    attended = min(out, shift.end) - max(record.checked_in_at, shift.start)
-    record.minutes = max(int(attended.total_seconds() // 60), 0)
-    share = float(_setting("ATTENDANCE_MIN_SHARE"))
-    if record.minutes >= share * shift.minutes - 1e-9:
-        record.hours_status, record.hours_note = HoursStatus.pending, ""
-    else:
-        record.hours_status = HoursStatus.declined
-        record.hours_note = _("attended less than %(percent)s %% of the shift", percent=round(share * 100))
-        record.hours_decided_at = now
-
-
-def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
-              now: Optional[datetime] = None) -> SignUp:
-    """Record departure (default now) and the minutes attended; hours then wait for the lead."""
-    now = now or utcnow()
-    shift, record = _locked_sign_up(record)
-    if record.status != SignUpStatus.checked_in:
-        raise Refused(_("Only a checked-in volunteer can be checked out."))
-    manual = at is not None
-    at = at or now
-    if at > now:
-        raise Refused(_("A check-out time cannot be in the future."), field="at")
-    if at <= record.checked_in_at:
-        raise Refused(_("The check-out must be after the check-in (%(time)s).",
-                        time=format_datetime(record.checked_in_at, "short")), field="at")
-    record.hours_manual = record.hours_manual or manual
-    _record_attendance(record, shift, at, defaulted=False, now=now)
-    shift.version += 1
-    audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
-                 before={"status": SignUpStatus.checked_in.value},
-                 after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual"))
-    return record
-
-
-def mark_no_show(record: SignUp, *, actor: User, now: Optional[datetime] = None) -> SignUp:
-    """The volunteer held a place and did not come. Every NO_SHOW_LIMIT-th no-show suspends self
-    sign-up for NO_SHOW_BLOCK_DAYS days."""
-    now = now or utcnow()
-    shift, record = _locked_sign_up(record)
-    if record.status != SignUpStatus.assigned:
-        raise Refused(_("Only a volunteer with a place who has not checked in can be marked absent."))
-    if now < shift.start:
-        raise Refused(_("A no-show can be recorded once the shift has started."))
-    volunteer = db.session.execute(sa.select(Volunteer).where(Volunteer.id == record.volunteer_id)
-                                   .with_for_update().execution_options(populate_existing=True)).scalar_one()
-    record.status = SignUpStatus.no_show
-    volunteer.no_show_count += 1
-    shift.version += 1
-    audit.record(actor, "signup.no_show", record, region_id=shift.region_id,
-                 before={"status": SignUpStatus.assigned.value},
-                 after={**audit.snapshot(record, "status"), "no_show_count": volunteer.no_show_count})
-    notify([volunteer.user], "signup_no_show", link=_link(shift), title=shift.title, start=local_text(shift.start))
-    limit = int(_setting("NO_SHOW_LIMIT"))
-    if limit > 0 and volunteer.no_show_count % limit == 0:
-        before = audit.snapshot(volunteer, "self_signup_blocked_until")
-        volunteer.self_signup_blocked_until = now + timedelta(days=int(_setting("NO_SHOW_BLOCK_DAYS")))
-        audit.record(actor, "volunteer.block", volunteer, before=before,
-                     after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"),
-                     note="no-shows")
-        notify([volunteer.user], "signup_blocked", count=volunteer.no_show_count,
-               until=local_text(volunteer.self_signup_blocked_until))
-    return record
-
-
-def close_shift(shift: Shift, *, actor: User, now: Optional[datetime] = None) -> Shift:
-    """Close a shift that has taken place: missing check-outs default to the planned end (flagged),
-    the waiting list is released, the shift is done."""
-    now = now or utcnow()
-    shift = lock_shift(shift.id)
-    if shift.status in (ShiftStatus.done, ShiftStatus.cancelled):
-        raise Refused(_("This shift is already closed."))
-    if now < shift.start:
-        raise Refused(_("A shift can be closed once it has started."))
-    records = list(db.session.scalars(sa.select(SignUp).where(SignUp.shift_id == shift.id)
-                                      .options(joinedload(SignUp.volunteer))))
-    unaccounted = [r for r in records if r.status == SignUpStatus.assigned]
-    if unaccounted:
-        raise Refused(_("Check in or mark as absent first: %(names)s.",
-                        names=", ".join(r.volunteer.name for r in unaccounted)))
-    still_in = [r for r in records if r.status == SignUpStatus.checked_in]
-    if still_in and now < shift.end:
-        raise Refused(_("Before the planned end, check out everyone first: %(names)s.",
-                        names=", ".join(r.volunteer.name for r in still_in)))
-    before = audit.snapshot(shift, "status")
-    for record in still_in:
-        _record_attendance(record, shift, shift.end, defaulted=True, now=now)
-        audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
-                     before={"status": SignUpStatus.checked_in.value},
-                     after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
-                                          "checkout_defaulted"), note="check-out defaulted to the planned end")
-    for record in records:
-        if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested):
-            record.status = SignUpStatus.cancelled
-    shift.status = ShiftStatus.done
-    shift.version += 1
-    audit.record(actor, "shift.close", shift, before=before, after=audit.snapshot(shift, "status"),
-                 note=f"{len(still_in)} check-outs defaulted" if still_in else "")
-    return shift
-
-
-def decide_hours(records: list[SignUp], *, approve: bool, reason: str = "", actor: User,
-                 now: Optional[datetime] = None) -> list[SignUp]:
-    """The lead approves or declines pending hours, one or many (all of one shift). Declined entries are
-    kept with the reason."""
-    now = now or utcnow()
-    reason = (reason or "").strip()
-    if not records:
-        raise Refused(_("Choose at least one entry."), field="sign_ups")
-    shift_ids = {record.shift_id for record in records}
-    if len(shift_ids) != 1:
-        raise Refused(_("Choose entries of one shift."), field="sign_ups")
-    shift = lock_shift(shift_ids.pop())
-    records = list(db.session.scalars(
-        sa.select(SignUp).where(SignUp.id.in_([r.id for r in records]))
-        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user)).order_by(SignUp.id)
-        .execution_options(populate_existing=True)))
-    not_pending = [r for r in records if r.hours_status != HoursStatus.pending]
-    if not_pending:
-        raise Refused(_("Only pending hours can be decided: %(names)s.",
-                        names=", ".join(r.volunteer.name for r in not_pending)), field="sign_ups")
-    if not approve and not reason:
-        raise Refused(_("Give a reason for declining: the volunteer will read it."), field="reason")
-    for record in records:
-        record.hours_status = HoursStatus.approved if approve else HoursStatus.declined
-        record.hours_note = reason
-        record.hours_decided_by_id = actor.id
-        record.hours_decided_at = now
-        audit.record(actor, "signup.hours_approve" if approve else "signup.hours_decline", record,
-                     region_id=shift.region_id, before={"hours_status": HoursStatus.pending.value},
-                     after=audit.snapshot(record, "hours_status", "minutes"), note=reason)
-        if approve:
-            notify([record.volunteer.user], "hours_approved", link="/volunteers/hours",
-                   hours=_hours(record.minutes or 0), title=shift.title)
-        else:
-            notify([record.volunteer.user], "hours_declined", link="/volunteers/hours", title=shift.title,
-                   reason=reason)
-    shift.version += 1
-    return records

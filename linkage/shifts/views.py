@@ -13,7 +13,7 @@ from linkage.forms import choices
 from linkage.models import (HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker)
 from linkage.models.types import utcnow
-from linkage.shifts import queries, services
+from linkage.shifts import places, queries, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
                                    volunteer_of, volunteer_street, winning_organization_id)
@@ -96,9 +96,9 @@ def detail(shift_id):
     volunteer = volunteer_of(current_user)
     require(can_view(current_user, shift, volunteer))
     mine = queries.sign_ups_of(volunteer, [shift.id]).get(shift.id)
-    position = services.waitlist_position(mine) if mine and mine.status == SignUpStatus.waitlisted else None
+    position = queries.waitlist_position(mine) if mine and mine.status == SignUpStatus.waitlisted else None
     return render_template("shifts/detail.html", shift=shift, places=queries.places([shift])[shift.id],
-                           fill=queries.slot_fill(shift.id), mine=mine, position=position, volunteer=volunteer,
+                           fill=places.slot_fill(shift), mine=mine, position=position, volunteer=volunteer,
                            can_edit=can_edit(current_user, shift), can_run=can_run(current_user, shift),
                            now=utcnow(), locale=_locale())
 
@@ -234,7 +234,7 @@ def sign_up(shift_id):
     volunteer = volunteer_of(current_user)
     require(volunteer is not None and can_view(current_user, shift, volunteer))
     try:
-        record = services.sign_up(shift, volunteer, actor=current_user)
+        record = places.sign_up(shift, volunteer, actor=current_user)
         message = _sign_up_message(record)
     except Refused as error:
         db.session.rollback()
@@ -250,7 +250,7 @@ def _sign_up_message(record: SignUp) -> str:
         return _("You have a place on this shift. Thank you!")
     if record.status == SignUpStatus.waitlisted:
         return _("This shift is full; you are number %(n)s on the waiting list.",
-                 n=services.waitlist_position(record))
+                 n=queries.waitlist_position(record))
     return _("Your request was recorded; a match run decides, and you will be notified.")
 
 
@@ -264,7 +264,7 @@ def withdraw(shift_id):
     if record is None:
         abort(404)
     try:
-        services.cancel_sign_up(record, actor=current_user)
+        places.cancel_sign_up(record, actor=current_user)
     except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -325,13 +325,13 @@ def _timed_action(shift_id: int, sign_up_id: int, action: str, service, done: st
 @blueprint.post("/<int:shift_id>/roster/<int:sign_up_id>/check-in")
 @login_required
 def check_in(shift_id, sign_up_id):
-    return _timed_action(shift_id, sign_up_id, "check_in", services.check_in, _("Checked in."))
+    return _timed_action(shift_id, sign_up_id, "check_in", places.check_in, _("Checked in."))
 
 
 @blueprint.post("/<int:shift_id>/roster/<int:sign_up_id>/check-out")
 @login_required
 def check_out(shift_id, sign_up_id):
-    return _timed_action(shift_id, sign_up_id, "check_out", services.check_out,
+    return _timed_action(shift_id, sign_up_id, "check_out", places.check_out,
                          _("Checked out; the hours wait for approval."))
 
 
@@ -340,7 +340,7 @@ def check_out(shift_id, sign_up_id):
 def no_show(shift_id, sign_up_id):
     shift, record = _roster_sign_up(shift_id, sign_up_id)
     try:
-        services.mark_no_show(record, actor=current_user)
+        places.mark_no_show(record, actor=current_user)
     except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -363,7 +363,7 @@ def decide_hours(shift_id):
         return _render_roster(shift, hours_form=form)
     chosen = [r for r in pending if r.id in set(form.sign_ups.data)]
     try:
-        services.decide_hours(chosen, approve=form.decision.data == "approve", reason=form.reason.data or "",
+        places.decide_hours(chosen, approve=form.decision.data == "approve", reason=form.reason.data or "",
                               actor=current_user)
     except Refused as error:
         _refused(form, error)
@@ -379,7 +379,7 @@ def close(shift_id):
     shift = _get_shift(shift_id)
     require(can_run(current_user, shift))
     try:
-        services.close_shift(shift, actor=current_user)
+        places.close_shift(shift, actor=current_user)
     except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")

@@ -6,7 +6,7 @@ import pytest
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import HoursStatus, ShiftSlot, ShiftStatus, SignUpStatus
-from linkage.shifts import services
+from linkage.shifts import eligibility, places, services
 from linkage.timeutil import LOCAL_TZ
 from linkage.volunteers.services import ProfileData, star_level, update_profile
 from tests.factories import make_shift
@@ -38,16 +38,16 @@ def test_star_levels(hours, expected):
 def test_weeks_run_monday_to_monday_local_time():
     # Sunday 23:30 in Shanghai is Sunday 15:30 UTC: it belongs to the week that began the Monday before.
     sunday_night = datetime(2026, 12, 13, 23, 30, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
-    start, end = services._week_bounds(sunday_night)
+    start, end = eligibility.week_bounds(sunday_night)
     assert start == datetime(2026, 12, 7, tzinfo=LOCAL_TZ) and end - start == timedelta(days=7)
 
 
 def test_a_skilled_volunteer_prefers_the_skill_slot(app, world):
     anyone = ShiftSlot(id=1, position=0, skill_id=None, count=1)
     care = ShiftSlot(id=2, position=1, skill_id=world.elder_care.id, count=1)
-    assert services._free_slot([anyone, care], {}) is care
-    assert services._free_slot([anyone, care], {2: 1}) is anyone
-    assert services._free_slot([anyone, care], {1: 1, 2: 1}) is None
+    assert places._free_slot([anyone, care], {}) is care
+    assert places._free_slot([anyone, care], {2: 1}) is anyone
+    assert places._free_slot([anyone, care], {1: 1, 2: 1}) is None
 
 
 def _data(world, **overrides):
@@ -81,18 +81,18 @@ def test_attendance_is_clipped_to_the_shift(app, world):
     shift = make_shift(world.c1, start=now() - timedelta(hours=5), hours=2)
     record = add_sign_up(shift, world.volunteer, status=SignUpStatus.checked_in,
                          checked_in_at=shift.start - timedelta(minutes=40))
-    services._record_attendance(record, shift, shift.end + timedelta(hours=1), defaulted=False, now=now())
+    places._record_attendance(record, shift, shift.end + timedelta(hours=1), defaulted=False, now=now())
     assert record.minutes == 120 and record.hours_status == HoursStatus.pending
 
 
 def test_a_full_shift_waitlists_and_a_cancellation_promotes(app, world):
     shift = project_shift(world, slots=((None, 1),))
     first, second = volunteer(world), volunteer(world)
-    taken = services.sign_up(shift, first, actor=first.user)
-    waiting = services.sign_up(shift, second, actor=world["admin"])  # on someone's behalf: they are told
+    taken = places.sign_up(shift, first, actor=first.user)
+    waiting = places.sign_up(shift, second, actor=world["admin"])  # on someone's behalf: they are told
     assert (taken.status, waiting.status) == (SignUpStatus.assigned, SignUpStatus.waitlisted)
-    assert services.waitlist_position(waiting) == 1
-    promoted = services.cancel_sign_up(taken, actor=first.user)
+    assert places.waitlist_position(waiting) == 1
+    promoted = places.cancel_sign_up(taken, actor=first.user)
     assert promoted == [waiting] and waiting.status == SignUpStatus.assigned
     assert shift.status == ShiftStatus.staffed
 

@@ -271,7 +271,7 @@ def test_a_social_workers_run_holds_only_their_organizations_project_shifts(clie
 
 def test_a_volunteer_withdrawing_during_approval_never_leaves_it_half_applied(app, client, auth, world, week):
     """Approval and withdrawal both lock the shift: whichever comes second sees the other's result."""
-    from linkage.shifts.services import cancel_sign_up
+    from linkage.shifts.places import cancel_sign_up
 
     routine = week["routine"]
     second = make_volunteer(world.c2, name="Second Helper")

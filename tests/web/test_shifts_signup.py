@@ -116,13 +116,18 @@ def test_an_unskilled_volunteer_waits_when_only_skilled_places_are_left(client, 
 def test_overlapping_shifts_are_refused(client, auth, world):
     first = project_shift(world, title="Morning visits", start=hour(days=4, at=9), hours=3)
     second = project_shift(world, title="Late morning", start=hour(days=4, at=11), hours=2)
-    later = project_shift(world, title="Afternoon", start=hour(days=4, at=12), hours=2)
+    noon = project_shift(world, title="Noon", start=hour(days=4, at=12), hours=1)
+    later = project_shift(world, title="Afternoon", start=hour(days=4, at=12) + timedelta(minutes=30), hours=2)
     add_sign_up(first, world.volunteer)
     db.session.commit()
     response = sign_up_as(client, auth, world.volunteer, second)
     assert "You already have a place on \"Morning visits\" at that time" in text(response).replace("&#34;", '"')
     assert sign_up_of(second, world.volunteer) is None
-    sign_up_as(client, auth, world.volunteer, later)  # 12:00 starts when the first ends: no overlap
+    # 12:00 starts when the first ends: no overlap, but less than the rest between shifts.
+    response = sign_up_as(client, auth, world.volunteer, noon)
+    assert "shifts must be at least 30 minutes apart" in text(response)
+    assert sign_up_of(noon, world.volunteer) is None
+    sign_up_as(client, auth, world.volunteer, later)  # 12:30: the rest is kept
     assert sign_up_of(later, world.volunteer).status == SignUpStatus.assigned
 
 
@@ -143,7 +148,7 @@ def test_the_weekly_hour_limit_is_respected(client, auth, world):
 
 @pytest.mark.parametrize("change,message", [
     ({"user_status": AccountStatus.pending}, "must be verified by staff"),
-    ({"status": VolunteerStatus.suspended}, "must be verified by staff"),
+    ({"status": VolunteerStatus.suspended}, "volunteer account is suspended"),
     ({"self_signup_blocked_until": "future"}, "After repeated no-shows you cannot sign up by yourself until"),
     ({"birth_date": None}, "Enter your birth date in your profile first"),
     ({"birth_date": "age13"}, "Volunteers must be at least 14 years old."),

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from linkage import audit
 from linkage.extensions import db
 from linkage.models import HOLDING_STATUSES, Shift, SignUp, SignUpStatus, Volunteer
-from linkage.shifts import services
+from linkage.shifts import places
 from linkage.shifts.queries import waitlist_positions
 from tests.factories import make_shift
 from tests.web.test_shifts_support import volunteer
@@ -67,7 +67,7 @@ def test_capacity_holds_under_concurrent_sign_ups(app, crowd):
         with app.app_context():
             shift = db.session.get(Shift, shift_id)
             person = db.session.get(Volunteer, volunteer_id)
-            record = services.sign_up(shift, person, actor=person.user)
+            record = places.sign_up(shift, person, actor=person.user)
             db.session.commit()
             return record.status
 

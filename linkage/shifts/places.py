@@ -1,0 +1,544 @@
+"""Places on shifts: the one service that writes or changes sign-ups and counts places.
+
+Sign-up (a place, the waiting list, or a request for a match run), promotion from the waiting list,
+cancellation, a match run's places, check-in and check-out, no-shows, hours, and closing a shift's
+sign-ups all happen here and nowhere else (a test guards it). Who may hold a place is asked of
+:mod:`linkage.shifts.eligibility`; the waiting list's order is :func:`waitlist_order`.
+
+Every function takes the acting user, flushes and never commits; a refused rule raises ``Refused``
+before anything is written. Functions that count or change sign-ups first lock the shift row
+(``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE), so
+concurrent sign-ups never take more places than the shift has.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_datetime, get_locale, gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from linkage import audit
+from linkage.errors import Refused
+from linkage.extensions import db
+from linkage.models import (HOLDING_STATUSES, HoursStatus, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
+                            User, Volunteer)
+from linkage.models.types import utcnow
+from linkage.notifications import notify
+from linkage.shifts import eligibility
+from linkage.shifts.queries import waitlist_order, waitlist_position
+from linkage.timeutil import to_local
+
+OPEN_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
+# Sign-ups still waiting for the shift to happen (notified of changes and cancellations).
+LIVE_STATUSES = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
+
+
+def _setting(name: str):
+    """A locality setting (linkage/config.py holds each one and its default)."""
+    return current_app.config[name]
+
+
+def local_text(value: datetime) -> str:
+    """A language-neutral local time for notification parameters."""
+    return to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _link(shift: Shift) -> str:
+    return f"/shifts/{shift.id}"
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+# --- counting places --------------------------------------------------------------------------------
+
+def lock_shift(shift_id: int) -> Shift:
+    """Lock the shift row for the rest of the transaction and reload it."""
+    return db.session.execute(
+        sa.select(Shift).where(Shift.id == shift_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def slots_of(shift: Shift) -> list[ShiftSlot]:
+    """The shift's slots, fresh from the database, in order."""
+    return list(db.session.scalars(sa.select(ShiftSlot).where(ShiftSlot.shift_id == shift.id)
+                                   .order_by(ShiftSlot.position).execution_options(populate_existing=True)))
+
+
+def slot_fill(shift: Shift) -> dict[int, int]:
+    """Places held per slot id."""
+    rows = db.session.execute(
+        sa.select(SignUp.slot_id, sa.func.count(SignUp.id))
+        .where(SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES)).group_by(SignUp.slot_id))
+    return {slot_id: count for slot_id, count in rows}
+
+
+def _holding_count(shift: Shift) -> int:
+    return db.session.scalar(sa.select(sa.func.count(SignUp.id)).where(
+        SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES))) or 0
+
+
+def update_staffing(shift: Shift) -> None:
+    """Open <-> staffed as holding sign-ups reach or fall below the minimum."""
+    if shift.status not in OPEN_STATUSES:
+        return
+    shift.status = ShiftStatus.staffed if _holding_count(shift) >= shift.min_volunteers else ShiftStatus.open
+
+
+def _qualifying(slots: list[ShiftSlot], volunteer: Volunteer) -> list[ShiftSlot]:
+    held = {skill.id for skill in volunteer.skills}
+    return [slot for slot in slots if slot.skill_id is None or slot.skill_id in held]
+
+
+def _free_slot(qualifying: list[ShiftSlot], fill: dict[int, int]) -> Optional[ShiftSlot]:
+    """A free place: first in a slot for a skill the volunteer holds, then in an "anyone" slot, so
+    that skilled volunteers do not use up places anyone could take."""
+    ordered = sorted(qualifying, key=lambda slot: (slot.skill_id is None, slot.position))
+    for slot in ordered:
+        if fill.get(slot.id, 0) < slot.count:
+            return slot
+    return None
+
+
+def refusal(shift: Shift, volunteer: Volunteer, *, now: datetime, self_service: bool) -> Optional[Refused]:
+    """The eligibility rule's answer as a refusal to show, or None."""
+    reason = eligibility.check(volunteer, shift, now=now, self_service=self_service, locale=_locale())
+    return Refused(reason.text()) if reason is not None else None
+
+
+# --- sign-up ----------------------------------------------------------------------------------------
+
+def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[datetime] = None) -> SignUp:
+    """Sign ``volunteer`` up: a place (assigned), the waiting list when full, or a request when a match
+    run decides. The shift row is locked while places are counted, so capacity is never exceeded."""
+    now = now or utcnow()
+    shift = lock_shift(shift.id)
+    existing = db.session.execute(
+        sa.select(SignUp).where(SignUp.shift_id == shift.id, SignUp.volunteer_id == volunteer.id)
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if existing is not None and existing.status != SignUpStatus.cancelled:
+        raise Refused(_("You have already signed up for this shift."))
+    if shift.status not in OPEN_STATUSES or shift.start <= now:
+        raise Refused(_("This shift is no longer open for sign-up."))
+    refused = refusal(shift, volunteer, now=now, self_service=True)
+    if refused is not None:
+        raise refused
+    slots = slots_of(shift)
+    qualifying = _qualifying(slots, volunteer)
+    slot = None
+    if shift.first_come:
+        slot = _free_slot(qualifying, slot_fill(shift))
+        status = SignUpStatus.assigned if slot is not None else SignUpStatus.waitlisted
+    else:
+        status = SignUpStatus.requested
+    record = existing or SignUp(shift_id=shift.id, volunteer_id=volunteer.id)
+    if existing is not None:
+        before = audit.snapshot(existing, "status")
+        # A renewed sign-up queues afresh and carries nothing from the cancelled one.
+        record.created_at = utcnow()
+        record.checked_in_at = record.checked_out_at = record.minutes = record.hours_status = None
+        record.checkout_defaulted = record.hours_manual = False
+        record.hours_note = ""
+    else:
+        before = None
+    record.status, record.slot = status, slot
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+            db.session.flush()
+    except IntegrityError:
+        # A double click that slipped past the check above: the unique (shift, volunteer) key held.
+        raise Refused(_("You have already signed up for this shift.")) from None
+    shift.version += 1
+    update_staffing(shift)
+    audit.record(actor, "signup.create", record, region_id=shift.region_id, before=before,
+                 after={**audit.snapshot(record, "status", "slot_id", "shift_id", "volunteer_id"),
+                        "shift_status": shift.status.value})
+    if actor is None or volunteer.user_id != actor.id:
+        _tell_volunteer(record, shift)
+    return record
+
+
+def _tell_volunteer(record: SignUp, shift: Shift) -> None:
+    user = record.volunteer.user
+    if record.status == SignUpStatus.assigned:
+        notify([user], "shift_assigned", link=_link(shift), title=shift.title, start=local_text(shift.start))
+    elif record.status == SignUpStatus.waitlisted:
+        notify([user], "shift_waitlisted", link=_link(shift), title=shift.title,
+               position=waitlist_position(record))
+
+
+def fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[SignUp]:
+    """Give free places to the waiting list in order; those who may not hold the place now (a skill the
+    free slot needs, an overlap, the weekly limit …) keep their position. The shift must be locked."""
+    if not shift.first_come or shift.status not in OPEN_STATUSES or shift.start <= now:
+        return []
+    slots = slots_of(shift)
+    fill = slot_fill(shift)
+    if sum(max(slot.count - fill.get(slot.id, 0), 0) for slot in slots) == 0:
+        return []
+    waiting = db.session.scalars(
+        sa.select(SignUp).where(SignUp.shift_id == shift.id, SignUp.status == SignUpStatus.waitlisted)
+        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))
+        .order_by(*waitlist_order())).all()
+    promoted = []
+    for candidate in waiting:
+        slot = _free_slot(_qualifying(slots, candidate.volunteer), fill)
+        if slot is None or refusal(shift, candidate.volunteer, now=now, self_service=True) is not None:
+            continue
+        candidate.status, candidate.slot = SignUpStatus.assigned, slot
+        fill[slot.id] = fill.get(slot.id, 0) + 1
+        db.session.flush()
+        audit.record(actor, "signup.promote", candidate, region_id=shift.region_id,
+                     before={"status": SignUpStatus.waitlisted.value},
+                     after=audit.snapshot(candidate, "status", "slot_id"))
+        notify([candidate.volunteer.user], "shift_promoted", link=_link(shift), title=shift.title,
+               start=local_text(shift.start))
+        promoted.append(candidate)
+    if promoted:
+        shift.version += 1
+    return promoted
+
+
+def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = None) -> list[SignUp]:
+    """The volunteer gives up their sign-up before the start; the place goes to the waiting list.
+    Returns the sign-ups promoted from the waiting list."""
+    now = now or utcnow()
+    shift = lock_shift(record.shift_id)
+    record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
+                                .execution_options(populate_existing=True)).scalar_one()
+    if record.status not in LIVE_STATUSES:
+        raise Refused(_("This sign-up can no longer be cancelled."))
+    if shift.start <= now:
+        raise Refused(_("The shift has started; tell the lead instead."))
+    before = audit.snapshot(record, "status", "slot_id")
+    was_holding = record.status == SignUpStatus.assigned
+    record.status = SignUpStatus.cancelled
+    shift.version += 1
+    db.session.flush()
+    promoted = fill_from_waitlist(shift, actor=actor, now=now) if was_holding else []
+    update_staffing(shift)
+    audit.record(actor, "signup.cancel", record, region_id=shift.region_id, before=before,
+                 after={**audit.snapshot(record, "status"), "shift_status": shift.status.value})
+    if was_holding:
+        managers = [shift.lead.user_id if shift.lead else None, shift.created_by_id]
+        notify([m for m in managers if m is not None and m != actor.id], "signup_cancelled", link=_link(shift),
+               name=record.volunteer.name, title=shift.title, start=local_text(shift.start))
+    return promoted
+
+
+def release_live(shift: Shift) -> list[SignUp]:
+    """The shift is cancelled: every sign-up still waiting for it is cancelled; returns them."""
+    live = live_sign_ups(shift)
+    for record in live:
+        record.status = SignUpStatus.cancelled
+    return live
+
+
+def live_sign_ups(shift: Shift) -> list[SignUp]:
+    """Sign-ups still waiting for the shift to happen (told of changes)."""
+    return list(db.session.scalars(sa.select(SignUp).where(
+        SignUp.shift_id == shift.id, SignUp.status.in_(LIVE_STATUSES))
+        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))))
+
+
+# --- on the day: check-in, check-out, no-shows, closing ---------------------------------------------
+
+def _locked_sign_up(record: SignUp) -> tuple[Shift, SignUp]:
+    shift = lock_shift(record.shift_id)
+    record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
+                                .execution_options(populate_existing=True)).scalar_one()
+    return shift, record
+
+
+def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
+             now: Optional[datetime] = None) -> SignUp:
+    """Record arrival: now, or a time entered by hand (then the hours are marked manual)."""
+    now = now or utcnow()
+    shift, record = _locked_sign_up(record)
+    if shift.status in (ShiftStatus.done, ShiftStatus.cancelled):
+        raise Refused(_("This shift is closed."))
+    if record.status != SignUpStatus.assigned:
+        raise Refused(_("Only volunteers with a place can be checked in."))
+    lead_minutes = int(_setting("CHECK_IN_OPENS_MINUTES"))
+    opens = shift.start - timedelta(minutes=lead_minutes)
+    if now < opens:
+        raise Refused(_("Check-in opens %(minutes)s minutes before the start.", minutes=lead_minutes))
+    manual = at is not None
+    at = at or now
+    if at > now:
+        raise Refused(_("A check-in time cannot be in the future."), field="at")
+    if at < opens or at >= shift.end:
+        if not manual:
+            raise Refused(_("The shift has ended; enter the time the volunteer arrived."), field="at")
+        raise Refused(_("Enter a time between %(start)s and %(end)s.", start=format_datetime(opens, "short"),
+                        end=format_datetime(shift.end, "short")), field="at")
+    record.status, record.checked_in_at = SignUpStatus.checked_in, at
+    record.hours_manual = record.hours_manual or manual
+    shift_before = shift.status
+    if shift.status in OPEN_STATUSES:
+        shift.status = ShiftStatus.under_way
+    shift.version += 1
+    audit.record(actor, "signup.check_in", record, region_id=shift.region_id,
+                 before={"status": SignUpStatus.assigned.value, "shift_status": shift_before.value},
+                 after={**audit.snapshot(record, "status", "checked_in_at", "hours_manual"),
+                        "shift_status": shift.status.value})
+    return record
+
+
+def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted: bool, now: datetime) -> None:
+    """Minutes = time attended within the shift; hours count only from ATTENDANCE_MIN_SHARE of it."""
+    record.status = SignUpStatus.checked_out
+    record.checked_out_at = out
+    record.checkout_defaulted = defaulted
+    attended = min(out, shift.end) - max(record.checked_in_at, shift.start)
+    record.minutes = max(int(attended.total_seconds() // 60), 0)
+    share = float(_setting("ATTENDANCE_MIN_SHARE"))
+    if record.minutes >= share * shift.minutes - 1e-9:
+        record.hours_status, record.hours_note = HoursStatus.pending, ""
+    else:
+        record.hours_status = HoursStatus.declined
+        record.hours_note = _("attended less than %(percent)s %% of the shift", percent=round(share * 100))
+        record.hours_decided_at = now
+
+
+def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
+              now: Optional[datetime] = None) -> SignUp:
+    """Record departure (default now) and the minutes attended; hours then wait for the lead."""
+    now = now or utcnow()
+    shift, record = _locked_sign_up(record)
+    if record.status != SignUpStatus.checked_in:
+        raise Refused(_("Only a checked-in volunteer can be checked out."))
+    manual = at is not None
+    at = at or now
+    if at > now:
+        raise Refused(_("A check-out time cannot be in the future."), field="at")
+    if at <= record.checked_in_at:
+        raise Refused(_("The check-out must be after the check-in (%(time)s).",
+                        time=format_datetime(record.checked_in_at, "short")), field="at")
+    record.hours_manual = record.hours_manual or manual
+    _record_attendance(record, shift, at, defaulted=False, now=now)
+    shift.version += 1
+    audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
+                 before={"status": SignUpStatus.checked_in.value},
+                 after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual"))
+    return record
+
+
+def mark_no_show(record: SignUp, *, actor: User, now: Optional[datetime] = None) -> SignUp:
+    """The volunteer held a place and did not come. Every NO_SHOW_LIMIT-th no-show suspends self
+    sign-up for NO_SHOW_BLOCK_DAYS days."""
+    now = now or utcnow()
+    shift, record = _locked_sign_up(record)
+    if record.status != SignUpStatus.assigned:
+        raise Refused(_("Only a volunteer with a place who has not checked in can be marked absent."))
+    if now < shift.start:
+        raise Refused(_("A no-show can be recorded once the shift has started."))
+    volunteer = db.session.execute(sa.select(Volunteer).where(Volunteer.id == record.volunteer_id)
+                                   .with_for_update().execution_options(populate_existing=True)).scalar_one()
+    record.status = SignUpStatus.no_show
+    volunteer.no_show_count += 1
+    shift.version += 1
+    audit.record(actor, "signup.no_show", record, region_id=shift.region_id,
+                 before={"status": SignUpStatus.assigned.value},
+                 after={**audit.snapshot(record, "status"), "no_show_count": volunteer.no_show_count})
+    notify([volunteer.user], "signup_no_show", link=_link(shift), title=shift.title, start=local_text(shift.start))
+    limit = int(_setting("NO_SHOW_LIMIT"))
+    if limit > 0 and volunteer.no_show_count % limit == 0:
+        before = audit.snapshot(volunteer, "self_signup_blocked_until")
+        volunteer.self_signup_blocked_until = now + timedelta(days=int(_setting("NO_SHOW_BLOCK_DAYS")))
+        audit.record(actor, "volunteer.block", volunteer, before=before,
+                     after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"),
+                     note="no-shows")
+        notify([volunteer.user], "signup_blocked", count=volunteer.no_show_count,
+               until=local_text(volunteer.self_signup_blocked_until))
+    return record
+
+
+def close_shift(shift: Shift, *, actor: User, now: Optional[datetime] = None) -> Shift:
+    """Close a shift that has taken place: missing check-outs default to the planned end (flagged),
+    the waiting list is released, the shift is done."""
+    now = now or utcnow()
+    shift = lock_shift(shift.id)
+    if shift.status in (ShiftStatus.done, ShiftStatus.cancelled):
+        raise Refused(_("This shift is already closed."))
+    if now < shift.start:
+        raise Refused(_("A shift can be closed once it has started."))
+    records = list(db.session.scalars(sa.select(SignUp).where(SignUp.shift_id == shift.id)
+                                      .options(joinedload(SignUp.volunteer))))
+    unaccounted = [r for r in records if r.status == SignUpStatus.assigned]
+    if unaccounted:
+        raise Refused(_("Check in or mark as absent first: %(names)s.",
+                        names=", ".join(r.volunteer.name for r in unaccounted)))
+    still_in = [r for r in records if r.status == SignUpStatus.checked_in]
+    if still_in and now < shift.end:
+        raise Refused(_("Before the planned end, check out everyone first: %(names)s.",
+                        names=", ".join(r.volunteer.name for r in still_in)))
+    before = audit.snapshot(shift, "status")
+    for record in still_in:
+        _record_attendance(record, shift, shift.end, defaulted=True, now=now)
+        audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
+                     before={"status": SignUpStatus.checked_in.value},
+                     after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
+                                          "checkout_defaulted"), note="check-out defaulted to the planned end")
+    for record in records:
+        if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested):
+            record.status = SignUpStatus.cancelled
+    shift.status = ShiftStatus.done
+    shift.version += 1
+    audit.record(actor, "shift.close", shift, before=before, after=audit.snapshot(shift, "status"),
+                 note=f"{len(still_in)} check-outs defaulted" if still_in else "")
+    return shift
+
+
+def decide_hours(records: list[SignUp], *, approve: bool, reason: str = "", actor: User,
+                 now: Optional[datetime] = None) -> list[SignUp]:
+    """The lead approves or declines pending hours, one or many (all of one shift). Declined entries are
+    kept with the reason."""
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not records:
+        raise Refused(_("Choose at least one entry."), field="sign_ups")
+    shift_ids = {record.shift_id for record in records}
+    if len(shift_ids) != 1:
+        raise Refused(_("Choose entries of one shift."), field="sign_ups")
+    shift = lock_shift(shift_ids.pop())
+    records = list(db.session.scalars(
+        sa.select(SignUp).where(SignUp.id.in_([r.id for r in records]))
+        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user)).order_by(SignUp.id)
+        .execution_options(populate_existing=True)))
+    not_pending = [r for r in records if r.hours_status != HoursStatus.pending]
+    if not_pending:
+        raise Refused(_("Only pending hours can be decided: %(names)s.",
+                        names=", ".join(r.volunteer.name for r in not_pending)), field="sign_ups")
+    if not approve and not reason:
+        raise Refused(_("Give a reason for declining: the volunteer will read it."), field="reason")
+    for record in records:
+        record.hours_status = HoursStatus.approved if approve else HoursStatus.declined
+        record.hours_note = reason
+        record.hours_decided_by_id = actor.id
+        record.hours_decided_at = now
+        audit.record(actor, "signup.hours_approve" if approve else "signup.hours_decline", record,
+                     region_id=shift.region_id, before={"hours_status": HoursStatus.pending.value},
+                     after=audit.snapshot(record, "hours_status", "minutes"), note=reason)
+        if approve:
+            notify([record.volunteer.user], "hours_approved", link="/volunteers/hours",
+                   hours=eligibility.hours_text(record.minutes or 0), title=shift.title)
+        else:
+            notify([record.volunteer.user], "hours_declined", link="/volunteers/hours", title=shift.title,
+                   reason=reason)
+    shift.version += 1
+    return records
+
+
+# --- a match run's places ---------------------------------------------------------------------------
+
+def plan_problems(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, now: datetime) -> list[str]:
+    """Why ``plan`` ({(shift id, volunteer id): slot position}) cannot be written now, in words; [] if it can.
+
+    ``shifts`` are locked. Checks what changed since the plan was made: cancelled shifts, withdrawn
+    volunteers, places taken meanwhile, and every new place against the eligibility rule (with the
+    plan's other new places counted as held)."""
+    problems: list[str] = []
+    existing = _sign_ups_on(shifts)
+    volunteers = {v.id: v for v in db.session.scalars(
+        sa.select(Volunteer).where(Volunteer.id.in_(sorted({vid for _s, vid in plan}) or [0]))
+        .options(selectinload(Volunteer.skills), joinedload(Volunteer.user)))}
+    new = {key: pos for key, pos in plan.items()
+           if not (existing.get(key) and existing[key].status in HOLDING_STATUSES)}
+    for sid, shift in shifts.items():
+        if shift.status == ShiftStatus.cancelled:
+            problems.append(_("shift \"%(title)s\" was cancelled", title=shift.title))
+    for (sid, vid), record in existing.items():
+        if record.status == SignUpStatus.cancelled and (sid, vid) in plan:
+            problems.append(_("%(name)s withdrew from \"%(title)s\"", name=volunteers[vid].name,
+                              title=shifts[sid].title))
+    for sid, shift in shifts.items():
+        if shift.status == ShiftStatus.cancelled:
+            continue
+        if _overfilled(shift, plan, existing):
+            problems.append(_("shift \"%(title)s\" filled up meanwhile", title=shift.title))
+    bookings = eligibility.bookings_of(volunteers, min((s.start for s in shifts.values()), default=now),
+                                       max((s.end for s in shifts.values()), default=now))
+    for (sid, vid), position in new.items():
+        shift = shifts[sid]
+        planned = [eligibility.Booking(s, shifts[s].title, shifts[s].start, shifts[s].end)
+                   for (s, v) in new if v == vid and s != sid]
+        reason = eligibility.why_not(eligibility.candidate_of(volunteers[vid]),
+                                     eligibility.opening_of(shift, [shift.slots[position]], _locale()),
+                                     bookings[vid] + planned, now=now)
+        if reason is not None:
+            problems.append(_("%(name)s on \"%(title)s\": %(why)s", name=volunteers[vid].name, title=shift.title,
+                              why=reason.text()))
+    return problems
+
+
+def _sign_ups_on(shifts: dict[int, Shift]) -> dict[tuple[int, int], SignUp]:
+    return {(s.shift_id, s.volunteer_id): s for s in db.session.scalars(
+        sa.select(SignUp).where(SignUp.shift_id.in_(sorted(shifts) or [0]))
+        .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))
+        .execution_options(populate_existing=True))}
+
+
+def _overfilled(shift: Shift, plan: dict[tuple[int, int], int], existing: dict) -> bool:
+    """Would the places held after the plan exceed a slot? Held places the plan keeps move to the
+    plan's slot; held places it does not mention stay where they are."""
+    counts = [0] * len(shift.slots)
+    index = {slot.id: i for i, slot in enumerate(shift.slots)}
+    for (sid, vid), record in existing.items():
+        if sid == shift.id and record.status in HOLDING_STATUSES and (sid, vid) not in plan:
+            if record.slot_id in index:
+                counts[index[record.slot_id]] += 1
+    for (sid, _vid), position in plan.items():
+        if sid == shift.id:
+            counts[position] += 1
+    return any(count > slot.count for count, slot in zip(counts, shift.slots))
+
+
+def apply_plan(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, actor: User, now: datetime,
+               note: str = "") -> None:
+    """Write a match run's places: new places assigned, kept places moved to the plan's slot, requests
+    not chosen put on the waiting list (and told). Refuses, writing nothing, when the plan no longer
+    fits (see :func:`plan_problems`). ``shifts`` must be locked, in id order."""
+    problems = plan_problems(shifts, plan, now=now)
+    if problems:
+        raise Refused(_("The data changed since this run, so the proposal no longer fits: %(what)s. "
+                        "Re-run to get a new proposal.", what="; ".join(problems)))
+    existing = _sign_ups_on(shifts)
+    for (sid, vid), position in sorted(plan.items()):
+        shift, record = shifts[sid], existing.get((sid, vid))
+        slot_id = shift.slots[position].id
+        if record is not None and record.status in HOLDING_STATUSES:
+            if record.slot_id != slot_id:  # a kept place moves so that every slot fits
+                before = audit.snapshot(record, "slot_id")
+                record.slot_id = slot_id
+                audit.record(actor, "signup.move", record, before=before, after=audit.snapshot(record, "slot_id"),
+                             note=note, region_id=shift.region_id)
+            continue
+        before = audit.snapshot(record, "status", "slot_id") if record else None
+        if record is None:
+            record = SignUp(shift_id=sid, volunteer_id=vid, status=SignUpStatus.assigned)
+            db.session.add(record)
+        record.status, record.slot_id, record.updated_at = SignUpStatus.assigned, slot_id, now
+        db.session.flush()
+        audit.record(actor, "signup.assign", record, before=before, after=audit.snapshot(record, "status", "slot_id"),
+                     note=note, region_id=shift.region_id)
+        notify([record.volunteer.user_id], "shift_assigned", link=_link(shift), title=shift.title,
+               start=local_text(shift.start))
+    for (sid, vid), record in existing.items():
+        if record.status == SignUpStatus.requested and (sid, vid) not in plan:
+            before = audit.snapshot(record, "status")
+            record.status = SignUpStatus.waitlisted
+            audit.record(actor, "signup.waitlist", record, before=before, after=audit.snapshot(record, "status"),
+                         note=note, region_id=shifts[sid].region_id)
+            notify([record.volunteer.user_id], "match_not_placed", link=_link(shifts[sid]), title=shifts[sid].title)
+    db.session.flush()
+    for shift in shifts.values():
+        shift.version += 1
+        update_staffing(shift)
+
