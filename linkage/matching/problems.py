@@ -37,10 +37,13 @@ def _volunteer_region(region: Region) -> Region:
     return region.ancestor_at(RegionLevel.street) or region
 
 
-def shift_rows(region: Region, start: datetime, end: datetime, organization_id: Optional[int] = None) -> list[Shift]:
-    """Open shifts in the region and period; with ``organization_id``, only those of projects it won."""
-    query = (sa.select(Shift).where(Region.subtree_clause(Shift.region_id, region), Shift.start >= start,
-                                    Shift.start < end, Shift.status.in_((ShiftStatus.open, ShiftStatus.staffed)))
+def shift_rows(region: Region, start: datetime, end: datetime, organization_id: Optional[int] = None, *,
+               now: Optional[datetime] = None) -> list[Shift]:
+    """Open shifts in the region and period that have not started; with ``organization_id``, only those
+    of projects it won."""
+    query = (sa.select(Shift).where(Region.subtree_clause(Shift.region_id, region),
+                                    Shift.start >= max(start, now or utcnow()), Shift.start < end,
+                                    Shift.status.in_((ShiftStatus.open, ShiftStatus.staffed)))
              .options(selectinload(Shift.slots).selectinload(ShiftSlot.skill),
                       selectinload(Shift.needs), selectinload(Shift.sign_ups))
              .order_by(Shift.start, Shift.id))
@@ -178,7 +181,7 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
     proposes for everything else."""
     config = current_app.config
     now = now or utcnow()
-    shifts = shift_rows(region, start, end, organization_id)
+    shifts = shift_rows(region, start, end, organization_id, now=now)
     volunteers = volunteer_rows(region)
     volunteers += _holders(shifts, {v.id for v in volunteers})
     candidates = {v.id: eligibility.candidate_of(v) for v in volunteers}

@@ -240,6 +240,11 @@ def release_live(shift: Shift) -> list[SignUp]:
     return live
 
 
+def detach_slot(slot: ShiftSlot) -> None:
+    """A slot is removed from its shift: the places in it stay, no longer tied to a slot."""
+    db.session.execute(sa.update(SignUp).where(SignUp.slot_id == slot.id).values(slot_id=None))
+
+
 def live_sign_ups(shift: Shift) -> list[SignUp]:
     """Sign-ups still waiting for the shift to happen (told of changes)."""
     return list(db.session.scalars(sa.select(SignUp).where(

@@ -9,18 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from linkage import audit
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (Need, Project, Region, RegionLevel, RUNNING_STATUSES, Shift, ShiftSlot, ShiftStatus,
-                            SignUp, Skill, SocialWorker, User)
+                            Skill, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import notify
 from linkage.shifts.access import winning_organization_id
-from linkage.shifts.places import (OPEN_STATUSES, _link, _locale, _setting, fill_from_waitlist, live_sign_ups,
+from linkage.shifts.places import (OPEN_STATUSES, _link, _locale, _setting, detach_slot, fill_from_waitlist, live_sign_ups,
                                    local_text, lock_shift, release_live, slot_fill, slots_of, update_staffing)
 
 MAX_SLOT_ROWS = 4
@@ -181,7 +180,7 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
     existing = {slot.skill_id: slot for slot in slots}
     for slot in slots:
         if slot.skill_id not in wanted:
-            db.session.execute(sa.update(SignUp).where(SignUp.slot_id == slot.id).values(slot_id=None))
+            detach_slot(slot)
             shift.slots.remove(slot)
     for key, (position, skill, count) in wanted.items():
         if key in existing:

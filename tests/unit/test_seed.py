@@ -155,6 +155,19 @@ def test_demo_shifts_fill_the_coming_week(app, seeded):
     assert mine[SignUpStatus.checked_out] >= 1
 
 
+def test_every_seeded_place_passes_the_eligibility_rule(app, seeded):
+    """The seed writes sign-ups in bulk, not through the places service: the rule must still hold."""
+    from linkage.shifts import eligibility
+
+    with app.test_request_context():
+        upcoming = db.session.scalars(sa.select(SignUp).join(Shift).where(
+            Shift.start > now(), SignUp.status == SignUpStatus.assigned)).all()
+        assert len(upcoming) > 50
+        refused = [(s.volunteer.name, s.shift.title, eligibility.check(s.volunteer, s.shift, now=now()))
+                   for s in upcoming]
+    assert [r for r in refused if r[2] is not None] == []
+
+
 def test_seeding_twice_adds_nothing(app, seeded):
     before = counts()
     created, logins = seed_demo()

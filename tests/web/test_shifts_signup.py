@@ -10,17 +10,12 @@ from linkage.models import AccountStatus, AuditEvent, Shift, ShiftStatus, SignUp
 from linkage.timeutil import to_local
 from tests.factories import make_shift
 from tests.web.test_shifts_support import (add_sign_up, audit_actions, count, hour, notifications, now,
-                                           project_shift, sign_up_of, text, volunteer)
+                                           project_shift, sign_up_as, sign_up_of, text, volunteer)
 
 
 @pytest.fixture
 def app_config():
     return {"BABEL_DEFAULT_LOCALE": "en"}
-
-
-def sign_up_as(client, auth, record, shift):
-    auth.as_(record.user)
-    return client.post(f"/shifts/{shift.id}/sign-up", follow_redirects=True)
 
 
 def test_a_volunteer_takes_a_place(client, auth, world):

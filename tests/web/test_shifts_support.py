@@ -98,6 +98,12 @@ def notifications(user, kind=None) -> list[Notification]:
     return list(db.session.scalars(query))
 
 
+def sign_up_as(client, auth, record, shift):
+    """Sign in as the volunteer ``record`` and press "sign up" on ``shift``."""
+    auth.as_(record.user)
+    return client.post(f"/shifts/{shift.id}/sign-up", follow_redirects=True)
+
+
 def sign_up_of(shift: Shift, record: Volunteer):
     return db.session.scalar(sa.select(SignUp).where(SignUp.shift_id == shift.id,
                                                      SignUp.volunteer_id == record.id))
