@@ -945,20 +945,9 @@ INSURED = {"夜间平安巡逻", "楼道堆物清理"}
 PLACES = ["社区党群服务中心", "社区睦邻点", "长者照护之家", "小区垃圾分类点", "社区文化活动室", "居民家中（上门）"]
 
 
-def _build_shifts(demo: _Demo) -> None:
-    """Shifts for the coming week (some full, with a waiting list) and past ones with recorded hours."""
-    rng = demo.rng
-    org0_workers = demo.workers_of[demo.org_rows[0]["id"]]
-    org7_workers = demo.workers_of.get(demo.org_rows[7]["id"]) or org0_workers
-    org4_workers = demo.workers_of.get(demo.org_rows[4]["id"]) or org0_workers
-    street_communities = {street.id: [c for c in demo.communities if c.parent_id == street.id]
-                          for street in demo.streets}
-    # The organization admin who runs each project's shifts (the winners of the projects below).
-    runners = {demo.projects["running"]: demo.users["orgadmin"],
-               demo.projects["awarded"]: demo.users[f"org:{demo.org_rows[7]['id']}"],
-               demo.projects["completed"]: demo.users[f"org:{demo.org_rows[4]['id']}"]}
-    plans = []  # (shift plan, community, day from today, lead social worker, project)
-    first = demo.communities[0]
+def _upcoming_plans(demo: _Demo, street_communities, org0_workers, org7_workers) -> list[tuple]:
+    """(shift plan, community, day from today, lead social worker, project) for the coming week."""
+    rng, plans, first = demo.rng, [], demo.communities[0]
     for day in range(1, 8):
         # The running project works in the first street every day; the demo worker leads most shifts there.
         for index, plan in enumerate(SHIFT_PLANS[:2]):
@@ -973,7 +962,12 @@ def _build_shifts(demo: _Demo) -> None:
         for plan in SHIFT_PLANS[3:]:
             if rng.random() < 0.35:
                 plans.append((plan, rng.choice(demo.communities), day, None, None))
-    past = []
+    return plans
+
+
+def _past_plans(demo: _Demo, street_communities, org0_workers, org4_workers) -> list[tuple]:
+    """The same for the past weeks, whose hours are recorded."""
+    rng, past, first = demo.rng, [], demo.communities[0]
     for day in range(-14, 0):
         if day % 3 == 0:
             past.append((SHIFT_PLANS[0], first, day, demo.demo_worker_id, demo.projects["running"]))
@@ -983,6 +977,23 @@ def _build_shifts(demo: _Demo) -> None:
     for day in range(-80, -35, 7):  # the completed disability project's last weeks
         past.append((REHAB_PLAN, rng.choice(demo.communities), day, rng.choice(org4_workers),
                      demo.projects["completed"]))
+    return past
+
+
+def _build_shifts(demo: _Demo) -> None:
+    """Shifts for the coming week (some full, with a waiting list) and past ones with recorded hours."""
+    rng = demo.rng
+    org0_workers = demo.workers_of[demo.org_rows[0]["id"]]
+    org7_workers = demo.workers_of.get(demo.org_rows[7]["id"]) or org0_workers
+    org4_workers = demo.workers_of.get(demo.org_rows[4]["id"]) or org0_workers
+    street_communities = {street.id: [c for c in demo.communities if c.parent_id == street.id]
+                          for street in demo.streets}
+    # The organization admin who runs each project's shifts (the winners of the projects below).
+    runners = {demo.projects["running"]: demo.users["orgadmin"],
+               demo.projects["awarded"]: demo.users[f"org:{demo.org_rows[7]['id']}"],
+               demo.projects["completed"]: demo.users[f"org:{demo.org_rows[4]['id']}"]}
+    plans = _upcoming_plans(demo, street_communities, org0_workers, org7_workers)
+    past = _past_plans(demo, street_communities, org0_workers, org4_workers)
 
     rows, slot_specs, meta = [], [], []
     for is_past, batch in ((False, plans), (True, past)):

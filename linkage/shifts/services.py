@@ -61,6 +61,18 @@ def max_capacity(leads: int = 1) -> int:
 def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: datetime,
               shift: Optional[Shift] = None) -> None:
     """Refuse a shift that breaks a rule; checks everything before anything is written."""
+    _validate_place(data, project, actor=actor)
+    _validate_time(data, now=now, shift=shift)
+    _validate_slots(data)
+    _validate_people(data, project)
+    if data.urgency is not None and not 1 <= data.urgency <= 4:
+        raise Refused(_("Choose an urgency from 1 to 4."), field="urgency")
+    if data.requires_insurance and not data.insurance_note.strip():
+        raise Refused(_("Say which accident insurance covers the volunteers."), field="insurance_note")
+
+
+def _validate_place(data: ShiftData, project: Optional[Project], *, actor: User) -> None:
+    """A community inside the project's area (or, for a community activity, the staff member's own)."""
     if data.community is None or data.community.level != RegionLevel.community:
         raise Refused(_("Choose a community."), field="community")
     if project is not None:
@@ -70,12 +82,22 @@ def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: 
             raise Refused(_("The community must lie in the project's area."), field="community")
     elif not actor.can_see_region(data.community):
         raise Refused(_("You can add activities only in your own community."), field="community")
+    if (data.latitude is None) != (data.longitude is None):
+        raise Refused(_("Enter both latitude and longitude, or neither."), field="latitude")
+
+
+def _validate_time(data: ShiftData, *, now: datetime, shift: Optional[Shift]) -> None:
+    """Ends after it starts, starts in the future (unless unchanged), lasts at most a day."""
     if data.end <= data.start:
         raise Refused(_("The end must be after the start."), field="end")
     if data.start <= now and (shift is None or data.start != shift.start):
         raise Refused(_("The start cannot be in the past."), field="start")
     if data.end - data.start > timedelta(hours=24):
         raise Refused(_("A shift lasts at most 24 hours; add several shifts instead."), field="end")
+
+
+def _validate_slots(data: ShiftData) -> None:
+    """One to MAX_SLOT_ROWS slots, one per skill, each with a place; the minimum fits; one lead suffices."""
     if not data.slots:
         raise Refused(_("Add at least one slot: a skill (or anyone) and how many volunteers."), field="slots")
     if len(data.slots) > MAX_SLOT_ROWS:
@@ -94,6 +116,10 @@ def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: 
     if capacity > max_capacity(1):
         raise Refused(_("One lead supervises at most %(n)s volunteers; this shift has %(capacity)s places.",
                         n=max_capacity(1), capacity=capacity), field="slots")
+
+
+def _validate_people(data: ShiftData, project: Optional[Project]) -> None:
+    """The lead and the needs served belong to the project (or, for a community activity, the community)."""
     if project is not None:
         if data.lead is None:
             raise Refused(_("Choose the lead social worker."), field="lead")
@@ -102,17 +128,11 @@ def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: 
                           field="lead")
         if any(need.project_id != project.id for need in data.needs):
             raise Refused(_("A shift serves only needs of its own project."), field="needs")
-    else:
-        if data.lead is not None and not data.lead.active:
-            raise Refused(_("The lead must be an active social worker."), field="lead")
-        if any(not data.community.contains(need.region) for need in data.needs):
-            raise Refused(_("A community activity serves only needs of its community."), field="needs")
-    if data.urgency is not None and not 1 <= data.urgency <= 4:
-        raise Refused(_("Choose an urgency from 1 to 4."), field="urgency")
-    if (data.latitude is None) != (data.longitude is None):
-        raise Refused(_("Enter both latitude and longitude, or neither."), field="latitude")
-    if data.requires_insurance and not data.insurance_note.strip():
-        raise Refused(_("Say which accident insurance covers the volunteers."), field="insurance_note")
+        return
+    if data.lead is not None and not data.lead.active:
+        raise Refused(_("The lead must be an active social worker."), field="lead")
+    if any(not data.community.contains(need.region) for need in data.needs):
+        raise Refused(_("A community activity serves only needs of its community."), field="needs")
 
 
 def _apply(shift: Shift, data: ShiftData) -> None:
