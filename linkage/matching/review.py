@@ -243,19 +243,19 @@ def _conflicts(run: MatchRun, labels: _Labels, staff_pins: dict) -> list[str]:
     """Which decisions cannot all hold, by name: staff pins with who made them, and people's own places."""
     result = run.result or {}
     if run.kind == MatchKind.award:
-        sentences = []
+        sentences, separator = [], _("; ")
+        by_bid = {left: label for (left, _right), label in staff_pins.items()}
         for conflict in result.get("conflicts", []):
-            why = "; ".join(w for w in (render("award", c, labels.names) for c in conflict.get("reason_codes", []))
-                            if w)
-            by_bid = {left: label for (left, _right), label in staff_pins.items()}
-            who = "; ".join(f"{labels.name(bid)}, {by_bid[bid]}" if bid in by_bid else labels.name(bid)
-                            for bid in conflict.get("pins", []))
+            why = separator.join(w for w in (render("award", c, labels.names)
+                                             for c in conflict.get("reason_codes", [])) if w)
+            who = separator.join(f"{labels.name(bid)} — {by_bid[bid]}" if bid in by_bid else labels.name(bid)
+                                 for bid in conflict.get("pins", []))
             sentences.append(f"{why} ({who})" if who else why)
         return sentences
     sentences = []
     for left, right in result.get("conflicting_pins", []):
         pairing = f"{labels.name(left)} → {labels.name(right)}"
         origin = staff_pins.get((left, right)) or _("their own sign-up (kept)")
-        sentences.append(f"{pairing}: {origin}")
+        sentences.append(f"{pairing} — {origin}")
     return sentences
 

@@ -336,3 +336,19 @@ def test_a_place_the_volunteer_took_is_labelled_as_their_own(client, auth, world
     [pinned] = [row for row in rows if row.startswith("Chen Jing Urgent visit")]
     assert "their own sign-up (kept)" in own and "pinned by" not in own
     assert "pinned by Civil: she knows the resident" in pinned and "their own sign-up" not in pinned
+
+
+def test_an_infeasible_award_run_names_the_pinned_bid_and_why(client, auth, world):
+    project, strong, _weak = award_project(world)
+    auth.login("civil")
+    run = start_run(client, world, kind="award", region=world.district, funding_pool="200000")
+    assert run.status == MatchStatus.proposed and run.result["awards"] == []   # no bid fits the pool
+    client.post(f"/matching/{run.id}/override", data={
+        "action": "pin", "left": strong.id, "right": project.id, "reason": "the best team"})
+    child = latest()
+    assert child.status == MatchStatus.infeasible, child.result
+    page = client.get(f"/matching/{child.id}").get_data(as_text=True)
+    problem = " ".join(visible_text(page.split('id="run-problem"')[1].split("</ul>")[0]).split())
+    assert f"the bid of {world.org1.name}" in problem and "¥200,000.00" in problem
+    assert "pinned by Civil: the best team" in problem
+    assert_clean(page)
