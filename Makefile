@@ -53,8 +53,8 @@ browser:  ## Debian's Chromium and CJK fonts for the browser tests (never a down
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 translations: install  ## extract messages, update the catalogs, compile
-	$(BIN)/pybabel extract -F linkage/translations/babel.cfg -k _l -k lazy_gettext -o linkage/translations/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel update -i linkage/translations/messages.pot -d linkage/translations --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel extract -F linkage/translations/babel.cfg -k _l -k lazy_gettext -o linkage/translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
+	$(BIN)/pybabel update -i linkage/translations/messages.pot -d linkage/translations --no-fuzzy-matching --no-wrap
 	$(BIN)/pybabel compile -d linkage/translations
 
 benchmarks: install

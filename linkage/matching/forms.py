@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FloatField, SelectField, StringField, SubmitField, TextAreaField
@@ -5,6 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from linkage.forms import choices
 from linkage.models import MatchKind
+from linkage.timeutil import LOCAL_TZ
 
 
 class NewRunForm(FlaskForm):
@@ -19,14 +24,42 @@ class NewRunForm(FlaskForm):
         DataRequired(), NumberRange(min=1, max=600, message=_l("Between 1 and 600 seconds."))])
     submit = SubmitField(_l("Start the run"))
 
+    def period(self) -> tuple[datetime | None, datetime | None]:
+        """Monday 00:00 to the next Monday 00:00 (local time) of the chosen week, or (None, None)."""
+        if not self.week.data:
+            return None, None
+        monday = self.week.data - timedelta(days=self.week.data.weekday())
+        start = datetime.combine(monday, time.min, LOCAL_TZ)
+        return start, start + timedelta(days=7)
+
+
+def _row_id(value):
+    """A row id from a picker; anything else becomes None and the service refuses it with a message."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
 
 class OverrideForm(FlaskForm):
+    """Pin or forbid one pairing, chosen from the run's own volunteers, bids or needs (left) and shifts,
+    projects or social workers (right). The pickers are filled per run; the service checks membership."""
     action = SelectField(_l("Decision"), choices=choices([("pin", _l("Pin: this pairing must hold")),
                                                           ("forbid", _l("Forbid: never pair these"))]))
-    left = StringField(_l("Volunteer, bid or need"), validators=[DataRequired(), Length(max=64)])
-    right = StringField(_l("Shift, project or social worker"), validators=[DataRequired(), Length(max=64)])
+    left = SelectField(_l("Volunteer, bid or need"), coerce=_row_id, validate_choice=False)
+    right = SelectField(_l("Shift, project or social worker"), coerce=_row_id, validate_choice=False)
     reason = StringField(_l("Reason"), validators=[DataRequired(message=_l("Write down the reason.")), Length(max=500)])
     submit = SubmitField(_l("Re-run with this decision"))
+
+    LABELS = {MatchKind.shifts: (_l("Volunteer"), _l("Shift")), MatchKind.award: (_l("Bid"), _l("Project")),
+              MatchKind.cases: (_l("Need"), _l("Social worker"))}
+
+    def for_run(self, kind: MatchKind, left_options: list, right_options: list) -> "OverrideForm":
+        """Label the pickers for the run's kind and fill them with (row id, label) pairs."""
+        self.left.label.text, self.right.label.text = self.LABELS[kind]
+        self.left.choices = [("", _l("Choose…"))] + list(left_options)
+        self.right.choices = [("", _l("Choose…"))] + list(right_options)
+        return self
 
 
 class DecisionForm(FlaskForm):

@@ -2,11 +2,18 @@
 
 The solver explains itself with stable codes and parameters (matching/reasons.py,
 matching/award.py); here each code has a translatable sentence. Solver ids in the
-parameters (v12, s5, b3, o2, r17, …) are replaced by the names they stand for.
+parameters (v12, s5, b3, o2, r17, …) are replaced by the names they stand for, amounts of money
+are shown in yuan, and time windows in the reader's language and time zone.
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from datetime import datetime
+
+from babel.dates import format_skeleton
+from flask_babel import format_time, get_locale, get_timezone, lazy_gettext as _l
+
+from linkage.main.template_helpers import money
+from linkage.models import WorkerLevel
 
 SHIFT_REASONS = {
     "has_skill": _l("has the skill %(skill)s"),
@@ -57,13 +64,13 @@ AWARD_REASONS = {
 }
 
 CASE_REASONS = {
-    "case_level": _l("qualification level %(level)s"),
+    "case_level": _l("qualified as %(level)s"),
     "case_sector": _l("the organization serves %(sector)s"),
     "distance": _l("%(km)s km away"),
     "continuity": _l("already serves %(resident)s"),
     "pinned": _l("pinned by staff"),
     "case_no_workers": _l("no social worker is available in this area"),
-    "case_level_too_low": _l("%(count)s social workers are below the required level %(level)s"),
+    "case_level_too_low": _l("%(count)s social workers are below the required qualification (%(level)s)"),
     "case_not_qualified": _l("%(count)s social workers' organizations do not serve %(sector)s"),
     "case_too_far": _l("%(count)s social workers are too far away"),
     "case_caseload_full": _l("%(count)s qualified social workers have a full caseload"),
@@ -73,23 +80,52 @@ CASE_REASONS = {
 CATALOGS = {"shifts": SHIFT_REASONS, "award": AWARD_REASONS, "cases": CASE_REASONS}
 
 
-def _shown(value, names: dict):
-    if isinstance(value, float):
-        return f"{value:.1f}" if value != int(value) else f"{int(value)}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(_shown(v, names)) for v in value)
+MONEY = frozenset({"price", "budget", "remaining", "funding_pool"})
+
+
+def when(start: datetime, end: datetime) -> str:
+    """A time window in the reader's language and time zone, e.g. 12月10日周四 09:00–11:00."""
+    zone, locale = get_timezone(), get_locale()
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    day = format_skeleton("MMMEd", start, locale=locale)
+    if end.date() != start.date():
+        return (f"{day} {format_time(start, 'short')} – "
+                f"{format_skeleton('MMMEd', end, locale=locale)} {format_time(end, 'short')}")
+    return f"{day} {format_time(start, 'short')}–{format_time(end, 'short')}"
+
+
+def _shown(key: str, value, names: dict, kind: str):
     if value is None:
-        return _l("any skill")
+        return _l("any skill") if key == "skill" else "—"
+    if key in MONEY and isinstance(value, (int, float)):
+        return money(value)
+    if kind == "cases" and key == "level" and value in {level.value for level in WorkerLevel}:
+        return WorkerLevel(value).label
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        if key == "km":
+            return f"{value:.1f}"
+        return f"{int(value)}" if value == int(value) else f"{value:.2f}".rstrip("0")
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(_shown(key, v, names, kind)) for v in value) if str(get_locale()).startswith("zh") \
+            else ", ".join(str(_shown(key, v, names, kind)) for v in value)
     return names.get(value, value) if isinstance(value, str) else value
 
 
+def _params(reason_code: dict, names: dict, kind: str) -> dict:
+    params = dict(reason_code.get("params") or {})
+    if "window" in params and params.get("start") and params.get("end"):
+        params["window"] = when(datetime.fromisoformat(params["start"]), datetime.fromisoformat(params["end"]))
+    return {key: (value if key == "window" else _shown(key, value, names, kind)) for key, value in params.items()}
+
+
 def render(kind: str, reason_code: dict, names: dict) -> str:
-    """One reason as a sentence in the current language."""
+    """One reason as a sentence in the current language ("" for a code this version does not know)."""
     template = CATALOGS[kind].get(reason_code["code"])
-    params = {key: _shown(value, names) for key, value in (reason_code.get("params") or {}).items()}
     if template is None:
-        return reason_code["code"]
+        return ""
     try:
-        return str(template) % params
+        return str(template) % _params(reason_code, names, kind)
     except (KeyError, TypeError, ValueError):
-        return reason_code["code"]
+        return ""

@@ -8,28 +8,38 @@ from __future__ import annotations
 
 import os
 import threading
-import traceback
 from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_date, lazy_gettext as _l
 
 from linkage import audit, jobs
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.matching import problems
+from linkage.matching.access import can_run
 from linkage.models import (Bid, MatchKind, MatchOverride, MatchRun, MatchStatus, Need, NeedStatus, Project, Region,
-                            Role, ShiftStatus, SocialWorker, User)
+                            RegionLevel, Role, ShiftStatus, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import notify
 from linkage.shifts.places import apply_plan, lock_shift
+from linkage.timeutil import to_local
 
 FINISHED = (MatchStatus.proposed, MatchStatus.approved, MatchStatus.rejected, MatchStatus.failed,
             MatchStatus.infeasible)
 _RUN_FIELDS = ("status", "objective", "bound")
+
+# Why a run failed, stored on the run as a short code; the run page says it in the reader's language.
+SOLVER_ERROR = "solver_error"          # the optimizer stopped with an error (logged with its traceback)
+NO_SOLUTION = "no_solution_in_time"    # no solution within the time limit
+WORKER_STOPPED = "worker_stopped"      # the background worker stopped responding
+
+# Per kind: the problem's lists of left and right items, and the prefix of their ids in the problem.
+SIDES = {MatchKind.shifts: (("volunteers", "v"), ("shifts", "s")),
+         MatchKind.award: (("bids", "b"), ("projects", "p")),
+         MatchKind.cases: (("needs", "n"), ("workers", "w"))}
 
 
 def _build(kind: MatchKind, region: Region, period_start, period_end, funding_pool, overrides, previous=None,
@@ -52,27 +62,69 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
                period_end: Optional[datetime] = None, funding_pool: Optional[float] = None,
                time_limit: Optional[float] = None, parent: Optional[MatchRun] = None,
                overrides: tuple = (), previous: Optional[list] = None) -> MatchRun:
-    """Record a queued run with its problem built from the current data; the caller enqueues it."""
+    """Record a queued run with its problem built from the current data; the caller enqueues it.
+
+    Refused when ``actor`` may not run this kind or area, when the week is missing or already over,
+    and when the problem would be empty (the refusal says what is missing)."""
+    if not can_run(actor, kind):
+        raise Refused(_l("Social workers run volunteer matching only."), field="kind")
     if not actor.can_see_region(region):
-        raise Refused(_l("This area is outside your scope."))
-    if kind == MatchKind.shifts and (period_start is None or period_end is None or period_end <= period_start):
-        raise Refused(_l("Choose the week to plan."), field="week")
-    run = MatchRun(kind=kind, region=region, period_start=period_start, period_end=period_end,
-                   time_limit=time_limit or current_app.config["MATCH_TIME_LIMIT"], created_by=actor,
-                   parent_id=parent.id if parent else None, status=MatchStatus.queued)
-    for override in overrides:
-        run.overrides.append(MatchOverride(action=override.action, left=override.left, right=override.right,
-                                           reason=override.reason, created_by_id=override.created_by_id))
+        raise Refused(_l("This area is outside your scope."), field="region")
+    if kind == MatchKind.shifts:
+        if period_start is None or period_end is None or period_end <= period_start:
+            raise Refused(_l("Choose the week to plan."), field="week")
+        if period_end <= utcnow():
+            raise Refused(_l("The week of %(week)s is already over; choose a week that has not ended.",
+                             week=format_date(to_local(period_start).date(), "long")), field="week")
+    decisions = [MatchOverride(action=o.action, left=o.left, right=o.right, reason=o.reason,
+                               created_by_id=o.created_by_id) for o in overrides]
     # Social workers plan only the shifts of projects their organization runs.
     organization_id = actor.organization_id if actor.role == Role.social_worker else None
-    run.problem, run.inputs = _build(kind, region, period_start, period_end, funding_pool, run.overrides, previous,
-                                     organization_id)
+    problem, inputs = _build(kind, region, period_start, period_end, funding_pool, decisions, previous,
+                             organization_id)
+    missing = what_is_missing(kind, region, problem, period_start=period_start,
+                              own_projects_only=organization_id is not None)
+    if missing:
+        raise Refused(" ".join(str(sentence) for sentence in missing),
+                      field="week" if kind == MatchKind.shifts and not problem.get("shifts") else "region")
+    run = MatchRun(kind=kind, region=region, period_start=period_start, period_end=period_end,
+                   time_limit=time_limit or current_app.config["MATCH_TIME_LIMIT"], created_by=actor,
+                   parent_id=parent.id if parent else None, status=MatchStatus.queued, problem=problem,
+                   inputs=inputs, overrides=decisions)
     db.session.add(run)
     db.session.flush()
     audit.record(actor, "match_run.create", run, after={
         "kind": kind.value, "region_id": region.id, "parent_id": run.parent_id,
         "overrides": [[o.action, o.left, o.right, o.reason] for o in run.overrides]})
     return run
+
+
+def what_is_missing(kind: MatchKind, region: Region, problem: dict, *, period_start: Optional[datetime] = None,
+                    own_projects_only: bool = False) -> list:
+    """Sentences saying what an empty problem lacks (nothing when there is something to match)."""
+    missing = []
+    if kind == MatchKind.shifts:
+        if not problem.get("shifts"):
+            week = format_date(to_local(period_start).date(), "long") if period_start else ""
+            missing.append(_l("No open shifts of your organization's projects in %(area)s for the week of %(week)s.",
+                              area=region.name, week=week) if own_projects_only else
+                           _l("No open shifts in %(area)s for the week of %(week)s.", area=region.name, week=week))
+        if not problem.get("volunteers"):
+            street = region.ancestor_at(RegionLevel.street) or region
+            missing.append(_l("No verified, active volunteers live in %(area)s.", area=street.name))
+    elif kind == MatchKind.award:
+        if not problem.get("projects"):
+            missing.append(_l("No project in %(area)s has been evaluated by the panel.", area=region.name))
+        elif not problem.get("bids"):
+            missing.append(_l("The evaluated projects in %(area)s have no scored bids.", area=region.name))
+    else:
+        if not problem.get("needs"):
+            missing.append(_l("No needs for a professional are waiting in %(area)s.", area=region.name))
+        if not problem.get("workers"):
+            district = region.ancestor_at(RegionLevel.district) or region
+            missing.append(_l("No active social worker of an active organization works in %(area)s.",
+                              area=district.name))
+    return missing
 
 
 def start(run_id: int) -> None:
@@ -142,16 +194,17 @@ def execute_run(run_id: int) -> None:
     try:
         result, baseline = _solve(kind, problem, time_limit,
                                   progress=lambda objective, bound, seconds: state.update(best=int(objective)))
-    except Exception as error:  # recorded on the run; nothing else was written
+    except Exception:  # recorded on the run as a code, the details in the log; nothing else was written
+        current_app.logger.exception("match run %s failed", run_id)
         stop.set()
         beat.join()
-        _finish(run_id, MatchStatus.failed, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=5)}")
+        _finish(run_id, MatchStatus.failed, error=SOLVER_ERROR)
         return
     stop.set()
     beat.join()
     status = {"OPTIMAL": MatchStatus.proposed, "FEASIBLE": MatchStatus.proposed,
               "INFEASIBLE": MatchStatus.infeasible}.get(result["status"], MatchStatus.failed)
-    error = "" if status != MatchStatus.failed else "the solver found no solution within the time limit"
+    error = "" if status != MatchStatus.failed else NO_SOLUTION
     _finish(run_id, status, result=result, baseline=baseline, error=error)
 
 
@@ -178,32 +231,67 @@ def reap_stale_runs(now: Optional[datetime] = None) -> int:
     for run in stale:
         before = audit.snapshot(run, *_RUN_FIELDS)
         run.status, run.finished_at = MatchStatus.failed, now
-        run.error = "the worker stopped responding; nothing was applied"
+        run.error = WORKER_STOPPED
         audit.record(None, "match_run.fail", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS))
     return len(stale)
 
 
 # --- review: overrides and re-runs ---------------------------------------------------------------
 
-def rerun_with_override(run: MatchRun, *, action: str, left: str, right: str, reason: str, actor: User) -> MatchRun:
-    """A new run with the staff decision added to the earlier ones; the first run keeps its proposal."""
+def override_pair(run: MatchRun, left: Optional[int], right: Optional[int]) -> tuple[str, str]:
+    """The problem's ids for a pairing chosen by row ids, refused unless both sides belong to the run.
+
+    Left is a volunteer, a bid or a need; right a shift, the bid's own project or a social worker."""
+    (left_list, left_prefix), (right_list, right_prefix) = SIDES[run.kind]
+    problem = run.problem or {}
+    lefts = {item["id"]: item for item in problem.get(left_list, [])}
+    rights = {item["id"] for item in problem.get(right_list, [])}
+    left_id, right_id = f"{left_prefix}{left}", f"{right_prefix}{right}"
+    if left is None or left_id not in lefts:
+        raise Refused({MatchKind.shifts: _l("Choose one of this run's volunteers."),
+                       MatchKind.award: _l("Choose one of this run's bids."),
+                       MatchKind.cases: _l("Choose one of this run's needs.")}[run.kind], field="left")
+    if right is None or right_id not in rights:
+        raise Refused({MatchKind.shifts: _l("Choose one of this run's shifts."),
+                       MatchKind.award: _l("Choose one of this run's projects."),
+                       MatchKind.cases: _l("Choose one of this run's social workers.")}[run.kind], field="right")
+    if run.kind == MatchKind.award and lefts[left_id]["project"] != right_id:
+        raise Refused(_l("This bid was made for another project; choose the project it bids for."), field="right")
+    return left_id, right_id
+
+
+def rerun_with_override(run: MatchRun, *, action: str, left: Optional[int], right: Optional[int], reason: str,
+                        actor: User) -> MatchRun:
+    """A new run with the staff decision added to the earlier ones; the first run keeps its proposal.
+
+    ``left`` and ``right`` are row ids (volunteer × shift, bid × its project, need × social worker);
+    a new decision on a pairing replaces an earlier one on the same pairing."""
     if action not in ("pin", "forbid"):
         raise Refused(_l("Choose to pin or to forbid the pairing."), field="action")
-    if not reason.strip():
+    if not (reason or "").strip():
         raise Refused(_l("Write down why you pin or forbid this pairing."), field="reason")
     if run.status not in FINISHED:
         raise Refused(_l("Wait until the run has finished."))
-    override = MatchOverride(action=action, left=left, right=right, reason=reason.strip(), created_by_id=actor.id)
+    left_id, right_id = override_pair(run, left, right)
+    same = [o for o in run.overrides if (o.left, o.right) == (left_id, right_id)]
+    if any(o.action == action for o in same):
+        raise Refused(_l("This pairing is already pinned in this run.") if action == "pin"
+                      else _l("This pairing is already forbidden in this run."), field="left")
+    earlier = [o for o in run.overrides if o not in same]
+    override = MatchOverride(action=action, left=left_id, right=right_id, reason=reason.strip(),
+                             created_by_id=actor.id)
     child = create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
                        funding_pool=(run.problem or {}).get("funding_pool"), time_limit=run.time_limit,
-                       parent=run, overrides=(*run.overrides, override))
-    audit.record(actor, f"match_run.{action}", run, after={"left": left, "right": right, "child_run": child.id},
-                 note=reason)
+                       parent=run, overrides=(*earlier, override))
+    audit.record(actor, f"match_run.{action}", run, after={"left": left_id, "right": right_id,
+                                                           "child_run": child.id}, note=reason.strip())
     return child
 
 
 def rerun(run: MatchRun, *, actor: User) -> MatchRun:
-    """The same run again on today's data (after a refused approval)."""
+    """The same run again on today's data (after a refused approval); only a finished run."""
+    if run.status not in FINISHED:
+        raise Refused(_l("Wait until the run has finished before running it again."))
     return create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
                       funding_pool=(run.problem or {}).get("funding_pool"), time_limit=run.time_limit,
                       parent=run, overrides=tuple(run.overrides))
@@ -345,28 +433,3 @@ def _apply_cases(run: MatchRun, actor: User) -> None:
         audit.record(actor, "need.assign_case", need, before=before,
                      after=audit.snapshot(need, "status", "case_worker_id"), note=f"match run {run.id}")
         notify([worker.user_id], "case_assigned", title=need.title)
-
-
-def can_run(user: User, kind: MatchKind) -> bool:
-    """Civil affairs run every kind; social workers run volunteer matching for their own projects' shifts."""
-    if user.role in (Role.civil_affairs, Role.admin):
-        return True
-    return user.role == Role.social_worker and kind == MatchKind.shifts
-
-
-def visible_runs(user: User):
-    query = (sa.select(MatchRun).options(joinedload(MatchRun.region), joinedload(MatchRun.created_by))
-             .order_by(MatchRun.id.desc()))
-    if user.role == Role.admin:
-        return query
-    if user.role == Role.civil_affairs:
-        return query.where(Region.subtree_clause(MatchRun.region_id, user.region))
-    return query.where(MatchRun.created_by_id == user.id)
-
-
-def can_view(user: User, run: MatchRun) -> bool:
-    if user.role == Role.admin:
-        return True
-    if user.role == Role.civil_affairs:
-        return user.can_see_region(run.region)
-    return run.created_by_id == user.id

@@ -1,5 +1,7 @@
 """Real browser flows: forms, buttons and the live match-run page, with screenshots in test-artifacts/."""
 import os
+import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -76,6 +78,9 @@ def test_match_run_page_follows_progress_and_shows_the_proposal(page, world):
     shift = make_shift(world.c1, start=at(monday, 9), hours=2, slots=((world.elder_care, 1),), title="Urgent visit",
                        first_come=False)
     shift.urgency, shift.needs = 4, [need]
+    make_shift(world.c2, start=at(monday + timedelta(days=2), 14), hours=3, slots=((None, 2),), title="Afternoon club",
+               first_come=False)
+    make_volunteer(world.c2, name="Helper One")
     db.session.commit()
     login(page, "civil")
     page.goto(page.base_url + "/matching/new")
@@ -89,8 +94,20 @@ def test_match_run_page_follows_progress_and_shows_the_proposal(page, world):
     run = db.session.scalars(sa.select(MatchRun).order_by(MatchRun.id.desc())).first()
     assert run.status == MatchStatus.proposed
     assert "Chen Jing" in page.inner_text("#proposal")
+    assert "志愿者" in page.inner_text("#proposal thead")
+    assert not re.search(r"\b[vsbpnw]\d+\b|Traceback", page.inner_text("main"))
+    # Pin the proposed pairing from its own row: a new run starts, follows itself, and holds the pin.
+    row = page.locator("#proposal tbody tr").first
+    row.locator("input[name=reason]").fill("她熟悉这位老人")
+    row.locator("button[value=pin]").click()
+    page.wait_for_url(f"**/matching/{run.id + 1}")
+    page.wait_for_selector("#proposal", timeout=30000)
+    shot(page, "match_run_pinned")
+    assert "由Civil锁定：她熟悉这位老人" in page.inner_text("#proposal")
+    child = db.session.get(MatchRun, run.id + 1)
+    assert child.parent_id == run.id and child.status == MatchStatus.proposed
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("form[action$='/approve'] button[type=submit]")
     page.wait_for_load_state("networkidle")
     db.session.expire_all()
-    assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
+    assert db.session.get(MatchRun, child.id).status == MatchStatus.approved

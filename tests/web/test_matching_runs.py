@@ -133,7 +133,7 @@ def test_forbid_reruns_and_keeps_both_proposals(client, auth, world, week):
     run = start_run(client, world, week=week["monday"].isoformat())
     pair = (f"v{world.volunteer.id}", f"s{week['urgent'].id}")
     response = client.post(f"/matching/{run.id}/override", data={
-        "action": "forbid", "left": pair[0], "right": pair[1], "reason": "she is ill this week"})
+        "action": "forbid", "left": world.volunteer.id, "right": week["urgent"].id, "reason": "she is ill this week"})
     assert response.status_code == 302
     child = db.session.scalars(sa.select(MatchRun).order_by(MatchRun.id.desc())).first()
     assert child.parent_id == run.id and child.status == MatchStatus.proposed
@@ -144,7 +144,8 @@ def test_forbid_reruns_and_keeps_both_proposals(client, auth, world, week):
     assert "she is ill this week" in page
     # A pin without a reason is refused and starts nothing.
     runs = db.session.scalar(sa.select(sa.func.count(MatchRun.id)))
-    client.post(f"/matching/{child.id}/override", data={"action": "pin", "left": pair[0], "right": pair[1], "reason": ""})
+    client.post(f"/matching/{child.id}/override", data={"action": "pin", "left": world.volunteer.id,
+                                                        "right": week["urgent"].id, "reason": ""})
     assert db.session.scalar(sa.select(sa.func.count(MatchRun.id))) == runs
 
 

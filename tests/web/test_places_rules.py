@@ -92,6 +92,11 @@ def test_a_kept_place_that_breaks_a_rule_is_a_conflict_and_the_run_proposes_the_
     later = next(s for s in run.problem["shifts"] if s["id"] == f"s{week['later'].id}")
     assert later["slots"][0]["count"] == 1
     assert [f"v{keeper.id}", f"s{week['later'].id}"] not in run.problem["pins"]
+    # Staff read it on the run page, in words.
+    page = text(client.get(f"/matching/{run.id}"))
+    conflict = page[page.index('id="held-conflicts"'):]
+    assert "Keeper Wu" in conflict[:2000] and "Afternoon club" in conflict[:2000]
+    assert "need a guardian&#39;s consent" in conflict[:2000]
     client.post(f"/matching/{run.id}/approve", data={"note": ""})
     assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
     assert len(held(week["later"])) <= 2
