@@ -417,10 +417,12 @@ def _apply_cases(run: MatchRun, actor: User) -> None:
         sa.select(SocialWorker).where(SocialWorker.id.in_(_ids(assignments, "worker") or [0])))}
     for item in assignments:
         need, worker = needs.get(int(item["need"][1:])), workers.get(int(item["worker"][1:]))
-        if need is None or need.case_worker_id is not None or need.status not in (NeedStatus.open, NeedStatus.matched):
-            broken.append(_l("need %(id)s was handled meanwhile", id=item["need"][1:]))
+        if need is None:
+            broken.append(_l("a need of this proposal was deleted"))
+        elif need.case_worker_id is not None or need.status not in (NeedStatus.open, NeedStatus.matched):
+            broken.append(_l("the need \"%(title)s\" was handled meanwhile", title=need.title))
         elif worker is None or not worker.active:
-            broken.append(_l("social worker %(id)s is no longer active", id=item["worker"][1:]))
+            broken.append(_l("social worker %(name)s is no longer active", name=worker.name if worker else "—"))
     if broken:
         raise Refused(_l("The data changed since this run, so the proposal no longer fits: %(what)s. "
                          "Re-run to get a new proposal.", what="; ".join(str(b) for b in broken)))

@@ -240,6 +240,21 @@ def test_case_run_assigns_professional_needs(client, auth, world):
     assert db.session.get(Need, need.id).case_worker_id is not None
 
 
+def test_case_approval_refused_in_words_when_the_need_was_handled_meanwhile(client, auth, world):
+    need = make_need(world.resident, world.visits, urgency=3, title="Weekly check on Mrs Zhao")
+    need.needs_professional = True
+    db.session.commit()
+    auth.login("civil")
+    run = start_run(client, world, kind="cases", region=world.district)
+    db.session.get(Need, need.id).case_worker_id = world.worker2.id  # assigned by hand meanwhile
+    db.session.commit()
+    page = client.post(f"/matching/{run.id}/approve", data={"note": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "Weekly check on Mrs Zhao" in page and "was handled meanwhile" in page
+    assert f"n{need.id}" not in page
+    assert db.session.get(MatchRun, run.id).status == MatchStatus.proposed
+    assert db.session.get(Need, need.id).case_worker_id == world.worker2.id
+
+
 @pytest.mark.parametrize("username", ["staff1", "orgadmin", "vol", "resident", "grid", "expert", "observer"])
 def test_other_roles_cannot_run_or_see_runs(client, auth, world, username):
     auth.login(username)
