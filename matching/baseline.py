@@ -3,7 +3,10 @@
 Volunteers sign up in arrival order. Each takes the shifts they asked for, then any other shift
 they are allowed on, in the order of the sign-up sheet (the input order of shifts), as long as
 every rule holds: a free slot they qualify for, no overlap or short rest, within their hours.
-Pins are honoured first (and their shifts staffed first). A shift that ends below its minimum
+Pins are honoured first (and their shifts staffed first); like the optimizer, a pin holds outside
+the volunteer's availability and travel limit, and pins that break another rule (skill, forbid,
+overlap or rest, hours, slot counts) make the result INFEASIBLE naming them (docs/contract.md,
+"Pins"). A shift that ends below its minimum
 staffing is emptied at the end (its volunteers are not re-offered other shifts — they have
 already chosen).
 """
@@ -16,7 +19,7 @@ import numpy as np
 
 from .errors import BadInput
 from .shifts import ShiftProblem, ShiftResult, _validate
-from .shifts_core import Compiled, State, build_pairs, build_result
+from .shifts_core import Compiled, State, _infeasible, _pin_conflicts, build_pairs, build_result
 
 
 def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
@@ -38,11 +41,14 @@ def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
                 seen.add(i)
                 arrival.append(i)
         arrival += [i for i in range(cp.V) if i not in seen]  # late arrivals keep input order
+    stats = {"volunteers": cp.V, "shifts": cp.S, "candidate_pairs": int(pr.P), "method": "first_come"}
+    pin_pairs, bad_pins = _pin_conflicts(cp, pr)
+    if bad_pins:
+        return _infeasible(cp, bad_pins, stats, t0, ShiftResult)
     state = State(cp, pr)
     pinned = np.zeros(pr.P, dtype=bool)
-    for v, s in cp.pins:
-        p = pr.find(v, s)
-        if p is not None and state.place(p):
+    for p in pin_pairs:
+        if state.place(p):
             pinned[p] = True
     # a coordinator first staffs the shifts they pinned someone to (arrival order)
     rank = {v: k for k, v in enumerate(arrival)}
@@ -69,7 +75,6 @@ def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
                 for p in members:
                     state.remove(p)
     objective = state.objective()
-    stats = {"volunteers": cp.V, "shifts": cp.S, "candidate_pairs": int(pr.P), "method": "first_come"}
     return build_result(
         cp,
         pr,

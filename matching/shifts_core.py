@@ -160,6 +160,11 @@ class Compiled:
             self.forbidden.add((i, j))
         self.forb_by_shift = {j: np.array(sorted(a), dtype=np.int64) for j, a in forb.items()}
         self.pins = [(self.vindex[v], self.sindex[s]) for v, s in problem.pins]
+        pins_by_shift: dict[int, list[int]] = {}
+        for i, j in self.pins:
+            pins_by_shift.setdefault(j, []).append(i)
+        # pinned volunteers per shift: candidates whatever their availability and distance
+        self.pins_by_shift = {j: np.array(sorted(a), dtype=np.int64) for j, a in pins_by_shift.items()}
 
     def conflict(self, s: int, t: int) -> bool:
         """Two shifts cannot both be worked by one volunteer (overlap, or gap below rest)."""
@@ -172,7 +177,7 @@ class Compiled:
 
 
 class Pairs:
-    """Candidate (volunteer, shift) pairs that satisfy rules 1–4, grouped by shift."""
+    """Candidate (volunteer, shift) pairs that satisfy rules 1–4 (pins: rules 3–4), grouped by shift."""
 
     def __init__(self, cp: Compiled, pv, ps, km, dunits, pref, cont, gmask, dropped):
         self.pv = pv
@@ -275,6 +280,9 @@ def available_mask(cp: Compiled, rows: np.ndarray, a: int, b: int, WSt=None, WEt
 def build_pairs(cp: Compiled) -> Pairs:
     """Filter (volunteer, shift) pairs by availability, distance, skill and forbids — no V×S scan.
 
+    A pinned pair is exempt from availability and distance (docs/contract.md, "Pins"): it becomes a
+    candidate if the skill, forbid and hour rules allow it, and keeps its distance in the score.
+
     Volunteers are sorted into latitude rows (half the search radius high), each row by longitude
     (NearIndex). Shifts are taken in groups with the same [start, end): the volunteers free for that
     interval are found once per group (a sorted position list); each shift then reads, per row, the
@@ -317,6 +325,9 @@ def build_pairs(cp: Compiled) -> Pairs:
             idx = order[np.concatenate(parts)] if parts else np.zeros(0, dtype=np.int64)
             if len(unl):
                 idx = np.concatenate([idx, unl])
+            pins_here = cp.pins_by_shift.get(s)
+            if pins_here is not None:  # a pin is a person's decision: availability and distance yield
+                idx = np.concatenate([idx, pins_here[~np.isin(pins_here, idx)]])
             if not len(idx):
                 continue
             # skill: which slot groups each volunteer may fill
@@ -339,6 +350,8 @@ def build_pairs(cp: Compiled) -> Pairs:
                 exact = haversine_km((cp.vlat[idx[t]], cp.vlon[idx[t]]), (cp.slat[s], cp.slon[s]))
                 km[t] = exact
                 ok[t] = exact <= lim[t]
+            if pins_here is not None:
+                ok |= np.isin(idx, pins_here)
             idx, gm, km = idx[ok], gm[ok], km[ok]
             # a shift longer than the volunteer's weekly hours can never be theirs (rule 7)
             ok = (cp.vmax[idx] < 0) | (cp.vmax[idx] >= cp.sdur[s])
@@ -1025,7 +1038,7 @@ def _pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, 
     by_s: dict[int, list[int]] = {}
     for v, s in cp.pins:
         p = pr.find(v, s)
-        if p is None:  # unavailable, too far, no skill, forbidden, or the shift can never be staffed
+        if p is None:  # no skill, forbidden, longer than their hours, or the shift can never be staffed
             bad.add((v, s))
             continue
         ok_pairs.append(p)

@@ -72,10 +72,22 @@ def assignment_reasons(cp, pr, p: int, slot_skill, *, pinned: bool, kept: bool) 
         out.append(Reason("continuity", {"resident": common[0] if common else None}))
     out.append(Reason("urgency", {"level": urg[s]}))
     if pinned:
-        out.append(Reason("pinned", {}))
+        out.append(pin_reason(cp, v, s, km[p]))
     if kept:
         out.append(Reason("kept", {}))
     return tuple(out)
+
+
+def pin_reason(cp, v: int, s: int, km: float) -> Reason:
+    """A pin is a person's decision (a place taken by the volunteer, or a pairing fixed by staff):
+    it holds even outside the volunteer's availability or beyond their travel limit, and says so."""
+    from .shifts_core import available_mask
+
+    free = bool(available_mask(cp, np.array([v], dtype=np.int64), int(cp.sst[s]), int(cp.sen[s]))[0])
+    return Reason(
+        "pinned",
+        {"outside_availability": not free, "beyond_travel_limit": bool(km > cp.vlimit[v])},
+    )
 
 
 def _mask(cp, groups, v: int) -> int:
