@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable
 
 from ortools.sat.python import cp_model
 
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
@@ -464,7 +465,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 def solve_award(
     problem: AwardProblem,
     *,
-    time_limit: float = 10.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = 2,
     seed: int = 0,
     progress: Callable[[int, int, float], None] | None = None,

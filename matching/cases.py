@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 from matching.geo import distance_units, haversine_km
 from matching.reasons import Reason
@@ -177,7 +178,7 @@ def pair_score(need: CaseNeed, worker: CaseWorker) -> int:
     return 1000 * URGENCY_WEIGHT[need.urgency] + 100 * continuity - distance_units(km)
 
 
-def solve_cases(problem: CaseProblem, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
+def solve_cases(problem: CaseProblem, *, time_limit: float = DEFAULT_TIME_LIMIT, workers: int = 2, seed: int = 0,
                 progress: Callable[[int, int, float], None] | None = None,
                 started: float | None = None) -> CaseResult:
     """Assign needs to social workers maximizing the objective in the module docstring."""

@@ -13,6 +13,7 @@ import math
 import sys
 import time
 
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 
@@ -32,7 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in helps.items():
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("file", metavar="FILE")
-        p.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="seconds per problem (10)")
+        p.add_argument(
+            "--time-limit",
+            type=float,
+            default=DEFAULT_TIME_LIMIT,
+            metavar="S",
+            help=f"seconds per problem ({DEFAULT_TIME_LIMIT:g})",
+        )
         p.add_argument("--workers", type=int, default=2, metavar="N", help="solver threads (2)")
         p.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (0)")
         if name == "gap":

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 STATUS_NAMES = {
@@ -549,7 +550,7 @@ def solve_gap(
     instance: GapInstance,
     *,
     maximize: bool = False,
-    time_limit: float = 10.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = 2,
     seed: int = 0,
     progress=None,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .defaults import DEFAULT_TIME_LIMIT
 from .errors import BadInput
 from .geo import distance_units, haversine_km
 from .reasons import Reason
@@ -504,7 +505,7 @@ def problem_to_dict(problem: ShiftProblem) -> dict:
 def solve_shifts(
     problem: ShiftProblem,
     *,
-    time_limit: float = 10.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = 2,
     seed: int = 0,
     progress: Callable[[int, int, float], None] | None = None,
