@@ -21,6 +21,7 @@ from fractions import Fraction
 from numbers import Real
 from typing import Any, Callable, Iterable
 
+from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from matching.defaults import DEFAULT_TIME_LIMIT
@@ -604,8 +605,6 @@ def _greedy(problem, candidates, pins, bids, seconds: float = 1.0) -> set:
 
 def _lp_order(problem, candidates, seconds: float):
     """Sort key from the LP relaxation (GLOP), or None if it is not solved in time."""
-    from ortools.linear_solver import pywraplp
-
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
         return None

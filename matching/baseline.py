@@ -18,14 +18,15 @@ import time
 import numpy as np
 
 from .errors import BadInput
-from .shifts import ShiftProblem, ShiftResult, _validate
-from .shifts_core import Compiled, State, _infeasible, _pin_conflicts, build_pairs, build_result
+from .shift_types import ShiftProblem, ShiftResult
+from .shifts import validate_problem
+from .shifts_core import Compiled, State, build_pairs, build_result, infeasible_result, pin_conflicts
 
 
 def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
     """First-come-first-served sign-up; ``order`` is the volunteers' arrival order (ids)."""
     t0 = time.monotonic()
-    _validate(problem)
+    validate_problem(problem)
     cp = Compiled(problem)
     pr = build_pairs(cp)
     if order is None:
@@ -42,9 +43,9 @@ def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
                 arrival.append(i)
         arrival += [i for i in range(cp.V) if i not in seen]  # late arrivals keep input order
     stats = {"volunteers": cp.V, "shifts": cp.S, "candidate_pairs": int(pr.P), "method": "first_come"}
-    pin_pairs, bad_pins = _pin_conflicts(cp, pr)
+    pin_pairs, bad_pins = pin_conflicts(cp, pr)
     if bad_pins:
-        return _infeasible(cp, bad_pins, stats, t0, ShiftResult)
+        return infeasible_result(cp, bad_pins, stats, t0)
     state = State(cp, pr)
     pinned = np.zeros(pr.P, dtype=bool)
     for p in pin_pairs:

@@ -1,16 +1,17 @@
 """Volunteer shift assignment (MATCHING.md section 1): data model, input parsing, solver entry point.
 
-Pure Python + OR-Tools CP-SAT. ``parse_shift_problem`` turns contract JSON into frozen dataclasses
-(raising ``BadInput`` naming the field), ``solve_shifts`` returns a ``ShiftResult`` whose
-``to_dict()`` is the contract's result JSON. The model itself lives in ``shifts_core``; the
-explanations in ``shifts_explain``; ``docs/matching.md`` ("Shift assignment") explains the design.
+Pure Python + OR-Tools CP-SAT. ``parse_shift_problem`` turns contract JSON into the frozen
+dataclasses of ``shift_types`` (raising ``BadInput`` naming the field), ``solve_shifts`` returns a
+``ShiftResult`` whose ``to_dict()`` is the contract's result JSON. Imports run one way:
+``shift_types`` ← ``availability`` ← ``shifts_explain`` ← ``shifts_core`` ← this module. The model
+lives in ``shifts_core``, the explanations in ``shifts_explain``; ``docs/matching.md`` ("Shift
+assignment") explains the design.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,19 @@ from .defaults import DEFAULT_TIME_LIMIT
 from .errors import BadInput
 from .geo import distance_units, haversine_km
 from .reasons import Reason
+from .shift_types import (
+    URGENCY_WEIGHT,
+    Shift,
+    ShiftAssignment,
+    ShiftProblem,
+    ShiftResult,
+    ShiftSettings,
+    Slot,
+    UnfilledSlot,
+    Volunteer,
+    score_assignment,
+)
+from .shifts_core import solve
 
 __all__ = [
     "ShiftSettings",
@@ -38,129 +52,6 @@ __all__ = [
     "distance_units",
     "URGENCY_WEIGHT",
 ]
-
-URGENCY_WEIGHT = {1: 1, 2: 2, 3: 4, 4: 8}
-
-
-# --------------------------------------------------------------------------------------------
-# data model
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShiftSettings:
-    max_travel_km: float | None = None
-    rest_minutes: int = 0
-    timezone: str = "UTC"
-
-
-@dataclass(frozen=True)
-class Volunteer:
-    id: Any
-    skills: frozenset = frozenset()
-    location: tuple = (0.0, 0.0)
-    max_travel_km: float | None = None
-    max_minutes: int | None = None
-    availability: tuple = ()
-    preferences: frozenset = frozenset()
-    history: frozenset = frozenset()
-
-
-@dataclass(frozen=True)
-class Slot:
-    skill: str | None = None
-    count: int = 1
-
-
-@dataclass(frozen=True)
-class Shift:
-    id: Any
-    start: datetime
-    end: datetime
-    location: tuple
-    urgency: int = 1
-    min_volunteers: int = 1
-    slots: tuple = ()
-    residents: frozenset = frozenset()
-
-
-@dataclass(frozen=True)
-class ShiftProblem:
-    settings: ShiftSettings = field(default_factory=ShiftSettings)
-    volunteers: tuple = ()
-    shifts: tuple = ()
-    pins: tuple = ()
-    forbids: tuple = ()
-
-
-@dataclass(frozen=True)
-class ShiftAssignment:
-    volunteer: Any
-    shift: Any
-    slot: int
-    reasons: tuple = ()
-
-    def to_dict(self) -> dict:
-        return {
-            "volunteer": self.volunteer,
-            "shift": self.shift,
-            "slot": self.slot,
-            "reasons": [r.text() for r in self.reasons],
-            "reason_codes": [r.to_dict() for r in self.reasons],
-        }
-
-
-@dataclass(frozen=True)
-class UnfilledSlot:
-    shift: Any
-    slot: int
-    missing: int
-    reasons: tuple = ()
-
-    def to_dict(self) -> dict:
-        return {
-            "shift": self.shift,
-            "slot": self.slot,
-            "missing": self.missing,
-            "reasons": [r.text() for r in self.reasons],
-            "reason_codes": [r.to_dict() for r in self.reasons],
-        }
-
-
-@dataclass(frozen=True)
-class ShiftResult:
-    status: str
-    objective: int
-    bound: int
-    seconds: float
-    assignments: tuple = ()
-    unfilled: tuple = ()
-    unstaffed: tuple = ()
-    stats: dict = field(default_factory=dict)
-    conflicting_pins: tuple = ()
-
-    def to_dict(self) -> dict:
-        """The contract's result JSON (plus ``reason_codes`` next to each ``reasons`` list)."""
-        return {
-            "status": self.status,
-            "objective": int(self.objective),
-            "bound": int(self.bound),
-            "seconds": round(float(self.seconds), 3),
-            "assignments": [a.to_dict() for a in self.assignments],
-            "unfilled": [u.to_dict() for u in self.unfilled],
-            "unstaffed": list(self.unstaffed),
-            "stats": self.stats,
-            "conflicting_pins": [list(p) for p in self.conflicting_pins],
-        }
-
-
-def score_assignment(volunteer: Volunteer, shift: Shift) -> int:
-    """The contract's score of one assignment: 1000×U + 50×preferred + 100×continuity − d."""
-    d = distance_units(haversine_km(volunteer.location, shift.location))
-    preferred = 1 if shift.id in volunteer.preferences else 0
-    continuity = 1 if set(volunteer.history) & set(shift.residents) else 0
-    return 1000 * URGENCY_WEIGHT[shift.urgency] + 50 * preferred + 100 * continuity - d
-
 
 # --------------------------------------------------------------------------------------------
 # parsing and validation
@@ -393,7 +284,7 @@ def parse_shift_problem(data: dict) -> ShiftProblem:
     )
 
 
-def _validate(problem: ShiftProblem) -> ShiftProblem:
+def validate_problem(problem: ShiftProblem) -> ShiftProblem:
     """Check a ShiftProblem built in code (not through parse_shift_problem); same BadInput fields."""
     if not isinstance(problem, ShiftProblem):
         raise BadInput("problem", "must be a ShiftProblem")
@@ -518,10 +409,8 @@ def solve_shifts(
     (pairs already approved) turns on repair mode: keep as many as possible. ``started`` is the
     ``time.monotonic()`` when the caller began reading input, so the limit covers parsing too.
     """
-    from .shifts_core import solve  # local import keeps parse-only users light
-
     t0 = time.monotonic() if started is None else started
-    _validate(problem)
+    validate_problem(problem)
     if time_limit is None or not math.isfinite(time_limit) or time_limit <= 0:
         raise BadInput("time_limit", f"must be a positive number of seconds, got {time_limit!r}")
     if workers is None or int(workers) < 1:

@@ -14,9 +14,13 @@ from functools import reduce
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
+from .availability import available_mask, merge_windows
 from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
+from .shift_types import ShiftAssignment, ShiftResult, UnfilledSlot
+from .shifts_explain import Explainer, assignment_reasons
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
@@ -36,18 +40,6 @@ def _us(dt: datetime, zone) -> int:
     if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
         dt = dt.replace(tzinfo=zone)
     return (dt - EPOCH) // US
-
-
-def merge_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merge windows that overlap or touch (rule 1); drop empty ones."""
-    out: list[list[int]] = []
-    for a, b in sorted(w for w in windows if w[1] > w[0]):
-        if out and a <= out[-1][1]:
-            if b > out[-1][1]:
-                out[-1][1] = b
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
 
 
 def _bits(mask: int):
@@ -265,16 +257,6 @@ class NearIndex:
                 if pb > pa:
                     out.append((pa, pb))
         return out
-
-
-def available_mask(cp: Compiled, rows: np.ndarray, a: int, b: int, WSt=None, WEt=None) -> np.ndarray:
-    """Which of these volunteers have one merged window containing [a, b)."""
-    WSt = np.ascontiguousarray(cp.WS[rows].T) if WSt is None else WSt
-    WEt = np.ascontiguousarray(cp.WE[rows].T) if WEt is None else WEt
-    out = np.zeros(WSt.shape[1], dtype=bool)
-    for k in range(WSt.shape[0]):
-        out |= (WSt[k] <= a) & (WEt[k] >= b)
-    return out
 
 
 def build_pairs(cp: Compiled) -> Pairs:
@@ -894,8 +876,6 @@ def flow_bound(
     Valid for every λ ≥ 0; λ is improved by subgradient steps (Polyak, towards ``primal``) until
     ``deadline``. Drops min staffing, pins and conflicts between shifts at different points.
     """
-    from ortools.graph.python import min_cost_flow
-
     idx = idx[pr.score[idx] > 0]
     if not len(idx):
         return 0
@@ -1030,7 +1010,7 @@ def split_blocks(
 # --------------------------------------------------------------------------------------------
 
 
-def _pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, int]]]:
+def pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, int]]]:
     """Pins that cannot hold on their own or against each other; returns (pin pairs, bad pins)."""
     bad: set[tuple[int, int]] = set()
     ok_pairs = []
@@ -1060,8 +1040,6 @@ def _pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, 
 
 
 def solve(problem, *, time_limit: float, workers: int, seed: int, progress, previous, t0: float):
-    from .shifts import ShiftResult
-
     deadline = t0 + time_limit
     phase = {}
     t_build = time.monotonic()
@@ -1080,9 +1058,9 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     if impossible:
         stats["min_exceeds_places"] = impossible
 
-    pin_pairs, bad_pins = _pin_conflicts(cp, pr)
+    pin_pairs, bad_pins = pin_conflicts(cp, pr)
     if bad_pins:
-        return _infeasible(cp, bad_pins, stats, t0, ShiftResult)
+        return infeasible_result(cp, bad_pins, stats, t0)
     pinned = np.zeros(pr.P, dtype=bool)
     pinned[pin_pairs] = True
     bonus = np.zeros(pr.P, dtype=np.int64)
@@ -1270,7 +1248,7 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
                 cstatus[c] = "OPTIMAL"
     phase["search"] = round(time.monotonic() - t0, 3)
     if conflicting:
-        return _infeasible(cp, sorted(set(conflicting)), stats, t0, ShiftResult)
+        return infeasible_result(cp, sorted(set(conflicting)), stats, t0)
 
     if lns_rounds:
         stats["lns_rounds"] = lns_rounds
@@ -1322,9 +1300,6 @@ def build_result(
     deadline: float | None = None,
 ):
     """The ShiftResult of a solution: concrete slot indices, reasons, unfilled slots, statistics."""
-    from .shifts import ShiftAssignment, ShiftResult, UnfilledSlot
-    from .shifts_explain import Explainer, assignment_reasons
-
     problem = cp.problem
     skipped = 0
     # assemble: concrete slot indices, reasons
@@ -1403,7 +1378,8 @@ def has_any(a: np.ndarray) -> bool:
     return bool(len(a) and a.any())
 
 
-def _infeasible(cp, bad, stats, t0, ShiftResult):
+def infeasible_result(cp, bad, stats, t0) -> ShiftResult:
+    """The INFEASIBLE result naming the pins (volunteer, shift indices) that cannot all hold."""
     stats = dict(stats)
     stats["coverage_by_urgency"] = {}
     return ShiftResult(

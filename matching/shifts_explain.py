@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
+from .availability import available_mask
 from .geo import haversine_many
 from .reasons import Reason
 
@@ -81,8 +82,6 @@ def assignment_reasons(cp, pr, p: int, slot_skill, *, pinned: bool, kept: bool) 
 def pin_reason(cp, v: int, s: int, km: float) -> Reason:
     """A pin is a person's decision (a place taken by the volunteer, or a pairing fixed by staff):
     it holds even outside the volunteer's availability or beyond their travel limit, and says so."""
-    from .shifts_core import available_mask
-
     free = bool(available_mask(cp, np.array([v], dtype=np.int64), int(cp.sst[s]), int(cp.sen[s]))[0])
     return Reason(
         "pinned",
@@ -135,13 +134,10 @@ class Explainer:
     """Classifies the volunteers around a shift once per shift; reasons per slot group."""
 
     def __init__(self, cp, pr, state):
-        from .shifts_core import available_mask
-
         self.cp, self.pr, self.state = cp, pr, state
         self.index = pr.near_index
         # look for "too far" volunteers a little beyond the longest travel limit
         self.radius = self.index.radius + 1.0
-        self._available_mask = available_mask
         self._avail: dict = {}
         self._all = np.arange(cp.V)
 
@@ -158,7 +154,7 @@ class Explainer:
         key = (int(self.cp.sst[s]), int(self.cp.sen[s]))
         got = self._avail.get(key)
         if got is None:
-            got = self._available_mask(self.cp, self._all, key[0], key[1])
+            got = available_mask(self.cp, self._all, key[0], key[1])
             self._avail[key] = got
         return got
 
