@@ -177,111 +177,122 @@ def parse_shift_problem(data: dict) -> ShiftProblem:
         raise BadInput("problem", "must be a JSON object")
     settings = _settings(data.get("settings"))
     zone = ZoneInfo(settings.timezone)
-
-    volunteers = []
-    seen_v: dict = {}
-    for i, row in enumerate(_list(data.get("volunteers"), "volunteers", default=[])):
-        where = f"volunteers[{i}]"
-        if not isinstance(row, dict):
-            raise BadInput(where, "must be an object")
-        if "id" not in row or row["id"] is None:
-            raise BadInput(f"{where}.id", "missing")
-        vid = _ident(row["id"], f"{where}.id")
-        if vid in seen_v:
-            raise BadInput(f"{where}.id", f"duplicate volunteer id {vid!r} (also volunteers[{seen_v[vid]}])")
-        seen_v[vid] = i
-        if "location" not in row:
-            raise BadInput(f"{where}.location", "missing")
-        windows = []
-        for k, w in enumerate(_list(row.get("availability"), f"{where}.availability", default=[])):
-            ww = f"{where}.availability[{k}]"
-            if not isinstance(w, (list, tuple)) or len(w) != 2:
-                raise BadInput(ww, "must be [start, end]")
-            a = _datetime(w[0], f"{ww}[0]", zone)
-            b = _datetime(w[1], f"{ww}[1]", zone)
-            if b < a:
-                raise BadInput(f"{ww}[1]", "window ends before it starts")
-            windows.append((a, b))
-        volunteers.append(
-            Volunteer(
-                id=vid,
-                skills=_strings(row.get("skills"), f"{where}.skills"),
-                location=_location(row["location"], f"{where}.location"),
-                max_travel_km=_number(
-                    row.get("max_travel_km"), f"{where}.max_travel_km", minimum=0.0, allow_none=True
-                ),
-                max_minutes=_integer(
-                    row.get("max_minutes"), f"{where}.max_minutes", minimum=0, allow_none=True
-                ),
-                availability=tuple(windows),
-                preferences=_strings(row.get("preferences"), f"{where}.preferences"),
-                history=_strings(row.get("history"), f"{where}.history"),
-            )
-        )
-
-    shifts = []
-    seen_s: dict = {}
-    for j, row in enumerate(_list(data.get("shifts"), "shifts", default=[])):
-        where = f"shifts[{j}]"
-        if not isinstance(row, dict):
-            raise BadInput(where, "must be an object")
-        if "id" not in row or row["id"] is None:
-            raise BadInput(f"{where}.id", "missing")
-        sid = _ident(row["id"], f"{where}.id")
-        if sid in seen_s:
-            raise BadInput(f"{where}.id", f"duplicate shift id {sid!r} (also shifts[{seen_s[sid]}])")
-        seen_s[sid] = j
-        for name in ("start", "end", "location"):
-            if name not in row:
-                raise BadInput(f"{where}.{name}", "missing")
-        start = _datetime(row["start"], f"{where}.start", zone)
-        end = _datetime(row["end"], f"{where}.end", zone)
-        if end <= start:
-            raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
-        slots = []
-        for k, slot in enumerate(_list(row.get("slots"), f"{where}.slots", default=[])):
-            sw = f"{where}.slots[{k}]"
-            if not isinstance(slot, dict):
-                raise BadInput(sw, "must be an object")
-            skill = slot.get("skill")
-            if skill is not None and (isinstance(skill, bool) or not isinstance(skill, (str, int))):
-                raise BadInput(f"{sw}.skill", f"must be a skill name or null, got {skill!r}")
-            if skill == "":
-                skill = None
-            slots.append(Slot(skill=skill, count=_integer(slot.get("count", 1), f"{sw}.count", minimum=0)))
-        shifts.append(
-            Shift(
-                id=sid,
-                start=start,
-                end=end,
-                location=_location(row["location"], f"{where}.location"),
-                urgency=_integer(row.get("urgency", 1), f"{where}.urgency", minimum=1, maximum=4),
-                min_volunteers=_integer(row.get("min_volunteers", 1), f"{where}.min_volunteers", minimum=0),
-                slots=tuple(slots),
-                residents=_strings(row.get("residents"), f"{where}.residents"),
-            )
-        )
-
-    def pairs(name):
-        out = []
-        for k, pair in enumerate(_list(data.get(name), name, default=[])):
-            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-                raise BadInput(f"{name}[{k}]", "must be [volunteer id, shift id]")
-            v, s = pair
-            if isinstance(v, bool) or not isinstance(v, (str, int)) or v not in seen_v:
-                raise BadInput(f"{name}[{k}][0]", f"unknown volunteer {v!r}")
-            if isinstance(s, bool) or not isinstance(s, (str, int)) or s not in seen_s:
-                raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
-            out.append((v, s))
-        return tuple(dict.fromkeys(out))  # drop repeats, keep order
-
+    volunteers, seen_v = _parse_rows(
+        data, "volunteers", "volunteer", lambda row, where, vid: _parse_volunteer(row, where, vid, zone),
+        required=("location",),
+    )
+    shifts, seen_s = _parse_rows(
+        data, "shifts", "shift", lambda row, where, sid: _parse_shift(row, where, sid, zone),
+        required=("start", "end", "location"),
+    )
     return ShiftProblem(
         settings=settings,
-        volunteers=tuple(volunteers),
-        shifts=tuple(shifts),
-        pins=pairs("pins"),
-        forbids=pairs("forbids"),
+        volunteers=volunteers,
+        shifts=shifts,
+        pins=_parse_pairs(data, "pins", seen_v, seen_s),
+        forbids=_parse_pairs(data, "forbids", seen_v, seen_s),
     )
+
+
+def _parse_rows(data: dict, name: str, kind: str, build, *, required: tuple) -> tuple[tuple, dict]:
+    """Each row of ``data[name]`` built by ``build(row, where, id)``; ids unique; required keys present.
+
+    Returns the rows and {id: position}."""
+    out = []
+    seen: dict = {}
+    for i, row in enumerate(_list(data.get(name), name, default=[])):
+        where = f"{name}[{i}]"
+        if not isinstance(row, dict):
+            raise BadInput(where, "must be an object")
+        if "id" not in row or row["id"] is None:
+            raise BadInput(f"{where}.id", "missing")
+        rid = _ident(row["id"], f"{where}.id")
+        if rid in seen:
+            raise BadInput(f"{where}.id", f"duplicate {kind} id {rid!r} (also {name}[{seen[rid]}])")
+        seen[rid] = i
+        for key in required:
+            if key not in row:
+                raise BadInput(f"{where}.{key}", "missing")
+        out.append(build(row, where, rid))
+    return tuple(out), seen
+
+
+def _parse_volunteer(row: dict, where: str, vid, zone) -> Volunteer:
+    windows = _windows(row, where, zone)
+    return Volunteer(
+        id=vid,
+        skills=_strings(row.get("skills"), f"{where}.skills"),
+        location=_location(row["location"], f"{where}.location"),
+        max_travel_km=_number(
+            row.get("max_travel_km"), f"{where}.max_travel_km", minimum=0.0, allow_none=True
+        ),
+        max_minutes=_integer(row.get("max_minutes"), f"{where}.max_minutes", minimum=0, allow_none=True),
+        availability=windows,
+        preferences=_strings(row.get("preferences"), f"{where}.preferences"),
+        history=_strings(row.get("history"), f"{where}.history"),
+    )
+
+
+def _windows(row: dict, where: str, zone) -> tuple:
+    windows = []
+    for k, w in enumerate(_list(row.get("availability"), f"{where}.availability", default=[])):
+        ww = f"{where}.availability[{k}]"
+        if not isinstance(w, (list, tuple)) or len(w) != 2:
+            raise BadInput(ww, "must be [start, end]")
+        a = _datetime(w[0], f"{ww}[0]", zone)
+        b = _datetime(w[1], f"{ww}[1]", zone)
+        if b < a:
+            raise BadInput(f"{ww}[1]", "window ends before it starts")
+        windows.append((a, b))
+    return tuple(windows)
+
+
+def _parse_shift(row: dict, where: str, sid, zone) -> Shift:
+    start = _datetime(row["start"], f"{where}.start", zone)
+    end = _datetime(row["end"], f"{where}.end", zone)
+    if end <= start:
+        raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
+    slots = _slots(row, where)
+    return Shift(
+        id=sid,
+        start=start,
+        end=end,
+        location=_location(row["location"], f"{where}.location"),
+        urgency=_integer(row.get("urgency", 1), f"{where}.urgency", minimum=1, maximum=4),
+        min_volunteers=_integer(row.get("min_volunteers", 1), f"{where}.min_volunteers", minimum=0),
+        slots=slots,
+        residents=_strings(row.get("residents"), f"{where}.residents"),
+    )
+
+
+def _slots(row: dict, where: str) -> tuple:
+    slots = []
+    for k, slot in enumerate(_list(row.get("slots"), f"{where}.slots", default=[])):
+        sw = f"{where}.slots[{k}]"
+        if not isinstance(slot, dict):
+            raise BadInput(sw, "must be an object")
+        skill = slot.get("skill")
+        if skill is not None and (isinstance(skill, bool) or not isinstance(skill, (str, int))):
+            raise BadInput(f"{sw}.skill", f"must be a skill name or null, got {skill!r}")
+        if skill == "":
+            skill = None
+        slots.append(Slot(skill=skill, count=_integer(slot.get("count", 1), f"{sw}.count", minimum=0)))
+    return tuple(slots)
+
+
+def _parse_pairs(data: dict, name: str, seen_v: dict, seen_s: dict) -> tuple:
+    """``pins`` or ``forbids``: [volunteer id, shift id] pairs of known ids, repeats dropped."""
+    out = []
+    for k, pair in enumerate(_list(data.get(name), name, default=[])):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise BadInput(f"{name}[{k}]", "must be [volunteer id, shift id]")
+        v, s = pair
+        if isinstance(v, bool) or not isinstance(v, (str, int)) or v not in seen_v:
+            raise BadInput(f"{name}[{k}][0]", f"unknown volunteer {v!r}")
+        if isinstance(s, bool) or not isinstance(s, (str, int)) or s not in seen_s:
+            raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
+        out.append((v, s))
+    return tuple(dict.fromkeys(out))  # drop repeats, keep order
 
 
 def validate_problem(problem: ShiftProblem) -> ShiftProblem:
@@ -292,43 +303,14 @@ def validate_problem(problem: ShiftProblem) -> ShiftProblem:
     _zone(settings.timezone, "settings.timezone")
     _number(settings.max_travel_km, "settings.max_travel_km", minimum=0.0, allow_none=True)
     _integer(settings.rest_minutes, "settings.rest_minutes", minimum=0)
-    seen_v = set()
+    seen_v: set = set()
     for i, v in enumerate(problem.volunteers):
-        where = f"volunteers[{i}]"
-        if v.id is None:
-            raise BadInput(f"{where}.id", "missing")
-        if v.id in seen_v:
-            raise BadInput(f"{where}.id", f"duplicate volunteer id {v.id!r}")
-        seen_v.add(v.id)
-        _location(v.location, f"{where}.location")
-        _number(v.max_travel_km, f"{where}.max_travel_km", minimum=0.0, allow_none=True)
-        _integer(v.max_minutes, f"{where}.max_minutes", minimum=0, allow_none=True)
-        for k, w in enumerate(v.availability):
-            if len(w) != 2 or not all(isinstance(t, datetime) for t in w):
-                raise BadInput(f"{where}.availability[{k}]", "must be a (start, end) pair of datetimes")
-            if _aware(w[1], settings) < _aware(w[0], settings):
-                raise BadInput(f"{where}.availability[{k}][1]", "window ends before it starts")
-    seen_s = set()
+        _check_id(v, f"volunteers[{i}]", seen_v, "volunteer")
+        _validate_volunteer(v, f"volunteers[{i}]", settings)
+    seen_s: set = set()
     for j, s in enumerate(problem.shifts):
-        where = f"shifts[{j}]"
-        if s.id is None:
-            raise BadInput(f"{where}.id", "missing")
-        if s.id in seen_s:
-            raise BadInput(f"{where}.id", f"duplicate shift id {s.id!r}")
-        seen_s.add(s.id)
-        if not isinstance(s.start, datetime):
-            raise BadInput(f"{where}.start", "must be a datetime")
-        if not isinstance(s.end, datetime):
-            raise BadInput(f"{where}.end", "must be a datetime")
-        if _aware(s.end, settings) <= _aware(s.start, settings):
-            raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
-        _location(s.location, f"{where}.location")
-        _integer(s.urgency, f"{where}.urgency", minimum=1, maximum=4)
-        _integer(s.min_volunteers, f"{where}.min_volunteers", minimum=0)
-        for k, slot in enumerate(s.slots):
-            _integer(slot.count, f"{where}.slots[{k}].count", minimum=0)
-        if len({slot.skill for slot in s.slots}) > 62:
-            raise BadInput(f"{where}.slots", "at most 62 different skills per shift")
+        _check_id(s, f"shifts[{j}]", seen_s, "shift")
+        _validate_shift(s, f"shifts[{j}]", settings)
     for name in ("pins", "forbids"):
         for k, (v, s) in enumerate(getattr(problem, name)):
             if v not in seen_v:
@@ -336,6 +318,41 @@ def validate_problem(problem: ShiftProblem) -> ShiftProblem:
             if s not in seen_s:
                 raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
     return problem
+
+
+def _check_id(row, where: str, seen: set, kind: str) -> None:
+    if row.id is None:
+        raise BadInput(f"{where}.id", "missing")
+    if row.id in seen:
+        raise BadInput(f"{where}.id", f"duplicate {kind} id {row.id!r}")
+    seen.add(row.id)
+
+
+def _validate_volunteer(v: Volunteer, where: str, settings: ShiftSettings) -> None:
+    _location(v.location, f"{where}.location")
+    _number(v.max_travel_km, f"{where}.max_travel_km", minimum=0.0, allow_none=True)
+    _integer(v.max_minutes, f"{where}.max_minutes", minimum=0, allow_none=True)
+    for k, w in enumerate(v.availability):
+        if len(w) != 2 or not all(isinstance(t, datetime) for t in w):
+            raise BadInput(f"{where}.availability[{k}]", "must be a (start, end) pair of datetimes")
+        if _aware(w[1], settings) < _aware(w[0], settings):
+            raise BadInput(f"{where}.availability[{k}][1]", "window ends before it starts")
+
+
+def _validate_shift(s: Shift, where: str, settings: ShiftSettings) -> None:
+    if not isinstance(s.start, datetime):
+        raise BadInput(f"{where}.start", "must be a datetime")
+    if not isinstance(s.end, datetime):
+        raise BadInput(f"{where}.end", "must be a datetime")
+    if _aware(s.end, settings) <= _aware(s.start, settings):
+        raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
+    _location(s.location, f"{where}.location")
+    _integer(s.urgency, f"{where}.urgency", minimum=1, maximum=4)
+    _integer(s.min_volunteers, f"{where}.min_volunteers", minimum=0)
+    for k, slot in enumerate(s.slots):
+        _integer(slot.count, f"{where}.slots[{k}].count", minimum=0)
+    if len({slot.skill for slot in s.slots}) > 62:
+        raise BadInput(f"{where}.slots", "at most 62 different skills per shift")
 
 
 def _aware(dt: datetime, settings: ShiftSettings) -> datetime:

@@ -61,26 +61,38 @@ class Compiled:
 
     def __init__(self, problem):
         st = problem.settings
-        zone = ZoneInfo(st.timezone)
         self.problem = problem
-        self.zone = zone
+        self.zone = ZoneInfo(st.timezone)
         vols, shs = problem.volunteers, problem.shifts
         self.V, self.S = len(vols), len(shs)
         self.vid = [v.id for v in vols]
         self.sid = [s.id for s in shs]
         self.vindex = {v: i for i, v in enumerate(self.vid)}
         self.sindex = {s: j for j, s in enumerate(self.sid)}
+        self._compile_volunteers(vols, st.max_travel_km)
+        self._compile_windows(vols)
+        self._compile_shifts(shs, st.rest_minutes)
+        self._compile_slot_groups(shs)
+        self._compile_skills(vols)
+        self._compile_preferences_and_history(vols, shs)
+        self._compile_forbids_and_pins(problem)
+
+    def _compile_volunteers(self, vols, global_limit) -> None:
+        """Places, travel limits (the smaller of their own and the settings'; rule 2) and hours (µs)."""
         self.vlat = np.array([float(v.location[0]) for v in vols], dtype=np.float64)
         self.vlon = np.array([float(v.location[1]) for v in vols], dtype=np.float64)
-        glim = st.max_travel_km
         lims = []
         for v in vols:
-            opts = [float(x) for x in (v.max_travel_km, glim) if x is not None]
+            opts = [float(x) for x in (v.max_travel_km, global_limit) if x is not None]
             lims.append(min(opts) if opts else math.inf)
         self.vlimit = np.array(lims, dtype=np.float64)
         self.vmax = np.array(
             [-1 if v.max_minutes is None else int(v.max_minutes) * MINUTE_US for v in vols], dtype=np.int64
         )
+
+    def _compile_windows(self, vols) -> None:
+        """Merged availability windows, also as padded matrices WS/WE (one row per volunteer)."""
+        zone = self.zone
         self.windows = [
             merge_windows([(_us(a, zone), _us(b, zone)) for a, b in v.availability]) for v in vols
         ]
@@ -91,6 +103,9 @@ class Compiled:
             for j, (a, b) in enumerate(w):
                 self.WS[i, j] = a
                 self.WE[i, j] = b
+
+    def _compile_shifts(self, shs, rest_minutes) -> None:
+        zone = self.zone
         self.sst = np.array([_us(s.start, zone) for s in shs], dtype=np.int64)
         self.sen = np.array([_us(s.end, zone) for s in shs], dtype=np.int64)
         self.sdur = self.sen - self.sst
@@ -98,8 +113,10 @@ class Compiled:
         self.slon = np.array([float(s.location[1]) for s in shs], dtype=np.float64)
         self.surg = np.array([int(s.urgency) for s in shs], dtype=np.int64)
         self.sminv = np.array([int(s.min_volunteers) for s in shs], dtype=np.int64)
-        self.rest = int(st.rest_minutes) * MINUTE_US
-        # slot groups: slots with the same skill merged; skilled groups first, the open group last
+        self.rest = int(rest_minutes) * MINUTE_US
+
+    def _compile_slot_groups(self, shs) -> None:
+        """Slots with the same skill merged into one group; skilled groups first, the open group last."""
         self.groups: list[list[tuple]] = []
         for s in shs:
             by_skill: dict = {}
@@ -115,6 +132,9 @@ class Compiled:
                 gs.append((None, by_skill[None][0], by_skill[None][1]))
             self.groups.append(gs)
         self.scap = np.array([sum(g[1] for g in gs) for gs in self.groups], dtype=np.int64)
+
+    def _compile_skills(self, vols) -> None:
+        """Per skill some slot requires: which volunteers hold it."""
         self.vskills = [v.skills for v in vols]
         required = {g[0] for gs in self.groups for g in gs if g[0] is not None}
         self.skill_has = {sk: np.zeros(self.V, dtype=bool) for sk in required}
@@ -123,6 +143,9 @@ class Compiled:
                 arr = self.skill_has.get(sk)
                 if arr is not None:
                     arr[i] = True
+
+    def _compile_preferences_and_history(self, vols, shs) -> None:
+        """Per shift: the volunteers who asked for it, and those who visited one of its residents."""
         self.prefers = [v.preferences for v in vols]
         self.history = [v.history for v in vols]
         self.residents = [s.residents for s in shs]
@@ -144,6 +167,8 @@ class Compiled:
                 vs.update(by_resident.get(r, ()))
             if vs:
                 self.cont_by_shift[j] = np.array(sorted(vs), dtype=np.int64)
+
+    def _compile_forbids_and_pins(self, problem) -> None:
         forb: dict[int, list[int]] = {}
         self.forbidden = set()
         for v, s in problem.forbids:
@@ -271,84 +296,131 @@ def build_pairs(cp: Compiled) -> Pairs:
     slice of that list inside its longitude window, so only nearby free volunteers reach the exact
     distance and skill tests.
     """
-    S = cp.S
     near_index = NearIndex(cp)
-    order, unlimited, radius = near_index.order, near_index.unlimited, near_index.radius
+    per_shift, dropped = _candidates_per_shift(cp, near_index)
+    pairs = _assemble_pairs(cp, per_shift, dropped)
+    pairs.near_index = near_index
+    return pairs
+
+
+def _shift_classes(cp: Compiled):
+    """Shifts grouped by identical [start, end): (keys, shifts ordered by class, class boundaries)."""
+    if not cp.S:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(1)
+    keys, cls = np.unique(np.stack([cp.sst, cp.sen], axis=1), axis=0, return_inverse=True)
+    cls = cls.reshape(-1)
+    by_class = np.argsort(cls, kind="stable")
+    bounds = np.searchsorted(cls[by_class], np.arange(len(keys) + 1))
+    return keys, by_class, bounds
+
+
+def _candidates_per_shift(cp: Compiled, near_index: NearIndex) -> tuple[list, dict[int, str]]:
+    """Per shift, its candidates as (volunteers ascending, slot-group masks, km), or None; and why
+    some shifts got none at all."""
+    order, unlimited = near_index.order, near_index.unlimited
     WSt = np.ascontiguousarray(cp.WS[order].T)
     WEt = np.ascontiguousarray(cp.WE[order].T)
-    per_shift: list = [None] * S
+    per_shift: list = [None] * cp.S
     dropped: dict[int, str] = {}
-    if S:
-        keys, cls = np.unique(np.stack([cp.sst, cp.sen], axis=1), axis=0, return_inverse=True)
-        cls = cls.reshape(-1)
-        by_class = np.argsort(cls, kind="stable")
-        bounds = np.searchsorted(cls[by_class], np.arange(len(keys) + 1))
-    else:
-        keys, by_class, bounds = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(1)
+    keys, by_class, bounds = _shift_classes(cp)
     for c in range(len(keys)):
         a, b = int(keys[c, 0]), int(keys[c, 1])
         apos = np.nonzero(available_mask(cp, order, a, b, WSt, WEt))[0]
         unl = unlimited[available_mask(cp, unlimited, a, b)] if len(unlimited) else unlimited
         for s in by_class[bounds[c]:bounds[c + 1]].tolist():
-            groups = cp.groups[s]
-            if not groups:
+            if not cp.groups[s]:
                 dropped[s] = "no_places"
                 continue
             if cp.sminv[s] > cp.scap[s]:
                 dropped[s] = "min_exceeds_places"
                 continue
-            parts = []
-            if len(apos):
-                for pa, pb in near_index.spans(float(cp.slat[s]), float(cp.slon[s]), radius):
-                    i0 = np.searchsorted(apos, pa, side="left")
-                    i1 = np.searchsorted(apos, pb, side="left")
-                    if i1 > i0:
-                        parts.append(apos[i0:i1])
-            idx = order[np.concatenate(parts)] if parts else np.zeros(0, dtype=np.int64)
-            if len(unl):
-                idx = np.concatenate([idx, unl])
             pins_here = cp.pins_by_shift.get(s)
-            if pins_here is not None:  # a pin is a person's decision: availability and distance yield
-                idx = np.concatenate([idx, pins_here[~np.isin(pins_here, idx)]])
-            if not len(idx):
-                continue
-            # skill: which slot groups each volunteer may fill
-            gm = np.zeros(len(idx), dtype=np.int64)
-            for g, (sk, _, _) in enumerate(groups):
-                if sk is None:
-                    gm |= np.int64(1 << g)
-                else:
-                    gm |= cp.skill_has[sk][idx].astype(np.int64) << g
-            keep = gm != 0
-            idx, gm = idx[keep], gm[keep]
-            if not len(idx):
-                continue
-            # distance (numpy), with the exact scalar formula near the limit so the boundary is exact
-            km = haversine_many(cp.slat[s], cp.slon[s], cp.vlat[idx], cp.vlon[idx])
-            lim = cp.vlimit[idx]
-            ok = km <= lim
-            near = np.nonzero(np.isfinite(lim) & (np.abs(km - lim) <= 1e-6))[0]
-            for t in near.tolist():
-                exact = haversine_km((cp.vlat[idx[t]], cp.vlon[idx[t]]), (cp.slat[s], cp.slon[s]))
-                km[t] = exact
-                ok[t] = exact <= lim[t]
-            if pins_here is not None:
-                ok |= np.isin(idx, pins_here)
-            idx, gm, km = idx[ok], gm[ok], km[ok]
-            # a shift longer than the volunteer's weekly hours can never be theirs (rule 7)
-            ok = (cp.vmax[idx] < 0) | (cp.vmax[idx] >= cp.sdur[s])
-            if not ok.all():
-                idx, gm, km = idx[ok], gm[ok], km[ok]
-            fb = cp.forb_by_shift.get(s)
-            if fb is not None and len(idx):
-                ok = ~np.isin(idx, fb)
-                idx, gm, km = idx[ok], gm[ok], km[ok]
+            idx = _free_and_near(cp, near_index, s, apos, unl, pins_here)
+            idx, gm, km = _allowed(cp, s, idx, pins_here)
             if len(idx) < max(int(cp.sminv[s]), 1):
                 if len(idx):
                     dropped[s] = "too_few_candidates"
                 continue
             srt = np.argsort(idx, kind="stable")
             per_shift[s] = (idx[srt], gm[srt], km[srt])
+    return per_shift, dropped
+
+
+def _free_and_near(cp: Compiled, near_index: NearIndex, s: int, apos, unl, pins_here) -> np.ndarray:
+    """Volunteers free for shift s (``apos``: positions in the index order; ``unl``: no travel limit)
+    in the index rows and longitude window around it, plus the volunteers pinned to it."""
+    parts = []
+    if len(apos):
+        for pa, pb in near_index.spans(float(cp.slat[s]), float(cp.slon[s]), near_index.radius):
+            i0 = np.searchsorted(apos, pa, side="left")
+            i1 = np.searchsorted(apos, pb, side="left")
+            if i1 > i0:
+                parts.append(apos[i0:i1])
+    idx = near_index.order[np.concatenate(parts)] if parts else np.zeros(0, dtype=np.int64)
+    if len(unl):
+        idx = np.concatenate([idx, unl])
+    if pins_here is not None:  # a pin is a person's decision: availability and distance yield
+        idx = np.concatenate([idx, pins_here[~np.isin(pins_here, idx)]])
+    return idx
+
+
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+def _allowed(cp: Compiled, s: int, idx: np.ndarray, pins_here) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of these volunteers, those shift s allows — skill (rule 3), distance (rule 2, not for pins),
+    hours (rule 7: a shift longer than their weekly hours), forbids (rule 4) — with their slot-group
+    masks and distances."""
+    if not len(idx):
+        return _NONE
+    gm = _group_masks(cp, s, idx)
+    keep = gm != 0
+    idx, gm = idx[keep], gm[keep]
+    if not len(idx):
+        return _NONE
+    km, ok = _within_reach(cp, s, idx)
+    if pins_here is not None:
+        ok |= np.isin(idx, pins_here)
+    idx, gm, km = idx[ok], gm[ok], km[ok]
+    ok = (cp.vmax[idx] < 0) | (cp.vmax[idx] >= cp.sdur[s])
+    if not ok.all():
+        idx, gm, km = idx[ok], gm[ok], km[ok]
+    fb = cp.forb_by_shift.get(s)
+    if fb is not None and len(idx):
+        ok = ~np.isin(idx, fb)
+        idx, gm, km = idx[ok], gm[ok], km[ok]
+    return idx, gm, km
+
+
+def _group_masks(cp: Compiled, s: int, idx: np.ndarray) -> np.ndarray:
+    """Per volunteer, the bit mask of the slot groups of shift s their skills let them fill."""
+    gm = np.zeros(len(idx), dtype=np.int64)
+    for g, (sk, _, _) in enumerate(cp.groups[s]):
+        if sk is None:
+            gm |= np.int64(1 << g)
+        else:
+            gm |= cp.skill_has[sk][idx].astype(np.int64) << g
+    return gm
+
+
+def _within_reach(cp: Compiled, s: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to shift s and whether each is within the travel limit: numpy, with the exact scalar
+    formula near the limit so the boundary is exact."""
+    km = haversine_many(cp.slat[s], cp.slon[s], cp.vlat[idx], cp.vlon[idx])
+    lim = cp.vlimit[idx]
+    ok = km <= lim
+    near = np.nonzero(np.isfinite(lim) & (np.abs(km - lim) <= 1e-6))[0]
+    for t in near.tolist():
+        exact = haversine_km((cp.vlat[idx[t]], cp.vlon[idx[t]]), (cp.slat[s], cp.slon[s]))
+        km[t] = exact
+        ok[t] = exact <= lim[t]
+    return km, ok
+
+
+def _assemble_pairs(cp: Compiled, per_shift: list, dropped: dict[int, str]) -> Pairs:
+    """All candidates in one set of arrays, grouped by shift, with distance units, preference and
+    continuity flags."""
+    S = cp.S
     got = [(s, r) for s, r in enumerate(per_shift) if r is not None]
     if got:
         pv = np.concatenate([r[0] for _, r in got]).astype(np.int64)
@@ -369,9 +441,7 @@ def build_pairs(cp: Compiled) -> Pairs:
         cc = [vs * S + s for s, vs in cp.cont_by_shift.items()]
         if cc:
             cont = np.isin(codes, np.concatenate(cc)).astype(np.int64)
-    pairs = Pairs(cp, pv, ps, km, dunits, pref, cont, gm, dropped)
-    pairs.near_index = near_index
-    return pairs
+    return Pairs(cp, pv, ps, km, dunits, pref, cont, gm, dropped)
 
 
 # --------------------------------------------------------------------------------------------
@@ -620,11 +690,40 @@ def solve_block(
     end = t_start + time_limit
     if deadline is not None:
         end = min(end, deadline)
+    pr = state.pairs
+    idx, outside_used = _block_candidates(state, block)
+    if top_k is not None and len(idx):
+        idx = _top_pairs(state, idx, top_k, pinned, bonus)
+    model = _BlockModel(state, idx, pinned=pinned, pin_assumptions=pin_assumptions)
+    for s in block.tolist():
+        model.add_shift(s)
+    if len(idx):
+        model.add_volunteer_limits(idx, outside_used)
+    model.maximize(idx, (pr.score[idx] + bonus[idx]).tolist())
+    if use_hint:
+        model.add_hint(idx)
+    if model.assumptions:
+        model.m.add_assumptions(model.assumptions)
+    build_seconds = time.monotonic() - t_start
+    return model.solve(
+        idx,
+        end=end,
+        workers=workers,
+        seed=seed,
+        on_solution=on_solution,
+        bonus=bonus,
+        kept_weight=kept_weight,
+        build_seconds=build_seconds,
+    )
+
+
+def _block_candidates(state: State, block: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
+    """The block's candidate pairs that still fit beside the volunteers' fixed shifts outside it,
+    and each such volunteer's minutes (µs) already used outside the block."""
     cp, pr = state.cp, state.pairs
     in_block = np.zeros(cp.S, dtype=bool)
     in_block[block] = True
     idx = np.concatenate([pr.of_shift(int(s)) for s in block]) if len(block) else np.zeros(0, dtype=np.int64)
-    # the volunteers' fixed commitments outside the block
     outside_used: dict[int, int] = {}
     outside: dict[int, list[int]] = {}
     for v in np.unique(pr.pv[idx]).tolist():
@@ -633,95 +732,133 @@ def solve_block(
             outside[v] = [int(pr.ps[q]) for q in qs]
             outside_used[v] = int(sum(cp.sdur[t] for t in outside[v]))
     if outside and len(idx):
-        # drop pairs that clash with a fixed outside shift or no longer fit the hours (vectorised)
-        ov = np.array(sorted(outside), dtype=np.int64)
-        lens = np.array([len(outside[v]) for v in ov.tolist()], dtype=np.int64)
-        optr = np.concatenate([[0], np.cumsum(lens)])
-        ot = np.array([t_ for v in ov.tolist() for t_ in outside[v]], dtype=np.int64)
-        oused = np.array([outside_used[v] for v in ov.tolist()], dtype=np.int64)
-        pv_i, ps_i = pr.pv[idx], pr.ps[idx]
-        loc = np.minimum(np.searchsorted(ov, pv_i), len(ov) - 1)
-        has = ov[loc] == pv_i
-        bad = np.zeros(len(idx), dtype=bool)
-        lim = cp.vmax[pv_i]
-        bad[has] = (lim[has] >= 0) & (oused[loc[has]] + cp.sdur[ps_i[has]] > lim[has])
-        cnt = np.where(has, lens[loc], 0)
-        if cnt.sum():
-            rep = np.repeat(np.arange(len(idx)), cnt)
-            first = np.repeat(optr[loc] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
-            tt = ot[np.arange(len(rep)) + first]
-            ss = ps_i[rep]
-            clash = (cp.sst[tt] < cp.sen[ss] + cp.rest) & (cp.sst[ss] < cp.sen[tt] + cp.rest)
-            bad |= np.bincount(rep[clash], minlength=len(idx)) > 0
-        idx = idx[~bad]
-    if top_k is not None and len(idx):
-        idx = _top_pairs(state, idx, top_k, pinned, bonus)
-    m = cp_model.CpModel()
-    x = {}
-    for p in idx.tolist():
-        x[p] = m.new_bool_var("")
-    hint_vars: list[int] = []
-    hint_vals: list[int] = []
-    total_of = cp_model.LinearExpr.sum
-    gm = pr.gmask
-    ys_of: dict[int, list] = {}
-    assumptions = []
-    pin_of_lit = {}
-    for s in block.tolist():
-        ps_idx = [p for p in pr.of_shift(s).tolist() if p in x]
-        groups = cp.groups[s]
+        idx = idx[~_clash_with_outside(cp, pr, idx, outside, outside_used)]
+    return idx, outside_used
+
+
+def _clash_with_outside(
+    cp: Compiled, pr: Pairs, idx: np.ndarray, outside: dict, outside_used: dict
+) -> np.ndarray:
+    """Which pairs clash with a fixed shift outside the block or no longer fit the hours (vectorised)."""
+    ov = np.array(sorted(outside), dtype=np.int64)
+    lens = np.array([len(outside[v]) for v in ov.tolist()], dtype=np.int64)
+    optr = np.concatenate([[0], np.cumsum(lens)])
+    ot = np.array([t_ for v in ov.tolist() for t_ in outside[v]], dtype=np.int64)
+    oused = np.array([outside_used[v] for v in ov.tolist()], dtype=np.int64)
+    pv_i, ps_i = pr.pv[idx], pr.ps[idx]
+    loc = np.minimum(np.searchsorted(ov, pv_i), len(ov) - 1)
+    has = ov[loc] == pv_i
+    bad = np.zeros(len(idx), dtype=bool)
+    lim = cp.vmax[pv_i]
+    bad[has] = (lim[has] >= 0) & (oused[loc[has]] + cp.sdur[ps_i[has]] > lim[has])
+    cnt = np.where(has, lens[loc], 0)
+    if cnt.sum():
+        rep = np.repeat(np.arange(len(idx)), cnt)
+        first = np.repeat(optr[loc] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
+        tt = ot[np.arange(len(rep)) + first]
+        ss = ps_i[rep]
+        clash = (cp.sst[tt] < cp.sen[ss] + cp.rest) & (cp.sst[ss] < cp.sen[tt] + cp.rest)
+        bad |= np.bincount(rep[clash], minlength=len(idx)) > 0
+    return bad
+
+
+_STATUS_NAMES = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+}
+
+
+class _BlockModel:
+    """The CP-SAT model of one block: x[p] per candidate pair, and where a pair could fill more than
+    one slot group, y per (pair, group); hints come from the current solution."""
+
+    def __init__(self, state: State, idx: np.ndarray, *, pinned, pin_assumptions: bool):
+        self.state, self.cp, self.pr = state, state.cp, state.pairs
+        self.pinned = pinned
+        self.pin_assumptions = pin_assumptions
+        self.m = cp_model.CpModel()
+        self.x = {}
+        for p in idx.tolist():
+            self.x[p] = self.m.new_bool_var("")
+        self.hint_vars: list[int] = []
+        self.hint_vals: list[int] = []
+        self.ys_of: dict[int, list] = {}
+        self.assumptions: list = []
+        self.pin_of_lit: dict[int, int] = {}
+
+    def add_shift(self, s: int) -> None:
+        """The pins, slot counts (rule 5) and minimum staffing (rule 8) of shift s."""
+        ps_idx = [p for p in self.pr.of_shift(s).tolist() if p in self.x]
+        self._add_pins(s, ps_idx)
+        if not ps_idx:
+            return
+        terms = self._group_terms(s, ps_idx)
+        for g, (_, count, _) in enumerate(self.cp.groups[s]):
+            if len(terms[g]) > count:
+                self.m.add(cp_model.LinearExpr.sum(terms[g]) <= count)
+        self._add_min_staffing(s, ps_idx)
+
+    def _add_pins(self, s: int, ps_idx: list[int]) -> None:
+        m, x = self.m, self.x
         for p in ps_idx:
-            if pinned[p]:
-                if pin_assumptions:
+            if self.pinned[p]:
+                if self.pin_assumptions:  # as assumptions, so that an infeasible core names pins
                     lit = m.new_bool_var("")
                     m.add_implication(lit, x[p])
-                    assumptions.append(lit)
-                    pin_of_lit[lit.index] = p
+                    self.assumptions.append(lit)
+                    self.pin_of_lit[lit.index] = p
                 else:
                     m.add(x[p] == 1)
-        pinned_here = [p for p in pr.of_shift(s).tolist() if pinned[p] and p not in x]
+        pinned_here = [p for p in self.pr.of_shift(s).tolist() if self.pinned[p] and p not in x]
         if pinned_here:  # a pin already impossible given the fixed rest: block is infeasible
             m.add_bool_or([])
-        if not ps_idx:
-            continue
-        terms = [[] for _ in groups]
+
+    def _group_terms(self, s: int, ps_idx: list[int]) -> list[list]:
+        """Per slot group of shift s, the literals that fill it."""
+        groups = self.cp.groups[s]
+        terms: list[list] = [[] for _ in groups]
         if len(groups) == 1:
-            terms[0] = [x[p] for p in ps_idx]
-        else:
-            for p in ps_idx:
-                gl = list(_bits(int(gm[p])))
-                if len(gl) == 1:
-                    terms[gl[0]].append(x[p])
-                else:
-                    ys = []
-                    for g in gl:
-                        y = m.new_bool_var("")
-                        terms[g].append(y)
-                        ys.append((g, y))
-                        hint_vars.append(y.index)
-                        hint_vals.append(int(bool(state.x[p] and state.g[p] == g)))
-                    m.add(total_of([y for _, y in ys]) == x[p])
-                    ys_of[p] = ys
-        for g, (_, count, _) in enumerate(groups):
-            if len(terms[g]) > count:
-                m.add(total_of(terms[g]) <= count)
+            terms[0] = [self.x[p] for p in ps_idx]
+            return terms
+        gm, state = self.pr.gmask, self.state
+        for p in ps_idx:
+            gl = list(_bits(int(gm[p])))
+            if len(gl) == 1:
+                terms[gl[0]].append(self.x[p])
+                continue
+            ys = []
+            for g in gl:
+                y = self.m.new_bool_var("")
+                terms[g].append(y)
+                ys.append((g, y))
+                self.hint_vars.append(y.index)
+                self.hint_vals.append(int(bool(state.x[p] and state.g[p] == g)))
+            self.m.add(cp_model.LinearExpr.sum([y for _, y in ys]) == self.x[p])
+            self.ys_of[p] = ys
+        return terms
+
+    def _add_min_staffing(self, s: int, ps_idx: list[int]) -> None:
+        cp, m = self.cp, self.m
         minv = int(cp.sminv[s])
-        n = len(ps_idx)
-        if minv >= 2:
-            staffed = m.new_bool_var("")
-            total = total_of([x[p] for p in ps_idx])
-            m.add(total >= minv * staffed)
-            m.add(total <= min(n, int(cp.scap[s])) * staffed)
-            hint_vars.append(staffed.index)
-            hint_vals.append(int(state.count[s] > 0))
-    # rule 6 (cliques of pairwise conflicting shifts) and rule 7 (hours), per volunteer
-    if len(idx):
+        if minv < 2:
+            return
+        staffed = m.new_bool_var("")
+        total = cp_model.LinearExpr.sum([self.x[p] for p in ps_idx])
+        m.add(total >= minv * staffed)
+        m.add(total <= min(len(ps_idx), int(cp.scap[s])) * staffed)
+        self.hint_vars.append(staffed.index)
+        self.hint_vals.append(int(self.state.count[s] > 0))
+
+    def add_volunteer_limits(self, idx: np.ndarray, outside_used: dict[int, int]) -> None:
+        """Per volunteer: cliques of pairwise conflicting shifts (rule 6) and the hours left (rule 7)."""
+        cp, pr = self.cp, self.pr
         order = idx[np.argsort(pr.pv[idx], kind="stable")]
         vs = pr.pv[order]
         cuts = np.nonzero(np.diff(vs))[0] + 1
         starts = np.concatenate([[0], cuts])
         ends = np.concatenate([cuts, [len(order)]])
-        durs_all = cp.sdur
         for a, b in zip(starts.tolist(), ends.tolist()):
             if b - a < 1:
                 continue
@@ -729,68 +866,80 @@ def solve_block(
             v = int(vs[a])
             sh = [int(pr.ps[p]) for p in plist]
             if len(plist) >= 2:
-                st_ = [int(cp.sst[t]) for t in sh]
-                en_ = [int(cp.sen[t]) + cp.rest for t in sh]
-                for clique in maximal_cliques(st_, en_):
-                    m.add_at_most_one([x[plist[i]] for i in clique])
+                self._add_no_overlap(plist, sh)
             if cp.vmax[v] >= 0:
-                rem = int(cp.vmax[v]) - outside_used.get(v, 0)
-                durs = [int(durs_all[t]) for t in sh]
-                if sum(durs) > rem:
-                    gcd = reduce(math.gcd, durs + [max(rem, 0)]) or 1
-                    m.add(cp_model.LinearExpr.weighted_sum([x[p] for p in plist], [d // gcd for d in durs])
-                          <= rem // gcd)
-    coef = (pr.score[idx] + bonus[idx]).tolist()
-    m.maximize(cp_model.LinearExpr.weighted_sum([x[p] for p in idx.tolist()], coef))
-    if use_hint:
-        hint_vars.extend(x[p].index for p in idx.tolist())
-        hint_vals.extend(state.x[idx].astype(np.int64).tolist())
-        m.proto.solution_hint.vars.extend(hint_vars)
-        m.proto.solution_hint.values.extend(hint_vals)
-    if assumptions:
-        m.add_assumptions(assumptions)
-    build_seconds = time.monotonic() - t_start
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.max_time_in_seconds = max(0.01, end - time.monotonic())
-    prm.num_workers = 1 if assumptions else max(1, workers)
-    prm.random_seed = int(seed)
-    # CP-SAT's presolve splits these models into LP components and then loses the objective bound
-    # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
-    prm.cp_model_presolve = False
-    prm.log_search_progress = LOG_SEARCH
-    cb = None
-    if on_solution is not None:
-        cb = _Progress(on_solution, [x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
-    status = solver.solve(m, cb) if cb is not None else solver.solve(m)
-    chosen = {}
-    core = []
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                self._add_hours(plist, sh, int(cp.vmax[v]) - outside_used.get(v, 0))
+
+    def _add_no_overlap(self, plist: list[int], sh: list[int]) -> None:
+        cp = self.cp
+        st_ = [int(cp.sst[t]) for t in sh]
+        en_ = [int(cp.sen[t]) + cp.rest for t in sh]
+        for clique in maximal_cliques(st_, en_):
+            self.m.add_at_most_one([self.x[plist[i]] for i in clique])
+
+    def _add_hours(self, plist: list[int], sh: list[int], rem: int) -> None:
+        durs = [int(self.cp.sdur[t]) for t in sh]
+        if sum(durs) > rem:
+            gcd = reduce(math.gcd, durs + [max(rem, 0)]) or 1
+            self.m.add(
+                cp_model.LinearExpr.weighted_sum([self.x[p] for p in plist], [d // gcd for d in durs])
+                <= rem // gcd
+            )
+
+    def maximize(self, idx: np.ndarray, coef: list[int]) -> None:
+        self.m.maximize(cp_model.LinearExpr.weighted_sum([self.x[p] for p in idx.tolist()], coef))
+
+    def add_hint(self, idx: np.ndarray) -> None:
+        self.hint_vars.extend(self.x[p].index for p in idx.tolist())
+        self.hint_vals.extend(self.state.x[idx].astype(np.int64).tolist())
+        self.m.proto.solution_hint.vars.extend(self.hint_vars)
+        self.m.proto.solution_hint.values.extend(self.hint_vals)
+
+    def solve(self, idx, *, end, workers, seed, on_solution, bonus, kept_weight, build_seconds) -> SubResult:
+        solver = cp_model.CpSolver()
+        prm = solver.parameters
+        prm.max_time_in_seconds = max(0.01, end - time.monotonic())
+        prm.num_workers = 1 if self.assumptions else max(1, workers)
+        prm.random_seed = int(seed)
+        # CP-SAT's presolve splits these models into LP components and then loses the objective bound
+        # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
+        prm.cp_model_presolve = False
+        prm.log_search_progress = LOG_SEARCH
+        cb = None
+        if on_solution is not None:
+            cb = _Progress(on_solution, [self.x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
+        status = solver.solve(self.m, cb) if cb is not None else solver.solve(self.m)
+        chosen = {}
+        core = []
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = self._chosen(solver, idx)
+            obj = int(round(solver.objective_value))
+            bound = int(math.floor(solver.best_objective_bound + 1e-6))
+        else:
+            obj, bound = None, None
+            if status == cp_model.INFEASIBLE and self.assumptions:
+                core = [
+                    self.pin_of_lit[i]
+                    for i in solver.sufficient_assumptions_for_infeasibility()
+                    if i in self.pin_of_lit
+                ]
+        return SubResult(_STATUS_NAMES.get(status, "UNKNOWN"), chosen, obj, bound, core, build_seconds)
+
+    def _chosen(self, solver, idx: np.ndarray) -> dict[int, int]:
+        """The solution as pair -> slot group."""
+        cp, pr, gm = self.cp, self.pr, self.pr.gmask
+        chosen = {}
         for p in idx.tolist():
-            if solver.boolean_value(x[p]):
+            if solver.boolean_value(self.x[p]):
                 gl = list(_bits(int(gm[p])))
                 if len(cp.groups[int(pr.ps[p])]) == 1 or len(gl) == 1:
                     chosen[p] = 0 if len(cp.groups[int(pr.ps[p])]) == 1 else gl[0]
                 else:
-                    for g, y in ys_of[p]:
+                    for g, y in self.ys_of[p]:
                         if solver.boolean_value(y):
                             chosen[p] = g
                             break
-        obj = int(round(solver.objective_value))
-        bound = int(math.floor(solver.best_objective_bound + 1e-6))
-    else:
-        obj, bound = None, None
-        if status == cp_model.INFEASIBLE and assumptions:
-            core = [
-                pin_of_lit[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in pin_of_lit
-            ]
-    name = {
-        cp_model.OPTIMAL: "OPTIMAL",
-        cp_model.FEASIBLE: "FEASIBLE",
-        cp_model.INFEASIBLE: "INFEASIBLE",
-        cp_model.MODEL_INVALID: "MODEL_INVALID",
-    }.get(status, "UNKNOWN")
-    return SubResult(name, chosen, obj, bound, core, build_seconds)
+        return chosen
 
 
 # --------------------------------------------------------------------------------------------
@@ -1040,232 +1189,48 @@ def pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, i
 
 
 def solve(problem, *, time_limit: float, workers: int, seed: int, progress, previous, t0: float):
+    """The whole call: candidates, pins, greedy start, then each connected component searched in turn."""
     deadline = t0 + time_limit
     phase = {}
     t_build = time.monotonic()
     cp = Compiled(problem)
     pr = build_pairs(cp)
     phase["candidates"] = round(time.monotonic() - t0, 3)
-    stats = {
-        "volunteers": cp.V,
-        "shifts": cp.S,
-        "candidate_pairs": int(pr.P),
-        "seed": seed,
-        "workers": workers,
-        "time_limit": time_limit,
-    }
-    impossible = [cp.sid[s] for s, why in pr.dropped.items() if why == "min_exceeds_places"]
-    if impossible:
-        stats["min_exceeds_places"] = impossible
+    stats = _base_stats(cp, pr, seed=seed, workers=workers, time_limit=time_limit)
 
     pin_pairs, bad_pins = pin_conflicts(cp, pr)
     if bad_pins:
         return infeasible_result(cp, bad_pins, stats, t0)
     pinned = np.zeros(pr.P, dtype=bool)
     pinned[pin_pairs] = True
-    bonus = np.zeros(pr.P, dtype=np.int64)
-    big = 0
-    if previous is not None:
-        big = int(np.abs(pr.score).max()) + 1 if pr.P else 1
-        for v, s in previous:
-            if v in cp.vindex and s in cp.sindex:
-                p = pr.find(cp.vindex[v], cp.sindex[s])
-                if p is not None:
-                    bonus[p] = big
+    bonus, big = _repair_bonus(cp, pr, previous)
 
     state = State(cp, pr)
     comps = components(cp, pr)
     with_pairs = np.nonzero(pr.ptr_s[1:] > pr.ptr_s[:-1])[0]
     greedy(state, with_pairs, pinned, bonus)
-    greedy_obj = state.objective()
-    stats["greedy_objective"] = greedy_obj
+    stats["greedy_objective"] = state.objective()
     phase["greedy"] = round(time.monotonic() - t0, 3)
 
-    cidx = [pair_indices(pr, sh) for sh in comps]
-    sizes = [len(i) for i in cidx]
-    tbound = [trivial_bound(cp, pr, sh) for sh in comps]
-    cobj = [int(pr.score[i][state.x[i]].sum()) for i in cidx]
-    cbound = list(tbound)
-    cstatus = ["FEASIBLE"] * len(comps)
+    search = _ComponentSearch(
+        state, comps, pinned=pinned, bonus=bonus, big=big, workers=workers, seed=seed,
+        report=_Reporter(progress, t0),
+    )
     stats["components"] = len(comps)
-    stats["largest_component_pairs"] = max(sizes) if sizes else 0
-
-    def comp_feasible(c):
-        sh = comps[c]
-        cnt = state.count[sh]
-        if np.any((cnt > 0) & (cnt < cp.sminv[sh])):
-            return False
-        return bool(np.all(state.x[cidx[c]][pinned[cidx[c]]]))
-
-    last = {"obj": None}
-
-    def report(total_obj, total_bound):
-        if progress is None:
-            return
-        if last["obj"] is None or total_obj > last["obj"]:
-            last["obj"] = total_obj
-            progress(int(total_obj), int(max(total_bound, total_obj)), round(time.monotonic() - t0, 3))
-
-    report(sum(cobj), sum(cbound))
+    stats["largest_component_pairs"] = max(search.sizes) if search.sizes else 0
+    search.report(sum(search.cobj), sum(search.cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
     # greedy did on this machine under its current load (measured ≈ 0.6× of those on the tiers)
     # plus the model build and stop latency of the last CP-SAT call
     reserve = min(0.3 * time_limit, 0.2 + 1.0 * (time.monotonic() - t_build))
-    solve_deadline = deadline - reserve
-    conflicting: list[tuple[int, int]] = []
-    lns_rounds = 0
-    rng = random.Random(seed)
-    order = sorted(range(len(comps)), key=lambda c: sizes[c])
-    remaining = float(sum(sizes))
-    points = stab_points(cp) if cp.S else np.zeros(0, dtype=np.int64)
-
-    for c in order:
-        sh, idx, size = comps[c], cidx[c], sizes[c]
-        left = solve_deadline - time.monotonic()
-        share = max(left, 0.0) * size / max(remaining, 1.0)
-        remaining -= size
-        feasible = comp_feasible(c)
-        has_bonus = bool(bonus[idx].any())
-        if GREEDY_SHORTCUT and feasible and not has_bonus and cobj[c] >= tbound[c]:
-            cstatus[c] = "OPTIMAL"
-            continue
-        if left <= 0.02 and feasible:
-            continue
-        others_obj = sum(cobj) - cobj[c]
-        others_bound = sum(cbound) - cbound[c]
-        if size <= WHOLE_MODEL_PAIRS or not feasible:
-            lim = min(max(share, 0.5 + size * 2e-5), max(left, 0.05))  # small ones finish early anyway
-
-            def on_sol(obj, bnd, others_obj=others_obj, others_bound=others_bound, c=c):
-                report(others_obj + obj, others_bound + min(cbound[c], bnd))
-
-            res = solve_block(
-                state,
-                sh,
-                pinned=pinned,
-                bonus=bonus,
-                time_limit=lim,
-                workers=workers,
-                seed=seed,
-                on_solution=on_sol,
-                kept_weight=big,
-                deadline=solve_deadline,
-            )
-            if res.status in ("OPTIMAL", "FEASIBLE"):
-                before = int((pr.score[idx] + bonus[idx])[state.x[idx]].sum())
-                if res.objective >= before or not feasible:
-                    state.set_block(sh, res.chosen)
-                cobj[c] = int(pr.score[idx][state.x[idx]].sum())
-                kept_int = int(bonus[idx][state.x[idx]].sum())
-                cbound[c] = max(cobj[c], min(tbound[c], res.bound - kept_int))
-                took = res.objective >= before or not feasible  # an infeasible start is no benchmark
-                cstatus[c] = "OPTIMAL" if res.status == "OPTIMAL" and took else "FEASIBLE"
-                if cstatus[c] == "OPTIMAL":
-                    cbound[c] = cobj[c] if not has_bonus else cbound[c]
-                elif cbound[c] > cobj[c]:
-                    fb = flow_bound(cp, pr, idx, points)
-                    if fb is not None:
-                        cbound[c] = max(cobj[c], min(cbound[c], fb))
-            elif res.status == "INFEASIBLE":
-                cstatus[c] = "INFEASIBLE"
-                left = max(0.5, deadline - time.monotonic() - reserve)
-                diag = solve_block(
-                    state,
-                    sh,
-                    pinned=pinned,
-                    bonus=bonus,
-                    time_limit=left,
-                    workers=1,
-                    seed=seed,
-                    use_hint=False,
-                    pin_assumptions=True,
-                    deadline=deadline - reserve,
-                )
-                core = diag.core or [p for p in idx.tolist() if pinned[p]]
-                conflicting.extend((int(pr.pv[p]), int(pr.ps[p])) for p in core)
-            else:
-                cstatus[c] = "FEASIBLE" if feasible else "UNKNOWN"
-        else:
-            share_end = min(time.monotonic() + max(0.0, share), solve_deadline)
-            # Lagrangian prices on the hour limits help a little on mid-size components; on the largest
-            # a single flow already costs seconds, so they get the plain flow bound
-            fb = flow_bound(
-                cp,
-                pr,
-                idx,
-                points,
-                primal=cobj[c],
-                deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
-                max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
-            )
-            if fb is not None:
-                cbound[c] = max(cobj[c], min(cbound[c], fb))
-            phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
-            # mid-size components: LNS first, then the whole model (hinted) for a proven bound
-            finish = size <= FINISH_WHOLE_PAIRS
-            end = share_end
-            if finish:
-                end = time.monotonic() + 0.5 * max(0.0, share_end - time.monotonic())
-            lns_rounds += _lns(
-                state,
-                sh,
-                end,
-                pinned=pinned,
-                bonus=bonus,
-                workers=workers,
-                seed=seed,
-                rng=rng,
-                on_gain=lambda obj_c, c=c, oo=others_obj, ob=others_bound: report(oo + obj_c, ob + cbound[c]),
-                kept_weight=big,
-                top_k=BLOCK_TOP_K,
-            )
-            cobj[c] = int(pr.score[idx][state.x[idx]].sum())
-            cstatus[c] = "FEASIBLE"
-            if finish and share_end - time.monotonic() > 1.0:
-                before = int((pr.score[idx] + bonus[idx])[state.x[idx]].sum())
-                res = solve_block(
-                    state,
-                    sh,
-                    pinned=pinned,
-                    bonus=bonus,
-                    time_limit=share_end - time.monotonic(),
-                    workers=workers,
-                    seed=seed,
-                    kept_weight=big,
-                    deadline=solve_deadline,
-                )
-                if res.status in ("OPTIMAL", "FEASIBLE"):
-                    if res.objective > before:
-                        state.set_block(sh, res.chosen)
-                    cobj[c] = int(pr.score[idx][state.x[idx]].sum())
-                    kept_int = int(bonus[idx][state.x[idx]].sum())
-                    cbound[c] = min(cbound[c], res.bound - kept_int)
-                    if res.status == "OPTIMAL" and res.objective >= before and not has_bonus:
-                        cstatus[c] = "OPTIMAL"
-                        cbound[c] = cobj[c]
-            cbound[c] = max(cbound[c], cobj[c])
-            if cobj[c] >= cbound[c] and not has_bonus:
-                cstatus[c] = "OPTIMAL"
+    search.run(solve_deadline=deadline - reserve, phase=phase, t0=t0)
     phase["search"] = round(time.monotonic() - t0, 3)
-    if conflicting:
-        return infeasible_result(cp, sorted(set(conflicting)), stats, t0)
+    if search.conflicting:
+        return infeasible_result(cp, sorted(set(search.conflicting)), stats, t0)
 
-    if lns_rounds:
-        stats["lns_rounds"] = lns_rounds
-    objective = state.objective()
-    bound = max(objective, int(sum(cbound)))
-    if not comps or all(s_ == "OPTIMAL" for s_ in cstatus):
-        status = "OPTIMAL"
-        if not has_any(bonus):
-            bound = objective
-    elif any(s_ == "UNKNOWN" for s_ in cstatus):
-        # no solution that keeps every rule (pins and staffing) was found in time: assign nobody
-        status = "UNKNOWN"
-        state = State(cp, pr)
-        objective = 0
-    else:
-        status = "FEASIBLE"
-
+    if search.lns_rounds:
+        stats["lns_rounds"] = search.lns_rounds
+    status, objective, bound, state = search.outcome()
     return build_result(
         cp,
         pr,
@@ -1281,6 +1246,267 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
         previous=previous,
         deadline=deadline + 0.5,
     )
+
+
+def _base_stats(cp: Compiled, pr: Pairs, *, seed: int, workers: int, time_limit: float) -> dict:
+    stats = {
+        "volunteers": cp.V,
+        "shifts": cp.S,
+        "candidate_pairs": int(pr.P),
+        "seed": seed,
+        "workers": workers,
+        "time_limit": time_limit,
+    }
+    impossible = [cp.sid[s] for s, why in pr.dropped.items() if why == "min_exceeds_places"]
+    if impossible:
+        stats["min_exceeds_places"] = impossible
+    return stats
+
+
+def _repair_bonus(cp: Compiled, pr: Pairs, previous) -> tuple[np.ndarray, int]:
+    """Repair mode: every approved pair still possible earns more than any score could (``big``)."""
+    bonus = np.zeros(pr.P, dtype=np.int64)
+    big = 0
+    if previous is not None:
+        big = int(np.abs(pr.score).max()) + 1 if pr.P else 1
+        for v, s in previous:
+            if v in cp.vindex and s in cp.sindex:
+                p = pr.find(cp.vindex[v], cp.sindex[s])
+                if p is not None:
+                    bonus[p] = big
+    return bonus, big
+
+
+class _Reporter:
+    """Calls ``progress(objective, bound, seconds)`` whenever the total objective improves."""
+
+    def __init__(self, progress, t0: float):
+        self.progress, self.t0, self.last = progress, t0, None
+
+    def __call__(self, total_obj, total_bound) -> None:
+        if self.progress is None:
+            return
+        if self.last is None or total_obj > self.last:
+            self.last = total_obj
+            seconds = round(time.monotonic() - self.t0, 3)
+            self.progress(int(total_obj), int(max(total_bound, total_obj)), seconds)
+
+
+class _ComponentSearch:
+    """The search over the connected components of the candidate graph, smallest first, each with a
+    share of the time left: small ones (or ones whose start breaks a rule) as one CP-SAT model, large
+    ones by LNS over blocks with a flow bound. Keeps each component's value, bound and status."""
+
+    def __init__(self, state: State, comps, *, pinned, bonus, big: int, workers: int, seed: int, report):
+        cp, pr = state.cp, state.pairs
+        self.state, self.cp, self.pr = state, cp, pr
+        self.comps = comps
+        self.pinned, self.bonus, self.big = pinned, bonus, big
+        self.workers, self.seed = workers, seed
+        self.report = report
+        self.cidx = [pair_indices(pr, sh) for sh in comps]
+        self.sizes = [len(i) for i in self.cidx]
+        self.tbound = [trivial_bound(cp, pr, sh) for sh in comps]
+        self.cobj = [int(pr.score[i][state.x[i]].sum()) for i in self.cidx]
+        self.cbound = list(self.tbound)
+        self.cstatus = ["FEASIBLE"] * len(comps)
+        self.conflicting: list[tuple[int, int]] = []
+        self.lns_rounds = 0
+
+    def feasible(self, c: int) -> bool:
+        """The component's current solution keeps min staffing and every pin."""
+        sh, idx, state = self.comps[c], self.cidx[c], self.state
+        cnt = state.count[sh]
+        if np.any((cnt > 0) & (cnt < self.cp.sminv[sh])):
+            return False
+        return bool(np.all(state.x[idx][self.pinned[idx]]))
+
+    def value(self, c: int) -> int:
+        idx = self.cidx[c]
+        return int(self.pr.score[idx][self.state.x[idx]].sum())
+
+    def value_with_bonus(self, c: int) -> int:
+        idx = self.cidx[c]
+        return int((self.pr.score[idx] + self.bonus[idx])[self.state.x[idx]].sum())
+
+    def kept_bonus(self, c: int) -> int:
+        idx = self.cidx[c]
+        return int(self.bonus[idx][self.state.x[idx]].sum())
+
+    def run(self, *, solve_deadline: float, phase: dict, t0: float) -> None:
+        self.rng = random.Random(self.seed)
+        order = sorted(range(len(self.comps)), key=lambda c: self.sizes[c])
+        remaining = float(sum(self.sizes))
+        self.points = stab_points(self.cp) if self.cp.S else np.zeros(0, dtype=np.int64)
+        for c in order:
+            size = self.sizes[c]
+            left = solve_deadline - time.monotonic()
+            share = max(left, 0.0) * size / max(remaining, 1.0)
+            remaining -= size
+            feasible = self.feasible(c)
+            has_bonus = bool(self.bonus[self.cidx[c]].any())
+            if GREEDY_SHORTCUT and feasible and not has_bonus and self.cobj[c] >= self.tbound[c]:
+                self.cstatus[c] = "OPTIMAL"
+                continue
+            if left <= 0.02 and feasible:
+                continue
+            if size <= WHOLE_MODEL_PAIRS or not feasible:
+                self.solve_whole(c, share, left, feasible=feasible, has_bonus=has_bonus, end=solve_deadline)
+            else:
+                self.solve_by_blocks(c, share, has_bonus=has_bonus, end=solve_deadline, phase=phase, t0=t0)
+
+    def _others(self, c: int) -> tuple[int, int]:
+        return sum(self.cobj) - self.cobj[c], sum(self.cbound) - self.cbound[c]
+
+    def solve_whole(self, c: int, share: float, left: float, *, feasible: bool, has_bonus: bool, end: float):
+        """One CP-SAT model for the whole component."""
+        others_obj, others_bound = self._others(c)
+        size = self.sizes[c]
+        lim = min(max(share, 0.5 + size * 2e-5), max(left, 0.05))  # small ones finish early anyway
+
+        def on_sol(obj, bnd):
+            self.report(others_obj + obj, others_bound + min(self.cbound[c], bnd))
+
+        res = solve_block(
+            self.state,
+            self.comps[c],
+            pinned=self.pinned,
+            bonus=self.bonus,
+            time_limit=lim,
+            workers=self.workers,
+            seed=self.seed,
+            on_solution=on_sol,
+            kept_weight=self.big,
+            deadline=end,
+        )
+        if res.status in ("OPTIMAL", "FEASIBLE"):
+            self._adopt_whole(c, res, feasible=feasible, has_bonus=has_bonus)
+        elif res.status == "INFEASIBLE":
+            self.cstatus[c] = "INFEASIBLE"
+            self._name_conflicting_pins(c, end)
+        else:
+            self.cstatus[c] = "FEASIBLE" if feasible else "UNKNOWN"
+
+    def _adopt_whole(self, c: int, res: SubResult, *, feasible: bool, has_bonus: bool) -> None:
+        """Take the model's solution unless it is worse than the start; update value, bound, status."""
+        before = self.value_with_bonus(c)
+        took = res.objective >= before or not feasible  # an infeasible start is no benchmark
+        if took:
+            self.state.set_block(self.comps[c], res.chosen)
+        self.cobj[c] = self.value(c)
+        self.cbound[c] = max(self.cobj[c], min(self.tbound[c], res.bound - self.kept_bonus(c)))
+        self.cstatus[c] = "OPTIMAL" if res.status == "OPTIMAL" and took else "FEASIBLE"
+        if self.cstatus[c] == "OPTIMAL":
+            self.cbound[c] = self.cobj[c] if not has_bonus else self.cbound[c]
+        elif self.cbound[c] > self.cobj[c]:
+            fb = flow_bound(self.cp, self.pr, self.cidx[c], self.points)
+            if fb is not None:
+                self.cbound[c] = max(self.cobj[c], min(self.cbound[c], fb))
+
+    def _name_conflicting_pins(self, c: int, end: float) -> None:
+        """The component cannot keep its pins: find a small set of pins that cannot hold together."""
+        diag = solve_block(
+            self.state,
+            self.comps[c],
+            pinned=self.pinned,
+            bonus=self.bonus,
+            time_limit=max(0.5, end - time.monotonic()),
+            workers=1,
+            seed=self.seed,
+            use_hint=False,
+            pin_assumptions=True,
+            deadline=end,
+        )
+        pr = self.pr
+        core = diag.core or [p for p in self.cidx[c].tolist() if self.pinned[p]]
+        self.conflicting.extend((int(pr.pv[p]), int(pr.ps[p])) for p in core)
+
+    def solve_by_blocks(self, c: int, share: float, *, has_bonus: bool, end: float, phase: dict, t0: float):
+        """A large component: flow bound, LNS over blocks, then (mid-size) the whole model for a bound."""
+        others_obj, others_bound = self._others(c)
+        size = self.sizes[c]
+        share_end = min(time.monotonic() + max(0.0, share), end)
+        # Lagrangian prices on the hour limits help a little on mid-size components; on the largest
+        # a single flow already costs seconds, so they get the plain flow bound
+        fb = flow_bound(
+            self.cp,
+            self.pr,
+            self.cidx[c],
+            self.points,
+            primal=self.cobj[c],
+            deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
+            max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
+        )
+        if fb is not None:
+            self.cbound[c] = max(self.cobj[c], min(self.cbound[c], fb))
+        phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
+        # mid-size components: LNS first, then the whole model (hinted) for a proven bound
+        finish = size <= FINISH_WHOLE_PAIRS
+        lns_end = share_end
+        if finish:
+            lns_end = time.monotonic() + 0.5 * max(0.0, share_end - time.monotonic())
+        self.lns_rounds += _lns(
+            self.state,
+            self.comps[c],
+            lns_end,
+            pinned=self.pinned,
+            bonus=self.bonus,
+            workers=self.workers,
+            seed=self.seed,
+            rng=self.rng,
+            on_gain=lambda obj_c: self.report(others_obj + obj_c, others_bound + self.cbound[c]),
+            kept_weight=self.big,
+            top_k=BLOCK_TOP_K,
+        )
+        self.cobj[c] = self.value(c)
+        self.cstatus[c] = "FEASIBLE"
+        if finish and share_end - time.monotonic() > 1.0:
+            self._finish_whole(c, share_end, has_bonus=has_bonus, end=end)
+        self.cbound[c] = max(self.cbound[c], self.cobj[c])
+        if self.cobj[c] >= self.cbound[c] and not has_bonus:
+            self.cstatus[c] = "OPTIMAL"
+
+    def _finish_whole(self, c: int, share_end: float, *, has_bonus: bool, end: float) -> None:
+        """After LNS, the whole component's model (hinted with the LNS solution) for a proven bound."""
+        before = self.value_with_bonus(c)
+        res = solve_block(
+            self.state,
+            self.comps[c],
+            pinned=self.pinned,
+            bonus=self.bonus,
+            time_limit=share_end - time.monotonic(),
+            workers=self.workers,
+            seed=self.seed,
+            kept_weight=self.big,
+            deadline=end,
+        )
+        if res.status not in ("OPTIMAL", "FEASIBLE"):
+            return
+        if res.objective > before:
+            self.state.set_block(self.comps[c], res.chosen)
+        self.cobj[c] = self.value(c)
+        self.cbound[c] = min(self.cbound[c], res.bound - self.kept_bonus(c))
+        if res.status == "OPTIMAL" and res.objective >= before and not has_bonus:
+            self.cstatus[c] = "OPTIMAL"
+            self.cbound[c] = self.cobj[c]
+
+    def outcome(self) -> tuple[str, int, int, State]:
+        """Overall status, objective, bound and the solution to report."""
+        state = self.state
+        objective = state.objective()
+        bound = max(objective, int(sum(self.cbound)))
+        if not self.comps or all(s_ == "OPTIMAL" for s_ in self.cstatus):
+            status = "OPTIMAL"
+            if not has_any(self.bonus):
+                bound = objective
+        elif any(s_ == "UNKNOWN" for s_ in self.cstatus):
+            # no solution that keeps every rule (pins and staffing) was found in time: assign nobody
+            status = "UNKNOWN"
+            state = State(self.cp, self.pr)
+            objective = 0
+        else:
+            status = "FEASIBLE"
+        return status, objective, bound, state
 
 
 def build_result(
