@@ -29,19 +29,7 @@ def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
     validate_problem(problem)
     cp = Compiled(problem)
     pr = build_pairs(cp)
-    if order is None:
-        arrival = list(range(cp.V))
-    else:
-        arrival = []
-        seen = set()
-        for k, vid in enumerate(order):
-            if vid not in cp.vindex:
-                raise BadInput(f"order[{k}]", f"unknown volunteer {vid!r}")
-            i = cp.vindex[vid]
-            if i not in seen:
-                seen.add(i)
-                arrival.append(i)
-        arrival += [i for i in range(cp.V) if i not in seen]  # late arrivals keep input order
+    arrival = _arrival(cp, order)
     stats = {"volunteers": cp.V, "shifts": cp.S, "candidate_pairs": int(pr.P), "method": "first_come"}
     pin_pairs, bad_pins = pin_conflicts(cp, pr)
     if bad_pins:
@@ -51,30 +39,10 @@ def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
     for p in pin_pairs:
         if state.place(p):
             pinned[p] = True
-    # a coordinator first staffs the shifts they pinned someone to (arrival order)
-    rank = {v: k for k, v in enumerate(arrival)}
-    for s in sorted({int(pr.ps[p]) for p in np.nonzero(pinned)[0].tolist()}):
-        for p in sorted(pr.of_shift(s).tolist(), key=lambda q: rank[int(pr.pv[q])]):
-            if state.count[s] >= cp.sminv[s]:
-                break
-            state.place(p)
+    _staff_pinned_shifts(state, pinned, arrival)
     for v in arrival:
-        mine = pr.of_volunteer(v)
-        if not len(mine):
-            continue
-        shifts = pr.ps[mine]
-        preferred = np.array(
-            [sid in cp.prefers[v] for sid in (cp.sid[s] for s in shifts.tolist())], dtype=bool
-        )
-        # preferred shifts first, then the rest, each in sign-up sheet order
-        for p in mine[np.lexsort((shifts, ~preferred))].tolist():
-            state.place(p)
-    for s in range(cp.S):
-        if 0 < state.count[s] < cp.sminv[s]:
-            members = state.members(s)
-            if not any(pinned[p] for p in members):
-                for p in members:
-                    state.remove(p)
+        _sign_up(state, v)
+    _empty_understaffed(state, pinned)
     objective = state.objective()
     return build_result(
         cp,
@@ -89,3 +57,53 @@ def first_come(problem: ShiftProblem, order=None) -> ShiftResult:
         phase={},
         t0=t0,
     )
+
+
+def _arrival(cp: Compiled, order) -> list[int]:
+    """Volunteer indices in arrival order: ``order`` (ids) first, the others in input order."""
+    if order is None:
+        return list(range(cp.V))
+    arrival = []
+    seen = set()
+    for k, vid in enumerate(order):
+        if vid not in cp.vindex:
+            raise BadInput(f"order[{k}]", f"unknown volunteer {vid!r}")
+        i = cp.vindex[vid]
+        if i not in seen:
+            seen.add(i)
+            arrival.append(i)
+    return arrival + [i for i in range(cp.V) if i not in seen]  # late arrivals keep input order
+
+
+def _staff_pinned_shifts(state: State, pinned: np.ndarray, arrival: list[int]) -> None:
+    """A coordinator first staffs the shifts they pinned someone to, up to their minimum (arrival order)."""
+    cp, pr = state.cp, state.pairs
+    rank = {v: k for k, v in enumerate(arrival)}
+    for s in sorted({int(pr.ps[p]) for p in np.nonzero(pinned)[0].tolist()}):
+        for p in sorted(pr.of_shift(s).tolist(), key=lambda q: rank[int(pr.pv[q])]):
+            if state.count[s] >= cp.sminv[s]:
+                break
+            state.place(p)
+
+
+def _sign_up(state: State, v: int) -> None:
+    """Volunteer v takes the shifts they asked for, then any other, each in sign-up sheet order."""
+    cp, pr = state.cp, state.pairs
+    mine = pr.of_volunteer(v)
+    if not len(mine):
+        return
+    shifts = pr.ps[mine]
+    preferred = np.array([sid in cp.prefers[v] for sid in (cp.sid[s] for s in shifts.tolist())], dtype=bool)
+    for p in mine[np.lexsort((shifts, ~preferred))].tolist():
+        state.place(p)
+
+
+def _empty_understaffed(state: State, pinned: np.ndarray) -> None:
+    """Shifts below their minimum staffing are emptied, unless someone is pinned there."""
+    cp = state.cp
+    for s in range(cp.S):
+        if 0 < state.count[s] < cp.sminv[s]:
+            members = state.members(s)
+            if not any(pinned[p] for p in members):
+                for p in members:
+                    state.remove(p)

@@ -1028,79 +1028,16 @@ def flow_bound(
     idx = idx[pr.score[idx] > 0]
     if not len(idx):
         return 0
-    pv, ps = pr.pv[idx], pr.ps[idx]
-    uv, vloc = np.unique(pv, return_inverse=True)
-    nv = len(uv)
-    # how many shifts fit the volunteer's hours (shortest first)
-    dur = cp.sdur[ps]
-    o = np.lexsort((dur, vloc))
-    vs, ds = vloc[o], dur[o]
-    cs = np.cumsum(ds)
-    first = np.searchsorted(vs, np.arange(nv))
-    base = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
-    within = cs - base[vs]
-    limit = cp.vmax[uv][vs]
-    fits = (limit < 0) | (within <= limit)
-    kcap = np.bincount(vs, weights=fits, minlength=nv).astype(np.int64)
-    # (volunteer, point) nodes
-    npts = int(points.max()) + 1
-    key = vloc.astype(np.int64) * npts + points[ps]
-    ukey, cg = np.unique(key, return_inverse=True)
-    ncg = len(ukey)
-    cg_v = (ukey // npts).astype(np.int64)
-    # slot-group nodes
-    us_, sloc = np.unique(ps, return_inverse=True)
-    ngs = np.array([len(cp.groups[s]) for s in us_.tolist()], dtype=np.int64)
-    gbase = np.concatenate([[0], np.cumsum(ngs)[:-1]])
-    n_g = int(ngs.sum())
-    counts = np.array([g[1] for s in us_.tolist() for g in cp.groups[s]], dtype=np.int64)
-    SRC, SNK = 0, 1
-    v0 = 2
-    c0 = v0 + nv
-    g0 = c0 + ncg
-    head_t = [np.full(nv, SRC), v0 + cg_v]
-    head_h = [v0 + np.arange(nv), c0 + np.arange(ncg)]
-    head_c = [kcap, np.ones(ncg, dtype=np.int64)]
-    gm = pr.gmask[idx]
-    pair_tail, pair_head, pair_of = [], [], []
-    for g in range(int(ngs.max())):
-        sel = np.nonzero((gm >> g) & 1)[0]
-        if not len(sel):
-            continue
-        pair_tail.append(c0 + cg[sel])
-        pair_head.append(g0 + gbase[sloc[sel]] + g)
-        pair_of.append(sel)
-    pair_tail = np.concatenate(pair_tail)
-    pair_head = np.concatenate(pair_head)
-    pair_of = np.concatenate(pair_of)
-    supply = int(kcap.sum())
-    tails = np.concatenate(head_t + [pair_tail, g0 + np.arange(n_g), [SRC]]).astype(np.int32)
-    heads = np.concatenate(head_h + [pair_head, np.full(n_g, SNK), [SNK]]).astype(np.int32)
-    caps = np.concatenate(head_c + [np.ones(len(pair_tail), dtype=np.int64), counts, [supply]]).astype(
-        np.int64
-    )
-    n_fixed = nv + ncg
-    score = pr.score[idx].astype(np.float64)
-    minutes = dur.astype(np.float64) / MINUTE_US
-    vlimit_min = cp.vmax[uv].astype(np.float64) / MINUTE_US
-    limited = cp.vmax[uv] >= 0
-    lam = np.zeros(nv)
+    net = _FlowNetwork(cp, pr, idx, points)
+    lam = np.zeros(net.nv)
     best = None
     theta = 1.0
     stall = 0
     for it in range(max_iter):
-        profit = np.ceil(score - lam[vloc] * minutes - 1e-9)
-        costs = np.zeros(len(tails), dtype=np.int64)
-        costs[n_fixed:n_fixed + len(pair_tail)] = -profit[pair_of].astype(np.int64)
-        f = min_cost_flow.SimpleMinCostFlow()
-        arcs = f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        f.set_nodes_supplies(
-            np.array([SRC, SNK], dtype=np.int32), np.array([supply, -supply], dtype=np.int64)
-        )
-        if f.solve() != f.OPTIMAL:
+        solved = net.solve(lam)
+        if solved is None:
             break
-        value = -f.optimal_cost() + float((lam * np.where(limited, vlimit_min, 0.0)).sum())
-        value = int(math.floor(value + 1e-6))
+        value, flow = solved
         if best is None or value < best:
             best = value
             stall = 0
@@ -1109,12 +1046,9 @@ def flow_bound(
             if stall >= 2:
                 theta /= 2.0
                 stall = 0
-        if primal is None or (deadline is not None and time.monotonic() > deadline) or not limited.any():
+        if primal is None or (deadline is not None and time.monotonic() > deadline) or not net.limited.any():
             break
-        flow = f.flows(arcs[n_fixed:n_fixed + len(pair_tail)])
-        used = np.bincount(vloc[pair_of], weights=flow * minutes[pair_of], minlength=nv)
-        g = np.where(limited, used - vlimit_min, 0.0)
-        g = np.where((lam <= 0) & (g < 0), 0.0, g)  # projected: λ cannot go below zero
+        g = net.subgradient(lam, flow())
         norm = float((g * g).sum())
         if norm <= 1e-9 or best <= primal:
             break
@@ -1122,6 +1056,98 @@ def flow_bound(
         if deadline is not None and time.monotonic() > deadline:
             break
     return best
+
+
+class _FlowNetwork:
+    """The arcs of flow_bound's network for these pairs (all with a positive score)."""
+
+    SRC, SNK = 0, 1
+
+    def __init__(self, cp: Compiled, pr: Pairs, idx: np.ndarray, points: np.ndarray):
+        pv, ps = pr.pv[idx], pr.ps[idx]
+        self.uv, self.vloc = np.unique(pv, return_inverse=True)
+        self.nv = len(self.uv)
+        self.dur = cp.sdur[ps]
+        kcap = self._shifts_within_hours(cp)
+        cg, ncg, cg_v = self._point_nodes(ps, points)
+        us_, sloc = np.unique(ps, return_inverse=True)
+        ngs = np.array([len(cp.groups[s]) for s in us_.tolist()], dtype=np.int64)
+        gbase = np.concatenate([[0], np.cumsum(ngs)[:-1]])
+        n_g = int(ngs.sum())
+        counts = np.array([g[1] for s in us_.tolist() for g in cp.groups[s]], dtype=np.int64)
+        v0 = 2
+        c0 = v0 + self.nv
+        g0 = c0 + ncg
+        head_t = [np.full(self.nv, self.SRC), v0 + cg_v]
+        head_h = [v0 + np.arange(self.nv), c0 + np.arange(ncg)]
+        head_c = [kcap, np.ones(ncg, dtype=np.int64)]
+        gm = pr.gmask[idx]
+        pair_tail, pair_head, pair_of = [], [], []
+        for g in range(int(ngs.max())):
+            sel = np.nonzero((gm >> g) & 1)[0]
+            if not len(sel):
+                continue
+            pair_tail.append(c0 + cg[sel])
+            pair_head.append(g0 + gbase[sloc[sel]] + g)
+            pair_of.append(sel)
+        pair_tail = np.concatenate(pair_tail)
+        pair_head = np.concatenate(pair_head)
+        self.pair_of = np.concatenate(pair_of)
+        self.n_pairs = len(pair_tail)
+        self.supply = int(kcap.sum())
+        self.tails = np.concatenate(head_t + [pair_tail, g0 + np.arange(n_g), [self.SRC]]).astype(np.int32)
+        self.heads = np.concatenate(head_h + [pair_head, np.full(n_g, self.SNK), [self.SNK]]).astype(np.int32)
+        self.caps = np.concatenate(
+            head_c + [np.ones(len(pair_tail), dtype=np.int64), counts, [self.supply]]
+        ).astype(np.int64)
+        self.n_fixed = self.nv + ncg
+        self.score = pr.score[idx].astype(np.float64)
+        self.minutes = self.dur.astype(np.float64) / MINUTE_US
+        self.vlimit_min = cp.vmax[self.uv].astype(np.float64) / MINUTE_US
+        self.limited = cp.vmax[self.uv] >= 0
+
+    def _shifts_within_hours(self, cp: Compiled) -> np.ndarray:
+        """Per volunteer, how many of their shifts fit their hours (shortest first)."""
+        o = np.lexsort((self.dur, self.vloc))
+        vs, ds = self.vloc[o], self.dur[o]
+        cs = np.cumsum(ds)
+        first = np.searchsorted(vs, np.arange(self.nv))
+        base = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
+        within = cs - base[vs]
+        limit = cp.vmax[self.uv][vs]
+        fits = (limit < 0) | (within <= limit)
+        return np.bincount(vs, weights=fits, minlength=self.nv).astype(np.int64)
+
+    def _point_nodes(self, ps: np.ndarray, points: np.ndarray):
+        """The (volunteer, time point) nodes: each pair's node, how many, and each node's volunteer."""
+        npts = int(points.max()) + 1
+        key = self.vloc.astype(np.int64) * npts + points[ps]
+        ukey, cg = np.unique(key, return_inverse=True)
+        return cg, len(ukey), (ukey // npts).astype(np.int64)
+
+    def solve(self, lam: np.ndarray):
+        """(bound for these prices, a function giving the pair arcs' flows), or None."""
+        profit = np.ceil(self.score - lam[self.vloc] * self.minutes - 1e-9)
+        costs = np.zeros(len(self.tails), dtype=np.int64)
+        costs[self.n_fixed:self.n_fixed + self.n_pairs] = -profit[self.pair_of].astype(np.int64)
+        f = min_cost_flow.SimpleMinCostFlow()
+        arcs = f.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.caps, costs)
+        f.set_nodes_supplies(
+            np.array([self.SRC, self.SNK], dtype=np.int32),
+            np.array([self.supply, -self.supply], dtype=np.int64),
+        )
+        if f.solve() != f.OPTIMAL:
+            return None
+        value = -f.optimal_cost() + float((lam * np.where(self.limited, self.vlimit_min, 0.0)).sum())
+        return int(math.floor(value + 1e-6)), lambda: f.flows(arcs[self.n_fixed:self.n_fixed + self.n_pairs])
+
+    def subgradient(self, lam: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        """Minutes used beyond each volunteer's limit (projected: λ cannot go below zero)."""
+        used = np.bincount(
+            self.vloc[self.pair_of], weights=flow * self.minutes[self.pair_of], minlength=self.nv
+        )
+        g = np.where(self.limited, used - self.vlimit_min, 0.0)
+        return np.where((lam <= 0) & (g < 0), 0.0, g)
 
 
 def split_blocks(
@@ -1526,48 +1552,85 @@ def build_result(
     deadline: float | None = None,
 ):
     """The ShiftResult of a solution: concrete slot indices, reasons, unfilled slots, statistics."""
-    problem = cp.problem
-    skipped = 0
-    # assemble: concrete slot indices, reasons
-    ex = Explainer(cp, pr, state)
-    assignments, unfilled, unstaffed = [], [], []
+    listing = _Listing(cp, pr, state, pinned=pinned, bonus=bonus, deadline=deadline)
     for s in range(cp.S):
-        shift = problem.shifts[s]
+        listing.add_shift(s)
+    phase["explain"] = round(time.monotonic() - t0, 3)
+    if listing.skipped:
+        stats["unexplained_shifts"] = listing.skipped
+    _coverage_stats(cp, state, stats)
+    if previous is not None:
+        _repair_stats(cp, pr, state, previous, stats)
+    stats["phase_seconds"] = phase
+    seconds = time.monotonic() - t0
+    return ShiftResult(
+        status=status,
+        objective=int(objective),
+        bound=int(bound),
+        seconds=seconds,
+        assignments=tuple(listing.assignments),
+        unfilled=tuple(listing.unfilled),
+        unstaffed=tuple(listing.unstaffed),
+        stats=stats,
+        conflicting_pins=(),
+    )
+
+
+class _Listing:
+    """The result's lists, shift by shift: assignments with concrete slot indices and reasons, slots
+    left (partly) empty with the reasons why, shifts nobody staffs."""
+
+    def __init__(self, cp: Compiled, pr: Pairs, state: State, *, pinned, bonus, deadline: float | None):
+        self.cp, self.pr, self.state = cp, pr, state
+        self.pinned, self.bonus, self.deadline = pinned, bonus, deadline
+        self.explainer = Explainer(cp, pr, state)
+        self.assignments: list = []
+        self.unfilled: list = []
+        self.unstaffed: list = []
+        self.skipped = 0
+
+    def add_shift(self, s: int) -> None:
+        cp, state = self.cp, self.state
+        shift = cp.problem.shifts[s]
         if cp.scap[s] > 0 and state.count[s] == 0:
-            unstaffed.append(cp.sid[s])
+            self.unstaffed.append(cp.sid[s])
         open_reasons = None
         for g, (skill, _, slot_idx) in enumerate(cp.groups[s]):
-            members = sorted(state.by_group[s][g])  # pairs of a shift are ordered by volunteer
             caps = [int(shift.slots[k].count) for k in slot_idx]
-            fill = [0] * len(slot_idx)
-            k = 0
-            for p in members:
-                while fill[k] >= caps[k]:
-                    k += 1
-                fill[k] += 1
-                assignments.append(
-                    ShiftAssignment(
-                        cp.vid[pr.pv[p]],
-                        cp.sid[s],
-                        slot_idx[k],
-                        assignment_reasons(cp, pr, p, skill, pinned=bool(pinned[p]), kept=bool(bonus[p] > 0)),
-                    )
-                )
-            if any(f < c_ for f, c_ in zip(fill, caps)):
-                if open_reasons is None:
-                    if deadline is not None and time.monotonic() > deadline:
-                        open_reasons = {}  # out of time: the slots are listed, unexplained
-                        skipped += 1
-                    else:
-                        open_reasons = ex.shift_reasons(s)
-                for k, slot in enumerate(slot_idx):
-                    if fill[k] < caps[k]:
-                        unfilled.append(
-                            UnfilledSlot(cp.sid[s], slot, caps[k] - fill[k], open_reasons.get(g, ()))
-                        )
-    phase["explain"] = round(time.monotonic() - t0, 3)
-    if skipped:
-        stats["unexplained_shifts"] = skipped
+            fill = self._place_group(s, g, skill, slot_idx, caps)
+            if not any(f < c_ for f, c_ in zip(fill, caps)):
+                continue
+            if open_reasons is None:
+                open_reasons = self._open_reasons(s)
+            for k, slot in enumerate(slot_idx):
+                if fill[k] < caps[k]:
+                    missing = caps[k] - fill[k]
+                    self.unfilled.append(UnfilledSlot(cp.sid[s], slot, missing, open_reasons.get(g, ())))
+
+    def _place_group(self, s: int, g: int, skill, slot_idx: list[int], caps: list[int]) -> list[int]:
+        """The group's members into its slots in order (pairs of a shift are ordered by volunteer)."""
+        cp, pr = self.cp, self.pr
+        fill = [0] * len(slot_idx)
+        k = 0
+        for p in sorted(self.state.by_group[s][g]):
+            while fill[k] >= caps[k]:
+                k += 1
+            fill[k] += 1
+            reasons = assignment_reasons(
+                cp, pr, p, skill, pinned=bool(self.pinned[p]), kept=bool(self.bonus[p] > 0)
+            )
+            self.assignments.append(ShiftAssignment(cp.vid[pr.pv[p]], cp.sid[s], slot_idx[k], reasons))
+        return fill
+
+    def _open_reasons(self, s: int) -> dict:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.skipped += 1
+            return {}  # out of time: the slots are listed, unexplained
+        return self.explainer.shift_reasons(s)
+
+
+def _coverage_stats(cp: Compiled, state: State, stats: dict) -> None:
+    """Filled places against all places, per urgency (most urgent first) and in total."""
     cov: dict[str, list[int]] = {}
     for s in range(cp.S):
         key = str(int(cp.surg[s]))
@@ -1577,27 +1640,17 @@ def build_result(
     stats["coverage_by_urgency"] = {k: cov[k] for k in sorted(cov, reverse=True)}
     stats["places"] = int(cp.scap.sum()) if cp.S else 0
     stats["filled"] = int(state.count.sum()) if cp.S else 0
-    if previous is not None:
-        prev_set = set(previous)
-        now_set = {(cp.vid[int(pr.pv[p])], cp.sid[int(pr.ps[p])]) for p in np.nonzero(state.x)[0].tolist()}
-        kept = len(prev_set & now_set)
-        stats["kept"] = kept
-        stats["dropped"] = len(prev_set) - kept
-        stats["added"] = len(now_set - prev_set)
-        stats["changed"] = stats["dropped"] + stats["added"]
-    stats["phase_seconds"] = phase
-    seconds = time.monotonic() - t0
-    return ShiftResult(
-        status=status,
-        objective=int(objective),
-        bound=int(bound),
-        seconds=seconds,
-        assignments=tuple(assignments),
-        unfilled=tuple(unfilled),
-        unstaffed=tuple(unstaffed),
-        stats=stats,
-        conflicting_pins=(),
-    )
+
+
+def _repair_stats(cp: Compiled, pr: Pairs, state: State, previous, stats: dict) -> None:
+    """Repair mode: approved pairs kept and dropped, pairs added."""
+    prev_set = set(previous)
+    now_set = {(cp.vid[int(pr.pv[p])], cp.sid[int(pr.ps[p])]) for p in np.nonzero(state.x)[0].tolist()}
+    kept = len(prev_set & now_set)
+    stats["kept"] = kept
+    stats["dropped"] = len(prev_set) - kept
+    stats["added"] = len(now_set - prev_set)
+    stats["changed"] = stats["dropped"] + stats["added"]
 
 
 def has_any(a: np.ndarray) -> bool:
@@ -1675,29 +1728,9 @@ def _lns(
     rounds = 0
     stale = 0
     while end - time.monotonic() > 0.1:
-        kind = kinds[rounds % len(kinds)]
-        if kind == "d":
-            blocks = day_blocks(cp, pr, shifts, target, rng)
-        elif kind == "w":  # two consecutive days: moves hours between days
-            blocks = day_blocks(cp, pr, shifts, target, rng, span=2, offset=rng.randrange(2))
-        else:
-            blocks = split_blocks(cp, pr, shifts, target, rng)
-        info = []
-        for b in blocks:
-            bi = pair_indices(pr, b)
-            cur = int(pr.score[bi][state.x[bi]].sum())
-            info.append((trivial_bound(cp, pr, b) - cur, len(bi), b, bi))
-        info.sort(key=lambda t: -t[0])
-        todo = float(sum(t[1] for t in info))
+        blocks = _neighbourhoods(cp, pr, shifts, kinds[rounds % len(kinds)], target, rng)
         improved = False
-        for gap, n, b, bi in info:
-            left = end - time.monotonic()
-            if left < 0.05 + 1.5 * build_per_pair * n:  # building the model alone would overrun
-                break
-            lim = min(left, max(0.3, 2.0 * left * n / max(todo, 1.0)))
-            todo -= n
-            if gap <= 0 and not bonus[bi].any():
-                continue
+        for b, bi, lim in _block_schedule(state, blocks, end, bonus, lambda: build_per_pair):
             before = int((pr.score[bi] + bonus[bi])[state.x[bi]].sum())
             res = solve_block(
                 state,
@@ -1711,7 +1744,7 @@ def _lns(
                 deadline=end,
                 top_k=top_k,
             )
-            build_per_pair = max(build_per_pair, res.build_seconds / max(n, 1))
+            build_per_pair = max(build_per_pair, res.build_seconds / max(len(bi), 1))
             if res.objective is not None and res.objective > before:
                 state.set_block(b, res.chosen)
                 improved = True
@@ -1724,3 +1757,35 @@ def _lns(
             target *= 2  # a local optimum for these neighbourhoods: look wider
             stale = 0
     return rounds
+
+
+def _neighbourhoods(cp: Compiled, pr: Pairs, shifts: np.ndarray, kind: str, target: int, rng) -> list:
+    """One round's blocks: d = one day cut by place, w = two consecutive days, a = an area."""
+    if kind == "d":
+        return day_blocks(cp, pr, shifts, target, rng)
+    if kind == "w":  # two consecutive days: moves hours between days
+        return day_blocks(cp, pr, shifts, target, rng, span=2, offset=rng.randrange(2))
+    return split_blocks(cp, pr, shifts, target, rng)
+
+
+def _block_schedule(state: State, blocks: list, end: float, bonus, build_per_pair):
+    """Yields (block, its pairs, time limit): largest gap to its trivial bound first, each with a share
+    of the time left by its size; stops when building the next model alone would overrun ``end``.
+    ``build_per_pair()`` is the latest estimate of model building seconds per pair."""
+    cp, pr = state.cp, state.pairs
+    info = []
+    for b in blocks:
+        bi = pair_indices(pr, b)
+        cur = int(pr.score[bi][state.x[bi]].sum())
+        info.append((trivial_bound(cp, pr, b) - cur, len(bi), b, bi))
+    info.sort(key=lambda t: -t[0])
+    todo = float(sum(t[1] for t in info))
+    for gap, n, b, bi in info:
+        left = end - time.monotonic()
+        if left < 0.05 + 1.5 * build_per_pair() * n:  # building the model alone would overrun
+            return
+        lim = min(left, max(0.3, 2.0 * left * n / max(todo, 1.0)))
+        todo -= n
+        if gap <= 0 and not bonus[bi].any():
+            continue
+        yield b, bi, lim
