@@ -508,21 +508,11 @@ def solve_award(
     )
     status, bound = "FEASIBLE", upper
     if candidates:
-        model, x = _award_model(problem, candidates, by_project, pins, chosen)
-        solver = cp_model.CpSolver()
-        params = solver.parameters
-        params.max_time_in_seconds = max(0.01, time_limit - (time.monotonic() - started))
-        params.num_workers = max(1, workers)
-        params.random_seed = seed
-        code = solver.Solve(model, _Progress(started, progress) if progress else None)
-        if code == cp_model.MODEL_INVALID:
-            raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            solution = {b for b, v in x.items() if solver.BooleanValue(v)}
-            if sum(bids[b].score for b in solution) >= sum(bids[b].score for b in chosen):
-                chosen = solution
-            bound = min(upper, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
-            status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
+        status, bound, chosen = _improve_with_cp_sat(
+            problem, candidates, by_project, pins, bids, chosen, upper,
+            time_left=lambda: time_limit - (time.monotonic() - started),
+            workers=workers, seed=seed, progress=_Progress(started, progress) if progress else None,
+        )
     else:
         status = "OPTIMAL"
 
@@ -538,6 +528,29 @@ def solve_award(
         }
     )
     return AwardResult(status, objective, bound, time.monotonic() - started, awards, unawarded, stats)
+
+
+def _improve_with_cp_sat(
+    problem, candidates, by_project, pins, bids, chosen, upper, *, time_left, workers, seed, progress
+) -> tuple[str, int, set]:
+    """CP-SAT from the greedy start ``chosen``: (status, bound, the better of the two solutions)."""
+    status, bound = "FEASIBLE", upper
+    model, x = _award_model(problem, candidates, by_project, pins, chosen)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.max_time_in_seconds = max(0.01, time_left())
+    params.num_workers = max(1, workers)
+    params.random_seed = seed
+    code = solver.Solve(model, progress)
+    if code == cp_model.MODEL_INVALID:
+        raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solution = {b for b, v in x.items() if solver.BooleanValue(v)}
+        if sum(bids[b].score for b in solution) >= sum(bids[b].score for b in chosen):
+            chosen = solution
+        bound = min(upper, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
+        status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
+    return status, bound, chosen
 
 
 def _award_model(problem, candidates, by_project, pins, chosen) -> tuple[cp_model.CpModel, dict]:
