@@ -1,6 +1,6 @@
 """Project award: give each project at most one valid bid, maximizing the total bid score.
 
-Rules (MATCHING.md §2): a bid is valid if its price is within the project's budget, its
+Rules (docs/contract.md §2): a bid is valid if its price is within the project's budget, its
 organization's grade is at least the project's ``min_grade`` and the organization is not
 blacklisted. Each project gets at most one valid bid; an organization's awarded workload stays
 within its capacity; awarded prices sum to at most the funding pool (if given). Staff may pin bids
@@ -220,7 +220,7 @@ def _objects(data: dict, key: str, *, required=True) -> list:
 
 
 def parse_award_problem(data: dict) -> AwardProblem:
-    """Build and validate an :class:`AwardProblem` from its JSON form (MATCHING.md §2).
+    """Build and validate an :class:`AwardProblem` from its JSON form (docs/contract.md §2).
 
     Optional top-level ``pins`` and ``forbids`` hold bid ids the staff forced in or out.
     """

@@ -1,4 +1,4 @@
-"""Volunteer shift assignment (MATCHING.md section 1): data model, input parsing, solver entry point.
+"""Volunteer shift assignment (docs/contract.md §1): data model, input parsing, solver entry point.
 
 Pure Python + OR-Tools CP-SAT. ``parse_shift_problem`` turns contract JSON into the frozen
 dataclasses of ``shift_types`` (raising ``BadInput`` naming the field), ``solve_shifts`` returns a
