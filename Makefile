@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 
-.PHONY: run install migrate seed serve test test-sqlite test-postgresql services browser worker \
+.PHONY: run install migrate seed serve lint test test-sqlite test-postgresql services browser worker \
         translations benchmarks clean
 
 run: install migrate seed serve  ## set up and start the demo-seeded site on http://127.0.0.1:8000
@@ -33,7 +33,11 @@ serve: install
 worker: install  ## run queued match runs (needs REDIS_URL)
 	$(BIN)/flask worker
 
-test: install services browser  ## the whole suite, on SQLite and on PostgreSQL
+lint: install  ## import layers (contracts in setup.cfg) and function complexity (max-complexity in setup.cfg)
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/flake8 --select=C901 matching linkage
+
+test: lint services browser  ## lint, then the whole suite on SQLite and on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite test-postgresql
 
 test-sqlite: install

@@ -1,4 +1,4 @@
-"""Generate a realistic volunteer shift assignment problem (contract JSON, MATCHING.md section 1).
+"""Generate a realistic volunteer shift assignment problem (contract JSON, docs/contract.md §1).
 
 A week starting Monday 2026-12-07 in Asia/Shanghai, in a district of Shanghai. The area grows
 with the number of volunteers (constant density: a district of 30,000 volunteers is about 12 km

@@ -1,7 +1,8 @@
 """Linkage's optimizer: volunteer shifts, project award and generalized assignment (GAP).
 
 A pure library — plain data (dataclasses, JSON on the command line) in and out; it never imports
-Flask, SQLAlchemy or the web app. See docs/matching.md and ``python -m matching --help``.
+Flask, SQLAlchemy or the web app. The contract: docs/contract.md; the design: docs/matching.md;
+``python -m matching --help``.
 """
 
 from matching.award import AwardProblem, AwardResult, bid_score, parse_award_problem, solve_award

@@ -1,6 +1,6 @@
 """Project award: give each project at most one valid bid, maximizing the total bid score.
 
-Rules (MATCHING.md §2): a bid is valid if its price is within the project's budget, its
+Rules (docs/contract.md §2): a bid is valid if its price is within the project's budget, its
 organization's grade is at least the project's ``min_grade`` and the organization is not
 blacklisted. Each project gets at most one valid bid; an organization's awarded workload stays
 within its capacity; awarded prices sum to at most the funding pool (if given). Staff may pin bids
@@ -21,8 +21,10 @@ from fractions import Fraction
 from numbers import Real
 from typing import Any, Callable, Iterable
 
+from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
@@ -218,7 +220,7 @@ def _objects(data: dict, key: str, *, required=True) -> list:
 
 
 def parse_award_problem(data: dict) -> AwardProblem:
-    """Build and validate an :class:`AwardProblem` from its JSON form (MATCHING.md §2).
+    """Build and validate an :class:`AwardProblem` from its JSON form (docs/contract.md §2).
 
     Optional top-level ``pins`` and ``forbids`` hold bid ids the staff forced in or out.
     """
@@ -464,7 +466,7 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 def solve_award(
     problem: AwardProblem,
     *,
-    time_limit: float = 10.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = 2,
     seed: int = 0,
     progress: Callable[[int, int, float], None] | None = None,
@@ -499,56 +501,18 @@ def solve_award(
         return AwardResult("INFEASIBLE", None, None, time.monotonic() - started, [], [], stats, conflicts)
 
     candidates = [e for e in bids.values() if not e.faults and e.bid.id not in forbids]
-    pool = None if problem.funding_pool is None else exact(problem.funding_pool)
     chosen = _greedy(problem, candidates, pins, bids, seconds=0.2 * time_limit)
     upper = sum(
         max((e.score for e in entries if e.score is not None and e.bid.id not in forbids), default=0)
         for entries in by_project.values()
     )
     status, bound = "FEASIBLE", upper
-
     if candidates:
-        model = cp_model.CpModel()
-        x = {e.bid.id: model.NewBoolVar(f"x_{n}") for n, e in enumerate(candidates)}
-        for entries in by_project.values():
-            literals = [x[e.bid.id] for e in entries if e.bid.id in x]
-            if len(literals) > 1:
-                model.AddAtMostOne(literals)
-        wscale = _scale(
-            [exact(e.bid.workload) for e in candidates] + [exact(o.capacity) for o in problem.organizations]
+        status, bound, chosen = _improve_with_cp_sat(
+            problem, candidates, by_project, pins, bids, chosen, upper,
+            time_left=lambda: time_limit - (time.monotonic() - started),
+            workers=workers, seed=seed, progress=_Progress(started, progress) if progress else None,
         )
-        by_org = {}
-        for e in candidates:
-            by_org.setdefault(e.org.id, []).append((int(exact(e.bid.workload) * wscale), x[e.bid.id]))
-        for org in problem.organizations:
-            terms = by_org.get(org.id, [])
-            if sum(w for w, _ in terms) > exact(org.capacity) * wscale:  # otherwise it cannot bind
-                model.Add(sum(w * v for w, v in terms) <= int(exact(org.capacity) * wscale))
-        if pool is not None and sum(exact(e.bid.price) for e in candidates) > pool:
-            pscale = _scale([exact(e.bid.price) for e in candidates] + [pool])
-            model.Add(
-                sum(int(exact(e.bid.price) * pscale) * x[e.bid.id] for e in candidates) <= int(pool * pscale)
-            )
-        for b in pins:
-            model.Add(x[b] == 1)
-        model.Maximize(sum(e.score * x[e.bid.id] for e in candidates))
-        for b, v in x.items():
-            model.AddHint(v, b in chosen)
-
-        solver = cp_model.CpSolver()
-        params = solver.parameters
-        params.max_time_in_seconds = max(0.01, time_limit - (time.monotonic() - started))
-        params.num_workers = max(1, workers)
-        params.random_seed = seed
-        code = solver.Solve(model, _Progress(started, progress) if progress else None)
-        if code == cp_model.MODEL_INVALID:
-            raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            solution = {b for b, v in x.items() if solver.BooleanValue(v)}
-            if sum(bids[b].score for b in solution) >= sum(bids[b].score for b in chosen):
-                chosen = solution
-            bound = min(upper, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
-            status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
     else:
         status = "OPTIMAL"
 
@@ -564,6 +528,62 @@ def solve_award(
         }
     )
     return AwardResult(status, objective, bound, time.monotonic() - started, awards, unawarded, stats)
+
+
+def _improve_with_cp_sat(
+    problem, candidates, by_project, pins, bids, chosen, upper, *, time_left, workers, seed, progress
+) -> tuple[str, int, set]:
+    """CP-SAT from the greedy start ``chosen``: (status, bound, the better of the two solutions)."""
+    status, bound = "FEASIBLE", upper
+    model, x = _award_model(problem, candidates, by_project, pins, chosen)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.max_time_in_seconds = max(0.01, time_left())
+    params.num_workers = max(1, workers)
+    params.random_seed = seed
+    code = solver.Solve(model, progress)
+    if code == cp_model.MODEL_INVALID:
+        raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solution = {b for b, v in x.items() if solver.BooleanValue(v)}
+        if sum(bids[b].score for b in solution) >= sum(bids[b].score for b in chosen):
+            chosen = solution
+        bound = min(upper, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
+        status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
+    return status, bound, chosen
+
+
+def _award_model(problem, candidates, by_project, pins, chosen) -> tuple[cp_model.CpModel, dict]:
+    """One bid per project, capacities (workload) and the funding pool in exact integers, pins;
+    maximize the total score, hinted with ``chosen``."""
+    pool = None if problem.funding_pool is None else exact(problem.funding_pool)
+    model = cp_model.CpModel()
+    x = {e.bid.id: model.NewBoolVar(f"x_{n}") for n, e in enumerate(candidates)}
+    for entries in by_project.values():
+        literals = [x[e.bid.id] for e in entries if e.bid.id in x]
+        if len(literals) > 1:
+            model.AddAtMostOne(literals)
+    wscale = _scale(
+        [exact(e.bid.workload) for e in candidates] + [exact(o.capacity) for o in problem.organizations]
+    )
+    by_org = {}
+    for e in candidates:
+        by_org.setdefault(e.org.id, []).append((int(exact(e.bid.workload) * wscale), x[e.bid.id]))
+    for org in problem.organizations:
+        terms = by_org.get(org.id, [])
+        if sum(w for w, _ in terms) > exact(org.capacity) * wscale:  # otherwise it cannot bind
+            model.Add(sum(w * v for w, v in terms) <= int(exact(org.capacity) * wscale))
+    if pool is not None and sum(exact(e.bid.price) for e in candidates) > pool:
+        pscale = _scale([exact(e.bid.price) for e in candidates] + [pool])
+        model.Add(
+            sum(int(exact(e.bid.price) * pscale) * x[e.bid.id] for e in candidates) <= int(pool * pscale)
+        )
+    for b in pins:
+        model.Add(x[b] == 1)
+    model.Maximize(sum(e.score * x[e.bid.id] for e in candidates))
+    for b, v in x.items():
+        model.AddHint(v, b in chosen)
+    return model, x
 
 
 def _usage(chosen, bids) -> tuple[dict, Fraction]:
@@ -603,8 +623,6 @@ def _greedy(problem, candidates, pins, bids, seconds: float = 1.0) -> set:
 
 def _lp_order(problem, candidates, seconds: float):
     """Sort key from the LP relaxation (GLOP), or None if it is not solved in time."""
-    from ortools.linear_solver import pywraplp
-
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
         return None
@@ -672,38 +690,7 @@ def _explain(problem, bids, by_project, chosen, pins, forbids, status) -> tuple[
         valid = [e for e in entries if not e.faults]
         if project.id in awarded:
             e = awarded[project.id]
-            codes = [
-                _reason(
-                    "score",
-                    score=_points(e.score),
-                    technical_score=float(exact(e.bid.technical_score)),
-                    price_points=float(e.price_points),
-                )
-            ]
-            if e.bid.id in pins:
-                codes.append(_reason("pinned", bid=e.bid.id))
-            better = [o for o in valid if o.score > e.score]
-            if not better:
-                codes.append(_reason("highest_score", valid_bids=len(valid)))
-            for o in sorted(better, key=lambda o: -o.score):
-                # Would swapping this award for the better bid fit, all other awards kept?
-                o_used = used.get(o.org.id, 0) - (exact(e.bid.workload) if o.org.id == e.org.id else 0)
-                if o.bid.id in forbids:
-                    codes.append(_reason("higher_bid_forbidden", bid=o.bid.id, score=_points(o.score)))
-                elif o_used + exact(o.bid.workload) > exact(o.org.capacity):
-                    codes.append(
-                        _reason(
-                            "higher_bid_capacity", bid=o.bid.id, score=_points(o.score), organization=o.org.id
-                        )
-                    )
-                elif pool is not None and spent - exact(e.bid.price) + exact(o.bid.price) > pool:
-                    codes.append(
-                        _reason(
-                            "higher_bid_pool", bid=o.bid.id, score=_points(o.score), price=_plain(o.bid.price)
-                        )
-                    )
-                else:
-                    codes.append(_reason("higher_bid_not_chosen", bid=o.bid.id, score=_points(o.score)))
+            codes = _award_reasons(e, valid, used, spent, pool, pins, forbids)
             awards.append(
                 {
                     "project": project.id,
@@ -715,45 +702,81 @@ def _explain(problem, bids, by_project, chosen, pins, forbids, status) -> tuple[
                 }
             )
             continue
-        codes = []
         if not valid:
-            codes.append(_reason("no_valid_bid", bids=len(entries)))
-            for e in entries:
-                codes.extend(e.faults)
+            codes = [_reason("no_valid_bid", bids=len(entries))]
         else:
-            blocked = False
-            for e in sorted(valid, key=lambda e: -e.score):
-                if e.bid.id in forbids:
-                    codes.append(_reason("forbidden", bid=e.bid.id))
-                    continue
-                if used.get(e.org.id, 0) + exact(e.bid.workload) > exact(e.org.capacity):
-                    blocked = True
-                    codes.append(
-                        _reason(
-                            "capacity",
-                            bid=e.bid.id,
-                            organization=e.org.id,
-                            workload=_plain(e.bid.workload),
-                            used=_plain(used.get(e.org.id, 0)),
-                            capacity=_plain(e.org.capacity),
-                        )
-                    )
-                if pool is not None and spent + exact(e.bid.price) > pool:
-                    blocked = True
-                    codes.append(
-                        _reason(
-                            "pool",
-                            bid=e.bid.id,
-                            price=_plain(e.bid.price),
-                            remaining=_plain(pool - spent),
-                            funding_pool=_plain(problem.funding_pool),
-                        )
-                    )
-            if blocked:
-                codes.append(_reason("lower_total_score"))
-            elif not codes:
-                codes.append(_reason("not_searched"))
-            for e in entries:
-                codes.extend(e.faults)
+            codes = _not_awarded_reasons(problem, valid, used, spent, pool, forbids)
+        for e in entries:
+            codes.extend(e.faults)
         unawarded.append({"project": project.id, **_pack(codes)})
     return awards, unawarded
+
+
+def _award_reasons(e, valid, used, spent, pool, pins, forbids) -> list[dict]:
+    """Why this bid won its project: its score, a pin, and for each higher-scoring bid why not it."""
+    codes = [
+        _reason(
+            "score",
+            score=_points(e.score),
+            technical_score=float(exact(e.bid.technical_score)),
+            price_points=float(e.price_points),
+        )
+    ]
+    if e.bid.id in pins:
+        codes.append(_reason("pinned", bid=e.bid.id))
+    better = [o for o in valid if o.score > e.score]
+    if not better:
+        codes.append(_reason("highest_score", valid_bids=len(valid)))
+    for o in sorted(better, key=lambda o: -o.score):
+        codes.append(_why_not_better(e, o, used, spent, pool, forbids))
+    return codes
+
+
+def _why_not_better(e, o, used, spent, pool, forbids) -> dict:
+    """Would swapping award ``e`` for the better bid ``o`` fit, all other awards kept?"""
+    o_used = used.get(o.org.id, 0) - (exact(e.bid.workload) if o.org.id == e.org.id else 0)
+    if o.bid.id in forbids:
+        return _reason("higher_bid_forbidden", bid=o.bid.id, score=_points(o.score))
+    if o_used + exact(o.bid.workload) > exact(o.org.capacity):
+        return _reason("higher_bid_capacity", bid=o.bid.id, score=_points(o.score), organization=o.org.id)
+    if pool is not None and spent - exact(e.bid.price) + exact(o.bid.price) > pool:
+        return _reason("higher_bid_pool", bid=o.bid.id, score=_points(o.score), price=_plain(o.bid.price))
+    return _reason("higher_bid_not_chosen", bid=o.bid.id, score=_points(o.score))
+
+
+def _not_awarded_reasons(problem, valid, used, spent, pool, forbids) -> list[dict]:
+    """Why a project with valid bids stays unawarded: exclusions, capacities, the pool, or the search."""
+    codes = []
+    blocked = False
+    for e in sorted(valid, key=lambda e: -e.score):
+        if e.bid.id in forbids:
+            codes.append(_reason("forbidden", bid=e.bid.id))
+            continue
+        if used.get(e.org.id, 0) + exact(e.bid.workload) > exact(e.org.capacity):
+            blocked = True
+            codes.append(
+                _reason(
+                    "capacity",
+                    bid=e.bid.id,
+                    organization=e.org.id,
+                    workload=_plain(e.bid.workload),
+                    used=_plain(used.get(e.org.id, 0)),
+                    capacity=_plain(e.org.capacity),
+                )
+            )
+        if pool is not None and spent + exact(e.bid.price) > pool:
+            blocked = True
+            codes.append(
+                _reason(
+                    "pool",
+                    bid=e.bid.id,
+                    price=_plain(e.bid.price),
+                    remaining=_plain(pool - spent),
+                    funding_pool=_plain(problem.funding_pool),
+                )
+            )
+    if blocked:
+        codes.append(_reason("lower_total_score"))
+    elif not codes:
+        codes.append(_reason("not_searched"))
+    return codes

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 from matching.geo import distance_units, haversine_km
 from matching.reasons import Reason
@@ -177,48 +178,24 @@ def pair_score(need: CaseNeed, worker: CaseWorker) -> int:
     return 1000 * URGENCY_WEIGHT[need.urgency] + 100 * continuity - distance_units(km)
 
 
-def solve_cases(problem: CaseProblem, *, time_limit: float = 10.0, workers: int = 2, seed: int = 0,
-                progress: Callable[[int, int, float], None] | None = None,
-                started: float | None = None) -> CaseResult:
+def solve_cases(
+    problem: CaseProblem,
+    *,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    workers: int = 2,
+    seed: int = 0,
+    progress: Callable[[int, int, float], None] | None = None,
+    started: float | None = None,
+) -> CaseResult:
     """Assign needs to social workers maximizing the objective in the module docstring."""
     t0 = time.monotonic() if started is None else started
-    forbidden = set(problem.forbids)
-    allowed: dict[tuple[str, str], int] = {}
-    exclusions: dict[str, dict[str, int]] = {n.id: {"level": 0, "sector": 0, "too_far": 0, "forbidden": 0}
-                                            for n in problem.needs}
-    for need in problem.needs:
-        for worker in problem.workers:
-            if worker.level < need.min_level:
-                exclusions[need.id]["level"] += 1
-            elif worker.sectors and need.sector not in worker.sectors:
-                exclusions[need.id]["sector"] += 1
-            elif haversine_km(need.location, worker.location) > _limit(problem, worker):
-                exclusions[need.id]["too_far"] += 1
-            elif (need.id, worker.id) in forbidden:
-                exclusions[need.id]["forbidden"] += 1
-            else:
-                allowed[(need.id, worker.id)] = pair_score(need, worker)
+    allowed, exclusions = _allowed_pairs(problem)
     bad_pins = tuple(pin for pin in problem.pins if pin not in allowed)
     if bad_pins:
         return CaseResult("INFEASIBLE", 0, 0, time.monotonic() - t0, conflicting_pins=bad_pins,
                           stats={"needs": len(problem.needs), "workers": len(problem.workers)})
 
-    model = cp_model.CpModel()
-    x = {pair: model.NewBoolVar(f"x_{pair[0]}_{pair[1]}") for pair in allowed}
-    by_need: dict[str, list] = {}
-    by_worker: dict[str, list] = {}
-    for (need_id, worker_id), var in x.items():
-        by_need.setdefault(need_id, []).append(var)
-        by_worker.setdefault(worker_id, []).append(var)
-    for variables in by_need.values():
-        model.AddAtMostOne(variables)
-    capacity = {w.id: w.capacity for w in problem.workers}
-    for worker_id, variables in by_worker.items():
-        model.Add(sum(variables) <= capacity[worker_id])
-    for pin in problem.pins:
-        model.Add(x[pin] == 1)
-    model.Maximize(sum(score * x[pair] for pair, score in allowed.items()))
-
+    model, x = _case_model(problem, allowed)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, time_limit - (time.monotonic() - t0))
     solver.parameters.num_workers = max(1, workers)
@@ -237,22 +214,82 @@ def solve_cases(problem: CaseProblem, *, time_limit: float = 10.0, workers: int 
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return CaseResult("UNKNOWN", 0, int(solver.BestObjectiveBound()), time.monotonic() - t0, stats=stats)
 
+    assignments = _assignments(problem, [pair for pair, var in x.items() if solver.Value(var)])
+    unassigned = _unassigned(problem, allowed, exclusions, assignments)
+    objective = int(round(solver.ObjectiveValue())) if assignments else 0
+    bound = int(round(solver.BestObjectiveBound())) if x else 0
+    status_name = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
+    return CaseResult(status_name, objective, max(bound, objective), time.monotonic() - t0,
+                      tuple(sorted(assignments, key=lambda a: a.need)), tuple(unassigned), stats=stats)
+
+
+def _allowed_pairs(problem: CaseProblem) -> tuple[dict, dict]:
+    """The allowed (need, worker) pairs with their scores; per need, how many workers each rule
+    kept out (the first rule that does)."""
+    forbidden = set(problem.forbids)
+    allowed: dict[tuple[str, str], int] = {}
+    exclusions: dict[str, dict[str, int]] = {
+        n.id: {"level": 0, "sector": 0, "too_far": 0, "forbidden": 0} for n in problem.needs
+    }
+    for need in problem.needs:
+        for worker in problem.workers:
+            if worker.level < need.min_level:
+                exclusions[need.id]["level"] += 1
+            elif worker.sectors and need.sector not in worker.sectors:
+                exclusions[need.id]["sector"] += 1
+            elif haversine_km(need.location, worker.location) > _limit(problem, worker):
+                exclusions[need.id]["too_far"] += 1
+            elif (need.id, worker.id) in forbidden:
+                exclusions[need.id]["forbidden"] += 1
+            else:
+                allowed[(need.id, worker.id)] = pair_score(need, worker)
+    return allowed, exclusions
+
+
+def _case_model(problem: CaseProblem, allowed: dict) -> tuple[cp_model.CpModel, dict]:
+    """One need per worker at most, caseloads, pins; maximize the total score."""
+    model = cp_model.CpModel()
+    x = {pair: model.NewBoolVar(f"x_{pair[0]}_{pair[1]}") for pair in allowed}
+    by_need: dict[str, list] = {}
+    by_worker: dict[str, list] = {}
+    for (need_id, worker_id), var in x.items():
+        by_need.setdefault(need_id, []).append(var)
+        by_worker.setdefault(worker_id, []).append(var)
+    for variables in by_need.values():
+        model.AddAtMostOne(variables)
+    capacity = {w.id: w.capacity for w in problem.workers}
+    for worker_id, variables in by_worker.items():
+        model.Add(sum(variables) <= capacity[worker_id])
+    for pin in problem.pins:
+        model.Add(x[pin] == 1)
+    model.Maximize(sum(score * x[pair] for pair, score in allowed.items()))
+    return model, x
+
+
+def _assignments(problem: CaseProblem, chosen: list) -> list:
+    """The chosen pairs with their reasons."""
     workers_by_id = {w.id: w for w in problem.workers}
     needs_by_id = {n.id: n for n in problem.needs}
-    assignments, taken = [], {}
-    for (need_id, worker_id), var in x.items():
-        if solver.Value(var):
-            need, worker = needs_by_id[need_id], workers_by_id[worker_id]
-            reasons = [Reason("case_level", {"level": worker.level})]
-            if need.sector and worker.sectors:
-                reasons.append(Reason("case_sector", {"sector": need.sector}))
-            reasons.append(Reason("distance", {"km": round(haversine_km(need.location, worker.location), 1)}))
-            if need.resident is not None and need.resident in worker.residents:
-                reasons.append(Reason("continuity", {"resident": need.resident}))
-            if (need_id, worker_id) in problem.pins:
-                reasons.append(Reason("pinned", {}))
-            assignments.append(CaseAssignment(need_id, worker_id, tuple(reasons)))
-            taken[worker_id] = taken.get(worker_id, 0) + 1
+    assignments = []
+    for need_id, worker_id in chosen:
+        need, worker = needs_by_id[need_id], workers_by_id[worker_id]
+        reasons = [Reason("case_level", {"level": worker.level})]
+        if need.sector and worker.sectors:
+            reasons.append(Reason("case_sector", {"sector": need.sector}))
+        reasons.append(Reason("distance", {"km": round(haversine_km(need.location, worker.location), 1)}))
+        if need.resident is not None and need.resident in worker.residents:
+            reasons.append(Reason("continuity", {"resident": need.resident}))
+        if (need_id, worker_id) in problem.pins:
+            reasons.append(Reason("pinned", {}))
+        assignments.append(CaseAssignment(need_id, worker_id, tuple(reasons)))
+    return assignments
+
+
+def _unassigned(problem: CaseProblem, allowed: dict, exclusions: dict, assignments: list) -> list:
+    """Every need left without a worker, with what kept each worker out."""
+    taken: dict = {}
+    for a in assignments:
+        taken[a.worker] = taken.get(a.worker, 0) + 1
     assigned = {a.need for a in assignments}
     unassigned = []
     for need in problem.needs:
@@ -277,8 +314,4 @@ def solve_cases(problem: CaseProblem, *, time_limit: float = 10.0, workers: int 
         if not reasons:
             reasons.append(Reason("case_no_workers", {}))
         unassigned.append(UnassignedNeed(need.id, tuple(reasons)))
-    objective = int(round(solver.ObjectiveValue())) if assignments else 0
-    bound = int(round(solver.BestObjectiveBound())) if x else 0
-    return CaseResult("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE", objective, max(bound, objective),
-                      time.monotonic() - t0, tuple(sorted(assignments, key=lambda a: a.need)),
-                      tuple(unassigned), stats=stats)
+    return unassigned

@@ -1,4 +1,4 @@
-"""Command line: ``python -m matching shifts|award|gap FILE`` (MATCHING.md, "Command line").
+"""Command line: ``python -m matching shifts|award|gap FILE`` (docs/contract.md, "Command line").
 
 Prints the result as JSON on stdout (gap: one object per instance, one per line). Exit status:
 0 solved or proven infeasible, 1 no solution found within the time limit (UNKNOWN),
@@ -13,7 +13,11 @@ import math
 import sys
 import time
 
+from matching.award import parse_award_problem, solve_award
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
+from matching.gap import read_orlib, solve_gap
+from matching.shifts import parse_shift_problem, solve_shifts
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in helps.items():
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("file", metavar="FILE")
-        p.add_argument("--time-limit", type=float, default=10.0, metavar="S", help="seconds per problem (10)")
+        p.add_argument(
+            "--time-limit",
+            type=float,
+            default=DEFAULT_TIME_LIMIT,
+            metavar="S",
+            help=f"seconds per problem ({DEFAULT_TIME_LIMIT:g})",
+        )
         p.add_argument("--workers", type=int, default=2, metavar="N", help="solver threads (2)")
         p.add_argument("--seed", type=int, default=0, metavar="K", help="random seed (0)")
         if name == "gap":
@@ -66,8 +76,6 @@ def run(argv=None) -> int:
     options = {"time_limit": args.time_limit, "workers": args.workers, "seed": args.seed}
 
     if args.command == "gap":
-        from matching.gap import read_orlib, solve_gap
-
         instances = read_orlib(args.file)
         code = 0
         for k, instance in enumerate(instances):
@@ -82,12 +90,8 @@ def run(argv=None) -> int:
 
     data = _read_json(args.file)
     if args.command == "award":
-        from matching.award import parse_award_problem, solve_award
-
         result = solve_award(parse_award_problem(data), started=started, **options)
     else:
-        from matching.shifts import parse_shift_problem, solve_shifts
-
         result = solve_shifts(parse_shift_problem(data), started=started, **options)
     _emit(result.to_dict())
     return 1 if result.status == "UNKNOWN" else 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 STATUS_NAMES = {
@@ -483,6 +484,18 @@ def _cp_sat(instance, cost, pairs, state, seconds, workers, seed, stop_below=Non
     (CP-SAT releases the GIL) — every second one an LP-bound tree search — and stop them all when one
     finishes: on the small reduced models this beats one multi-worker search.
     """
+    model, x = _gap_model(instance, cost, pairs, state)
+    if not portfolio or workers < 2:
+        solver = cp_model.CpSolver()
+        _parameters(solver, seconds, workers, seed)
+        code = solver.Solve(model, _Search(state, x, stop_below))
+        bound = solver.BestObjectiveBound() if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+        return code, bound
+    return _portfolio(model, x, state, seconds, workers, seed, stop_below)
+
+
+def _gap_model(instance, cost, pairs, state) -> tuple[cp_model.CpModel, dict]:
+    """Exactly one agent per job, a capacity row per agent that can bind; hinted with the best so far."""
     m, n = instance.agents, instance.jobs
     model = cp_model.CpModel()
     x = {(i, j): model.NewBoolVar(f"x{i}_{j}") for i, j in pairs}
@@ -500,14 +513,11 @@ def _cp_sat(instance, cost, pairs, state, seconds, workers, seed, stop_below=Non
     if state.assignment is not None:
         for (i, j), v in x.items():
             model.AddHint(v, state.assignment[j] == i)
+    return model, x
 
-    if not portfolio or workers < 2:
-        solver = cp_model.CpSolver()
-        _parameters(solver, seconds, workers, seed)
-        code = solver.Solve(model, _Search(state, x, stop_below))
-        bound = solver.BestObjectiveBound() if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-        return code, bound
 
+def _portfolio(model, x, state, seconds, workers, seed, stop_below):
+    """``workers`` single-threaded searches side by side; the first to finish stops the others."""
     stop = threading.Event()
     solvers = [cp_model.CpSolver() for _ in range(workers)]
     outcomes = [None] * workers
@@ -549,7 +559,7 @@ def solve_gap(
     instance: GapInstance,
     *,
     maximize: bool = False,
-    time_limit: float = 10.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = 2,
     seed: int = 0,
     progress=None,
@@ -581,53 +591,8 @@ def solve_gap(
     pairs = [(i, j) for i in range(m) for j in range(n) if instance.resource[i][j] <= instance.capacity[i]]
     stats["variables"] = len(pairs)
     status = "UNKNOWN"
-
     if all(any(instance.resource[i][j] <= instance.capacity[i] for i in range(m)) for j in range(n)):
-        start = regret_heuristic(instance, maximize)
-        if start is not None:
-            stats["heuristic_objective"] = objective_of(instance, start)
-            state.improve(sign * stats["heuristic_objective"], start)
-
-        reducible = n * m * (max(instance.capacity) + 1) <= MAX_DP_CELLS
-        first = deadline - time.monotonic()
-        if reducible:
-            first = min(first, max(0.3, 0.02 * time_limit))
-        code, bound = _cp_sat(instance, cost, pairs, state, first, workers, seed)
-        stats["rounds"].append(
-            {
-                "variables": len(pairs),
-                "status": STATUS_NAMES[code],
-                "best": sign * state.upper,
-                "end": round(time.monotonic() - started, 2),
-            }
-        )
-        if bound is not None:
-            state.raise_lower(math.ceil(bound - 1e-6))
-        if code == cp_model.UNKNOWN and time.monotonic() < deadline - 0.05:
-            # no assignment yet: search the whole model until the first one (or the limit)
-            code, bound = _cp_sat(
-                instance,
-                cost,
-                pairs,
-                state,
-                deadline - time.monotonic(),
-                workers,
-                seed + 1,
-                stop_below=math.inf,
-            )
-            if bound is not None:
-                state.raise_lower(math.ceil(bound - 1e-6))
-        if code == cp_model.INFEASIBLE:
-            status = "INFEASIBLE"
-        elif code == cp_model.OPTIMAL:
-            state.raise_lower(state.upper)
-        if (
-            reducible
-            and state.lower < state.upper
-            and state.assignment is not None
-            and time.monotonic() < deadline - 0.05
-        ):
-            _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed)
+        status = _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit, workers, seed)
     else:
         status = "INFEASIBLE"  # some job fits no agent
 
@@ -652,25 +617,63 @@ def solve_gap(
     )
 
 
+def _record_round(state, stats, n_pairs: int, code) -> None:
+    stats["rounds"].append(
+        {
+            "variables": n_pairs,
+            "status": STATUS_NAMES[code],
+            "best": state.sign * state.upper,
+            "end": round(time.monotonic() - state.started, 2),
+        }
+    )
+
+
+def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit, workers, seed) -> str:
+    """Heuristic start, the whole model (first round, then until a first assignment if none), then
+    reduced rounds when the instance's knapsacks are small enough; "UNKNOWN" unless proven infeasible."""
+    start = regret_heuristic(instance, maximize)
+    if start is not None:
+        stats["heuristic_objective"] = objective_of(instance, start)
+        state.improve(state.sign * stats["heuristic_objective"], start)
+
+    reducible = instance.jobs * instance.agents * (max(instance.capacity) + 1) <= MAX_DP_CELLS
+    first = deadline - time.monotonic()
+    if reducible:
+        first = min(first, max(0.3, 0.02 * time_limit))
+    code, bound = _cp_sat(instance, cost, pairs, state, first, workers, seed)
+    _record_round(state, stats, len(pairs), code)
+    if bound is not None:
+        state.raise_lower(math.ceil(bound - 1e-6))
+    if code == cp_model.UNKNOWN and time.monotonic() < deadline - 0.05:
+        # no assignment yet: search the whole model until the first one (or the limit)
+        code, bound = _cp_sat(
+            instance, cost, pairs, state, deadline - time.monotonic(), workers, seed + 1, stop_below=math.inf
+        )
+        if bound is not None:
+            state.raise_lower(math.ceil(bound - 1e-6))
+    status = "UNKNOWN"
+    if code == cp_model.INFEASIBLE:
+        status = "INFEASIBLE"
+    elif code == cp_model.OPTIMAL:
+        state.raise_lower(state.upper)
+    if (
+        reducible
+        and state.lower < state.upper
+        and state.assignment is not None
+        and time.monotonic() < deadline - 0.05
+    ):
+        _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed)
+    return status
+
+
 def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed) -> None:
     """Lagrangian bound, then CP-SAT rounds on the pairs that can still beat the best assignment.
 
     Each round's model holds every pair usable by an assignment at most as costly as the best one
     (which it contains), so its bound is a bound of the whole problem and its optimum is optimal.
     """
-    c = np.array(cost, dtype=float)
-    knapsacks = _Knapsacks(
-        np.array(instance.resource, dtype=np.int64), np.array(instance.capacity, dtype=np.int64)
-    )
-    budget = min(deadline, time.monotonic() + max(0.5, 0.1 * time_limit))
-    lagrange, u = lagrangian_bound(knapsacks, c, state.upper, budget)
-    lagrange, with_in, with_out = pair_bounds(knapsacks, c, u)
-    tolerance = 1e-9 * max(1.0, float(np.abs(c).sum()))
-    stats["lagrangian_bound"] = round(state.sign * lagrange, 3)
-    stats["lagrangian_end"] = round(time.monotonic() - state.started, 2)
-    state.raise_lower(math.ceil(lagrange - tolerance))
+    red = _Reduction(instance, cost, state, stats, deadline, time_limit)
     total = stats["variables"]
-    finite = np.sort(with_in[np.isfinite(with_in)], axis=None)
     k = 0
     tuned_for = state.upper
     while state.lower < state.upper and time.monotonic() < deadline - 0.05:
@@ -679,39 +682,13 @@ def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, worker
             and len(stats["rounds"]) > 1
             and stats["rounds"][-1]["variables"] <= total / 2
         ):
-            # Multipliers tuned towards the better target shrink the model further.
             tuned_for = state.upper
-            more, v = lagrangian_bound(
-                knapsacks,
-                c,
-                state.upper,
-                min(deadline, time.monotonic() + 0.05 * time_limit),
-                max_iterations=150,
-                start=u,
-                step=0.5,
-            )
-            if more >= lagrange - tolerance:
-                lagrange, with_in, with_out = pair_bounds(knapsacks, c, v)
-                u = v
-                finite = np.sort(with_in[np.isfinite(with_in)], axis=None)
-                state.raise_lower(math.ceil(lagrange - tolerance))
-                stats["lagrangian_bound"] = round(state.sign * lagrange, 3)
-        keep = useful_pairs(with_in, with_out, state.upper, tolerance)
-        pairs = [(int(i), int(j)) for i, j in zip(*np.nonzero(keep))]
+            red.retune(state, stats, min(deadline, time.monotonic() + 0.05 * time_limit))
+        pairs = red.pairs(state)
         # Measured on c20200: while the model is big, CP-SAT's own portfolio (LP search plus
         # neighbourhood search) improves fastest; once about three pairs per job remain, single-thread
         # searches with the full LP, one per worker with different seeds, find and prove the optimum sooner.
         small = len(pairs) <= 3 * instance.jobs
-        if small:
-            stop_below = state.upper - 1  # re-reduce on every improvement (cheap now)
-        else:
-            # stop once re-reducing would drop a quarter of the pairs
-            shrink = finite[int(0.75 * len(pairs))] if int(0.75 * len(pairs)) < finite.size else math.inf
-            stop_below = (
-                min(state.upper - 1, math.floor(shrink - tolerance))
-                if math.isfinite(shrink)
-                else state.upper - 1
-            )
         k += 1
         code, bound = _cp_sat(
             instance,
@@ -721,20 +698,58 @@ def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, worker
             deadline - time.monotonic(),
             workers,
             seed + k,
-            stop_below,
+            red.stop_below(state, len(pairs), small),
             portfolio=small,
         )
-        stats["rounds"].append(
-            {
-                "variables": len(pairs),
-                "status": STATUS_NAMES[code],
-                "best": state.sign * state.upper,
-                "end": round(time.monotonic() - state.started, 2),
-            }
-        )
+        _record_round(state, stats, len(pairs), code)
         if code == cp_model.OPTIMAL:
             state.raise_lower(state.upper)
         elif code == cp_model.INFEASIBLE:  # impossible while the best assignment is in the model
             break
         elif bound is not None:
             state.raise_lower(math.ceil(bound - 1e-6))
+
+
+class _Reduction:
+    """The Lagrangian multipliers and, per pair, the best bound of an assignment using it (or not)."""
+
+    def __init__(self, instance, cost, state, stats, deadline: float, time_limit: float):
+        self.c = np.array(cost, dtype=float)
+        self.knapsacks = _Knapsacks(
+            np.array(instance.resource, dtype=np.int64), np.array(instance.capacity, dtype=np.int64)
+        )
+        budget = min(deadline, time.monotonic() + max(0.5, 0.1 * time_limit))
+        lagrange, self.u = lagrangian_bound(self.knapsacks, self.c, state.upper, budget)
+        self.lagrange, self.with_in, self.with_out = pair_bounds(self.knapsacks, self.c, self.u)
+        self.tolerance = 1e-9 * max(1.0, float(np.abs(self.c).sum()))
+        stats["lagrangian_bound"] = round(state.sign * self.lagrange, 3)
+        stats["lagrangian_end"] = round(time.monotonic() - state.started, 2)
+        state.raise_lower(math.ceil(self.lagrange - self.tolerance))
+        self.finite = np.sort(self.with_in[np.isfinite(self.with_in)], axis=None)
+
+    def retune(self, state, stats, until: float) -> None:
+        """Multipliers tuned towards the better target shrink the model further."""
+        more, v = lagrangian_bound(
+            self.knapsacks, self.c, state.upper, until, max_iterations=150, start=self.u, step=0.5
+        )
+        if more >= self.lagrange - self.tolerance:
+            self.lagrange, self.with_in, self.with_out = pair_bounds(self.knapsacks, self.c, v)
+            self.u = v
+            self.finite = np.sort(self.with_in[np.isfinite(self.with_in)], axis=None)
+            state.raise_lower(math.ceil(self.lagrange - self.tolerance))
+            stats["lagrangian_bound"] = round(state.sign * self.lagrange, 3)
+
+    def pairs(self, state) -> list[tuple[int, int]]:
+        keep = useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(keep))]
+
+    def stop_below(self, state, n_pairs: int, small: bool):
+        """Small models: re-reduce on every improvement (cheap now); else once re-reducing would drop
+        a quarter of the pairs."""
+        if small:
+            return state.upper - 1
+        cut = int(0.75 * n_pairs)
+        shrink = self.finite[cut] if cut < self.finite.size else math.inf
+        if math.isfinite(shrink):
+            return min(state.upper - 1, math.floor(shrink - self.tolerance))
+        return state.upper - 1

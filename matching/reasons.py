@@ -10,7 +10,11 @@ Why an assignment was made
     preferred ()                      the volunteer asked for this shift
     continuity (resident)             the volunteer visited this resident before
     urgency (level)                   the shift's urgency, 1–4
-    pinned ()                         a coordinator pinned the pair
+    pinned (outside_availability, beyond_travel_limit)
+                                      a person decided the pair: the volunteer signed up by
+                                      themselves or staff fixed it; it holds even outside the
+                                      volunteer's availability or beyond their travel limit,
+                                      and the two flags say whether it does
     kept ()                           kept from the previously approved plan (repair run)
 
 Why a slot stayed (partly) empty — each tells the coordinator what to change. ``window`` is
@@ -48,6 +52,18 @@ def _km(value) -> str:
     return f"{float(value):.1f}"
 
 
+def _pinned(p) -> str:
+    if "outside_availability" not in p:  # a case or an award pinned by staff
+        return "pinned by staff"
+    text = "kept: signed up by themselves or fixed by staff"
+    beyond = []
+    if p.get("outside_availability"):
+        beyond.append("outside the times they gave as free")
+    if p.get("beyond_travel_limit"):
+        beyond.append("beyond their travel limit")
+    return f"{text} ({'; '.join(beyond)})" if beyond else text
+
+
 _TEMPLATES = {
     "has_skill": lambda p: f"has {p['skill']}",
     "open_slot": lambda p: "slot open to anyone",
@@ -55,7 +71,7 @@ _TEMPLATES = {
     "preferred": lambda p: "asked for this shift",
     "continuity": lambda p: f"visited {p['resident']} before",
     "urgency": lambda p: f"urgency {p['level']} of 4",
-    "pinned": lambda p: "pinned by a coordinator",
+    "pinned": lambda p: _pinned(p),
     "kept": lambda p: "kept from the approved plan",
     "no_volunteers": lambda p: "there are no volunteers in this run",
     "no_one_with_skill": lambda p: (

@@ -1,23 +1,38 @@
-"""Volunteer shift assignment (MATCHING.md section 1): data model, input parsing, solver entry point.
+"""Volunteer shift assignment (docs/contract.md §1): data model, input parsing, solver entry point.
 
-Pure Python + OR-Tools CP-SAT. ``parse_shift_problem`` turns contract JSON into frozen dataclasses
-(raising ``BadInput`` naming the field), ``solve_shifts`` returns a ``ShiftResult`` whose
-``to_dict()`` is the contract's result JSON. The model itself lives in ``shifts_core``; the
-explanations in ``shifts_explain``; ``docs/matching.md`` ("Shift assignment") explains the design.
+Pure Python + OR-Tools CP-SAT. ``parse_shift_problem`` turns contract JSON into the frozen
+dataclasses of ``shift_types`` (raising ``BadInput`` naming the field), ``solve_shifts`` returns a
+``ShiftResult`` whose ``to_dict()`` is the contract's result JSON. Imports run one way:
+``shift_types`` ← ``availability`` ← ``shifts_explain`` ← ``shifts_core`` ← this module. The model
+lives in ``shifts_core``, the explanations in ``shifts_explain``; ``docs/matching.md`` ("Shift
+assignment") explains the design.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .defaults import DEFAULT_TIME_LIMIT
 from .errors import BadInput
 from .geo import distance_units, haversine_km
 from .reasons import Reason
+from .shift_types import (
+    URGENCY_WEIGHT,
+    Shift,
+    ShiftAssignment,
+    ShiftProblem,
+    ShiftResult,
+    ShiftSettings,
+    Slot,
+    UnfilledSlot,
+    Volunteer,
+    score_assignment,
+)
+from .shifts_core import solve
 
 __all__ = [
     "ShiftSettings",
@@ -37,129 +52,6 @@ __all__ = [
     "distance_units",
     "URGENCY_WEIGHT",
 ]
-
-URGENCY_WEIGHT = {1: 1, 2: 2, 3: 4, 4: 8}
-
-
-# --------------------------------------------------------------------------------------------
-# data model
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShiftSettings:
-    max_travel_km: float | None = None
-    rest_minutes: int = 0
-    timezone: str = "UTC"
-
-
-@dataclass(frozen=True)
-class Volunteer:
-    id: Any
-    skills: frozenset = frozenset()
-    location: tuple = (0.0, 0.0)
-    max_travel_km: float | None = None
-    max_minutes: int | None = None
-    availability: tuple = ()
-    preferences: frozenset = frozenset()
-    history: frozenset = frozenset()
-
-
-@dataclass(frozen=True)
-class Slot:
-    skill: str | None = None
-    count: int = 1
-
-
-@dataclass(frozen=True)
-class Shift:
-    id: Any
-    start: datetime
-    end: datetime
-    location: tuple
-    urgency: int = 1
-    min_volunteers: int = 1
-    slots: tuple = ()
-    residents: frozenset = frozenset()
-
-
-@dataclass(frozen=True)
-class ShiftProblem:
-    settings: ShiftSettings = field(default_factory=ShiftSettings)
-    volunteers: tuple = ()
-    shifts: tuple = ()
-    pins: tuple = ()
-    forbids: tuple = ()
-
-
-@dataclass(frozen=True)
-class ShiftAssignment:
-    volunteer: Any
-    shift: Any
-    slot: int
-    reasons: tuple = ()
-
-    def to_dict(self) -> dict:
-        return {
-            "volunteer": self.volunteer,
-            "shift": self.shift,
-            "slot": self.slot,
-            "reasons": [r.text() for r in self.reasons],
-            "reason_codes": [r.to_dict() for r in self.reasons],
-        }
-
-
-@dataclass(frozen=True)
-class UnfilledSlot:
-    shift: Any
-    slot: int
-    missing: int
-    reasons: tuple = ()
-
-    def to_dict(self) -> dict:
-        return {
-            "shift": self.shift,
-            "slot": self.slot,
-            "missing": self.missing,
-            "reasons": [r.text() for r in self.reasons],
-            "reason_codes": [r.to_dict() for r in self.reasons],
-        }
-
-
-@dataclass(frozen=True)
-class ShiftResult:
-    status: str
-    objective: int
-    bound: int
-    seconds: float
-    assignments: tuple = ()
-    unfilled: tuple = ()
-    unstaffed: tuple = ()
-    stats: dict = field(default_factory=dict)
-    conflicting_pins: tuple = ()
-
-    def to_dict(self) -> dict:
-        """The contract's result JSON (plus ``reason_codes`` next to each ``reasons`` list)."""
-        return {
-            "status": self.status,
-            "objective": int(self.objective),
-            "bound": int(self.bound),
-            "seconds": round(float(self.seconds), 3),
-            "assignments": [a.to_dict() for a in self.assignments],
-            "unfilled": [u.to_dict() for u in self.unfilled],
-            "unstaffed": list(self.unstaffed),
-            "stats": self.stats,
-            "conflicting_pins": [list(p) for p in self.conflicting_pins],
-        }
-
-
-def score_assignment(volunteer: Volunteer, shift: Shift) -> int:
-    """The contract's score of one assignment: 1000×U + 50×preferred + 100×continuity − d."""
-    d = distance_units(haversine_km(volunteer.location, shift.location))
-    preferred = 1 if shift.id in volunteer.preferences else 0
-    continuity = 1 if set(volunteer.history) & set(shift.residents) else 0
-    return 1000 * URGENCY_WEIGHT[shift.urgency] + 50 * preferred + 100 * continuity - d
-
 
 # --------------------------------------------------------------------------------------------
 # parsing and validation
@@ -285,114 +177,125 @@ def parse_shift_problem(data: dict) -> ShiftProblem:
         raise BadInput("problem", "must be a JSON object")
     settings = _settings(data.get("settings"))
     zone = ZoneInfo(settings.timezone)
-
-    volunteers = []
-    seen_v: dict = {}
-    for i, row in enumerate(_list(data.get("volunteers"), "volunteers", default=[])):
-        where = f"volunteers[{i}]"
-        if not isinstance(row, dict):
-            raise BadInput(where, "must be an object")
-        if "id" not in row or row["id"] is None:
-            raise BadInput(f"{where}.id", "missing")
-        vid = _ident(row["id"], f"{where}.id")
-        if vid in seen_v:
-            raise BadInput(f"{where}.id", f"duplicate volunteer id {vid!r} (also volunteers[{seen_v[vid]}])")
-        seen_v[vid] = i
-        if "location" not in row:
-            raise BadInput(f"{where}.location", "missing")
-        windows = []
-        for k, w in enumerate(_list(row.get("availability"), f"{where}.availability", default=[])):
-            ww = f"{where}.availability[{k}]"
-            if not isinstance(w, (list, tuple)) or len(w) != 2:
-                raise BadInput(ww, "must be [start, end]")
-            a = _datetime(w[0], f"{ww}[0]", zone)
-            b = _datetime(w[1], f"{ww}[1]", zone)
-            if b < a:
-                raise BadInput(f"{ww}[1]", "window ends before it starts")
-            windows.append((a, b))
-        volunteers.append(
-            Volunteer(
-                id=vid,
-                skills=_strings(row.get("skills"), f"{where}.skills"),
-                location=_location(row["location"], f"{where}.location"),
-                max_travel_km=_number(
-                    row.get("max_travel_km"), f"{where}.max_travel_km", minimum=0.0, allow_none=True
-                ),
-                max_minutes=_integer(
-                    row.get("max_minutes"), f"{where}.max_minutes", minimum=0, allow_none=True
-                ),
-                availability=tuple(windows),
-                preferences=_strings(row.get("preferences"), f"{where}.preferences"),
-                history=_strings(row.get("history"), f"{where}.history"),
-            )
-        )
-
-    shifts = []
-    seen_s: dict = {}
-    for j, row in enumerate(_list(data.get("shifts"), "shifts", default=[])):
-        where = f"shifts[{j}]"
-        if not isinstance(row, dict):
-            raise BadInput(where, "must be an object")
-        if "id" not in row or row["id"] is None:
-            raise BadInput(f"{where}.id", "missing")
-        sid = _ident(row["id"], f"{where}.id")
-        if sid in seen_s:
-            raise BadInput(f"{where}.id", f"duplicate shift id {sid!r} (also shifts[{seen_s[sid]}])")
-        seen_s[sid] = j
-        for name in ("start", "end", "location"):
-            if name not in row:
-                raise BadInput(f"{where}.{name}", "missing")
-        start = _datetime(row["start"], f"{where}.start", zone)
-        end = _datetime(row["end"], f"{where}.end", zone)
-        if end <= start:
-            raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
-        slots = []
-        for k, slot in enumerate(_list(row.get("slots"), f"{where}.slots", default=[])):
-            sw = f"{where}.slots[{k}]"
-            if not isinstance(slot, dict):
-                raise BadInput(sw, "must be an object")
-            skill = slot.get("skill")
-            if skill is not None and (isinstance(skill, bool) or not isinstance(skill, (str, int))):
-                raise BadInput(f"{sw}.skill", f"must be a skill name or null, got {skill!r}")
-            if skill == "":
-                skill = None
-            slots.append(Slot(skill=skill, count=_integer(slot.get("count", 1), f"{sw}.count", minimum=0)))
-        shifts.append(
-            Shift(
-                id=sid,
-                start=start,
-                end=end,
-                location=_location(row["location"], f"{where}.location"),
-                urgency=_integer(row.get("urgency", 1), f"{where}.urgency", minimum=1, maximum=4),
-                min_volunteers=_integer(row.get("min_volunteers", 1), f"{where}.min_volunteers", minimum=0),
-                slots=tuple(slots),
-                residents=_strings(row.get("residents"), f"{where}.residents"),
-            )
-        )
-
-    def pairs(name):
-        out = []
-        for k, pair in enumerate(_list(data.get(name), name, default=[])):
-            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-                raise BadInput(f"{name}[{k}]", "must be [volunteer id, shift id]")
-            v, s = pair
-            if isinstance(v, bool) or not isinstance(v, (str, int)) or v not in seen_v:
-                raise BadInput(f"{name}[{k}][0]", f"unknown volunteer {v!r}")
-            if isinstance(s, bool) or not isinstance(s, (str, int)) or s not in seen_s:
-                raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
-            out.append((v, s))
-        return tuple(dict.fromkeys(out))  # drop repeats, keep order
-
+    volunteers, seen_v = _parse_rows(
+        data, "volunteers", "volunteer", lambda row, where, vid: _parse_volunteer(row, where, vid, zone),
+        required=("location",),
+    )
+    shifts, seen_s = _parse_rows(
+        data, "shifts", "shift", lambda row, where, sid: _parse_shift(row, where, sid, zone),
+        required=("start", "end", "location"),
+    )
     return ShiftProblem(
         settings=settings,
-        volunteers=tuple(volunteers),
-        shifts=tuple(shifts),
-        pins=pairs("pins"),
-        forbids=pairs("forbids"),
+        volunteers=volunteers,
+        shifts=shifts,
+        pins=_parse_pairs(data, "pins", seen_v, seen_s),
+        forbids=_parse_pairs(data, "forbids", seen_v, seen_s),
     )
 
 
-def _validate(problem: ShiftProblem) -> ShiftProblem:
+def _parse_rows(data: dict, name: str, kind: str, build, *, required: tuple) -> tuple[tuple, dict]:
+    """Each row of ``data[name]`` built by ``build(row, where, id)``; ids unique; required keys present.
+
+    Returns the rows and {id: position}."""
+    out = []
+    seen: dict = {}
+    for i, row in enumerate(_list(data.get(name), name, default=[])):
+        where = f"{name}[{i}]"
+        if not isinstance(row, dict):
+            raise BadInput(where, "must be an object")
+        if "id" not in row or row["id"] is None:
+            raise BadInput(f"{where}.id", "missing")
+        rid = _ident(row["id"], f"{where}.id")
+        if rid in seen:
+            raise BadInput(f"{where}.id", f"duplicate {kind} id {rid!r} (also {name}[{seen[rid]}])")
+        seen[rid] = i
+        for key in required:
+            if key not in row:
+                raise BadInput(f"{where}.{key}", "missing")
+        out.append(build(row, where, rid))
+    return tuple(out), seen
+
+
+def _parse_volunteer(row: dict, where: str, vid, zone) -> Volunteer:
+    windows = _windows(row, where, zone)
+    return Volunteer(
+        id=vid,
+        skills=_strings(row.get("skills"), f"{where}.skills"),
+        location=_location(row["location"], f"{where}.location"),
+        max_travel_km=_number(
+            row.get("max_travel_km"), f"{where}.max_travel_km", minimum=0.0, allow_none=True
+        ),
+        max_minutes=_integer(row.get("max_minutes"), f"{where}.max_minutes", minimum=0, allow_none=True),
+        availability=windows,
+        preferences=_strings(row.get("preferences"), f"{where}.preferences"),
+        history=_strings(row.get("history"), f"{where}.history"),
+    )
+
+
+def _windows(row: dict, where: str, zone) -> tuple:
+    windows = []
+    for k, w in enumerate(_list(row.get("availability"), f"{where}.availability", default=[])):
+        ww = f"{where}.availability[{k}]"
+        if not isinstance(w, (list, tuple)) or len(w) != 2:
+            raise BadInput(ww, "must be [start, end]")
+        a = _datetime(w[0], f"{ww}[0]", zone)
+        b = _datetime(w[1], f"{ww}[1]", zone)
+        if b < a:
+            raise BadInput(f"{ww}[1]", "window ends before it starts")
+        windows.append((a, b))
+    return tuple(windows)
+
+
+def _parse_shift(row: dict, where: str, sid, zone) -> Shift:
+    start = _datetime(row["start"], f"{where}.start", zone)
+    end = _datetime(row["end"], f"{where}.end", zone)
+    if end <= start:
+        raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
+    slots = _slots(row, where)
+    return Shift(
+        id=sid,
+        start=start,
+        end=end,
+        location=_location(row["location"], f"{where}.location"),
+        urgency=_integer(row.get("urgency", 1), f"{where}.urgency", minimum=1, maximum=4),
+        min_volunteers=_integer(row.get("min_volunteers", 1), f"{where}.min_volunteers", minimum=0),
+        slots=slots,
+        residents=_strings(row.get("residents"), f"{where}.residents"),
+    )
+
+
+def _slots(row: dict, where: str) -> tuple:
+    slots = []
+    for k, slot in enumerate(_list(row.get("slots"), f"{where}.slots", default=[])):
+        sw = f"{where}.slots[{k}]"
+        if not isinstance(slot, dict):
+            raise BadInput(sw, "must be an object")
+        skill = slot.get("skill")
+        if skill is not None and (isinstance(skill, bool) or not isinstance(skill, (str, int))):
+            raise BadInput(f"{sw}.skill", f"must be a skill name or null, got {skill!r}")
+        if skill == "":
+            skill = None
+        slots.append(Slot(skill=skill, count=_integer(slot.get("count", 1), f"{sw}.count", minimum=0)))
+    return tuple(slots)
+
+
+def _parse_pairs(data: dict, name: str, seen_v: dict, seen_s: dict) -> tuple:
+    """``pins`` or ``forbids``: [volunteer id, shift id] pairs of known ids, repeats dropped."""
+    out = []
+    for k, pair in enumerate(_list(data.get(name), name, default=[])):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise BadInput(f"{name}[{k}]", "must be [volunteer id, shift id]")
+        v, s = pair
+        if isinstance(v, bool) or not isinstance(v, (str, int)) or v not in seen_v:
+            raise BadInput(f"{name}[{k}][0]", f"unknown volunteer {v!r}")
+        if isinstance(s, bool) or not isinstance(s, (str, int)) or s not in seen_s:
+            raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
+        out.append((v, s))
+    return tuple(dict.fromkeys(out))  # drop repeats, keep order
+
+
+def validate_problem(problem: ShiftProblem) -> ShiftProblem:
     """Check a ShiftProblem built in code (not through parse_shift_problem); same BadInput fields."""
     if not isinstance(problem, ShiftProblem):
         raise BadInput("problem", "must be a ShiftProblem")
@@ -400,43 +303,14 @@ def _validate(problem: ShiftProblem) -> ShiftProblem:
     _zone(settings.timezone, "settings.timezone")
     _number(settings.max_travel_km, "settings.max_travel_km", minimum=0.0, allow_none=True)
     _integer(settings.rest_minutes, "settings.rest_minutes", minimum=0)
-    seen_v = set()
+    seen_v: set = set()
     for i, v in enumerate(problem.volunteers):
-        where = f"volunteers[{i}]"
-        if v.id is None:
-            raise BadInput(f"{where}.id", "missing")
-        if v.id in seen_v:
-            raise BadInput(f"{where}.id", f"duplicate volunteer id {v.id!r}")
-        seen_v.add(v.id)
-        _location(v.location, f"{where}.location")
-        _number(v.max_travel_km, f"{where}.max_travel_km", minimum=0.0, allow_none=True)
-        _integer(v.max_minutes, f"{where}.max_minutes", minimum=0, allow_none=True)
-        for k, w in enumerate(v.availability):
-            if len(w) != 2 or not all(isinstance(t, datetime) for t in w):
-                raise BadInput(f"{where}.availability[{k}]", "must be a (start, end) pair of datetimes")
-            if _aware(w[1], settings) < _aware(w[0], settings):
-                raise BadInput(f"{where}.availability[{k}][1]", "window ends before it starts")
-    seen_s = set()
+        _check_id(v, f"volunteers[{i}]", seen_v, "volunteer")
+        _validate_volunteer(v, f"volunteers[{i}]", settings)
+    seen_s: set = set()
     for j, s in enumerate(problem.shifts):
-        where = f"shifts[{j}]"
-        if s.id is None:
-            raise BadInput(f"{where}.id", "missing")
-        if s.id in seen_s:
-            raise BadInput(f"{where}.id", f"duplicate shift id {s.id!r}")
-        seen_s.add(s.id)
-        if not isinstance(s.start, datetime):
-            raise BadInput(f"{where}.start", "must be a datetime")
-        if not isinstance(s.end, datetime):
-            raise BadInput(f"{where}.end", "must be a datetime")
-        if _aware(s.end, settings) <= _aware(s.start, settings):
-            raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
-        _location(s.location, f"{where}.location")
-        _integer(s.urgency, f"{where}.urgency", minimum=1, maximum=4)
-        _integer(s.min_volunteers, f"{where}.min_volunteers", minimum=0)
-        for k, slot in enumerate(s.slots):
-            _integer(slot.count, f"{where}.slots[{k}].count", minimum=0)
-        if len({slot.skill for slot in s.slots}) > 62:
-            raise BadInput(f"{where}.slots", "at most 62 different skills per shift")
+        _check_id(s, f"shifts[{j}]", seen_s, "shift")
+        _validate_shift(s, f"shifts[{j}]", settings)
     for name in ("pins", "forbids"):
         for k, (v, s) in enumerate(getattr(problem, name)):
             if v not in seen_v:
@@ -444,6 +318,41 @@ def _validate(problem: ShiftProblem) -> ShiftProblem:
             if s not in seen_s:
                 raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
     return problem
+
+
+def _check_id(row, where: str, seen: set, kind: str) -> None:
+    if row.id is None:
+        raise BadInput(f"{where}.id", "missing")
+    if row.id in seen:
+        raise BadInput(f"{where}.id", f"duplicate {kind} id {row.id!r}")
+    seen.add(row.id)
+
+
+def _validate_volunteer(v: Volunteer, where: str, settings: ShiftSettings) -> None:
+    _location(v.location, f"{where}.location")
+    _number(v.max_travel_km, f"{where}.max_travel_km", minimum=0.0, allow_none=True)
+    _integer(v.max_minutes, f"{where}.max_minutes", minimum=0, allow_none=True)
+    for k, w in enumerate(v.availability):
+        if len(w) != 2 or not all(isinstance(t, datetime) for t in w):
+            raise BadInput(f"{where}.availability[{k}]", "must be a (start, end) pair of datetimes")
+        if _aware(w[1], settings) < _aware(w[0], settings):
+            raise BadInput(f"{where}.availability[{k}][1]", "window ends before it starts")
+
+
+def _validate_shift(s: Shift, where: str, settings: ShiftSettings) -> None:
+    if not isinstance(s.start, datetime):
+        raise BadInput(f"{where}.start", "must be a datetime")
+    if not isinstance(s.end, datetime):
+        raise BadInput(f"{where}.end", "must be a datetime")
+    if _aware(s.end, settings) <= _aware(s.start, settings):
+        raise BadInput(f"{where}.end", "must be after start (shifts cannot be empty or reversed)")
+    _location(s.location, f"{where}.location")
+    _integer(s.urgency, f"{where}.urgency", minimum=1, maximum=4)
+    _integer(s.min_volunteers, f"{where}.min_volunteers", minimum=0)
+    for k, slot in enumerate(s.slots):
+        _integer(slot.count, f"{where}.slots[{k}].count", minimum=0)
+    if len({slot.skill for slot in s.slots}) > 62:
+        raise BadInput(f"{where}.slots", "at most 62 different skills per shift")
 
 
 def _aware(dt: datetime, settings: ShiftSettings) -> datetime:
@@ -504,7 +413,7 @@ def problem_to_dict(problem: ShiftProblem) -> dict:
 def solve_shifts(
     problem: ShiftProblem,
     *,
-    time_limit: float = 10.0,
+    time_limit: float = DEFAULT_TIME_LIMIT,
     workers: int = 2,
     seed: int = 0,
     progress: Callable[[int, int, float], None] | None = None,
@@ -517,10 +426,8 @@ def solve_shifts(
     (pairs already approved) turns on repair mode: keep as many as possible. ``started`` is the
     ``time.monotonic()`` when the caller began reading input, so the limit covers parsing too.
     """
-    from .shifts_core import solve  # local import keeps parse-only users light
-
     t0 = time.monotonic() if started is None else started
-    _validate(problem)
+    validate_problem(problem)
     if time_limit is None or not math.isfinite(time_limit) or time_limit <= 0:
         raise BadInput("time_limit", f"must be a positive number of seconds, got {time_limit!r}")
     if workers is None or int(workers) < 1:

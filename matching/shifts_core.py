@@ -14,9 +14,13 @@ from functools import reduce
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
+from .availability import available_mask, merge_windows
 from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
+from .shift_types import ShiftAssignment, ShiftResult, UnfilledSlot
+from .shifts_explain import Explainer, assignment_reasons
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 US = timedelta(microseconds=1)
@@ -38,18 +42,6 @@ def _us(dt: datetime, zone) -> int:
     return (dt - EPOCH) // US
 
 
-def merge_windows(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merge windows that overlap or touch (rule 1); drop empty ones."""
-    out: list[list[int]] = []
-    for a, b in sorted(w for w in windows if w[1] > w[0]):
-        if out and a <= out[-1][1]:
-            if b > out[-1][1]:
-                out[-1][1] = b
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
-
-
 def _bits(mask: int):
     g = 0
     while mask:
@@ -69,26 +61,38 @@ class Compiled:
 
     def __init__(self, problem):
         st = problem.settings
-        zone = ZoneInfo(st.timezone)
         self.problem = problem
-        self.zone = zone
+        self.zone = ZoneInfo(st.timezone)
         vols, shs = problem.volunteers, problem.shifts
         self.V, self.S = len(vols), len(shs)
         self.vid = [v.id for v in vols]
         self.sid = [s.id for s in shs]
         self.vindex = {v: i for i, v in enumerate(self.vid)}
         self.sindex = {s: j for j, s in enumerate(self.sid)}
+        self._compile_volunteers(vols, st.max_travel_km)
+        self._compile_windows(vols)
+        self._compile_shifts(shs, st.rest_minutes)
+        self._compile_slot_groups(shs)
+        self._compile_skills(vols)
+        self._compile_preferences_and_history(vols, shs)
+        self._compile_forbids_and_pins(problem)
+
+    def _compile_volunteers(self, vols, global_limit) -> None:
+        """Places, travel limits (the smaller of their own and the settings'; rule 2) and hours (µs)."""
         self.vlat = np.array([float(v.location[0]) for v in vols], dtype=np.float64)
         self.vlon = np.array([float(v.location[1]) for v in vols], dtype=np.float64)
-        glim = st.max_travel_km
         lims = []
         for v in vols:
-            opts = [float(x) for x in (v.max_travel_km, glim) if x is not None]
+            opts = [float(x) for x in (v.max_travel_km, global_limit) if x is not None]
             lims.append(min(opts) if opts else math.inf)
         self.vlimit = np.array(lims, dtype=np.float64)
         self.vmax = np.array(
             [-1 if v.max_minutes is None else int(v.max_minutes) * MINUTE_US for v in vols], dtype=np.int64
         )
+
+    def _compile_windows(self, vols) -> None:
+        """Merged availability windows, also as padded matrices WS/WE (one row per volunteer)."""
+        zone = self.zone
         self.windows = [
             merge_windows([(_us(a, zone), _us(b, zone)) for a, b in v.availability]) for v in vols
         ]
@@ -99,6 +103,9 @@ class Compiled:
             for j, (a, b) in enumerate(w):
                 self.WS[i, j] = a
                 self.WE[i, j] = b
+
+    def _compile_shifts(self, shs, rest_minutes) -> None:
+        zone = self.zone
         self.sst = np.array([_us(s.start, zone) for s in shs], dtype=np.int64)
         self.sen = np.array([_us(s.end, zone) for s in shs], dtype=np.int64)
         self.sdur = self.sen - self.sst
@@ -106,8 +113,10 @@ class Compiled:
         self.slon = np.array([float(s.location[1]) for s in shs], dtype=np.float64)
         self.surg = np.array([int(s.urgency) for s in shs], dtype=np.int64)
         self.sminv = np.array([int(s.min_volunteers) for s in shs], dtype=np.int64)
-        self.rest = int(st.rest_minutes) * MINUTE_US
-        # slot groups: slots with the same skill merged; skilled groups first, the open group last
+        self.rest = int(rest_minutes) * MINUTE_US
+
+    def _compile_slot_groups(self, shs) -> None:
+        """Slots with the same skill merged into one group; skilled groups first, the open group last."""
         self.groups: list[list[tuple]] = []
         for s in shs:
             by_skill: dict = {}
@@ -123,6 +132,9 @@ class Compiled:
                 gs.append((None, by_skill[None][0], by_skill[None][1]))
             self.groups.append(gs)
         self.scap = np.array([sum(g[1] for g in gs) for gs in self.groups], dtype=np.int64)
+
+    def _compile_skills(self, vols) -> None:
+        """Per skill some slot requires: which volunteers hold it."""
         self.vskills = [v.skills for v in vols]
         required = {g[0] for gs in self.groups for g in gs if g[0] is not None}
         self.skill_has = {sk: np.zeros(self.V, dtype=bool) for sk in required}
@@ -131,6 +143,9 @@ class Compiled:
                 arr = self.skill_has.get(sk)
                 if arr is not None:
                     arr[i] = True
+
+    def _compile_preferences_and_history(self, vols, shs) -> None:
+        """Per shift: the volunteers who asked for it, and those who visited one of its residents."""
         self.prefers = [v.preferences for v in vols]
         self.history = [v.history for v in vols]
         self.residents = [s.residents for s in shs]
@@ -152,6 +167,8 @@ class Compiled:
                 vs.update(by_resident.get(r, ()))
             if vs:
                 self.cont_by_shift[j] = np.array(sorted(vs), dtype=np.int64)
+
+    def _compile_forbids_and_pins(self, problem) -> None:
         forb: dict[int, list[int]] = {}
         self.forbidden = set()
         for v, s in problem.forbids:
@@ -160,6 +177,11 @@ class Compiled:
             self.forbidden.add((i, j))
         self.forb_by_shift = {j: np.array(sorted(a), dtype=np.int64) for j, a in forb.items()}
         self.pins = [(self.vindex[v], self.sindex[s]) for v, s in problem.pins]
+        pins_by_shift: dict[int, list[int]] = {}
+        for i, j in self.pins:
+            pins_by_shift.setdefault(j, []).append(i)
+        # pinned volunteers per shift: candidates whatever their availability and distance
+        self.pins_by_shift = {j: np.array(sorted(a), dtype=np.int64) for j, a in pins_by_shift.items()}
 
     def conflict(self, s: int, t: int) -> bool:
         """Two shifts cannot both be worked by one volunteer (overlap, or gap below rest)."""
@@ -172,7 +194,7 @@ class Compiled:
 
 
 class Pairs:
-    """Candidate (volunteer, shift) pairs that satisfy rules 1–4, grouped by shift."""
+    """Candidate (volunteer, shift) pairs that satisfy rules 1–4 (pins: rules 3–4), grouped by shift."""
 
     def __init__(self, cp: Compiled, pv, ps, km, dunits, pref, cont, gmask, dropped):
         self.pv = pv
@@ -262,18 +284,11 @@ class NearIndex:
         return out
 
 
-def available_mask(cp: Compiled, rows: np.ndarray, a: int, b: int, WSt=None, WEt=None) -> np.ndarray:
-    """Which of these volunteers have one merged window containing [a, b)."""
-    WSt = np.ascontiguousarray(cp.WS[rows].T) if WSt is None else WSt
-    WEt = np.ascontiguousarray(cp.WE[rows].T) if WEt is None else WEt
-    out = np.zeros(WSt.shape[1], dtype=bool)
-    for k in range(WSt.shape[0]):
-        out |= (WSt[k] <= a) & (WEt[k] >= b)
-    return out
-
-
 def build_pairs(cp: Compiled) -> Pairs:
     """Filter (volunteer, shift) pairs by availability, distance, skill and forbids — no V×S scan.
+
+    A pinned pair is exempt from availability and distance (docs/contract.md, "Pins"): it becomes a
+    candidate if the skill, forbid and hour rules allow it, and keeps its distance in the score.
 
     Volunteers are sorted into latitude rows (half the search radius high), each row by longitude
     (NearIndex). Shifts are taken in groups with the same [start, end): the volunteers free for that
@@ -281,79 +296,131 @@ def build_pairs(cp: Compiled) -> Pairs:
     slice of that list inside its longitude window, so only nearby free volunteers reach the exact
     distance and skill tests.
     """
-    S = cp.S
     near_index = NearIndex(cp)
-    order, unlimited, radius = near_index.order, near_index.unlimited, near_index.radius
+    per_shift, dropped = _candidates_per_shift(cp, near_index)
+    pairs = _assemble_pairs(cp, per_shift, dropped)
+    pairs.near_index = near_index
+    return pairs
+
+
+def _shift_classes(cp: Compiled):
+    """Shifts grouped by identical [start, end): (keys, shifts ordered by class, class boundaries)."""
+    if not cp.S:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(1)
+    keys, cls = np.unique(np.stack([cp.sst, cp.sen], axis=1), axis=0, return_inverse=True)
+    cls = cls.reshape(-1)
+    by_class = np.argsort(cls, kind="stable")
+    bounds = np.searchsorted(cls[by_class], np.arange(len(keys) + 1))
+    return keys, by_class, bounds
+
+
+def _candidates_per_shift(cp: Compiled, near_index: NearIndex) -> tuple[list, dict[int, str]]:
+    """Per shift, its candidates as (volunteers ascending, slot-group masks, km), or None; and why
+    some shifts got none at all."""
+    order, unlimited = near_index.order, near_index.unlimited
     WSt = np.ascontiguousarray(cp.WS[order].T)
     WEt = np.ascontiguousarray(cp.WE[order].T)
-    per_shift: list = [None] * S
+    per_shift: list = [None] * cp.S
     dropped: dict[int, str] = {}
-    if S:
-        keys, cls = np.unique(np.stack([cp.sst, cp.sen], axis=1), axis=0, return_inverse=True)
-        cls = cls.reshape(-1)
-        by_class = np.argsort(cls, kind="stable")
-        bounds = np.searchsorted(cls[by_class], np.arange(len(keys) + 1))
-    else:
-        keys, by_class, bounds = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(1)
+    keys, by_class, bounds = _shift_classes(cp)
     for c in range(len(keys)):
         a, b = int(keys[c, 0]), int(keys[c, 1])
         apos = np.nonzero(available_mask(cp, order, a, b, WSt, WEt))[0]
         unl = unlimited[available_mask(cp, unlimited, a, b)] if len(unlimited) else unlimited
         for s in by_class[bounds[c]:bounds[c + 1]].tolist():
-            groups = cp.groups[s]
-            if not groups:
+            if not cp.groups[s]:
                 dropped[s] = "no_places"
                 continue
             if cp.sminv[s] > cp.scap[s]:
                 dropped[s] = "min_exceeds_places"
                 continue
-            parts = []
-            if len(apos):
-                for pa, pb in near_index.spans(float(cp.slat[s]), float(cp.slon[s]), radius):
-                    i0 = np.searchsorted(apos, pa, side="left")
-                    i1 = np.searchsorted(apos, pb, side="left")
-                    if i1 > i0:
-                        parts.append(apos[i0:i1])
-            idx = order[np.concatenate(parts)] if parts else np.zeros(0, dtype=np.int64)
-            if len(unl):
-                idx = np.concatenate([idx, unl])
-            if not len(idx):
-                continue
-            # skill: which slot groups each volunteer may fill
-            gm = np.zeros(len(idx), dtype=np.int64)
-            for g, (sk, _, _) in enumerate(groups):
-                if sk is None:
-                    gm |= np.int64(1 << g)
-                else:
-                    gm |= cp.skill_has[sk][idx].astype(np.int64) << g
-            keep = gm != 0
-            idx, gm = idx[keep], gm[keep]
-            if not len(idx):
-                continue
-            # distance (numpy), with the exact scalar formula near the limit so the boundary is exact
-            km = haversine_many(cp.slat[s], cp.slon[s], cp.vlat[idx], cp.vlon[idx])
-            lim = cp.vlimit[idx]
-            ok = km <= lim
-            near = np.nonzero(np.isfinite(lim) & (np.abs(km - lim) <= 1e-6))[0]
-            for t in near.tolist():
-                exact = haversine_km((cp.vlat[idx[t]], cp.vlon[idx[t]]), (cp.slat[s], cp.slon[s]))
-                km[t] = exact
-                ok[t] = exact <= lim[t]
-            idx, gm, km = idx[ok], gm[ok], km[ok]
-            # a shift longer than the volunteer's weekly hours can never be theirs (rule 7)
-            ok = (cp.vmax[idx] < 0) | (cp.vmax[idx] >= cp.sdur[s])
-            if not ok.all():
-                idx, gm, km = idx[ok], gm[ok], km[ok]
-            fb = cp.forb_by_shift.get(s)
-            if fb is not None and len(idx):
-                ok = ~np.isin(idx, fb)
-                idx, gm, km = idx[ok], gm[ok], km[ok]
+            pins_here = cp.pins_by_shift.get(s)
+            idx = _free_and_near(cp, near_index, s, apos, unl, pins_here)
+            idx, gm, km = _allowed(cp, s, idx, pins_here)
             if len(idx) < max(int(cp.sminv[s]), 1):
                 if len(idx):
                     dropped[s] = "too_few_candidates"
                 continue
             srt = np.argsort(idx, kind="stable")
             per_shift[s] = (idx[srt], gm[srt], km[srt])
+    return per_shift, dropped
+
+
+def _free_and_near(cp: Compiled, near_index: NearIndex, s: int, apos, unl, pins_here) -> np.ndarray:
+    """Volunteers free for shift s (``apos``: positions in the index order; ``unl``: no travel limit)
+    in the index rows and longitude window around it, plus the volunteers pinned to it."""
+    parts = []
+    if len(apos):
+        for pa, pb in near_index.spans(float(cp.slat[s]), float(cp.slon[s]), near_index.radius):
+            i0 = np.searchsorted(apos, pa, side="left")
+            i1 = np.searchsorted(apos, pb, side="left")
+            if i1 > i0:
+                parts.append(apos[i0:i1])
+    idx = near_index.order[np.concatenate(parts)] if parts else np.zeros(0, dtype=np.int64)
+    if len(unl):
+        idx = np.concatenate([idx, unl])
+    if pins_here is not None:  # a pin is a person's decision: availability and distance yield
+        idx = np.concatenate([idx, pins_here[~np.isin(pins_here, idx)]])
+    return idx
+
+
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+def _allowed(cp: Compiled, s: int, idx: np.ndarray, pins_here) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of these volunteers, those shift s allows — skill (rule 3), distance (rule 2, not for pins),
+    hours (rule 7: a shift longer than their weekly hours), forbids (rule 4) — with their slot-group
+    masks and distances."""
+    if not len(idx):
+        return _NONE
+    gm = _group_masks(cp, s, idx)
+    keep = gm != 0
+    idx, gm = idx[keep], gm[keep]
+    if not len(idx):
+        return _NONE
+    km, ok = _within_reach(cp, s, idx)
+    if pins_here is not None:
+        ok |= np.isin(idx, pins_here)
+    idx, gm, km = idx[ok], gm[ok], km[ok]
+    ok = (cp.vmax[idx] < 0) | (cp.vmax[idx] >= cp.sdur[s])
+    if not ok.all():
+        idx, gm, km = idx[ok], gm[ok], km[ok]
+    fb = cp.forb_by_shift.get(s)
+    if fb is not None and len(idx):
+        ok = ~np.isin(idx, fb)
+        idx, gm, km = idx[ok], gm[ok], km[ok]
+    return idx, gm, km
+
+
+def _group_masks(cp: Compiled, s: int, idx: np.ndarray) -> np.ndarray:
+    """Per volunteer, the bit mask of the slot groups of shift s their skills let them fill."""
+    gm = np.zeros(len(idx), dtype=np.int64)
+    for g, (sk, _, _) in enumerate(cp.groups[s]):
+        if sk is None:
+            gm |= np.int64(1 << g)
+        else:
+            gm |= cp.skill_has[sk][idx].astype(np.int64) << g
+    return gm
+
+
+def _within_reach(cp: Compiled, s: int, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances to shift s and whether each is within the travel limit: numpy, with the exact scalar
+    formula near the limit so the boundary is exact."""
+    km = haversine_many(cp.slat[s], cp.slon[s], cp.vlat[idx], cp.vlon[idx])
+    lim = cp.vlimit[idx]
+    ok = km <= lim
+    near = np.nonzero(np.isfinite(lim) & (np.abs(km - lim) <= 1e-6))[0]
+    for t in near.tolist():
+        exact = haversine_km((cp.vlat[idx[t]], cp.vlon[idx[t]]), (cp.slat[s], cp.slon[s]))
+        km[t] = exact
+        ok[t] = exact <= lim[t]
+    return km, ok
+
+
+def _assemble_pairs(cp: Compiled, per_shift: list, dropped: dict[int, str]) -> Pairs:
+    """All candidates in one set of arrays, grouped by shift, with distance units, preference and
+    continuity flags."""
+    S = cp.S
     got = [(s, r) for s, r in enumerate(per_shift) if r is not None]
     if got:
         pv = np.concatenate([r[0] for _, r in got]).astype(np.int64)
@@ -374,9 +441,7 @@ def build_pairs(cp: Compiled) -> Pairs:
         cc = [vs * S + s for s, vs in cp.cont_by_shift.items()]
         if cc:
             cont = np.isin(codes, np.concatenate(cc)).astype(np.int64)
-    pairs = Pairs(cp, pv, ps, km, dunits, pref, cont, gm, dropped)
-    pairs.near_index = near_index
-    return pairs
+    return Pairs(cp, pv, ps, km, dunits, pref, cont, gm, dropped)
 
 
 # --------------------------------------------------------------------------------------------
@@ -625,11 +690,40 @@ def solve_block(
     end = t_start + time_limit
     if deadline is not None:
         end = min(end, deadline)
+    pr = state.pairs
+    idx, outside_used = _block_candidates(state, block)
+    if top_k is not None and len(idx):
+        idx = _top_pairs(state, idx, top_k, pinned, bonus)
+    model = _BlockModel(state, idx, pinned=pinned, pin_assumptions=pin_assumptions)
+    for s in block.tolist():
+        model.add_shift(s)
+    if len(idx):
+        model.add_volunteer_limits(idx, outside_used)
+    model.maximize(idx, (pr.score[idx] + bonus[idx]).tolist())
+    if use_hint:
+        model.add_hint(idx)
+    if model.assumptions:
+        model.m.add_assumptions(model.assumptions)
+    build_seconds = time.monotonic() - t_start
+    return model.solve(
+        idx,
+        end=end,
+        workers=workers,
+        seed=seed,
+        on_solution=on_solution,
+        bonus=bonus,
+        kept_weight=kept_weight,
+        build_seconds=build_seconds,
+    )
+
+
+def _block_candidates(state: State, block: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
+    """The block's candidate pairs that still fit beside the volunteers' fixed shifts outside it,
+    and each such volunteer's minutes (µs) already used outside the block."""
     cp, pr = state.cp, state.pairs
     in_block = np.zeros(cp.S, dtype=bool)
     in_block[block] = True
     idx = np.concatenate([pr.of_shift(int(s)) for s in block]) if len(block) else np.zeros(0, dtype=np.int64)
-    # the volunteers' fixed commitments outside the block
     outside_used: dict[int, int] = {}
     outside: dict[int, list[int]] = {}
     for v in np.unique(pr.pv[idx]).tolist():
@@ -638,95 +732,133 @@ def solve_block(
             outside[v] = [int(pr.ps[q]) for q in qs]
             outside_used[v] = int(sum(cp.sdur[t] for t in outside[v]))
     if outside and len(idx):
-        # drop pairs that clash with a fixed outside shift or no longer fit the hours (vectorised)
-        ov = np.array(sorted(outside), dtype=np.int64)
-        lens = np.array([len(outside[v]) for v in ov.tolist()], dtype=np.int64)
-        optr = np.concatenate([[0], np.cumsum(lens)])
-        ot = np.array([t_ for v in ov.tolist() for t_ in outside[v]], dtype=np.int64)
-        oused = np.array([outside_used[v] for v in ov.tolist()], dtype=np.int64)
-        pv_i, ps_i = pr.pv[idx], pr.ps[idx]
-        loc = np.minimum(np.searchsorted(ov, pv_i), len(ov) - 1)
-        has = ov[loc] == pv_i
-        bad = np.zeros(len(idx), dtype=bool)
-        lim = cp.vmax[pv_i]
-        bad[has] = (lim[has] >= 0) & (oused[loc[has]] + cp.sdur[ps_i[has]] > lim[has])
-        cnt = np.where(has, lens[loc], 0)
-        if cnt.sum():
-            rep = np.repeat(np.arange(len(idx)), cnt)
-            first = np.repeat(optr[loc] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
-            tt = ot[np.arange(len(rep)) + first]
-            ss = ps_i[rep]
-            clash = (cp.sst[tt] < cp.sen[ss] + cp.rest) & (cp.sst[ss] < cp.sen[tt] + cp.rest)
-            bad |= np.bincount(rep[clash], minlength=len(idx)) > 0
-        idx = idx[~bad]
-    if top_k is not None and len(idx):
-        idx = _top_pairs(state, idx, top_k, pinned, bonus)
-    m = cp_model.CpModel()
-    x = {}
-    for p in idx.tolist():
-        x[p] = m.new_bool_var("")
-    hint_vars: list[int] = []
-    hint_vals: list[int] = []
-    total_of = cp_model.LinearExpr.sum
-    gm = pr.gmask
-    ys_of: dict[int, list] = {}
-    assumptions = []
-    pin_of_lit = {}
-    for s in block.tolist():
-        ps_idx = [p for p in pr.of_shift(s).tolist() if p in x]
-        groups = cp.groups[s]
+        idx = idx[~_clash_with_outside(cp, pr, idx, outside, outside_used)]
+    return idx, outside_used
+
+
+def _clash_with_outside(
+    cp: Compiled, pr: Pairs, idx: np.ndarray, outside: dict, outside_used: dict
+) -> np.ndarray:
+    """Which pairs clash with a fixed shift outside the block or no longer fit the hours (vectorised)."""
+    ov = np.array(sorted(outside), dtype=np.int64)
+    lens = np.array([len(outside[v]) for v in ov.tolist()], dtype=np.int64)
+    optr = np.concatenate([[0], np.cumsum(lens)])
+    ot = np.array([t_ for v in ov.tolist() for t_ in outside[v]], dtype=np.int64)
+    oused = np.array([outside_used[v] for v in ov.tolist()], dtype=np.int64)
+    pv_i, ps_i = pr.pv[idx], pr.ps[idx]
+    loc = np.minimum(np.searchsorted(ov, pv_i), len(ov) - 1)
+    has = ov[loc] == pv_i
+    bad = np.zeros(len(idx), dtype=bool)
+    lim = cp.vmax[pv_i]
+    bad[has] = (lim[has] >= 0) & (oused[loc[has]] + cp.sdur[ps_i[has]] > lim[has])
+    cnt = np.where(has, lens[loc], 0)
+    if cnt.sum():
+        rep = np.repeat(np.arange(len(idx)), cnt)
+        first = np.repeat(optr[loc] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
+        tt = ot[np.arange(len(rep)) + first]
+        ss = ps_i[rep]
+        clash = (cp.sst[tt] < cp.sen[ss] + cp.rest) & (cp.sst[ss] < cp.sen[tt] + cp.rest)
+        bad |= np.bincount(rep[clash], minlength=len(idx)) > 0
+    return bad
+
+
+_STATUS_NAMES = {
+    cp_model.OPTIMAL: "OPTIMAL",
+    cp_model.FEASIBLE: "FEASIBLE",
+    cp_model.INFEASIBLE: "INFEASIBLE",
+    cp_model.MODEL_INVALID: "MODEL_INVALID",
+}
+
+
+class _BlockModel:
+    """The CP-SAT model of one block: x[p] per candidate pair, and where a pair could fill more than
+    one slot group, y per (pair, group); hints come from the current solution."""
+
+    def __init__(self, state: State, idx: np.ndarray, *, pinned, pin_assumptions: bool):
+        self.state, self.cp, self.pr = state, state.cp, state.pairs
+        self.pinned = pinned
+        self.pin_assumptions = pin_assumptions
+        self.m = cp_model.CpModel()
+        self.x = {}
+        for p in idx.tolist():
+            self.x[p] = self.m.new_bool_var("")
+        self.hint_vars: list[int] = []
+        self.hint_vals: list[int] = []
+        self.ys_of: dict[int, list] = {}
+        self.assumptions: list = []
+        self.pin_of_lit: dict[int, int] = {}
+
+    def add_shift(self, s: int) -> None:
+        """The pins, slot counts (rule 5) and minimum staffing (rule 8) of shift s."""
+        ps_idx = [p for p in self.pr.of_shift(s).tolist() if p in self.x]
+        self._add_pins(s, ps_idx)
+        if not ps_idx:
+            return
+        terms = self._group_terms(s, ps_idx)
+        for g, (_, count, _) in enumerate(self.cp.groups[s]):
+            if len(terms[g]) > count:
+                self.m.add(cp_model.LinearExpr.sum(terms[g]) <= count)
+        self._add_min_staffing(s, ps_idx)
+
+    def _add_pins(self, s: int, ps_idx: list[int]) -> None:
+        m, x = self.m, self.x
         for p in ps_idx:
-            if pinned[p]:
-                if pin_assumptions:
+            if self.pinned[p]:
+                if self.pin_assumptions:  # as assumptions, so that an infeasible core names pins
                     lit = m.new_bool_var("")
                     m.add_implication(lit, x[p])
-                    assumptions.append(lit)
-                    pin_of_lit[lit.index] = p
+                    self.assumptions.append(lit)
+                    self.pin_of_lit[lit.index] = p
                 else:
                     m.add(x[p] == 1)
-        pinned_here = [p for p in pr.of_shift(s).tolist() if pinned[p] and p not in x]
+        pinned_here = [p for p in self.pr.of_shift(s).tolist() if self.pinned[p] and p not in x]
         if pinned_here:  # a pin already impossible given the fixed rest: block is infeasible
             m.add_bool_or([])
-        if not ps_idx:
-            continue
-        terms = [[] for _ in groups]
+
+    def _group_terms(self, s: int, ps_idx: list[int]) -> list[list]:
+        """Per slot group of shift s, the literals that fill it."""
+        groups = self.cp.groups[s]
+        terms: list[list] = [[] for _ in groups]
         if len(groups) == 1:
-            terms[0] = [x[p] for p in ps_idx]
-        else:
-            for p in ps_idx:
-                gl = list(_bits(int(gm[p])))
-                if len(gl) == 1:
-                    terms[gl[0]].append(x[p])
-                else:
-                    ys = []
-                    for g in gl:
-                        y = m.new_bool_var("")
-                        terms[g].append(y)
-                        ys.append((g, y))
-                        hint_vars.append(y.index)
-                        hint_vals.append(int(bool(state.x[p] and state.g[p] == g)))
-                    m.add(total_of([y for _, y in ys]) == x[p])
-                    ys_of[p] = ys
-        for g, (_, count, _) in enumerate(groups):
-            if len(terms[g]) > count:
-                m.add(total_of(terms[g]) <= count)
+            terms[0] = [self.x[p] for p in ps_idx]
+            return terms
+        gm, state = self.pr.gmask, self.state
+        for p in ps_idx:
+            gl = list(_bits(int(gm[p])))
+            if len(gl) == 1:
+                terms[gl[0]].append(self.x[p])
+                continue
+            ys = []
+            for g in gl:
+                y = self.m.new_bool_var("")
+                terms[g].append(y)
+                ys.append((g, y))
+                self.hint_vars.append(y.index)
+                self.hint_vals.append(int(bool(state.x[p] and state.g[p] == g)))
+            self.m.add(cp_model.LinearExpr.sum([y for _, y in ys]) == self.x[p])
+            self.ys_of[p] = ys
+        return terms
+
+    def _add_min_staffing(self, s: int, ps_idx: list[int]) -> None:
+        cp, m = self.cp, self.m
         minv = int(cp.sminv[s])
-        n = len(ps_idx)
-        if minv >= 2:
-            staffed = m.new_bool_var("")
-            total = total_of([x[p] for p in ps_idx])
-            m.add(total >= minv * staffed)
-            m.add(total <= min(n, int(cp.scap[s])) * staffed)
-            hint_vars.append(staffed.index)
-            hint_vals.append(int(state.count[s] > 0))
-    # rule 6 (cliques of pairwise conflicting shifts) and rule 7 (hours), per volunteer
-    if len(idx):
+        if minv < 2:
+            return
+        staffed = m.new_bool_var("")
+        total = cp_model.LinearExpr.sum([self.x[p] for p in ps_idx])
+        m.add(total >= minv * staffed)
+        m.add(total <= min(len(ps_idx), int(cp.scap[s])) * staffed)
+        self.hint_vars.append(staffed.index)
+        self.hint_vals.append(int(self.state.count[s] > 0))
+
+    def add_volunteer_limits(self, idx: np.ndarray, outside_used: dict[int, int]) -> None:
+        """Per volunteer: cliques of pairwise conflicting shifts (rule 6) and the hours left (rule 7)."""
+        cp, pr = self.cp, self.pr
         order = idx[np.argsort(pr.pv[idx], kind="stable")]
         vs = pr.pv[order]
         cuts = np.nonzero(np.diff(vs))[0] + 1
         starts = np.concatenate([[0], cuts])
         ends = np.concatenate([cuts, [len(order)]])
-        durs_all = cp.sdur
         for a, b in zip(starts.tolist(), ends.tolist()):
             if b - a < 1:
                 continue
@@ -734,68 +866,80 @@ def solve_block(
             v = int(vs[a])
             sh = [int(pr.ps[p]) for p in plist]
             if len(plist) >= 2:
-                st_ = [int(cp.sst[t]) for t in sh]
-                en_ = [int(cp.sen[t]) + cp.rest for t in sh]
-                for clique in maximal_cliques(st_, en_):
-                    m.add_at_most_one([x[plist[i]] for i in clique])
+                self._add_no_overlap(plist, sh)
             if cp.vmax[v] >= 0:
-                rem = int(cp.vmax[v]) - outside_used.get(v, 0)
-                durs = [int(durs_all[t]) for t in sh]
-                if sum(durs) > rem:
-                    gcd = reduce(math.gcd, durs + [max(rem, 0)]) or 1
-                    m.add(cp_model.LinearExpr.weighted_sum([x[p] for p in plist], [d // gcd for d in durs])
-                          <= rem // gcd)
-    coef = (pr.score[idx] + bonus[idx]).tolist()
-    m.maximize(cp_model.LinearExpr.weighted_sum([x[p] for p in idx.tolist()], coef))
-    if use_hint:
-        hint_vars.extend(x[p].index for p in idx.tolist())
-        hint_vals.extend(state.x[idx].astype(np.int64).tolist())
-        m.proto.solution_hint.vars.extend(hint_vars)
-        m.proto.solution_hint.values.extend(hint_vals)
-    if assumptions:
-        m.add_assumptions(assumptions)
-    build_seconds = time.monotonic() - t_start
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.max_time_in_seconds = max(0.01, end - time.monotonic())
-    prm.num_workers = 1 if assumptions else max(1, workers)
-    prm.random_seed = int(seed)
-    # CP-SAT's presolve splits these models into LP components and then loses the objective bound
-    # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
-    prm.cp_model_presolve = False
-    prm.log_search_progress = LOG_SEARCH
-    cb = None
-    if on_solution is not None:
-        cb = _Progress(on_solution, [x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
-    status = solver.solve(m, cb) if cb is not None else solver.solve(m)
-    chosen = {}
-    core = []
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                self._add_hours(plist, sh, int(cp.vmax[v]) - outside_used.get(v, 0))
+
+    def _add_no_overlap(self, plist: list[int], sh: list[int]) -> None:
+        cp = self.cp
+        st_ = [int(cp.sst[t]) for t in sh]
+        en_ = [int(cp.sen[t]) + cp.rest for t in sh]
+        for clique in maximal_cliques(st_, en_):
+            self.m.add_at_most_one([self.x[plist[i]] for i in clique])
+
+    def _add_hours(self, plist: list[int], sh: list[int], rem: int) -> None:
+        durs = [int(self.cp.sdur[t]) for t in sh]
+        if sum(durs) > rem:
+            gcd = reduce(math.gcd, durs + [max(rem, 0)]) or 1
+            self.m.add(
+                cp_model.LinearExpr.weighted_sum([self.x[p] for p in plist], [d // gcd for d in durs])
+                <= rem // gcd
+            )
+
+    def maximize(self, idx: np.ndarray, coef: list[int]) -> None:
+        self.m.maximize(cp_model.LinearExpr.weighted_sum([self.x[p] for p in idx.tolist()], coef))
+
+    def add_hint(self, idx: np.ndarray) -> None:
+        self.hint_vars.extend(self.x[p].index for p in idx.tolist())
+        self.hint_vals.extend(self.state.x[idx].astype(np.int64).tolist())
+        self.m.proto.solution_hint.vars.extend(self.hint_vars)
+        self.m.proto.solution_hint.values.extend(self.hint_vals)
+
+    def solve(self, idx, *, end, workers, seed, on_solution, bonus, kept_weight, build_seconds) -> SubResult:
+        solver = cp_model.CpSolver()
+        prm = solver.parameters
+        prm.max_time_in_seconds = max(0.01, end - time.monotonic())
+        prm.num_workers = 1 if self.assumptions else max(1, workers)
+        prm.random_seed = int(seed)
+        # CP-SAT's presolve splits these models into LP components and then loses the objective bound
+        # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
+        prm.cp_model_presolve = False
+        prm.log_search_progress = LOG_SEARCH
+        cb = None
+        if on_solution is not None:
+            cb = _Progress(on_solution, [self.x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
+        status = solver.solve(self.m, cb) if cb is not None else solver.solve(self.m)
+        chosen = {}
+        core = []
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = self._chosen(solver, idx)
+            obj = int(round(solver.objective_value))
+            bound = int(math.floor(solver.best_objective_bound + 1e-6))
+        else:
+            obj, bound = None, None
+            if status == cp_model.INFEASIBLE and self.assumptions:
+                core = [
+                    self.pin_of_lit[i]
+                    for i in solver.sufficient_assumptions_for_infeasibility()
+                    if i in self.pin_of_lit
+                ]
+        return SubResult(_STATUS_NAMES.get(status, "UNKNOWN"), chosen, obj, bound, core, build_seconds)
+
+    def _chosen(self, solver, idx: np.ndarray) -> dict[int, int]:
+        """The solution as pair -> slot group."""
+        cp, pr, gm = self.cp, self.pr, self.pr.gmask
+        chosen = {}
         for p in idx.tolist():
-            if solver.boolean_value(x[p]):
+            if solver.boolean_value(self.x[p]):
                 gl = list(_bits(int(gm[p])))
                 if len(cp.groups[int(pr.ps[p])]) == 1 or len(gl) == 1:
                     chosen[p] = 0 if len(cp.groups[int(pr.ps[p])]) == 1 else gl[0]
                 else:
-                    for g, y in ys_of[p]:
+                    for g, y in self.ys_of[p]:
                         if solver.boolean_value(y):
                             chosen[p] = g
                             break
-        obj = int(round(solver.objective_value))
-        bound = int(math.floor(solver.best_objective_bound + 1e-6))
-    else:
-        obj, bound = None, None
-        if status == cp_model.INFEASIBLE and assumptions:
-            core = [
-                pin_of_lit[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in pin_of_lit
-            ]
-    name = {
-        cp_model.OPTIMAL: "OPTIMAL",
-        cp_model.FEASIBLE: "FEASIBLE",
-        cp_model.INFEASIBLE: "INFEASIBLE",
-        cp_model.MODEL_INVALID: "MODEL_INVALID",
-    }.get(status, "UNKNOWN")
-    return SubResult(name, chosen, obj, bound, core, build_seconds)
+        return chosen
 
 
 # --------------------------------------------------------------------------------------------
@@ -881,84 +1025,19 @@ def flow_bound(
     Valid for every λ ≥ 0; λ is improved by subgradient steps (Polyak, towards ``primal``) until
     ``deadline``. Drops min staffing, pins and conflicts between shifts at different points.
     """
-    from ortools.graph.python import min_cost_flow
-
     idx = idx[pr.score[idx] > 0]
     if not len(idx):
         return 0
-    pv, ps = pr.pv[idx], pr.ps[idx]
-    uv, vloc = np.unique(pv, return_inverse=True)
-    nv = len(uv)
-    # how many shifts fit the volunteer's hours (shortest first)
-    dur = cp.sdur[ps]
-    o = np.lexsort((dur, vloc))
-    vs, ds = vloc[o], dur[o]
-    cs = np.cumsum(ds)
-    first = np.searchsorted(vs, np.arange(nv))
-    base = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
-    within = cs - base[vs]
-    limit = cp.vmax[uv][vs]
-    fits = (limit < 0) | (within <= limit)
-    kcap = np.bincount(vs, weights=fits, minlength=nv).astype(np.int64)
-    # (volunteer, point) nodes
-    npts = int(points.max()) + 1
-    key = vloc.astype(np.int64) * npts + points[ps]
-    ukey, cg = np.unique(key, return_inverse=True)
-    ncg = len(ukey)
-    cg_v = (ukey // npts).astype(np.int64)
-    # slot-group nodes
-    us_, sloc = np.unique(ps, return_inverse=True)
-    ngs = np.array([len(cp.groups[s]) for s in us_.tolist()], dtype=np.int64)
-    gbase = np.concatenate([[0], np.cumsum(ngs)[:-1]])
-    n_g = int(ngs.sum())
-    counts = np.array([g[1] for s in us_.tolist() for g in cp.groups[s]], dtype=np.int64)
-    SRC, SNK = 0, 1
-    v0 = 2
-    c0 = v0 + nv
-    g0 = c0 + ncg
-    head_t = [np.full(nv, SRC), v0 + cg_v]
-    head_h = [v0 + np.arange(nv), c0 + np.arange(ncg)]
-    head_c = [kcap, np.ones(ncg, dtype=np.int64)]
-    gm = pr.gmask[idx]
-    pair_tail, pair_head, pair_of = [], [], []
-    for g in range(int(ngs.max())):
-        sel = np.nonzero((gm >> g) & 1)[0]
-        if not len(sel):
-            continue
-        pair_tail.append(c0 + cg[sel])
-        pair_head.append(g0 + gbase[sloc[sel]] + g)
-        pair_of.append(sel)
-    pair_tail = np.concatenate(pair_tail)
-    pair_head = np.concatenate(pair_head)
-    pair_of = np.concatenate(pair_of)
-    supply = int(kcap.sum())
-    tails = np.concatenate(head_t + [pair_tail, g0 + np.arange(n_g), [SRC]]).astype(np.int32)
-    heads = np.concatenate(head_h + [pair_head, np.full(n_g, SNK), [SNK]]).astype(np.int32)
-    caps = np.concatenate(head_c + [np.ones(len(pair_tail), dtype=np.int64), counts, [supply]]).astype(
-        np.int64
-    )
-    n_fixed = nv + ncg
-    score = pr.score[idx].astype(np.float64)
-    minutes = dur.astype(np.float64) / MINUTE_US
-    vlimit_min = cp.vmax[uv].astype(np.float64) / MINUTE_US
-    limited = cp.vmax[uv] >= 0
-    lam = np.zeros(nv)
+    net = _FlowNetwork(cp, pr, idx, points)
+    lam = np.zeros(net.nv)
     best = None
     theta = 1.0
     stall = 0
     for it in range(max_iter):
-        profit = np.ceil(score - lam[vloc] * minutes - 1e-9)
-        costs = np.zeros(len(tails), dtype=np.int64)
-        costs[n_fixed:n_fixed + len(pair_tail)] = -profit[pair_of].astype(np.int64)
-        f = min_cost_flow.SimpleMinCostFlow()
-        arcs = f.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        f.set_nodes_supplies(
-            np.array([SRC, SNK], dtype=np.int32), np.array([supply, -supply], dtype=np.int64)
-        )
-        if f.solve() != f.OPTIMAL:
+        solved = net.solve(lam)
+        if solved is None:
             break
-        value = -f.optimal_cost() + float((lam * np.where(limited, vlimit_min, 0.0)).sum())
-        value = int(math.floor(value + 1e-6))
+        value, flow = solved
         if best is None or value < best:
             best = value
             stall = 0
@@ -967,12 +1046,9 @@ def flow_bound(
             if stall >= 2:
                 theta /= 2.0
                 stall = 0
-        if primal is None or (deadline is not None and time.monotonic() > deadline) or not limited.any():
+        if primal is None or (deadline is not None and time.monotonic() > deadline) or not net.limited.any():
             break
-        flow = f.flows(arcs[n_fixed:n_fixed + len(pair_tail)])
-        used = np.bincount(vloc[pair_of], weights=flow * minutes[pair_of], minlength=nv)
-        g = np.where(limited, used - vlimit_min, 0.0)
-        g = np.where((lam <= 0) & (g < 0), 0.0, g)  # projected: λ cannot go below zero
+        g = net.subgradient(lam, flow())
         norm = float((g * g).sum())
         if norm <= 1e-9 or best <= primal:
             break
@@ -980,6 +1056,98 @@ def flow_bound(
         if deadline is not None and time.monotonic() > deadline:
             break
     return best
+
+
+class _FlowNetwork:
+    """The arcs of flow_bound's network for these pairs (all with a positive score)."""
+
+    SRC, SNK = 0, 1
+
+    def __init__(self, cp: Compiled, pr: Pairs, idx: np.ndarray, points: np.ndarray):
+        pv, ps = pr.pv[idx], pr.ps[idx]
+        self.uv, self.vloc = np.unique(pv, return_inverse=True)
+        self.nv = len(self.uv)
+        self.dur = cp.sdur[ps]
+        kcap = self._shifts_within_hours(cp)
+        cg, ncg, cg_v = self._point_nodes(ps, points)
+        us_, sloc = np.unique(ps, return_inverse=True)
+        ngs = np.array([len(cp.groups[s]) for s in us_.tolist()], dtype=np.int64)
+        gbase = np.concatenate([[0], np.cumsum(ngs)[:-1]])
+        n_g = int(ngs.sum())
+        counts = np.array([g[1] for s in us_.tolist() for g in cp.groups[s]], dtype=np.int64)
+        v0 = 2
+        c0 = v0 + self.nv
+        g0 = c0 + ncg
+        head_t = [np.full(self.nv, self.SRC), v0 + cg_v]
+        head_h = [v0 + np.arange(self.nv), c0 + np.arange(ncg)]
+        head_c = [kcap, np.ones(ncg, dtype=np.int64)]
+        gm = pr.gmask[idx]
+        pair_tail, pair_head, pair_of = [], [], []
+        for g in range(int(ngs.max())):
+            sel = np.nonzero((gm >> g) & 1)[0]
+            if not len(sel):
+                continue
+            pair_tail.append(c0 + cg[sel])
+            pair_head.append(g0 + gbase[sloc[sel]] + g)
+            pair_of.append(sel)
+        pair_tail = np.concatenate(pair_tail)
+        pair_head = np.concatenate(pair_head)
+        self.pair_of = np.concatenate(pair_of)
+        self.n_pairs = len(pair_tail)
+        self.supply = int(kcap.sum())
+        self.tails = np.concatenate(head_t + [pair_tail, g0 + np.arange(n_g), [self.SRC]]).astype(np.int32)
+        self.heads = np.concatenate(head_h + [pair_head, np.full(n_g, self.SNK), [self.SNK]]).astype(np.int32)
+        self.caps = np.concatenate(
+            head_c + [np.ones(len(pair_tail), dtype=np.int64), counts, [self.supply]]
+        ).astype(np.int64)
+        self.n_fixed = self.nv + ncg
+        self.score = pr.score[idx].astype(np.float64)
+        self.minutes = self.dur.astype(np.float64) / MINUTE_US
+        self.vlimit_min = cp.vmax[self.uv].astype(np.float64) / MINUTE_US
+        self.limited = cp.vmax[self.uv] >= 0
+
+    def _shifts_within_hours(self, cp: Compiled) -> np.ndarray:
+        """Per volunteer, how many of their shifts fit their hours (shortest first)."""
+        o = np.lexsort((self.dur, self.vloc))
+        vs, ds = self.vloc[o], self.dur[o]
+        cs = np.cumsum(ds)
+        first = np.searchsorted(vs, np.arange(self.nv))
+        base = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
+        within = cs - base[vs]
+        limit = cp.vmax[self.uv][vs]
+        fits = (limit < 0) | (within <= limit)
+        return np.bincount(vs, weights=fits, minlength=self.nv).astype(np.int64)
+
+    def _point_nodes(self, ps: np.ndarray, points: np.ndarray):
+        """The (volunteer, time point) nodes: each pair's node, how many, and each node's volunteer."""
+        npts = int(points.max()) + 1
+        key = self.vloc.astype(np.int64) * npts + points[ps]
+        ukey, cg = np.unique(key, return_inverse=True)
+        return cg, len(ukey), (ukey // npts).astype(np.int64)
+
+    def solve(self, lam: np.ndarray):
+        """(bound for these prices, a function giving the pair arcs' flows), or None."""
+        profit = np.ceil(self.score - lam[self.vloc] * self.minutes - 1e-9)
+        costs = np.zeros(len(self.tails), dtype=np.int64)
+        costs[self.n_fixed:self.n_fixed + self.n_pairs] = -profit[self.pair_of].astype(np.int64)
+        f = min_cost_flow.SimpleMinCostFlow()
+        arcs = f.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.caps, costs)
+        f.set_nodes_supplies(
+            np.array([self.SRC, self.SNK], dtype=np.int32),
+            np.array([self.supply, -self.supply], dtype=np.int64),
+        )
+        if f.solve() != f.OPTIMAL:
+            return None
+        value = -f.optimal_cost() + float((lam * np.where(self.limited, self.vlimit_min, 0.0)).sum())
+        return int(math.floor(value + 1e-6)), lambda: f.flows(arcs[self.n_fixed:self.n_fixed + self.n_pairs])
+
+    def subgradient(self, lam: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        """Minutes used beyond each volunteer's limit (projected: λ cannot go below zero)."""
+        used = np.bincount(
+            self.vloc[self.pair_of], weights=flow * self.minutes[self.pair_of], minlength=self.nv
+        )
+        g = np.where(self.limited, used - self.vlimit_min, 0.0)
+        return np.where((lam <= 0) & (g < 0), 0.0, g)
 
 
 def split_blocks(
@@ -1017,7 +1185,7 @@ def split_blocks(
 # --------------------------------------------------------------------------------------------
 
 
-def _pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, int]]]:
+def pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, int]]]:
     """Pins that cannot hold on their own or against each other; returns (pin pairs, bad pins)."""
     bad: set[tuple[int, int]] = set()
     ok_pairs = []
@@ -1025,7 +1193,7 @@ def _pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, 
     by_s: dict[int, list[int]] = {}
     for v, s in cp.pins:
         p = pr.find(v, s)
-        if p is None:  # unavailable, too far, no skill, forbidden, or the shift can never be staffed
+        if p is None:  # no skill, forbidden, longer than their hours, or the shift can never be staffed
             bad.add((v, s))
             continue
         ok_pairs.append(p)
@@ -1047,234 +1215,48 @@ def _pin_conflicts(cp: Compiled, pr: Pairs) -> tuple[list[int], list[tuple[int, 
 
 
 def solve(problem, *, time_limit: float, workers: int, seed: int, progress, previous, t0: float):
-    from .shifts import ShiftResult
-
+    """The whole call: candidates, pins, greedy start, then each connected component searched in turn."""
     deadline = t0 + time_limit
     phase = {}
     t_build = time.monotonic()
     cp = Compiled(problem)
     pr = build_pairs(cp)
     phase["candidates"] = round(time.monotonic() - t0, 3)
-    stats = {
-        "volunteers": cp.V,
-        "shifts": cp.S,
-        "candidate_pairs": int(pr.P),
-        "seed": seed,
-        "workers": workers,
-        "time_limit": time_limit,
-    }
-    impossible = [cp.sid[s] for s, why in pr.dropped.items() if why == "min_exceeds_places"]
-    if impossible:
-        stats["min_exceeds_places"] = impossible
+    stats = _base_stats(cp, pr, seed=seed, workers=workers, time_limit=time_limit)
 
-    pin_pairs, bad_pins = _pin_conflicts(cp, pr)
+    pin_pairs, bad_pins = pin_conflicts(cp, pr)
     if bad_pins:
-        return _infeasible(cp, bad_pins, stats, t0, ShiftResult)
+        return infeasible_result(cp, bad_pins, stats, t0)
     pinned = np.zeros(pr.P, dtype=bool)
     pinned[pin_pairs] = True
-    bonus = np.zeros(pr.P, dtype=np.int64)
-    big = 0
-    if previous is not None:
-        big = int(np.abs(pr.score).max()) + 1 if pr.P else 1
-        for v, s in previous:
-            if v in cp.vindex and s in cp.sindex:
-                p = pr.find(cp.vindex[v], cp.sindex[s])
-                if p is not None:
-                    bonus[p] = big
+    bonus, big = _repair_bonus(cp, pr, previous)
 
     state = State(cp, pr)
     comps = components(cp, pr)
     with_pairs = np.nonzero(pr.ptr_s[1:] > pr.ptr_s[:-1])[0]
     greedy(state, with_pairs, pinned, bonus)
-    greedy_obj = state.objective()
-    stats["greedy_objective"] = greedy_obj
+    stats["greedy_objective"] = state.objective()
     phase["greedy"] = round(time.monotonic() - t0, 3)
 
-    cidx = [pair_indices(pr, sh) for sh in comps]
-    sizes = [len(i) for i in cidx]
-    tbound = [trivial_bound(cp, pr, sh) for sh in comps]
-    cobj = [int(pr.score[i][state.x[i]].sum()) for i in cidx]
-    cbound = list(tbound)
-    cstatus = ["FEASIBLE"] * len(comps)
+    search = _ComponentSearch(
+        state, comps, pinned=pinned, bonus=bonus, big=big, workers=workers, seed=seed,
+        report=_Reporter(progress, t0),
+    )
     stats["components"] = len(comps)
-    stats["largest_component_pairs"] = max(sizes) if sizes else 0
-
-    def comp_feasible(c):
-        sh = comps[c]
-        cnt = state.count[sh]
-        if np.any((cnt > 0) & (cnt < cp.sminv[sh])):
-            return False
-        return bool(np.all(state.x[cidx[c]][pinned[cidx[c]]]))
-
-    last = {"obj": None}
-
-    def report(total_obj, total_bound):
-        if progress is None:
-            return
-        if last["obj"] is None or total_obj > last["obj"]:
-            last["obj"] = total_obj
-            progress(int(total_obj), int(max(total_bound, total_obj)), round(time.monotonic() - t0, 3))
-
-    report(sum(cobj), sum(cbound))
+    stats["largest_component_pairs"] = max(search.sizes) if search.sizes else 0
+    search.report(sum(search.cobj), sum(search.cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
     # greedy did on this machine under its current load (measured ≈ 0.6× of those on the tiers)
     # plus the model build and stop latency of the last CP-SAT call
     reserve = min(0.3 * time_limit, 0.2 + 1.0 * (time.monotonic() - t_build))
-    solve_deadline = deadline - reserve
-    conflicting: list[tuple[int, int]] = []
-    lns_rounds = 0
-    rng = random.Random(seed)
-    order = sorted(range(len(comps)), key=lambda c: sizes[c])
-    remaining = float(sum(sizes))
-    points = stab_points(cp) if cp.S else np.zeros(0, dtype=np.int64)
-
-    for c in order:
-        sh, idx, size = comps[c], cidx[c], sizes[c]
-        left = solve_deadline - time.monotonic()
-        share = max(left, 0.0) * size / max(remaining, 1.0)
-        remaining -= size
-        feasible = comp_feasible(c)
-        has_bonus = bool(bonus[idx].any())
-        if GREEDY_SHORTCUT and feasible and not has_bonus and cobj[c] >= tbound[c]:
-            cstatus[c] = "OPTIMAL"
-            continue
-        if left <= 0.02 and feasible:
-            continue
-        others_obj = sum(cobj) - cobj[c]
-        others_bound = sum(cbound) - cbound[c]
-        if size <= WHOLE_MODEL_PAIRS or not feasible:
-            lim = min(max(share, 0.5 + size * 2e-5), max(left, 0.05))  # small ones finish early anyway
-
-            def on_sol(obj, bnd, others_obj=others_obj, others_bound=others_bound, c=c):
-                report(others_obj + obj, others_bound + min(cbound[c], bnd))
-
-            res = solve_block(
-                state,
-                sh,
-                pinned=pinned,
-                bonus=bonus,
-                time_limit=lim,
-                workers=workers,
-                seed=seed,
-                on_solution=on_sol,
-                kept_weight=big,
-                deadline=solve_deadline,
-            )
-            if res.status in ("OPTIMAL", "FEASIBLE"):
-                before = int((pr.score[idx] + bonus[idx])[state.x[idx]].sum())
-                if res.objective >= before or not feasible:
-                    state.set_block(sh, res.chosen)
-                cobj[c] = int(pr.score[idx][state.x[idx]].sum())
-                kept_int = int(bonus[idx][state.x[idx]].sum())
-                cbound[c] = max(cobj[c], min(tbound[c], res.bound - kept_int))
-                took = res.objective >= before or not feasible  # an infeasible start is no benchmark
-                cstatus[c] = "OPTIMAL" if res.status == "OPTIMAL" and took else "FEASIBLE"
-                if cstatus[c] == "OPTIMAL":
-                    cbound[c] = cobj[c] if not has_bonus else cbound[c]
-                elif cbound[c] > cobj[c]:
-                    fb = flow_bound(cp, pr, idx, points)
-                    if fb is not None:
-                        cbound[c] = max(cobj[c], min(cbound[c], fb))
-            elif res.status == "INFEASIBLE":
-                cstatus[c] = "INFEASIBLE"
-                left = max(0.5, deadline - time.monotonic() - reserve)
-                diag = solve_block(
-                    state,
-                    sh,
-                    pinned=pinned,
-                    bonus=bonus,
-                    time_limit=left,
-                    workers=1,
-                    seed=seed,
-                    use_hint=False,
-                    pin_assumptions=True,
-                    deadline=deadline - reserve,
-                )
-                core = diag.core or [p for p in idx.tolist() if pinned[p]]
-                conflicting.extend((int(pr.pv[p]), int(pr.ps[p])) for p in core)
-            else:
-                cstatus[c] = "FEASIBLE" if feasible else "UNKNOWN"
-        else:
-            share_end = min(time.monotonic() + max(0.0, share), solve_deadline)
-            # Lagrangian prices on the hour limits help a little on mid-size components; on the largest
-            # a single flow already costs seconds, so they get the plain flow bound
-            fb = flow_bound(
-                cp,
-                pr,
-                idx,
-                points,
-                primal=cobj[c],
-                deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
-                max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
-            )
-            if fb is not None:
-                cbound[c] = max(cobj[c], min(cbound[c], fb))
-            phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
-            # mid-size components: LNS first, then the whole model (hinted) for a proven bound
-            finish = size <= FINISH_WHOLE_PAIRS
-            end = share_end
-            if finish:
-                end = time.monotonic() + 0.5 * max(0.0, share_end - time.monotonic())
-            lns_rounds += _lns(
-                state,
-                sh,
-                end,
-                pinned=pinned,
-                bonus=bonus,
-                workers=workers,
-                seed=seed,
-                rng=rng,
-                on_gain=lambda obj_c, c=c, oo=others_obj, ob=others_bound: report(oo + obj_c, ob + cbound[c]),
-                kept_weight=big,
-                top_k=BLOCK_TOP_K,
-            )
-            cobj[c] = int(pr.score[idx][state.x[idx]].sum())
-            cstatus[c] = "FEASIBLE"
-            if finish and share_end - time.monotonic() > 1.0:
-                before = int((pr.score[idx] + bonus[idx])[state.x[idx]].sum())
-                res = solve_block(
-                    state,
-                    sh,
-                    pinned=pinned,
-                    bonus=bonus,
-                    time_limit=share_end - time.monotonic(),
-                    workers=workers,
-                    seed=seed,
-                    kept_weight=big,
-                    deadline=solve_deadline,
-                )
-                if res.status in ("OPTIMAL", "FEASIBLE"):
-                    if res.objective > before:
-                        state.set_block(sh, res.chosen)
-                    cobj[c] = int(pr.score[idx][state.x[idx]].sum())
-                    kept_int = int(bonus[idx][state.x[idx]].sum())
-                    cbound[c] = min(cbound[c], res.bound - kept_int)
-                    if res.status == "OPTIMAL" and res.objective >= before and not has_bonus:
-                        cstatus[c] = "OPTIMAL"
-                        cbound[c] = cobj[c]
-            cbound[c] = max(cbound[c], cobj[c])
-            if cobj[c] >= cbound[c] and not has_bonus:
-                cstatus[c] = "OPTIMAL"
+    search.run(solve_deadline=deadline - reserve, phase=phase, t0=t0)
     phase["search"] = round(time.monotonic() - t0, 3)
-    if conflicting:
-        return _infeasible(cp, sorted(set(conflicting)), stats, t0, ShiftResult)
+    if search.conflicting:
+        return infeasible_result(cp, sorted(set(search.conflicting)), stats, t0)
 
-    if lns_rounds:
-        stats["lns_rounds"] = lns_rounds
-    objective = state.objective()
-    bound = max(objective, int(sum(cbound)))
-    if not comps or all(s_ == "OPTIMAL" for s_ in cstatus):
-        status = "OPTIMAL"
-        if not has_any(bonus):
-            bound = objective
-    elif any(s_ == "UNKNOWN" for s_ in cstatus):
-        # no solution that keeps every rule (pins and staffing) was found in time: assign nobody
-        status = "UNKNOWN"
-        state = State(cp, pr)
-        objective = 0
-    else:
-        status = "FEASIBLE"
-
+    if search.lns_rounds:
+        stats["lns_rounds"] = search.lns_rounds
+    status, objective, bound, state = search.outcome()
     return build_result(
         cp,
         pr,
@@ -1290,6 +1272,267 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
         previous=previous,
         deadline=deadline + 0.5,
     )
+
+
+def _base_stats(cp: Compiled, pr: Pairs, *, seed: int, workers: int, time_limit: float) -> dict:
+    stats = {
+        "volunteers": cp.V,
+        "shifts": cp.S,
+        "candidate_pairs": int(pr.P),
+        "seed": seed,
+        "workers": workers,
+        "time_limit": time_limit,
+    }
+    impossible = [cp.sid[s] for s, why in pr.dropped.items() if why == "min_exceeds_places"]
+    if impossible:
+        stats["min_exceeds_places"] = impossible
+    return stats
+
+
+def _repair_bonus(cp: Compiled, pr: Pairs, previous) -> tuple[np.ndarray, int]:
+    """Repair mode: every approved pair still possible earns more than any score could (``big``)."""
+    bonus = np.zeros(pr.P, dtype=np.int64)
+    big = 0
+    if previous is not None:
+        big = int(np.abs(pr.score).max()) + 1 if pr.P else 1
+        for v, s in previous:
+            if v in cp.vindex and s in cp.sindex:
+                p = pr.find(cp.vindex[v], cp.sindex[s])
+                if p is not None:
+                    bonus[p] = big
+    return bonus, big
+
+
+class _Reporter:
+    """Calls ``progress(objective, bound, seconds)`` whenever the total objective improves."""
+
+    def __init__(self, progress, t0: float):
+        self.progress, self.t0, self.last = progress, t0, None
+
+    def __call__(self, total_obj, total_bound) -> None:
+        if self.progress is None:
+            return
+        if self.last is None or total_obj > self.last:
+            self.last = total_obj
+            seconds = round(time.monotonic() - self.t0, 3)
+            self.progress(int(total_obj), int(max(total_bound, total_obj)), seconds)
+
+
+class _ComponentSearch:
+    """The search over the connected components of the candidate graph, smallest first, each with a
+    share of the time left: small ones (or ones whose start breaks a rule) as one CP-SAT model, large
+    ones by LNS over blocks with a flow bound. Keeps each component's value, bound and status."""
+
+    def __init__(self, state: State, comps, *, pinned, bonus, big: int, workers: int, seed: int, report):
+        cp, pr = state.cp, state.pairs
+        self.state, self.cp, self.pr = state, cp, pr
+        self.comps = comps
+        self.pinned, self.bonus, self.big = pinned, bonus, big
+        self.workers, self.seed = workers, seed
+        self.report = report
+        self.cidx = [pair_indices(pr, sh) for sh in comps]
+        self.sizes = [len(i) for i in self.cidx]
+        self.tbound = [trivial_bound(cp, pr, sh) for sh in comps]
+        self.cobj = [int(pr.score[i][state.x[i]].sum()) for i in self.cidx]
+        self.cbound = list(self.tbound)
+        self.cstatus = ["FEASIBLE"] * len(comps)
+        self.conflicting: list[tuple[int, int]] = []
+        self.lns_rounds = 0
+
+    def feasible(self, c: int) -> bool:
+        """The component's current solution keeps min staffing and every pin."""
+        sh, idx, state = self.comps[c], self.cidx[c], self.state
+        cnt = state.count[sh]
+        if np.any((cnt > 0) & (cnt < self.cp.sminv[sh])):
+            return False
+        return bool(np.all(state.x[idx][self.pinned[idx]]))
+
+    def value(self, c: int) -> int:
+        idx = self.cidx[c]
+        return int(self.pr.score[idx][self.state.x[idx]].sum())
+
+    def value_with_bonus(self, c: int) -> int:
+        idx = self.cidx[c]
+        return int((self.pr.score[idx] + self.bonus[idx])[self.state.x[idx]].sum())
+
+    def kept_bonus(self, c: int) -> int:
+        idx = self.cidx[c]
+        return int(self.bonus[idx][self.state.x[idx]].sum())
+
+    def run(self, *, solve_deadline: float, phase: dict, t0: float) -> None:
+        self.rng = random.Random(self.seed)
+        order = sorted(range(len(self.comps)), key=lambda c: self.sizes[c])
+        remaining = float(sum(self.sizes))
+        self.points = stab_points(self.cp) if self.cp.S else np.zeros(0, dtype=np.int64)
+        for c in order:
+            size = self.sizes[c]
+            left = solve_deadline - time.monotonic()
+            share = max(left, 0.0) * size / max(remaining, 1.0)
+            remaining -= size
+            feasible = self.feasible(c)
+            has_bonus = bool(self.bonus[self.cidx[c]].any())
+            if GREEDY_SHORTCUT and feasible and not has_bonus and self.cobj[c] >= self.tbound[c]:
+                self.cstatus[c] = "OPTIMAL"
+                continue
+            if left <= 0.02 and feasible:
+                continue
+            if size <= WHOLE_MODEL_PAIRS or not feasible:
+                self.solve_whole(c, share, left, feasible=feasible, has_bonus=has_bonus, end=solve_deadline)
+            else:
+                self.solve_by_blocks(c, share, has_bonus=has_bonus, end=solve_deadline, phase=phase, t0=t0)
+
+    def _others(self, c: int) -> tuple[int, int]:
+        return sum(self.cobj) - self.cobj[c], sum(self.cbound) - self.cbound[c]
+
+    def solve_whole(self, c: int, share: float, left: float, *, feasible: bool, has_bonus: bool, end: float):
+        """One CP-SAT model for the whole component."""
+        others_obj, others_bound = self._others(c)
+        size = self.sizes[c]
+        lim = min(max(share, 0.5 + size * 2e-5), max(left, 0.05))  # small ones finish early anyway
+
+        def on_sol(obj, bnd):
+            self.report(others_obj + obj, others_bound + min(self.cbound[c], bnd))
+
+        res = solve_block(
+            self.state,
+            self.comps[c],
+            pinned=self.pinned,
+            bonus=self.bonus,
+            time_limit=lim,
+            workers=self.workers,
+            seed=self.seed,
+            on_solution=on_sol,
+            kept_weight=self.big,
+            deadline=end,
+        )
+        if res.status in ("OPTIMAL", "FEASIBLE"):
+            self._adopt_whole(c, res, feasible=feasible, has_bonus=has_bonus)
+        elif res.status == "INFEASIBLE":
+            self.cstatus[c] = "INFEASIBLE"
+            self._name_conflicting_pins(c, end)
+        else:
+            self.cstatus[c] = "FEASIBLE" if feasible else "UNKNOWN"
+
+    def _adopt_whole(self, c: int, res: SubResult, *, feasible: bool, has_bonus: bool) -> None:
+        """Take the model's solution unless it is worse than the start; update value, bound, status."""
+        before = self.value_with_bonus(c)
+        took = res.objective >= before or not feasible  # an infeasible start is no benchmark
+        if took:
+            self.state.set_block(self.comps[c], res.chosen)
+        self.cobj[c] = self.value(c)
+        self.cbound[c] = max(self.cobj[c], min(self.tbound[c], res.bound - self.kept_bonus(c)))
+        self.cstatus[c] = "OPTIMAL" if res.status == "OPTIMAL" and took else "FEASIBLE"
+        if self.cstatus[c] == "OPTIMAL":
+            self.cbound[c] = self.cobj[c] if not has_bonus else self.cbound[c]
+        elif self.cbound[c] > self.cobj[c]:
+            fb = flow_bound(self.cp, self.pr, self.cidx[c], self.points)
+            if fb is not None:
+                self.cbound[c] = max(self.cobj[c], min(self.cbound[c], fb))
+
+    def _name_conflicting_pins(self, c: int, end: float) -> None:
+        """The component cannot keep its pins: find a small set of pins that cannot hold together."""
+        diag = solve_block(
+            self.state,
+            self.comps[c],
+            pinned=self.pinned,
+            bonus=self.bonus,
+            time_limit=max(0.5, end - time.monotonic()),
+            workers=1,
+            seed=self.seed,
+            use_hint=False,
+            pin_assumptions=True,
+            deadline=end,
+        )
+        pr = self.pr
+        core = diag.core or [p for p in self.cidx[c].tolist() if self.pinned[p]]
+        self.conflicting.extend((int(pr.pv[p]), int(pr.ps[p])) for p in core)
+
+    def solve_by_blocks(self, c: int, share: float, *, has_bonus: bool, end: float, phase: dict, t0: float):
+        """A large component: flow bound, LNS over blocks, then (mid-size) the whole model for a bound."""
+        others_obj, others_bound = self._others(c)
+        size = self.sizes[c]
+        share_end = min(time.monotonic() + max(0.0, share), end)
+        # Lagrangian prices on the hour limits help a little on mid-size components; on the largest
+        # a single flow already costs seconds, so they get the plain flow bound
+        fb = flow_bound(
+            self.cp,
+            self.pr,
+            self.cidx[c],
+            self.points,
+            primal=self.cobj[c],
+            deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
+            max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
+        )
+        if fb is not None:
+            self.cbound[c] = max(self.cobj[c], min(self.cbound[c], fb))
+        phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
+        # mid-size components: LNS first, then the whole model (hinted) for a proven bound
+        finish = size <= FINISH_WHOLE_PAIRS
+        lns_end = share_end
+        if finish:
+            lns_end = time.monotonic() + 0.5 * max(0.0, share_end - time.monotonic())
+        self.lns_rounds += _lns(
+            self.state,
+            self.comps[c],
+            lns_end,
+            pinned=self.pinned,
+            bonus=self.bonus,
+            workers=self.workers,
+            seed=self.seed,
+            rng=self.rng,
+            on_gain=lambda obj_c: self.report(others_obj + obj_c, others_bound + self.cbound[c]),
+            kept_weight=self.big,
+            top_k=BLOCK_TOP_K,
+        )
+        self.cobj[c] = self.value(c)
+        self.cstatus[c] = "FEASIBLE"
+        if finish and share_end - time.monotonic() > 1.0:
+            self._finish_whole(c, share_end, has_bonus=has_bonus, end=end)
+        self.cbound[c] = max(self.cbound[c], self.cobj[c])
+        if self.cobj[c] >= self.cbound[c] and not has_bonus:
+            self.cstatus[c] = "OPTIMAL"
+
+    def _finish_whole(self, c: int, share_end: float, *, has_bonus: bool, end: float) -> None:
+        """After LNS, the whole component's model (hinted with the LNS solution) for a proven bound."""
+        before = self.value_with_bonus(c)
+        res = solve_block(
+            self.state,
+            self.comps[c],
+            pinned=self.pinned,
+            bonus=self.bonus,
+            time_limit=share_end - time.monotonic(),
+            workers=self.workers,
+            seed=self.seed,
+            kept_weight=self.big,
+            deadline=end,
+        )
+        if res.status not in ("OPTIMAL", "FEASIBLE"):
+            return
+        if res.objective > before:
+            self.state.set_block(self.comps[c], res.chosen)
+        self.cobj[c] = self.value(c)
+        self.cbound[c] = min(self.cbound[c], res.bound - self.kept_bonus(c))
+        if res.status == "OPTIMAL" and res.objective >= before and not has_bonus:
+            self.cstatus[c] = "OPTIMAL"
+            self.cbound[c] = self.cobj[c]
+
+    def outcome(self) -> tuple[str, int, int, State]:
+        """Overall status, objective, bound and the solution to report."""
+        state = self.state
+        objective = state.objective()
+        bound = max(objective, int(sum(self.cbound)))
+        if not self.comps or all(s_ == "OPTIMAL" for s_ in self.cstatus):
+            status = "OPTIMAL"
+            if not has_any(self.bonus):
+                bound = objective
+        elif any(s_ == "UNKNOWN" for s_ in self.cstatus):
+            # no solution that keeps every rule (pins and staffing) was found in time: assign nobody
+            status = "UNKNOWN"
+            state = State(self.cp, self.pr)
+            objective = 0
+        else:
+            status = "FEASIBLE"
+        return status, objective, bound, state
 
 
 def build_result(
@@ -1309,51 +1552,85 @@ def build_result(
     deadline: float | None = None,
 ):
     """The ShiftResult of a solution: concrete slot indices, reasons, unfilled slots, statistics."""
-    from .shifts import ShiftAssignment, ShiftResult, UnfilledSlot
-    from .shifts_explain import Explainer, assignment_reasons
-
-    problem = cp.problem
-    skipped = 0
-    # assemble: concrete slot indices, reasons
-    ex = Explainer(cp, pr, state)
-    assignments, unfilled, unstaffed = [], [], []
+    listing = _Listing(cp, pr, state, pinned=pinned, bonus=bonus, deadline=deadline)
     for s in range(cp.S):
-        shift = problem.shifts[s]
+        listing.add_shift(s)
+    phase["explain"] = round(time.monotonic() - t0, 3)
+    if listing.skipped:
+        stats["unexplained_shifts"] = listing.skipped
+    _coverage_stats(cp, state, stats)
+    if previous is not None:
+        _repair_stats(cp, pr, state, previous, stats)
+    stats["phase_seconds"] = phase
+    seconds = time.monotonic() - t0
+    return ShiftResult(
+        status=status,
+        objective=int(objective),
+        bound=int(bound),
+        seconds=seconds,
+        assignments=tuple(listing.assignments),
+        unfilled=tuple(listing.unfilled),
+        unstaffed=tuple(listing.unstaffed),
+        stats=stats,
+        conflicting_pins=(),
+    )
+
+
+class _Listing:
+    """The result's lists, shift by shift: assignments with concrete slot indices and reasons, slots
+    left (partly) empty with the reasons why, shifts nobody staffs."""
+
+    def __init__(self, cp: Compiled, pr: Pairs, state: State, *, pinned, bonus, deadline: float | None):
+        self.cp, self.pr, self.state = cp, pr, state
+        self.pinned, self.bonus, self.deadline = pinned, bonus, deadline
+        self.explainer = Explainer(cp, pr, state)
+        self.assignments: list = []
+        self.unfilled: list = []
+        self.unstaffed: list = []
+        self.skipped = 0
+
+    def add_shift(self, s: int) -> None:
+        cp, state = self.cp, self.state
+        shift = cp.problem.shifts[s]
         if cp.scap[s] > 0 and state.count[s] == 0:
-            unstaffed.append(cp.sid[s])
+            self.unstaffed.append(cp.sid[s])
         open_reasons = None
         for g, (skill, _, slot_idx) in enumerate(cp.groups[s]):
-            members = sorted(state.by_group[s][g])  # pairs of a shift are ordered by volunteer
             caps = [int(shift.slots[k].count) for k in slot_idx]
-            fill = [0] * len(slot_idx)
-            k = 0
-            for p in members:
-                while fill[k] >= caps[k]:
-                    k += 1
-                fill[k] += 1
-                assignments.append(
-                    ShiftAssignment(
-                        cp.vid[pr.pv[p]],
-                        cp.sid[s],
-                        slot_idx[k],
-                        assignment_reasons(cp, pr, p, skill, pinned=bool(pinned[p]), kept=bool(bonus[p] > 0)),
-                    )
-                )
-            if any(f < c_ for f, c_ in zip(fill, caps)):
-                if open_reasons is None:
-                    if deadline is not None and time.monotonic() > deadline:
-                        open_reasons = {}  # out of time: the slots are listed, unexplained
-                        skipped += 1
-                    else:
-                        open_reasons = ex.shift_reasons(s)
-                for k, slot in enumerate(slot_idx):
-                    if fill[k] < caps[k]:
-                        unfilled.append(
-                            UnfilledSlot(cp.sid[s], slot, caps[k] - fill[k], open_reasons.get(g, ()))
-                        )
-    phase["explain"] = round(time.monotonic() - t0, 3)
-    if skipped:
-        stats["unexplained_shifts"] = skipped
+            fill = self._place_group(s, g, skill, slot_idx, caps)
+            if not any(f < c_ for f, c_ in zip(fill, caps)):
+                continue
+            if open_reasons is None:
+                open_reasons = self._open_reasons(s)
+            for k, slot in enumerate(slot_idx):
+                if fill[k] < caps[k]:
+                    missing = caps[k] - fill[k]
+                    self.unfilled.append(UnfilledSlot(cp.sid[s], slot, missing, open_reasons.get(g, ())))
+
+    def _place_group(self, s: int, g: int, skill, slot_idx: list[int], caps: list[int]) -> list[int]:
+        """The group's members into its slots in order (pairs of a shift are ordered by volunteer)."""
+        cp, pr = self.cp, self.pr
+        fill = [0] * len(slot_idx)
+        k = 0
+        for p in sorted(self.state.by_group[s][g]):
+            while fill[k] >= caps[k]:
+                k += 1
+            fill[k] += 1
+            reasons = assignment_reasons(
+                cp, pr, p, skill, pinned=bool(self.pinned[p]), kept=bool(self.bonus[p] > 0)
+            )
+            self.assignments.append(ShiftAssignment(cp.vid[pr.pv[p]], cp.sid[s], slot_idx[k], reasons))
+        return fill
+
+    def _open_reasons(self, s: int) -> dict:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.skipped += 1
+            return {}  # out of time: the slots are listed, unexplained
+        return self.explainer.shift_reasons(s)
+
+
+def _coverage_stats(cp: Compiled, state: State, stats: dict) -> None:
+    """Filled places against all places, per urgency (most urgent first) and in total."""
     cov: dict[str, list[int]] = {}
     for s in range(cp.S):
         key = str(int(cp.surg[s]))
@@ -1363,34 +1640,25 @@ def build_result(
     stats["coverage_by_urgency"] = {k: cov[k] for k in sorted(cov, reverse=True)}
     stats["places"] = int(cp.scap.sum()) if cp.S else 0
     stats["filled"] = int(state.count.sum()) if cp.S else 0
-    if previous is not None:
-        prev_set = set(previous)
-        now_set = {(cp.vid[int(pr.pv[p])], cp.sid[int(pr.ps[p])]) for p in np.nonzero(state.x)[0].tolist()}
-        kept = len(prev_set & now_set)
-        stats["kept"] = kept
-        stats["dropped"] = len(prev_set) - kept
-        stats["added"] = len(now_set - prev_set)
-        stats["changed"] = stats["dropped"] + stats["added"]
-    stats["phase_seconds"] = phase
-    seconds = time.monotonic() - t0
-    return ShiftResult(
-        status=status,
-        objective=int(objective),
-        bound=int(bound),
-        seconds=seconds,
-        assignments=tuple(assignments),
-        unfilled=tuple(unfilled),
-        unstaffed=tuple(unstaffed),
-        stats=stats,
-        conflicting_pins=(),
-    )
+
+
+def _repair_stats(cp: Compiled, pr: Pairs, state: State, previous, stats: dict) -> None:
+    """Repair mode: approved pairs kept and dropped, pairs added."""
+    prev_set = set(previous)
+    now_set = {(cp.vid[int(pr.pv[p])], cp.sid[int(pr.ps[p])]) for p in np.nonzero(state.x)[0].tolist()}
+    kept = len(prev_set & now_set)
+    stats["kept"] = kept
+    stats["dropped"] = len(prev_set) - kept
+    stats["added"] = len(now_set - prev_set)
+    stats["changed"] = stats["dropped"] + stats["added"]
 
 
 def has_any(a: np.ndarray) -> bool:
     return bool(len(a) and a.any())
 
 
-def _infeasible(cp, bad, stats, t0, ShiftResult):
+def infeasible_result(cp, bad, stats, t0) -> ShiftResult:
+    """The INFEASIBLE result naming the pins (volunteer, shift indices) that cannot all hold."""
     stats = dict(stats)
     stats["coverage_by_urgency"] = {}
     return ShiftResult(
@@ -1460,29 +1728,9 @@ def _lns(
     rounds = 0
     stale = 0
     while end - time.monotonic() > 0.1:
-        kind = kinds[rounds % len(kinds)]
-        if kind == "d":
-            blocks = day_blocks(cp, pr, shifts, target, rng)
-        elif kind == "w":  # two consecutive days: moves hours between days
-            blocks = day_blocks(cp, pr, shifts, target, rng, span=2, offset=rng.randrange(2))
-        else:
-            blocks = split_blocks(cp, pr, shifts, target, rng)
-        info = []
-        for b in blocks:
-            bi = pair_indices(pr, b)
-            cur = int(pr.score[bi][state.x[bi]].sum())
-            info.append((trivial_bound(cp, pr, b) - cur, len(bi), b, bi))
-        info.sort(key=lambda t: -t[0])
-        todo = float(sum(t[1] for t in info))
+        blocks = _neighbourhoods(cp, pr, shifts, kinds[rounds % len(kinds)], target, rng)
         improved = False
-        for gap, n, b, bi in info:
-            left = end - time.monotonic()
-            if left < 0.05 + 1.5 * build_per_pair * n:  # building the model alone would overrun
-                break
-            lim = min(left, max(0.3, 2.0 * left * n / max(todo, 1.0)))
-            todo -= n
-            if gap <= 0 and not bonus[bi].any():
-                continue
+        for b, bi, lim in _block_schedule(state, blocks, end, bonus, lambda: build_per_pair):
             before = int((pr.score[bi] + bonus[bi])[state.x[bi]].sum())
             res = solve_block(
                 state,
@@ -1496,7 +1744,7 @@ def _lns(
                 deadline=end,
                 top_k=top_k,
             )
-            build_per_pair = max(build_per_pair, res.build_seconds / max(n, 1))
+            build_per_pair = max(build_per_pair, res.build_seconds / max(len(bi), 1))
             if res.objective is not None and res.objective > before:
                 state.set_block(b, res.chosen)
                 improved = True
@@ -1509,3 +1757,35 @@ def _lns(
             target *= 2  # a local optimum for these neighbourhoods: look wider
             stale = 0
     return rounds
+
+
+def _neighbourhoods(cp: Compiled, pr: Pairs, shifts: np.ndarray, kind: str, target: int, rng) -> list:
+    """One round's blocks: d = one day cut by place, w = two consecutive days, a = an area."""
+    if kind == "d":
+        return day_blocks(cp, pr, shifts, target, rng)
+    if kind == "w":  # two consecutive days: moves hours between days
+        return day_blocks(cp, pr, shifts, target, rng, span=2, offset=rng.randrange(2))
+    return split_blocks(cp, pr, shifts, target, rng)
+
+
+def _block_schedule(state: State, blocks: list, end: float, bonus, build_per_pair):
+    """Yields (block, its pairs, time limit): largest gap to its trivial bound first, each with a share
+    of the time left by its size; stops when building the next model alone would overrun ``end``.
+    ``build_per_pair()`` is the latest estimate of model building seconds per pair."""
+    cp, pr = state.cp, state.pairs
+    info = []
+    for b in blocks:
+        bi = pair_indices(pr, b)
+        cur = int(pr.score[bi][state.x[bi]].sum())
+        info.append((trivial_bound(cp, pr, b) - cur, len(bi), b, bi))
+    info.sort(key=lambda t: -t[0])
+    todo = float(sum(t[1] for t in info))
+    for gap, n, b, bi in info:
+        left = end - time.monotonic()
+        if left < 0.05 + 1.5 * build_per_pair() * n:  # building the model alone would overrun
+            return
+        lim = min(left, max(0.3, 2.0 * left * n / max(todo, 1.0)))
+        todo -= n
+        if gap <= 0 and not bonus[bi].any():
+            continue
+        yield b, bi, lim

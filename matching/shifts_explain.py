@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
+from .availability import available_mask
 from .geo import haversine_many
 from .reasons import Reason
 
@@ -72,10 +73,20 @@ def assignment_reasons(cp, pr, p: int, slot_skill, *, pinned: bool, kept: bool) 
         out.append(Reason("continuity", {"resident": common[0] if common else None}))
     out.append(Reason("urgency", {"level": urg[s]}))
     if pinned:
-        out.append(Reason("pinned", {}))
+        out.append(pin_reason(cp, v, s, km[p]))
     if kept:
         out.append(Reason("kept", {}))
     return tuple(out)
+
+
+def pin_reason(cp, v: int, s: int, km: float) -> Reason:
+    """A pin is a person's decision (a place taken by the volunteer, or a pairing fixed by staff):
+    it holds even outside the volunteer's availability or beyond their travel limit, and says so."""
+    free = bool(available_mask(cp, np.array([v], dtype=np.int64), int(cp.sst[s]), int(cp.sen[s]))[0])
+    return Reason(
+        "pinned",
+        {"outside_availability": not free, "beyond_travel_limit": bool(km > cp.vlimit[v])},
+    )
 
 
 def _mask(cp, groups, v: int) -> int:
@@ -123,13 +134,10 @@ class Explainer:
     """Classifies the volunteers around a shift once per shift; reasons per slot group."""
 
     def __init__(self, cp, pr, state):
-        from .shifts_core import available_mask
-
         self.cp, self.pr, self.state = cp, pr, state
         self.index = pr.near_index
         # look for "too far" volunteers a little beyond the longest travel limit
         self.radius = self.index.radius + 1.0
-        self._available_mask = available_mask
         self._avail: dict = {}
         self._all = np.arange(cp.V)
 
@@ -146,111 +154,105 @@ class Explainer:
         key = (int(self.cp.sst[s]), int(self.cp.sen[s]))
         got = self._avail.get(key)
         if got is None:
-            got = self._available_mask(self.cp, self._all, key[0], key[1])
+            got = available_mask(self.cp, self._all, key[0], key[1])
             self._avail[key] = got
         return got
 
     def shift_reasons(self, s: int) -> dict[int, tuple]:
         """Reasons for every slot group of shift s that still has room: {group: (Reason, ...)}."""
-        cp, pr, st = self.cp, self.pr, self.state
+        cp, st = self.cp, self.state
         groups = cp.groups[s]
         open_groups = [g for g in range(len(groups)) if st.room[s][g] > 0]
         if not open_groups:
             return {}
-        window = local_window(cp.sst[s], cp.sen[s], cp.zone)
-        w_start, w_end = iso_window(cp.sst[s], cp.sen[s], cp.zone)
-        minv = int(cp.sminv[s])
-        staffed = st.count[s] > 0
         if cp.V == 0:
             return {g: (Reason("no_volunteers", {}),) for g in open_groups}
-        head = []
-        if minv > int(cp.scap[s]):
-            head.append(Reason("min_exceeds_slots", {"needed": minv, "places": int(cp.scap[s])}))
+        near = self._around(s)
+        free_vols = [v for v, (k, _) in near.kind.items() if k == "free"]
+        # how many of the free ones fit the slots at once (skills matter): what staffing could reach
+        free_any = _placeable([_mask(cp, groups, v) for v in free_vols], [g[1] for g in groups])
+        return {g: self._group_reasons(s, groups[g][0], near, free_any) for g in open_groups}
+
+    def _around(self, s: int) -> "_Around":
+        """The volunteers near shift s and not on it, sorted by what keeps them out."""
+        cp, pr, st = self.cp, self.pr, self.state
         idx = self._near(s)
         here = {int(pr.pv[p]) for p in st.members(s)}
         if here and len(idx):
             idx = idx[~np.isin(idx, np.fromiter(here, dtype=np.int64))]
-        km = haversine_many(cp.slat[s], cp.slon[s], cp.vlat[idx], cp.vlon[idx])
-        reach = km <= cp.vlimit[idx]
-        avail = self._available(s)[idx]
+        near = _Around()
+        near.idx = idx
+        w_start, w_end = iso_window(cp.sst[s], cp.sen[s], cp.zone)
+        near.when = {"window": local_window(cp.sst[s], cp.sen[s], cp.zone), "start": w_start, "end": w_end}
+        near.km = haversine_many(cp.slat[s], cp.slon[s], cp.vlat[idx], cp.vlon[idx])
+        near.reach = near.km <= cp.vlimit[idx]
+        near.avail = self._available(s)[idx]
         fb = cp.forb_by_shift.get(s)
-        forb = np.isin(idx, fb) if fb is not None else np.zeros(len(idx), dtype=bool)
-        cand_mask = reach & avail & ~forb
-        # the volunteers who could come: busy, at their hour limit, or free
-        kind: dict[int, tuple[str, bool]] = {}
-        for v in idx[cand_mask].tolist():
-            clash = [int(pr.ps[q]) for q in st.sched[v] if cp.conflict(s, int(pr.ps[q]))]
-            if clash:
-                kind[v] = ("busy", any(cp.surg[t] > cp.surg[s] for t in clash))
-            elif cp.vmax[v] >= 0 and st.used[v] + cp.sdur[s] > cp.vmax[v]:
-                kind[v] = ("hours", False)
-            else:
-                kind[v] = ("free", False)
-        free_vols = [v for v, (k, _) in kind.items() if k == "free"]
-        # how many of the free ones fit the slots at once (skills matter): what staffing could reach
-        free_any = _placeable([_mask(cp, groups, v) for v in free_vols], [g[1] for g in groups])
-        out = {}
-        for g in open_groups:
-            skill = groups[g][0]
-            q = cp.skill_has[skill][idx] if skill is not None else np.ones(len(idx), dtype=bool)
-            reasons = list(head)
-            n_unavail = int((q & reach & ~avail).sum())
-            far = q & avail & ~reach
-            n_far = int(far.sum())
-            n_forb = int((q & reach & avail & forb).sum())
-            cvs = idx[q & cand_mask].tolist()
-            busy = [kind[v] for v in cvs if kind[v][0] == "busy"]
-            n_busy = len(busy)
-            n_more = sum(1 for _, more in busy if more)
-            n_hours = sum(1 for v in cvs if kind[v][0] == "hours")
-            n_free = sum(1 for v in cvs if kind[v][0] == "free")
-            if not cvs and not n_far:
-                reasons.append(
-                    Reason(
-                        "no_one_with_skill",
-                        {"skill": skill, "window": window, "start": w_start, "end": w_end},
-                    )
-                )
-            if n_busy:
-                reasons.append(
-                    Reason(
-                        "busy_elsewhere",
-                        {
-                            "count": n_busy,
-                            "more_urgent": n_more,
-                            "skill": skill,
-                            "window": window,
-                            "start": w_start,
-                            "end": w_end,
-                        },
-                    )
-                )
-            if n_hours:
-                reasons.append(Reason("hour_limit", {"count": n_hours, "skill": skill}))
-            if n_far:
-                reasons.append(
-                    Reason("too_far", {"count": n_far, "skill": skill, "km": round(float(km[far].min()), 1)})
-                )
-            if n_unavail:
-                reasons.append(
-                    Reason(
-                        "unavailable",
-                        {
-                            "count": n_unavail,
-                            "skill": skill,
-                            "window": window,
-                            "start": w_start,
-                            "end": w_end,
-                        },
-                    )
-                )
-            if n_forb:
-                reasons.append(Reason("forbidden", {"count": n_forb, "skill": skill}))
-            if minv > int(cp.scap[s]):
-                pass  # min_exceeds_slots says it all: nobody can be placed until the shift changes
-            elif not staffed and minv >= 2 and free_any < minv:
-                reasons.append(Reason("min_staffing", {"needed": minv, "possible": free_any}))
-            elif n_free:
-                reasons.append(Reason("could_fill", {"count": n_free, "skill": skill}))
-            out[g] = tuple(reasons)
-        return out
+        near.forb = np.isin(idx, fb) if fb is not None else np.zeros(len(idx), dtype=bool)
+        near.cand = near.reach & near.avail & ~near.forb
+        near.kind = {v: self._kind(s, v) for v in idx[near.cand].tolist()}
+        return near
+
+    def _kind(self, s: int, v: int) -> tuple[str, bool]:
+        """A volunteer who could come: busy (and whether on a more urgent shift), at their hour limit,
+        or free."""
+        cp, pr, st = self.cp, self.pr, self.state
+        clash = [int(pr.ps[q]) for q in st.sched[v] if cp.conflict(s, int(pr.ps[q]))]
+        if clash:
+            return ("busy", any(cp.surg[t] > cp.surg[s] for t in clash))
+        if cp.vmax[v] >= 0 and st.used[v] + cp.sdur[s] > cp.vmax[v]:
+            return ("hours", False)
+        return ("free", False)
+
+    def _group_reasons(self, s: int, skill, near: "_Around", free_any: int) -> tuple:
+        """Why the slots of this skill stay open, as counts of the volunteers holding it nearby."""
+        cp, when = self.cp, near.when
+        minv, places = int(cp.sminv[s]), int(cp.scap[s])
+        idx = near.idx
+        q = cp.skill_has[skill][idx] if skill is not None else np.ones(len(idx), dtype=bool)
+        reasons = []
+        if minv > places:
+            reasons.append(Reason("min_exceeds_slots", {"needed": minv, "places": places}))
+        far = q & near.avail & ~near.reach
+        kinds = [near.kind[v] for v in idx[q & near.cand].tolist()]
+        busy = [more for k, more in kinds if k == "busy"]
+        n_hours = sum(1 for k, _ in kinds if k == "hours")
+        n_free = sum(1 for k, _ in kinds if k == "free")
+        if not kinds and not far.any():
+            reasons.append(Reason("no_one_with_skill", {"skill": skill, **when}))
+        if busy:
+            params = {"count": len(busy), "more_urgent": sum(busy), "skill": skill, **when}
+            reasons.append(Reason("busy_elsewhere", params))
+        if n_hours:
+            reasons.append(Reason("hour_limit", {"count": n_hours, "skill": skill}))
+        if far.any():
+            km = round(float(near.km[far].min()), 1)
+            reasons.append(Reason("too_far", {"count": int(far.sum()), "skill": skill, "km": km}))
+        n_unavail = int((q & near.reach & ~near.avail).sum())
+        if n_unavail:
+            reasons.append(Reason("unavailable", {"count": n_unavail, "skill": skill, **when}))
+        n_forb = int((q & near.reach & near.avail & near.forb).sum())
+        if n_forb:
+            reasons.append(Reason("forbidden", {"count": n_forb, "skill": skill}))
+        if minv > places:
+            pass  # min_exceeds_slots says it all: nobody can be placed until the shift changes
+        elif not self.state.count[s] > 0 and minv >= 2 and free_any < minv:
+            reasons.append(Reason("min_staffing", {"needed": minv, "possible": free_any}))
+        elif n_free:
+            reasons.append(Reason("could_fill", {"count": n_free, "skill": skill}))
+        return tuple(reasons)
+
+
+class _Around:
+    """The volunteers near a shift (``idx``) with, per volunteer: distance ``km``, within their travel
+    limit (``reach``), free for the whole shift (``avail``), excluded (``forb``), could come (``cand``);
+    for those who could come, what they are doing (``kind``); the shift's window (``when``)."""
+
+    idx: np.ndarray
+    km: np.ndarray
+    reach: np.ndarray
+    avail: np.ndarray
+    forb: np.ndarray
+    cand: np.ndarray
+    kind: dict
+    when: dict

@@ -1,8 +1,9 @@
-"""Independent checker for shift assignment results (MATCHING.md section 1).
+"""Independent checker for shift assignment results (docs/contract.md, section 1).
 
 Deliberately shares no code with ``matching``: it re-reads the contract JSON, re-implements the
 haversine distance, the window merging, the distance units and the objective, and checks all
-nine rules. ``check_shifts(problem, result)`` raises AssertionError naming the broken rule.
+nine rules (a pinned pair is exempt from rules 1 and 2 only). ``check_shifts(problem, result)``
+raises AssertionError naming the broken rule.
 """
 
 from __future__ import annotations
@@ -59,14 +60,18 @@ def score(vol, shift, settings=None) -> int:
     return 1000 * URGENCY[shift.get("urgency", 1)] + 50 * preferred + 100 * continuity - d
 
 
-def allowed(vol, shift, settings, forbids, zone) -> str | None:
-    """None if rules 1–4 allow the pair (ignoring the slot's skill), else the broken rule."""
-    a, b = _dt(shift["start"], zone), _dt(shift["end"], zone)
-    windows = _merged([(_dt(x, zone), _dt(y, zone)) for x, y in vol.get("availability", [])])
-    if not any(x <= a and b <= y for x, y in windows):
-        return "rule 1 (availability)"
-    if _haversine(vol["location"], shift["location"]) > _limit(vol, settings):
-        return "rule 2 (distance)"
+def allowed(vol, shift, settings, forbids, zone, *, pinned: bool = False) -> str | None:
+    """None if rules 1–4 allow the pair (ignoring the slot's skill), else the broken rule.
+
+    A pinned pair is a person's decision: rules 1 and 2 (availability, distance) do not apply to it.
+    """
+    if not pinned:
+        a, b = _dt(shift["start"], zone), _dt(shift["end"], zone)
+        windows = _merged([(_dt(x, zone), _dt(y, zone)) for x, y in vol.get("availability", [])])
+        if not any(x <= a and b <= y for x, y in windows):
+            return "rule 1 (availability)"
+        if _haversine(vol["location"], shift["location"]) > _limit(vol, settings):
+            return "rule 2 (distance)"
     if (vol["id"], shift["id"]) in forbids:
         return "rule 4 (forbidden)"
     return None
@@ -110,7 +115,7 @@ def check_shifts(problem: dict, result: dict) -> None:
         vol, sh = vols[v], shifts[s]
         slots = sh.get("slots", [])
         assert isinstance(slot, int) and 0 <= slot < len(slots), f"{where}: no such slot"
-        broken = allowed(vol, sh, settings, forbids, zone)
+        broken = allowed(vol, sh, settings, forbids, zone, pinned=(v, s) in pins)
         assert broken is None, f"{where}: breaks {broken}"
         skill = slots[slot].get("skill")
         assert skill is None or skill in vol.get("skills", []), f"{where}: breaks rule 3 (needs {skill})"

@@ -1,4 +1,4 @@
-"""Independent checkers for award and GAP results (MATCHING.md §2, §3).
+"""Independent checkers for award and GAP results (docs/contract.md §2, §3).
 
 Written from the contract alone — nothing here imports the solver — so a solver bug cannot hide
 behind a shared helper. Each function checks every rule, recomputes the objective and raises

@@ -1,4 +1,4 @@
-"""The worked examples of ../shared/MATCHING.md, as fresh dicts that tests adapt to their case."""
+"""The worked examples of docs/contract.md, as fresh dicts that tests adapt to their case."""
 from __future__ import annotations
 
 

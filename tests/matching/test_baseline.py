@@ -67,3 +67,38 @@ def test_unknown_volunteer_in_order():
     with pytest.raises(BadInput) as err:
         first_come(p, order=["v1", "ghost"])
     assert err.value.field == "order[1]"
+
+
+def test_first_come_places_pins_outside_availability_and_travel_limit():
+    far = (31.2304 + 0.45, 121.4737)  # about 50 km away, the travel limit is 5 km
+    data = problem(
+        [vol("v", windows=()), vol("far", loc=far), vol("w")],
+        [shift("night", "03:00", "05:00"), shift("s", urgency=4), shift("t", "12:00", "13:00")],
+        pins=[("v", "night"), ("far", "s")],
+    )
+    base = first_come(parse_shift_problem(data)).to_dict()
+    check_shifts(data, base)
+    got = {(a["volunteer"], a["shift"]) for a in base["assignments"]}
+    assert base["status"] == "FEASIBLE" and {("v", "night"), ("far", "s"), ("w", "t")} <= got
+    flags = {a["volunteer"]: c["params"] for a in base["assignments"] for c in a["reason_codes"]
+             if c["code"] == "pinned"}
+    assert flags == {"v": {"outside_availability": True, "beyond_travel_limit": False},
+                     "far": {"outside_availability": False, "beyond_travel_limit": True}}
+
+
+@pytest.mark.parametrize(
+    "shifts, pins, named",
+    [
+        # the volunteer lacks the slot's skill
+        ([shift("s", slots=(("first_aid", 1),))], [("v", "s")], [("v", "s")]),
+        # two pins of one volunteer overlap (both outside the volunteer's availability)
+        ([shift("x", "02:00", "04:00"), shift("y", "03:00", "05:00")], [("v", "x"), ("v", "y")],
+         [("v", "x"), ("v", "y")]),
+    ],
+)
+def test_first_come_names_pins_that_break_a_hard_rule(shifts, pins, named):
+    data = problem([vol("v", windows=()), vol("w")], shifts + [shift("t", "12:00", "13:00")], pins=pins)
+    base = first_come(parse_shift_problem(data)).to_dict()
+    check_shifts(data, base)
+    assert base["status"] == "INFEASIBLE" and base["assignments"] == []
+    assert sorted(map(tuple, base["conflicting_pins"])) == named

@@ -312,14 +312,84 @@ def test_pin_that_breaks_rest_is_infeasible_and_named():
     assert sorted(map(tuple, out["conflicting_pins"])) == [("v", "a"), ("v", "b")]
 
 
-def test_pin_to_unavailable_volunteer_is_named():
+def _pin_reason(result, v, s) -> dict:
+    (a,) = [a for a in result["assignments"] if (a["volunteer"], a["shift"]) == (v, s)]
+    (pin,) = [c for c in a["reason_codes"] if c["code"] == "pinned"]
+    return pin["params"]
+
+
+def test_pin_at_3am_outside_every_availability_window_is_assigned_and_the_rest_solved():
     data = problem(
-        [vol("v", windows=(("13:00", "14:00"),)), vol("w")],
-        [shift("a"), shift("b", "12:00", "13:00")],
-        pins=[("w", "b"), ("v", "a")],
+        [vol("v", windows=(("08:00", "18:00"),)), vol("w"), vol("nobody_free", windows=())],
+        [shift("night", "03:00", "05:00", urgency=2), shift("a", "09:00", "11:00", urgency=4),
+         shift("b", "12:00", "14:00", urgency=3), shift("c", "03:00", "05:00")],
+        pins=[("v", "night"), ("nobody_free", "c")],
     )
     out = run(data)
-    assert out["status"] == "INFEASIBLE" and [tuple(p) for p in out["conflicting_pins"]] == [("v", "a")]
+    assert out["status"] == "OPTIMAL"
+    # the pins hold, and the rest is solved as usual: a and b are covered by v and w
+    assert {("v", "night"), ("nobody_free", "c")} <= pairs(out)
+    assert sorted(a["shift"] for a in out["assignments"]) == ["a", "b", "c", "night"]
+    assert _pin_reason(out, "v", "night") == {"outside_availability": True, "beyond_travel_limit": False}
+    text = next(a["reasons"] for a in out["assignments"] if a["shift"] == "night")[-1]
+    assert text.startswith("kept: signed up by themselves or fixed by staff") and "free" in text
+    # without the pin, nobody could take the night shift: it is the pin alone that places v there
+    data["pins"] = []
+    assert ("v", "night") not in pairs(run(data))
+
+
+def test_pin_50_km_away_is_assigned_and_its_distance_counts():
+    far = (BASE[0] + 0.45, BASE[1])  # about 50 km north, the travel limit is 5 km
+    data = problem([vol("v", loc=far), vol("w")], [shift("s", urgency=3), shift("t", "12:00", "13:00")],
+                   pins=[("v", "s")])
+    out = run(data)
+    km = haversine_km(far, BASE)
+    assert 49.0 < km < 51.0
+    assert out["status"] == "OPTIMAL" and ("v", "s") in pairs(out) and ("w", "t") in pairs(out)
+    (mine,) = [a for a in out["assignments"] if a["volunteer"] == "v"]
+    assert mine["reason_codes"][1] == {"code": "distance", "params": {"km": round(km, 1)}}
+    assert _pin_reason(out, "v", "s") == {"outside_availability": False, "beyond_travel_limit": True}
+    # objective −d: the pinned pair scores 1000×4 − d with d the distance in 100 m units
+    assert out["objective"] == (4000 - distance_units(km)) + score_assignment_of(data, "w", "t")
+
+
+def score_assignment_of(data, v, s) -> int:
+    p = parse_shift_problem(data)
+    (volunteer,) = [x for x in p.volunteers if x.id == v]
+    (sh,) = [x for x in p.shifts if x.id == s]
+    return score_assignment(volunteer, sh)
+
+
+def test_pin_on_a_slot_whose_skill_the_volunteer_lacks_is_infeasible_and_named():
+    data = problem(
+        [vol("v", skills=("general",), windows=()), vol("w")],
+        [shift("s", slots=(("first_aid", 1),)), shift("t", "12:00", "13:00")],
+        pins=[("w", "t"), ("v", "s")],
+    )
+    out = run(data)
+    assert out["status"] == "INFEASIBLE" and out["assignments"] == []
+    assert [tuple(p) for p in out["conflicting_pins"]] == [("v", "s")]
+
+
+def test_two_overlapping_pins_outside_availability_are_still_infeasible_and_named():
+    data = problem(
+        [vol("v", windows=())],
+        [shift("x", "02:00", "04:00"), shift("y", "03:00", "05:00"), shift("z", "09:00", "10:00")],
+        pins=[("v", "x"), ("v", "y")],
+    )
+    out = run(data)
+    assert out["status"] == "INFEASIBLE" and out["assignments"] == []
+    assert sorted(map(tuple, out["conflicting_pins"])) == [("v", "x"), ("v", "y")]
+
+
+def test_pin_still_obeys_forbids_and_hours():
+    data = problem([vol("v", minutes=60, windows=())], [shift("s", "03:00", "05:00")], pins=[("v", "s")])
+    out = run(data)
+    assert out["status"] == "INFEASIBLE" and [tuple(p) for p in out["conflicting_pins"]] == [("v", "s")]
+    data = problem([vol("v", windows=())], [shift("s", "03:00", "05:00")], pins=[("v", "s")],
+                   forbids=[("v", "s")])
+    out = run(data)
+    assert out["status"] == "INFEASIBLE" and [tuple(p) for p in out["conflicting_pins"]] == [("v", "s")]
 
 
 def test_pins_that_only_clash_through_min_staffing():

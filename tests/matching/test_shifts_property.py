@@ -81,7 +81,8 @@ def small_problems(draw):
         "timezone": "Asia/Shanghai",
     }
     zone = ZoneInfo("Asia/Shanghai")
-    # pins mostly among pairs rules 1–4 allow, so that clashes between pins are what gets tested
+    # pins mostly among pairs rules 1–4 allow, so that clashes between pins are what gets tested;
+    # the rest from all pairs: pins outside availability or travel limit, without skill, forbidden
     ok = [
         (v["id"], sh["id"]) for v in vols for sh in shifts if allowed(v, sh, settings_, set(), zone) is None
     ]
@@ -98,7 +99,8 @@ def small_problems(draw):
 
 
 def brute_force(data) -> int | None:
-    """Best objective over every assignment obeying the nine rules; None if the pins cannot hold."""
+    """Best objective over every assignment obeying the nine rules (pinned pairs exempt from rules 1
+    and 2); None if the pins cannot hold."""
     zone = ZoneInfo("Asia/Shanghai")
     s_ = data["settings"]
     rest = s_["rest_minutes"] * 60
@@ -118,7 +120,7 @@ def brute_force(data) -> int | None:
         ok = [
             sh
             for sh in shifts
-            if allowed(v, sh, s_, forbids, zone) is None
+            if allowed(v, sh, s_, forbids, zone, pinned=(v["id"], sh["id"]) in pins) is None
             and any(
                 sl["count"] > 0 and (sl["skill"] is None or sl["skill"] in v["skills"]) for sl in sh["slots"]
             )
