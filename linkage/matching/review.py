@@ -159,7 +159,12 @@ def _reasons(run: MatchRun, item: dict, pair: tuple, labels: _Labels, staff_pins
     words = []
     for code in item.get("reason_codes", []):
         if code.get("code") == "pinned":
-            words.append(staff_pins.get(pair) or _("their own sign-up (kept)"))
+            params = code.get("params") or {}
+            notes = [str(note) for flag, note in (("outside_availability", _l("outside the times they gave as free")),
+                                                  ("beyond_travel_limit", _l("beyond their travel limit")))
+                     if params.get(flag)]
+            origin = staff_pins.get(pair) or _("their own sign-up (kept)")
+            words.append(f"{origin} ({_('; ').join(notes)})" if notes else origin)
         else:
             words.append(render(run.kind.value, code, labels.names))
     return [w for w in words if w]

@@ -300,7 +300,7 @@ def price_points(price_weight: float, lowest_price: Decimal, price: Decimal) -> 
 
 def _recompute_scores(project: Project) -> None:
     """Price scores depend on the lowest valid price: recompute them whenever the valid bids change.
-    Totals are rounded once, as the award optimizer does (MATCHING.md §2)."""
+    Totals are rounded once, as the award optimizer does (docs/contract.md, project award)."""
     bids = queries.valid_bids(project)
     if not bids:
         return

@@ -117,6 +117,8 @@ def test_an_own_place_outside_availability_and_travel_never_fails_a_run(client, 
     assert {"volunteer": f"v{owl.id}", "shift": f"s{night.id}"}.items() <= next(
         a for a in run.result["assignments"] if a["volunteer"] == f"v{owl.id}").items()
     assert run.inputs["conflicts"] == []
+    page = text(client.get(f"/matching/{run.id}"))
+    assert "their own sign-up (kept) (outside the times they gave as free; beyond their travel limit)" in page
 
 
 def test_approval_tells_volunteers_the_local_time(client, auth, world, week):
