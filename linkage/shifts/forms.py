@@ -131,6 +131,8 @@ class FilterForm(FlaskForm):
 class TimeForm(FlaskForm):
     """A roster action with an optional time typed by hand (empty: now)."""
     at = DateTimeLocalField(_l("Time (empty: now)"), format=DATETIME_FORMAT, validators=[Optional()])
+    # Set by the confirmation step of a check-out that declines the hours.
+    confirm_decline = BooleanField()
 
 
 class HoursForm(FlaskForm):
