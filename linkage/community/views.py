@@ -15,8 +15,10 @@ from flask_login import current_user
 from linkage import timeutil
 from linkage.auth.access import require, role_required
 from linkage.community import access, queries, services
-from linkage.community.forms import NeedFilterForm, ResidentForm, ResidentSearchForm, RevealForm
+from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
+                                     RevealForm)
 from linkage.errors import Refused
+from linkage.web import perform
 from linkage.extensions import db
 from linkage.models import Category, Need, Region, Role, User
 from linkage.needs import access as need_access
@@ -226,7 +228,21 @@ def need_rate(need_id):
 @role_required(*access.ACCOUNT_ROLES)
 def accounts():
     page = _paginate(queries.accounts_to_verify_for(current_user))
-    return render_template("community/accounts.html", page=page)
+    return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None))
+
+
+@blueprint.post("/accounts/<int:user_id>/reject")
+@role_required(*access.ACCOUNT_ROLES)
+def account_reject(user_id):
+    account = db.get_or_404(User, user_id)
+    require(access.can_verify_account(current_user, account))
+    form = RejectAccountForm()
+    outcome = perform(lambda: services.reject_account(account, form.reason.data, actor=current_user), form=form,
+                      done=_("%(name)s's account was not accepted; they were told why.", name=account.display_name))
+    if not outcome:
+        for message in [*form.reason.errors, *form.form_errors]:
+            flash(str(message), "danger")
+    return redirect(url_for(".accounts"))
 
 
 @blueprint.post("/accounts/<int:user_id>/verify")
