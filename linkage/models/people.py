@@ -64,7 +64,7 @@ class AccountStatus(enum.Enum):
     pending = "pending"      # self-registered, waiting for verification
     active = "active"
     suspended = "suspended"
-    rejected = "rejected"    # self-registered, not accepted by the verifying staff (reason in the audit trail)
+    rejected = "rejected"    # self-registered, not accepted (the reason is in the audit trail)
 
     @property
     def label(self):
@@ -208,6 +208,11 @@ class VolunteerStatus(enum.Enum):
     pending = "pending"
     active = "active"
     suspended = "suspended"
+
+    @property
+    def label(self):
+        return {VolunteerStatus.pending: _l("Waiting for verification"), VolunteerStatus.active: _l("Active"),
+                VolunteerStatus.suspended: _l("Suspended")}[self]
 
 
 class Volunteer(db.Model):
