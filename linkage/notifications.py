@@ -13,6 +13,7 @@ from linkage.models.types import utcnow
 
 MESSAGES = {
     "account_verified": _l("Your account was verified. Welcome!"),
+    "account_rejected": _l("Your account was not accepted: %(reason)s"),
     "need_verified": _l("Your need \"%(title)s\" was verified and is open for service."),
     "need_rejected": _l("Your need \"%(title)s\" was not accepted: %(reason)s"),
     "need_delivered": _l("The service for \"%(title)s\" was recorded as delivered. Please rate it."),
@@ -43,6 +44,8 @@ MESSAGES = {
     "signup_blocked": _l("After %(count)s no-shows you cannot sign up by yourself until %(until)s."),
     "hours_approved": _l("%(hours)s hours on \"%(title)s\" were confirmed."),
     "hours_declined": _l("Hours on \"%(title)s\" were declined: %(reason)s"),
+    "hours_declined_short": _l("You were checked out of \"%(title)s\" after %(minutes)s minutes, less than "
+                               "%(percent)s %% of the shift, so the hours were declined."),
     "match_approved": _l("Match run %(run)s was approved."),
     "case_assigned": _l("A case was assigned to you: %(title)s."),
     "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from linkage import audit
 from linkage.extensions import db
-from linkage.models import AccountStatus, Region, Resident, Role, User, Volunteer, VolunteerStatus
+from linkage.models import AccountStatus, AuditEvent, Region, Resident, Role, User, Volunteer, VolunteerStatus
 from linkage.security import check_password, hash_password
 
 
@@ -83,6 +83,24 @@ def verify_account(user: User, *, actor: User) -> None:
     if volunteer is not None and volunteer.status == VolunteerStatus.pending:
         volunteer.status = VolunteerStatus.active
     audit.record(actor, "user.verify", user, before=before, after=audit.snapshot(user, "status"))
+
+
+def reject_account(user: User, reason: str, *, actor: User) -> None:
+    """Staff do not accept a self-registered person; the account can no longer sign in."""
+    if user.status != AccountStatus.pending:
+        raise AccountError("status", "not_pending")
+    before = audit.snapshot(user, "status")
+    user.status = AccountStatus.rejected
+    user.session_version += 1
+    audit.record(actor, "user.reject", user, before=before, after=audit.snapshot(user, "status"), note=reason)
+
+
+def rejection_reason(user: User) -> str:
+    """Why the account was not accepted: the note of its latest rejection in the audit trail."""
+    return db.session.scalar(
+        sa.select(AuditEvent.note).where(AuditEvent.action == "user.reject", AuditEvent.subject_type == "User",
+                                         AuditEvent.subject_id == user.id)
+        .order_by(AuditEvent.id.desc()).limit(1)) or ""
 
 
 def change_password(user: User, *, current: str, new: str) -> None:

@@ -10,7 +10,7 @@ from linkage.auth import services
 from linkage.auth.forms import LoginForm, PasswordForm, RegisterForm
 from linkage.extensions import db, login_manager
 from linkage.forms import choices
-from linkage.models import Region, RegionLevel, Role
+from linkage.models import AccountStatus, Region, RegionLevel, Role
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -34,6 +34,10 @@ def login():
         user = services.authenticate(form.username.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Wrong username or password."))
+        elif user.status == AccountStatus.rejected:
+            form.username.errors.append(_("This account was not accepted: %(reason)s Contact your community "
+                                          "if you think this is a mistake.",
+                                          reason=services.rejection_reason(user)))
         elif not user.is_active:
             form.username.errors.append(_("This account is suspended. Contact your community."))
         else:

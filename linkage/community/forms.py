@@ -55,6 +55,11 @@ class ResidentForm(FlaskForm):
         }
 
 
+class RejectAccountForm(FlaskForm):
+    reason = StringField(_l("Reason (the person will read it)"), validators=[
+        DataRequired(message=_l("Give the reason; the person will read it.")), Length(max=500)])
+
+
 class RevealForm(FlaskForm):
     reason = TextAreaField(_l("Why do you need the full ID number?"), validators=[
         DataRequired(message=_l("Write why you need the full ID number.")),

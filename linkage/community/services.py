@@ -124,6 +124,23 @@ def reveal_id_number(resident: Resident, *, actor: User, reason: str) -> Reveale
                           health_notes=decrypt(resident.health_notes_encrypted))
 
 
+def reject_account(account: User, reason: str, *, actor: User) -> None:
+    """Do not accept a self-registered volunteer, resident or organization admin, with the reason;
+    they are told, and the sign-in page tells them why."""
+    reason = (reason or "").strip()
+    if not can_verify_account(actor, account):
+        raise Refused(_l("This account is outside your area."))
+    if len(reason) < MIN_REASON_LENGTH:
+        raise Refused(_l("Write why the account is not accepted (at least %(n)s characters): the person "
+                         "will read it.", n=MIN_REASON_LENGTH), field="reason")
+    account = db.session.scalars(sa.select(User).where(User.id == account.id).with_for_update()
+                                 .execution_options(populate_existing=True)).one()
+    if account.status != AccountStatus.pending:
+        raise Refused(_l("This account is not waiting for verification (someone may have just decided on it)."))
+    auth_services.reject_account(account, reason, actor=actor)
+    notifications.notify([account], "account_rejected", reason=reason)
+
+
 def verify_account(account: User, *, actor: User) -> None:
     """Confirm a self-registered volunteer, resident or organization admin; they are notified."""
     if not can_verify_account(actor, account):

@@ -15,7 +15,8 @@ from flask_login import current_user
 from linkage import timeutil
 from linkage.auth.access import require, role_required
 from linkage.community import access, queries, services
-from linkage.community.forms import NeedFilterForm, ResidentForm, ResidentSearchForm, RevealForm
+from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
+                                     RevealForm)
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Category, Need, Region, Role, User
@@ -23,6 +24,7 @@ from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import services as need_services
 from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, show_refusal, with_placeholder
+from linkage.web import perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
 
@@ -165,6 +167,7 @@ def _need_page(need, **forms):
     forms = {"verify_form": NoteForm(formdata=None), "reject_form": RejectForm(formdata=None),
              "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
+                           served=need_services.is_served(need),
                            trail_label=need_queries.trail_label,
                            can_manage=need_access.can_manage_need(current_user, need), **forms)
 
@@ -226,7 +229,22 @@ def need_rate(need_id):
 @role_required(*access.ACCOUNT_ROLES)
 def accounts():
     page = _paginate(queries.accounts_to_verify_for(current_user))
-    return render_template("community/accounts.html", page=page)
+    return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None))
+
+
+@blueprint.post("/accounts/<int:user_id>/reject")
+@role_required(*access.ACCOUNT_ROLES)
+def account_reject(user_id):
+    account = db.get_or_404(User, user_id)
+    require(access.can_verify_account(current_user, account))
+    form = RejectAccountForm()
+    done = _("%(name)s's account was not accepted; they were told why.", name=account.display_name)
+    outcome = perform(lambda: services.reject_account(account, form.reason.data, actor=current_user), form=form,
+                      done=done)
+    if not outcome:
+        for message in [*form.reason.errors, *form.form_errors]:
+            flash(str(message), "danger")
+    return redirect(url_for(".accounts"))
 
 
 @blueprint.post("/accounts/<int:user_id>/verify")

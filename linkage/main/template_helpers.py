@@ -6,6 +6,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
+from linkage import audit_text
 from linkage.main.navigation import items_for
 
 BADGE = {
@@ -42,6 +43,7 @@ def _finalize(value):
 
 
 def register(app):
+    audit_text.register(app)
     app.jinja_env.finalize = _finalize
     app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else "—"
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"

@@ -64,6 +64,19 @@ class AccountStatus(enum.Enum):
     pending = "pending"      # self-registered, waiting for verification
     active = "active"
     suspended = "suspended"
+    rejected = "rejected"    # self-registered, not accepted (the reason is in the audit trail)
+
+    @property
+    def label(self):
+        return ACCOUNT_STATUS_LABELS[self]
+
+
+ACCOUNT_STATUS_LABELS = {
+    AccountStatus.pending: _l("Waiting for verification"),
+    AccountStatus.active: _l("Active"),
+    AccountStatus.suspended: _l("Suspended"),
+    AccountStatus.rejected: _l("Rejected"),
+}
 
 
 class User(UserMixin, db.Model):
@@ -94,7 +107,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status != AccountStatus.suspended
+        return self.status not in (AccountStatus.suspended, AccountStatus.rejected)
 
     @property
     def is_verified(self) -> bool:
@@ -195,6 +208,11 @@ class VolunteerStatus(enum.Enum):
     pending = "pending"
     active = "active"
     suspended = "suspended"
+
+    @property
+    def label(self):
+        return {VolunteerStatus.pending: _l("Waiting for verification"), VolunteerStatus.active: _l("Active"),
+                VolunteerStatus.suspended: _l("Suspended")}[self]
 
 
 class Volunteer(db.Model):

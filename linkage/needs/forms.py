@@ -35,7 +35,9 @@ def with_placeholder(options, label=_l("Choose…")):
 
 
 def urgency_choices():
-    return choices([(level, f"{level} · {label}") for level, label in URGENCY_LABELS.items()])
+    """"1 · 一般" … "4 · 危急", translated when shown (the choices are built once, at import)."""
+    return choices([(level, _l("%(level)s · %(label)s", level=level, label=label))
+                    for level, label in URGENCY_LABELS.items()])
 
 
 class NeedForm(FlaskForm):

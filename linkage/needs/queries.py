@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from linkage import audit
+from linkage.audit_text import action_label
 from linkage.community.access import community_scope
 from linkage.extensions import db
 from linkage.forms import choices
@@ -101,7 +102,7 @@ def trail_label(event: AuditEvent):
     try:
         return NeedStatus(status).label
     except ValueError:
-        return event.action
+        return action_label(event.action)
 
 
 def _active_categories() -> list[Category]:

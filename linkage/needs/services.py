@@ -4,9 +4,9 @@
         │                  │
         ├──reject (reason)─┤      submitted or open can also be withdrawn by the resident (or staff for them).
 
-Delivery is confirmed from open, matched or in service. From open only when a project or a shift
-already serves the need (community activities often go without a match run), so every delivered need
-points at the service that delivered it.
+Delivery is confirmed from open, matched or in service, and only when a project, a social worker's case
+or a shift (not cancelled) serves the need (community activities often go without a match run), so
+every delivered need points at the service that delivered it.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from linkage.community.services import link
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
-                            RegionLevel, Resident, Role, Skill, User)
+                            RegionLevel, Resident, Role, ShiftStatus, Skill, User)
 from linkage.needs.access import can_manage_need, can_rate, can_report_need_for, can_withdraw
 
 REJECTABLE = (NeedStatus.submitted, NeedStatus.open)
@@ -150,6 +150,12 @@ def withdraw_need(need: Need, *, actor: User, reason: str = "") -> None:
                          link=link("community.need_detail", need_id=need.id), title=need.title)
 
 
+def is_served(need: Need) -> bool:
+    """Whether a project, a social worker's case or a shift that was not cancelled serves ``need``."""
+    return (need.project_id is not None or need.case_worker_id is not None
+            or any(shift.status != ShiftStatus.cancelled for shift in need.shifts))
+
+
 def confirm_delivered(need: Need, *, actor: User, note: str = "") -> None:
     """The community confirms the service was delivered; the resident is asked to rate it."""
     if not can_manage_need(actor, need):
@@ -158,7 +164,7 @@ def confirm_delivered(need: Need, *, actor: User, note: str = "") -> None:
     if need.status not in DELIVERABLE:
         raise Refused(_l("A need that is %(status)s cannot be confirmed as delivered.",
                          status=need.status.label))
-    if need.status == NeedStatus.open and need.project_id is None and not need.shifts:
+    if not is_served(need):
         raise Refused(_l("No project or shift serves this need yet: add it to the activity that served it, "
                          "then confirm."))
     before = _status(need)

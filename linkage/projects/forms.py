@@ -95,14 +95,14 @@ class BidForm(FlaskForm):
 
 
 def scores_form(bids):
-    """One technical-score field per valid bid, named ``bid_<id>``."""
+    """One field per valid bid for the panel's technical score (0–100), named ``bid_<id>``."""
 
     class ScoresForm(FlaskForm):
         submit = SubmitField(_l("Save scores"))
 
     for bid in bids:
         setattr(ScoresForm, f"bid_{bid.id}", DecimalField(
-            bid.organization.name, places=2, default=bid.technical_score, validators=[
+            bid.organization.name, places=2, default=services.panel_score(bid), validators=[
                 Optional(),
                 NumberRange(min=0, max=100, message=_l("A technical score is between 0 and 100."))]))
     return ScoresForm()

@@ -339,7 +339,7 @@ def _check_score(value) -> None:
 
 
 def score_bid(bid: Bid, technical_score: float, *, actor: User) -> None:
-    """Enter (or correct) the panel's technical score of one valid bid."""
+    """Enter (or correct) the panel's technical score (0–100) of one valid bid; it counts weighted."""
     project = _lock(bid.project)
     _check_evaluation_open(project)
     _check_score(technical_score)
@@ -351,15 +351,33 @@ def score_bid(bid: Bid, technical_score: float, *, actor: User) -> None:
     _settle(project, actor)
 
 
-def _set_score(bid: Bid, technical_score: float, actor: User) -> None:
-    if bid.technical_score == float(technical_score) and bid.status == BidStatus.scored:
+def technical_points(price_weight: float, panel_score: float) -> float:
+    """The technical score that counts: the panel's 0–100 score × (1 − price weight), so that with the
+    price score (at most price weight × 100) a total never exceeds 100. Stored as ``Bid.technical_score``,
+    which the award optimizer adds to the price score."""
+    return float(Decimal(repr(float(panel_score))) * (1 - Decimal(repr(price_weight))))
+
+
+def panel_score(bid: Bid) -> Optional[float]:
+    """The panel's own 0–100 score behind a bid's weighted technical score (None when not scored, or when
+    the project gives the technical side no weight)."""
+    technical_weight = 1 - Decimal(repr(bid.project.price_weight))
+    if bid.technical_score is None or technical_weight <= 0:
+        return None
+    return float(_round(Decimal(repr(bid.technical_score)) / technical_weight))
+
+
+def _set_score(bid: Bid, score: float, actor: User) -> None:
+    weighted = technical_points(bid.project.price_weight, score)
+    if bid.technical_score == weighted and bid.status == BidStatus.scored:
         return
-    before = audit.snapshot(bid, "status", "technical_score")
-    bid.technical_score = float(technical_score)
+    before = {**audit.snapshot(bid, "status", "technical_score"), "panel_score": panel_score(bid)}
+    bid.technical_score = weighted
     bid.status = BidStatus.scored
     db.session.flush()
     audit.record(actor, "bid.score", bid, before=before,
-                 after=audit.snapshot(bid, "status", "technical_score"), region_id=bid.project.region_id)
+                 after={**audit.snapshot(bid, "status", "technical_score"), "panel_score": float(score)},
+                 region_id=bid.project.region_id)
 
 
 def enter_scores(project: Project, scores: dict[int, Optional[float]], *, actor: User) -> None:

@@ -14,7 +14,7 @@ from linkage.models import (Bid, BidStatus, Category, Need, Project, ProjectStat
                             SocialWorker)
 from linkage.organizations.forms import ReasonForm, show_refusal
 from linkage.organizations.queries import workers_of
-from linkage.projects import queries, services
+from linkage.projects import access, queries, services
 from linkage.projects.forms import AwardForm, BidForm, ProjectForm, scores_form
 from linkage.timeutil import now
 
@@ -187,6 +187,7 @@ def _render_detail(project, failed=None):
         needs=db.session.scalars(queries.project_needs(project)).all(), coverage=queries.coverage(project),
         results_public=queries.results_public(project), valid_statuses=queries.VALID_BID_STATUSES,
         can_bid=queries.can_bid(current_user, project), bidding_open=project.bidding_open(now()),
+        can_score=access.can_enter_scores(current_user, project),
         trail=audit.trail("Project", project.id) if manages else [])
 
 
@@ -261,9 +262,10 @@ def disqualify(project_id, bid_id):
 
 
 @blueprint.route("/<int:project_id>/scores", methods=["GET", "POST"])
-@role_required(Role.civil_affairs)
+@role_required(Role.civil_affairs, Role.expert)
 def scores(project_id):
-    project = _project_or_404(project_id, manage=True)
+    project = db.get_or_404(Project, project_id)
+    require(access.can_enter_scores(current_user, project))
     bids = queries.valid_bids(project)
     form = scores_form(bids)
     if form.validate_on_submit():

@@ -739,6 +739,8 @@ def _build_projects(demo: _Demo) -> None:
                  if status not in (BidStatus.draft, BidStatus.disqualified)]
         for org_index, price, status, technical in offers:
             price_score = round(min(valid) / price * 0.30 * 100, 2) if technical is not None else None
+            # The panel's 0–100 score counts 1 − price weight (see projects.services.technical_points).
+            technical = round(technical * (1 - 0.30), 2) if technical is not None else None
             bids.append({
                 "project_id": project_id, "organization_id": o[org_index], "status": status,
                 "price": Decimal(price), "workload": row["workload"],

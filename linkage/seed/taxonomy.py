@@ -71,7 +71,7 @@ TAXONOMY = [
             ("accessible_travel", "无障碍出行", "Accessible travel"),
             ("home_adaptation", "无障碍改造", "Home adaptation"),
         ]),
-        ("family_support", "家庭支持", "Family support", [
+        ("family_support", "残疾人家庭支持", "Support for families of people with disabilities", [
             ("carer_respite", "照护者喘息", "Respite for carers"),
             ("peer_support", "家长互助", "Parent peer support"),
         ]),
@@ -146,7 +146,7 @@ TAXONOMY = [
             ("schools", "校园禁毒宣传", "Prevention in schools"),
             ("community_campaign", "社区禁毒宣传", "Community campaigns"),
         ]),
-        ("family", "家庭支持", "Family support", [
+        ("family", "戒毒人员家庭帮扶", "Support for families in drug recovery", [
             ("family_counseling", "家庭辅导", "Family counselling"),
             ("employment_help", "就业帮扶", "Help into work"),
         ]),
@@ -227,7 +227,7 @@ TAXONOMY = [
             ("wills", "遗嘱见证", "Witnessing wills"),
             ("contracts", "合同审查", "Contract review"),
         ]),
-        ("education", "普法宣传", "Legal education", [
+        ("education", "普法宣传", "Legal awareness campaigns", [
             ("anti_fraud", "防诈骗宣传", "Fraud prevention"),
             ("lectures", "法律讲座", "Law lectures"),
         ]),

@@ -55,7 +55,8 @@ class ShiftForm(FlaskForm):
                              validators=[InputRequired(_l("Enter when the shift ends."))])
     urgency = SelectField(_l("Urgency"), coerce=optional_int, choices=choices(
         [("", _l("As urgent as the most urgent need served"))]
-        + [(level, f"{level} · {label}") for level, label in URGENCY_LABELS.items()]))
+        + [(level, _l("%(level)s · %(label)s", level=level, label=label))
+           for level, label in URGENCY_LABELS.items()]))
     min_volunteers = IntegerField(_l("Minimum volunteers"), default=1, validators=[
         InputRequired(_l("Enter the minimum number of volunteers.")),
         NumberRange(min=1, max=500, message=_l("Enter a number from 1 to 500."))])
@@ -131,6 +132,8 @@ class FilterForm(FlaskForm):
 class TimeForm(FlaskForm):
     """A roster action with an optional time typed by hand (empty: now)."""
     at = DateTimeLocalField(_l("Time (empty: now)"), format=DATETIME_FORMAT, validators=[Optional()])
+    # Set by the confirmation step of a check-out that declines the hours.
+    confirm_decline = BooleanField()
 
 
 class HoursForm(FlaskForm):

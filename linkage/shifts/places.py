@@ -301,8 +301,7 @@ def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted
     record.status = SignUpStatus.checked_out
     record.checked_out_at = out
     record.checkout_defaulted = defaulted
-    attended = min(out, shift.end) - max(record.checked_in_at, shift.start)
-    record.minutes = max(int(attended.total_seconds() // 60), 0)
+    record.minutes = attended_minutes(record, shift, out)
     share = float(_setting("ATTENDANCE_MIN_SHARE"))
     if record.minutes >= share * shift.minutes - 1e-9:
         record.hours_status, record.hours_note = HoursStatus.pending, ""
@@ -312,9 +311,29 @@ def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted
         record.hours_decided_at = now
 
 
+class DeclineNeedsConfirmation(Refused):
+    """A check-out would record too few minutes for the hours to count: the lead confirms first."""
+
+    def __init__(self, minutes: int, percent: int):
+        super().__init__(_("%(minutes)s minutes will be recorded: less than %(percent)s %% of the shift, so the "
+                           "hours will be declined.", minutes=minutes, percent=percent))
+        self.minutes = minutes
+        self.percent = percent
+
+
+def attended_minutes(record: SignUp, shift: Shift, out: datetime) -> int:
+    """Minutes attended within the shift between the check-in and ``out``."""
+    attended = min(out, shift.end) - max(record.checked_in_at, shift.start)
+    return max(int(attended.total_seconds() // 60), 0)
+
+
 def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
-              now: Optional[datetime] = None) -> SignUp:
-    """Record departure (default now) and the minutes attended; hours then wait for the lead."""
+              now: Optional[datetime] = None, confirm_decline: bool = False) -> SignUp:
+    """Record departure (default now) and the minutes attended; hours then wait for the lead.
+
+    Refused before the shift starts. A check-out that would decline the hours (attended less than
+    ATTENDANCE_MIN_SHARE) raises ``DeclineNeedsConfirmation`` unless ``confirm_decline``; once
+    confirmed, the volunteer is told why the hours do not count."""
     now = now or utcnow()
     shift, record = _locked_sign_up(record)
     if record.status != SignUpStatus.checked_in:
@@ -323,15 +342,26 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     at = at or now
     if at > now:
         raise Refused(_("A check-out time cannot be in the future."), field="at")
+    if at < shift.start:
+        raise Refused(_("The shift has not started yet: check-out is possible from its start (%(time)s).",
+                        time=format_datetime(shift.start, "short")), field="at")
     if at <= record.checked_in_at:
         raise Refused(_("The check-out must be after the check-in (%(time)s).",
                         time=format_datetime(record.checked_in_at, "short")), field="at")
+    share = float(_setting("ATTENDANCE_MIN_SHARE"))
+    minutes = attended_minutes(record, shift, at)
+    declines = minutes < share * shift.minutes - 1e-9
+    if declines and not confirm_decline:
+        raise DeclineNeedsConfirmation(minutes, round(share * 100))
     record.hours_manual = record.hours_manual or manual
     _record_attendance(record, shift, at, defaulted=False, now=now)
     shift.version += 1
     audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.checked_in.value},
                  after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual"))
+    if record.hours_status == HoursStatus.declined:
+        notify([record.volunteer.user], "hours_declined_short", link="/volunteers/hours", title=shift.title,
+               minutes=record.minutes, percent=round(share * 100))
     return record
 
 

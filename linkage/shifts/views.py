@@ -286,10 +286,11 @@ def roster(shift_id):
     return _render_roster(shift)
 
 
-def _render_roster(shift: Shift, *, failed=None, hours_form=None, status=200):
+def _render_roster(shift: Shift, *, failed=None, confirm=None, hours_form=None, status=200):
     records = queries.roster(shift)
     hours_form = hours_form or HoursForm(formdata=None)
     return render_template("shifts/roster.html", shift=shift, records=records, failed=failed or {},
+                           confirm=confirm or {},
                            positions=queries.waitlist_positions(records), hours_form=hours_form, now=utcnow(),
                            can_edit=can_edit(current_user, shift), HoursStatus=HoursStatus,
                            SignUpStatus=SignUpStatus, locale=_locale()), status
@@ -311,8 +312,13 @@ def _timed_action(shift_id: int, sign_up_id: int, action: str, service, done: st
     if not form.validate_on_submit():
         return _render_roster(shift, failed={"id": record.id, "action": action, "typed": form.at.raw_data,
                                              "message": " ".join(map(str, form.at.errors))})
+    options = {"confirm_decline": form.confirm_decline.data} if action == "check_out" else {}
     try:
-        service(record, actor=current_user, at=local_to_utc(form.at.data) if form.at.data else None)
+        service(record, actor=current_user, at=local_to_utc(form.at.data) if form.at.data else None, **options)
+    except places.DeclineNeedsConfirmation as question:
+        db.session.rollback()
+        return _render_roster(_get_shift(shift_id), confirm={"id": sign_up_id, "typed": form.at.raw_data,
+                                                             "message": str(question.message)})
     except Refused as error:
         db.session.rollback()
         return _render_roster(_get_shift(shift_id), failed={"id": sign_up_id, "action": action,

@@ -78,7 +78,8 @@ def _choices(form: ProfileForm) -> None:
     form.community.choices = choices([("", _("Choose…"))] + [(c.id, c.display_name(locale)) for c in communities])
     skills = db.session.scalars(sa.select(Skill).order_by(Skill.code))
     form.skills.choices = choices(
-        (s.id, s.display_name(locale) + (f" ({_('certificate')})" if s.is_certificate else "")) for s in skills)
+        (s.id, _("%(skill)s (needs a certificate)", skill=s.display_name(locale)) if s.is_certificate
+         else s.display_name(locale)) for s in skills)
 
 
 def _profile_data(form: ProfileForm) -> services.ProfileData:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (AccountStatus, AuditEvent, Category, Feedback, Need, NeedStatus, Notification,
-                            Recurrence, Role)
+                            Recurrence, Role, ShiftStatus)
 from linkage.needs import queries, services
 from linkage.timeutil import now
 from tests.factories import make_need, make_project, make_resident, make_shift, make_user
@@ -186,6 +186,7 @@ def test_another_resident_cannot_withdraw(world):
 @pytest.mark.parametrize("status", [NeedStatus.matched, NeedStatus.in_service])
 def test_staff_confirm_delivery_of_a_need_being_served(world, status):
     need = make_need(world.resident, world.visits, status=status)
+    make_project(world.street1, needs=[need])
     services.confirm_delivered(need, actor=world["staff1"], note="Visit done")
     assert need.status == NeedStatus.delivered and need.delivered_at is not None
     assert events("need.deliver", need)[0].before == {"status": status.value}
@@ -200,6 +201,27 @@ def test_an_open_need_is_delivered_only_once_a_shift_or_project_serves_it(world)
     shift.needs.append(need)
     db.session.flush()
     db.session.expire(need)
+    services.confirm_delivered(need, actor=world["staff1"])
+    assert need.status == NeedStatus.delivered
+
+
+@pytest.mark.parametrize("status", [NeedStatus.open, NeedStatus.matched, NeedStatus.in_service])
+def test_a_need_no_shift_project_or_case_served_cannot_be_delivered(world, status):
+    need = make_need(world.resident, world.visits, status=status)
+    cancelled = make_shift(world.c1, title="Rained off")
+    cancelled.status = ShiftStatus.cancelled
+    cancelled.needs.append(need)
+    db.session.flush()
+    db.session.expire(need)
+    with pytest.raises(Refused, match="No project or shift serves this need yet"):
+        services.confirm_delivered(need, actor=world["staff1"])
+    assert need.status == status and not events("need.deliver", need)
+    assert not notes(world["resident"], "need_delivered")
+
+
+def test_a_need_in_a_social_workers_case_can_be_delivered(world):
+    need = make_need(world.resident, world.visits, status=NeedStatus.matched)
+    need.case_worker = world.worker
     services.confirm_delivered(need, actor=world["staff1"])
     assert need.status == NeedStatus.delivered
 
@@ -221,6 +243,7 @@ def test_delivery_from_other_statuses_is_refused(world, status):
 
 def test_delivery_is_confirmed_by_the_needs_own_community_only(world):
     need = make_need(world.resident, world.visits, status=NeedStatus.matched)
+    make_project(world.street1, needs=[need])
     for actor in ("staff3", "grid", "civil", "resident"):
         with pytest.raises(Refused):
             services.confirm_delivered(need, actor=world[actor])

@@ -247,3 +247,15 @@ def test_taxonomy_codes_are_unique_and_fit_the_columns():
         assert len(codes) == len(set(codes))
         assert max(len(code) for code in codes) <= 64
     assert max(len(name) for _, _, _, name, name_en in iter_categories() for name in (name, name_en)) <= 100
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_sector_and_category_names_are_unique_in_each_language(app, locale):
+    """A category list (needs, projects, filters) never shows the same name twice."""
+    categories, skills = install_taxonomy()
+    db.session.commit()
+    names = [c.display_name(locale) for c in db.session.scalars(sa.select(Category))]
+    assert len(names) == len(categories)
+    assert [name for name, n in Counter(names).items() if n > 1] == []
+    skill_names = [s.display_name(locale) for s in skills.values()]
+    assert [name for name, n in Counter(skill_names).items() if n > 1] == []

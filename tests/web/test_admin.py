@@ -48,12 +48,12 @@ def test_only_admin_manages_users(client, auth, world, username):
 
 def test_audit_trail_is_scoped_for_civil_affairs(client, auth, world):
     from linkage import audit
-    audit.record(world["admin"], "test.in_street2", world.c3)
-    audit.record(world["admin"], "test.in_street1", world.c1)
+    audit.record(world["admin"], "test.in_street2", world.c3, note="Event in street 2")
+    audit.record(world["admin"], "test.in_street1", world.c1, note="Event in street 1")
     db.session.commit()
     auth.login("civil2")
     text = client.get("/admin/audit").get_data(as_text=True)
-    assert "test.in_street2" in text and "test.in_street1" not in text
+    assert "Event in street 2" in text and "Event in street 1" not in text
     auth.as_(world["vol"])
     assert client.get("/admin/audit").status_code == 403
 
@@ -63,3 +63,32 @@ def test_csrf_is_enforced(app, world):
     client = app.test_client()
     response = client.post("/auth/login", data={"username": "admin", "password": PASSWORD})
     assert response.status_code == 400
+
+
+def test_audit_entries_read_as_changes_in_the_readers_language(client, auth, world):
+    """No action codes or JSON: "field: before → after" with translated names and values."""
+    from linkage import audit
+    from tests.factories import make_need
+    need = make_need(world.resident, world.visits)
+    audit.record(world["staff1"], "need.verify", need, before={"status": "submitted"},
+                 after={"status": "open"})
+    audit.record(world["admin"], "volunteer.update", world.volunteer,
+                 before={"skills": ["elder_care"], "weekly_minutes_limit": 240,
+                         "availability": [[0, "18:30", "21:00"]]},
+                 after={"skills": ["elder_care", "first_aid"], "weekly_minutes_limit": 360,
+                        "availability": [[5, "09:00", "12:00"]]})
+    audit.record(world["admin"], "user.status", world["vol3"], before={"status": "active"},
+                 after={"status": "suspended"}, note="no-shows")
+    db.session.commit()
+    auth.login("admin")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "需求已审核" in page and "need.verify" not in page.split("<tbody>")[1]
+    assert "状态：已提交 → 已审核，待服务" in page
+    assert "技能：助老 → 助老、急救" in page and "每周上限（分钟）：240 → 360" in page
+    assert "可服务时间：星期一 18:30–21:00 → 星期六 09:00–12:00" in page
+    assert "状态：正常 → 已暂停" in page and "因多次缺席。" in page
+    assert "{" not in page.split("<tbody>")[1] and "elder_care" not in page
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "Need verified" in page and "Status: Submitted → Verified, open" in page

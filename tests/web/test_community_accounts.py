@@ -89,3 +89,66 @@ def test_staff_cannot_verify_active_staff_accounts(client, auth, world, pending)
 def test_an_empty_queue_says_so(client, auth, world):
     auth.login("staff1")
     assert "Nobody is waiting for verification" in client.get("/community/accounts").get_data(as_text=True)
+
+
+# --- rejecting --------------------------------------------------------------------------------------------
+
+def test_community_staff_reject_a_volunteer_with_a_reason_and_they_cannot_sign_in(client, auth, world, pending):
+    auth.login("staff1")
+    user = pending["vol_c1"]
+    page = client.get("/community/accounts").get_data(as_text=True)
+    assert f"/community/accounts/{user.id}/reject" in page and "Reject the account" in page
+    # A reason is required; nothing changes without one.
+    response = client.post(f"/community/accounts/{user.id}/reject", data={"reason": "  "}, follow_redirects=True)
+    assert "Give the reason; the person will read it." in response.get_data(as_text=True)
+    assert user.status == AccountStatus.pending
+    response = client.post(f"/community/accounts/{user.id}/reject",
+                           data={"reason": "Nobody at this address knows you."})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/community/accounts")
+    assert user.status == AccountStatus.rejected
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.reject"))
+    assert (event.subject_id, event.actor_id, event.note) == (user.id, world["staff1"].id,
+                                                             "Nobody at this address knows you.")
+    assert event.before == {"status": "pending"} and event.after == {"status": "rejected"}
+    [note] = db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)).all()
+    assert note.kind == "account_rejected" and note.params == {"reason": "Nobody at this address knows you."}
+    assert "account was not accepted; they were told why" in client.get("/community/accounts").get_data(as_text=True)
+    assert f"/community/accounts/{user.id}/" not in client.get("/community/accounts").get_data(as_text=True)
+    # Deciding again changes nothing and says why.
+    response = client.post(f"/community/accounts/{user.id}/verify", follow_redirects=True)
+    assert "not waiting for verification" in response.get_data(as_text=True)
+    assert user.status == AccountStatus.rejected
+    # The person cannot sign in and reads why.
+    auth.logout()
+    response = client.post("/auth/login", data={"username": "newvol", "password": "correct-horse-9"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "This account was not accepted: Nobody at this address knows you." in html
+
+
+def test_civil_affairs_reject_organization_admins(client, auth, world, pending):
+    auth.login("civil")
+    user = pending["org_c1"]
+    assert client.post(f"/community/accounts/{user.id}/reject",
+                       data={"reason": "Organization unknown to the district"}).status_code == 302
+    assert user.status == AccountStatus.rejected
+
+
+@pytest.mark.parametrize("username, account", [
+    ("staff1", "org_c1"), ("staff1", "vol_c3"), ("civil2", "res_grid"), ("grid", "vol_c1"), ("vol", "vol_c1"),
+])
+def test_rejecting_outside_role_or_scope_is_forbidden(client, auth, world, pending, username, account):
+    auth.login(username)
+    response = client.post(f"/community/accounts/{pending[account].id}/reject", data={"reason": "Not known here"})
+    assert response.status_code == 403
+    assert pending[account].status == AccountStatus.pending
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.reject")) is None
+
+
+def test_a_signed_in_account_is_signed_out_when_rejected(client, auth, world, pending, app):
+    auth.login("newvol")
+    assert client.get("/").status_code == 200
+    other = app.test_client()
+    other.post("/auth/login", data={"username": "staff1", "password": "correct-horse-9"})
+    other.post(f"/community/accounts/{pending['vol_c1'].id}/reject", data={"reason": "Not known here"})
+    response = client.get("/volunteers/profile")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]

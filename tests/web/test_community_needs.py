@@ -143,9 +143,12 @@ def test_confirm_delivery_needs_a_serving_shift_or_project(client, auth, world):
     assert response.status_code == 200
     assert "No project or shift serves this need" in response.get_data(as_text=True)
     assert need.status == NeedStatus.open
+    page = client.get(f"/community/needs/{need.id}").get_data(as_text=True)
+    assert "Possible once a project or a shift serves this need." in page and "/deliver" not in page
     make_shift(world.c1, title="Saturday visits").needs.append(need)
     db.session.commit()
-    assert "Saturday visits" in client.get(f"/community/needs/{need.id}").get_data(as_text=True)
+    page = client.get(f"/community/needs/{need.id}").get_data(as_text=True)
+    assert "Saturday visits" in page and "/deliver" in page and "Possible once a project" not in page
     response = client.post(f"/community/needs/{need.id}/deliver", data={"note": "Visited on Saturday"})
     assert response.status_code == 302 and need.status == NeedStatus.delivered
     assert actions(need) == ["need.deliver"] and "need_delivered" in kinds(world["resident"])

@@ -338,6 +338,6 @@ def test_detail_shows_the_history_to_managers_only(client, auth, world):
     db.session.commit()
     auth.login("civil")
     client.post(f"/projects/{project.id}/publish")
-    assert "project.publish" in text(client.get(f"/projects/{project.id}"))
+    assert "Project published" in text(client.get(f"/projects/{project.id}"))
     auth.as_(world["orgadmin"])
-    assert "project.publish" not in text(client.get(f"/projects/{project.id}"))
+    assert "Project published" not in text(client.get(f"/projects/{project.id}"))

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from linkage.extensions import db
-from linkage.models import Bid, BidStatus, Need, NeedStatus, OrgStatus, Project, ProjectStatus
+from linkage.models import Bid, BidStatus, Need, NeedStatus, OrgStatus, Project, ProjectStatus, Role
 from tests.factories import make_bid, make_user, now
 from tests.web.test_projects_support import (ROLES, closed_project, english, evaluated_project, events,  # noqa: F401
                                              notified, past_deadline, published_project, text)
@@ -91,12 +91,40 @@ def test_entering_scores_computes_price_and_total_and_evaluates(client, auth, wo
     assert client.post(f"/projects/{project.id}/scores",
                        data={f"bid_{bid1.id}": "80", f"bid_{bid2.id}": "62.5"}).status_code == 302
     bid1, bid2 = db.session.get(Bid, bid1.id), db.session.get(Bid, bid2.id)
-    # org1: 80 + 200000/250000 × 30 = 104; org2: 62.5 + 30 = 92.5
-    assert (bid1.technical_score, bid1.price_score, bid1.total_score) == (80.0, 24.0, 104.0)
-    assert (bid2.technical_score, bid2.price_score, bid2.total_score) == (62.5, 30.0, 92.5)
+    # The technical part counts 1 − 30 % of the panel's score; the price part at most 30.
+    # org1: 80 × 0.7 + 200000/250000 × 30 = 56 + 24 = 80; org2: 62.5 × 0.7 + 30 = 43.75 + 30 = 73.75
+    assert (bid1.technical_score, bid1.price_score, bid1.total_score) == (56.0, 24.0, 80.0)
+    assert (bid2.technical_score, bid2.price_score, bid2.total_score) == (43.75, 30.0, 73.75)
     assert bid1.status == bid2.status == BidStatus.scored
     assert db.session.get(Project, project.id).status == ProjectStatus.evaluated
-    assert len(events("bid.score")) == 2 and events("project.evaluate")
+    assert [e.after["panel_score"] for e in events("bid.score")] == [80.0, 62.5]
+    assert events("project.evaluate")
+    page = text(client.get(f"/projects/{project.id}/scores"))
+    assert 'value="62.50"' in page and 'data-part="technical">43.75<' in page  # the panel's score is kept
+    assert 'data-part="price">30.0<' in page and 'data-part="total">73.75<' in page
+
+
+def test_a_perfect_bid_totals_exactly_100_and_the_award_run_reads_the_weighted_score(client, auth, world):
+    from linkage.matching.problems import build_award_problem
+    from matching.award import bid_score
+    project, (bid1, bid2) = closed_project(world, prices=(200000, 200000))
+    db.session.commit()
+    auth.login("civil")
+    assert client.post(f"/projects/{project.id}/scores",
+                       data={f"bid_{bid1.id}": "100", f"bid_{bid2.id}": "85.5"}).status_code == 302
+    bid1, bid2 = db.session.get(Bid, bid1.id), db.session.get(Bid, bid2.id)
+    assert (bid1.technical_score, bid1.price_score, bid1.total_score) == (70.0, 30.0, 100.0)
+    assert bid2.total_score == 89.85 and all(b.total_score <= 100 for b in (bid1, bid2))
+    # The award run reads the weighted technical score and arrives at the same totals.
+    project = db.session.get(Project, project.id)
+    project.status = ProjectStatus.evaluated
+    db.session.commit()
+    problem, _inputs = build_award_problem(world.district)
+    for row in problem["bids"]:
+        bid = db.session.get(Bid, int(row["id"][1:]))
+        assert row["technical_score"] == bid.technical_score
+        assert bid_score(row["technical_score"], project.price_weight, 200000, row["price"]) == round(
+            bid.total_score * 100)
 
 
 @pytest.mark.parametrize("value, message", [("101", "between 0 and 100"), ("-1", "between 0 and 100"),
@@ -134,7 +162,7 @@ def test_disqualify_needs_a_reason_and_recomputes_price_scores(client, auth, wor
     bid1, bid2 = db.session.get(Bid, bid1.id), db.session.get(Bid, bid2.id)
     assert bid2.status == BidStatus.disqualified and bid2.status_reason == "Team certificates forged"
     # org1 is now the lowest valid price: full price score.
-    assert bid1.price_score == 30.0 and bid1.total_score == 110.0
+    assert bid1.price_score == 30.0 and bid1.total_score == 86.0  # 80 × 0.7 + 30
     assert events("bid.disqualify", bid2) and notified(world["orgadmin2"], "bid_disqualified")
 
 
@@ -235,7 +263,36 @@ def test_award_unknown_bid(client, auth, world):
     assert response.status_code == 200 and "Not a valid choice" in text(response)
 
 
-@pytest.mark.parametrize("username", [u for u in ROLES if u not in ("civil", "admin")])
+def test_assigned_experts_enter_scores_after_the_deadline(client, auth, world):
+    project, (bid1, bid2) = closed_project(world)
+    db.session.commit()
+    auth.login("expert")  # district expert: the project lies in their area
+    assert "Enter technical scores" in text(client.get(f"/projects/{project.id}"))
+    assert client.get(f"/projects/{project.id}/scores").status_code == 200
+    assert client.post(f"/projects/{project.id}/scores",
+                       data={f"bid_{bid1.id}": "90", f"bid_{bid2.id}": "70"}).status_code == 302
+    bid1 = db.session.get(Bid, bid1.id)
+    assert bid1.technical_score == 63.0 and bid1.total_score == 87.0
+    assert events("bid.score", bid1)[0].actor_id == world["expert"].id
+    # Still refused: awarding and disqualifying, and projects still open for bids.
+    assert client.post(f"/projects/{project.id}/award", data={"bid": bid1.id}).status_code == 403
+    open_project = published_project(world, region=world.district)
+    db.session.commit()
+    assert client.get(f"/projects/{open_project.id}/scores").status_code == 403
+
+
+def test_experts_outside_the_projects_area_cannot_score(client, auth, world):
+    project, (bid1, bid2) = closed_project(world)
+    project.region = world.street2
+    outsider = make_user("expert_north", Role.expert, world.street1)
+    db.session.commit()
+    auth.login(outsider.username)
+    assert client.get(f"/projects/{project.id}/scores").status_code == 403
+    assert client.post(f"/projects/{project.id}/scores", data={f"bid_{bid1.id}": "90"}).status_code == 403
+    assert db.session.get(Bid, bid1.id).technical_score is None
+
+
+@pytest.mark.parametrize("username", [u for u in ROLES if u not in ("civil", "admin", "expert")])
 def test_evaluation_pages_refused_to_other_roles_and_scopes(client, auth, world, username):
     project, (bid1, bid2) = evaluated_project(world)
     db.session.commit()
@@ -246,7 +303,7 @@ def test_evaluation_pages_refused_to_other_roles_and_scopes(client, auth, world,
     assert client.post(f"/projects/{project.id}/bids/{bid1.id}/disqualify",
                        data={f"dq{bid1.id}-reason": "x"}).status_code == 403
     assert db.session.get(Project, project.id).status == ProjectStatus.evaluated
-    assert db.session.get(Bid, bid1.id).technical_score == 80.0
+    assert db.session.get(Bid, bid1.id).technical_score == 56.0
 
 
 # --------------------------------------------------------------------------- contract and start
@@ -303,7 +360,7 @@ def test_after_the_award_everyone_sees_winner_price_and_scores(client, auth, wor
         auth.as_(world[username])
         page = text(client.get(f"/projects/{project.id}"))
         assert "Award results" in page and "Sunshine Social Work Center" in page and "250,000" in page, username
-        assert "104.0" in page and "Secret delivery method" not in page  # scores yes, proposals no
+        assert "80.0" in page and "Secret delivery method" not in page  # scores yes, proposals no
 
 
 def test_a_new_org_admin_without_organization_sees_no_project(client, auth, world):

@@ -77,12 +77,13 @@ def closed_project(world, prices=(250000, 200000), **kwargs):
 
 
 def evaluated_project(world, technical=(80, 70), prices=(250000, 200000)):
-    """Both bids scored: org1 80 at 250k, org2 70 at 200k (price weight 30 %)."""
-    from linkage.projects.services import _recompute_scores
+    """Both bids scored by the panel: org1 80 at 250k, org2 70 at 200k (price weight 30 %), so the
+    totals are 80 × 0.7 + 24 = 80 and 70 × 0.7 + 30 = 79."""
+    from linkage.projects.services import _recompute_scores, technical_points
 
     project, bids = closed_project(world, prices=prices)
     for bid, score in zip(bids, technical):
-        bid.technical_score, bid.status = float(score), BidStatus.scored
+        bid.technical_score, bid.status = technical_points(project.price_weight, score), BidStatus.scored
     _recompute_scores(project)
     project.status = ProjectStatus.evaluated
     db.session.flush()

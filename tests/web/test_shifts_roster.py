@@ -68,12 +68,58 @@ def test_check_in_and_out_now_records_minutes_and_pending_hours(client, auth, wo
     assert record.status == SignUpStatus.checked_in and not record.hours_manual
     assert abs((record.checked_in_at - now()).total_seconds()) < 60
     assert reload(shift).status == ShiftStatus.under_way
-    assert client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out").status_code == 302
+    # A minute of a one-hour shift is less than 60 %: the roster asks before declining the hours.
+    response = client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out")
+    assert response.status_code == 200
+    assert "0 minutes will be recorded: less than 60 % of the shift, so the hours will be declined." in text(response)
+    assert "Check out and decline the hours" in text(response) and "Cancel: keep checked in" in text(response)
+    assert reload(record).status == SignUpStatus.checked_in and not notifications(world["vol"])
+    assert client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out",
+                       data={"confirm_decline": "y"}).status_code == 302
     record = reload(record)
     assert record.status == SignUpStatus.checked_out and record.minutes == 0
-    assert record.hours_status == HoursStatus.declined  # a minute of a one-hour shift: less than 60 %
+    assert record.hours_status == HoursStatus.declined
     assert record.hours_note == "attended less than 60 % of the shift"
     assert audit_actions(record) == ["signup.check_in", "signup.check_out"]
+    [message] = notifications(world["vol"], "hours_declined_short")
+    assert message.params == {"title": shift.title, "minutes": 0, "percent": 60}
+
+
+def test_check_out_before_the_shift_starts_is_refused(client, auth, world):
+    shift = project_shift(world, start=(now() + timedelta(minutes=30)).replace(second=0, microsecond=0))
+    record = add_sign_up(shift, world.volunteer)
+    db.session.commit()
+    auth.login("worker")
+    assert client.post(f"/shifts/{shift.id}/roster/{record.id}/check-in").status_code == 302
+    page = text(client.get(f"/shifts/{shift.id}/roster"))
+    assert "Check-out opens at the start." in page and "/check-out" not in page
+    response = client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out", data={"confirm_decline": "y"})
+    assert response.status_code == 200
+    assert "The shift has not started yet: check-out is possible from its start" in text(response)
+    record = reload(record)
+    assert record.status == SignUpStatus.checked_in and record.minutes is None and record.hours_status is None
+    assert audit_actions(record) == ["signup.check_in"] and not notifications(world["vol"])
+
+
+def test_check_out_before_check_in_is_refused(client, auth, world):
+    shift = started(world)
+    record = add_sign_up(shift, world.volunteer)
+    db.session.commit()
+    auth.login("worker")
+    response = client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out", data={"confirm_decline": "y"})
+    assert response.status_code == 200 and "Only a checked-in volunteer can be checked out." in text(response)
+    assert reload(record).status == SignUpStatus.assigned and audit_actions(record) == []
+
+
+def test_a_check_out_that_keeps_the_hours_needs_no_confirmation(client, auth, world):
+    shift = started(world, minutes_ago=100, hours=2)
+    record = add_sign_up(shift, world.volunteer, status=SignUpStatus.checked_in, checked_in_at=shift.start)
+    db.session.commit()
+    auth.login("worker")
+    assert client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out").status_code == 302
+    record = reload(record)
+    assert record.hours_status == HoursStatus.pending and 100 <= record.minutes <= 101
+    assert not notifications(world["vol"])
 
 
 @pytest.mark.parametrize("arrived_after,expected_status", [(48, HoursStatus.pending), (49, HoursStatus.declined),
@@ -87,8 +133,12 @@ def test_hours_count_from_sixty_percent_of_the_shift(client, auth, world, arrive
     response = client.post(f"/shifts/{shift.id}/roster/{record.id}/check-in", data={"at": local_field(arrived)})
     assert response.status_code == 302, text(response)
     left = shift.end + timedelta(minutes=20)   # stayed after the end: minutes are clipped to the shift
-    assert client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out",
-                       data={"at": local_field(left)}).status_code == 302
+    data = {"at": local_field(left)}
+    if expected_status == HoursStatus.declined:  # asked first, then confirmed
+        assert client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out", data=data).status_code == 200
+        assert reload(record).status == SignUpStatus.checked_in
+        data["confirm_decline"] = "y"
+    assert client.post(f"/shifts/{shift.id}/roster/{record.id}/check-out", data=data).status_code == 302
     record = reload(record)
     assert record.minutes == 120 - arrived_after and record.hours_status == expected_status
     assert record.hours_manual  # times entered by hand are marked
@@ -244,7 +294,7 @@ def test_closing_before_the_end_needs_everyone_checked_out(client, auth, world):
     auth.login("worker")
     response = client.post(f"/shifts/{shift.id}/close", follow_redirects=True)
     assert "Before the planned end, check out everyone first" in text(response)
-    client.post(f"/shifts/{shift.id}/roster/{still.id}/check-out")
+    client.post(f"/shifts/{shift.id}/roster/{still.id}/check-out", data={"confirm_decline": "y"})
     client.post(f"/shifts/{shift.id}/close")
     assert reload(shift).status == ShiftStatus.done
     assert not reload(still).checkout_defaulted

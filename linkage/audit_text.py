@@ -1,0 +1,220 @@
+"""How the audit trail reads: actions, subjects, fields and values in the reader's language.
+
+Events store codes (``project.create``, ``status: "open"``); pages show "项目已创建" and
+"状态：待审核 → 开放". Anything without a label here is shown as a neutral placeholder, never as a code.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from babel.dates import get_day_names
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
+from markupsafe import Markup, escape
+
+from linkage.extensions import db
+from linkage.models import (AccountStatus, BidStatus, HoursStatus, NeedStatus, OrgStatus, OrgType, ProjectStatus,
+                            Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
+                            WorkerLevel)
+from linkage.models.matching import MatchKind, MatchStatus
+
+ACTIONS = {
+    "bid.disqualify": _l("Bid disqualified"), "bid.lose": _l("Bid lost"), "bid.score": _l("Bid scored"),
+    "bid.submit": _l("Bid submitted"), "bid.update": _l("Bid changed"), "bid.win": _l("Bid won"),
+    "bid.withdraw": _l("Bid withdrawn"),
+    "match_run.approve": _l("Match run approved"), "match_run.create": _l("Match run started"),
+    "match_run.fail": _l("Match run failed"), "match_run.finish": _l("Match run finished"),
+    "match_run.reject": _l("Match run rejected"), "match_run.pin": _l("Pairing pinned"),
+    "match_run.forbid": _l("Pairing forbidden"),
+    "need.assign_case": _l("Case assigned"), "need.deliver": _l("Service delivered"),
+    "need.match": _l("Need matched"), "need.rate": _l("Service rated"), "need.reject": _l("Need rejected"),
+    "need.submit": _l("Need submitted"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
+    "organization.register": _l("Organization registered"), "organization.resubmit": _l("Registration resubmitted"),
+    "organization.update": _l("Organization changed"), "organization.verify": _l("Organization verified"),
+    "organization.reject": _l("Organization not verified"), "organization.suspend": _l("Organization suspended"),
+    "organization.blacklist": _l("Organization blacklisted"),
+    "organization.reinstate": _l("Organization reinstated"),
+    "project.award": _l("Project awarded"), "project.cancel": _l("Project cancelled"),
+    "project.close": _l("Bidding closed"), "project.contract": _l("Contract recorded"),
+    "project.create": _l("Project created"), "project.evaluate": _l("Bids evaluated"),
+    "project.fail": _l("Project failed"), "project.publish": _l("Project published"),
+    "project.start": _l("Project started"), "project.update": _l("Project changed"),
+    "resident.register": _l("Resident registered"), "resident.reveal_id": _l("Full ID number viewed"),
+    "seed.demo": _l("Demo district created"),
+    "shift.cancel": _l("Shift cancelled"), "shift.close": _l("Shift closed"), "shift.create": _l("Shift created"),
+    "shift.update": _l("Shift changed"),
+    "signup.assign": _l("Place assigned"), "signup.cancel": _l("Sign-up cancelled"),
+    "signup.check_in": _l("Checked in"), "signup.check_out": _l("Checked out"), "signup.create": _l("Signed up"),
+    "signup.hours_approve": _l("Hours approved"), "signup.hours_decline": _l("Hours declined"),
+    "signup.no_show": _l("No-show recorded"), "signup.promote": _l("Moved up from the waiting list"),
+    "signup.waitlist": _l("Put on the waiting list"),
+    "social_worker.activate": _l("Social worker reactivated"), "social_worker.add": _l("Social worker added"),
+    "social_worker.deactivate": _l("Social worker deactivated"),
+    "social_worker.login": _l("Social worker account created"), "social_worker.update": _l("Social worker changed"),
+    "user.activate": _l("Account reactivated"), "user.create": _l("Account created"),
+    "user.password_change": _l("Password changed"), "user.reject": _l("Account not accepted"),
+    "user.status": _l("Account status changed"), "user.suspend": _l("Account suspended"),
+    "user.verify": _l("Account verified"),
+    "volunteer.block": _l("Self sign-up suspended"), "volunteer.update": _l("Volunteer profile changed"),
+}
+
+SUBJECTS = {
+    "Bid": _l("Bid"), "MatchRun": _l("Match run"), "Need": _l("Need"), "Organization": _l("Organization"),
+    "Project": _l("Project"), "Region": _l("Region"), "Resident": _l("Resident"), "Shift": _l("Shift"),
+    "SignUp": _l("Sign-up"), "SocialWorker": _l("Social worker"), "User": _l("Account"),
+    "Volunteer": _l("Volunteer"),
+}
+
+FIELDS = {
+    "active": _l("Active"), "availability": _l("Availability"), "bid_id": _l("Bid"), "birth_date": _l("Birth date"),
+    "bidding_deadline": _l("Bidding deadline"), "bound": _l("Bound"), "budget": _l("Budget"),
+    "capacity": _l("Capacity"), "caseload_limit": _l("Caseload limit"), "case_worker_id": _l("Case worker"),
+    "category_id": _l("Category"), "certificate_no": _l("Certificate number"), "checked_in_at": _l("Checked in"),
+    "checked_out_at": _l("Checked out"), "checkout_defaulted": _l("Check-out defaulted"),
+    "child_run": _l("Re-run"), "consent_at": _l("Consent given"), "counts": _l("Counts"),
+    "credit_code": _l("Unified social credit code"), "description": _l("Description"), "end": _l("End"),
+    "first_come": _l("First come, first served"), "founded_on": _l("Founded"), "grade": _l("Grade"),
+    "grade_awarded_on": _l("Grade awarded"), "guardian_consent": _l("Guardian's consent"),
+    "hours_manual": _l("Entered by hand"), "hours_status": _l("Hours"), "insurance_note": _l("Insurance"),
+    "latitude": _l("Latitude"), "lead_id": _l("Lead"), "left": _l("Pairing"), "level": _l("Level"),
+    "logins": _l("Demo log-ins"), "longitude": _l("Longitude"), "max_travel_km": _l("Travel distance (km)"),
+    "min_grade": _l("Minimum grade"), "min_volunteers": _l("Minimum volunteers"),
+    "min_years": _l("Minimum years since founding"), "minutes": _l("Minutes"), "name": _l("Name"),
+    "needs": _l("Needs"), "need_ids": _l("Needs"), "no_show_count": _l("No-shows"),
+    "no_violation_declared": _l("No violation declared"), "objective": _l("Objective"),
+    "on_behalf": _l("On behalf of the resident"), "org_type": _l("Organization type"),
+    "organization_id": _l("Organization"), "panel_score": _l("Panel score"), "phone": _l("Phone"),
+    "place": _l("Place"), "price": _l("Price"), "price_weight": _l("Price weight"), "project_id": _l("Project"),
+    "rating": _l("Rating"), "region_id": _l("Region"), "requires_insurance": _l("Accident insurance required"),
+    "required_worker_level": _l("Required social worker level"), "required_workers": _l("Social workers required"),
+    "right": _l("Pairing"), "role": _l("Role"), "scale": _l("Scale"), "seed": _l("Random seed"),
+    "self_signup_blocked_until": _l("Self sign-up suspended until"), "service_end": _l("Service ends"),
+    "service_start": _l("Service starts"), "shift_id": _l("Shift"), "shift_status": _l("Shift status"),
+    "skills": _l("Skills"), "slot_id": _l("Slot"), "slots": _l("Slots"), "start": _l("Start"),
+    "status": _l("Status"), "status_reason": _l("Reason"), "tags": _l("Vulnerable groups"),
+    "target_beneficiaries": _l("Target beneficiaries"), "target_hours": _l("Target service hours"),
+    "technical_score": _l("Technical score"), "title": _l("Title"), "urgency": _l("Urgency"),
+    "user_id": _l("Account"), "username": _l("Username"), "volunteer_id": _l("Volunteer"),
+    "weekly_minutes_limit": _l("Weekly limit (minutes)"), "workload": _l("Workload"),
+    # the demo district's counts
+    "users": _l("Accounts"), "social_workers": _l("Social workers"), "residents": _l("Residents"),
+    "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),
+    "sign_ups": _l("Sign-ups"), "shifts": _l("Shifts"), "regions": _l("Regions"),
+    "organizations": _l("Organizations"), "recurrence": _l("Recurrence"),
+}
+UNKNOWN_FIELD = _l("Other detail")
+
+# The status field's meaning by subject.
+STATUS_BY_SUBJECT = {
+    "Need": NeedStatus, "Project": ProjectStatus, "Bid": BidStatus, "Shift": ShiftStatus, "SignUp": SignUpStatus,
+    "Organization": OrgStatus, "User": AccountStatus, "Volunteer": VolunteerStatus, "MatchRun": MatchStatus,
+}
+ENUM_FIELDS = {
+    "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
+    "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
+    "kind": MatchKind,
+}
+
+# Notes the system writes itself (people's notes are shown as they wrote them).
+SYSTEM_NOTES = [
+    (re.compile(r"^check-out defaulted to the planned end$"), lambda m: _l("Check-out defaulted to the planned end.")),
+    (re.compile(r"^(\d+) check-outs defaulted$"),
+     lambda m: _l("%(n)s check-outs defaulted to the planned end.", n=int(m.group(1)))),
+    (re.compile(r"^no-shows$"), lambda m: _l("After repeated no-shows.")),
+    (re.compile(r"^match run (\d+)$"), lambda m: _l("Match run %(run)s", run=m.group(1))),
+    (re.compile(r"^Demo district created by flask seed-demo\.$"),
+     lambda m: _l("Demo district created by the seeding command.")),
+]
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EMPTY = "—"
+
+
+def action_label(action: str):
+    return ACTIONS.get(action) or _l("Other change")
+
+
+def subject_label(subject_type: str, subject_id: Optional[int]) -> str:
+    name = SUBJECTS.get(subject_type) or _l("Record")
+    return f"{name} {subject_id}" if subject_id else str(name)
+
+
+def field_label(name: str):
+    return FIELDS.get(name, UNKNOWN_FIELD)
+
+
+def note_text(note: str) -> str:
+    for pattern, text in SYSTEM_NOTES:
+        match = pattern.match(note or "")
+        if match:
+            return str(text(match))
+    return note or ""
+
+
+def _skill_names() -> dict:
+    locale = str(get_locale() or "zh_CN")
+    skills = db.session.scalars(sa.select(Skill)).all()
+    return {**{s.code: s.display_name(locale) for s in skills}, **{s.id: s.display_name(locale) for s in skills}}
+
+
+def value_text(name: str, value: Any, subject_type: str = "", *, skills: Optional[dict] = None) -> Markup:
+    """One recorded value as the reader should see it."""
+    if value is None or value == "" or value == []:
+        return Markup(EMPTY)
+    enum = STATUS_BY_SUBJECT.get(subject_type) if name == "status" else ENUM_FIELDS.get(name)
+    if isinstance(value, list):
+        if name in ("skills",):
+            skills = skills if skills is not None else _skill_names()
+            return Markup("、").join(escape(skills.get(v, v)) for v in value)
+        if name == "slots":
+            skills = skills if skills is not None else _skill_names()
+            return Markup("、").join(
+                escape(f"{skills.get(s[0], s[0]) if s[0] is not None else _l('Anyone')} × {s[1]}") for s in value)
+        if name == "availability":  # [weekday (0 = Monday), "HH:MM", "HH:MM"]
+            days = get_day_names("wide", locale=str(get_locale() or "zh_CN"))
+            return Markup("、").join(escape(f"{days[w[0]]} {w[1]}–{w[2]}") for w in value
+                                    if isinstance(w, list) and len(w) == 3)
+        if name == "logins":  # [label, username]: the usernames are data
+            return Markup("、").join(Markup('<span translate="no">%s</span>') % pair[-1] for pair in value)
+        return Markup("、").join(value_text(name, item, subject_type, skills=skills) for item in value)
+    if isinstance(value, dict):
+        return Markup("；").join(Markup("%s：%s") % (field_label(k), value_text(k, v, subject_type, skills=skills))
+                                for k, v in value.items())
+    if enum is not None:
+        try:
+            member = enum(value)
+        except ValueError:
+            pass
+        else:
+            return escape(member.label)
+    if isinstance(value, bool):
+        return escape(_l("yes") if value else _l("no"))
+    if isinstance(value, str) and ISO_DATETIME.match(value):
+        try:
+            return escape(format_datetime(datetime.fromisoformat(value), "short"))
+        except ValueError:
+            pass
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return escape(format_date(date.fromisoformat(value), "medium"))
+    if name in ("username", "credit_code", "certificate_no"):
+        return Markup('<span translate="no">%s</span>') % value
+    return escape(value)
+
+
+def changes(event) -> list[tuple[str, Markup, Markup]]:
+    """(field, before, after) for every field the event recorded, in the reader's language."""
+    before, after = event.before or {}, event.after or {}
+    skills = _skill_names() if {"skills", "slots"} & (set(before) | set(after)) else {}
+    rows = []
+    for name in list(dict.fromkeys([*after, *before])):
+        old = value_text(name, before.get(name), event.subject_type, skills=skills) if name in before else None
+        new = value_text(name, after.get(name), event.subject_type, skills=skills) if name in after else None
+        rows.append((str(field_label(name)), old, new))
+    return rows
+
+
+def register(app) -> None:
+    app.jinja_env.globals.update(audit_action=action_label, audit_subject=subject_label, audit_changes=changes,
+                                 audit_note=note_text, audit_actions=ACTIONS, audit_subjects=SUBJECTS)
