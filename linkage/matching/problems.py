@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from linkage import settings
 from linkage.extensions import db
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, Need, NeedStatus, Organization,
                             OrgStatus, Project, ProjectStatus, Region, RegionLevel, Shift, ShiftSlot, ShiftStatus,
@@ -105,7 +105,6 @@ def _minutes_elsewhere(volunteer_ids: list[int], shift_ids: list[int], start: da
 def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=(), forbids=(),
                         keep_assigned: bool = True, organization_id: Optional[int] = None) -> tuple[dict, dict]:
     """Volunteers × shifts for ``region`` and [start, end): verified active volunteers, open shifts."""
-    config = current_app.config
     shifts = shift_rows(region, start, end, organization_id)
     volunteers = volunteer_rows(region)
     volunteer_ids = [v.id for v in volunteers]
@@ -123,7 +122,8 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
             elif sign_up.status in HOLDING_STATUSES and keep_assigned:
                 holding.append([f"{VOLUNTEER}{sign_up.volunteer_id}", f"{SHIFT}{shift.id}"])
     problem = {
-        "settings": {"max_travel_km": config["MATCH_MAX_TRAVEL_KM"], "rest_minutes": config["MATCH_REST_MINUTES"],
+        "settings": {"max_travel_km": settings.get("MATCH_MAX_TRAVEL_KM"),
+                     "rest_minutes": settings.get("MATCH_REST_MINUTES"),
                      "timezone": "Asia/Shanghai"},
         "volunteers": [{
             "id": f"{VOLUNTEER}{v.id}", "skills": sorted(skill.code for skill in v.skills),
@@ -210,7 +210,6 @@ def case_rows(region: Region) -> tuple[list[Need], list[SocialWorker]]:
 
 def build_case_problem(region: Region, *, pins=(), forbids=()) -> tuple[dict, dict]:
     """Professional needs × social workers of active organizations, within caseload limits."""
-    config = current_app.config
     needs, workers = case_rows(region)
     open_cases = dict(db.session.execute(
         sa.select(Need.case_worker_id, sa.func.count(Need.id))
@@ -223,7 +222,7 @@ def build_case_problem(region: Region, *, pins=(), forbids=()) -> tuple[dict, di
             sa.select(Need.case_worker_id, Need.resident_id).where(Need.case_worker_id.is_not(None)).distinct()):
         served.setdefault(worker_id, set()).add(resident_id)
     problem = {
-        "max_travel_km": config["MATCH_MAX_TRAVEL_KM"],
+        "max_travel_km": settings.get("MATCH_MAX_TRAVEL_KM"),
         "needs": [{"id": f"n{n.id}", "urgency": n.urgency, "sector": n.category.sector.code,
                    "min_level": 2 if n.urgency >= 3 else 1, "resident": f"{RESIDENT}{n.resident_id}",
                    "location": [n.latitude if n.latitude is not None else n.region.latitude,

@@ -14,10 +14,10 @@ from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit, jobs
+from linkage import audit, jobs, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.matching import problems
@@ -25,7 +25,7 @@ from linkage.models import (HOLDING_STATUSES, Bid, MatchKind, MatchOverride, Mat
                             NeedStatus, Project, Region, Role, ShiftStatus, SignUp, SignUpStatus,
                             SocialWorker, User, Volunteer, VolunteerStatus)
 from linkage.models.types import utcnow
-from linkage.notifications import notify
+from linkage.notifications import link, notify
 
 FINISHED = (MatchStatus.proposed, MatchStatus.approved, MatchStatus.rejected, MatchStatus.failed,
             MatchStatus.infeasible)
@@ -58,7 +58,7 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
     if kind == MatchKind.shifts and (period_start is None or period_end is None or period_end <= period_start):
         raise Refused(_l("Choose the week to plan."), field="week")
     run = MatchRun(kind=kind, region=region, period_start=period_start, period_end=period_end,
-                   time_limit=time_limit or current_app.config["MATCH_TIME_LIMIT"], created_by=actor,
+                   time_limit=time_limit or settings.get("MATCH_TIME_LIMIT"), created_by=actor,
                    parent_id=parent.id if parent else None, status=MatchStatus.queued)
     for override in overrides:
         run.overrides.append(MatchOverride(action=override.action, left=override.left, right=override.right,
@@ -253,7 +253,7 @@ def approve_run(run: MatchRun, *, actor: User, note: str = "") -> bool:
     before = audit.snapshot(run, *_RUN_FIELDS)
     run.status, run.decided_by, run.decided_at, run.decision_note = MatchStatus.approved, actor, utcnow(), note
     audit.record(actor, "match_run.approve", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS), note=note)
-    notify([run.created_by], "match_approved", link=url_for("matching.detail", run_id=run.id), run=run.id)
+    notify([run.created_by], "match_approved", link=link("matching.detail", run_id=run.id), run=run.id)
     return True
 
 
@@ -323,8 +323,8 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
         db.session.flush()
         audit.record(actor, "signup.assign", sign_up, before=before, after=audit.snapshot(sign_up, "status", "slot_id"),
                      note=f"match run {run.id}", region_id=shift.region_id)
-        notify([volunteers[vid].user_id], "shift_assigned", link=url_for("shifts.detail", shift_id=sid),
-               title=shift.title, start=shift.start.isoformat(timespec="minutes"))
+        notify([volunteers[vid].user_id], "shift_assigned", link=link("shifts.detail", shift_id=sid),
+               title=shift.title, start=shift.start)
     for (sid, vid), sign_up in existing.items():
         if sign_up.status == SignUpStatus.requested and (sid, vid) not in proposed:
             before = audit.snapshot(sign_up, "status")
@@ -332,7 +332,7 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
             audit.record(actor, "signup.waitlist", sign_up, before=before, after=audit.snapshot(sign_up, "status"),
                          note=f"match run {run.id}", region_id=shifts[sid].region_id)
             volunteer = volunteers.get(vid) or db.session.get(Volunteer, vid)
-            notify([volunteer.user_id], "match_not_placed", link=url_for("shifts.detail", shift_id=sid),
+            notify([volunteer.user_id], "match_not_placed", link=link("shifts.detail", shift_id=sid),
                    title=shifts[sid].title)
     db.session.flush()
     for sid, shift in shifts.items():

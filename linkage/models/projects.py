@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkage.extensions import db
 from linkage.models.people import WorkerLevel
-from linkage.models.types import Money, UTCDateTime, utcnow
+from linkage.models.types import Money, UTCDateTime, setting_default, utcnow
 
 if TYPE_CHECKING:
     from linkage.models.needs import Need
@@ -80,7 +80,7 @@ class Project(db.Model):
     service_start: Mapped[date] = mapped_column(sa.Date)
     service_end: Mapped[date] = mapped_column(sa.Date)
     bidding_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
-    price_weight: Mapped[float] = mapped_column(sa.Float, default=0.30)
+    price_weight: Mapped[float] = mapped_column(sa.Float, default=setting_default("DEFAULT_PRICE_WEIGHT"))
     min_grade: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     min_years: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     required_workers: Mapped[int] = mapped_column(sa.SmallInteger, default=1)

@@ -10,7 +10,6 @@ from datetime import date
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from linkage import audit
@@ -20,7 +19,7 @@ from linkage.extensions import db
 from linkage.identifiers import credit_code_problem
 from linkage.models import (AccountStatus, Category, Organization, OrgStatus, OrgType, Region, RegionLevel,
                             Role, SocialWorker, User, WorkerLevel)
-from linkage.notifications import notify
+from linkage.notifications import link, notify
 from linkage.organizations.queries import civil_affairs_covering, organization_users
 from linkage.timeutil import now, today
 
@@ -172,7 +171,7 @@ def register_organization(user: User, data: OrganizationData, *, actor: User) ->
     user.organization_id = org.id
     audit.record(actor, "organization.register", org, after=audit.snapshot(org, *_AUDITED))
     notify(civil_affairs_covering(org.region), "org_registered",
-           link=url_for("organizations.detail", org_id=org.id), name=org.name)
+           link=link("organizations.detail", org_id=org.id), name=org.name)
     return org
 
 
@@ -191,7 +190,7 @@ def update_organization(org: Organization, data: OrganizationData, *, actor: Use
                  before=before, after=audit.snapshot(org, *_AUDITED))
     if resubmitted:
         notify(civil_affairs_covering(org.region), "org_registered",
-               link=url_for("organizations.detail", org_id=org.id), name=org.name)
+               link=link("organizations.detail", org_id=org.id), name=org.name)
 
 
 # --------------------------------------------------------------------------- status changes
@@ -236,7 +235,7 @@ def change_status(org: Organization, verb: str, reason: str, *, actor: User) -> 
                 audit.record(actor, "user.verify", user, before=before, after=audit.snapshot(user, "status"),
                              note=org.name)
     members = organization_users(org, Role.org_admin, Role.social_worker)
-    notify(members, kind, link=url_for("organizations.mine"), name=org.name, reason=reason)
+    notify(members, kind, link=link("organizations.mine"), name=org.name, reason=reason)
 
 
 def verify_organization(org: Organization, *, actor: User) -> None:

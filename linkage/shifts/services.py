@@ -12,19 +12,18 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_date, format_datetime, get_locale, gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (HOLDING_STATUSES, HoursStatus, Need, Project, Region, RegionLevel, RUNNING_STATUSES,
                             Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus, Skill, SocialWorker, User,
                             Volunteer, VolunteerStatus)
 from linkage.models.types import utcnow
-from linkage.notifications import notify
+from linkage.notifications import link, notify
 from linkage.shifts.access import winning_organization_id
 from linkage.timeutil import LOCAL_TZ, to_local
 
@@ -39,18 +38,8 @@ NOTIFIED_FIELDS = ("title", "description", "region_id", "place", "latitude", "lo
                    "requires_insurance", "insurance_note")
 
 
-def _setting(name: str):
-    """A locality setting (linkage/config.py holds each one and its default)."""
-    return current_app.config[name]
-
-
-def local_text(value: datetime) -> str:
-    """A language-neutral local time for notification parameters."""
-    return to_local(value).strftime("%Y-%m-%d %H:%M")
-
-
-def _link(shift: Shift) -> str:
-    return f"/shifts/{shift.id}"
+def _link(shift: Shift) -> tuple[str, dict]:
+    return link("shifts.detail", shift_id=shift.id)
 
 
 # --- creating and editing ---------------------------------------------------------------------------
@@ -78,7 +67,7 @@ class ShiftData:
 
 def max_capacity(leads: int = 1) -> int:
     """A lead supervises at most LEAD_VOLUNTEER_RATIO volunteers (PRODUCT.md, default 1:25)."""
-    return int(_setting("LEAD_VOLUNTEER_RATIO")) * max(leads, 1)
+    return int(settings.get("LEAD_VOLUNTEER_RATIO")) * max(leads, 1)
 
 
 def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: datetime,
@@ -247,7 +236,7 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
                  after={k: after[k] for k in changed})
     if changed & set(NOTIFIED_FIELDS):
         notify([s.volunteer.user for s in live], "shift_updated", link=_link(shift), title=shift.title,
-               start=local_text(shift.start), end=local_text(shift.end), place=shift.place)
+               start=shift.start, end=shift.end, place=shift.place)
     return shift
 
 
@@ -280,7 +269,7 @@ def cancel_shift(shift: Shift, reason: str, *, actor: User, now: Optional[dateti
     audit.record(actor, "shift.cancel", shift, before=before, after=audit.snapshot(shift, "status"),
                  note=reason)
     notify([s.volunteer.user for s in live], "shift_cancelled", link=_link(shift), title=shift.title,
-           start=local_text(shift.start), reason=reason)
+           start=shift.start, reason=reason)
     return shift
 
 
@@ -302,8 +291,8 @@ def check_volunteer(shift: Shift, volunteer: Volunteer, *, now: datetime) -> Non
     if volunteer.self_signup_blocked_until is not None and volunteer.self_signup_blocked_until > now:
         raise Refused(_("After repeated no-shows you cannot sign up by yourself until %(date)s.",
                         date=format_date(to_local(volunteer.self_signup_blocked_until).date())))
-    min_age = int(_setting("MIN_VOLUNTEER_AGE"))
-    adult = int(_setting("ADULT_AGE"))
+    min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
+    adult = int(settings.get("ADULT_AGE"))
     age = volunteer.age_on(to_local(shift.start).date())
     if age is None:
         raise Refused(_("Enter your birth date in your profile first: volunteers must be at least %(age)s.",
@@ -422,7 +411,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
 def _tell_volunteer(record: SignUp, shift: Shift) -> None:
     user = record.volunteer.user
     if record.status == SignUpStatus.assigned:
-        notify([user], "shift_assigned", link=_link(shift), title=shift.title, start=local_text(shift.start))
+        notify([user], "shift_assigned", link=_link(shift), title=shift.title, start=shift.start)
     elif record.status == SignUpStatus.waitlisted:
         notify([user], "shift_waitlisted", link=_link(shift), title=shift.title,
                position=waitlist_position(record))
@@ -459,7 +448,7 @@ def _fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[Sig
         # Later refinement (issue to come): the promoted volunteer confirms within a deadline
         # (SignUp.offer_expires_at), else the next one is asked.
         notify([candidate.volunteer.user], "shift_promoted", link=_link(shift), title=shift.title,
-               start=local_text(shift.start))
+               start=shift.start)
         promoted.append(candidate)
     if promoted:
         shift.version += 1
@@ -489,7 +478,7 @@ def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = Non
     if was_holding:
         managers = [shift.lead.user_id if shift.lead else None, shift.created_by_id]
         notify([m for m in managers if m is not None and m != actor.id], "signup_cancelled", link=_link(shift),
-               name=record.volunteer.name, title=shift.title, start=local_text(shift.start))
+               name=record.volunteer.name, title=shift.title, start=shift.start)
     return promoted
 
 
@@ -511,7 +500,7 @@ def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
         raise Refused(_("This shift is closed."))
     if record.status != SignUpStatus.assigned:
         raise Refused(_("Only volunteers with a place can be checked in."))
-    lead_minutes = int(_setting("CHECK_IN_OPENS_MINUTES"))
+    lead_minutes = int(settings.get("CHECK_IN_OPENS_MINUTES"))
     opens = shift.start - timedelta(minutes=lead_minutes)
     if now < opens:
         raise Refused(_("Check-in opens %(minutes)s minutes before the start.", minutes=lead_minutes))
@@ -544,7 +533,7 @@ def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted
     record.checkout_defaulted = defaulted
     attended = min(out, shift.end) - max(record.checked_in_at, shift.start)
     record.minutes = max(int(attended.total_seconds() // 60), 0)
-    share = float(_setting("ATTENDANCE_MIN_SHARE"))
+    share = float(settings.get("ATTENDANCE_MIN_SHARE"))
     if record.minutes >= share * shift.minutes - 1e-9:
         record.hours_status, record.hours_note = HoursStatus.pending, ""
     else:
@@ -593,16 +582,16 @@ def mark_no_show(record: SignUp, *, actor: User, now: Optional[datetime] = None)
     audit.record(actor, "signup.no_show", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.assigned.value},
                  after={**audit.snapshot(record, "status"), "no_show_count": volunteer.no_show_count})
-    notify([volunteer.user], "signup_no_show", link=_link(shift), title=shift.title, start=local_text(shift.start))
-    limit = int(_setting("NO_SHOW_LIMIT"))
+    notify([volunteer.user], "signup_no_show", link=_link(shift), title=shift.title, start=shift.start)
+    limit = int(settings.get("NO_SHOW_LIMIT"))
     if limit > 0 and volunteer.no_show_count % limit == 0:
         before = audit.snapshot(volunteer, "self_signup_blocked_until")
-        volunteer.self_signup_blocked_until = now + timedelta(days=int(_setting("NO_SHOW_BLOCK_DAYS")))
+        volunteer.self_signup_blocked_until = now + timedelta(days=int(settings.get("NO_SHOW_BLOCK_DAYS")))
         audit.record(actor, "volunteer.block", volunteer, before=before,
                      after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"),
                      note="no-shows")
-        notify([volunteer.user], "signup_blocked", count=volunteer.no_show_count,
-               until=local_text(volunteer.self_signup_blocked_until))
+        notify([volunteer.user], "signup_blocked", link=link("volunteers.my_shifts"), count=volunteer.no_show_count,
+               until=volunteer.self_signup_blocked_until)
     return record
 
 
@@ -673,10 +662,10 @@ def decide_hours(records: list[SignUp], *, approve: bool, reason: str = "", acto
                      region_id=shift.region_id, before={"hours_status": HoursStatus.pending.value},
                      after=audit.snapshot(record, "hours_status", "minutes"), note=reason)
         if approve:
-            notify([record.volunteer.user], "hours_approved", link="/volunteers/hours",
+            notify([record.volunteer.user], "hours_approved", link=link("volunteers.hours"),
                    hours=_hours(record.minutes or 0), title=shift.title)
         else:
-            notify([record.volunteer.user], "hours_declined", link="/volunteers/hours", title=shift.title,
+            notify([record.volunteer.user], "hours_declined", link=link("volunteers.hours"), title=shift.title,
                    reason=reason)
     shift.version += 1
     return records

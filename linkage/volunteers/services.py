@@ -5,10 +5,9 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Optional
 
-from flask import current_app
 from flask_babel import gettext as _
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Availability, Region, RegionLevel, Skill, User, Volunteer, VolunteerStatus
@@ -33,7 +32,7 @@ class ProfileData:
 
 
 def _check(data: ProfileData, today: date) -> None:
-    min_age = int(current_app.config["MIN_VOLUNTEER_AGE"])
+    min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
     if data.birth_date > today:
         raise Refused(_("The birth date cannot be in the future."), field="birth_date")
     b = data.birth_date
