@@ -33,6 +33,8 @@ MESSAGES = {
     "bid_won": _l("Your bid for \"%(title)s\" won."),
     "bid_lost": _l("Your bid for \"%(title)s\" did not win."),
     "bid_disqualified": _l("Your bid for \"%(title)s\" was disqualified: %(reason)s"),
+    "bid_disqualified_inactive": _l("Your bid for \"%(title)s\" was disqualified: the organization was not active "
+                                    "when bidding closed."),
     "project_cancelled": _l("The project \"%(title)s\" was cancelled: %(reason)s"),
     "project_contracted": _l("The contract for \"%(title)s\" was recorded; the service can start."),
     "project_need_matched": _l("Your need \"%(title)s\" will be served by %(org)s in the project "
@@ -41,7 +43,6 @@ MESSAGES = {
     "shift_waitlisted": _l("\"%(title)s\" is full; you are number %(position)s on the waiting list."),
     "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
     "shift_cancelled": _l("\"%(title)s\" at %(start)s was cancelled: %(reason)s"),
-    "shift_changed": _l("\"%(title)s\" changed: %(change)s"),
     "shift_updated": _l("\"%(title)s\" was changed. It now runs from %(start)s to %(end)s at %(place)s."),
     "signup_cancelled": _l("%(name)s gave up their place on \"%(title)s\" at %(start)s."),
     "signup_no_show": _l("You were recorded as absent from \"%(title)s\" at %(start)s."),

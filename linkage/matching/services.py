@@ -321,16 +321,18 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
             db.session.add(sign_up)
         sign_up.status, sign_up.slot_id, sign_up.updated_at = SignUpStatus.assigned, shift.slots[position].id, moment
         db.session.flush()
-        audit.record(actor, "signup.assign", sign_up, before=before, after=audit.snapshot(sign_up, "status", "slot_id"),
-                     note=f"match run {run.id}", region_id=shift.region_id)
+        audit.record(actor, "signup.assign", sign_up, before=before,
+                     after={**audit.snapshot(sign_up, "status", "slot_id"), "match_run_id": run.id},
+                     region_id=shift.region_id)
         notify([volunteers[vid].user_id], "shift_assigned", link=link("shifts.detail", shift_id=sid),
                title=shift.title, start=shift.start)
     for (sid, vid), sign_up in existing.items():
         if sign_up.status == SignUpStatus.requested and (sid, vid) not in proposed:
             before = audit.snapshot(sign_up, "status")
             sign_up.status = SignUpStatus.waitlisted
-            audit.record(actor, "signup.waitlist", sign_up, before=before, after=audit.snapshot(sign_up, "status"),
-                         note=f"match run {run.id}", region_id=shifts[sid].region_id)
+            audit.record(actor, "signup.waitlist", sign_up, before=before,
+                         after={**audit.snapshot(sign_up, "status"), "match_run_id": run.id},
+                         region_id=shifts[sid].region_id)
             volunteer = volunteers.get(vid) or db.session.get(Volunteer, vid)
             notify([volunteer.user_id], "match_not_placed", link=link("shifts.detail", shift_id=sid),
                    title=shifts[sid].title)
@@ -342,8 +344,8 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
             if need.status == NeedStatus.open and any(s == sid for (s, _v) in proposed):
                 before = audit.snapshot(need, "status")
                 need.status, need.matched_at = NeedStatus.matched, moment
-                audit.record(actor, "need.match", need, before=before, after=audit.snapshot(need, "status"),
-                             note=f"match run {run.id}")
+                audit.record(actor, "need.match", need, before=before,
+                             after={**audit.snapshot(need, "status"), "match_run_id": run.id})
 
 
 def _apply_award(run: MatchRun, actor: User) -> None:
@@ -358,7 +360,7 @@ def _apply_award(run: MatchRun, actor: User) -> None:
             broken.append(_l("a project or bid was deleted"))
             continue
         try:
-            award_bid(project, bid, actor=actor, note=str(_l("Proposed by match run %(run)s", run=run.id)))
+            award_bid(project, bid, actor=actor, match_run=run)
         except Refused as refusal:
             broken.append(_l("%(project)s: %(why)s", project=project.title, why=refusal.message))
     if broken:
@@ -390,7 +392,7 @@ def _apply_cases(run: MatchRun, actor: User) -> None:
         if need.status == NeedStatus.open:
             need.status, need.matched_at = NeedStatus.matched, moment
         audit.record(actor, "need.assign_case", need, before=before,
-                     after=audit.snapshot(need, "status", "case_worker_id"), note=f"match run {run.id}")
+                     after={**audit.snapshot(need, "status", "case_worker_id"), "match_run_id": run.id})
         notify([worker.user_id], "case_assigned", title=need.title)
 
 

@@ -257,7 +257,7 @@ def cancel_project(project: Project, reason: str, *, actor: User) -> None:
 
 def _fail(project: Project, actor: User, before: dict) -> None:
     project.status = ProjectStatus.failed
-    project.status_reason = str(_l("No valid bid."))
+    project.status_reason = ""  # Project.status_reason_text says "no valid bid" in the reader's language
     _release_needs(project)
     db.session.flush()
     audit.record(actor, "project.fail", project, before=before, after=audit.snapshot(project, *_STATUS))
@@ -275,8 +275,7 @@ def close_bidding(project: Project, *, actor: User) -> None:
     before = {**audit.snapshot(project, *_STATUS), "need_ids": _need_ids(project)}
     for bid in queries.valid_bids(project):
         if bid.organization.status != OrgStatus.active:
-            reason = _l("The organization is \"%(status)s\".", status=bid.organization.status.label)
-            _disqualify(bid, str(reason), actor)
+            _disqualify(bid, "", actor)  # no words stored: Bid.status_reason_text gives the rule's
     if not queries.valid_bids(project):
         _fail(project, actor, before)
         return
@@ -388,10 +387,16 @@ def _disqualify(bid: Bid, reason: str, actor: User) -> None:
     bid.price_score = bid.total_score = None
     db.session.flush()
     audit.record(actor, "bid.disqualify", bid, before=before,
-                 after=audit.snapshot(bid, "status", "status_reason"), note=reason,
+                 after={**audit.snapshot(bid, "status", "status_reason"),
+                        "organization_status": bid.organization.status.value}, note=reason,
                  region_id=bid.project.region_id)
-    notify(organization_users(bid.organization), "bid_disqualified",
-           link=link("projects.detail", project_id=bid.project_id), title=bid.project.title, reason=reason)
+    to_project = link("projects.detail", project_id=bid.project_id)
+    if reason:
+        notify(organization_users(bid.organization), "bid_disqualified", link=to_project, title=bid.project.title,
+               reason=reason)
+    else:
+        notify(organization_users(bid.organization), "bid_disqualified_inactive", link=to_project,
+               title=bid.project.title)
 
 
 def disqualify_bid(bid: Bid, reason: str, *, actor: User) -> None:
@@ -412,8 +417,9 @@ def disqualify_bid(bid: Bid, reason: str, *, actor: User) -> None:
 # --------------------------------------------------------------------------- award and after
 
 
-def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "") -> None:
+def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "", match_run=None) -> None:
     """Award ``project`` to ``bid``: it wins, the other scored bids lose, the needs covered are matched.
+    ``match_run``: the approved run that proposed it (it stands for the reason when the bid is not the best).
 
     The project row is locked and its status checked inside the transaction, so of two concurrent
     awards exactly one succeeds."""
@@ -439,7 +445,7 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "") -> Non
                          capacity=org.capacity, need=bid.workload), field="bid")
     best = max(b.total_score or 0 for b in bids)
     note = (note or "").strip()
-    if bid.total_score < best and not note:
+    if bid.total_score < best and not note and match_run is None:
         raise Refused(_l("This bid does not have the highest total score (%(best)s): give the reason for "
                          "choosing it.", best=best), field="note")
 
@@ -466,7 +472,8 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "") -> Non
                          note=project.title)
     db.session.flush()
     audit.record(actor, "project.award", project, before=before,
-                 after={**audit.snapshot(project, *_STATUS), "bid_id": bid.id, "organization_id": org.id},
+                 after={**audit.snapshot(project, *_STATUS), "bid_id": bid.id, "organization_id": org.id,
+                        **({"match_run_id": match_run.id} if match_run is not None else {})},
                  note=note)
     to_project = link("projects.detail", project_id=project.id)
     notify(organization_users(org, *queries.ORG_ROLES), "bid_won", link=to_project, title=project.title)

@@ -537,8 +537,8 @@ def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted
     if record.minutes >= share * shift.minutes - 1e-9:
         record.hours_status, record.hours_note = HoursStatus.pending, ""
     else:
-        record.hours_status = HoursStatus.declined
-        record.hours_note = _("attended less than %(percent)s %% of the shift", percent=round(share * 100))
+        # No words stored: SignUp.hours_reason says what was attended, in the reader's language.
+        record.hours_status, record.hours_note = HoursStatus.declined, ""
         record.hours_decided_at = now
 
 
@@ -588,8 +588,7 @@ def mark_no_show(record: SignUp, *, actor: User, now: Optional[datetime] = None)
         before = audit.snapshot(volunteer, "self_signup_blocked_until")
         volunteer.self_signup_blocked_until = now + timedelta(days=int(settings.get("NO_SHOW_BLOCK_DAYS")))
         audit.record(actor, "volunteer.block", volunteer, before=before,
-                     after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"),
-                     note="no-shows")
+                     after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"))
         notify([volunteer.user], "signup_blocked", link=link("volunteers.my_shifts"), count=volunteer.no_show_count,
                until=volunteer.self_signup_blocked_until)
     return record
@@ -620,14 +619,14 @@ def close_shift(shift: Shift, *, actor: User, now: Optional[datetime] = None) ->
         audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
                      before={"status": SignUpStatus.checked_in.value},
                      after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
-                                          "checkout_defaulted"), note="check-out defaulted to the planned end")
+                                          "checkout_defaulted"))
     for record in records:
         if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested):
             record.status = SignUpStatus.cancelled
     shift.status = ShiftStatus.done
     shift.version += 1
-    audit.record(actor, "shift.close", shift, before=before, after=audit.snapshot(shift, "status"),
-                 note=f"{len(still_in)} check-outs defaulted" if still_in else "")
+    audit.record(actor, "shift.close", shift, before=before,
+                 after={**audit.snapshot(shift, "status"), "check_outs_defaulted": len(still_in)})
     return shift
 
 
