@@ -202,6 +202,22 @@ def get(name: str) -> Any:
     return saved[name] if name in saved else current_app.config[name]
 
 
+class _Current:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __str__(self) -> str:
+        return REGISTRY[self.name].text(get(self.name))
+
+
+def current(name: str) -> _Current:
+    """A setting's value as a message parameter, read each time the message is shown:
+    ``_l("at least %(age)s", age=settings.current("MIN_VOLUNTEER_AGE"))`` in a form declared at import."""
+    if name not in REGISTRY:
+        raise KeyError(name)
+    return _Current(name)
+
+
 def source(name: str) -> str:
     """Where the current value comes from: "database", "environment", "file", "configuration" or "default"."""
     if name in _saved():

@@ -66,7 +66,7 @@ class ShiftData:
 
 
 def max_capacity(leads: int = 1) -> int:
-    """A lead supervises at most LEAD_VOLUNTEER_RATIO volunteers (PRODUCT.md, default 1:25)."""
+    """A lead supervises at most LEAD_VOLUNTEER_RATIO volunteers (a locality setting)."""
     return int(settings.get("LEAD_VOLUNTEER_RATIO")) * max(leads, 1)
 
 

@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormF
                      StringField, SubmitField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from linkage import settings
 from linkage.forms import choices
 from linkage.shifts.forms import MultiCheckboxField, optional_int
 
@@ -40,7 +41,8 @@ class ProfileForm(FlaskForm):
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
     birth_date = DateField(_l("Birth date"), validators=[
-        DataRequired(_l("Enter your birth date: volunteers must be at least 14."))])
+        DataRequired(_l("Enter your birth date: volunteers must be at least %(age)s.",
+                        age=settings.current("MIN_VOLUNTEER_AGE")))])
     community = SelectField(_l("Home community"), coerce=optional_int,
                             validators=[InputRequired(_l("Choose your community."))])
     latitude = FloatField(_l("Latitude"), validators=[
@@ -55,7 +57,8 @@ class ProfileForm(FlaskForm):
         InputRequired(_l("Enter your weekly hour limit.")),
         NumberRange(min=1, max=60, message=_l("Enter from 1 to 60 hours."))])
     skills = MultiCheckboxField(_l("Skills and certificates"), coerce=int)
-    guardian_consent = BooleanField(_l("A parent or guardian consents to my volunteering (needed under 18)"))
+    guardian_consent = BooleanField(_l("A parent or guardian consents to my volunteering (needed under %(age)s)",
+                                       age=settings.current("ADULT_AGE")))
     availability = FieldList(FormField(WindowForm), min_entries=MAX_WINDOWS, max_entries=MAX_WINDOWS)
     submit = SubmitField(_l("Save"))
 

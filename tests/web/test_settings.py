@@ -157,3 +157,10 @@ def test_a_web_run_started_with_the_shown_time_limit_uses_the_setting(app, clien
     response = client.post("/matching/new", data={"kind": "award", "region": world.street1.id, "time_limit": shown})
     assert response.status_code == 302
     assert db.session.scalars(sa.select(MatchRun)).one().time_limit == 7
+
+
+def test_the_profile_form_names_the_ages_in_force(client, auth, world):
+    auth.login("admin")
+    client.post("/admin/settings/ADULT_AGE", data={"ADULT_AGE-value": "20"})
+    auth.as_(world["vol"])
+    assert "(needed under 20)" in text(client.get("/volunteers/profile"))
