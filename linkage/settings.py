@@ -129,6 +129,14 @@ SPECS = (
          _l("km")),
     Spec("MATCH_REST_MINUTES", "int", 30, 0, 720, _l("Rest between shifts"),
          _l("Match runs leave at least this much time between two shifts of the same volunteer."), _MINUTES),
+    Spec("VOLUNTEER_WEEKLY_HOURS", "int", 10, 1, 60, _l("Weekly hours of a new volunteer"),
+         _l("The weekly hour limit a volunteer's profile starts with; each volunteer can change their own."),
+         _HOURS),
+    Spec("VOLUNTEER_TRAVEL_KM", "number", 5.0, 0.5, 100, _l("Travel distance of a new volunteer"),
+         _l("How far a volunteer's profile says they travel until they change it."), _l("km")),
+    Spec("CASELOAD_LIMIT", "int", 20, 1, 200, _l("Caseload of a new social worker"),
+         _l("The most open cases a social worker takes, until their organization sets another limit."),
+         _l("cases")),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

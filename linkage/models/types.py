@@ -31,10 +31,10 @@ class UTCDateTime(sa.TypeDecorator):
 Money = sa.Numeric(14, 2)
 
 
-def setting_default(name: str):
-    """A column default taken from the locality setting ``name`` when the row is inserted."""
+def setting_default(name: str, scale=1):
+    """A column default taken from the locality setting ``name`` (times ``scale``) when the row is inserted."""
     def default():
         from linkage import settings  # settings imports the models
 
-        return settings.get(name)
+        return settings.get(name) * scale
     return default

@@ -5,14 +5,14 @@ Every function takes the acting user, flushes and never commits; a refused actio
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.auth.services import AccountError, create_user
 from linkage.errors import Refused
 from linkage.extensions import db
@@ -268,21 +268,25 @@ class WorkerData:
     name: str
     level: WorkerLevel
     certificate_no: str = ""
-    caseload_limit: int = 20
+    caseload_limit: Optional[int] = None   # None: the CASELOAD_LIMIT setting
 
 
-def _check_worker(data: WorkerData) -> None:
+def _check_worker(data: WorkerData) -> WorkerData:
+    """Refuse a worker that breaks a rule; return the data with the default caseload filled in."""
+    if data.caseload_limit is None:
+        data = replace(data, caseload_limit=settings.get("CASELOAD_LIMIT"))
     if not (data.name or "").strip():
         raise Refused(_l("Enter the social worker's name."), field="name")
     if not 1 <= data.caseload_limit <= 200:
         raise Refused(_l("The caseload limit is between 1 and 200 cases."), field="caseload_limit")
+    return data
 
 
 _WORKER_FIELDS = ("name", "level", "certificate_no", "caseload_limit", "active")
 
 
 def add_social_worker(org: Organization, data: WorkerData, *, actor: User) -> SocialWorker:
-    _check_worker(data)
+    data = _check_worker(data)
     worker = SocialWorker(organization=org, name=data.name.strip(), level=data.level,
                           certificate_no=(data.certificate_no or "").strip() or None,
                           caseload_limit=data.caseload_limit, active=True)
@@ -294,7 +298,7 @@ def add_social_worker(org: Organization, data: WorkerData, *, actor: User) -> So
 
 
 def update_social_worker(worker: SocialWorker, data: WorkerData, *, actor: User) -> None:
-    _check_worker(data)
+    data = _check_worker(data)
     before = audit.snapshot(worker, *_WORKER_FIELDS)
     worker.name = data.name.strip()
     worker.level = data.level

@@ -50,10 +50,12 @@ class ProfileForm(FlaskForm):
         description=_l("Leave empty to use your community's location."))
     longitude = FloatField(_l("Longitude"), validators=[
         Optional(), NumberRange(min=-180, max=180, message=_l("A longitude lies between -180 and 180."))])
-    max_travel_km = FloatField(_l("How far you will travel (km)"), default=5.0, validators=[
+    max_travel_km = FloatField(_l("How far you will travel (km)"), default=lambda: settings.get("VOLUNTEER_TRAVEL_KM"),
+                               validators=[
         InputRequired(_l("Enter a distance.")),
         NumberRange(min=0.5, max=100, message=_l("Enter a distance from 0.5 to 100 km."))])
-    weekly_hours = IntegerField(_l("At most this many hours a week"), default=10, validators=[
+    weekly_hours = IntegerField(_l("At most this many hours a week"),
+                                default=lambda: settings.get("VOLUNTEER_WEEKLY_HOURS"), validators=[
         InputRequired(_l("Enter your weekly hour limit.")),
         NumberRange(min=1, max=60, message=_l("Enter from 1 to 60 hours."))])
     skills = MultiCheckboxField(_l("Skills and certificates"), coerce=int)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from linkage import create_app, settings
 from linkage.extensions import db
-from linkage.models import AuditEvent, MatchRun, Role, SettingValue
+from linkage.models import AuditEvent, MatchRun, Role, SettingValue, SocialWorker, Volunteer, WorkerLevel
 from tests.conftest import BASE_CONFIG
 from tests.factories import make_user
 from tests.web.test_shifts_support import project_shift, sign_up_of, text
@@ -164,3 +164,42 @@ def test_the_profile_form_names_the_ages_in_force(client, auth, world):
     client.post("/admin/settings/ADULT_AGE", data={"ADULT_AGE-value": "20"})
     auth.as_(world["vol"])
     assert "(needed under 20)" in text(client.get("/volunteers/profile"))
+
+
+def test_a_request_reads_the_saved_settings_once(client, auth, world):
+    shift = project_shift(world)
+    db.session.commit()
+    auth.login("vol")
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        if "setting_values" in statement:
+            statements.append(statement)
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        client.post(f"/shifts/{shift.id}/sign-up")  # reads the minimum and adult ages
+        assert sign_up_of(shift, world.volunteer) is not None and len(statements) == 1
+        statements.clear()
+        auth.as_(world["admin"])
+        statements.clear()
+        client.get("/admin/settings")  # reads every setting, and its source
+        assert len(statements) == 1
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+
+
+def test_new_profiles_and_social_workers_start_from_the_configured_defaults(app, client, auth, world):
+    app.config.update(VOLUNTEER_WEEKLY_HOURS=6, VOLUNTEER_TRAVEL_KM=3.5, CASELOAD_LIMIT=12)
+    newcomer = make_user("newcomer", Role.volunteer, world.c1)
+    db.session.commit()
+    auth.login("newcomer")
+    page = text(client.get("/volunteers/profile"))
+    assert re.search(r'name="weekly_hours"[^>]*value="6"', page)
+    assert re.search(r'name="max_travel_km"[^>]*value="3.5"', page)
+    auth.as_(world["orgadmin"])
+    assert re.search(r'name="caseload_limit"[^>]*value="12"', text(client.get("/organizations/mine/workers/new")))
+    record = Volunteer(user=newcomer, name="New", region=world.c1)
+    worker = SocialWorker(organization=world.org1, name="New worker", level=WorkerLevel.assistant)
+    db.session.add_all([record, worker])
+    db.session.flush()
+    assert (record.weekly_minutes_limit, record.max_travel_km, worker.caseload_limit) == (360, 3.5, 12)
