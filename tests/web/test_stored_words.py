@@ -64,3 +64,21 @@ def test_reasons_the_rules_give_at_the_close_of_bidding_read_in_the_readers_lang
     assert "投标截止时贵机构不处于正常状态" in page and "was disqualified" not in page
     message = db.session.scalar(sa.select(Notification).where(Notification.kind == "bid_disqualified_inactive"))
     assert set(message.params) == {"title"}  # no words in any language stored
+
+
+def test_a_notification_reads_in_the_readers_language_with_times_in_local_form(app, client, auth, world):
+    from flask_babel import force_locale, format_datetime
+
+    shift = project_shift(world)
+    add_sign_up(shift, world.volunteer)
+    chinese(world["vol"])
+    db.session.commit()
+    auth.login("worker")  # English
+    client.post(f"/shifts/{shift.id}/cancel", data={"reason": "Typhoon warning"})
+    message = db.session.scalar(sa.select(Notification).where(Notification.kind == "shift_cancelled"))
+    assert message is not None and message.params["start"].endswith("+00:00")  # an instant, not text
+    with app.test_request_context(), force_locale("zh_CN"):
+        when = format_datetime(shift.start, "short")
+    auth.as_(world["vol"])  # Chinese
+    page = text(client.get("/notifications"))
+    assert f"“{shift.title}”（{when}）已取消：Typhoon warning" in page
