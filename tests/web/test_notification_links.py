@@ -13,7 +13,7 @@ from linkage.needs import services as needs
 from linkage.organizations import services as organizations
 from linkage.projects import services as projects
 from linkage.shifts import services as shifts
-from tests.factories import make_bid, make_credit_code, make_need, make_org, make_project, make_user, now
+from tests.factories import make_bid, make_credit_code, make_need, make_project, make_user, now
 from tests.web.test_matching_runs import start_run, week  # noqa: F401  (a fixture)
 from tests.web.test_projects_support import closed_project, evaluated_project, open_needs, past_deadline, \
     published_project
