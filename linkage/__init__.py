@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from flask import Flask
 
-from linkage import config as config_module
+from linkage import config as config_module, settings
 from linkage.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,6 +23,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     app.config.update(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)
+        sources = app.config[settings.SOURCES_KEY]
+        sources.update({name: "configuration" for name in config if name in settings.REGISTRY})
     _ensure_secrets(app)
     app.extensions["linkage_pid"] = os.getpid()  # background jobs tell a forked worker by it
     register_extensions(app)

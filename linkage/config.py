@@ -1,6 +1,11 @@
-"""Settings, read from the environment; tests pass an override mapping to ``create_app``."""
+"""Settings, read from the environment; tests pass an override mapping to ``create_app``.
+
+The locality settings (domain rules that differ between places) are declared in ``linkage.settings``,
+which also reads them from ``LINKAGE_<NAME>`` variables and ``instance/settings.toml``."""
 import os
 from datetime import timedelta
+
+from linkage import settings
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -16,7 +21,10 @@ def from_environment(instance_path: str) -> dict:
         database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    locality, sources = settings.load(instance_path)
     return {
+        **locality,                       # the locality settings (linkage/settings.py declares them)
+        settings.SOURCES_KEY: sources,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DATA_KEY": os.environ.get("LINKAGE_DATA_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -32,23 +40,10 @@ def from_environment(instance_path: str) -> dict:
         "LANGUAGES": ["zh_CN", "en"],
         "BOOTSTRAP_SERVE_LOCAL": True,
         "PER_PAGE": 25,
-        # Domain settings that localities change (PRODUCT.md, "make the uncertain ones settings").
-        "ATTENDANCE_MIN_SHARE": 0.6,
-        "STAR_THRESHOLDS_HOURS": [100, 300, 600, 1000, 1500],
-        "LEAD_VOLUNTEER_RATIO": 25,
-        "DEFAULT_PRICE_WEIGHT": 0.30,
-        "MIN_VOLUNTEER_AGE": 14,
-        "ADULT_AGE": 18,
-        "CHECK_IN_OPENS_MINUTES": 60,     # check-in opens this long before a shift starts
-        "NO_SHOW_LIMIT": 3,               # every N-th no-show suspends self sign-up …
-        "NO_SHOW_BLOCK_DAYS": 30,         # … for this many days
         "JOB_MODE": os.environ.get("LINKAGE_JOB_MODE"),
         "JOB_QUEUE": os.environ.get("LINKAGE_JOB_QUEUE", "linkage"),
         "JOB_THREADS": 1,                 # background threads when there is no Redis
-        "MATCH_TIME_LIMIT": float(os.environ.get("LINKAGE_MATCH_TIME_LIMIT", "30")),
         "MATCH_WORKERS": int(os.environ.get("LINKAGE_MATCH_WORKERS", "2")),
-        "MATCH_MAX_TRAVEL_KM": 10.0,
-        "MATCH_REST_MINUTES": 30,
         "MATCH_HEARTBEAT_SECONDS": float(os.environ.get("LINKAGE_MATCH_HEARTBEAT_SECONDS", "3")),
         "MATCH_STALE_SECONDS": float(os.environ.get("LINKAGE_MATCH_STALE_SECONDS", "30")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),

@@ -1,11 +1,16 @@
-"""In-app notifications. Stored as a kind plus parameters; rendered in the reader's language."""
+"""In-app notifications, stored one way: a kind plus parameters, rendered in the reader's language,
+and a link kept as a view's endpoint plus its arguments, turned into a URL when shown. Times are
+stored as UTC instants (ISO 8601) and shown in the reader's language and time zone."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Optional
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask import current_app, url_for
+from flask_babel import format_datetime, lazy_gettext as _l
+from werkzeug.routing import BuildError
 
 from linkage.extensions import db
 from linkage.models import Notification, User
@@ -29,6 +34,8 @@ MESSAGES = {
     "bid_won": _l("Your bid for \"%(title)s\" won."),
     "bid_lost": _l("Your bid for \"%(title)s\" did not win."),
     "bid_disqualified": _l("Your bid for \"%(title)s\" was disqualified: %(reason)s"),
+    "bid_disqualified_inactive": _l("Your bid for \"%(title)s\" was disqualified: the organization was not active "
+                                    "when bidding closed."),
     "project_cancelled": _l("The project \"%(title)s\" was cancelled: %(reason)s"),
     "project_contracted": _l("The contract for \"%(title)s\" was recorded; the service can start."),
     "project_need_matched": _l("Your need \"%(title)s\" will be served by %(org)s in the project "
@@ -37,7 +44,6 @@ MESSAGES = {
     "shift_waitlisted": _l("\"%(title)s\" is full; you are number %(position)s on the waiting list."),
     "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
     "shift_cancelled": _l("\"%(title)s\" at %(start)s was cancelled: %(reason)s"),
-    "shift_changed": _l("\"%(title)s\" changed: %(change)s"),
     "shift_updated": _l("\"%(title)s\" was changed. It now runs from %(start)s to %(end)s at %(place)s."),
     "signup_cancelled": _l("%(name)s gave up their place on \"%(title)s\" at %(start)s."),
     "signup_no_show": _l("You were recorded as absent from \"%(title)s\" at %(start)s."),
@@ -52,27 +58,75 @@ MESSAGES = {
 }
 
 
-def notify(users: Iterable[Optional[User | int]], kind: str, link: str = "", **params) -> None:
-    """Queue a message for each user (ids or users; None entries are skipped)."""
+# Parameters that are moments in time: passed as aware datetimes, stored as UTC ISO 8601 text.
+TIME_PARAMS = frozenset({"start", "end", "deadline", "until"})
+
+
+def link(endpoint: str, **args) -> tuple[str, dict]:
+    """Where a notification leads: ``link("shifts.detail", shift_id=3)``."""
+    return endpoint, args
+
+
+def _stored(key: str, value):
+    if key in TIME_PARAMS:
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise TypeError(f"notification parameter {key!r} must be an aware datetime")
+        return value.astimezone(timezone.utc).isoformat()
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise TypeError(f"notification parameter {key!r} must be plain text or a number (never translated text)")
+    return value
+
+
+def notify(users: Iterable[Optional[User | int]], kind: str, link: Optional[tuple[str, dict]] = None,
+           **params) -> None:
+    """Queue a message for each user (ids or users; None entries are skipped). ``link`` comes from
+    :func:`link`; time parameters (``TIME_PARAMS``) are aware datetimes."""
     if kind not in MESSAGES:
         raise KeyError(kind)
+    endpoint, args = link or ("", {})
+    if endpoint and endpoint not in current_app.view_functions:
+        raise KeyError(endpoint)
+    stored = {key: _stored(key, value) for key, value in params.items()}
     seen = set()
     for user in users:
         user_id = getattr(user, "id", user)
         if user_id is None or user_id in seen:
             continue
         seen.add(user_id)
-        db.session.add(Notification(user_id=user_id, kind=kind, params=params, link=link))
+        db.session.add(Notification(user_id=user_id, kind=kind, params=dict(stored), link_endpoint=endpoint,
+                                    link_args=dict(args)))
+
+
+def _shown(key: str, value):
+    if key in TIME_PARAMS and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return format_datetime(moment, "short") if moment.tzinfo else value  # naive: older local text
+    return value
 
 
 def render(notification: Notification) -> str:
+    """The message in the reader's language, times in the reader's time zone."""
     template = MESSAGES.get(notification.kind)
     if template is None:
-        return notification.kind
+        return ""
+    params = {key: _shown(key, value) for key, value in (notification.params or {}).items()}
     try:
-        return str(template) % notification.params
+        return str(template) % params
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+def url(notification: Notification) -> Optional[str]:
+    """The page the notification leads to, or None."""
+    if not notification.link_endpoint:
+        return None
+    try:
+        return url_for(notification.link_endpoint, **(notification.link_args or {}))
+    except BuildError:
+        return None
 
 
 def unread_count(user: User) -> int:

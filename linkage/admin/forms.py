@@ -18,3 +18,9 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Initial password"), validators=[
         DataRequired(), Length(min=8, message=_l("Use at least 8 characters."))])
     submit = SubmitField(_l("Create account"))
+
+
+class SettingForm(FlaskForm):
+    """A new value for one locality setting (its rules are checked by ``linkage.settings``)."""
+    value = StringField(_l("New value"), validators=[DataRequired(message=_l("Enter a value.")), Length(max=200)])
+    submit = SubmitField(_l("Save"))

@@ -1,17 +1,19 @@
-"""Administration: accounts and the audit trail."""
+"""Administration: accounts, locality settings and the audit trail."""
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from linkage.admin import queries, services
-from linkage.admin.forms import UserForm
+from linkage import settings
+from linkage.admin.forms import SettingForm, UserForm
 from linkage.audit import verify_chain
 from linkage.auth.access import role_required
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import AccountStatus, Organization, Region, Role, User
+from linkage.web import perform
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -60,6 +62,39 @@ def user_status(user_id, status):
         db.session.commit()
         flash(_("Account %(name)s updated.", name=user.username), "success")
     return redirect(url_for("admin.users"))
+
+
+def _settings_page(posted: SettingForm = None, posted_name: str = ""):
+    rows = settings.overview()
+    forms = {row.spec.name: posted if row.spec.name == posted_name else
+             SettingForm(prefix=row.spec.name, formdata=None, data={"value": row.text}) for row in rows}
+    return render_template("admin/settings.html", rows=rows, forms=forms)
+
+
+@blueprint.route("/settings")
+@role_required(Role.admin)
+def settings_page():
+    return _settings_page()
+
+
+@blueprint.post("/settings/<name>")
+@role_required(Role.admin)
+def setting_change(name):
+    spec = settings.spec_or_404(name)
+    form = SettingForm(prefix=spec.name)
+    if perform(lambda: settings.change(spec.name, form.value.data, actor=current_user), form=form,
+               done=_("Saved: %(label)s.", label=spec.label)):
+        return redirect(url_for("admin.settings_page", _anchor=spec.name))
+    return _settings_page(form, spec.name)
+
+
+@blueprint.post("/settings/<name>/reset")
+@role_required(Role.admin)
+def setting_reset(name):
+    spec = settings.spec_or_404(name)
+    perform(lambda: settings.reset(spec.name, actor=current_user),
+            done=_("%(label)s: the administrator's value was removed.", label=spec.label))
+    return redirect(url_for("admin.settings_page", _anchor=spec.name))
 
 
 @blueprint.route("/audit")

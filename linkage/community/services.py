@@ -9,10 +9,9 @@ from datetime import date
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit, notifications, timeutil
+from linkage import audit, notifications, settings, timeutil
 from linkage.auth import services as auth_services
 from linkage.community.access import can_register_resident_in, can_reveal_id, can_verify_account
 from linkage.errors import Refused
@@ -50,14 +49,6 @@ def id_number_problem(text: Optional[str]):
     return ID_NUMBER_PROBLEMS[problem] if problem else None
 
 
-def link(endpoint: str, **values) -> str:
-    """A link for a notification; empty where no URL can be built (a CLI command or a job)."""
-    try:
-        return url_for(endpoint, **values)
-    except RuntimeError:
-        return ""
-
-
 def register_resident(*, actor: User, name: str, id_number: str, region: Optional[Region], address: str = "",
                       phone: Optional[str] = None, tags: Iterable[VulnerableTag] = (), health_notes: str = "",
                       consent: bool = False, today: Optional[date] = None) -> Resident:
@@ -87,7 +78,7 @@ def register_resident(*, actor: User, name: str, id_number: str, region: Optiona
         address=(address or "").strip(), region=region, latitude=region.latitude, longitude=region.longitude,
         consent_at=timeutil.now(), created_by_id=actor.id)
     wanted = set(tags) - {VulnerableTag.minor}
-    if resident.age_on(today or timeutil.today()) < current_app.config["ADULT_AGE"]:
+    if resident.age_on(today or timeutil.today()) < settings.get("ADULT_AGE"):
         wanted.add(VulnerableTag.minor)
     resident.tags = wanted
     try:
@@ -151,4 +142,4 @@ def verify_account(account: User, *, actor: User) -> None:
     if account.status != AccountStatus.pending:
         raise Refused(_l("This account is not waiting for verification (someone may have just verified it)."))
     auth_services.verify_account(account, actor=actor)
-    notifications.notify([account], "account_verified", link=link("main.home"))
+    notifications.notify([account], "account_verified", link=notifications.link("main.home"))

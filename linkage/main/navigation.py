@@ -23,6 +23,7 @@ NAVIGATION = [
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     ("admin.users", _l("Users"), {R.admin}),
     ("admin.audit", _l("Audit trail"), {R.admin, R.civil_affairs}),
+    ("admin.settings_page", _l("Settings"), {R.admin}),
 ]
 
 

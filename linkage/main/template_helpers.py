@@ -6,7 +6,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
-from linkage import audit_text
+from linkage import audit_text, settings
 from linkage.main.navigation import items_for
 
 BADGE = {
@@ -50,6 +50,7 @@ def register(app):
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["badge"] = status_badge
     app.jinja_env.globals["nav_items"] = items_for
+    app.jinja_env.globals["setting"] = settings.get
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
 
     @app.context_processor

@@ -20,7 +20,8 @@ def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
     recent = db.session.scalars(notifications.select_for(current_user).limit(5)).all()
-    return render_template("main/home.html", recent=recent, render_notification=notifications.render)
+    return render_template("main/home.html", recent=recent, render_notification=notifications.render,
+                           notification_url=notifications.url)
 
 
 @blueprint.route("/notifications", endpoint="notifications")
@@ -28,7 +29,8 @@ def home():
 def notifications_page():
     page = db.paginate(notifications.select_for(current_user), page=request.args.get("page", 1, type=int),
                        per_page=25, error_out=False)
-    return render_template("main/notifications.html", page=page, render_notification=notifications.render)
+    return render_template("main/notifications.html", page=page, render_notification=notifications.render,
+                           notification_url=notifications.url)
 
 
 @blueprint.post("/notifications/read")

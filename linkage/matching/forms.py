@@ -7,9 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FloatField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from linkage import settings
 from linkage.forms import choices
 from linkage.models import MatchKind
 from linkage.timeutil import LOCAL_TZ
+
+
+TIME_LIMIT = settings.REGISTRY["MATCH_TIME_LIMIT"]
 
 
 class NewRunForm(FlaskForm):
@@ -20,8 +24,10 @@ class NewRunForm(FlaskForm):
                      description=_l("Any day of the week to plan; the run covers Monday to Sunday."))
     funding_pool = DecimalField(_l("Funding pool in yuan (project award, optional)"), places=2,
                                 validators=[Optional(), NumberRange(min=0, message=_l("Enter an amount of 0 or more."))])
-    time_limit = FloatField(_l("Time limit in seconds"), default=30, validators=[
-        DataRequired(), NumberRange(min=1, max=600, message=_l("Between 1 and 600 seconds."))])
+    time_limit = FloatField(_l("Time limit in seconds"), default=lambda: settings.get("MATCH_TIME_LIMIT"), validators=[
+        DataRequired(), NumberRange(min=TIME_LIMIT.minimum, max=TIME_LIMIT.maximum,
+                                    message=_l("Between %(min)s and %(max)s seconds.", min=int(TIME_LIMIT.minimum),
+                                               max=int(TIME_LIMIT.maximum)))])
     submit = SubmitField(_l("Start the run"))
 
     def period(self) -> tuple[datetime | None, datetime | None]:

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
+from linkage import settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, Need, NeedStatus, Organization,
@@ -179,7 +179,6 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
     Only pairs the eligibility rule allows are offered; places volunteers already hold are kept
     (pins) when the rule allows them, else listed in ``inputs["conflicts"]`` for staff, and the run
     proposes for everything else."""
-    config = current_app.config
     now = now or utcnow()
     shifts = shift_rows(region, start, end, organization_id, now=now)
     volunteers = volunteer_rows(region)
@@ -209,7 +208,8 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
                           field="left")
     busy = {vid: sum(b.minutes for b in bookings if start <= b.start < end) for vid, bookings in outside.items()}
     problem = {
-        "settings": {"max_travel_km": config["MATCH_MAX_TRAVEL_KM"], "rest_minutes": config["MATCH_REST_MINUTES"],
+        "settings": {"max_travel_km": settings.get("MATCH_MAX_TRAVEL_KM"),
+                     "rest_minutes": settings.get("MATCH_REST_MINUTES"),
                      "timezone": "Asia/Shanghai"},
         "volunteers": [_volunteer_entry(v, start, end, busy[v.id], preferences.get(v.id, []), history.get(v.id, set()))
                        for v in volunteers],
@@ -283,7 +283,6 @@ def case_rows(region: Region) -> tuple[list[Need], list[SocialWorker]]:
 
 def build_case_problem(region: Region, *, pins=(), forbids=()) -> tuple[dict, dict]:
     """Professional needs × social workers of active organizations, within caseload limits."""
-    config = current_app.config
     needs, workers = case_rows(region)
     open_cases = dict(db.session.execute(
         sa.select(Need.case_worker_id, sa.func.count(Need.id))
@@ -296,7 +295,7 @@ def build_case_problem(region: Region, *, pins=(), forbids=()) -> tuple[dict, di
             sa.select(Need.case_worker_id, Need.resident_id).where(Need.case_worker_id.is_not(None)).distinct()):
         served.setdefault(worker_id, set()).add(resident_id)
     problem = {
-        "max_travel_km": config["MATCH_MAX_TRAVEL_KM"],
+        "max_travel_km": settings.get("MATCH_MAX_TRAVEL_KM"),
         "needs": [{"id": f"n{n.id}", "urgency": n.urgency, "sector": n.category.sector.code,
                    "min_level": 2 if n.urgency >= 3 else 1, "resident": f"{RESIDENT}{n.resident_id}",
                    "location": [n.latitude if n.latitude is not None else n.region.latitude,

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import format_date, lazy_gettext as _l
 
-from linkage import audit, jobs
+from linkage import audit, jobs, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.matching import problems
@@ -23,7 +23,7 @@ from linkage.matching.access import can_run
 from linkage.models import (Bid, MatchKind, MatchOverride, MatchRun, MatchStatus, Need, NeedStatus, Project, Region,
                             RegionLevel, Role, ShiftStatus, SocialWorker, User)
 from linkage.models.types import utcnow
-from linkage.notifications import notify
+from linkage.notifications import link, notify
 from linkage.shifts.places import apply_plan, lock_shift
 from linkage.timeutil import to_local
 
@@ -88,7 +88,7 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
         raise Refused(" ".join(str(sentence) for sentence in missing),
                       field="week" if kind == MatchKind.shifts and not problem.get("shifts") else "region")
     run = MatchRun(kind=kind, region=region, period_start=period_start, period_end=period_end,
-                   time_limit=time_limit or current_app.config["MATCH_TIME_LIMIT"], created_by=actor,
+                   time_limit=time_limit or settings.get("MATCH_TIME_LIMIT"), created_by=actor,
                    parent_id=parent.id if parent else None, status=MatchStatus.queued, problem=problem,
                    inputs=inputs, overrides=decisions)
     db.session.add(run)
@@ -341,7 +341,7 @@ def approve_run(run: MatchRun, *, actor: User, note: str = "") -> bool:
     before = audit.snapshot(run, *_RUN_FIELDS)
     run.status, run.decided_by, run.decided_at, run.decision_note = MatchStatus.approved, actor, utcnow(), note
     audit.record(actor, "match_run.approve", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS), note=note)
-    notify([run.created_by], "match_approved", link=url_for("matching.detail", run_id=run.id), run=run.id)
+    notify([run.created_by], "match_approved", link=link("matching.detail", run_id=run.id), run=run.id)
     return True
 
 
@@ -375,7 +375,7 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
                          "Re-run to get a new proposal.", what="; ".join(str(m) for m in moved)))
     plan = {(int(a["shift"][1:]), int(a["volunteer"][1:])): a["slot"] for a in assignments}
     moment = utcnow()
-    apply_plan(shifts, plan, actor=actor, now=moment, note=f"match run {run.id}")
+    apply_plan(shifts, plan, actor=actor, now=moment, match_run_id=run.id)
     for sid, shift in shifts.items():
         if not any(s == sid for (s, _v) in plan):
             continue
@@ -383,8 +383,8 @@ def _apply_shifts(run: MatchRun, actor: User) -> None:
             if need.status == NeedStatus.open:
                 before = audit.snapshot(need, "status")
                 need.status, need.matched_at = NeedStatus.matched, moment
-                audit.record(actor, "need.match", need, before=before, after=audit.snapshot(need, "status"),
-                             note=f"match run {run.id}")
+                audit.record(actor, "need.match", need, before=before,
+                             after={**audit.snapshot(need, "status"), "match_run_id": run.id})
 
 
 def _apply_award(run: MatchRun, actor: User) -> None:
@@ -399,7 +399,7 @@ def _apply_award(run: MatchRun, actor: User) -> None:
             broken.append(_l("a project or bid was deleted"))
             continue
         try:
-            award_bid(project, bid, actor=actor, note=str(_l("Proposed by match run %(run)s", run=run.id)))
+            award_bid(project, bid, actor=actor, match_run=run)
         except Refused as refusal:
             broken.append(_l("%(project)s: %(why)s", project=project.title, why=refusal.message))
     if broken:
@@ -433,5 +433,5 @@ def _apply_cases(run: MatchRun, actor: User) -> None:
         if need.status == NeedStatus.open:
             need.status, need.matched_at = NeedStatus.matched, moment
         audit.record(actor, "need.assign_case", need, before=before,
-                     after=audit.snapshot(need, "status", "case_worker_id"), note=f"match run {run.id}")
+                     after={**audit.snapshot(need, "status", "case_worker_id"), "match_run_id": run.id})
         notify([worker.user_id], "case_assigned", title=need.title)

@@ -7,6 +7,7 @@ from linkage.models.people import (AccountStatus, Availability, Resident, Reside
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
 from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
 from linkage.models.regions import Region, RegionLevel
+from linkage.models.settings import SettingValue
 from linkage.models.shifts import (HOLDING_STATUSES, HoursStatus, Shift, ShiftSlot, ShiftStatus, SignUp,
                                    SignUpStatus)
 from linkage.models.taxonomy import Category, Skill
@@ -16,6 +17,6 @@ __all__ = [
     "HOLDING_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",
-    "ResidentTag", "Role", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
+    "ResidentTag", "Role", "SettingValue", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

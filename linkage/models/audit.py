@@ -48,7 +48,9 @@ class Notification(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(64))
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    link: Mapped[str] = mapped_column(sa.String(255), default="")
+    # Where the message leads: a view's endpoint and its arguments, turned into a URL when shown.
+    link_endpoint: Mapped[str] = mapped_column(sa.String(64), default="")
+    link_args: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 

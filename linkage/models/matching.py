@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkage.extensions import db
-from linkage.models.types import UTCDateTime, utcnow
+from linkage.models.types import UTCDateTime, setting_default, utcnow
 
 if TYPE_CHECKING:
     from linkage.models.people import User
@@ -57,7 +57,7 @@ class MatchRun(db.Model):
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     period_start: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     period_end: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    time_limit: Mapped[float] = mapped_column(sa.Float, default=30.0)
+    time_limit: Mapped[float] = mapped_column(sa.Float, default=setting_default("MATCH_TIME_LIMIT"))
     # The run this one repairs or re-runs with human decisions.
     parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("match_runs.id"))
     problem: Mapped[Optional[dict]] = mapped_column(sa.JSON)

@@ -11,7 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkage.extensions import db
-from linkage.models.types import UTCDateTime, utcnow
+from linkage.models.types import UTCDateTime, setting_default, utcnow
 
 if TYPE_CHECKING:
     from linkage.models.organizations import Organization
@@ -228,8 +228,8 @@ class Volunteer(db.Model):
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     latitude: Mapped[Optional[float]] = mapped_column(sa.Float)
     longitude: Mapped[Optional[float]] = mapped_column(sa.Float)
-    max_travel_km: Mapped[float] = mapped_column(sa.Float, default=5.0)
-    weekly_minutes_limit: Mapped[int] = mapped_column(default=600)
+    max_travel_km: Mapped[float] = mapped_column(sa.Float, default=setting_default("VOLUNTEER_TRAVEL_KM"))
+    weekly_minutes_limit: Mapped[int] = mapped_column(default=setting_default("VOLUNTEER_WEEKLY_HOURS", 60))
     guardian_consent: Mapped[bool] = mapped_column(default=False)
     health_notes_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
     no_show_count: Mapped[int] = mapped_column(default=0)
@@ -287,7 +287,7 @@ class SocialWorker(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     level: Mapped[WorkerLevel] = mapped_column(sa.Enum(WorkerLevel, native_enum=False, length=16))
     certificate_no: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    caseload_limit: Mapped[int] = mapped_column(default=20)
+    caseload_limit: Mapped[int] = mapped_column(default=setting_default("CASELOAD_LIMIT"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkage.extensions import db
 from linkage.models.people import WorkerLevel
-from linkage.models.types import Money, UTCDateTime, utcnow
+from linkage.models.types import Money, UTCDateTime, setting_default, utcnow
 
 if TYPE_CHECKING:
     from linkage.models.needs import Need
@@ -80,7 +80,7 @@ class Project(db.Model):
     service_start: Mapped[date] = mapped_column(sa.Date)
     service_end: Mapped[date] = mapped_column(sa.Date)
     bidding_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
-    price_weight: Mapped[float] = mapped_column(sa.Float, default=0.30)
+    price_weight: Mapped[float] = mapped_column(sa.Float, default=setting_default("DEFAULT_PRICE_WEIGHT"))
     min_grade: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     min_years: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     required_workers: Mapped[int] = mapped_column(sa.SmallInteger, default=1)
@@ -104,6 +104,13 @@ class Project(db.Model):
 
     def bidding_open(self, now: datetime) -> bool:
         return self.status == ProjectStatus.published and now < self.bidding_deadline
+
+    @property
+    def status_reason_text(self):
+        """The reason for the status, in the reader's language: the words staff wrote, or the rule's."""
+        if self.status_reason:
+            return self.status_reason
+        return _l("No valid bid.") if self.status == ProjectStatus.failed else ""
 
     def __repr__(self) -> str:
         return f"<Project {self.id} {self.status.value}>"
@@ -164,6 +171,16 @@ class Bid(db.Model):
     project: Mapped[Project] = relationship(back_populates="bids")
     organization: Mapped[Organization] = relationship()
     team: Mapped[list[SocialWorker]] = relationship(secondary=bid_team)
+
+    @property
+    def status_reason_text(self):
+        """The reason for the status, in the reader's language: the words staff wrote, or the rule's
+        (a bid disqualified with no words was disqualified when bidding closed)."""
+        if self.status_reason:
+            return self.status_reason
+        if self.status == BidStatus.disqualified:
+            return _l("The organization was not active when bidding closed.")
+        return ""
 
     def __repr__(self) -> str:
         return f"<Bid {self.id} {self.status.value}>"

@@ -171,5 +171,16 @@ class SignUp(db.Model):
     volunteer: Mapped[Volunteer] = relationship()
     slot: Mapped[Optional[ShiftSlot]] = relationship()
 
+    @property
+    def hours_reason(self):
+        """Why the hours stand as they do, in the reader's language: the lead's words, or, for hours the
+        attendance rule declined (no one decided them), what was attended."""
+        if self.hours_note:
+            return self.hours_note
+        if self.hours_status == HoursStatus.declined and self.hours_decided_by_id is None and self.minutes is not None:
+            return _l("Attended %(attended)s of %(planned)s minutes: too little for the hours to count.",
+                      attended=self.minutes, planned=self.shift.minutes)
+        return ""
+
     def __repr__(self) -> str:
         return f"<SignUp {self.id} {self.status.value}>"

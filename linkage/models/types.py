@@ -29,3 +29,12 @@ class UTCDateTime(sa.TypeDecorator):
 
 
 Money = sa.Numeric(14, 2)
+
+
+def setting_default(name: str, scale=1):
+    """A column default taken from the locality setting ``name`` (times ``scale``) when the row is inserted."""
+    def default():
+        from linkage import settings  # settings imports the models
+
+        return settings.get(name) * scale
+    return default

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from linkage import audit, notifications, timeutil
-from linkage.community.services import link
 from linkage.errors import Refused
 from linkage.extensions import db
+from linkage.notifications import link
 from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
                             RegionLevel, Resident, Role, ShiftStatus, Skill, User)
 from linkage.needs.access import can_manage_need, can_rate, can_report_need_for, can_withdraw

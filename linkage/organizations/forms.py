@@ -8,6 +8,7 @@ from wtforms import (DateField, IntegerField, PasswordField, SelectField, Select
 from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
+from linkage import settings
 from linkage.errors import Refused
 from linkage.forms import choices
 from linkage.models import OrgStatus, OrgType, WorkerLevel
@@ -93,7 +94,7 @@ class WorkerForm(FlaskForm):
     level = SelectField(_l("Level"), choices=choices((level.name, level.label) for level in WorkerLevel),
                         validators=[DataRequired()])
     certificate_no = StringField(_l("Certificate number"), validators=[Optional(), Length(max=64)])
-    caseload_limit = IntegerField(_l("Caseload limit"), default=20, validators=[
+    caseload_limit = IntegerField(_l("Caseload limit"), default=lambda: settings.get("CASELOAD_LIMIT"), validators=[
         InputRequired(), NumberRange(min=1, max=200, message=_l("Enter a number from 1 to 200."))])
     submit = SubmitField(_l("Save"))
 

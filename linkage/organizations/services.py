@@ -5,22 +5,21 @@ Every function takes the acting user, flushes and never commits; a refused actio
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.auth.services import AccountError, create_user
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import credit_code_problem
 from linkage.models import (AccountStatus, Category, Organization, OrgStatus, OrgType, Region, RegionLevel,
                             Role, SocialWorker, User, WorkerLevel)
-from linkage.notifications import notify
+from linkage.notifications import link, notify
 from linkage.organizations.queries import civil_affairs_covering, organization_users
 from linkage.timeutil import now, today
 
@@ -172,7 +171,7 @@ def register_organization(user: User, data: OrganizationData, *, actor: User) ->
     user.organization_id = org.id
     audit.record(actor, "organization.register", org, after=audit.snapshot(org, *_AUDITED))
     notify(civil_affairs_covering(org.region), "org_registered",
-           link=url_for("organizations.detail", org_id=org.id), name=org.name)
+           link=link("organizations.detail", org_id=org.id), name=org.name)
     return org
 
 
@@ -191,7 +190,7 @@ def update_organization(org: Organization, data: OrganizationData, *, actor: Use
                  before=before, after=audit.snapshot(org, *_AUDITED))
     if resubmitted:
         notify(civil_affairs_covering(org.region), "org_registered",
-               link=url_for("organizations.detail", org_id=org.id), name=org.name)
+               link=link("organizations.detail", org_id=org.id), name=org.name)
 
 
 # --------------------------------------------------------------------------- status changes
@@ -236,7 +235,7 @@ def change_status(org: Organization, verb: str, reason: str, *, actor: User) -> 
                 audit.record(actor, "user.verify", user, before=before, after=audit.snapshot(user, "status"),
                              note=org.name)
     members = organization_users(org, Role.org_admin, Role.social_worker)
-    notify(members, kind, link=url_for("organizations.mine"), name=org.name, reason=reason)
+    notify(members, kind, link=link("organizations.mine"), name=org.name, reason=reason)
 
 
 def verify_organization(org: Organization, *, actor: User) -> None:
@@ -269,21 +268,25 @@ class WorkerData:
     name: str
     level: WorkerLevel
     certificate_no: str = ""
-    caseload_limit: int = 20
+    caseload_limit: Optional[int] = None   # None: the CASELOAD_LIMIT setting
 
 
-def _check_worker(data: WorkerData) -> None:
+def _check_worker(data: WorkerData) -> WorkerData:
+    """Refuse a worker that breaks a rule; return the data with the default caseload filled in."""
+    if data.caseload_limit is None:
+        data = replace(data, caseload_limit=settings.get("CASELOAD_LIMIT"))
     if not (data.name or "").strip():
         raise Refused(_l("Enter the social worker's name."), field="name")
     if not 1 <= data.caseload_limit <= 200:
         raise Refused(_l("The caseload limit is between 1 and 200 cases."), field="caseload_limit")
+    return data
 
 
 _WORKER_FIELDS = ("name", "level", "certificate_no", "caseload_limit", "active")
 
 
 def add_social_worker(org: Organization, data: WorkerData, *, actor: User) -> SocialWorker:
-    _check_worker(data)
+    data = _check_worker(data)
     worker = SocialWorker(organization=org, name=data.name.strip(), level=data.level,
                           certificate_no=(data.certificate_no or "").strip() or None,
                           caseload_limit=data.caseload_limit, active=True)
@@ -295,7 +298,7 @@ def add_social_worker(org: Organization, data: WorkerData, *, actor: User) -> So
 
 
 def update_social_worker(worker: SocialWorker, data: WorkerData, *, actor: User) -> None:
-    _check_worker(data)
+    data = _check_worker(data)
     before = audit.snapshot(worker, *_WORKER_FIELDS)
     worker.name = data.name.strip()
     worker.level = data.level

@@ -9,6 +9,7 @@ from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, 
                      SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from linkage import settings
 from linkage.forms import choices
 from linkage.models import WorkerLevel
 from linkage.organizations.forms import GRADE_CHOICES
@@ -41,7 +42,7 @@ class ProjectForm(FlaskForm):
     multi_year = BooleanField(_l("Stable, funded service: a term over one year (up to three) is intended"))
     bidding_deadline = DateTimeLocalField(_l("Bidding deadline"), format=DATETIME_FORMATS, tz=LOCAL_TZ,
                                           validators=[DataRequired(message=_l("Enter a date and time."))])
-    price_weight = _count(_l("Price weight (%)"), 0, 100, 30)
+    price_weight = _count(_l("Price weight (%)"), 0, 100, lambda: round(settings.get("DEFAULT_PRICE_WEIGHT") * 100))
     min_grade = SelectField(_l("Minimum grade"), coerce=int, choices=choices(
         [(0, _l("Any (graded or not)"))] + GRADE_CHOICES[1:]))
     min_years = _count(_l("Minimum years since founding"), 0, 50, 0)

@@ -14,15 +14,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (Bid, BidStatus, Category, Need, NeedStatus, Organization, OrgStatus, Project,
                             ProjectStatus, Region, RegionLevel, SocialWorker, User, WorkerLevel)
-from linkage.notifications import notify
+from linkage.notifications import link, notify
 from linkage.organizations.queries import organization_users
 from linkage.organizations.services import add_years
 from linkage.projects import queries
@@ -99,7 +98,7 @@ class ProjectData:
     categories: list[Category] = field(default_factory=list)
     description: str = ""
     multi_year: bool = False              # a term over one year was asked for on purpose
-    price_weight: float = 0.30            # share of the price in the evaluation, 0..1
+    price_weight: Optional[float] = None  # share of the price in the evaluation, 0..1; None: the setting
     min_grade: int = 0
     min_years: int = 0
     required_workers: int = 1
@@ -132,7 +131,7 @@ def _check_project(data: ProjectData, actor: User, project: Optional[Project]) -
     message = deadline_message(data.bidding_deadline, data.service_start, now())
     if message is not None:
         raise Refused(message, field="bidding_deadline")
-    if not 0 <= data.price_weight <= 1:
+    if data.price_weight is not None and not 0 <= data.price_weight <= 1:
         raise Refused(_l("The price weight is between 0 and 100 %."), field="price_weight")
     for name, value, top in (("min_grade", data.min_grade, 5), ("min_years", data.min_years, 50),
                              ("required_workers", data.required_workers, 50),
@@ -160,7 +159,8 @@ def _apply(project: Project, data: ProjectData) -> None:
     project.budget = Decimal(data.budget).quantize(CENT)
     project.service_start, project.service_end = data.service_start, data.service_end
     project.bidding_deadline = data.bidding_deadline
-    project.price_weight = float(data.price_weight)
+    project.price_weight = float(data.price_weight if data.price_weight is not None
+                                 else settings.get("DEFAULT_PRICE_WEIGHT"))
     project.min_grade, project.min_years = data.min_grade, data.min_years
     project.required_workers = data.required_workers
     project.required_worker_level = data.required_worker_level
@@ -222,8 +222,8 @@ def publish_project(project: Project, *, actor: User) -> None:
     db.session.flush()
     audit.record(actor, "project.publish", project, before=before, after=audit.snapshot(project, *_STATUS))
     notify(queries.org_admins_near(project.region), "project_published",
-           link=url_for("projects.detail", project_id=project.id), title=project.title,
-           deadline=local_text(project.bidding_deadline))
+           link=link("projects.detail", project_id=project.id), title=project.title,
+           deadline=project.bidding_deadline)
 
 
 # Statuses from which a project can still be cancelled (before the award).
@@ -252,12 +252,12 @@ def cancel_project(project: Project, reason: str, *, actor: User) -> None:
                  note=reason)
     for org in bidders:
         notify(organization_users(org), "project_cancelled",
-               link=url_for("projects.detail", project_id=project.id), title=project.title, reason=reason)
+               link=link("projects.detail", project_id=project.id), title=project.title, reason=reason)
 
 
 def _fail(project: Project, actor: User, before: dict) -> None:
     project.status = ProjectStatus.failed
-    project.status_reason = str(_l("No valid bid."))
+    project.status_reason = ""  # Project.status_reason_text says "no valid bid" in the reader's language
     _release_needs(project)
     db.session.flush()
     audit.record(actor, "project.fail", project, before=before, after=audit.snapshot(project, *_STATUS))
@@ -275,8 +275,7 @@ def close_bidding(project: Project, *, actor: User) -> None:
     before = {**audit.snapshot(project, *_STATUS), "need_ids": _need_ids(project)}
     for bid in queries.valid_bids(project):
         if bid.organization.status != OrgStatus.active:
-            reason = _l("The organization is \"%(status)s\".", status=bid.organization.status.label)
-            _disqualify(bid, str(reason), actor)
+            _disqualify(bid, "", actor)  # no words stored: Bid.status_reason_text gives the rule's
     if not queries.valid_bids(project):
         _fail(project, actor, before)
         return
@@ -406,10 +405,16 @@ def _disqualify(bid: Bid, reason: str, actor: User) -> None:
     bid.price_score = bid.total_score = None
     db.session.flush()
     audit.record(actor, "bid.disqualify", bid, before=before,
-                 after=audit.snapshot(bid, "status", "status_reason"), note=reason,
+                 after={**audit.snapshot(bid, "status", "status_reason"),
+                        "organization_status": bid.organization.status.value}, note=reason,
                  region_id=bid.project.region_id)
-    notify(organization_users(bid.organization), "bid_disqualified",
-           link=url_for("projects.detail", project_id=bid.project_id), title=bid.project.title, reason=reason)
+    to_project = link("projects.detail", project_id=bid.project_id)
+    if reason:
+        notify(organization_users(bid.organization), "bid_disqualified", link=to_project, title=bid.project.title,
+               reason=reason)
+    else:
+        notify(organization_users(bid.organization), "bid_disqualified_inactive", link=to_project,
+               title=bid.project.title)
 
 
 def disqualify_bid(bid: Bid, reason: str, *, actor: User) -> None:
@@ -430,8 +435,9 @@ def disqualify_bid(bid: Bid, reason: str, *, actor: User) -> None:
 # --------------------------------------------------------------------------- award and after
 
 
-def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "") -> None:
+def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "", match_run=None) -> None:
     """Award ``project`` to ``bid``: it wins, the other scored bids lose, the needs covered are matched.
+    ``match_run``: the approved run that proposed it (it stands for the reason when the bid is not the best).
 
     The project row is locked and its status checked inside the transaction, so of two concurrent
     awards exactly one succeeds."""
@@ -457,7 +463,7 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "") -> Non
                          capacity=org.capacity, need=bid.workload), field="bid")
     best = max(b.total_score or 0 for b in bids)
     note = (note or "").strip()
-    if bid.total_score < best and not note:
+    if bid.total_score < best and not note and match_run is None:
         raise Refused(_l("This bid does not have the highest total score (%(best)s): give the reason for "
                          "choosing it.", best=best), field="note")
 
@@ -484,16 +490,18 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "") -> Non
                          note=project.title)
     db.session.flush()
     audit.record(actor, "project.award", project, before=before,
-                 after={**audit.snapshot(project, *_STATUS), "bid_id": bid.id, "organization_id": org.id},
+                 after={**audit.snapshot(project, *_STATUS), "bid_id": bid.id, "organization_id": org.id,
+                        **({"match_run_id": match_run.id} if match_run is not None else {})},
                  note=note)
-    link = url_for("projects.detail", project_id=project.id)
-    notify(organization_users(org, *queries.ORG_ROLES), "bid_won", link=link, title=project.title)
+    to_project = link("projects.detail", project_id=project.id)
+    notify(organization_users(org, *queries.ORG_ROLES), "bid_won", link=to_project, title=project.title)
     for other in losers:
-        notify(organization_users(other.organization), "bid_lost", link=link, title=project.title)
+        notify(organization_users(other.organization), "bid_lost", link=to_project, title=project.title)
     for need in matched:
         resident_user = need.resident.user
         if resident_user is not None:
-            notify([resident_user], "project_need_matched", title=need.title, org=org.name,
+            notify([resident_user], "project_need_matched", link=link("needs.detail", need_id=need.id),
+                   title=need.title, org=org.name,
                    project=project.title)
 
 
@@ -519,7 +527,7 @@ def advance_project(project: Project, verb: str, *, actor: User) -> None:
         sa.select(Bid).where(Bid.project_id == project.id, Bid.status == BidStatus.won))
     if verb == "contract" and winner is not None:
         notify(organization_users(winner.organization, *queries.ORG_ROLES), "project_contracted",
-               link=url_for("projects.detail", project_id=project.id), title=project.title)
+               link=link("projects.detail", project_id=project.id), title=project.title)
 
 
 def mark_contracted(project: Project, *, actor: User) -> None:

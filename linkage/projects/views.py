@@ -115,7 +115,6 @@ def new():
     _fill_project_choices(form)
     if request.method == "GET":
         form.region.data = current_user.region_id
-        form.price_weight.data = round(current_app.config["DEFAULT_PRICE_WEIGHT"] * 100)
     if form.validate_on_submit():
         try:
             project = services.create_project(_project_data(form), actor=current_user)

@@ -1126,7 +1126,7 @@ def _sign_up(demo: _Demo, shift_id, volunteer_id, slot_id, row, m, moment, own: 
     return {**base, "status": SignUpStatus.checked_out, "checked_in_at": checked_in,
             "checked_out_at": checked_out, "checkout_defaulted": defaulted, "minutes": minutes,
             "hours_status": HoursStatus.pending if unconfirmed else HoursStatus.approved,
-            "hours_note": "未签退，按计划结束时间记录" if defaulted else "", "updated_at": checked_out}
+            "hours_note": "", "updated_at": checked_out}  # a defaulted check-out shows by its flag
 
 
 def _link_shift_needs(demo: _Demo, shift_ids, meta) -> None:

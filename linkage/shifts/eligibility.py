@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_date, format_datetime, lazy_gettext as _l
 
+from linkage import settings
 from linkage.extensions import db
 from linkage.models import HOLDING_STATUSES, Shift, ShiftStatus, SignUp, Volunteer, VolunteerStatus
 from linkage.timeutil import LOCAL_TZ, to_local
@@ -103,10 +103,6 @@ class Opening:
         return int((self.end - self.start).total_seconds() // 60)
 
 
-def _setting(name: str):
-    return current_app.config[name]
-
-
 def week_bounds(moment: datetime) -> tuple[datetime, datetime]:
     """Monday 00:00 to the next Monday, local time, of the week holding ``moment``."""
     local = to_local(moment)
@@ -132,7 +128,7 @@ def _person(candidate: Candidate, day: date, *, now: datetime, self_service: boo
         return Reason("not_verified")
     if self_service and candidate.blocked_until is not None and candidate.blocked_until > now:
         return Reason("blocked", {"date": to_local(candidate.blocked_until).date().isoformat()})
-    min_age, adult = int(_setting("MIN_VOLUNTEER_AGE")), int(_setting("ADULT_AGE"))
+    min_age, adult = int(settings.get("MIN_VOLUNTEER_AGE")), int(settings.get("ADULT_AGE"))
     if candidate.birth_date is None:
         return Reason("no_birth_date", {"age": min_age})
     age = _age(candidate.birth_date, day)
@@ -145,7 +141,7 @@ def _person(candidate: Candidate, day: date, *, now: datetime, self_service: boo
 
 def _calendar(opening: Opening, bookings: Iterable[Booking], limit: int) -> Optional[Reason]:
     """No overlap with another place held, the rest between places, the weekly hour limit."""
-    rest = timedelta(minutes=int(_setting("MATCH_REST_MINUTES")))
+    rest = timedelta(minutes=int(settings.get("MATCH_REST_MINUTES")))
     others = [b for b in bookings if b.shift_id != opening.id]
     for booking in sorted(others, key=lambda b: b.start):
         if booking.start < opening.end and booking.end > opening.start:

@@ -16,39 +16,27 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import format_datetime, get_locale, gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (HOLDING_STATUSES, HoursStatus, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
                             User, Volunteer)
 from linkage.models.types import utcnow
-from linkage.notifications import notify
+from linkage.notifications import link, notify
 from linkage.shifts import eligibility
 from linkage.shifts.queries import waitlist_order, waitlist_position
-from linkage.timeutil import to_local
 
 OPEN_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
 # Sign-ups still waiting for the shift to happen (notified of changes and cancellations).
 LIVE_STATUSES = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
 
 
-def _setting(name: str):
-    """A locality setting (linkage/config.py holds each one and its default)."""
-    return current_app.config[name]
-
-
-def local_text(value: datetime) -> str:
-    """A language-neutral local time for notification parameters."""
-    return to_local(value).strftime("%Y-%m-%d %H:%M")
-
-
-def _link(shift: Shift) -> str:
-    return f"/shifts/{shift.id}"
+def _link(shift: Shift) -> tuple[str, dict]:
+    return link("shifts.detail", shift_id=shift.id)
 
 
 def _locale() -> str:
@@ -167,7 +155,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
 def _tell_volunteer(record: SignUp, shift: Shift) -> None:
     user = record.volunteer.user
     if record.status == SignUpStatus.assigned:
-        notify([user], "shift_assigned", link=_link(shift), title=shift.title, start=local_text(shift.start))
+        notify([user], "shift_assigned", link=_link(shift), title=shift.title, start=shift.start)
     elif record.status == SignUpStatus.waitlisted:
         notify([user], "shift_waitlisted", link=_link(shift), title=shift.title,
                position=waitlist_position(record))
@@ -198,7 +186,7 @@ def fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[Sign
                      before={"status": SignUpStatus.waitlisted.value},
                      after=audit.snapshot(candidate, "status", "slot_id"))
         notify([candidate.volunteer.user], "shift_promoted", link=_link(shift), title=shift.title,
-               start=local_text(shift.start))
+               start=shift.start)
         promoted.append(candidate)
     if promoted:
         shift.version += 1
@@ -228,7 +216,7 @@ def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = Non
     if was_holding:
         managers = [shift.lead.user_id if shift.lead else None, shift.created_by_id]
         notify([m for m in managers if m is not None and m != actor.id], "signup_cancelled", link=_link(shift),
-               name=record.volunteer.name, title=shift.title, start=local_text(shift.start))
+               name=record.volunteer.name, title=shift.title, start=shift.start)
     return promoted
 
 
@@ -270,7 +258,7 @@ def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
         raise Refused(_("This shift is closed."))
     if record.status != SignUpStatus.assigned:
         raise Refused(_("Only volunteers with a place can be checked in."))
-    lead_minutes = int(_setting("CHECK_IN_OPENS_MINUTES"))
+    lead_minutes = int(settings.get("CHECK_IN_OPENS_MINUTES"))
     opens = shift.start - timedelta(minutes=lead_minutes)
     if now < opens:
         raise Refused(_("Check-in opens %(minutes)s minutes before the start.", minutes=lead_minutes))
@@ -302,12 +290,12 @@ def _record_attendance(record: SignUp, shift: Shift, out: datetime, *, defaulted
     record.checked_out_at = out
     record.checkout_defaulted = defaulted
     record.minutes = attended_minutes(record, shift, out)
-    share = float(_setting("ATTENDANCE_MIN_SHARE"))
+    share = float(settings.get("ATTENDANCE_MIN_SHARE"))
     if record.minutes >= share * shift.minutes - 1e-9:
         record.hours_status, record.hours_note = HoursStatus.pending, ""
     else:
-        record.hours_status = HoursStatus.declined
-        record.hours_note = _("attended less than %(percent)s %% of the shift", percent=round(share * 100))
+        # No words stored: SignUp.hours_reason says what was attended, in the reader's language.
+        record.hours_status, record.hours_note = HoursStatus.declined, ""
         record.hours_decided_at = now
 
 
@@ -348,7 +336,7 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     if at <= record.checked_in_at:
         raise Refused(_("The check-out must be after the check-in (%(time)s).",
                         time=format_datetime(record.checked_in_at, "short")), field="at")
-    share = float(_setting("ATTENDANCE_MIN_SHARE"))
+    share = float(settings.get("ATTENDANCE_MIN_SHARE"))
     minutes = attended_minutes(record, shift, at)
     declines = minutes < share * shift.minutes - 1e-9
     if declines and not confirm_decline:
@@ -360,7 +348,7 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
                  before={"status": SignUpStatus.checked_in.value},
                  after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual"))
     if record.hours_status == HoursStatus.declined:
-        notify([record.volunteer.user], "hours_declined_short", link="/volunteers/hours", title=shift.title,
+        notify([record.volunteer.user], "hours_declined_short", link=link("volunteers.hours"), title=shift.title,
                minutes=record.minutes, percent=round(share * 100))
     return record
 
@@ -382,16 +370,15 @@ def mark_no_show(record: SignUp, *, actor: User, now: Optional[datetime] = None)
     audit.record(actor, "signup.no_show", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.assigned.value},
                  after={**audit.snapshot(record, "status"), "no_show_count": volunteer.no_show_count})
-    notify([volunteer.user], "signup_no_show", link=_link(shift), title=shift.title, start=local_text(shift.start))
-    limit = int(_setting("NO_SHOW_LIMIT"))
+    notify([volunteer.user], "signup_no_show", link=_link(shift), title=shift.title, start=shift.start)
+    limit = int(settings.get("NO_SHOW_LIMIT"))
     if limit > 0 and volunteer.no_show_count % limit == 0:
         before = audit.snapshot(volunteer, "self_signup_blocked_until")
-        volunteer.self_signup_blocked_until = now + timedelta(days=int(_setting("NO_SHOW_BLOCK_DAYS")))
+        volunteer.self_signup_blocked_until = now + timedelta(days=int(settings.get("NO_SHOW_BLOCK_DAYS")))
         audit.record(actor, "volunteer.block", volunteer, before=before,
-                     after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"),
-                     note="no-shows")
-        notify([volunteer.user], "signup_blocked", count=volunteer.no_show_count,
-               until=local_text(volunteer.self_signup_blocked_until))
+                     after=audit.snapshot(volunteer, "self_signup_blocked_until", "no_show_count"))
+        notify([volunteer.user], "signup_blocked", link=link("volunteers.my_shifts"), count=volunteer.no_show_count,
+               until=volunteer.self_signup_blocked_until)
     return record
 
 
@@ -420,14 +407,14 @@ def close_shift(shift: Shift, *, actor: User, now: Optional[datetime] = None) ->
         audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
                      before={"status": SignUpStatus.checked_in.value},
                      after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
-                                          "checkout_defaulted"), note="check-out defaulted to the planned end")
+                                          "checkout_defaulted"))
     for record in records:
         if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested):
             record.status = SignUpStatus.cancelled
     shift.status = ShiftStatus.done
     shift.version += 1
-    audit.record(actor, "shift.close", shift, before=before, after=audit.snapshot(shift, "status"),
-                 note=f"{len(still_in)} check-outs defaulted" if still_in else "")
+    audit.record(actor, "shift.close", shift, before=before,
+                 after={**audit.snapshot(shift, "status"), "check_outs_defaulted": len(still_in)})
     return shift
 
 
@@ -462,10 +449,10 @@ def decide_hours(records: list[SignUp], *, approve: bool, reason: str = "", acto
                      region_id=shift.region_id, before={"hours_status": HoursStatus.pending.value},
                      after=audit.snapshot(record, "hours_status", "minutes"), note=reason)
         if approve:
-            notify([record.volunteer.user], "hours_approved", link="/volunteers/hours",
+            notify([record.volunteer.user], "hours_approved", link=link("volunteers.hours"),
                    hours=eligibility.hours_text(record.minutes or 0), title=shift.title)
         else:
-            notify([record.volunteer.user], "hours_declined", link="/volunteers/hours", title=shift.title,
+            notify([record.volunteer.user], "hours_declined", link=link("volunteers.hours"), title=shift.title,
                    reason=reason)
     shift.version += 1
     return records
@@ -536,7 +523,7 @@ def _overfilled(shift: Shift, plan: dict[tuple[int, int], int], existing: dict) 
 
 
 def apply_plan(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, actor: User, now: datetime,
-               note: str = "") -> None:
+               match_run_id: Optional[int] = None) -> None:
     """Write a match run's places: new places assigned, kept places moved to the plan's slot, requests
     not chosen put on the waiting list (and told). Refuses, writing nothing, when the plan no longer
     fits (see :func:`plan_problems`). ``shifts`` must be locked, in id order."""
@@ -552,8 +539,9 @@ def apply_plan(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, ac
             if record.slot_id != slot_id:  # a kept place moves so that every slot fits
                 before = audit.snapshot(record, "slot_id")
                 record.slot_id = slot_id
-                audit.record(actor, "signup.move", record, before=before, after=audit.snapshot(record, "slot_id"),
-                             note=note, region_id=shift.region_id)
+                audit.record(actor, "signup.move", record, before=before,
+                             after={**audit.snapshot(record, "slot_id"), "match_run_id": match_run_id},
+                             region_id=shift.region_id)
             continue
         before = audit.snapshot(record, "status", "slot_id") if record else None
         if record is None:
@@ -561,16 +549,18 @@ def apply_plan(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, ac
             db.session.add(record)
         record.status, record.slot_id, record.updated_at = SignUpStatus.assigned, slot_id, now
         db.session.flush()
-        audit.record(actor, "signup.assign", record, before=before, after=audit.snapshot(record, "status", "slot_id"),
-                     note=note, region_id=shift.region_id)
+        audit.record(actor, "signup.assign", record, before=before,
+                     after={**audit.snapshot(record, "status", "slot_id"), "match_run_id": match_run_id},
+                     region_id=shift.region_id)
         notify([record.volunteer.user_id], "shift_assigned", link=_link(shift), title=shift.title,
-               start=local_text(shift.start))
+               start=shift.start)
     for (sid, vid), record in existing.items():
         if record.status == SignUpStatus.requested and (sid, vid) not in plan:
             before = audit.snapshot(record, "status")
             record.status = SignUpStatus.waitlisted
-            audit.record(actor, "signup.waitlist", record, before=before, after=audit.snapshot(record, "status"),
-                         note=note, region_id=shifts[sid].region_id)
+            audit.record(actor, "signup.waitlist", record, before=before,
+                         after={**audit.snapshot(record, "status"), "match_run_id": match_run_id},
+                         region_id=shifts[sid].region_id)
             notify([record.volunteer.user_id], "match_not_placed", link=_link(shifts[sid]), title=shifts[sid].title)
     db.session.flush()
     for shift in shifts.values():

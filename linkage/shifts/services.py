@@ -11,7 +11,7 @@ from typing import Optional
 
 from flask_babel import gettext as _
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (Need, Project, Region, RegionLevel, RUNNING_STATUSES, Shift, ShiftSlot, ShiftStatus,
@@ -19,8 +19,8 @@ from linkage.models import (Need, Project, Region, RegionLevel, RUNNING_STATUSES
 from linkage.models.types import utcnow
 from linkage.notifications import notify
 from linkage.shifts.access import winning_organization_id
-from linkage.shifts.places import (OPEN_STATUSES, _link, _locale, _setting, detach_slot, fill_from_waitlist, live_sign_ups,
-                                   local_text, lock_shift, release_live, slot_fill, slots_of, update_staffing)
+from linkage.shifts.places import (OPEN_STATUSES, _link, _locale, detach_slot, fill_from_waitlist, live_sign_ups,
+                                   lock_shift, release_live, slot_fill, slots_of, update_staffing)
 
 MAX_SLOT_ROWS = 4
 SHIFT_FIELDS = ("title", "description", "region_id", "place", "latitude", "longitude", "start", "end",
@@ -54,8 +54,8 @@ class ShiftData:
 
 
 def max_capacity(leads: int = 1) -> int:
-    """A lead supervises at most LEAD_VOLUNTEER_RATIO volunteers (PRODUCT.md, default 1:25)."""
-    return int(_setting("LEAD_VOLUNTEER_RATIO")) * max(leads, 1)
+    """A lead supervises at most LEAD_VOLUNTEER_RATIO volunteers (a locality setting)."""
+    return int(settings.get("LEAD_VOLUNTEER_RATIO")) * max(leads, 1)
 
 
 def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: datetime,
@@ -218,7 +218,7 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
                  after={k: after[k] for k in changed})
     if changed & set(NOTIFIED_FIELDS):
         notify([s.volunteer.user for s in live], "shift_updated", link=_link(shift), title=shift.title,
-               start=local_text(shift.start), end=local_text(shift.end), place=shift.place)
+               start=shift.start, end=shift.end, place=shift.place)
     return shift
 
 
@@ -243,5 +243,5 @@ def cancel_shift(shift: Shift, reason: str, *, actor: User, now: Optional[dateti
     audit.record(actor, "shift.cancel", shift, before=before, after=audit.snapshot(shift, "status"),
                  note=reason)
     notify([s.volunteer.user for s in live], "shift_cancelled", link=_link(shift), title=shift.title,
-           start=local_text(shift.start), reason=reason)
+           start=shift.start, reason=reason)
     return shift

@@ -7,6 +7,7 @@ from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormF
                      StringField, SubmitField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from linkage import settings
 from linkage.forms import choices
 from linkage.shifts.forms import MultiCheckboxField, optional_int
 
@@ -40,7 +41,8 @@ class ProfileForm(FlaskForm):
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
     birth_date = DateField(_l("Birth date"), validators=[
-        DataRequired(_l("Enter your birth date: volunteers must be at least 14."))])
+        DataRequired(_l("Enter your birth date: volunteers must be at least %(age)s.",
+                        age=settings.current("MIN_VOLUNTEER_AGE")))])
     community = SelectField(_l("Home community"), coerce=optional_int,
                             validators=[InputRequired(_l("Choose your community."))])
     latitude = FloatField(_l("Latitude"), validators=[
@@ -48,14 +50,17 @@ class ProfileForm(FlaskForm):
         description=_l("Leave empty to use your community's location."))
     longitude = FloatField(_l("Longitude"), validators=[
         Optional(), NumberRange(min=-180, max=180, message=_l("A longitude lies between -180 and 180."))])
-    max_travel_km = FloatField(_l("How far you will travel (km)"), default=5.0, validators=[
+    max_travel_km = FloatField(_l("How far you will travel (km)"), default=lambda: settings.get("VOLUNTEER_TRAVEL_KM"),
+                               validators=[
         InputRequired(_l("Enter a distance.")),
         NumberRange(min=0.5, max=100, message=_l("Enter a distance from 0.5 to 100 km."))])
-    weekly_hours = IntegerField(_l("At most this many hours a week"), default=10, validators=[
+    weekly_hours = IntegerField(_l("At most this many hours a week"),
+                                default=lambda: settings.get("VOLUNTEER_WEEKLY_HOURS"), validators=[
         InputRequired(_l("Enter your weekly hour limit.")),
         NumberRange(min=1, max=60, message=_l("Enter from 1 to 60 hours."))])
     skills = MultiCheckboxField(_l("Skills and certificates"), coerce=int)
-    guardian_consent = BooleanField(_l("A parent or guardian consents to my volunteering (needed under 18)"))
+    guardian_consent = BooleanField(_l("A parent or guardian consents to my volunteering (needed under %(age)s)",
+                                       age=settings.current("ADULT_AGE")))
     availability = FieldList(FormField(WindowForm), min_entries=MAX_WINDOWS, max_entries=MAX_WINDOWS)
     submit = SubmitField(_l("Save"))
 

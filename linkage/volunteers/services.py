@@ -1,14 +1,13 @@
 """Volunteer profile rules. Functions take the actor, flush and never commit."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Optional
 
-from flask import current_app
 from flask_babel import gettext as _
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Availability, Region, RegionLevel, Skill, User, Volunteer, VolunteerStatus
@@ -25,15 +24,22 @@ class ProfileData:
     phone: Optional[str] = None
     latitude: Optional[float] = None
     longitude: Optional[float] = None
-    max_travel_km: float = 5.0
-    weekly_hours: int = 10
+    max_travel_km: Optional[float] = None      # None: the VOLUNTEER_TRAVEL_KM setting
+    weekly_hours: Optional[int] = None         # None: the VOLUNTEER_WEEKLY_HOURS setting
     skills: list[Skill] = field(default_factory=list)
     guardian_consent: bool = False
     windows: list[tuple[int, time, time]] = field(default_factory=list)   # weekday (0 = Monday), start, end
 
 
+def _with_defaults(data: ProfileData) -> ProfileData:
+    return replace(data, max_travel_km=data.max_travel_km if data.max_travel_km is not None
+                   else settings.get("VOLUNTEER_TRAVEL_KM"),
+                   weekly_hours=data.weekly_hours if data.weekly_hours is not None
+                   else settings.get("VOLUNTEER_WEEKLY_HOURS"))
+
+
 def _check(data: ProfileData, today: date) -> None:
-    min_age = int(current_app.config["MIN_VOLUNTEER_AGE"])
+    min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
     if data.birth_date > today:
         raise Refused(_("The birth date cannot be in the future."), field="birth_date")
     b = data.birth_date
@@ -61,6 +67,7 @@ def _check(data: ProfileData, today: date) -> None:
 def update_profile(volunteer: Optional[Volunteer], data: ProfileData, *, user: User, actor: User,
                    today: date) -> Volunteer:
     """Save a volunteer's own profile (creating the record for an account that has none)."""
+    data = _with_defaults(data)
     _check(data, today)
     if volunteer is None:
         volunteer = Volunteer(user=user, name=data.name, region=data.community,

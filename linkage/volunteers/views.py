@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user, login_required
 
+from linkage import settings
 from linkage.auth.access import require
 from linkage.errors import Refused
 from linkage.extensions import db
@@ -111,7 +112,7 @@ def hours():
     volunteer = volunteer_of(current_user)
     totals = queries.minutes_by_status(volunteer) if volunteer else {s: 0 for s in HoursStatus}
     confirmed = totals[HoursStatus.approved] / 60
-    thresholds = current_app.config["STAR_THRESHOLDS_HOURS"]
+    thresholds = settings.get("STAR_THRESHOLDS_HOURS")
     stars, next_at = services.star_level(confirmed, thresholds)
     page = None
     if volunteer is not None:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import format_datetime
 
+from linkage import notifications
 from linkage.extensions import db
 from linkage.matching import problems
 from linkage.models import MatchRun, MatchStatus, Notification, SignUp, SignUpStatus
@@ -121,15 +123,18 @@ def test_an_own_place_outside_availability_and_travel_never_fails_a_run(client, 
     assert "their own sign-up (kept) (outside the times they gave as free; beyond their travel limit)" in page
 
 
-def test_approval_tells_volunteers_the_local_time(client, auth, world, week):
+def test_approval_tells_volunteers_the_local_time(app, client, auth, world, week):
     auth.login("civil")
     run = start_run(client, world, week=week["monday"].isoformat())
     client.post(f"/matching/{run.id}/approve", data={"note": ""})
     told = db.session.scalars(sa.select(Notification).where(Notification.kind == "shift_assigned")).all()
     assert told
-    starts = {n.params["start"] for n in told}
-    local = {s.start.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") for s in (week["urgent"], week["later"])}
-    assert starts <= local and "+00:00" not in " ".join(starts)
+    with app.test_request_context():
+        texts = [notifications.render(n) for n in told]
+        local = {s.title: format_datetime(s.start, "short") for s in (week["urgent"], week["later"])}
+    assert all("+00:00" not in t and "T0" not in t for t in texts)
+    assert any(local["Urgent visit"] in t and "Urgent visit" in t for t in texts)
+    assert "9:00" in local["Urgent visit"]  # 09:00 in Shanghai, as the shift was planned
 
 
 def _writes_sign_ups(tree: ast.AST) -> list[int]:

@@ -60,8 +60,9 @@ def test_close_disqualifies_bids_of_organizations_no_longer_active(client, auth,
     auth.login("civil")
     client.post(f"/projects/{project.id}/close")
     bad = db.session.get(Bid, bad.id)
-    assert bad.status == BidStatus.disqualified and "Blacklisted" in bad.status_reason
-    assert notified(world["orgadmin2"], "bid_disqualified")
+    assert bad.status == BidStatus.disqualified and bad.status_reason == ""  # the rule's words, not stored
+    assert "The organization was not active when bidding closed." in text(client.get(f"/projects/{project.id}"))
+    assert notified(world["orgadmin2"], "bid_disqualified_inactive")
     assert db.session.get(Project, project.id).status == ProjectStatus.bidding_closed
 
 

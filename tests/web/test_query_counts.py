@@ -236,8 +236,8 @@ def add_match_runs(w, n: int) -> None:
 
 
 def add_notifications(w, n: int) -> None:
-    db.session.add_all([Notification(user_id=user.id, kind="shift_assigned", link="/shifts/",
-                                     params={"title": f"QC {i}", "start": "9:00"})
+    db.session.add_all([Notification(user_id=user.id, kind="shift_assigned", link_endpoint="shifts.index",
+                                     link_args={}, params={"title": f"QC {i}", "start": "2026-12-01T01:00:00+00:00"})
                         for user in w.users.values() for i in range(n)])
 
     db.session.flush()

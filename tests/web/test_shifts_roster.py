@@ -78,8 +78,9 @@ def test_check_in_and_out_now_records_minutes_and_pending_hours(client, auth, wo
                        data={"confirm_decline": "y"}).status_code == 302
     record = reload(record)
     assert record.status == SignUpStatus.checked_out and record.minutes == 0
-    assert record.hours_status == HoursStatus.declined
-    assert record.hours_note == "attended less than 60 % of the shift"
+    assert record.hours_status == HoursStatus.declined  # a minute of a one-hour shift: less than 60 %
+    assert record.hours_note == "" and record.hours_decided_by_id is None  # the rule's words, not stored
+    assert "Attended 0 of 60 minutes: too little for the hours to count." in text(client.get(f"/shifts/{shift.id}/roster"))
     assert audit_actions(record) == ["signup.check_in", "signup.check_out"]
     [message] = notifications(world["vol"], "hours_declined_short")
     assert message.params == {"title": shift.title, "minutes": 0, "percent": 60}
@@ -193,7 +194,7 @@ def test_approving_and_declining_hours_one_by_one_and_in_bulk(client, auth, worl
     entries = [add_sign_up(shift, person, status=SignUpStatus.checked_out, minutes=100,
                            hours_status=HoursStatus.pending) for person in people]
     done = add_sign_up(shift, world.volunteer, status=SignUpStatus.checked_out, minutes=10,
-                       hours_status=HoursStatus.declined, hours_note="attended less than 60 % of the shift")
+                       hours_status=HoursStatus.declined)
     db.session.commit()
     auth.login("worker")
     page = text(client.get(f"/shifts/{shift.id}/roster"))

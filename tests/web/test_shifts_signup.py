@@ -232,7 +232,8 @@ def test_cancelling_frees_the_place_for_the_first_waiting_volunteer_who_qualifie
     assert db.session.get(SignUp, queued.id).status == SignUpStatus.assigned
     assert sign_up_of(shift, unskilled).status == SignUpStatus.waitlisted
     [message] = notifications(carer.user, "shift_promoted")
-    assert message.params["title"] == shift.title and message.link == f"/shifts/{shift.id}"
+    assert message.params["title"] == shift.title
+    assert (message.link_endpoint, message.link_args) == ("shifts.detail", {"shift_id": shift.id})
     assert notifications(world["worker"], "signup_cancelled")[0].params["name"] == world.volunteer.name
     assert audit_actions(mine) == ["signup.cancel"] and audit_actions(queued) == ["signup.promote"]
     assert db.session.get(Shift, shift.id).version > version

@@ -1,0 +1,243 @@
+"""Every kind of notification, sent by the action that sends it, links to a page its recipient can open."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from linkage import notifications
+from linkage.community import services as community
+from linkage.extensions import db
+from linkage.models import (AccountStatus, HoursStatus, MatchRun, MatchStatus, NeedStatus, Notification, OrgStatus,
+                            OrgType, ProjectStatus, Role, ShiftStatus, SignUpStatus, User)
+from linkage.needs import services as needs
+from linkage.organizations import services as organizations
+from linkage.projects import services as projects
+from linkage.shifts import places, services as shifts
+from tests.factories import make_bid, make_credit_code, make_need, make_project, make_user, now
+from tests.web.test_matching_runs import start_run, week  # noqa: F401  (a fixture)
+from tests.web.test_projects_support import closed_project, evaluated_project, open_needs, past_deadline, \
+    published_project
+from tests.web.test_shifts_support import add_sign_up, project_shift, volunteer
+
+# Kinds with no page to show: a social worker has no page of their cases yet.
+# No page to link: social workers have no case page yet; a rejected person cannot sign in (the sign-in
+# page tells them why).
+WITHOUT_PAGE = {"case_assigned", "account_rejected"}
+
+
+@pytest.fixture
+def app_config():
+    return {"JOB_MODE": "inline", "MATCH_TIME_LIMIT": 5.0, "NO_SHOW_LIMIT": 1}
+
+
+def _account(world, **_):
+    account = make_user("newcomer", Role.volunteer, world.c1, status=AccountStatus.pending)
+    community.verify_account(account, actor=world["staff1"])
+
+
+def _account_rejected(world, **_):
+    account = make_user("turned-away", Role.volunteer, world.c1, status=AccountStatus.pending)
+    community.reject_account(account, "No such person lives here", actor=world["staff1"])
+
+
+def _submitted(world, **_):
+    return needs.submit_need(world.resident, actor=world["resident"], category=world.visits, title="Help moving")
+
+
+def _need_verified(world, **_):
+    needs.verify_need(_submitted(world), actor=world["staff1"])
+
+
+def _need_rejected(world, **_):
+    needs.reject_need(_submitted(world), actor=world["staff1"], reason="Already served")
+
+
+def _need_withdrawn(world, **_):
+    needs.withdraw_need(_submitted(world), actor=world["resident"], reason="My son helps")
+
+
+def _need_delivered(world, **_):
+    need = make_need(world.resident, world.visits, status=NeedStatus.in_service)
+    need.project = make_project(world.street1, status=ProjectStatus.in_progress)
+    needs.confirm_delivered(need, actor=world["staff1"])
+
+
+def _registered_org(world):
+    user = make_user("founder", Role.org_admin, world.street1)
+    return organizations.register_organization(user, organizations.OrganizationData(
+        name="New Neighbours Center", credit_code=make_credit_code(77), org_type=OrgType.social_service_institution,
+        founded_on=now().date() - timedelta(days=3000), region=world.street1), actor=user)
+
+
+def _org_registered(world, **_):
+    _registered_org(world)
+
+
+def _org_verified(world, **_):
+    organizations.verify_organization(_registered_org(world), actor=world["civil"])
+
+
+def _org_rejected(world, **_):
+    organizations.reject_organization(_registered_org(world), "Certificate unreadable", actor=world["civil"])
+
+
+def _org_suspended(world, **_):
+    organizations.suspend_organization(world.org1, "Under review", actor=world["civil"])
+
+
+def _org_blacklisted(world, **_):
+    organizations.blacklist_organization(world.org1, "Fraud", actor=world["civil"])
+
+
+def _org_reinstated(world, **_):
+    organizations.suspend_organization(world.org1, "Under review", actor=world["civil"])
+    organizations.reinstate_organization(world.org1, "Cleared", actor=world["civil"])
+
+
+def _published(world, **_):
+    project = make_project(world.street1, creator=world["civil"], status=ProjectStatus.draft,
+                           needs=open_needs(world))
+    projects.publish_project(project, actor=world["civil"])
+
+
+def _cancelled(world, **_):
+    project = published_project(world)
+    make_bid(project, world.org1)
+    projects.cancel_project(project, "Budget withdrawn", actor=world["civil"])
+
+
+def _disqualified(world, **_):
+    project, bids = closed_project(world)
+    projects.disqualify_bid(bids[1], "Forged certificates", actor=world["civil"])
+
+
+def _disqualified_at_close(world, **_):
+    project = past_deadline(published_project(world, region=world.district))
+    make_bid(project, world.org1)
+    make_bid(project, world.org2)
+    world.org2.status = OrgStatus.suspended
+    projects.close_bidding(project, actor=world["civil"])
+
+
+def _awarded(world, **_):
+    project, bids = evaluated_project(world)
+    projects.award_bid(project, bids[0], actor=world["civil"])
+    return project
+
+
+def _contracted(world, **_):
+    projects.mark_contracted(_awarded(world), actor=world["civil"])
+
+
+def _assigned(world, **_):
+    places.sign_up(project_shift(world), world.volunteer, actor=world["worker"])
+
+
+def _waitlisted(world, **_):
+    shift = project_shift(world, slots=((None, 1),))
+    add_sign_up(shift, volunteer(world))
+    places.sign_up(shift, world.volunteer, actor=world["worker"])
+
+
+def _promoted_and_cancelled(world, **_):
+    shift = project_shift(world, slots=((None, 1),))
+    other = volunteer(world)
+    holding = add_sign_up(shift, other)
+    add_sign_up(shift, world.volunteer, status=SignUpStatus.waitlisted)
+    places.cancel_sign_up(holding, actor=other.user)
+
+
+def _shift_cancelled(world, **_):
+    shift = project_shift(world)
+    add_sign_up(shift, world.volunteer)
+    shifts.cancel_shift(shift, "Typhoon warning", actor=world["worker"])
+
+
+def _shift_updated(world, **_):
+    shift = project_shift(world)
+    add_sign_up(shift, world.volunteer)
+    shifts.update_shift(shift, shifts.ShiftData(
+        title=shift.title, community=shift.region, place="Plum park gate", start=shift.start, end=shift.end,
+        min_volunteers=1, slots=[(None, 3)], lead=world.worker), actor=world["worker"])
+
+
+def _no_show(world, **_):
+    shift = project_shift(world, start=(now() - timedelta(minutes=30)).replace(second=0, microsecond=0))
+    shift.status = ShiftStatus.under_way
+    places.mark_no_show(add_sign_up(shift, world.volunteer), actor=world["worker"])
+
+
+def _checked_out_short(world, **_):
+    shift = project_shift(world, start=(now() - timedelta(hours=1)).replace(second=0, microsecond=0))
+    shift.status = ShiftStatus.under_way
+    record = add_sign_up(shift, world.volunteer, status=SignUpStatus.checked_in, checked_in_at=shift.start)
+    places.check_out(record, actor=world["worker"], at=shift.start + timedelta(minutes=5), confirm_decline=True)
+
+
+def _hours(approve):
+    def decide(world, **_):
+        shift = project_shift(world, start=(now() - timedelta(hours=3)).replace(second=0, microsecond=0))
+        shift.status = ShiftStatus.done
+        record = add_sign_up(shift, world.volunteer, status=SignUpStatus.checked_out, minutes=120,
+                             hours_status=HoursStatus.pending)
+        places.decide_hours([record], approve=approve, reason="" if approve else "Left early", actor=world["worker"])
+    return decide
+
+
+def _match_approved(world, client, auth, week, **_):  # noqa: F811
+    auth.login("civil")
+    run = start_run(client, world, week=week["monday"].isoformat())
+    assert run.status == MatchStatus.proposed, run.error
+    assert client.post(f"/matching/{run.id}/approve", data={"note": ""}).status_code == 302
+
+
+def _case_assigned(world, client, auth, **_):
+    need = make_need(world.resident, world.visits, urgency=3)
+    need.needs_professional = True
+    db.session.commit()
+    auth.login("civil")
+    run = start_run(client, world, kind="cases", region=world.district)
+    client.post(f"/matching/{run.id}/approve", data={"note": ""})
+    assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
+
+
+SCENARIOS = {
+    "account_verified": _account, "need_submitted": _submitted, "need_verified": _need_verified,
+    "need_rejected": _need_rejected, "need_withdrawn": _need_withdrawn, "need_delivered": _need_delivered,
+    "org_registered": _org_registered, "org_verified": _org_verified, "org_rejected": _org_rejected,
+    "org_suspended": _org_suspended, "org_blacklisted": _org_blacklisted, "org_reinstated": _org_reinstated,
+    "project_published": _published, "project_cancelled": _cancelled, "bid_disqualified": _disqualified,
+    "bid_disqualified_inactive": _disqualified_at_close, "bid_won": _awarded, "bid_lost": _awarded,
+    "project_need_matched": _awarded, "project_contracted": _contracted, "shift_assigned": _assigned,
+    "shift_waitlisted": _waitlisted, "shift_promoted": _promoted_and_cancelled,
+    "signup_cancelled": _promoted_and_cancelled, "shift_cancelled": _shift_cancelled,
+    "shift_updated": _shift_updated, "signup_no_show": _no_show, "signup_blocked": _no_show,
+    "hours_approved": _hours(True), "hours_declined": _hours(False), "hours_declined_short": _checked_out_short,
+    "account_rejected": _account_rejected, "match_approved": _match_approved,
+    "match_not_placed": _match_approved, "case_assigned": _case_assigned,
+}
+
+
+def test_every_kind_has_a_scenario():
+    assert set(SCENARIOS) == set(notifications.MESSAGES)
+
+
+@pytest.mark.parametrize("kind", sorted(SCENARIOS))
+def test_the_link_opens_for_the_recipient(request, app, client, auth, world, kind):
+    extra = {"week": request.getfixturevalue("week")} if SCENARIOS[kind] is _match_approved else {}
+    SCENARIOS[kind](world, client=client, auth=auth, **extra)
+    db.session.commit()
+    sent = db.session.scalars(sa.select(Notification).where(Notification.kind == kind)).all()
+    assert sent, f"no {kind} notification was sent"
+    for message in sent:
+        with app.test_request_context():
+            url = notifications.url(message)
+            text = notifications.render(message)
+        assert text and "%(" not in text
+        if kind in WITHOUT_PAGE:
+            assert url is None
+            continue
+        assert url, f"{kind} has no link"
+        auth.as_(db.session.get(User, message.user_id))
+        response = client.get(url)
+        assert response.status_code == 200, (kind, url, response.status_code)
