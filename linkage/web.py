@@ -30,7 +30,10 @@ class Outcome:
 
 
 def show_refusal(refusal: Refused, form=None) -> None:
-    """Put a refusal on the form field it names, above the form, or (no form) in a flash message."""
+    """Put a refusal on the form field it names, above the form, or (no form) in a flash message.
+
+    The message becomes a plain ``str``: flask-babel's lazy strings declare themselves safe HTML, so
+    their parameters (names people typed) would otherwise escape escaping."""
     message = str(refusal.message)
     if form is None:
         flash(message, "danger")

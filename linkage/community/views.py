@@ -5,8 +5,7 @@ A refused form re-renders with the message (200, nothing written); a refused but
 (verifying an account) flashes the message and returns to the list.
 """
 import sqlalchemy as sa
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,13 +15,13 @@ from linkage import timeutil
 from linkage.auth.access import require, role_required
 from linkage.community import access, queries, services
 from linkage.community.forms import NeedFilterForm, ResidentForm, ResidentSearchForm, RevealForm
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Category, Need, Region, Role, User
 from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import services as need_services
-from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, show_refusal, with_placeholder
+from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
+from linkage.web import perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
 
@@ -75,16 +74,12 @@ def residents():
 def resident_new():
     form = ResidentForm()
     form.region.choices = with_placeholder(queries.region_choices(current_user, _locale()))
-    if form.validate_on_submit():
-        try:
-            region = db.session.get(Region, form.region.data)
-            resident = services.register_resident(actor=current_user, region=region, **form.service_args())
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is registered.", name=resident.name), "success")
-            return redirect(url_for(".resident_detail", resident_id=resident.id))
+    registered = perform(lambda: services.register_resident(actor=current_user,
+                                                            region=db.session.get(Region, form.region.data),
+                                                            **form.service_args()),
+                         form=form, done=lambda resident: _("%(name)s is registered.", name=resident.name))
+    if registered:
+        return redirect(url_for(".resident_detail", resident_id=registered.value.id))
     return render_template("community/resident_new.html", form=form)
 
 
@@ -104,14 +99,9 @@ def resident_detail(resident_id):
 def resident_reveal(resident_id):
     resident = _resident_or_404(resident_id)
     require(access.can_reveal_id(current_user, resident))
-    form, revealed = RevealForm(), None
-    if form.validate_on_submit():
-        try:
-            revealed = services.reveal_id_number(resident, actor=current_user, reason=form.reason.data)
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
+    form = RevealForm()
+    revealed = perform(lambda: services.reveal_id_number(resident, actor=current_user, reason=form.reason.data),
+                       form=form).value
     response = make_response(render_template("community/resident_reveal.html", resident=resident, form=form,
                                              revealed=revealed))
     response.headers["Cache-Control"] = "no-store"  # the full number is shown once, never cached
@@ -149,15 +139,10 @@ def need_new():
     form = StaffNeedForm()
     form.category.choices = with_placeholder(need_queries.category_choices(_locale()))
     form.skills.choices = need_queries.skill_choices(_locale())
-    if form.validate_on_submit():
-        try:
-            need = need_services.submit_need(resident, actor=current_user, **form.service_args())
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(_("The need was registered and waits for verification."), "success")
-            return redirect(url_for(".need_detail", need_id=need.id))
+    submitted = perform(lambda: need_services.submit_need(resident, actor=current_user, **form.service_args()),
+                        form=form, done=_("The need was registered and waits for verification."))
+    if submitted:
+        return redirect(url_for(".need_detail", need_id=submitted.value.id))
     return render_template("community/need_new.html", form=form, resident=resident)
 
 
@@ -179,15 +164,9 @@ def _need_action(need_id, form_name, form, service, done_message, **fields):
     """One decision on a need by its community's staff: check, validate, call ``service``, commit."""
     need = _need_or_404(need_id)
     require(need_access.can_manage_need(current_user, need))
-    if form.validate_on_submit():
-        try:
-            service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()})
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(done_message, "success")
-            return redirect(url_for(".need_detail", need_id=need.id))
+    if perform(lambda: service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()}),
+               form=form, done=done_message):
+        return redirect(url_for(".need_detail", need_id=need.id))
     return _need_page(need_queries.need_for_page(need_id), **{form_name: form})
 
 
@@ -234,12 +213,6 @@ def accounts():
 def account_verify(user_id):
     account = db.get_or_404(User, user_id)
     require(access.can_verify_account(current_user, account))
-    try:
-        services.verify_account(account, actor=current_user)
-    except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("%(name)s's account is verified; they were notified.", name=account.display_name), "success")
+    perform(lambda: services.verify_account(account, actor=current_user),
+            done=_("%(name)s's account is verified; they were notified.", name=account.display_name))
     return redirect(url_for(".accounts"))

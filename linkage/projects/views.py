@@ -1,22 +1,22 @@
 """Project pages: the list, creation from open needs, the detail with bids and coverage, bidding,
 evaluation and award."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from linkage import audit
 from linkage.auth.access import require, role_required
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import (Bid, BidStatus, Category, Need, Project, ProjectStatus, Region, RegionLevel, Role,
                             SocialWorker)
-from linkage.organizations.forms import ReasonForm, show_refusal
+from linkage.organizations.forms import ReasonForm
 from linkage.organizations.queries import workers_of
 from linkage.projects import queries, services
 from linkage.projects.forms import AwardForm, BidForm, ProjectForm, scores_form
 from linkage.timeutil import now
+from linkage.web import perform
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -40,12 +40,6 @@ def _category_choices(blank=None):
     locale = str(get_locale())
     pairs = [(c.id, f"{'· ' * (c.level - 1)}{c.display_name(locale)}") for c in _categories()]
     return choices(([("", blank)] if blank else []) + pairs)
-
-
-def _refused(refusal: Refused, endpoint="projects.detail", **values):
-    db.session.rollback()
-    flash(str(refusal.message), "danger")
-    return redirect(url_for(endpoint, **values))
 
 
 @blueprint.route("/")
@@ -116,16 +110,10 @@ def new():
     if request.method == "GET":
         form.region.data = current_user.region_id
         form.price_weight.data = round(current_app.config["DEFAULT_PRICE_WEIGHT"] * 100)
-    if form.validate_on_submit():
-        try:
-            project = services.create_project(_project_data(form), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Draft saved. Check it, then publish it to open the bidding."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    created = perform(lambda: services.create_project(_project_data(form), actor=current_user), form=form,
+                      done=_("Draft saved. Check it, then publish it to open the bidding."))
+    if created:
+        return _to_detail(created.value)
     return _render_project_form(form, None)
 
 
@@ -136,16 +124,9 @@ def edit(project_id):
     require(project.status == ProjectStatus.draft)
     form = ProjectForm(data=_form_values(project))
     _fill_project_choices(form)
-    if form.validate_on_submit():
-        try:
-            services.update_project(project, _project_data(form), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Draft saved."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: services.update_project(project, _project_data(form), actor=current_user), form=form,
+               done=_("Draft saved.")):
+        return _to_detail(project)
     return _render_project_form(form, project)
 
 
@@ -183,6 +164,7 @@ def _render_detail(project, failed=None):
             forms[failed[0]] = failed[1]
     return render_template(
         "projects/detail.html", project=project, manages=manages, bids=bids, own=own, forms=forms,
+        refused=failed[1].form_errors if failed else [],
         actions=services.available_actions(project) if manages else set(),
         needs=db.session.scalars(queries.project_needs(project)).all(), coverage=queries.coverage(project),
         results_public=queries.results_public(project), valid_statuses=queries.VALID_BID_STATUSES,
@@ -204,33 +186,25 @@ STEPS = {
 def step(project_id, verb):
     project = _project_or_404(project_id, manage=True)
     action, done = STEPS[verb]
-    try:
-        action(project, actor=current_user)
-    except Refused as refusal:
-        return _refused(refusal, project_id=project.id)
-    db.session.commit()
-    if project.status == ProjectStatus.failed:
-        done = _l("Bidding closed without a valid bid: the project failed and its needs are free again.")
-    flash(str(done), "success")
-    return redirect(url_for("projects.detail", project_id=project.id))
+    perform(lambda: action(project, actor=current_user),
+            done=lambda _result: FAILED if project.status == ProjectStatus.failed else done)
+    return _to_detail(project)
+
+
+# Flashed when closing the bidding found no valid bid.
+FAILED = _l("Bidding closed without a valid bid: the project failed and its needs are free again.")
 
 
 def _with_reason(project, prefix: str, decide, done_message: str):
-    """A decision that needs a written reason: validate, call ``decide(reason)``, commit or show why not."""
+    """A decision that needs a written reason: the detail page again with the form when it is refused."""
     form = ReasonForm(prefix=prefix)
-    if form.validate():
-        try:
-            decide(form.reason.data)
-        except Refused as refusal:
-            db.session.rollback()
-            if not refusal.field:
-                return _refused(refusal, project_id=project.id)
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(done_message, "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: decide(form.reason.data), form=form, done=done_message):
+        return _to_detail(project)
     return _render_detail(project, (prefix, form))
+
+
+def _to_detail(project):
+    return redirect(url_for("projects.detail", project_id=project.id))
 
 
 @blueprint.post("/<int:project_id>/cancel")
@@ -269,15 +243,9 @@ def scores(project_id):
     if form.validate_on_submit():
         values = {bid.id: form[f"bid_{bid.id}"].data for bid in bids}
         values = {bid_id: None if value is None else float(value) for bid_id, value in values.items()}
-        try:
-            services.enter_scores(project, values, actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Scores saved."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+        if perform(lambda: services.enter_scores(project, values, actor=current_user), done=_("Scores saved."),
+                   form=form):
+            return _to_detail(project)
     return render_template("projects/scores.html", project=project, bids=bids, form=form,
                            open_for_scores="score" in services.available_actions(project))
 
@@ -291,17 +259,10 @@ def award(project_id):
     form.bid.choices = choices((b.id, b.organization.name) for b in bids)
     if request.method == "GET" and bids:
         form.bid.data = bids[0].id  # the highest total score
-    if form.validate_on_submit():
-        try:
-            services.award_bid(project, db.session.get(Bid, form.bid.data), actor=current_user,
-                               note=form.note.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Project awarded; the organizations and the residents concerned were told."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: services.award_bid(project, db.session.get(Bid, form.bid.data), actor=current_user,
+                                          note=form.note.data),
+               form=form, done=_("Project awarded; the organizations and the residents concerned were told.")):
+        return _to_detail(project)
     return render_template("projects/award.html", project=project, bids=bids, form=form,
                            can_award=project.status == ProjectStatus.evaluated)
 
@@ -321,18 +282,9 @@ def bid(project_id):
         "team": [w.id for w in existing.team]})  # the declaration is made again with every submission
     workers = db.session.scalars(workers_of(org, active_only=True)).all()
     form.team.choices = choices((w.id, w.name) for w in workers)
-    if form.validate_on_submit():
-        team = db.session.scalars(
-            sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))).all()
-        try:
-            services.submit_bid(project, org, form.to_data(list(team)), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Your bid was submitted. You can change or withdraw it until the deadline."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: services.submit_bid(project, org, form.to_data(_team(form)), actor=current_user), form=form,
+               done=_("Your bid was submitted. You can change or withdraw it until the deadline.")):
+        return _to_detail(project)
     return render_template("projects/bid.html", project=project, form=form, existing=existing,
                            workers=workers,
                            problems=[str(p) for p in services.eligibility_problems(project, org)],
@@ -345,12 +297,11 @@ def bid_withdraw(project_id):
     project = _project_or_404(project_id)
     require(queries.can_bid(current_user, project))
     own = queries.own_bid(project, current_user.organization)
-    if own is None:
-        return redirect(url_for("projects.detail", project_id=project.id))
-    try:
-        services.withdraw_bid(own, actor=current_user)
-    except Refused as refusal:
-        return _refused(refusal, project_id=project.id)
-    db.session.commit()
-    flash(_("Your bid was withdrawn. You can submit again until the deadline."), "success")
-    return redirect(url_for("projects.detail", project_id=project.id))
+    if own is not None:
+        perform(lambda: services.withdraw_bid(own, actor=current_user),
+                done=_("Your bid was withdrawn. You can submit again until the deadline."))
+    return _to_detail(project)
+
+
+def _team(form) -> list[SocialWorker]:
+    return list(db.session.scalars(sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))))

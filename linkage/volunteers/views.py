@@ -4,12 +4,11 @@ from __future__ import annotations
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user, login_required
 
 from linkage.auth.access import require
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import HoursStatus, Region, RegionLevel, Role, Skill
@@ -19,6 +18,7 @@ from linkage.shifts.queries import waitlist_positions
 from linkage.timeutil import today
 from linkage.volunteers import queries, services
 from linkage.volunteers.forms import ProfileForm
+from linkage.web import perform
 
 blueprint = Blueprint("volunteers", __name__, url_prefix="/volunteers")
 
@@ -43,18 +43,10 @@ def profile():
     volunteer = volunteer_of(current_user)
     form = ProfileForm(data=_initial(volunteer) if request.method == "GET" else None)
     _choices(form)
-    if form.validate_on_submit():
-        try:
-            services.update_profile(volunteer, _profile_data(form), user=current_user, actor=current_user,
-                                    today=today())
-        except Refused as error:
-            db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            (target.errors if target is not None else form.form_errors).append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("Your profile was saved."), "success")
-            return redirect(url_for(".profile"))
+    if perform(lambda: services.update_profile(volunteer, _profile_data(form), user=current_user,
+                                               actor=current_user, today=today()),
+               form=form, done=_("Your profile was saved.")):
+        return redirect(url_for(".profile"))
     return render_template("volunteers/profile.html", form=form, volunteer=volunteer)
 
 
