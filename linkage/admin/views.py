@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from linkage.admin import queries, services
+from linkage.admin import access, queries, services
 from linkage.admin.forms import UserForm
 from linkage.audit import verify_chain
 from linkage.auth.access import role_required
@@ -52,12 +52,13 @@ def user_status(user_id, status):
 
 
 @blueprint.route("/audit")
-@role_required(Role.admin, Role.civil_affairs)
+@role_required(*access.AUDIT_READERS)
 def audit():
     action, subject = request.args.get("action", ""), request.args.get("subject", "")
     page = db.paginate(queries.audit_events_visible_to(current_user, action, subject),
                        page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page, action=action, subject=subject)
+    return render_template("admin/audit.html", page=page, action=action, subject=subject,
+                           can_verify_chain=access.can_verify_audit_chain(current_user))
 
 
 @blueprint.post("/audit/verify")

@@ -1,8 +1,8 @@
 """The community desk: residents, needs as staff handle them, and accounts to verify.
 
-Every view: load or 404 → check role and scope (403) → validate → one service → commit → flash → redirect.
-A refused form re-renders with the message (200, nothing written); a refused button in a list
-(verifying an account) flashes the message and returns to the list.
+Every view: load or 404 → check role and scope (403) → ``perform`` the one service (it validates,
+commits, flashes) → redirect. A refused form re-renders with the message (200, nothing written); a
+refused button in a list (verifying an account) flashes the message and returns to the list.
 """
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, url_for
@@ -125,7 +125,7 @@ def needs():
         community=db.session.get(Region, community) if community else None)
     page = _paginate(need_queries.by_urgency(need_queries.for_list(query)))
     return render_template("community/needs.html", page=page, form=form,
-                           can_report=current_user.role in (*need_access.REPORTING_ROLES, Role.admin))
+                           can_report=need_access.can_report_needs(current_user))
 
 
 @blueprint.route("/needs/new", methods=["GET", "POST"])
@@ -151,7 +151,8 @@ def _need_page(need, **forms):
              "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
                            trail_label=need_queries.trail_label,
-                           can_manage=need_access.can_manage_need(current_user, need), **forms)
+                           actions=need_access.need_actions(current_user, need),
+                           links_resident=access.can_see_resident(current_user, need.resident), **forms)
 
 
 @blueprint.get("/needs/<int:need_id>")
@@ -161,7 +162,7 @@ def need_detail(need_id):
 
 
 def _need_action(need_id, form_name, form, service, done_message, **fields):
-    """One decision on a need by its community's staff: check, validate, call ``service``, commit."""
+    """One decision on a need by its community's staff: check, then perform ``service`` with the form."""
     need = _need_or_404(need_id)
     require(need_access.can_manage_need(current_user, need))
     if perform(lambda: service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()}),

@@ -36,6 +36,12 @@ class NeedStatus(enum.Enum):
         return NEED_STATUS_LABELS[self]
 
 
+# Where each decision on a need may start: the services enforce these, the pages offer a button only then.
+REJECTABLE = (NeedStatus.submitted, NeedStatus.open)
+WITHDRAWABLE = (NeedStatus.submitted, NeedStatus.open)
+DELIVERABLE = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
+
+
 NEED_STATUS_LABELS = {
     NeedStatus.submitted: _l("Submitted"),
     NeedStatus.open: _l("Verified, open"),

@@ -23,11 +23,9 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
                             RegionLevel, Resident, Role, Skill, User)
+from linkage.models.needs import DELIVERABLE, REJECTABLE, WITHDRAWABLE
 from linkage.needs.access import can_manage_need, can_rate, can_report_need_for, can_withdraw
 
-REJECTABLE = (NeedStatus.submitted, NeedStatus.open)
-WITHDRAWABLE = (NeedStatus.submitted, NeedStatus.open)
-DELIVERABLE = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
 URGENCIES = (1, 2, 3, 4)
 RATINGS = (1, 2, 3, 4, 5)
 

@@ -54,7 +54,8 @@ def new():
 def _detail_page(need, **forms):
     forms = {"withdraw_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("needs/detail.html", need=need, trail=queries.status_trail(need),
-                           trail_label=queries.trail_label, withdrawable=need.status in services.WITHDRAWABLE,
+                           trail_label=queries.trail_label, can_withdraw=access.can_withdraw_now(current_user, need),
+                           can_rate=access.can_rate_now(current_user, need),
                            **forms)
 
 

@@ -9,7 +9,7 @@ from linkage.auth.access import require, role_required
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import Category, Organization, OrgStatus, Region, Role, SocialWorker
-from linkage.organizations import queries, services
+from linkage.organizations import access, queries, services
 from linkage.organizations.forms import OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
 from linkage.projects.queries import bids_of_organization
 from linkage.web import perform
@@ -27,7 +27,7 @@ DONE = {
 
 
 @blueprint.route("/")
-@role_required(*queries.REGISTER_READERS)
+@role_required(*access.REGISTER_READERS)
 def index():
     status = request.args.get("status", "")
     status = OrgStatus(status) if status in {s.value for s in OrgStatus} else None
@@ -41,7 +41,7 @@ def index():
 @login_required
 def detail(org_id):
     org = db.get_or_404(Organization, org_id)
-    require(queries.can_view_organization(current_user, org))
+    require(access.can_view_organization(current_user, org))
     return _render_detail(org)
 
 
@@ -49,9 +49,8 @@ def _render_detail(org, failed_verb=None, failed_form=None):
     forms = {verb: ReasonForm(formdata=None, prefix=verb) for verb in services.allowed_actions(org)}
     if failed_verb in forms:
         forms[failed_verb] = failed_form
-    can_manage = queries.can_manage_organization(current_user, org)
-    # Bids stay between the organization and civil affairs until an award makes them public.
-    sees_bids = can_manage or queries.is_member(current_user, org)
+    can_manage = access.can_manage_organization(current_user, org)
+    sees_bids = access.can_see_bids_of(current_user, org)
     return render_template(
         "organizations/detail.html", org=org, forms=forms if can_manage else {},
         refused=failed_form.form_errors if failed_form else [],
@@ -65,7 +64,7 @@ def _render_detail(org, failed_verb=None, failed_form=None):
 @role_required(Role.civil_affairs)
 def change_status(org_id, verb):
     org = db.get_or_404(Organization, org_id)
-    require(queries.can_manage_organization(current_user, org))
+    require(access.can_manage_organization(current_user, org))
     form = ReasonForm(prefix=verb)
     if perform(lambda: services.change_status(org, verb, form.reason.data or "", actor=current_user), form=form,
                done=DONE[verb]):
@@ -79,10 +78,12 @@ def mine():
     org = current_user.organization
     if org is None:
         return render_template("organizations/mine.html", org=None,
-                               can_register=queries.can_register_organization(current_user))
+                               can_register=access.can_register_organization(current_user))
     return render_template(
         "organizations/mine.html", org=org, can_register=False,
-        manages=queries.can_manage_workers(current_user, org),
+        manages=access.can_manage_workers(current_user, org),
+        can_correct=access.can_correct_registration(current_user, org),
+        can_create_logins=access.can_create_worker_login(current_user, org),
         workers=db.session.scalars(queries.workers_of(org)).all(),
         bids=db.session.scalars(bids_of_organization(org).limit(50)).all())
 
@@ -105,7 +106,7 @@ def _organization_data(form: OrganizationForm) -> services.OrganizationData:
 @blueprint.route("/register", methods=["GET", "POST"])
 @role_required(Role.org_admin)
 def register():
-    require(queries.can_register_organization(current_user))
+    require(access.can_register_organization(current_user))
     form = OrganizationForm()
     _fill_choices(form)
     if perform(lambda: services.register_organization(current_user, _organization_data(form), actor=current_user),
@@ -119,7 +120,7 @@ def register():
 @role_required(Role.org_admin)
 def edit():
     org = current_user.organization
-    require(org is not None and org.status in (OrgStatus.registered, OrgStatus.rejected))
+    require(org is not None and access.can_correct_registration(current_user, org))
     plain = ("name", "credit_code", "founded_on", "grade", "grade_awarded_on", "address", "contact_phone",
              "description", "capacity")
     form = OrganizationForm(data={**{name: getattr(org, name) for name in plain},
@@ -137,7 +138,7 @@ def edit():
 
 def _own_worker_or_404(worker_id) -> SocialWorker:
     worker = db.get_or_404(SocialWorker, worker_id)
-    require(queries.can_manage_workers(current_user, worker.organization))
+    require(access.can_manage_workers(current_user, worker.organization))
     return worker
 
 
@@ -145,7 +146,7 @@ def _own_worker_or_404(worker_id) -> SocialWorker:
 @role_required(Role.org_admin)
 def worker_new():
     org = current_user.organization
-    require(org is not None and queries.can_manage_workers(current_user, org))
+    require(org is not None and access.can_manage_workers(current_user, org))
     form = WorkerForm()
     if perform(lambda: services.add_social_worker(org, form.to_data(), actor=current_user), form=form,
                done=lambda worker: _("%(name)s was added to your social workers.", name=worker.name)):

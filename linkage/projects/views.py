@@ -13,7 +13,7 @@ from linkage.models import (Bid, BidStatus, Category, Need, Project, ProjectStat
                             SocialWorker)
 from linkage.organizations.forms import ReasonForm
 from linkage.organizations.queries import workers_of
-from linkage.projects import queries, services
+from linkage.projects import access, queries, services
 from linkage.projects.forms import AwardForm, BidForm, ProjectForm, scores_form
 from linkage.timeutil import now
 from linkage.web import perform
@@ -26,8 +26,8 @@ NEED_LIST_LIMIT = 200
 
 def _project_or_404(project_id, *, manage=False) -> Project:
     project = db.get_or_404(Project, project_id)
-    require(queries.can_manage_project(current_user, project) if manage
-            else queries.can_view_project(current_user, project))
+    require(access.can_manage_project(current_user, project) if manage
+            else access.can_view_project(current_user, project))
     return project
 
 
@@ -43,7 +43,7 @@ def _category_choices(blank=None):
 
 
 @blueprint.route("/")
-@role_required(*queries.READERS, *queries.ORG_ROLES, Role.civil_affairs)
+@role_required(*access.READERS, *access.ORG_ROLES, Role.civil_affairs)
 def index():
     status = request.args.get("status", "")
     status = ProjectStatus(status) if status in {s.value for s in ProjectStatus} else None
@@ -51,11 +51,13 @@ def index():
     page = db.paginate(queries.projects_visible_to(current_user, status, category_id),
                        page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
-    org = current_user.organization if current_user.role in queries.ORG_ROLES else None
+    org = current_user.organization if current_user.role in access.ORG_ROLES else None
     my_bids = queries.bids_by_project(org, [p.id for p in page.items]) if org is not None else {}
     return render_template("projects/index.html", page=page, status=status, category_id=category_id,
                            statuses=list(ProjectStatus), categories=_category_choices(_("All categories")),
-                           my_bids=my_bids, show_bids=org is not None)
+                           my_bids=my_bids, show_bids=org is not None,
+                           for_organizations=current_user.role in access.ORG_ROLES,
+                           can_create=access.can_create_project(current_user))
 
 
 # --------------------------------------------------------------------------- create and edit
@@ -121,7 +123,7 @@ def new():
 @role_required(Role.civil_affairs)
 def edit(project_id):
     project = _project_or_404(project_id, manage=True)
-    require(project.status == ProjectStatus.draft)
+    require(access.can_edit_project(current_user, project))
     form = ProjectForm(data=_form_values(project))
     _fill_project_choices(form)
     if perform(lambda: services.update_project(project, _project_data(form), actor=current_user), form=form,
@@ -152,9 +154,9 @@ def detail(project_id):
 
 def _render_detail(project, failed=None):
     """The project page; ``failed`` is (form key, form) of a reason form that needs correcting."""
-    manages = queries.can_manage_project(current_user, project)
+    manages = access.can_manage_project(current_user, project)
     bids = queries.bids_visible_to(current_user, project)
-    org = current_user.organization if current_user.role in queries.ORG_ROLES else None
+    org = current_user.organization if current_user.role in access.ORG_ROLES else None
     own = queries.own_bid(project, org) if org is not None else None
     forms = {}
     if manages:
@@ -162,13 +164,17 @@ def _render_detail(project, failed=None):
         forms.update({f"dq{b.id}": ReasonForm(formdata=None, prefix=f"dq{b.id}") for b in bids})
         if failed:
             forms[failed[0]] = failed[1]
+    actions = services.available_actions(project) if manages else set()
+    at = now()
     return render_template(
         "projects/detail.html", project=project, manages=manages, bids=bids, own=own, forms=forms,
-        refused=failed[1].form_errors if failed else [],
-        actions=services.available_actions(project) if manages else set(),
+        refused=failed[1].form_errors if failed else [], actions=actions,
+        disqualifiable={b.id for b in bids if b.status in queries.VALID_BID_STATUSES} if "disqualify" in actions
+        else set(),
         needs=db.session.scalars(queries.project_needs(project)).all(), coverage=queries.coverage(project),
-        results_public=queries.results_public(project), valid_statuses=queries.VALID_BID_STATUSES,
-        can_bid=queries.can_bid(current_user, project), bidding_open=project.bidding_open(now()),
+        results_public=access.results_public(project), bidding_open=project.bidding_open(at),
+        can_submit_bid=access.can_submit_bid(current_user, project, at),
+        can_withdraw_bid=access.can_withdraw_bid(current_user, project, own, at),
         trail=audit.trail("Project", project.id) if manages else [])
 
 
@@ -179,6 +185,8 @@ STEPS = {
     "contract": (services.mark_contracted, _l("Contract recorded.")),
     "start": (services.mark_in_progress, _l("The project is in progress.")),
 }
+# Flashed instead when closing the bidding found no valid bid.
+FAILED = _l("Bidding closed without a valid bid: the project failed and its needs are free again.")
 
 
 @blueprint.post("/<int:project_id>/<any(publish, close, contract, start):verb>")
@@ -189,10 +197,6 @@ def step(project_id, verb):
     perform(lambda: action(project, actor=current_user),
             done=lambda _result: FAILED if project.status == ProjectStatus.failed else done)
     return _to_detail(project)
-
-
-# Flashed when closing the bidding found no valid bid.
-FAILED = _l("Bidding closed without a valid bid: the project failed and its needs are free again.")
 
 
 def _with_reason(project, prefix: str, decide, done_message: str):
@@ -264,7 +268,7 @@ def award(project_id):
                form=form, done=_("Project awarded; the organizations and the residents concerned were told.")):
         return _to_detail(project)
     return render_template("projects/award.html", project=project, bids=bids, form=form,
-                           can_award=project.status == ProjectStatus.evaluated)
+                           can_award="award" in services.available_actions(project))
 
 
 # --------------------------------------------------------------------------- bids
@@ -274,7 +278,7 @@ def award(project_id):
 @role_required(Role.org_admin)
 def bid(project_id):
     project = _project_or_404(project_id)
-    require(queries.can_bid(current_user, project))
+    require(access.can_bid(current_user, project))
     org = current_user.organization
     existing = queries.own_bid(project, org)
     form = BidForm(data=None if existing is None else {
@@ -295,7 +299,7 @@ def bid(project_id):
 @role_required(Role.org_admin)
 def bid_withdraw(project_id):
     project = _project_or_404(project_id)
-    require(queries.can_bid(current_user, project))
+    require(access.can_bid(current_user, project))
     own = queries.own_bid(project, current_user.organization)
     if own is not None:
         perform(lambda: services.withdraw_bid(own, actor=current_user),

@@ -13,6 +13,7 @@ from linkage.models import (HoursStatus, Need, Project, Region, RegionLevel, Rol
                             SignUpStatus, Skill, SocialWorker)
 from linkage.models.types import utcnow
 from linkage.shifts import queries, services
+from linkage.shifts import access
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
                                    volunteer_of, volunteer_street, winning_organization_id)
@@ -49,11 +50,8 @@ def index():
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("shifts/index.html", page=page, form=form, places=queries.places(page.items),
                            mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
-                           volunteer=volunteer, can_add=_can_add(), locale=_locale())
-
-
-def _can_add() -> bool:
-    return current_user.role in PROJECT_CREATORS or can_create_community_activity(current_user)
+                           volunteer=volunteer, can_add=access.can_add_shifts(current_user),
+                           can_filter_status=current_user.role != Role.volunteer, locale=_locale())
 
 
 def _filter_choices(form: FilterForm, volunteer) -> None:
@@ -87,10 +85,14 @@ def detail(shift_id):
     require(can_view(current_user, shift, volunteer))
     mine = queries.sign_ups_of(volunteer, [shift.id]).get(shift.id)
     position = services.waitlist_position(mine) if mine and mine.status == SignUpStatus.waitlisted else None
+    now = utcnow()
     return render_template("shifts/detail.html", shift=shift, places=queries.places([shift])[shift.id],
                            fill=queries.slot_fill(shift.id), mine=mine, position=position, volunteer=volunteer,
                            can_edit=can_edit(current_user, shift), can_run=can_run(current_user, shift),
-                           now=utcnow(), locale=_locale())
+                           can_change=access.can_change(current_user, shift, now),
+                           can_cancel=access.can_cancel(current_user, shift),
+                           can_sign_up=access.can_sign_up(current_user, shift, volunteer, mine, now),
+                           can_withdraw=access.can_withdraw(current_user, mine, now), locale=_locale())
 
 
 # --- creating, editing, cancelling ------------------------------------------------------------------
@@ -105,7 +107,8 @@ def new():
     elif current_user.role in PROJECT_CREATORS or (
             current_user.role == Role.admin and not request.args.get("activity")):
         projects = db.session.scalars(queries.creatable_projects(current_user)).all()
-        return render_template("shifts/choose_project.html", projects=projects)
+        return render_template("shifts/choose_project.html", projects=projects,
+                               can_add_activity=can_create_community_activity(current_user))
     else:
         require(can_create_community_activity(current_user))
     form = ShiftForm(data=_defaults(project) if request.method == "GET" else None)
@@ -249,10 +252,11 @@ def roster(shift_id):
 def _render_roster(shift: Shift, *, failed=None, hours_form=None, status=200):
     records = queries.roster(shift)
     hours_form = hours_form or HoursForm(formdata=None)
+    now = utcnow()
     return render_template("shifts/roster.html", shift=shift, records=records, failed=failed or {},
-                           positions=queries.waitlist_positions(records), hours_form=hours_form, now=utcnow(),
-                           can_edit=can_edit(current_user, shift), HoursStatus=HoursStatus,
-                           SignUpStatus=SignUpStatus, locale=_locale()), status
+                           positions=queries.waitlist_positions(records), hours_form=hours_form,
+                           actions={r.id: access.roster_actions(current_user, shift, r, now) for r in records},
+                           can_close=access.can_close(current_user, shift, now), locale=_locale()), status
 
 
 def _roster_sign_up(shift_id: int, sign_up_id: int):
