@@ -73,7 +73,8 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
 def verify_account(user: User, *, actor: User) -> None:
     """Staff confirm a self-registered person; their volunteer record becomes active too."""
     if user.status != AccountStatus.pending:
-        raise AccountError(_l("This account is not waiting for verification (someone may have just verified it)."))
+        raise AccountError(
+            _l("This account is not waiting for verification (someone may have just verified it)."))
     before = audit.snapshot(user, "status")
     user.status = AccountStatus.active
     volunteer = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == user.id))

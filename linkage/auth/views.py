@@ -67,8 +67,8 @@ def register():
         username=form.username.data, password=form.password.data, display_name=form.display_name.data,
         role=Role(form.role.data), community=db.session.get(Region, form.community.data),
         phone=form.phone.data or None, locale=session.get("locale")),
-        form=form, done=_("Welcome! Your account waits for verification by staff; you can fill in your profile "
-                          "meanwhile."))
+        form=form, done=_("Welcome! Your account waits for verification by staff; you can fill in your "
+                          "profile meanwhile."))
     if registered:
         login_user(registered.value)
         return redirect(url_for("main.home"))

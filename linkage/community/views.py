@@ -100,8 +100,8 @@ def resident_reveal(resident_id):
     resident = _resident_or_404(resident_id)
     require(access.can_reveal_id(current_user, resident))
     form = RevealForm()
-    revealed = perform(lambda: services.reveal_id_number(resident, actor=current_user, reason=form.reason.data),
-                       form=form).value
+    revealed = perform(lambda: services.reveal_id_number(resident, actor=current_user,
+                                                         reason=form.reason.data), form=form).value
     response = make_response(render_template("community/resident_reveal.html", resident=resident, form=form,
                                              revealed=revealed))
     response.headers["Cache-Control"] = "no-store"  # the full number is shown once, never cached
@@ -139,7 +139,8 @@ def need_new():
     form = StaffNeedForm()
     form.category.choices = with_placeholder(need_queries.category_choices(_locale()))
     form.skills.choices = need_queries.skill_choices(_locale())
-    submitted = perform(lambda: need_services.submit_need(resident, actor=current_user, **form.service_args()),
+    submitted = perform(lambda: need_services.submit_need(resident, actor=current_user,
+                                                          **form.service_args()),
                         form=form, done=_("The need was registered and waits for verification."))
     if submitted:
         return redirect(url_for(".need_detail", need_id=submitted.value.id))
@@ -165,8 +166,8 @@ def _need_action(need_id, form_name, form, service, done_message, **fields):
     """One decision on a need by its community's staff: check, then perform ``service`` with the form."""
     need = _need_or_404(need_id)
     require(need_access.can_manage_need(current_user, need))
-    if perform(lambda: service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()}),
-               form=form, done=done_message):
+    values = {arg: form[name].data for arg, name in fields.items()}
+    if perform(lambda: service(need, actor=current_user, **values), form=form, done=done_message):
         return redirect(url_for(".need_detail", need_id=need.id))
     return _need_page(need_queries.need_for_page(need_id), **{form_name: form})
 

@@ -54,7 +54,8 @@ def new():
 def _detail_page(need, **forms):
     forms = {"withdraw_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("needs/detail.html", need=need, trail=queries.status_trail(need),
-                           trail_label=queries.trail_label, can_withdraw=access.can_withdraw_now(current_user, need),
+                           trail_label=queries.trail_label,
+                           can_withdraw=access.can_withdraw_now(current_user, need),
                            can_rate=access.can_rate_now(current_user, need),
                            **forms)
 
@@ -67,8 +68,8 @@ def detail(need_id):
 
 def _own_action(need_id, form_name, form, service, done_message, **fields):
     need = _own_need_or_404(need_id)
-    if perform(lambda: service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()}),
-               form=form, done=done_message):
+    values = {arg: form[name].data for arg, name in fields.items()}
+    if perform(lambda: service(need, actor=current_user, **values), form=form, done=done_message):
         return redirect(url_for(".detail", need_id=need.id))
     return _detail_page(queries.need_for_page(need_id), **{form_name: form})
 

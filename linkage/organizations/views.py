@@ -66,8 +66,8 @@ def change_status(org_id, verb):
     org = db.get_or_404(Organization, org_id)
     require(access.can_manage_organization(current_user, org))
     form = ReasonForm(prefix=verb)
-    if perform(lambda: services.change_status(org, verb, form.reason.data or "", actor=current_user), form=form,
-               done=DONE[verb]):
+    if perform(lambda: services.change_status(org, verb, form.reason.data or "", actor=current_user),
+               form=form, done=DONE[verb]):
         return redirect(url_for("organizations.detail", org_id=org.id))
     return _render_detail(org, verb, form)
 
@@ -109,9 +109,10 @@ def register():
     require(access.can_register_organization(current_user))
     form = OrganizationForm()
     _fill_choices(form)
-    if perform(lambda: services.register_organization(current_user, _organization_data(form), actor=current_user),
-               form=form,
-               done=_("Your organization was registered. Civil affairs will verify it; you will be notified.")):
+    if perform(lambda: services.register_organization(current_user, _organization_data(form),
+                                                      actor=current_user),
+               form=form, done=_("Your organization was registered. Civil affairs will verify it; "
+                                 "you will be notified.")):
         return redirect(url_for("organizations.mine"))
     return render_template("organizations/form.html", form=form, org=None)
 
@@ -127,8 +128,8 @@ def edit():
                                   "org_type": org.org_type.value, "region": org.region_id,
                                   "categories": [c.id for c in org.categories]})
     _fill_choices(form)
-    if perform(lambda: services.update_organization(org, _organization_data(form), actor=current_user), form=form,
-               done=_("Registration data saved and sent for verification.")):
+    if perform(lambda: services.update_organization(org, _organization_data(form), actor=current_user),
+               form=form, done=_("Registration data saved and sent for verification.")):
         return redirect(url_for("organizations.mine"))
     return render_template("organizations/form.html", form=form, org=org)
 
@@ -173,8 +174,8 @@ def worker_login(worker_id):
     form = WorkerLoginForm()
     if perform(lambda: services.create_worker_login(worker, form.username.data, form.password.data,
                                                     actor=current_user),
-               form=form, done=lambda user: _("Log-in %(username)s created for %(name)s.", username=user.username,
-                                              name=worker.name)):
+               form=form, done=lambda user: _("Log-in %(username)s created for %(name)s.",
+                                              username=user.username, name=worker.name)):
         return redirect(url_for("organizations.mine"))
     return render_template("organizations/worker_login.html", form=form, worker=worker)
 

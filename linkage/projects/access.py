@@ -51,7 +51,8 @@ def visible_projects(user: User):
 
 def can_manage_project(user: User, project: Project) -> bool:
     """Civil affairs staff whose scope contains the project's owner region (and admins)."""
-    return user.role == Role.admin or (user.role == Role.civil_affairs and can_see_region(user, project.region))
+    return user.role == Role.admin or (
+        user.role == Role.civil_affairs and can_see_region(user, project.region))
 
 
 def can_create_project(user: User) -> bool:

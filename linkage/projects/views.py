@@ -169,8 +169,8 @@ def _render_detail(project, failed=None):
     return render_template(
         "projects/detail.html", project=project, manages=manages, bids=bids, own=own, forms=forms,
         refused=failed[1].form_errors if failed else [], actions=actions,
-        disqualifiable={b.id for b in bids if b.status in queries.VALID_BID_STATUSES} if "disqualify" in actions
-        else set(),
+        disqualifiable=({b.id for b in bids if b.status in queries.VALID_BID_STATUSES}
+                        if "disqualify" in actions else set()),
         needs=db.session.scalars(queries.project_needs(project)).all(), coverage=queries.coverage(project),
         results_public=access.results_public(project), bidding_open=project.bidding_open(at),
         can_submit_bid=access.can_submit_bid(current_user, project, at),
@@ -247,8 +247,8 @@ def scores(project_id):
     if form.validate_on_submit():
         values = {bid.id: form[f"bid_{bid.id}"].data for bid in bids}
         values = {bid_id: None if value is None else float(value) for bid_id, value in values.items()}
-        if perform(lambda: services.enter_scores(project, values, actor=current_user), done=_("Scores saved."),
-                   form=form):
+        if perform(lambda: services.enter_scores(project, values, actor=current_user), form=form,
+                   done=_("Scores saved.")):
             return _to_detail(project)
     return render_template("projects/scores.html", project=project, bids=bids, form=form,
                            open_for_scores="score" in services.available_actions(project))
@@ -265,7 +265,8 @@ def award(project_id):
         form.bid.data = bids[0].id  # the highest total score
     if perform(lambda: services.award_bid(project, db.session.get(Bid, form.bid.data), actor=current_user,
                                           note=form.note.data),
-               form=form, done=_("Project awarded; the organizations and the residents concerned were told.")):
+               form=form,
+               done=_("Project awarded; the organizations and the residents concerned were told.")):
         return _to_detail(project)
     return render_template("projects/award.html", project=project, bids=bids, form=form,
                            can_award="award" in services.available_actions(project))
@@ -286,7 +287,8 @@ def bid(project_id):
         "team": [w.id for w in existing.team]})  # the declaration is made again with every submission
     workers = db.session.scalars(workers_of(org, active_only=True)).all()
     form.team.choices = choices((w.id, w.name) for w in workers)
-    if perform(lambda: services.submit_bid(project, org, form.to_data(_team(form)), actor=current_user), form=form,
+    if perform(lambda: services.submit_bid(project, org, form.to_data(_team(form)), actor=current_user),
+               form=form,
                done=_("Your bid was submitted. You can change or withdraw it until the deadline.")):
         return _to_detail(project)
     return render_template("projects/bid.html", project=project, form=form, existing=existing,

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from linkage.auth.access import can_see_region
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, HoursStatus, Project, Region, RegionLevel, RUNNING_STATUSES, Role, Shift,
-                            ShiftStatus, SignUp, SignUpStatus, SocialWorker, User, Volunteer)
+from linkage.models import (Bid, BidStatus, HoursStatus, Project, Region, RegionLevel, RUNNING_STATUSES, Role,
+                            Shift, ShiftStatus, SignUp, SignUpStatus, SocialWorker, User, Volunteer)
 
 # Roles that can open the shift list at all (each sees its own scope).
 LIST_ROLES = (Role.volunteer, Role.community_staff, Role.social_worker, Role.org_admin, Role.civil_affairs,
@@ -125,7 +125,8 @@ def visible_shifts(user: User, volunteer: Optional[Volunteer] = None, *, now: da
         return sa.true()
     if user.role == Role.volunteer:
         region = volunteer_street(volunteer) if volunteer is not None else None
-        region = region or (user.region.ancestor_at(RegionLevel.street) or user.region if user.region else None)
+        if region is None and user.region is not None:
+            region = user.region.ancestor_at(RegionLevel.street) or user.region
         if region is None:
             return sa.false()
         return sa.and_(Region.subtree_clause(Shift.region_id, region), Shift.status.in_(OPEN_STATUSES),
@@ -135,7 +136,8 @@ def visible_shifts(user: User, volunteer: Optional[Volunteer] = None, *, now: da
             return sa.false()
         return Region.subtree_clause(Shift.region_id, user.region)
     if user.role in PROJECT_CREATORS and user.organization_id is not None:
-        won = sa.select(Bid.project_id).where(Bid.organization_id == user.organization_id, Bid.status == BidStatus.won)
+        won = sa.select(Bid.project_id).where(Bid.organization_id == user.organization_id,
+                                              Bid.status == BidStatus.won)
         leads = sa.select(SocialWorker.id).where(SocialWorker.organization_id == user.organization_id)
         return sa.or_(Shift.project_id.in_(won), Shift.lead_id.in_(leads), Shift.created_by_id == user.id)
     return sa.false()
@@ -189,7 +191,8 @@ def can_withdraw(user: User, record: Optional[SignUp], now: datetime) -> bool:
 
 
 def can_check_in(user: User, shift: Shift, record: SignUp) -> bool:
-    return shift.status not in FINISHED_STATUSES and record.status == SignUpStatus.assigned and can_run(user, shift)
+    return (shift.status not in FINISHED_STATUSES and record.status == SignUpStatus.assigned
+            and can_run(user, shift))
 
 
 def can_mark_no_show(user: User, shift: Shift, record: SignUp, now: datetime) -> bool:
@@ -211,6 +214,8 @@ def can_close(user: User, shift: Shift, now: datetime) -> bool:
 
 def roster_actions(user: User, shift: Shift, record: SignUp, now: datetime) -> set[str]:
     """The buttons a roster row shows for ``record``."""
-    checks = {"check_in": can_check_in(user, shift, record), "no_show": can_mark_no_show(user, shift, record, now),
-              "check_out": can_check_out(user, shift, record), "decide_hours": can_decide_hours(user, shift, record)}
+    checks = {"check_in": can_check_in(user, shift, record),
+              "no_show": can_mark_no_show(user, shift, record, now),
+              "check_out": can_check_out(user, shift, record),
+              "decide_hours": can_decide_hours(user, shift, record)}
     return {action for action, allowed in checks.items() if allowed}

@@ -255,7 +255,8 @@ def _render_roster(shift: Shift, *, failed=None, hours_form=None, status=200):
     now = utcnow()
     return render_template("shifts/roster.html", shift=shift, records=records, failed=failed or {},
                            positions=queries.waitlist_positions(records), hours_form=hours_form,
-                           actions={r.id: access.roster_actions(current_user, shift, r, now) for r in records},
+                           actions={r.id: access.roster_actions(current_user, shift, r, now)
+                                    for r in records},
                            can_close=access.can_close(current_user, shift, now), locale=_locale()), status
 
 
@@ -272,7 +273,8 @@ def _timed_action(shift_id: int, sign_up_id: int, action: str, service, done: st
     """Check-in or check-out with an optional time typed by hand; a refusal keeps what was typed."""
     shift, record = _roster_sign_up(shift_id, sign_up_id)
     form = TimeForm()
-    if perform(lambda: service(record, actor=current_user, at=local_to_utc(form.at.data) if form.at.data else None),
+    if perform(lambda: service(record, actor=current_user,
+                               at=local_to_utc(form.at.data) if form.at.data else None),
                form=form, done=done):
         return redirect(url_for(".roster", shift_id=shift_id))
     message = " ".join(str(error) for errors in form.errors.values() for error in errors)
