@@ -190,32 +190,21 @@ def can_withdraw(user: User, record: Optional[SignUp], now: datetime) -> bool:
             and record.status in LIVE_SIGN_UPS and record.shift.start > now)
 
 
-def can_check_in(user: User, shift: Shift, record: SignUp) -> bool:
-    return (shift.status not in FINISHED_STATUSES and record.status == SignUpStatus.assigned
-            and can_run(user, shift))
+def row_actions(shift: Shift, record: SignUp, now: datetime) -> set[str]:
+    """What a roster row offers for ``record`` by its state: check in, no-show, check out, decide hours."""
+    live = shift.status not in FINISHED_STATUSES
+    offered = {"check_in": live and record.status == SignUpStatus.assigned,
+               "no_show": live and record.status == SignUpStatus.assigned and now >= shift.start,
+               "check_out": live and record.status == SignUpStatus.checked_in,
+               "decide_hours": record.hours_status == HoursStatus.pending}
+    return {action for action, allowed in offered.items() if allowed}
 
 
-def can_mark_no_show(user: User, shift: Shift, record: SignUp, now: datetime) -> bool:
-    return now >= shift.start and can_check_in(user, shift, record)
-
-
-def can_check_out(user: User, shift: Shift, record: SignUp) -> bool:
-    return (shift.status not in FINISHED_STATUSES and record.status == SignUpStatus.checked_in
-            and can_run(user, shift))
-
-
-def can_decide_hours(user: User, shift: Shift, record: SignUp) -> bool:
-    return record.hours_status == HoursStatus.pending and can_run(user, shift)
+def roster_actions(user: User, shift: Shift, records, now: datetime) -> dict[int, set[str]]:
+    """The buttons each roster row shows: none unless ``user`` runs the shift (checked once)."""
+    runs = can_run(user, shift)
+    return {record.id: row_actions(shift, record, now) if runs else set() for record in records}
 
 
 def can_close(user: User, shift: Shift, now: datetime) -> bool:
     return shift.status not in FINISHED_STATUSES and now >= shift.start and can_run(user, shift)
-
-
-def roster_actions(user: User, shift: Shift, record: SignUp, now: datetime) -> set[str]:
-    """The buttons a roster row shows for ``record``."""
-    checks = {"check_in": can_check_in(user, shift, record),
-              "no_show": can_mark_no_show(user, shift, record, now),
-              "check_out": can_check_out(user, shift, record),
-              "decide_hours": can_decide_hours(user, shift, record)}
-    return {action for action, allowed in checks.items() if allowed}

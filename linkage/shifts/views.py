@@ -255,8 +255,7 @@ def _render_roster(shift: Shift, *, failed=None, hours_form=None, status=200):
     now = utcnow()
     return render_template("shifts/roster.html", shift=shift, records=records, failed=failed or {},
                            positions=queries.waitlist_positions(records), hours_form=hours_form,
-                           actions={r.id: access.roster_actions(current_user, shift, r, now)
-                                    for r in records},
+                           actions=access.roster_actions(current_user, shift, records, now),
                            can_close=access.can_close(current_user, shift, now), locale=_locale()), status
 
 
