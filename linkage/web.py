@@ -50,8 +50,9 @@ def perform(action: Callable[[], Any], *, form=None, done=None, category: str = 
 
     ``form``: validated first (``validate_on_submit``); an unsubmitted or invalid form runs nothing
     and keeps its own field errors; a refusal is shown on it. ``done``: the flash message on success,
-    or a function of the action's result that returns it (or a ``(message, category)`` pair). Any exception other than ``Refused``
-    rolls back and propagates (the error handlers show a friendly page)."""
+    or a function of the action's result that returns it (or a ``(message, category)`` pair).
+    Any exception other than ``Refused`` rolls back and propagates (the error handlers show a
+    friendly page)."""
     if form is not None and not form.validate_on_submit():
         return Outcome(False)
     try:
