@@ -58,7 +58,7 @@ browser:  ## Debian's Chromium and CJK fonts for the browser tests (never a down
 
 translations: install  ## extract messages, update the catalogs, compile
 	$(BIN)/pybabel extract -F linkage/translations/babel.cfg -k _l -k lazy_gettext -o linkage/translations/messages.pot --no-location --sort-output --omit-header --no-wrap .
-	$(BIN)/pybabel update -i linkage/translations/messages.pot -d linkage/translations --no-fuzzy-matching --no-wrap
+	$(BIN)/pybabel update -i linkage/translations/messages.pot -d linkage/translations --no-fuzzy-matching --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d linkage/translations
 
 benchmarks: install

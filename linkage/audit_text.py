@@ -163,41 +163,51 @@ def value_text(name: str, value: Any, subject_type: str = "", *, skills: Optiona
     """One recorded value as the reader should see it."""
     if value is None or value == "" or value == []:
         return Markup(EMPTY)
-    enum = STATUS_BY_SUBJECT.get(subject_type) if name == "status" else ENUM_FIELDS.get(name)
     if isinstance(value, list):
-        if name in ("skills",):
-            skills = skills if skills is not None else _skill_names()
-            return Markup("、").join(escape(skills.get(v, v)) for v in value)
-        if name == "slots":
-            skills = skills if skills is not None else _skill_names()
-            return Markup("、").join(
-                escape(f"{skills.get(s[0], s[0]) if s[0] is not None else _l('Anyone')} × {s[1]}") for s in value)
-        if name == "availability":  # [weekday (0 = Monday), "HH:MM", "HH:MM"]
-            days = get_day_names("wide", locale=str(get_locale() or "zh_CN"))
-            return Markup("、").join(escape(f"{days[w[0]]} {w[1]}–{w[2]}") for w in value
-                                    if isinstance(w, list) and len(w) == 3)
-        if name == "logins":  # [label, username]: the usernames are data
-            return Markup("、").join(Markup('<span translate="no">%s</span>') % pair[-1] for pair in value)
-        return Markup("、").join(value_text(name, item, subject_type, skills=skills) for item in value)
+        return _list_text(name, value, subject_type, skills)
     if isinstance(value, dict):
         return Markup("；").join(Markup("%s：%s") % (field_label(k), value_text(k, v, subject_type, skills=skills))
                                 for k, v in value.items())
+    enum = STATUS_BY_SUBJECT.get(subject_type) if name == "status" else ENUM_FIELDS.get(name)
     if enum is not None:
         try:
-            member = enum(value)
+            return escape(enum(value).label)
         except ValueError:
             pass
-        else:
-            return escape(member.label)
     if isinstance(value, bool):
         return escape(_l("yes") if value else _l("no"))
-    if isinstance(value, str) and ISO_DATETIME.match(value):
-        try:
+    if isinstance(value, str):
+        return _string_text(name, value)
+    return escape(value)
+
+
+def _list_text(name: str, value: list, subject_type: str, skills: Optional[dict]) -> Markup:
+    """A recorded list: skills and slots by name, weekly windows by day, log-ins as data."""
+    if name in ("skills", "slots"):
+        skills = skills if skills is not None else _skill_names()
+    if name == "skills":
+        return Markup("、").join(escape(skills.get(v, v)) for v in value)
+    if name == "slots":
+        return Markup("、").join(
+            escape(f"{skills.get(s[0], s[0]) if s[0] is not None else _l('Anyone')} × {s[1]}") for s in value)
+    if name == "availability":  # [weekday (0 = Monday), "HH:MM", "HH:MM"]
+        days = get_day_names("wide", locale=str(get_locale() or "zh_CN"))
+        return Markup("、").join(escape(f"{days[w[0]]} {w[1]}–{w[2]}") for w in value
+                                if isinstance(w, list) and len(w) == 3)
+    if name == "logins":  # [label, username]: the usernames are data
+        return Markup("、").join(Markup('<span translate="no">%s</span>') % pair[-1] for pair in value)
+    return Markup("、").join(value_text(name, item, subject_type, skills=skills) for item in value)
+
+
+def _string_text(name: str, value: str) -> Markup:
+    """A recorded string: times and days in the reader's language, identifiers as data."""
+    try:
+        if ISO_DATETIME.match(value):
             return escape(format_datetime(datetime.fromisoformat(value), "short"))
-        except ValueError:
-            pass
-    if isinstance(value, str) and ISO_DATE.match(value):
-        return escape(format_date(date.fromisoformat(value), "medium"))
+        if ISO_DATE.match(value):
+            return escape(format_date(date.fromisoformat(value), "medium"))
+    except ValueError:
+        pass
     if name in ("username", "credit_code", "certificate_no"):
         return Markup('<span translate="no">%s</span>') % value
     return escape(value)

@@ -236,7 +236,7 @@ def source(name: str) -> str:
 SOURCE_LABELS = {
     "database": _l("Set by an administrator"),
     "environment": _l("Environment variable"),
-    "file": _l("Instance file settings.toml"),
+    "file": _l("Instance file"),
     "configuration": _l("Server configuration"),
     "default": _l("Default"),
 }

@@ -30,7 +30,10 @@ class Outcome:
 
 
 def show_refusal(refusal: Refused, form=None) -> None:
-    """Put a refusal on the form field it names, above the form, or (no form) in a flash message."""
+    """Put a refusal on the form field it names, above the form, or (no form) in a flash message.
+
+    The message becomes a plain ``str``: flask-babel's lazy strings declare themselves safe HTML, so
+    their parameters (names people typed) would otherwise escape escaping."""
     message = str(refusal.message)
     if form is None:
         flash(message, "danger")
@@ -42,13 +45,15 @@ def show_refusal(refusal: Refused, form=None) -> None:
         form.form_errors.append(message)
 
 
-def perform(action: Callable[[], Any], *, form=None, done=None, category: str = "success") -> Outcome:
+def perform(action: Callable[[], Any], *, form=None, done=None, category: str = "success",
+            then: Optional[Callable[[Any], Any]] = None) -> Outcome:
     """Run ``action`` (a service call) as one transaction.
 
     ``form``: validated first (``validate_on_submit``); an unsubmitted or invalid form runs nothing
     and keeps its own field errors; a refusal is shown on it. ``done``: the flash message on success,
-    or a function of the action's result that returns it (or a ``(message, category)`` pair). Any exception other than ``Refused``
-    rolls back and propagates (the error handlers show a friendly page)."""
+    or a function of the action's result that returns it (or a ``(message, category)`` pair).
+    Any exception other than ``Refused`` rolls back and propagates (the error handlers show a
+    friendly page)."""
     if form is not None and not form.validate_on_submit():
         return Outcome(False)
     try:
@@ -61,6 +66,13 @@ def perform(action: Callable[[], Any], *, form=None, done=None, category: str = 
         db.session.rollback()
         raise
     db.session.commit()
+    if then is not None:
+        try:
+            then(value)
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
     message = done(value) if callable(done) else done
     if isinstance(message, tuple):  # (message, category) chosen from the result
         message, category = message

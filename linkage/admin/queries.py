@@ -2,7 +2,8 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from linkage.models import AuditEvent, Region, Role, User
+from linkage.admin import access
+from linkage.models import AuditEvent, Role, User
 
 
 def users_matching(search: str = "", role: str = ""):
@@ -16,10 +17,9 @@ def users_matching(search: str = "", role: str = ""):
 
 
 def audit_events_visible_to(user: User, action: str = "", subject: str = ""):
-    """Admins see the whole trail; civil affairs staff see events about their region's subtree."""
+    """The audit events ``user`` may read (see ``access.visible_audit_events``), newest first."""
     query = sa.select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
-    if user.role != Role.admin:
-        query = query.where(Region.subtree_clause(AuditEvent.region_id, user.region))
+    query = query.where(access.visible_audit_events(user))
     if action:
         query = query.where(AuditEvent.action.startswith(action.strip()))
     if subject:

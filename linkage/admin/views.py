@@ -4,12 +4,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from linkage.admin import queries, services
 from linkage import settings
+from linkage.admin import access, queries, services
 from linkage.admin.forms import SettingForm, UserForm
 from linkage.audit import verify_chain
 from linkage.auth.access import role_required
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import AccountStatus, Organization, Region, Role, User
@@ -35,32 +34,21 @@ def user_new():
     form.region.choices = choices([(0, "—")] + [(r.id, f"{'· ' * (r.level.value - 1)}{r.name}") for r in regions])
     orgs = db.session.scalars(sa.select(Organization).order_by(Organization.name)).all()
     form.organization.choices = choices([(0, "—")] + [(o.id, o.name) for o in orgs])
-    if form.validate_on_submit():
-        try:
-            user = services.create_account(
-                username=form.username.data, password=form.password.data, display_name=form.display_name.data,
-                role=Role(form.role.data), region=db.session.get(Region, form.region.data or 0),
-                organization=db.session.get(Organization, form.organization.data or 0), actor=current_user)
-        except Refused as refusal:
-            getattr(form, refusal.field or "role").errors.append(str(refusal.message))
-        else:
-            db.session.commit()
-            flash(_("Account %(name)s created.", name=user.username), "success")
-            return redirect(url_for("admin.users"))
+    if perform(lambda: services.create_account(
+            username=form.username.data, password=form.password.data, display_name=form.display_name.data,
+            role=Role(form.role.data), region=db.session.get(Region, form.region.data or 0),
+            organization=db.session.get(Organization, form.organization.data or 0), actor=current_user),
+            form=form, done=lambda user: _("Account %(name)s created.", name=user.username)):
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_new.html", form=form)
 
 
-@blueprint.post("/users/<int:user_id>/status/<status>")
+@blueprint.post(f"/users/<int:user_id>/status/<any({', '.join(s.value for s in AccountStatus)}):status>")
 @role_required(Role.admin)
 def user_status(user_id, status):
     user = db.get_or_404(User, user_id)
-    try:
-        services.set_account_status(user, AccountStatus(status), actor=current_user)
-    except (Refused, ValueError) as error:
-        flash(str(getattr(error, "message", _("Unknown status."))), "danger")
-    else:
-        db.session.commit()
-        flash(_("Account %(name)s updated.", name=user.username), "success")
+    perform(lambda: services.set_account_status(user, AccountStatus(status), actor=current_user),
+            done=_("Account %(name)s updated.", name=user.username))
     return redirect(url_for("admin.users"))
 
 
@@ -98,12 +86,13 @@ def setting_reset(name):
 
 
 @blueprint.route("/audit")
-@role_required(Role.admin, Role.civil_affairs)
+@role_required(*access.AUDIT_READERS)
 def audit():
     action, subject = request.args.get("action", ""), request.args.get("subject", "")
     page = db.paginate(queries.audit_events_visible_to(current_user, action, subject),
                        page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page, action=action, subject=subject)
+    return render_template("admin/audit.html", page=page, action=action, subject=subject,
+                           can_verify_chain=access.can_verify_audit_chain(current_user))
 
 
 @blueprint.post("/audit/verify")

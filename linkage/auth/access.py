@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from functools import wraps
+from typing import Optional
 
 from flask import abort
 from flask_login import current_user, login_required
 
-from linkage.models import Role
+from linkage.models import Region, Role, User
 
 
 def role_required(*roles: Role):
@@ -37,3 +38,10 @@ def require(condition: bool) -> None:
     """Abort with 403 unless ``condition`` holds (for object-level checks in views)."""
     if not condition:
         abort(403)
+
+
+def can_see_region(user: User, region: Optional[Region]) -> bool:
+    """Whether ``region`` lies in the account's scope (admins see everything)."""
+    if user.role == Role.admin:
+        return True
+    return user.region is not None and user.region.contains(region)

@@ -4,20 +4,17 @@ from __future__ import annotations
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from linkage import audit
+from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import AccountStatus, AuditEvent, Region, Resident, Role, User, Volunteer, VolunteerStatus
 from linkage.security import check_password, hash_password
 
 
-class AccountError(ValueError):
+class AccountError(Refused):
     """A refused account operation; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def find_user(username: str) -> Optional[User]:
@@ -44,7 +41,7 @@ def create_user(*, username: str, password: str, display_name: str, role: Role, 
                 organization_id: Optional[int] = None, phone: Optional[str] = None,
                 email: Optional[str] = None, locale: Optional[str] = None) -> User:
     if find_user(username) is not None:
-        raise AccountError("username", "taken")
+        raise AccountError(_l("This username is taken; choose another."), field="username")
     user = User(username=username.strip(), display_name=display_name.strip(), role=role, status=status,
                 region=region, organization_id=organization_id, phone=phone, email=email, locale=locale,
                 password_hash=hash_password(password))
@@ -59,7 +56,7 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
              phone: Optional[str] = None, locale: Optional[str] = None) -> User:
     """Self-registration: volunteers, residents and organization admins start pending."""
     if role not in (Role.volunteer, Role.resident, Role.org_admin):
-        raise AccountError("role", "not_self_registering")
+        raise AccountError(_l("This role cannot register itself."), field="role")
     user = create_user(username=username, password=password, display_name=display_name, role=role,
                        region=community, actor=None, status=AccountStatus.pending, phone=phone, locale=locale)
     if role == Role.volunteer:
@@ -76,7 +73,8 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
 def verify_account(user: User, *, actor: User) -> None:
     """Staff confirm a self-registered person; their volunteer record becomes active too."""
     if user.status != AccountStatus.pending:
-        raise AccountError("status", "not_pending")
+        raise AccountError(
+            _l("This account is not waiting for verification (someone may have just verified it)."))
     before = audit.snapshot(user, "status")
     user.status = AccountStatus.active
     volunteer = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == user.id))
@@ -106,7 +104,7 @@ def rejection_reason(user: User) -> str:
 def change_password(user: User, *, current: str, new: str) -> None:
     ok, _ = check_password(user.password_hash, current)
     if not ok:
-        raise AccountError("current_password", "wrong")
+        raise AccountError(_l("The current password is wrong."), field="current_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
     audit.record(user, "user.password_change", user)

@@ -11,6 +11,7 @@ from linkage.auth.forms import LoginForm, PasswordForm, RegisterForm
 from linkage.extensions import db, login_manager
 from linkage.forms import choices
 from linkage.models import AccountStatus, Region, RegionLevel, Role
+from linkage.web import perform
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -30,8 +31,10 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    if form.validate_on_submit():
-        user = services.authenticate(form.username.data, form.password.data)
+    # Authenticating may store a rehashed password, hence one unit of work.
+    checked = perform(lambda: services.authenticate(form.username.data, form.password.data), form=form)
+    if checked:
+        user = checked.value
         if user is None:
             form.password.errors.append(_("Wrong username or password."))
         elif user.status == AccountStatus.rejected:
@@ -41,7 +44,6 @@ def login():
         elif not user.is_active:
             form.username.errors.append(_("This account is suspended. Contact your community."))
         else:
-            db.session.commit()  # a rehashed password, if any
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -65,24 +67,15 @@ def _community_choices():
 def register():
     form = RegisterForm()
     form.community.choices = _community_choices()
-    if form.validate_on_submit():
-        community = db.session.get(Region, form.community.data)
-        try:
-            user = services.register(
-                username=form.username.data, password=form.password.data,
-                display_name=form.display_name.data, role=Role(form.role.data), community=community,
-                phone=form.phone.data or None, locale=session.get("locale"))
-        except services.AccountError as error:
-            if error.message == "taken":
-                form.username.errors.append(_("This username is taken; choose another."))
-            else:
-                form.role.errors.append(_("This role cannot register itself."))
-        else:
-            db.session.commit()
-            login_user(user)
-            flash(_("Welcome! Your account waits for verification by staff; you can fill in your profile "
-                    "meanwhile."), "success")
-            return redirect(url_for("main.home"))
+    registered = perform(lambda: services.register(
+        username=form.username.data, password=form.password.data, display_name=form.display_name.data,
+        role=Role(form.role.data), community=db.session.get(Region, form.community.data),
+        phone=form.phone.data or None, locale=session.get("locale")),
+        form=form, done=_("Welcome! Your account waits for verification by staff; you can fill in your "
+                          "profile meanwhile."))
+    if registered:
+        login_user(registered.value)
+        return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form)
 
 
@@ -92,8 +85,7 @@ def language(code):
         abort(404)
     session["locale"] = code
     if current_user.is_authenticated:
-        services.set_locale(current_user, code)
-        db.session.commit()
+        perform(lambda: services.set_locale(current_user, code))
     return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
 
 
@@ -101,14 +93,9 @@ def language(code):
 @login_required
 def password():
     form = PasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.change_password(current_user, current=form.current_password.data, new=form.new_password.data)
-        except services.AccountError:
-            form.current_password.errors.append(_("The current password is wrong."))
-        else:
-            db.session.commit()
-            login_user(current_user._get_current_object())
-            flash(_("Your password was changed; other sessions were signed out."), "success")
-            return redirect(url_for("main.home"))
+    if perform(lambda: services.change_password(current_user, current=form.current_password.data,
+                                                new=form.new_password.data),
+               form=form, done=_("Your password was changed; other sessions were signed out.")):
+        login_user(current_user._get_current_object())
+        return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import sqlalchemy as sa
+
 from linkage.models import Region, RegionLevel, Resident, Role, User
 
 # Roles that register residents and see the register (plus admins).
@@ -65,3 +67,25 @@ def can_verify_account(user: User, account: User) -> bool:
     if user.role == Role.admin:
         return account.role in (Role.volunteer, Role.resident, Role.org_admin)
     return account.role in VERIFIABLE_ROLES.get(user.role, ()) and in_scope(user, account.region)
+
+
+def visible_residents(user: User):
+    """SQL condition on ``Resident``: those registered in ``user``'s scope, for the roles that keep the
+    register (admins: all)."""
+    if user.role == Role.admin:
+        return sa.true()
+    scope = community_scope(user)
+    if user.role not in RESIDENT_ROLES or scope is None:
+        return sa.false()
+    return Region.subtree_clause(Resident.region_id, scope)
+
+
+def accounts_to_verify(user: User):
+    """SQL condition on ``User``: the self-registered roles ``user`` may verify, in their scope."""
+    if user.role == Role.admin:
+        return User.role.in_(VERIFIABLE_ROLES[Role.civil_affairs])
+    roles = VERIFIABLE_ROLES.get(user.role, ())
+    scope = community_scope(user)
+    if not roles or scope is None:
+        return sa.false()
+    return sa.and_(User.role.in_(roles), Region.subtree_clause(User.region_id, scope))

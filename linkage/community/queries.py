@@ -7,28 +7,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from linkage import audit
-from linkage.community.access import RESIDENT_ROLES, VERIFIABLE_ROLES, community_scope
+from linkage.community import access
+from linkage.community.access import community_scope
 from linkage.community.services import check_id_number, normalize_id_number
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import AccountStatus, Region, RegionLevel, Resident, Role, User
+from linkage.models import AccountStatus, Region, RegionLevel, Resident, User
 from linkage.security import blind_index
-
-
-def _scoped(query, column, user: User, roles):
-    """``query`` limited to rows whose region (``column``) lies in ``user``'s scope."""
-    if user.role == Role.admin:
-        return query
-    scope = community_scope(user)
-    if user.role not in roles or scope is None:
-        return query.where(sa.false())
-    return query.where(Region.subtree_clause(column, scope))
 
 
 def residents_visible_to(user: User):
     """Residents ``user`` may see, with what lists show loaded (tags load with the resident)."""
-    return _scoped(sa.select(Resident).options(joinedload(Resident.region)), Resident.region_id, user,
-                   RESIDENT_ROLES)
+    return sa.select(Resident).options(joinedload(Resident.region)).where(access.visible_residents(user))
 
 
 def search_residents(query, text: Optional[str] = None, community: Optional[Region] = None):
@@ -90,16 +80,8 @@ def region_choices(user: User, locale: str):
 
 def accounts_to_verify_for(user: User):
     """Self-registered accounts waiting for ``user`` to verify them, oldest first."""
-    query = sa.select(User).where(User.status == AccountStatus.pending).options(joinedload(User.region))
-    if user.role == Role.admin:
-        query = query.where(User.role.in_((Role.volunteer, Role.resident, Role.org_admin)))
-    else:
-        roles = VERIFIABLE_ROLES.get(user.role, ())
-        scope = community_scope(user)
-        if not roles or scope is None:
-            return query.where(sa.false())
-        query = query.where(User.role.in_(roles), Region.subtree_clause(User.region_id, scope))
-    return query.order_by(User.created_at, User.id)
+    return (sa.select(User).where(User.status == AccountStatus.pending, access.accounts_to_verify(user))
+            .options(joinedload(User.region)).order_by(User.created_at, User.id))
 
 
 def access_log(resident: Resident):

@@ -1,12 +1,11 @@
 """The community desk: residents, needs as staff handle them, and accounts to verify.
 
-Every view: load or 404 → check role and scope (403) → validate → one service → commit → flash → redirect.
-A refused form re-renders with the message (200, nothing written); a refused button in a list
-(verifying an account) flashes the message and returns to the list.
+Every view: load or 404 → check role and scope (403) → ``perform`` the one service (it validates,
+commits, flashes) → redirect. A refused form re-renders with the message (200, nothing written); a
+refused button in a list (verifying an account) flashes the message and returns to the list.
 """
 import sqlalchemy as sa
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,13 +16,12 @@ from linkage.auth.access import require, role_required
 from linkage.community import access, queries, services
 from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
                                      RevealForm)
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Category, Need, Region, Role, User
 from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import services as need_services
-from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, show_refusal, with_placeholder
+from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
 from linkage.web import perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
@@ -77,16 +75,12 @@ def residents():
 def resident_new():
     form = ResidentForm()
     form.region.choices = with_placeholder(queries.region_choices(current_user, _locale()))
-    if form.validate_on_submit():
-        try:
-            region = db.session.get(Region, form.region.data)
-            resident = services.register_resident(actor=current_user, region=region, **form.service_args())
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is registered.", name=resident.name), "success")
-            return redirect(url_for(".resident_detail", resident_id=resident.id))
+    registered = perform(lambda: services.register_resident(actor=current_user,
+                                                            region=db.session.get(Region, form.region.data),
+                                                            **form.service_args()),
+                         form=form, done=lambda resident: _("%(name)s is registered.", name=resident.name))
+    if registered:
+        return redirect(url_for(".resident_detail", resident_id=registered.value.id))
     return render_template("community/resident_new.html", form=form)
 
 
@@ -106,14 +100,9 @@ def resident_detail(resident_id):
 def resident_reveal(resident_id):
     resident = _resident_or_404(resident_id)
     require(access.can_reveal_id(current_user, resident))
-    form, revealed = RevealForm(), None
-    if form.validate_on_submit():
-        try:
-            revealed = services.reveal_id_number(resident, actor=current_user, reason=form.reason.data)
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
+    form = RevealForm()
+    revealed = perform(lambda: services.reveal_id_number(resident, actor=current_user,
+                                                         reason=form.reason.data), form=form).value
     response = make_response(render_template("community/resident_reveal.html", resident=resident, form=form,
                                              revealed=revealed))
     response.headers["Cache-Control"] = "no-store"  # the full number is shown once, never cached
@@ -137,7 +126,7 @@ def needs():
         community=db.session.get(Region, community) if community else None)
     page = _paginate(need_queries.by_urgency(need_queries.for_list(query)))
     return render_template("community/needs.html", page=page, form=form,
-                           can_report=current_user.role in (*need_access.REPORTING_ROLES, Role.admin))
+                           can_report=need_access.can_report_needs(current_user))
 
 
 @blueprint.route("/needs/new", methods=["GET", "POST"])
@@ -151,15 +140,11 @@ def need_new():
     form = StaffNeedForm()
     form.category.choices = with_placeholder(need_queries.category_choices(_locale()))
     form.skills.choices = need_queries.skill_choices(_locale())
-    if form.validate_on_submit():
-        try:
-            need = need_services.submit_need(resident, actor=current_user, **form.service_args())
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(_("The need was registered and waits for verification."), "success")
-            return redirect(url_for(".need_detail", need_id=need.id))
+    submitted = perform(lambda: need_services.submit_need(resident, actor=current_user,
+                                                          **form.service_args()),
+                        form=form, done=_("The need was registered and waits for verification."))
+    if submitted:
+        return redirect(url_for(".need_detail", need_id=submitted.value.id))
     return render_template("community/need_new.html", form=form, resident=resident)
 
 
@@ -167,9 +152,9 @@ def _need_page(need, **forms):
     forms = {"verify_form": NoteForm(formdata=None), "reject_form": RejectForm(formdata=None),
              "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
-                           served=need_services.is_served(need),
                            trail_label=need_queries.trail_label,
-                           can_manage=need_access.can_manage_need(current_user, need), **forms)
+                           actions=need_access.need_actions(current_user, need),
+                           links_resident=access.can_see_resident(current_user, need.resident), **forms)
 
 
 @blueprint.get("/needs/<int:need_id>")
@@ -179,18 +164,12 @@ def need_detail(need_id):
 
 
 def _need_action(need_id, form_name, form, service, done_message, **fields):
-    """One decision on a need by its community's staff: check, validate, call ``service``, commit."""
+    """One decision on a need by its community's staff: check, then perform ``service`` with the form."""
     need = _need_or_404(need_id)
     require(need_access.can_manage_need(current_user, need))
-    if form.validate_on_submit():
-        try:
-            service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()})
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(done_message, "success")
-            return redirect(url_for(".need_detail", need_id=need.id))
+    values = {arg: form[name].data for arg, name in fields.items()}
+    if perform(lambda: service(need, actor=current_user, **values), form=form, done=done_message):
+        return redirect(url_for(".need_detail", need_id=need.id))
     return _need_page(need_queries.need_for_page(need_id), **{form_name: form})
 
 
@@ -252,12 +231,6 @@ def account_reject(user_id):
 def account_verify(user_id):
     account = db.get_or_404(User, user_id)
     require(access.can_verify_account(current_user, account))
-    try:
-        services.verify_account(account, actor=current_user)
-    except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("%(name)s's account is verified; they were notified.", name=account.display_name), "success")
+    perform(lambda: services.verify_account(account, actor=current_user),
+            done=_("%(name)s's account is verified; they were notified.", name=account.display_name))
     return redirect(url_for(".accounts"))

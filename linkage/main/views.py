@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from linkage import notifications
 from linkage.extensions import db
+from linkage.web import perform
 
 blueprint = Blueprint("main", __name__)
 
@@ -36,7 +37,6 @@ def notifications_page():
 @blueprint.post("/notifications/read")
 @login_required
 def notifications_read():
-    notifications.mark_all_read(current_user)
-    db.session.commit()
+    perform(lambda: notifications.mark_all_read(current_user))
     return redirect(url_for("main.notifications"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from linkage.auth.access import require
+from linkage.auth.access import can_see_region, require
 from linkage.extensions import db
 from linkage.models import MatchKind, MatchRun, Region, Role, User
 
@@ -35,7 +35,7 @@ def can_view(user: User, run: MatchRun) -> bool:
     if user.role == Role.admin:
         return True
     if user.role == Role.civil_affairs:
-        return user.can_see_region(run.region)
+        return can_see_region(user, run.region)
     return run.created_by_id == user.id
 
 

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import format_date, lazy_gettext as _l
 
 from linkage import audit, jobs, settings
+from linkage.auth.access import can_see_region
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.matching import problems
@@ -68,7 +69,7 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
     and when the problem would be empty (the refusal says what is missing)."""
     if not can_run(actor, kind):
         raise Refused(_l("Social workers run volunteer matching only."), field="kind")
-    if not actor.can_see_region(region):
+    if not can_see_region(actor, region):
         raise Refused(_l("This area is outside your scope."), field="region")
     if kind == MatchKind.shifts:
         if period_start is None or period_end is None or period_end <= period_start:

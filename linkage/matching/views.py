@@ -18,13 +18,8 @@ from linkage.web import perform
 blueprint = Blueprint("matching", __name__, url_prefix="/matching")
 
 
-def _handed_over(run_id: int):
-    """Hand a queued run, already committed by ``perform``, to the background, then show it.
-
-    The hand-over happens with no transaction open, since inline and threaded runs open their own
-    (SQLite lets one writer in at a time); the commit afterwards records the job id the queue gave."""
-    services.start(run_id)
-    db.session.commit()
+def _shown(run_id: int):
+    """The page of a run just handed to the background."""
     return redirect(url_for("matching.detail", run_id=run_id))
 
 
@@ -62,9 +57,9 @@ def new():
         return services.create_run(MatchKind(form.kind.data), db.session.get(Region, form.region.data),
                                    actor=current_user, period_start=start, period_end=end, funding_pool=pool,
                                    time_limit=form.time_limit.data).id
-    outcome = perform(create, form=form)
+    outcome = perform(create, form=form, then=services.start)
     if outcome:
-        return _handed_over(outcome.value)
+        return _shown(outcome.value)
     return render_template("matching/new.html", form=form)
 
 
@@ -95,9 +90,10 @@ def override(run_id):
     form = OverrideForm()
     outcome = perform(lambda: services.rerun_with_override(
         run, action=form.action.data, left=form.left.data, right=form.right.data, reason=form.reason.data or "",
-        actor=current_user).id, form=form, done=_("A new run started with your decision; this run keeps its proposal."))
+        actor=current_user).id, form=form, then=services.start,
+        done=_("A new run started with your decision; this run keeps its proposal."))
     if outcome:
-        return _handed_over(outcome.value)
+        return _shown(outcome.value)
     return _page(run, override_form=form)
 
 
@@ -106,9 +102,9 @@ def override(run_id):
 def again(run_id, how):
     run = get_run_or_404(run_id, current_user)
     solve_again = services.repair_run if how == "repair" else services.rerun
-    outcome = perform(lambda: solve_again(run, actor=current_user).id)
+    outcome = perform(lambda: solve_again(run, actor=current_user).id, then=services.start)
     if outcome:
-        return _handed_over(outcome.value)
+        return _shown(outcome.value)
     return redirect(url_for("matching.detail", run_id=run.id))
 
 

@@ -36,6 +36,12 @@ class NeedStatus(enum.Enum):
         return NEED_STATUS_LABELS[self]
 
 
+# Where each decision on a need may start: the services enforce these, the pages offer a button only then.
+REJECTABLE = (NeedStatus.submitted, NeedStatus.open)
+WITHDRAWABLE = (NeedStatus.submitted, NeedStatus.open)
+DELIVERABLE = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
+
+
 NEED_STATUS_LABELS = {
     NeedStatus.submitted: _l("Submitted"),
     NeedStatus.open: _l("Verified, open"),
@@ -110,6 +116,12 @@ class Need(db.Model):
     feedback: Mapped[Optional[Feedback]] = relationship(back_populates="need", uselist=False)
     # The shifts serving this need; read-only here, the shifts area writes the link (Shift.needs).
     shifts: Mapped[list[Shift]] = relationship(secondary="shift_needs", viewonly=True, order_by="Shift.start")
+
+    @property
+    def is_served(self) -> bool:
+        """A project, a social worker's case or a shift that was not cancelled serves this need."""
+        return (self.project_id is not None or self.case_worker_id is not None
+                or any(shift.status.value != "cancelled" for shift in self.shifts))
 
     @property
     def urgency_label(self):

@@ -116,12 +116,6 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
 
-    def can_see_region(self, region: Optional[Region]) -> bool:
-        """Whether ``region`` lies in this account's scope (admins see everything)."""
-        if self.role == Role.admin:
-            return True
-        return self.region is not None and self.region.contains(region)
-
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
 

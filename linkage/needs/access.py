@@ -1,8 +1,11 @@
 """Who may see and act on a need: the one place for these checks (see linkage.community.access)."""
 from __future__ import annotations
 
-from linkage.community.access import in_scope
-from linkage.models import Need, Resident, Role, User
+from linkage.community.access import community_scope, in_scope
+import sqlalchemy as sa
+
+from linkage.models import Need, NeedStatus, Region, Resident, Role, User
+from linkage.models.needs import DELIVERABLE, REJECTABLE, WITHDRAWABLE
 
 # Staff roles that see needs in their scope (read-only unless stated below).
 NEED_STAFF_ROLES = (Role.community_staff, Role.grid_worker, Role.civil_affairs, Role.observer)
@@ -40,3 +43,44 @@ def can_rate(user: User, need: Need) -> bool:
 def can_withdraw(user: User, need: Need) -> bool:
     """The resident themself, or community staff when the resident asks them to."""
     return is_own_need(user, need) or can_manage_need(user, need)
+
+
+def visible_needs(user: User):
+    """SQL condition on ``Need``: staff their subtree, a resident their own, admins all."""
+    if user.role == Role.admin:
+        return sa.true()
+    if user.role == Role.resident:
+        return Need.resident_id.in_(sa.select(Resident.id).where(Resident.user_id == user.id))
+    scope = community_scope(user)
+    if user.role not in NEED_STAFF_ROLES or scope is None:
+        return sa.false()
+    return Region.subtree_clause(Need.region_id, scope)
+
+
+def can_report_needs(user: User) -> bool:
+    """Staff who register needs on residents' behalf (the list shows the button)."""
+    return user.role in REPORTING_ROLES or user.role == Role.admin
+
+
+# --- what the pages offer: the services enforce the same rules --------------------------------------
+
+def need_actions(user: User, need: Need) -> set[str]:
+    """The decisions the community's need page offers ``user``: verify, reject, deliver, rate."""
+    if not can_manage_need(user, need):
+        return set()
+    offered = {"verify": need.status == NeedStatus.submitted, "reject": need.status in REJECTABLE,
+               "deliver": need.status in DELIVERABLE and need.is_served,
+               # Not served by anything yet: the page says delivery can be confirmed once something serves it.
+               "deliver_later": need.status in DELIVERABLE and not need.is_served,
+               "rate": need.status == NeedStatus.delivered and need.feedback is None}
+    return {action for action, allowed in offered.items() if allowed}
+
+
+def can_withdraw_now(user: User, need: Need) -> bool:
+    """The resident's withdraw button: their need, not yet served."""
+    return need.status in WITHDRAWABLE and can_withdraw(user, need)
+
+
+def can_rate_now(user: User, need: Need) -> bool:
+    """The resident's rating form: their delivered need, not rated yet."""
+    return need.status == NeedStatus.delivered and need.feedback is None and can_rate(user, need)

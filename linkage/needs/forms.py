@@ -15,15 +15,6 @@ from linkage.timeutil import local_to_utc
 BAD_TIME = _l("Enter a date and time, e.g. 2026-12-01 09:30.")
 
 
-def show_refusal(form, error) -> None:
-    """Roll back and put a service's ``Refused`` on the form: on the field it names, else above the form."""
-    db.session.rollback()
-    if error.field and error.field in form:
-        form[error.field].errors = [*form[error.field].errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 def optional_int(value):
     """Coerce a select's value, with "" (the placeholder, or "no filter") as None."""
     return None if value in ("", None) else int(value)

@@ -9,11 +9,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from linkage import audit
 from linkage.audit_text import action_label
-from linkage.community.access import community_scope
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import AuditEvent, Category, Need, NeedStatus, Region, Resident, Role, Skill, User
-from linkage.needs.access import NEED_STAFF_ROLES
+from linkage.models import AuditEvent, Category, Need, NeedStatus, Region, Resident, Skill, User
+from linkage.needs import access
 
 # Needs someone still has to act on; the lists show these unless asked for all.
 ACTIVE_STATUSES = (NeedStatus.submitted, NeedStatus.open, NeedStatus.matched, NeedStatus.in_service,
@@ -38,15 +37,7 @@ def own_needs(user: User):
 
 def needs_visible_to(user: User):
     """Needs ``user`` may see: staff their subtree, a resident their own, admins all."""
-    query = sa.select(Need)
-    if user.role == Role.admin:
-        return query
-    if user.role == Role.resident:
-        return own_needs(user)
-    scope = community_scope(user)
-    if user.role not in NEED_STAFF_ROLES or scope is None:
-        return query.where(sa.false())
-    return query.where(Region.subtree_clause(Need.region_id, scope))
+    return sa.select(Need).where(access.visible_needs(user))
 
 
 def for_list(query):

@@ -22,12 +22,10 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.notifications import link
 from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
-                            RegionLevel, Resident, Role, ShiftStatus, Skill, User)
+                            RegionLevel, Resident, Role, Skill, User)
+from linkage.models.needs import DELIVERABLE, REJECTABLE, WITHDRAWABLE
 from linkage.needs.access import can_manage_need, can_rate, can_report_need_for, can_withdraw
 
-REJECTABLE = (NeedStatus.submitted, NeedStatus.open)
-WITHDRAWABLE = (NeedStatus.submitted, NeedStatus.open)
-DELIVERABLE = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
 URGENCIES = (1, 2, 3, 4)
 RATINGS = (1, 2, 3, 4, 5)
 
@@ -150,12 +148,6 @@ def withdraw_need(need: Need, *, actor: User, reason: str = "") -> None:
                          link=link("community.need_detail", need_id=need.id), title=need.title)
 
 
-def is_served(need: Need) -> bool:
-    """Whether a project, a social worker's case or a shift that was not cancelled serves ``need``."""
-    return (need.project_id is not None or need.case_worker_id is not None
-            or any(shift.status != ShiftStatus.cancelled for shift in need.shifts))
-
-
 def confirm_delivered(need: Need, *, actor: User, note: str = "") -> None:
     """The community confirms the service was delivered; the resident is asked to rate it."""
     if not can_manage_need(actor, need):
@@ -164,7 +156,7 @@ def confirm_delivered(need: Need, *, actor: User, note: str = "") -> None:
     if need.status not in DELIVERABLE:
         raise Refused(_l("A need that is %(status)s cannot be confirmed as delivered.",
                          status=need.status.label))
-    if not is_served(need):
+    if not need.is_served:
         raise Refused(_l("No project or shift serves this need yet: add it to the activity that served it, "
                          "then confirm."))
     before = _status(need)

@@ -1,16 +1,16 @@
 """Residents' own needs: the list with each one's status, filing a new one, the trail, withdrawing, rating."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from linkage.auth.access import require, role_required, verified_required
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Need, Resident, Role
 from linkage.needs import access, queries, services
-from linkage.needs.forms import NeedForm, NoteForm, RateForm, show_refusal, with_placeholder
+from linkage.needs.forms import NeedForm, NoteForm, RateForm, with_placeholder
+from linkage.web import perform
 
 blueprint = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -44,22 +44,19 @@ def new():
     require(resident is not None)
     form = NeedForm()
     form.category.choices = with_placeholder(queries.category_choices(str(get_locale())))
-    if form.validate_on_submit():
-        try:
-            need = services.submit_need(resident, actor=current_user, **form.service_args())
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your need was sent to your community, who will check it soon."), "success")
-            return redirect(url_for(".detail", need_id=need.id))
+    submitted = perform(lambda: services.submit_need(resident, actor=current_user, **form.service_args()),
+                        form=form, done=_("Your need was sent to your community, who will check it soon."))
+    if submitted:
+        return redirect(url_for(".detail", need_id=submitted.value.id))
     return render_template("needs/new.html", form=form)
 
 
 def _detail_page(need, **forms):
     forms = {"withdraw_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("needs/detail.html", need=need, trail=queries.status_trail(need),
-                           trail_label=queries.trail_label, withdrawable=need.status in services.WITHDRAWABLE,
+                           trail_label=queries.trail_label,
+                           can_withdraw=access.can_withdraw_now(current_user, need),
+                           can_rate=access.can_rate_now(current_user, need),
                            **forms)
 
 
@@ -71,15 +68,9 @@ def detail(need_id):
 
 def _own_action(need_id, form_name, form, service, done_message, **fields):
     need = _own_need_or_404(need_id)
-    if form.validate_on_submit():
-        try:
-            service(need, actor=current_user, **{arg: form[name].data for arg, name in fields.items()})
-        except Refused as error:
-            show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(done_message, "success")
-            return redirect(url_for(".detail", need_id=need.id))
+    values = {arg: form[name].data for arg, name in fields.items()}
+    if perform(lambda: service(need, actor=current_user, **values), form=form, done=done_message):
+        return redirect(url_for(".detail", need_id=need.id))
     return _detail_page(queries.need_for_page(need_id), **{form_name: form})
 
 

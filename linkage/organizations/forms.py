@@ -9,7 +9,6 @@ from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, Nu
                                 ValidationError)
 
 from linkage import settings
-from linkage.errors import Refused
 from linkage.forms import choices
 from linkage.models import OrgStatus, OrgType, WorkerLevel
 from linkage.organizations import services
@@ -18,18 +17,6 @@ from linkage.timeutil import today
 GRADE_CHOICES = [(0, _l("Not graded"))] + [(n, f"{n}A") for n in range(1, 6)]
 PHONE = Regexp(r"^[0-9+()\- ]{7,20}$",
                message=_l("Enter a phone number: digits, spaces, '-', '+' or brackets."))
-
-
-def show_refusal(form: FlaskForm, refusal: Refused) -> None:
-    """Put a service's refusal next to the field it names, or above the form.
-
-    The message becomes a plain ``str``: flask-babel's lazy strings declare themselves safe HTML
-    (``__html__``), so their parameters (names people typed) would otherwise escape escaping."""
-    message = str(refusal.message)
-    if refusal.field and refusal.field in form:
-        form[refusal.field].errors = [*form[refusal.field].errors, message]
-    else:
-        form.form_errors.append(message)
 
 
 class OrganizationForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""Who sees and manages which organization, and the lists built on that."""
+"""Organizations as each user may see them, their people, and the lists built on that."""
 from __future__ import annotations
 
 from typing import Optional
@@ -8,46 +8,16 @@ from sqlalchemy.orm import joinedload
 
 from linkage.extensions import db
 from linkage.models import Organization, OrgStatus, Region, RegionLevel, Role, SocialWorker, User
-
-# Roles that read the organization register (civil affairs manage it; observers only read).
-REGISTER_READERS = (Role.civil_affairs, Role.observer, Role.admin)
+from linkage.organizations import access
 
 
 def organizations_visible_to(user: User, status: Optional[OrgStatus] = None):
     """Organizations whose service area lies in ``user``'s scope (admins: all), newest first."""
-    query = sa.select(Organization).options(joinedload(Organization.region))
-    if user.role != Role.admin:
-        if user.role not in REGISTER_READERS or user.region is None:
-            return query.where(sa.false())
-        query = query.where(Region.subtree_clause(Organization.region_id, user.region))
+    query = sa.select(Organization).options(joinedload(Organization.region)).where(
+        access.visible_organizations(user))
     if status is not None:
         query = query.where(Organization.status == status)
     return query.order_by(Organization.created_at.desc(), Organization.id.desc())
-
-
-def is_member(user: User, org: Organization) -> bool:
-    """The user is an admin or social worker of ``org``."""
-    return user.role in (Role.org_admin, Role.social_worker) and user.organization_id == org.id
-
-
-def can_view_organization(user: User, org: Organization) -> bool:
-    if is_member(user, org):
-        return True
-    return user.role in REGISTER_READERS and user.can_see_region(org.region)
-
-
-def can_manage_organization(user: User, org: Organization) -> bool:
-    """Civil affairs staff whose scope covers the organization's service area (and admins)."""
-    return user.role == Role.admin or (user.role == Role.civil_affairs and user.can_see_region(org.region))
-
-
-def can_register_organization(user: User) -> bool:
-    """Organization admins register one organization, pending or verified, before they have one."""
-    return user.role == Role.org_admin and user.organization_id is None
-
-
-def can_manage_workers(user: User, org: Organization) -> bool:
-    return user.role == Role.org_admin and user.organization_id == org.id
 
 
 def organization_users(org: Organization, *roles: Role) -> list[User]:

@@ -20,6 +20,7 @@ from linkage.identifiers import credit_code_problem
 from linkage.models import (AccountStatus, Category, Organization, OrgStatus, OrgType, Region, RegionLevel,
                             Role, SocialWorker, User, WorkerLevel)
 from linkage.notifications import link, notify
+from linkage.organizations.access import can_register_organization
 from linkage.organizations.queries import civil_affairs_covering, organization_users
 from linkage.timeutil import now, today
 
@@ -161,7 +162,7 @@ _AUDITED = ("name", "credit_code", "org_type", "founded_on", "grade", "grade_awa
 
 def register_organization(user: User, data: OrganizationData, *, actor: User) -> Organization:
     """An organization admin registers their organization; it waits for civil affairs to verify it."""
-    if user.role != Role.org_admin or user.organization_id is not None:
+    if not can_register_organization(user):
         raise Refused(_l("This account already belongs to an organization."))
     _check_organization(data, None)
     org = Organization(status=OrgStatus.registered)

@@ -1,19 +1,18 @@
 """Organization pages: the register (civil affairs), registration and "my organization" (organizations)."""
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from linkage import audit
 from linkage.auth.access import require, role_required
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import Category, Organization, OrgStatus, Region, Role, SocialWorker
-from linkage.organizations import queries, services
-from linkage.organizations.forms import (OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm,
-                                        show_refusal)
+from linkage.organizations import access, queries, services
+from linkage.organizations.forms import OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
 from linkage.projects.queries import bids_of_organization
+from linkage.web import perform
 
 blueprint = Blueprint("organizations", __name__, url_prefix="/organizations")
 
@@ -28,7 +27,7 @@ DONE = {
 
 
 @blueprint.route("/")
-@role_required(*queries.REGISTER_READERS)
+@role_required(*access.REGISTER_READERS)
 def index():
     status = request.args.get("status", "")
     status = OrgStatus(status) if status in {s.value for s in OrgStatus} else None
@@ -42,19 +41,19 @@ def index():
 @login_required
 def detail(org_id):
     org = db.get_or_404(Organization, org_id)
-    require(queries.can_view_organization(current_user, org))
+    require(access.can_view_organization(current_user, org))
     return _render_detail(org)
 
 
 def _render_detail(org, failed_verb=None, failed_form=None):
     forms = {verb: ReasonForm(formdata=None, prefix=verb) for verb in services.allowed_actions(org)}
-    if failed_verb:
+    if failed_verb in forms:
         forms[failed_verb] = failed_form
-    can_manage = queries.can_manage_organization(current_user, org)
-    # Bids stay between the organization and civil affairs until an award makes them public.
-    sees_bids = can_manage or queries.is_member(current_user, org)
+    can_manage = access.can_manage_organization(current_user, org)
+    sees_bids = access.can_see_bids_of(current_user, org)
     return render_template(
         "organizations/detail.html", org=org, forms=forms if can_manage else {},
+        refused=failed_form.form_errors if failed_form else [],
         transitions=services.TRANSITIONS, workers=db.session.scalars(queries.workers_of(org)).all(),
         admins=queries.organization_users(org), sees_bids=sees_bids,
         bids=db.session.scalars(bids_of_organization(org).limit(20)).all() if sees_bids else [],
@@ -65,22 +64,12 @@ def _render_detail(org, failed_verb=None, failed_form=None):
 @role_required(Role.civil_affairs)
 def change_status(org_id, verb):
     org = db.get_or_404(Organization, org_id)
-    require(queries.can_manage_organization(current_user, org))
+    require(access.can_manage_organization(current_user, org))
     form = ReasonForm(prefix=verb)
-    if not form.validate():
-        return _render_detail(org, verb, form)
-    try:
-        services.change_status(org, verb, form.reason.data or "", actor=current_user)
-    except Refused as refusal:
-        db.session.rollback()
-        if refusal.field:
-            show_refusal(form, refusal)
-            return _render_detail(org, verb, form)
-        flash(str(refusal.message), "danger")
-    else:
-        db.session.commit()
-        flash(str(DONE[verb]), "success")
-    return redirect(url_for("organizations.detail", org_id=org.id))
+    if perform(lambda: services.change_status(org, verb, form.reason.data or "", actor=current_user),
+               form=form, done=DONE[verb]):
+        return redirect(url_for("organizations.detail", org_id=org.id))
+    return _render_detail(org, verb, form)
 
 
 @blueprint.route("/mine")
@@ -89,10 +78,12 @@ def mine():
     org = current_user.organization
     if org is None:
         return render_template("organizations/mine.html", org=None,
-                               can_register=queries.can_register_organization(current_user))
+                               can_register=access.can_register_organization(current_user))
     return render_template(
         "organizations/mine.html", org=org, can_register=False,
-        manages=queries.can_manage_workers(current_user, org),
+        manages=access.can_manage_workers(current_user, org),
+        can_correct=access.can_correct_registration(current_user, org),
+        can_create_logins=access.can_create_worker_login(current_user, org),
         workers=db.session.scalars(queries.workers_of(org)).all(),
         bids=db.session.scalars(bids_of_organization(org).limit(50)).all())
 
@@ -115,20 +106,14 @@ def _organization_data(form: OrganizationForm) -> services.OrganizationData:
 @blueprint.route("/register", methods=["GET", "POST"])
 @role_required(Role.org_admin)
 def register():
-    require(queries.can_register_organization(current_user))
+    require(access.can_register_organization(current_user))
     form = OrganizationForm()
     _fill_choices(form)
-    if form.validate_on_submit():
-        try:
-            services.register_organization(current_user, _organization_data(form), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Your organization was registered. Civil affairs will verify it; you will be notified."),
-                  "success")
-            return redirect(url_for("organizations.mine"))
+    if perform(lambda: services.register_organization(current_user, _organization_data(form),
+                                                      actor=current_user),
+               form=form, done=_("Your organization was registered. Civil affairs will verify it; "
+                                 "you will be notified.")):
+        return redirect(url_for("organizations.mine"))
     return render_template("organizations/form.html", form=form, org=None)
 
 
@@ -136,23 +121,16 @@ def register():
 @role_required(Role.org_admin)
 def edit():
     org = current_user.organization
-    require(org is not None and org.status in (OrgStatus.registered, OrgStatus.rejected))
+    require(org is not None and access.can_correct_registration(current_user, org))
     plain = ("name", "credit_code", "founded_on", "grade", "grade_awarded_on", "address", "contact_phone",
              "description", "capacity")
     form = OrganizationForm(data={**{name: getattr(org, name) for name in plain},
                                   "org_type": org.org_type.value, "region": org.region_id,
                                   "categories": [c.id for c in org.categories]})
     _fill_choices(form)
-    if form.validate_on_submit():
-        try:
-            services.update_organization(org, _organization_data(form), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Registration data saved and sent for verification."), "success")
-            return redirect(url_for("organizations.mine"))
+    if perform(lambda: services.update_organization(org, _organization_data(form), actor=current_user),
+               form=form, done=_("Registration data saved and sent for verification.")):
+        return redirect(url_for("organizations.mine"))
     return render_template("organizations/form.html", form=form, org=org)
 
 
@@ -161,7 +139,7 @@ def edit():
 
 def _own_worker_or_404(worker_id) -> SocialWorker:
     worker = db.get_or_404(SocialWorker, worker_id)
-    require(queries.can_manage_workers(current_user, worker.organization))
+    require(access.can_manage_workers(current_user, worker.organization))
     return worker
 
 
@@ -169,18 +147,11 @@ def _own_worker_or_404(worker_id) -> SocialWorker:
 @role_required(Role.org_admin)
 def worker_new():
     org = current_user.organization
-    require(org is not None and queries.can_manage_workers(current_user, org))
+    require(org is not None and access.can_manage_workers(current_user, org))
     form = WorkerForm()
-    if form.validate_on_submit():
-        try:
-            worker = services.add_social_worker(org, form.to_data(), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("%(name)s was added to your social workers.", name=worker.name), "success")
-            return redirect(url_for("organizations.mine"))
+    if perform(lambda: services.add_social_worker(org, form.to_data(), actor=current_user), form=form,
+               done=lambda worker: _("%(name)s was added to your social workers.", name=worker.name)):
+        return redirect(url_for("organizations.mine"))
     return render_template("organizations/worker_form.html", form=form, worker=None)
 
 
@@ -190,16 +161,9 @@ def worker_edit(worker_id):
     worker = _own_worker_or_404(worker_id)
     form = WorkerForm(data={"name": worker.name, "level": worker.level.name,
                             "certificate_no": worker.certificate_no, "caseload_limit": worker.caseload_limit})
-    if form.validate_on_submit():
-        try:
-            services.update_social_worker(worker, form.to_data(), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for("organizations.mine"))
+    if perform(lambda: services.update_social_worker(worker, form.to_data(), actor=current_user), form=form,
+               done=_("Saved.")):
+        return redirect(url_for("organizations.mine"))
     return render_template("organizations/worker_form.html", form=form, worker=worker)
 
 
@@ -208,18 +172,11 @@ def worker_edit(worker_id):
 def worker_login(worker_id):
     worker = _own_worker_or_404(worker_id)
     form = WorkerLoginForm()
-    if form.validate_on_submit():
-        try:
-            user = services.create_worker_login(worker, form.username.data, form.password.data,
-                                                actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Log-in %(username)s created for %(name)s.", username=user.username, name=worker.name),
-                  "success")
-            return redirect(url_for("organizations.mine"))
+    if perform(lambda: services.create_worker_login(worker, form.username.data, form.password.data,
+                                                    actor=current_user),
+               form=form, done=lambda user: _("Log-in %(username)s created for %(name)s.",
+                                              username=user.username, name=worker.name)):
+        return redirect(url_for("organizations.mine"))
     return render_template("organizations/worker_login.html", form=form, worker=worker)
 
 
@@ -227,13 +184,7 @@ def worker_login(worker_id):
 @role_required(Role.org_admin)
 def worker_active(worker_id, verb):
     worker = _own_worker_or_404(worker_id)
-    try:
-        services.set_social_worker_active(worker, verb == "reactivate", actor=current_user)
-    except Refused as refusal:
-        db.session.rollback()
-        flash(str(refusal.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("%(name)s is active again.", name=worker.name) if verb == "reactivate"
-              else _("%(name)s was deactivated; their log-in is suspended.", name=worker.name), "success")
+    perform(lambda: services.set_social_worker_active(worker, verb == "reactivate", actor=current_user),
+            done=_("%(name)s is active again.", name=worker.name) if verb == "reactivate"
+            else _("%(name)s was deactivated; their log-in is suspended.", name=worker.name))
     return redirect(url_for("organizations.mine"))

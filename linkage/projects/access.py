@@ -1,8 +1,116 @@
-"""Who may enter the technical scores of a project's bids: the one place for this check."""
+"""Who may see and manage which project and bid: the one place for these rules.
+
+Views turn a False into 403; the list queries take their filter from here."""
 from __future__ import annotations
 
-from linkage.models import Project, ProjectStatus, Role, User
-from linkage.projects.queries import can_manage_project
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+
+from linkage.auth.access import can_see_region
+from linkage.extensions import db
+from linkage.models import Bid, BidStatus, Project, ProjectStatus, Region, Role, User
+
+# Roles that only read projects in their region subtree (never drafts).
+READERS = (Role.expert, Role.observer)
+ORG_ROLES = (Role.org_admin, Role.social_worker)
+# A project's results (winner, prices, scores) are public once it is awarded.
+AWARDED_STATUSES = (ProjectStatus.awarded, ProjectStatus.contracted, ProjectStatus.in_progress,
+                    ProjectStatus.midterm_evaluated, ProjectStatus.completed, ProjectStatus.final_evaluated)
+
+
+def overlaps(path: str):
+    """SQL condition on ``Region``: the region is an ancestor or a descendant of the one at ``path``."""
+    return sa.or_(Region.path.startswith(path), sa.literal(path).startswith(Region.path))
+
+
+def regions_overlap(a: Region, b: Region) -> bool:
+    return a.contains(b) or b.contains(a)
+
+
+def visible_projects(user: User):
+    """SQL condition on ``Project`` joined with its ``Region``: the projects ``user`` may read.
+
+    Civil affairs: their subtree. Organizations: published projects whose region is an ancestor or a
+    descendant of their service area, plus every project they bid on or run. Experts and observers:
+    their subtree, drafts excepted. Admins: all.
+    """
+    if user.role == Role.admin:
+        return sa.true()
+    if user.role == Role.civil_affairs and user.region is not None:
+        return Region.path.startswith(user.region.path)
+    if user.role in READERS and user.region is not None:
+        return sa.and_(Region.path.startswith(user.region.path), Project.status != ProjectStatus.draft)
+    if user.role in ORG_ROLES and user.organization is not None:
+        org = user.organization
+        return sa.or_(sa.and_(Project.status == ProjectStatus.published, overlaps(org.region.path)),
+                      Project.id.in_(sa.select(Bid.project_id).where(Bid.organization_id == org.id)))
+    return sa.false()
+
+
+def can_manage_project(user: User, project: Project) -> bool:
+    """Civil affairs staff whose scope contains the project's owner region (and admins)."""
+    return user.role == Role.admin or (
+        user.role == Role.civil_affairs and can_see_region(user, project.region))
+
+
+def can_create_project(user: User) -> bool:
+    """Civil affairs staff (and admins) bundle open needs into projects."""
+    return user.role in (Role.civil_affairs, Role.admin)
+
+
+def can_edit_project(user: User, project: Project) -> bool:
+    """A draft, by the civil affairs staff who manage it."""
+    return project.status == ProjectStatus.draft and can_manage_project(user, project)
+
+
+def can_view_project(user: User, project: Project) -> bool:
+    if can_manage_project(user, project):
+        return True
+    if user.role in READERS:
+        return project.status != ProjectStatus.draft and can_see_region(user, project.region)
+    org = user.organization if user.role in ORG_ROLES else None
+    if org is None:
+        return False
+    if project.status == ProjectStatus.published and regions_overlap(org.region, project.region):
+        return True
+    return db.session.scalar(sa.select(Bid.id).where(
+        Bid.project_id == project.id, Bid.organization_id == org.id).limit(1)) is not None
+
+
+def can_bid(user: User, project: Project) -> bool:
+    """Coarse check for the bid pages: an organization admin who may see the project."""
+    return user.role == Role.org_admin and user.organization is not None and can_view_project(user, project)
+
+
+def can_submit_bid(user: User, project: Project, now: datetime) -> bool:
+    """The bid button: an organization admin who may see the project, while the bidding is open."""
+    return project.bidding_open(now) and can_bid(user, project)
+
+
+def can_withdraw_bid(user: User, project: Project, own: Optional[Bid], now: datetime) -> bool:
+    """The organization's own submitted bid, while the bidding is open."""
+    return own is not None and own.status == BidStatus.submitted and can_submit_bid(user, project, now)
+
+
+def results_public(project: Project) -> bool:
+    return project.status in AWARDED_STATUSES
+
+
+def visible_bids(user: User, project: Project) -> Optional[object]:
+    """SQL condition on ``Bid`` for the bids of ``project`` that ``user`` may read (None: all of them).
+
+    Civil affairs see every bid; after the award everyone sees the ranked results; before it an
+    organization sees only its own bid (and other readers none)."""
+    if can_manage_project(user, project):
+        return None
+    if results_public(project):
+        return Bid.status.in_((BidStatus.won, BidStatus.lost))
+    if user.role in ORG_ROLES and user.organization_id is not None:
+        return Bid.organization_id == user.organization_id
+    return sa.false()
+
 
 # A project whose bidding has closed and whose evaluation is not over.
 SCORING_STATUSES = (ProjectStatus.bidding_closed, ProjectStatus.evaluated)
@@ -11,7 +119,7 @@ SCORING_STATUSES = (ProjectStatus.bidding_closed, ProjectStatus.evaluated)
 def is_assigned_expert(user: User, project: Project) -> bool:
     """An expert evaluator is assigned to the published projects of their region subtree."""
     return (user.role == Role.expert and project.status != ProjectStatus.draft
-            and user.can_see_region(project.region))
+            and can_see_region(user, project.region))
 
 
 def can_enter_scores(user: User, project: Project) -> bool:

@@ -1,4 +1,4 @@
-"""Who sees and manages which project and bid; needs to bundle; a project's coverage and satisfaction."""
+"""Projects and bids as each user may see them; needs to bundle; a project's coverage and satisfaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,13 +12,9 @@ from linkage.models import (RUNNING_STATUSES, Bid, BidStatus, Category, Feedback
                             NeedStatus, Organization, OrgStatus, Project, ProjectStatus, Region, RegionLevel,
                             Role, Shift, SignUp, User)
 from linkage.models.projects import project_categories
+from linkage.projects import access
+from linkage.projects.access import overlaps
 
-# Roles that only read projects in their region subtree (never drafts).
-READERS = (Role.expert, Role.observer)
-ORG_ROLES = (Role.org_admin, Role.social_worker)
-# A project's results (winner, prices, scores) are public once it is awarded.
-AWARDED_STATUSES = (ProjectStatus.awarded, ProjectStatus.contracted, ProjectStatus.in_progress,
-                    ProjectStatus.midterm_evaluated, ProjectStatus.completed, ProjectStatus.final_evaluated)
 # Bids still in the competition after the deadline.
 VALID_BID_STATUSES = (BidStatus.submitted, BidStatus.scored)
 # Need statuses shown in a project's coverage, in lifecycle order.
@@ -26,75 +22,21 @@ COVERAGE_STATUSES = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service,
                      NeedStatus.closed)
 
 
-def overlaps(path: str):
-    """SQL condition on ``Region``: the region is an ancestor or a descendant of the one at ``path``."""
-    return sa.or_(Region.path.startswith(path), sa.literal(path).startswith(Region.path))
-
-
-def regions_overlap(a: Region, b: Region) -> bool:
-    return a.contains(b) or b.contains(a)
-
-
 # --------------------------------------------------------------------------- projects
 
 
 def projects_visible_to(user: User, status: Optional[ProjectStatus] = None,
                         category_id: Optional[int] = None):
-    """Projects ``user`` may read, newest first.
-
-    Civil affairs: their subtree. Organizations: published projects whose region is an ancestor or a
-    descendant of their service area, plus every project they bid on or run. Experts and observers:
-    their subtree, drafts excepted. Admins: all.
-    """
+    """Projects ``user`` may read (see ``access.visible_projects``), newest first."""
     query = (sa.select(Project).join(Region, Project.region_id == Region.id)
-             .options(joinedload(Project.region), selectinload(Project.categories)))
-    if user.role == Role.admin:
-        pass
-    elif user.role == Role.civil_affairs and user.region is not None:
-        query = query.where(Region.path.startswith(user.region.path))
-    elif user.role in READERS and user.region is not None:
-        query = query.where(Region.path.startswith(user.region.path), Project.status != ProjectStatus.draft)
-    elif user.role in ORG_ROLES and user.organization is not None:
-        org = user.organization
-        query = query.where(sa.or_(
-            sa.and_(Project.status == ProjectStatus.published, overlaps(org.region.path)),
-            Project.id.in_(sa.select(Bid.project_id).where(Bid.organization_id == org.id))))
-    else:
-        return query.where(sa.false())
+             .options(joinedload(Project.region), selectinload(Project.categories))
+             .where(access.visible_projects(user)))
     if status is not None:
         query = query.where(Project.status == status)
     if category_id:
         query = query.where(Project.id.in_(sa.select(project_categories.c.project_id).where(
             project_categories.c.category_id.in_(category_and_descendants(category_id)))))
     return query.order_by(Project.created_at.desc(), Project.id.desc())
-
-
-def can_manage_project(user: User, project: Project) -> bool:
-    """Civil affairs staff whose scope contains the project's owner region (and admins)."""
-    return user.role == Role.admin or (
-        user.role == Role.civil_affairs and user.can_see_region(project.region))
-
-
-def can_view_project(user: User, project: Project) -> bool:
-    if can_manage_project(user, project):
-        return True
-    if user.role in READERS:
-        return project.status != ProjectStatus.draft and user.can_see_region(project.region)
-    org = user.organization if user.role in ORG_ROLES else None
-    if org is None:
-        return False
-    if project.status == ProjectStatus.published and regions_overlap(org.region, project.region):
-        return True
-    return own_bid(project, org) is not None
-
-
-def can_bid(user: User, project: Project) -> bool:
-    """Coarse check for the bid pages: an organization admin who may see the project."""
-    return user.role == Role.org_admin and user.organization is not None and can_view_project(user, project)
-
-
-def results_public(project: Project) -> bool:
-    return project.status in AWARDED_STATUSES
 
 
 def category_and_descendants(category_id: int):
@@ -124,18 +66,12 @@ def own_bid(project: Project, org: Organization) -> Optional[Bid]:
 
 
 def bids_visible_to(user: User, project: Project) -> list[Bid]:
-    """Civil affairs see every bid; after the award everyone sees the ranked results; before it an
-    organization sees only its own bid (and other readers none)."""
+    """The bids of ``project`` that ``user`` may read (see ``access.visible_bids``), best first."""
     query = (sa.select(Bid).where(Bid.project_id == project.id)
              .options(joinedload(Bid.organization), selectinload(Bid.team))
              .order_by(Bid.total_score.desc().nulls_last(), Bid.price, Bid.id))
-    if can_manage_project(user, project):
-        return list(db.session.scalars(query))
-    if results_public(project):
-        return list(db.session.scalars(query.where(Bid.status.in_((BidStatus.won, BidStatus.lost)))))
-    if user.role in ORG_ROLES and user.organization_id is not None:
-        return list(db.session.scalars(query.where(Bid.organization_id == user.organization_id)))
-    return []
+    condition = access.visible_bids(user, project)
+    return list(db.session.scalars(query if condition is None else query.where(condition)))
 
 
 def valid_bids(project: Project) -> list[Bid]:

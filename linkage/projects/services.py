@@ -24,7 +24,8 @@ from linkage.models import (Bid, BidStatus, Category, Need, NeedStatus, Organiza
 from linkage.notifications import link, notify
 from linkage.organizations.queries import organization_users
 from linkage.organizations.services import add_years
-from linkage.projects import queries
+from linkage.auth.access import can_see_region
+from linkage.projects import access, queries
 from linkage.timeutil import local_day_start, now, to_local, today
 
 MAX_BUDGET = Decimal("999999999999.99")   # Money is NUMERIC(14, 2)
@@ -121,7 +122,7 @@ def _check_project(data: ProjectData, actor: User, project: Optional[Project]) -
     if not (data.title or "").strip():
         raise Refused(_l("Give the project a title."), field="title")
     region = data.region
-    if region is None or region.level == RegionLevel.grid or not actor.can_see_region(region):
+    if region is None or region.level == RegionLevel.grid or not can_see_region(actor, region):
         raise Refused(_l("Choose an area within your scope."), field="region")
     if data.budget is None or not Decimal(0) < data.budget <= MAX_BUDGET:
         raise Refused(_l("Enter a budget above zero."), field="budget")
@@ -147,7 +148,7 @@ def _check_project(data: ProjectData, actor: User, project: Optional[Project]) -
         if need.status != NeedStatus.open or taken:
             raise Refused(_l("The need \"%(title)s\" is no longer open; reload the list.", title=need.title),
                           field="needs")
-        if not region.contains(need.region) or not actor.can_see_region(need.region):
+        if not region.contains(need.region) or not can_see_region(actor, need.region):
             raise Refused(_l("The need \"%(title)s\" lies outside the project's area.", title=need.title),
                           field="needs")
 
@@ -442,7 +443,7 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "", match_
     The project row is locked and its status checked inside the transaction, so of two concurrent
     awards exactly one succeeds."""
     project = _lock(project)
-    if project.status in queries.AWARDED_STATUSES:
+    if project.status in access.AWARDED_STATUSES:
         raise Refused(_l("This project was already awarded."))
     if project.status == ProjectStatus.bidding_closed:
         raise Refused(_l("Enter the technical score of every valid bid before the award."))
@@ -494,7 +495,7 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "", match_
                         **({"match_run_id": match_run.id} if match_run is not None else {})},
                  note=note)
     to_project = link("projects.detail", project_id=project.id)
-    notify(organization_users(org, *queries.ORG_ROLES), "bid_won", link=to_project, title=project.title)
+    notify(organization_users(org, *access.ORG_ROLES), "bid_won", link=to_project, title=project.title)
     for other in losers:
         notify(organization_users(other.organization), "bid_lost", link=to_project, title=project.title)
     for need in matched:
@@ -526,7 +527,7 @@ def advance_project(project: Project, verb: str, *, actor: User) -> None:
     winner = db.session.scalar(
         sa.select(Bid).where(Bid.project_id == project.id, Bid.status == BidStatus.won))
     if verb == "contract" and winner is not None:
-        notify(organization_users(winner.organization, *queries.ORG_ROLES), "project_contracted",
+        notify(organization_users(winner.organization, *access.ORG_ROLES), "project_contracted",
                link=link("projects.detail", project_id=project.id), title=project.title)
 
 
@@ -582,7 +583,7 @@ def eligibility_problems(project: Project, org: Organization, day: Optional[date
     elif org.status != OrgStatus.active:
         problems.append(_l("Only verified, active organizations may bid; yours is \"%(status)s\".",
                            status=org.status.label))
-    if not queries.regions_overlap(org.region, project.region):
+    if not access.regions_overlap(org.region, project.region):
         problems.append(_l("This project lies outside your organization's service area."))
     grade = org.effective_grade(day)
     if project.min_grade and grade < project.min_grade:

@@ -1,22 +1,22 @@
 """Project pages: the list, creation from open needs, the detail with bids and coverage, bidding,
 evaluation and award."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from linkage import audit
 from linkage.auth.access import require, role_required
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import (Bid, BidStatus, Category, Need, Project, ProjectStatus, Region, RegionLevel, Role,
                             SocialWorker)
-from linkage.organizations.forms import ReasonForm, show_refusal
+from linkage.organizations.forms import ReasonForm
 from linkage.organizations.queries import workers_of
 from linkage.projects import access, queries, services
 from linkage.projects.forms import AwardForm, BidForm, ProjectForm, scores_form
 from linkage.timeutil import now
+from linkage.web import perform
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -26,8 +26,8 @@ NEED_LIST_LIMIT = 200
 
 def _project_or_404(project_id, *, manage=False) -> Project:
     project = db.get_or_404(Project, project_id)
-    require(queries.can_manage_project(current_user, project) if manage
-            else queries.can_view_project(current_user, project))
+    require(access.can_manage_project(current_user, project) if manage
+            else access.can_view_project(current_user, project))
     return project
 
 
@@ -42,14 +42,8 @@ def _category_choices(blank=None):
     return choices(([("", blank)] if blank else []) + pairs)
 
 
-def _refused(refusal: Refused, endpoint="projects.detail", **values):
-    db.session.rollback()
-    flash(str(refusal.message), "danger")
-    return redirect(url_for(endpoint, **values))
-
-
 @blueprint.route("/")
-@role_required(*queries.READERS, *queries.ORG_ROLES, Role.civil_affairs)
+@role_required(*access.READERS, *access.ORG_ROLES, Role.civil_affairs)
 def index():
     status = request.args.get("status", "")
     status = ProjectStatus(status) if status in {s.value for s in ProjectStatus} else None
@@ -57,11 +51,13 @@ def index():
     page = db.paginate(queries.projects_visible_to(current_user, status, category_id),
                        page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
                        error_out=False)
-    org = current_user.organization if current_user.role in queries.ORG_ROLES else None
+    org = current_user.organization if current_user.role in access.ORG_ROLES else None
     my_bids = queries.bids_by_project(org, [p.id for p in page.items]) if org is not None else {}
     return render_template("projects/index.html", page=page, status=status, category_id=category_id,
                            statuses=list(ProjectStatus), categories=_category_choices(_("All categories")),
-                           my_bids=my_bids, show_bids=org is not None)
+                           my_bids=my_bids, show_bids=org is not None,
+                           for_organizations=current_user.role in access.ORG_ROLES,
+                           can_create=access.can_create_project(current_user))
 
 
 # --------------------------------------------------------------------------- create and edit
@@ -115,16 +111,10 @@ def new():
     _fill_project_choices(form)
     if request.method == "GET":
         form.region.data = current_user.region_id
-    if form.validate_on_submit():
-        try:
-            project = services.create_project(_project_data(form), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Draft saved. Check it, then publish it to open the bidding."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    created = perform(lambda: services.create_project(_project_data(form), actor=current_user), form=form,
+                      done=_("Draft saved. Check it, then publish it to open the bidding."))
+    if created:
+        return _to_detail(created.value)
     return _render_project_form(form, None)
 
 
@@ -132,19 +122,12 @@ def new():
 @role_required(Role.civil_affairs)
 def edit(project_id):
     project = _project_or_404(project_id, manage=True)
-    require(project.status == ProjectStatus.draft)
+    require(access.can_edit_project(current_user, project))
     form = ProjectForm(data=_form_values(project))
     _fill_project_choices(form)
-    if form.validate_on_submit():
-        try:
-            services.update_project(project, _project_data(form), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Draft saved."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: services.update_project(project, _project_data(form), actor=current_user), form=form,
+               done=_("Draft saved.")):
+        return _to_detail(project)
     return _render_project_form(form, project)
 
 
@@ -170,9 +153,9 @@ def detail(project_id):
 
 def _render_detail(project, failed=None):
     """The project page; ``failed`` is (form key, form) of a reason form that needs correcting."""
-    manages = queries.can_manage_project(current_user, project)
+    manages = access.can_manage_project(current_user, project)
     bids = queries.bids_visible_to(current_user, project)
-    org = current_user.organization if current_user.role in queries.ORG_ROLES else None
+    org = current_user.organization if current_user.role in access.ORG_ROLES else None
     own = queries.own_bid(project, org) if org is not None else None
     forms = {}
     if manages:
@@ -180,12 +163,18 @@ def _render_detail(project, failed=None):
         forms.update({f"dq{b.id}": ReasonForm(formdata=None, prefix=f"dq{b.id}") for b in bids})
         if failed:
             forms[failed[0]] = failed[1]
+    actions = services.available_actions(project) if manages else set()
+    at = now()
     return render_template(
         "projects/detail.html", project=project, manages=manages, bids=bids, own=own, forms=forms,
-        actions=services.available_actions(project) if manages else set(),
+        refused=failed[1].form_errors if failed else [], actions=actions,
+        disqualifiable=({b.id for b in bids if b.status in queries.VALID_BID_STATUSES}
+                        if "disqualify" in actions else set()),
         needs=db.session.scalars(queries.project_needs(project)).all(), coverage=queries.coverage(project),
-        results_public=queries.results_public(project), valid_statuses=queries.VALID_BID_STATUSES,
-        can_bid=queries.can_bid(current_user, project), bidding_open=project.bidding_open(now()),
+        results_public=access.results_public(project), valid_statuses=queries.VALID_BID_STATUSES,
+        bidding_open=project.bidding_open(at),
+        can_submit_bid=access.can_submit_bid(current_user, project, at),
+        can_withdraw_bid=access.can_withdraw_bid(current_user, project, own, at),
         can_score=access.can_enter_scores(current_user, project),
         trail=audit.trail("Project", project.id) if manages else [])
 
@@ -197,6 +186,8 @@ STEPS = {
     "contract": (services.mark_contracted, _l("Contract recorded.")),
     "start": (services.mark_in_progress, _l("The project is in progress.")),
 }
+# Flashed instead when closing the bidding found no valid bid.
+FAILED = _l("Bidding closed without a valid bid: the project failed and its needs are free again.")
 
 
 @blueprint.post("/<int:project_id>/<any(publish, close, contract, start):verb>")
@@ -204,33 +195,21 @@ STEPS = {
 def step(project_id, verb):
     project = _project_or_404(project_id, manage=True)
     action, done = STEPS[verb]
-    try:
-        action(project, actor=current_user)
-    except Refused as refusal:
-        return _refused(refusal, project_id=project.id)
-    db.session.commit()
-    if project.status == ProjectStatus.failed:
-        done = _l("Bidding closed without a valid bid: the project failed and its needs are free again.")
-    flash(str(done), "success")
-    return redirect(url_for("projects.detail", project_id=project.id))
+    perform(lambda: action(project, actor=current_user),
+            done=lambda _result: FAILED if project.status == ProjectStatus.failed else done)
+    return _to_detail(project)
 
 
 def _with_reason(project, prefix: str, decide, done_message: str):
-    """A decision that needs a written reason: validate, call ``decide(reason)``, commit or show why not."""
+    """A decision that needs a written reason: the detail page again with the form when it is refused."""
     form = ReasonForm(prefix=prefix)
-    if form.validate():
-        try:
-            decide(form.reason.data)
-        except Refused as refusal:
-            db.session.rollback()
-            if not refusal.field:
-                return _refused(refusal, project_id=project.id)
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(done_message, "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: decide(form.reason.data), form=form, done=done_message):
+        return _to_detail(project)
     return _render_detail(project, (prefix, form))
+
+
+def _to_detail(project):
+    return redirect(url_for("projects.detail", project_id=project.id))
 
 
 @blueprint.post("/<int:project_id>/cancel")
@@ -270,15 +249,9 @@ def scores(project_id):
     if form.validate_on_submit():
         values = {bid.id: form[f"bid_{bid.id}"].data for bid in bids}
         values = {bid_id: None if value is None else float(value) for bid_id, value in values.items()}
-        try:
-            services.enter_scores(project, values, actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Scores saved."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+        if perform(lambda: services.enter_scores(project, values, actor=current_user), form=form,
+                   done=_("Scores saved.")):
+            return _to_detail(project)
     return render_template("projects/scores.html", project=project, bids=bids, form=form,
                            open_for_scores="score" in services.available_actions(project))
 
@@ -292,19 +265,13 @@ def award(project_id):
     form.bid.choices = choices((b.id, b.organization.name) for b in bids)
     if request.method == "GET" and bids:
         form.bid.data = bids[0].id  # the highest total score
-    if form.validate_on_submit():
-        try:
-            services.award_bid(project, db.session.get(Bid, form.bid.data), actor=current_user,
-                               note=form.note.data)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Project awarded; the organizations and the residents concerned were told."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: services.award_bid(project, db.session.get(Bid, form.bid.data), actor=current_user,
+                                          note=form.note.data),
+               form=form,
+               done=_("Project awarded; the organizations and the residents concerned were told.")):
+        return _to_detail(project)
     return render_template("projects/award.html", project=project, bids=bids, form=form,
-                           can_award=project.status == ProjectStatus.evaluated)
+                           can_award="award" in services.available_actions(project))
 
 
 # --------------------------------------------------------------------------- bids
@@ -314,7 +281,7 @@ def award(project_id):
 @role_required(Role.org_admin)
 def bid(project_id):
     project = _project_or_404(project_id)
-    require(queries.can_bid(current_user, project))
+    require(access.can_bid(current_user, project))
     org = current_user.organization
     existing = queries.own_bid(project, org)
     form = BidForm(data=None if existing is None else {
@@ -322,18 +289,10 @@ def bid(project_id):
         "team": [w.id for w in existing.team]})  # the declaration is made again with every submission
     workers = db.session.scalars(workers_of(org, active_only=True)).all()
     form.team.choices = choices((w.id, w.name) for w in workers)
-    if form.validate_on_submit():
-        team = db.session.scalars(
-            sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))).all()
-        try:
-            services.submit_bid(project, org, form.to_data(list(team)), actor=current_user)
-        except Refused as refusal:
-            db.session.rollback()
-            show_refusal(form, refusal)
-        else:
-            db.session.commit()
-            flash(_("Your bid was submitted. You can change or withdraw it until the deadline."), "success")
-            return redirect(url_for("projects.detail", project_id=project.id))
+    if perform(lambda: services.submit_bid(project, org, form.to_data(_team(form)), actor=current_user),
+               form=form,
+               done=_("Your bid was submitted. You can change or withdraw it until the deadline.")):
+        return _to_detail(project)
     return render_template("projects/bid.html", project=project, form=form, existing=existing,
                            workers=workers,
                            problems=[str(p) for p in services.eligibility_problems(project, org)],
@@ -344,14 +303,13 @@ def bid(project_id):
 @role_required(Role.org_admin)
 def bid_withdraw(project_id):
     project = _project_or_404(project_id)
-    require(queries.can_bid(current_user, project))
+    require(access.can_bid(current_user, project))
     own = queries.own_bid(project, current_user.organization)
-    if own is None:
-        return redirect(url_for("projects.detail", project_id=project.id))
-    try:
-        services.withdraw_bid(own, actor=current_user)
-    except Refused as refusal:
-        return _refused(refusal, project_id=project.id)
-    db.session.commit()
-    flash(_("Your bid was withdrawn. You can submit again until the deadline."), "success")
-    return redirect(url_for("projects.detail", project_id=project.id))
+    if own is not None:
+        perform(lambda: services.withdraw_bid(own, actor=current_user),
+                done=_("Your bid was withdrawn. You can submit again until the deadline."))
+    return _to_detail(project)
+
+
+def _team(form) -> list[SocialWorker]:
+    return list(db.session.scalars(sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))))

@@ -1,13 +1,15 @@
 """Who may do what with a shift: the checks views (and the JSON API later) share."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
 
+from linkage.auth.access import can_see_region
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, Project, RUNNING_STATUSES, Role, Shift, ShiftStatus, SignUp,
-                            SocialWorker, User, Volunteer)
+from linkage.models import (Bid, BidStatus, HoursStatus, Project, Region, RegionLevel, RUNNING_STATUSES, Role,
+                            Shift, ShiftStatus, SignUp, SignUpStatus, SocialWorker, User, Volunteer)
 
 # Roles that can open the shift list at all (each sees its own scope).
 LIST_ROLES = (Role.volunteer, Role.community_staff, Role.social_worker, Role.org_admin, Role.civil_affairs,
@@ -107,7 +109,7 @@ def can_view(user: User, shift: Shift, volunteer: Optional[Volunteer] = None) ->
         return (shift.status in (ShiftStatus.open, ShiftStatus.staffed)
                 and street is not None and street.contains(shift.region))
     if user.role in (Role.community_staff, Role.civil_affairs, Role.observer):
-        return user.can_see_region(shift.region)
+        return can_see_region(user, shift.region)
     if user.role in PROJECT_CREATORS and user.organization_id is not None:
         if shift.project is not None and winning_organization_id(shift.project) == user.organization_id:
             return True
@@ -115,11 +117,96 @@ def can_view(user: User, shift: Shift, volunteer: Optional[Volunteer] = None) ->
     return False
 
 
+def visible_shifts(user: User, volunteer: Optional[Volunteer] = None, *, now: datetime):
+    """SQL condition on ``Shift``: the shifts ``user`` may list. Volunteers: open, future shifts in the
+    street they live in. Staff: their region. Organizations: their won projects' shifts, shifts their
+    social workers lead, shifts they created. Admins: all."""
+    if user.role == Role.admin:
+        return sa.true()
+    if user.role == Role.volunteer:
+        region = volunteer_street(volunteer) if volunteer is not None else None
+        if region is None and user.region is not None:
+            region = user.region.ancestor_at(RegionLevel.street) or user.region
+        if region is None:
+            return sa.false()
+        return sa.and_(Region.subtree_clause(Shift.region_id, region), Shift.status.in_(OPEN_STATUSES),
+                       Shift.start > now)
+    if user.role in (Role.community_staff, Role.civil_affairs, Role.observer):
+        if user.region is None:
+            return sa.false()
+        return Region.subtree_clause(Shift.region_id, user.region)
+    if user.role in PROJECT_CREATORS and user.organization_id is not None:
+        won = sa.select(Bid.project_id).where(Bid.organization_id == user.organization_id,
+                                              Bid.status == BidStatus.won)
+        leads = sa.select(SocialWorker.id).where(SocialWorker.organization_id == user.organization_id)
+        return sa.or_(Shift.project_id.in_(won), Shift.lead_id.in_(leads), Shift.created_by_id == user.id)
+    return sa.false()
+
+
 def volunteer_street(volunteer: Volunteer):
     """The street (sub-district) around a volunteer's home: the area whose shifts they browse."""
-    from linkage.models import RegionLevel
-
     region = volunteer.region
     if region is None:
         return None
     return region.ancestor_at(RegionLevel.street) or region
+
+
+# --- what the pages offer -----------------------------------------------------------------------------
+# The services enforce the same rules; these flags only decide which buttons a page shows.
+
+# Shift statuses in which a shift takes sign-ups and can still be changed or cancelled.
+OPEN_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
+# Sign-up statuses a volunteer can still give up.
+LIVE_SIGN_UPS = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
+# Shift statuses in which nothing more happens on the roster.
+FINISHED_STATUSES = (ShiftStatus.done, ShiftStatus.cancelled)
+
+
+def can_add_shifts(user: User) -> bool:
+    """Project shifts (the winning organization's people) or community activities (community staff)."""
+    return user.role in PROJECT_CREATORS or can_create_community_activity(user)
+
+
+def can_change(user: User, shift: Shift, now: datetime) -> bool:
+    """Edit: an open or staffed shift that has not started, by those who may edit it."""
+    return shift.status in OPEN_STATUSES and shift.start > now and can_edit(user, shift)
+
+
+def can_cancel(user: User, shift: Shift) -> bool:
+    return shift.status in OPEN_STATUSES and can_edit(user, shift)
+
+
+def can_sign_up(user: User, shift: Shift, volunteer: Optional[Volunteer], mine: Optional[SignUp],
+                now: datetime) -> bool:
+    """A volunteer without a live sign-up, on an open or staffed shift that has not started."""
+    return (user.is_authenticated and user.role == Role.volunteer and volunteer is not None
+            and (mine is None or mine.status == SignUpStatus.cancelled)
+            and shift.status in OPEN_STATUSES and shift.start > now)
+
+
+def can_withdraw(user: User, record: Optional[SignUp], now: datetime) -> bool:
+    """The volunteer's own live sign-up, before the shift starts."""
+    return (record is not None and user.is_authenticated and record.volunteer.user_id == user.id
+            and record.status in LIVE_SIGN_UPS and record.shift.start > now)
+
+
+def row_actions(shift: Shift, record: SignUp, now: datetime) -> set[str]:
+    """What a roster row offers for ``record`` by its state: check in, no-show, check out, decide hours."""
+    live = shift.status not in FINISHED_STATUSES
+    offered = {"check_in": live and record.status == SignUpStatus.assigned,
+               "no_show": live and record.status == SignUpStatus.assigned and now >= shift.start,
+               "check_out": live and record.status == SignUpStatus.checked_in and now >= shift.start,
+               # Checked in early: the page says check-out opens at the start (never before it).
+               "check_out_at_start": live and record.status == SignUpStatus.checked_in and now < shift.start,
+               "decide_hours": record.hours_status == HoursStatus.pending}
+    return {action for action, allowed in offered.items() if allowed}
+
+
+def roster_actions(user: User, shift: Shift, records, now: datetime) -> dict[int, set[str]]:
+    """The buttons each roster row shows: none unless ``user`` runs the shift (checked once)."""
+    runs = can_run(user, shift)
+    return {record.id: row_actions(shift, record, now) if runs else set() for record in records}
+
+
+def can_close(user: User, shift: Shift, now: datetime) -> bool:
+    return shift.status not in FINISHED_STATUSES and now >= shift.start and can_run(user, shift)

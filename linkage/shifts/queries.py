@@ -12,12 +12,11 @@ from linkage.extensions import db
 from linkage.models import (Bid, BidStatus, HOLDING_STATUSES, Need, NeedStatus, Project, Region, RegionLevel,
                             RUNNING_STATUSES, Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
                             SocialWorker, User, Volunteer)
-from linkage.shifts.access import volunteer_street
+from linkage.shifts import access
 from linkage.timeutil import local_day_start
 
 # Needs a shift can still serve.
 SERVABLE_NEED_STATUSES = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
-BROWSABLE_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
 
 
 def _won_projects(organization_id: int):
@@ -30,26 +29,8 @@ def _with_list_details(query):
 
 
 def shifts_visible_to(user: User, volunteer: Optional[Volunteer] = None, *, now: datetime):
-    """Shifts ``user`` may list. Volunteers: open, future shifts in the street they live in."""
-    query = _with_list_details(sa.select(Shift))
-    if user.role == Role.admin:
-        return query
-    if user.role == Role.volunteer:
-        region = volunteer_street(volunteer) if volunteer is not None else None
-        region = region or (user.region.ancestor_at(RegionLevel.street) or user.region if user.region else None)
-        if region is None:
-            return query.where(sa.false())
-        return query.where(Region.subtree_clause(Shift.region_id, region),
-                           Shift.status.in_(BROWSABLE_STATUSES), Shift.start > now)
-    if user.role in (Role.community_staff, Role.civil_affairs, Role.observer):
-        if user.region is None:
-            return query.where(sa.false())
-        return query.where(Region.subtree_clause(Shift.region_id, user.region))
-    if user.role in (Role.social_worker, Role.org_admin) and user.organization_id is not None:
-        leads = sa.select(SocialWorker.id).where(SocialWorker.organization_id == user.organization_id)
-        return query.where(sa.or_(Shift.project_id.in_(_won_projects(user.organization_id)),
-                                  Shift.lead_id.in_(leads), Shift.created_by_id == user.id))
-    return query.where(sa.false())
+    """Shifts ``user`` may list (see ``access.visible_shifts``)."""
+    return _with_list_details(sa.select(Shift)).where(access.visible_shifts(user, volunteer, now=now))
 
 
 @dataclass

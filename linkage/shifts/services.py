@@ -12,6 +12,7 @@ from typing import Optional
 from flask_babel import gettext as _
 
 from linkage import audit, settings
+from linkage.auth.access import can_see_region
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (Need, Project, Region, RegionLevel, RUNNING_STATUSES, Shift, ShiftSlot, ShiftStatus,
@@ -80,7 +81,7 @@ def _validate_place(data: ShiftData, project: Optional[Project], *, actor: User)
             raise Refused(_("Shifts can be added only while the project runs."))
         if not project.region.contains(data.community):
             raise Refused(_("The community must lie in the project's area."), field="community")
-    elif not actor.can_see_region(data.community):
+    elif not can_see_region(actor, data.community):
         raise Refused(_("You can add activities only in your own community."), field="community")
     if (data.latitude is None) != (data.longitude is None):
         raise Refused(_("Enter both latitude and longitude, or neither."), field="latitude")

@@ -2,23 +2,23 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user, login_required
 
 from linkage.auth.access import require, role_required
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import (HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker)
 from linkage.models.types import utcnow
-from linkage.shifts import places, queries, services
+from linkage.shifts import access, places, queries, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
                                    volunteer_of, volunteer_street, winning_organization_id)
 from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
+from linkage.web import perform
 
 blueprint = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -32,16 +32,6 @@ def _get_shift(shift_id: int) -> Shift:
     if shift is None:
         abort(404)
     return shift
-
-
-def _refused(form, error: Refused) -> None:
-    """Show a refused rule on the form field at fault, or above the form."""
-    db.session.rollback()
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors or []) + [str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
 
 
 # --- browsing ---------------------------------------------------------------------------------------
@@ -59,11 +49,8 @@ def index():
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return render_template("shifts/index.html", page=page, form=form, places=queries.places(page.items),
                            mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
-                           volunteer=volunteer, can_add=_can_add(), locale=_locale())
-
-
-def _can_add() -> bool:
-    return current_user.role in PROJECT_CREATORS or can_create_community_activity(current_user)
+                           volunteer=volunteer, can_add=access.can_add_shifts(current_user),
+                           can_filter_status=current_user.role != Role.volunteer, locale=_locale())
 
 
 def _filter_choices(form: FilterForm, volunteer) -> None:
@@ -97,10 +84,14 @@ def detail(shift_id):
     require(can_view(current_user, shift, volunteer))
     mine = queries.sign_ups_of(volunteer, [shift.id]).get(shift.id)
     position = queries.waitlist_position(mine) if mine and mine.status == SignUpStatus.waitlisted else None
+    now = utcnow()
     return render_template("shifts/detail.html", shift=shift, places=queries.places([shift])[shift.id],
                            fill=places.slot_fill(shift), mine=mine, position=position, volunteer=volunteer,
                            can_edit=can_edit(current_user, shift), can_run=can_run(current_user, shift),
-                           now=utcnow(), locale=_locale())
+                           can_change=access.can_change(current_user, shift, now),
+                           can_cancel=access.can_cancel(current_user, shift),
+                           can_sign_up=access.can_sign_up(current_user, shift, volunteer, mine, now),
+                           can_withdraw=access.can_withdraw(current_user, mine, now), locale=_locale())
 
 
 # --- creating, editing, cancelling ------------------------------------------------------------------
@@ -115,20 +106,16 @@ def new():
     elif current_user.role in PROJECT_CREATORS or (
             current_user.role == Role.admin and not request.args.get("activity")):
         projects = db.session.scalars(queries.creatable_projects(current_user)).all()
-        return render_template("shifts/choose_project.html", projects=projects)
+        return render_template("shifts/choose_project.html", projects=projects,
+                               can_add_activity=can_create_community_activity(current_user))
     else:
         require(can_create_community_activity(current_user))
     form = ShiftForm(data=_defaults(project) if request.method == "GET" else None)
     _form_choices(form, project)
-    if form.validate_on_submit():
-        try:
-            shift = services.create_shift(_shift_data(form), project=project, actor=current_user)
-        except Refused as error:
-            _refused(form, error)
-        else:
-            db.session.commit()
-            flash(_("The shift was created; volunteers can now see it."), "success")
-            return redirect(url_for(".detail", shift_id=shift.id))
+    created = perform(lambda: services.create_shift(_shift_data(form), project=project, actor=current_user),
+                      form=form, done=_("The shift was created; volunteers can now see it."))
+    if created:
+        return redirect(url_for(".detail", shift_id=created.value.id))
     return render_template("shifts/form.html", form=form, project=project, shift=None)
 
 
@@ -139,15 +126,9 @@ def edit(shift_id):
     require(can_edit(current_user, shift))
     form = ShiftForm(data=_initial(shift) if request.method == "GET" else None)
     _form_choices(form, shift.project, shift)
-    if form.validate_on_submit():
-        try:
-            services.update_shift(shift, _shift_data(form), actor=current_user)
-        except Refused as error:
-            _refused(form, error)
-        else:
-            db.session.commit()
-            flash(_("The shift was saved; everyone signed up was told about the change."), "success")
-            return redirect(url_for(".detail", shift_id=shift_id))
+    if perform(lambda: services.update_shift(shift, _shift_data(form), actor=current_user), form=form,
+               done=_("The shift was saved; everyone signed up was told about the change.")):
+        return redirect(url_for(".detail", shift_id=shift_id))
     return render_template("shifts/form.html", form=form, project=shift.project, shift=shift)
 
 
@@ -157,15 +138,9 @@ def cancel(shift_id):
     shift = _get_shift(shift_id)
     require(can_edit(current_user, shift))
     form = CancelShiftForm()
-    if form.validate_on_submit():
-        try:
-            services.cancel_shift(shift, form.reason.data, actor=current_user)
-        except Refused as error:
-            _refused(form, error)
-        else:
-            db.session.commit()
-            flash(_("The shift was cancelled and everyone signed up was notified."), "success")
-            return redirect(url_for(".detail", shift_id=shift_id))
+    if perform(lambda: services.cancel_shift(shift, form.reason.data, actor=current_user), form=form,
+               done=_("The shift was cancelled and everyone signed up was notified.")):
+        return redirect(url_for(".detail", shift_id=shift_id))
     return render_template("shifts/cancel.html", form=form, shift=shift)
 
 
@@ -233,25 +208,18 @@ def sign_up(shift_id):
     shift = _get_shift(shift_id)
     volunteer = volunteer_of(current_user)
     require(volunteer is not None and can_view(current_user, shift, volunteer))
-    try:
-        record = places.sign_up(shift, volunteer, actor=current_user)
-        message = _sign_up_message(record)
-    except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(message, "success" if record.status != SignUpStatus.waitlisted else "warning")
+    perform(lambda: places.sign_up(shift, volunteer, actor=current_user), done=_sign_up_message)
     return redirect(url_for(".detail", shift_id=shift_id))
 
 
-def _sign_up_message(record: SignUp) -> str:
+def _sign_up_message(record: SignUp):
+    """What a volunteer reads after signing up, with its flash category."""
     if record.status == SignUpStatus.assigned:
-        return _("You have a place on this shift. Thank you!")
+        return _("You have a place on this shift. Thank you!"), "success"
     if record.status == SignUpStatus.waitlisted:
         return _("This shift is full; you are number %(n)s on the waiting list.",
-                 n=queries.waitlist_position(record))
-    return _("Your request was recorded; a match run decides, and you will be notified.")
+                 n=queries.waitlist_position(record)), "warning"
+    return _("Your request was recorded; a match run decides, and you will be notified."), "success"
 
 
 @blueprint.post("/<int:shift_id>/withdraw")
@@ -263,14 +231,8 @@ def withdraw(shift_id):
         SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
     if record is None:
         abort(404)
-    try:
-        places.cancel_sign_up(record, actor=current_user)
-    except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Your sign-up was cancelled and the place given to the next volunteer."), "success")
+    perform(lambda: places.cancel_sign_up(record, actor=current_user),
+            done=_("Your sign-up was cancelled and the place given to the next volunteer."))
     if request.form.get("next") == "my_shifts":
         return redirect(url_for("volunteers.my_shifts"))
     return redirect(url_for(".detail", shift_id=shift_id))
@@ -289,11 +251,12 @@ def roster(shift_id):
 def _render_roster(shift: Shift, *, failed=None, confirm=None, hours_form=None, status=200):
     records = queries.roster(shift)
     hours_form = hours_form or HoursForm(formdata=None)
+    now = utcnow()
     return render_template("shifts/roster.html", shift=shift, records=records, failed=failed or {},
                            confirm=confirm or {},
-                           positions=queries.waitlist_positions(records), hours_form=hours_form, now=utcnow(),
-                           can_edit=can_edit(current_user, shift), HoursStatus=HoursStatus,
-                           SignUpStatus=SignUpStatus, locale=_locale()), status
+                           positions=queries.waitlist_positions(records), hours_form=hours_form,
+                           actions=access.roster_actions(current_user, shift, records, now),
+                           can_close=access.can_close(current_user, shift, now), locale=_locale()), status
 
 
 def _roster_sign_up(shift_id: int, sign_up_id: int):
@@ -309,23 +272,18 @@ def _timed_action(shift_id: int, sign_up_id: int, action: str, service, done: st
     """Check-in or check-out with an optional time typed by hand; a refusal keeps what was typed."""
     shift, record = _roster_sign_up(shift_id, sign_up_id)
     form = TimeForm()
-    if not form.validate_on_submit():
-        return _render_roster(shift, failed={"id": record.id, "action": action, "typed": form.at.raw_data,
-                                             "message": " ".join(map(str, form.at.errors))})
     options = {"confirm_decline": form.confirm_decline.data} if action == "check_out" else {}
-    try:
-        service(record, actor=current_user, at=local_to_utc(form.at.data) if form.at.data else None, **options)
-    except places.DeclineNeedsConfirmation as question:
-        db.session.rollback()
+    outcome = perform(lambda: service(record, actor=current_user,
+                                      at=local_to_utc(form.at.data) if form.at.data else None, **options),
+                      form=form, done=done)
+    if outcome:
+        return redirect(url_for(".roster", shift_id=shift_id))
+    if isinstance(outcome.refusal, places.DeclineNeedsConfirmation):  # the lead confirms first
         return _render_roster(_get_shift(shift_id), confirm={"id": sign_up_id, "typed": form.at.raw_data,
-                                                             "message": str(question.message)})
-    except Refused as error:
-        db.session.rollback()
-        return _render_roster(_get_shift(shift_id), failed={"id": sign_up_id, "action": action,
-                                                            "typed": form.at.raw_data, "message": str(error.message)})
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for(".roster", shift_id=shift_id))
+                                                             "message": str(outcome.refusal.message)})
+    message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+    return _render_roster(_get_shift(shift_id), failed={"id": sign_up_id, "action": action,
+                                                        "typed": form.at.raw_data, "message": message})
 
 
 @blueprint.post("/<int:shift_id>/roster/<int:sign_up_id>/check-in")
@@ -344,15 +302,8 @@ def check_out(shift_id, sign_up_id):
 @blueprint.post("/<int:shift_id>/roster/<int:sign_up_id>/no-show")
 @login_required
 def no_show(shift_id, sign_up_id):
-    shift, record = _roster_sign_up(shift_id, sign_up_id)
-    try:
-        places.mark_no_show(record, actor=current_user)
-    except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Recorded as a no-show."), "success")
+    _shift, record = _roster_sign_up(shift_id, sign_up_id)
+    perform(lambda: places.mark_no_show(record, actor=current_user), done=_("Recorded as a no-show."))
     return redirect(url_for(".roster", shift_id=shift_id))
 
 
@@ -365,18 +316,12 @@ def decide_hours(shift_id):
     pending = db.session.scalars(sa.select(SignUp).where(
         SignUp.shift_id == shift.id, SignUp.hours_status == HoursStatus.pending)).all()
     form.sign_ups.choices = choices((r.id, str(r.id)) for r in pending)
-    if not form.validate_on_submit():
-        return _render_roster(shift, hours_form=form)
-    chosen = [r for r in pending if r.id in set(form.sign_ups.data)]
-    try:
-        places.decide_hours(chosen, approve=form.decision.data == "approve", reason=form.reason.data or "",
-                              actor=current_user)
-    except Refused as error:
-        _refused(form, error)
-        return _render_roster(_get_shift(shift_id), hours_form=form)
-    db.session.commit()
-    flash(_("%(n)s entries decided.", n=len(chosen)), "success")
-    return redirect(url_for(".roster", shift_id=shift_id))
+    chosen = [r for r in pending if r.id in set(form.sign_ups.data or [])]
+    if perform(lambda: places.decide_hours(chosen, approve=form.decision.data == "approve",
+                                           reason=form.reason.data or "", actor=current_user),
+               form=form, done=_("%(n)s entries decided.", n=len(chosen))):
+        return redirect(url_for(".roster", shift_id=shift_id))
+    return _render_roster(_get_shift(shift_id), hours_form=form)
 
 
 @blueprint.post("/<int:shift_id>/close")
@@ -384,12 +329,6 @@ def decide_hours(shift_id):
 def close(shift_id):
     shift = _get_shift(shift_id)
     require(can_run(current_user, shift))
-    try:
-        places.close_shift(shift, actor=current_user)
-    except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The shift was closed. Please decide the pending hours."), "success")
+    perform(lambda: places.close_shift(shift, actor=current_user),
+            done=_("The shift was closed. Please decide the pending hours."))
     return redirect(url_for(".roster", shift_id=shift_id))

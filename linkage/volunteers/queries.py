@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from linkage.extensions import db
-from linkage.models import HoursStatus, Shift, SignUp, SignUpStatus, Volunteer
+from linkage.models import HoursStatus, Shift, SignUp, Volunteer
 
 
 def _mine(volunteer: Volunteer):
@@ -37,6 +37,3 @@ def minutes_by_status(volunteer: Volunteer) -> dict[HoursStatus, int]:
     totals = {status: 0 for status in HoursStatus}
     totals.update({status: int(minutes) for status, minutes in rows})
     return totals
-
-
-LIVE = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)

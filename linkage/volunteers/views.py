@@ -1,37 +1,25 @@
 """A volunteer's own pages: profile, my shifts, my hours."""
 from __future__ import annotations
 
-from functools import wraps
-
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from linkage import settings
-from linkage.auth.access import require
-from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import HoursStatus, Region, RegionLevel, Role, Skill
+from linkage.models import HoursStatus, Region, RegionLevel, Skill
 from linkage.models.types import utcnow
-from linkage.shifts.access import volunteer_of
+from linkage.shifts.access import can_withdraw, volunteer_of
 from linkage.shifts.queries import waitlist_positions
 from linkage.timeutil import today
 from linkage.volunteers import queries, services
+from linkage.volunteers.access import volunteer_only
 from linkage.volunteers.forms import ProfileForm
+from linkage.web import perform
 
 blueprint = Blueprint("volunteers", __name__, url_prefix="/volunteers")
-
-
-def volunteer_only(view):
-    """Volunteers' own pages: other roles (site admins included) have no volunteer record here."""
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        require(current_user.role == Role.volunteer)
-        return view(*args, **kwargs)
-    return wrapped
 
 
 def _locale() -> str:
@@ -44,18 +32,10 @@ def profile():
     volunteer = volunteer_of(current_user)
     form = ProfileForm(data=_initial(volunteer) if request.method == "GET" else None)
     _choices(form)
-    if form.validate_on_submit():
-        try:
-            services.update_profile(volunteer, _profile_data(form), user=current_user, actor=current_user,
-                                    today=today())
-        except Refused as error:
-            db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            (target.errors if target is not None else form.form_errors).append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("Your profile was saved."), "success")
-            return redirect(url_for(".profile"))
+    if perform(lambda: services.update_profile(volunteer, _profile_data(form), user=current_user,
+                                               actor=current_user, today=today()),
+               form=form, done=_("Your profile was saved.")):
+        return redirect(url_for(".profile"))
     return render_template("volunteers/profile.html", form=form, volunteer=volunteer)
 
 
@@ -102,8 +82,9 @@ def my_shifts():
         upcoming = db.session.scalars(queries.upcoming_sign_ups(volunteer, now=now)).all()
         page = db.paginate(queries.past_sign_ups(volunteer, now=now), page=request.args.get("page", 1, type=int),
                            per_page=current_app.config["PER_PAGE"], error_out=False)
-    return render_template("volunteers/my_shifts.html", upcoming=upcoming, page=page, now=now,
-                           positions=waitlist_positions(upcoming), live=queries.LIVE, locale=_locale())
+    return render_template("volunteers/my_shifts.html", upcoming=upcoming, page=page,
+                           withdrawable={s.id for s in upcoming if can_withdraw(current_user, s, now)},
+                           positions=waitlist_positions(upcoming), locale=_locale())
 
 
 @blueprint.route("/hours")
