@@ -480,23 +480,7 @@ def solve_award(
     give status INFEASIBLE with ``conflicts`` naming them.
     """
     started = time.monotonic() if started is None else started
-    pins, forbids = tuple(pins), tuple(forbids)
-    validate_award_problem(
-        AwardProblem(
-            problem.funding_pool, problem.projects, problem.organizations, problem.bids, pins, forbids
-        )
-    )
-    pins = list(dict.fromkeys(problem.pins + pins))
-    forbids = set(problem.forbids) | set(forbids)
-    bids, by_project = _analyse(problem)
-    stats = {
-        "projects": len(problem.projects),
-        "organizations": len(problem.organizations),
-        "bids": len(problem.bids),
-        "valid_bids": sum(1 for e in bids.values() if not e.faults),
-    }
-
-    conflicts = _pin_conflicts(problem, bids, pins, forbids)
+    pins, forbids, bids, by_project, stats, conflicts = prepare_award(problem, pins, forbids)
     if conflicts:
         return AwardResult("INFEASIBLE", None, None, time.monotonic() - started, [], [], stats, conflicts)
 
@@ -520,13 +504,44 @@ def solve_award(
     objective = sum(bids[b].score for b in chosen)
     if status == "OPTIMAL":
         bound = objective
-    awards, unawarded = _explain(problem, bids, by_project, chosen, pins, forbids, status)
-    stats.update(
-        {
-            "awarded": len(awards),
-            "awarded_price": _plain(sum((exact(bids[b].bid.price) for b in chosen), Fraction(0))),
-        }
+    return award_result(problem, bids, by_project, chosen, pins, forbids, status=status,
+                        objective=objective, bound=bound, stats=stats, started=started)
+
+
+def prepare_award(problem: AwardProblem, pins: Iterable = (), forbids: Iterable = ()) -> tuple:
+    """Validate the problem with the extra ``pins`` and ``forbids``; return (pins, forbids, bids,
+    by_project, stats, conflicts): all pins in order, all forbids as a set, each bid's validity and
+    score, each project's bids in input order, the problem's counts, and the pins that cannot hold."""
+    pins, forbids = tuple(pins), tuple(forbids)
+    validate_award_problem(
+        AwardProblem(
+            problem.funding_pool, problem.projects, problem.organizations, problem.bids, pins, forbids
+        )
     )
+    pins = list(dict.fromkeys(problem.pins + pins))
+    forbids = set(problem.forbids) | set(forbids)
+    bids, by_project = _analyse(problem)
+    stats = {
+        "projects": len(problem.projects),
+        "organizations": len(problem.organizations),
+        "bids": len(problem.bids),
+        "valid_bids": sum(1 for e in bids.values() if not e.faults),
+    }
+    return pins, forbids, bids, by_project, stats, _pin_conflicts(problem, bids, pins, forbids)
+
+
+def award_result(
+    problem, bids, by_project, chosen, pins, forbids, *, status, objective, bound, stats, started
+) -> AwardResult:
+    """The result for the chosen bids: awards and unawarded projects with their reasons, and
+    ``stats`` completed with how many projects were awarded, their total score and price."""
+    awards, unawarded = _explain(problem, bids, by_project, chosen, pins, forbids, status)
+    stats = {
+        **stats,
+        "awarded": len(awards),
+        "total_score": objective,
+        "awarded_price": _plain(sum((exact(bids[b].bid.price) for b in chosen), Fraction(0))),
+    }
     return AwardResult(status, objective, bound, time.monotonic() - started, awards, unawarded, stats)
 
 

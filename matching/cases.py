@@ -189,11 +189,12 @@ def solve_cases(
 ) -> CaseResult:
     """Assign needs to social workers maximizing the objective in the module docstring."""
     t0 = time.monotonic() if started is None else started
-    allowed, exclusions = _allowed_pairs(problem)
+    allowed, exclusions = allowed_pairs(problem)
     bad_pins = tuple(pin for pin in problem.pins if pin not in allowed)
     if bad_pins:
         return CaseResult("INFEASIBLE", 0, 0, time.monotonic() - t0, conflicting_pins=bad_pins,
-                          stats={"needs": len(problem.needs), "workers": len(problem.workers)})
+                          stats={"needs": len(problem.needs), "workers": len(problem.workers),
+                                 "coverage_by_urgency": {}})
 
     model, x = _case_model(problem, allowed)
     solver = cp_model.CpSolver()
@@ -210,20 +211,43 @@ def solve_cases(
     stats = {"needs": len(problem.needs), "workers": len(problem.workers), "candidate_pairs": len(allowed)}
     if status == cp_model.INFEASIBLE:
         return CaseResult("INFEASIBLE", 0, 0, time.monotonic() - t0, conflicting_pins=tuple(problem.pins),
-                          stats=stats)
+                          stats={**stats, "coverage_by_urgency": {}})
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return CaseResult("UNKNOWN", 0, int(solver.BestObjectiveBound()), time.monotonic() - t0, stats=stats)
+        return CaseResult("UNKNOWN", 0, int(solver.BestObjectiveBound()), time.monotonic() - t0,
+                          stats={**stats, "coverage_by_urgency": coverage_by_urgency(problem, ())})
 
-    assignments = _assignments(problem, [pair for pair, var in x.items() if solver.Value(var)])
-    unassigned = _unassigned(problem, allowed, exclusions, assignments)
-    objective = int(round(solver.ObjectiveValue())) if assignments else 0
+    chosen = [pair for pair, var in x.items() if solver.Value(var)]
+    objective = int(round(solver.ObjectiveValue())) if chosen else 0
     bound = int(round(solver.BestObjectiveBound())) if x else 0
     status_name = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
-    return CaseResult(status_name, objective, max(bound, objective), time.monotonic() - t0,
+    return case_result(problem, allowed, exclusions, chosen, status=status_name, objective=objective,
+                       bound=max(bound, objective), stats=stats, t0=t0)
+
+
+def case_result(problem: CaseProblem, allowed: dict, exclusions: dict, chosen: list, *, status: str,
+                objective: int, bound: int, stats: dict, t0: float) -> CaseResult:
+    """The result for the chosen (need, worker) pairs: assignments and unassigned needs with their
+    reasons, and ``stats`` completed with the coverage by urgency."""
+    assignments = _assignments(problem, chosen)
+    unassigned = _unassigned(problem, allowed, exclusions, assignments)
+    stats = {**stats, "coverage_by_urgency": coverage_by_urgency(problem, [need for need, _ in chosen])}
+    return CaseResult(status, objective, bound, time.monotonic() - t0,
                       tuple(sorted(assignments, key=lambda a: a.need)), tuple(unassigned), stats=stats)
 
 
-def _allowed_pairs(problem: CaseProblem) -> tuple[dict, dict]:
+def coverage_by_urgency(problem: CaseProblem, assigned_needs) -> dict:
+    """Assigned needs against all needs, per urgency (most urgent first): {"4": [assigned, total], …},
+    the shape of the shift results' places per urgency."""
+    assigned = set(assigned_needs)
+    cov: dict[str, list[int]] = {}
+    for need in problem.needs:
+        cur = cov.setdefault(str(need.urgency), [0, 0])
+        cur[0] += int(need.id in assigned)
+        cur[1] += 1
+    return {k: cov[k] for k in sorted(cov, reverse=True)}
+
+
+def allowed_pairs(problem: CaseProblem) -> tuple[dict, dict]:
     """The allowed (need, worker) pairs with their scores; per need, how many workers each rule
     kept out (the first rule that does)."""
     forbidden = set(problem.forbids)
