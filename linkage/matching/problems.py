@@ -241,7 +241,8 @@ def build_award_problem(region: Region, *, funding_pool: Optional[float] = None,
     organizations: dict[int, Organization] = {}
     bids = []
     for project in projects:
-        for bid in project.bids:
+        # In the order they were submitted: first come, first served compares against that order.
+        for bid in sorted(project.bids, key=lambda b: (b.submitted_at or b.created_at, b.id)):
             if bid.status != BidStatus.scored or bid.technical_score is None:
                 continue
             organizations[bid.organization_id] = bid.organization

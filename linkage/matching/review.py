@@ -44,6 +44,7 @@ class Review:
     groups: list = field(default_factory=list)         # per shift: (title, rows)
     unfilled: list = field(default_factory=list)       # (title, missing, [reasons])
     coverage: list = field(default_factory=list)       # (urgency, ours, baseline, total)
+    award_comparison: tuple = ()                       # projects awarded and total score: ours, first come
     left_options: list = field(default_factory=list)   # pickers: (row id, label)
     right_options: list = field(default_factory=list)
     decisions: list = field(default_factory=list)      # staff decisions: (action label, pairing, by, reason)
@@ -199,12 +200,6 @@ def review_of(run: MatchRun) -> Review:
                                      if w]))
         for shift_id in result.get("unstaffed", []):
             review.unfilled.append((labels.name(shift_id), None, []))
-        ours = (result.get("stats") or {}).get("coverage_by_urgency", {})
-        theirs = (run.baseline or {}).get("coverage_by_urgency", {})
-        for level in ("4", "3", "2", "1"):
-            if level in ours or level in theirs:
-                filled, total = ours.get(level, [0, 0])
-                review.coverage.append((level, filled, theirs.get(level, [0, 0])[0], total))
     elif run.kind == MatchKind.award:
         for item in result.get("awards", []):
             pair = (item["bid"], item["project"])
@@ -231,6 +226,11 @@ def review_of(run: MatchRun) -> Review:
             review.unfilled.append((labels.name(item["need"]), None,
                                     [w for w in (render(kind, c, labels.names) for c in item.get("reason_codes", []))
                                      if w]))
+    review.coverage = _coverage(result, run.baseline or {})
+    if run.kind == MatchKind.award and run.baseline:
+        stats = result.get("stats") or {}
+        review.award_comparison = (stats.get("awarded"), run.baseline.get("awarded"),
+                                   _points(stats.get("total_score")), _points(run.baseline.get("total_score")))
     (left_list, _lp), (right_list, _rp) = services.SIDES[run.kind]
     review.left_options = sorted(((_row_id(i["id"]), labels.long.get(i["id"], labels.name(i["id"])))
                                   for i in problem.get(left_list, [])), key=lambda option: option[1])
@@ -247,6 +247,22 @@ def review_of(run: MatchRun) -> Review:
     review.changes = {key: [f"{labels.name(left)} → {labels.name(right)}" for left, right in pairs]
                       for key, pairs in changes.items()}
     return review
+
+
+def _coverage(result: dict, baseline: dict) -> list:
+    """(urgency, filled by the optimizer, filled first come first served, total), most urgent first."""
+    ours = (result.get("stats") or {}).get("coverage_by_urgency", {})
+    theirs = baseline.get("coverage_by_urgency", {})
+    rows = []
+    for level in ("4", "3", "2", "1"):
+        if level in ours or level in theirs:
+            filled, total = ours.get(level, [0, 0])
+            rows.append((level, filled, theirs.get(level, [0, 0])[0], total))
+    return rows
+
+
+def _points(hundredths) -> str:
+    return format_decimal(hundredths / 100, "#,##0.00") if isinstance(hundredths, int) else "—"
 
 
 def _conflicts(run: MatchRun, labels: _Labels, staff_pins: dict) -> list[str]:

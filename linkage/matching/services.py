@@ -15,6 +15,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_date, lazy_gettext as _l
 
+from matching import baseline
+from matching.award import parse_award_problem, solve_award
+from matching.cases import parse_case_problem, solve_cases
+from matching.shifts import parse_shift_problem, solve_shifts
+
 from linkage import audit, jobs, settings
 from linkage.auth.access import can_see_region
 from linkage.errors import Refused
@@ -138,29 +143,30 @@ def start(run_id: int) -> None:
 
 # --- the background job ------------------------------------------------------------------------
 
+def _summary(baseline: dict) -> dict:
+    """What the run page compares of first come, first served on the same problem."""
+    stats = baseline.get("stats") or {}
+    return {"objective": baseline["objective"], "coverage_by_urgency": stats.get("coverage_by_urgency", {}),
+            "assignments": len(baseline.get("assignments", baseline.get("awards", []))),
+            "awarded": stats.get("awarded"), "total_score": stats.get("total_score")}
+
+
 def _solve(kind: MatchKind, problem: dict, time_limit: float, progress) -> tuple[dict, Optional[dict]]:
+    """The optimizer's result, and first come, first served on the same problem beside it."""
     workers = current_app.config["MATCH_WORKERS"]
     if kind == MatchKind.shifts:
         previous = problem.get("previous")
-        from matching.baseline import first_come
-        from matching.shifts import parse_shift_problem, solve_shifts
-
         parsed = parse_shift_problem({k: v for k, v in problem.items() if k != "previous"})
         result = solve_shifts(parsed, time_limit=time_limit, workers=workers, progress=progress,
-                                       previous=[tuple(p) for p in previous] if previous else None)
-        baseline = first_come(parsed).to_dict()
-        return result.to_dict(), {"objective": baseline["objective"],
-                                  "coverage_by_urgency": baseline["stats"].get("coverage_by_urgency", {}),
-                                  "assignments": len(baseline["assignments"])}
+                              previous=[tuple(p) for p in previous] if previous else None)
+        return result.to_dict(), _summary(baseline.first_come(parsed).to_dict())
     if kind == MatchKind.award:
-        from matching.award import parse_award_problem, solve_award
-
         parsed = parse_award_problem(problem)
-        return solve_award(parsed, time_limit=time_limit, workers=workers, progress=progress).to_dict(), None
-    from matching.cases import parse_case_problem, solve_cases
-
-    return solve_cases(parse_case_problem(problem), time_limit=time_limit, workers=workers,
-                       progress=progress).to_dict(), None
+        result = solve_award(parsed, time_limit=time_limit, workers=workers, progress=progress)
+        return result.to_dict(), _summary(baseline.first_come_award(parsed).to_dict())
+    parsed = parse_case_problem(problem)
+    result = solve_cases(parsed, time_limit=time_limit, workers=workers, progress=progress)
+    return result.to_dict(), _summary(baseline.first_come_cases(parsed).to_dict())
 
 
 def _heartbeat(app, run_id: int, stop: threading.Event, state: dict) -> None:

@@ -14,7 +14,7 @@ from linkage.extensions import db
 from linkage.matching import services
 from linkage.models import (HOLDING_STATUSES, MatchKind, MatchRun, MatchStatus, Region, RegionLevel, Shift,
                             ShiftStatus, SignUp, User)
-from linkage.seed import seed_demo
+from linkage.seed import DEMO_PASSWORD, seed_demo
 from linkage.shifts import eligibility
 from linkage.timeutil import LOCAL_TZ, now
 from tests.matching.checker import check_shifts
@@ -111,9 +111,18 @@ def test_a_minor_without_consent_is_never_proposed_nor_placed(demo):
     assert all((f"v{minor.id}", s["id"]) in forbidden for s in run.problem["shifts"])
 
 
-def test_award_and_case_runs_on_the_demo_propose_and_approve(demo):
+def test_award_and_case_runs_on_the_demo_propose_and_approve(client, auth, demo):
     district = db.session.scalar(sa.select(Region).where(Region.level == RegionLevel.district))
     award = run_and_approve(MatchKind.award, district, demo["civil"])
     assert award.result["awards"], award.result
+    # First come, first served on the same data: each project to its first valid bid.
+    assert award.baseline["awarded"] is not None and award.baseline["total_score"] <= award.result["stats"]["total_score"]
     cases = run_and_approve(MatchKind.cases, district, demo["civil"])
     assert cases.result["assignments"], cases.result
+    assert cases.baseline["coverage_by_urgency"] and cases.baseline["objective"] <= cases.result["objective"]
+    # The run pages put the two side by side.
+    auth.login("civil", DEMO_PASSWORD)
+    award_page = client.get(f"/matching/{award.id}").get_data(as_text=True)
+    assert 'id="award-comparison"' in award_page and "First valid bid" in award_page
+    case_page = client.get(f"/matching/{cases.id}").get_data(as_text=True)
+    assert 'id="coverage"' in case_page and "Assigned in arrival order, to the nearest" in case_page
