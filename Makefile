@@ -64,6 +64,7 @@ translations: install  ## extract messages, update the catalogs, compile
 benchmarks: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/demo_runs.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache
