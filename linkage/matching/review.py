@@ -165,7 +165,7 @@ def _reasons(run: MatchRun, item: dict, pair: tuple, labels: _Labels, staff_pins
                                                   ("beyond_travel_limit", _l("beyond their travel limit")))
                      if params.get(flag)]
             origin = staff_pins.get(pair) or _("their own sign-up (kept)")
-            words.append(f"{origin} ({_('; ').join(notes)})" if notes else origin)
+            words.append(_("%(origin)s (%(notes)s)", origin=origin, notes=_("; ").join(notes)) if notes else origin)
         else:
             words.append(render(run.kind.value, code, labels.names))
     return [w for w in words if w]
