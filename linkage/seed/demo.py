@@ -663,6 +663,7 @@ def _build_volunteers(demo: _Demo) -> None:
                                                                         (6, time(9), time(12))]
         else:
             slots = _availability(rng, kind)
+        row["_windows"] = slots
         windows.extend({"volunteer_id": volunteer_id, "weekday": w, "start_time": start, "end_time": end}
                        for w, start, end in slots)
     _insert_plain(volunteer_skills, skills)
@@ -1068,6 +1069,8 @@ def _build_sign_ups(demo: _Demo, shift_ids, rows, meta, slots_of) -> None:
             wanted = count if (m["past"] or m["full"]) else rng.randrange(0, count + 1)
             skill = skill_code_by_id.get(skill_id)
             candidates = [v for v in pool if v["id"] not in used and (skill is None or skill in v["_skills"])]
+            if not m["past"]:  # people sign up for what fits the times they gave as free, when they can
+                candidates.sort(key=lambda v: not _free_for(v, row["start"], row["end"]))
             if wants_me and not placed_me and index != 0 and (skill is None or skill in me["_skills"]):
                 candidates = [me] + candidates
                 wanted = max(wanted, 1)
@@ -1097,6 +1100,14 @@ def _build_sign_ups(demo: _Demo, shift_ids, rows, meta, slots_of) -> None:
         db.session.execute(sa.update(Shift).where(Shift.id.in_(full_shifts))
                            .values(status=ShiftStatus.staffed))
     demo.counts["sign_ups"] = len(sign_ups)
+
+
+def _free_for(volunteer: dict, start: datetime, end: datetime) -> bool:
+    """Whether one of the volunteer's weekly windows holds the whole shift (local time)."""
+    begin, finish = start.astimezone(LOCAL_TZ), end.astimezone(LOCAL_TZ)
+    return begin.date() == finish.date() and any(
+        weekday == begin.weekday() and opens <= begin.time() and finish.time() <= closes
+        for weekday, opens, closes in volunteer["_windows"])
 
 
 def _sign_up_row(shift_id: int, volunteer_id: int, slot_id: Optional[int], when: datetime) -> dict:
