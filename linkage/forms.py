@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+import wtforms
 from wtforms import FormField, SelectChoice
 from wtforms.validators import StopValidation
 
@@ -54,11 +55,18 @@ def storable(form, field) -> None:
         raise StopValidation(reason)
 
 
+class _StorableMeta:
+    def bind_field(self, form, unbound_field, options):
+        if not issubclass(unbound_field.field_class, FormField):  # its own form checks its fields
+            options = {**options, "validators": [storable, *(unbound_field.kwargs.get("validators") or ())]}
+        return unbound_field.bind(form=form, **options)
+
+
 class Form(FlaskForm):
     """The base of every form: each field first checks that its value can be stored at all."""
+    Meta = _StorableMeta
 
-    class Meta:
-        def bind_field(self, form, unbound_field, options):
-            if not issubclass(unbound_field.field_class, FormField):  # its own form checks its fields
-                options = {**options, "validators": [storable, *(unbound_field.kwargs.get("validators") or ())]}
-            return unbound_field.bind(form=form, **options)
+
+class Subform(wtforms.Form):
+    """A form repeated inside another (``FormField``), with the same first check on every field."""
+    Meta = _StorableMeta

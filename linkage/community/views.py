@@ -5,7 +5,7 @@ commits, flashes) → redirect. A refused form re-renders with the message (200,
 refused button in a list (verifying an account) flashes the message and returns to the list.
 """
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

@@ -1,5 +1,5 @@
 """Start page and notifications."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from linkage import notifications

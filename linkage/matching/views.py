@@ -1,7 +1,7 @@
 """Match runs: start, watch, review, pin or forbid pairings, approve or reject."""
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 

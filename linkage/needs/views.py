@@ -1,6 +1,6 @@
 """Residents' own needs: the list with each one's status, filing a new one, the trail, withdrawing, rating."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user

@@ -1,7 +1,7 @@
 """Project pages: the list, creation from open needs, the detail with bids and coverage, bidding,
 evaluation and award."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, FloatField, Form, FormField,
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, FloatField, FormField,
                      IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from linkage.forms import Form, choices
+from linkage.forms import Form, Subform, choices
 from linkage.models import URGENCY_LABELS, ShiftStatus
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -25,7 +25,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SlotForm(Form):
+class SlotForm(Subform):
     """One row: a skill (or anyone) and how many places."""
     skill = SelectField(_l("Skill"), coerce=optional_int, validate_choice=True)
     count = IntegerField(_l("Places"), validators=[

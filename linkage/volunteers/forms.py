@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, FieldList, FloatField, FormField, IntegerField, SelectField,
                      StringField, SubmitField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from linkage import settings
-from linkage.forms import Form, choices
+from linkage.forms import Form, Subform, choices
 from linkage.shifts.forms import MultiCheckboxField, optional_int
 
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
@@ -15,7 +15,7 @@ WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Fr
 MAX_WINDOWS = 7
 
 
-class WindowForm(Form):
+class WindowForm(Subform):
     """One weekly window: a weekday and a start and end time (local)."""
     weekday = SelectField(_l("Day"), coerce=optional_int, choices=choices(
         [("", "—")] + [(i, name) for i, name in enumerate(WEEKDAYS)]))
