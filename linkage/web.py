@@ -107,8 +107,7 @@ def paginate(query, per_page: Optional[int] = None):
     """One page of ``query`` for the ``page`` query-string parameter: a missing, non-numeric or
     non-positive page is the first; a page past the end is the last."""
     per_page = per_page or current_app.config["PER_PAGE"]
-    number = request.args.get("page", 1, type=int)
-    number = min(max(number or 1, 1), LARGEST_PAGE) if isinstance(number, int) else 1
+    number = min(max(request.args.get("page", 1, type=int), 1), LARGEST_PAGE)
     page = db.paginate(query, page=number, per_page=per_page, error_out=False)
     if page.pages and number > page.pages:
         page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
