@@ -28,6 +28,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     _ensure_secrets(app)
     app.extensions["linkage_pid"] = os.getpid()  # background jobs tell a forked worker by it
     register_extensions(app)
+    register_request_checks(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -63,6 +64,15 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=os.path.join(ROOT, "linkage", "translations"))
     bootstrap.init_app(app)
+
+
+def register_request_checks(app: Flask) -> None:
+    """Input no route can answer: ids beyond the id columns (the ``int`` converter, set before any
+    route is added) and NUL characters in the path or query string."""
+    from linkage.web import IdConverter, refuse_unreadable_request
+
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_unreadable_request)
 
 
 def register_blueprints(app: Flask) -> None:

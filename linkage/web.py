@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from flask import flash
+from flask import abort, current_app, flash, request
+from werkzeug.routing import IntegerConverter
 
 from linkage.errors import Refused
 from linkage.extensions import db
@@ -79,3 +80,44 @@ def perform(action: Callable[[], Any], *, form=None, done=None, category: str = 
     if message:
         flash(str(message), category)
     return Outcome(True, value)
+
+
+# Row ids in paths and query strings fit a 32-bit INTEGER column; a larger number names no row.
+LARGEST_ID = 2**31 - 1
+# Pages beyond this are never reached by following links; deeper requests get the last page.
+LARGEST_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a number beyond the id columns matches no route (404), rather
+    than reaching the database, which refuses it (PostgreSQL raises on out-of-range integers)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def id_arg(name: str) -> Optional[int]:
+    """The row id a query-string parameter names, or None when it is missing or no possible id."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= LARGEST_ID else None
+
+
+def paginate(query, per_page: Optional[int] = None):
+    """One page of ``query`` for the ``page`` query-string parameter: a missing, non-numeric or
+    non-positive page is the first; a page past the end is the last."""
+    per_page = per_page or current_app.config["PER_PAGE"]
+    number = min(max(request.args.get("page", 1, type=int), 1), LARGEST_PAGE)
+    page = db.paginate(query, page=number, per_page=per_page, error_out=False)
+    if page.pages and number > page.pages:
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
+    return page
+
+
+def refuse_unreadable_request() -> None:
+    """Before every request: a NUL character in the path or the query string is refused (PostgreSQL
+    cannot compare text with it); form fields say so on the field themselves (``linkage.forms``)."""
+    if "\x00" in request.path:
+        abort(404)
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400)

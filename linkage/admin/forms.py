@@ -1,13 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from linkage.forms import choices
+from linkage.forms import Form, choices
 from linkage.models import Role
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=100)])
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(min=3, max=64),
@@ -20,7 +19,7 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class SettingForm(FlaskForm):
+class SettingForm(Form):
     """A new value for one locality setting (its rules are checked by ``linkage.settings``)."""
     value = StringField(_l("New value"), validators=[DataRequired(message=_l("Enter a value.")), Length(max=200)])
     submit = SubmitField(_l("Save"))

@@ -1,6 +1,6 @@
 """Administration: accounts, locality settings and the audit trail."""
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,7 +12,7 @@ from linkage.auth.access import role_required
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import AccountStatus, Organization, Region, Role, User
-from linkage.web import perform
+from linkage.web import paginate, perform
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -21,8 +21,7 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 @role_required(Role.admin)
 def users():
     search, role = request.args.get("q", ""), request.args.get("role", "")
-    page = db.paginate(queries.users_matching(search, role), page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(queries.users_matching(search, role))
     return render_template("admin/users.html", page=page, search=search, role=role, roles=list(Role))
 
 
@@ -89,8 +88,7 @@ def setting_reset(name):
 @role_required(*access.AUDIT_READERS)
 def audit():
     action, subject = request.args.get("action", ""), request.args.get("subject", "")
-    page = db.paginate(queries.audit_events_visible_to(current_user, action, subject),
-                       page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = paginate(queries.audit_events_visible_to(current_user, action, subject), per_page=50)
     return render_template("admin/audit.html", page=page, action=action, subject=subject,
                            can_verify_chain=access.can_verify_audit_chain(current_user))
 

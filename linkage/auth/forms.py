@@ -1,20 +1,19 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from linkage.forms import choices
+from linkage.forms import Form, choices
 from linkage.models import Role
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in"))
     submit = SubmitField(_l("Sign in"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     role = SelectField(_l("I am registering as"), choices=choices([
         (Role.volunteer.value, _l("Volunteer")),
         (Role.resident.value, _l("Resident")),
@@ -34,7 +33,7 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("Register"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[
         DataRequired(), Length(min=8, message=_l("Use at least 8 characters."))])

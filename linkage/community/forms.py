@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from linkage.community.services import MIN_REASON_LENGTH, id_number_problem
-from linkage.forms import choices
+from linkage.forms import Form, choices
 from linkage.models import NeedStatus, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
 
@@ -15,7 +14,7 @@ from linkage.needs.forms import optional_int, urgency_choices
 CHOOSABLE_TAGS = (VulnerableTag.elderly_alone, VulnerableTag.disabled, VulnerableTag.special_hardship)
 
 
-class ResidentForm(FlaskForm):
+class ResidentForm(Form):
     name = StringField(_l("Full name"), validators=[
         DataRequired(message=_l("Enter the resident's name.")), Length(max=100)])
     id_number = StringField(_l("Resident ID number"), validators=[
@@ -55,12 +54,12 @@ class ResidentForm(FlaskForm):
         }
 
 
-class RejectAccountForm(FlaskForm):
+class RejectAccountForm(Form):
     reason = StringField(_l("Reason (the person will read it)"), validators=[
         DataRequired(message=_l("Give the reason; the person will read it.")), Length(max=500)])
 
 
-class RevealForm(FlaskForm):
+class RevealForm(Form):
     reason = TextAreaField(_l("Why do you need the full ID number?"), validators=[
         DataRequired(message=_l("Write why you need the full ID number.")),
         Length(min=MIN_REASON_LENGTH, max=500, message=_l(
@@ -69,7 +68,7 @@ class RevealForm(FlaskForm):
         description=_l("Your name, the time and this reason are kept in the resident's access log."))
 
 
-class ResidentSearchForm(FlaskForm):
+class ResidentSearchForm(Form):
     """The resident list's filters (GET; no CSRF)."""
 
     class Meta:
@@ -79,7 +78,7 @@ class ResidentSearchForm(FlaskForm):
     community = SelectField(_l("Community"), coerce=optional_int, validators=[Optional()])
 
 
-class NeedFilterForm(FlaskForm):
+class NeedFilterForm(Form):
     """The need list's filters (GET; no CSRF). A filter with a bad value is ignored, with a message."""
 
     class Meta:

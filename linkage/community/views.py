@@ -5,7 +5,7 @@ commits, flashes) → redirect. A refused form re-renders with the message (200,
 refused button in a list (verifying an account) flashes the message and returns to the list.
 """
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,18 +22,13 @@ from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import services as need_services
 from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
-from linkage.web import perform
+from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
 
 
 def _locale() -> str:
     return str(get_locale())
-
-
-def _paginate(query):
-    return db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
 
 
 def _resident_or_404(resident_id):
@@ -61,7 +56,7 @@ def _resident_list(template, **context):
     community_id = form.community.data if not form.community.errors else None
     community = db.session.get(Region, community_id) if community_id else None
     query = queries.search_residents(queries.residents_visible_to(current_user), form.q.data, community)
-    return render_template(template, page=_paginate(query), form=form, today=timeutil.today(), **context)
+    return render_template(template, page=paginate(query), form=form, today=timeutil.today(), **context)
 
 
 @blueprint.get("/residents")
@@ -124,7 +119,7 @@ def needs():
         status=form.value("status"), urgency=form.value("urgency"),
         sector=db.session.get(Category, sector) if sector else None,
         community=db.session.get(Region, community) if community else None)
-    page = _paginate(need_queries.by_urgency(need_queries.for_list(query)))
+    page = paginate(need_queries.by_urgency(need_queries.for_list(query)))
     return render_template("community/needs.html", page=page, form=form,
                            can_report=need_access.can_report_needs(current_user))
 
@@ -132,7 +127,7 @@ def needs():
 @blueprint.route("/needs/new", methods=["GET", "POST"])
 @role_required(*need_access.REPORTING_ROLES)
 def need_new():
-    resident_id = request.args.get("resident", type=int)
+    resident_id = id_arg("resident")
     if resident_id is None:  # first choose whose need it is
         return _resident_list("community/residents.html", picking=True)
     resident = _resident_or_404(resident_id)
@@ -207,7 +202,7 @@ def need_rate(need_id):
 @blueprint.get("/accounts")
 @role_required(*access.ACCOUNT_ROLES)
 def accounts():
-    page = _paginate(queries.accounts_to_verify_for(current_user))
+    page = paginate(queries.accounts_to_verify_for(current_user))
     return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None))
 
 

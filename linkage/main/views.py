@@ -1,10 +1,10 @@
 """Start page and notifications."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from linkage import notifications
 from linkage.extensions import db
-from linkage.web import perform
+from linkage.web import paginate, perform
 
 blueprint = Blueprint("main", __name__)
 
@@ -28,8 +28,7 @@ def home():
 @blueprint.route("/notifications", endpoint="notifications")
 @login_required
 def notifications_page():
-    page = db.paginate(notifications.select_for(current_user), page=request.args.get("page", 1, type=int),
-                       per_page=25, error_out=False)
+    page = paginate(notifications.select_for(current_user), per_page=25)
     return render_template("main/notifications.html", page=page, render_notification=notifications.render,
                            notification_url=notifications.url)
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, FloatField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from linkage import settings
-from linkage.forms import choices
+from linkage.forms import Form, choices
 from linkage.models import MatchKind
 from linkage.timeutil import LOCAL_TZ
 
@@ -16,7 +15,7 @@ from linkage.timeutil import LOCAL_TZ
 TIME_LIMIT = settings.REGISTRY["MATCH_TIME_LIMIT"]
 
 
-class NewRunForm(FlaskForm):
+class NewRunForm(Form):
     kind = SelectField(_l("What to match"), choices=choices((k.value, k.label) for k in MatchKind),
                        validators=[DataRequired()])
     region = SelectField(_l("Area"), coerce=int, validators=[DataRequired()])
@@ -47,7 +46,7 @@ def _row_id(value):
         return None
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     """Pin or forbid one pairing, chosen from the run's own volunteers, bids or needs (left) and shifts,
     projects or social workers (right). The pickers are filled per run; the service checks membership."""
     action = SelectField(_l("Decision"), choices=choices([("pin", _l("Pin: this pairing must hold")),
@@ -68,6 +67,6 @@ class OverrideForm(FlaskForm):
         return self
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Confirm"))

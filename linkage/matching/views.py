@@ -1,7 +1,7 @@
 """Match runs: start, watch, review, pin or forbid pairings, approve or reject."""
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from linkage.matching.access import RUNNERS, get_run_or_404, visible_runs
 from linkage.matching.forms import DecisionForm, NewRunForm, OverrideForm
 from linkage.matching.review import error_text, review_of
 from linkage.models import MatchKind, MatchStatus, Region
-from linkage.web import perform
+from linkage.web import paginate, perform
 
 blueprint = Blueprint("matching", __name__, url_prefix="/matching")
 
@@ -39,8 +39,7 @@ def _page(run, override_form=None, decision_form=None):
 @role_required(*RUNNERS)
 def index():
     perform(services.reap_stale_runs)
-    page = db.paginate(visible_runs(current_user), page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(visible_runs(current_user))
     return render_template("matching/index.html", page=page)
 
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from linkage.extensions import db
-from linkage.forms import choices
+from linkage.forms import Form, choices
 from linkage.models import URGENCY_LABELS, Category, Recurrence, Skill
 from linkage.timeutil import local_to_utc
 
@@ -31,7 +30,7 @@ def urgency_choices():
                     for level, label in URGENCY_LABELS.items()])
 
 
-class NeedForm(FlaskForm):
+class NeedForm(Form):
     """What a resident fills in for themself."""
 
     category = SelectField(_l("Kind of service"), coerce=optional_int, validators=[DataRequired(
@@ -86,18 +85,18 @@ class StaffNeedForm(NeedForm):
         return args
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(_l("Reason (the resident will read it)"), validators=[
         DataRequired(message=_l("Give the reason; the resident will read it.")), Length(max=1000)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     """An optional note with a decision (verification, delivery, withdrawal)."""
 
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
 
 
-class RateForm(FlaskForm):
+class RateForm(Form):
     rating = RadioField(_l("How was the service?"), coerce=int, choices=choices([
         (5, _l("5 · Very good")), (4, _l("4 · Good")), (3, _l("3 · Acceptable")), (2, _l("2 · Poor")),
         (1, _l("1 · Very poor"))]), validators=[DataRequired(message=_l("Choose a rating from 1 to 5."))],

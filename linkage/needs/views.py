@@ -1,6 +1,6 @@
 """Residents' own needs: the list with each one's status, filing a new one, the trail, withdrawing, rating."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +10,7 @@ from linkage.extensions import db
 from linkage.models import Need, Resident, Role
 from linkage.needs import access, queries, services
 from linkage.needs.forms import NeedForm, NoteForm, RateForm, with_placeholder
-from linkage.web import perform
+from linkage.web import paginate, perform
 
 blueprint = Blueprint("needs", __name__, url_prefix="/needs")
 
@@ -31,8 +31,7 @@ def _own_need_or_404(need_id):
 @role_required(Role.resident)
 def mine():
     query = queries.for_list(queries.own_needs(current_user)).order_by(Need.created_at.desc(), Need.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template("needs/mine.html", page=page, resident=_own_resident())
 
 

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (DateField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
 from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp,
                                 ValidationError)
 
 from linkage import settings
-from linkage.forms import choices
+from linkage.forms import Form, choices
 from linkage.models import OrgStatus, OrgType, WorkerLevel
 from linkage.organizations import services
 from linkage.timeutil import today
@@ -19,7 +18,7 @@ PHONE = Regexp(r"^[0-9+()\- ]{7,20}$",
                message=_l("Enter a phone number: digits, spaces, '-', '+' or brackets."))
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(_l("Registered name"), validators=[DataRequired(), Length(max=200)])
     org_type = SelectField(_l("Type"), choices=choices((t.value, t.label) for t in OrgType),
                            validators=[DataRequired()])
@@ -64,11 +63,11 @@ class OrganizationForm(FlaskForm):
             description=self.description.data or "", capacity=self.capacity.data)
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
-class StatusFilterForm(FlaskForm):
+class StatusFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -76,7 +75,7 @@ class StatusFilterForm(FlaskForm):
         [("", _l("All"))] + [(s.value, s.label) for s in OrgStatus]), validators=[Optional()])
 
 
-class WorkerForm(FlaskForm):
+class WorkerForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     level = SelectField(_l("Level"), choices=choices((level.name, level.label) for level in WorkerLevel),
                         validators=[DataRequired()])
@@ -91,7 +90,7 @@ class WorkerForm(FlaskForm):
                                    caseload_limit=self.caseload_limit.data)
 
 
-class WorkerLoginForm(FlaskForm):
+class WorkerLoginForm(Form):
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(min=3, max=64),
         Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, '.', '_' or '-' only."))])

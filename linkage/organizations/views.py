@@ -1,6 +1,6 @@
 """Organization pages: the register (civil affairs), registration and "my organization" (organizations)."""
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -12,7 +12,7 @@ from linkage.models import Category, Organization, OrgStatus, Region, Role, Soci
 from linkage.organizations import access, queries, services
 from linkage.organizations.forms import OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
 from linkage.projects.queries import bids_of_organization
-from linkage.web import perform
+from linkage.web import paginate, perform
 
 blueprint = Blueprint("organizations", __name__, url_prefix="/organizations")
 
@@ -31,9 +31,7 @@ DONE = {
 def index():
     status = request.args.get("status", "")
     status = OrgStatus(status) if status in {s.value for s in OrgStatus} else None
-    page = db.paginate(queries.organizations_visible_to(current_user, status),
-                       page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
+    page = paginate(queries.organizations_visible_to(current_user, status))
     return render_template("organizations/index.html", page=page, status=status, statuses=list(OrgStatus))
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, RadioField,
                      SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from linkage import settings
-from linkage.forms import choices
+from linkage.forms import Form, choices
 from linkage.models import WorkerLevel
 from linkage.organizations.forms import GRADE_CHOICES
 from linkage.projects import services
@@ -25,7 +24,7 @@ def _count(label, low, high, default):
                                                                     low=low, high=high))])
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
     region = SelectField(_l("Area (owner scope)"), coerce=int, validators=[DataRequired()])
@@ -77,7 +76,7 @@ class ProjectForm(FlaskForm):
             workload=self.workload.data)
 
 
-class BidForm(FlaskForm):
+class BidForm(Form):
     price = DecimalField(_l("Price (yuan)"), places=2, validators=[
         InputRequired(), NumberRange(min=Decimal("0.01"), message=_l("Enter a price above zero."))])
     proposal = TextAreaField(_l("Proposal"), validators=[DataRequired(), Length(max=20000)],
@@ -98,7 +97,7 @@ class BidForm(FlaskForm):
 def scores_form(bids):
     """One field per valid bid for the panel's technical score (0–100), named ``bid_<id>``."""
 
-    class ScoresForm(FlaskForm):
+    class ScoresForm(Form):
         submit = SubmitField(_l("Save scores"))
 
     for bid in bids:
@@ -109,7 +108,7 @@ def scores_form(bids):
     return ScoresForm()
 
 
-class AwardForm(FlaskForm):
+class AwardForm(Form):
     bid = RadioField(_l("Winning bid"), coerce=int, validators=[InputRequired(message=_l("Choose a bid."))])
     note = TextAreaField(
         _l("Reason for the choice"), validators=[Optional(), Length(max=2000)],

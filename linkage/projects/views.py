@@ -1,7 +1,7 @@
 """Project pages: the list, creation from open needs, the detail with bids and coverage, bidding,
 evaluation and award."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -16,7 +16,7 @@ from linkage.organizations.queries import workers_of
 from linkage.projects import access, queries, services
 from linkage.projects.forms import AwardForm, BidForm, ProjectForm, scores_form
 from linkage.timeutil import now
-from linkage.web import perform
+from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("projects", __name__, url_prefix="/projects")
 
@@ -47,10 +47,8 @@ def _category_choices(blank=None):
 def index():
     status = request.args.get("status", "")
     status = ProjectStatus(status) if status in {s.value for s in ProjectStatus} else None
-    category_id = request.args.get("category", type=int)
-    page = db.paginate(queries.projects_visible_to(current_user, status, category_id),
-                       page=request.args.get("page", 1, type=int), per_page=current_app.config["PER_PAGE"],
-                       error_out=False)
+    category_id = id_arg("category")
+    page = paginate(queries.projects_visible_to(current_user, status, category_id))
     org = current_user.organization if current_user.role in access.ORG_ROLES else None
     my_bids = queries.bids_by_project(org, [p.id for p in page.items]) if org is not None else {}
     return render_template("projects/index.html", page=page, status=status, category_id=category_id,
@@ -64,8 +62,8 @@ def index():
 
 
 def _need_filters():
-    return {"category": request.args.get("category", type=int),
-            "community": request.args.get("community", type=int)}
+    return {"category": id_arg("category"),
+            "community": id_arg("community")}
 
 
 def _render_project_form(form, project):

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, FloatField, Form, FormField,
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, FloatField, FormField,
                      IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from linkage.forms import choices
+from linkage.forms import Form, Subform, choices
 from linkage.models import URGENCY_LABELS, ShiftStatus
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -26,7 +25,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SlotForm(Form):
+class SlotForm(Subform):
     """One row: a skill (or anyone) and how many places."""
     skill = SelectField(_l("Skill"), coerce=optional_int, validate_choice=True)
     count = IntegerField(_l("Places"), validators=[
@@ -38,7 +37,7 @@ class SlotForm(Form):
             raise ValidationError(_l("Enter how many places this skill needs."))
 
 
-class ShiftForm(FlaskForm):
+class ShiftForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Give the shift a title.")), Length(max=200)])
     description = TextAreaField(_l("What volunteers will do"), validators=[Optional(), Length(max=5000)])
     community = SelectField(_l("Community"), coerce=optional_int,
@@ -105,13 +104,13 @@ class ShiftForm(FlaskForm):
                 if entry.form.count.data is not None]
 
 
-class CancelShiftForm(FlaskForm):
+class CancelShiftForm(Form):
     reason = TextAreaField(_l("Reason (sent to everyone signed up)"), validators=[
         DataRequired(_l("Give a reason: the volunteers will read it.")), Length(max=1000)])
     submit = SubmitField(_l("Cancel the shift"))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False
 
@@ -129,14 +128,14 @@ class FilterForm(FlaskForm):
             raise ValidationError(_l("The end date must not be before the start date."))
 
 
-class TimeForm(FlaskForm):
+class TimeForm(Form):
     """A roster action with an optional time typed by hand (empty: now)."""
     at = DateTimeLocalField(_l("Time (empty: now)"), format=DATETIME_FORMAT, validators=[Optional()])
     # Set by the confirmation step of a check-out that declines the hours.
     confirm_decline = BooleanField()
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     sign_ups = SelectMultipleField(_l("Entries"), coerce=int, validators=[
         DataRequired(_l("Choose at least one entry."))],
         invalid_choice_message=_l("Only pending hours can be approved or declined."))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user, login_required
 
@@ -18,7 +18,7 @@ from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_comm
                                    volunteer_of, volunteer_street, winning_organization_id)
 from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
-from linkage.web import perform
+from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -45,8 +45,7 @@ def index():
     filters = _filters(form) if form.validate() else queries.ShiftFilters()
     now = utcnow()
     query = queries.apply_filters(queries.shifts_visible_to(current_user, volunteer, now=now), filters, now=now)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query)
     return render_template("shifts/index.html", page=page, form=form, places=queries.places(page.items),
                            mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
                            volunteer=volunteer, can_add=access.can_add_shifts(current_user),
@@ -101,7 +100,7 @@ def detail(shift_id):
 def new():
     project = None
     if request.args.get("project"):
-        project = db.session.get(Project, request.args.get("project", type=int) or 0) or abort(404)
+        project = db.session.get(Project, id_arg("project") or 0) or abort(404)
         require(can_create_for_project(current_user, project))
     elif current_user.role in PROJECT_CREATORS or (
             current_user.role == Role.admin and not request.args.get("activity")):

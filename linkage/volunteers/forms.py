@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, FloatField, Form, FormField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, FieldList, FloatField, FormField, IntegerField, SelectField,
                      StringField, SubmitField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from linkage import settings
-from linkage.forms import choices
+from linkage.forms import Form, Subform, choices
 from linkage.shifts.forms import MultiCheckboxField, optional_int
 
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
@@ -16,7 +15,7 @@ WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Fr
 MAX_WINDOWS = 7
 
 
-class WindowForm(Form):
+class WindowForm(Subform):
     """One weekly window: a weekday and a start and end time (local)."""
     weekday = SelectField(_l("Day"), coerce=optional_int, choices=choices(
         [("", "—")] + [(i, name) for i, name in enumerate(WEEKDAYS)]))
@@ -36,7 +35,7 @@ class WindowForm(Form):
             raise ValidationError(_l("The end must be after the start."))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=100)])
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user
 
@@ -17,7 +17,7 @@ from linkage.timeutil import today
 from linkage.volunteers import queries, services
 from linkage.volunteers.access import volunteer_only
 from linkage.volunteers.forms import ProfileForm
-from linkage.web import perform
+from linkage.web import paginate, perform
 
 blueprint = Blueprint("volunteers", __name__, url_prefix="/volunteers")
 
@@ -80,8 +80,7 @@ def my_shifts():
     upcoming, page = [], None
     if volunteer is not None:
         upcoming = db.session.scalars(queries.upcoming_sign_ups(volunteer, now=now)).all()
-        page = db.paginate(queries.past_sign_ups(volunteer, now=now), page=request.args.get("page", 1, type=int),
-                           per_page=current_app.config["PER_PAGE"], error_out=False)
+        page = paginate(queries.past_sign_ups(volunteer, now=now))
     return render_template("volunteers/my_shifts.html", upcoming=upcoming, page=page,
                            withdrawable={s.id for s in upcoming if can_withdraw(current_user, s, now)},
                            positions=waitlist_positions(upcoming), locale=_locale())
@@ -97,7 +96,6 @@ def hours():
     stars, next_at = services.star_level(confirmed, thresholds)
     page = None
     if volunteer is not None:
-        page = db.paginate(queries.hours_entries(volunteer), page=request.args.get("page", 1, type=int),
-                           per_page=current_app.config["PER_PAGE"], error_out=False)
+        page = paginate(queries.hours_entries(volunteer))
     return render_template("volunteers/hours.html", totals=totals, confirmed=confirmed, stars=stars,
                            next_at=next_at, page=page, HoursStatus=HoursStatus)

@@ -1,0 +1,88 @@
+"""Bad input answers a page, a field message, 400 or 404, never a server error, and writes nothing."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from linkage.extensions import db
+from linkage.models import MatchRun, Resident
+
+HUGE = "99999999999999999999"
+LISTS = ["/shifts/", "/projects/", "/organizations/", "/matching/", "/admin/users", "/admin/audit",
+         "/community/residents", "/community/needs", "/community/accounts", "/needs/mine", "/notifications"]
+
+
+def _lists(app):
+    """Every listed page that exists in the URL map."""
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    return [url for url in LISTS if url in rules]
+
+
+@pytest.mark.parametrize("page", [HUGE, "-5", "0", "abc", "", "1e9", "100001"])
+def test_any_page_number_answers_a_page_of_every_list(client, auth, world, app, page):
+    auth.login("admin")
+    failures = {url: client.get(f"{url}?page={page}").status_code for url in _lists(app)}
+    assert _lists(app) and all(code in (200, 404) for code in failures.values()), failures
+
+
+def test_a_page_past_the_end_answers_the_last_page(client, auth, world):
+    auth.login("admin")
+    first = client.get("/admin/users").get_data(as_text=True)
+    beyond = client.get(f"/admin/users?page={HUGE}")
+    assert beyond.status_code == 200
+    assert "admin" in beyond.get_data(as_text=True) and "admin" in first
+
+
+def test_ids_beyond_the_id_columns_match_no_route(client, auth, world, app):
+    auth.login("admin")
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or "<int:" not in rule.rule:
+            continue
+        url = re.sub(r"<int:\w+>", HUGE, rule.rule)
+        url = re.sub(r"<[^>]+>", "x", url)
+        status = client.get(url).status_code
+        if status != 404:
+            failures.append((url, status))
+    assert not failures
+    assert client.get("/shifts/2147483648").status_code == 404
+
+
+@pytest.mark.parametrize("query", ["q=a%00b", "status=%00", "page=1%00", "community=%00",
+                                   "category=" + HUGE, "resident=" + HUGE, "project=" + HUGE])
+def test_query_parameters_with_nul_or_huge_ids_never_fail(client, auth, world, query):
+    auth.login("admin")
+    for url in ("/admin/users", "/community/residents", "/community/needs", "/projects/", "/shifts/",
+                "/needs/new"):
+        status = client.get(f"{url}?{query}").status_code
+        assert status < 500, (url, query, status)
+        if "%00" in query:
+            assert status == 400, (url, query, status)
+
+
+def test_a_nul_character_in_a_form_field_is_refused_on_the_field(client, auth, world):
+    auth.login("staff1")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Resident))
+    response = client.post("/community/residents/new", data={"name": "Wang\x00Li", "region": world.c1.id})
+    assert response.status_code == 200
+    assert "Remove the invalid control character from this field." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Resident)) == before
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01"])
+def test_a_far_week_on_a_new_match_run_is_refused_on_the_field(client, auth, world, week):
+    auth.login("civil")
+    response = client.post("/matching/new", data={"kind": "shifts", "region": world.street1.id,
+                                                   "time_limit": 5, "week": week})
+    assert response.status_code == 200
+    assert "Enter a date between the years 1900 and 2200." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MatchRun)) == 0
+
+
+@pytest.mark.parametrize("value", [HUGE, "NaN", "inf", "-1e30"])
+def test_numbers_beyond_the_columns_are_refused_on_the_field(client, auth, world, value):
+    auth.login("civil")
+    response = client.post("/matching/new", data={"kind": "award", "region": world.street1.id,
+                                                   "time_limit": 5, "funding_pool": value})
+    assert response.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MatchRun)) == 0
