@@ -51,6 +51,7 @@ def _ensure_secrets(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from linkage import database, models  # noqa: F401  (models registers the tables)
+    from linkage import headers
     from linkage.i18n import select_locale, select_timezone
 
     database.configure_engine_options(app)
@@ -64,6 +65,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=os.path.join(ROOT, "linkage", "translations"))
     bootstrap.init_app(app)
+    headers.init_app(app)
 
 
 def register_request_checks(app: Flask) -> None:

@@ -30,6 +30,9 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        # Strict-Transport-Security: only where the site is served over HTTPS (production), so it
+        # follows secure cookies unless LINKAGE_HSTS says otherwise; never in tests or over plain http.
+        "HSTS": _bool("LINKAGE_HSTS", _bool("SESSION_COOKIE_SECURE", False)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),

@@ -17,7 +17,9 @@ from linkage.matching import services
 from linkage.matching.reasons import render, when
 from linkage.models import (Bid, Category, MatchKind, MatchRun, MatchStatus, Need, Organization, Project, Resident,
                             Shift, Skill, SocialWorker, User, Volunteer)
+from linkage.projects.access import bidding_sealed
 from linkage.shifts.eligibility import Reason
+from linkage.timeutil import now
 
 # What a failed run's short error code means, for the reader.
 ERRORS = {
@@ -101,7 +103,7 @@ class _Labels:
     def _award(self, problems):
         projects = {p.id: p for p in db.session.scalars(sa.select(Project).where(
             Project.id.in_(_ids(problems, "projects"))))}
-        budget = _("Budget")
+        budget, at = _("Budget"), now()
         for project in projects.values():
             self.names[f"p{project.id}"] = project.title
             self.long[f"p{project.id}"] = f"{project.title} · {budget} {money(project.budget)}"
@@ -109,8 +111,10 @@ class _Labels:
                                       .where(Bid.id.in_(_ids(problems, "bids")))):
             key = f"b{bid.id}"
             self.names[key] = _("the bid of %(organization)s", organization=bid.organization.name)
-            self.long[key] = f"{bid.organization.name} · {money(bid.price)} → {bid.project.title}"
-            self.details[key] = (bid.organization.name, money(bid.price))
+            # Only scored bids compete, and scores come after the deadline; the seal holds regardless.
+            price = _("Sealed") if bidding_sealed(bid.project, at) else money(bid.price)
+            self.long[key] = f"{bid.organization.name} · {price} → {bid.project.title}"
+            self.details[key] = (bid.organization.name, price)
         for organization in db.session.scalars(sa.select(Organization).where(
                 Organization.id.in_(_ids(problems, "organizations")))):
             self.names[f"o{organization.id}"] = organization.name

@@ -11,7 +11,9 @@ from linkage.forms import choices
 from linkage.models import Category, Organization, OrgStatus, Region, Role, SocialWorker
 from linkage.organizations import access, queries, services
 from linkage.organizations.forms import OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
+from linkage.projects.access import can_see_bid_price
 from linkage.projects.queries import bids_of_organization
+from linkage.timeutil import now
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("organizations", __name__, url_prefix="/organizations")
@@ -49,13 +51,20 @@ def _render_detail(org, failed_verb=None, failed_form=None):
         forms[failed_verb] = failed_form
     can_manage = access.can_manage_organization(current_user, org)
     sees_bids = access.can_see_bids_of(current_user, org)
+    bids = db.session.scalars(bids_of_organization(org, current_user).limit(20)).all() if sees_bids else []
     return render_template(
         "organizations/detail.html", org=org, forms=forms if can_manage else {},
         refused=failed_form.form_errors if failed_form else [],
         transitions=services.TRANSITIONS, workers=db.session.scalars(queries.workers_of(org)).all(),
         admins=queries.organization_users(org), sees_bids=sees_bids,
-        bids=db.session.scalars(bids_of_organization(org).limit(20)).all() if sees_bids else [],
+        bids=bids, priced=priced_bids(bids),
         trail=audit.trail("Organization", org.id) if can_manage else [])
+
+
+def priced_bids(bids) -> set[int]:
+    """Ids of the listed bids whose price the current user may see (see ``can_see_bid_price``)."""
+    at = now()
+    return {bid.id for bid in bids if can_see_bid_price(current_user, bid, at)}
 
 
 @blueprint.post(f"/<int:org_id>/<any({', '.join(services.TRANSITIONS)}):verb>")
@@ -77,13 +86,14 @@ def mine():
     if org is None:
         return render_template("organizations/mine.html", org=None,
                                can_register=access.can_register_organization(current_user))
+    bids = db.session.scalars(bids_of_organization(org, current_user).limit(50)).all()
     return render_template(
         "organizations/mine.html", org=org, can_register=False,
         manages=access.can_manage_workers(current_user, org),
         can_correct=access.can_correct_registration(current_user, org),
         can_create_logins=access.can_create_worker_login(current_user, org),
         workers=db.session.scalars(queries.workers_of(org)).all(),
-        bids=db.session.scalars(bids_of_organization(org).limit(50)).all())
+        bids=bids, priced=priced_bids(bids))
 
 
 def _fill_choices(form: OrganizationForm) -> None:

@@ -112,6 +112,28 @@ def visible_bids(user: User, project: Project) -> Optional[object]:
     return sa.false()
 
 
+def bidding_sealed(project: Project, now: datetime) -> bool:
+    """Before the bidding deadline every bid's price is sealed, from civil affairs too."""
+    return now < project.bidding_deadline
+
+
+def can_see_bid_price(user: User, bid: Bid, now: datetime) -> bool:
+    """The one rule for a bid's price and the scores derived from it, on every page and export.
+
+    The bidding organization always sees its own bid. Nobody else sees a price before the bidding
+    deadline. After it, the civil affairs staff who manage the project (and the experts assigned to
+    score it) see every bid; after the award the results (winner and losers) are public to whoever
+    may read the project."""
+    project = bid.project
+    if user.role in ORG_ROLES and user.organization_id is not None and user.organization_id == bid.organization_id:
+        return True
+    if bidding_sealed(project, now):
+        return False
+    if can_manage_project(user, project) or can_enter_scores(user, project):
+        return True
+    return results_public(project) and bid.status in (BidStatus.won, BidStatus.lost) and can_view_project(user, project)
+
+
 # A project whose bidding has closed and whose evaluation is not over.
 SCORING_STATUSES = (ProjectStatus.bidding_closed, ProjectStatus.evaluated)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -65,13 +66,21 @@ def own_bid(project: Project, org: Organization) -> Optional[Bid]:
         sa.select(Bid).where(Bid.project_id == project.id, Bid.organization_id == org.id))
 
 
-def bids_visible_to(user: User, project: Project) -> list[Bid]:
-    """The bids of ``project`` that ``user`` may read (see ``access.visible_bids``), best first."""
+def bids_visible_to(user: User, project: Project, at: datetime) -> list[Bid]:
+    """The bids of ``project`` that ``user`` may read (see ``access.visible_bids``), best first; while
+    the prices are sealed, in the order they were made (an order by price would reveal them)."""
     query = (sa.select(Bid).where(Bid.project_id == project.id)
              .options(joinedload(Bid.organization), selectinload(Bid.team))
-             .order_by(Bid.total_score.desc().nulls_last(), Bid.price, Bid.id))
+             .order_by(*sealed_safe_order(project, at)))
     condition = access.visible_bids(user, project)
     return list(db.session.scalars(query if condition is None else query.where(condition)))
+
+
+def sealed_safe_order(project: Project, at: datetime) -> tuple:
+    """Bids best first, or while the prices are sealed in the order they were made."""
+    if access.bidding_sealed(project, at):
+        return (Bid.id,)
+    return (Bid.total_score.desc().nulls_last(), Bid.price, Bid.id)
 
 
 def valid_bids(project: Project) -> list[Bid]:
@@ -81,8 +90,12 @@ def valid_bids(project: Project) -> list[Bid]:
         .order_by(Bid.total_score.desc().nulls_last(), Bid.price, Bid.id)))
 
 
-def bids_of_organization(org: Organization):
-    return (sa.select(Bid).where(Bid.organization_id == org.id).options(joinedload(Bid.project))
+def bids_of_organization(org: Organization, viewer: User):
+    """The organization's bids on the projects ``viewer`` may read (see ``access.visible_projects``)."""
+    return (sa.select(Bid).join(Project, Bid.project_id == Project.id)
+            .join(Region, Project.region_id == Region.id)
+            .where(Bid.organization_id == org.id, access.visible_projects(viewer))
+            .options(joinedload(Bid.project))
             .order_by(Bid.created_at.desc(), Bid.id.desc()))
 
 

@@ -152,7 +152,8 @@ def detail(project_id):
 def _render_detail(project, failed=None):
     """The project page; ``failed`` is (form key, form) of a reason form that needs correcting."""
     manages = access.can_manage_project(current_user, project)
-    bids = queries.bids_visible_to(current_user, project)
+    at = now()
+    bids = queries.bids_visible_to(current_user, project, at)
     org = current_user.organization if current_user.role in access.ORG_ROLES else None
     own = queries.own_bid(project, org) if org is not None else None
     forms = {}
@@ -162,9 +163,9 @@ def _render_detail(project, failed=None):
         if failed:
             forms[failed[0]] = failed[1]
     actions = services.available_actions(project) if manages else set()
-    at = now()
     return render_template(
         "projects/detail.html", project=project, manages=manages, bids=bids, own=own, forms=forms,
+        priced={b.id for b in [*bids, *([own] if own else [])] if access.can_see_bid_price(current_user, b, at)},
         refused=failed[1].form_errors if failed else [], actions=actions,
         disqualifiable=({b.id for b in bids if b.status in queries.VALID_BID_STATUSES}
                         if "disqualify" in actions else set()),
@@ -242,7 +243,10 @@ def disqualify(project_id, bid_id):
 def scores(project_id):
     project = db.get_or_404(Project, project_id)
     require(access.can_enter_scores(current_user, project))
+    at = now()
     bids = queries.valid_bids(project)
+    if access.bidding_sealed(project, at):
+        bids.sort(key=lambda b: b.id)  # the order by price would reveal the sealed prices
     form = scores_form(bids)
     if form.validate_on_submit():
         values = {bid.id: form[f"bid_{bid.id}"].data for bid in bids}
@@ -251,6 +255,7 @@ def scores(project_id):
                    done=_("Scores saved.")):
             return _to_detail(project)
     return render_template("projects/scores.html", project=project, bids=bids, form=form,
+                           priced={b.id for b in bids if access.can_see_bid_price(current_user, b, at)},
                            open_for_scores="score" in services.available_actions(project))
 
 
@@ -258,7 +263,8 @@ def scores(project_id):
 @role_required(Role.civil_affairs)
 def award(project_id):
     project = _project_or_404(project_id, manage=True)
-    bids = [b for b in queries.valid_bids(project) if b.status == BidStatus.scored]
+    bids = [b for b in queries.valid_bids(project)
+            if b.status == BidStatus.scored and access.can_see_bid_price(current_user, b, now())]
     form = AwardForm()
     form.bid.choices = choices((b.id, b.organization.name) for b in bids)
     if request.method == "GET" and bids:

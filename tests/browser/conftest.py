@@ -64,16 +64,27 @@ class CommittingPage:
         return call
 
 
+def policy_violations(tab) -> list[str]:
+    """What the Content-Security-Policy blocks on ``tab`` (Chromium reports it on the console); the
+    policy allows no inline script or style, so a page that needs them breaks and the list fills."""
+    blocked = []
+    tab.on("console", lambda message: blocked.append(message.text)
+           if "Content Security Policy" in message.text else None)
+    return blocked
+
+
 @pytest.fixture
 def page(browser, live_server, request):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15000)
     tab = context.new_page()
+    blocked = policy_violations(tab)
     yield CommittingPage(tab, live_server)
     os.makedirs(ARTIFACTS, exist_ok=True)
     name = request.node.name.replace("/", "_").replace("[", "_").replace("]", "")
     tab.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
     context.close()
+    assert blocked == [], blocked
 
 
 def login(page, username, password=None):

@@ -7,7 +7,7 @@ import pytest
 
 from linkage.extensions import db
 from linkage.models import HoursStatus, SignUp, SignUpStatus
-from tests.browser.conftest import ARTIFACTS, CommittingPage, login
+from tests.browser.conftest import ARTIFACTS, CommittingPage, login, policy_violations
 from tests.factories import make_shift, make_volunteer, now
 
 pytestmark = pytest.mark.browser
@@ -21,8 +21,11 @@ def phone(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": WIDTH, "height": 740}, is_mobile=True,
                                   has_touch=True, device_scale_factor=2)
     context.set_default_timeout(15000)
-    yield CommittingPage(context.new_page(), live_server)
+    tab = context.new_page()
+    blocked = policy_violations(tab)
+    yield CommittingPage(tab, live_server)
     context.close()
+    assert blocked == [], blocked
 
 
 @pytest.fixture
