@@ -9,7 +9,7 @@ from typing import Any, Optional
 from flask import Flask
 
 from linkage import config as config_module, settings
-from linkage.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+from linkage.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -61,6 +61,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True,
                      compare_type=True)
     login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories=os.path.join(ROOT, "linkage", "translations"))

@@ -56,6 +56,9 @@ ACTIONS = {
     "user.activate": _l("Account reactivated"), "user.create": _l("Account created"),
     "user.password_change": _l("Password changed"), "user.reject": _l("Account not accepted"),
     "user.status": _l("Account status changed"), "user.suspend": _l("Account suspended"),
+    "user.logout": _l("Signed out on every device"), "user.login_failed": _l("Failed log-in"),
+    "user.login_locked": _l("Log-in refused: too many failed attempts"),
+    "user.register_taken": _l("Registration tried with this username"),
     "user.verify": _l("Account verified"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.update": _l("Volunteer profile changed"),
 }

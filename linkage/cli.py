@@ -49,10 +49,14 @@ def register(app: Flask) -> None:
     @click.password_option()
     def create_admin_command(username, password):
         """Create a system administrator account."""
-        from linkage.auth.services import create_user
+        from linkage.auth.services import AccountError, create_user
         from linkage.models import Role
 
-        create_user(username=username, password=password, display_name=username, role=Role.admin,
-                    region=None, actor=None)
+        try:
+            create_user(username=username, password=password, display_name=username, role=Role.admin,
+                        region=None, actor=None)
+        except AccountError as refusal:  # a taken name or a password the policy refuses
+            db.session.rollback()
+            raise click.ClickException(str(refusal.message)) from None
         db.session.commit()
         click.echo(f"Administrator {username} created.")

@@ -36,6 +36,17 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Log-in throttling: failures per account and per address before a lock-out, and its length.
+        "LOGIN_FAILURE_LIMIT": int(os.environ.get("LINKAGE_LOGIN_FAILURE_LIMIT", "5")),
+        "LOGIN_IP_FAILURE_LIMIT": int(os.environ.get("LINKAGE_LOGIN_IP_FAILURE_LIMIT", "30")),
+        "LOGIN_LOCKOUT_SECONDS": int(os.environ.get("LINKAGE_LOGIN_LOCKOUT_SECONDS", "900")),
+        # Requests per address to the log-in and password pages, whatever their outcome.
+        "LOGIN_RATE_LIMIT": os.environ.get("LINKAGE_LOGIN_RATE_LIMIT", "30 per minute"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("LINKAGE_RATELIMIT_KEY_PREFIX", "linkage-limits"),
+        "PASSWORD_MIN_LENGTH": int(os.environ.get("LINKAGE_PASSWORD_MIN_LENGTH", "10")),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh_CN",

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound; ``create_app`` binds them."""
 import sqlalchemy as sa
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_bootstrap import Bootstrap5
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -27,3 +29,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+# Storage: RATELIMIT_STORAGE_URI, set by create_app (Redis when REDIS_URL is set, memory otherwise).
+limiter = Limiter(get_remote_address)

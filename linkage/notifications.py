@@ -19,6 +19,9 @@ from linkage.models.types import utcnow
 MESSAGES = {
     "account_verified": _l("Your account was verified. Welcome!"),
     "account_rejected": _l("Your account was not accepted: %(reason)s"),
+    "registration_with_your_username": _l(
+        "Someone tried to register a new account with your username. If that was you, sign in with your "
+        "existing account instead; if not, you need do nothing: no account was created."),
     "need_verified": _l("Your need \"%(title)s\" was verified and is open for service."),
     "need_rejected": _l("Your need \"%(title)s\" was not accepted: %(reason)s"),
     "need_delivered": _l("The service for \"%(title)s\" was recorded as delivered. Please rate it."),

@@ -101,8 +101,10 @@ def app_config():
 @pytest.fixture
 def app(database, app_config, tmp_path):
     url = database()
+    # Log-in throttling counts live in the rate-limit storage: each test counts on its own.
     application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
-                              "INSTANCE_PATH": str(tmp_path / "instance"), **app_config})
+                              "INSTANCE_PATH": str(tmp_path / "instance"),
+                              "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}", **app_config})
     application.test_client_class = FreshContextClient
     with application.app_context():
         yield application

@@ -36,7 +36,7 @@ def create_account(*, username: str, password: str, display_name: str, role: Rol
         return accounts.create_user(username=username, password=password, display_name=display_name, role=role,
                                     region=region, organization_id=organization.id if organization else None,
                                     actor=actor)
-    except accounts.AccountError:
+    except accounts.UsernameTaken:
         raise Refused(_l("This username is taken; choose another."), field="username")
 
 
@@ -47,4 +47,6 @@ def set_account_status(user: User, status: AccountStatus, *, actor: User) -> Non
         return
     before = audit.snapshot(user, "status")
     user.status = status
+    if status != AccountStatus.active:
+        accounts.end_sessions(user)
     audit.record(actor, "user.status", user, before=before, after=audit.snapshot(user, "status"))

@@ -26,8 +26,8 @@ class RegisterForm(Form):
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
     community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(), Length(min=8, message=_l("Use at least 8 characters."))])
+    # Length, common passwords and the username: the password policy (linkage/auth/passwords.py).
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat password"), validators=[
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
     submit = SubmitField(_l("Register"))
@@ -35,8 +35,7 @@ class RegisterForm(Form):
 
 class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(_l("New password"), validators=[
-        DataRequired(), Length(min=8, message=_l("Use at least 8 characters."))])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat new password"), validators=[
         DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))])
     submit = SubmitField(_l("Change password"))

@@ -1,12 +1,14 @@
 """Accounts: registration, log-in, verification, password changes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit
+from linkage import audit, notifications
+from linkage.auth import passwords, throttle
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import AccountStatus, AuditEvent, Region, Resident, Role, User, Volunteer, VolunteerStatus
@@ -15,6 +17,13 @@ from linkage.security import check_password, hash_password
 
 class AccountError(Refused):
     """A refused account operation; ``field`` names the form field at fault."""
+
+
+class UsernameTaken(AccountError):
+    """Another account already has the username (staff creating accounts are told so)."""
+
+
+LOCKED_MESSAGE = _l("Too many failed attempts. Wait a while before you try again.")
 
 
 def find_user(username: str) -> Optional[User]:
@@ -36,12 +45,60 @@ def authenticate(username: str, password: str) -> Optional[User]:
     return user
 
 
+@dataclass
+class SignIn:
+    """What a log-in attempt came to: the account, or none; ``locked`` when throttling refused it."""
+    user: Optional[User]
+    locked: bool = False
+
+
+def sign_in(username: str, password: str, *, address: str) -> SignIn:
+    """Check a log-in attempt under the throttle and audit it when it fails.
+
+    Unknown usernames, wrong passwords and lock-outs cost the same password hash and leave the
+    same trace, so neither the answer nor its timing tells whether an account exists."""
+    if throttle.locked(username, address):
+        hash_password(password)
+        _audit_attempt("user.login_locked", username, address)
+        return SignIn(None, locked=True)
+    user = authenticate(username, password)
+    if user is None:
+        throttle.record_failure(username, address)
+        _audit_attempt("user.login_failed", username, address)
+        return SignIn(None)
+    throttle.forget_failures(username)
+    return SignIn(user)
+
+
+def _audit_attempt(action: str, username: str, address: str) -> None:
+    audit.record(None, action, find_user(username), note=f"{username.strip()[:64]} @ {address}")
+
+
+def require_good_password(password: str, username: str, *, field: str) -> None:
+    """Refuse a password the policy does not accept, on ``field``."""
+    problem = passwords.weakness(password, username)
+    if problem is not None:
+        raise AccountError(problem, field=field)
+
+
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session and remember-me cookie it holds stops working."""
+    user.session_version += 1
+
+
+def sign_out(user: User) -> None:
+    """Log-out ends every session of the account, on every device, not only this browser's."""
+    end_sessions(user)
+    audit.record(user, "user.logout", user)
+
+
 def create_user(*, username: str, password: str, display_name: str, role: Role, region: Optional[Region],
                 actor: Optional[User], status: AccountStatus = AccountStatus.active,
                 organization_id: Optional[int] = None, phone: Optional[str] = None,
                 email: Optional[str] = None, locale: Optional[str] = None) -> User:
     if find_user(username) is not None:
-        raise AccountError(_l("This username is taken; choose another."), field="username")
+        raise UsernameTaken(_l("This username is taken; choose another."), field="username")
+    require_good_password(password, username, field="password")
     user = User(username=username.strip(), display_name=display_name.strip(), role=role, status=status,
                 region=region, organization_id=organization_id, phone=phone, email=email, locale=locale,
                 password_hash=hash_password(password))
@@ -53,10 +110,20 @@ def create_user(*, username: str, password: str, display_name: str, role: Role, 
 
 
 def register(*, username: str, password: str, display_name: str, role: Role, community: Region,
-             phone: Optional[str] = None, locale: Optional[str] = None) -> User:
-    """Self-registration: volunteers, residents and organization admins start pending."""
+             phone: Optional[str] = None, locale: Optional[str] = None) -> Optional[User]:
+    """Self-registration: volunteers, residents and organization admins start pending.
+
+    A username that is taken creates nothing and returns None; the page answers the same either way
+    (so it tells no one which usernames exist) and the account's owner gets a notice instead."""
     if role not in (Role.volunteer, Role.resident, Role.org_admin):
         raise AccountError(_l("This role cannot register itself."), field="role")
+    require_good_password(password, username, field="password")
+    existing = find_user(username)
+    if existing is not None:
+        hash_password(password)  # the same work as a real registration
+        notifications.notify([existing], "registration_with_your_username")
+        audit.record(None, "user.register_taken", existing)
+        return None
     user = create_user(username=username, password=password, display_name=display_name, role=role,
                        region=community, actor=None, status=AccountStatus.pending, phone=phone, locale=locale)
     if role == Role.volunteer:
@@ -89,7 +156,7 @@ def reject_account(user: User, reason: str, *, actor: User) -> None:
         raise AccountError("status", "not_pending")
     before = audit.snapshot(user, "status")
     user.status = AccountStatus.rejected
-    user.session_version += 1
+    end_sessions(user)
     audit.record(actor, "user.reject", user, before=before, after=audit.snapshot(user, "status"), note=reason)
 
 
@@ -101,12 +168,17 @@ def rejection_reason(user: User) -> str:
         .order_by(AuditEvent.id.desc()).limit(1)) or ""
 
 
-def change_password(user: User, *, current: str, new: str) -> None:
+def change_password(user: User, *, current: str, new: str, address: str = "") -> None:
+    """Check the current password under the log-in throttle, then store the new one and end other sessions."""
+    if throttle.locked(user.username, address):
+        raise AccountError(LOCKED_MESSAGE, field="current_password")
     ok, _ = check_password(user.password_hash, current)
     if not ok:
+        throttle.record_failure(user.username, address)
         raise AccountError(_l("The current password is wrong."), field="current_password")
+    require_good_password(new, user.username, field="new_password")
     user.password_hash = hash_password(new)
-    user.session_version += 1
+    end_sessions(user)
     audit.record(user, "user.password_change", user)
 
 
@@ -121,6 +193,6 @@ def load_user(user_id: str) -> Optional[User]:
         user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):
         return None
-    if user is None or str(user.session_version) != version:
+    if user is None or str(user.session_version) != version or not user.is_active:
         return None
     return user

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from linkage.auth import services
 from linkage.auth.forms import LoginForm, PasswordForm, RegisterForm
-from linkage.extensions import db, login_manager
+from linkage.extensions import db, limiter, login_manager
 from linkage.forms import choices
 from linkage.models import AccountStatus, Region, RegionLevel, Role
 from linkage.web import perform
@@ -27,15 +27,19 @@ def _safe_next(target):
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm()
-    # Authenticating may store a rehashed password, hence one unit of work.
-    checked = perform(lambda: services.authenticate(form.username.data, form.password.data), form=form)
+    # The attempt is audited and may store a rehashed password, hence one unit of work.
+    checked = perform(lambda: services.sign_in(form.username.data, form.password.data,
+                                               address=request.remote_addr or ""), form=form)
     if checked:
-        user = checked.value
-        if user is None:
+        user = checked.value.user
+        if checked.value.locked:
+            form.password.errors.append(str(services.LOCKED_MESSAGE))
+        elif user is None:
             form.password.errors.append(_("Wrong username or password."))
         elif user.status == AccountStatus.rejected:
             form.username.errors.append(_("This account was not accepted: %(reason)s Contact your community "
@@ -52,8 +56,10 @@ def login():
 @blueprint.post("/logout")
 @login_required
 def logout():
+    user = current_user._get_current_object()
+    perform(lambda: services.sign_out(user))
     logout_user()
-    flash(_("You have signed out."), "info")
+    flash(_("You have signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -71,11 +77,11 @@ def register():
         username=form.username.data, password=form.password.data, display_name=form.display_name.data,
         role=Role(form.role.data), community=db.session.get(Region, form.community.data),
         phone=form.phone.data or None, locale=session.get("locale")),
-        form=form, done=_("Welcome! Your account waits for verification by staff; you can fill in your "
-                          "profile meanwhile."))
+        form=form, done=_("If this username was free, your account was created: sign in with it. It waits "
+                          "for verification by staff; you can fill in your profile meanwhile."))
     if registered:
-        login_user(registered.value)
-        return redirect(url_for("main.home"))
+        # The same answer whether or not the username existed, so the page tells no one which do.
+        return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
 
 
@@ -90,11 +96,12 @@ def language(code):
 
 
 @blueprint.route("/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 @login_required
 def password():
     form = PasswordForm()
     if perform(lambda: services.change_password(current_user, current=form.current_password.data,
-                                                new=form.new_password.data),
+                                                new=form.new_password.data, address=request.remote_addr or ""),
                form=form, done=_("Your password was changed; other sessions were signed out.")):
         login_user(current_user._get_current_object())
         return redirect(url_for("main.home"))

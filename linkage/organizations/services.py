@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from linkage import audit, settings
-from linkage.auth.services import AccountError, create_user
+from linkage.auth.services import UsernameTaken, create_user, end_sessions
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import credit_code_problem
@@ -328,7 +328,7 @@ def create_worker_login(worker: SocialWorker, username: str, password: str, *, a
         user = create_user(username=username, password=password, display_name=worker.name,
                            role=Role.social_worker, region=org.region, actor=actor,
                            status=AccountStatus.active, organization_id=org.id)
-    except AccountError:
+    except UsernameTaken:
         raise Refused(_l("This username is taken; choose another."), field="username") from None
     worker.user = user
     db.session.flush()
@@ -346,6 +346,8 @@ def set_social_worker_active(worker: SocialWorker, active: bool, *, actor: User)
     if worker.user is not None:
         user_before = audit.snapshot(worker.user, "status")
         worker.user.status = AccountStatus.active if active else AccountStatus.suspended
+        if not active:
+            end_sessions(worker.user)
         audit.record(actor, "user.activate" if active else "user.suspend", worker.user, before=user_before,
                      after=audit.snapshot(worker.user, "status"))
     db.session.flush()

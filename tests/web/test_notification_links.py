@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from linkage import notifications
+from linkage.auth import services as accounts
 from linkage.community import services as community
 from linkage.extensions import db
 from linkage.models import (AccountStatus, HoursStatus, MatchRun, MatchStatus, NeedStatus, Notification, OrgStatus,
@@ -21,8 +22,8 @@ from tests.web.test_shifts_support import add_sign_up, project_shift, volunteer
 
 # Kinds with no page to show: a social worker has no page of their cases yet.
 # No page to link: social workers have no case page yet; a rejected person cannot sign in (the sign-in
-# page tells them why).
-WITHOUT_PAGE = {"case_assigned", "account_rejected"}
+# page tells them why); a notice that someone tried to register with one's username asks nothing.
+WITHOUT_PAGE = {"case_assigned", "account_rejected", "registration_with_your_username"}
 
 
 @pytest.fixture
@@ -38,6 +39,11 @@ def _account(world, **_):
 def _account_rejected(world, **_):
     account = make_user("turned-away", Role.volunteer, world.c1, status=AccountStatus.pending)
     community.reject_account(account, "No such person lives here", actor=world["staff1"])
+
+
+def _registration_with_your_username(world, **_):
+    assert accounts.register(username="civil", password="long-enough-1", display_name="Someone",
+                             role=Role.volunteer, community=world.c1) is None
 
 
 def _submitted(world, **_):
@@ -215,6 +221,7 @@ SCENARIOS = {
     "hours_approved": _hours(True), "hours_declined": _hours(False), "hours_declined_short": _checked_out_short,
     "account_rejected": _account_rejected, "match_approved": _match_approved,
     "match_not_placed": _match_approved, "case_assigned": _case_assigned,
+    "registration_with_your_username": _registration_with_your_username,
 }
 
 
