@@ -36,6 +36,12 @@ class ShiftStatus(enum.Enum):
         }[self]
 
 
+# A shift that takes sign-ups and can still be changed or cancelled.
+OPEN_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
+# A shift on whose roster nothing more happens.
+FINISHED_STATUSES = (ShiftStatus.done, ShiftStatus.cancelled)
+
+
 shift_needs = sa.Table(
     "shift_needs", db.metadata,
     sa.Column("shift_id", sa.ForeignKey("shifts.id", ondelete="CASCADE"), primary_key=True),
@@ -128,6 +134,8 @@ class SignUpStatus(enum.Enum):
 
 # Sign-ups that hold a place on the shift.
 HOLDING_STATUSES = (SignUpStatus.assigned, SignUpStatus.checked_in, SignUpStatus.checked_out)
+# Sign-ups still waiting for the shift to happen: they can be given up and are told of changes.
+LIVE_STATUSES = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
 
 
 class HoursStatus(enum.Enum):

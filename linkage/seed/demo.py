@@ -35,6 +35,7 @@ from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.timeutil import LOCAL_TZ, local_to_utc, now as utc_now, today as local_today
+from matching.availability import merge_windows
 
 DEMO_PASSWORD = "linkage-demo"
 DISTRICT_CODE = "310199"
@@ -1103,11 +1104,15 @@ def _build_sign_ups(demo: _Demo, shift_ids, rows, meta, slots_of) -> None:
 
 
 def _free_for(volunteer: dict, start: datetime, end: datetime) -> bool:
-    """Whether one of the volunteer's weekly windows holds the whole shift (local time)."""
+    """Whether the volunteer's weekly windows hold the whole shift (local time), merged where they
+    touch as the optimizer merges them."""
     begin, finish = start.astimezone(LOCAL_TZ), end.astimezone(LOCAL_TZ)
-    return begin.date() == finish.date() and any(
-        weekday == begin.weekday() and opens <= begin.time() and finish.time() <= closes
-        for weekday, opens, closes in volunteer["_windows"])
+    if begin.date() != finish.date():
+        return False
+    minutes = [(o.hour * 60 + o.minute, c.hour * 60 + c.minute)
+               for weekday, o, c in volunteer["_windows"] if weekday == begin.weekday()]
+    first, last = begin.hour * 60 + begin.minute, finish.hour * 60 + finish.minute
+    return any(a <= first and last <= b for a, b in merge_windows(minutes))
 
 
 def _sign_up_row(shift_id: int, volunteer_id: int, slot_id: Optional[int], when: datetime) -> dict:

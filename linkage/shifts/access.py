@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from linkage.auth.access import can_see_region
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, HoursStatus, Project, Region, RegionLevel, RUNNING_STATUSES, Role,
-                            Shift, ShiftStatus, SignUp, SignUpStatus, SocialWorker, User, Volunteer)
+from linkage.models import (FINISHED_STATUSES, LIVE_STATUSES, OPEN_STATUSES, RUNNING_STATUSES, Bid,
+                            BidStatus, HoursStatus, Project, Region, RegionLevel, Role, Shift, ShiftStatus,
+                            SignUp, SignUpStatus, SocialWorker, User, Volunteer)
 
 # Roles that can open the shift list at all (each sees its own scope).
 LIST_ROLES = (Role.volunteer, Role.community_staff, Role.social_worker, Role.org_admin, Role.civil_affairs,
@@ -154,12 +155,6 @@ def volunteer_street(volunteer: Volunteer):
 # --- what the pages offer -----------------------------------------------------------------------------
 # The services enforce the same rules; these flags only decide which buttons a page shows.
 
-# Shift statuses in which a shift takes sign-ups and can still be changed or cancelled.
-OPEN_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
-# Sign-up statuses a volunteer can still give up.
-LIVE_SIGN_UPS = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
-# Shift statuses in which nothing more happens on the roster.
-FINISHED_STATUSES = (ShiftStatus.done, ShiftStatus.cancelled)
 
 
 def can_add_shifts(user: User) -> bool:
@@ -187,7 +182,7 @@ def can_sign_up(user: User, shift: Shift, volunteer: Optional[Volunteer], mine: 
 def can_withdraw(user: User, record: Optional[SignUp], now: datetime) -> bool:
     """The volunteer's own live sign-up, before the shift starts."""
     return (record is not None and user.is_authenticated and record.volunteer.user_id == user.id
-            and record.status in LIVE_SIGN_UPS and record.shift.start > now)
+            and record.status in LIVE_STATUSES and record.shift.start > now)
 
 
 def row_actions(shift: Shift, record: SignUp, now: datetime) -> set[str]:

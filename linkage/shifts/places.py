@@ -23,16 +23,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (HOLDING_STATUSES, HoursStatus, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
-                            User, Volunteer)
+from linkage.models import (HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus, Shift, ShiftSlot,
+                            ShiftStatus, SignUp, SignUpStatus, User, Volunteer)
 from linkage.models.types import utcnow
 from linkage.notifications import link, notify
 from linkage.shifts import eligibility
 from linkage.shifts.queries import waitlist_order, waitlist_position
 
-OPEN_STATUSES = (ShiftStatus.open, ShiftStatus.staffed)
-# Sign-ups still waiting for the shift to happen (notified of changes and cancellations).
-LIVE_STATUSES = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
 
 
 def _link(shift: Shift) -> tuple[str, dict]:
@@ -460,14 +457,15 @@ def decide_hours(records: list[SignUp], *, approve: bool, reason: str = "", acto
 
 # --- a match run's places ---------------------------------------------------------------------------
 
-def plan_problems(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, now: datetime) -> list[str]:
+def plan_problems(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], existing: dict, *,
+                  now: datetime) -> list[str]:
     """Why ``plan`` ({(shift id, volunteer id): slot position}) cannot be written now, in words; [] if it can.
 
     ``shifts`` are locked. Checks what changed since the plan was made: cancelled shifts, withdrawn
     volunteers, places taken meanwhile, and every new place against the eligibility rule (with the
-    plan's other new places counted as held)."""
+    plan's other new places counted as held). ``existing``: the shifts' sign-ups, from
+    :func:`_sign_ups_on`."""
     problems: list[str] = []
-    existing = _sign_ups_on(shifts)
     volunteers = {v.id: v for v in db.session.scalars(
         sa.select(Volunteer).where(Volunteer.id.in_(sorted({vid for _s, vid in plan}) or [0]))
         .options(selectinload(Volunteer.skills), joinedload(Volunteer.user)))}
@@ -527,11 +525,11 @@ def apply_plan(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, ac
     """Write a match run's places: new places assigned, kept places moved to the plan's slot, requests
     not chosen put on the waiting list (and told). Refuses, writing nothing, when the plan no longer
     fits (see :func:`plan_problems`). ``shifts`` must be locked, in id order."""
-    problems = plan_problems(shifts, plan, now=now)
+    existing = _sign_ups_on(shifts)
+    problems = plan_problems(shifts, plan, existing, now=now)
     if problems:
         raise Refused(_("The data changed since this run, so the proposal no longer fits: %(what)s. "
                         "Re-run to get a new proposal.", what="; ".join(problems)))
-    existing = _sign_ups_on(shifts)
     for (sid, vid), position in sorted(plan.items()):
         shift, record = shifts[sid], existing.get((sid, vid))
         slot_id = shift.slots[position].id

@@ -15,12 +15,12 @@ from linkage import audit, settings
 from linkage.auth.access import can_see_region
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (Need, Project, Region, RegionLevel, RUNNING_STATUSES, Shift, ShiftSlot, ShiftStatus,
-                            Skill, SocialWorker, User)
+from linkage.models import (OPEN_STATUSES, RUNNING_STATUSES, Need, Project, Region, RegionLevel, Shift, ShiftSlot,
+                            ShiftStatus, Skill, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import notify
 from linkage.shifts.access import winning_organization_id
-from linkage.shifts.places import (OPEN_STATUSES, _link, _locale, detach_slot, fill_from_waitlist, live_sign_ups,
+from linkage.shifts.places import (_link, _locale, detach_slot, fill_from_waitlist, live_sign_ups,
                                    lock_shift, release_live, slot_fill, slots_of, update_staffing)
 
 MAX_SLOT_ROWS = 4
