@@ -26,6 +26,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         sources = app.config[settings.SOURCES_KEY]
         sources.update({name: "configuration" for name in config if name in settings.REGISTRY})
     _ensure_secrets(app)
+    _trust_proxies(app)
     app.extensions["linkage_pid"] = os.getpid()  # background jobs tell a forked worker by it
     register_extensions(app)
     register_request_checks(app)
@@ -47,6 +48,16 @@ def _ensure_secrets(app: Flask) -> None:
                 handle.write(secrets.token_hex(size))
         with open(path) as handle:
             app.config[name] = handle.read().strip()
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the client's address and scheme from the
+    headers those proxies set (and only as many hops as there are proxies)."""
+    hops = app.config.get("TRUSTED_PROXIES") or 0
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

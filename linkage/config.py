@@ -30,6 +30,9 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none,
+        # and those headers are ignored, so a client cannot choose the address log-in throttling counts).
+        "TRUSTED_PROXIES": int(os.environ.get("LINKAGE_TRUSTED_PROXIES", "0")),
         # Strict-Transport-Security: only where the site is served over HTTPS (production), so it
         # follows secure cookies unless LINKAGE_HSTS says otherwise; never in tests or over plain http.
         "HSTS": _bool("LINKAGE_HSTS", _bool("SESSION_COOKIE_SECURE", False)),

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; ``create_app`` binds them."""
 import sqlalchemy as sa
 from flask_babel import Babel
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_bootstrap import Bootstrap5
@@ -29,5 +30,13 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
+
+
+def _rate_limit_key() -> str:
+    """The client's address under the app's own key prefix. (flask-limiter keeps the prefix of the
+    first app it served, so two apps sharing a Redis would otherwise count into each other.)"""
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}/{get_remote_address()}"
+
+
 # Storage: RATELIMIT_STORAGE_URI, set by create_app (Redis when REDIS_URL is set, memory otherwise).
-limiter = Limiter(get_remote_address)
+limiter = Limiter(_rate_limit_key)

@@ -195,7 +195,8 @@ def test_lockout_counts_in_redis_shared_by_app_servers(app, client, world):
     other_server = app.test_client()  # a second server process shares nothing but Redis
     assert _locked(_attempt(other_server, "staff1", PASSWORD))
     keys = redis.Redis.from_url(REDIS_URL).keys(f"*{app.config['RATELIMIT_KEY_PREFIX']}*")
-    assert keys
+    # Both the lock-out counts and the per-address request limit live under this app's own prefix.
+    assert any(b"login-failures" in key for key in keys) and any(b"auth.login" in key for key in keys)
 
 
 # Password policy ------------------------------------------------------------------------------
@@ -268,3 +269,27 @@ def test_create_admin_command_refuses_a_weak_password(app, world):
     result = app.test_cli_runner().invoke(args=["create-admin", "root2", "--password", "12345678"])
     assert result.exit_code == 1 and "Use at least 10 characters" in result.output
     assert db.session.scalar(sa.select(User).where(User.username == "root2")) is None
+
+
+def _wrong_attempts_from(client, forwarded_for, count):
+    for number in range(count):
+        client.post("/auth/login", data={"username": f"name-{number}", "password": "wrong-password"},
+                    headers={"X-Forwarded-For": forwarded_for.format(number=number)})
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_IP_FAILURE_LIMIT": 3}])
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(client, world):
+    # A client naming a new address in each request still counts as its own address.
+    _wrong_attempts_from(client, "10.1.0.{number}", 3)
+    assert _locked(_attempt(client, "civil", PASSWORD))
+
+
+@pytest.mark.parametrize("app_config", [{"LOGIN_IP_FAILURE_LIMIT": 3, "TRUSTED_PROXIES": 1}])
+def test_behind_a_trusted_proxy_each_client_address_counts_apart(client, world):
+    _wrong_attempts_from(client, "10.1.0.1", 3)
+    locked = client.post("/auth/login", data={"username": "civil", "password": PASSWORD},
+                         headers={"X-Forwarded-For": "10.1.0.1"})
+    assert _locked(locked)
+    other = client.post("/auth/login", data={"username": "civil", "password": PASSWORD},
+                        headers={"X-Forwarded-For": "10.2.0.2"})
+    assert other.status_code == 302
