@@ -94,6 +94,11 @@ class Shift(db.Model):
     def minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
 
+    def has_started(self, now: datetime) -> bool:
+        """From its start on, a shift takes no sign-ups or withdrawals, and absences and check-outs
+        can be recorded."""
+        return now >= self.start
+
     def __repr__(self) -> str:
         return f"<Shift {self.id}>"
 

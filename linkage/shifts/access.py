@@ -164,7 +164,7 @@ def can_add_shifts(user: User) -> bool:
 
 def can_change(user: User, shift: Shift, now: datetime) -> bool:
     """Edit: an open or staffed shift that has not started, by those who may edit it."""
-    return shift.status in OPEN_STATUSES and shift.start > now and can_edit(user, shift)
+    return shift.status in OPEN_STATUSES and not shift.has_started(now) and can_edit(user, shift)
 
 
 def can_cancel(user: User, shift: Shift) -> bool:
@@ -176,23 +176,23 @@ def can_sign_up(user: User, shift: Shift, volunteer: Optional[Volunteer], mine: 
     """A volunteer without a live sign-up, on an open or staffed shift that has not started."""
     return (user.is_authenticated and user.role == Role.volunteer and volunteer is not None
             and (mine is None or mine.status == SignUpStatus.cancelled)
-            and shift.status in OPEN_STATUSES and shift.start > now)
+            and shift.status in OPEN_STATUSES and not shift.has_started(now))
 
 
 def can_withdraw(user: User, record: Optional[SignUp], now: datetime) -> bool:
     """The volunteer's own live sign-up, before the shift starts."""
     return (record is not None and user.is_authenticated and record.volunteer.user_id == user.id
-            and record.status in LIVE_STATUSES and record.shift.start > now)
+            and record.status in LIVE_STATUSES and not record.shift.has_started(now))
 
 
 def row_actions(shift: Shift, record: SignUp, now: datetime) -> set[str]:
     """What a roster row offers for ``record`` by its state: check in, no-show, check out, decide hours."""
-    live = shift.status not in FINISHED_STATUSES
+    live, started = shift.status not in FINISHED_STATUSES, shift.has_started(now)
     offered = {"check_in": live and record.status == SignUpStatus.assigned,
-               "no_show": live and record.status == SignUpStatus.assigned and now >= shift.start,
-               "check_out": live and record.status == SignUpStatus.checked_in and now >= shift.start,
+               "no_show": live and record.status == SignUpStatus.assigned and started,
+               "check_out": live and record.status == SignUpStatus.checked_in and started,
                # Checked in early: the page says check-out opens at the start (never before it).
-               "check_out_at_start": live and record.status == SignUpStatus.checked_in and now < shift.start,
+               "check_out_at_start": live and record.status == SignUpStatus.checked_in and not started,
                "decide_hours": record.hours_status == HoursStatus.pending}
     return {action for action, allowed in offered.items() if allowed}
 
@@ -204,4 +204,4 @@ def roster_actions(user: User, shift: Shift, records, now: datetime) -> dict[int
 
 
 def can_close(user: User, shift: Shift, now: datetime) -> bool:
-    return shift.status not in FINISHED_STATUSES and now >= shift.start and can_run(user, shift)
+    return shift.status not in FINISHED_STATUSES and shift.has_started(now) and can_run(user, shift)

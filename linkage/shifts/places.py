@@ -108,7 +108,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if existing is not None and existing.status != SignUpStatus.cancelled:
         raise Refused(_("You have already signed up for this shift."))
-    if shift.status not in OPEN_STATUSES or shift.start <= now:
+    if shift.status not in OPEN_STATUSES or shift.has_started(now):
         raise Refused(_("This shift is no longer open for sign-up."))
     refused = refusal(shift, volunteer, now=now, self_service=True)
     if refused is not None:
@@ -161,7 +161,7 @@ def _tell_volunteer(record: SignUp, shift: Shift) -> None:
 def fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[SignUp]:
     """Give free places to the waiting list in order; those who may not hold the place now (a skill the
     free slot needs, an overlap, the weekly limit …) keep their position. The shift must be locked."""
-    if not shift.first_come or shift.status not in OPEN_STATUSES or shift.start <= now:
+    if not shift.first_come or shift.status not in OPEN_STATUSES or shift.has_started(now):
         return []
     slots = slots_of(shift)
     fill = slot_fill(shift)
@@ -199,7 +199,7 @@ def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = Non
                                 .execution_options(populate_existing=True)).scalar_one()
     if record.status not in LIVE_STATUSES:
         raise Refused(_("This sign-up can no longer be cancelled."))
-    if shift.start <= now:
+    if shift.has_started(now):
         raise Refused(_("The shift has started; tell the lead instead."))
     before = audit.snapshot(record, "status", "slot_id")
     was_holding = record.status == SignUpStatus.assigned
@@ -327,7 +327,7 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     at = at or now
     if at > now:
         raise Refused(_("A check-out time cannot be in the future."), field="at")
-    if at < shift.start:
+    if not shift.has_started(at):
         raise Refused(_("The shift has not started yet: check-out is possible from its start (%(time)s).",
                         time=format_datetime(shift.start, "short")), field="at")
     if at <= record.checked_in_at:
@@ -357,7 +357,7 @@ def mark_no_show(record: SignUp, *, actor: User, now: Optional[datetime] = None)
     shift, record = _locked_sign_up(record)
     if record.status != SignUpStatus.assigned:
         raise Refused(_("Only a volunteer with a place who has not checked in can be marked absent."))
-    if now < shift.start:
+    if not shift.has_started(now):
         raise Refused(_("A no-show can be recorded once the shift has started."))
     volunteer = db.session.execute(sa.select(Volunteer).where(Volunteer.id == record.volunteer_id)
                                    .with_for_update().execution_options(populate_existing=True)).scalar_one()
