@@ -71,7 +71,8 @@ def main() -> None:
     n = parser.parse_args().n
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATA_KEY": "bench-data-key",
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "INSTANCE_PATH": folder})
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3",
+                          "INSTANCE_PATH": folder})
         with app.app_context():
             db.create_all()
             _people(n)
@@ -81,7 +82,8 @@ def main() -> None:
 
             def rows(decrypting: bool):
                 columns = [c if decrypting or not isinstance(c.type, EncryptedDate)
-                           else sa.type_coerce(c, sa.LargeBinary).label(c.name) for c in Volunteer.__table__.c]
+                           else sa.type_coerce(c, sa.LargeBinary).label(c.name)
+                           for c in Volunteer.__table__.c]
                 return db.session.execute(sa.select(*columns)).all()
 
             def load():

@@ -53,7 +53,8 @@ def encrypt(text: Optional[str]) -> Optional[bytes]:
 def decrypt(blob: Optional[bytes]) -> Optional[str]:
     if not blob:
         return None
-    return _cipher(current_app.config["DATA_KEY"]).decrypt(bytes(blob[:12]), bytes(blob[12:]), None).decode("utf-8")
+    cipher = _cipher(current_app.config["DATA_KEY"])
+    return cipher.decrypt(bytes(blob[:12]), bytes(blob[12:]), None).decode("utf-8")
 
 
 def blind_index(value: str) -> str:

@@ -34,7 +34,8 @@ class UTCDateTime(sa.TypeDecorator):
 class EncryptedDate(sa.TypeDecorator):
     """A date stored as field-encrypted ciphertext (``linkage.security``): a ``date`` in Python, unreadable
     in the database. The database cannot compare or sort what it cannot read, so any SQL operator other
-    than "is (not) empty" raises (comparisons, ``.asc()``/``.desc()``): filter and sort such dates in Python."""
+    than "is (not) empty" raises (comparisons, ``.asc()``/``.desc()``): filter and sort such dates in
+    Python."""
 
     impl = sa.LargeBinary
     cache_ok = True

@@ -99,7 +99,8 @@ def update_profile(volunteer: Optional[Volunteer], data: ProfileData, *, user: U
              "availability": _windows_of(volunteer)}
     changed = [key for key in after if after[key] != before.get(key)]
     if changed:
-        audit.record(actor, "volunteer.update", volunteer, before={k: _audited(k, before[k]) for k in changed},
+        audit.record(actor, "volunteer.update", volunteer,
+                     before={k: _audited(k, before[k]) for k in changed},
                      after={k: _audited(k, after[k]) for k in changed})
     return volunteer
 

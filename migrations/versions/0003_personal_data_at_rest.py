@@ -52,8 +52,8 @@ def _decrypt(cipher, blob):
     try:
         return cipher.decrypt(blob[:12], blob[12:], None).decode("utf-8")
     except InvalidTag:
-        raise RuntimeError("stored personal data does not decrypt with this DATA_KEY: run the migration "
-                           "with the key the application uses (LINKAGE_DATA_KEY or instance/data.key)") from None
+        raise RuntimeError("stored personal data does not decrypt with this DATA_KEY: run the migration with "
+                           "the key the application uses (LINKAGE_DATA_KEY or instance/data.key)") from None
 
 
 def _id_facts(number):

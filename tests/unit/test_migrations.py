@@ -108,7 +108,8 @@ def _old_people(conn, *, resident_birth=date(1950, 5, 17)):
                  {"born": resident_birth, "number": encrypt(OLD_ID), "index": blind_index(OLD_ID)})
 
 
-def test_clear_birth_dates_gender_and_id_tails_are_encrypted_or_dropped_and_back(empty_database_url, tmp_path):
+def test_clear_birth_dates_gender_and_id_tails_are_encrypted_or_dropped_and_back(empty_database_url,
+                                                                                   tmp_path):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url,
                       "INSTANCE_PATH": str(tmp_path / "instance")})
     with app.app_context():

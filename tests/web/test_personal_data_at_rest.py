@@ -54,25 +54,26 @@ def found_in_database(*needles: str) -> list[tuple[str, str, str]]:
 
 def register_resident(client, world, **changes):
     data = {"name": "Zhou Lan", "id_number": ID, "phone": "13800001111", "address": "Plum Lane 3-101",
-            "region": world.c1.id, "tags": ["elderly_alone"], "health_notes": NOTES, "consent": "y", **changes}
+            "region": world.c1.id, "tags": ["elderly_alone"], "health_notes": NOTES, "consent": "y",
+            **changes}
     response = client.post("/community/residents/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     return db.session.scalar(sa.select(Resident).where(Resident.name == data["name"]))
 
 
 def save_profile(client, world, born: date):
-    data = {"name": "Chen Jing", "phone": "13900000001", "birth_date": born.isoformat(), "community": world.c1.id,
-            "latitude": "", "longitude": "", "max_travel_km": "3.5", "weekly_hours": "6",
-            "skills": [world.elder_care.id], "guardian_consent": "",
+    data = {"name": "Chen Jing", "phone": "13900000001", "birth_date": born.isoformat(),
+            "community": world.c1.id, "latitude": "", "longitude": "", "max_travel_km": "3.5",
+            "weekly_hours": "6", "skills": [world.elder_care.id], "guardian_consent": "",
             "availability-0-weekday": "0", "availability-0-start": "09:00", "availability-0-end": "12:00"}
     for i in range(1, 7):
-        data.update({f"availability-{i}-weekday": "", f"availability-{i}-start": "", f"availability-{i}-end": ""})
+        data.update({f"availability-{i}-{part}": "" for part in ("weekday", "start", "end")})
     response = client.post("/volunteers/profile", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
-def test_a_registered_residents_birth_date_gender_id_tail_and_health_notes_are_nowhere_in_clear(client, auth,
-                                                                                                  world):
+def test_a_registered_residents_birth_date_gender_id_tail_and_health_notes_are_nowhere_in_clear(
+        client, auth, world):
     auth.login("staff1")
     resident = register_resident(client, world)
     assert found_in_database(ID, BORN.isoformat(), f"{BORN:%Y%m%d}", TAIL, "胰岛素", "insulin") == []
@@ -89,8 +90,8 @@ def test_a_registered_residents_birth_date_gender_id_tail_and_health_notes_are_n
         assert "insulin" not in html and "胰岛素" not in html
 
 
-def test_the_full_reveal_decrypts_and_is_logged_and_the_database_still_holds_nothing_in_clear(client, auth,
-                                                                                             world):
+def test_the_full_reveal_decrypts_and_is_logged_and_the_database_still_holds_nothing_in_clear(
+        client, auth, world):
     auth.login("staff1")
     resident = register_resident(client, world)
     page = client.post(f"/community/residents/{resident.id}/reveal",
@@ -102,7 +103,8 @@ def test_the_full_reveal_decrypts_and_is_logged_and_the_database_still_holds_not
     assert found_in_database(ID, BORN.isoformat(), f"{BORN:%Y%m%d}", TAIL, "胰岛素", "insulin") == []
 
 
-def test_a_volunteers_birth_date_is_encrypted_and_a_minor_still_needs_a_guardians_consent(client, auth, world):
+def test_a_volunteers_birth_date_is_encrypted_and_a_minor_still_needs_a_guardians_consent(
+        client, auth, world):
     born = date(date.today().year - 16, 2, 27)           # 15 or 16: old enough to volunteer, still a minor
     shift = project_shift(world)
     db.session.commit()
