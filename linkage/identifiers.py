@@ -40,6 +40,16 @@ def resident_id_check_char(first17: str) -> str:
     return ID_CHECK[sum(int(ch) * w for ch, w in zip(first17, ID_WEIGHTS)) % 11]
 
 
+def resident_id_facts(number: str) -> Optional[ResidentIdInfo]:
+    """Birth date (characters 7 to 14) and gender (the 17th character: odd for men) of an ID number,
+    or None when its birth part is not a date. Checks nothing else: see ``parse_resident_id``."""
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        return ResidentIdInfo(birth_date=born, gender="M" if int(number[16]) % 2 else "F")
+    except (ValueError, IndexError):
+        return None
+
+
 def parse_resident_id(number: str) -> tuple[Optional[ResidentIdInfo], Optional[str]]:
     """Check a resident ID number (GB 11643-1999); return (info, None) or (None, problem)."""
     number = (number or "").strip().upper()
@@ -47,12 +57,9 @@ def parse_resident_id(number: str) -> tuple[Optional[ResidentIdInfo], Optional[s
         return None, "length"
     if any(ch not in DIGITS for ch in number[:17]) or number[17] not in DIGITS + "X":
         return None, "characters"
-    try:
-        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return None, "birth_date"
-    if born.year < 1900 or born > date.today():
+    info = resident_id_facts(number)
+    if info is None or info.birth_date.year < 1900 or info.birth_date > date.today():
         return None, "birth_date"
     if resident_id_check_char(number[:17]) != number[17]:
         return None, "check"
-    return ResidentIdInfo(birth_date=born, gender="M" if int(number[16]) % 2 else "F"), None
+    return info, None

@@ -71,6 +71,8 @@ def render_item(type_, obj, autogen_context):
     """Render the app's column types as the plain types they store, so scripts import no app code."""
     if type_ == "type" and obj.__class__.__name__ == "UTCDateTime":
         return "sa.DateTime()"
+    if type_ == "type" and obj.__class__.__name__ == "EncryptedDate":
+        return "sa.LargeBinary()"
     return False
 
 

@@ -12,7 +12,7 @@ from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Categor
                             Organization, OrgStatus, OrgType, Project, ProjectStatus, Region, RegionLevel,
                             Resident, Role, Shift, ShiftSlot, Skill, SocialWorker, User, Volunteer,
                             VolunteerStatus, WorkerLevel)
-from linkage.security import hash_password
+from linkage.security import blind_index, encrypt, hash_password
 
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)
@@ -82,9 +82,14 @@ def make_volunteer(region, user=None, name="Volunteer", skills=(), status=Volunt
     return volunteer
 
 
-def make_resident(region, name="Resident", user=None):
+def make_resident(region, name="Resident", user=None, born=None, gender="F"):
+    """A resident; given ``born``, with an ID number (encrypted, with its blind index) giving ``born``
+    and ``gender`` (without one, as a self-registered resident: no birth date, no gender)."""
     resident = Resident(name=name, region=region, user=user, latitude=region.latitude,
-                        longitude=region.longitude, birth_date=date(1945, 2, 3), gender="F")
+                        longitude=region.longitude)
+    if born is not None:
+        number = make_resident_id(born, 2 * (next(_seq) % 500) + (1 if gender == "M" else 0))
+        resident.id_number_encrypted, resident.id_number_index = encrypt(number), blind_index(number)
     db.session.add(resident)
     db.session.flush()
     return resident

@@ -18,6 +18,7 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import parse_resident_id
 from linkage.models import AccountStatus, Region, Resident, User, VulnerableTag
+from linkage.models.people import age_on
 from linkage.security import blind_index, decrypt, encrypt
 
 # Why an ID number is refused, one message per problem found by linkage.identifiers.
@@ -54,7 +55,8 @@ def register_resident(*, actor: User, name: str, id_number: str, region: Optiona
                       consent: bool = False, today: Optional[date] = None) -> Resident:
     """Register a resident after their consent; the ID number is stored encrypted with a blind index.
 
-    Birth date and gender come from the ID number; the "minor" tag follows from the age alone.
+    Birth date and gender are read from the ID number whenever needed (never stored apart from it);
+    the "minor" tag follows from the age alone.
     """
     name = (name or "").strip()
     if not name:
@@ -72,13 +74,12 @@ def register_resident(*, actor: User, name: str, id_number: str, region: Optiona
     if db.session.scalar(sa.select(Resident.id).where(Resident.id_number_index == index)) is not None:
         raise Refused(DUPLICATE_ID, field="id_number")
     resident = Resident(
-        name=name, gender=info.gender, birth_date=info.birth_date, id_number_encrypted=encrypt(number),
-        id_number_index=index, id_number_tail=number[-4:],
+        name=name, id_number_encrypted=encrypt(number), id_number_index=index,
         health_notes_encrypted=encrypt((health_notes or "").strip()), phone=(phone or "").strip() or None,
         address=(address or "").strip(), region=region, latitude=region.latitude, longitude=region.longitude,
         consent_at=timeutil.now(), created_by_id=actor.id)
     wanted = set(tags) - {VulnerableTag.minor}
-    if resident.age_on(today or timeutil.today()) < settings.get("ADULT_AGE"):
+    if age_on(info.birth_date, today or timeutil.today()) < settings.get("ADULT_AGE"):
         wanted.add(VulnerableTag.minor)
     resident.tags = wanted
     try:

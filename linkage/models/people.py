@@ -11,7 +11,9 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkage.extensions import db
-from linkage.models.types import UTCDateTime, setting_default, utcnow
+from linkage.identifiers import ResidentIdInfo, resident_id_facts
+from linkage.models.types import EncryptedDate, UTCDateTime, setting_default, utcnow
+from linkage.security import decrypt
 
 if TYPE_CHECKING:
     from linkage.models.organizations import Organization
@@ -150,12 +152,10 @@ class Resident(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
-    gender: Mapped[Optional[str]] = mapped_column(sa.String(1))  # "M" / "F", derived from the ID number
-    birth_date: Mapped[Optional[date]] = mapped_column(sa.Date)
-    # ID number: AES-GCM ciphertext, a keyed hash for duplicate checks, and the last four characters.
+    # ID number: AES-GCM ciphertext and a keyed hash for duplicate checks. Birth date, gender and the
+    # masked number are read from the decrypted number (see below), never stored beside it.
     id_number_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
     id_number_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
-    id_number_tail: Mapped[Optional[str]] = mapped_column(sa.String(4))
     health_notes_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
     phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
     address: Mapped[str] = mapped_column(sa.String(255), default="")
@@ -180,9 +180,30 @@ class Resident(db.Model):
         self.tag_rows = [row for row in self.tag_rows if row.tag in wanted] + [
             ResidentTag(tag=tag) for tag in wanted - self.tags]
 
+    def _id_number(self) -> Optional[str]:
+        return decrypt(self.id_number_encrypted)
+
+    def _id_facts(self) -> Optional[ResidentIdInfo]:
+        number = self._id_number()
+        return resident_id_facts(number) if number else None
+
+    @property
+    def birth_date(self) -> Optional[date]:
+        """From the ID number (None without one)."""
+        facts = self._id_facts()
+        return facts.birth_date if facts else None
+
+    @property
+    def gender(self) -> Optional[str]:
+        """"M" or "F", from the ID number (None without one)."""
+        facts = self._id_facts()
+        return facts.gender if facts else None
+
     @property
     def masked_id_number(self) -> str:
-        return f"{'*' * 14}{self.id_number_tail}" if self.id_number_tail else ""
+        """The ID number as every page shows it: its last four characters only."""
+        number = self._id_number()
+        return f"{'*' * 14}{number[-4:]}" if number else ""
 
     def age_on(self, day: date) -> Optional[int]:
         return age_on(self.birth_date, day)
@@ -216,7 +237,8 @@ class Volunteer(db.Model):
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    birth_date: Mapped[Optional[date]] = mapped_column(sa.Date)
+    # Encrypted at rest, a date in Python: ages are worked out in Python, never in SQL.
+    birth_date: Mapped[Optional[date]] = mapped_column("birth_date_encrypted", EncryptedDate)
     status: Mapped[VolunteerStatus] = mapped_column(
         sa.Enum(VolunteerStatus, native_enum=False, length=16), default=VolunteerStatus.pending, index=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)

@@ -1,7 +1,10 @@
 """Column types shared by the models."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
+
+from linkage.security import decrypt, encrypt
 
 
 def utcnow() -> datetime:
@@ -26,6 +29,30 @@ class UTCDateTime(sa.TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
+
+
+class EncryptedDate(sa.TypeDecorator):
+    """A date stored as field-encrypted ciphertext (``linkage.security``): a ``date`` in Python, unreadable
+    in the database. The database cannot compare or sort what it cannot read, so any SQL operator other
+    than "is (not) empty" raises (comparisons, ``.asc()``/``.desc()``): filter and sort such dates in
+    Python."""
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    class comparator_factory(sa.LargeBinary.Comparator):
+        def operate(self, op, *other, **kwargs):
+            emptiness = op in (operators.is_, operators.is_not) or (
+                op in (operators.eq, operators.ne) and other == (None,))
+            if not emptiness:
+                raise TypeError("an encrypted date cannot be compared or sorted in SQL")
+            return super().operate(op, *other, **kwargs)
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else encrypt(value.isoformat())
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else date.fromisoformat(decrypt(value))
 
 
 Money = sa.Numeric(14, 2)

@@ -572,9 +572,8 @@ def _build_residents(demo: _Demo) -> None:
             resident_tags.add(VulnerableTag.special_hardship)
         created = demo.days_ago(10, 700)
         rows.append({
-            "user_id": demo.users["resident"] if index == 0 else None, "name": name, "gender": gender,
-            "birth_date": born, "id_number_encrypted": encrypt(number),
-            "id_number_index": blind_index(number), "id_number_tail": number[-4:],
+            "user_id": demo.users["resident"] if index == 0 else None, "name": name, "_gender": gender,
+            "id_number_encrypted": encrypt(number), "id_number_index": blind_index(number),
             "health_notes_encrypted": (encrypt(rng.choice(HEALTH_NOTES))
                                        if age >= 60 and rng.random() < 0.3 else None),
             "phone": names.mobile(rng) if age >= 14 else None,
@@ -783,7 +782,7 @@ def _sub_categories(demo: _Demo) -> dict[str, list[Category]]:
 
 def _honorific(resident: dict) -> str:
     surname = resident["name"][:2] if resident["name"][:2] in ("欧阳", "诸葛") else resident["name"][0]
-    age, female = resident["_age"], resident["gender"] == "F"
+    age, female = resident["_age"], resident["_gender"] == "F"
     if age < 18:
         return f"{surname}同学" if age >= 7 else f"{surname}小朋友"
     if age >= 75:

@@ -14,6 +14,10 @@ from linkage.models import Availability, Region, RegionLevel, Skill, User, Volun
 
 PROFILE_FIELDS = ("name", "phone", "birth_date", "region_id", "latitude", "longitude", "max_travel_km",
                   "weekly_minutes_limit", "guardian_consent")
+# Fields the audit trail records as changed, never with their value: the trail is kept in clear,
+# the birth date is encrypted at rest.
+MASKED_IN_AUDIT = ("birth_date",)
+AUDIT_MASK = "******"
 
 
 @dataclass
@@ -95,9 +99,15 @@ def update_profile(volunteer: Optional[Volunteer], data: ProfileData, *, user: U
              "availability": _windows_of(volunteer)}
     changed = [key for key in after if after[key] != before.get(key)]
     if changed:
-        audit.record(actor, "volunteer.update", volunteer, before={k: before[k] for k in changed},
-                     after={k: after[k] for k in changed})
+        audit.record(actor, "volunteer.update", volunteer,
+                     before={k: _audited(k, before[k]) for k in changed},
+                     after={k: _audited(k, after[k]) for k in changed})
     return volunteer
+
+
+def _audited(name: str, value):
+    """A profile value as the audit trail keeps it: masked when it is personal data encrypted at rest."""
+    return AUDIT_MASK if name in MASKED_IN_AUDIT and value is not None else value
 
 
 def _windows_of(volunteer: Volunteer) -> list:

@@ -1,6 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on this run's database."""
 import json
 import uuid
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,10 @@ from flask_migrate import downgrade, upgrade
 
 from linkage import create_app
 from linkage.extensions import db
+from linkage.models import Resident, Volunteer
+from linkage.security import blind_index, decrypt, encrypt
 from tests.conftest import BASE_CONFIG, PG_SERVER, TEST_DB
+from tests.factories import make_resident_id
 
 
 @pytest.fixture
@@ -74,5 +78,85 @@ def test_notification_links_stored_as_paths_become_endpoints_and_back(empty_data
         with db.engine.connect() as conn:
             links = conn.execute(sa.text("SELECT link FROM notifications ORDER BY id")).scalars().all()
         assert links == ["/shifts/7", "/volunteers/hours", ""]
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+OLD_ID = make_resident_id(date(1950, 5, 17), 123)       # a man, ...1237
+
+
+def _columns(table):
+    with db.engine.connect() as conn:
+        return {column["name"] for column in sa.inspect(conn).get_columns(table)}
+
+
+def _old_people(conn, *, resident_birth=date(1950, 5, 17)):
+    """The schema before personal data was kept encrypted: clear birth dates, gender and ID tail."""
+    conn.execute(sa.text("INSERT INTO regions (id, level, code, name, name_en, path) "
+                         "VALUES (1, 'community', 'C1', '梅园社区', 'Plum', '/1/')"))
+    conn.execute(sa.text("INSERT INTO volunteers (id, name, birth_date, status, region_id, max_travel_km, "
+                         "weekly_minutes_limit, guardian_consent, no_show_count, created_at) VALUES "
+                         "(1, 'Young Li', :born, 'active', 1, 3, 600, false, 0, CURRENT_TIMESTAMP), "
+                         "(2, 'No Date', NULL, 'active', 1, 3, 600, false, 0, CURRENT_TIMESTAMP)"),
+                 {"born": date(2010, 4, 5)})
+    conn.execute(sa.text("INSERT INTO availability (volunteer_id, weekday, start_time, end_time) "
+                         "VALUES (1, 0, '09:00:00', '12:00:00')"))
+    conn.execute(sa.text("INSERT INTO residents (id, name, gender, birth_date, id_number_encrypted, "
+                         "id_number_index, id_number_tail, address, region_id, created_at) VALUES "
+                         "(1, 'Zhou Lan', 'M', :born, :number, :index, '1237', '', 1, CURRENT_TIMESTAMP), "
+                         "(2, 'Self Registered', NULL, NULL, NULL, NULL, NULL, '', 1, CURRENT_TIMESTAMP)"),
+                 {"born": resident_birth, "number": encrypt(OLD_ID), "index": blind_index(OLD_ID)})
+
+
+def test_clear_birth_dates_gender_and_id_tails_are_encrypted_or_dropped_and_back(empty_database_url,
+                                                                                   tmp_path):
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url,
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as conn:
+            _old_people(conn)
+        upgrade(revision="0003")
+        assert {"birth_date", "gender", "id_number_tail"}.isdisjoint(_columns("residents"))
+        assert "birth_date" not in _columns("volunteers")
+        with db.engine.connect() as conn:
+            blobs = dict(conn.execute(sa.text("SELECT id, birth_date_encrypted FROM volunteers")).all())
+            kept_windows = conn.execute(sa.text("SELECT count(*) FROM availability")).scalar()
+        assert blobs[2] is None and b"2010" not in bytes(blobs[1]) and b"0405" not in bytes(blobs[1])
+        assert decrypt(blobs[1]) == "2010-04-05"
+        assert kept_windows == 1          # the volunteers table was altered, not copied and dropped
+        assert db.session.get(Volunteer, 1).birth_date == date(2010, 4, 5)
+        assert db.session.get(Volunteer, 2).birth_date is None
+        resident, self_registered = db.session.get(Resident, 1), db.session.get(Resident, 2)
+        assert (resident.birth_date, resident.gender, resident.masked_id_number) == (
+            date(1950, 5, 17), "M", "**************1237")
+        assert (self_registered.birth_date, self_registered.gender, self_registered.masked_id_number) == (
+            None, None, "")
+        db.session.remove()
+        downgrade(revision="0002")
+        with db.engine.connect() as conn:
+            volunteers = conn.execute(sa.text("SELECT id, birth_date FROM volunteers ORDER BY id")).all()
+            residents = conn.execute(sa.text("SELECT id, gender, birth_date, id_number_tail FROM residents "
+                                             "ORDER BY id")).all()
+        assert [(i, str(born) if born else None) for i, born in volunteers] == [(1, "2010-04-05"), (2, None)]
+        assert [(i, g, str(b) if b else None, t) for i, g, b, t in residents] == [
+            (1, "M", "1950-05-17", "1237"), (2, None, None, None)]
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_the_upgrade_keeps_a_birth_date_the_id_number_does_not_give(empty_database_url, tmp_path, capfd):
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url,
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as conn:
+            _old_people(conn, resident_birth=date(1951, 1, 1))
+        with pytest.raises(SystemExit):       # Flask-Migrate logs the RuntimeError and exits
+            upgrade(revision="0003")
+        assert "residents [1] hold a birth date" in capfd.readouterr().err
+        assert "birth_date" in _columns("residents") and "birth_date" in _columns("volunteers")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT birth_date FROM residents WHERE id = 1")).scalar() is not None
         downgrade(revision="base")
         db.engine.dispose()

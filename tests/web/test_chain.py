@@ -44,7 +44,7 @@ def test_the_whole_chain(client, auth, world):
         "address": "No. 5, Plum Lane", "region": world.c1.id, "tags": ["elderly_alone"],
         "health_notes": "diabetes", "consent": "y"}))
     resident = latest(Resident)
-    assert resident.name == "Sun Lan" and resident.id_number_tail
+    assert resident.name == "Sun Lan" and resident.masked_id_number
     ok(client.post(f"/community/needs/new?resident={resident.id}", data={
         "category": world.visits.id, "title": "Weekly companionship visit", "description": "Lives alone",
         "urgency": 3, "recurrence": "weekly", "skills": [world.elder_care.id]}))

@@ -51,7 +51,8 @@ def test_staff_register_a_resident_with_consent(client, auth, world):
     resident = db.session.scalar(sa.select(Resident).where(Resident.name == "Zhou Lan"))
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/community/residents/{resident.id}")
-    assert (resident.gender, resident.birth_date, resident.id_number_tail) == ("M", date(1950, 5, 17), "1237")
+    assert (resident.gender, resident.birth_date, resident.masked_id_number) == (
+        "M", date(1950, 5, 17), "**************1237")
     assert resident.region == world.c1 and resident.created_by_id == world["staff1"].id
     assert resident.consent_at is not None and resident.tags == {VulnerableTag.elderly_alone}
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "resident.register"))

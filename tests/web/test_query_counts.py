@@ -27,7 +27,8 @@ from linkage.models import (AccountStatus, Bid, BidStatus, Category, Feedback, H
                             ShiftSlot, ShiftStatus, SignUp, SignUpStatus, Skill, SocialWorker, User,
                             Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
 from linkage.models.types import utcnow
-from tests.factories import make_credit_code, make_region
+from linkage.security import blind_index, encrypt
+from tests.factories import make_credit_code, make_region, make_resident_id
 
 FEW, MANY = 5, 40
 SLACK = 2          # a page may run a couple more statements (e.g. a pager's extra query), never one per row
@@ -68,10 +69,10 @@ def _skill() -> Skill:
 
 def _resident(region: Region, *, with_account: bool = False) -> Resident:
     n = _n()
-    resident = Resident(name=f"QC resident {n}", region=region,
-                        birth_date=date(1940 + n % 50, 1 + n % 12, 1 + n % 28),
-                        gender="FM"[n % 2], latitude=region.latitude, longitude=region.longitude,
-                        address=f"{n} Plum Road", id_number_tail=f"{n % 10000:04d}",
+    number = make_resident_id(date(1940 + n % 50, 1 + n % 12, 1 + n % 28), n % 1000)
+    resident = Resident(name=f"QC resident {n}", region=region, latitude=region.latitude,
+                        longitude=region.longitude, address=f"{n} Plum Road",
+                        id_number_encrypted=encrypt(number), id_number_index=blind_index(number),
                         user=_user(Role.resident, region) if with_account else None)
     resident.tags = ([VulnerableTag.elderly_alone] if n % 2
                      else [VulnerableTag.disabled, VulnerableTag.special_hardship])
