@@ -18,7 +18,9 @@ for street X; an organization admin without an organization yet; the site admin.
 Objects (the rows' arguments) come in pairs, one in each scope; ``OBJECTS`` says what each is.
 Every rule lists, per object, the roles that may use it; every other signed-in role is refused
 (403, or 404 where the rule names it ``missing``), and anonymous visitors are sent to log in unless
-the rule is ``public``. For POST, refused means refused *and* nothing written.
+the rule is ``public``. An allowed GET answers 200 (or, where the rule says ``moved``, sends the user
+on); an allowed POST is done or its form shown again. For POST, refused means refused *and* nothing
+written.
 """
 from __future__ import annotations
 
@@ -83,6 +85,7 @@ class On:
     """The roles that may use a route on one object (None: a route without an object)."""
     allowed: frozenset
     missing: frozenset = frozenset()  # roles told the object does not exist for them (404)
+    moved: frozenset = frozenset()  # allowed roles a GET sends on elsewhere (not to log in)
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ POLICY: dict[str, Route] = {
     "static": Route(GET, {"stylesheet": On(SIGNED_IN)}, public=True),
     "bootstrap.static": Route(GET, {"bootstrap_stylesheet": On(SIGNED_IN)}, public=True),
     "main.home": everyone("GET"),
-    "auth.login": everyone("GET", "POST"),
+    "auth.login": Route(BOTH, {None: On(SIGNED_IN, moved=SIGNED_IN)}, public=True),  # signed in: home
     "auth.register": everyone("GET", "POST"),
     "auth.language": Route(POST, {None: On(SIGNED_IN)}, public=True, args={"code": "en"}),
 
@@ -269,11 +272,12 @@ POLICY: dict[str, Route] = {
 }
 
 
-def expected(route: Route, obj: Optional[str], role: str) -> str:
-    """What ``role`` should get: "ok", "login", "forbidden" or "missing"."""
+def expected(route: Route, obj: Optional[str], role: str, method: str = "GET") -> str:
+    """What ``role`` should get: "ok" (a GET: 200; a POST: done or re-shown, not refused), "moved" (a
+    GET sent on elsewhere), "login" (sent to log in), "forbidden" (403) or "missing" (404)."""
     case = route.cases[obj]
     if role == "anonymous":
         return "ok" if route.public else "login"
     if role in case.allowed:
-        return "ok"
+        return "moved" if method == "GET" and role in case.moved else "ok"
     return "missing" if role in case.missing else "forbidden"

@@ -146,14 +146,15 @@ def requests(app, scopes) -> list[tuple[str, str, str, str]]:
     return sorted(found, key=lambda r: (r[0] == LAST, r[1] != "GET"))
 
 
-def outcome(response, log_in: str) -> str:
-    """The answer's class: ok, login (sent to the ``log_in`` page), forbidden (403), missing (404), or
-    the code."""
+def outcome(response, method: str, log_in: str) -> str:
+    """The answer's class: ok, moved (a GET sent elsewhere), login (sent to the ``log_in`` page),
+    forbidden (403), missing (404), or the code."""
     code = response.status_code
     if 300 <= code < 400:
         target = urlsplit(response.location)
-        sent_to_log_in = target.path == log_in and "next" in parse_qs(target.query)
-        return "login" if sent_to_log_in else "ok"
+        if target.path == log_in and "next" in parse_qs(target.query):
+            return "login"
+        return "moved" if method == "GET" else "ok"
     if 200 <= code < 300:
         return "ok"
     return {403: "forbidden", 404: "missing"}.get(code, f"status {code}")
@@ -186,7 +187,7 @@ def test_every_route_is_declared_in_the_policy(app):
         for obj, case in route.cases.items():
             if obj is not None and obj not in OBJECTS:
                 problems.append(f"{endpoint}: unknown object {obj}")
-            problems += [f"{endpoint}: unknown role {role}" for role in (case.allowed | case.missing) - set(ROLES)]
+            problems += [f"{endpoint}: unknown role {role}" for role in (case.allowed | case.missing | case.moved) - set(ROLES)]
         if not any(case.allowed for case in route.cases.values()):
             problems.append(f"{endpoint}: no role may use it, so the matrix cannot prove it works")
     assert not problems, "\n".join(problems)
@@ -206,11 +207,11 @@ def test_each_role_gets_what_the_policy_declares(client, auth, app, world, scope
         log_in = url_for("auth.login")
     mismatches, counts = [], None  # counts: the row counts, while nothing has been written since
     for endpoint, method, obj, url in requests(app, scopes):
-        want = expected(POLICY[endpoint], obj, role)
+        want = expected(POLICY[endpoint], obj, role, method)
         refused_post = method == "POST" and want != "ok"
         before = (counts or row_counts()) if refused_post else None
         response = client.open(url, method=method, data={} if method == "POST" else None)
-        got = outcome(response, log_in)
+        got = outcome(response, method, log_in)
         counts = row_counts() if refused_post else None
         case = f"{method} {url} ({endpoint}{' on ' + obj if obj else ''})"
         if got != want:
