@@ -219,7 +219,10 @@ POLICY: dict[str, Route] = {
     "projects.detail": per_object(GET, {
         "project_x": on("org_admin_a", "social_worker_a", "expert_x", "observer_x", *CIVIL_X),
         "project_y": on("org_admin_b", *CIVIL_Y),
-        "draft_x": on(*CIVIL_X)}),
+        "draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y),
+        # Bidding over: still readable by the organizations that bid, and by the region's readers.
+        "closed_x": on("org_admin_a", "social_worker_a", "expert_x", "observer_x", *CIVIL_X),
+        "closed_y": on("org_admin_b", *CIVIL_Y)}),
     "projects.edit": per_object(BOTH, {"draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y)}),
     "projects.step": per_object(POST, PROJECT_MANAGERS, verb="publish"),
     "projects.cancel": per_object(POST, PROJECT_MANAGERS),

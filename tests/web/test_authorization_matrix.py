@@ -4,7 +4,8 @@ to the policy declared in tests/web/authz_policy.py.
 A route the policy does not declare fails the first test, so a new page cannot be forgotten. The
 matrix then asks, as each role in turn, for every declared route on every declared object: a
 success the policy refuses, a refusal the policy allows, or a refused POST that wrote anything is a
-mismatch, and one assertion lists them all. Every page any role opens is also searched for another
+mismatch, and one assertion lists them all. Every page any role opens is also searched for the
+titles of objects the policy does not let that role open (lists stay within scope) and for another
 organization's sealed bid price.
 """
 from __future__ import annotations
@@ -35,6 +36,10 @@ USERNAMES = {
 # Sealed bids (bidding still open) with prices no other number on a page looks like.
 SEALED = {"org_a": ("123457", "123,457"), "org_b": ("98765", "98,765")}
 OWN_ORGANIZATION = {"org_admin_a": "org_a", "social_worker_a": "org_a", "org_admin_b": "org_b"}
+# What pages call the objects of each scope: a page may name an object only to a role that may open it.
+TITLES = {"need_a": "Need A", "need_b": "Need B", "project_x": "Project X", "project_y": "Project Y",
+          "draft_x": "Draft X", "draft_y": "Draft Y", "closed_x": "Closed X", "closed_y": "Closed Y",
+          "shift_x": "Shift X", "shift_y": "Shift Y", "activity_a": "Activity A", "activity_b": "Activity B"}
 # Leaving the session ends the role's run, so it comes last.
 LAST = "auth.logout"
 
@@ -173,6 +178,21 @@ def sealed_prices_shown(role: str, response) -> list[str]:
     return [written for org, forms in SEALED.items() if org != own for written in forms if written in page]
 
 
+def unopenable_titles(role: str) -> dict[str, str]:
+    """Title → object, for the objects no page of the policy lets ``role`` open."""
+    readers = {obj: set() for obj in TITLES}
+    for route in POLICY.values():
+        for obj, case in route.cases.items():
+            if obj in readers and "GET" in route.methods:
+                readers[obj] |= case.allowed
+    return {title: obj for obj, title in TITLES.items() if role not in readers[obj]}
+
+
+def out_of_scope_named(titles: dict[str, str], response) -> list[str]:
+    page = response.get_data(as_text=True)
+    return sorted(obj for title, obj in titles.items() if title in page)
+
+
 def test_every_route_is_declared_in_the_policy(app):
     """A route missing from the policy (a new page), a declared route that no longer exists, a method
     not declared, or an unknown role or object fails here."""
@@ -205,6 +225,7 @@ def test_each_role_gets_what_the_policy_declares(client, auth, app, world, scope
         auth.login(USERNAMES[role])
     with app.test_request_context():
         log_in = url_for("auth.login")
+    hidden = unopenable_titles(role)
     mismatches, counts = [], None  # counts: the row counts, while nothing has been written since
     for endpoint, method, obj, url in requests(app, scopes):
         want = expected(POLICY[endpoint], obj, role, method)
@@ -221,5 +242,7 @@ def test_each_role_gets_what_the_policy_declares(client, auth, app, world, scope
         if got == "ok" and sealed_prices_shown(role, response):
             mismatches.append(f"{case}: shows another organization's sealed bid price "
                               f"{sealed_prices_shown(role, response)}")
+        if got == "ok" and out_of_scope_named(hidden, response):
+            mismatches.append(f"{case}: names {out_of_scope_named(hidden, response)}, which it may not open")
         response.close()
     assert not mismatches, f"{role} ({ROLES[role]}):\n" + "\n".join(mismatches)
