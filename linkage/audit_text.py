@@ -217,16 +217,25 @@ def _string_text(name: str, value: str) -> Markup:
     return escape(value)
 
 
-def changes(event) -> list[tuple[str, Markup, Markup]]:
-    """(field, before, after) for every field the event recorded, in the reader's language."""
+def changes(event, sealed=()) -> list[tuple[str, Markup, Markup]]:
+    """(field, before, after) for every field the event recorded, in the reader's language; the
+    ``sealed`` fields (a bid's price before the deadline) say so instead of their values."""
     before, after = event.before or {}, event.after or {}
     skills = _skill_names() if {"skills", "slots"} & (set(before) | set(after)) else {}
     rows = []
     for name in list(dict.fromkeys([*after, *before])):
-        old = value_text(name, before.get(name), event.subject_type, skills=skills) if name in before else None
-        new = value_text(name, after.get(name), event.subject_type, skills=skills) if name in after else None
+        old = _recorded_text(name, before, event.subject_type, skills, sealed)
+        new = _recorded_text(name, after, event.subject_type, skills, sealed)
         rows.append((str(field_label(name)), old, new))
     return rows
+
+
+def _recorded_text(name: str, values: dict, subject_type: str, skills: dict, sealed) -> Optional[Markup]:
+    if name not in values:
+        return None
+    if name in sealed:
+        return escape(_l("Sealed"))
+    return value_text(name, values.get(name), subject_type, skills=skills)
 
 
 def register(app) -> None:

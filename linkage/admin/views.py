@@ -12,6 +12,7 @@ from linkage.auth.access import role_required
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import AccountStatus, Organization, Region, Role, User
+from linkage.timeutil import now
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -90,6 +91,7 @@ def audit():
     action, subject = request.args.get("action", ""), request.args.get("subject", "")
     page = paginate(queries.audit_events_visible_to(current_user, action, subject), per_page=50)
     return render_template("admin/audit.html", page=page, action=action, subject=subject,
+                           sealed=access.sealed_changes(current_user, page.items, now()),
                            can_verify_chain=access.can_verify_audit_chain(current_user))
 
 

@@ -1,5 +1,8 @@
-"""Sealed bids: before the bidding deadline no page shows a bid's price to anyone but its own
-organization; after it the civil affairs staff who manage the project see every price."""
+"""Sealed bids: before the bidding deadline no page or export shows a bid's price to anyone but its own
+organization; after it the civil affairs staff who manage the project see every price.
+
+The crawl follows links and the data addresses pages fetch (the match runs' status.json); the
+authorization matrix (test_authorization_matrix.py) searches every route of the URL map as well."""
 import re
 from collections import deque
 from decimal import Decimal
@@ -17,7 +20,8 @@ PRICES = {"org1": Decimal("123457.00"), "org2": Decimal("98765.43")}
 WRITTEN = {"org1": ("123457", "123,457", "123 457"), "org2": ("98765", "98,765", "98 765")}
 MEMBERS = {"orgadmin": "org1", "worker": "org1", "orgadmin2": "org2", "worker2": "org2"}
 SKIP = ("/logout", "/static/", "/language", "/lang/")
-LINK = re.compile(r'href="([^"#]+)')
+# Links, and the addresses a page's script fetches (exports such as a run's status.json).
+LINK = re.compile(r'(?:href|data-url)="([^"#]+)')
 
 
 @pytest.fixture
@@ -99,3 +103,28 @@ def test_after_the_deadline_managing_staff_see_every_price(client, auth, world, 
         pages = crawl(client, [f"/projects/{district_project.id}", f"/organizations/{world.org1.id}"], depth=1)
         assert leaks(pages, ["org1"]) == []
         auth.logout()
+
+
+def submit_through_the_bid_form(client, auth, username, project, price, worker):
+    """Change a bid as its organization's admin does, so the audit trail records the price."""
+    auth.login(username)
+    response = client.post(f"/projects/{project.id}/bid", data={
+        "price": str(price), "proposal": "Plan", "team": [worker.id], "workload": 1, "no_violation_declared": "y"})
+    assert response.status_code == 302, text(response)
+    auth.logout()
+
+
+def test_the_audit_trail_keeps_bid_prices_sealed_until_the_deadline(client, auth, world, sealed):
+    district_project = sealed[0]
+    submit_through_the_bid_form(client, auth, "orgadmin", district_project, PRICES["org1"], world.worker)
+    submit_through_the_bid_form(client, auth, "orgadmin2", district_project, PRICES["org2"], world.worker2)
+    for username in ("civil", "admin"):
+        auth.login(username)
+        page = text(client.get("/admin/audit"))
+        assert "Bid changed" in page and "Sealed" in page
+        assert leaks(crawl(client, ["/admin/audit"], depth=1), list(PRICES)) == []
+        auth.logout()
+    past_deadline(district_project)
+    db.session.commit()
+    auth.login("civil")
+    assert "123457.00" in text(client.get("/admin/audit"))  # the managing staff read it once bidding is over

@@ -1,0 +1,286 @@
+"""The authorization policy: who may use each route, and on which object.
+
+This table is the declaration the matrix test (tests/web/test_authorization_matrix.py) holds the
+application to. It is written by hand from PRODUCT.md's roles and scopes, not computed from the
+``access.py`` modules, so that a rule changed there shows up here as a difference.
+
+Roles (the columns) are people of one small district with two of everything::
+
+    district
+    ├── street X ── community A (grid A) ── resident, volunteer A, community staff A, grid worker A
+    │               organization A (service area street X): its admin and a social worker
+    └── street Y ── community B ── volunteer B, community staff B
+                    organization B (service area street Y): its admin
+
+Civil affairs staff work for street X, street Y or the whole district; the expert and the observer
+for street X; an organization admin without an organization yet; the site admin.
+
+Objects (the rows' arguments) come in pairs, one in each scope; ``OBJECTS`` says what each is.
+Every rule lists, per object, the roles that may use it; every other signed-in role is refused
+(403, or 404 where the rule names it ``missing``), and anonymous visitors are sent to log in unless
+the rule is ``public``. An allowed GET answers 200 (or, where the rule says ``moved``, sends the user
+on); an allowed POST is done or its form shown again. For POST, refused means refused *and* nothing
+written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+# --- roles ------------------------------------------------------------------------------------------
+
+ROLES = {
+    "anonymous": "not signed in",
+    "resident": "resident of community A, with their own need",
+    "volunteer_a": "volunteer living in community A (street X), signed up for shift X",
+    "volunteer_b": "volunteer living in community B (street Y), signed up for shift Y",
+    "social_worker_a": "social worker of organization A, leading and having created shift X",
+    "org_admin_a": "admin of organization A (active)",
+    "org_admin_b": "admin of organization B (registered, not yet verified)",
+    "org_admin_new": "organization admin who has not registered an organization yet",
+    "staff_a": "community staff of community A",
+    "staff_b": "community staff of community B",
+    "grid_a": "grid worker of a grid in community A",
+    "civil_x": "civil affairs staff of street X",
+    "civil_y": "civil affairs staff of street Y",
+    "civil_district": "civil affairs staff of the district",
+    "expert_x": "expert evaluator for street X",
+    "observer_x": "observer of street X",
+    "admin": "site admin",
+}
+SIGNED_IN = frozenset(ROLES) - {"anonymous"}
+
+OBJECTS = {
+    "resident_a": "a resident of community A (the resident's own record)",
+    "resident_b": "a resident of community B",
+    "report_for_a": "the need form for resident A (?resident=)",
+    "report_for_b": "the need form for resident B (?resident=)",
+    "need_a": "the resident's submitted need, community A",
+    "need_b": "a submitted need of a resident of community B",
+    "pending_a": "a volunteer account of community A waiting for verification",
+    "pending_b": "a volunteer account of community B waiting for verification",
+    "org_a": "organization A", "org_b": "organization B",
+    "worker_a": "organization A's social worker", "worker_b": "organization B's social worker",
+    "project_x": "a published project of street X, organization A's sealed bid on it",
+    "project_y": "a published project of street Y, organization B's sealed bid on it",
+    "draft_x": "a draft project of street X", "draft_y": "a draft project of street Y",
+    "closed_x": "a project of street X, bidding closed, one bid", "closed_y": "the same in street Y",
+    "bid_x": "organization A's bid on project X", "bid_y": "organization B's bid on project Y",
+    "for_running_x": "a running project of street X won by organization A (?project= of a new shift)",
+    "for_running_y": "a running project of street Y won by organization B (?project= of a new shift)",
+    "shift_x": "a shift of the running project X in community A, led by social worker A",
+    "shift_y": "a shift of the running project Y in community B",
+    "activity_a": "a community activity of community A", "activity_b": "a community activity of community B",
+    "sign_up_x": "volunteer A's place on shift X", "sign_up_y": "volunteer B's place on shift Y",
+    "run_x": "a match run of street X started by civil affairs X",
+    "run_y": "a match run of street Y started by civil affairs Y",
+    "run_sw": "a match run of street X started by social worker A",
+    "account": "an account (the admin's account pages)", "setting": "a locality setting",
+    "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
+}
+
+
+@dataclass(frozen=True)
+class On:
+    """The roles that may use a route on one object (None: a route without an object)."""
+    allowed: frozenset
+    missing: frozenset = frozenset()  # roles told the object does not exist for them (404)
+    moved: frozenset = frozenset()  # allowed roles a GET sends on elsewhere (not to log in)
+
+
+@dataclass(frozen=True)
+class Route:
+    methods: tuple
+    cases: dict  # object name (or None) → On
+    public: bool = False  # anonymous visitors may use it too
+    args: dict = field(default_factory=dict)  # fixed path values, e.g. which verb of <any(...)>
+
+
+def on(*roles, missing=()) -> On:
+    return On(frozenset(roles), frozenset(missing))
+
+
+def everyone(*methods: str) -> Route:
+    return Route(methods, {None: On(SIGNED_IN)}, public=True)
+
+
+def signed_in(*methods: str) -> Route:
+    return Route(methods, {None: On(SIGNED_IN)})
+
+
+def only(methods, *roles) -> Route:
+    return Route(tuple(methods), {None: on(*roles)})
+
+
+def per_object(methods, cases: dict, **args) -> Route:
+    return Route(tuple(methods), cases, args=args)
+
+
+GET, POST, BOTH = ("GET",), ("POST",), ("GET", "POST")
+
+# --- groups -----------------------------------------------------------------------------------------
+
+CIVIL = {"civil_x", "civil_y", "civil_district"}
+CIVIL_X = {"civil_x", "civil_district", "admin"}          # manage street X: its staff, the district's, admins
+CIVIL_Y = {"civil_y", "civil_district", "admin"}
+RESIDENT_DESK = {"staff_a", "staff_b", "grid_a", "admin"}  # keep the residents' register
+NEED_READERS = RESIDENT_DESK | CIVIL | {"observer_x"}
+ORGS = {"org_admin_a", "org_admin_b", "org_admin_new", "social_worker_a"}
+SHIFT_LISTS = ORGS | CIVIL | {"volunteer_a", "volunteer_b", "staff_a", "staff_b", "observer_x", "admin"}
+RUNNERS = CIVIL | {"social_worker_a", "admin"}
+VOLUNTEERS = {"volunteer_a", "volunteer_b"}
+
+# Who runs each shift (roster, check-in, hours, close) and who edits it (edit, cancel).
+RUNS_SHIFT = {"shift_x": on("social_worker_a", "org_admin_a", "staff_a", "admin"),
+              "shift_y": on("org_admin_b", "staff_b", "admin")}
+EDITS_SHIFT = {"shift_x": on("social_worker_a", "org_admin_a", "admin"), "shift_y": on("org_admin_b", "admin"),
+               "activity_a": on("staff_a", "admin"), "activity_b": on("staff_b", "admin")}
+NEED_MANAGERS = {"need_a": on("staff_a", "admin"), "need_b": on("staff_b", "admin")}
+ACCOUNT_VERIFIERS = {"pending_a": on("staff_a", *CIVIL_X), "pending_b": on("staff_b", *CIVIL_Y)}
+PROJECT_MANAGERS = {"project_x": on(*CIVIL_X), "project_y": on(*CIVIL_Y)}
+RUN_READERS = {"run_x": on(*CIVIL_X), "run_y": on(*CIVIL_Y), "run_sw": on("social_worker_a", *CIVIL_X)}
+OWN_WORKERS = {"worker_a": on("org_admin_a"), "worker_b": on("org_admin_b")}
+
+# --- the table: every route of the application ------------------------------------------------------
+
+POLICY: dict[str, Route] = {
+    # Public pages and files.
+    "static": Route(GET, {"stylesheet": On(SIGNED_IN)}, public=True),
+    "bootstrap.static": Route(GET, {"bootstrap_stylesheet": On(SIGNED_IN)}, public=True),
+    "main.home": everyone("GET"),
+    "auth.login": Route(BOTH, {None: On(SIGNED_IN, moved=SIGNED_IN)}, public=True),  # signed in: home
+    "auth.register": everyone("GET", "POST"),
+    "auth.language": Route(POST, {None: On(SIGNED_IN)}, public=True, args={"code": "en"}),
+
+    # Anyone signed in: their own notifications, password, log-out.
+    "main.notifications": signed_in("GET"),
+    "main.notifications_read": signed_in("POST"),
+    "auth.password": signed_in("GET", "POST"),
+    "auth.logout": signed_in("POST"),
+
+    # Site administration; civil affairs read their region's part of the audit trail.
+    "admin.users": only(GET, "admin"),
+    "admin.user_new": only(BOTH, "admin"),
+    "admin.user_status": per_object(POST, {"account": on("admin")}, status="active"),
+    "admin.settings_page": only(GET, "admin"),
+    "admin.setting_change": per_object(POST, {"setting": on("admin")}),
+    "admin.setting_reset": per_object(POST, {"setting": on("admin")}),
+    "admin.audit": only(GET, "admin", *CIVIL),
+    "admin.audit_verify": only(POST, "admin"),
+
+    # The community desk: residents of one's own community (grid workers: their grid's community).
+    "community.residents": only(GET, *RESIDENT_DESK),
+    "community.resident_new": only(BOTH, *RESIDENT_DESK),
+    "community.resident_detail": per_object(GET, {"resident_a": on("staff_a", "grid_a", "admin"),
+                                                  "resident_b": on("staff_b", "admin")}),
+    "community.resident_reveal": per_object(BOTH, {"resident_a": on("staff_a", "admin"),
+                                                   "resident_b": on("staff_b", "admin")}),
+    "community.needs": only(GET, *NEED_READERS),
+    "community.need_new": per_object(BOTH, {None: on(*RESIDENT_DESK),
+                                            "report_for_a": on("staff_a", "grid_a", "admin"),
+                                            "report_for_b": on("staff_b", "admin")}),
+    "community.need_detail": per_object(GET, {
+        "need_a": on("staff_a", "grid_a", "observer_x", *CIVIL_X),
+        "need_b": on("staff_b", *CIVIL_Y)}),
+    "community.need_verify": per_object(POST, NEED_MANAGERS),
+    "community.need_reject": per_object(POST, NEED_MANAGERS),
+    "community.need_deliver": per_object(POST, NEED_MANAGERS),
+    "community.need_rate": per_object(POST, NEED_MANAGERS),
+    "community.accounts": only(GET, "staff_a", "staff_b", *CIVIL, "admin"),
+    "community.account_verify": per_object(POST, ACCOUNT_VERIFIERS),
+    "community.account_reject": per_object(POST, ACCOUNT_VERIFIERS),
+
+    # A resident's own needs (admins pass the role check and have none of their own).
+    "needs.mine": only(GET, "resident", "admin"),
+    "needs.new": only(BOTH, "resident"),
+    "needs.detail": per_object(GET, {"need_a": on("resident"), "need_b": on()}),
+    "needs.withdraw": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
+    "needs.rate": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
+
+    # Organizations: civil affairs of the service area manage them; members see their own.
+    "organizations.index": only(GET, *CIVIL, "observer_x", "admin"),
+    "organizations.detail": per_object(GET, {
+        "org_a": on("org_admin_a", "social_worker_a", "observer_x", *CIVIL_X),
+        "org_b": on("org_admin_b", *CIVIL_Y)}),
+    "organizations.change_status": per_object(POST, {"org_a": on(*CIVIL_X), "org_b": on(*CIVIL_Y)},
+                                              verb="verify"),
+    "organizations.mine": only(GET, *ORGS, "admin"),
+    "organizations.register": only(BOTH, "org_admin_new"),
+    "organizations.edit": only(BOTH, "org_admin_b"),  # only while not yet verified
+    "organizations.worker_new": only(BOTH, "org_admin_a", "org_admin_b"),
+    "organizations.worker_edit": per_object(BOTH, OWN_WORKERS),
+    "organizations.worker_login": per_object(BOTH, OWN_WORKERS),
+    "organizations.worker_active": per_object(POST, OWN_WORKERS, verb="reactivate"),
+
+    # Projects: civil affairs manage their subtree; experts and observers read it (no drafts);
+    # organizations read published projects of their service area; bids are their admin's.
+    "projects.index": only(GET, *CIVIL, *ORGS, "expert_x", "observer_x", "admin"),
+    "projects.new": only(BOTH, *CIVIL, "admin"),
+    "projects.detail": per_object(GET, {
+        "project_x": on("org_admin_a", "social_worker_a", "expert_x", "observer_x", *CIVIL_X),
+        "project_y": on("org_admin_b", *CIVIL_Y),
+        "draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y),
+        # Bidding over: still readable by the organizations that bid, and by the region's readers.
+        "closed_x": on("org_admin_a", "social_worker_a", "expert_x", "observer_x", *CIVIL_X),
+        "closed_y": on("org_admin_b", *CIVIL_Y)}),
+    "projects.edit": per_object(BOTH, {"draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y)}),
+    "projects.step": per_object(POST, PROJECT_MANAGERS, verb="publish"),
+    "projects.cancel": per_object(POST, PROJECT_MANAGERS),
+    "projects.disqualify": per_object(POST, {"bid_x": on(*CIVIL_X), "bid_y": on(*CIVIL_Y)}),
+    "projects.scores": per_object(BOTH, {"closed_x": on("expert_x", *CIVIL_X), "closed_y": on(*CIVIL_Y),
+                                         "project_x": on(*CIVIL_X)}),  # experts: after the deadline only
+    "projects.award": per_object(BOTH, {"closed_x": on(*CIVIL_X), "closed_y": on(*CIVIL_Y)}),
+    "projects.bid": per_object(BOTH, {"project_x": on("org_admin_a"), "project_y": on("org_admin_b")}),
+    "projects.bid_withdraw": per_object(POST, {"project_x": on("org_admin_a"), "project_y": on("org_admin_b")}),
+
+    # Shifts: volunteers see open shifts of their street and their own; staff their region; the
+    # winning organization and the shift's lead run it; community staff run their community's.
+    "shifts.index": only(GET, *SHIFT_LISTS),
+    "shifts.new": per_object(BOTH, {None: on("social_worker_a", "org_admin_a", "org_admin_b", "org_admin_new",
+                                             "staff_a", "staff_b", "admin"),
+                                    "for_running_x": on("social_worker_a", "org_admin_a", "admin"),
+                                    "for_running_y": on("org_admin_b", "admin")}),
+    "shifts.detail": per_object(GET, {
+        "shift_x": on("volunteer_a", "observer_x", *RUNS_SHIFT["shift_x"].allowed, *CIVIL_X),
+        "shift_y": on("volunteer_b", *RUNS_SHIFT["shift_y"].allowed, *CIVIL_Y),
+        "activity_a": on("volunteer_a", "staff_a", "observer_x", *CIVIL_X),
+        "activity_b": on("volunteer_b", "staff_b", *CIVIL_Y)}),
+    "shifts.edit": per_object(BOTH, EDITS_SHIFT),
+    "shifts.cancel": per_object(BOTH, EDITS_SHIFT),
+    "shifts.roster": per_object(GET, RUNS_SHIFT),
+    "shifts.check_in": per_object(POST, {"sign_up_x": RUNS_SHIFT["shift_x"], "sign_up_y": RUNS_SHIFT["shift_y"]}),
+    "shifts.check_out": per_object(POST, {"sign_up_x": RUNS_SHIFT["shift_x"], "sign_up_y": RUNS_SHIFT["shift_y"]}),
+    "shifts.no_show": per_object(POST, {"sign_up_x": RUNS_SHIFT["shift_x"], "sign_up_y": RUNS_SHIFT["shift_y"]}),
+    "shifts.decide_hours": per_object(POST, RUNS_SHIFT),
+    "shifts.close": per_object(POST, RUNS_SHIFT),
+    "shifts.sign_up": per_object(POST, {"shift_x": on("volunteer_a"), "shift_y": on("volunteer_b"),
+                                        "activity_a": on("volunteer_a")}),
+    # Another volunteer's place is not theirs to give up: there is none of theirs to find.
+    "shifts.withdraw": per_object(POST, {"shift_x": on("volunteer_a", missing=["volunteer_b"]),
+                                         "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
+
+    # A volunteer's own pages.
+    "volunteers.profile": only(BOTH, *VOLUNTEERS),
+    "volunteers.my_shifts": only(GET, *VOLUNTEERS),
+    "volunteers.hours": only(GET, *VOLUNTEERS),
+
+    # Match runs: civil affairs those of their area, social workers the ones they started.
+    "matching.index": only(GET, *RUNNERS),
+    "matching.new": only(BOTH, *RUNNERS),
+    "matching.detail": per_object(GET, RUN_READERS),
+    "matching.status": per_object(GET, RUN_READERS),
+    "matching.override": per_object(POST, RUN_READERS),
+    "matching.again": per_object(POST, RUN_READERS, how="rerun"),
+    "matching.decide": per_object(POST, RUN_READERS, decision="reject"),
+}
+
+
+def expected(route: Route, obj: Optional[str], role: str, method: str = "GET") -> str:
+    """What ``role`` should get: "ok" (a GET: 200; a POST: done or re-shown, not refused), "moved" (a
+    GET sent on elsewhere), "login" (sent to log in), "forbidden" (403) or "missing" (404)."""
+    case = route.cases[obj]
+    if role == "anonymous":
+        return "ok" if route.public else "login"
+    if role in case.allowed:
+        return "moved" if method == "GET" and role in case.moved else "ok"
+    return "missing" if role in case.missing else "forbidden"

@@ -1,0 +1,248 @@
+"""The authorization matrix: every route of the URL map × every role × objects of each scope, held
+to the policy declared in tests/web/authz_policy.py.
+
+A route the policy does not declare fails the first test, so a new page cannot be forgotten. The
+matrix then asks, as each role in turn, for every declared route on every declared object: a
+success the policy refuses, a refusal the policy allows, or a refused POST that wrote anything is a
+mismatch, and one assertion lists them all. Every page any role opens is also searched for the
+titles of objects the policy does not let that role open (lists stay within scope) and for another
+organization's sealed bid price.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import url_for
+
+from linkage import settings
+from linkage.extensions import db
+from linkage.models import (AccountStatus, BidStatus, MatchKind, MatchRun, MatchStatus, NeedStatus, OrgStatus,
+                            ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
+from linkage.projects import services as project_services
+from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, now)
+from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
+
+# Who each role of the policy is in the world of tests/factories.py (plus the accounts added below).
+USERNAMES = {
+    "anonymous": None, "resident": "resident", "volunteer_a": "vol", "volunteer_b": "vol3",
+    "social_worker_a": "worker", "org_admin_a": "orgadmin", "org_admin_b": "orgadmin2", "org_admin_new": "orgnew",
+    "staff_a": "staff1", "staff_b": "staff3", "grid_a": "grid", "civil_x": "civilx", "civil_y": "civil2",
+    "civil_district": "civil", "expert_x": "expertx", "observer_x": "observer", "admin": "admin",
+}
+# Sealed bids (bidding still open) with prices no other number on a page looks like.
+SEALED = {"org_a": ("123457", "123,457"), "org_b": ("98765", "98,765")}
+OWN_ORGANIZATION = {"org_admin_a": "org_a", "social_worker_a": "org_a", "org_admin_b": "org_b"}
+# What pages call the objects of each scope: a page may name an object only to a role that may open it.
+TITLES = {"need_a": "Need A", "need_b": "Need B", "project_x": "Project X", "project_y": "Project Y",
+          "draft_x": "Draft X", "draft_y": "Draft Y", "closed_x": "Closed X", "closed_y": "Closed Y",
+          "shift_x": "Shift X", "shift_y": "Shift Y", "activity_a": "Activity A", "activity_b": "Activity B"}
+# Leaving the session ends the role's run, so it comes last.
+LAST = "auth.logout"
+
+
+def _sealed_bid(project, org, worker, price, actor):
+    """A bid submitted through the bid service, as the bid form does (so the audit trail records it)."""
+    data = project_services.BidData(price=Decimal(price), proposal="Plan", team=[worker], workload=1,
+                                    no_violation_declared=True)
+    return project_services.submit_bid(project, org, data, actor=actor)
+
+
+def _project(region, creator, status, title, **kwargs):
+    return make_project(region, creator=creator, status=status, title=title, **kwargs)
+
+
+def _shift(region, creator, project=None, lead=None, title="Companionship visits"):
+    shift = make_shift(region, project=project, lead=lead, title=title)
+    shift.created_by = creator
+    return shift
+
+
+def _place(shift, volunteer):
+    place = SignUp(shift=shift, volunteer=volunteer, status=SignUpStatus.assigned, slot=shift.slots[0])
+    db.session.add(place)
+    db.session.flush()
+    return place
+
+
+def _run(region, creator):
+    run = MatchRun(kind=MatchKind.shifts, region=region, created_by=creator, status=MatchStatus.queued)
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def _projects(w, u) -> dict:
+    past = now() - timedelta(hours=1)
+    projects = {
+        "project_x": _project(w.street1, u["civilx"], ProjectStatus.published, "Project X"),
+        "project_y": _project(w.street2, u["civil2"], ProjectStatus.published, "Project Y"),
+        "draft_x": _project(w.street1, u["civilx"], ProjectStatus.draft, "Draft X"),
+        "draft_y": _project(w.street2, u["civil2"], ProjectStatus.draft, "Draft Y"),
+        "closed_x": _project(w.street1, u["civilx"], ProjectStatus.bidding_closed, "Closed X", deadline=past),
+        "closed_y": _project(w.street2, u["civil2"], ProjectStatus.bidding_closed, "Closed Y", deadline=past),
+        "running_x": _project(w.street1, u["civilx"], ProjectStatus.in_progress, "Running X", deadline=past),
+        "running_y": _project(w.street2, u["civil2"], ProjectStatus.in_progress, "Running Y", deadline=past),
+    }
+    make_bid(projects["closed_x"], w.org1, price=200000, team=[w.worker])
+    make_bid(projects["closed_y"], w.org2, price=210000, team=[w.worker2])
+    make_bid(projects["running_x"], w.org1, price=220000, status=BidStatus.won)
+    make_bid(projects["running_y"], w.org2, price=230000, status=BidStatus.won)
+    return projects
+
+
+def build_scopes(w) -> dict[str, dict]:
+    """Add two of everything to the world; return each object's URL values by its policy name."""
+    u = w.users
+    u["civilx"] = make_user("civilx", Role.civil_affairs, w.street1)
+    u["expertx"] = make_user("expertx", Role.expert, w.street1)
+    u["orgnew"] = make_user("orgnew", Role.org_admin, w.street1)
+    resident_b = make_resident(w.c3, name="Sun Li")
+    need_a = make_need(w.resident, w.visits, status=NeedStatus.submitted, creator=u["resident"], title="Need A")
+    need_b = make_need(resident_b, w.visits, status=NeedStatus.submitted, creator=u["staff3"], title="Need B")
+    pending_a = make_user("pending_a", Role.volunteer, w.c1, status=AccountStatus.pending)
+    pending_b = make_user("pending_b", Role.volunteer, w.c3, status=AccountStatus.pending)
+    p = _projects(w, u)
+    bid_x = _sealed_bid(p["project_x"], w.org1, w.worker, "123457.00", u["orgadmin"])
+    bid_y = _sealed_bid(p["project_y"], w.org2, w.worker2, "98765.43", u["orgadmin2"])
+    w.org2.status = OrgStatus.registered  # its admin may still correct the registration
+    shift_x = _shift(w.c1, u["worker"], p["running_x"], w.worker, "Shift X")
+    shift_y = _shift(w.c3, u["worker2"], p["running_y"], w.worker2, "Shift Y")
+    activity_a, activity_b = _shift(w.c1, u["staff1"], title="Activity A"), _shift(w.c3, u["staff3"], title="Activity B")
+    volunteer_b = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == u["vol3"].id))
+    sign_up_x, sign_up_y = _place(shift_x, w.volunteer), _place(shift_y, volunteer_b)
+    runs = {"run_x": _run(w.street1, u["civilx"]), "run_y": _run(w.street2, u["civil2"]),
+            "run_sw": _run(w.street1, u["worker"])}
+    db.session.commit()
+    return {
+        "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
+        "report_for_a": {"resident": w.resident.id}, "report_for_b": {"resident": resident_b.id},
+        "need_a": {"need_id": need_a.id}, "need_b": {"need_id": need_b.id},
+        "pending_a": {"user_id": pending_a.id}, "pending_b": {"user_id": pending_b.id},
+        "org_a": {"org_id": w.org1.id}, "org_b": {"org_id": w.org2.id},
+        "worker_a": {"worker_id": w.worker.id}, "worker_b": {"worker_id": w.worker2.id},
+        **{name: {"project_id": p[name].id} for name in
+           ("project_x", "project_y", "draft_x", "draft_y", "closed_x", "closed_y")},
+        "bid_x": {"project_id": bid_x.project_id, "bid_id": bid_x.id},
+        "bid_y": {"project_id": bid_y.project_id, "bid_id": bid_y.id},
+        "for_running_x": {"project": p["running_x"].id}, "for_running_y": {"project": p["running_y"].id},
+        "shift_x": {"shift_id": shift_x.id}, "shift_y": {"shift_id": shift_y.id},
+        "activity_a": {"shift_id": activity_a.id}, "activity_b": {"shift_id": activity_b.id},
+        "sign_up_x": {"shift_id": shift_x.id, "sign_up_id": sign_up_x.id},
+        "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
+        **{name: {"run_id": run.id} for name, run in runs.items()},
+        "account": {"user_id": pending_a.id}, "setting": {"name": next(iter(settings.REGISTRY))},
+        "stylesheet": {"filename": "app.css"},
+        "bootstrap_stylesheet": {"filename": "css/bootstrap.min.css"},
+    }
+
+
+def requests(app, scopes) -> list[tuple[str, str, str, str]]:
+    """(endpoint, method, object, url) for every declared case: GETs first, log-out last."""
+    found = []
+    with app.test_request_context():
+        for endpoint, route in POLICY.items():
+            for obj in route.cases:
+                url = url_for(endpoint, **route.args, **(scopes[obj] if obj else {}))
+                found += [(endpoint, method, obj, url) for method in route.methods]
+    return sorted(found, key=lambda r: (r[0] == LAST, r[1] != "GET"))
+
+
+def outcome(response, method: str, log_in: str) -> str:
+    """The answer's class: ok, moved (a GET sent elsewhere), login (sent to the ``log_in`` page),
+    forbidden (403), missing (404), or the code."""
+    code = response.status_code
+    if 300 <= code < 400:
+        target = urlsplit(response.location)
+        if target.path == log_in and "next" in parse_qs(target.query):
+            return "login"
+        return "moved" if method == "GET" else "ok"
+    if 200 <= code < 300:
+        return "ok"
+    return {403: "forbidden", 404: "missing"}.get(code, f"status {code}")
+
+
+def row_counts() -> tuple:
+    """The number of rows of every table, in one query."""
+    tables = db.metadata.sorted_tables
+    return tuple(db.session.execute(sa.select(*[
+        sa.select(sa.func.count()).select_from(table).scalar_subquery() for table in tables])).one())
+
+
+def sealed_prices_shown(role: str, response) -> list[str]:
+    own = OWN_ORGANIZATION.get(role)
+    page = response.get_data(as_text=True)
+    return [written for org, forms in SEALED.items() if org != own for written in forms if written in page]
+
+
+def unopenable_titles(role: str) -> dict[str, str]:
+    """Title → object, for the objects no page of the policy lets ``role`` open."""
+    readers = {obj: set() for obj in TITLES}
+    for route in POLICY.values():
+        for obj, case in route.cases.items():
+            if obj in readers and "GET" in route.methods:
+                readers[obj] |= case.allowed
+    return {title: obj for obj, title in TITLES.items() if role not in readers[obj]}
+
+
+def out_of_scope_named(titles: dict[str, str], response) -> list[str]:
+    page = response.get_data(as_text=True)
+    return sorted(obj for title, obj in titles.items() if title in page)
+
+
+def test_every_route_is_declared_in_the_policy(app):
+    """A route missing from the policy (a new page), a declared route that no longer exists, a method
+    not declared, or an unknown role or object fails here."""
+    routes: dict[str, set] = {}
+    for rule in app.url_map.iter_rules():
+        routes.setdefault(rule.endpoint, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    problems = [f"{endpoint}: not declared in tests/web/authz_policy.py" for endpoint in sorted(set(routes) - set(POLICY))]
+    problems += [f"{endpoint}: declared but not a route" for endpoint in sorted(set(POLICY) - set(routes))]
+    for endpoint, route in POLICY.items():
+        if endpoint in routes and set(route.methods) != routes[endpoint]:
+            problems.append(f"{endpoint}: methods {sorted(routes[endpoint])}, declared {sorted(route.methods)}")
+        for obj, case in route.cases.items():
+            if obj is not None and obj not in OBJECTS:
+                problems.append(f"{endpoint}: unknown object {obj}")
+            problems += [f"{endpoint}: unknown role {role}" for role in (case.allowed | case.missing | case.moved) - set(ROLES)]
+        if not any(case.allowed for case in route.cases.values()):
+            problems.append(f"{endpoint}: no role may use it, so the matrix cannot prove it works")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def scopes(world):
+    return build_scopes(world)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_each_role_gets_what_the_policy_declares(client, auth, app, world, scopes, role):
+    assert set(scopes) == set(OBJECTS) and set(USERNAMES) == set(ROLES)
+    if USERNAMES[role]:
+        auth.login(USERNAMES[role])
+    with app.test_request_context():
+        log_in = url_for("auth.login")
+    hidden = unopenable_titles(role)
+    mismatches, counts = [], None  # counts: the row counts, while nothing has been written since
+    for endpoint, method, obj, url in requests(app, scopes):
+        want = expected(POLICY[endpoint], obj, role, method)
+        refused_post = method == "POST" and want != "ok"
+        before = (counts or row_counts()) if refused_post else None
+        response = client.open(url, method=method, data={} if method == "POST" else None)
+        got = outcome(response, method, log_in)
+        counts = row_counts() if refused_post else None
+        case = f"{method} {url} ({endpoint}{' on ' + obj if obj else ''})"
+        if got != want:
+            mismatches.append(f"{case}: policy says {want}, got {got}")
+        elif refused_post and counts != before:
+            mismatches.append(f"{case}: refused but wrote rows")
+        if got == "ok" and sealed_prices_shown(role, response):
+            mismatches.append(f"{case}: shows another organization's sealed bid price "
+                              f"{sealed_prices_shown(role, response)}")
+        if got == "ok" and out_of_scope_named(hidden, response):
+            mismatches.append(f"{case}: names {out_of_scope_named(hidden, response)}, which it may not open")
+        response.close()
+    assert not mismatches, f"{role} ({ROLES[role]}):\n" + "\n".join(mismatches)
