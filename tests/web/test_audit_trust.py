@@ -324,3 +324,13 @@ def test_rows_written_before_seals_existed_are_sealed_once_by_the_operator(app, 
     assert result.exit_code == 0 and "2 rows sealed." in result.output
     assert problems() == []
     assert run(app, "audit", "verify").exit_code == 0
+
+
+def test_the_administrators_check_on_the_audit_page_reports_outside_edits_in_words(app, client, auth, world):
+    auth.login("admin")
+    response = client.post("/admin/audit/verify", follow_redirects=True)
+    assert "Audit trail intact" in response.get_data(as_text=True)
+    outside("UPDATE organizations SET name = 'Renamed' WHERE id = :id", {"id": world.org2.id})
+    page = client.post("/admin/audit/verify", follow_redirects=True).get_data(as_text=True)
+    assert "The audit trail is not intact: 1 problems found." in page
+    assert "Table organizations" not in page  # words for the reader; the table and row are for the operator
