@@ -10,15 +10,16 @@ def _verify_audit(limit: int) -> None:
     from linkage.audit import verify
 
     verdict = verify()
+    events = f"{verdict.events} event{'' if verdict.events == 1 else 's'}"
     if not verdict.intact:
         for problem in verdict.problems[:limit]:
             click.echo(problem, err=True)
         if len(verdict.problems) > limit:
             click.echo(f"... and {len(verdict.problems) - limit} more.", err=True)
-        click.echo(f"Audit trail NOT intact: {len(verdict.problems)} problems "
-                   f"({verdict.events} events checked).", err=True)
+        click.echo(f"Audit trail NOT intact: {len(verdict.problems)} problem"
+                   f"{'' if len(verdict.problems) == 1 else 's'} ({events} checked).", err=True)
         raise SystemExit(1)
-    click.echo(f"Audit trail intact: {verdict.events} events, their checkpoints and every sealed row.")
+    click.echo(f"Audit trail intact: {events}, their checkpoints and every sealed row.")
 
 
 def register(app: Flask) -> None:

@@ -9,7 +9,8 @@ AUDIT_KEY, over its table, id and meaningful columns. The app keeps seals curren
 - bulk ``INSERT`` statements note the table's highest id before they run, and every row above it is
   sealed;
 - just before the transaction commits, the noted rows are read back from the database and their
-  seals rewritten (or removed, for rows that are gone) in the same transaction.
+  seals written (one INSERT ... ON CONFLICT DO UPDATE per table; SQLite and PostgreSQL both have it)
+  or removed, for rows that are gone, in the same transaction.
 
 A row changed by any other path (SQL typed into the database, a restored dump) keeps its old seal or
 none, and ``verify`` names it. Columns the app rewrites in bulk as bookkeeping (``OPERATIONAL``) are
@@ -27,6 +28,7 @@ from enum import Enum
 from typing import Any, Iterable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from linkage.audit import derived_key
@@ -155,13 +157,22 @@ def _reseal(session: Session, table: sa.Table, row_ids: set, above) -> None:
         rows.extend(session.execute(sa.select(table).where(table.c.id > above)))
     key = derived_key("row seals")
     seals = {row.id: seal_of(table, row, key) for row in rows}
-    stale = sorted(set(ids) | set(seals))
-    for start in range(0, len(stale), _CHUNK):
+    gone = sorted(set(ids) - set(seals))
+    for start in range(0, len(gone), _CHUNK):
         session.execute(sa.delete(RowSeal).where(RowSeal.table_name == table.name,
-                                                 RowSeal.row_id.in_(stale[start:start + _CHUNK])))
+                                                 RowSeal.row_id.in_(gone[start:start + _CHUNK])))
     if seals:
-        session.execute(sa.insert(RowSeal), [{"table_name": table.name, "row_id": row_id, "seal": seal}
-                                             for row_id, seal in seals.items()])
+        session.execute(_upsert(session), [{"table_name": table.name, "row_id": row_id, "seal": seal}
+                                           for row_id, seal in seals.items()])
+
+
+def _upsert(session: Session):
+    """INSERT ... ON CONFLICT DO UPDATE: one statement whether the row had a seal or not."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(RowSeal.__table__)
+    return statement.on_conflict_do_update(index_elements=["table_name", "row_id"],
+                                           set_={"seal": statement.excluded.seal})
 
 
 def seal_unsealed() -> int:
