@@ -137,7 +137,7 @@ def _seal_before_commit(session: Session) -> None:
         return
     session.flush()
     touched, above = session.info.pop(_TOUCHED, {}), session.info.pop(_ABOVE, {})
-    for name in set(touched) | set(above):
+    for name in sorted(set(touched) | set(above)):  # one order in every process
         _reseal(session, _TABLES[name], touched.get(name, set()), above.get(name))
 
 

@@ -16,7 +16,9 @@ import sqlalchemy as sa
 
 from linkage import audit, create_app
 from linkage.extensions import db
-from linkage.models import AuditEvent, Need, Organization, OrgStatus, Skill, SignUp
+from linkage.models import (AuditEvent, MatchKind, MatchRun, MatchStatus, Need, Organization, OrgStatus, Skill,
+                            SignUp)
+from linkage.models.types import utcnow
 from linkage.organizations.services import blacklist_organization
 from linkage.shifts.places import detach_slot
 from tests.conftest import BASE_CONFIG
@@ -275,6 +277,20 @@ def test_bulk_statements_of_the_app_keep_seals_current(app, world):
     db.session.commit()
     assert db.session.scalar(sa.select(SignUp.slot_id)) is None
     assert problems() == []
+
+
+def test_a_match_runs_heartbeat_is_bookkeeping_outside_its_seal(app, world):
+    run = MatchRun(kind=MatchKind.shifts, region=world.c1)
+    db.session.add(run)
+    db.session.commit()
+    db.session.execute(sa.update(MatchRun).where(MatchRun.id == run.id)
+                       .values(heartbeat_at=utcnow(), best_so_far=7, job_id="job-1"))
+    db.session.commit()
+    outside("UPDATE match_runs SET best_so_far = 8 WHERE id = :id", {"id": run.id})
+    assert problems() == []
+    outside("UPDATE match_runs SET status = :status WHERE id = :id",
+            {"status": MatchStatus.approved.name, "id": run.id})
+    assert problems() == [f"Table match_runs, row {run.id}: changed outside the app (seal does not match)."]
 
 
 # --- what the app does verifies clean ---------------------------------------------------------------
