@@ -133,9 +133,9 @@ def _note_bulk_rows(session: Session, table: sa.Table, state: ORMExecuteState) -
 def _seal_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
+    session.flush()  # what is still pending is noted too (nothing to do when the session is clean)
     if not session.info.get(_TOUCHED) and not session.info.get(_ABOVE):
         return
-    session.flush()
     touched, above = session.info.pop(_TOUCHED, {}), session.info.pop(_ABOVE, {})
     for name in sorted(set(touched) | set(above)):  # one order in every process
         _reseal(session, _TABLES[name], touched.get(name, set()), above.get(name))
