@@ -39,7 +39,8 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
 
 def _ensure_secrets(app: Flask) -> None:
     """Keys come from the environment; the embedded default keeps generated ones in the instance folder."""
-    for name, filename, size in (("SECRET_KEY", "secret.key", 32), ("DATA_KEY", "data.key", 32)):
+    for name, filename, size in (("SECRET_KEY", "secret.key", 32), ("DATA_KEY", "data.key", 32),
+                                 ("AUDIT_KEY", "audit.key", 32)):
         if app.config.get(name):
             continue
         path = os.path.join(app.instance_path, filename)
@@ -62,6 +63,7 @@ def _trust_proxies(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from linkage import database, models  # noqa: F401  (models registers the tables)
+    from linkage import audit, seals  # noqa: F401  (the anchor and the row seals follow every commit)
     from linkage import headers
     from linkage.i18n import select_locale, select_timezone
 

@@ -1,8 +1,25 @@
-"""Command-line tasks: ``flask seed-demo``, ``flask verify-audit``, ``flask create-admin``."""
+"""Command-line tasks: ``flask seed-demo``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
+is kept as another name for ``flask audit verify``), ``flask create-admin``."""
 import click
 from flask import Flask
 
 from linkage.extensions import db
+
+
+def _verify_audit(limit: int) -> None:
+    from linkage.audit import verify
+
+    verdict = verify()
+    events = f"{verdict.events} event{'' if verdict.events == 1 else 's'}"
+    if not verdict.intact:
+        for problem in verdict.problems[:limit]:
+            click.echo(problem, err=True)
+        if len(verdict.problems) > limit:
+            click.echo(f"... and {len(verdict.problems) - limit} more.", err=True)
+        click.echo(f"Audit trail NOT intact: {len(verdict.problems)} problem"
+                   f"{'' if len(verdict.problems) == 1 else 's'} ({events} checked).", err=True)
+        raise SystemExit(1)
+    click.echo(f"Audit trail intact: {events}, their checkpoints and every sealed row.")
 
 
 def register(app: Flask) -> None:
@@ -21,16 +38,43 @@ def register(app: Flask) -> None:
         for role, username in logins:
             click.echo(f"  {role:<16} {username}")
 
+    @app.cli.group("audit")
+    def audit_group():
+        """The audit trail: verify it, anchor it outside the database."""
+
+    @audit_group.command("verify")
+    @click.option("--limit", default=50, show_default=True, help="Problems to list at most.")
+    def audit_verify_command(limit):
+        """Check the keyed chain, the anchor file's checkpoints and the row seals; exit 1 on any problem."""
+        _verify_audit(limit)
+
     @app.cli.command("verify-audit")
     def verify_audit_command():
-        """Check the audit trail's hash chain; exit 1 if an event was altered."""
-        from linkage.audit import verify_chain
+        """Another name for ``flask audit verify``."""
+        _verify_audit(50)
 
-        count, broken = verify_chain()
-        if broken is not None:
-            click.echo(f"Audit chain broken at event {broken} (after checking {count} events).", err=True)
-            raise SystemExit(1)
-        click.echo(f"Audit chain intact: {count} events.")
+    @audit_group.command("checkpoint")
+    def audit_checkpoint_command():
+        """Append a signed checkpoint of the chain's newest event to the anchor file (creating it)."""
+        from flask import current_app
+
+        from linkage.audit import checkpoint
+
+        anchored = checkpoint()
+        path = current_app.config["AUDIT_ANCHOR_PATH"]
+        if anchored is None:
+            click.echo("The audit chain is empty; nothing to anchor.")
+        else:
+            click.echo(f"Checkpoint at event {anchored[0]} appended to {path}.")
+
+    @audit_group.command("seal-existing")
+    def audit_seal_existing_command():
+        """Seal the rows written before row seals existed (once, after upgrading; check the data first)."""
+        from linkage.seals import seal_unsealed
+
+        count = seal_unsealed()
+        db.session.commit()
+        click.echo(f"{count} rows sealed.")
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")

@@ -27,6 +27,11 @@ def from_environment(instance_path: str) -> dict:
         settings.SOURCES_KEY: sources,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DATA_KEY": os.environ.get("LINKAGE_DATA_KEY"),
+        # Keys the audit chain, its checkpoints and the row seals; keep it off the database host.
+        "AUDIT_KEY": os.environ.get("LINKAGE_AUDIT_KEY"),
+        # Signed checkpoints of the audit chain, appended after every commit that recorded events.
+        "AUDIT_ANCHOR_PATH": os.environ.get("LINKAGE_AUDIT_ANCHOR_PATH") or os.path.join(
+            instance_path, "audit-anchor.log"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),

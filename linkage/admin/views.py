@@ -7,7 +7,7 @@ from flask_login import current_user
 from linkage import settings
 from linkage.admin import access, queries, services
 from linkage.admin.forms import SettingForm, UserForm
-from linkage.audit import verify_chain
+from linkage.audit import verify
 from linkage.auth.access import role_required
 from linkage.extensions import db
 from linkage.forms import choices
@@ -98,9 +98,11 @@ def audit():
 @blueprint.post("/audit/verify")
 @role_required(Role.admin)
 def audit_verify():
-    count, broken = verify_chain()
-    if broken is None:
-        flash(_("Audit chain intact: %(count)s events checked.", count=count), "success")
+    verdict = verify()
+    if verdict.intact:
+        flash(_("Audit trail intact: %(count)s events checked, and no record was changed outside the "
+                "platform.", count=verdict.events), "success")
     else:
-        flash(_("Audit chain broken at event %(id)s.", id=broken), "danger")
+        flash(_("The audit trail is not intact: %(count)s problems found. The server's operator can list "
+                "them with the audit check.", count=len(verdict.problems)), "danger")
     return redirect(url_for("admin.audit"))

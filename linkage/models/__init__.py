@@ -1,5 +1,5 @@
 """All tables. Import models from here: ``from linkage.models import Need``."""
-from linkage.models.audit import AuditEvent, Notification
+from linkage.models.audit import AuditEvent, Notification, RowSeal
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchStatus
 from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence
 from linkage.models.organizations import OrgStatus, OrgType, Organization
@@ -17,6 +17,6 @@ __all__ = [
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",
-    "ResidentTag", "Role", "SettingValue", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
+    "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

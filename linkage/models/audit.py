@@ -32,11 +32,25 @@ class AuditEvent(db.Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Which key sealed ``hash``: 1 is HMAC-SHA256 under AUDIT_KEY; None is the plain SHA-256 of
+    # events written before the chain was keyed (accepted only before the first keyed event).
+    key_version: Mapped[Optional[int]] = mapped_column(sa.SmallInteger)
 
     actor: Mapped[Optional[User]] = relationship()
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.id} {self.action}>"
+
+
+class RowSeal(db.Model):
+    """A keyed seal over one business row's meaningful columns (see ``linkage.seals``): a row whose
+    seal is missing or wrong was written outside the app; a seal whose row is gone, deleted outside it."""
+
+    __tablename__ = "row_seals"
+
+    table_name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    row_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    seal: Mapped[str] = mapped_column(sa.String(64))
 
 
 class Notification(db.Model):
