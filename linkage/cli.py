@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask seed-demo``, ``flask verify-audit``, ``flask create-admin``, ``flask backup``."""
+"""Command-line tasks: ``flask seed-demo``, ``flask verify-audit``, ``flask create-admin``."""
 import click
 from flask import Flask
 

@@ -37,15 +37,16 @@ def filled(app, client):
     db.session.commit()
     volunteer = db.session.scalar(sa.select(Volunteer).join(User).where(User.username == "volunteer"))
     shift = next(s for s in db.session.scalars(sa.select(Shift).where(
-        Shift.status == ShiftStatus.open, Shift.start > now(), Shift.first_come.is_(True)).order_by(Shift.start))
+        Shift.status == ShiftStatus.open, Shift.start > now(), Shift.first_come.is_(True))
+        .order_by(Shift.start))
         if eligibility.check(volunteer, s, now=now(), self_service=True) is None)
     auth = AuthActions(client)
     auth.login("volunteer", DEMO_PASSWORD)
     assert client.post(f"/shifts/{shift.id}/sign-up").status_code == 302
     assert db.session.scalar(sa.select(SignUp).where(SignUp.shift_id == shift.id,
                                                      SignUp.volunteer_id == volunteer.id)) is not None
-    response = client.post("/auth/password", data={"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD,
-                                                   "confirm": NEW_PASSWORD})
+    response = client.post("/auth/password", data={"current_password": DEMO_PASSWORD,
+                                                   "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302
     return shift.id
 
@@ -73,7 +74,8 @@ def pages_as(app, username: str, paths: list[str]) -> dict[str, str]:
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
-        seen[path] = re.sub(r'(name="csrf_token"[^>]*value="|nonce=")[^"]*', r"\1", response.get_data(as_text=True))
+        seen[path] = re.sub(r'(name="csrf_token"[^>]*value="|nonce=")[^"]*', r"\1",
+                            response.get_data(as_text=True))
     return seen
 
 
@@ -96,7 +98,8 @@ def drop(url: str) -> None:
     if TEST_DB == "postgresql":
         admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{sa.engine.make_url(url).database}" WITH (FORCE)')
+            name = sa.engine.make_url(url).database
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
@@ -115,7 +118,8 @@ def test_backup_restores_into_a_new_database_with_everything(app, filled, tmp_pa
     # The site keeps working meanwhile: a write in progress neither blocks the backup nor ends up in it.
     other = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     with other.connect() as writer:
-        writer.execute(sa.text("UPDATE users SET display_name = 'not yet committed' WHERE username = 'civil'"))
+        writer.execute(sa.text("UPDATE users SET display_name = 'not yet committed' "
+                               "WHERE username = 'civil'"))
         result = app.test_cli_runner().invoke(args=["backup", backup])
         writer.rollback()
     other.dispose()
@@ -126,7 +130,8 @@ def test_backup_restores_into_a_new_database_with_everything(app, filled, tmp_pa
 
     url = restore(app.config["SQLALCHEMY_DATABASE_URI"], backup, tmp_path)
     try:
-        restored = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp_path / "r"),
+        restored = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
+                               "INSTANCE_PATH": str(tmp_path / "restored-instance"),
                                "SECRET_KEY": app.config["SECRET_KEY"], "DATA_KEY": app.config["DATA_KEY"],
                                "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}"})
         with restored.app_context():
