@@ -144,7 +144,7 @@ class Site:
             start_new_session=True)
         cookies = urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         self.opener = urllib.request.build_opener(cookies)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # a loaded machine takes a while to import the app
         while True:
             try:
                 self.get("/auth/login")
