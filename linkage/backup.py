@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -35,7 +36,9 @@ def libpq_environment(url: str) -> dict[str, str]:
 def backup_sqlite(database_path: str, target: str) -> None:
     """Copy the SQLite database at ``database_path`` to ``target`` with the online backup API."""
     partial = target + ".part"
-    source = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True)
+    if not os.path.exists(database_path):
+        raise BackupError(f"There is no database at {database_path}.")
+    source = sqlite3.connect(Path(database_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         copy = sqlite3.connect(partial)
         try:
