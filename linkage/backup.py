@@ -33,11 +33,20 @@ def libpq_environment(url: str) -> dict[str, str]:
     return {name: str(value) for name, value in values.items() if value not in (None, "")}
 
 
+def _private_file(path: str) -> str:
+    """Create ``path`` empty, readable and writable by its owner only (a backup holds personal data);
+    the backup then writes into it. A leftover from an interrupted backup is replaced."""
+    if os.path.exists(path):
+        os.remove(path)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return path
+
+
 def backup_sqlite(database_path: str, target: str) -> None:
     """Copy the SQLite database at ``database_path`` to ``target`` with the online backup API."""
-    partial = target + ".part"
     if not os.path.exists(database_path):
         raise BackupError(f"There is no database at {database_path}.")
+    partial = _private_file(target + ".part")
     source = sqlite3.connect(Path(database_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         copy = sqlite3.connect(partial)
@@ -55,7 +64,7 @@ def backup_postgresql(url: str, target: str) -> None:
     program = shutil.which("pg_dump")
     if program is None:
         raise BackupError("pg_dump is not installed (Debian: apt-get install postgresql-client).")
-    partial = target + ".part"
+    partial = _private_file(target + ".part")
     finished = subprocess.run([program, "--format=custom", "--no-owner", "--file", partial],
                               env={**os.environ, **libpq_environment(url)}, capture_output=True, text=True)
     if finished.returncode != 0:
@@ -77,5 +86,5 @@ def backup(url: str, target: str) -> str:
         return "SQLite online backup"
     if parts.get_backend_name() == "postgresql":
         backup_postgresql(url, target)
-        return "pg_dump (custom format)"
+        return "pg_dump, custom format"
     raise BackupError(f"No backup method for {parts.get_backend_name()} databases.")

@@ -1,4 +1,4 @@
-"""flask backup's choices that need no database: where pg_dump connects, and what it refuses."""
+"""flask backup's choices: where pg_dump connects, what it refuses, who may read a backup."""
 import pytest
 
 from linkage.backup import BackupError, backup, libpq_environment
@@ -25,3 +25,20 @@ def test_backup_refuses_an_existing_file_a_database_in_memory_and_a_missing_data
     assert not (tmp_path / "new.backup").exists()
     with pytest.raises(BackupError, match="mysql"):
         backup("mysql://root@localhost/linkage", str(tmp_path / "new.backup"))
+
+
+def test_a_backup_is_readable_by_its_owner_only(tmp_path):
+    import sqlite3
+    import stat
+
+    database = tmp_path / "linkage.sqlite3"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE needs (id INTEGER PRIMARY KEY, title TEXT)")
+        connection.execute("INSERT INTO needs (title) VALUES ('Weekly companionship visit')")
+    connection.close()
+    target = tmp_path / "linkage.backup"
+    assert backup(f"sqlite:///{database}", str(target)) == "SQLite online backup"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT title FROM needs").fetchall() == [("Weekly companionship visit",)]
+    copy.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import subprocess
 import uuid
 
@@ -125,6 +126,7 @@ def test_backup_restores_into_a_new_database_with_everything(app, filled, tmp_pa
     other.dispose()
     assert result.exit_code == 0, result.output
     assert "backed up" in result.output and "data key" in result.output
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600  # it holds personal data
     # A second backup never overwrites the first.
     assert app.test_cli_runner().invoke(args=["backup", backup]).exit_code != 0
 
