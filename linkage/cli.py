@@ -104,3 +104,20 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(refusal.message)) from None
         db.session.commit()
         click.echo(f"Administrator {username} created.")
+
+    @app.cli.command("backup")
+    @click.argument("target", type=click.Path(dir_okay=False, writable=True))
+    def backup_command(target):
+        """Back up the database to the new file TARGET while the site runs (SQLite: the online backup
+        API; PostgreSQL: pg_dump -Fc). Restore as docs/operations.md says; keep the keys apart."""
+        from flask import current_app
+
+        from linkage.backup import BackupError, backup
+
+        try:
+            how = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], target)
+        except BackupError as failure:
+            raise click.ClickException(str(failure)) from None
+        click.echo(f"Database backed up to {target} ({how}).")
+        click.echo("Keep with it, stored apart: SECRET_KEY and the data key (LINKAGE_DATA_KEY), or the "
+                   f"instance folder {current_app.instance_path} (secret.key, data.key, settings.toml).")

@@ -3,8 +3,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import time as clock
 import uuid
+from datetime import datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from benchmarks.generate_shifts import generate
 from linkage.extensions import db
 from linkage.matching import services
 from linkage.models import MatchKind, MatchRun, MatchStatus, SignUp
+from linkage.timeutil import LOCAL_TZ
 from tests.web.test_matching_runs import start_run, week  # noqa: F401  (week is a fixture)
 
 REDIS_URL = os.environ.get("LINKAGE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -56,14 +58,14 @@ def worker(app, tmp_path):
 
 
 def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    deadline = clock.monotonic() + timeout
+    while clock.monotonic() < deadline:
         db.session.expire_all()
         value = predicate()
         if value:
             return value
         db.session.commit()
-        time.sleep(0.2)
+        clock.sleep(0.2)
     raise AssertionError("timed out")
 
 
@@ -82,10 +84,15 @@ def test_worker_process_solves_a_queued_run(client, auth, world, week, worker): 
     assert status["finished"] is True and status["objective"] == run.result["objective"]
 
 
-def test_killed_worker_leaves_the_run_failed_and_nothing_applied(client, auth, world, worker):
+def test_killed_worker_leaves_the_run_failed_and_nothing_applied(client, auth, world, week, worker):  # noqa: F811
+    """A worker killed mid-solve leaves the run failed, nothing applied; staff re-run it from its page
+    (in Chinese) and the new run completes with a proposal."""
     problem = generate(3000, 400, 7)
+    sign_ups = db.session.scalars(sa.select(SignUp.status)).all()  # the week's one request for a place
+    monday = datetime.combine(week["monday"], time.min, LOCAL_TZ)
     run = MatchRun(kind=MatchKind.shifts, region=world.street1, problem=problem, inputs={"shifts": {}, "volunteers": {}},
-                   time_limit=120, created_by=world["civil"], status=MatchStatus.queued)
+                   period_start=monday, period_end=monday + timedelta(days=7), time_limit=120,
+                   created_by=world["civil"], status=MatchStatus.queued)
     db.session.add(run)
     db.session.commit()
     services.start(run.id)
@@ -100,10 +107,29 @@ def test_killed_worker_leaves_the_run_failed_and_nothing_applied(client, auth, w
     assert status["status"] == "running" and status["elapsed"] is not None
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
-    time.sleep(8.5)  # longer than MATCH_STALE_SECONDS, so the missing heartbeat shows
-    page = client.get(f"/matching/{run.id}")
+    clock.sleep(8.5)  # longer than MATCH_STALE_SECONDS, so the missing heartbeat shows
+    page = client.get(f"/matching/{run.id}", headers={"Accept-Language": "zh-CN"})
     assert page.status_code == 200
     db.session.expire_all()
     run = db.session.get(MatchRun, run.id)
     assert run.status == MatchStatus.failed and "stopped" in run.error
-    assert db.session.scalar(sa.select(sa.func.count(SignUp.id))) == 0
+    assert db.session.scalars(sa.select(SignUp.status)).all() == sign_ups  # nothing applied
+
+    # Retryable: the failed run's page says so in Chinese and offers a re-run on the current data.
+    text = page.get_data(as_text=True)
+    assert "后台任务已停止响应，未应用任何结果。请重新运行。" in text
+    rerun_url = f"/matching/{run.id}/rerun"
+    assert f'action="{rerun_url}"' in text and "基于当前数据重新运行" in text
+    response = client.post(rerun_url)
+    assert response.status_code == 302
+    again = db.session.scalars(sa.select(MatchRun).where(MatchRun.parent_id == run.id)).one()
+    assert response.headers["Location"].endswith(f"/matching/{again.id}")
+    assert again.status == MatchStatus.queued and again.job_id
+    db.session.commit()  # on SQLite an open transaction holds the write lock the worker needs
+    process = worker(burst=True)
+    assert process.wait(timeout=120) == 0, open(process.log_path).read()[-3000:]
+    db.session.expire_all()
+    again = db.session.get(MatchRun, again.id)
+    assert again.status == MatchStatus.proposed, again.error
+    assert again.result["assignments"]
+    assert db.session.get(MatchRun, run.id).status == MatchStatus.failed  # the failed run keeps its record
