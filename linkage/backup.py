@@ -5,9 +5,13 @@ write (copying the file itself can catch a half-written page or miss what is sti
 PostgreSQL: ``pg_dump -Fc`` (a consistent snapshot in one transaction), restored with ``pg_restore``
 into a new database.
 
-The keys are not in the database and not in the backup: SECRET_KEY, the data key (LINKAGE_DATA_KEY, or
-``secret.key`` and ``data.key`` in the instance folder) and the instance folder's other files are kept
-apart from it (docs/operations.md, "What to keep besides the database").
+The audit trail's anchor file (the signed checkpoints of the chain, outside the database) is copied
+beside the backup as ``<backup>.anchor`` *before* the database is read, so every checkpoint in the copy
+names an event the backup holds: the restored database verifies against it (``flask audit verify``).
+
+The keys are not in the database and not in the backup: SECRET_KEY, the data key (LINKAGE_DATA_KEY), the
+audit key (LINKAGE_AUDIT_KEY), or ``secret.key``, ``data.key`` and ``audit.key`` in the instance folder,
+and the instance folder's other files are kept apart from it (docs/operations.md, "What to back up").
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Optional
 
 import sqlalchemy as sa
 
@@ -74,17 +79,38 @@ def backup_postgresql(url: str, target: str) -> None:
     os.replace(partial, target)
 
 
-def backup(url: str, target: str) -> str:
-    """Write a backup of the database at ``url`` to the new file ``target``; return how it was made."""
-    if os.path.exists(target):
+def copy_anchor(anchor_path: Optional[str], target: str) -> Optional[str]:
+    """Copy the audit anchor file to ``<target>.anchor`` (owner only); its path, or None without one."""
+    if not anchor_path or not os.path.exists(anchor_path):
+        return None
+    copy = _private_file(target + ".anchor")
+    with open(anchor_path, "rb") as source, open(copy, "wb") as destination:
+        shutil.copyfileobj(source, destination)
+    return copy
+
+
+def backup(url: str, target: str, anchor_path: Optional[str] = None) -> str:
+    """Write a backup of the database at ``url`` to the new file ``target`` (and the audit anchor file
+    at ``anchor_path``, first, to ``<target>.anchor``); return how it was made."""
+    if os.path.exists(target) or os.path.exists(target + ".anchor"):
         raise BackupError(f"{target} exists; choose a new file name.")
     parts = sa.engine.make_url(url)
+    if parts.get_backend_name() not in ("sqlite", "postgresql"):
+        raise BackupError(f"No backup method for {parts.get_backend_name()} databases.")
+    if parts.get_backend_name() == "sqlite" and (not parts.database or parts.database == ":memory:"):
+        raise BackupError("This SQLite database lives in memory; there is no file to back up.")
+    anchor = copy_anchor(anchor_path, target)
+    try:
+        return _backup_database(url, parts, target)
+    except BackupError:
+        if anchor:
+            os.remove(anchor)
+        raise
+
+
+def _backup_database(url: str, parts: sa.engine.URL, target: str) -> str:
     if parts.get_backend_name() == "sqlite":
-        if not parts.database or parts.database == ":memory:":
-            raise BackupError("This SQLite database lives in memory; there is no file to back up.")
         backup_sqlite(parts.database, target)
         return "SQLite online backup"
-    if parts.get_backend_name() == "postgresql":
-        backup_postgresql(url, target)
-        return "pg_dump, custom format"
-    raise BackupError(f"No backup method for {parts.get_backend_name()} databases.")
+    backup_postgresql(url, target)
+    return "pg_dump, custom format"

@@ -1,5 +1,7 @@
 """Command-line tasks: ``flask seed-demo``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
 is kept as another name for ``flask audit verify``), ``flask create-admin``."""
+import os
+
 import click
 from flask import Flask
 
@@ -115,9 +117,13 @@ def register(app: Flask) -> None:
         from linkage.backup import BackupError, backup
 
         try:
-            how = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], target)
+            how = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], target,
+                         current_app.config.get("AUDIT_ANCHOR_PATH"))
         except BackupError as failure:
             raise click.ClickException(str(failure)) from None
         click.echo(f"Database backed up to {target} ({how}).")
-        click.echo("Keep with it, stored apart: SECRET_KEY and the data key (LINKAGE_DATA_KEY), or the "
-                   f"instance folder {current_app.instance_path} (secret.key, data.key, settings.toml).")
+        if os.path.exists(target + ".anchor"):
+            click.echo(f"Audit anchor file copied to {target}.anchor (restore it with the database).")
+        click.echo("Keep with it, stored apart: SECRET_KEY, the data key (LINKAGE_DATA_KEY) and the audit key "
+                   f"(LINKAGE_AUDIT_KEY), or the instance folder {current_app.instance_path} (secret.key, "
+                   "data.key, audit.key, settings.toml).")

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from linkage import create_app
+from linkage import audit, create_app
 from linkage.audit import verify_chain
 from linkage.backup import libpq_environment
 from linkage.extensions import db
@@ -125,20 +125,27 @@ def test_backup_restores_into_a_new_database_with_everything(app, filled, tmp_pa
         writer.rollback()
     other.dispose()
     assert result.exit_code == 0, result.output
-    assert "backed up" in result.output and "data key" in result.output
+    assert "backed up" in result.output and "data key" in result.output and "audit key" in result.output
     assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600  # it holds personal data
+    assert os.path.exists(backup + ".anchor")              # the audit anchor file, copied before the dump
     # A second backup never overwrites the first.
     assert app.test_cli_runner().invoke(args=["backup", backup]).exit_code != 0
 
     url = restore(app.config["SQLALCHEMY_DATABASE_URI"], backup, tmp_path)
     try:
-        restored = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
-                               "INSTANCE_PATH": str(tmp_path / "restored-instance"),
+        instance = tmp_path / "restored-instance"
+        instance.mkdir()
+        shutil.copyfile(backup + ".anchor", instance / "audit-anchor.log")  # as docs/operations.md says
+        restored = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+                               "AUDIT_ANCHOR_PATH": str(instance / "audit-anchor.log"),
                                "SECRET_KEY": app.config["SECRET_KEY"], "DATA_KEY": app.config["DATA_KEY"],
+                               "AUDIT_KEY": app.config["AUDIT_KEY"],
                                "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}"})
         with restored.app_context():
             assert row_counts() == counts
             assert verify_chain() == (events, None)
+            # The chain with its checkpoints, and every business row's seal, as `flask audit verify` checks.
+            assert audit.verify().problems == []
             db.session.commit()
             assert pages(restored) == before
             # The password changed over the web before the backup is the one that works after it.
