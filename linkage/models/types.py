@@ -3,10 +3,12 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from linkage import timeutil
+
 
 def utcnow() -> datetime:
-    """The current instant, timezone-aware in UTC (used as a column default)."""
-    return datetime.now(timezone.utc)
+    """The current instant, timezone-aware in UTC (used as a column default): ``timeutil.now``."""
+    return timeutil.now()
 
 
 class UTCDateTime(sa.TypeDecorator):

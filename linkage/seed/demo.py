@@ -34,7 +34,8 @@ from linkage.models.shifts import shift_needs
 from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
-from linkage.timeutil import LOCAL_TZ, local_to_utc, now as utc_now, today as local_today
+from linkage.needs import services as needs_services
+from linkage.timeutil import LOCAL_TZ, as_of, local_to_utc, now as utc_now, today as local_today
 from matching.availability import merge_windows
 
 DEMO_PASSWORD = "linkage-demo"
@@ -882,27 +883,95 @@ def _build_needs(demo: _Demo) -> None:
         sub = rng.choice(subs)
         rows.append(_need_row(demo, resident, sub, _weighted(rng, statuses), _weighted(rng, urgencies)))
     _attach_needs_to_projects(demo, rows)
-    ids = _insert(Need, [_columns(row) for row in rows])
-    skills, feedback = [], []
-    for need_id, row in zip(ids, rows):
-        row["id"] = need_id
-        if row["_skill"]:
-            skills.append({"need_id": need_id, "skill_id": demo.skills[row["_skill"]].id})
+    _write_need_histories(demo, rows)
+    demo.needs = rows
+    demo.counts["needs"] = len(rows)
+    demo.counts["feedback"] = sum(row["status"] == NeedStatus.closed for row in rows)
+
+
+# What the staff wrote when they turned a need down, and what the resident said when withdrawing it.
+REJECT_REASON = "经核实不属于本社区服务范围，已转介街道。"
+WITHDRAW_REASON = "居民表示家属已解决。"
+
+
+def _need_steps(demo: _Demo, row: dict, index: int) -> list[tuple[datetime, int, int, str]]:
+    """(moment, need's place in the list, step's place, step) of one need's history, oldest first."""
+    status, created = row["status"], row["created_at"]
+    soon = min(created + timedelta(days=1), demo.now - timedelta(hours=1))
+    steps = [(created, "submit")]
+    if status == NeedStatus.rejected:
+        steps.append((soon, "reject"))
+    elif status == NeedStatus.withdrawn:
+        steps.append((soon, "withdraw"))
+    else:
+        steps.extend((row[stamp], step) for stamp, step in (
+            ("verified_at", "verify"), ("matched_at", "take_up"), ("delivered_at", "deliver"),
+            ("closed_at", "rate")) if row[stamp] is not None)
+    if status == NeedStatus.open and row["project_id"]:  # a draft or published project covers it
+        steps.append((row["verified_at"], "take_up"))
+    if status == NeedStatus.expired:
+        steps.append((row["verified_at"], "expire"))
+    return [(moment, index, position, step) for position, (moment, step) in enumerate(steps)]
+
+
+def _write_need_histories(demo: _Demo, rows: list[dict]) -> None:
+    """Every need's history, in the order it happened, through the needs services as of each moment:
+    reported by the resident, a grid worker or community staff; verified, rejected, delivered and rated
+    by the community's staff (the resident rates their own). Matched, in service and expired are set by
+    the seed itself (projects and match runs take needs up; nothing here runs them)."""
+    rng, me = demo.rng, demo.demo_resident
+    for row in rows:
         if row["status"] == NeedStatus.closed:
             own = row["resident_id"] == me["id"]
             rating = 5 if own else _weighted(rng, {5: 60, 4: 25, 3: 10, 2: 4, 1: 1})
-            feedback.append({
-                "need_id": need_id, "rating": rating,
-                "comment": "理发师傅手艺好，还陪我聊天。" if own else rng.choice(FEEDBACK_COMMENTS[rating]),
-                "on_behalf": not own,
-                "created_by_id": demo.users["resident"] if own else row["created_by_id"],
-                "created_at": row["closed_at"],
-            })
-    _insert_plain(need_skills, skills)
-    _insert_plain(Feedback, feedback)
-    demo.needs = rows
-    demo.counts["needs"] = len(ids)
-    demo.counts["feedback"] = len(feedback)
+            row["_rating"] = rating
+            row["_comment"] = "理发师傅手艺好，还陪我聊天。" if own else rng.choice(FEEDBACK_COMMENTS[rating])
+    residents = {r.id: r for r in db.session.scalars(
+        sa.select(Resident).where(Resident.id.in_({row["resident_id"] for row in rows})))}
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(
+        {row["created_by_id"] for row in rows} | set(demo.staff_of.values()))))}
+    needs: list[Optional[Need]] = [None] * len(rows)
+    steps = sorted(step for index, row in enumerate(rows) for step in _need_steps(demo, row, index))
+    for moment, index, _position, step in steps:
+        with as_of(moment):
+            needs[index] = _need_step(demo, rows[index], needs[index], step, residents, people)
+    for row, need in zip(rows, needs):
+        row["id"] = need.id
+
+
+def _need_step(demo: _Demo, row: dict, need: Optional[Need], step: str, residents, people) -> Need:
+    staff = people[demo.staff_of[row["_community"]]]
+    if step == "submit":
+        return needs_services.submit_need(
+            residents[row["resident_id"]], actor=people[row["created_by_id"]],
+            category=demo.categories_by_id[row["category_id"]], title=row["title"], urgency=row["urgency"],
+            description=row["description"], skills=[demo.skills[row["_skill"]]] if row["_skill"] else (),
+            window_start=row["window_start"], window_end=row["window_end"], recurrence=row["recurrence"],
+            needs_professional=row["needs_professional"])
+    if step == "verify":
+        needs_services.verify_need(need, actor=staff)
+    elif step == "reject":
+        needs_services.reject_need(need, actor=staff, reason=REJECT_REASON)
+    elif step == "withdraw":
+        owner = need.resident.user
+        needs_services.withdraw_need(need, actor=owner or staff, reason=WITHDRAW_REASON)
+    elif step == "take_up":
+        _take_up(need, row)
+    elif step == "deliver":
+        needs_services.confirm_delivered(need, actor=staff)
+    elif step == "rate":
+        rater = need.resident.user if row["resident_id"] == demo.demo_resident["id"] else staff
+        needs_services.rate_need(need, actor=rater, rating=row["_rating"], comment=row["_comment"])
+    elif step == "expire":
+        need.status = NeedStatus.expired
+    return need
+
+
+def _take_up(need: Need, row: dict) -> None:
+    """A project or a social worker's case takes the need up (the seed's part: no need service does it)."""
+    need.project_id, need.case_worker_id = row["project_id"], row["case_worker_id"]
+    if row["status"] in (NeedStatus.matched, NeedStatus.in_service):
+        need.status, need.matched_at = row["status"], row["matched_at"]
 
 
 def _attach_needs_to_projects(demo: _Demo, rows: list[dict]) -> None:
@@ -923,7 +992,9 @@ def _attach_needs_to_projects(demo: _Demo, rows: list[dict]) -> None:
             elif code.startswith(("disability.rehab", "disability.family_support")) and row["status"] in (
                     NeedStatus.delivered, NeedStatus.closed):
                 row["project_id"] = demo.projects["completed"]
-            if row["needs_professional"]:
+            # A delivered service was delivered by someone: a project, else a social worker's case.
+            if row["needs_professional"] or (row["project_id"] is None and row["status"] in (
+                    NeedStatus.delivered, NeedStatus.closed)):
                 pool = running_org_workers if row["project_id"] == demo.projects["running"] else all_workers
                 row["case_worker_id"] = rng.choice(pool)
         elif row["status"] == NeedStatus.open and code.startswith("elderly.visits") and rng.random() < 0.3:
@@ -1165,7 +1236,7 @@ def _link_shift_needs(demo: _Demo, shift_ids, meta) -> None:
 # --- notifications ------------------------------------------------------------------------------------
 
 def _build_notifications(demo: _Demo) -> None:
-    """A few messages so the demo accounts' start pages are not empty."""
+    """A few messages so the demo accounts' start pages are not empty (the services sent the needs' own)."""
     u, when = demo.users, demo.now
 
     def shift(kind):
@@ -1179,8 +1250,6 @@ def _build_notifications(demo: _Demo) -> None:
         (u["volunteer"], "hours_approved", {"hours": "2", "title": past[0]}, 3),
         (u["volunteer"], "shift_assigned", {"title": assigned[0], "start": assigned[1]}, 1),
         (u["volunteer"], "shift_waitlisted", {"title": waitlisted[0], "position": 1}, 0.5),
-        (u["resident"], "need_verified", {"title": "周奶奶：陪伴探访"}, 6),
-        (u["resident"], "need_delivered", {"title": "周奶奶：送餐上门"}, 1),
         (u["orgadmin"], "org_verified", {"name": ORGANIZATIONS[0][0]}, 300),
         (u["orgadmin"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目"}, 75),
         (u["orgadmin"], "project_published", {"title": "示范区独居老人居家探访服务项目（2027年度）",
@@ -1193,6 +1262,10 @@ def _build_notifications(demo: _Demo) -> None:
          "read_at": when - timedelta(days=days - 0.1) if days > 2 else None}
 
         for user_id, kind, params, days in rows])
+    # What the services told people as the seeded history happened: read within hours, unless recent.
+    for message in db.session.scalars(sa.select(Notification).where(
+            Notification.read_at.is_(None), Notification.created_at < when - timedelta(days=2))):
+        message.read_at = message.created_at + timedelta(hours=3)
 
 
 # --- entry point ---------------------------------------------------------------------------------------

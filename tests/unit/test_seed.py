@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from linkage import audit
 from linkage.audit import verify_chain
 from linkage.auth.services import authenticate
 from linkage.extensions import db
 from linkage.identifiers import credit_code_problem, parse_resident_id
-from linkage.models import (AuditEvent, Category, Need, NeedStatus, Organization, OrgStatus, Region,
+from linkage.models import (AuditEvent, Category, Feedback, Need, NeedStatus, Organization, OrgStatus, Region,
                             RegionLevel, Resident, ResidentTag, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker, User, Volunteer, VulnerableTag)
 from linkage.security import blind_index, decrypt
@@ -259,3 +260,85 @@ def test_sector_and_category_names_are_unique_in_each_language(app, locale):
     assert [name for name, n in Counter(names).items() if n > 1] == []
     skill_names = [s.display_name(locale) for s in skills.values()]
     assert [name for name, n in Counter(skill_names).items() if n > 1] == []
+
+
+# Who may take each step of a need's history, and the statuses it leads from and to.
+NEED_STEPS = {
+    "need.submit": ({Role.resident, Role.grid_worker, Role.community_staff}, None, NeedStatus.submitted),
+    "need.verify": ({Role.community_staff}, NeedStatus.submitted, NeedStatus.open),
+    "need.reject": ({Role.community_staff}, NeedStatus.submitted, NeedStatus.rejected),
+    "need.withdraw": ({Role.resident, Role.community_staff}, NeedStatus.submitted, NeedStatus.withdrawn),
+    "need.deliver": ({Role.community_staff}, NeedStatus.open, NeedStatus.delivered),
+    "need.rate": ({Role.resident, Role.community_staff}, NeedStatus.delivered, NeedStatus.closed),
+}
+# Statuses a project or a match run gives a need (the seed sets them after the need's own history).
+TAKEN_UP = (NeedStatus.matched, NeedStatus.in_service, NeedStatus.expired)
+
+
+def test_every_seeded_need_has_a_trail_from_its_report_to_its_status(app, seeded):
+    needs = db.session.scalars(sa.select(Need).order_by(Need.id)).all()
+    assert len(needs) == 300
+    for need in needs:
+        trail = audit.trail("Need", need.id)
+        assert trail[0].action == "need.submit" and trail[0].actor_id == need.created_by_id, need.id
+        assert trail[0].at == need.created_at
+        status, previous = None, trail[0].at
+        for event in trail:
+            roles, before, after = NEED_STEPS[event.action]
+            assert event.actor.role in roles, (need.id, event.action, event.actor.role)
+            if event.actor.role == Role.community_staff:
+                assert event.actor.region.contains(need.region)
+            if event.actor.role == Role.resident:
+                assert event.actor_id == need.resident.user_id
+            assert (event.before or {}).get("status") == (before and status), (need.id, event.action)
+            assert event.after["status"] == after.value
+            assert previous <= event.at < now() - timedelta(minutes=30)
+            status, previous = after.value, event.at
+        stamps = {"need.verify": need.verified_at, "need.deliver": need.delivered_at,
+                  "need.rate": need.closed_at, "need.reject": need.closed_at, "need.withdraw": need.closed_at}
+        assert all(event.at == stamps[event.action] for event in trail[1:]), need.id
+        if need.status in TAKEN_UP:
+            assert status == NeedStatus.open.value
+        else:
+            assert status == need.status.value, need.id
+        if need.status in (NeedStatus.delivered, NeedStatus.closed):
+            assert need.is_served
+    statuses = Counter(need.status for need in needs)
+    assert all(statuses[s] > 0 for s in (NeedStatus.rejected, NeedStatus.withdrawn, NeedStatus.delivered))
+
+
+def test_seeded_history_is_written_in_the_order_it_happened(app, seeded):
+    count_checked, broken = verify_chain()
+    assert broken is None and count_checked == count(AuditEvent)
+    moments = list(db.session.scalars(sa.select(AuditEvent.at).where(AuditEvent.action.like("need.%"))
+                                      .order_by(AuditEvent.id)))
+    assert len(moments) > 600 and moments == sorted(moments)
+    assert moments[0] < now() - timedelta(days=60)
+    ratings = db.session.scalars(sa.select(Feedback).join(Need)).all()
+    assert ratings and all(f.created_at == f.need.closed_at for f in ratings)
+
+
+def test_a_seeded_need_page_shows_its_history_in_chinese(app, client, seeded):
+    from flask_babel import format_datetime
+
+    from linkage.needs.queries import trail_label
+
+    staff = db.session.scalar(sa.select(User).where(User.username == "community"))
+    need = db.session.scalars(sa.select(Need).where(
+        Need.status == NeedStatus.closed, Region.subtree_clause(Need.region_id, staff.region))
+        .order_by(Need.id)).first()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    assert client.post("/auth/login", data={"username": "community", "password": DEMO_PASSWORD}).status_code == 302
+    page = client.get(f"/community/needs/{need.id}").get_data(as_text=True)
+    trail = audit.trail("Need", need.id)
+    assert [e.action for e in trail] == ["need.submit", "need.verify", "need.deliver", "need.rate"]
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        shown = [(str(trail_label(e)), format_datetime(e.at, "short"), e.actor.display_name) for e in trail]
+    history = page[page.index("状态记录"):]
+    position = 0
+    for label, when, who in shown:
+        assert all("\u4e00" <= ch <= "\u9fff" for ch in label), label
+        for text in (label, when, who):
+            position = history.index(text, position)
+    # The service was reported days before it was delivered and rated, all in the past.
+    assert trail[0].at < trail[2].at < trail[3].at < now() - timedelta(hours=1)
