@@ -1,9 +1,12 @@
 """The demo district (示范区): regions, people, organizations, needs, projects and shifts.
 
 Everything is drawn from ``random.Random(seed)``, so a seed gives the same district every time
-(times are relative to today, so shifts always fall in the coming week). People, needs and
-organizations are written with bulk INSERTs and share one password hash, which keeps
-``--scale 10`` (5,000 residents, 3,000 needs, 8,000 volunteers) to seconds on SQLite.
+(times are relative to today, so shifts always fall in the coming week). People, organizations and
+projects are written with bulk INSERTs and share one password hash. What happens to needs and shifts
+is history: each step (a need reported, verified, delivered, rated; a shift created, signed up for,
+attended, closed, its hours confirmed) is kept with the moment it happened and then written, oldest
+first, through the same services the pages call, as of that moment (``timeutil.as_of``), so the audit
+trail tells who did what when and every rule (eligibility, capacity, waiting lists) holds as it did.
 Only the demo log-ins, community and street staff and organization admins get accounts.
 """
 from __future__ import annotations
