@@ -39,6 +39,7 @@ from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.errors import Refused
 from linkage.needs import services as needs_services
+from linkage.organizations import services as org_services
 from linkage.shifts import places, services as shift_services
 from linkage.timeutil import LOCAL_TZ, as_of, local_to_utc, now as utc_now, today as local_today
 from matching.availability import merge_windows
@@ -535,13 +536,42 @@ def _build_social_workers(demo: _Demo) -> None:
             "caseload_limit": rng.choice((15, 20, 20, 25, 30)), "active": rng.random() > 0.03 or index == 0,
             "created_at": demo.days_ago(100, 1500),
         })
-    ids = _insert(SocialWorker, rows)
+    ids = _add_social_workers(demo, rows)
     for worker_id, row in zip(ids, rows):
         demo.workers_of.setdefault(row["organization_id"], []).append(worker_id)
         if row["active"]:
             demo.active_workers.add(worker_id)
     demo.demo_worker_id = ids[0]
     demo.counts["social_workers"] = len(ids)
+
+
+def _add_social_workers(demo: _Demo, rows: list[dict]) -> list[int]:
+    """Each organization's admin adds its social workers through the organizations service, oldest first,
+    as of the day they joined; a few left later and were deactivated. Their ids, in the order of ``rows``.
+    (Written at once, not kept for ``_write_history``: projects' bid teams name them next; all of it lies
+    before the needs' and shifts' history.)"""
+    admins = {row["id"]: demo.users[f"org:{row['id']}"] for row in demo.org_rows[1:]}
+    admins[demo.org_rows[0]["id"]] = demo.users["orgadmin"]
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(admins.values())))}
+    ids: list[int] = [0] * len(rows)
+    left_before = demo.now - timedelta(days=95)
+    steps = [(row["created_at"], index, True) for index, row in enumerate(rows)]
+    steps += [(row["created_at"] + (left_before - row["created_at"]) / 2, index, False)
+              for index, row in enumerate(rows) if not row["active"]]
+    for moment, index, joins in sorted(steps):
+        row = rows[index]
+        actor = people[admins[row["organization_id"]]]
+        with as_of(moment):
+            if joins:
+                worker = org_services.add_social_worker(
+                    db.session.get(Organization, row["organization_id"]), org_services.WorkerData(
+                        name=row["name"], level=row["level"], certificate_no=row["certificate_no"],
+                        caseload_limit=row["caseload_limit"]), actor=actor)
+                worker.user_id = row["user_id"]  # the demo worker's log-in (demo accounts share one hash)
+                ids[index] = worker.id
+            else:
+                org_services.set_social_worker_active(db.session.get(SocialWorker, ids[index]), False, actor=actor)
+    return ids
 
 
 # --- residents and volunteers -------------------------------------------------------------------------

@@ -373,3 +373,14 @@ def test_every_seeded_shift_and_sign_up_has_its_history(app, seeded):
                 record.shift.created_by_id}
         if record.hours_decided_at is not None and record.hours_status.value == "approved":
             assert actions["signup.hours_approve"].at == record.hours_decided_at > record.shift.end
+
+
+def test_every_seeded_social_worker_was_added_by_their_organization(app, seeded):
+    workers = db.session.scalars(sa.select(SocialWorker)).all()
+    assert any(not w.active for w in workers)
+    for worker in workers:
+        trail = audit.trail("SocialWorker", worker.id)
+        assert trail[0].action == "social_worker.add" and trail[0].at == worker.created_at < now()
+        assert trail[0].actor.role == Role.org_admin
+        assert trail[0].actor.organization_id == worker.organization_id
+        assert [e.action for e in trail[1:]] == ([] if worker.active else ["social_worker.deactivate"])
