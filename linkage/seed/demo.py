@@ -15,15 +15,16 @@ import itertools
 import math
 import random
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Callable, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from linkage import audit
+from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
 from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category,
@@ -34,12 +35,11 @@ from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidSta
 from linkage.models.organizations import organization_categories
 from linkage.models.people import volunteer_skills
 from linkage.models.projects import bid_team, project_categories
+from linkage.needs import services as needs_services
+from linkage.organizations import services as org_services
 from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
-from linkage.errors import Refused
-from linkage.needs import services as needs_services
-from linkage.organizations import services as org_services
 from linkage.shifts import places, services as shift_services
 from linkage.timeutil import LOCAL_TZ, as_of, local_to_utc, now as utc_now, today as local_today
 from matching.availability import merge_windows
