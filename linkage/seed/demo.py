@@ -461,7 +461,9 @@ def _build_organizations(demo: _Demo) -> None:
             "created_at": demo.days_ago(400, 2000) if status != OrgStatus.registered else demo.days_ago(2, 6),
             "_sectors": sectors,
         })
-    demo.org_ids = _insert(Organization, [_columns(row) for row in rows])
+    # Registered first; civil affairs verify (and blacklist) them in the history (``_plan_organization_history``).
+    demo.org_ids = _insert(Organization, [{**_columns(row), "status": OrgStatus.registered, "status_reason": "",
+                                           "verified_at": None} for row in rows])
     links = []
     for org_id, row in zip(demo.org_ids, rows):
         row["id"] = org_id
@@ -545,32 +547,50 @@ def _build_social_workers(demo: _Demo) -> None:
     demo.counts["social_workers"] = len(ids)
 
 
+def _plan_organization_history(demo: _Demo) -> None:
+    """Civil affairs of the district verified each organization (and blacklisted one after an audit),
+    through the organizations service, as of the day it happened; the organization's admins were told."""
+    civil = db.session.get(User, demo.users["civil"])
+    for row in demo.org_rows:
+        if row["verified_at"] is None:
+            continue
+        org = db.session.get(Organization, row["id"])
+        demo.later(row["verified_at"], partial(org_services.verify_organization, org, actor=civil))
+        if row["status"] == OrgStatus.blacklisted:
+            demo.later(demo.now - timedelta(days=150),
+                       partial(org_services.blacklist_organization, org, row["status_reason"], actor=civil))
+
+
 def _add_social_workers(demo: _Demo, rows: list[dict]) -> list[int]:
-    """Each organization's admin adds its social workers through the organizations service, oldest first,
-    as of the day they joined; a few left later and were deactivated. Their ids, in the order of ``rows``.
-    (Written at once, not kept for ``_write_history``: projects' bid teams name them next; all of it lies
-    before the needs' and shifts' history.)"""
+    """Each organization's admin adds its social workers through the organizations service as of the day
+    they joined; a few left later and were deactivated. Written at once with the organizations' history
+    (projects' bid teams name the workers next; all of it lies before the needs' and shifts' history).
+    Their ids, in the order of ``rows``."""
     admins = {row["id"]: demo.users[f"org:{row['id']}"] for row in demo.org_rows[1:]}
     admins[demo.org_rows[0]["id"]] = demo.users["orgadmin"]
     people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(admins.values())))}
     ids: list[int] = [0] * len(rows)
     left_before = demo.now - timedelta(days=95)
-    steps = [(row["created_at"], index, True) for index, row in enumerate(rows)]
-    steps += [(row["created_at"] + (left_before - row["created_at"]) / 2, index, False)
-              for index, row in enumerate(rows) if not row["active"]]
-    for moment, index, joins in sorted(steps):
+
+    def join(index: int) -> None:
         row = rows[index]
-        actor = people[admins[row["organization_id"]]]
-        with as_of(moment):
-            if joins:
-                worker = org_services.add_social_worker(
-                    db.session.get(Organization, row["organization_id"]), org_services.WorkerData(
-                        name=row["name"], level=row["level"], certificate_no=row["certificate_no"],
-                        caseload_limit=row["caseload_limit"]), actor=actor)
-                worker.user_id = row["user_id"]  # the demo worker's log-in (demo accounts share one hash)
-                ids[index] = worker.id
-            else:
-                org_services.set_social_worker_active(db.session.get(SocialWorker, ids[index]), False, actor=actor)
+        worker = org_services.add_social_worker(
+            db.session.get(Organization, row["organization_id"]), org_services.WorkerData(
+                name=row["name"], level=row["level"], certificate_no=row["certificate_no"],
+                caseload_limit=row["caseload_limit"]), actor=people[admins[row["organization_id"]]])
+        worker.user_id = row["user_id"]  # the demo worker's log-in (demo accounts share one hash)
+        ids[index] = worker.id
+
+    def leave(index: int) -> None:
+        org_services.set_social_worker_active(db.session.get(SocialWorker, ids[index]), False,
+                                              actor=people[admins[rows[index]["organization_id"]]])
+
+    for index, row in enumerate(rows):
+        demo.later(row["created_at"], partial(join, index))
+        if not row["active"]:
+            demo.later(row["created_at"] + (left_before - row["created_at"]) / 2, partial(leave, index))
+    _plan_organization_history(demo)
+    _write_history(demo)
     return ids
 
 
@@ -1357,7 +1377,6 @@ def _build_notifications(demo: _Demo) -> None:
         (u["volunteer"], "hours_approved", {"hours": "2", "title": past[0]}, 3),
         (u["volunteer"], "shift_assigned", {"title": assigned[0], "start": assigned[1]}, 1),
         (u["volunteer"], "shift_waitlisted", {"title": waitlisted[0], "position": 1}, 0.5),
-        (u["orgadmin"], "org_verified", {"name": ORGANIZATIONS[0][0]}, 300),
         (u["orgadmin"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目"}, 75),
         (u["orgadmin"], "project_published", {"title": "示范区独居老人居家探访服务项目（2027年度）",
                                               "deadline": deadline}, 5),
@@ -1378,8 +1397,8 @@ def _build_notifications(demo: _Demo) -> None:
 # --- the district's history -----------------------------------------------------------------------------
 
 def _write_history(demo: _Demo) -> None:
-    """Run the steps kept by ``demo.later`` in the order they happened, each through the services as of
-    its moment, so events and the records' own times tell when things happened."""
+    """Run the steps kept so far by ``demo.later`` in the order they happened, each through the services
+    as of its moment, so events and the records' own times tell when things happened."""
     for moment, _order, step in sorted(demo.history, key=lambda item: item[:2]):
         with as_of(moment):
             step()

@@ -384,3 +384,20 @@ def test_every_seeded_social_worker_was_added_by_their_organization(app, seeded)
         assert trail[0].actor.role == Role.org_admin
         assert trail[0].actor.organization_id == worker.organization_id
         assert [e.action for e in trail[1:]] == ([] if worker.active else ["social_worker.deactivate"])
+
+
+def test_every_seeded_organization_was_verified_by_civil_affairs(app, seeded):
+    for org in db.session.scalars(sa.select(Organization)):
+        trail = audit.trail("Organization", org.id)
+        if org.status == OrgStatus.registered:
+            assert trail == [] and org.verified_at is None
+            continue
+        verify = trail[0]
+        assert verify.action == "organization.verify" and verify.at == org.verified_at < now()
+        assert verify.actor.role == Role.civil_affairs and verify.actor.region.contains(org.region)
+        assert verify.before["status"] == "registered" and verify.after["status"] == "active"
+        if org.status == OrgStatus.blacklisted:
+            assert [e.action for e in trail[1:]] == ["organization.blacklist"]
+            assert trail[1].note == org.status_reason and trail[1].at > verify.at
+        else:
+            assert trail[1:] == [] and org.status == OrgStatus.active
