@@ -6,10 +6,12 @@ from sqlalchemy.sql import operators
 
 from linkage.security import decrypt, encrypt
 
+from linkage import timeutil
+
 
 def utcnow() -> datetime:
-    """The current instant, timezone-aware in UTC (used as a column default)."""
-    return datetime.now(timezone.utc)
+    """The current instant, timezone-aware in UTC (used as a column default): ``timeutil.now``."""
+    return timeutil.now()
 
 
 class UTCDateTime(sa.TypeDecorator):

@@ -1,9 +1,12 @@
 """The demo district (示范区): regions, people, organizations, needs, projects and shifts.
 
 Everything is drawn from ``random.Random(seed)``, so a seed gives the same district every time
-(times are relative to today, so shifts always fall in the coming week). People, needs and
-organizations are written with bulk INSERTs and share one password hash, which keeps
-``--scale 10`` (5,000 residents, 3,000 needs, 8,000 volunteers) to seconds on SQLite.
+(times are relative to today, so shifts always fall in the coming week). People, organizations and
+projects are written with bulk INSERTs and share one password hash. What happens to needs and shifts
+is history: each step (a need reported, verified, delivered, rated; a shift created, signed up for,
+attended, closed, its hours confirmed) is kept with the moment it happened and then written, oldest
+first, through the same services the pages call, as of that moment (``timeutil.as_of``), so the audit
+trail tells who did what when and every rule (eligibility, capacity, waiting lists) holds as it did.
 Only the demo log-ins, community and street staff and organization admins get accounts.
 """
 from __future__ import annotations
@@ -14,27 +17,31 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Optional
+from functools import partial
+from typing import Callable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from linkage import audit
+from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
-from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category, Feedback,
+from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category,
                             HoursStatus, Need, NeedStatus, Notification, Organization, OrgStatus, OrgType,
                             Project, ProjectStatus, Recurrence, Region, RegionLevel, Resident, ResidentTag,
-                            Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus, Skill, SocialWorker,
+                            Role, Shift, SignUp, SignUpStatus, Skill, SocialWorker,
                             User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
-from linkage.models.needs import need_skills
 from linkage.models.organizations import organization_categories
 from linkage.models.people import volunteer_skills
 from linkage.models.projects import bid_team, project_categories
-from linkage.models.shifts import shift_needs
+from linkage.needs import services as needs_services
+from linkage.organizations import services as org_services
 from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
-from linkage.timeutil import LOCAL_TZ, local_to_utc, now as utc_now, today as local_today
+from linkage.shifts import places, services as shift_services
+from linkage.timeutil import LOCAL_TZ, as_of, local_to_utc, now as utc_now, today as local_today
 from matching.availability import merge_windows
 
 DEMO_PASSWORD = "linkage-demo"
@@ -256,7 +263,14 @@ class _Demo:
     my_shifts: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # the demo volunteer's
     projects: dict[str, int] = field(default_factory=dict)            # key -> project id
     needs: list[dict] = field(default_factory=list)
+    need_objects: list[Optional[Need]] = field(default_factory=list)
+    active_workers: set[int] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
+    history: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
+
+    def later(self, moment: datetime, step: Callable[[], None]) -> None:
+        """Keep ``step`` of the district's history to run as of ``moment`` (see ``_write_history``)."""
+        self.history.append((moment, len(self.history), step))
 
     def local(self, day_offset: int, hour: int, minute: int = 0) -> datetime:
         """A local wall-clock time ``day_offset`` days from today, as aware UTC."""
@@ -447,7 +461,9 @@ def _build_organizations(demo: _Demo) -> None:
             "created_at": demo.days_ago(400, 2000) if status != OrgStatus.registered else demo.days_ago(2, 6),
             "_sectors": sectors,
         })
-    demo.org_ids = _insert(Organization, [_columns(row) for row in rows])
+    # Registered first; civil affairs verify (and blacklist) them in the history (``_plan_organization_history``).
+    demo.org_ids = _insert(Organization, [{**_columns(row), "status": OrgStatus.registered, "status_reason": "",
+                                           "verified_at": None} for row in rows])
     links = []
     for org_id, row in zip(demo.org_ids, rows):
         row["id"] = org_id
@@ -522,11 +538,60 @@ def _build_social_workers(demo: _Demo) -> None:
             "caseload_limit": rng.choice((15, 20, 20, 25, 30)), "active": rng.random() > 0.03 or index == 0,
             "created_at": demo.days_ago(100, 1500),
         })
-    ids = _insert(SocialWorker, rows)
+    ids = _add_social_workers(demo, rows)
     for worker_id, row in zip(ids, rows):
         demo.workers_of.setdefault(row["organization_id"], []).append(worker_id)
+        if row["active"]:
+            demo.active_workers.add(worker_id)
     demo.demo_worker_id = ids[0]
     demo.counts["social_workers"] = len(ids)
+
+
+def _plan_organization_history(demo: _Demo) -> None:
+    """Civil affairs of the district verified each organization (and blacklisted one after an audit),
+    through the organizations service, as of the day it happened; the organization's admins were told."""
+    civil = db.session.get(User, demo.users["civil"])
+    for row in demo.org_rows:
+        if row["verified_at"] is None:
+            continue
+        org = db.session.get(Organization, row["id"])
+        demo.later(row["verified_at"], partial(org_services.verify_organization, org, actor=civil))
+        if row["status"] == OrgStatus.blacklisted:
+            demo.later(demo.now - timedelta(days=150),
+                       partial(org_services.blacklist_organization, org, row["status_reason"], actor=civil))
+
+
+def _add_social_workers(demo: _Demo, rows: list[dict]) -> list[int]:
+    """Each organization's admin adds its social workers through the organizations service as of the day
+    they joined; a few left later and were deactivated. Written at once with the organizations' history
+    (projects' bid teams name the workers next; all of it lies before the needs' and shifts' history).
+    Their ids, in the order of ``rows``."""
+    admins = {row["id"]: demo.users[f"org:{row['id']}"] for row in demo.org_rows[1:]}
+    admins[demo.org_rows[0]["id"]] = demo.users["orgadmin"]
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(admins.values())))}
+    ids: list[int] = [0] * len(rows)
+    left_before = demo.now - timedelta(days=95)
+
+    def join(index: int) -> None:
+        row = rows[index]
+        worker = org_services.add_social_worker(
+            db.session.get(Organization, row["organization_id"]), org_services.WorkerData(
+                name=row["name"], level=row["level"], certificate_no=row["certificate_no"],
+                caseload_limit=row["caseload_limit"]), actor=people[admins[row["organization_id"]]])
+        worker.user_id = row["user_id"]  # the demo worker's log-in (demo accounts share one hash)
+        ids[index] = worker.id
+
+    def leave(index: int) -> None:
+        org_services.set_social_worker_active(db.session.get(SocialWorker, ids[index]), False,
+                                              actor=people[admins[rows[index]["organization_id"]]])
+
+    for index, row in enumerate(rows):
+        demo.later(row["created_at"], partial(join, index))
+        if not row["active"]:
+            demo.later(row["created_at"] + (left_before - row["created_at"]) / 2, partial(leave, index))
+    _plan_organization_history(demo)
+    _write_history(demo)
+    return ids
 
 
 # --- residents and volunteers -------------------------------------------------------------------------
@@ -718,7 +783,9 @@ def _build_projects(demo: _Demo) -> None:
         created = demo.now - timedelta(days=max(5, -deadline + 25 if deadline < 0 else 12))
         published = None if status == ProjectStatus.draft else created + timedelta(days=2)
         projects.append({
-            "title": title, "region_id": region_id, "status": status, "budget": Decimal(budget),
+            # The completed project ran its shifts first; the history completes it when its service ends.
+            "title": title, "region_id": region_id, "budget": Decimal(budget),
+            "status": ProjectStatus.in_progress if status == ProjectStatus.completed else status,
             "description": f"{title}：面向辖区内有需要的居民，由社会组织派驻社工、组织志愿者提供专业服务。"
                            f"服务期内需完成服务对象{targets[0]}人、服务时长{targets[1]}小时。",
             "service_start": today + timedelta(days=start), "service_end": today + timedelta(days=end),
@@ -881,27 +948,92 @@ def _build_needs(demo: _Demo) -> None:
         sub = rng.choice(subs)
         rows.append(_need_row(demo, resident, sub, _weighted(rng, statuses), _weighted(rng, urgencies)))
     _attach_needs_to_projects(demo, rows)
-    ids = _insert(Need, [_columns(row) for row in rows])
-    skills, feedback = [], []
-    for need_id, row in zip(ids, rows):
-        row["id"] = need_id
-        if row["_skill"]:
-            skills.append({"need_id": need_id, "skill_id": demo.skills[row["_skill"]].id})
+    demo.needs = rows
+    _plan_need_histories(demo, rows)
+    demo.counts["needs"] = len(rows)
+    demo.counts["feedback"] = sum(row["status"] == NeedStatus.closed for row in rows)
+
+
+# What the staff wrote when they turned a need down, and what the resident said when withdrawing it.
+REJECT_REASON = "经核实不属于本社区服务范围，已转介街道。"
+WITHDRAW_REASON = "居民表示家属已解决。"
+
+
+def _need_steps(demo: _Demo, row: dict) -> list[tuple[datetime, str]]:
+    """(moment, step) of one need's history, oldest first."""
+    status, created = row["status"], row["created_at"]
+    soon = min(created + timedelta(days=1), demo.now - timedelta(hours=1))
+    steps = [(created, "submit")]
+    if status == NeedStatus.rejected:
+        steps.append((soon, "reject"))
+    elif status == NeedStatus.withdrawn:
+        steps.append((soon, "withdraw"))
+    else:
+        steps.extend((row[stamp], step) for stamp, step in (
+            ("verified_at", "verify"), ("matched_at", "take_up"), ("delivered_at", "deliver"),
+            ("closed_at", "rate")) if row[stamp] is not None)
+    if status == NeedStatus.open and row["project_id"]:  # a draft or published project covers it
+        steps.append((row["verified_at"], "take_up"))
+    if status == NeedStatus.expired:
+        steps.append((row["verified_at"], "expire"))
+    return steps
+
+
+def _plan_need_histories(demo: _Demo, rows: list[dict]) -> None:
+    """Every need's history, to be written through the needs services as of each moment: reported by
+    the resident, a grid worker or community staff; verified, rejected, delivered and rated by the
+    community's staff (the resident rates their own). Matched, in service and expired are set by the
+    seed itself (projects and match runs take needs up; nothing here runs them)."""
+    rng, me = demo.rng, demo.demo_resident
+    for row in rows:
         if row["status"] == NeedStatus.closed:
             own = row["resident_id"] == me["id"]
             rating = 5 if own else _weighted(rng, {5: 60, 4: 25, 3: 10, 2: 4, 1: 1})
-            feedback.append({
-                "need_id": need_id, "rating": rating,
-                "comment": "理发师傅手艺好，还陪我聊天。" if own else rng.choice(FEEDBACK_COMMENTS[rating]),
-                "on_behalf": not own,
-                "created_by_id": demo.users["resident"] if own else row["created_by_id"],
-                "created_at": row["closed_at"],
-            })
-    _insert_plain(need_skills, skills)
-    _insert_plain(Feedback, feedback)
-    demo.needs = rows
-    demo.counts["needs"] = len(ids)
-    demo.counts["feedback"] = len(feedback)
+            row["_rating"] = rating
+            row["_comment"] = "理发师傅手艺好，还陪我聊天。" if own else rng.choice(FEEDBACK_COMMENTS[rating])
+    residents = {r.id: r for r in db.session.scalars(
+        sa.select(Resident).where(Resident.id.in_({row["resident_id"] for row in rows})))}
+    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(
+        {row["created_by_id"] for row in rows} | set(demo.staff_of.values()))))}
+    demo.need_objects = [None] * len(rows)
+    for index, row in enumerate(rows):
+        for moment, step in _need_steps(demo, row):
+            demo.later(moment, partial(_need_step, demo, index, step, residents, people))
+
+
+def _need_step(demo: _Demo, index: int, step: str, residents, people) -> None:
+    row, need = demo.needs[index], demo.need_objects[index]
+    staff = people[demo.staff_of[row["_community"]]]
+    if step == "submit":
+        demo.need_objects[index] = needs_services.submit_need(
+            residents[row["resident_id"]], actor=people[row["created_by_id"]],
+            category=demo.categories_by_id[row["category_id"]], title=row["title"], urgency=row["urgency"],
+            description=row["description"], skills=[demo.skills[row["_skill"]]] if row["_skill"] else (),
+            window_start=row["window_start"], window_end=row["window_end"], recurrence=row["recurrence"],
+            needs_professional=row["needs_professional"])
+        row["id"] = demo.need_objects[index].id
+    elif step == "verify":
+        needs_services.verify_need(need, actor=staff)
+    elif step == "reject":
+        needs_services.reject_need(need, actor=staff, reason=REJECT_REASON)
+    elif step == "withdraw":
+        needs_services.withdraw_need(need, actor=need.resident.user or staff, reason=WITHDRAW_REASON)
+    elif step == "take_up":
+        _take_up(need, row)
+    elif step == "deliver":
+        needs_services.confirm_delivered(need, actor=staff)
+    elif step == "rate":
+        rater = need.resident.user if row["resident_id"] == demo.demo_resident["id"] else staff
+        needs_services.rate_need(need, actor=rater, rating=row["_rating"], comment=row["_comment"])
+    elif step == "expire":
+        need.status = NeedStatus.expired
+
+
+def _take_up(need: Need, row: dict) -> None:
+    """A project or a social worker's case takes the need up (the seed's part: no need service does it)."""
+    need.project_id, need.case_worker_id = row["project_id"], row["case_worker_id"]
+    if row["status"] in (NeedStatus.matched, NeedStatus.in_service):
+        need.status, need.matched_at = row["status"], row["matched_at"]
 
 
 def _attach_needs_to_projects(demo: _Demo, rows: list[dict]) -> None:
@@ -922,7 +1054,9 @@ def _attach_needs_to_projects(demo: _Demo, rows: list[dict]) -> None:
             elif code.startswith(("disability.rehab", "disability.family_support")) and row["status"] in (
                     NeedStatus.delivered, NeedStatus.closed):
                 row["project_id"] = demo.projects["completed"]
-            if row["needs_professional"]:
+            # A delivered service was delivered by someone: a project, else a social worker's case.
+            if row["needs_professional"] or (row["project_id"] is None and row["status"] in (
+                    NeedStatus.delivered, NeedStatus.closed)):
                 pool = running_org_workers if row["project_id"] == demo.projects["running"] else all_workers
                 row["case_worker_id"] = rng.choice(pool)
         elif row["status"] == NeedStatus.open and code.startswith("elderly.visits") and rng.random() < 0.3:
@@ -984,11 +1118,15 @@ def _past_plans(demo: _Demo, street_communities, org0_workers, org4_workers) -> 
 
 
 def _build_shifts(demo: _Demo) -> None:
-    """Shifts for the coming week (some full, with a waiting list) and past ones with recorded hours."""
+    """Shifts for the coming week (some full, with a waiting list) and past ones with recorded hours,
+    each created, signed up for, run and closed through the shift services as of the moment it happened."""
     rng = demo.rng
-    org0_workers = demo.workers_of[demo.org_rows[0]["id"]]
-    org7_workers = demo.workers_of.get(demo.org_rows[7]["id"]) or org0_workers
-    org4_workers = demo.workers_of.get(demo.org_rows[4]["id"]) or org0_workers
+
+    def leads(org_row: dict) -> list[int]:  # only active social workers lead shifts
+        return [w for w in demo.workers_of.get(org_row["id"], []) if w in demo.active_workers]
+
+    org0_workers = leads(demo.org_rows[0])
+    org7_workers, org4_workers = leads(demo.org_rows[7]) or org0_workers, leads(demo.org_rows[4]) or org0_workers
     street_communities = {street.id: [c for c in demo.communities if c.parent_id == street.id]
                           for street in demo.streets}
     # The organization admin who runs each project's shifts (the winners of the projects below).
@@ -998,7 +1136,7 @@ def _build_shifts(demo: _Demo) -> None:
     plans = _upcoming_plans(demo, street_communities, org0_workers, org7_workers)
     past = _past_plans(demo, street_communities, org0_workers, org4_workers)
 
-    rows, slot_specs, meta = [], [], []
+    rows, meta = [], []
     for is_past, batch in ((False, plans), (True, past)):
         for (key, title, code, slots, hours, starts), community, day, lead, project_id in batch:
             start = demo.local(day, rng.choice(starts), rng.choice((0, 0, 30)))
@@ -1010,81 +1148,108 @@ def _build_shifts(demo: _Demo) -> None:
                 creator = runners[project_id]
             lat, lon = _near(rng, (community.latitude, community.longitude), 0.2)
             rows.append({
-                "title": f"{community.name}·{title}", "project_id": project_id, "region_id": community.id,
+                "title": f"{community.name}·{title}", "project_id": project_id, "community": community,
                 "description": f"{title}。请提前10分钟到达，签到后由带队社工分配任务。", "lead_id": lead,
                 "start": start, "end": start + timedelta(hours=hours),
                 "place": f"{community.name}{rng.choice(PLACES)}",
                 "latitude": lat, "longitude": lon, "urgency": _weighted(rng, {1: 30, 2: 45, 3: 15, 4: 10}),
-                "min_volunteers": max(1, sum(n for _, n in slots) // 2),
+                "min_volunteers": max(1, sum(n for _, n in slots) // 2), "slots": slots,
                 "first_come": key != "awarded" or day % 2 == 1,
                 "requires_insurance": title in INSURED,
                 "insurance_note": "已为参与志愿者投保志愿服务意外险" if title in INSURED else "",
-                "status": ShiftStatus.done if is_past else ShiftStatus.open, "created_by_id": creator,
-                "created_at": demo.now - timedelta(days=max(3, -day + 7)), "version": 1,
+                "created_by_id": creator, "created_at": demo.now - timedelta(days=max(3, -day + 7)),
             })
-            slot_specs.append(slots)
             meta.append({"past": is_past, "community": community.id, "code": code, "project_id": project_id,
                          "street": demo.street_of[community.id], "full": not is_past and rng.random() < 0.2})
     # The first shift (the demo worker's, in the demo volunteer's community) is full; the demo
     # volunteer waits on its list.
     meta[0]["full"] = True
-    shift_ids = _insert(Shift, rows)
-    slot_rows = []
-    for shift_id, slots in zip(shift_ids, slot_specs):
-        for position, (skill, count) in enumerate(slots):
-            slot_rows.append({"shift_id": shift_id, "position": position,
-                              "skill_id": demo.skills[skill].id if skill else None, "count": count})
-    slot_ids = _insert(ShiftSlot, slot_rows)
-    slots_of: dict[int, list[tuple[int, Optional[int], int]]] = {}
-    for slot_id, slot in zip(slot_ids, slot_rows):
-        slots_of.setdefault(slot["shift_id"], []).append((slot_id, slot["skill_id"], slot["count"]))
-    _build_sign_ups(demo, shift_ids, rows, meta, slots_of)
-    _link_shift_needs(demo, shift_ids, meta)
-    demo.counts["shifts"] = len(shift_ids)
+    shifts: list[Optional[Shift]] = [None] * len(rows)
+    for index, row in enumerate(rows):
+        demo.later(row["created_at"], partial(_create_shift, demo, shifts, index, row, meta[index]))
+    _plan_sign_ups(demo, shifts, rows, meta)
+    # The completed project ran until its service ended (the seed's part: no service completes a project).
+    completed = demo.projects["completed"]
+    demo.later(local_to_utc(datetime.combine(_project_end(completed), time(18))),
+               partial(_complete_project, completed))
+    demo.counts["shifts"] = len(rows)
 
 
-def _build_sign_ups(demo: _Demo, shift_ids, rows, meta, slots_of) -> None:
+def _project_end(project_id: int) -> date:
+    return db.session.get(Project, project_id).service_end
+
+
+def _complete_project(project_id: int) -> None:
+    db.session.get(Project, project_id).status = ProjectStatus.completed
+
+
+def _create_shift(demo: _Demo, shifts: list, index: int, row: dict, m: dict) -> None:
+    project = db.session.get(Project, row["project_id"]) if row["project_id"] else None
+    data = shift_services.ShiftData(
+        title=row["title"], community=row["community"], place=row["place"], start=row["start"], end=row["end"],
+        min_volunteers=row["min_volunteers"],
+        slots=[(demo.skills[skill] if skill else None, count) for skill, count in row["slots"]],
+        description=row["description"], latitude=row["latitude"], longitude=row["longitude"],
+        urgency=row["urgency"], lead=db.session.get(SocialWorker, row["lead_id"]) if row["lead_id"] else None,
+        first_come=row["first_come"], requires_insurance=row["requires_insurance"],
+        insurance_note=row["insurance_note"], needs=[] if m["past"] else _needs_served(demo, row, m))
+    shifts[index] = shift_services.create_shift(data, project=project, actor=db.session.get(User, row["created_by_id"]))
+
+
+def _needs_served(demo: _Demo, row: dict, m: dict) -> list[Need]:
+    """Visits and meals shifts serve up to three needs of their community and project in the same part of
+    the taxonomy, taken up before the shift was planned."""
+    served = []
+    for index, need in enumerate(demo.needs):
+        taken = demo.need_objects[index]
+        code = demo.categories_by_id[need["category_id"]].code
+        if (taken is not None and taken.status in (NeedStatus.matched, NeedStatus.in_service)
+                and taken.project_id is not None and taken.project_id == row["project_id"]
+                and need["_community"] == m["community"] and ".".join(code.split(".")[:2]) == m["code"]):
+            served.append(taken)
+    return served[:3]
+
+
+def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]) -> None:
+    """Who signs up for each shift, when, and (past shifts) how it went. Staff sign up volunteers without
+    an account; when the eligibility rule refuses one, they ask the next who fits."""
     rng = demo.rng
-    skill_code_by_id = {skill.id: code for code, skill in demo.skills.items()}
     active = [v for v in demo.volunteers if v["status"] == VolunteerStatus.active]
     by_street: dict[int, list[dict]] = {}
     for volunteer in active:
         by_street.setdefault(volunteer["_street"], []).append(volunteer)
     me = demo.demo_volunteer
+    loaded = {v.id: v for v in db.session.scalars(  # with their skills: the rule reads them at each sign-up
+        sa.select(Volunteer).where(Volunteer.status == VolunteerStatus.active).options(selectinload(Volunteer.skills)))}
     home = [i for i, m in enumerate(meta)
             if m["community"] == demo.communities[0].id and m["project_id"] == demo.projects["running"]]
-    mine_upcoming = [i for i in home if not meta[i]["past"]][:3]
-    mine_past = [i for i in home if meta[i]["past"]][:4]
-    sign_ups, full_shifts = [], []
-    for index, (shift_id, row, m) in enumerate(zip(shift_ids, rows, meta)):
+    mine = {i for i in home if not meta[i]["past"]}
+    mine = set(sorted(mine)[:3]) | set([i for i in home if meta[i]["past"]][:4])
+    signed: dict[int, set[int]] = {}
+    for index, (row, m) in enumerate(zip(rows, meta)):
         # The demo volunteer is placed only where planned below, never drawn at random.
         pool = [v for v in by_street.get(m["street"], active) if v is not me]
         rng.shuffle(pool)
-        used = set()
-        wants_me = index in mine_upcoming or index in mine_past
-        placed_me = False
-        moment = row["created_at"]
-        all_filled = True
-        for slot_id, skill_id, count in slots_of[shift_id]:
+        used, placed_me, moment, all_filled = set(), False, row["created_at"], True
+        entries = []
+        for skill, count in row["slots"]:
             wanted = count if (m["past"] or m["full"]) else rng.randrange(0, count + 1)
-            skill = skill_code_by_id.get(skill_id)
             candidates = [v for v in pool if v["id"] not in used and (skill is None or skill in v["_skills"])]
             if not m["past"]:  # people sign up for what fits the times they gave as free, when they can
                 candidates.sort(key=lambda v: not _free_for(v, row["start"], row["end"]))
-            if wants_me and not placed_me and index != 0 and (skill is None or skill in me["_skills"]):
+            if index in mine and not placed_me and index != 0 and (skill is None or skill in me["_skills"]):
                 candidates = [me] + candidates
                 wanted = max(wanted, 1)
                 placed_me = True
                 demo.my_shifts.setdefault("past" if m["past"] else "assigned", (row["title"], row["start"]))
-            chosen = candidates[:wanted]
-            all_filled = all_filled and len(chosen) == count
-            for volunteer in chosen:
-                used.add(volunteer["id"])
+            all_filled = all_filled and len(candidates) >= wanted == count
+            for position in range(min(wanted, len(candidates))):
+                used.add(candidates[position]["id"])
                 moment += timedelta(minutes=rng.randrange(5, 600))
-                sign_ups.append(_sign_up(demo, shift_id, volunteer["id"], slot_id, row, m, moment,
-                                         own=volunteer is me))
+                own = candidates[position] is me
+                entries.append((min(moment, row["start"] - timedelta(hours=1), demo.now),
+                                [me] if own else candidates[position:], _attendance(demo, row, m, own)))
         if not m["past"] and m["full"] and all_filled:
-            full_shifts.append(shift_id)
             waiting = [v for v in pool if v["id"] not in used][:rng.randrange(1, 4)]
             if index == 0:
                 waiting = [me] + waiting
@@ -1092,14 +1257,94 @@ def _build_sign_ups(demo: _Demo, shift_ids, rows, meta, slots_of) -> None:
             for volunteer in waiting:
                 used.add(volunteer["id"])
                 moment += timedelta(minutes=rng.randrange(5, 120))
-                when = min(moment, demo.now)
-                sign_ups.append({**_sign_up_row(shift_id, volunteer["id"], None, when),
-                                 "status": SignUpStatus.waitlisted})
-    _insert_plain(SignUp, sign_ups)
-    if full_shifts:
-        db.session.execute(sa.update(Shift).where(Shift.id.in_(full_shifts))
-                           .values(status=ShiftStatus.staffed))
-    demo.counts["sign_ups"] = len(sign_ups)
+                entries.append((min(moment, demo.now), [volunteer], None))
+        records: list[Optional[SignUp]] = [None] * len(entries)
+        for slot, (when, candidates, attendance) in enumerate(entries):
+            demo.later(when, partial(_sign_up_step, demo, shifts, index, signed.setdefault(index, set()),
+                                     [loaded[c["id"]] for c in candidates], records, slot))
+            if attendance is not None:
+                _plan_attendance(demo, row, records, slot, attendance)
+        if m["past"]:
+            confirmed = [slot for slot, entry in enumerate(entries) if entry[2] and entry[2].get("approve")]
+            _plan_closing(demo, shifts, index, row, records, confirmed)
+
+
+def _attendance(demo: _Demo, row: dict, m: dict, own: bool) -> Optional[dict]:
+    """How a past shift went for one volunteer: absent, or checked in and out (or not out: defaulted)."""
+    if not m["past"]:
+        return None
+    rng = demo.rng
+    if not own and rng.random() < 0.05:
+        return {"absent": True}
+    checked_in = row["start"] + timedelta(minutes=rng.randrange(-10, 15))
+    defaulted = not own and rng.random() < 0.06
+    checked_out = None if defaulted else row["end"] + timedelta(minutes=rng.randrange(-15, 10))
+    recent = row["start"] > demo.now - timedelta(days=4)
+    # The lead of the running project has not yet confirmed the last few days' hours.
+    unconfirmed = (recent or defaulted) and row["project_id"] == demo.projects["running"]
+    return {"absent": False, "in": checked_in, "out": checked_out, "approve": not unconfirmed}
+
+
+def _sign_up_step(demo: _Demo, shifts: list, index: int, signed: set[int], candidates: list[Volunteer],
+                  records: list, slot: int) -> None:
+    """Sign up the first candidate the rule lets hold a place (or join the list) on the shift."""
+    shift = shifts[index]
+    for volunteer in candidates:
+        if volunteer.id in signed:
+            continue
+        actor = volunteer.user or db.session.get(User, demo.staff_of[shift.region_id])
+        try:
+            records[slot] = places.sign_up(shift, volunteer, actor=actor)
+        except Refused:
+            continue
+        signed.add(volunteer.id)
+        demo.counts["sign_ups"] = demo.counts.get("sign_ups", 0) + 1
+        return
+
+
+def _plan_attendance(demo: _Demo, row: dict, records: list, slot: int, attendance: dict) -> None:
+    lead = db.session.get(User, row["created_by_id"])
+
+    def holding() -> Optional[SignUp]:
+        record = records[slot]
+        return record if record is not None and record.status != SignUpStatus.waitlisted else None
+
+    def arrive() -> None:
+        if holding() is not None:
+            places.check_in(records[slot], actor=lead)
+
+    def leave() -> None:
+        if holding() is not None and records[slot].status == SignUpStatus.checked_in:
+            places.check_out(records[slot], actor=lead, confirm_decline=True)
+
+    def absent() -> None:
+        if holding() is not None:
+            places.mark_no_show(records[slot], actor=lead)
+
+    if attendance["absent"]:
+        demo.later(row["start"] + timedelta(minutes=20), absent)
+        return
+    demo.later(attendance["in"], arrive)
+    if attendance["out"] is not None:
+        demo.later(attendance["out"], leave)
+
+
+def _plan_closing(demo: _Demo, shifts: list, index: int, row: dict, records: list, confirmed: list[int]) -> None:
+    """The lead closes the shift after its end (missing check-outs default to the planned end), then
+    confirms the hours of those planned to be confirmed."""
+    lead = db.session.get(User, row["created_by_id"])
+
+    def close() -> None:
+        places.close_shift(shifts[index], actor=lead)
+
+    def confirm() -> None:
+        chosen = [records[i] for i in confirmed
+                  if records[i] is not None and records[i].hours_status == HoursStatus.pending]
+        if chosen:
+            places.decide_hours(chosen, approve=True, actor=lead)
+
+    demo.later(row["end"] + timedelta(minutes=40), close)
+    demo.later(min(row["end"] + timedelta(days=1), demo.now - timedelta(hours=1)), confirm)
 
 
 def _free_for(volunteer: dict, start: datetime, end: datetime) -> bool:
@@ -1114,57 +1359,10 @@ def _free_for(volunteer: dict, start: datetime, end: datetime) -> bool:
     return any(a <= first and last <= b for a, b in merge_windows(minutes))
 
 
-def _sign_up_row(shift_id: int, volunteer_id: int, slot_id: Optional[int], when: datetime) -> dict:
-    return {"shift_id": shift_id, "volunteer_id": volunteer_id, "slot_id": slot_id, "checked_in_at": None,
-            "checked_out_at": None, "checkout_defaulted": False, "minutes": None, "hours_status": None,
-            "hours_manual": False, "hours_note": "", "created_at": when, "updated_at": when}
-
-
-def _sign_up(demo: _Demo, shift_id, volunteer_id, slot_id, row, m, moment, own: bool) -> dict:
-
-    rng = demo.rng
-    created = min(moment, row["start"] - timedelta(hours=1), demo.now)
-    base = _sign_up_row(shift_id, volunteer_id, slot_id, created)
-    if not m["past"]:
-        status = SignUpStatus.assigned if row["first_come"] or own else rng.choice(
-            (SignUpStatus.requested, SignUpStatus.requested, SignUpStatus.assigned))
-        return {**base, "status": status}
-    if not own and rng.random() < 0.05:
-        return {**base, "status": SignUpStatus.no_show, "updated_at": row["end"]}
-    checked_in = row["start"] + timedelta(minutes=rng.randrange(-10, 15))
-    defaulted = not own and rng.random() < 0.06
-    checked_out = row["end"] if defaulted else row["end"] + timedelta(minutes=rng.randrange(-15, 10))
-    minutes = int((checked_out - max(checked_in, row["start"])).total_seconds() // 60)
-    recent = row["start"] > demo.now - timedelta(days=4)
-    # The lead of the running project has not yet confirmed the last few days' hours.
-    unconfirmed = (recent or defaulted) and row["project_id"] == demo.projects["running"]
-    return {**base, "status": SignUpStatus.checked_out, "checked_in_at": checked_in,
-            "checked_out_at": checked_out, "checkout_defaulted": defaulted, "minutes": minutes,
-            "hours_status": HoursStatus.pending if unconfirmed else HoursStatus.approved,
-            "hours_note": "", "updated_at": checked_out}  # a defaulted check-out shows by its flag
-
-
-def _link_shift_needs(demo: _Demo, shift_ids, meta) -> None:
-    """Visits and meals shifts serve the matched needs of their community in the same part of the taxonomy."""
-    links = []
-    candidates: dict[tuple[int, str], list[int]] = {}
-    for need in demo.needs:
-        if need["status"] in (NeedStatus.matched, NeedStatus.in_service) and need["project_id"]:
-            code = demo.categories_by_id[need["category_id"]].code
-            key = (need["_community"], ".".join(code.split(".")[:2]))
-            candidates.setdefault(key, []).append(need["id"])
-    for shift_id, m in zip(shift_ids, meta):
-        if m["past"]:
-            continue
-        for need_id in candidates.get((m["community"], m["code"]), [])[:3]:
-            links.append({"shift_id": shift_id, "need_id": need_id})
-    _insert_plain(shift_needs, links)
-
-
 # --- notifications ------------------------------------------------------------------------------------
 
 def _build_notifications(demo: _Demo) -> None:
-    """A few messages so the demo accounts' start pages are not empty."""
+    """A few messages so the demo accounts' start pages are not empty (the services sent the needs' own)."""
     u, when = demo.users, demo.now
 
     def shift(kind):
@@ -1178,9 +1376,6 @@ def _build_notifications(demo: _Demo) -> None:
         (u["volunteer"], "hours_approved", {"hours": "2", "title": past[0]}, 3),
         (u["volunteer"], "shift_assigned", {"title": assigned[0], "start": assigned[1]}, 1),
         (u["volunteer"], "shift_waitlisted", {"title": waitlisted[0], "position": 1}, 0.5),
-        (u["resident"], "need_verified", {"title": "周奶奶：陪伴探访"}, 6),
-        (u["resident"], "need_delivered", {"title": "周奶奶：送餐上门"}, 1),
-        (u["orgadmin"], "org_verified", {"name": ORGANIZATIONS[0][0]}, 300),
         (u["orgadmin"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目"}, 75),
         (u["orgadmin"], "project_published", {"title": "示范区独居老人居家探访服务项目（2027年度）",
                                               "deadline": deadline}, 5),
@@ -1192,6 +1387,21 @@ def _build_notifications(demo: _Demo) -> None:
          "read_at": when - timedelta(days=days - 0.1) if days > 2 else None}
 
         for user_id, kind, params, days in rows])
+    # What the services told people as the seeded history happened: read within hours, unless recent.
+    for message in db.session.scalars(sa.select(Notification).where(
+            Notification.read_at.is_(None), Notification.created_at < when - timedelta(days=2))):
+        message.read_at = message.created_at + timedelta(hours=3)
+
+
+# --- the district's history -----------------------------------------------------------------------------
+
+def _write_history(demo: _Demo) -> None:
+    """Run the steps kept so far by ``demo.later`` in the order they happened, each through the services
+    as of its moment, so events and the records' own times tell when things happened."""
+    for moment, _order, step in sorted(demo.history, key=lambda item: item[:2]):
+        with as_of(moment):
+            step()
+    demo.history.clear()
 
 
 # --- entry point ---------------------------------------------------------------------------------------
@@ -1231,6 +1441,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_projects(demo)
     _build_needs(demo)
     _build_shifts(demo)
+    _write_history(demo)
     _build_notifications(demo)
     admin = db.session.get(User, demo.users["admin"])
     demo.counts.update(regions=1 + len(demo.streets) + len(demo.communities) + len(demo.grids),

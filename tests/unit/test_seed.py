@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from linkage import audit
 from linkage.audit import verify_chain
 from linkage.auth.services import authenticate
 from linkage.extensions import db
 from linkage.identifiers import credit_code_problem, parse_resident_id
-from linkage.models import (AuditEvent, Category, Need, NeedStatus, Organization, OrgStatus, Region,
+from linkage.models import (AuditEvent, Category, Feedback, Need, NeedStatus, Organization, OrgStatus, Region,
                             RegionLevel, Resident, ResidentTag, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker, User, Volunteer, VulnerableTag)
 from linkage.security import blind_index, decrypt
@@ -143,11 +144,14 @@ def test_demo_shifts_fill_the_coming_week(app, seeded):
     week = db.session.scalars(sa.select(Shift).where(
         Shift.start > now(), Shift.start < now() + timedelta(days=8))).all()
     assert len(week) >= 20
-    full = [s for s in week if s.status == ShiftStatus.staffed]
-    assert full and all(any(u.status == SignUpStatus.waitlisted for u in s.sign_ups) for s in full)
+    # Some shifts are full, with a waiting list; a shift is staffed once it holds its minimum (the rule of
+    # the places service, which the seed signs volunteers up through).
+    holding = {s.id: sum(u.status == SignUpStatus.assigned for u in s.sign_ups) for s in week}
+    waiting = [s for s in week if any(u.status == SignUpStatus.waitlisted for u in s.sign_ups)]
+    assert len(waiting) >= 2 and all(holding[s.id] == s.capacity for s in waiting)
     for shift in week:
-        holding = [u for u in shift.sign_ups if u.status == SignUpStatus.assigned]
-        assert len(holding) <= shift.capacity
+        assert holding[shift.id] <= shift.capacity
+        assert (shift.status == ShiftStatus.staffed) == (holding[shift.id] >= shift.min_volunteers)
     volunteer = db.session.scalar(sa.select(Volunteer).join(User).where(User.username == "volunteer"))
     mine = Counter(db.session.scalars(sa.select(SignUp.status).where(SignUp.volunteer_id == volunteer.id)))
 
@@ -259,3 +263,141 @@ def test_sector_and_category_names_are_unique_in_each_language(app, locale):
     assert [name for name, n in Counter(names).items() if n > 1] == []
     skill_names = [s.display_name(locale) for s in skills.values()]
     assert [name for name, n in Counter(skill_names).items() if n > 1] == []
+
+
+# Who may take each step of a need's history, and the statuses it leads from and to.
+NEED_STEPS = {
+    "need.submit": ({Role.resident, Role.grid_worker, Role.community_staff}, None, NeedStatus.submitted),
+    "need.verify": ({Role.community_staff}, NeedStatus.submitted, NeedStatus.open),
+    "need.reject": ({Role.community_staff}, NeedStatus.submitted, NeedStatus.rejected),
+    "need.withdraw": ({Role.resident, Role.community_staff}, NeedStatus.submitted, NeedStatus.withdrawn),
+    "need.deliver": ({Role.community_staff}, NeedStatus.open, NeedStatus.delivered),
+    "need.rate": ({Role.resident, Role.community_staff}, NeedStatus.delivered, NeedStatus.closed),
+}
+# Statuses a project or a match run gives a need (the seed sets them after the need's own history).
+TAKEN_UP = (NeedStatus.matched, NeedStatus.in_service, NeedStatus.expired)
+
+
+def test_every_seeded_need_has_a_trail_from_its_report_to_its_status(app, seeded):
+    needs = db.session.scalars(sa.select(Need).order_by(Need.id)).all()
+    assert len(needs) == 300
+    for need in needs:
+        trail = audit.trail("Need", need.id)
+        assert trail[0].action == "need.submit" and trail[0].actor_id == need.created_by_id, need.id
+        assert trail[0].at == need.created_at
+        status, previous = None, trail[0].at
+        for event in trail:
+            roles, before, after = NEED_STEPS[event.action]
+            assert event.actor.role in roles, (need.id, event.action, event.actor.role)
+            if event.actor.role == Role.community_staff:
+                assert event.actor.region.contains(need.region)
+            if event.actor.role == Role.resident:
+                assert event.actor_id == need.resident.user_id
+            assert (event.before or {}).get("status") == (before and status), (need.id, event.action)
+            assert event.after["status"] == after.value
+            assert previous <= event.at < now() - timedelta(minutes=30)
+            status, previous = after.value, event.at
+        stamps = {"need.verify": need.verified_at, "need.deliver": need.delivered_at,
+                  "need.rate": need.closed_at, "need.reject": need.closed_at, "need.withdraw": need.closed_at}
+        assert all(event.at == stamps[event.action] for event in trail[1:]), need.id
+        if need.status in TAKEN_UP:
+            assert status == NeedStatus.open.value
+        else:
+            assert status == need.status.value, need.id
+        if need.status in (NeedStatus.delivered, NeedStatus.closed):
+            assert need.is_served
+    statuses = Counter(need.status for need in needs)
+    assert all(statuses[s] > 0 for s in (NeedStatus.rejected, NeedStatus.withdrawn, NeedStatus.delivered))
+
+
+def test_seeded_history_is_written_in_the_order_it_happened(app, seeded):
+    count_checked, broken = verify_chain()
+    assert broken is None and count_checked == count(AuditEvent)
+    moments = list(db.session.scalars(sa.select(AuditEvent.at).order_by(AuditEvent.id)))
+    assert len(moments) > 900 and moments == sorted(moments)
+    assert moments[0] < now() - timedelta(days=60)
+    ratings = db.session.scalars(sa.select(Feedback).join(Need)).all()
+    assert ratings and all(f.created_at == f.need.closed_at for f in ratings)
+
+
+def test_a_seeded_need_page_shows_its_history_in_chinese(app, client, seeded):
+    from flask_babel import force_locale, format_datetime
+
+    from linkage.needs.queries import trail_label
+
+    staff = db.session.scalar(sa.select(User).where(User.username == "community"))
+    need = db.session.scalars(sa.select(Need).where(
+        Need.status == NeedStatus.closed, Region.subtree_clause(Need.region_id, staff.region))
+        .order_by(Need.id)).first()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    assert client.post("/auth/login", data={"username": "community", "password": DEMO_PASSWORD}).status_code == 302
+    page = client.get(f"/community/needs/{need.id}").get_data(as_text=True)
+    trail = audit.trail("Need", need.id)
+    assert [e.action for e in trail] == ["need.submit", "need.verify", "need.deliver", "need.rate"]
+    with app.test_request_context(), force_locale("zh_CN"):
+        shown = [(str(trail_label(e)), format_datetime(e.at, "short"), e.actor.display_name) for e in trail]
+    history = page[page.index("状态记录"):]
+    position = 0
+    for label, when, who in shown:
+        assert all("\u4e00" <= ch <= "\u9fff" for ch in label), label
+        for text in (label, when, who):
+            position = history.index(text, position)
+    # The service was reported days before it was delivered and rated, all in the past.
+    assert trail[0].at < trail[2].at < trail[3].at < now() - timedelta(hours=1)
+
+
+def test_every_seeded_shift_and_sign_up_has_its_history(app, seeded):
+    shifts = db.session.scalars(sa.select(Shift)).all()
+    assert len(shifts) >= 30
+    for shift in shifts:
+        trail = audit.trail("Shift", shift.id)
+        assert trail[0].action == "shift.create" and trail[0].actor_id == shift.created_by_id
+        assert trail[0].at == shift.created_at < shift.start
+        if shift.status == ShiftStatus.done:
+            assert trail[-1].action == "shift.close" and trail[-1].actor_id == shift.created_by_id
+            assert shift.end < trail[-1].at < now()
+    sign_ups = db.session.scalars(sa.select(SignUp)).all()
+    attended = [u for u in sign_ups if u.status == SignUpStatus.checked_out]
+    assert len(attended) > 30 and any(u.checkout_defaulted for u in attended)
+    for record in sign_ups:
+        trail = audit.trail("SignUp", record.id)
+        first = trail[0]
+        assert first.action == "signup.create" and first.at == record.created_at < record.shift.start
+        assert first.actor_id == record.volunteer.user_id or (
+            first.actor.role == Role.community_staff and first.actor.region_id == record.shift.region_id)
+        actions = {event.action: event for event in trail}
+        if record.status == SignUpStatus.checked_out:
+            assert actions["signup.check_in"].at == record.checked_in_at
+            assert actions["signup.check_out"].after["checked_out_at"] == record.checked_out_at.isoformat()
+            assert {actions["signup.check_in"].actor_id, actions["signup.check_out"].actor_id} == {
+                record.shift.created_by_id}
+        if record.hours_decided_at is not None and record.hours_status.value == "approved":
+            assert actions["signup.hours_approve"].at == record.hours_decided_at > record.shift.end
+
+
+def test_every_seeded_social_worker_was_added_by_their_organization(app, seeded):
+    workers = db.session.scalars(sa.select(SocialWorker)).all()
+    assert any(not w.active for w in workers)
+    for worker in workers:
+        trail = audit.trail("SocialWorker", worker.id)
+        assert trail[0].action == "social_worker.add" and trail[0].at == worker.created_at < now()
+        assert trail[0].actor.role == Role.org_admin
+        assert trail[0].actor.organization_id == worker.organization_id
+        assert [e.action for e in trail[1:]] == ([] if worker.active else ["social_worker.deactivate"])
+
+
+def test_every_seeded_organization_was_verified_by_civil_affairs(app, seeded):
+    for org in db.session.scalars(sa.select(Organization)):
+        trail = audit.trail("Organization", org.id)
+        if org.status == OrgStatus.registered:
+            assert trail == [] and org.verified_at is None
+            continue
+        verify = trail[0]
+        assert verify.action == "organization.verify" and verify.at == org.verified_at < now()
+        assert verify.actor.role == Role.civil_affairs and verify.actor.region.contains(org.region)
+        assert verify.before["status"] == "registered" and verify.after["status"] == "active"
+        if org.status == OrgStatus.blacklisted:
+            assert [e.action for e in trail[1:]] == ["organization.blacklist"]
+            assert trail[1].note == org.status_reason and trail[1].at > verify.at
+        else:
+            assert trail[1:] == [] and org.status == OrgStatus.active
