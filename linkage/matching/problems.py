@@ -22,7 +22,7 @@ from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, Nee
 from linkage.models.shifts import shift_needs
 from linkage.models.types import utcnow
 from linkage.shifts import eligibility
-from linkage.timeutil import LOCAL_TZ
+from linkage.timeutil import LOCAL_TZ, today as local_today
 
 # Shift, volunteer and resident ids are prefixed so the solver's ids never collide across kinds.
 VOLUNTEER, SHIFT, RESIDENT = "v", "s", "r"
@@ -237,7 +237,7 @@ def build_award_problem(region: Region, *, funding_pool: Optional[float] = None,
                         forbids=()) -> tuple[dict, dict]:
     """Bids × projects evaluated by the panel in ``region``; only scored bids compete."""
     projects = award_rows(region)
-    today = datetime.now(LOCAL_TZ).date()
+    today = local_today()
     organizations: dict[int, Organization] = {}
     bids = []
     for project in projects:

@@ -1,10 +1,11 @@
 """Match runs: start, watch, review, pin or forbid pairings, approve or reject."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from linkage import timeutil
 from linkage.auth.access import role_required
 from linkage.extensions import db
 from linkage.forms import choices
@@ -76,7 +77,7 @@ def status(run_id):
     run = get_run_or_404(run_id, current_user)
     elapsed = None
     if run.started_at:
-        elapsed = ((run.finished_at or datetime.now(run.started_at.tzinfo)) - run.started_at).total_seconds()
+        elapsed = ((run.finished_at or timeutil.now()) - run.started_at).total_seconds()
     return {"status": run.status.value, "label": str(run.status.label), "elapsed": elapsed,
             "best": run.best_so_far, "objective": run.objective, "bound": run.bound,
             "finished": run.status not in (MatchStatus.queued, MatchStatus.running)}
