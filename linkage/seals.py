@@ -66,9 +66,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _stored(table: sa.Table) -> sa.Select:
+    """The rows of ``table`` as the database driver gives them, without the models' conversions (enums,
+    encrypted or time-zone columns): sealing and verifying read the same values, and a value written
+    outside the app that the models could not read (an unknown status) is still read and reported."""
+    return sa.select(*[sa.type_coerce(column, sa.types.NullType()).label(column.name)
+                       for column in table.columns])
+
+
 def seal_of(table: sa.Table, row: Any, key: Optional[bytes] = None) -> str:
-    """The seal of one row as read from the database (the same read when sealing and verifying)."""
-    values = [[column.name, _plain(getattr(row, column.key))] for column in _sealed_columns(table)]
+    """The seal of one row as :func:`_stored` reads it (the same read when sealing and verifying)."""
+    values = [[column.name, _plain(getattr(row, column.name))] for column in _sealed_columns(table)]
     body = json.dumps([table.name, values], sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       default=str)
     return hmac.new(key or derived_key("row seals"), body.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -152,9 +160,9 @@ def _reseal(session: Session, table: sa.Table, row_ids: set, above) -> None:
     rows = []
     ids = sorted(row_ids)
     for start in range(0, len(ids), _CHUNK):
-        rows.extend(session.execute(sa.select(table).where(table.c.id.in_(ids[start:start + _CHUNK]))))
+        rows.extend(session.execute(_stored(table).where(table.c.id.in_(ids[start:start + _CHUNK]))))
     if above is not None:
-        rows.extend(session.execute(sa.select(table).where(table.c.id > above)))
+        rows.extend(session.execute(_stored(table).where(table.c.id > above)))
     key = derived_key("row seals")
     seals = {row.id: seal_of(table, row, key) for row in rows}
     gone = sorted(set(ids) - set(seals))
@@ -181,7 +189,7 @@ def seal_unsealed() -> int:
     count, key = 0, derived_key("row seals")
     for table in _TABLES.values():
         known = set(db.session.scalars(sa.select(RowSeal.row_id).where(RowSeal.table_name == table.name)))
-        missing = [row for row in db.session.execute(sa.select(table)).all() if row.id not in known]
+        missing = [row for row in db.session.execute(_stored(table)).all() if row.id not in known]
         if missing:
             db.session.execute(sa.insert(RowSeal), [
                 {"table_name": table.name, "row_id": row.id, "seal": seal_of(table, row, key)}
@@ -199,7 +207,7 @@ def verify() -> list[str]:
     for table in _TABLES.values():
         seals = dict(db.session.execute(sa.select(RowSeal.row_id, RowSeal.seal)
                                         .where(RowSeal.table_name == table.name)).all())
-        for row in db.session.execute(sa.select(table)):
+        for row in db.session.execute(_stored(table)):
             row_id = row.id
             expected = seals.pop(row_id, None)
             if expected is None:

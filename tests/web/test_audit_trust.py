@@ -245,6 +245,19 @@ def test_a_direct_update_unblacklisting_an_organization_is_reported(app, world):
             in result.output)
 
 
+def test_a_value_the_app_could_not_read_is_reported_not_fatal(app, world):
+    # A status no page knows and a time that is no time, written outside the app: the models could not
+    # load the row, yet the check reads it and names it.
+    organization, need = world.org1.id, make_need(world.resident, world.visits).id
+    outside("UPDATE organizations SET status = 'verified' WHERE id = :id", {"id": organization})
+    outside("UPDATE needs SET created_at = 'not a time' WHERE id = :id" if db.engine.dialect.name == "sqlite"
+            else "UPDATE needs SET created_at = created_at - interval '1 second' WHERE id = :id", {"id": need})
+    result = run(app, "audit", "verify")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    for table, row in (("organizations", organization), ("needs", need)):
+        assert f"Table {table}, row {row}: changed outside the app (seal does not match)." in result.output
+
+
 def test_a_direct_insert_is_reported(app, world):
     outside("INSERT INTO skills (code, name, name_en, is_certificate) VALUES ('forged', 'x', 'x', :no)",
             {"no": False})
