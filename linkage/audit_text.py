@@ -18,6 +18,7 @@ from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, HoursStatus, NeedStatus, OrgStatus, OrgType, ProjectStatus,
                             Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
                             WorkerLevel)
+from linkage.models import Category, Organization, Project, Region, Shift, SocialWorker, User, Volunteer
 from linkage.models.matching import MatchKind, MatchStatus
 
 ACTIONS = {
@@ -158,9 +159,33 @@ def note_text(note: str) -> str:
 
 
 def _skill_names() -> dict:
-    locale = str(get_locale() or "zh_CN")
+    locale = _locale()
     skills = db.session.scalars(sa.select(Skill)).all()
     return {**{s.code: s.display_name(locale) for s in skills}, **{s.id: s.display_name(locale) for s in skills}}
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+# Recorded ids of other records, shown by the record's name (an id means nothing to the reader).
+REFERENCES = {
+    "category_id": (Category, lambda o: o.display_name(_locale())),
+    "region_id": (Region, lambda o: o.display_name(_locale())),
+    "organization_id": (Organization, lambda o: o.name),
+    "lead_id": (SocialWorker, lambda o: o.name), "case_worker_id": (SocialWorker, lambda o: o.name),
+    "project_id": (Project, lambda o: o.title), "shift_id": (Shift, lambda o: o.title),
+    "volunteer_id": (Volunteer, lambda o: o.name), "user_id": (User, lambda o: o.display_name),
+}
+
+
+def _reference_text(name: str, value: Any) -> Optional[Markup]:
+    """The name of the record a recorded id points to, or None when it is not a known reference."""
+    if name not in REFERENCES or isinstance(value, bool) or not isinstance(value, int):
+        return None
+    model, label = REFERENCES[name]
+    record = db.session.get(model, value)
+    return escape(label(record)) if record is not None else escape(_l("(removed)"))
 
 
 def value_text(name: str, value: Any, subject_type: str = "", *, skills: Optional[dict] = None) -> Markup:
@@ -178,6 +203,9 @@ def value_text(name: str, value: Any, subject_type: str = "", *, skills: Optiona
             return escape(enum(value).label)
         except ValueError:
             pass
+    reference = _reference_text(name, value)
+    if reference is not None:
+        return reference
     if isinstance(value, bool):
         return escape(_l("yes") if value else _l("no"))
     if isinstance(value, str):
