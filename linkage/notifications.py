@@ -138,7 +138,9 @@ def unread_count(user: User) -> int:
 
 
 def select_for(user: User):
-    return sa.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc())
+    """Newest first, by when each happened."""
+    return (sa.select(Notification).where(Notification.user_id == user.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
 def mark_all_read(user: User) -> None:

@@ -82,3 +82,21 @@ def test_a_notification_reads_in_the_readers_language_with_times_in_local_form(a
     auth.as_(world["vol"])  # Chinese
     page = text(client.get("/notifications"))
     assert f"“{shift.title}”（{when}）已取消：Typhoon warning" in page
+
+
+def test_notifications_read_newest_first_by_when_they_happened(client, auth, world):
+    from datetime import datetime, timezone
+
+    from linkage import notifications
+    from linkage.timeutil import as_of
+
+    # Written in another order than they happened (as history written afterwards is).
+    for day, title in ((20, "Late"), (5, "Early"), (12, "Middle")):
+        with as_of(datetime(2026, 11, day, 9, tzinfo=timezone.utc)):
+            notifications.notify([world["vol"]], "shift_cancelled", title=title, reason="-",
+                                 start=datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+            db.session.flush()
+    db.session.commit()
+    auth.as_(world["vol"])
+    page = text(client.get("/notifications"))
+    assert page.index("Late") < page.index("Middle") < page.index("Early")
