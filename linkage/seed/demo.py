@@ -15,7 +15,7 @@ import itertools
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import partial
 from typing import Callable, Optional
@@ -276,6 +276,12 @@ class _Demo:
         """A local wall-clock time ``day_offset`` days from today, as aware UTC."""
         day = self.today + timedelta(days=day_offset)
         return local_to_utc(datetime.combine(day, time(hour, minute)))
+
+    def office_hours(self, moment: datetime) -> datetime:
+        """``moment`` moved into the same local day's office hours (08:00–17:59), minutes kept."""
+        local = moment.astimezone(LOCAL_TZ)
+        hour = min(max(local.hour, 8), 17)
+        return local.replace(hour=hour).astimezone(timezone.utc) if hour != local.hour else moment
 
     def days_ago(self, low: float, high: float) -> datetime:
         return self.now - timedelta(days=self.rng.uniform(low, high))
@@ -870,7 +876,10 @@ def _need_row(demo: _Demo, resident: dict, sub: Category, status: NeedStatus, ur
                NeedStatus.delivered: 3, NeedStatus.closed: 4}[status]
     moment = created
     for name in order[:reached]:
-        moment = min(moment + timedelta(days=rng.uniform(0.5, 6)), demo.now - timedelta(hours=1))
+        moment = moment + timedelta(days=rng.uniform(0.5, 6))
+        if name != "closed_at":  # staff steps happen in office hours; residents rate whenever they like
+            moment = demo.office_hours(moment)
+        moment = min(moment, demo.now - timedelta(hours=1))
         stamps[name] = moment
     recurrence = Recurrence.once
     if sector == "elderly" and sub.code.split(".")[1] in ("visits", "meals", "home_help", "health"):
