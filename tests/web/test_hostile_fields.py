@@ -1,0 +1,390 @@
+"""One hostile field in an otherwise valid form: never a server error, a refusal writes nothing, and an
+accepted value is stored whole.
+
+Each case names a form's view, who may use it and how to make a fresh object for it. The probe reads the
+form from the page as a browser would (field names, select options, hidden inputs, prefilled values),
+fills in what a person would type, proves the submission is accepted, then changes one field at a time
+while the rest stays valid, so the hostile value reaches the services and the database."""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Callable
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, example, given, settings
+
+from linkage.extensions import db
+from linkage.models import NeedStatus
+from linkage.timeutil import LOCAL_TZ
+from tests import factories
+from tests.conftest import PASSWORD
+from tests.web.hostile import MUTATIONS, PageField, changed, forms_on, mutated, snapshot, stored_whole
+
+PER_FIELD = settings(max_examples=6, deadline=None, derandomize=True, database=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+_serial = itertools.count(1)
+CHROME = ("/auth/language", "/auth/logout")   # the forms every page has
+
+
+def _errors(response) -> list[str]:
+    """The messages a re-rendered page shows (for failure reports)."""
+    page = response.get_data(as_text=True)
+    return [m.strip() for m in re.findall(r'(?:invalid-feedback|alert-danger|text-danger small[^"]*)[^>]*>\s*([^<]+)', page) if m.strip()]
+
+
+def _redirected(response) -> bool:
+    return response.status_code in (302, 303)
+
+
+@dataclass
+class Case:
+    """A form, its view (``endpoint``), who submits it (``role``; None: nobody signed in) and the page
+    that shows it, made fresh for each submission by ``page(world, n)`` (n: a number never used before)."""
+    endpoint: str
+    role: str | None
+    page: Callable
+    fill: Callable = lambda world, n: {}
+    action: str | None = None            # which form of the page (a part of its action); default: the first
+    hidden: frozenset = frozenset()      # stored transformed (hashed, encrypted) or not at all: not read back
+    refusal_writes: frozenset = frozenset()   # tables a refusal itself records in (a failed sign-in)
+    accepted: Callable = _redirected
+    writes: bool = True                  # an accepted submission stores something
+
+    @property
+    def id(self):
+        return self.endpoint + (f"[{self.action}]" if self.action else "")
+
+
+def _fresh_user(role, region="c1", organization=None):
+    """A user made for one submission, named after it (``probe<n>``)."""
+    def who(world, n):
+        from linkage.models import Role
+        org = getattr(world, organization) if organization else None
+        return factories.make_user(f"probe{n}", Role(role), getattr(world, region), organization=org).username
+    return who
+
+
+def _probe_user(n):
+    from linkage.models import User
+    return db.session.scalar(sa.select(User).where(User.username == f"probe{n}"))
+
+
+def _resident_with_id(world, n):
+    from linkage.community import services
+    return services.register_resident(
+        actor=world["staff1"], name=f"Probe {n}", region=world.c1, address="Room 1",
+        id_number=factories.make_resident_id(seq=n % 1000), consent=True)
+
+
+def _need(world, status, creator="staff1", served=False):
+    need = factories.make_need(world.resident, world.visits, status=status, creator=world[creator])
+    need.case_worker = world.worker if served else None
+    return need.id
+
+
+def _open_need(world):
+    return factories.make_need(world.resident, world.visits, status=NeedStatus.open).id
+
+
+def _registered_org(world, n):
+    from linkage.models import OrgStatus
+    org = factories.make_org(f"Probe Organization {n}", world.street1, status=OrgStatus.registered)
+    return org
+
+
+def _own_registered_org(world, n):
+    _probe_user(n).organization = _registered_org(world, n)
+    return "/organizations/mine/edit"
+
+
+def _draft_project(world, n):
+    from tests.web.test_projects_support import published_project
+    from linkage.models import ProjectStatus
+    project = published_project(world, status=ProjectStatus.draft, title=f"Probe project {n}")
+    return project
+
+
+def _closed_project(world):
+    from tests.web.test_projects_support import closed_project
+    return closed_project(world)
+
+
+def _evaluated_project(world):
+    from tests.web.test_projects_support import evaluated_project
+    return evaluated_project(world)[0]
+
+
+def _started_shift(world, minutes_ago=30, **kwargs):
+    from tests.web.test_shifts_support import project_shift
+    start = (factories.now() - timedelta(minutes=minutes_ago)).replace(second=0, microsecond=0)
+    return project_shift(world, start=start, **kwargs)
+
+
+def _roster(world, **sign_up):
+    from tests.web.test_shifts_support import add_sign_up, volunteer
+    shift = _started_shift(world, minutes_ago=180 if sign_up else 30, hours=2)
+    record = add_sign_up(shift, volunteer(world), **sign_up)
+    return shift, record
+
+
+def _check_in(world, n):
+    shift, record = _roster(world)
+    return f"/shifts/{shift.id}/roster", {}
+
+
+def _hours(world, n):
+    from linkage.models import HoursStatus, SignUpStatus
+    shift, record = _roster(world, status=SignUpStatus.checked_out, minutes=100, hours_status=HoursStatus.pending)
+    return f"/shifts/{shift.id}/roster", {"sign_ups": str(record.id), "decision": "approve"}
+
+
+def _future_shift(world, n):
+    from tests.web.test_shifts_support import project_shift
+    return project_shift(world, title=f"Probe shift {n}").id
+
+
+def _match_run(world, n):
+    """A finished volunteer run of next week in street 1, proposed for review, started as a person would."""
+    from linkage.models import MatchRun
+    from tests.web.test_matching_runs import at, next_monday
+    shift = factories.make_shift(world.c1, start=at(next_monday(), 9), hours=2, first_come=False, title=f"Run {n}")
+    shift_id, volunteer_id = shift.id, world.volunteer.id
+    response = world.client.post("/matching/new", data={
+        "kind": "shifts", "region": world.street1.id, "week": str(next_monday()), "time_limit": 2})
+    assert response.status_code == 302, _errors(response)
+    run_id = db.session.scalar(sa.select(sa.func.max(MatchRun.id)))
+    return run_id, shift_id, volunteer_id
+
+
+def _run_for_override(world, n):
+    run_id, shift_id, volunteer_id = _match_run(world, n)
+    return f"/matching/{run_id}", {"left": str(volunteer_id), "right": str(shift_id), "reason": "Lives next door"}
+
+
+def _pending_account(world, n):
+    from linkage.models import AccountStatus, Role
+    user = factories.make_user(f"probe{n}", Role.volunteer, world.c1, status=AccountStatus.pending)
+    return {"url": "/community/accounts", "action": f"/accounts/{user.id}/reject"}
+
+
+def _published_project(world, n):
+    from tests.web.test_projects_support import published_project
+    return published_project(world, title=f"Probe project {n}")
+
+
+def _disqualify(world):
+    project, bids = _closed_project(world)
+    return {"url": f"/projects/{project.id}", "fill": {f"dq{bids[0].id}-reason": "The team is not qualified"},
+            "action": f"/bids/{bids[0].id}/disqualify"}
+
+
+def _scores(world):
+    project, bids = _closed_project(world)
+    return {"url": f"/projects/{project.id}/scores", "fill": {f"bid_{bid.id}": "80" for bid in bids}}
+
+
+def _project_fill(world, n):
+    today = date.today()
+    return {"title": f"Probe project {n}", "budget": "100000", "service_start": str(today + timedelta(days=30)),
+            "service_end": str(today + timedelta(days=200)),
+            "bidding_deadline": f"{today + timedelta(days=14)}T10:00"}
+
+
+def _shift_fill(world, n):
+    start = factories.now() + timedelta(days=3)
+    return {"title": f"Probe shift {n}", "place": "Community center", "start": f"{start:%Y-%m-%d}T09:00",
+            "end": f"{start:%Y-%m-%d}T11:00", "slots-0-count": "2", "min_volunteers": "1"}
+
+
+def _new_run_page(world, n):
+    from tests.web.test_matching_runs import at, next_monday
+    factories.make_shift(world.c1, start=at(next_monday(), 9), hours=2, first_come=False, title=f"Run {n}")
+    return "/matching/new"
+
+
+def _new_run_fill(world, n):
+    from tests.web.test_matching_runs import next_monday
+    return {"kind": "shifts", "region": str(world.street1.id), "week": str(next_monday()), "time_limit": "2"}
+
+
+CASES = [
+    Case("auth.login", None, lambda w, n: "/auth/login",
+         fill=lambda w, n: {"username": "resident", "password": PASSWORD},
+         hidden=frozenset({"username", "password", "remember"}), refusal_writes=frozenset({"audit_events", "users"}),
+         writes=False),
+    Case("auth.register", None, lambda w, n: "/auth/register",
+         fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "password": "plum-river-417",
+                            "confirm": "plum-river-417", "phone": "13800138000"},
+         hidden=frozenset({"password", "confirm"})),
+    Case("admin.user_new", "admin", lambda w, n: "/admin/users/new",
+         fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "password": "plum-river-417",
+                            "role": "volunteer", "region": str(w.c1.id)},
+         hidden=frozenset({"password"})),
+    Case("admin.setting_change", "admin", lambda w, n: "/admin/settings", action="/MATCH_TIME_LIMIT"),
+    Case("community.resident_new", "staff1", lambda w, n: "/community/residents/new",
+         fill=lambda w, n: {"name": f"Probe {n}", "id_number": factories.make_resident_id(seq=n % 1000),
+                            "address": "Building 3, Room 201", "consent": "y", "phone": "13800138000",
+                            "region": str(w.c1.id)},
+         hidden=frozenset({"id_number", "health_notes"})),
+    Case("community.resident_reveal", "staff1", lambda w, n: f"/community/residents/{_resident_with_id(w, n).id}/reveal",
+         fill=lambda w, n: {"reason": "Checking the benefit application"},
+         accepted=lambda r: r.status_code == 200 and "font-monospace fs-5" in r.get_data(as_text=True)),
+    Case("community.need_new", "staff1", lambda w, n: f"/community/needs/new?resident={w.resident.id}",
+         fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id)}),
+    Case("community.need_verify", "staff1",
+         lambda w, n: f"/community/needs/{_need(w, NeedStatus.submitted)}", action="/verify"),
+    Case("community.need_reject", "staff1",
+         lambda w, n: f"/community/needs/{_need(w, NeedStatus.submitted)}", action="/reject",
+         fill=lambda w, n: {"reason": "Already served by the street"}),
+    Case("community.need_deliver", "staff1",
+         lambda w, n: f"/community/needs/{_need(w, NeedStatus.in_service, served=True)}", action="/deliver"),
+    Case("community.need_rate", "staff1",
+         lambda w, n: f"/community/needs/{_need(w, NeedStatus.delivered)}", action="/rate"),
+    Case("needs.new", "resident", lambda w, n: "/needs/new",
+         fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id)}),
+    Case("needs.withdraw", "resident",
+         lambda w, n: f"/needs/{_need(w, NeedStatus.submitted, 'resident')}", action="/withdraw"),
+    Case("needs.rate", "resident",
+         lambda w, n: f"/needs/{_need(w, NeedStatus.delivered, 'resident')}", action="/rate"),
+    Case("auth.password", _fresh_user("volunteer"), lambda w, n: "/auth/password",
+         fill=lambda w, n: {"current_password": PASSWORD, "new_password": "plum-river-417",
+                            "confirm": "plum-river-417"},
+         hidden=frozenset({"current_password", "new_password", "confirm"})),
+    Case("community.account_reject", "staff1", lambda w, n: _pending_account(w, n),
+         fill=lambda w, n: {"reason": "No such person at this address"}),
+    Case("organizations.change_status", "civil", lambda w, n: f"/organizations/{_registered_org(w, n).id}",
+         action="/verify"),
+    Case("organizations.register", _fresh_user("org_admin", "street1"), lambda w, n: "/organizations/register",
+         fill=lambda w, n: {"name": f"Probe Organization {n}", "credit_code": factories.make_credit_code(5000 + n),
+                            "founded_on": "2015-03-01", "address": "12 Plum Road", "contact_phone": "021-5555 0101",
+                            "org_type": "2"}),
+    Case("organizations.edit", _fresh_user("org_admin", "street1"), _own_registered_org,
+         fill=lambda w, n: {"name": f"Probe Organization {n} (renamed)"}),
+    Case("organizations.worker_new", "orgadmin", lambda w, n: "/organizations/mine/workers/new",
+         fill=lambda w, n: {"name": f"Probe Worker {n}", "certificate_no": f"SW-{n}"}),
+    Case("organizations.worker_edit", "orgadmin",
+         lambda w, n: f"/organizations/workers/{factories.make_social_worker(w.org1, name=f'W{n}').id}/edit",
+         fill=lambda w, n: {"name": f"Probe Worker {n}"}),
+    Case("organizations.worker_login", "orgadmin",
+         lambda w, n: f"/organizations/workers/{factories.make_social_worker(w.org1, name=f'W{n}').id}/login",
+         fill=lambda w, n: {"username": f"probe{n}", "password": "plum-river-417", "confirm": "plum-river-417"},
+         hidden=frozenset({"password", "confirm"})),
+    Case("projects.new", "civil", lambda w, n: ("/projects/new", {"needs": str(_open_need(w))}), fill=_project_fill),
+    Case("projects.edit", "civil", lambda w, n: f"/projects/{_draft_project(w, n).id}/edit",
+         fill=lambda w, n: {"title": f"Probe project {n} (edited)"}),
+    Case("projects.cancel", "civil", lambda w, n: f"/projects/{_published_project(w, n).id}", action="/cancel",
+         fill=lambda w, n: {"cancel-reason": "The budget was withdrawn"}),
+    Case("projects.disqualify", "civil", lambda w, n: _disqualify(w), action="/disqualify"),
+    Case("projects.scores", "civil", lambda w, n: _scores(w)),
+    Case("projects.award", "civil", lambda w, n: f"/projects/{_evaluated_project(w).id}/award"),
+    Case("projects.bid", "orgadmin", lambda w, n: f"/projects/{_published_project(w, n).id}/bid",
+         fill=lambda w, n: {"price": "200000", "proposal": f"Weekly visits, plan {n}", "no_violation_declared": "y",
+                            "team": str(w.worker.id)}),
+    Case("shifts.new", "staff1", lambda w, n: "/shifts/new", fill=_shift_fill),
+    Case("shifts.edit", "worker", lambda w, n: f"/shifts/{_future_shift(w, n)}/edit",
+         fill=lambda w, n: {"title": f"Probe shift {n} (edited)"}),
+    Case("shifts.cancel", "worker", lambda w, n: f"/shifts/{_future_shift(w, n)}/cancel",
+         fill=lambda w, n: {"reason": "The community center is closed"}),
+    Case("shifts.check_in", "worker", _check_in, action="/check-in"),
+    Case("shifts.decide_hours", "worker", _hours, action="/roster/hours"),
+    Case("volunteers.profile", "vol", lambda w, n: "/volunteers/profile", fill=lambda w, n: {"name": f"Probe {n}"}),
+    Case("matching.new", "civil", _new_run_page, fill=_new_run_fill),
+    Case("matching.override", "civil", _run_for_override, action="/override"),
+    Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/approve"),
+    Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/reject",
+         fill=lambda w, n: {"note": "The volunteers asked for other shifts"}),
+]
+
+
+def _fresh_page(case, world, client, n):
+    """Sign in as the case's role (or a user made for this submission), make the page's object and answer
+    where the form posts, the form as the page shows it, and what else to fill in on this object."""
+    role = case.role(world, n) if callable(case.role) else case.role
+    db.session.commit()
+    if role:
+        assert client.post("/auth/login", data={"username": role, "password": PASSWORD}).status_code == 302
+    world.client = client
+    page = case.page(world, n)
+    page = {"url": page[0], "fill": page[1]} if isinstance(page, tuple) else page
+    page = {"url": page} if isinstance(page, str) else page
+    url, action = page["url"], page.get("action", case.action)
+    db.session.commit()
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    forms = [f for f in forms_on(response.get_data(as_text=True)) if f.method == "post"
+             and not f.action.startswith(CHROME) and (action is None or action in f.action)]
+    assert forms, f"no form on {url}"
+    form = next((f for f in forms if f.action in ("", url)), forms[0])
+    form.fields.update({name: form.fields.get(name) or PageField(name, "text") for name in page.get("fill", {})})
+    return form.action or url, form, page.get("fill", {})
+
+
+def _submit(case, world, app, mutate=None):
+    """Submit the case's form once, changed by ``mutate(form, data)``; answer (response, before, after)."""
+    n = next(_serial)
+    client = app.test_client()
+    target, form, fill = _fresh_page(case, world, client, n)
+    data = {**form.submission(), **case.fill(world, n), **fill}
+    if mutate:
+        data = mutate(form, data)
+    before = snapshot()
+    response = client.post(target, data=data)
+    return response, before, snapshot(), data
+
+
+@pytest.fixture
+def app_config():
+    return {"JOB_MODE": "inline", "MATCH_TIME_LIMIT": 2.0}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_the_valid_submission_is_accepted(app, world, case):
+    response, before, after, data = _submit(case, world, app)
+    assert case.accepted(response), (response.status_code, _errors(response), data)
+    assert bool(changed(before, after)) == case.writes, "an accepted submission stored nothing"
+
+
+def _check(case, response, before, after, name, mutation, page_field):
+    assert response.status_code < 500, (case.id, name, mutation)
+    written = changed(before, after)
+    refused_only = {t: rows for t, rows in written.items() if t not in case.refusal_writes}
+    if not case.accepted(response):
+        assert not refused_only, (case.id, name, mutation, response.status_code, list(written))
+        return
+    how, value = mutation
+    if (how == "set" and written and name not in case.hidden and page_field.kind in ("text", "textarea")
+            and len(value.strip()) >= 3):
+        assert stored_whole(value, list(written)), (case.id, name, len(value), "accepted but not stored whole")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_one_hostile_field_in_a_valid_form(app, world, case):
+    n = next(_serial)
+    first_form = _fresh_page(case, world, app.test_client(), n)[1]
+    names = sorted(set(first_form.fields) | set(case.fill(world, n)))
+
+    for name in names:
+        page_field = first_form.fields.get(name)
+        extremes = []
+        if page_field is not None and page_field.maxlength:
+            extremes = [("set", "x" * page_field.maxlength), ("set", "x" * (page_field.maxlength + 1))]
+
+        def probe(mutation):
+            response, before, after, _data = _submit(
+                case, world, app, lambda form, data: mutated(data, name, mutation))
+            _check(case, response, before, after, name, mutation,
+                   page_field or first_form.fields.get(name) or _NO_FIELD)
+            if mutation in extremes[1:]:
+                assert not case.accepted(response), (case.id, name, "longer than its maxlength, accepted")
+
+        probing = given(mutation=MUTATIONS)(PER_FIELD(probe))
+        for extreme in extremes:
+            probing = example(mutation=extreme)(probing)
+        probing()
+
+
+_NO_FIELD = type("NoField", (), {"kind": "absent"})()
