@@ -102,7 +102,8 @@ class _FormParser(HTMLParser):
             self._select = None
         elif tag == "textarea" and self._textarea is not None:
             name, text, length = self._textarea
-            self.forms[-1].add(name, "textarea", text.removeprefix("\r\n").removeprefix("\n"), maxlength=length)
+            text = text.removeprefix("\r\n").removeprefix("\n")   # the line break after the tag is no content
+            self.forms[-1].add(name, "textarea", text, maxlength=length)
             self._textarea = None
 
 
@@ -117,7 +118,8 @@ def forms_on(html: str) -> list[PageForm]:
 HUGE = "99999999999999999999"
 HOSTILE_VALUES = [
     HUGE, "2147483648", "-2147483649", "9223372036854775808", "-1", "0", "1.5", "NaN", "inf", "-inf", "1e400",
-    "\x00", "a\x00b", "\x01\x08\x1b\x7f", "line\r\nbreak", "x" * 10_000, "\u202e\u200b\ufeff名字\U0001F984\u01c5",
+    "\x00", "a\x00b", "\x01\x08\x1b\x7f", "line\r\nbreak", "x" * 10_000,
+    "\u202e\u200b\ufeff名字\U0001F984\u01c5",
     "' OR 1=1 --", "\"; DROP TABLE users; --", "<script>alert(1)</script>", "%", "\\", "%s%n",
     "9999-12-31", "0001-01-01", "1899-12-31", "2201-01-01", "9999-12-31T23:59", "0001-01-01T00:00", "24:61",
     "", " ", "None", "true", "[]", "{}",
@@ -190,7 +192,7 @@ def stored_whole(value: str, tables: list[str]) -> list[str]:
                 if any(text in wanted or any(w and w in text for w in wanted) for text in _texts(cell)):
                     length = getattr(column.type, "length", None)
                     assert length is None or len(value.strip()) <= length, (
-                        f"{table.name}.{column.name} holds {length} characters; the form accepted {len(value)}")
+                        f"{table.name}.{column.name} holds {length} characters; accepted: {len(value)}")
                     places.append(f"{table.name}.{column.name}")
     db.session.commit()
     return places

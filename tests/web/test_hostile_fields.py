@@ -11,8 +11,8 @@ import copy
 import inspect
 import itertools
 import re
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -24,10 +24,10 @@ import linkage
 from linkage.extensions import db
 from linkage.forms import Form
 from linkage.models import NeedStatus
-from linkage.timeutil import LOCAL_TZ
 from tests import factories
 from tests.conftest import PASSWORD
-from tests.web.hostile import HOSTILE_VALUES, MUTATIONS, PageField, changed, forms_on, mutated, snapshot, stored_whole
+from tests.web.hostile import (HOSTILE_VALUES, MUTATIONS, PageField, changed, forms_on, mutated, snapshot,
+                               stored_whole)
 
 PER_FIELD = settings(max_examples=5, deadline=None, derandomize=True, database=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -38,7 +38,8 @@ CHROME = ("/auth/language", "/auth/logout")   # the forms every page has
 def _errors(response) -> list[str]:
     """The messages a re-rendered page shows (for failure reports)."""
     page = response.get_data(as_text=True)
-    return [m.strip() for m in re.findall(r'(?:invalid-feedback|alert-danger|text-danger small[^"]*)[^>]*>\s*([^<]+)', page) if m.strip()]
+    found = re.findall(r'(?:invalid-feedback|alert-danger|text-danger small[^"]*)[^>]*>\s*([^<]+)', page)
+    return [message.strip() for message in found if message.strip()]
 
 
 def _redirected(response) -> bool:
@@ -144,7 +145,8 @@ def _check_in(world, n):
 
 def _hours(world, n):
     from linkage.models import HoursStatus, SignUpStatus
-    shift, record = _roster(world, status=SignUpStatus.checked_out, minutes=100, hours_status=HoursStatus.pending)
+    shift, record = _roster(world, status=SignUpStatus.checked_out, minutes=100,
+                            hours_status=HoursStatus.pending)
     return f"/shifts/{shift.id}/roster", {"sign_ups": str(record.id), "decision": "approve"}
 
 
@@ -154,10 +156,11 @@ def _future_shift(world, n):
 
 
 def _match_run(world, n):
-    """A finished volunteer run of next week in street 1, proposed for review, started as a person would."""
+    """A finished volunteer run of next week in street 1, proposed for review, started as people do."""
     from linkage.models import MatchRun
     from tests.web.test_matching_runs import at, next_monday
-    shift = factories.make_shift(world.c1, start=at(next_monday(), 9), hours=2, first_come=False, title=f"Run {n}")
+    shift = factories.make_shift(world.c1, start=at(next_monday(), 9), hours=2, first_come=False,
+                                 title=f"Run {n}")
     shift_id, volunteer_id = shift.id, world.volunteer.id
     response = world.client.post("/matching/new", data={
         "kind": "shifts", "region": world.street1.id, "week": str(next_monday()), "time_limit": 2})
@@ -168,7 +171,8 @@ def _match_run(world, n):
 
 def _run_for_override(world, n):
     run_id, shift_id, volunteer_id = _match_run(world, n)
-    return f"/matching/{run_id}", {"left": str(volunteer_id), "right": str(shift_id), "reason": "Lives next door"}
+    return f"/matching/{run_id}", {"left": str(volunteer_id), "right": str(shift_id),
+                                   "reason": "Lives next door"}
 
 
 def _pending_account(world, n):
@@ -184,8 +188,8 @@ def _published_project(world, n):
 
 def _disqualify(world):
     project, bids = _closed_project(world)
-    return {"url": f"/projects/{project.id}", "fill": {f"dq{bids[0].id}-reason": "The team is not qualified"},
-            "action": f"/bids/{bids[0].id}/disqualify"}
+    return {"url": f"/projects/{project.id}", "action": f"/bids/{bids[0].id}/disqualify",
+            "fill": {f"dq{bids[0].id}-reason": "The team is not qualified"}}
 
 
 def _scores(world):
@@ -195,8 +199,8 @@ def _scores(world):
 
 def _project_fill(world, n):
     today = date.today()
-    return {"title": f"Probe project {n}", "budget": "100000", "service_start": str(today + timedelta(days=30)),
-            "service_end": str(today + timedelta(days=200)),
+    return {"title": f"Probe project {n}", "budget": "100000",
+            "service_start": str(today + timedelta(days=30)), "service_end": str(today + timedelta(days=200)),
             "bidding_deadline": f"{today + timedelta(days=14)}T10:00"}
 
 
@@ -214,29 +218,32 @@ def _new_run_page(world, n):
 
 def _new_run_fill(world, n):
     from tests.web.test_matching_runs import next_monday
-    return {"kind": "shifts", "region": str(world.street1.id), "week": str(next_monday()), "time_limit": "2"}
+    return {"kind": "shifts", "region": str(world.street1.id), "week": str(next_monday()),
+            "time_limit": "2"}
 
 
 CASES = [
     Case("auth.login", None, lambda w, n: "/auth/login",
          fill=lambda w, n: {"username": "resident", "password": PASSWORD},
-         hidden=frozenset({"username", "password", "remember"}), refusal_writes=frozenset({"audit_events", "users"}),
-         writes=False, same_form=True),
+         hidden=frozenset({"username", "password", "remember"}), writes=False, same_form=True,
+         refusal_writes=frozenset({"audit_events", "users"})),
     Case("auth.register", None, lambda w, n: "/auth/register",
-         fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "password": "plum-river-417",
-                            "confirm": "plum-river-417", "phone": "13800138000"},
+         fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "phone": "13800138000",
+                            "password": "plum-river-417", "confirm": "plum-river-417"},
          hidden=frozenset({"password", "confirm"}), same_form=True),
     Case("admin.user_new", "admin", lambda w, n: "/admin/users/new",
-         fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "password": "plum-river-417",
-                            "role": "volunteer", "region": str(w.c1.id)},
+         fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "role": "volunteer",
+                            "password": "plum-river-417", "region": str(w.c1.id)},
          hidden=frozenset({"password"}), same_form=True),
-    Case("admin.setting_change", "admin", lambda w, n: "/admin/settings", action="/MATCH_TIME_LIMIT", same_form=True),
+    Case("admin.setting_change", "admin", lambda w, n: "/admin/settings", action="/MATCH_TIME_LIMIT",
+         same_form=True),
     Case("community.resident_new", "staff1", lambda w, n: "/community/residents/new",
          fill=lambda w, n: {"name": f"Probe {n}", "id_number": factories.make_resident_id(seq=n % 1000),
                             "address": "Building 3, Room 201", "consent": "y", "phone": "13800138000",
                             "region": str(w.c1.id)},
          hidden=frozenset({"id_number", "health_notes"}), same_form=True),
-    Case("community.resident_reveal", "staff1", lambda w, n: f"/community/residents/{_resident_with_id(w, n).id}/reveal",
+    Case("community.resident_reveal", "staff1",
+         lambda w, n: f"/community/residents/{_resident_with_id(w, n).id}/reveal",
          fill=lambda w, n: {"reason": "Checking the benefit application"},
          accepted=lambda r: r.status_code == 200 and "font-monospace fs-5" in r.get_data(as_text=True)),
     Case("community.need_new", "staff1", lambda w, n: f"/community/needs/new?resident={w.resident.id}",
@@ -264,10 +271,11 @@ CASES = [
          fill=lambda w, n: {"reason": "No such person at this address"}),
     Case("organizations.change_status", "civil", lambda w, n: f"/organizations/{_registered_org(w, n).id}",
          action="/verify"),
-    Case("organizations.register", _fresh_user("org_admin", "street1"), lambda w, n: "/organizations/register",
-         fill=lambda w, n: {"name": f"Probe Organization {n}", "credit_code": factories.make_credit_code(5000 + n),
-                            "founded_on": "2015-03-01", "address": "12 Plum Road", "contact_phone": "021-5555 0101",
-                            "org_type": "2"}, same_form=True),
+    Case("organizations.register", _fresh_user("org_admin", "street1"),
+         lambda w, n: "/organizations/register",
+         fill=lambda w, n: {"name": f"Probe Organization {n}", "org_type": "2", "founded_on": "2015-03-01",
+                            "credit_code": factories.make_credit_code(5000 + n), "address": "12 Plum Road",
+                            "contact_phone": "021-5555 0101"}, same_form=True),
     Case("organizations.edit", _fresh_user("org_admin", "street1"), _own_registered_org,
          fill=lambda w, n: {"name": f"Probe Organization {n} (renamed)"}),
     Case("organizations.worker_new", "orgadmin", lambda w, n: "/organizations/mine/workers/new",
@@ -277,19 +285,22 @@ CASES = [
          fill=lambda w, n: {"name": f"Probe Worker {n}"}),
     Case("organizations.worker_login", "orgadmin",
          lambda w, n: f"/organizations/workers/{factories.make_social_worker(w.org1, name=f'W{n}').id}/login",
-         fill=lambda w, n: {"username": f"probe{n}", "password": "plum-river-417", "confirm": "plum-river-417"},
+         fill=lambda w, n: {"username": f"probe{n}", "password": "plum-river-417",
+                            "confirm": "plum-river-417"},
          hidden=frozenset({"password", "confirm"})),
-    Case("projects.new", "civil", lambda w, n: ("/projects/new", {"needs": str(_open_need(w))}), fill=_project_fill, same_form=True),
+    Case("projects.new", "civil", lambda w, n: ("/projects/new", {"needs": str(_open_need(w))}),
+         fill=_project_fill, same_form=True),
     Case("projects.edit", "civil", lambda w, n: f"/projects/{_draft_project(w, n).id}/edit",
          fill=lambda w, n: {"title": f"Probe project {n} (edited)"}),
-    Case("projects.cancel", "civil", lambda w, n: f"/projects/{_published_project(w, n).id}", action="/cancel",
+    Case("projects.cancel", "civil", lambda w, n: f"/projects/{_published_project(w, n).id}",
+         action="/cancel",
          fill=lambda w, n: {"cancel-reason": "The budget was withdrawn"}),
     Case("projects.disqualify", "civil", lambda w, n: _disqualify(w), action="/disqualify"),
     Case("projects.scores", "civil", lambda w, n: _scores(w)),
     Case("projects.award", "civil", lambda w, n: f"/projects/{_evaluated_project(w).id}/award"),
     Case("projects.bid", "orgadmin", lambda w, n: f"/projects/{_published_project(w, n).id}/bid",
-         fill=lambda w, n: {"price": "200000", "proposal": f"Weekly visits, plan {n}", "no_violation_declared": "y",
-                            "team": str(w.worker.id)}),
+         fill=lambda w, n: {"price": "200000", "proposal": f"Weekly visits, plan {n}",
+                            "no_violation_declared": "y", "team": str(w.worker.id)}),
     Case("shifts.new", "staff1", lambda w, n: "/shifts/new", fill=_shift_fill, same_form=True),
     Case("shifts.edit", "worker", lambda w, n: f"/shifts/{_future_shift(w, n)}/edit",
          fill=lambda w, n: {"title": f"Probe shift {n} (edited)"}),
@@ -297,7 +308,8 @@ CASES = [
          fill=lambda w, n: {"reason": "The community center is closed"}),
     Case("shifts.check_in", "worker", _check_in, action="/check-in"),
     Case("shifts.decide_hours", "worker", _hours, action="/roster/hours"),
-    Case("volunteers.profile", "vol", lambda w, n: "/volunteers/profile", fill=lambda w, n: {"name": f"Probe {n}"}, same_form=True),
+    Case("volunteers.profile", "vol", lambda w, n: "/volunteers/profile",
+         fill=lambda w, n: {"name": f"Probe {n}"}, same_form=True),
     Case("matching.new", "civil", _new_run_page, fill=_new_run_fill, same_form=True),
     Case("matching.override", "civil", _run_for_override, action="/override"),
     Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/approve"),
@@ -329,7 +341,8 @@ def _fresh_page(case, world, client, n, seen=None):
              and not f.action.startswith(CHROME) and (action is None or action in f.action)]
     assert forms, f"no form on {url}"
     form = next((f for f in forms if f.action in ("", url)), forms[0])
-    form.fields.update({name: form.fields.get(name) or PageField(name, "text") for name in page.get("fill", {})})
+    for name in page.get("fill", {}):
+        form.fields.setdefault(name, PageField(name, "text"))
     if seen is not None:
         seen.update(target=form.action or url, form=copy.deepcopy(form))
     return form.action or url, form, page.get("fill", {})
@@ -378,7 +391,7 @@ def _check(case, response, before, after, name, mutation, page_field) -> bool:
     how, value = mutation
     if (how == "set" and written and name not in case.hidden and page_field.kind in ("text", "textarea")
             and len(value.strip()) >= 3):
-        assert stored_whole(value, list(written)), (case.id, name, len(value), "accepted but not stored whole")
+        assert stored_whole(value, list(written)), (case.id, name, len(value), "accepted, not stored whole")
     return bool(written)
 
 
@@ -391,21 +404,33 @@ def test_one_hostile_field_in_a_valid_form(app, world, case):
 
     for name in names:
         page_field = first_form.fields.get(name)
-        extremes = []
-        if page_field is not None and page_field.maxlength:
-            extremes = [("set", "x" * page_field.maxlength), ("set", "x" * (page_field.maxlength + 1))]
+        extremes, too_long = _extremes(page_field)
 
         def probe(mutation):
-            response, before, after, _data = _submit(
-                case, world, app, clients, lambda form, data: mutated(data, _same_field(name, form), mutation))
+            def change(form, data):
+                return mutated(data, _same_field(name, form), mutation)
+
+            response, before, after, _data = _submit(case, world, app, clients, change)
             stored = _check(case, response, before, after, name, mutation, page_field or _NO_FIELD)
-            if mutation in extremes[1:]:
+            if mutation == too_long:
                 assert not stored, (case.id, name, "longer than its maxlength, accepted")
 
         probing = given(mutation=MUTATIONS)(PER_FIELD(probe))
         for extreme in extremes:
             probing = example(mutation=extreme)(probing)
         probing()
+
+
+def _extremes(page_field):
+    """Values every text field meets besides the drawn ones: as long as its maxlength allows (accepted
+    means stored whole, so the column is as long as the form says) and one longer (refused), or, with no
+    maxlength, 10,000 characters (refused, or stored whole). Answers (values, the one to be refused)."""
+    if page_field is None or page_field.kind not in ("text", "textarea"):
+        return [], None
+    if page_field.maxlength:
+        too_long = ("set", "x" * (page_field.maxlength + 1))
+        return [("set", "x" * page_field.maxlength), too_long], too_long
+    return [("set", "x" * 10_000)], None
 
 
 def _probed(fields: dict, fill: dict) -> list[str]:
@@ -443,7 +468,8 @@ class Query:
 
 def _shift_filters(world):
     return {"date_from": str(date.today()), "date_to": str(date.today() + timedelta(days=30)),
-            "community": world.c1.id, "skill": world.elder_care.id, "status": "open", "when": "all", "page": 1}
+            "community": world.c1.id, "skill": world.elder_care.id, "status": "open", "when": "all",
+            "page": 1}
 
 
 QUERIES = [
@@ -478,7 +504,8 @@ def _running_project(world):
 def test_one_hostile_query_parameter_on_its_page(app, world, query):
     client = app.test_client()
     if query.role:
-        assert client.post("/auth/login", data={"username": query.role, "password": PASSWORD}).status_code == 302
+        signed_in = client.post("/auth/login", data={"username": query.role, "password": PASSWORD})
+        assert signed_in.status_code == 302
     base = {name: str(value) for name, value in query.base(world).items()}
     db.session.commit()
     assert client.get(query.url, query_string=base).status_code == 200, "the valid parameters are refused"
@@ -500,7 +527,8 @@ def _read_parameters() -> set[str]:
     """Every query parameter a view reads: ``request.args``, ``id_arg``, forms filled from the query
     string, and the page number of every paginated list."""
     source = "\n".join(path.read_text() for path in Path(linkage.__file__).parent.rglob("*.py"))
-    names = set(re.findall(r"request\.args\.get\(\"(\w+)\"", source)) | set(re.findall(r"id_arg\(\"(\w+)\"", source))
+    names = set(re.findall(r"request\.args\.get\(\"(\w+)\"", source))
+    names |= set(re.findall(r"id_arg\(\"(\w+)\"", source))
     for form_name in re.findall(r"(\w+Form)\(formdata=request\.args\)", source):
         form = next(f for f in _all_forms() if f.__name__ == form_name)
         names |= {name for name, value in vars(form).items() if hasattr(value, "field_class")}
@@ -526,7 +554,8 @@ def _forms_read_by(view) -> set[str]:
     for called in set(re.findall(r"\b(_\w+)\(", source)):
         if inspect.isfunction(getattr(module, called, None)):
             source += inspect.getsource(getattr(module, called))
-    return set(re.findall(r"\b([A-Z]\w*Form)\(", source)) | ({"ScoresForm"} if "scores_form(" in source else set())
+    made = set(re.findall(r"\b([A-Z]\w*Form)\(", source))
+    return made | ({"ScoresForm"} if "scores_form(" in source else set())
 
 
 def test_every_form_is_probed(app):
