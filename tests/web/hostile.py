@@ -30,7 +30,11 @@ class PageForm:
     fields: dict = field(default_factory=dict)
 
     def add(self, name, kind, value=None, chosen=False, maxlength=None, multiple=False):
-        entry = self.fields.setdefault(name, PageField(name, kind, maxlength=maxlength, multiple=multiple))
+        if kind == "submit" and name in self.fields:
+            return   # a browser sends the one button pressed: the first stands for it
+        entry = self.fields.get(name)
+        if entry is None or entry.kind == "submit":
+            entry = self.fields[name] = PageField(name, kind, maxlength=maxlength, multiple=multiple)
         if kind in ("radio", "checkbox"):
             entry.options.append(value)
             if chosen:

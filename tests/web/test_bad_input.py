@@ -121,7 +121,7 @@ def test_an_id_beyond_the_columns_in_a_list_of_ids_is_refused_on_the_field(clien
 
 
 @pytest.mark.parametrize("url, field", [("/community/residents/new", "tags"),
-                                        ("/community/needs/new?resident=1", "skills")])
+                                        ("/community/needs/new?resident={resident}", "skills")])
 def test_a_blank_entry_in_a_multiple_choice_is_refused_on_the_field(client, auth, world, url, field):
     from linkage.models import Need
     auth.login("staff1")
@@ -131,7 +131,7 @@ def test_a_blank_entry_in_a_multiple_choice_is_refused_on_the_field(client, auth
                 for model in (Resident, Need)}
 
     before = counts()
-    response = client.post(url, data={
+    response = client.post(url.format(resident=world.resident.id), data={
         "name": "Wang Li", "id_number": "11010519491231002X", "address": "Room 1", "region": world.c1.id,
         "consent": "y", "title": "Visit", "category": world.visits.id, "urgency": 2, "recurrence": "once",
         field: ""})

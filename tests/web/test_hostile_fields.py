@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -29,7 +30,9 @@ from tests.conftest import PASSWORD
 from tests.web.hostile import (HOSTILE_VALUES, MUTATIONS, PageField, changed, forms_on, mutated, snapshot,
                                stored_whole)
 
-PER_FIELD = settings(max_examples=5, deadline=None, derandomize=True, database=None,
+# Five drawn values per field keep the probe within minutes; LINKAGE_PROBE_EXAMPLES=100 probes deeper.
+PER_FIELD = settings(max_examples=int(os.environ.get("LINKAGE_PROBE_EXAMPLES", "5")), deadline=None,
+                     derandomize=True, database=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 _serial = itertools.count(1)
 CHROME = ("/auth/language", "/auth/logout")   # the forms every page has
