@@ -47,11 +47,16 @@ def _out_of_range(data) -> str | None:
 
 def storable(form, field) -> None:
     """Refuse what no column can hold before any other rule sees it: a NUL character (PostgreSQL
-    refuses it in text), numbers beyond the columns and dates out of any plausible range."""
+    refuses it in text), numbers beyond the columns and dates out of any plausible range.
+
+    A refused value also leaves the field's data (what the page is drawn from, and what a view may
+    look up, such as the rows a list of ids names): the page shows what was typed, from the raw input."""
     if _has_nul(field):
         raise StopValidation(_l("Remove the invalid control character from this field."))
     reason = _out_of_range(field.data)
     if reason:
+        field.data = [value for value in field.data if not _out_of_range(value)] \
+            if isinstance(field.data, (list, tuple)) else None
         raise StopValidation(reason)
 
 

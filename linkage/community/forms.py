@@ -30,9 +30,9 @@ class ResidentForm(Form):
         DataRequired(message=_l("Choose the community or grid."))],
         invalid_choice_message=_l("Choose a community or grid in your own area."),
         invalid_value_message=_l("Choose a community or grid in your own area."))
+    # No Optional(): none chosen is valid, and Optional() would pass a blank entry on to the service.
     tags = SelectMultipleField(_l("Vulnerable groups"),
                                choices=choices([(t.value, t.label) for t in CHOOSABLE_TAGS]),
-                               validators=[Optional()],
                                invalid_choice_message=_l("Choose groups from the list."),
                                description=_l("\"Minor\" is set from the birth date."))
     health_notes = TextAreaField(_l("Health notes"), validators=[Optional(), Length(max=2000)],

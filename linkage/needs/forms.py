@@ -73,7 +73,8 @@ class NeedForm(Form):
 class StaffNeedForm(NeedForm):
     """Staff and grid workers also say which skills and whether a professional is needed."""
 
-    skills = SelectMultipleField(_l("Skills the helpers need"), coerce=int, validators=[Optional()],
+    # No Optional(): none chosen is valid, and Optional() would pass a blank entry on to the service.
+    skills = SelectMultipleField(_l("Skills the helpers need"), coerce=int,
                                  invalid_choice_message=_l("Choose skills from the list."))
     needs_professional = BooleanField(_l("Needs a professional social worker (a case), not only volunteers"))
 
