@@ -25,6 +25,12 @@ def _verify_audit(limit: int) -> None:
 
 
 def register(app: Flask) -> None:
+    _register_site_commands(app)
+    _register_audit_commands(app)
+    _register_backup_command(app)
+
+
+def _register_site_commands(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 100),
                   help="Multiply the demo district's people and needs.")
@@ -40,6 +46,37 @@ def register(app: Flask) -> None:
         for role, username in logins:
             click.echo(f"  {role:<16} {username}")
 
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker_command(burst):
+        """Run queued match runs (needs REDIS_URL)."""
+        from flask import current_app
+
+        from linkage.jobs import run_worker
+
+        if not current_app.config.get("REDIS_URL"):
+            raise click.UsageError("REDIS_URL is not set; without Redis, runs execute inside the web process.")
+        run_worker(current_app._get_current_object(), burst=burst)
+
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.password_option()
+    def create_admin_command(username, password):
+        """Create a system administrator account."""
+        from linkage.auth.services import AccountError, create_user
+        from linkage.models import Role
+
+        try:
+            create_user(username=username, password=password, display_name=username, role=Role.admin,
+                        region=None, actor=None)
+        except AccountError as refusal:  # a taken name or a password the policy refuses
+            db.session.rollback()
+            raise click.ClickException(str(refusal.message)) from None
+        db.session.commit()
+        click.echo(f"Administrator {username} created.")
+
+
+def _register_audit_commands(app: Flask) -> None:
     @app.cli.group("audit")
     def audit_group():
         """The audit trail: verify it, anchor it outside the database."""
@@ -78,35 +115,8 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"{count} rows sealed.")
 
-    @app.cli.command("worker")
-    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-    def worker_command(burst):
-        """Run queued match runs (needs REDIS_URL)."""
-        from flask import current_app
 
-        from linkage.jobs import run_worker
-
-        if not current_app.config.get("REDIS_URL"):
-            raise click.UsageError("REDIS_URL is not set; without Redis, runs execute inside the web process.")
-        run_worker(current_app._get_current_object(), burst=burst)
-
-    @app.cli.command("create-admin")
-    @click.argument("username")
-    @click.password_option()
-    def create_admin_command(username, password):
-        """Create a system administrator account."""
-        from linkage.auth.services import AccountError, create_user
-        from linkage.models import Role
-
-        try:
-            create_user(username=username, password=password, display_name=username, role=Role.admin,
-                        region=None, actor=None)
-        except AccountError as refusal:  # a taken name or a password the policy refuses
-            db.session.rollback()
-            raise click.ClickException(str(refusal.message)) from None
-        db.session.commit()
-        click.echo(f"Administrator {username} created.")
-
+def _register_backup_command(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("target", type=click.Path(dir_okay=False, writable=True))
     def backup_command(target):
