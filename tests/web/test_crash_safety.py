@@ -39,6 +39,7 @@ from linkage.models.people import Availability
 from linkage.timeutil import LOCAL_TZ
 from tests.conftest import PASSWORD, TEST_DB
 from tests.factories import make_shift, make_user
+from tests.web.test_matching_runs import next_monday
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAUSE_CONFIG = os.path.join(ROOT, "tests", "web", "pause_before_commit.py")
@@ -52,17 +53,12 @@ def app_config():
     return {"JOB_MODE": "inline", "MATCH_TIME_LIMIT": 20.0}
 
 
-def _next_monday():
-    today = datetime.now(LOCAL_TZ).date()
-    return today + timedelta(days=7 - today.weekday())
-
-
 @pytest.fixture
 def proposal(app, world):
     """A proposed volunteer run for next week with a place for each of 300 volunteers on 30 shifts,
     started by a second civil affairs user ("planner"); "civil" approves it. Returns the run's id,
     the planner's id and the plan as (shift id, volunteer id) pairs."""
-    monday = _next_monday()
+    monday = next_monday()
     planner = make_user("planner", Role.civil_affairs, world.district)
     for number in range(SHIFTS):
         start = datetime.combine(monday + timedelta(days=number % 5), clock(9 + 2 * (number // 5)), LOCAL_TZ)
