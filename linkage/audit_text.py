@@ -29,7 +29,7 @@ ACTIONS = {
     "match_run.fail": _l("Match run failed"), "match_run.finish": _l("Match run finished"),
     "match_run.reject": _l("Match run rejected"), "match_run.pin": _l("Pairing pinned"),
     "match_run.forbid": _l("Pairing forbidden"),
-    "need.assign_case": _l("Case assigned"), "need.deliver": _l("Service delivered"),
+    "need.assign_case": _l("Case assigned"), "need.deliver": _l("Service delivered"), "need.expire": _l("Need expired"),
     "need.match": _l("Need matched"), "need.rate": _l("Service rated"), "need.reject": _l("Need rejected"),
     "need.submit": _l("Need submitted"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
     "organization.register": _l("Organization registered"), "organization.resubmit": _l("Registration resubmitted"),

@@ -26,6 +26,8 @@ TRAIL_LABELS = {
     "need.withdraw": _l("Withdrawn"),
     "need.deliver": _l("Service confirmed as delivered"),
     "need.rate": _l("Rated"),
+    "need.assign_case": _l("A social worker takes it on"),
+    "need.expire": _l("Expired"),
 }
 
 

@@ -992,7 +992,8 @@ def _plan_need_histories(demo: _Demo, rows: list[dict]) -> None:
     """Every need's history, to be written through the needs services as of each moment: reported by
     the resident, a grid worker or community staff; verified, rejected, delivered and rated by the
     community's staff (the resident rates their own). Matched, in service and expired are set by the
-    seed itself (projects and match runs take needs up; nothing here runs them)."""
+    seed itself, with the events the platform records for them (projects and match runs take needs up;
+    nothing here runs them)."""
     rng, me = demo.rng, demo.demo_resident
     for row in rows:
         if row["status"] == NeedStatus.closed:
@@ -1028,21 +1029,36 @@ def _need_step(demo: _Demo, index: int, step: str, residents, people) -> None:
     elif step == "withdraw":
         needs_services.withdraw_need(need, actor=need.resident.user or staff, reason=WITHDRAW_REASON)
     elif step == "take_up":
-        _take_up(need, row)
+        _take_up(demo, need, row)
     elif step == "deliver":
         needs_services.confirm_delivered(need, actor=staff)
     elif step == "rate":
         rater = need.resident.user if row["resident_id"] == demo.demo_resident["id"] else staff
         needs_services.rate_need(need, actor=rater, rating=row["_rating"], comment=row["_comment"])
     elif step == "expire":
+        before = audit.snapshot(need, "status")
         need.status = NeedStatus.expired
+        audit.record(None, "need.expire", need, before=before, after=audit.snapshot(need, "status"))
 
 
-def _take_up(need: Need, row: dict) -> None:
-    """A project or a social worker's case takes the need up (the seed's part: no need service does it)."""
+def _take_up(demo: _Demo, need: Need, row: dict) -> None:
+    """A project or a social worker's case takes the need up. Awards and match runs do this on the
+    platform; the seed runs neither, so it records the same events they record (``need.match`` by the
+    district's civil affairs for a project, ``need.assign_case`` for a case), so the trail reaches the
+    need's status."""
+    before = audit.snapshot(need, "status", "case_worker_id")
     need.project_id, need.case_worker_id = row["project_id"], row["case_worker_id"]
     if row["status"] in (NeedStatus.matched, NeedStatus.in_service):
         need.status, need.matched_at = row["status"], row["matched_at"]
+    if audit.snapshot(need, "status", "case_worker_id") == before:
+        return  # a draft or published project covers it: nothing changed on the need yet
+    civil = db.session.get(User, demo.users["civil"])
+    if need.case_worker_id is not None:
+        audit.record(civil, "need.assign_case", need, before=before,
+                     after=audit.snapshot(need, "status", "case_worker_id"))
+    else:
+        audit.record(civil, "need.match", need, before={"status": before["status"]},
+                     after=audit.snapshot(need, "status"), note=need.project.title if need.project else "")
 
 
 def _attach_needs_to_projects(demo: _Demo, rows: list[dict]) -> None:
