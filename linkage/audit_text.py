@@ -142,7 +142,13 @@ def action_label(action: str):
 
 
 def subject_label(subject_type: str, subject_id: Optional[int]) -> str:
+    """What the event is about: a record with a name by its name, others (needs, bids, match runs,
+    whose numbers their pages show) by kind and number."""
     name = SUBJECTS.get(subject_type) or _l("Record")
+    if subject_id and subject_type in NAMED_SUBJECTS:
+        model, label = NAMED_SUBJECTS[subject_type]
+        record = db.session.get(model, subject_id)
+        return str(_l("%(kind)s: %(name)s", kind=name, name=label(record) if record is not None else _l("(removed)")))
     return f"{name} {subject_id}" if subject_id else str(name)
 
 
@@ -177,6 +183,8 @@ REFERENCES = {
     "project_id": (Project, lambda o: o.title), "shift_id": (Shift, lambda o: o.title),
     "volunteer_id": (Volunteer, lambda o: o.name), "user_id": (User, lambda o: o.display_name),
 }
+NAMED_SUBJECTS = {model.__name__: (model, label) for model, label in REFERENCES.values()
+                  if model is not Category}
 
 
 def _reference_text(name: str, value: Any) -> Optional[Markup]:

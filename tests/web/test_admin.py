@@ -88,6 +88,7 @@ def test_audit_entries_read_as_changes_in_the_readers_language(client, auth, wor
     # Other records by their names, never by their ids.
     assert f"类别：{need.category.display_name('zh_CN')}" in page and f"社会组织：{world.org1.name}" in page
     assert f"类别：{need.category_id}<" not in page
+    assert f"志愿者：{world.volunteer.name}" in page and f"账号：{world['vol3'].display_name}" in page
     assert "需求已审核" in page and "need.verify" not in page.split("<tbody>")[1]
     assert "状态：已提交 → 已审核，待服务" in page
     assert "技能：助老 → 助老、急救" in page and "每周上限（分钟）：240 → 360" in page
