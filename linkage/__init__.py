@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from flask import Flask
 
-from linkage import config as config_module, settings
+from linkage import config as config_module, production, settings
 from linkage.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,6 +25,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         app.config.update(config)
         sources = app.config[settings.SOURCES_KEY]
         sources.update({name: "configuration" for name in config if name in settings.REGISTRY})
+    production.refuse_incomplete(app)
     _ensure_secrets(app)
     _trust_proxies(app)
     app.extensions["linkage_pid"] = os.getpid()  # background jobs tell a forked worker by it
@@ -38,7 +39,9 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
 
 
 def _ensure_secrets(app: Flask) -> None:
-    """Keys come from the environment; the embedded default keeps generated ones in the instance folder."""
+    """Keys come from the environment; the embedded default keeps generated ones in the instance folder
+    (``flask check`` reports which)."""
+    generated = app.extensions.setdefault("linkage_generated_keys", {})
     for name, filename, size in (("SECRET_KEY", "secret.key", 32), ("DATA_KEY", "data.key", 32),
                                  ("AUDIT_KEY", "audit.key", 32)):
         if app.config.get(name):
@@ -49,6 +52,7 @@ def _ensure_secrets(app: Flask) -> None:
                 handle.write(secrets.token_hex(size))
         with open(path) as handle:
             app.config[name] = handle.read().strip()
+        generated[name] = path
 
 
 def _trust_proxies(app: Flask) -> None:

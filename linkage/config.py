@@ -22,9 +22,12 @@ def from_environment(instance_path: str) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     locality, sources = settings.load(instance_path)
+    environment = os.environ.get("LINKAGE_ENV", "development")
     return {
         **locality,                       # the locality settings (linkage/settings.py declares them)
         settings.SOURCES_KEY: sources,
+        # "production" refuses to start without the settings a public site needs (linkage/production.py).
+        "LINKAGE_ENV": environment,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DATA_KEY": os.environ.get("LINKAGE_DATA_KEY"),
         # Keys the audit chain, its checkpoints and the row seals; keep it off the database host.
@@ -68,6 +71,10 @@ def from_environment(instance_path: str) -> dict:
         "MATCH_WORKERS": int(os.environ.get("LINKAGE_MATCH_WORKERS", "2")),
         "MATCH_HEARTBEAT_SECONDS": float(os.environ.get("LINKAGE_MATCH_HEARTBEAT_SECONDS", "3")),
         "MATCH_STALE_SECONDS": float(os.environ.get("LINKAGE_MATCH_STALE_SECONDS", "30")),
+        # Request log lines: "json" (one object a line) or "text"; JSON by default in production.
+        "LOG_FORMAT": os.environ.get("LINKAGE_LOG_FORMAT") or ("json" if environment == "production" else "text"),
+        # Bearer token /metrics asks for; unset, /metrics answers the loopback address only.
+        "METRICS_TOKEN": os.environ.get("LINKAGE_METRICS_TOKEN"),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }
