@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask seed-demo``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
+"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
 is kept as another name for ``flask audit verify``), ``flask create-admin``."""
 import os
 
@@ -28,6 +28,22 @@ def register(app: Flask) -> None:
     _register_site_commands(app)
     _register_audit_commands(app)
     _register_backup_command(app)
+    _register_check_command(app)
+
+
+def _register_check_command(app: Flask) -> None:
+    @app.cli.command("check")
+    def check_command():
+        """Report the configuration's health, one line per item; exit 1 if any fails."""
+        from flask import current_app
+
+        from linkage.operations.checks import configuration
+
+        results = configuration(current_app._get_current_object())
+        for result in results:
+            click.echo(f"{'ok  ' if result.ok else 'FAIL'}  {result.name}: {result.detail}")
+        if not all(result.ok for result in results):
+            raise SystemExit(1)
 
 
 def _register_site_commands(app: Flask) -> None:
