@@ -30,6 +30,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     _trust_proxies(app)
     app.extensions["linkage_pid"] = os.getpid()  # background jobs tell a forked worker by it
     register_extensions(app)
+    register_operations(app)
     register_request_checks(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -87,6 +88,13 @@ def register_extensions(app: Flask) -> None:
     headers.init_app(app)
 
 
+def register_operations(app: Flask) -> None:
+    """The request log and metrics (first of the request hooks, so every request is timed)."""
+    from linkage.operations import request_log
+
+    request_log.init_app(app)
+
+
 def register_request_checks(app: Flask) -> None:
     """Input no route can answer: ids beyond the id columns (the ``int`` converter, set before any
     route is added) and NUL characters in the path or query string."""
@@ -103,12 +111,14 @@ def register_blueprints(app: Flask) -> None:
     from linkage.main.views import blueprint as main
     from linkage.matching.views import blueprint as matching
     from linkage.needs.views import blueprint as needs
+    from linkage.operations.views import blueprint as operations
     from linkage.organizations.views import blueprint as organizations
     from linkage.projects.views import blueprint as projects
     from linkage.shifts.views import blueprint as shifts
     from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth, community, needs, organizations, projects, shifts, volunteers, matching, admin):
+    for blueprint in (main, auth, community, needs, organizations, projects, shifts, volunteers, matching, admin,
+                      operations):
         app.register_blueprint(blueprint)
 
 

@@ -30,6 +30,7 @@ from linkage.models import (Bid, MatchKind, MatchOverride, MatchRun, MatchStatus
                             RegionLevel, Role, ShiftStatus, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import link, notify
+from linkage.operations import metrics
 from linkage.shifts.places import apply_plan, lock_shift
 from linkage.timeutil import to_local
 
@@ -226,7 +227,9 @@ def _finish(run_id: int, status: MatchStatus, *, result=None, baseline=None, err
         run.result, run.objective, run.bound = result, result.get("objective"), result.get("bound")
     run.baseline = baseline
     audit.record(None, "match_run.finish", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS))
+    kind, seconds = run.kind.value, (run.finished_at - run.started_at).total_seconds()
     db.session.commit()
+    metrics.observe_match_run(kind, status.value, seconds, result)
 
 
 def reap_stale_runs(now: Optional[datetime] = None) -> int:

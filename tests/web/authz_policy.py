@@ -152,6 +152,12 @@ POLICY: dict[str, Route] = {
     "auth.register": everyone("GET", "POST"),
     "auth.language": Route(POST, {None: On(SIGNED_IN)}, public=True, args={"code": "en"}),
 
+    # Operators' probes and metrics: no log-in, no personal data (/metrics answers the loopback
+    # address, or a bearer token when LINKAGE_METRICS_TOKEN is set; the test client is loopback).
+    "operations.healthz": everyone("GET"),
+    "operations.readyz": everyone("GET"),
+    "operations.metrics_page": everyone("GET"),
+
     # Anyone signed in: their own notifications, password, log-out.
     "main.notifications": signed_in("GET"),
     "main.notifications_read": signed_in("POST"),
