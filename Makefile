@@ -27,11 +27,15 @@ migrate: install
 seed: install
 	$(BIN)/flask seed-demo
 
+# Metrics of the web and worker processes of this host add up there (docs/deploy.md, "Metrics").
+METRICS_DIR ?= $(CURDIR)/instance/prometheus
+
 serve: install
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers 2 wsgi:app
 
 worker: install  ## run queued match runs (needs REDIS_URL)
-	$(BIN)/flask worker
+	mkdir -p $(METRICS_DIR)
+	PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/flask worker
 
 lint: install  ## import layers (contracts in setup.cfg) and function complexity (max-complexity in setup.cfg)
 	$(BIN)/lint-imports --no-cache

@@ -200,3 +200,27 @@ def test_a_request_id_is_made_when_none_or_a_malformed_one_is_given(client, json
     assert re.fullmatch(r"[0-9a-f]{32}", made) and re.fullmatch(r"[0-9a-f]{32}", replaced)
     assert [line["request_id"] for line in json_log()] == [made, replaced]
     assert [line["user_id"] for line in json_log()] == [None, None]
+
+
+def test_metrics_of_several_processes_add_up_in_multiprocess_mode(tmp_path, monkeypatch):
+    """As under gunicorn with PROMETHEUS_MULTIPROC_DIR: two processes answer, one scrape counts both."""
+    import subprocess
+    import sys
+
+    from linkage.operations.metrics import exposition
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    record = ("from linkage.operations import metrics; "
+              "metrics.observe_request('main.home', 'GET', 200, 0.02); "
+              "metrics.observe_match_run('shifts', 'proposed', 12.0, {'objective': 90, 'bound': 100, 'seconds': 9.5})")
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", record], check=True,
+                       env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)})
+    assert len(list(folder.glob("*.db"))) >= 2  # each process wrote its own samples
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    page = exposition(queue_length=None).decode()
+    assert 'linkage_http_requests_total{endpoint="main.home",method="GET",status="200"} 2.0' in page
+    assert 'linkage_match_run_duration_seconds_count{kind="shifts",status="proposed"} 2.0' in page
+    gap_sum = re.search(r'^linkage_solver_gap_ratio_sum\{kind="shifts"\} (\S+)$', page, re.M)
+    assert float(gap_sum.group(1)) == pytest.approx(2 * (100 - 90) / 90)  # |objective − bound| / objective
