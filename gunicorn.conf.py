@@ -4,7 +4,11 @@ With ``PROMETHEUS_MULTIPROC_DIR`` set, every worker writes its metrics into that
 adds them up: the folder is emptied when gunicorn starts, and a worker that exits is marked dead."""
 import os
 
-accesslog = "-"  # gunicorn's own access log; LINKAGE_LOG_FORMAT=json writes the app's request log as JSON
+# gunicorn's access log prints URLs and query strings (which may hold personal data); with JSON logs
+# (LINKAGE_LOG_FORMAT=json, the default in production) the app's request log replaces it.
+_json_logs = (os.environ.get("LINKAGE_LOG_FORMAT")
+              or ("json" if os.environ.get("LINKAGE_ENV") == "production" else "text")) == "json"
+accesslog = None if _json_logs else "-"
 
 
 def on_starting(server):
