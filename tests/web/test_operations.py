@@ -62,10 +62,12 @@ def test_readyz_is_503_naming_the_database_when_it_does_not_answer(tmp_path):
     assert body["redis"] == "not configured"
 
 
-def test_probes_need_no_csrf_token_and_are_not_rate_limited(client, app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    answers = {client.get("/readyz").status_code for _ in range(40)}
-    assert answers == {200}
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_DEFAULT": "5 per minute"}])
+def test_probes_and_metrics_are_not_rate_limited(client):
+    """Under a site-wide limit that stops the sixth page view, the probes keep answering."""
+    assert [client.get("/").status_code for _ in range(6)] == [200] * 5 + [429]
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert {client.get(path).status_code for _ in range(10)} == {200}, path
 
 
 class TestWithRedis:
