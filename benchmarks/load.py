@@ -21,12 +21,12 @@ The log-in rate limit (per address, 30 a minute) is raised for this server: ever
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
-import queue
+import pstats
 import random
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import psutil
 import requests
 import sqlalchemy as sa
 
@@ -97,10 +98,12 @@ def build_district(app, args) -> tuple[list[str], list[list[int]], int]:
         for index in range(args.shifts):
             day, position = divmod(index, per_day)
             start = first_day + timedelta(days=day, minutes=40 * position)
-            shift = make_shift(world.c1, start=start, hours=2, slots=((None, args.places),), title=f"Rush shift {index}")
+            shift = make_shift(world.c1, start=start, hours=2, slots=((None, args.places),),
+                               title=f"Rush shift {index}")
             days.extend([] for _ in range(day + 1 - len(days)))
             days[day].append(shift.id)
-        spare = make_shift(world.c1, start=first_day + timedelta(days=args.days + 1), slots=((None, args.places),),
+        # Two weeks on: the rush's places count neither as an overlap nor towards the weekly limit.
+        spare = make_shift(world.c1, start=first_day + timedelta(days=14), slots=((None, args.volunteers + 1),),
                            title="Spare shift").id
         db.session.commit()
         db.engine.dispose()
@@ -135,7 +138,7 @@ def gunicorn(url: str, instance: str, workers: int, threads: int):
                 if server.poll() is not None:
                     raise RuntimeError(server.stderr.read().decode()[-2000:])
                 time.sleep(0.1)
-        yield base
+        yield base, server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -145,8 +148,8 @@ def log_in(base: str, username: str) -> requests.Session:
     """A browser's session: the log-in form's token, the log-in, and a token for the forms after it."""
     session = requests.Session()
     token = CSRF.search(session.get(f"{base}/auth/login").text).group(1)
-    answer = session.post(f"{base}/auth/login", data={"username": username, "password": PASSWORD,
-                                                     "csrf_token": token}, allow_redirects=False)
+    form = {"username": username, "password": PASSWORD, "csrf_token": token}
+    answer = session.post(f"{base}/auth/login", data=form, allow_redirects=False)
     if answer.status_code != 302:
         raise RuntimeError(f"log-in as {username} answered {answer.status_code}")
     session.headers["X-CSRFToken"] = CSRF.search(session.get(f"{base}/").text).group(1)
@@ -250,8 +253,9 @@ def database_check(url: str) -> dict:
     return {"by_status": by_status, "over": over, "breaks": breaks, "events": events}
 
 
-def statements_per_sign_up(url: str, instance: str, username: str, shift_id: int, show: bool) -> list[str]:
-    """The SQL statements one sign-up POST runs, in-process on the same database (CSRF off)."""
+def statements_per_sign_up(url: str, instance: str, logins: list[str], shift_id: int, args) -> list[str]:
+    """The SQL statements one sign-up POST runs, in-process on the same database (CSRF off); with
+    ``--profile N``, where the server's time goes in N more sign-ups (cProfile, by own time)."""
     app = app_for(url, instance, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
     seen: list[str] = []
     with app.app_context():
@@ -263,17 +267,23 @@ def statements_per_sign_up(url: str, instance: str, username: str, shift_id: int
         if recording.is_set():
             seen.append(" ".join(statement.split())[:150])
 
-    client = app.test_client()
-    client.post("/auth/login", data={"username": username, "password": PASSWORD})
-    client.get(f"/shifts/{shift_id}")
-    recording.set()
-    answer = client.post(f"/shifts/{shift_id}/sign-up")
-    recording.clear()
-    if answer.status_code != 302:
-        print(f"(the sign-up to count answered {answer.status_code})")
-    if show:
+    profiler = cProfile.Profile()
+    for number, username in enumerate([logins[-1], *logins[:args.profile]]):
+        client = app.test_client()
+        client.post("/auth/login", data={"username": username, "password": PASSWORD})
+        client.get(f"/shifts/{shift_id}")
+        (recording.set if number == 0 else profiler.enable)()
+        answer = client.post(f"/shifts/{shift_id}/sign-up")
+        (recording.clear if number == 0 else profiler.disable)()
+        if answer.status_code != 302:
+            print(f"(a sign-up in-process answered {answer.status_code})")
+    if args.sql:
         for statement in seen:
             print("   ", statement)
+    if args.profile:
+        print(f"\nwhere {args.profile} sign-ups spend their time in-process (cProfile, top by own time):")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats("linkage|flask_|wtf|babel", 40)
     with app.app_context():
         db.engine.dispose()
     return seen
@@ -287,8 +297,26 @@ def row(name: str, count: int, seconds: float, latencies: list[float], statuses:
             f"{', '.join(f'{k}: {v}' for k, v in sorted(statuses.items(), key=str))} |")
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time of the server (master and workers) and of every PostgreSQL process on this machine."""
+    server = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    database = [p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")]
+    return _cpu(server), _cpu(database)
+
+
+def _cpu(processes) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def rush(args, url: str, instance: str, logins: list[str], days: list[list[int]]) -> None:
-    with gunicorn(url, instance, args.workers, args.threads) as base:
+    with gunicorn(url, instance, args.workers, args.threads) as (base, pid):
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             sessions = list(pool.map(lambda name: log_in(base, name), logins[:args.volunteers]))
@@ -297,9 +325,12 @@ def rush(args, url: str, instance: str, logins: list[str], days: list[list[int]]
         total = sum(len(jobs) for jobs in work)
         sampler = LockSampler(url)
         sampler.start()
+        cpu_before, client_before = cpu_seconds(pid), time.process_time()
         seconds, latencies, statuses = fire(work, lambda job: sessions[job[0]].post(
             f"{base}/shifts/{job[1]}/sign-up", allow_redirects=False))
         waits = sampler.finish()
+        server_cpu = [after - before for after, before in zip(cpu_seconds(pid), cpu_before)]
+        client_cpu = time.process_time() - client_before
         rng = random.Random(args.seed)
         pages = {}
         for name, path in (("shift list", "/shifts/"), ("volunteer's home", "/")):
@@ -320,6 +351,10 @@ def rush(args, url: str, instance: str, logins: list[str], days: list[list[int]]
           f"{ {k: v for k, v in check['by_status'].items() if k not in HOLDING + ('waitlisted',)} }")
     print(f"shifts over capacity: {check['over']} (must be 0); audit events: {check['events']}, "
           f"breaks in the chain: {check['breaks']} (must be 0)")
+    print(f"CPU during the sign-ups: gunicorn {server_cpu[0]:.1f} s ({1000 * server_cpu[0] / total:.0f} ms a "
+          f"sign-up), PostgreSQL {server_cpu[1]:.1f} s ({1000 * server_cpu[1] / total:.0f} ms), "
+          f"this load generator {client_cpu:.1f} s, "
+          f"of {seconds:.1f} s x {os.cpu_count()} cores")
     print("database connections during the rush, on average (pg_stat_activity every 20 ms):")
     for name, mean in waits.items():
         print(f"    {mean:5.2f}  {name}")
@@ -335,16 +370,19 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (> 1: gthread workers)")
     parser.add_argument("--page-requests", type=int, default=400, help="requests per page timed")
+    parser.add_argument("--no-rush", action="store_true", help="only count (and profile) in-process")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sql", action="store_true", help="print the statements of one sign-up")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N sign-ups in-process")
     args = parser.parse_args(argv)
     print(f"# Sign-up rush: {machine()}")
     print(f"{args.volunteers} volunteers, {args.shifts} shifts of {args.places} places over {args.days} days, "
           f"{args.clients} clients; gunicorn {args.workers} workers x {args.threads} threads")
     with tempfile.TemporaryDirectory(prefix="linkage-load-") as instance, pg_database() as url:
         logins, days, spare = build_district(app_for(url, instance), args)
-        rush(args, url, instance, logins, days)
-        statements = statements_per_sign_up(url, instance, logins[-1], spare, args.sql)
+        if not args.no_rush:
+            rush(args, url, instance, logins, days)
+        statements = statements_per_sign_up(url, instance, logins, spare, args)
         print(f"SQL statements in one sign-up POST (uncontended): {len(statements)}")
     return 0
 
