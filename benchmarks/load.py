@@ -14,6 +14,7 @@ the SQL statements one sign-up runs (in-process, on the same database). The data
     python benchmarks/load.py                                  # 2 sync workers, as `make serve`
     python benchmarks/load.py --workers 4 --threads 4          # gthread workers
     python benchmarks/load.py --volunteers 50 --clients 4      # a small rush
+    python benchmarks/load.py --no-rush --profile 50 --sql     # statements and cProfile of sign-ups only
 
 The log-in rate limit (per address, 30 a minute) is raised for this server: every client comes from
 127.0.0.1. Nothing else in the server's configuration differs from production defaults.
