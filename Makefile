@@ -69,6 +69,8 @@ benchmarks: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/demo_runs.py
+	$(MAKE) --no-print-directory services
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

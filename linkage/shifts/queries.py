@@ -148,6 +148,13 @@ def shift_for_page(shift_id: int) -> Optional[Shift]:
                              .options(selectinload(Shift.needs)))
 
 
+def shift_to_sign_up(shift_id: int) -> Optional[Shift]:
+    """The shift with what the view check reads (its region and lead); the sign-up itself re-reads it
+    under the shift lock, so its slots and needs are not loaded here."""
+    return db.session.scalar(sa.select(Shift).where(Shift.id == shift_id)
+                             .options(joinedload(Shift.region), joinedload(Shift.lead)))
+
+
 def creatable_projects(user: User):
     """Running projects that ``user``'s organization won (admins: every running project with a winner)."""
     query = (sa.select(Project).where(Project.status.in_(RUNNING_STATUSES))

@@ -204,7 +204,9 @@ def _shift_data(form: ShiftForm) -> services.ShiftData:
 @blueprint.post("/<int:shift_id>/sign-up")
 @role_required(Role.volunteer)
 def sign_up(shift_id):
-    shift = _get_shift(shift_id)
+    shift = queries.shift_to_sign_up(shift_id)
+    if shift is None:
+        abort(404)
     volunteer = volunteer_of(current_user)
     require(volunteer is not None and can_view(current_user, shift, volunteer))
     perform(lambda: places.sign_up(shift, volunteer, actor=current_user), done=_sign_up_message)
