@@ -80,6 +80,8 @@ def register_extensions(app: Flask) -> None:
                      compare_type=True)
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    # flask-limiter keeps the site-wide limits of the first app it served; each app takes its own.
+    limiter.limit_manager.set_default_limits([])
     limiter.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,

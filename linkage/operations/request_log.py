@@ -22,7 +22,18 @@ HEADER = "X-Request-Id"
 
 
 class JsonHandler(logging.StreamHandler):
-    """The app's JSON log handler (one per process)."""
+    """The app's JSON log handler (one per process). It writes to whatever standard error is when a
+    record comes, not to the one there was when the handler was made (which may have been closed)."""
+
+    _chosen = None  # a stream chosen with setStream; standard error otherwise
+
+    @property
+    def stream(self):
+        return self._chosen or sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        self._chosen = None if value is sys.stderr else value
 
 
 def request_id() -> str:
@@ -59,7 +70,7 @@ def configure_logging(app: Flask) -> None:
         return
     logger = logging.getLogger("linkage")
     if not any(isinstance(handler, JsonHandler) for handler in logger.handlers):
-        handler = JsonHandler(sys.stderr)
+        handler = JsonHandler()
         handler.setFormatter(JsonFormatter("{asctime}{levelname}{name}{message}", style="{"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
