@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -46,7 +45,7 @@ import sqlalchemy as sa
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from benchmarks.pages import machine  # noqa: E402
+from benchmarks.pages import database, machine  # noqa: E402
 from linkage import create_app  # noqa: E402
 from linkage.extensions import db  # noqa: E402
 from linkage.models import Role  # noqa: E402
@@ -54,28 +53,13 @@ from linkage.timeutil import LOCAL_TZ  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 from tests.factories import build_world, make_shift, make_user, make_volunteer  # noqa: E402
 
-PG_SERVER = os.environ.get("LINKAGE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 KEYS = {"SECRET_KEY": "load-secret", "LINKAGE_DATA_KEY": "load-data-key", "LINKAGE_AUDIT_KEY": "load-audit-key"}
 HOLDING = ("assigned", "checked_in", "checked_out")
 
 
 # --- the database -----------------------------------------------------------------------------------
-
-@contextmanager
-def pg_database():
-    """Yield the URL of an empty throw-away PostgreSQL database; drop it afterwards, also on failure."""
-    name = f"linkage_load_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
 
 def app_for(url: str, instance: str, **extra):
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": KEYS["SECRET_KEY"],
@@ -379,7 +363,7 @@ def main(argv=None) -> int:
     print(f"# Sign-up rush: {machine()}")
     print(f"{args.volunteers} volunteers, {args.shifts} shifts of {args.places} places over {args.days} days, "
           f"{args.clients} clients; gunicorn {args.workers} workers x {args.threads} threads")
-    with tempfile.TemporaryDirectory(prefix="linkage-load-") as instance, pg_database() as url:
+    with tempfile.TemporaryDirectory(prefix="linkage-load-") as instance, database(use_pg=True) as url:
         logins, days, spare = build_district(app_for(url, instance), args)
         if not args.no_rush:
             rush(args, url, instance, logins, days)
