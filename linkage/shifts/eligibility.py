@@ -20,6 +20,7 @@ from flask_babel import format_date, format_datetime, lazy_gettext as _l
 from linkage import settings
 from linkage.extensions import db
 from linkage.models import HOLDING_STATUSES, Shift, ShiftStatus, SignUp, Volunteer, VolunteerStatus
+from linkage.models.people import age_on
 from linkage.timeutil import LOCAL_TZ, to_local
 
 MESSAGES = {
@@ -111,10 +112,6 @@ def week_bounds(moment: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=7)
 
 
-def _age(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
 def hours_text(minutes: int) -> str:
     value = minutes / 60
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
@@ -131,7 +128,7 @@ def _person(candidate: Candidate, day: date, *, now: datetime, self_service: boo
     min_age, adult = int(settings.get("MIN_VOLUNTEER_AGE")), int(settings.get("ADULT_AGE"))
     if candidate.birth_date is None:
         return Reason("no_birth_date", {"age": min_age})
-    age = _age(candidate.birth_date, day)
+    age = age_on(candidate.birth_date, day)
     if age < min_age:
         return Reason("too_young", {"age": min_age})
     if age < adult and not candidate.guardian_consent:

@@ -11,6 +11,7 @@ from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Availability, Region, RegionLevel, Skill, User, Volunteer, VolunteerStatus
+from linkage.models.people import age_on
 
 PROFILE_FIELDS = ("name", "phone", "birth_date", "region_id", "latitude", "longitude", "max_travel_km",
                   "weekly_minutes_limit", "guardian_consent")
@@ -46,9 +47,7 @@ def _check(data: ProfileData, today: date) -> None:
     min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
     if data.birth_date > today:
         raise Refused(_("The birth date cannot be in the future."), field="birth_date")
-    b = data.birth_date
-    age = today.year - b.year - ((today.month, today.day) < (b.month, b.day))
-    if age < min_age:
+    if age_on(data.birth_date, today) < min_age:
         raise Refused(_("Volunteers must be at least %(age)s years old.", age=min_age), field="birth_date")
     if data.community is None or data.community.level != RegionLevel.community:
         raise Refused(_("Choose your community."), field="community")
