@@ -25,6 +25,7 @@ from linkage.models import (AccountStatus, BidStatus, MatchKind, MatchRun, Match
 from linkage.projects import services as project_services
 from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, now)
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
+from tests.web.test_sealed_bids import amount_shown
 
 # Who each role of the policy is in the world of tests/factories.py (plus the accounts added below).
 USERNAMES = {
@@ -175,7 +176,7 @@ def row_counts() -> tuple:
 def sealed_prices_shown(role: str, response) -> list[str]:
     own = OWN_ORGANIZATION.get(role)
     page = response.get_data(as_text=True)
-    return [written for org, forms in SEALED.items() if org != own for written in forms if written in page]
+    return [written for org, forms in SEALED.items() if org != own for written in forms if amount_shown(page, written)]
 
 
 def unopenable_titles(role: str) -> dict[str, str]:
