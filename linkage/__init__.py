@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from linkage.admin.views import blueprint as admin
     from linkage.auth.views import blueprint as auth
     from linkage.community.views import blueprint as community
+    from linkage.contracts.views import blueprint as contracts
     from linkage.main.views import blueprint as main
     from linkage.matching.views import blueprint as matching
     from linkage.needs.views import blueprint as needs
@@ -119,7 +120,7 @@ def register_blueprints(app: Flask) -> None:
     from linkage.shifts.views import blueprint as shifts
     from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth, community, needs, organizations, projects, shifts, volunteers, matching, admin,
+    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, matching, admin,
                       operations):
         app.register_blueprint(blueprint)
 

@@ -25,6 +25,15 @@ ACTIONS = {
     "bid.disqualify": _l("Bid disqualified"), "bid.lose": _l("Bid lost"), "bid.score": _l("Bid scored"),
     "bid.submit": _l("Bid submitted"), "bid.update": _l("Bid changed"), "bid.win": _l("Bid won"),
     "bid.withdraw": _l("Bid withdrawn"),
+    "change.approve": _l("Change approved"), "change.decline": _l("Change declined"),
+    "change.request": _l("Change requested"),
+    "contract.assign_evaluator": _l("Evaluator assigned"), "contract.create": _l("Contract drawn up"),
+    "contract.renew": _l("Contract renewed"), "contract.sign": _l("Contract signed"),
+    "document.upload": _l("Document uploaded"), "evaluation.final": _l("Final evaluation recorded"),
+    "evaluation.midterm": _l("Mid-term check recorded"), "installment.release": _l("Installment due"),
+    "payment.record": _l("Payment recorded"),
+    "project.complete": _l("Project completed"), "project.final": _l("Project finally evaluated"),
+    "project.midterm": _l("Project passed its mid-term check"),
     "match_run.approve": _l("Match run approved"), "match_run.create": _l("Match run started"),
     "match_run.fail": _l("Match run failed"), "match_run.finish": _l("Match run finished"),
     "match_run.reject": _l("Match run rejected"), "match_run.pin": _l("Pairing pinned"),
@@ -65,14 +74,22 @@ ACTIONS = {
 }
 
 SUBJECTS = {
-    "Bid": _l("Bid"), "MatchRun": _l("Match run"), "Need": _l("Need"), "Organization": _l("Organization"),
+    "Bid": _l("Bid"), "ChangeRequest": _l("Change request"), "Contract": _l("Contract"),
+    "Document": _l("Document"), "Evaluation": _l("Evaluation"), "Installment": _l("Installment"),
+    "Payment": _l("Payment"), "MatchRun": _l("Match run"), "Need": _l("Need"), "Organization": _l("Organization"),
     "Project": _l("Project"), "Region": _l("Region"), "Resident": _l("Resident"), "Shift": _l("Shift"),
     "SignUp": _l("Sign-up"), "SocialWorker": _l("Social worker"), "User": _l("Account"),
     "Volunteer": _l("Volunteer"),
 }
 
 FIELDS = {
-    "active": _l("Active"), "availability": _l("Availability"), "bid_id": _l("Bid"), "birth_date": _l("Birth date"),
+    "active": _l("Active"), "amount": _l("Amount"), "evaluator_id": _l("Evaluator"),
+    "file_name": _l("File name"), "installment_id": _l("Installment"), "installments": _l("Installments"),
+    "milestone": _l("Milestone"), "passed": _l("Passed"), "ratings": _l("Ratings"), "renewals": _l("Renewals"),
+    "satisfaction": _l("Satisfaction"), "score": _l("Score"), "size": _l("Size (bytes)"),
+    "spent_share": _l("Share paid (%)"), "target_residents": _l("Target residents"),
+    "target_visits": _l("Target visits"), "targets_met": _l("Targets met (%)"), "term_end": _l("Term ends"),
+    "term_start": _l("Term starts"), "availability": _l("Availability"), "bid_id": _l("Bid"), "birth_date": _l("Birth date"),
     "bidding_deadline": _l("Bidding deadline"), "bound": _l("Bound"), "budget": _l("Budget"),
     "capacity": _l("Capacity"), "caseload_limit": _l("Caseload limit"), "case_worker_id": _l("Case worker"),
     "category_id": _l("Category"), "certificate_no": _l("Certificate number"), "checked_in_at": _l("Checked in"),

@@ -41,6 +41,10 @@ MESSAGES = {
                                     "when bidding closed."),
     "project_cancelled": _l("The project \"%(title)s\" was cancelled: %(reason)s"),
     "project_contracted": _l("The contract for \"%(title)s\" was recorded; the service can start."),
+    "contract_to_sign": _l("The contract for \"%(title)s\" is ready: check it and sign it."),
+    "contract_evaluator": _l("You were assigned to evaluate the contract for \"%(title)s\"."),
+    "contract_evaluated": _l("An evaluation of your contract for \"%(title)s\" was entered."),
+    "change_decided": _l("Your change request for the contract of \"%(title)s\" was decided."),
     "project_need_matched": _l("Your need \"%(title)s\" will be served by %(org)s in the project "
                                "\"%(project)s\"."),
     "shift_assigned": _l("You have a place on \"%(title)s\" at %(start)s."),

@@ -56,6 +56,8 @@ class Spec:
         text = str(text if text is not None else "").strip()
         if not text:
             raise Refused(_l("Enter a value."), field="value")
+        if self.kind == "words":
+            return self._words(text)
         if self.kind == "hours":
             parts = [part for part in re.split(r"[\s,，、;；]+", text) if part]
             try:
@@ -83,8 +85,20 @@ class Spec:
             return round(number / 100, 4)
         return number
 
+    def _words(self, text: str) -> list[str]:
+        """A list of short lower-case words (file name extensions), between ``minimum`` and ``maximum``."""
+        words = [part.lstrip(".").lower() for part in re.split(r"[\s,，、;；]+", text) if part]
+        if any(not re.fullmatch(r"[a-z0-9]{1,10}", word) for word in words):
+            raise Refused(_l("Enter short words of letters and digits separated by commas."), field="value")
+        if not self.minimum <= len(words) <= self.maximum:
+            raise Refused(_l("Enter from %(min)s to %(max)s words.", min=_plain(self.minimum),
+                             max=_plain(self.maximum)), field="value")
+        return sorted(set(words))
+
     def text(self, value: Any) -> str:
         """``value`` written the way ``parse`` reads it."""
+        if self.kind == "words":
+            return ", ".join(value)
         if self.kind == "hours":
             return ", ".join(str(int(h)) for h in value)
         if self.kind == "percent":
@@ -137,6 +151,14 @@ SPECS = (
     Spec("CASELOAD_LIMIT", "int", 20, 1, 200, _l("Caseload of a new social worker"),
          _l("The most open cases a social worker takes, until their organization sets another limit."),
          _l("cases")),
+    Spec("UPLOAD_TYPES", "words", ("doc", "docx", "jpeg", "jpg", "pdf", "png", "xls", "xlsx"), 1, 30,
+         _l("File types of delivery documents"),
+         _l("The file name extensions organizations may upload as reports and documents of a contract."), ""),
+    Spec("UPLOAD_MAX_MB", "number", 10.0, 0.1, 100, _l("Largest delivery document"),
+         _l("Reports and documents larger than this are refused."), _l("MB")),
+    Spec("FAILED_EVALUATION_BAR_YEARS", "int", 2, 0, 10, _l("Bar after a failed final evaluation"),
+         _l("An organization whose final evaluation failed within this many years may not bid (0: never barred)."),
+         _l("years")),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

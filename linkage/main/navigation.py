@@ -14,6 +14,7 @@ NAVIGATION = [
     ("organizations.index", _l("Organizations"), {R.civil_affairs, R.observer, R.admin}),
     ("projects.index", _l("Projects"), {R.civil_affairs, R.org_admin, R.social_worker, R.observer, R.expert,
                                         R.admin}),
+    ("contracts.index", _l("Contracts"), {R.civil_affairs, R.org_admin, R.social_worker, R.expert}),
     ("shifts.index", _l("Shifts"), {R.community_staff, R.social_worker, R.org_admin, R.volunteer, R.civil_affairs,
                                     R.observer}),
     ("volunteers.my_shifts", _l("My shifts"), {R.volunteer}),

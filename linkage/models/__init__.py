@@ -1,5 +1,7 @@
 """All tables. Import models from here: ``from linkage.models import Need``."""
 from linkage.models.audit import AuditEvent, Notification, RowSeal
+from linkage.models.contracts import (ChangeKind, ChangeRequest, ChangeStatus, Contract, ContractStatus, Document,
+                                      DocumentKind, Evaluation, EvaluationKind, Installment, Milestone, Payment)
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchStatus
 from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence
 from linkage.models.organizations import OrgStatus, OrgType, Organization
@@ -13,7 +15,9 @@ from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STA
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
-    "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "Feedback",
+    "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
+    "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",
+    "Feedback", "Installment", "Milestone", "Payment",
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",

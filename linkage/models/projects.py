@@ -88,6 +88,7 @@ class Project(db.Model):
         sa.Enum(WorkerLevel, native_enum=False, length=16), default=WorkerLevel.assistant)
     target_beneficiaries: Mapped[int] = mapped_column(default=0)
     target_hours: Mapped[int] = mapped_column(default=0)
+    target_visits: Mapped[int] = mapped_column(default=0)
     # Social-worker time this project takes from the winner's capacity (workload units).
     workload: Mapped[int] = mapped_column(default=1)
     status_reason: Mapped[str] = mapped_column(sa.Text, default="")

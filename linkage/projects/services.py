@@ -25,6 +25,7 @@ from linkage.notifications import link, notify
 from linkage.organizations.queries import organization_users
 from linkage.organizations.services import add_years
 from linkage.auth.access import can_see_region
+from linkage.contracts import queries as contract_queries
 from linkage.projects import access, queries
 from linkage.timeutil import local_day_start, now, to_local, today
 
@@ -35,7 +36,7 @@ CENT = Decimal("0.01")
 
 _PROJECT_FIELDS = ("title", "region_id", "budget", "service_start", "service_end", "bidding_deadline",
                    "price_weight", "min_grade", "min_years", "required_workers", "required_worker_level",
-                   "target_beneficiaries", "target_hours", "workload", "status")
+                   "target_beneficiaries", "target_hours", "target_visits", "workload", "status")
 _STATUS = ("status", "status_reason")
 
 
@@ -106,6 +107,7 @@ class ProjectData:
     required_worker_level: WorkerLevel = WorkerLevel.assistant
     target_beneficiaries: int = 0
     target_hours: int = 0
+    target_visits: int = 0
     workload: int = 1
 
 
@@ -137,7 +139,8 @@ def _check_project(data: ProjectData, actor: User, project: Optional[Project]) -
     for name, value, top in (("min_grade", data.min_grade, 5), ("min_years", data.min_years, 50),
                              ("required_workers", data.required_workers, 50),
                              ("target_beneficiaries", data.target_beneficiaries, 10**7),
-                             ("target_hours", data.target_hours, 10**7), ("workload", data.workload, 100)):
+                             ("target_hours", data.target_hours, 10**7),
+                             ("target_visits", data.target_visits, 10**7), ("workload", data.workload, 100)):
         if value is None or not 0 <= value <= top or (name == "workload" and value < 1):
             raise Refused(_l("This number is out of range."), field=name)
     if not data.needs:
@@ -166,6 +169,7 @@ def _apply(project: Project, data: ProjectData) -> None:
     project.required_workers = data.required_workers
     project.required_worker_level = data.required_worker_level
     project.target_beneficiaries, project.target_hours = data.target_beneficiaries, data.target_hours
+    project.target_visits = data.target_visits
     project.workload = data.workload
     # Categories default to those of the needs covered.
     project.categories = (list(data.categories)
@@ -589,6 +593,9 @@ def eligibility_problems(project: Project, org: Organization, day: Optional[date
     if project.min_grade and grade < project.min_grade:
         problems.append(_l("This project requires grade %(min)sA or higher; your organization's valid grade "
                            "is %(grade)s.", min=project.min_grade, grade=grade_text(grade)))
+    barred = contract_queries.bar_reason(org, day)
+    if barred is not None:
+        problems.append(barred)
     years = org.years_since_founding(day)
     if project.min_years and years < project.min_years:
         problems.append(_l("This project requires at least %(min)s years since founding; your organization "

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from linkage import audit
 from linkage.auth.access import require, role_required
+from linkage.contracts import access as contract_access, queries as contract_queries
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import (Bid, BidStatus, Category, Need, Project, ProjectStatus, Region, RegionLevel, Role,
@@ -132,7 +133,8 @@ def edit(project_id):
 def _form_values(project):
     """What the edit form shows before anything is typed."""
     plain = ("title", "description", "budget", "service_start", "service_end", "bidding_deadline",
-             "min_grade", "min_years", "required_workers", "target_beneficiaries", "target_hours", "workload")
+             "min_grade", "min_years", "required_workers", "target_beneficiaries", "target_hours", "target_visits",
+             "workload")
     return {**{name: getattr(project, name) for name in plain},
             "region": project.region_id, "categories": [c.id for c in project.categories],
             "needs": [n.id for n in project.needs], "price_weight": round(project.price_weight * 100),
@@ -175,21 +177,28 @@ def _render_detail(project, failed=None):
         can_submit_bid=access.can_submit_bid(current_user, project, at),
         can_withdraw_bid=access.can_withdraw_bid(current_user, project, own, at),
         can_score=access.can_enter_scores(current_user, project),
-        trail=audit.trail("Project", project.id) if manages else [])
+        trail=audit.trail("Project", project.id) if manages else [], **_contract_facts(project))
+
+
+def _contract_facts(project):
+    """The project's contract, whether this user may open it, and the money at a glance."""
+    contract = contract_queries.contract_of(project)
+    visible = contract is not None and contract_access.can_view_contract(current_user, contract)
+    return {"contract": contract, "contract_visible": visible,
+            "spending": contract_queries.spending(project, contract) if visible else None}
 
 
 # Buttons on the detail page: verb → (service, message when done).
 STEPS = {
     "publish": (services.publish_project, _l("Published: organizations can bid until the deadline.")),
     "close": (services.close_bidding, _l("Bidding closed.")),
-    "contract": (services.mark_contracted, _l("Contract recorded.")),
     "start": (services.mark_in_progress, _l("The project is in progress.")),
 }
 # Flashed instead when closing the bidding found no valid bid.
 FAILED = _l("Bidding closed without a valid bid: the project failed and its needs are free again.")
 
 
-@blueprint.post("/<int:project_id>/<any(publish, close, contract, start):verb>")
+@blueprint.post("/<int:project_id>/<any(publish, close, start):verb>")
 @role_required(Role.civil_affairs)
 def step(project_id, verb):
     project = _project_or_404(project_id, manage=True)

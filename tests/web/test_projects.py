@@ -264,7 +264,7 @@ def test_civil2_cannot_manage_a_street1_project(client, auth, world):
     project = make_project(world.street1, status=ProjectStatus.draft, needs=open_needs(world, 1))
     db.session.commit()
     auth.login("civil2")
-    for url in ("publish", "close", "contract", "start", "cancel"):
+    for url in ("publish", "close", "start", "cancel"):
         assert client.post(f"/projects/{project.id}/{url}", data={"cancel-reason": "x"}).status_code == 403
     assert client.get(f"/projects/{project.id}/scores").status_code == 403
     assert client.get(f"/projects/{project.id}/award").status_code == 403
@@ -276,7 +276,7 @@ def test_project_steps_refused_to_other_roles(client, auth, world, username):
     project = published_project(world)
     db.session.commit()
     auth.login(username)
-    for verb in ("publish", "close", "contract", "start"):
+    for verb in ("publish", "close", "start"):
         assert client.post(f"/projects/{project.id}/{verb}").status_code == 403
     assert client.post(f"/projects/{project.id}/cancel", data={"cancel-reason": "x"}).status_code == 403
     assert db.session.get(Project, project.id).status == ProjectStatus.published
