@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from linkage import settings
 from linkage.contracts import access
 from linkage.extensions import db
-from linkage.models import (ChangeRequest, Contract, Document, Evaluation, EvaluationKind, Feedback, HoursStatus,
+from linkage.models import (AuditEvent, Bid, BidStatus, ChangeRequest, Contract, Document, Evaluation, EvaluationKind, Feedback, HoursStatus,
                             Installment, Need, NeedStatus, Organization, Payment, Project, Region, Role, Shift,
                             ShiftStatus, SignUp, User)
 from linkage.organizations.services import add_years
@@ -160,3 +160,37 @@ def failed_final_evaluation(org: Organization, day: date, years: int) -> Optiona
         if add_years(evaluation.created_at.date(), years) > day:
             return evaluation
     return None
+
+
+@dataclass
+class OrganizationRecord:
+    """What an organization's profile shows of its past work: grades, evaluations, residents' satisfaction."""
+    grades: list          # (day, grade label), newest first
+    evaluations: list     # Evaluation, newest first
+    satisfaction: Optional[float]
+    ratings: int
+
+
+def _grade_history(org: Organization) -> list:
+    events = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.subject_type == "Organization", AuditEvent.subject_id == org.id)
+        .order_by(AuditEvent.id.desc()))
+    history = []
+    for event in events:
+        after, before = event.after or {}, event.before or {}
+        if "grade" in after and (not before or before.get("grade") != after["grade"]):
+            grade = int(after["grade"] or 0)
+            history.append((after.get("grade_awarded_on") or event.at.date().isoformat(),
+                            f"{grade}A" if grade else "—"))
+    if not history and org.grade:
+        history.append(((org.grade_awarded_on or org.created_at.date()).isoformat(), org.grade_label))
+    return history
+
+
+def organization_record(org: Organization) -> OrganizationRecord:
+    won = sa.select(Bid.project_id).where(Bid.organization_id == org.id, Bid.status == BidStatus.won)
+    ratings, mean = db.session.execute(
+        sa.select(sa.func.count(Feedback.id), sa.func.avg(Feedback.rating))
+        .join(Need, Need.id == Feedback.need_id).where(Need.project_id.in_(won))).one()
+    return OrganizationRecord(grades=_grade_history(org), evaluations=evaluations_of(org),
+                              satisfaction=round(float(mean), 2) if mean is not None else None, ratings=ratings)

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from linkage import audit
 from linkage.auth.access import require, role_required
+from linkage.contracts import queries as contract_queries
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import Category, Organization, OrgStatus, Region, Role, SocialWorker
@@ -57,7 +58,7 @@ def _render_detail(org, failed_verb=None, failed_form=None):
         refused=failed_form.form_errors if failed_form else [],
         transitions=services.TRANSITIONS, workers=db.session.scalars(queries.workers_of(org)).all(),
         admins=queries.organization_users(org), sees_bids=sees_bids,
-        bids=bids, priced=priced_bids(bids),
+        bids=bids, priced=priced_bids(bids), record=contract_queries.organization_record(org),
         trail=audit.trail("Organization", org.id) if can_manage else [])
 
 
@@ -93,7 +94,7 @@ def mine():
         can_correct=access.can_correct_registration(current_user, org),
         can_create_logins=access.can_create_worker_login(current_user, org),
         workers=db.session.scalars(queries.workers_of(org)).all(),
-        bids=bids, priced=priced_bids(bids))
+        bids=bids, priced=priced_bids(bids), record=contract_queries.organization_record(org))
 
 
 def _fill_choices(form: OrganizationForm) -> None:

@@ -50,7 +50,9 @@ class ProjectForm(Form):
         (level.name, level.label) for level in WorkerLevel))
     target_beneficiaries = _count(_l("Target: beneficiaries"), 0, 10**7, 0)
     target_hours = _count(_l("Target: service hours"), 0, 10**7, 0)
-    target_visits = _count(_l("Target: visits (shifts held)"), 0, 10**7, 0)
+    target_visits = IntegerField(_l("Target: visits (shifts held)"), default=0, validators=[
+        Optional(), NumberRange(min=0, max=10**7, message=_l("Enter a number from %(low)s to %(high)s.", low=0,
+                                                              high=10**7))])
     workload = _count(_l("Workload (units of social-worker time)"), 1, 100, 1)
     submit = SubmitField(_l("Save draft"))
 
@@ -74,7 +76,7 @@ class ProjectForm(Form):
             required_workers=self.required_workers.data,
             required_worker_level=WorkerLevel[self.required_worker_level.data],
             target_beneficiaries=self.target_beneficiaries.data, target_hours=self.target_hours.data,
-            target_visits=self.target_visits.data,
+            target_visits=self.target_visits.data or 0,
             workload=self.workload.data)
 
 

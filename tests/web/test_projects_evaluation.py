@@ -2,9 +2,10 @@
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import Bid, BidStatus, Need, NeedStatus, OrgStatus, Project, ProjectStatus, Role
+from linkage.models import Bid, BidStatus, Contract, Need, NeedStatus, OrgStatus, Project, ProjectStatus, Role
 from tests.factories import make_bid, make_user, now
 from tests.web.test_projects_support import (ROLES, closed_project, english, evaluated_project, events,  # noqa: F401
                                              notified, past_deadline, published_project, text)
@@ -317,8 +318,18 @@ def test_contract_then_start(client, auth, world):
     client.post(f"/projects/{project.id}/award", data={"bid": bid1.id})
     response = client.post(f"/projects/{project.id}/start", follow_redirects=True)
     assert "does not fit the project" in text(response)
-    assert client.post(f"/projects/{project.id}/contract").status_code == 302
+    # The contract is drawn up by civil affairs and signed by the organization's admin (linkage/contracts).
+    assert "Draw up the contract" in text(client.get(f"/projects/{project.id}"))
+    assert client.post(f"/contracts/new/{project.id}", data={
+        "amount": "250000", "term_start": project.service_start.isoformat(), "share_signing": "30",
+        "share_midterm": "40", "share_final": "30", "target_residents": "0", "target_visits": "0",
+        "target_hours": "0"}).status_code == 302
+    assert db.session.get(Project, project.id).status == ProjectStatus.awarded
+    contract_id = db.session.scalar(sa.select(Contract.id).where(Contract.project_id == project.id))
+    auth.as_(world["orgadmin"])
+    assert client.post(f"/contracts/{contract_id}/sign").status_code == 302
     assert db.session.get(Project, project.id).status == ProjectStatus.contracted
+    auth.as_(world["civil"])
     assert notified(world["orgadmin"], "project_contracted")
     assert client.post(f"/projects/{project.id}/start").status_code == 302
     project = db.session.get(Project, project.id)
