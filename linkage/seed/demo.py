@@ -35,8 +35,10 @@ from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidSta
 from linkage.models.organizations import organization_categories
 from linkage.models.people import volunteer_skills
 from linkage.models.projects import bid_team, project_categories
+from linkage.contracts import services as contract_services
 from linkage.needs import services as needs_services
 from linkage.organizations import services as org_services
+from linkage.projects import services as project_services
 from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
@@ -791,7 +793,9 @@ def _build_projects(demo: _Demo) -> None:
         projects.append({
             # The completed project ran its shifts first; the history completes it when its service ends.
             "title": title, "region_id": region_id, "budget": Decimal(budget),
-            "status": ProjectStatus.in_progress if status == ProjectStatus.completed else status,
+            # The running project is contracted and started by the history, through the contract services.
+            "status": (ProjectStatus.in_progress if status == ProjectStatus.completed
+                       else ProjectStatus.awarded if _key == "running" else status),
             "description": f"{title}：面向辖区内有需要的居民，由社会组织派驻社工、组织志愿者提供专业服务。"
                            f"服务期内需完成服务对象{targets[0]}人、服务时长{targets[1]}小时。",
             "service_start": today + timedelta(days=start), "service_end": today + timedelta(days=end),
@@ -799,6 +803,7 @@ def _build_projects(demo: _Demo) -> None:
             "min_years": 2 if grade else 0, "required_workers": workers,
             "required_worker_level": WorkerLevel.social_worker if grade >= 3 else WorkerLevel.assistant,
             "target_beneficiaries": targets[0], "target_hours": targets[1], "workload": workers,
+            "target_visits": targets[1] // 40,
             "created_by_id": creator, "created_at": created, "published_at": published,
             "awarded_at": min(demo.local(deadline + 10, 10), demo.now - timedelta(days=1)) if status in (
                 ProjectStatus.in_progress, ProjectStatus.awarded, ProjectStatus.completed) else None,
@@ -839,6 +844,31 @@ def _build_projects(demo: _Demo) -> None:
     _insert_plain(bid_team, team)
     demo.counts["projects"] = len(ids)
     demo.counts["bids"] = len(bid_ids)
+
+
+def _build_contract(demo: _Demo) -> None:
+    """The running project's contract: drawn up by civil affairs after the award, signed by the organization's
+    admin, its first installment paid; the service starts and the expert evaluator waits for the mid-term check."""
+    project = db.session.get(Project, demo.projects["running"])
+    civil, orgadmin, expert = (db.session.get(User, demo.users[key]) for key in ("civil", "orgadmin", "expert"))
+    awarded = project.awarded_at
+    state: dict = {}
+
+    def draw_up() -> None:
+        data = contract_services.default_data(project)
+        state["contract"] = contract_services.create_contract(project, data, actor=civil)
+
+    def pay_first() -> None:
+        contract_services.record_payment(state["contract"].installments[0], actor=civil)
+
+    demo.later(awarded + timedelta(days=2), draw_up)
+    demo.later(awarded + timedelta(days=3, hours=2),
+               lambda: contract_services.sign_contract(state["contract"], actor=orgadmin))
+    demo.later(awarded + timedelta(days=6), pay_first)
+    demo.later(demo.local((project.service_start - demo.today).days, 9),
+               lambda: project_services.mark_in_progress(project, actor=civil))
+    demo.later(demo.local((project.service_start - demo.today).days + 10, 10),
+               lambda: contract_services.assign_evaluator(state["contract"], expert, actor=civil))
 
 
 # --- needs ----------------------------------------------------------------------------------------------
@@ -1464,6 +1494,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_residents(demo)
     _build_volunteers(demo)
     _build_projects(demo)
+    _build_contract(demo)
     _build_needs(demo)
     _build_shifts(demo)
     _write_history(demo)
