@@ -72,6 +72,11 @@ OBJECTS = {
     "shift_y": "a shift of the running project Y in community B",
     "activity_a": "a community activity of community A", "activity_b": "a community activity of community B",
     "sign_up_x": "volunteer A's place on shift X", "sign_up_y": "volunteer B's place on shift Y",
+    "contract_x": "the signed contract of running project X with organization A, expert X its evaluator",
+    "contract_y": "the signed contract of running project Y with organization B",
+    "installment_x": "the mid-term installment of contract X", "installment_y": "the same of contract Y",
+    "document_x": "a report organization A uploaded to contract X", "document_y": "the same, B on Y",
+    "change_x": "organization A's pending change request on contract X", "change_y": "the same, B on Y",
     "run_x": "a match run of street X started by civil affairs X",
     "run_y": "a match run of street Y started by civil affairs Y",
     "run_sw": "a match run of street X started by social worker A",
@@ -140,6 +145,9 @@ ACCOUNT_VERIFIERS = {"pending_a": on("staff_a", *CIVIL_X), "pending_b": on("staf
 PROJECT_MANAGERS = {"project_x": on(*CIVIL_X), "project_y": on(*CIVIL_Y)}
 RUN_READERS = {"run_x": on(*CIVIL_X), "run_y": on(*CIVIL_Y), "run_sw": on("social_worker_a", *CIVIL_X)}
 OWN_WORKERS = {"worker_a": on("org_admin_a"), "worker_b": on("org_admin_b")}
+CONTRACT_MANAGERS = {"contract_x": on(*CIVIL_X), "contract_y": on(*CIVIL_Y)}
+CONTRACT_READERS_X = {"org_admin_a", "social_worker_a", "expert_x", *CIVIL_X}
+CONTRACT_READERS_Y = {"org_admin_b", *CIVIL_Y}
 
 # --- the table: every route of the application ------------------------------------------------------
 
@@ -238,6 +246,26 @@ POLICY: dict[str, Route] = {
     "projects.award": per_object(BOTH, {"closed_x": on(*CIVIL_X), "closed_y": on(*CIVIL_Y)}),
     "projects.bid": per_object(BOTH, {"project_x": on("org_admin_a"), "project_y": on("org_admin_b")}),
     "projects.bid_withdraw": per_object(POST, {"project_x": on("org_admin_a"), "project_y": on("org_admin_b")}),
+
+    # Contracts: civil affairs of the project draw them up, pay and decide; the contracted organization
+    # reads, signs (its admin), uploads and asks for changes; the assigned expert evaluates. A document
+    # does not exist for anyone else.
+    "contracts.index": only(GET, *CIVIL, *ORGS, "expert_x", "admin"),
+    "contracts.new": per_object(BOTH, {"closed_x": on(*CIVIL_X), "closed_y": on(*CIVIL_Y)}),
+    "contracts.detail": per_object(GET, {"contract_x": on(*CONTRACT_READERS_X),
+                                         "contract_y": on(*CONTRACT_READERS_Y)}),
+    "contracts.sign": per_object(POST, {"contract_x": on("org_admin_a"), "contract_y": on("org_admin_b")}),
+    "contracts.renew": per_object(POST, CONTRACT_MANAGERS),
+    "contracts.evaluator": per_object(POST, CONTRACT_MANAGERS),
+    "contracts.pay": per_object(POST, {"installment_x": on(*CIVIL_X), "installment_y": on(*CIVIL_Y)}),
+    "contracts.evaluate": per_object(BOTH, {"contract_x": on("expert_x"), "contract_y": on()}, kind="midterm"),
+    "contracts.upload": per_object(POST, {"contract_x": on("org_admin_a", "social_worker_a"),
+                                          "contract_y": on("org_admin_b")}),
+    "contracts.document": per_object(GET, {
+        "document_x": on(*CONTRACT_READERS_X, missing=SIGNED_IN - CONTRACT_READERS_X),
+        "document_y": on(*CONTRACT_READERS_Y, missing=SIGNED_IN - CONTRACT_READERS_Y)}),
+    "contracts.change": per_object(POST, {"contract_x": on("org_admin_a"), "contract_y": on("org_admin_b")}),
+    "contracts.decide": per_object(POST, {"change_x": on(*CIVIL_X), "change_y": on(*CIVIL_Y)}, verb="approve"),
 
     # Shifts: volunteers see open shifts of their street and their own; staff their region; the
     # winning organization and the shift's lead run it; community staff run their community's.

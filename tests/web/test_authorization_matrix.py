@@ -22,6 +22,9 @@ from linkage import settings
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, MatchKind, MatchRun, MatchStatus, NeedStatus, OrgStatus,
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
+from linkage.contracts import services as contract_services
+from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
+from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
 from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, now)
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
@@ -95,6 +98,31 @@ def _projects(w, u) -> dict:
     return projects
 
 
+def _contract(project, org, admin, evaluator=None) -> dict:
+    """A signed contract of a running project, its three installments (the first due), a report uploaded
+    through the service and a pending change request; answers the objects by their policy names' suffix."""
+    bid = contract_services.winning_bid(project)
+    contract = Contract(project=project, bid=bid, organization_id=org.id, region_id=project.region_id,
+                        status=ContractStatus.signed, amount=bid.price, term_start=project.service_start,
+                        term_end=add_years(project.service_start, 1), signed_by_id=admin.id, signed_at=now(),
+                        evaluator_id=evaluator.id if evaluator is not None else None)
+    contract.installments = [Installment(position=i, milestone=m, percent=p, amount=bid.price * p / 100,
+                                         released_at=now() if m == Milestone.signing else None)
+                             for i, (m, p) in enumerate(contract_services.DEFAULT_SHARES.items())]
+    db.session.add(contract)
+    db.session.flush()
+    document = contract_services.upload_document(contract, contract_services.Upload(
+        "report.pdf", b"%PDF-1.4 report", title="Monthly report"), actor=admin)
+    change = ChangeRequest(contract=contract, kind=ChangeKind.team, description="One more social worker",
+                           requested_by_id=admin.id)
+    db.session.add(change)
+    db.session.flush()
+    return {"contract": {"contract_id": contract.id},
+            "installment": {"contract_id": contract.id, "installment_id": contract.installments[1].id},
+            "document": {"contract_id": contract.id, "document_id": document.id},
+            "change": {"contract_id": contract.id, "change_id": change.id}}
+
+
 def build_scopes(w) -> dict[str, dict]:
     """Add two of everything to the world; return each object's URL values by its policy name."""
     u = w.users
@@ -115,6 +143,8 @@ def build_scopes(w) -> dict[str, dict]:
     activity_a, activity_b = _shift(w.c1, u["staff1"], title="Activity A"), _shift(w.c3, u["staff3"], title="Activity B")
     volunteer_b = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == u["vol3"].id))
     sign_up_x, sign_up_y = _place(shift_x, w.volunteer), _place(shift_y, volunteer_b)
+    contract_x = _contract(p["running_x"], w.org1, u["orgadmin"], u["expertx"])
+    contract_y = _contract(p["running_y"], w.org2, u["orgadmin2"])
     runs = {"run_x": _run(w.street1, u["civilx"]), "run_y": _run(w.street2, u["civil2"]),
             "run_sw": _run(w.street1, u["worker"])}
     db.session.commit()
@@ -135,6 +165,8 @@ def build_scopes(w) -> dict[str, dict]:
         "sign_up_x": {"shift_id": shift_x.id, "sign_up_id": sign_up_x.id},
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
         **{name: {"run_id": run.id} for name, run in runs.items()},
+        **{f"{name}_x": values for name, values in contract_x.items()},
+        **{f"{name}_y": values for name, values in contract_y.items()},
         "account": {"user_id": pending_a.id}, "setting": {"name": next(iter(settings.REGISTRY))},
         "stylesheet": {"filename": "app.css"},
         "bootstrap_stylesheet": {"filename": "css/bootstrap.min.css"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import io
 import itertools
 import os
 import re
@@ -189,6 +190,44 @@ def _published_project(world, n):
     return published_project(world, title=f"Probe project {n}")
 
 
+def _awarded_project(world):
+    from linkage.projects import services
+    project, bids = _evaluated_project_and_bids(world)
+    world.org1.capacity = 10_000  # every probe awards org1 another project
+    services.award_bid(project, bids[0], actor=world["civil"])
+    return project
+
+
+def _evaluated_project_and_bids(world):
+    from tests.web.test_projects_support import evaluated_project
+    return evaluated_project(world)
+
+
+def _contract(world, evaluator=False):
+    """A signed contract of a running project (org1's), with the district's expert as evaluator if asked."""
+    from linkage.contracts import services
+    from linkage.projects import services as project_services
+    project = _awarded_project(world)
+    contract = services.create_contract(project, services.default_data(project), actor=world["civil"])
+    services.sign_contract(contract, actor=world["orgadmin"])
+    project_services.mark_in_progress(project, actor=world["civil"])
+    if evaluator:
+        services.assign_evaluator(contract, world["expert"], actor=world["civil"])
+    return contract
+
+
+def _change(world):
+    from linkage.contracts import services
+    from linkage.models import ChangeKind
+    contract = _contract(world)
+    change = services.request_change(contract, ChangeKind.team, "One more social worker", actor=world["orgadmin"])
+    return {"url": f"/contracts/{contract.id}", "action": f"/changes/{change.id}/decline",
+            "fill": {f"cr{change.id}-reason": "The team in the contract suffices"}}
+
+
+PDF = b"%PDF-1.4 probe report"
+
+
 def _disqualify(world):
     project, bids = _closed_project(world)
     return {"url": f"/projects/{project.id}", "action": f"/bids/{bids[0].id}/disqualify",
@@ -304,6 +343,15 @@ CASES = [
     Case("projects.bid", "orgadmin", lambda w, n: f"/projects/{_published_project(w, n).id}/bid",
          fill=lambda w, n: {"price": "200000", "proposal": f"Weekly visits, plan {n}",
                             "no_violation_declared": "y", "team": str(w.worker.id)}),
+    Case("contracts.new", "civil", lambda w, n: f"/contracts/new/{_awarded_project(w).id}"),
+    Case("contracts.evaluator", "civil", lambda w, n: f"/contracts/{_contract(w).id}", action="/evaluator"),
+    Case("contracts.evaluate", "expert", lambda w, n: f"/contracts/{_contract(w, evaluator=True).id}/evaluate/midterm",
+         fill=lambda w, n: {"score": "80", "passed": "y", "comment": f"On track {n}"}),
+    Case("contracts.upload", "orgadmin", lambda w, n: f"/contracts/{_contract(w).id}", action="/documents",
+         fill=lambda w, n: {"title": f"Report {n}", "file": (io.BytesIO(PDF), "report.pdf")}),
+    Case("contracts.change", "orgadmin", lambda w, n: f"/contracts/{_contract(w).id}", action="/changes",
+         fill=lambda w, n: {"description": f"Visits move to Saturdays {n}"}),
+    Case("contracts.decide", "civil", lambda w, n: _change(w), action="/decline"),
     Case("shifts.new", "staff1", lambda w, n: "/shifts/new", fill=_shift_fill, same_form=True),
     Case("shifts.edit", "worker", lambda w, n: f"/shifts/{_future_shift(w, n)}/edit",
          fill=lambda w, n: {"title": f"Probe shift {n} (edited)"}),
@@ -490,6 +538,7 @@ QUERIES = [
     Query("/shifts/new", "worker", lambda w: {"project": _running_project(w)}),
     Query("/shifts/new", "admin", lambda w: {"activity": 1}),
     Query("/matching/", "civil", lambda w: {"page": 1}),
+    Query("/contracts/", "civil", lambda w: {"page": 1}),
     Query("/needs/", "resident", lambda w: {"page": 1}),
     Query("/notifications", "vol", lambda w: {"page": 1}),
     Query("/volunteers/shifts", "vol", lambda w: {"page": 1}),
