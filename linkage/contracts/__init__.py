@@ -1,0 +1,1 @@
+"""Contracts of awarded projects: installments, payments, evaluations, the delivery workspace."""
