@@ -135,6 +135,25 @@ def _contracted(world, **_):
     projects.mark_contracted(_awarded(world), actor=world["civil"])
 
 
+def _contract(world, step="draw up"):
+    """The awarded project's contract, taken as far as ``step``: drawn up, signed with an evaluator,
+    evaluated, or with a change request decided."""
+    from linkage.contracts import services as contracts
+    from linkage.models import ChangeKind, EvaluationKind
+    project = _awarded(world)
+    contract = contracts.create_contract(project, contracts.default_data(project), actor=world["civil"])
+    if step == "draw up":
+        return
+    contracts.sign_contract(contract, actor=world["orgadmin"])
+    contracts.assign_evaluator(contract, world["expert"], actor=world["civil"])
+    if step == "evaluate":
+        contracts.evaluate(contract, EvaluationKind.midterm, contracts.EvaluationData(score=80, passed=True),
+                           actor=world["expert"])
+    if step == "change":
+        change = contracts.request_change(contract, ChangeKind.schedule, "Saturdays", actor=world["orgadmin"])
+        contracts.decide_change(change, True, "", actor=world["civil"])
+
+
 def _assigned(world, **_):
     places.sign_up(project_shift(world), world.volunteer, actor=world["worker"])
 
@@ -222,6 +241,9 @@ SCENARIOS = {
     "account_rejected": _account_rejected, "match_approved": _match_approved,
     "match_not_placed": _match_approved, "case_assigned": _case_assigned,
     "registration_with_your_username": _registration_with_your_username,
+    "contract_to_sign": lambda world, **_: _contract(world), "contract_evaluator": lambda world, **_: _contract(world, "sign"),
+    "contract_evaluated": lambda world, **_: _contract(world, "evaluate"),
+    "change_decided": lambda world, **_: _contract(world, "change"),
 }
 
 
