@@ -19,6 +19,7 @@ from linkage.models import (AccountStatus, BidStatus, HoursStatus, NeedStatus, O
                             Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
                             WorkerLevel)
 from linkage.models import Category, Organization, Project, Region, Shift, SocialWorker, User, Volunteer
+from linkage.models.contracts import ChangeStatus, ContractStatus, Milestone
 from linkage.models.matching import MatchKind, MatchStatus
 
 ACTIONS = {
@@ -132,11 +133,12 @@ UNKNOWN_FIELD = _l("Other detail")
 STATUS_BY_SUBJECT = {
     "Need": NeedStatus, "Project": ProjectStatus, "Bid": BidStatus, "Shift": ShiftStatus, "SignUp": SignUpStatus,
     "Organization": OrgStatus, "User": AccountStatus, "Volunteer": VolunteerStatus, "MatchRun": MatchStatus,
+    "Contract": ContractStatus, "ChangeRequest": ChangeStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
-    "kind": MatchKind,
+    "kind": MatchKind, "milestone": Milestone,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).

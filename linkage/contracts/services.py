@@ -189,7 +189,7 @@ def renew_contract(contract: Contract, *, actor: User) -> None:
     if new_end > add_years(contract.term_start, MAX_TERM_YEARS):
         raise Refused(_l("A contract runs three years at most; it cannot be renewed again."))
     since = contract.renewed_at or contract.signed_at
-    if not any(e.passed and e.created_at >= since for e in contract.evaluations):
+    if not any(e.passed and e.created_at > since for e in contract.evaluations):
         raise Refused(_l("A renewal needs an evaluation passed since the contract was signed or last renewed."))
     before = audit.snapshot(contract, "term_end", "renewals")
     contract.term_end, contract.renewals, contract.renewed_at = new_end, contract.renewals + 1, now()
@@ -292,7 +292,7 @@ def evaluate(contract: Contract, kind: EvaluationKind, data: EvaluationData, *, 
     db.session.add(evaluation)
     db.session.flush()
     _record(actor, f"evaluation.{kind.value}", evaluation, contract,
-            after=audit.snapshot(evaluation, "kind", "targets_met", "satisfaction", "ratings", "spent_share",
+            after=audit.snapshot(evaluation, "targets_met", "satisfaction", "ratings", "spent_share",
                                  "score", "passed"), note=evaluation.comment)
     _, milestone = EVALUATION_STEPS[kind]
     if kind == EvaluationKind.midterm and evaluation.passed:
@@ -390,7 +390,7 @@ def upload_document(contract: Contract, upload: Upload, *, actor: User) -> Docum
         os.remove(path)
         raise
     _record(actor, "document.upload", document, contract,
-            after=audit.snapshot(document, "kind", "title", "file_name", "size"))
+            after=audit.snapshot(document, "title", "file_name", "size"))
     return document
 
 
@@ -410,7 +410,7 @@ def request_change(contract: Contract, kind: Optional[ChangeKind], description: 
                            requested_at=now())
     db.session.add(change)
     db.session.flush()
-    _record(actor, "change.request", change, contract, after=audit.snapshot(change, "kind", "status"),
+    _record(actor, "change.request", change, contract, after=audit.snapshot(change, "status"),
             note=description)
     return change
 
