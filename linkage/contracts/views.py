@@ -1,6 +1,7 @@
 """Contract pages: the list, drawing up, the contract with its installments, evaluations and the delivery
 workspace (progress, documents, change requests)."""
 import mimetypes
+import os
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
@@ -183,8 +184,11 @@ def document(contract_id, document_id):
     found = db.get_or_404(Document, document_id)
     if found.contract_id != contract.id or not access.can_view_contract(current_user, contract):
         abort(404)
+    path = services.stored_path(found)
+    if not os.path.isfile(path):  # lost from the instance folder (restored without its uploads)
+        abort(404)
     mimetype = mimetypes.guess_type(f"x.{found.extension}")[0] or "application/octet-stream"
-    return send_file(services.stored_path(found), mimetype=mimetype, as_attachment=True,
+    return send_file(path, mimetype=mimetype, as_attachment=True,
                      download_name=f"{found.title[:80]}.{found.extension}", max_age=0)
 
 
