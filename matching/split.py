@@ -54,6 +54,7 @@ __all__ = ["Part", "Split", "split_problem", "merge_results", "solve_split", "DE
 
 DEFAULT_CELL_KM = 3.0  # the default street: a square of about 3 km (a Shanghai street is 2–5 km across)
 KM_PER_DEG_LAT = 111.195
+CUT_ABOVE = 1.5  # by default a component is cut when it holds 1.5 times a fair share of the pairs
 _NONE = object()  # no street chosen yet (a street key may itself be falsy)
 
 
@@ -114,8 +115,9 @@ def split_problem(
 ) -> Split:
     """Split ``problem`` into at most ``parts`` independent parts (see the module's description).
 
-    ``max_pairs``: a component with more candidate pairs is cut by street (default: the total divided
-    by ``parts``, so one giant component still spreads over the parts). ``units``: street of each
+    ``max_pairs``: a component with more candidate pairs is cut by street (default: 1.5 × the total
+    divided by ``parts``, so components of about equal size stay whole and one giant component still
+    spreads over the parts). ``units``: street of each
     shift id (default ``grid_units(problem, cell_km)``). ``previous``: approved pairs in repair mode.
     """
     t0 = time.monotonic()
@@ -130,7 +132,7 @@ def split_problem(
                                             "cross_volunteers": 0, "cross_pairs": 0, "candidate_pairs": total,
                                             "max_pairs": total, "part_pairs": [total],
                                             "seconds": round(time.monotonic() - t0, 3)})
-    limit = max_pairs if max_pairs is not None else max(1, math.ceil(total / parts))
+    limit = max_pairs if max_pairs is not None else max(1, math.ceil(CUT_ABOVE * total / parts))
     street = _street_index(cp, units if units is not None else grid_units(problem, cell_km))
     items, cut, cross_v, cross_p = [], 0, 0, 0
     for comp in components(cp, pr):
