@@ -112,6 +112,7 @@ def split_problem(
     units: Mapping[Any, Hashable] | None = None,
     cell_km: float = DEFAULT_CELL_KM,
     previous=None,
+    cut_above: int = 0,
 ) -> Split:
     """Split ``problem`` into at most ``parts`` independent parts (see the module's description).
 
@@ -119,6 +120,7 @@ def split_problem(
     divided by ``parts``, so components of about equal size stay whole and one giant component still
     spreads over the parts). ``units``: street of each
     shift id (default ``grid_units(problem, cell_km)``). ``previous``: approved pairs in repair mode.
+    ``cut_above``: never cut a component of fewer pairs than this, whatever ``max_pairs`` says.
     """
     t0 = time.monotonic()
     validate_problem(problem)
@@ -133,6 +135,7 @@ def split_problem(
                                             "max_pairs": total, "part_pairs": [total],
                                             "seconds": round(time.monotonic() - t0, 3)})
     limit = max_pairs if max_pairs is not None else max(1, math.ceil(CUT_ABOVE * total / parts))
+    limit = max(limit, int(cut_above))
     street = _street_index(cp, units if units is not None else grid_units(problem, cell_km))
     items, cut, cross_v, cross_p = [], 0, 0, 0
     for comp in components(cp, pr):

@@ -1,6 +1,6 @@
 """All tables. Import models from here: ``from linkage.models import Need``."""
 from linkage.models.audit import AuditEvent, Notification, RowSeal
-from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchStatus
+from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus
 from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence
 from linkage.models.organizations import OrgStatus, OrgType, Organization
 from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
@@ -14,7 +14,7 @@ from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
     "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "Feedback",
-    "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
+    "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",
     "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
