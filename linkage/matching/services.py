@@ -309,7 +309,8 @@ def solved_in_parts(run: MatchRun) -> bool:
 
 def _streets_of(problem: dict) -> dict:
     """Problem shift id → the street the shift lies in (a shift of the district itself: its own street)."""
-    ids = [int(item["id"][1:]) for item in problem.get("shifts", [])]
+    ids = [int(item["id"][1:]) for item in problem.get("shifts", [])
+           if str(item["id"]).startswith("s") and str(item["id"])[1:].isdigit()]
     regions: dict = {}
     streets = {}
     for shift_id, region_id in db.session.execute(sa.select(Shift.id, Shift.region_id).where(Shift.id.in_(ids or [0]))):
