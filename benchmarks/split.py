@@ -1,7 +1,7 @@
 """Scale-out solving measured: the unsplit solve against the same problem split into parts.
 
     python -m benchmarks.split [--tiers street,district] [--seeds 1,2] [--parts 3] [--time-limit S]
-                               [--cell-km 3] [--workers 2]
+                               [--cell-km 3] [--workers 2] [--cut-above PAIRS]
 
 For each tier and seed a fresh problem comes from ``benchmarks.generate_shifts``. The unsplit solve
 and every part get the same time limit. "wall if parallel" is the split time plus the slowest part
@@ -26,7 +26,8 @@ TIERS = {"street": (3000, 400), "district": (30000, 4000)}
 LIMITS = {"street": 10.0, "district": 30.0}
 
 
-def row(tier: str, seed: int, *, parts: int, time_limit: float | None, cell_km: float, workers: int) -> dict:
+def row(tier: str, seed: int, *, parts: int, time_limit: float | None, cell_km: float, workers: int,
+        cut_above: int = 0) -> dict:
     from benchmarks.generate_shifts import generate
     from matching.shifts import parse_shift_problem, solve_shifts
     from matching.split import merge_results, split_problem
@@ -37,7 +38,7 @@ def row(tier: str, seed: int, *, parts: int, time_limit: float | None, cell_km: 
     problem = parse_shift_problem(data)
     whole = solve_shifts(problem, time_limit=limit, workers=workers).to_dict()
     t0 = time.monotonic()
-    split = split_problem(problem, parts=parts, cell_km=cell_km)
+    split = split_problem(problem, parts=parts, cell_km=cell_km, cut_above=cut_above)
     split_seconds = time.monotonic() - t0
     results, took = [], []
     for part in split.parts:
@@ -79,6 +80,8 @@ def main(argv=None) -> int:
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--cell-km", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cut-above", type=int, default=0,
+                        help="never cut a component of fewer candidate pairs (the app: LINKAGE_MATCH_CUT_PAIRS)")
     args = parser.parse_args(argv)
     from benchmarks.run import machine
 
@@ -88,7 +91,7 @@ def main(argv=None) -> int:
     for tier in args.tiers.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             rows.append(row(tier, seed, parts=args.parts, time_limit=args.time_limit, cell_km=args.cell_km,
-                            workers=args.workers))
+                            workers=args.workers, cut_above=args.cut_above))
             print(table(rows[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
     print(table(rows))
     return 0

@@ -74,7 +74,7 @@ def from_environment(instance_path: str) -> dict:
         # A district's volunteer run is solved in this many parts, one job each (docs/matching.md).
         "MATCH_PARTS": int(os.environ.get("LINKAGE_MATCH_PARTS", "3")),
         # A connected component of more candidate pairs than this (and than 1.5 × a fair share) is cut by street.
-        "MATCH_CUT_PAIRS": int(os.environ.get("LINKAGE_MATCH_CUT_PAIRS", "20000")),
+        "MATCH_CUT_PAIRS": int(os.environ.get("LINKAGE_MATCH_CUT_PAIRS", "100000")),
         # Tries of a part whose worker stopped before the run counts as failed.
         "MATCH_PART_ATTEMPTS": int(os.environ.get("LINKAGE_MATCH_PART_ATTEMPTS", "3")),
         # Request log lines: "json" (one object a line) or "text"; JSON by default in production.

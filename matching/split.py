@@ -15,8 +15,10 @@ alone and adding the results up gives exactly the optimum of the whole.
    → street; by default a grid of ``cell_km`` squares, about a street's size). A volunteer whose
    candidate shifts lie in several streets (a *cross-street volunteer*) is given to exactly one of
    them, by this rule: the street of their pins (streets joined when pins span several), else the
-   street of their approved pairs in repair mode, else the street where the sum of their candidate
-   scores is highest (ties: the first street in sorted order). They are left out of every other
+   street of their approved pairs in repair mode, else the street where the solver's greedy start,
+   run on the whole component, places them (the street that needs them most), else — when the greedy
+   leaves them out — the street where the sum of their candidate scores is highest (ties: the first
+   street in sorted order). They are left out of every other
    part, so **no volunteer is ever in two parts and cannot be double-booked**; the pairs they lose
    (``stats["cross_pairs"]``) are the price of the cut, measured by ``benchmarks/split.py``;
 3. the items (whole components and street pieces) are packed into ``parts`` bins, largest first into
@@ -48,7 +50,7 @@ import numpy as np
 from .defaults import DEFAULT_TIME_LIMIT
 from .shift_types import ShiftProblem
 from .shifts import problem_to_dict, solve_shifts, validate_problem
-from .shifts_core import Compiled, build_pairs, components, pin_conflicts, trivial_bound
+from .shifts_core import Compiled, State, build_pairs, components, greedy, pin_conflicts, trivial_bound
 
 __all__ = ["Part", "Split", "split_problem", "merge_results", "solve_split", "DEFAULT_CELL_KM"]
 
@@ -188,13 +190,14 @@ def _cut(cp: Compiled, pr, item: _Item, street: list, previous) -> tuple[list, i
     pieces: dict = {}
     for s in item.shifts:
         pieces.setdefault(home[s], _Item([], set(), 0, False)).shifts.append(s)
+    placed = _greedy_streets(cp, pr, item, home)
     moved = lost = 0
     for v in sorted(item.volunteers):
         mine = pr.of_volunteer(v)
         where = [home[int(pr.ps[p])] for p in mine.tolist()]
         choice = pinned[v] if v in pinned else _approved_street(pr, v, mine, home, approved)
         if choice is _NONE:
-            choice = _best_street(pr, mine, where)
+            choice = placed[v] if v in placed else _best_street(pr, mine, where)
         keep = [w == choice for w in where]
         if len(set(where)) > 1:
             moved += 1
@@ -227,6 +230,24 @@ def _join_pinned_streets(cp: Compiled, item: _Item, street: list) -> Callable:
             if a != b:
                 parent[max(a, b, key=str)] = min(a, b, key=str)
     return find
+
+
+def _greedy_streets(cp: Compiled, pr, item: _Item, home: dict) -> dict:
+    """Volunteer → the street where the solver's greedy start, run on the whole component, gives
+    them their best-scoring places (the streets that need them, not only those near them)."""
+    state = State(cp, pr)
+    pinned = np.zeros(pr.P, dtype=bool)
+    for v, s in cp.pins:
+        p = pr.find(v, s)
+        if p is not None:
+            pinned[p] = True
+    greedy(state, np.array(item.shifts, dtype=np.int64), pinned, np.zeros(pr.P, dtype=np.int64))
+    totals: dict = {}
+    for p in np.nonzero(state.x)[0].tolist():
+        v, street = int(pr.pv[p]), home[int(pr.ps[p])]
+        mine = totals.setdefault(v, {})
+        mine[street] = mine.get(street, 0) + int(pr.score[p])
+    return {v: min(streets, key=lambda w: (-streets[w], str(w))) for v, streets in totals.items()}
 
 
 def _approved_street(pr, v: int, mine: np.ndarray, home: dict, approved: set):
