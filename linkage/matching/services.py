@@ -458,7 +458,7 @@ def _reap_stale_parts(now: datetime, limit: datetime) -> list[int]:
             _fail(run, now, WORKER_STOPPED)
             continue
         part.status, part.heartbeat_at = PART_QUEUED, None
-        audit.record(None, "match_run.retry_part", run, after={"part": part.number, "attempts": part.attempts})
+        audit.record(None, "match_run.retry_part", run, after={"part": part.number + 1, "attempts": part.attempts})
         again.append(part.id)
     return again
 
