@@ -82,6 +82,9 @@ def test_a_district_run_in_process_solves_its_parts_in_turn_and_merges_one_propo
     # the one proposal is reviewed and approved as any other
     page = client.get(f"/matching/{run.id}")
     assert page.status_code == 200
+    assert f"Solved in {len(parts)} independent parts" in page.get_data(as_text=True)
+    chinese = client.get(f"/matching/{run.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert f"分为 {len(parts)} 个相互独立的部分" in chinese
     response = client.post(f"/matching/{run.id}/approve", data={"note": "ok"})
     assert response.status_code == 302
     placed = db.session.execute(sa.select(SignUp.volunteer_id, SignUp.shift_id)
