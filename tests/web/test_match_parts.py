@@ -1,6 +1,10 @@
 """A district's volunteer run solved in parts: one job per part, merged into one proposal by the last
 part to finish, a part whose worker died put back in the queue (linkage/matching/services.py)."""
 import os
+import signal
+import subprocess
+import sys
+import time as clock
 import uuid
 from datetime import datetime, time, timedelta
 
@@ -14,7 +18,7 @@ from linkage.timeutil import LOCAL_TZ
 from matching.shifts import parse_shift_problem, solve_shifts
 from tests.factories import make_region, make_shift, make_volunteer
 from tests.matching.checker import check_shifts
-from tests.web.test_match_queue import worker  # noqa: F401  (a fixture)
+from tests.web.test_match_queue import ROOT, worker  # noqa: F401  (a fixture)
 from tests.web.test_matching_runs import next_monday, run_together, start_run
 
 REDIS_URL = os.environ.get("LINKAGE_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -225,3 +229,44 @@ class TestOnTheQueue:
         run = db.session.get(MatchRun, run.id)
         assert run.status == MatchStatus.failed and run.error == services.WORKER_STOPPED
         assert db.session.scalar(sa.select(sa.func.count(SignUp.id)).where(SignUp.status == SignUpStatus.assigned)) == 1
+
+    def test_workers_queue_a_lost_part_again_though_nobody_watches_the_run(self, app, client, auth, world,
+                                                                           district_week, tmp_path):
+        """No page is opened: the reaper that runs beside each worker's jobs finds the lost part."""
+        from redis import Redis
+        from rq import Queue
+
+        auth.login("civil")
+        run = start_run(client, world, region=world.district, week=district_week["monday"].isoformat())
+        run_id = run.id
+        db.session.commit()
+        services.execute_run(run_id)
+        queue = Queue(app.config["JOB_QUEUE"], connection=Redis.from_url(REDIS_URL))
+        lost = parts_of(run_id)[0]
+        lost_id = lost.id
+        queue.remove(lost.job_id)
+        db.session.execute(sa.update(MatchRunPart).where(MatchRunPart.id == lost_id).values(
+            status="running", attempts=1, heartbeat_at=services.utcnow() - timedelta(seconds=60)))
+        db.session.commit()
+        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": REDIS_URL,
+               "SECRET_KEY": app.config["SECRET_KEY"], "LINKAGE_DATA_KEY": app.config["DATA_KEY"],
+               "LINKAGE_JOB_QUEUE": app.config["JOB_QUEUE"], "LINKAGE_INSTANCE_PATH": str(tmp_path / "worker"),
+               "LINKAGE_MATCH_HEARTBEAT_SECONDS": "0.5", "LINKAGE_MATCH_STALE_SECONDS": "2", "FLASK_APP": "wsgi.py"}
+        with open(tmp_path / "worker.log", "wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", "flask", "worker"], cwd=ROOT, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = clock.monotonic() + 90
+            while clock.monotonic() < deadline:
+                db.session.expire_all()
+                if db.session.get(MatchRun, run_id).status != MatchStatus.running:
+                    break
+                db.session.commit()
+                clock.sleep(0.3)
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        run = db.session.get(MatchRun, run_id)
+        assert run.status == MatchStatus.proposed, open(tmp_path / "worker.log").read()[-3000:]
+        assert db.session.get(MatchRunPart, lost_id).attempts == 2
+        check_shifts(run.problem, run.result)
