@@ -460,7 +460,17 @@ def _reap_stale_parts(now: datetime, limit: datetime) -> list[int]:
         part.status, part.heartbeat_at = PART_QUEUED, None
         audit.record(None, "match_run.retry_part", run, after={"part": part.number + 1, "attempts": part.attempts})
         again.append(part.id)
-    return again
+    return again + _never_queued_parts(limit)
+
+
+def _never_queued_parts(limit: datetime) -> list[int]:
+    """With Redis: parts stored but never handed to the queue (the worker that split the run stopped
+    in between), once the run has been silent as long as a lost part."""
+    if jobs.mode(current_app) != "redis":
+        return []  # in-process, waiting parts run in turn in the run's own job
+    return list(db.session.scalars(sa.select(MatchRunPart.id).join(MatchRun, MatchRun.id == MatchRunPart.run_id).where(
+        MatchRunPart.status == PART_QUEUED, MatchRunPart.job_id.is_(None), MatchRun.status == MatchStatus.running,
+        MatchRun.heartbeat_at < limit).order_by(MatchRunPart.id)))
 
 
 def parts_progress(run: MatchRun) -> Optional[tuple[int, int]]:

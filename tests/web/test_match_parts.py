@@ -212,6 +212,33 @@ class TestOnTheQueue:
         retries = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "match_run.retry_part")).all()
         assert len(retries) == 1
 
+    def test_parts_never_handed_to_the_queue_are_queued_once_the_run_is_silent(self, app, client, auth, world,
+                                                                               district_week):
+        """The worker that split the run stopped before it queued the parts: the reaper queues them."""
+        from redis import Redis
+        from rq import Queue
+
+        auth.login("civil")
+        run = start_run(client, world, region=world.district, week=district_week["monday"].isoformat())
+        run_id = run.id
+        db.session.commit()
+        services.execute_run(run_id)
+        queue = Queue(app.config["JOB_QUEUE"], connection=Redis.from_url(REDIS_URL))
+        queue.empty()
+        db.session.execute(sa.update(MatchRunPart).where(MatchRunPart.run_id == run_id).values(job_id=None))
+        db.session.execute(sa.update(MatchRun).where(MatchRun.id == run_id).values(
+            heartbeat_at=services.utcnow() - timedelta(seconds=5)))
+        db.session.commit()
+        client.get(f"/matching/{run_id}/status.json")  # silent for less than MATCH_STALE_SECONDS: wait
+        assert all(p.job_id is None for p in parts_of(run_id)) and not queue.job_ids
+        db.session.execute(sa.update(MatchRun).where(MatchRun.id == run_id).values(
+            heartbeat_at=services.utcnow() - timedelta(seconds=60)))
+        db.session.commit()
+        client.get(f"/matching/{run_id}/status.json")
+        parts = parts_of(run_id)
+        assert all(p.job_id for p in parts) and set(queue.job_ids) == {p.job_id for p in parts}
+        assert all(p.status == "queued" and p.attempts == 0 for p in parts)
+
     def test_a_part_that_keeps_dying_fails_the_run(self, app, client, auth, world, district_week):
         auth.login("civil")
         app.config["MATCH_PART_ATTEMPTS"] = 2
