@@ -326,6 +326,7 @@ def _split_run(run_id: int, problem: dict) -> None:
     """Split the run's problem into parts, store them and solve them (queued, or here in turn)."""
     config = current_app.config
     previous = [tuple(p) for p in problem.get("previous") or []] or None
+    halt = _beating(run_id, {})  # a district takes seconds to split: the run stays alive meanwhile
     try:
         parsed = parse_shift_problem({k: v for k, v in problem.items() if k != "previous"})
         split = split_problem(parsed, parts=config["MATCH_PARTS"], units=_streets_of(problem), previous=previous,
@@ -333,8 +334,10 @@ def _split_run(run_id: int, problem: dict) -> None:
     except Exception:
         current_app.logger.exception("match run %s could not be split", run_id)
         db.session.rollback()
+        halt()
         _finish(run_id, MatchStatus.failed, error=SOLVER_ERROR)
         return
+    halt()
     parts = []
     for number, part in enumerate(split.parts):
         data = part.to_dict()
