@@ -71,6 +71,12 @@ def from_environment(instance_path: str) -> dict:
         "MATCH_WORKERS": int(os.environ.get("LINKAGE_MATCH_WORKERS", "2")),
         "MATCH_HEARTBEAT_SECONDS": float(os.environ.get("LINKAGE_MATCH_HEARTBEAT_SECONDS", "3")),
         "MATCH_STALE_SECONDS": float(os.environ.get("LINKAGE_MATCH_STALE_SECONDS", "30")),
+        # A district's volunteer run is solved in this many parts, one job each (docs/matching.md).
+        "MATCH_PARTS": int(os.environ.get("LINKAGE_MATCH_PARTS", "3")),
+        # A connected component of more candidate pairs than this (and than 1.5 × a fair share) is cut by street.
+        "MATCH_CUT_PAIRS": int(os.environ.get("LINKAGE_MATCH_CUT_PAIRS", "100000")),
+        # Tries of a part whose worker stopped before the run counts as failed.
+        "MATCH_PART_ATTEMPTS": int(os.environ.get("LINKAGE_MATCH_PART_ATTEMPTS", "3")),
         # Request log lines: "json" (one object a line) or "text"; JSON by default in production.
         "LOG_FORMAT": os.environ.get("LINKAGE_LOG_FORMAT") or ("json" if environment == "production" else "text"),
         # Bearer token /metrics asks for; unset, /metrics answers the loopback address only.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
@@ -71,8 +72,36 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     """Process queued jobs until stopped (``flask worker``).
 
     A SimpleWorker runs each job in its own process: when the worker dies, its job dies with it,
-    the run's heartbeat stops, and the run is marked failed instead of finishing unseen."""
+    the run's heartbeat stops, and the run is marked failed instead of finishing unseen — or, for a
+    part of a district run, the part is queued again by the reaper that every worker runs beside its
+    jobs (and every app server when staff watch the run)."""
     from rq import SimpleWorker
 
+    stop = threading.Event()
+    threading.Thread(target=_reap_periodically, args=(app, stop), daemon=True, name="linkage-reaper").start()
     worker = SimpleWorker([app.config["JOB_QUEUE"]], connection=redis_connection(app))
-    worker.work(burst=burst, with_scheduler=False)
+    try:
+        worker.work(burst=burst, with_scheduler=False)
+    finally:
+        stop.set()
+
+
+def _reap_periodically(app: Flask, stop: threading.Event) -> None:
+    """While the worker runs: every half of MATCH_STALE_SECONDS, fail runs whose worker stopped and put
+    the lost parts of district runs back in the queue, so a run completes though nobody watches it.
+    Every worker does so; the row locks of ``reap_stale_runs`` let one of them act on each part."""
+    from linkage.extensions import db
+    from linkage.matching import services
+
+    interval = max(0.5, app.config["MATCH_STALE_SECONDS"] / 2)
+    with app.app_context():
+        while not stop.wait(interval):
+            try:
+                again = services.reap_stale_runs()
+                db.session.commit()
+                services.retry_parts(again)
+                db.session.commit()
+            except Exception:  # the database or Redis away for a moment: try again at the next round
+                db.session.rollback()
+                log.exception("reaping stale match runs failed")
+        db.session.remove()

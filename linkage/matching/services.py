@@ -19,6 +19,7 @@ from matching import baseline
 from matching.award import parse_award_problem, solve_award
 from matching.cases import parse_case_problem, solve_cases
 from matching.shifts import parse_shift_problem, solve_shifts
+from matching.split import merge_results, split_problem
 
 from linkage import audit, jobs, settings
 from linkage.auth.access import can_see_region
@@ -26,8 +27,8 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.matching import problems
 from linkage.matching.access import can_run
-from linkage.models import (Bid, MatchKind, MatchOverride, MatchRun, MatchStatus, Need, NeedStatus, Project, Region,
-                            RegionLevel, Role, ShiftStatus, SocialWorker, User)
+from linkage.models import (Bid, MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus, Need, NeedStatus,
+                            Project, Region, RegionLevel, Role, Shift, ShiftStatus, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import link, notify
 from linkage.operations import metrics
@@ -170,50 +171,76 @@ def _solve(kind: MatchKind, problem: dict, time_limit: float, progress) -> tuple
     return result.to_dict(), _summary(baseline.first_come_cases(parsed).to_dict())
 
 
-def _heartbeat(app, run_id: int, stop: threading.Event, state: dict) -> None:
-    """Keep the run's heartbeat fresh while it solves, with the best objective so far."""
+def _heartbeat(app, run_id: int, stop: threading.Event, state: dict, part_id: Optional[int] = None) -> None:
+    """Keep the run's (or the part's) heartbeat fresh while it solves, with the best objective so far."""
     interval = app.config["MATCH_HEARTBEAT_SECONDS"]
     with app.app_context():
         while not stop.wait(interval):
-            db.session.execute(sa.update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == MatchStatus.running)
-                               .values(heartbeat_at=utcnow(), best_so_far=state.get("best")))
+            if part_id is None:
+                db.session.execute(sa.update(MatchRun).where(MatchRun.id == run_id,
+                                                             MatchRun.status == MatchStatus.running)
+                                   .values(heartbeat_at=utcnow(), best_so_far=state.get("best")))
+            else:
+                db.session.execute(sa.update(MatchRunPart).where(MatchRunPart.id == part_id,
+                                                                 MatchRunPart.status == PART_RUNNING)
+                                   .values(heartbeat_at=utcnow()))
             db.session.commit()
         db.session.remove()
 
 
-def execute_run(run_id: int) -> None:
-    """Solve one queued run (called by the job queue, a thread, or inline)."""
+def _beating(run_id: int, state: dict, part_id: Optional[int] = None):
+    """Start the heartbeat thread; returns the function that stops it."""
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(current_app._get_current_object(), run_id, stop, state, part_id),
+                            daemon=True)
+    beat.start()
+
+    def halt():
+        stop.set()
+        beat.join()
+    return halt
+
+
+def _fresh_connections() -> None:
     if os.getpid() != current_app.extensions["linkage_pid"]:
         db.engine.dispose(close=False)  # a forked worker never reuses its parent's connections
+
+
+def execute_run(run_id: int) -> None:
+    """Solve one queued run (called by the job queue, a thread, or inline); a district's volunteer run
+    is split into parts, each solved as a job of its own (``execute_part``)."""
+    _fresh_connections()
     run = db.session.execute(sa.select(MatchRun).where(MatchRun.id == run_id).with_for_update()).scalar_one_or_none()
     if run is None or run.status != MatchStatus.queued:
         db.session.rollback()
         return
     run.status, run.started_at, run.heartbeat_at = MatchStatus.running, utcnow(), utcnow()
-    kind, problem, time_limit = run.kind, run.problem, run.time_limit
+    kind, problem, time_limit, in_parts = run.kind, run.problem, run.time_limit, solved_in_parts(run)
     db.session.commit()
     db.session.close()
+    if in_parts:
+        _split_run(run_id, problem)
+        return
 
     state: dict = {}
-    stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(current_app._get_current_object(), run_id, stop, state),
-                            daemon=True)
-    beat.start()
+    halt = _beating(run_id, state)
     try:
         result, baseline = _solve(kind, problem, time_limit,
                                   progress=lambda objective, bound, seconds: state.update(best=int(objective)))
     except Exception:  # recorded on the run as a code, the details in the log; nothing else was written
         current_app.logger.exception("match run %s failed", run_id)
-        stop.set()
-        beat.join()
+        halt()
         _finish(run_id, MatchStatus.failed, error=SOLVER_ERROR)
         return
-    stop.set()
-    beat.join()
+    halt()
+    status, error = _outcome(result)
+    _finish(run_id, status, result=result, baseline=baseline, error=error)
+
+
+def _outcome(result: dict) -> tuple[MatchStatus, str]:
     status = {"OPTIMAL": MatchStatus.proposed, "FEASIBLE": MatchStatus.proposed,
               "INFEASIBLE": MatchStatus.infeasible}.get(result["status"], MatchStatus.failed)
-    error = "" if status != MatchStatus.failed else NO_SOLUTION
-    _finish(run_id, status, result=result, baseline=baseline, error=error)
+    return status, "" if status != MatchStatus.failed else NO_SOLUTION
 
 
 def _finish(run_id: int, status: MatchStatus, *, result=None, baseline=None, error: str = "") -> None:
@@ -221,6 +248,13 @@ def _finish(run_id: int, status: MatchStatus, *, result=None, baseline=None, err
     if run.status != MatchStatus.running:  # reaped meanwhile: keep the recorded failure
         db.session.rollback()
         return
+    observe = _record_finish(run, status, result=result, baseline=baseline, error=error)
+    db.session.commit()
+    observe()
+
+
+def _record_finish(run: MatchRun, status: MatchStatus, *, result=None, baseline=None, error: str = ""):
+    """Write the outcome on the locked, running run; returns what to tell the metrics after the commit."""
     before = audit.snapshot(run, *_RUN_FIELDS)
     run.status, run.finished_at, run.error = status, utcnow(), error
     if result is not None:
@@ -228,22 +262,228 @@ def _finish(run_id: int, status: MatchStatus, *, result=None, baseline=None, err
     run.baseline = baseline
     audit.record(None, "match_run.finish", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS))
     kind, seconds = run.kind.value, (run.finished_at - run.started_at).total_seconds()
-    db.session.commit()
-    metrics.observe_match_run(kind, status.value, seconds, result)
+    return lambda: metrics.observe_match_run(kind, status.value, seconds, result)
 
 
-def reap_stale_runs(now: Optional[datetime] = None) -> int:
-    """Mark runs whose worker stopped sending heartbeats as failed; return how many."""
+def reap_stale_runs(now: Optional[datetime] = None) -> list[int]:
+    """Mark runs whose worker stopped sending heartbeats as failed; put the parts of a district run
+    whose worker stopped back in the queue (up to MATCH_PART_ATTEMPTS tries, then the run fails).
+
+    Returns the parts to hand to the queue once this transaction is committed (``retry_parts``)."""
     now = now or utcnow()
     limit = now - timedelta(seconds=current_app.config["MATCH_STALE_SECONDS"])
+    in_parts = sa.select(MatchRunPart.run_id)
     stale = db.session.scalars(sa.select(MatchRun).where(
-        MatchRun.status == MatchStatus.running, MatchRun.heartbeat_at < limit).with_for_update()).all()
+        MatchRun.status == MatchStatus.running, MatchRun.heartbeat_at < limit, MatchRun.id.not_in(in_parts))
+        .with_for_update()).all()
     for run in stale:
-        before = audit.snapshot(run, *_RUN_FIELDS)
-        run.status, run.finished_at = MatchStatus.failed, now
-        run.error = WORKER_STOPPED
-        audit.record(None, "match_run.fail", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS))
-    return len(stale)
+        _fail(run, now, WORKER_STOPPED)
+    return _reap_stale_parts(now, limit)
+
+
+def _fail(run: MatchRun, now: datetime, error: str) -> None:
+    before = audit.snapshot(run, *_RUN_FIELDS)
+    run.status, run.finished_at = MatchStatus.failed, now
+    run.error = error
+    audit.record(None, "match_run.fail", run, before=before, after=audit.snapshot(run, *_RUN_FIELDS))
+
+
+# --- a district's volunteer run in parts -----------------------------------------------------------
+#
+# The run's job splits the problem (matching/split.py: connected components of the candidate graph, cut
+# by street when huge; each volunteer in one part only) and stores one MatchRunPart per part. With Redis
+# each part is a job of its own, so several workers solve them at once; without it they run one after
+# another in the run's own job. Each finished part is stored; the part that finds every other part done
+# merges them into the run's one proposal. Finishers take the run's row lock first, so they finish one
+# at a time and exactly one of them sees all parts done. A part whose worker stops sending heartbeats
+# is put back in the queue by the reaper (``reap_stale_runs``) and solved again.
+
+PART_QUEUED, PART_RUNNING, PART_DONE, PART_FAILED = "queued", "running", "done", "failed"
+
+
+def solved_in_parts(run: MatchRun) -> bool:
+    """A volunteer run over a whole district is solved in parts (when more than one is configured)."""
+    return (run.kind == MatchKind.shifts and run.region.level == RegionLevel.district
+            and current_app.config["MATCH_PARTS"] > 1)
+
+
+def _streets_of(problem: dict) -> dict:
+    """Problem shift id → the street the shift lies in (a shift of the district itself: its own street)."""
+    ids = [int(item["id"][1:]) for item in problem.get("shifts", [])
+           if str(item["id"]).startswith("s") and str(item["id"])[1:].isdigit()]
+    regions: dict = {}
+    streets = {}
+    for shift_id, region_id in db.session.execute(sa.select(Shift.id, Shift.region_id).where(Shift.id.in_(ids or [0]))):
+        if region_id not in regions:
+            region = db.session.get(Region, region_id)
+            street = region.ancestor_at(RegionLevel.street) if region else None
+            regions[region_id] = street.id if street else f"region{region_id}"
+        streets[f"s{shift_id}"] = regions[region_id]
+    return streets
+
+
+def _split_run(run_id: int, problem: dict) -> None:
+    """Split the run's problem into parts, store them and solve them (queued, or here in turn)."""
+    config = current_app.config
+    previous = [tuple(p) for p in problem.get("previous") or []] or None
+    halt = _beating(run_id, {})  # a district takes seconds to split: the run stays alive meanwhile
+    try:
+        parsed = parse_shift_problem({k: v for k, v in problem.items() if k != "previous"})
+        split = split_problem(parsed, parts=config["MATCH_PARTS"], units=_streets_of(problem), previous=previous,
+                              cut_above=config["MATCH_CUT_PAIRS"])
+    except Exception:
+        current_app.logger.exception("match run %s could not be split", run_id)
+        db.session.rollback()
+        halt()
+        _finish(run_id, MatchStatus.failed, error=SOLVER_ERROR)
+        return
+    halt()
+    parts = []
+    for number, part in enumerate(split.parts):
+        data = part.to_dict()
+        if previous is not None:
+            inside = {(v.id, s.id) for v in part.problem.volunteers for s in part.problem.shifts}
+            data["problem"]["previous"] = [list(p) for p in previous if tuple(p) in inside]
+        parts.append(MatchRunPart(run_id=run_id, number=number, status=PART_QUEUED, problem=data["problem"],
+                                  attempts=0, meta={"pairs": data["pairs"], "exact": data["exact"],
+                                                    "trivial_bound": data["trivial_bound"], "split": split.stats}))
+    db.session.add_all(parts)
+    db.session.execute(sa.update(MatchRun).where(MatchRun.id == run_id).values(heartbeat_at=utcnow()))
+    db.session.commit()
+    part_ids = [part.id for part in parts]
+    db.session.close()
+    if jobs.mode(current_app) == "redis":
+        retry_parts(part_ids)
+        db.session.commit()
+    else:
+        for part_id in part_ids:  # one after another, in this job
+            execute_part(part_id)
+
+
+def retry_parts(part_ids: list[int]) -> None:
+    """Hand queued parts to the job queue (after the transaction that queued them is committed)."""
+    for part_id in part_ids or ():
+        job_id = jobs.enqueue("linkage.matching.services.execute_part", part_id)
+        if job_id is not None:
+            db.session.execute(sa.update(MatchRunPart).where(MatchRunPart.id == part_id).values(job_id=job_id))
+
+
+def execute_part(part_id: int) -> None:
+    """Solve one queued part of a district run; the last part to finish merges them (a queue job)."""
+    _fresh_connections()
+    part = db.session.execute(sa.select(MatchRunPart).where(MatchRunPart.id == part_id).with_for_update()
+                              ).scalar_one_or_none()
+    run = db.session.get(MatchRun, part.run_id) if part is not None else None
+    if part is None or part.status != PART_QUEUED or run.status != MatchStatus.running:
+        db.session.rollback()
+        return
+    part.status, part.attempts, part.started_at, part.heartbeat_at = PART_RUNNING, part.attempts + 1, utcnow(), utcnow()
+    run_id, problem, time_limit = run.id, part.problem, run.time_limit
+    db.session.commit()
+    db.session.close()
+    state: dict = {}
+    halt = _beating(run_id, state, part_id)
+    try:
+        result, baseline = _solve(MatchKind.shifts, problem, time_limit,
+                                  progress=lambda objective, bound, seconds: state.update(best=int(objective)))
+    except Exception:
+        current_app.logger.exception("part %s of match run %s failed", part_id, run_id)
+        halt()
+        _finish_part(part_id, None, None)
+        return
+    halt()
+    _finish_part(part_id, result, baseline)
+
+
+def _finish_part(part_id: int, result: Optional[dict], baseline: Optional[dict]) -> None:
+    """Store a part's result (None: the solver failed, and so does the run); the last part merges."""
+    run_id = db.session.scalar(sa.select(MatchRunPart.run_id).where(MatchRunPart.id == part_id))
+    run = _lock_run(run_id)  # every finisher of this run waits here: they finish one at a time
+    part = db.session.execute(sa.select(MatchRunPart).where(MatchRunPart.id == part_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one()
+    if part.status == PART_DONE or run.status != MatchStatus.running:  # solved twice, or the run failed meanwhile
+        db.session.rollback()
+        return
+    part.finished_at = utcnow()
+    if result is None:
+        part.status = PART_FAILED
+        observe = _record_finish(run, MatchStatus.failed, error=SOLVER_ERROR)
+    else:
+        part.status, part.result, part.baseline = PART_DONE, result, baseline
+        db.session.flush()
+        left = db.session.scalar(sa.select(sa.func.count(MatchRunPart.id)).where(
+            MatchRunPart.run_id == run.id, MatchRunPart.status != PART_DONE))
+        observe = _merge(run) if left == 0 else None
+    db.session.commit()
+    if observe is not None:
+        observe()
+
+
+def _merge(run: MatchRun):
+    """The run's one proposal from its parts' results (every part is done; the run is locked)."""
+    parts = db.session.scalars(sa.select(MatchRunPart).where(MatchRunPart.run_id == run.id)
+                               .order_by(MatchRunPart.number)).all()
+    whole = parse_shift_problem({k: v for k, v in run.problem.items() if k != "previous"})
+    seconds = (utcnow() - run.started_at).total_seconds()
+    result = merge_results(whole, [p.meta for p in parts], [p.result for p in parts],
+                           split_stats=parts[0].meta.get("split"), seconds=seconds)
+    status, error = _outcome(result)
+    return _record_finish(run, status, result=result, baseline=_summed([p.baseline for p in parts]), error=error)
+
+
+def _summed(summaries: list) -> dict:
+    """First come, first served over the whole district: the parts' summaries added up."""
+    coverage: dict = {}
+    for summary in summaries:
+        for urgency, (filled, places) in (summary.get("coverage_by_urgency") or {}).items():
+            cur = coverage.setdefault(urgency, [0, 0])
+            cur[0], cur[1] = cur[0] + filled, cur[1] + places
+    return {"objective": sum(s["objective"] for s in summaries), "assignments": sum(s["assignments"] for s in summaries),
+            "coverage_by_urgency": {k: coverage[k] for k in sorted(coverage, reverse=True)},
+            "awarded": None, "total_score": None}
+
+
+def _reap_stale_parts(now: datetime, limit: datetime) -> list[int]:
+    """Parts whose worker stopped: back to the queue, or the run fails after MATCH_PART_ATTEMPTS tries."""
+    stale = db.session.execute(sa.select(MatchRunPart.id, MatchRunPart.run_id).join(
+        MatchRun, MatchRun.id == MatchRunPart.run_id).where(
+        MatchRunPart.status == PART_RUNNING, MatchRunPart.heartbeat_at < limit,
+        MatchRun.status == MatchStatus.running).order_by(MatchRunPart.run_id, MatchRunPart.id)).all()
+    again = []
+    for part_id, run_id in stale:
+        run = _lock_run(run_id)  # the run first, as finishers do
+        part = db.session.execute(sa.select(MatchRunPart).where(MatchRunPart.id == part_id).with_for_update()
+                                  .execution_options(populate_existing=True)).scalar_one()
+        if run.status != MatchStatus.running or part.status != PART_RUNNING or part.heartbeat_at >= limit:
+            continue
+        if part.attempts >= current_app.config["MATCH_PART_ATTEMPTS"]:
+            part.status = PART_FAILED
+            _fail(run, now, WORKER_STOPPED)
+            continue
+        part.status, part.heartbeat_at = PART_QUEUED, None
+        audit.record(None, "match_run.retry_part", run, after={"part": part.number + 1, "attempts": part.attempts})
+        again.append(part.id)
+    return again + _never_queued_parts(limit)
+
+
+def _never_queued_parts(limit: datetime) -> list[int]:
+    """With Redis: parts stored but never handed to the queue (the worker that split the run stopped
+    in between), once the run has been silent as long as a lost part."""
+    if jobs.mode(current_app) != "redis":
+        return []  # in-process, waiting parts run in turn in the run's own job
+    return list(db.session.scalars(sa.select(MatchRunPart.id).join(MatchRun, MatchRun.id == MatchRunPart.run_id).where(
+        MatchRunPart.status == PART_QUEUED, MatchRunPart.job_id.is_(None), MatchRun.status == MatchStatus.running,
+        MatchRun.heartbeat_at < limit).order_by(MatchRunPart.id)))
+
+
+def parts_progress(run: MatchRun) -> Optional[tuple[int, int]]:
+    """(parts done, parts) of a run solved in parts; None for a run solved whole."""
+    rows = db.session.execute(sa.select(MatchRunPart.status, sa.func.count(MatchRunPart.id))
+                              .where(MatchRunPart.run_id == run.id).group_by(MatchRunPart.status)).all()
+    if not rows:
+        return None
+    counts = dict(rows)
+    return counts.get(PART_DONE, 0), sum(counts.values())
 
 
 # --- review: overrides and re-runs ---------------------------------------------------------------

@@ -39,7 +39,7 @@ def _page(run, override_form=None, decision_form=None):
 @blueprint.route("/")
 @role_required(*RUNNERS)
 def index():
-    perform(services.reap_stale_runs)
+    perform(services.reap_stale_runs, then=services.retry_parts)
     page = paginate(visible_runs(current_user))
     return render_template("matching/index.html", page=page)
 
@@ -66,20 +66,22 @@ def new():
 @blueprint.route("/<int:run_id>")
 @role_required(*RUNNERS)
 def detail(run_id):
-    perform(services.reap_stale_runs)
+    perform(services.reap_stale_runs, then=services.retry_parts)
     return _page(get_run_or_404(run_id, current_user))
 
 
 @blueprint.route("/<int:run_id>/status.json")
 @role_required(*RUNNERS)
 def status(run_id):
-    perform(services.reap_stale_runs)
+    perform(services.reap_stale_runs, then=services.retry_parts)
     run = get_run_or_404(run_id, current_user)
     elapsed = None
     if run.started_at:
         elapsed = ((run.finished_at or timeutil.now()) - run.started_at).total_seconds()
+    parts = services.parts_progress(run)
     return {"status": run.status.value, "label": str(run.status.label), "elapsed": elapsed,
             "best": run.best_so_far, "objective": run.objective, "bound": run.bound,
+            "parts": parts[1] if parts else None, "parts_done": parts[0] if parts else None,
             "finished": run.status not in (MatchStatus.queued, MatchStatus.running)}
 
 

@@ -2,7 +2,7 @@
 from linkage.models.audit import AuditEvent, Notification, RowSeal
 from linkage.models.contracts import (ChangeKind, ChangeRequest, ChangeStatus, Contract, ContractStatus, Document,
                                       DocumentKind, Evaluation, EvaluationKind, Installment, Milestone, Payment)
-from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchStatus
+from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus
 from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence
 from linkage.models.organizations import OrgStatus, OrgType, Organization
 from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
@@ -18,7 +18,7 @@ __all__ = [
     "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
     "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",
     "Feedback", "Installment", "Milestone", "Payment",
-    "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
+    "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",
     "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",

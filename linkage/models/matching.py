@@ -113,3 +113,32 @@ class MatchOverride(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     run: Mapped[MatchRun] = relationship(back_populates="overrides")
+
+
+class MatchRunPart(db.Model):
+    """One independent part of a district's volunteer run, solved as its own background job.
+
+    ``problem`` is the part's problem (contract JSON), ``meta`` what merging needs of it (candidate
+    pairs, whether it holds whole components only, its bound over the whole problem, the split's
+    figures); ``result`` and ``baseline`` are its solution and first come, first served on it. A part
+    whose worker stopped sending heartbeats goes back on the queue (``attempts`` counts the tries)."""
+
+    __tablename__ = "match_run_parts"
+    __table_args__ = (sa.UniqueConstraint("run_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("match_runs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)  # queued|running|done|failed
+    problem: Mapped[dict] = mapped_column(sa.JSON)
+    meta: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    baseline: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    job_id: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<MatchRunPart {self.run_id}.{self.number} {self.status}>"

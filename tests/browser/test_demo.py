@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import MatchRun, MatchStatus, Region, RegionLevel, SignUp, SignUpStatus
+from linkage.models import MatchRun, MatchRunPart, MatchStatus, Region, RegionLevel, SignUp, SignUpStatus
 from linkage.seed import DEMO_PASSWORD, seed_demo
 from linkage.timeutil import today
 from tests.browser.conftest import ARTIFACTS, login
@@ -65,6 +65,33 @@ def test_a_volunteer_run_on_the_demo_proposes_and_is_approved(page, demo):
     assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
     assert assigned() == before + proposed - kept
     assert "已批准" in page.inner_text("main")
+
+
+def test_a_district_run_on_the_demo_is_solved_in_parts_and_approved(page, demo):
+    """Civil affairs plan the whole district: the run is split into its independent parts, solved one
+    after another in the web process (no Redis in the demo), and merged into one proposal."""
+    district = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.district)).first()
+    before = assigned()
+    login(page, "civil", DEMO_PASSWORD)
+    page.goto(page.base_url + "/matching/new")
+    page.select_option("select[name=kind]", "shifts")
+    page.select_option("select[name=region]", str(district.id))
+    page.fill("input[name=week]", (today() + timedelta(days=1)).isoformat())
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#proposal", timeout=60000)
+    shot(page, "demo_district_run_in_parts")
+    run = db.session.scalars(sa.select(MatchRun).order_by(MatchRun.id.desc())).first()
+    assert run.status == MatchStatus.proposed, run.error
+    parts = db.session.scalar(sa.select(sa.func.count(MatchRunPart.id)).where(MatchRunPart.run_id == run.id))
+    assert parts >= 2
+    assert f"分为 {parts} 个相互独立的部分" in page.inner_text("#split")
+    proposed, kept = len(run.result["assignments"]), len(run.inputs["kept"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("form[action$='/approve'] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    db.session.expire_all()
+    assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
+    assert assigned() == before + proposed - kept
 
 
 def test_the_demo_volunteers_pages_fit_a_phone(phone, demo):  # noqa: F811 (the fixture)
