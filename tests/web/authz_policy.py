@@ -72,6 +72,8 @@ OBJECTS = {
     "shift_y": "a shift of the running project Y in community B",
     "activity_a": "a community activity of community A", "activity_b": "a community activity of community B",
     "sign_up_x": "volunteer A's place on shift X", "sign_up_y": "volunteer B's place on shift Y",
+    "code_x": "a check-in code (QR) of shift X, as its lead shows it",
+    "code_y": "a check-in code (QR) of shift Y",
     "run_x": "a match run of street X started by civil affairs X",
     "run_y": "a match run of street Y started by civil affairs Y",
     "run_sw": "a match run of street X started by social worker A",
@@ -259,6 +261,9 @@ POLICY: dict[str, Route] = {
     "shifts.no_show": per_object(POST, {"sign_up_x": RUNS_SHIFT["shift_x"], "sign_up_y": RUNS_SHIFT["shift_y"]}),
     "shifts.decide_hours": per_object(POST, RUNS_SHIFT),
     "shifts.close": per_object(POST, RUNS_SHIFT),
+    # The QR code the lead shows at the site; the volunteer with a place opens it to check in or out.
+    "shifts.code": per_object(GET, RUNS_SHIFT, purpose="in"),
+    "shifts.check_code": per_object(BOTH, {"code_x": on("volunteer_a"), "code_y": on("volunteer_b")}),
     "shifts.sign_up": per_object(POST, {"shift_x": on("volunteer_a"), "shift_y": on("volunteer_b"),
                                         "activity_a": on("volunteer_a")}),
     # Another volunteer's place is not theirs to give up: there is none of theirs to find.

@@ -23,6 +23,7 @@ from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, MatchKind, MatchRun, MatchStatus, NeedStatus, OrgStatus,
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
 from linkage.projects import services as project_services
+from linkage.shifts import codes
 from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, now)
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
 from tests.web.test_sealed_bids import amount_shown
@@ -134,6 +135,8 @@ def build_scopes(w) -> dict[str, dict]:
         "activity_a": {"shift_id": activity_a.id}, "activity_b": {"shift_id": activity_b.id},
         "sign_up_x": {"shift_id": shift_x.id, "sign_up_id": sign_up_x.id},
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
+        "code_x": {"shift_id": shift_x.id, "token": codes.make(shift_x.id, "in")},
+        "code_y": {"shift_id": shift_y.id, "token": codes.make(shift_y.id, "in")},
         **{name: {"run_id": run.id} for name, run in runs.items()},
         "account": {"user_id": pending_a.id}, "setting": {"name": next(iter(settings.REGISTRY))},
         "stylesheet": {"filename": "app.css"},
