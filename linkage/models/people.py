@@ -252,7 +252,7 @@ class Volunteer(db.Model):
     self_signup_blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # The secret of the personal calendar feed: found by its keyed index, shown from its ciphertext
     # (linkage/volunteers/calendar.py); None until the volunteer makes a link.
-    calendar_token_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    calendar_token_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True, index=True)
     calendar_token_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -16,14 +16,15 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('sign_ups', schema=None) as batch_op:
+    # Columns added in place (never a copy of the table: SQLite would cascade the drop of the old one).
+    with op.batch_alter_table('sign_ups', schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column('check_in_code', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('check_out_code', sa.String(length=32), nullable=True))
-    with op.batch_alter_table('volunteers', schema=None) as batch_op:
+    with op.batch_alter_table('volunteers', schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column('calendar_token_index', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('calendar_token_encrypted', sa.LargeBinary(), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_volunteers_calendar_token_index'),
-                                          ['calendar_token_index'])
+        batch_op.create_index(batch_op.f('ix_volunteers_calendar_token_index'), ['calendar_token_index'],
+                              unique=True)
     op.create_table('shift_reminders',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sign_up_id', sa.Integer(), nullable=False),
@@ -46,10 +47,10 @@ def downgrade():
     with op.batch_alter_table('shift_reminders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_shift_reminders_sign_up_id'))
     op.drop_table('shift_reminders')
-    with op.batch_alter_table('volunteers', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_volunteers_calendar_token_index'), type_='unique')
+    with op.batch_alter_table('volunteers', schema=None, recreate="never") as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteers_calendar_token_index'))
         batch_op.drop_column('calendar_token_encrypted')
         batch_op.drop_column('calendar_token_index')
-    with op.batch_alter_table('sign_ups', schema=None) as batch_op:
+    with op.batch_alter_table('sign_ups', schema=None, recreate="never") as batch_op:
         batch_op.drop_column('check_out_code')
         batch_op.drop_column('check_in_code')
