@@ -299,8 +299,8 @@ def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     shift.version += 1
     audit.record(actor, "signup.check_in", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.assigned.value, "shift_status": shift_before.value},
-                 after={**audit.snapshot(record, "status", "checked_in_at", "hours_manual", "check_in_code"),
-                        "shift_status": shift.status.value, "by": "code" if code else "hand"})
+                 after={**audit.snapshot(record, "status", "checked_in_at", "hours_manual"),
+                        "shift_status": shift.status.value, "by_code": code is not None})
     return record
 
 
@@ -372,8 +372,8 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     shift.version += 1
     audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.checked_in.value},
-                 after={**audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual",
-                                         "check_out_code"), "by": "code" if code else "hand"})
+                 after={**audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual"),
+                        "by_code": code is not None})
     if record.hours_status == HoursStatus.declined:
         notify([record.volunteer.user], "hours_declined_short", link=link("volunteers.hours"), title=shift.title,
                minutes=record.minutes, percent=round(share * 100))

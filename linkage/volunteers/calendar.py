@@ -38,7 +38,7 @@ def new_token(volunteer: Volunteer, *, actor: User) -> str:
     volunteer.calendar_token_encrypted = encrypt(token)
     db.session.flush()
     audit.record(actor, "volunteer.calendar_link", volunteer, before={"calendar_link": had},
-                 after={"calendar_link": True}, note="A new calendar link; the old one no longer works." if had else "")
+                 after={"calendar_link": True})
     return token
 
 

@@ -66,8 +66,7 @@ def test_volunteer_checks_in_and_out_by_code_and_the_hours_follow(client, auth, 
     assert record.status == SignUpStatus.checked_in
     assert record.checked_in_at == shift.start - timedelta(minutes=10) and not record.hours_manual
     [event] = events("signup.check_in", record)
-    assert event.actor_id == world["vol"].id and event.after["by"] == "code"
-    assert event.after["check_in_code"] == record.check_in_code
+    assert event.actor_id == world["vol"].id and event.after["by_code"] is True
 
     with timeutil.as_of(shift.end - timedelta(minutes=5)):
         auth.logout()
@@ -79,7 +78,7 @@ def test_volunteer_checks_in_and_out_by_code_and_the_hours_follow(client, auth, 
     assert record.status == SignUpStatus.checked_out and record.minutes == 115
     assert record.hours_status == HoursStatus.pending
     [event] = events("signup.check_out", record)
-    assert event.actor_id == world["vol"].id and event.after["by"] == "code" and event.after["minutes"] == 115
+    assert event.actor_id == world["vol"].id and event.after["by_code"] is True and event.after["minutes"] == 115
 
 
 def test_a_forged_code_is_refused_and_nothing_is_written(client, auth, world, shift):
@@ -220,7 +219,7 @@ def test_the_lead_can_still_check_in_and_out_by_hand(client, auth, world, shift)
     [check_in] = events("signup.check_in", record)
     [check_out] = events("signup.check_out", record)
     assert check_in.actor_id == check_out.actor_id == world["worker"].id
-    assert check_in.after["by"] == check_out.after["by"] == "hand"
+    assert check_in.after["by_code"] is check_out.after["by_code"] is False
 
 
 def test_a_closed_shift_shows_no_code(client, auth, world, shift):
@@ -231,3 +230,32 @@ def test_a_closed_shift_shows_no_code(client, auth, world, shift):
     response = client.get(f"/shifts/{shift.id}/code/out")
     assert response.status_code == 200 and "<svg" not in text(response)
     assert "This shift is closed" in text(response)
+
+
+def test_a_check_out_code_before_checking_in_says_so(client, auth, world, shift):
+    with timeutil.as_of(shift.start + timedelta(minutes=5)):
+        path = code_path(client, auth, shift, "out")
+        auth.login("vol")
+        assert "Check me out now" in text(client.get(path))
+        response = client.post(path)
+        assert "You are not checked in yet: scan the check-in code first." in text(response)
+    assert reload(shift.sign_ups[0]).status == SignUpStatus.assigned
+
+
+def test_a_short_stay_asks_before_checking_out_with_the_hours_declined(client, auth, world, shift):
+    record = shift.sign_ups[0]
+    with timeutil.as_of(shift.start):
+        path = code_path(client, auth, shift, "in")
+        auth.login("vol")
+        assert client.post(path).status_code == 302
+    with timeutil.as_of(shift.start + timedelta(minutes=30)):
+        auth.logout()
+        path = code_path(client, auth, shift, "out")
+        auth.login("vol")
+        asked = client.post(path)
+        assert "30 minutes will be recorded: less than 60 % of the shift" in text(asked)
+        assert "Check out anyway" in text(asked)
+        assert reload(record).status == SignUpStatus.checked_in
+        assert client.post(path, data={"confirm_decline": "y"}).status_code == 302
+    record = reload(record)
+    assert record.status == SignUpStatus.checked_out and record.hours_status == HoursStatus.declined
