@@ -65,7 +65,7 @@ def _register_site_commands(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker_command(burst):
-        """Run queued match runs (needs REDIS_URL)."""
+        """Run queued match runs (needs REDIS_URL) and, on a schedule, shift reminders."""
         from flask import current_app
 
         from linkage.jobs import run_worker, start_schedule
