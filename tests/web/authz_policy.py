@@ -74,6 +74,7 @@ OBJECTS = {
     "sign_up_x": "volunteer A's place on shift X", "sign_up_y": "volunteer B's place on shift Y",
     "code_x": "a check-in code (QR) of shift X, as its lead shows it",
     "code_y": "a check-in code (QR) of shift Y",
+    "feed": "the calendar feed secret of a volunteer with no sign-ups (the secret is the key: no log-in)",
     "run_x": "a match run of street X started by civil affairs X",
     "run_y": "a match run of street Y started by civil affairs Y",
     "run_sw": "a match run of street X started by social worker A",
@@ -274,6 +275,12 @@ POLICY: dict[str, Route] = {
     "volunteers.profile": only(BOTH, *VOLUNTEERS),
     "volunteers.my_shifts": only(GET, *VOLUNTEERS),
     "volunteers.hours": only(GET, *VOLUNTEERS),
+    "volunteers.calendar_reset": only(POST, *VOLUNTEERS),
+    # One's own sign-up as an .ics; another volunteer's is not there to find.
+    "volunteers.shift_ics": per_object(GET, {"shift_x": on("volunteer_a", missing=["volunteer_b"]),
+                                             "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
+    # Calendar programs fetch the feed without a session: whoever holds the secret URL reads it.
+    "volunteers.calendar_feed": Route(GET, {"feed": On(SIGNED_IN)}, public=True),
 
     # Match runs: civil affairs those of their area, social workers the ones they started.
     "matching.index": only(GET, *RUNNERS),

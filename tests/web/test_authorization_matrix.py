@@ -24,7 +24,9 @@ from linkage.models import (AccountStatus, BidStatus, MatchKind, MatchRun, Match
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
 from linkage.projects import services as project_services
 from linkage.shifts import codes
-from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, now)
+from linkage.volunteers import calendar
+from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, make_volunteer,
+                             now)
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
 from tests.web.test_sealed_bids import amount_shown
 
@@ -116,6 +118,8 @@ def build_scopes(w) -> dict[str, dict]:
     activity_a, activity_b = _shift(w.c1, u["staff1"], title="Activity A"), _shift(w.c3, u["staff3"], title="Activity B")
     volunteer_b = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == u["vol3"].id))
     sign_up_x, sign_up_y = _place(shift_x, w.volunteer), _place(shift_y, volunteer_b)
+    feed_owner = make_volunteer(w.c1, make_user("feedowner", Role.volunteer, w.c1), name="Feed Owner")
+    feed_secret = calendar.new_token(feed_owner, actor=feed_owner.user)
     runs = {"run_x": _run(w.street1, u["civilx"]), "run_y": _run(w.street2, u["civil2"]),
             "run_sw": _run(w.street1, u["worker"])}
     db.session.commit()
@@ -135,6 +139,7 @@ def build_scopes(w) -> dict[str, dict]:
         "activity_a": {"shift_id": activity_a.id}, "activity_b": {"shift_id": activity_b.id},
         "sign_up_x": {"shift_id": shift_x.id, "sign_up_id": sign_up_x.id},
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
+        "feed": {"token": feed_secret},
         "code_x": {"shift_id": shift_x.id, "token": codes.make(shift_x.id, "in")},
         "code_y": {"shift_id": shift_y.id, "token": codes.make(shift_y.id, "in")},
         **{name: {"run_id": run.id} for name, run in runs.items()},
