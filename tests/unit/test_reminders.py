@@ -208,3 +208,23 @@ def test_the_schedule_runs_the_reminders_in_the_background(app, world, inbox):
         for thread in threads:
             thread.join(5)
     assert [r.kind for r in reminders(record)] == [ReminderKind.second]
+
+
+def test_without_redis_the_web_process_starts_the_schedule_at_its_first_request(database, tmp_path):
+    import threading
+
+    from linkage import create_app
+    from tests.conftest import BASE_CONFIG
+
+    web = create_app({**BASE_CONFIG, "TESTING": False, "SQLALCHEMY_DATABASE_URI": database(),
+                      "INSTANCE_PATH": str(tmp_path / "web"), "JOB_MODE": "thread",
+                      "REMINDER_INTERVAL_SECONDS": 3600})
+    running = lambda: [t for t in threading.enumerate() if t.name.startswith("linkage-schedule")]  # noqa: E731
+    before = len(running())
+    assert "linkage_schedule_started" not in web.extensions   # building the app (CLI commands) starts nothing
+    try:
+        web.test_client().get("/healthz")
+        web.test_client().get("/healthz")
+        assert len(running()) == before + 1                   # once per process, from the first request
+    finally:
+        web.extensions["linkage_schedule"].set()
