@@ -64,3 +64,11 @@ def test_the_volunteer_checks_in_by_the_leads_code_on_a_phone(phone, second_phon
     assert "已签到" in mine.inner_text("main")
     fits(mine, "checked_in", [".alert"])
     assert db.session.get(SignUp, record.id).status == SignUpStatus.checked_in
+
+    # On the same phone, the volunteer adds their shifts to the phone's calendar.
+    assert "添加到我的日历" in mine.inner_text("main")
+    mine.goto(mine.base_url + "/volunteers/profile")
+    mine.click("text=生成我的日历链接")
+    mine.wait_for_selector("#calendar-url")
+    assert mine.input_value("#calendar-url").endswith(".ics")
+    fits(mine, "calendar_link", ["#calendar-url"])
