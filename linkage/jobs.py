@@ -93,8 +93,8 @@ def _every(app: Flask, path: str, seconds: float, stop: threading.Event) -> None
 def start_schedule(app: Flask) -> list[threading.Thread]:
     """Run each scheduled job every its interval in a daemon thread of this process (``flask worker``; or,
     without Redis, the web process from its first request). Several processes may each run them: the jobs
-    record what they did, so nothing is done twice. Returns the threads; ``app.extensions["linkage_schedule"]``
-    holds the event that stops them."""
+    record what they did, so nothing is done twice. Returns the threads;
+    ``app.extensions["linkage_schedule"]`` holds the event that stops them."""
     stop = app.extensions.setdefault("linkage_schedule", threading.Event())
     threads = []
     for path, key in SCHEDULE:

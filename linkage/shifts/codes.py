@@ -75,8 +75,9 @@ def read(token: str, shift_id: int) -> Code:
     try:
         data = _serializer().loads(token, max_age=lifetime_seconds())
     except SignatureExpired:
-        raise CodeRefused(_("This code has expired: codes are good for %(minutes)s minutes. Scan the code the "
-                            "lead shows now.", minutes=int(settings.get("CHECK_IN_CODE_MINUTES")))) from None
+        minutes = int(settings.get("CHECK_IN_CODE_MINUTES"))
+        raise CodeRefused(_("This code has expired: codes are good for %(minutes)s minutes. Scan the code "
+                            "the lead shows now.", minutes=minutes)) from None
     except BadSignature:
         raise CodeRefused(_("This is not a valid check-in code of this platform: it was changed or made up. "
                             "Scan the code the lead shows.")) from None

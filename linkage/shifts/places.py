@@ -253,8 +253,8 @@ def _refuse_used_code(record: SignUp, code: Optional[str], purpose: str) -> None
     if code is None or used != code:
         return
     if purpose == "in":
-        raise Refused(_("This code was already used to check you in (%(time)s); it cannot check you in again.",
-                        time=format_datetime(record.checked_in_at, "short")))
+        raise Refused(_("This code was already used to check you in (%(time)s); it cannot check you in "
+                        "again.", time=format_datetime(record.checked_in_at, "short")))
     raise Refused(_("This code was already used to check you out (%(time)s).",
                     time=format_datetime(record.checked_out_at, "short")))
 
@@ -264,7 +264,8 @@ def _refuse_check_in(shift: Shift, record: SignUp, code: Optional[str]) -> None:
         raise Refused(_("This shift is closed."))
     _refuse_used_code(record, code, "in")
     if code is not None and record.status in (SignUpStatus.checked_in, SignUpStatus.checked_out):
-        raise Refused(_("You are already checked in (%(time)s).", time=format_datetime(record.checked_in_at, "short")))
+        raise Refused(_("You are already checked in (%(time)s).",
+                        time=format_datetime(record.checked_in_at, "short")))
     if record.status != SignUpStatus.assigned:
         raise Refused(_("Only volunteers with a place can be checked in."))
 
@@ -336,7 +337,8 @@ def attended_minutes(record: SignUp, shift: Shift, out: datetime) -> int:
 
 
 def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
-              now: Optional[datetime] = None, confirm_decline: bool = False, code: Optional[str] = None) -> SignUp:
+              now: Optional[datetime] = None, confirm_decline: bool = False,
+              code: Optional[str] = None) -> SignUp:
     """Record departure (default now) and the minutes attended; hours then wait for the lead.
 
     Refused before the shift starts. A check-out that would decline the hours (attended less than
@@ -346,7 +348,8 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     shift, record = _locked_sign_up(record)
     _refuse_used_code(record, code, "out")
     if code is not None and record.status == SignUpStatus.checked_out:
-        raise Refused(_("You are already checked out (%(time)s).", time=format_datetime(record.checked_out_at, "short")))
+        raise Refused(_("You are already checked out (%(time)s).",
+                        time=format_datetime(record.checked_out_at, "short")))
     if code is not None and record.status == SignUpStatus.assigned:
         raise Refused(_("You are not checked in yet: scan the check-in code first."))
     if record.status != SignUpStatus.checked_in:
@@ -372,8 +375,8 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     shift.version += 1
     audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.checked_in.value},
-                 after={**audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual"),
-                        "by_code": code is not None})
+                 after={**audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
+                                         "hours_manual"), "by_code": code is not None})
     if record.hours_status == HoursStatus.declined:
         notify([record.volunteer.user], "hours_declined_short", link=link("volunteers.hours"), title=shift.title,
                minutes=record.minutes, percent=round(share * 100))

@@ -25,8 +25,8 @@ from sqlalchemy.orm import joinedload
 
 from linkage import mail, settings
 from linkage.extensions import db
-from linkage.models import (OPEN_STATUSES, ReminderKind, Shift, ShiftReminder, ShiftStatus, SignUp, SignUpStatus,
-                            Volunteer)
+from linkage.models import (OPEN_STATUSES, ReminderKind, Shift, ShiftReminder, ShiftStatus, SignUp,
+                            SignUpStatus, Volunteer)
 from linkage.models.types import utcnow
 from linkage.notifications import link, notify
 
@@ -77,7 +77,8 @@ def _record(sign_up_id: int, kind: ReminderKind, now: datetime) -> Optional[Shif
     """Write the reminder and its notification and commit; None when another run already did."""
     record = db.session.execute(
         sa.select(SignUp).where(SignUp.id == sign_up_id)
-        .options(joinedload(SignUp.shift), joinedload(SignUp.volunteer).joinedload(Volunteer.user))).scalar_one()
+        .options(joinedload(SignUp.shift), joinedload(SignUp.volunteer).joinedload(Volunteer.user))
+    ).scalar_one()
     shift = record.shift
     if record.status != SignUpStatus.assigned or kind_due(shift.start, now) != kind:
         return None

@@ -393,5 +393,8 @@ def _checked_message(record: SignUp):
 def _code_page(shift, shift_code, record, *, refused=None, refusal=None, status=200):
     """The volunteer's check-in page. A refusal shown by ``perform`` is in the flash messages already."""
     confirm = str(refusal.message) if isinstance(refusal, places.DeclineNeedsConfirmation) else None
+    # Already past what the code does: the page says so instead of offering the button.
+    past = {"in": (SignUpStatus.checked_in, SignUpStatus.checked_out), "out": (SignUpStatus.checked_out,)}
+    done = record is not None and shift_code is not None and record.status in past[shift_code.purpose]
     return render_template("shifts/check.html", shift=shift, code=shift_code, record=record, refused=refused,
-                           confirm=confirm, failed=refusal is not None and confirm is None), status
+                           confirm=confirm, done=done, failed=refusal is not None and confirm is None), status

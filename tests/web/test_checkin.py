@@ -139,6 +139,8 @@ def test_a_used_code_cannot_check_in_twice_nor_check_out(client, auth, world, sh
         again = client.post(path_in)
         assert again.status_code == 200
         assert "This code was already used to check you in" in text(again)
+        opened = text(client.get(path_in))     # opened again: no button, what happened instead
+        assert "You are already checked in" in opened and "Check me in now" not in opened
         auth.logout()
         fresh = code_path(client, auth, shift, "in")
         auth.login("vol")
