@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from flask import Flask
 
-from linkage import config as config_module, production, settings
+from linkage import config as config_module, jobs, production, settings
 from linkage.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,6 +36,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    jobs.schedule_in_process(app)
     return app
 
 

@@ -72,7 +72,7 @@ ACTIONS = {
     "user.login_locked": _l("Log-in refused: too many failed attempts"),
     "user.register_taken": _l("Registration tried with this username"),
     "user.verify": _l("Account verified"),
-    "volunteer.block": _l("Self sign-up suspended"), "volunteer.update": _l("Volunteer profile changed"),
+    "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
 }
 
 SUBJECTS = {
@@ -93,6 +93,7 @@ FIELDS = {
     "target_visits": _l("Target visits"), "targets_met": _l("Targets met (%)"), "term_end": _l("Term ends"),
     "term_start": _l("Term starts"), "availability": _l("Availability"), "bid_id": _l("Bid"), "birth_date": _l("Birth date"),
     "bidding_deadline": _l("Bidding deadline"), "bound": _l("Bound"), "budget": _l("Budget"),
+    "by_code": _l("By the volunteer with the shift code"), "calendar_link": _l("Calendar link"),
     "capacity": _l("Capacity"), "caseload_limit": _l("Caseload limit"), "case_worker_id": _l("Case worker"),
     "category_id": _l("Category"), "certificate_no": _l("Certificate number"), "checked_in_at": _l("Checked in"),
     "checked_out_at": _l("Checked out"), "checkout_defaulted": _l("Check-out defaulted"),

@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
+"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask reminders send``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
 is kept as another name for ``flask audit verify``), ``flask create-admin``."""
 import os
 
@@ -65,14 +65,29 @@ def _register_site_commands(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker_command(burst):
-        """Run queued match runs (needs REDIS_URL)."""
+        """Run queued match runs (needs REDIS_URL) and, on a schedule, shift reminders."""
         from flask import current_app
 
-        from linkage.jobs import run_worker
+        from linkage.jobs import run_worker, start_schedule
 
         if not current_app.config.get("REDIS_URL"):
             raise click.UsageError("REDIS_URL is not set; without Redis, runs execute inside the web process.")
-        run_worker(current_app._get_current_object(), burst=burst)
+        app = current_app._get_current_object()
+        if not burst:
+            start_schedule(app)  # shift reminders every REMINDER_INTERVAL_SECONDS, beside the queue
+        run_worker(app, burst=burst)
+
+    @app.cli.group("reminders")
+    def reminders_group():
+        """Shift reminders (the worker sends them on a schedule)."""
+
+    @reminders_group.command("send")
+    def reminders_send_command():
+        """Send the shift reminders due now (each once; safe to run again or from cron)."""
+        from linkage.shifts.reminders import send_due
+
+        count = send_due()
+        click.echo(f"{count} reminder{'' if count == 1 else 's'} sent.")
 
     @app.cli.command("create-admin")
     @click.argument("username")

@@ -81,6 +81,20 @@ def from_environment(instance_path: str) -> dict:
         "LOG_FORMAT": os.environ.get("LINKAGE_LOG_FORMAT") or ("json" if environment == "production" else "text"),
         # Bearer token /metrics asks for; unset, /metrics answers the loopback address only.
         "METRICS_TOKEN": os.environ.get("LINKAGE_METRICS_TOKEN"),
+        # Outgoing e-mail (linkage/mail.py): unset MAIL_SERVER sends none; reminders stay in-app.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "linkage@localhost"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "10")),
+        # The site's address as people reach it, for links in e-mail (none when unset).
+        "PUBLIC_URL": os.environ.get("LINKAGE_PUBLIC_URL"),
+        # How often the worker (or, without Redis, the web process) sends due shift reminders; 0: never
+        # (then run `flask reminders send` from cron).
+        "REMINDER_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_REMINDER_INTERVAL_SECONDS", "300")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }

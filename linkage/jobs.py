@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request_started
 
 log = logging.getLogger(__name__)
 _executor: Optional[ThreadPoolExecutor] = None
@@ -105,3 +106,47 @@ def _reap_periodically(app: Flask, stop: threading.Event) -> None:
                 db.session.rollback()
                 log.exception("reaping stale match runs failed")
         db.session.remove()
+
+
+# --- jobs that run on a schedule ------------------------------------------------------------------------
+# (dotted path, the configuration key holding its interval in seconds; 0 or less: never)
+SCHEDULE = (("linkage.shifts.reminders.run", "REMINDER_INTERVAL_SECONDS"),)
+
+
+def _every(app: Flask, path: str, seconds: float, stop: threading.Event) -> None:
+    while not stop.wait(seconds):
+        _run_with_app(app, path, ())
+
+
+def start_schedule(app: Flask) -> list[threading.Thread]:
+    """Run each scheduled job every its interval in a daemon thread of this process (``flask worker``; or,
+    without Redis, the web process from its first request). Several processes may each run them: the jobs
+    record what they did, so nothing is done twice. Returns the threads;
+    ``app.extensions["linkage_schedule"]`` holds the event that stops them."""
+    stop = app.extensions.setdefault("linkage_schedule", threading.Event())
+    threads = []
+    for path, key in SCHEDULE:
+        seconds = float(app.config.get(key) or 0)
+        if seconds > 0:
+            thread = threading.Thread(target=_every, args=(app, path, seconds, stop), daemon=True,
+                                      name=f"linkage-schedule-{path.rsplit('.', 2)[-2]}")
+            thread.start()
+            threads.append(thread)
+    return threads
+
+
+def schedule_in_process(app: Flask) -> None:
+    """Without Redis (thread mode), the web process runs the scheduled jobs, from its first request on (not at
+    import: ``flask db upgrade`` and other commands build the app too). Tests (TESTING) start none."""
+    if app.config.get("TESTING") or mode(app) != "thread":
+        return
+    lock = threading.Lock()
+
+    def first_request(sender, **extra):
+        with lock:
+            if app.extensions.get("linkage_schedule_started") == os.getpid():
+                return
+            app.extensions["linkage_schedule_started"] = os.getpid()
+        start_schedule(app)
+
+    request_started.connect(first_request, app, weak=False)

@@ -51,6 +51,8 @@ MESSAGES = {
     "shift_waitlisted": _l("\"%(title)s\" is full; you are number %(position)s on the waiting list."),
     "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
     "shift_cancelled": _l("\"%(title)s\" at %(start)s was cancelled: %(reason)s"),
+    "shift_reminder": _l("Reminder: \"%(title)s\" starts at %(start)s at %(place)s. Please come ten minutes "
+                         "early and check in with the code the lead shows."),
     "shift_updated": _l("\"%(title)s\" was changed. It now runs from %(start)s to %(end)s at %(place)s."),
     "signup_cancelled": _l("%(name)s gave up their place on \"%(title)s\" at %(start)s."),
     "signup_no_show": _l("You were recorded as absent from \"%(title)s\" at %(start)s."),

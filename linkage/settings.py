@@ -127,6 +127,13 @@ SPECS = (
          _l("A lead social worker supervises at most this many volunteers on a shift."), _l("volunteers")),
     Spec("CHECK_IN_OPENS_MINUTES", "int", 60, 0, 720, _l("Check-in opens before the start"),
          _l("How long before a shift starts volunteers can be checked in."), _MINUTES),
+    Spec("CHECK_IN_CODE_MINUTES", "int", 5, 1, 60, _l("Check-in code lifetime"),
+         _l("How long a check-in or check-out QR code shown by the lead stays good; the lead's page shows a "
+            "fresh code well before it expires."), _MINUTES),
+    Spec("REMINDER_FIRST_HOURS", "int", 24, 2, 168, _l("First reminder before a shift"),
+         _l("How long before a shift volunteers with a place get the first reminder."), _HOURS),
+    Spec("REMINDER_SECOND_MINUTES", "int", 120, 10, 720, _l("Second reminder before a shift"),
+         _l("How long before a shift volunteers with a place get the second reminder."), _MINUTES),
     Spec("NO_SHOW_LIMIT", "int", 3, 0, 20, _l("No-shows before a suspension"),
          _l("Every time a volunteer reaches a multiple of this many no-shows, self sign-up is suspended. "
             "0 never suspends."), _l("no-shows")),

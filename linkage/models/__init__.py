@@ -10,8 +10,8 @@ from linkage.models.people import (AccountStatus, Availability, Resident, Reside
 from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
 from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
-from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus, Shift, ShiftSlot, ShiftStatus, SignUp,
-                                   SignUpStatus)
+from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus,
+                                   ReminderKind, Shift, ShiftReminder, ShiftSlot, ShiftStatus, SignUp, SignUpStatus)
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
@@ -21,6 +21,6 @@ __all__ = [
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",
-    "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
+    "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

@@ -250,6 +250,10 @@ class Volunteer(db.Model):
     health_notes_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
     no_show_count: Mapped[int] = mapped_column(default=0)
     self_signup_blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The secret of the personal calendar feed: found by its keyed index, shown from its ciphertext
+    # (linkage/volunteers/calendar.py); None until the volunteer makes a link.
+    calendar_token_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True, index=True)
+    calendar_token_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[Optional[User]] = relationship()

@@ -177,6 +177,10 @@ class SignUp(db.Model):
     hours_decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     hours_decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     offer_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # The id of the shift code (QR) the volunteer checked in or out with (None: by hand), so the same code
+    # cannot be used by them again (linkage/shifts/codes.py).
+    check_in_code: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    check_out_code: Mapped[Optional[str]] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -197,3 +201,29 @@ class SignUp(db.Model):
 
     def __repr__(self) -> str:
         return f"<SignUp {self.id} {self.status.value}>"
+
+
+class ReminderKind(enum.Enum):
+    """Which reminder before a shift: a day before (REMINDER_FIRST_HOURS) or shortly before
+    (REMINDER_SECOND_MINUTES)."""
+    first = "first"
+    second = "second"
+
+
+class ShiftReminder(db.Model):
+    """A reminder sent for a place on a shift: one per sign-up, kind and start time, so a rerun of the
+    reminder job never sends it twice (a moved shift is reminded of again, for its new start)."""
+
+    __tablename__ = "shift_reminders"
+    __table_args__ = (sa.UniqueConstraint("sign_up_id", "kind", "shift_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sign_up_id: Mapped[int] = mapped_column(sa.ForeignKey("sign_ups.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ReminderKind] = mapped_column(sa.Enum(ReminderKind, native_enum=False, length=16))
+    shift_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the e-mail went out (None: not sent: no SMTP server configured, no address, or it failed).
+    emailed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    email_error: Mapped[str] = mapped_column(sa.String(255), default="")
+
+    sign_up: Mapped[SignUp] = relationship()

@@ -43,6 +43,7 @@ from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, services as shift_services
+from linkage.volunteers import calendar
 from linkage.timeutil import LOCAL_TZ, as_of, local_to_utc, now as utc_now, today as local_today
 from matching.availability import merge_windows
 
@@ -1461,6 +1462,15 @@ def _write_history(demo: _Demo) -> None:
 
 # --- entry point ---------------------------------------------------------------------------------------
 
+def _build_calendar_link(demo: _Demo) -> None:
+    """The demo volunteer made their calendar link on the profile page (and gave an e-mail address, where
+    reminders go when an SMTP server is configured)."""
+    user = db.session.get(User, demo.users["volunteer"])
+    user.email = user.email or "volunteer@example.com"
+    volunteer = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == user.id))
+    calendar.new_token(volunteer, actor=user)
+
+
 def existing_logins() -> Optional[list[tuple[str, str]]]:
     """The demo log-ins if the demo district exists (read from its ``seed.demo`` audit event)."""
     district_id = db.session.scalar(sa.select(Region.id).where(Region.code == DISTRICT_CODE))
@@ -1499,6 +1509,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_shifts(demo)
     _write_history(demo)
     _build_notifications(demo)
+    _build_calendar_link(demo)
     admin = db.session.get(User, demo.users["admin"])
     demo.counts.update(regions=1 + len(demo.streets) + len(demo.communities) + len(demo.grids),
                        organizations=len(demo.org_ids))

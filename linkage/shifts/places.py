@@ -127,6 +127,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
         # A renewed sign-up queues afresh and carries nothing from the cancelled one.
         record.created_at = utcnow()
         record.checked_in_at = record.checked_out_at = record.minutes = record.hours_status = None
+        record.check_in_code = record.check_out_code = None
         record.checkout_defaulted = record.hours_manual = False
         record.hours_note = ""
     else:
@@ -246,15 +247,37 @@ def _locked_sign_up(record: SignUp) -> tuple[Shift, SignUp]:
     return shift, record
 
 
-def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
-             now: Optional[datetime] = None) -> SignUp:
-    """Record arrival: now, or a time entered by hand (then the hours are marked manual)."""
-    now = now or utcnow()
-    shift, record = _locked_sign_up(record)
+def _refuse_used_code(record: SignUp, code: Optional[str], purpose: str) -> None:
+    """The same shift code presented again by the volunteer it already checked in (or out): refused."""
+    used = record.check_in_code if purpose == "in" else record.check_out_code
+    if code is None or used != code:
+        return
+    if purpose == "in":
+        raise Refused(_("This code was already used to check you in (%(time)s); it cannot check you in "
+                        "again.", time=format_datetime(record.checked_in_at, "short")))
+    raise Refused(_("This code was already used to check you out (%(time)s).",
+                    time=format_datetime(record.checked_out_at, "short")))
+
+
+def _refuse_check_in(shift: Shift, record: SignUp, code: Optional[str]) -> None:
     if shift.status in (ShiftStatus.done, ShiftStatus.cancelled):
         raise Refused(_("This shift is closed."))
+    _refuse_used_code(record, code, "in")
+    if code is not None and record.status in (SignUpStatus.checked_in, SignUpStatus.checked_out):
+        raise Refused(_("You are already checked in (%(time)s).",
+                        time=format_datetime(record.checked_in_at, "short")))
     if record.status != SignUpStatus.assigned:
         raise Refused(_("Only volunteers with a place can be checked in."))
+
+
+def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
+             now: Optional[datetime] = None, code: Optional[str] = None) -> SignUp:
+    """Record arrival: now, or a time entered by hand (then the hours are marked manual). ``code``: the id
+    of the shift code the volunteer checked themselves in with (:mod:`linkage.shifts.codes`); a code
+    already used by them is refused."""
+    now = now or utcnow()
+    shift, record = _locked_sign_up(record)
+    _refuse_check_in(shift, record, code)
     lead_minutes = int(settings.get("CHECK_IN_OPENS_MINUTES"))
     opens = shift.start - timedelta(minutes=lead_minutes)
     if now < opens:
@@ -270,6 +293,7 @@ def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
                         end=format_datetime(shift.end, "short")), field="at")
     record.status, record.checked_in_at = SignUpStatus.checked_in, at
     record.hours_manual = record.hours_manual or manual
+    record.check_in_code = code
     shift_before = shift.status
     if shift.status in OPEN_STATUSES:
         shift.status = ShiftStatus.under_way
@@ -277,7 +301,7 @@ def check_in(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     audit.record(actor, "signup.check_in", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.assigned.value, "shift_status": shift_before.value},
                  after={**audit.snapshot(record, "status", "checked_in_at", "hours_manual"),
-                        "shift_status": shift.status.value})
+                        "shift_status": shift.status.value, "by_code": code is not None})
     return record
 
 
@@ -313,14 +337,21 @@ def attended_minutes(record: SignUp, shift: Shift, out: datetime) -> int:
 
 
 def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
-              now: Optional[datetime] = None, confirm_decline: bool = False) -> SignUp:
+              now: Optional[datetime] = None, confirm_decline: bool = False,
+              code: Optional[str] = None) -> SignUp:
     """Record departure (default now) and the minutes attended; hours then wait for the lead.
 
     Refused before the shift starts. A check-out that would decline the hours (attended less than
     ATTENDANCE_MIN_SHARE) raises ``DeclineNeedsConfirmation`` unless ``confirm_decline``; once
-    confirmed, the volunteer is told why the hours do not count."""
+    confirmed, the volunteer is told why the hours do not count. ``code``: as for :func:`check_in`."""
     now = now or utcnow()
     shift, record = _locked_sign_up(record)
+    _refuse_used_code(record, code, "out")
+    if code is not None and record.status == SignUpStatus.checked_out:
+        raise Refused(_("You are already checked out (%(time)s).",
+                        time=format_datetime(record.checked_out_at, "short")))
+    if code is not None and record.status == SignUpStatus.assigned:
+        raise Refused(_("You are not checked in yet: scan the check-in code first."))
     if record.status != SignUpStatus.checked_in:
         raise Refused(_("Only a checked-in volunteer can be checked out."))
     manual = at is not None
@@ -339,11 +370,13 @@ def check_out(record: SignUp, *, actor: User, at: Optional[datetime] = None,
     if declines and not confirm_decline:
         raise DeclineNeedsConfirmation(minutes, round(share * 100))
     record.hours_manual = record.hours_manual or manual
+    record.check_out_code = code
     _record_attendance(record, shift, at, defaulted=False, now=now)
     shift.version += 1
     audit.record(actor, "signup.check_out", record, region_id=shift.region_id,
                  before={"status": SignUpStatus.checked_in.value},
-                 after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status", "hours_manual"))
+                 after={**audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
+                                         "hours_manual"), "by_code": code is not None})
     if record.hours_status == HoursStatus.declined:
         notify([record.volunteer.user], "hours_declined_short", link=link("volunteers.hours"), title=shift.title,
                minutes=record.minutes, percent=round(share * 100))

@@ -1,18 +1,19 @@
 """Shift pages: browse, detail, create/edit/cancel, sign-up, roster with check-in/out and hours."""
 from __future__ import annotations
 
+import segno
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _, get_locale
+from flask_babel import format_datetime, gettext as _, get_locale
 from flask_login import current_user, login_required
 
 from linkage.auth.access import require, role_required
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import (HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
+from linkage.models import (FINISHED_STATUSES, HOLDING_STATUSES, HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker)
 from linkage.models.types import utcnow
-from linkage.shifts import access, places, queries, services
+from linkage.shifts import access, codes, places, queries, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
                                    volunteer_of, volunteer_street, winning_organization_id)
@@ -333,3 +334,67 @@ def close(shift_id):
     perform(lambda: places.close_shift(shift, actor=current_user),
             done=_("The shift was closed. Please decide the pending hours."))
     return redirect(url_for(".roster", shift_id=shift_id))
+
+
+# --- at the site: the shift code (QR) and checking oneself in and out -------------------------------
+
+@blueprint.route("/<int:shift_id>/code/<any(in, out):purpose>")
+@login_required
+def code(shift_id, purpose):
+    """The lead shows this page at the site: a QR code volunteers with a place scan to check in (or out)."""
+    shift = _get_shift(shift_id)
+    require(can_run(current_user, shift))
+    lifetime = codes.lifetime_seconds()
+    url = svg = None
+    if shift.status not in FINISHED_STATUSES:
+        url = url_for(".check_code", shift_id=shift.id, token=codes.make(shift.id, purpose), _external=True)
+        svg = segno.make(url, error="m").svg_inline(scale=4, border=2, omitsize=True)
+    return render_template("shifts/code.html", shift=shift, purpose=purpose, url=url, svg=svg,
+                           minutes=lifetime // 60, refresh=max(lifetime // 2, 20))
+
+
+@blueprint.route("/<int:shift_id>/check/<token>", methods=["GET", "POST"])
+@role_required(Role.volunteer)
+def check_code(shift_id, token):
+    """A volunteer opens a shift code on their phone: check in (or out) with one button."""
+    shift = _get_shift(shift_id)
+    try:
+        shift_code = codes.read(token, shift.id)
+    except codes.CodeRefused as refused:
+        return _code_page(shift, None, None, refused=str(refused.message), status=refused.status)
+    volunteer = volunteer_of(current_user)
+    record = queries.sign_ups_of(volunteer, [shift.id]).get(shift.id) if volunteer else None
+    if record is None or record.status not in HOLDING_STATUSES:
+        return _code_page(shift, shift_code, None, status=403, refused=_(
+            "You have no place on this shift, so this code cannot check you in or out. If you came to help, "
+            "ask the lead."))
+    if request.method == "GET":
+        return _code_page(shift, shift_code, record)
+    confirm = request.form.get("confirm_decline") == "y"
+    if shift_code.purpose == "in":
+        action = lambda: places.check_in(record, actor=current_user, code=shift_code.id)  # noqa: E731
+    else:
+        action = lambda: places.check_out(record, actor=current_user, code=shift_code.id,  # noqa: E731
+                                          confirm_decline=confirm)
+    outcome = perform(action, done=_checked_message)
+    if outcome:
+        return redirect(url_for(".detail", shift_id=shift.id))
+    return _code_page(shift, shift_code, db.session.get(SignUp, record.id), refusal=outcome.refusal)
+
+
+def _checked_message(record: SignUp):
+    if record.status == SignUpStatus.checked_in:
+        return _("You are checked in (%(time)s). Thank you for coming!",
+                 time=format_datetime(record.checked_in_at, "short"))
+    return _("You are checked out (%(time)s); the lead will confirm your hours.",
+             time=format_datetime(record.checked_out_at, "short"))
+
+
+def _code_page(shift, shift_code, record, *, refused=None, refusal=None, status=200):
+    """The volunteer's check-in page. A refusal shown by ``perform`` is in the flash messages already."""
+    confirm = str(refusal.message) if isinstance(refusal, places.DeclineNeedsConfirmation) else None
+    # Already past what the code does: the page says so instead of offering the button.
+    past = {"in": (SignUpStatus.checked_in, SignUpStatus.checked_out), "out": (SignUpStatus.checked_out,)}
+    done = record is not None and shift_code is not None and record.status in past[shift_code.purpose]
+    return render_template("shifts/check.html", shift=shift, code=shift_code, record=record, refused=refused,
+                           confirm=confirm, done=done, failed=refusal is not None and confirm is None), status

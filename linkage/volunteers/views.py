@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user
 
 from linkage import settings
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import HoursStatus, Region, RegionLevel, Skill
+from linkage.models import HoursStatus, Region, RegionLevel, SignUp, Skill
 from linkage.models.types import utcnow
 from linkage.shifts.access import can_withdraw, volunteer_of
 from linkage.shifts.queries import waitlist_positions
 from linkage.timeutil import today
-from linkage.volunteers import queries, services
+from linkage.volunteers import calendar, queries, services
 from linkage.volunteers.access import volunteer_only
 from linkage.volunteers.forms import ProfileForm
 from linkage.web import paginate, perform
@@ -36,7 +36,9 @@ def profile():
                                                actor=current_user, today=today()),
                form=form, done=_("Your profile was saved.")):
         return redirect(url_for(".profile"))
-    return render_template("volunteers/profile.html", form=form, volunteer=volunteer)
+    token = calendar.token_of(volunteer)
+    return render_template("volunteers/profile.html", form=form, volunteer=volunteer,
+                           calendar_url=url_for(".calendar_feed", token=token, _external=True) if token else None)
 
 
 def _initial(volunteer) -> dict:
@@ -99,3 +101,52 @@ def hours():
         page = paginate(queries.hours_entries(volunteer))
     return render_template("volunteers/hours.html", totals=totals, confirmed=confirmed, stars=stars,
                            next_at=next_at, page=page, HoursStatus=HoursStatus)
+
+
+# --- calendar -------------------------------------------------------------------------------------------
+
+def _ics(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _shift_url(shift) -> str:
+    return url_for("shifts.detail", shift_id=shift.id, _external=True)
+
+
+@blueprint.route("/calendar/<token>.ics")
+def calendar_feed(token):
+    """The personal feed: no log-in (calendar programs fetch it), the secret in the URL is the key."""
+    volunteer = calendar.volunteer_for(token)
+    if volunteer is None:
+        abort(404)
+    now = utcnow()
+    body = calendar.calendar(calendar.feed_sign_ups(volunteer, now), now=now,
+                             locale=volunteer.user.locale if volunteer.user else None, shift_url=_shift_url)
+    return _ics(body, "linkage.ics")
+
+
+@blueprint.post("/calendar/new")
+@volunteer_only
+def calendar_reset():
+    volunteer = volunteer_of(current_user)
+    if volunteer is None:
+        abort(404)
+    perform(lambda: calendar.new_token(volunteer, actor=current_user),
+            done=_("Your calendar link is ready. Any earlier link no longer works."))
+    return redirect(url_for(".profile", _anchor="calendar"))
+
+
+@blueprint.route("/shifts/<int:shift_id>.ics")
+@volunteer_only
+def shift_ics(shift_id):
+    """One shift the volunteer signed up for, as a file for their calendar (the same event as in the feed)."""
+    volunteer = volunteer_of(current_user)
+    record = db.session.scalar(sa.select(SignUp).where(
+        SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id)) if volunteer else None
+    if record is None:
+        abort(404)
+    body = calendar.calendar([record], now=utcnow(), locale=current_user.locale or _locale(), shift_url=_shift_url)
+    return _ics(body, f"shift-{shift_id}.ics")

@@ -404,3 +404,35 @@ def test_every_seeded_organization_was_verified_by_civil_affairs(app, seeded):
             assert trail[1].note == org.status_reason and trail[1].at > verify.at
         else:
             assert trail[1:] == [] and org.status == OrgStatus.active
+
+
+def test_the_demo_worker_shows_a_check_in_code_and_the_demo_volunteer_has_a_calendar(app, client, seeded):
+    """At the site: the demo lead social worker opens the QR page of a shift they lead today or tomorrow; the
+    demo volunteer's profile shows their calendar link, whose feed lists their shifts."""
+    import re
+
+    import icalendar
+
+    from linkage.timeutil import local_day_start
+
+    worker = db.session.scalar(sa.select(SocialWorker).join(User, User.id == SocialWorker.user_id)
+                               .where(User.username == "worker"))
+    soon = db.session.scalars(sa.select(Shift).where(
+        Shift.lead_id == worker.id, Shift.start >= local_day_start(today()),
+        Shift.start < local_day_start(today() + timedelta(days=2)), Shift.status.in_(
+            (ShiftStatus.open, ShiftStatus.staffed)))).first()
+    assert soon is not None
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    assert client.post("/auth/login", data={"username": "worker", "password": DEMO_PASSWORD}).status_code == 302
+    assert "出示签到码" in client.get(f"/shifts/{soon.id}").get_data(as_text=True)
+    page = client.get(f"/shifts/{soon.id}/code/in").get_data(as_text=True)
+    assert "<svg" in page and "签到码" in page
+    client.post("/auth/logout")
+    assert client.post("/auth/login", data={"username": "volunteer", "password": DEMO_PASSWORD}).status_code == 302
+    profile = client.get("/volunteers/profile").get_data(as_text=True)
+    assert "我的日历" in profile
+    url = re.search(r'value="(http[^"]+\.ics)"', profile).group(1)
+    client.post("/auth/logout")
+    feed = client.get(url.replace("http://localhost", ""))
+    assert feed.status_code == 200
+    assert len(icalendar.Calendar.from_ical(feed.data).walk("VEVENT")) >= 1

@@ -77,6 +77,9 @@ OBJECTS = {
     "installment_x": "the mid-term installment of contract X", "installment_y": "the same of contract Y",
     "document_x": "a report organization A uploaded to contract X", "document_y": "the same, B on Y",
     "change_x": "organization A's pending change request on contract X", "change_y": "the same, B on Y",
+    "code_x": "a check-in code (QR) of shift X, as its lead shows it",
+    "code_y": "a check-in code (QR) of shift Y",
+    "feed": "the calendar feed secret of a volunteer with no sign-ups (the secret is the key: no log-in)",
     "run_x": "a match run of street X started by civil affairs X",
     "run_y": "a match run of street Y started by civil affairs Y",
     "run_sw": "a match run of street X started by social worker A",
@@ -287,6 +290,9 @@ POLICY: dict[str, Route] = {
     "shifts.no_show": per_object(POST, {"sign_up_x": RUNS_SHIFT["shift_x"], "sign_up_y": RUNS_SHIFT["shift_y"]}),
     "shifts.decide_hours": per_object(POST, RUNS_SHIFT),
     "shifts.close": per_object(POST, RUNS_SHIFT),
+    # The QR code the lead shows at the site; the volunteer with a place opens it to check in or out.
+    "shifts.code": per_object(GET, RUNS_SHIFT, purpose="in"),
+    "shifts.check_code": per_object(BOTH, {"code_x": on("volunteer_a"), "code_y": on("volunteer_b")}),
     "shifts.sign_up": per_object(POST, {"shift_x": on("volunteer_a"), "shift_y": on("volunteer_b"),
                                         "activity_a": on("volunteer_a")}),
     # Another volunteer's place is not theirs to give up: there is none of theirs to find.
@@ -297,6 +303,12 @@ POLICY: dict[str, Route] = {
     "volunteers.profile": only(BOTH, *VOLUNTEERS),
     "volunteers.my_shifts": only(GET, *VOLUNTEERS),
     "volunteers.hours": only(GET, *VOLUNTEERS),
+    "volunteers.calendar_reset": only(POST, *VOLUNTEERS),
+    # One's own sign-up as an .ics; another volunteer's is not there to find.
+    "volunteers.shift_ics": per_object(GET, {"shift_x": on("volunteer_a", missing=["volunteer_b"]),
+                                             "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
+    # Calendar programs fetch the feed without a session: whoever holds the secret URL reads it.
+    "volunteers.calendar_feed": Route(GET, {"feed": On(SIGNED_IN)}, public=True),
 
     # Match runs: civil affairs those of their area, social workers the ones they started.
     "matching.index": only(GET, *RUNNERS),

@@ -26,7 +26,10 @@ from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
-from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, now)
+from linkage.shifts import codes
+from linkage.volunteers import calendar
+from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, make_volunteer,
+                             now)
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
 from tests.web.test_sealed_bids import amount_shown
 
@@ -145,6 +148,8 @@ def build_scopes(w) -> dict[str, dict]:
     sign_up_x, sign_up_y = _place(shift_x, w.volunteer), _place(shift_y, volunteer_b)
     contract_x = _contract(p["running_x"], w.org1, u["orgadmin"], u["expertx"])
     contract_y = _contract(p["running_y"], w.org2, u["orgadmin2"])
+    feed_owner = make_volunteer(w.c1, make_user("feedowner", Role.volunteer, w.c1), name="Feed Owner")
+    feed_secret = calendar.new_token(feed_owner, actor=feed_owner.user)
     runs = {"run_x": _run(w.street1, u["civilx"]), "run_y": _run(w.street2, u["civil2"]),
             "run_sw": _run(w.street1, u["worker"])}
     db.session.commit()
@@ -164,6 +169,9 @@ def build_scopes(w) -> dict[str, dict]:
         "activity_a": {"shift_id": activity_a.id}, "activity_b": {"shift_id": activity_b.id},
         "sign_up_x": {"shift_id": shift_x.id, "sign_up_id": sign_up_x.id},
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
+        "feed": {"token": feed_secret},
+        "code_x": {"shift_id": shift_x.id, "token": codes.make(shift_x.id, "in")},
+        "code_y": {"shift_id": shift_y.id, "token": codes.make(shift_y.id, "in")},
         **{name: {"run_id": run.id} for name, run in runs.items()},
         **{f"{name}_x": values for name, values in contract_x.items()},
         **{f"{name}_y": values for name, values in contract_y.items()},

@@ -186,6 +186,15 @@ def _shift_updated(world, **_):
         min_volunteers=1, slots=[(None, 3)], lead=world.worker), actor=world["worker"])
 
 
+def _reminded(world, **_):
+    from linkage.shifts.reminders import send_due
+
+    add_sign_up(project_shift(world, start=(now() + timedelta(hours=1)).replace(second=0, microsecond=0)),
+                world.volunteer)
+    db.session.commit()
+    send_due()
+
+
 def _no_show(world, **_):
     shift = project_shift(world, start=(now() - timedelta(minutes=30)).replace(second=0, microsecond=0))
     shift.status = ShiftStatus.under_way
@@ -236,7 +245,7 @@ SCENARIOS = {
     "project_need_matched": _awarded, "project_contracted": _contracted, "shift_assigned": _assigned,
     "shift_waitlisted": _waitlisted, "shift_promoted": _promoted_and_cancelled,
     "signup_cancelled": _promoted_and_cancelled, "shift_cancelled": _shift_cancelled,
-    "shift_updated": _shift_updated, "signup_no_show": _no_show, "signup_blocked": _no_show,
+    "shift_updated": _shift_updated, "shift_reminder": _reminded, "signup_no_show": _no_show, "signup_blocked": _no_show,
     "hours_approved": _hours(True), "hours_declined": _hours(False), "hours_declined_short": _checked_out_short,
     "account_rejected": _account_rejected, "match_approved": _match_approved,
     "match_not_placed": _match_approved, "case_assigned": _case_assigned,
