@@ -5,6 +5,8 @@ from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, N
 from linkage.models.organizations import OrgStatus, OrgType, Organization
 from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
+from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
+                                   PanelScore, PanelStatus, ProjectCriterion)
 from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
 from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
@@ -13,6 +15,8 @@ from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STA
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
+    "Complaint", "ComplaintStatus", "DEFAULT_CRITERIA", "ExpertTie", "PANEL_STATUS_LABELS", "PanelMember", "PanelScore", "PanelStatus",
+    "ProjectCriterion",
     "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "Feedback",
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
