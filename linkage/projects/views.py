@@ -254,10 +254,11 @@ def disqualify(project_id, bid_id):
 
 
 @blueprint.route("/<int:project_id>/scores", methods=["GET", "POST"])
-@role_required(Role.civil_affairs, Role.expert)
+@role_required(Role.civil_affairs)
 def scores(project_id):
-    project = db.get_or_404(Project, project_id)
-    require(access.can_enter_scores(current_user, project))
+    """Civil affairs type the technical scores of a project without an expert panel (experts score
+    per criterion on their own page, ``evaluate``)."""
+    project = _project_or_404(project_id, manage=True)
     at = now()
     bids = queries.valid_bids(project)
     if access.bidding_sealed(project, at):
