@@ -202,7 +202,11 @@ def amend_project(project: Project, data: services.ProjectData, *, actor: User) 
     project = services._lock(project)
     if not project.bidding_open(now()):
         raise Refused(_l("A project can be changed while it is a draft or open for bids."))
-    if data.bidding_deadline < project.bidding_deadline:
+    current = project.bidding_deadline
+    if data.bidding_deadline.astimezone(current.tzinfo).replace(second=0, microsecond=0) == \
+            current.replace(second=0, microsecond=0):
+        data.bidding_deadline = current  # the form shows whole minutes: unchanged
+    if data.bidding_deadline < current:
         raise Refused(_l("While bidding is open the deadline can only move later."), field="bidding_deadline")
     services._check_project(data, actor, project)
     before = services._snapshot(project)
