@@ -197,5 +197,12 @@ def can_complain(user: User, project: Project, org_bid: Optional[Bid]) -> bool:
             and project.status in AWARDED_STATUSES)
 
 
-def can_answer_complaint(user: User, complaint: Complaint) -> bool:
-    return can_manage_project(user, complaint.project)
+def can_read_complaints(user: User, project: Project, org_bid: Optional[Bid]) -> bool:
+    """The complaints page: the managers, a bidder's admin after the award, and an organization that
+    complained (it reads the answer even after an upheld complaint set the award aside)."""
+    if can_manage_project(user, project) or can_complain(user, project, org_bid):
+        return True
+    return user.role == Role.org_admin and org_bid is not None and db.session.scalar(
+        sa.select(Complaint.id).where(Complaint.project_id == project.id,
+                                      Complaint.organization_id == org_bid.organization_id).limit(1)) is not None
+

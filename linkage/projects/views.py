@@ -185,7 +185,7 @@ def _render_detail(project, failed=None):
         can_score=access.can_enter_scores(current_user, project) and not panels.has_panel(project),
         seat=access.panel_seat(current_user, project), has_panel=panels.has_panel(project),
         can_amend=standstill.can_amend(current_user, project, at),
-        can_complain=access.can_complain(current_user, project, own),
+        can_complain=access.can_read_complaints(current_user, project, own) and not manages,
         notice_visible=access.can_see_award_notice(current_user, project),
         signing_refusal=standstill.contract_signing_refusal(project) if manages else None,
         open_complaints=len(standstill.open_complaints(project)) if manages else 0,
@@ -467,7 +467,7 @@ def complaints(project_id):
     manages = access.can_manage_project(current_user, project)
     org = current_user.organization if current_user.role == Role.org_admin else None
     own = queries.own_bid(project, org) if org is not None else None
-    require(manages or access.can_complain(current_user, project, own))
+    require(access.can_read_complaints(current_user, project, own))
     form = ComplaintForm()
     if org is not None and request.method == "POST":
         if perform(lambda: standstill.file_complaint(project, org, form.text.data, actor=current_user), form=form,
