@@ -205,4 +205,3 @@ def can_read_complaints(user: User, project: Project, org_bid: Optional[Bid]) ->
     return user.role == Role.org_admin and org_bid is not None and db.session.scalar(
         sa.select(Complaint.id).where(Complaint.project_id == project.id,
                                       Complaint.organization_id == org_bid.organization_id).limit(1)) is not None
-

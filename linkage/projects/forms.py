@@ -143,7 +143,8 @@ class CriteriaForm(Form):
         """The rows filled in; a default criterion whose name was left as shown keeps its code."""
         rows = []
         for entry in self.criteria:
-            code, name, weight = entry.form.code.data or "", (entry.form.name.data or "").strip(), entry.form.weight.data
+            code, weight = entry.form.code.data or "", entry.form.weight.data
+            name = (entry.form.name.data or "").strip()
             if not name and weight is None:
                 continue
             keep = code in DEFAULT_CRITERIA and name == str(DEFAULT_CRITERIA[code][0])

@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (DEFAULT_CRITERIA, Bid, BidStatus, Category, Need, NeedStatus, Organization, OrgStatus, PanelMember,
-                            Project, ProjectCriterion, ProjectStatus, Region, RegionLevel, SocialWorker, User,
-                            WorkerLevel)
+from linkage.models import (DEFAULT_CRITERIA, Bid, BidStatus, Category, Need, NeedStatus, Organization, OrgStatus,
+                            PanelMember, Project, ProjectCriterion, ProjectStatus, Region, RegionLevel, SocialWorker,
+                            User, WorkerLevel)
 from linkage.notifications import link, notify
 from linkage.organizations.queries import organization_users
 from linkage.organizations.services import add_years

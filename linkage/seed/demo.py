@@ -874,7 +874,8 @@ def _build_panels(demo: _Demo) -> None:
         panels.assign_expert(closed, expert, actor=civil)
         for expert in [db.session.get(User, demo.users["expert"]), *experts]])
     for index, (expert, scores) in enumerate(zip(experts, PANEL_SCORES)):
-        demo.later(closed.bidding_deadline + timedelta(hours=16 + index), partial(_expert_scores, closed, expert, scores))
+        demo.later(closed.bidding_deadline + timedelta(hours=16 + index),
+                   partial(_expert_scores, closed, expert, scores))
     awarded = db.session.get(Project, demo.projects["awarded"])
     loser = db.session.scalar(sa.select(Bid).where(Bid.project_id == awarded.id, Bid.status == BidStatus.lost))
     if loser is not None and awarded.awarded_at is not None:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, ExpertTie, Notification, PanelMember, PanelScore, PanelStatus, Project,
+from linkage.models import (Bid, ExpertTie, PanelMember, PanelScore, PanelStatus, Project,
                             ProjectStatus, Role)
 from linkage.projects import services
 from tests.factories import make_bid, make_social_worker, make_user
@@ -98,7 +98,8 @@ def test_panel_scores_per_criterion_drop_the_extremes_rank_and_notify(client, au
     assert "You declared a tie to a bidder and are recused from this panel" in text(response)
     seat = db.session.scalar(sa.select(PanelMember).where(PanelMember.expert_id == declarer.id))
     assert seat.status == PanelStatus.recused and "declared a tie to Harmony Community Services" in seat.status_reason
-    assert db.session.scalar(sa.select(ExpertTie).where(ExpertTie.expert_id == declarer.id)).organization_id == world.org2.id
+    tie = db.session.scalar(sa.select(ExpertTie).where(ExpertTie.expert_id == declarer.id))
+    assert tie.organization_id == world.org2.id
     assert client.get(f"/projects/{project.id}").status_code == 403
     assert notified(world["civil"], "panel_recused")
 
@@ -138,7 +139,8 @@ def test_panel_scores_per_criterion_drop_the_extremes_rank_and_notify(client, au
     # The panel's record, shown to the managing civil affairs after the award.
     page = text(client.get(f"/projects/{project.id}/panel"))
     assert "The panel's record" in unescape(page)
-    rows = re.findall(r"<tr><td>(Expert \d)</td><td>([^<]+)</td><td>([^<]+)</td>\s*<td class=\"text-end\">([\d.]+)</td>", page)
+    rows = re.findall(r"<tr><td>(Expert \d)</td><td>([^<]+)</td><td>([^<]+)</td>\s*"
+                      r"<td class=\"text-end\">([\d.]+)</td>", page)
     assert len(rows) == 40
     assert ("Expert 1", "Sunshine Social Work Center", "Service plan and methods", "100.0") in rows
     assert ("Expert 5", "Harmony Community Services", "Soundness of the budget", "10.0") in rows
@@ -187,7 +189,8 @@ def test_fewer_than_the_threshold_averages_every_score(client, auth, world, tend
     db.session.commit()
     for expert, value in zip(experts[:3], (90, 60, 30)):
         auth.as_(expert)
-        client.post(f"/projects/{project.id}/evaluate", data=_score_form(project, {bid1: (value,) * 4, bid2: (50,) * 4}))
+        scores = _score_form(project, {bid1: (value,) * 4, bid2: (50,) * 4})
+        client.post(f"/projects/{project.id}/evaluate", data=scores)
     assert services.panel_score(db.session.get(Bid, bid1.id)) == 60.0  # (90 + 60 + 30) ÷ 3: nothing dropped
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import Bid, BidStatus, Complaint, ComplaintStatus, Need, NeedStatus, Project, ProjectStatus
+from linkage.models import BidStatus, Complaint, ComplaintStatus, Need, NeedStatus, Project, ProjectStatus
 from linkage.timeutil import to_local
 from tests.factories import now
 from tests.web.test_projects_support import (bid_form, bid_of, english, evaluated_project, events,  # noqa: F401
@@ -222,8 +222,9 @@ def test_an_unconfirmed_bid_does_not_count(client, auth, world):
     auth.login("orgadmin")
     client.post(f"/projects/{project.id}/bid", data=bid_form(world))
     auth.as_(world["civil"])
-    client.post(f"/projects/{project.id}/edit", data=project_form(
-        world, needs, title=project.title, min_years="1", bidding_deadline=local(project.bidding_deadline + timedelta(hours=1))))
+    later = local(project.bidding_deadline + timedelta(hours=1))
+    form = project_form(world, needs, title=project.title, min_years="1", bidding_deadline=later)
+    client.post(f"/projects/{project.id}/edit", data=form)
     assert bid_of(project, world.org1).status == BidStatus.draft
     past_deadline(db.session.get(Project, project.id))
     db.session.commit()
