@@ -186,6 +186,11 @@ def can_see_panel_record(user: User, project: Project) -> bool:
     return can_manage_project(user, project)
 
 
+def can_amend_project(user: User, project: Project, now: datetime) -> bool:
+    """A published project's terms, while the bidding is open, by the civil affairs staff who manage it."""
+    return project.bidding_open(now) and can_manage_project(user, project)
+
+
 def can_see_award_notice(user: User, project: Project) -> bool:
     """The award notice: once awarded, to whoever may read the project."""
     return results_public(project) and can_view_project(user, project)

@@ -26,7 +26,7 @@ from linkage.models import (Bid, BidStatus, Complaint, ComplaintStatus, Need, Ne
                             ProjectStatus, User)
 from linkage.notifications import link, notify
 from linkage.organizations.queries import civil_affairs_covering, organization_users
-from linkage.projects import access, queries, services
+from linkage.projects import queries, services
 from linkage.timeutil import local_day_start, now
 
 MAX_COMPLAINT = 5000
@@ -223,6 +223,3 @@ def amend_project(project: Project, data: services.ProjectData, *, actor: User) 
         terms_changed(project, actor)
     return changed
 
-
-def can_amend(user: User, project: Project, moment: datetime) -> bool:
-    return project.bidding_open(moment) and access.can_manage_project(user, project)

@@ -121,7 +121,7 @@ def new():
 @role_required(Role.civil_affairs)
 def edit(project_id):
     project = _project_or_404(project_id, manage=True)
-    amending = standstill.can_amend(current_user, project, now())
+    amending = access.can_amend_project(current_user, project, now())
     require(access.can_edit_project(current_user, project) or amending)
     form = ProjectForm(data=_form_values(project))
     _fill_project_choices(form)
@@ -184,7 +184,7 @@ def _render_detail(project, failed=None):
         can_withdraw_bid=access.can_withdraw_bid(current_user, project, own, at),
         can_score=access.can_enter_scores(current_user, project) and not panels.has_panel(project),
         seat=access.panel_seat(current_user, project), has_panel=panels.has_panel(project),
-        can_amend=standstill.can_amend(current_user, project, at),
+        can_amend=access.can_amend_project(current_user, project, at),
         can_complain=access.can_read_complaints(current_user, project, own) and not manages,
         notice_visible=access.can_see_award_notice(current_user, project),
         signing_refusal=standstill.contract_signing_refusal(project) if manages else None,
@@ -345,7 +345,7 @@ def criteria(project_id):
     form = CriteriaForm()
     if request.method == "GET":
         form.fill(project.criteria or services.default_criteria())
-    editable = project.status == ProjectStatus.draft or standstill.can_amend(current_user, project, now())
+    editable = project.status == ProjectStatus.draft or access.can_amend_project(current_user, project, now())
     if perform(lambda: panels.set_criteria(project, form.to_rows(), actor=current_user), form=form,
                done=lambda changed: _("Criteria saved.") if changed else _("Nothing changed.")):
         return _to_detail(project)
