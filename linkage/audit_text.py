@@ -15,7 +15,7 @@ from flask_babel import format_date, format_datetime, get_locale, lazy_gettext a
 from markupsafe import Markup, escape
 
 from linkage.extensions import db
-from linkage.models import (AccountStatus, BidStatus, HoursStatus, NeedStatus, OrgStatus, OrgType, ProjectStatus,
+from linkage.models import (AccountStatus, BidStatus, ComplaintStatus, HoursStatus, PanelStatus, NeedStatus, OrgStatus, OrgType, ProjectStatus,
                             Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
                             WorkerLevel)
 from linkage.models import Category, Organization, Project, Region, Shift, SocialWorker, User, Volunteer
@@ -35,6 +35,18 @@ ACTIONS = {
     "payment.record": _l("Payment recorded"),
     "project.complete": _l("Project completed"), "project.final": _l("Project finally evaluated"),
     "project.midterm": _l("Project passed its mid-term check"),
+    "bid.withdraw": _l("Bid withdrawn"), "bid.unscore": _l("Bid waits for the panel's scores"),
+    "bid.needs_reconfirmation": _l("Bid to be confirmed again (terms changed)"),
+    "bid.award_set_aside": _l("Award set aside for this bid"),
+    "complaint.file": _l("Complaint filed"), "complaint.answer": _l("Complaint answered"),
+    "need.unmatch": _l("Need open again (award set aside)"),
+    "panel.assign": _l("Expert put on the panel"), "panel.remove": _l("Expert taken off the panel"),
+    "panel.declare": _l("Conflict-of-interest declaration"), "panel.score": _l("Expert scores entered"),
+    "project.criteria": _l("Evaluation criteria changed"), "project.amend": _l("Terms changed while open for bids"),
+    "project.deadline_extend": _l("Bidding deadline extended"),
+    "project.republish": _l("Failed project published again"),
+    "project.reopen_evaluation": _l("Evaluation reopened"),
+    "project.award_set_aside": _l("Award set aside"),
     "match_run.approve": _l("Match run approved"), "match_run.create": _l("Match run started"),
     "match_run.fail": _l("Match run failed"), "match_run.finish": _l("Match run finished"),
     "match_run.reject": _l("Match run rejected"), "match_run.pin": _l("Pairing pinned"),
@@ -81,7 +93,7 @@ SUBJECTS = {
     "Payment": _l("Payment"), "MatchRun": _l("Match run"), "Need": _l("Need"), "Organization": _l("Organization"),
     "Project": _l("Project"), "Region": _l("Region"), "Resident": _l("Resident"), "Shift": _l("Shift"),
     "SignUp": _l("Sign-up"), "SocialWorker": _l("Social worker"), "User": _l("Account"),
-    "Volunteer": _l("Volunteer"),
+    "Volunteer": _l("Volunteer"), "PanelMember": _l("Panel member"), "Complaint": _l("Complaint"),
 }
 
 FIELDS = {
@@ -123,6 +135,9 @@ FIELDS = {
     "technical_score": _l("Technical score"), "title": _l("Title"), "urgency": _l("Urgency"),
     "user_id": _l("Account"), "username": _l("Username"), "volunteer_id": _l("Volunteer"),
     "weekly_minutes_limit": _l("Weekly limit (minutes)"), "workload": _l("Workload"),
+    "criteria": _l("Evaluation criteria"), "declaration": _l("Declaration"), "expert_id": _l("Expert"),
+    "tied_organization_ids": _l("Organizations declared tied"), "awarded_at": _l("Award notice"),
+    "republished_from_id": _l("Published again from"), "answer": _l("Answer"), "text": _l("Complaint"),
     # the demo district's counts
     "users": _l("Accounts"), "social_workers": _l("Social workers"), "residents": _l("Residents"),
     "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),
@@ -136,6 +151,7 @@ STATUS_BY_SUBJECT = {
     "Need": NeedStatus, "Project": ProjectStatus, "Bid": BidStatus, "Shift": ShiftStatus, "SignUp": SignUpStatus,
     "Organization": OrgStatus, "User": AccountStatus, "Volunteer": VolunteerStatus, "MatchRun": MatchStatus,
     "Contract": ContractStatus, "ChangeRequest": ChangeStatus,
+    "PanelMember": PanelStatus, "Complaint": ComplaintStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,

@@ -34,8 +34,18 @@ MESSAGES = {
     "org_blacklisted": _l("Your organization %(name)s was blacklisted and may no longer bid: %(reason)s"),
     "org_reinstated": _l("Your organization %(name)s was reinstated."),
     "project_published": _l("A new project is open for bids: %(title)s (deadline %(deadline)s)."),
-    "bid_won": _l("Your bid for \"%(title)s\" won."),
-    "bid_lost": _l("Your bid for \"%(title)s\" did not win."),
+    "bid_won": _l("Your bid for \"%(title)s\" won: rank %(rank)s of %(count)s, total score %(score)s."),
+    "bid_lost": _l("Your bid for \"%(title)s\" did not win: rank %(rank)s of %(count)s, total score %(score)s. "
+                   "The award notice says how to complain."),
+    "bid_reconfirm": _l("The terms of \"%(title)s\" changed: confirm your bid again before %(deadline)s, or it "
+                        "will not count."),
+    "panel_assigned": _l("You were put on the expert panel of \"%(title)s\". Declare any conflict of interest "
+                         "once the bidding closes, then score the bids."),
+    "panel_recused": _l("%(name)s declared a conflict of interest and left the panel of \"%(title)s\"."),
+    "complaint_filed": _l("%(org)s filed a complaint about the award of \"%(title)s\"."),
+    "complaint_upheld": _l("Your complaint about \"%(title)s\" was upheld: the award is set aside and the bids "
+                           "are evaluated again."),
+    "complaint_dismissed": _l("Your complaint about \"%(title)s\" was dismissed."),
     "bid_disqualified": _l("Your bid for \"%(title)s\" was disqualified: %(reason)s"),
     "bid_disqualified_inactive": _l("Your bid for \"%(title)s\" was disqualified: the organization was not active "
                                     "when bidding closed."),

@@ -33,14 +33,15 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from linkage.audit import derived_key
 from linkage.extensions import db
-from linkage.models import (Availability, Bid, Category, ChangeRequest, Contract, Document, Evaluation, Feedback,
-                            Installment, MatchOverride, MatchRun, Need, Organization, Payment, Project, Region,
-                            Resident, RowSeal, SettingValue, Shift, ShiftSlot, SignUp, Skill, SocialWorker, User,
-                            Volunteer)
+from linkage.models import (Availability, Bid, Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
+                            ExpertTie, Feedback, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
+                            PanelScore, Payment, Project, ProjectCriterion, Region, Resident, RowSeal, SettingValue,
+                            Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
-                 MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest)
+                 MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
+                 ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

@@ -142,6 +142,17 @@ SPECS = (
     Spec("DEFAULT_PRICE_WEIGHT", "percent", 0.30, 0, 100, _l("Default price weight"),
          _l("The share of the price in a new project's comprehensive evaluation; each project can change it."),
          "%"),
+    Spec("PANEL_TRIM_MIN", "int", 5, 3, 50, _l("Panel size for dropping extremes"),
+         _l("When at least this many experts scored a bid, its highest and lowest scores are dropped before "
+            "the average."), _l("experts")),
+    Spec("COMPLAINT_WINDOW_DAYS", "int", 7, 1, 60, _l("Complaint window"),
+         _l("How long after the award notice a bidding organization may file a complaint."), _DAYS),
+    Spec("STANDSTILL_DAYS", "int", 10, 0, 60, _l("Standstill before the contract"),
+         _l("How long after the award notice the contract may not be signed; an open complaint delays it "
+            "further."), _DAYS),
+    Spec("AMENDMENT_MIN_HOURS", "int", 72, 1, 720, _l("Bidding time left after a change"),
+         _l("A change to a published project's terms made less than this long before the deadline moves the "
+            "deadline to this long after the change."), _HOURS),
     Spec("MATCH_TIME_LIMIT", "number", 30.0, 1, 600, _l("Match run time limit"),
          _l("How long a match run searches before it returns the best proposal found; each run can change it."),
          _l("seconds")),

@@ -7,6 +7,8 @@ from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, N
 from linkage.models.organizations import OrgStatus, OrgType, Organization
 from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
+from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
+                                   PanelScore, PanelStatus, ProjectCriterion)
 from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
 from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
@@ -18,6 +20,8 @@ __all__ = [
     "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
     "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",
     "Feedback", "Installment", "Milestone", "Payment",
+    "Complaint", "ComplaintStatus", "DEFAULT_CRITERIA", "ExpertTie", "PANEL_STATUS_LABELS", "PanelMember", "PanelScore", "PanelStatus",
+    "ProjectCriterion",
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "Region", "RegionLevel", "Resident",

@@ -17,6 +17,7 @@ from linkage.models.types import Money, UTCDateTime, setting_default, utcnow
 if TYPE_CHECKING:
     from linkage.models.needs import Need
     from linkage.models.organizations import Organization
+    from linkage.models.panels import PanelMember, ProjectCriterion
     from linkage.models.people import SocialWorker, User
     from linkage.models.regions import Region
     from linkage.models.taxonomy import Category
@@ -95,13 +96,19 @@ class Project(db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    awarded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    awarded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)   # the award notice's publication
+    # A failed project published again is a new project; it points back to the one that failed.
+    republished_from_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("projects.id"))
 
     region: Mapped[Region] = relationship()
     categories: Mapped[list[Category]] = relationship(secondary=project_categories)
     needs: Mapped[list[Need]] = relationship(back_populates="project", order_by="Need.id")
     bids: Mapped[list[Bid]] = relationship(back_populates="project", order_by="Bid.id")
     created_by: Mapped[Optional[User]] = relationship()
+    criteria: Mapped[list[ProjectCriterion]] = relationship(
+        back_populates="project", order_by="ProjectCriterion.position", cascade="all, delete-orphan")
+    panel: Mapped[list[PanelMember]] = relationship(back_populates="project", order_by="PanelMember.id")
+    republished_from: Mapped[Optional[Project]] = relationship(remote_side=[id])
 
     def bidding_open(self, now: datetime) -> bool:
         return self.status == ProjectStatus.published and now < self.bidding_deadline
@@ -181,6 +188,9 @@ class Bid(db.Model):
             return self.status_reason
         if self.status == BidStatus.disqualified:
             return _l("The organization was not active when bidding closed.")
+        if self.status == BidStatus.draft and self.submitted_at is not None:
+            return _l("The project's terms changed after this bid came in: confirm it again before the deadline, "
+                      "or it does not count.")
         return ""
 
     def __repr__(self) -> str:

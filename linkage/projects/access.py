@@ -10,10 +10,14 @@ import sqlalchemy as sa
 
 from linkage.auth.access import can_see_region
 from linkage.extensions import db
-from linkage.models import Bid, BidStatus, Project, ProjectStatus, Region, Role, User
+from linkage.models import (Bid, BidStatus, Complaint, PanelMember, PanelStatus, Project, ProjectStatus, Region,
+                            Role, User)
 
-# Roles that only read projects in their region subtree (never drafts).
+# Roles that only read projects (never drafts): observers their region subtree, experts the projects
+# whose panel they sit on.
 READERS = (Role.expert, Role.observer)
+# Panel members who still sit on the panel (an expert who recused or was removed no longer reads it).
+SITTING = (PanelStatus.assigned, PanelStatus.joined)
 ORG_ROLES = (Role.org_admin, Role.social_worker)
 # A project's results (winner, prices, scores) are public once it is awarded.
 AWARDED_STATUSES = (ProjectStatus.awarded, ProjectStatus.contracted, ProjectStatus.in_progress,
@@ -33,13 +37,17 @@ def visible_projects(user: User):
     """SQL condition on ``Project`` joined with its ``Region``: the projects ``user`` may read.
 
     Civil affairs: their subtree. Organizations: published projects whose region is an ancestor or a
-    descendant of their service area, plus every project they bid on or run. Experts and observers:
-    their subtree, drafts excepted. Admins: all.
+    descendant of their service area, plus every project they bid on or run. Experts: the projects
+    whose panel they sit on. Observers: their subtree, drafts excepted. Admins: all.
     """
     if user.role == Role.admin:
         return sa.true()
     if user.role == Role.civil_affairs and user.region is not None:
         return Region.path.startswith(user.region.path)
+    if user.role == Role.expert:
+        return sa.and_(Project.status != ProjectStatus.draft, Project.id.in_(
+            sa.select(PanelMember.project_id).where(PanelMember.expert_id == user.id,
+                                                    PanelMember.status.in_(SITTING))))
     if user.role in READERS and user.region is not None:
         return sa.and_(Region.path.startswith(user.region.path), Project.status != ProjectStatus.draft)
     if user.role in ORG_ROLES and user.organization is not None:
@@ -68,6 +76,8 @@ def can_edit_project(user: User, project: Project) -> bool:
 def can_view_project(user: User, project: Project) -> bool:
     if can_manage_project(user, project):
         return True
+    if user.role == Role.expert:
+        return panel_seat(user, project) is not None
     if user.role in READERS:
         return project.status != ProjectStatus.draft and can_see_region(user, project.region)
     org = user.organization if user.role in ORG_ROLES else None
@@ -138,15 +148,65 @@ def can_see_bid_price(user: User, bid: Bid, now: datetime) -> bool:
 SCORING_STATUSES = (ProjectStatus.bidding_closed, ProjectStatus.evaluated)
 
 
+def panel_seat(user: User, project: Project) -> Optional[PanelMember]:
+    """The expert's seat on the project's panel while they sit on it (assigned or joined), else None."""
+    if user.role != Role.expert or project.status == ProjectStatus.draft:
+        return None
+    return db.session.scalar(sa.select(PanelMember).where(
+        PanelMember.project_id == project.id, PanelMember.expert_id == user.id, PanelMember.status.in_(SITTING)))
+
+
 def is_assigned_expert(user: User, project: Project) -> bool:
-    """An expert evaluator is assigned to the published projects of their region subtree."""
-    return (user.role == Role.expert and project.status != ProjectStatus.draft
-            and can_see_region(user, project.region))
+    """An expert evaluator reads the projects whose panel civil affairs assigned them to."""
+    return panel_seat(user, project) is not None
+
+
+def can_declare(user: User, project: Project, now: datetime) -> bool:
+    """An assigned expert declares conflicts of interest once the bidders are known (after the deadline)."""
+    seat = panel_seat(user, project)
+    return seat is not None and not bidding_sealed(project, now) and project.status in SCORING_STATUSES
+
+
+def can_panel_score(user: User, project: Project) -> bool:
+    """An expert who joined the panel (no conflict declared), while the evaluation is open."""
+    seat = panel_seat(user, project)
+    return seat is not None and seat.status == PanelStatus.joined and project.status in SCORING_STATUSES
 
 
 def can_enter_scores(user: User, project: Project) -> bool:
     """Civil affairs staff who manage the project (any time: the page says when scoring is open), and
-    the experts assigned to it once the bidding deadline has passed and until the evaluation is over."""
+    the experts who joined its panel once the bidding deadline has passed and until the evaluation is over."""
     if can_manage_project(user, project):
         return True
-    return is_assigned_expert(user, project) and project.status in SCORING_STATUSES
+    return can_panel_score(user, project)
+
+
+def can_see_panel_record(user: User, project: Project) -> bool:
+    """The panel's record (who scored what, when): the civil affairs staff who manage the project."""
+    return can_manage_project(user, project)
+
+
+def can_amend_project(user: User, project: Project, now: datetime) -> bool:
+    """A published project's terms, while the bidding is open, by the civil affairs staff who manage it."""
+    return project.bidding_open(now) and can_manage_project(user, project)
+
+
+def can_see_award_notice(user: User, project: Project) -> bool:
+    """The award notice: once awarded, to whoever may read the project."""
+    return results_public(project) and can_view_project(user, project)
+
+
+def can_complain(user: User, project: Project, org_bid: Optional[Bid]) -> bool:
+    """The admin of an organization that bid (a submitted bid, not a draft) on an awarded project."""
+    return (user.role == Role.org_admin and org_bid is not None and org_bid.status != BidStatus.draft
+            and project.status in AWARDED_STATUSES)
+
+
+def can_read_complaints(user: User, project: Project, org_bid: Optional[Bid]) -> bool:
+    """The complaints page: the managers, a bidder's admin after the award, and an organization that
+    complained (it reads the answer even after an upheld complaint set the award aside)."""
+    if can_manage_project(user, project) or can_complain(user, project, org_bid):
+        return True
+    return user.role == Role.org_admin and org_bid is not None and db.session.scalar(
+        sa.select(Complaint.id).where(Complaint.project_id == project.id,
+                                      Complaint.organization_id == org_bid.organization_id).limit(1)) is not None

@@ -4,15 +4,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, IntegerField, RadioField,
-                     SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, DecimalField, FieldList, FormField, HiddenField,
+                     IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from linkage import settings
-from linkage.forms import Form, choices
-from linkage.models import WorkerLevel
+from linkage.forms import Form, Subform, choices
+from linkage.models import DEFAULT_CRITERIA, WorkerLevel
 from linkage.organizations.forms import GRADE_CHOICES
 from linkage.projects import services
+from linkage.projects.panels import MAX_CRITERIA, CriterionData
 from linkage.timeutil import LOCAL_TZ, local_to_utc, now
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
@@ -118,3 +121,88 @@ class AwardForm(Form):
         _l("Reason for the choice"), validators=[Optional(), Length(max=2000)],
         description=_l("Required when the chosen bid does not have the highest total score."))
     submit = SubmitField(_l("Award"))
+
+
+# --------------------------------------------------------------------------- the expert panel
+
+
+class CriterionRow(Subform):
+    """One technical criterion: a name and its weight (% of the technical side); an empty row is unused."""
+    code = HiddenField()
+    name = StringField(_l("Criterion"), validators=[Optional(), Length(max=200)])
+    weight = IntegerField(_l("Weight (%)"), validators=[
+        Optional(), NumberRange(min=1, max=100, message=_l("Each weight is from 1 to 100."))])
+
+
+class CriteriaForm(Form):
+    criteria = FieldList(FormField(CriterionRow), min_entries=MAX_CRITERIA, max_entries=MAX_CRITERIA)
+    submit = SubmitField(_l("Save criteria"))
+
+    def fill(self, criteria) -> None:
+        rows = [{"code": c.code, "name": str(c.label), "weight": c.weight} for c in criteria]
+        for entry, row in zip(self.criteria, rows):
+            entry.form.code.data, entry.form.name.data, entry.form.weight.data = row["code"], row["name"], row["weight"]
+
+    def to_rows(self) -> list:
+        """The rows filled in; a default criterion whose name was left as shown keeps its code."""
+        rows = []
+        for entry in self.criteria:
+            code, weight = entry.form.code.data or "", entry.form.weight.data
+            name = (entry.form.name.data or "").strip()
+            if not name and weight is None:
+                continue
+            keep = code in DEFAULT_CRITERIA and name == str(DEFAULT_CRITERIA[code][0])
+            rows.append(CriterionData(name=name, weight=weight, code=code if keep else ""))
+        return rows
+
+
+class AssignExpertForm(Form):
+    expert = SelectField(_l("Expert"), coerce=int, validators=[InputRequired(message=_l("Choose an expert."))])
+    submit = SubmitField(_l("Put on the panel"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DeclarationForm(Form):
+    ties = MultiCheckboxField(_l("Organizations I am tied to (employment, membership, family, money)"), coerce=int)
+    no_conflict = BooleanField(_l("I declare that I have no conflict of interest with any other bidder, and will "
+                                  "score fairly and keep the bids confidential."))
+    statement = TextAreaField(_l("Anything else to declare"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Sign the declaration"))
+
+
+def panel_scores_form(bids, criteria, mine: dict):
+    """One field per bid and criterion (0–100), named ``score_<bid id>_<criterion id>``; ``mine`` holds the
+    expert's scores so far by (bid id, criterion id)."""
+
+    class PanelScoresForm(Form):
+        submit = SubmitField(_l("Save my scores"))
+
+    for bid in bids:
+        for criterion in criteria:
+            setattr(PanelScoresForm, f"score_{bid.id}_{criterion.id}", DecimalField(
+                criterion.label, places=1, default=mine.get((bid.id, criterion.id)), validators=[
+                    Optional(), NumberRange(min=0, max=100, message=_l("A score is between 0 and 100."))]))
+    return PanelScoresForm()
+
+
+# --------------------------------------------------------------------------- complaints
+
+
+class ComplaintForm(Form):
+    text = TextAreaField(_l("Your complaint"), validators=[
+        DataRequired(message=_l("Say what you complain about and why.")), Length(max=5000)],
+        description=_l("What in the award you contest, and why; civil affairs answer in writing."))
+    submit = SubmitField(_l("File the complaint"))
+
+
+class AnswerForm(Form):
+    decision = RadioField(_l("Decision"), choices=choices([
+        ("dismissed", _l("Dismissed: the award stands")),
+        ("upheld", _l("Upheld: the award is set aside and the bids are evaluated again"))]),
+        validators=[InputRequired(message=_l("Choose a decision."))])
+    answer = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Answer"))

@@ -19,8 +19,9 @@ from flask_babel import lazy_gettext as _l
 from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, Category, Need, NeedStatus, Organization, OrgStatus, Project,
-                            ProjectStatus, Region, RegionLevel, SocialWorker, User, WorkerLevel)
+from linkage.models import (DEFAULT_CRITERIA, Bid, BidStatus, Category, Need, NeedStatus, Organization, OrgStatus,
+                            PanelMember, Project, ProjectCriterion, ProjectStatus, Region, RegionLevel, SocialWorker,
+                            User, WorkerLevel)
 from linkage.notifications import link, notify
 from linkage.organizations.queries import organization_users
 from linkage.organizations.services import add_years
@@ -177,6 +178,12 @@ def _apply(project: Project, data: ProjectData) -> None:
     project.needs = list(data.needs)
 
 
+def default_criteria() -> list[ProjectCriterion]:
+    """The technical criteria a new project starts with (staff may change them before the deadline)."""
+    return [ProjectCriterion(position=i, code=code, weight=weight)
+            for i, (code, (_name, weight)) in enumerate(DEFAULT_CRITERIA.items())]
+
+
 def _snapshot(project: Project) -> dict:
     return {**audit.snapshot(project, *_PROJECT_FIELDS), "need_ids": _need_ids(project)}
 
@@ -189,6 +196,7 @@ def create_project(data: ProjectData, *, actor: User) -> Project:
     _check_project(data, actor, None)
     project = Project(status=ProjectStatus.draft, created_by=actor)
     _apply(project, data)
+    project.criteria = default_criteria()
     db.session.add(project)
     db.session.flush()
     audit.record(actor, "project.create", project, after=_snapshot(project))
@@ -268,6 +276,47 @@ def _fail(project: Project, actor: User, before: dict) -> None:
     audit.record(actor, "project.fail", project, before=before, after=audit.snapshot(project, *_STATUS))
 
 
+def former_need_ids(project: Project) -> list[int]:
+    """The needs a failed project covered when it failed (its record in the audit trail)."""
+    for event in reversed(audit.trail("Project", project.id)):
+        if event.action == "project.fail":
+            return list((event.before or {}).get("need_ids") or [])
+    return []
+
+
+def republication(project: Project) -> Optional[Project]:
+    """The project that publishes a failed one again, if any."""
+    return db.session.scalar(sa.select(Project).where(Project.republished_from_id == project.id).limit(1))
+
+
+def republish_project(project: Project, *, actor: User) -> Project:
+    """A failed project published again: a new draft with the same terms and criteria, covering those of
+    its former needs still open and free; staff set the new deadline and publish it."""
+    project = _lock(project)
+    if project.status != ProjectStatus.failed:
+        raise Refused(_l("Only a failed project can be published again."))
+    again = republication(project)
+    if again is not None:
+        raise Refused(_l("This project was already published again as \"%(title)s\".", title=again.title))
+    needs = [need for need in _lock_needs(db.session.scalars(
+        sa.select(Need).where(Need.id.in_(former_need_ids(project)))).all())
+        if need.status == NeedStatus.open and need.project_id is None]
+    copy = Project(status=ProjectStatus.draft, created_by=actor, republished_from=project, needs=needs,
+                   categories=list(project.categories),
+                   criteria=[ProjectCriterion(position=c.position, code=c.code, name=c.name, weight=c.weight)
+                             for c in project.criteria] or default_criteria(),
+                   **{name: getattr(project, name) for name in _COPIED})
+    db.session.add(copy)
+    db.session.flush()
+    audit.record(actor, "project.republish", copy, after={**_snapshot(copy), "republished_from_id": project.id})
+    return copy
+
+
+_COPIED = ("title", "description", "region_id", "budget", "service_start", "service_end", "bidding_deadline",
+           "price_weight", "min_grade", "min_years", "required_workers", "required_worker_level",
+           "target_beneficiaries", "target_hours", "workload")
+
+
 def close_bidding(project: Project, *, actor: User) -> None:
     """After the deadline: bids of organizations no longer active are disqualified; with no valid bid
     left the project failed, otherwise it waits for the technical scores."""
@@ -337,6 +386,14 @@ def _check_evaluation_open(project: Project) -> None:
         raise Refused(_l("The evaluation of this project is over."))
 
 
+def _check_no_panel(project: Project) -> None:
+    """A project with an expert panel takes its technical scores from the panel only."""
+    seated = db.session.scalar(sa.select(PanelMember.id).where(
+        PanelMember.project_id == project.id, PanelMember.status.in_(access.SITTING)).limit(1))
+    if seated is not None:
+        raise Refused(_l("This project has an expert panel: its technical scores come from the panel."))
+
+
 def _check_score(value) -> None:
     if value is None or not 0 <= value <= 100:
         raise Refused(_l("A technical score is between 0 and 100."), field="score")
@@ -346,6 +403,7 @@ def score_bid(bid: Bid, technical_score: float, *, actor: User) -> None:
     """Enter (or correct) the panel's technical score (0–100) of one valid bid; it counts weighted."""
     project = _lock(bid.project)
     _check_evaluation_open(project)
+    _check_no_panel(project)
     _check_score(technical_score)
     db.session.refresh(bid)
     if bid.status not in queries.VALID_BID_STATUSES:
@@ -389,6 +447,7 @@ def enter_scores(project: Project, scores: dict[int, Optional[float]], *, actor:
     All are checked before any is written."""
     project = _lock(project)
     _check_evaluation_open(project)
+    _check_no_panel(project)
     bids = {bid.id: bid for bid in queries.valid_bids(project)}
     for bid_id, value in scores.items():
         if bid_id not in bids:
@@ -466,21 +525,15 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "", match_
         raise Refused(_l("%(name)s would exceed its capacity: running projects take %(used)s of "
                          "%(capacity)s units and this bid needs %(need)s.", name=org.name, used=used,
                          capacity=org.capacity, need=bid.workload), field="bid")
-    best = max(b.total_score or 0 for b in bids)
     note = (note or "").strip()
-    if bid.total_score < best and not note and match_run is None:
-        raise Refused(_l("This bid does not have the highest total score (%(best)s): give the reason for "
-                         "choosing it.", best=best), field="note")
+    _check_choice(bid, ranked(bids), note, match_run)
 
     before = {**audit.snapshot(project, *_STATUS), "need_ids": _need_ids(project)}
     moment = now()
     project.status, project.status_reason, project.awarded_at = ProjectStatus.awarded, note, moment
-    losers = []
     for other in bids:
         other_before = audit.snapshot(other, "status")
         other.status = BidStatus.won if other is bid else BidStatus.lost
-        if other is not bid:
-            losers.append(other)
         audit.record(actor, "bid.win" if other is bid else "bid.lose", other, before=other_before,
                      after=audit.snapshot(other, "status"), region_id=project.region_id)
     matched = []
@@ -498,16 +551,54 @@ def award_bid(project: Project, bid: Bid, *, actor: User, note: str = "", match_
                  after={**audit.snapshot(project, *_STATUS), "bid_id": bid.id, "organization_id": org.id,
                         **({"match_run_id": match_run.id} if match_run is not None else {})},
                  note=note)
-    to_project = link("projects.detail", project_id=project.id)
-    notify(organization_users(org, *access.ORG_ROLES), "bid_won", link=to_project, title=project.title)
-    for other in losers:
-        notify(organization_users(other.organization), "bid_lost", link=to_project, title=project.title)
+    _tell_bidders(project, bid, bids)
     for need in matched:
         resident_user = need.resident.user
         if resident_user is not None:
             notify([resident_user], "project_need_matched", link=link("needs.detail", need_id=need.id),
                    title=need.title, org=org.name,
                    project=project.title)
+
+
+# PRODUCT.md: "Grade 3A+ gives priority in purchases".
+PRIORITY_GRADE = 3
+
+
+def has_priority(org: Organization, day: Optional[date] = None) -> bool:
+    """Whether the organization's valid grade gives it priority (3A or higher)."""
+    return org.effective_grade(day or today()) >= PRIORITY_GRADE
+
+
+def ranked(bids: list[Bid], day: Optional[date] = None) -> list[Bid]:
+    """The one ranking of a project's bids, best first: the highest total score; between equal totals an
+    organization graded 3A or higher before one that is not (the 3A+ priority); then the lower price, then
+    the earlier bid. Unscored bids come last."""
+    day = day or today()
+    return sorted(bids, key=lambda b: (b.total_score is None, -(b.total_score or 0),
+                                       not has_priority(b.organization, day), b.price, b.id))
+
+
+def _check_choice(bid: Bid, order: list[Bid], note: str, match_run) -> None:
+    """A bid other than the first of the ranking wins only with a written reason (or a match run)."""
+    best = order[0]
+    if bid is best or note or match_run is not None:
+        return
+    if bid.total_score == best.total_score:
+        raise Refused(_l("%(name)s has the same total score and is graded 3A or higher, which gives it priority: "
+                         "give the reason for choosing this bid.", name=best.organization.name), field="note")
+    raise Refused(_l("This bid does not have the highest total score (%(best)s): give the reason for "
+                     "choosing it.", best=best.total_score), field="note")
+
+
+def _tell_bidders(project: Project, winner: Bid, bids: list[Bid]) -> None:
+    """The award notice is out: every bid in the competition is told its rank and total score."""
+    to_notice = link("projects.notice", project_id=project.id)
+    order = ranked(bids)
+    for rank, bid in enumerate(order, start=1):
+        users = organization_users(bid.organization, *access.ORG_ROLES) if bid is winner \
+            else organization_users(bid.organization)
+        notify(users, "bid_won" if bid is winner else "bid_lost", link=to_notice, title=project.title,
+               rank=rank, count=len(order), score=f"{bid.total_score:.2f}")
 
 
 # Simple forward steps after the award: verb → (from, to, audit action).
@@ -536,6 +627,12 @@ def advance_project(project: Project, verb: str, *, actor: User) -> None:
 
 
 def mark_contracted(project: Project, *, actor: User) -> None:
+    """Record the signed contract: refused during the standstill after the award notice and while a
+    complaint is open (``standstill.contract_signing_refusal``)."""
+    from linkage.projects.standstill import contract_signing_refusal
+    refusal = contract_signing_refusal(_lock(project))
+    if refusal is not None:
+        raise Refused(refusal)
     advance_project(project, "contract", actor=actor)
 
 
@@ -556,6 +653,10 @@ def available_actions(project: Project) -> set[str]:
         actions |= {"score", "disqualify"}
     if status == ProjectStatus.evaluated:
         actions.add("award")
+    if status in (ProjectStatus.draft, ProjectStatus.published):
+        actions.add("criteria")
+    if status == ProjectStatus.failed and republication(project) is None:
+        actions.add("republish")
     for verb, (source, _target, _action) in ADVANCES.items():
         if status == source:
             actions.add(verb)

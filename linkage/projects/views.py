@@ -5,17 +5,18 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.auth.access import require, role_required
 from linkage.contracts import access as contract_access, queries as contract_queries
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import (Bid, BidStatus, Category, Need, Project, ProjectStatus, Region, RegionLevel, Role,
-                            SocialWorker)
+from linkage.models import (Bid, BidStatus, Category, Complaint, Need, PanelMember, PanelStatus, Project,
+                            ProjectStatus, Region, RegionLevel, Role, SocialWorker, User)
 from linkage.organizations.forms import ReasonForm
 from linkage.organizations.queries import workers_of
-from linkage.projects import access, queries, services
-from linkage.projects.forms import AwardForm, BidForm, ProjectForm, scores_form
+from linkage.projects import access, panels, queries, services, standstill
+from linkage.projects.forms import (AnswerForm, AssignExpertForm, AwardForm, BidForm, ComplaintForm, CriteriaForm,
+                                    DeclarationForm, ProjectForm, panel_scores_form, scores_form)
 from linkage.timeutil import now
 from linkage.web import id_arg, paginate, perform
 
@@ -121,11 +122,18 @@ def new():
 @role_required(Role.civil_affairs)
 def edit(project_id):
     project = _project_or_404(project_id, manage=True)
-    require(access.can_edit_project(current_user, project))
+    amending = access.can_amend_project(current_user, project, now())
+    require(access.can_edit_project(current_user, project) or amending)
     form = ProjectForm(data=_form_values(project))
     _fill_project_choices(form)
-    if perform(lambda: services.update_project(project, _project_data(form), actor=current_user), form=form,
-               done=_("Draft saved.")):
+    if amending:
+        done = perform(lambda: standstill.amend_project(project, _project_data(form), actor=current_user), form=form,
+                       done=lambda changed: _("Terms changed: the bids already in must be confirmed again by their "
+                                              "organizations.") if changed else _("Saved."))
+    else:
+        done = perform(lambda: services.update_project(project, _project_data(form), actor=current_user), form=form,
+                       done=_("Draft saved."))
+    if done:
         return _to_detail(project)
     return _render_project_form(form, project)
 
@@ -176,7 +184,14 @@ def _render_detail(project, failed=None):
         bidding_open=project.bidding_open(at),
         can_submit_bid=access.can_submit_bid(current_user, project, at),
         can_withdraw_bid=access.can_withdraw_bid(current_user, project, own, at),
-        can_score=access.can_enter_scores(current_user, project),
+        can_score=access.can_enter_scores(current_user, project) and not panels.has_panel(project),
+        seat=access.panel_seat(current_user, project), has_panel=panels.has_panel(project),
+        can_amend=access.can_amend_project(current_user, project, at),
+        can_complain=access.can_read_complaints(current_user, project, own) and not manages,
+        notice_visible=access.can_see_award_notice(current_user, project),
+        signing_refusal=standstill.contract_signing_refusal(project) if manages else None,
+        open_complaints=len(standstill.open_complaints(project)) if manages else 0,
+        republication=services.republication(project),
         trail=audit.trail("Project", project.id) if manages else [], **_contract_facts(project))
 
 
@@ -248,10 +263,11 @@ def disqualify(project_id, bid_id):
 
 
 @blueprint.route("/<int:project_id>/scores", methods=["GET", "POST"])
-@role_required(Role.civil_affairs, Role.expert)
+@role_required(Role.civil_affairs)
 def scores(project_id):
-    project = db.get_or_404(Project, project_id)
-    require(access.can_enter_scores(current_user, project))
+    """Civil affairs type the technical scores of a project without an expert panel (experts score
+    per criterion on their own page, ``evaluate``)."""
+    project = _project_or_404(project_id, manage=True)
     at = now()
     bids = queries.valid_bids(project)
     if access.bidding_sealed(project, at):
@@ -272,8 +288,8 @@ def scores(project_id):
 @role_required(Role.civil_affairs)
 def award(project_id):
     project = _project_or_404(project_id, manage=True)
-    bids = [b for b in queries.valid_bids(project)
-            if b.status == BidStatus.scored and access.can_see_bid_price(current_user, b, now())]
+    bids = services.ranked([b for b in queries.valid_bids(project)
+                            if b.status == BidStatus.scored and access.can_see_bid_price(current_user, b, now())])
     form = AwardForm()
     form.bid.choices = choices((b.id, b.organization.name) for b in bids)
     if request.method == "GET" and bids:
@@ -326,3 +342,182 @@ def bid_withdraw(project_id):
 
 def _team(form) -> list[SocialWorker]:
     return list(db.session.scalars(sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))))
+
+
+# --------------------------------------------------------------------------- criteria and the expert panel
+
+
+@blueprint.route("/<int:project_id>/criteria", methods=["GET", "POST"])
+@role_required(Role.civil_affairs)
+def criteria(project_id):
+    project = _project_or_404(project_id, manage=True)
+    form = CriteriaForm()
+    if request.method == "GET":
+        form.fill(project.criteria or services.default_criteria())
+    editable = project.status == ProjectStatus.draft or access.can_amend_project(current_user, project, now())
+    if perform(lambda: panels.set_criteria(project, form.to_rows(), actor=current_user), form=form,
+               done=lambda changed: _("Criteria saved.") if changed else _("Nothing changed.")):
+        return _to_detail(project)
+    return render_template("projects/criteria.html", project=project, form=form, editable=editable,
+                           has_bids=bool(project.bids))
+
+
+@blueprint.route("/<int:project_id>/panel", methods=["GET", "POST"])
+@role_required(Role.civil_affairs)
+def panel(project_id):
+    project = _project_or_404(project_id, manage=True)
+    form = AssignExpertForm()
+    form.expert.choices = choices((e.id, e.display_name) for e in panels.expert_choices())
+    if perform(lambda: panels.assign_expert(project, db.session.get(User, form.expert.data), actor=current_user),
+               form=form, done=_("The expert was put on the panel and told.")):
+        return redirect(url_for("projects.panel", project_id=project.id))
+    return _render_panel(project, form)
+
+
+def _render_panel(project, form, failed=None):
+    removable = project.status in panels.PANEL_OPEN
+    forms = {f"rm{s.id}": ReasonForm(formdata=None, prefix=f"rm{s.id}") for s in panels.sitting(project)}
+    if failed:
+        forms[failed[0]] = failed[1]
+    return render_template("projects/panel.html", project=project, form=form, seats=project.panel,
+                           progress=panels.progress(project), bid_count=len(queries.valid_bids(project)),
+                           can_assign=project.status in panels.PANEL_OPEN, removable=removable, forms=forms,
+                           record=panels.panel_record(project) if access.results_public(project) else None,
+                           trim_min=settings.get("PANEL_TRIM_MIN"))
+
+
+@blueprint.post("/<int:project_id>/panel/<int:member_id>/remove")
+@role_required(Role.civil_affairs)
+def panel_remove(project_id, member_id):
+    project = _project_or_404(project_id, manage=True)
+    seat = db.get_or_404(PanelMember, member_id)
+    if seat.project_id != project.id:
+        abort(404)
+    reason_form = ReasonForm(prefix=f"rm{seat.id}")
+    if perform(lambda: panels.remove_expert(seat, reason_form.reason.data, actor=current_user), form=reason_form,
+               done=_("The expert was taken off the panel.")):
+        return redirect(url_for("projects.panel", project_id=project.id))
+    form = AssignExpertForm(formdata=None)
+    form.expert.choices = choices((e.id, e.display_name) for e in panels.expert_choices())
+    return _render_panel(project, form, (f"rm{seat.id}", reason_form))
+
+
+@blueprint.route("/<int:project_id>/declare", methods=["GET", "POST"])
+@role_required(Role.expert)
+def declare(project_id):
+    project = db.get_or_404(Project, project_id)
+    seat = access.panel_seat(current_user, project)
+    require(seat is not None)
+    at = now()
+    form = DeclarationForm()
+    bidders = panels.bidders(project) if not access.bidding_sealed(project, at) else []
+    form.ties.choices = choices((org.id, org.name) for org in bidders)
+    done = perform(lambda: panels.declare(
+        project, [org for org in bidders if org.id in set(form.ties.data or [])], form.statement.data,
+        form.no_conflict.data, actor=current_user), form=form,
+        done=lambda seat: (_("You are on the panel: score the bids.") if seat.status == PanelStatus.joined
+                           else (_("You declared a tie to a bidder and are recused from this panel; civil affairs "
+                                   "were told."), "warning")))
+    if done:
+        return _to_detail(project) if done.value.status == PanelStatus.joined else redirect(url_for("projects.index"))
+    return render_template("projects/declare.html", project=project, form=form, seat=seat,
+                           can_declare=access.can_declare(current_user, project, at))
+
+
+@blueprint.route("/<int:project_id>/evaluate", methods=["GET", "POST"])
+@role_required(Role.expert)
+def evaluate(project_id):
+    project = db.get_or_404(Project, project_id)
+    seat = access.panel_seat(current_user, project)
+    require(seat is not None)
+    if seat.status != PanelStatus.joined:
+        return redirect(url_for("projects.declare", project_id=project.id))
+    at = now()
+    bids = sorted(queries.valid_bids(project), key=lambda b: b.id)  # never by price: scores stay independent
+    criteria_rows = list(project.criteria)
+    mine = {(s.bid_id, s.criterion_id): s.score for s in seat.scores}
+    form = panel_scores_form(bids, criteria_rows, mine)
+    scoring = access.can_panel_score(current_user, project)
+    if scoring and form.validate_on_submit():
+        values = {(b.id, c.id): _number(form[f"score_{b.id}_{c.id}"].data) for b in bids for c in criteria_rows}
+        if perform(lambda: panels.enter_panel_scores(project, values, actor=current_user), form=form,
+                   done=_("Your scores were saved.")):
+            return redirect(url_for("projects.evaluate", project_id=project.id))
+    return render_template("projects/evaluate.html", project=project, bids=bids, criteria=criteria_rows, form=form,
+                           scoring=scoring,
+                           priced={b.id for b in bids if access.can_see_bid_price(current_user, b, at)})
+
+
+def _number(value):
+    return None if value is None else float(value)
+
+
+# --------------------------------------------------------------------------- award notice, complaints, re-publication
+
+
+@blueprint.route("/<int:project_id>/notice")
+@login_required
+def notice(project_id):
+    project = _project_or_404(project_id)
+    require(access.can_see_award_notice(current_user, project))
+    at = now()
+    bids = [b for b in queries.bids_visible_to(current_user, project, at)
+            if b.status in (BidStatus.won, BidStatus.lost) and access.can_see_bid_price(current_user, b, at)]
+    return render_template("projects/notice.html", project=project, ranking=list(enumerate(services.ranked(bids), 1)),
+                           complaint_deadline=standstill.complaint_deadline(project),
+                           standstill_end=standstill.standstill_end(project),
+                           priority_grade=services.PRIORITY_GRADE, has_priority=services.has_priority)
+
+
+@blueprint.route("/<int:project_id>/complaints", methods=["GET", "POST"])
+@role_required(Role.civil_affairs, Role.org_admin)
+def complaints(project_id):
+    project = _project_or_404(project_id)
+    manages = access.can_manage_project(current_user, project)
+    org = current_user.organization if current_user.role == Role.org_admin else None
+    own = queries.own_bid(project, org) if org is not None else None
+    require(access.can_read_complaints(current_user, project, own))
+    form = ComplaintForm()
+    if org is not None and request.method == "POST":
+        if perform(lambda: standstill.file_complaint(project, org, form.text.data, actor=current_user), form=form,
+                   done=_("Your complaint was filed; civil affairs answer it in writing. The contract waits.")):
+            return redirect(url_for("projects.complaints", project_id=project.id))
+    return _render_complaints(project, form, manages, org)
+
+
+def _render_complaints(project, form, manages, org, failed=None):
+    listed = standstill.complaints_of(project, None if manages else org)
+    answers = {f"a{c.id}": AnswerForm(formdata=None, prefix=f"a{c.id}") for c in listed} if manages else {}
+    if failed:
+        answers[failed[0]] = failed[1]
+    return render_template("projects/complaints.html", project=project, form=form, complaints=listed,
+                           manages=manages, answers=answers,
+                           window_open=standstill.complaint_window_open(project),
+                           complaint_deadline=standstill.complaint_deadline(project),
+                           refusal=standstill.contract_signing_refusal(project))
+
+
+@blueprint.post("/<int:project_id>/complaints/<int:complaint_id>/answer")
+@role_required(Role.civil_affairs)
+def complaint_answer(project_id, complaint_id):
+    project = _project_or_404(project_id, manage=True)
+    complaint = db.get_or_404(Complaint, complaint_id)
+    if complaint.project_id != project.id:
+        abort(404)
+    form = AnswerForm(prefix=f"a{complaint.id}")
+    if perform(lambda: standstill.answer_complaint(complaint, form.decision.data == "upheld", form.answer.data,
+                                                   actor=current_user),
+               form=form, done=_("The complaint was answered; the organization was told.")):
+        return redirect(url_for("projects.complaints", project_id=project.id))
+    return _render_complaints(project, ComplaintForm(formdata=None), True, None, (f"a{complaint.id}", form))
+
+
+@blueprint.post("/<int:project_id>/republish")
+@role_required(Role.civil_affairs)
+def republish(project_id):
+    project = _project_or_404(project_id, manage=True)
+    done = perform(lambda: services.republish_project(project, actor=current_user),
+                   done=_("A new draft with the same terms was made: set the new bidding deadline, then publish it."))
+    if done:
+        return redirect(url_for("projects.edit", project_id=done.value.id))
+    return _to_detail(project)

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from linkage import audit
+from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
@@ -38,7 +38,7 @@ from linkage.models.projects import bid_team, project_categories
 from linkage.contracts import services as contract_services
 from linkage.needs import services as needs_services
 from linkage.organizations import services as org_services
-from linkage.projects import services as project_services
+from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
 from linkage.seed.taxonomy import install_taxonomy
@@ -862,14 +862,65 @@ def _build_contract(demo: _Demo) -> None:
     def pay_first() -> None:
         contract_services.record_payment(state["contract"].installments[0], actor=civil)
 
+    signed = awarded + timedelta(days=settings.get("STANDSTILL_DAYS"), hours=2)  # once the standstill is over
     demo.later(awarded + timedelta(days=2), draw_up)
-    demo.later(awarded + timedelta(days=3, hours=2),
-               lambda: contract_services.sign_contract(state["contract"], actor=orgadmin))
-    demo.later(awarded + timedelta(days=6), pay_first)
+    demo.later(signed, lambda: contract_services.sign_contract(state["contract"], actor=orgadmin))
+    demo.later(signed + timedelta(days=3), pay_first)
     demo.later(demo.local((project.service_start - demo.today).days, 9),
                lambda: project_services.mark_in_progress(project, actor=civil))
     demo.later(demo.local((project.service_start - demo.today).days + 10, 10),
                lambda: contract_services.assign_evaluator(state["contract"], expert, actor=civil))
+
+
+# --- the expert panel and a complaint -------------------------------------------------------------------
+
+# Four experts besides the demo account ``expert``: username, name.
+PANEL_EXPERTS = [("expert2", "孙立新"), ("expert3", "高雅琴"), ("expert4", "何志远"), ("expert5", "林晓燕")]
+# Their scores (plan, team, record, budget) of the closed project's three bids, in the order the bids came.
+PANEL_SCORES = [
+    [(85, 80, 75, 70), (78, 82, 80, 75), (70, 65, 72, 80)],
+    [(90, 85, 80, 75), (72, 75, 70, 68), (68, 70, 66, 74)],
+    [(80, 78, 82, 76), (75, 80, 78, 72), (74, 72, 70, 78)],
+    [(60, 65, 62, 70), (88, 86, 90, 84), (55, 60, 58, 62)],
+]
+
+
+def _build_panels(demo: _Demo) -> None:
+    """Default criteria on every project; on the closed project a panel of five experts of whom four have
+    declared and scored (the demo ``expert`` declares and scores last, so the highest and the lowest totals
+    are dropped); on the awarded project, still in its complaint window, the losing bidder's complaint."""
+    for project in db.session.scalars(sa.select(Project).order_by(Project.id)):
+        panels.ensure_criteria(project)
+    usernames = _free_usernames([username for username, _ in PANEL_EXPERTS])
+    experts = [User(username=usernames[username], display_name=name, role=Role.expert, region_id=demo.district.id,
+                    status=AccountStatus.active, password_hash=demo.password_hash, phone=names.mobile(demo.rng),
+                    created_at=demo.days_ago(300, 900)) for username, name in PANEL_EXPERTS]
+    db.session.add_all(experts)
+    db.session.flush()
+    demo.counts["users"] += len(experts)
+    civil = db.session.get(User, demo.users["civil"])
+    closed = db.session.get(Project, demo.projects["closed"])
+    demo.later(closed.bidding_deadline - timedelta(days=3), lambda: [
+        panels.assign_expert(closed, expert, actor=civil)
+        for expert in [db.session.get(User, demo.users["expert"]), *experts]])
+    for index, (expert, scores) in enumerate(zip(experts, PANEL_SCORES)):
+        demo.later(closed.bidding_deadline + timedelta(hours=16 + index),
+                   partial(_expert_scores, closed, expert, scores))
+    awarded = db.session.get(Project, demo.projects["awarded"])
+    loser = db.session.scalar(sa.select(Bid).where(Bid.project_id == awarded.id, Bid.status == BidStatus.lost))
+    if loser is not None and awarded.awarded_at is not None:
+        admin = db.session.get(User, demo.users.get(f"org:{loser.organization_id}", demo.users["orgadmin"]))
+        demo.later(awarded.awarded_at + timedelta(hours=20), lambda: standstill.file_complaint(
+            awarded, loser.organization, "我方认为中标方的志愿督导人员配置不足，技术评分偏高，请复核评分。", actor=admin))
+
+
+def _expert_scores(project: Project, expert: User, scores: list[tuple]) -> None:
+    """One expert declares no conflict of interest and scores every criterion of every bid."""
+    panels.declare(project, [], "", True, actor=expert)
+    bids = sorted(queries.valid_bids(project), key=lambda bid: bid.id)
+    values = {(bid.id, criterion.id): float(value) for bid, row in zip(bids, scores)
+              for criterion, value in zip(project.criteria, row)}
+    panels.enter_panel_scores(project, values, actor=expert)
 
 
 # --- needs ----------------------------------------------------------------------------------------------
@@ -1432,10 +1483,12 @@ def _build_notifications(demo: _Demo) -> None:
         (u["volunteer"], "hours_approved", {"hours": "2", "title": past[0]}, 3),
         (u["volunteer"], "shift_assigned", {"title": assigned[0], "start": assigned[1]}, 1),
         (u["volunteer"], "shift_waitlisted", {"title": waitlisted[0], "position": 1}, 0.5),
-        (u["orgadmin"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目"}, 75),
+        (u["orgadmin"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目", "rank": 1, "count": 2,
+                                    "score": "71.64"}, 75),
         (u["orgadmin"], "project_published", {"title": "示范区独居老人居家探访服务项目（2027年度）",
                                               "deadline": deadline}, 5),
-        (u["worker"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目"}, 75),
+        (u["worker"], "bid_won", {"title": "梧桐街道为老助餐与探访服务项目", "rank": 1, "count": 2,
+                                  "score": "71.64"}, 75),
     ]
     _insert_plain(Notification, [
         {"user_id": user_id, "kind": kind, "params": params, "link": "",
@@ -1507,6 +1560,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_contract(demo)
     _build_needs(demo)
     _build_shifts(demo)
+    _build_panels(demo)
     _write_history(demo)
     _build_notifications(demo)
     _build_calendar_link(demo)

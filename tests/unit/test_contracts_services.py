@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from linkage import settings
 from linkage.contracts import queries, services
 from linkage.errors import Refused
 from linkage.extensions import db
@@ -20,6 +21,7 @@ from tests.web.test_projects_support import evaluated_project
 def _awarded(world):
     project, bids = evaluated_project(world)
     project_services.award_bid(project, bids[0], actor=world["civil"])
+    project.awarded_at -= timedelta(days=settings.get("STANDSTILL_DAYS"))  # the standstill is over
     return project
 
 

@@ -66,6 +66,12 @@ OBJECTS = {
     "draft_x": "a draft project of street X", "draft_y": "a draft project of street Y",
     "closed_x": "a project of street X, bidding closed, one bid", "closed_y": "the same in street Y",
     "bid_x": "organization A's bid on project X", "bid_y": "organization B's bid on project Y",
+    "seat_x": "expert X's seat (joined) on the panel of the closed project X",
+    "seat_y": "another expert's seat on the panel of the closed project Y",
+    "notice_x": "the running project X won by organization A (its award notice)",
+    "notice_y": "the running project Y won by organization B (its award notice)",
+    "complaint_x": "organization A's complaint about running project X",
+    "complaint_y": "organization B's complaint about running project Y",
     "for_running_x": "a running project of street X won by organization A (?project= of a new shift)",
     "for_running_y": "a running project of street Y won by organization B (?project= of a new shift)",
     "shift_x": "a shift of the running project X in community A, led by social worker A",
@@ -229,23 +235,38 @@ POLICY: dict[str, Route] = {
     "organizations.worker_login": per_object(BOTH, OWN_WORKERS),
     "organizations.worker_active": per_object(POST, OWN_WORKERS, verb="reactivate"),
 
-    # Projects: civil affairs manage their subtree; experts and observers read it (no drafts);
-    # organizations read published projects of their service area; bids are their admin's.
+    # Projects: civil affairs manage their subtree; observers read it (no drafts); experts read the
+    # projects whose panel they sit on; organizations read published projects of their service area;
+    # bids are their admin's.
     "projects.index": only(GET, *CIVIL, *ORGS, "expert_x", "observer_x", "admin"),
     "projects.new": only(BOTH, *CIVIL, "admin"),
     "projects.detail": per_object(GET, {
-        "project_x": on("org_admin_a", "social_worker_a", "expert_x", "observer_x", *CIVIL_X),
+        "project_x": on("org_admin_a", "social_worker_a", "observer_x", *CIVIL_X),
         "project_y": on("org_admin_b", *CIVIL_Y),
         "draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y),
         # Bidding over: still readable by the organizations that bid, and by the region's readers.
         "closed_x": on("org_admin_a", "social_worker_a", "expert_x", "observer_x", *CIVIL_X),
         "closed_y": on("org_admin_b", *CIVIL_Y)}),
-    "projects.edit": per_object(BOTH, {"draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y)}),
+    # Drafts, and projects open for bids (a change of the terms), by their managers.
+    "projects.edit": per_object(BOTH, {"draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y), **PROJECT_MANAGERS}),
+    "projects.criteria": per_object(BOTH, {"draft_x": on(*CIVIL_X), "draft_y": on(*CIVIL_Y), **PROJECT_MANAGERS}),
+    "projects.panel": per_object(BOTH, {"closed_x": on(*CIVIL_X), "closed_y": on(*CIVIL_Y), **PROJECT_MANAGERS}),
+    "projects.panel_remove": per_object(POST, {"seat_x": on(*CIVIL_X), "seat_y": on(*CIVIL_Y)}),
+    # The expert's own declaration and scores, on the panels they sit on only.
+    "projects.declare": per_object(BOTH, {"closed_x": on("expert_x"), "closed_y": on()}),
+    "projects.evaluate": per_object(BOTH, {"closed_x": on("expert_x"), "closed_y": on()}),
+    # The award notice: whoever reads an awarded project; complaints: its bidders' admins and managers.
+    "projects.notice": per_object(GET, {"notice_x": on("org_admin_a", "social_worker_a", "observer_x", *CIVIL_X),
+                                        "notice_y": on("org_admin_b", *CIVIL_Y)}),
+    "projects.complaints": per_object(BOTH, {"notice_x": on("org_admin_a", *CIVIL_X),
+                                             "notice_y": on("org_admin_b", *CIVIL_Y)}),
+    "projects.complaint_answer": per_object(POST, {"complaint_x": on(*CIVIL_X), "complaint_y": on(*CIVIL_Y)}),
+    "projects.republish": per_object(POST, PROJECT_MANAGERS),
     "projects.step": per_object(POST, PROJECT_MANAGERS, verb="publish"),
     "projects.cancel": per_object(POST, PROJECT_MANAGERS),
     "projects.disqualify": per_object(POST, {"bid_x": on(*CIVIL_X), "bid_y": on(*CIVIL_Y)}),
-    "projects.scores": per_object(BOTH, {"closed_x": on("expert_x", *CIVIL_X), "closed_y": on(*CIVIL_Y),
-                                         "project_x": on(*CIVIL_X)}),  # experts: after the deadline only
+    "projects.scores": per_object(BOTH, {"closed_x": on(*CIVIL_X), "closed_y": on(*CIVIL_Y),
+                                         "project_x": on(*CIVIL_X)}),  # experts score on their own page
     "projects.award": per_object(BOTH, {"closed_x": on(*CIVIL_X), "closed_y": on(*CIVIL_Y)}),
     "projects.bid": per_object(BOTH, {"project_x": on("org_admin_a"), "project_y": on("org_admin_b")}),
     "projects.bid_withdraw": per_object(POST, {"project_x": on("org_admin_a"), "project_y": on("org_admin_b")}),

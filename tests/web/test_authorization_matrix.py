@@ -20,8 +20,9 @@ from flask import url_for
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (AccountStatus, BidStatus, MatchKind, MatchRun, MatchStatus, NeedStatus, OrgStatus,
-                            ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
+from linkage.models import (AccountStatus, BidStatus, Complaint, MatchKind, MatchRun, MatchStatus, NeedStatus,
+                            OrgStatus, PanelMember, PanelStatus, ProjectStatus, Role, SignUp, SignUpStatus,
+                            Volunteer)
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.organizations.services import add_years
@@ -98,6 +99,8 @@ def _projects(w, u) -> dict:
     make_bid(projects["closed_y"], w.org2, price=210000, team=[w.worker2])
     make_bid(projects["running_x"], w.org1, price=220000, status=BidStatus.won)
     make_bid(projects["running_y"], w.org2, price=230000, status=BidStatus.won)
+    for name in ("running_x", "running_y"):
+        projects[name].awarded_at = past
     return projects
 
 
@@ -126,6 +129,23 @@ def _contract(project, org, admin, evaluator=None) -> dict:
             "change": {"contract_id": contract.id, "change_id": change.id}}
 
 
+def _panels_and_complaints(w, u, p) -> dict:
+    """Expert X joined the panel of closed project X, another expert sits on closed project Y's; each
+    organization complained about the project it runs."""
+    other = make_user("experty", Role.expert, w.street2)
+    seats = {"seat_x": PanelMember(project=p["closed_x"], expert=u["expertx"], status=PanelStatus.joined),
+             "seat_y": PanelMember(project=p["closed_y"], expert=other, status=PanelStatus.assigned)}
+    complaints = {"complaint_x": Complaint(project=p["running_x"], organization=w.org1, text="Complaint X"),
+                  "complaint_y": Complaint(project=p["running_y"], organization=w.org2, text="Complaint Y")}
+    db.session.add_all([*seats.values(), *complaints.values()])
+    for project in p.values():
+        project.criteria = project_services.default_criteria()
+    db.session.flush()
+    return {**{name: {"project_id": seat.project_id, "member_id": seat.id} for name, seat in seats.items()},
+            **{name: {"project_id": c.project_id, "complaint_id": c.id} for name, c in complaints.items()},
+            "notice_x": {"project_id": p["running_x"].id}, "notice_y": {"project_id": p["running_y"].id}}
+
+
 def build_scopes(w) -> dict[str, dict]:
     """Add two of everything to the world; return each object's URL values by its policy name."""
     u = w.users
@@ -152,6 +172,7 @@ def build_scopes(w) -> dict[str, dict]:
     feed_secret = calendar.new_token(feed_owner, actor=feed_owner.user)
     runs = {"run_x": _run(w.street1, u["civilx"]), "run_y": _run(w.street2, u["civil2"]),
             "run_sw": _run(w.street1, u["worker"])}
+    panel_objects = _panels_and_complaints(w, u, p)
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -162,6 +183,7 @@ def build_scopes(w) -> dict[str, dict]:
         "worker_a": {"worker_id": w.worker.id}, "worker_b": {"worker_id": w.worker2.id},
         **{name: {"project_id": p[name].id} for name in
            ("project_x", "project_y", "draft_x", "draft_y", "closed_x", "closed_y")},
+        **panel_objects,
         "bid_x": {"project_id": bid_x.project_id, "bid_id": bid_x.id},
         "bid_y": {"project_id": bid_y.project_id, "bid_id": bid_y.id},
         "for_running_x": {"project": p["running_x"].id}, "for_running_y": {"project": p["running_y"].id},

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from linkage import settings
 from linkage.extensions import db
 from linkage.models import (Contract, ContractStatus, Evaluation, EvaluationKind, Feedback, HoursStatus, Installment,
                             Milestone, NeedStatus, Payment, Project, ProjectStatus, Role, ShiftStatus, SignUp,
@@ -45,10 +46,17 @@ def installment(contract, milestone) -> Installment:
     return next(i for i in contract.installments if i.milestone == milestone)
 
 
+def after_standstill(project) -> None:
+    """Move the award notice back past the standstill, before which no contract is signed."""
+    db.session.get(Project, project.id).awarded_at -= timedelta(days=settings.get("STANDSTILL_DAYS"))
+    db.session.commit()
+
+
 def signed_contract(world, client, auth):
     project = awarded(world, client, auth)
     assert client.post(f"/contracts/new/{project.id}", data=contract_form()).status_code == 302
     contract = contract_of(project)
+    after_standstill(project)
     auth.as_(world["orgadmin"])
     assert client.post(f"/contracts/{contract.id}/sign").status_code == 302
     auth.as_(world["civil"])
@@ -101,6 +109,7 @@ def test_the_whole_chain_from_award_to_final_evaluation_and_payments(client, aut
     auth.as_(world["worker"])
     assert client.get(f"/contracts/{contract.id}").status_code == 200
     assert client.post(f"/contracts/{contract.id}/sign").status_code == 403
+    after_standstill(project)
     auth.as_(world["orgadmin"])
     assert "Confirm and sign" in text(client.get(f"/contracts/{contract.id}"))
     assert client.post(f"/contracts/{contract.id}/sign").status_code == 302

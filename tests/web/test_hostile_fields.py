@@ -239,6 +239,61 @@ def _scores(world):
     return {"url": f"/projects/{project.id}/scores", "fill": {f"bid_{bid.id}": "80" for bid in bids}}
 
 
+def _seated_project(world, status):
+    """A closed project of org1 and org2 bids with the expert sitting on its panel."""
+    from linkage.models import PanelMember
+    from linkage.projects.panels import ensure_criteria
+    project, bids = _closed_project(world)
+    ensure_criteria(project)
+    db.session.add(PanelMember(project=project, expert=world["expert"], status=status))
+    db.session.flush()
+    return project, bids
+
+
+def _panel_page(world, n):
+    from linkage.models import Role
+    expert = factories.make_user(f"probe{n}", Role.expert, None, name=f"Probe Expert {n}")
+    project, _bids = _closed_project(world)
+    return {"url": f"/projects/{project.id}/panel", "fill": {"expert": str(expert.id)}}
+
+
+def _evaluate_page(world, n):
+    from linkage.models import PanelStatus
+    project, bids = _seated_project(world, PanelStatus.joined)
+    return {"url": f"/projects/{project.id}/evaluate",
+            "fill": {f"score_{b.id}_{c.id}": "80" for b in bids for c in project.criteria}}
+
+
+def _declare_page(world, n):
+    from linkage.models import PanelStatus
+    project, _bids = _seated_project(world, PanelStatus.assigned)
+    return {"url": f"/projects/{project.id}/declare", "fill": {"no_conflict": "y"}}
+
+
+def _awarded_project(world):
+    """org1 wins over org2 (through the award service), the award notice just out."""
+    from linkage.projects import services
+    project, bids = _evaluated_project_and_bids(world)
+    world.org1.capacity += bids[0].workload  # room for one more running project each time
+    services.award_bid(project, bids[0], actor=world["civil"])
+    return project
+
+
+def _evaluated_project_and_bids(world):
+    from tests.web.test_projects_support import evaluated_project
+    return evaluated_project(world)
+
+
+def _complaint_page(world, n):
+    from linkage.models import Complaint
+    project = _awarded_project(world)
+    complaint = Complaint(project=project, organization=world.org2, text=f"Complaint {n}")
+    db.session.add(complaint)
+    db.session.flush()
+    return {"url": f"/projects/{project.id}/complaints", "action": f"/complaints/{complaint.id}/answer",
+            "fill": {f"a{complaint.id}-decision": "dismissed", f"a{complaint.id}-answer": "The award stands."}}
+
+
 def _project_fill(world, n):
     today = date.today()
     return {"title": f"Probe project {n}", "budget": "100000",
@@ -340,6 +395,14 @@ CASES = [
     Case("projects.disqualify", "civil", lambda w, n: _disqualify(w), action="/disqualify"),
     Case("projects.scores", "civil", lambda w, n: _scores(w)),
     Case("projects.award", "civil", lambda w, n: f"/projects/{_evaluated_project(w).id}/award"),
+    Case("projects.criteria", "civil", lambda w, n: f"/projects/{_draft_project(w, n).id}/criteria",
+         fill=lambda w, n: {"criteria-0-name": f"Plan {n}"}),
+    Case("projects.panel", "civil", _panel_page),
+    Case("projects.declare", "expert", _declare_page),
+    Case("projects.evaluate", "expert", _evaluate_page),
+    Case("projects.complaints", "orgadmin2", lambda w, n: f"/projects/{_awarded_project(w).id}/complaints",
+         fill=lambda w, n: {"text": f"The scores of plan {n} are wrong"}),
+    Case("projects.complaint_answer", "civil", _complaint_page),
     Case("projects.bid", "orgadmin", lambda w, n: f"/projects/{_published_project(w, n).id}/bid",
          fill=lambda w, n: {"price": "200000", "proposal": f"Weekly visits, plan {n}",
                             "no_violation_declared": "y", "team": str(w.worker.id)}),
@@ -607,7 +670,8 @@ def _forms_read_by(view) -> set[str]:
         if inspect.isfunction(getattr(module, called, None)):
             source += inspect.getsource(getattr(module, called))
     made = set(re.findall(r"\b([A-Z]\w*Form)\(", source))
-    return made | ({"ScoresForm"} if "scores_form(" in source else set())
+    return (made | ({"ScoresForm"} if re.search(r"\bscores_form\(", source) else set())
+            | ({"PanelScoresForm"} if "panel_scores_form(" in source else set()))
 
 
 def test_every_form_is_probed(app):

@@ -12,7 +12,8 @@ from linkage.models import (AccountStatus, HoursStatus, MatchRun, MatchStatus, N
                             OrgType, ProjectStatus, Role, ShiftStatus, SignUpStatus, User)
 from linkage.needs import services as needs
 from linkage.organizations import services as organizations
-from linkage.projects import services as projects
+from linkage import settings
+from linkage.projects import panels, services as projects, standstill
 from linkage.shifts import places, services as shifts
 from tests.factories import make_bid, make_credit_code, make_need, make_project, make_user, now
 from tests.web.test_matching_runs import start_run, week  # noqa: F401  (a fixture)
@@ -132,7 +133,41 @@ def _awarded(world, **_):
 
 
 def _contracted(world, **_):
-    projects.mark_contracted(_awarded(world), actor=world["civil"])
+    project = _awarded(world)
+    project.awarded_at -= timedelta(days=settings.get("STANDSTILL_DAYS"))  # the standstill is over
+    projects.mark_contracted(project, actor=world["civil"])
+
+
+def _bid_reconfirm(world, **_):
+    project = published_project(world, region=world.district)
+    make_bid(project, world.org1)
+    panels.set_criteria(project, [panels.CriterionData("Plan", 60), panels.CriterionData("Team", 40)],
+                        actor=world["civil"])
+
+
+def _panel_assigned(world, **_):
+    project, _bids = closed_project(world)
+    return project, panels.assign_expert(project, world["expert"], actor=world["civil"])
+
+
+def _panel_recused(world, **_):
+    project, seat = _panel_assigned(world)
+    panels.declare(project, [world.org2], "", False, actor=world["expert"])
+
+
+def _complaint(world):
+    project = _awarded(world)
+    return standstill.file_complaint(project, world.org2, "The scores are wrong", actor=world["orgadmin2"])
+
+
+def _complaint_filed(world, **_):
+    _complaint(world)
+
+
+def _complaint_answered(upheld):
+    def answer(world, **_):
+        standstill.answer_complaint(_complaint(world), upheld, "Checked", actor=world["civil"])
+    return answer
 
 
 def _contract(world, step="draw up"):
@@ -253,6 +288,9 @@ SCENARIOS = {
     "contract_to_sign": lambda world, **_: _contract(world), "contract_evaluator": lambda world, **_: _contract(world, "sign"),
     "contract_evaluated": lambda world, **_: _contract(world, "evaluate"),
     "change_decided": lambda world, **_: _contract(world, "change"),
+    "bid_reconfirm": _bid_reconfirm, "panel_assigned": _panel_assigned, "panel_recused": _panel_recused,
+    "complaint_filed": _complaint_filed, "complaint_upheld": _complaint_answered(True),
+    "complaint_dismissed": _complaint_answered(False),
 }
 
 

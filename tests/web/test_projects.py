@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import (Feedback, HoursStatus, Need, NeedStatus, Project, ProjectStatus,
+from linkage.models import (Feedback, HoursStatus, Need, NeedStatus, PanelMember, PanelStatus, Project, ProjectStatus,
                             SignUp, SignUpStatus, WorkerLevel)
 from tests.factories import make_bid, make_need, make_project, make_resident, make_shift, now
 from tests.web.test_projects_support import (ROLES, count, english, events, notified, open_needs,  # noqa: F401
-                                             project_form, published_project, text)
+                                             past_deadline, project_form, published_project, text)
 
 
 @pytest.fixture
@@ -36,6 +36,10 @@ def projects(world):
     p["p2"].categories = [world.tutoring]
     p["p1"].categories = [world.visits]
     make_bid(p["gone"], world.org1)
+    # The expert sits on the panels of p1, p3 and the draft, and was taken off p2's.
+    for key, status in (("p1", PanelStatus.assigned), ("p3", PanelStatus.joined), ("draft", PanelStatus.assigned),
+                        ("p2", PanelStatus.removed)):
+        db.session.add(PanelMember(project=p[key], expert=world["expert"], status=status))
     db.session.commit()
     return p
 
@@ -51,7 +55,7 @@ TITLES = {"p1": "Street one visits", "p2": "Street two tutoring", "p3": "Distric
     ("orgadmin", {"p1", "p3", "gone"}),      # overlapping published ones, plus the one it bid on
     ("worker", {"p1", "p3", "gone"}),
     ("orgadmin2", {"p2", "p3"}),
-    ("expert", {"p1", "p2", "p3", "gone"}),  # read-only, no drafts
+    ("expert", {"p1", "p3"}),                # the panels they sit on, no drafts
     ("observer", {"p1"}),                    # street 1 subtree, no drafts
 ])
 def test_list_is_scoped_by_role(client, auth, world, projects, username, visible):
@@ -214,11 +218,14 @@ def test_edit_a_draft_frees_needs_taken_out(client, auth, world):
 
 
 def test_edit_refused_after_publication_and_out_of_scope(client, auth, world):
-    published = published_project(world)
+    published = published_project(world)  # its terms can change while bidding is open (test_tender_changes)
+    past_deadline(published)
+    closed = published_project(world, status=ProjectStatus.bidding_closed)
     draft = make_project(world.street1, status=ProjectStatus.draft, needs=open_needs(world, 1))
     db.session.commit()
     auth.login("civil")
     assert client.get(f"/projects/{published.id}/edit").status_code == 403
+    assert client.get(f"/projects/{closed.id}/edit").status_code == 403
     auth.as_(world["civil2"])
     assert client.get(f"/projects/{draft.id}/edit").status_code == 403
     assert client.post(f"/projects/{draft.id}/edit", data=project_form(world, draft.needs)).status_code == 403

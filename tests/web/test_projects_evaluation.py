@@ -5,7 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import Bid, BidStatus, Contract, Need, NeedStatus, OrgStatus, Project, ProjectStatus, Role
+from linkage import settings
+from linkage.models import (Bid, BidStatus, Contract, Need, NeedStatus, OrgStatus, PanelMember, PanelStatus, Project,
+                            ProjectStatus, Role)
 from tests.factories import make_bid, make_user, now
 from tests.web.test_projects_support import (ROLES, closed_project, english, evaluated_project, events,  # noqa: F401
                                              notified, past_deadline, published_project, text)
@@ -265,22 +267,23 @@ def test_award_unknown_bid(client, auth, world):
     assert response.status_code == 200 and "Not a valid choice" in text(response)
 
 
-def test_assigned_experts_enter_scores_after_the_deadline(client, auth, world):
+def test_experts_score_through_their_panel_not_the_staff_form(client, auth, world):
     project, (bid1, bid2) = closed_project(world)
     db.session.commit()
-    auth.login("expert")  # district expert: the project lies in their area
-    assert "Enter technical scores" in text(client.get(f"/projects/{project.id}"))
-    assert client.get(f"/projects/{project.id}/scores").status_code == 200
-    assert client.post(f"/projects/{project.id}/scores",
-                       data={f"bid_{bid1.id}": "90", f"bid_{bid2.id}": "70"}).status_code == 302
-    bid1 = db.session.get(Bid, bid1.id)
-    assert bid1.technical_score == 63.0 and bid1.total_score == 87.0
-    assert events("bid.score", bid1)[0].actor_id == world["expert"].id
-    # Still refused: awarding and disqualifying, and projects still open for bids.
-    assert client.post(f"/projects/{project.id}/award", data={"bid": bid1.id}).status_code == 403
-    open_project = published_project(world, region=world.district)
+    auth.login("expert")  # on no panel: the project is not theirs to read or score
+    assert client.get(f"/projects/{project.id}").status_code == 403
+    assert client.get(f"/projects/{project.id}/scores").status_code == 403
+    db.session.add(PanelMember(project=project, expert=world["expert"], status=PanelStatus.joined))
     db.session.commit()
-    assert client.get(f"/projects/{open_project.id}/scores").status_code == 403
+    page = text(client.get(f"/projects/{project.id}"))
+    assert "Score the bids" in page and "Enter technical scores" not in page
+    assert client.get(f"/projects/{project.id}/scores").status_code == 403  # the staff form is staff's
+    assert client.post(f"/projects/{project.id}/award", data={"bid": bid1.id}).status_code == 403
+    # With a panel, staff cannot type technical scores themselves either.
+    auth.as_(world["civil"])
+    response = client.post(f"/projects/{project.id}/scores", data={f"bid_{bid1.id}": "90", f"bid_{bid2.id}": "70"})
+    assert "its technical scores come from the panel" in text(response)
+    assert db.session.get(Bid, bid1.id).technical_score is None
 
 
 def test_experts_outside_the_projects_area_cannot_score(client, auth, world):
@@ -327,6 +330,11 @@ def test_contract_then_start(client, auth, world):
     assert db.session.get(Project, project.id).status == ProjectStatus.awarded
     contract_id = db.session.scalar(sa.select(Contract.id).where(Contract.project_id == project.id))
     auth.as_(world["orgadmin"])
+    response = client.post(f"/contracts/{contract_id}/sign", follow_redirects=True)
+    assert "The standstill after the award notice lasts until" in text(response)
+    assert db.session.get(Project, project.id).status == ProjectStatus.awarded
+    db.session.get(Project, project.id).awarded_at -= timedelta(days=settings.get("STANDSTILL_DAYS"))
+    db.session.commit()
     assert client.post(f"/contracts/{contract_id}/sign").status_code == 302
     assert db.session.get(Project, project.id).status == ProjectStatus.contracted
     auth.as_(world["civil"])
@@ -365,6 +373,8 @@ def test_organizations_never_see_other_bids_before_the_award(client, auth, world
 def test_after_the_award_everyone_sees_winner_price_and_scores(client, auth, world):
     project, (bid1, bid2) = evaluated_project(world)
     bid1.proposal = "Secret delivery method"
+    db.session.commit()
+    db.session.add(PanelMember(project=project, expert=world["expert"], status=PanelStatus.joined))
     db.session.commit()
     auth.login("civil")
     client.post(f"/projects/{project.id}/award", data={"bid": bid1.id})
