@@ -132,10 +132,14 @@ def _awarded(world, **_):
     return project
 
 
-def _contracted(world, **_):
+def _past_standstill(world):
     project = _awarded(world)
     project.awarded_at -= timedelta(days=settings.get("STANDSTILL_DAYS"))  # the standstill is over
-    projects.mark_contracted(project, actor=world["civil"])
+    return project
+
+
+def _contracted(world, **_):
+    projects.mark_contracted(_past_standstill(world), actor=world["civil"])
 
 
 def _bid_reconfirm(world, **_):
@@ -175,7 +179,7 @@ def _contract(world, step="draw up"):
     evaluated, or with a change request decided."""
     from linkage.contracts import services as contracts
     from linkage.models import ChangeKind, EvaluationKind
-    project = _awarded(world)
+    project = _past_standstill(world)
     contract = contracts.create_contract(project, contracts.default_data(project), actor=world["civil"])
     if step == "draw up":
         return
