@@ -28,6 +28,8 @@ def from_environment(instance_path: str) -> dict:
         settings.SOURCES_KEY: sources,
         # "production" refuses to start without the settings a public site needs (linkage/production.py).
         "LINKAGE_ENV": environment,
+        # The prefix of every purchase's open contracting identifier (ocid): prefix + project number.
+        "OCDS_PREFIX": os.environ.get("LINKAGE_OCDS_PREFIX", "ocds-linkage-"),
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "DATA_KEY": os.environ.get("LINKAGE_DATA_KEY"),
         # Keys the audit chain, its checkpoints and the row seals; keep it off the database host.

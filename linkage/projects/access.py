@@ -141,7 +141,14 @@ def can_see_bid_price(user: User, bid: Bid, now: datetime) -> bool:
         return False
     if can_manage_project(user, project) or can_enter_scores(user, project):
         return True
-    return results_public(project) and bid.status in (BidStatus.won, BidStatus.lost) and can_view_project(user, project)
+    return bid_price_public(bid, now) and can_view_project(user, project)
+
+
+def bid_price_public(bid: Bid, now: datetime) -> bool:
+    """A price the award notice publishes, to anyone (the public page, open contracting data): a ranked
+    bid (won or lost) of an awarded project, never before the bidding deadline."""
+    return (not bidding_sealed(bid.project, now) and results_public(bid.project)
+            and bid.status in (BidStatus.won, BidStatus.lost))
 
 
 # A project whose bidding has closed and whose evaluation is not over.
