@@ -158,6 +158,11 @@ CONTRACT_MANAGERS = {"contract_x": on(*CIVIL_X), "contract_y": on(*CIVIL_Y)}
 CONTRACT_READERS_X = {"org_admin_a", "social_worker_a", "expert_x", *CIVIL_X}
 CONTRACT_READERS_Y = {"org_admin_b", *CIVIL_Y}
 
+# Public pages of a project: every published one to everyone; a draft exists for nobody (anonymous included).
+PUBLIC_PROJECTS = {**{obj: On(SIGNED_IN) for obj in ("project_x", "project_y", "closed_x", "closed_y",
+                                                     "notice_x", "notice_y")},
+                   **{obj: On(frozenset(), missing=frozenset(ROLES)) for obj in ("draft_x", "draft_y")}}
+
 # --- the table: every route of the application ------------------------------------------------------
 
 POLICY: dict[str, Route] = {
@@ -168,6 +173,13 @@ POLICY: dict[str, Route] = {
     "auth.login": Route(BOTH, {None: On(SIGNED_IN, moved=SIGNED_IN)}, public=True),  # signed in: home
     "auth.register": everyone("GET", "POST"),
     "auth.language": Route(POST, {None: On(SIGNED_IN)}, public=True, args={"code": "en"}),
+
+    # The public transparency page and each purchase's open contracting data: anyone, signed in or not,
+    # every project once published (running ones with their award notice), never a draft.
+    "public.index": everyone("GET"),
+    "public.project": Route(GET, PUBLIC_PROJECTS, public=True),
+    "public.ocds_releases": Route(GET, PUBLIC_PROJECTS, public=True),
+    "public.ocds_record": Route(GET, PUBLIC_PROJECTS, public=True),
 
     # Operators' probes and metrics: no log-in, no personal data (/metrics answers the loopback
     # address, or a bearer token when LINKAGE_METRICS_TOKEN is set; the test client is loopback).
@@ -347,7 +359,9 @@ def expected(route: Route, obj: Optional[str], role: str, method: str = "GET") -
     GET sent on elsewhere), "login" (sent to log in), "forbidden" (403) or "missing" (404)."""
     case = route.cases[obj]
     if role == "anonymous":
-        return "ok" if route.public else "login"
+        if not route.public:
+            return "login"
+        return "missing" if role in case.missing else "ok"
     if role in case.allowed:
         return "moved" if method == "GET" and role in case.moved else "ok"
     return "missing" if role in case.missing else "forbidden"

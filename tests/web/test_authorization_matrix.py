@@ -247,7 +247,7 @@ def unopenable_titles(role: str) -> dict[str, str]:
     for route in POLICY.values():
         for obj, case in route.cases.items():
             if obj in readers and "GET" in route.methods:
-                readers[obj] |= case.allowed
+                readers[obj] |= case.allowed | (({"anonymous"} - case.missing) if route.public else set())
     return {title: obj for obj, title in TITLES.items() if role not in readers[obj]}
 
 
