@@ -258,6 +258,7 @@ def release_package(project: Project, at: datetime, uri: str) -> dict:
     return {**_package(project, at, uri), "releases": releases(project, at)}
 
 
-def record_package(project: Project, at: datetime, uri: str) -> dict:
-    """The record of the purchase: its releases embedded, under its ocid."""
-    return {**_package(project, at, uri), "records": [{"ocid": ocid(project), "releases": releases(project, at)}]}
+def record_package(project: Project, at: datetime, uri: str, releases_uri: str) -> dict:
+    """The record of the purchase: its releases embedded, under its ocid; ``releases_uri`` is their package's."""
+    return {**_package(project, at, uri), "packages": [releases_uri],
+            "records": [{"ocid": ocid(project), "releases": releases(project, at)}]}

@@ -59,4 +59,5 @@ def ocds_releases(project_id):
 def ocds_record(project_id):
     project = _project_or_404(project_id)
     uri = url_for("public.ocds_record", project_id=project.id, _external=True)
-    return _json(ocds.record_package(project, now(), uri))
+    releases_uri = url_for("public.ocds_releases", project_id=project.id, _external=True)
+    return _json(ocds.record_package(project, now(), uri, releases_uri))

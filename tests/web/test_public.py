@@ -175,6 +175,7 @@ def test_the_open_contracting_data_of_a_whole_purchase(client, auth, world, peop
     assert list(get_bad_ocid_prefixes(data)) == []
     record = package(client, project, "ocds-record.json")
     assert record["records"][0]["ocid"] == ocid and record["records"][0]["releases"] == releases
+    assert record["packages"] == [data["uri"]]
     assert list(run_additional_checks(record, CHECKS["all"])) == []
     raw = json.dumps(data, ensure_ascii=False) + json.dumps(record, ensure_ascii=False)
     assert [who for who in PEOPLE if who in raw] == []
