@@ -33,13 +33,15 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from linkage.audit import derived_key
 from linkage.extensions import db
-from linkage.models import (Availability, Bid, Category, Feedback, MatchOverride, MatchRun, Need,
+from linkage.models import (Availability, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService,
+                            CaseTransfer, Category, Feedback, MatchOverride, MatchRun, Need,
                             Organization, Project, Region, Resident, RowSeal, SettingValue,
                             Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
-                 MatchOverride, SettingValue)
+                 MatchOverride, SettingValue, Case, CaseApproval, CaseNote, CaseService, CaseReferral,
+                 CaseTransfer)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

@@ -1,5 +1,7 @@
 """All tables. Import models from here: ``from linkage.models import Need``."""
 from linkage.models.audit import AuditEvent, Notification, RowSeal
+from linkage.models.cases import (CASE_STAGE_LABELS, STAGE_ORDER, Case, CaseApproval, CaseNote, CaseReferral,
+                                  CaseService, CaseStage, CaseStatus, CaseTransfer, Decision, HandOver, NoteKind)
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchStatus
 from linkage.models.needs import NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence
 from linkage.models.organizations import OrgStatus, OrgType, Organization
@@ -13,6 +15,8 @@ from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STA
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
+    "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseNote", "CaseReferral", "CaseService",
+    "CaseStage", "CaseStatus", "CaseTransfer", "Decision", "HandOver", "NoteKind",
     "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "Feedback",
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
