@@ -20,8 +20,9 @@ from flask import url_for
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (AccountStatus, BidStatus, MatchKind, MatchRun, MatchStatus, NeedStatus, OrgStatus,
-                            ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
+from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage, CaseStatus, MatchKind, MatchRun,
+                            MatchStatus, NeedStatus, NoteKind, OrgStatus, ProjectStatus, Role, SignUp, SignUpStatus,
+                            Volunteer)
 from linkage.projects import services as project_services
 from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, now)
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
@@ -76,6 +77,18 @@ def _run(region, creator):
     return run
 
 
+def _case(resident, owner, title):
+    """An open case in intake with one note (the owner wrote it a day ago)."""
+    case = Case(resident=resident, organization_id=owner.organization_id, owner=owner, region_id=resident.region_id,
+                title=title, stage=CaseStage.intake, status=CaseStatus.open, opened_at=now(),
+                assessment_due=now() + timedelta(days=7))
+    case.notes.append(CaseNote(kind=NoteKind.visit, happened_at=now() - timedelta(days=1), text="Home visit",
+                               author_id=owner.user_id))
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
 def _projects(w, u) -> dict:
     past = now() - timedelta(hours=1)
     projects = {
@@ -117,6 +130,7 @@ def build_scopes(w) -> dict[str, dict]:
     sign_up_x, sign_up_y = _place(shift_x, w.volunteer), _place(shift_y, volunteer_b)
     runs = {"run_x": _run(w.street1, u["civilx"]), "run_y": _run(w.street2, u["civil2"]),
             "run_sw": _run(w.street1, u["worker"])}
+    cases = {"case_a": _case(w.resident, w.worker, "Case A"), "case_b": _case(resident_b, w.worker2, "Case B")}
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -135,6 +149,7 @@ def build_scopes(w) -> dict[str, dict]:
         "sign_up_x": {"shift_id": shift_x.id, "sign_up_id": sign_up_x.id},
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
         **{name: {"run_id": run.id} for name, run in runs.items()},
+        **{name: {"case_id": case.id} for name, case in cases.items()},
         "account": {"user_id": pending_a.id}, "setting": {"name": next(iter(settings.REGISTRY))},
         "stylesheet": {"filename": "app.css"},
         "bootstrap_stylesheet": {"filename": "css/bootstrap.min.css"},
