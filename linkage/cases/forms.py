@@ -38,7 +38,7 @@ class DecisionForm(Form):
                             description=_l("Needed when the request is sent back."))
 
 
-class NoteForm(Form):
+class CaseNoteForm(Form):
     kind = SelectField(_l("Kind"), default=NoteKind.note.value,
                        choices=choices([(k.value, k.label) for k in NoteKind]),
                        invalid_choice_message=CHOOSE_FROM_LIST)

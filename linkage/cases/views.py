@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from linkage.auth.access import require
 from linkage.cases import access, queries, services
-from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, DecisionForm, HandOverForm, NoteForm,
+from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, DecisionForm, HandOverForm, CaseNoteForm,
                                  OpenCaseForm, RevokeForm, ServiceForm)
 from linkage.extensions import db
 from linkage.forms import choices
@@ -86,7 +86,7 @@ def _detail_page(case, **forms):
         abort(403)
     worker = access.social_worker_of(current_user)
     forms = {"approval_form": ApprovalRequestForm(formdata=None), "decision_form": DecisionForm(formdata=None),
-             "note_form": NoteForm(formdata=None), "service_form": ServiceForm(formdata=None),
+             "note_form": CaseNoteForm(formdata=None), "service_form": ServiceForm(formdata=None),
              "refer_form": HandOverForm(formdata=None, prefix="refer"),
              "transfer_form": HandOverForm(formdata=None, prefix="transfer"),
              "answer_form": AnswerForm(formdata=None), "revoke_form": RevokeForm(formdata=None), **forms}
@@ -168,7 +168,7 @@ def decide(case_id):
 @blueprint.post("/<int:case_id>/notes")
 @login_required
 def note(case_id):
-    form = NoteForm()
+    form = CaseNoteForm()
     return _act(case_id, lambda case: services.add_note(
         case, actor=current_user, kind=NoteKind(form.kind.data), happened_at=local_to_utc(form.happened_at.data),
         text=form.text.data), form=form, form_name="note_form", done=_("The note was saved."))

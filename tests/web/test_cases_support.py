@@ -38,3 +38,29 @@ def professional_need(world, project=None, resident=None, title="Weekly visits a
 
 def another_resident(world, name="Qian Lan"):
     return make_resident(world.c1, name=name)
+
+
+# --- fresh cases for the hostile-field probe: each submission gets its own --------------------------------
+
+def fresh_case(world, n, *, owner=None, stage=None):
+    """An open case of a new resident, owned by ``owner`` (default: ``worker``'s Li Hua), in ``stage``."""
+    from linkage.cases import services
+    from linkage.models import CaseStage, Project
+    world.worker.caseload_limit = 200
+    project = db.session.scalar(sa.select(Project).where(Project.title == "Probe cases project"))
+    if project is None:
+        project = make_project(world.street1, status=ProjectStatus.in_progress, title="Probe cases project",
+                               deadline=now() - timedelta(days=30))
+        make_bid(project, world.org1, status=BidStatus.won)
+    owner = owner or world.worker
+    need = professional_need(world, project, resident=make_resident(world.c1, name=f"Probe resident {n}"))
+    case = services.open_case([need], owner, actor=world.users["orgadmin"])
+    case.stage = stage or CaseStage.intake
+    db.session.flush()
+    return case
+
+
+def fresh_worker(world, n, level=WorkerLevel.social_worker):
+    """Another social worker of organization 1, with an account."""
+    user = make_user(f"probe-worker{n}", Role.social_worker, world.street1, organization=world.org1)
+    return make_social_worker(world.org1, user, name=f"Probe Worker {n}", level=level)
