@@ -49,7 +49,7 @@ class CaseNoteForm(Form):
 
 
 class ServiceForm(Form):
-    description = StringField(_l("Service delivered"), validators=[
+    description = StringField(_l("What was done"), validators=[
         DataRequired(message=_l("Describe the service.")), Length(max=500)])
     delivered_at = DateTimeLocalField(_l("Date and time"), validators=[
         DataRequired(message=BAD_TIME)], invalid_value_message=BAD_TIME)

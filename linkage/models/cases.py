@@ -51,7 +51,7 @@ class CaseStatus(enum.Enum):
 
     @property
     def label(self):
-        return {CaseStatus.open: _l("Open"), CaseStatus.closed: _l("Closed")}[self]
+        return {CaseStatus.open: _l("Case open"), CaseStatus.closed: _l("Case closed")}[self]
 
 
 case_needs = sa.Table(
