@@ -1,6 +1,6 @@
 """Social workers' cases: the caseload and tasks, opening a case, the case page with its status bar,
 supervision, notes and contacts, services, referrals and transfers."""
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -91,14 +91,16 @@ def _detail_page(case, **forms):
              "transfer_form": HandOverForm(formdata=None, prefix="transfer"),
              "answer_form": AnswerForm(formdata=None), "revoke_form": RevokeForm(formdata=None), **forms}
     _fill_choices(case, forms)
-    return render_template(
+    response = make_response(render_template(
         "cases/detail.html", case=case, notes=read.value.notes, summaries=read.value.summaries,
         stages=STAGE_ORDER, task=queries.task_of(case), pending=services.pending_approval(case),
         is_owner=access.can_work(current_user, case), can_note=access.can_write_notes(current_user, case),
         can_supervise=access.can_supervise(current_user, case), me=worker,
         supervisors=access.supervisors_of(case.owner), free_step=services.FREE_STEPS.get(case.stage),
         approval_stage=services.APPROVED_STAGE.get(case.stage), stale=queries.is_unanswered_too_long,
-        services_open=case.stage in (CaseStage.services, CaseStage.review), **forms)
+        services_open=case.stage in (CaseStage.services, CaseStage.review), **forms))
+    response.headers["Cache-Control"] = "no-store"  # the notes are not kept by browsers or proxies
+    return response
 
 
 def _fill_choices(case, forms):

@@ -73,7 +73,9 @@ def test_a_case_from_a_case_run_through_every_stage_to_closure(client, auth, wor
     auth.login("worker")
     home = client.get("/cases/").get_data(as_text=True)
     assert case.title in home and 'id="tasks"' in home and "Assessment due" in home
-    page = client.get(url).get_data(as_text=True)
+    response = client.get(url)
+    page = response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
     assert 'id="status-bar"' in page and 'aria-current="step">Intake' in page
     _post(client, f"{url}/advance", {})
     _post(client, f"{url}/notes", {"kind": "visit", "happened_at": _local(now() - timedelta(hours=3)), "text": NOTE})
