@@ -211,3 +211,34 @@ def test_no_one_else_reads_or_touches_a_case_by_any_url(client, auth, world, peo
         assert client.get("/cases/99999").status_code in (403, 404)
         auth.logout()
     assert len(_reads(case.id)) == before
+
+
+def test_the_start_page_lists_case_tasks_and_what_waits_for_the_supervisor(client, auth, world, people):
+    from linkage.cases import services
+    case = services.open_case([professional_need(world, people.project)], people.worker, actor=world["worker"])
+    services.advance(case, actor=world["worker"])
+    services.request_approval(case, actor=world["worker"], summary="Lives alone; weekly visits needed")
+    db.session.commit()
+    auth.login("worker")
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="case-tasks"' in home and f'href="/cases/{case.id}"' in home and "Overdue" not in home
+    with as_of(now() + timedelta(days=8)):
+        assert "Overdue" in client.get("/").get_data(as_text=True)
+        auth.as_(world["senior"])
+        home = client.get("/").get_data(as_text=True)
+        assert "1 requests wait for your approval." in home and "1 tasks on the cases you supervise are overdue." in home
+    auth.as_(world["staff1"])
+    assert 'id="case-tasks"' not in client.get("/").get_data(as_text=True)
+
+
+def test_an_organization_admin_opens_a_case_for_a_social_worker_and_sees_the_caseload(client, auth, world, people):
+    need = professional_need(world, people.project)
+    db.session.commit()
+    auth.login("orgadmin")
+    assert client.post("/cases/new", data={"need": need.id, "owner": people.colleague.id}).status_code == 302
+    case = db.session.scalar(sa.select(Case))
+    assert case.owner_id == people.colleague.id
+    page = client.get("/cases/").get_data(as_text=True)
+    assert "Zhou Min" in page and case.title in page
+    assert client.get(f"/cases/{case.id}").status_code == 403  # the notes stay with the social workers
+    assert client.post("/cases/new", data={"need": need.id, "owner": world.worker2.id}).status_code == 200
