@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (Case, CaseApproval, CaseReferral, CaseStage, CaseStatus, CaseTransfer, Decision,
+from linkage.models import (Case, CaseApproval, CaseReferral, CaseService, CaseStage, CaseStatus, CaseTransfer, Decision,
                             HandOver, Need, NeedStatus, Organization, OrgStatus, Project, Shift, ShiftStatus, SocialWorker)
 from linkage.models.projects import Bid, BidStatus, RUNNING_STATUSES
 from linkage.timeutil import now
@@ -40,7 +40,10 @@ def open_case_of(resident_id: int) -> Optional[Case]:
 
 def case_for_page(case_id: int) -> Optional[Case]:
     return db.session.scalar(sa.select(Case).where(Case.id == case_id).options(
-        selectinload(Case.needs), selectinload(Case.approvals), selectinload(Case.services),
+        selectinload(Case.needs),
+        selectinload(Case.approvals).selectinload(CaseApproval.decided_by),
+        selectinload(Case.approvals).selectinload(CaseApproval.requested_by),
+        selectinload(Case.services).selectinload(CaseService.shift),
         selectinload(Case.referrals).selectinload(CaseReferral.worker),
         selectinload(Case.transfers).selectinload(CaseTransfer.to_worker)))
 
@@ -60,7 +63,8 @@ def referred_cases(worker: SocialWorker) -> list[CaseReferral]:
 def transfers_offered(worker: SocialWorker) -> list[CaseTransfer]:
     return list(db.session.scalars(sa.select(CaseTransfer).where(
         CaseTransfer.to_worker_id == worker.id, CaseTransfer.status == HandOver.pending)
-        .options(selectinload(CaseTransfer.case)).order_by(CaseTransfer.id)))
+        .options(selectinload(CaseTransfer.case), selectinload(CaseTransfer.from_worker))
+        .order_by(CaseTransfer.id)))
 
 
 def supervised_workers(supervisor: SocialWorker) -> list[SocialWorker]:
@@ -193,7 +197,8 @@ def referral_choices(case: Case) -> list[SocialWorker]:
     """Active social workers of active organizations other than the owner (referrals may cross organizations)."""
     return list(db.session.scalars(sa.select(SocialWorker).join(Organization).where(
         SocialWorker.active.is_(True), SocialWorker.user_id.is_not(None), Organization.status == OrgStatus.active,
-        SocialWorker.id != case.owner_id).order_by(Organization.name, SocialWorker.name)))
+        SocialWorker.id != case.owner_id).options(selectinload(SocialWorker.organization))
+        .order_by(Organization.name, SocialWorker.name)))
 
 
 def transfer_choices(case: Case) -> list[SocialWorker]:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Iterable, Optional
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask_babel import lazy_gettext as _l
 
 from linkage import audit, settings
@@ -244,8 +245,17 @@ def add_note(case: Case, *, actor: User, kind: NoteKind, happened_at: datetime, 
 
 
 @dataclass(frozen=True)
+class NoteShown:
+    """A note as the page shows it, read once: the committed read (``perform``) expires the rows."""
+    kind: NoteKind
+    happened_at: datetime
+    text: str
+    author: str
+
+
+@dataclass(frozen=True)
 class NotesRead:
-    notes: list[CaseNote]
+    notes: list[NoteShown]
     summaries: dict[int, Optional[str]]   # approval id -> what the owner asked to approve
 
 
@@ -254,9 +264,11 @@ def read_notes(case: Case, *, actor: User) -> NotesRead:
     if not access.can_read(actor, case):
         raise Refused(_l("You may not read this case's notes."))
     audit.record(actor, "case.read_notes", case)
-    notes = list(db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)
-                                    .order_by(CaseNote.happened_at.desc(), CaseNote.id.desc())))
-    return NotesRead(notes, {a.id: a.summary for a in case.approvals})
+    notes = db.session.scalars(sa.select(CaseNote).where(CaseNote.case_id == case.id)
+                               .options(selectinload(CaseNote.author))
+                               .order_by(CaseNote.happened_at.desc(), CaseNote.id.desc()))
+    return NotesRead([NoteShown(n.kind, n.happened_at, n.text or "", n.author.display_name) for n in notes],
+                     {a.id: a.summary for a in case.approvals})
 
 
 def _check_shift(case: Case, shift: Optional[Shift]) -> None:

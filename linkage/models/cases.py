@@ -214,6 +214,7 @@ class CaseReferral(db.Model):
 
     case: Mapped[Case] = relationship(back_populates="referrals")
     worker: Mapped[SocialWorker] = relationship()
+    requested_by: Mapped[User] = relationship()
 
 
 class CaseTransfer(db.Model):
@@ -236,3 +237,4 @@ class CaseTransfer(db.Model):
     case: Mapped[Case] = relationship(back_populates="transfers")
     from_worker: Mapped[SocialWorker] = relationship(foreign_keys=[from_worker_id])
     to_worker: Mapped[SocialWorker] = relationship(foreign_keys=[to_worker_id])
+    requested_by: Mapped[User] = relationship()

@@ -242,3 +242,35 @@ def test_an_organization_admin_opens_a_case_for_a_social_worker_and_sees_the_cas
     assert "Zhou Min" in page and case.title in page
     assert client.get(f"/cases/{case.id}").status_code == 403  # the notes stay with the social workers
     assert client.post("/cases/new", data={"need": need.id, "owner": world.worker2.id}).status_code == 200
+
+
+def test_the_case_page_runs_no_query_per_note_service_or_decision(app, client, auth, world, people):
+    from linkage.cases import services
+    from tests.web.test_query_counts import measure
+    case = services.open_case([professional_need(world, people.project)], people.worker, actor=world["worker"])
+    _to_services_stage(world, case)
+
+    def grow(count):
+        for i in range(count):
+            services.add_note(case, actor=world["worker"], kind=NoteKind.visit,
+                              happened_at=now() - timedelta(minutes=i + 1), text=f"Visit number {i}")
+            services.record_service(case, actor=world["worker"], description=f"Service number {i}",
+                                    delivered_at=now() - timedelta(minutes=i + 1))
+        db.session.commit()
+
+    grow(5)
+    auth.login("worker")
+    client.get(f"/cases/{case.id}")
+    _status, few, _size = measure(app, client, f"/cases/{case.id}")
+    grow(35)
+    _status, many, _size = measure(app, client, f"/cases/{case.id}")
+    from tests.web.test_query_counts import repeated
+    assert len(many) <= len(few) + 2, (len(few), len(many), repeated(many))
+
+
+def _to_services_stage(world, case):
+    from linkage.cases import services
+    services.advance(case, actor=world["worker"])
+    for summary in ("Assessment: lives alone", "Plan: weekly visits"):
+        services.request_approval(case, actor=world["worker"], summary=summary)
+        services.decide(case, actor=world["senior"], approve=True, comment="")
