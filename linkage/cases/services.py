@@ -1,6 +1,10 @@
 """The rules of case work: opening a case from a professional need, moving it through its stages with a
 supervisor's approval of the assessment, the plan and the closure, notes and contacts (encrypted, every
-read logged), services delivered, referrals and transfers. Actor passed in; flushes, never commits."""
+read logged), services delivered, referrals and transfers. Actor passed in; flushes, never commits.
+
+Audit events of a case record who did what and which rows changed, never the words people wrote on it
+(notes, summaries, comments, answers): the audit trail is read by civil affairs of the region, the case
+only by those ``access.can_read`` lets in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -213,8 +217,7 @@ def decide(case: Case, *, actor: User, approve: bool, comment: str) -> CaseAppro
     if approve:
         _apply_approval(case, approval.stage, moment)
     audit.record(actor, "case.approve" if approve else "case.send_back", case, before=before,
-                 after={**audit.snapshot(case, *_FIELDS), "approval_id": approval.id, "stage": approval.stage},
-                 note=comment)
+                 after={**audit.snapshot(case, *_FIELDS), "approval_id": approval.id, "stage": approval.stage})
     notify([case.owner.user_id], "case_approved" if approve else "case_sent_back",
            link=link("cases.detail", case_id=case.id), title=case.title)
     return approval
@@ -294,7 +297,7 @@ def record_service(case: Case, *, actor: User, description: str, delivered_at: d
                           recorded_by_id=actor.id)
     db.session.add(service)
     db.session.flush()
-    audit.record(actor, "case.service", case, after=audit.snapshot(service, "id", "description", "delivered_at",
+    audit.record(actor, "case.service", case, after=audit.snapshot(service, "id", "delivered_at",
                                                                    "shift_id"))
     return service
 
@@ -336,7 +339,7 @@ def answer_referral(case: Case, *, actor: User, accept: bool, answer: str = "") 
     referral.status = HandOver.accepted if accept else HandOver.declined
     referral.answered_at, referral.answer = now(), (answer or "").strip()
     audit.record(actor, "case.referral_accept" if accept else "case.referral_decline", case,
-                 after={"referral_id": referral.id}, note=referral.answer)
+                 after={"referral_id": referral.id})
     notify([case.owner.user_id], "referral_answered", link=link("cases.detail", case_id=case.id),
            title=case.title, name=referral.worker.name)
     return referral
@@ -396,6 +399,6 @@ def answer_transfer(case: Case, *, actor: User, accept: bool, answer: str = "") 
     transfer.status = HandOver.accepted if accept else HandOver.declined
     transfer.answered_at, transfer.answer = now(), (answer or "").strip()
     audit.record(actor, "case.transfer_accept" if accept else "case.transfer_decline", case, before=before,
-                 after={**audit.snapshot(case, *_FIELDS), "transfer_id": transfer.id}, note=transfer.answer)
+                 after={**audit.snapshot(case, *_FIELDS), "transfer_id": transfer.id})
     notify([old_owner.user_id], "case_transfer_answered", title=case.title, name=worker.name)
     return transfer

@@ -188,3 +188,18 @@ def test_a_transfer_goes_only_within_the_organization(world, people):
     case = _open(world, people)
     with pytest.raises(Refused, match="your organization"):
         services.request_transfer(case, actor=world["worker"], worker=people.worker2, reason="Across the river")
+
+
+def test_the_audit_trail_keeps_no_words_written_on_a_case(world, people):
+    case = _open(world, people)
+    services.add_note(case, actor=world["worker"], kind=NoteKind.visit, happened_at=now() - timedelta(hours=1),
+                      text="Secret family matter")
+    services.advance(case, actor=world["worker"])
+    services.request_approval(case, actor=world["worker"], summary="Secret assessment summary")
+    services.decide(case, actor=world["senior"], approve=False, comment="Secret supervisor comment")
+    services.refer(case, actor=world["worker"], worker=people.worker2, reason="Secret referral reason")
+    services.answer_referral(case, actor=world["worker2"], accept=False, answer="Secret answer")
+    db.session.commit()
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.subject_type == "Case")).all()
+    assert len(events) >= 6
+    assert not [e.action for e in events if "Secret" in f"{e.before} {e.after} {e.note}"]
