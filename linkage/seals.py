@@ -33,7 +33,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from linkage.audit import derived_key
 from linkage.extensions import db
-from linkage.models import (Availability, Bid, Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
+from linkage.models import (Availability, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseTransfer,
+                            Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
                             ExpertTie, Feedback, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, RowSeal, SettingValue,
                             Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
@@ -41,7 +42,8 @@ from linkage.models import (Availability, Bid, Category, ChangeRequest, Complain
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
-                 ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint)
+                 ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
+                 Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

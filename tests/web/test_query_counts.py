@@ -21,11 +21,12 @@ from flask import request_finished, request_started, url_for
 
 from linkage import audit
 from linkage.extensions import db
-from linkage.models import (AccountStatus, Bid, BidStatus, Category, Feedback, HoursStatus, MatchKind,
+from linkage.models import (AccountStatus, Bid, BidStatus, Case, CaseApproval, CaseNote, CaseReferral, CaseStage,
+                            CaseStatus, CaseTransfer, Category, Feedback, HoursStatus, MatchKind,
                             MatchRun, MatchStatus, Need, NeedStatus, Notification, Organization, OrgStatus,
                             OrgType, Project, ProjectStatus, Region, RegionLevel, Resident, Role, Shift,
                             ShiftSlot, ShiftStatus, SignUp, SignUpStatus, Skill, SocialWorker, User,
-                            Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
+                            Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel, NoteKind)
 from linkage.models.types import utcnow
 from linkage.security import blind_index, encrypt
 from tests.factories import make_credit_code, make_region, make_resident_id
@@ -244,8 +245,46 @@ def add_notifications(w, n: int) -> None:
     db.session.flush()
 
 
+def add_cases(w, n: int) -> None:
+    """Per row: a case of the world's social worker (a note, a referral to another organization's worker
+    nobody answered, each with its own resident and need), and a case of an assistant social worker of the
+    same organization (so the world's worker supervises it) waiting for approval, referred to and offered
+    to the world's worker, with an overdue assessment."""
+    moment = utcnow()
+    for _ in range(n):
+        other_org = Organization(name=f"QC org {_n()}", credit_code=make_credit_code(90000 + _n()),
+                                 org_type=OrgType.social_service_institution, founded_on=date(2015, 1, 1),
+                                 status=OrgStatus.active, region=w.street1)
+        helper = SocialWorker(organization=other_org, name=f"QC helper {_n()}", level=WorkerLevel.social_worker,
+                              user=_user(Role.social_worker, w.street1, other_org))
+        assistant = SocialWorker(organization=w.org1, name=f"QC assistant {_n()}", level=WorkerLevel.assistant,
+                                 user=_user(Role.social_worker, w.street1, w.org1))
+        for owner in (w.worker, assistant):
+            resident = Resident(name=f"QC resident {_n()}", region=w.c1)
+            need = Need(resident=resident, category=w.visits, region=w.c1, title=f"QC case need {_n()}",
+                        status=NeedStatus.matched, needs_professional=True, case_worker=owner)
+            case = Case(resident=resident, organization=w.org1, owner=owner, region_id=w.c1.id,
+                        title=f"QC case {_n()}", stage=CaseStage.assessment, status=CaseStatus.open,
+                        opened_at=moment - timedelta(days=9), assessment_due=moment - timedelta(days=2),
+                        needs=[need])
+            case.notes.append(CaseNote(kind=NoteKind.visit, happened_at=moment, text="QC note",
+                                       author=owner.user))
+            db.session.add(case)
+            if owner is w.worker:
+                case.referrals.append(CaseReferral(worker=helper, reason="QC", requested_by=owner.user,
+                                                   requested_at=moment - timedelta(days=10)))
+            else:
+                case.approvals.append(CaseApproval(stage=CaseStage.assessment, summary="QC",
+                                                   requested_by=owner.user, requested_at=moment))
+                case.referrals.append(CaseReferral(worker=w.worker, reason="QC", requested_by=owner.user,
+                                                   requested_at=moment))
+                case.transfers.append(CaseTransfer(from_worker=owner, to_worker=w.worker, reason="QC",
+                                                   requested_by=owner.user, requested_at=moment))
+
+
 EVERYTHING = [add_needs, add_residents, add_organizations, add_projects, add_shifts, add_accounts,
-              add_audit_events, add_match_runs, add_notifications]
+              add_audit_events, add_match_runs, add_notifications, add_cases]
+
 
 # endpoint -> (roles (world usernames) whose list it is, builders that add rows it lists)
 PAGES = {
@@ -259,6 +298,7 @@ PAGES = {
     "volunteers.hours": (["vol"], [add_shifts]),
     "community.accounts": (["staff1", "civil"], [add_accounts]),
     "matching.index": (["civil", "worker"], [add_match_runs]),
+    "cases.index": (["worker", "orgadmin"], [add_cases]),
     "admin.users": (["admin"], [add_accounts, add_organizations]),
     "admin.audit": (["admin", "civil"], [add_audit_events]),
     "main.notifications": (WORLD_ROLES, [add_notifications]),
