@@ -75,6 +75,9 @@ def from_environment(instance_path: str) -> dict:
         "LOG_FORMAT": os.environ.get("LINKAGE_LOG_FORMAT") or ("json" if environment == "production" else "text"),
         # Bearer token /metrics asks for; unset, /metrics answers the loopback address only.
         "METRICS_TOKEN": os.environ.get("LINKAGE_METRICS_TOKEN"),
+        # How long a sign-up waits for a contended lock (the shift's row, the audit chain) before it is
+        # refused with "busy, try again" (milliseconds; 0: no limit). PostgreSQL only.
+        "LOCK_TIMEOUT_MS": int(os.environ.get("LINKAGE_LOCK_TIMEOUT_MS", "2000")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }
