@@ -47,6 +47,8 @@ _TABLES = {model.__table__.name: model.__table__ for model in SEALED_MODELS}
 _TOUCHED = "linkage_seals_touched"   # session.info: {table name: set of row ids}
 _ABOVE = "linkage_seals_above"       # session.info: {table name: highest id before a bulk insert}
 _CHUNK = 500
+_STORED_BY_ID: dict[str, tuple] = {}  # table name: (rows with given ids, rows above an id)
+_UPSERT: dict[str, Any] = {}         # dialect name: the seals' upsert
 
 
 def _sealed_columns(table: sa.Table) -> list[sa.Column]:
@@ -161,14 +163,24 @@ def _forget_after_rollback(session: Session, transaction) -> None:
         session.info.pop(_ABOVE, None)
 
 
+def _stored_by_id(table: sa.Table) -> tuple[sa.Select, sa.Select]:
+    """:func:`_stored` for the rows with given ids, and for the rows above an id: built once per table
+    (a statement built anew per commit costs its construction and cache key every time)."""
+    if table.name not in _STORED_BY_ID:
+        _STORED_BY_ID[table.name] = (_stored(table).where(table.c.id.in_(sa.bindparam("ids", expanding=True))),
+                                     _stored(table).where(table.c.id > sa.bindparam("above")))
+    return _STORED_BY_ID[table.name]
+
+
 def _reseal(session: Session, table: sa.Table, row_ids: set, above, key: bytes) -> list[dict]:
     """Read the noted rows back, remove the seals of rows that are gone; returns the seals to write."""
     rows = []
     ids = sorted(row_ids)
+    by_ids, above_id = _stored_by_id(table)
     for start in range(0, len(ids), _CHUNK):
-        rows.extend(session.execute(_stored(table).where(table.c.id.in_(ids[start:start + _CHUNK]))))
+        rows.extend(session.execute(by_ids, {"ids": ids[start:start + _CHUNK]}))
     if above is not None:
-        rows.extend(session.execute(_stored(table).where(table.c.id > above)))
+        rows.extend(session.execute(above_id, {"above": above}))
     seals = {row.id: seal_of(table, row, key) for row in rows}
     gone = sorted(set(ids) - set(seals))
     for start in range(0, len(gone), _CHUNK):
@@ -178,12 +190,15 @@ def _reseal(session: Session, table: sa.Table, row_ids: set, above, key: bytes) 
 
 
 def _upsert(session: Session):
-    """INSERT ... ON CONFLICT DO UPDATE: one statement whether the row had a seal or not."""
+    """INSERT ... ON CONFLICT DO UPDATE: one statement whether the row had a seal or not (built once per
+    database dialect)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(RowSeal.__table__)
-    return statement.on_conflict_do_update(index_elements=["table_name", "row_id"],
-                                           set_={"seal": statement.excluded.seal})
+    if dialect not in _UPSERT:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(RowSeal.__table__)
+        _UPSERT[dialect] = statement.on_conflict_do_update(index_elements=["table_name", "row_id"],
+                                                           set_={"seal": statement.excluded.seal})
+    return _UPSERT[dialect]
 
 
 def seal_unsealed() -> int:

@@ -36,13 +36,14 @@ def social_worker_of(user: User) -> Optional[SocialWorker]:
 
 
 def volunteer_of(user: User, *, with_skills: bool = False) -> Optional[Volunteer]:
-    """The volunteer record of an account, if it has one; ``with_skills``: their skills in the same query
-    (what the eligibility rule reads)."""
+    """The volunteer record of an account, if it has one; ``with_skills``: in the same query, their skills
+    (what the eligibility rule reads) and their region's parent (the street whose shifts they see)."""
     if user is None or not user.is_authenticated:
         return None
     query = sa.select(Volunteer).where(Volunteer.user_id == user.id)
     if with_skills:
-        query = query.options(sa.orm.joinedload(Volunteer.skills))
+        query = query.options(sa.orm.joinedload(Volunteer.skills),
+                              sa.orm.joinedload(Volunteer.region).joinedload(Region.parent))
     return db.session.scalars(query).unique().first()
 
 
