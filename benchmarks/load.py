@@ -15,6 +15,7 @@ the SQL statements one sign-up runs (in-process, on the same database). The data
     python benchmarks/load.py --workers 4 --threads 4          # gthread workers
     python benchmarks/load.py --volunteers 50 --clients 4      # a small rush
     python benchmarks/load.py --no-rush --profile 50 --sql     # statements and cProfile of sign-ups only
+    python benchmarks/load.py --no-rush --cpu 60               # CPU ms per request, in-process
 
 The log-in rate limit (per address, 30 a minute) is raised for this server: every client comes from
 127.0.0.1. Nothing else in the server's configuration differs from production defaults.
@@ -252,7 +253,7 @@ def statements_per_sign_up(url: str, instance: str, logins: list[str], shift_id:
         if recording.is_set():
             seen.append(" ".join(statement.split())[:150])
 
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)  # CPU time: waiting for PostgreSQL is not counted
     for number, username in enumerate([logins[-1], *logins[:args.profile]]):
         client = app.test_client()
         client.post("/auth/login", data={"username": username, "password": PASSWORD})
@@ -266,12 +267,57 @@ def statements_per_sign_up(url: str, instance: str, logins: list[str], shift_id:
         for statement in seen:
             print("   ", statement)
     if args.profile:
-        print(f"\nwhere {args.profile} sign-ups spend their time in-process (cProfile, top by own time):")
+        print(f"\nwhere {args.profile} sign-ups spend their CPU time in-process (cProfile, top by own time):")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats("linkage|flask_|wtf|babel", 40)
     with app.app_context():
         db.engine.dispose()
     return seen
+
+
+def _in_process_log_in(client, username: str) -> None:
+    """Log in through the form with its CSRF token, as a browser does; keep a token for later forms."""
+    token = CSRF.search(client.get("/auth/login").get_data(as_text=True)).group(1)
+    answer = client.post("/auth/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    if answer.status_code != 302:
+        raise RuntimeError(f"log-in as {username} answered {answer.status_code}")
+    client.environ_base["HTTP_X_CSRFTOKEN"] = CSRF.search(client.get("/").get_data(as_text=True)).group(1)
+
+
+def cpu_per_request(url: str, instance: str, logins: list[str], shift_id: int, count: int) -> None:
+    """CPU milliseconds of this process (``time.process_time``) per request, in-process through the Flask
+    test client on the same database, CSRF on: ``count`` sign-up POSTs (each by another volunteer, on the
+    spare shift), then as many GETs of the shift list and of a volunteer's home page; with the
+    statements each ran. PostgreSQL's own CPU is not in these figures (it is a separate process)."""
+    app = app_for(url, instance, RATELIMIT_ENABLED=False)
+    with app.app_context():
+        engine = db.engine
+    statements = [0]
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    clients = []
+    for username in logins[:count]:
+        client = app.test_client()
+        _in_process_log_in(client, username)
+        clients.append(client)
+    print(f"\nCPU per request in-process ({count} each; CSRF on; PostgreSQL's CPU not included):")
+    print("| request | CPU ms mean | CPU ms median | wall ms median | statements |")
+    print("|---|---:|---:|---:|---:|")
+    for name, method, path in (("sign-up POST", "post", f"/shifts/{shift_id}/sign-up"),
+                               ("GET shift list", "get", "/shifts/"), ("GET volunteer's home", "get", "/")):
+        cpu, wall, counts = [], [], []
+        for client in clients:
+            statements[0] = 0
+            started, clock = time.process_time(), time.perf_counter()
+            answer = getattr(client, method)(path)
+            cpu.append((time.process_time() - started) * 1000)
+            wall.append((time.perf_counter() - clock) * 1000)
+            counts.append(statements[0])
+            if answer.status_code not in (200, 302):
+                print(f"({name} answered {answer.status_code})")
+        print(f"| {name} | {sum(cpu) / len(cpu):.1f} | {percentile(cpu, 0.5):.1f} | {percentile(wall, 0.5):.1f} | "
+              f"{percentile(counts, 0.5):.0f} |")
+    with app.app_context():
+        db.engine.dispose()
 
 
 # --- the report -------------------------------------------------------------------------------------
@@ -359,6 +405,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sql", action="store_true", help="print the statements of one sign-up")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N sign-ups in-process")
+    parser.add_argument("--cpu", type=int, default=0, metavar="N",
+                        help="CPU ms per sign-up, shift list and home page in-process, N requests each")
     args = parser.parse_args(argv)
     print(f"# Sign-up rush: {machine()}")
     print(f"{args.volunteers} volunteers, {args.shifts} shifts of {args.places} places over {args.days} days, "
@@ -368,6 +416,8 @@ def main(argv=None) -> int:
         if not args.no_rush:
             rush(args, url, instance, logins, days)
         statements = statements_per_sign_up(url, instance, logins, spare, args)
+        if args.cpu:
+            cpu_per_request(url, instance, logins[args.profile:], spare, min(args.cpu, args.volunteers - args.profile))
         print(f"SQL statements in one sign-up POST (uncontended): {len(statements)}")
     return 0
 

@@ -110,6 +110,7 @@ def register_request_checks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from linkage.admin.views import blueprint as admin
     from linkage.auth.views import blueprint as auth
+    from linkage.cases.views import blueprint as cases
     from linkage.community.views import blueprint as community
     from linkage.contracts.views import blueprint as contracts
     from linkage.main.views import blueprint as main
@@ -122,8 +123,8 @@ def register_blueprints(app: Flask) -> None:
     from linkage.shifts.views import blueprint as shifts
     from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, matching, admin,
-                      operations, public):
+    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, matching,
+                      cases, admin, operations, public):
         app.register_blueprint(blueprint)
 
 

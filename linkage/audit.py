@@ -5,7 +5,13 @@ the database, so whoever can write the database cannot recompute it. After every
 recorded events, a checkpoint ``<event id> <hash> <signature>`` is appended to the anchor file
 (``AUDIT_ANCHOR_PATH``, outside the database, under a file lock): a chain that ends before its latest
 checkpoint had its tail cut. ``verify`` checks both, and asks ``linkage.seals`` for rows of business
-tables written outside the app."""
+tables written outside the app.
+
+An event is linked into the chain when its transaction commits, not when it is recorded: ``record``
+keeps it with the session, and the ``before_commit`` hook (after the row seals are written) takes the
+chain's lock (PostgreSQL advisory lock, with the short ``LOCK_TIMEOUT_MS``), reads the tip, links and
+inserts the transaction's events in the order they were recorded, and commits. Writers therefore
+wait for each other only for those few statements and the commit, not for the whole request."""
 from __future__ import annotations
 
 import fcntl
@@ -30,6 +36,7 @@ from linkage.models.types import utcnow
 GENESIS = "0" * 64
 KEY_VERSION = 1           # events sealed with HMAC-SHA256 under AUDIT_KEY
 _TIP = "linkage_audit_tip"  # session.info: the newest event this transaction recorded
+_PENDING = "linkage_audit_pending"  # session.info: [(savepoint or None, event)] not yet in the chain
 # Any constant: PostgreSQL advisory lock that serializes writers of the chain.
 _CHAIN_LOCK = 7_140_001
 
@@ -84,14 +91,12 @@ def _region_of(subject: Any) -> Optional[int]:
 
 def record(actor: Optional[User], action: str, subject: Any, *, before: Optional[dict] = None,
            after: Optional[dict] = None, note: str = "", region_id: Optional[int] = None) -> AuditEvent:
-    """Append one event to the chain in the caller's transaction; flushes, never commits."""
+    """Record one event in the caller's transaction; never commits. The event is linked into the chain
+    and inserted when the transaction commits (its ``hash`` is set then); the subject is flushed first
+    if it has no id yet. An event recorded inside a savepoint that rolls back is dropped with it."""
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     if subject is not None and getattr(subject, "id", None) is None:
         session.flush()
-    previous = session.execute(
-        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     event = AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor is not None else None,
@@ -102,14 +107,72 @@ def record(actor: Optional[User], action: str, subject: Any, *, before: Optional
         before=_plain(before) if before is not None else None,
         after=_plain(after) if after is not None else None,
         note=note or "",
-        prev_hash=previous or GENESIS,
         key_version=KEY_VERSION,
     )
-    event.hash = _digest(event)
-    session.add(event)
-    session.flush()
-    session.info[_TIP] = (event.id, event.hash)
+    session.info.setdefault(_PENDING, []).append((session().get_nested_transaction(), event))
     return event
+
+
+def _lock_chain(session) -> None:
+    """PostgreSQL: wait for the chain's advisory lock at most LOCK_TIMEOUT_MS (then the commit fails with
+    a lock timeout, which the request boundary shows as "busy, try again"). One statement: the
+    sub-select sets the timeout before the lock is asked for."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(sa.text("SELECT pg_advisory_xact_lock(:key) FROM (SELECT set_config('lock_timeout', "
+                            ":timeout, true)) AS timeout"),
+                    {"key": _CHAIN_LOCK, "timeout": f"{lock_timeout_ms()}ms"})
+
+
+def lock_timeout_ms() -> int:
+    """How long a request waits for a contended lock before it gives up (0: no limit)."""
+    return int(current_app.config.get("LOCK_TIMEOUT_MS") or 0)
+
+
+def append_pending(session=None) -> None:
+    """Link the transaction's recorded events into the chain and insert them, under the chain's lock,
+    which is then held to the end of the transaction. Called just before the commit."""
+    session = session or db.session
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    events = [event for _transaction, event in pending]
+    _lock_chain(session)
+    previous = session.execute(
+        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
+    for event in events:
+        event.prev_hash = previous
+        event.hash = previous = _digest(event)
+    session.add_all(events)
+    session.flush()
+    session.info[_TIP] = (events[-1].id, events[-1].hash)
+
+
+@sa.event.listens_for(db.session, "before_commit")
+def _append_before_commit(session) -> None:
+    """Registered before ``linkage.seals`` is imported, whose hook inserts itself ahead of this one: the
+    row seals are written first, and the chain's lock is taken last, for the final inserts only."""
+    if session.in_nested_transaction():
+        return
+    append_pending(session)
+
+
+@sa.event.listens_for(db.session, "after_soft_rollback")
+def _drop_rolled_back(session, previous_transaction) -> None:
+    """A savepoint rolled back: the events recorded inside it are gone with it."""
+    pending = session.info.get(_PENDING)
+    if not pending or not previous_transaction.nested:
+        return
+    session.info[_PENDING] = [(transaction, event) for transaction, event in pending
+                              if not _within(transaction, previous_transaction)]
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 # --- the anchor file: signed checkpoints outside the database --------------------------------------
@@ -162,6 +225,7 @@ def _anchor_after_commit(session) -> None:
 def _forget_after_rollback(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_TIP, None)
+        session.info.pop(_PENDING, None)
 
 
 def _read_anchor(path: str, problems: list[str]) -> Optional[dict[int, str]]:

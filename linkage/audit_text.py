@@ -15,8 +15,9 @@ from flask_babel import format_date, format_datetime, get_locale, lazy_gettext a
 from markupsafe import Markup, escape
 
 from linkage.extensions import db
-from linkage.models import (AccountStatus, BidStatus, ComplaintStatus, HoursStatus, PanelStatus, NeedStatus, OrgStatus, OrgType, ProjectStatus,
-                            Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
+from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, ComplaintStatus, HoursStatus, NeedStatus,
+                            NoteKind, OrgStatus, OrgType, PanelStatus, ProjectStatus, Recurrence, Role, ShiftStatus,
+                            SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
                             WorkerLevel)
 from linkage.models import Category, Organization, Project, Region, Shift, SocialWorker, User, Volunteer
 from linkage.models.contracts import ChangeStatus, ContractStatus, Milestone
@@ -47,6 +48,14 @@ ACTIONS = {
     "project.republish": _l("Failed project published again"),
     "project.reopen_evaluation": _l("Evaluation reopened"),
     "project.award_set_aside": _l("Award set aside"),
+    "case.open": _l("Case opened"), "case.add_need": _l("Need added to the case"),
+    "case.stage": _l("Case moved to the next stage"), "case.approval_request": _l("Approval asked for"),
+    "case.approve": _l("Approved by the supervisor"), "case.send_back": _l("Sent back by the supervisor"),
+    "case.note": _l("Case note written"), "case.read_notes": _l("Case notes read"),
+    "case.service": _l("Service recorded on the case"), "case.refer": _l("Case referred"),
+    "case.referral_accept": _l("Referral accepted"), "case.referral_decline": _l("Referral declined"),
+    "case.referral_revoke": _l("Referral revoked"), "case.transfer_request": _l("Case transfer offered"),
+    "case.transfer_accept": _l("Case transfer accepted"), "case.transfer_decline": _l("Case transfer declined"),
     "match_run.approve": _l("Match run approved"), "match_run.create": _l("Match run started"),
     "match_run.fail": _l("Match run failed"), "match_run.finish": _l("Match run finished"),
     "match_run.reject": _l("Match run rejected"), "match_run.pin": _l("Pairing pinned"),
@@ -88,6 +97,7 @@ ACTIONS = {
 }
 
 SUBJECTS = {
+    "Case": _l("Case"),
     "Bid": _l("Bid"), "ChangeRequest": _l("Change request"), "Contract": _l("Contract"),
     "Document": _l("Document"), "Evaluation": _l("Evaluation"), "Installment": _l("Installment"),
     "Payment": _l("Payment"), "MatchRun": _l("Match run"), "Need": _l("Need"), "Organization": _l("Organization"),
@@ -143,6 +153,12 @@ FIELDS = {
     "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),
     "sign_ups": _l("Sign-ups"), "shifts": _l("Shifts"), "regions": _l("Regions"),
     "organizations": _l("Organizations"), "recurrence": _l("Recurrence"),
+    # cases
+    "stage": _l("Stage"), "owner_id": _l("Owner"), "worker_id": _l("Social worker"),
+    "assessment_due": _l("Assessment due"), "plan_due": _l("Case plan due"), "review_due": _l("Review due"),
+    "closed_at": _l("Closed"), "approval_id": _l("Approval request"), "referral_id": _l("Referral"),
+    "transfer_id": _l("Transfer"), "note_id": _l("Note"), "contact": _l("Kind of note"),
+    "happened_at": _l("When"), "delivered_at": _l("Delivered"), "need_id": _l("Need"), "id": _l("Number"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 
@@ -152,11 +168,12 @@ STATUS_BY_SUBJECT = {
     "Organization": OrgStatus, "User": AccountStatus, "Volunteer": VolunteerStatus, "MatchRun": MatchStatus,
     "Contract": ContractStatus, "ChangeRequest": ChangeStatus,
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus,
+    "Case": CaseStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
-    "kind": MatchKind, "milestone": Milestone,
+    "kind": MatchKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).
@@ -217,6 +234,7 @@ REFERENCES = {
     "region_id": (Region, lambda o: o.display_name(_locale())),
     "organization_id": (Organization, lambda o: o.name),
     "lead_id": (SocialWorker, lambda o: o.name), "case_worker_id": (SocialWorker, lambda o: o.name),
+    "owner_id": (SocialWorker, lambda o: o.name), "worker_id": (SocialWorker, lambda o: o.name),
     "project_id": (Project, lambda o: o.title), "shift_id": (Shift, lambda o: o.title),
     "volunteer_id": (Volunteer, lambda o: o.name), "user_id": (User, lambda o: o.display_name),
 }

@@ -97,6 +97,9 @@ def from_environment(instance_path: str) -> dict:
         # How often the worker (or, without Redis, the web process) sends due shift reminders; 0: never
         # (then run `flask reminders send` from cron).
         "REMINDER_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_REMINDER_INTERVAL_SECONDS", "300")),
+        # How long a sign-up waits for a contended lock (the shift's row, the audit chain) before it is
+        # refused with "busy, try again" (milliseconds; 0: no limit). PostgreSQL only.
+        "LOCK_TIMEOUT_MS": int(os.environ.get("LINKAGE_LOCK_TIMEOUT_MS", "2000")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }

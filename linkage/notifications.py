@@ -73,6 +73,13 @@ MESSAGES = {
                                "%(percent)s %% of the shift, so the hours were declined."),
     "match_approved": _l("Match run %(run)s was approved."),
     "case_assigned": _l("A case was assigned to you: %(title)s."),
+    "case_approval_requested": _l("A case waits for your approval: %(title)s."),
+    "case_approved": _l("Your supervisor approved the case \"%(title)s\"."),
+    "case_sent_back": _l("Your supervisor sent the case \"%(title)s\" back with a comment."),
+    "case_referred": _l("You were asked to help on the case \"%(title)s\"."),
+    "referral_answered": _l("%(name)s answered your referral on the case \"%(title)s\"."),
+    "case_transfer_offered": _l("The case \"%(title)s\" is offered to you: accept or decline it."),
+    "case_transfer_answered": _l("%(name)s answered the transfer of the case \"%(title)s\"."),
     "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),
 }
 

@@ -9,7 +9,7 @@ AUDIT_KEY, over its table, id and meaningful columns. The app keeps seals curren
 - bulk ``INSERT`` statements note the table's highest id before they run, and every row above it is
   sealed;
 - just before the transaction commits, the noted rows are read back from the database and their
-  seals written (one INSERT ... ON CONFLICT DO UPDATE per table; SQLite and PostgreSQL both have it)
+  seals written (one INSERT ... ON CONFLICT DO UPDATE for every table; SQLite and PostgreSQL both have it)
   or removed, for rows that are gone, in the same transaction.
 
 A row changed by any other path (SQL typed into the database, a restored dump) keeps its old seal or
@@ -33,7 +33,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from linkage.audit import derived_key
 from linkage.extensions import db
-from linkage.models import (Availability, Bid, Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
+from linkage.models import (Availability, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseTransfer,
+                            Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
                             ExpertTie, Feedback, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, RowSeal, SettingValue,
                             Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
@@ -41,7 +42,8 @@ from linkage.models import (Availability, Bid, Category, ChangeRequest, Complain
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
-                 ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint)
+                 ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
+                 Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 
@@ -49,6 +51,8 @@ _TABLES = {model.__table__.name: model.__table__ for model in SEALED_MODELS}
 _TOUCHED = "linkage_seals_touched"   # session.info: {table name: set of row ids}
 _ABOVE = "linkage_seals_above"       # session.info: {table name: highest id before a bulk insert}
 _CHUNK = 500
+_STORED_BY_ID: dict[str, tuple] = {}  # table name: (rows with given ids, rows above an id)
+_UPSERT: dict[str, Any] = {}         # dialect name: the seals' upsert
 
 
 def _sealed_columns(table: sa.Table) -> list[sa.Column]:
@@ -139,16 +143,21 @@ def _note_bulk_rows(session: Session, table: sa.Table, state: ORMExecuteState) -
 
 # --- sealing before commit ----------------------------------------------------------------------------
 
-@sa.event.listens_for(db.session, "before_commit")
+@sa.event.listens_for(db.session, "before_commit", insert=True)
 def _seal_before_commit(session: Session) -> None:
+    """Ahead of the audit chain's hook (``insert=True``), so the chain's lock is not held while sealing."""
     if session.in_nested_transaction():
         return
     session.flush()  # what is still pending is noted too (nothing to do when the session is clean)
     if not session.info.get(_TOUCHED) and not session.info.get(_ABOVE):
         return
     touched, above = session.info.pop(_TOUCHED, {}), session.info.pop(_ABOVE, {})
+    key = derived_key("row seals")
+    seals: list[dict] = []
     for name in sorted(set(touched) | set(above)):  # one order in every process
-        _reseal(session, _TABLES[name], touched.get(name, set()), above.get(name))
+        seals.extend(_reseal(session, _TABLES[name], touched.get(name, set()), above.get(name), key))
+    for start in range(0, len(seals), _CHUNK):  # every table's seals in one statement
+        session.execute(_upsert(session), seals[start:start + _CHUNK])
 
 
 @sa.event.listens_for(db.session, "after_transaction_end")
@@ -158,31 +167,42 @@ def _forget_after_rollback(session: Session, transaction) -> None:
         session.info.pop(_ABOVE, None)
 
 
-def _reseal(session: Session, table: sa.Table, row_ids: set, above) -> None:
+def _stored_by_id(table: sa.Table) -> tuple[sa.Select, sa.Select]:
+    """:func:`_stored` for the rows with given ids, and for the rows above an id: built once per table
+    (a statement built anew per commit costs its construction and cache key every time)."""
+    if table.name not in _STORED_BY_ID:
+        _STORED_BY_ID[table.name] = (_stored(table).where(table.c.id.in_(sa.bindparam("ids", expanding=True))),
+                                     _stored(table).where(table.c.id > sa.bindparam("above")))
+    return _STORED_BY_ID[table.name]
+
+
+def _reseal(session: Session, table: sa.Table, row_ids: set, above, key: bytes) -> list[dict]:
+    """Read the noted rows back, remove the seals of rows that are gone; returns the seals to write."""
     rows = []
     ids = sorted(row_ids)
+    by_ids, above_id = _stored_by_id(table)
     for start in range(0, len(ids), _CHUNK):
-        rows.extend(session.execute(_stored(table).where(table.c.id.in_(ids[start:start + _CHUNK]))))
+        rows.extend(session.execute(by_ids, {"ids": ids[start:start + _CHUNK]}))
     if above is not None:
-        rows.extend(session.execute(_stored(table).where(table.c.id > above)))
-    key = derived_key("row seals")
+        rows.extend(session.execute(above_id, {"above": above}))
     seals = {row.id: seal_of(table, row, key) for row in rows}
     gone = sorted(set(ids) - set(seals))
     for start in range(0, len(gone), _CHUNK):
         session.execute(sa.delete(RowSeal).where(RowSeal.table_name == table.name,
                                                  RowSeal.row_id.in_(gone[start:start + _CHUNK])))
-    if seals:
-        session.execute(_upsert(session), [{"table_name": table.name, "row_id": row_id, "seal": seal}
-                                           for row_id, seal in seals.items()])
+    return [{"table_name": table.name, "row_id": row_id, "seal": seal} for row_id, seal in seals.items()]
 
 
 def _upsert(session: Session):
-    """INSERT ... ON CONFLICT DO UPDATE: one statement whether the row had a seal or not."""
+    """INSERT ... ON CONFLICT DO UPDATE: one statement whether the row had a seal or not (built once per
+    database dialect)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(RowSeal.__table__)
-    return statement.on_conflict_do_update(index_elements=["table_name", "row_id"],
-                                           set_={"seal": statement.excluded.seal})
+    if dialect not in _UPSERT:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(RowSeal.__table__)
+        _UPSERT[dialect] = statement.on_conflict_do_update(index_elements=["table_name", "row_id"],
+                                                           set_={"seal": statement.excluded.seal})
+    return _UPSERT[dialect]
 
 
 def seal_unsealed() -> int:

@@ -177,6 +177,15 @@ SPECS = (
     Spec("FAILED_EVALUATION_BAR_YEARS", "int", 2, 0, 10, _l("Bar after a failed final evaluation"),
          _l("An organization whose final evaluation failed within this many years may not bid (0: never barred)."),
          _l("years")),
+    Spec("CASE_ASSESSMENT_DAYS", "int", 7, 1, 90, _l("Days to assess a case"),
+         _l("The assessment of a new case is due this many days after it was opened."), _DAYS),
+    Spec("CASE_PLAN_DAYS", "int", 14, 1, 90, _l("Days to plan a case"),
+         _l("The case plan is due this many days after the assessment was approved."), _DAYS),
+    Spec("CASE_REVIEW_DAYS", "int", 90, 7, 365, _l("Days until a case review"),
+         _l("The review of a case is due this many days after its plan was approved."), _DAYS),
+    Spec("CASE_REFERRAL_ANSWER_DAYS", "int", 3, 1, 30, _l("Days to answer a referral"),
+         _l("A referral nobody has accepted or declined after this many days is flagged to the case's owner "
+            "and supervisors."), _DAYS),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

@@ -10,11 +10,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
 from linkage.errors import Refused
 from linkage.extensions import db
+
+
+# PostgreSQL's "lock_not_available": a lock was not granted within LOCK_TIMEOUT_MS.
+LOCK_TIMEOUT = "55P03"
+BUSY = _l("Many people are doing this at the same moment, so it could not be saved. Nothing was changed; "
+          "please try again.")
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """The database gave up waiting for a lock (the rush is on): the user may simply try again."""
+    return (isinstance(error, sa.exc.OperationalError)
+            and getattr(error.orig, "sqlstate", None) == LOCK_TIMEOUT)
 
 
 @dataclass
@@ -53,20 +67,28 @@ def perform(action: Callable[[], Any], *, form=None, done=None, category: str = 
     ``form``: validated first (``validate_on_submit``); an unsubmitted or invalid form runs nothing
     and keeps its own field errors; a refusal is shown on it. ``done``: the flash message on success,
     or a function of the action's result that returns it (or a ``(message, category)`` pair).
-    Any exception other than ``Refused`` rolls back and propagates (the error handlers show a
-    friendly page)."""
+    A lock not granted within ``LOCK_TIMEOUT_MS`` (PostgreSQL) rolls back and is shown like a refusal:
+    busy, nothing saved, try again. Any other exception rolls back and propagates (the error handlers
+    show a friendly page)."""
     if form is not None and not form.validate_on_submit():
         return Outcome(False)
     try:
         value = action()
+        db.session.commit()
     except Refused as refusal:
         db.session.rollback()
+        show_refusal(refusal, form)
+        return Outcome(False, refusal=refusal)
+    except sa.exc.OperationalError as error:
+        db.session.rollback()
+        if not is_lock_timeout(error):
+            raise
+        refusal = Refused(BUSY)
         show_refusal(refusal, form)
         return Outcome(False, refusal=refusal)
     except BaseException:
         db.session.rollback()
         raise
-    db.session.commit()
     if then is not None:
         try:
             then(value)

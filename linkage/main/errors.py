@@ -5,6 +5,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from linkage.extensions import db
+from linkage.web import BUSY, is_lock_timeout
 
 
 def _wants_json() -> bool:
@@ -44,5 +45,7 @@ def register(app):
     @app.errorhandler(Exception)
     def unhandled(error):
         db.session.rollback()
+        if is_lock_timeout(error):  # outside perform(): the same words, as a page
+            return render(503, str(BUSY))
         app.logger.exception("Unhandled error on %s", request.path)
         return render(500, messages[500]())

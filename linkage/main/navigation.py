@@ -20,6 +20,7 @@ NAVIGATION = [
     ("volunteers.my_shifts", _l("My shifts"), {R.volunteer}),
     ("volunteers.profile", _l("My profile"), {R.volunteer}),
     ("volunteers.hours", _l("My hours"), {R.volunteer}),
+    ("cases.index", _l("Cases"), {R.social_worker, R.org_admin}),
     ("matching.index", _l("Match runs"), {R.civil_affairs, R.social_worker}),
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     ("admin.users", _l("Users"), {R.admin}),

@@ -1,8 +1,8 @@
 """Filters and globals for templates."""
 from decimal import Decimal
 
-from flask import request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask import g, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
@@ -42,7 +42,34 @@ def _finalize(value):
     return str(value) if isinstance(value, LazyString) else value
 
 
+def _translations():
+    """The request's translations, looked up once per request: a list page calls ``_()`` hundreds of
+    times, and flask-babel looks up its context, the domain and the locale on every call. Kept where
+    flask-babel itself keeps them (``babel_translations`` on its context), so its ``refresh()`` and
+    ``force_locale()`` reset them."""
+    context = g.get("_flask_babel")
+    translations = getattr(context, "babel_translations", None)
+    if translations is None:
+        translations = get_translations()
+        context = g.get("_flask_babel")  # made by the look-up
+        if context is not None:
+            context.babel_translations = translations
+    return translations
+
+
+def _install_gettext(app) -> None:
+    """Templates' ``_()``/``ngettext()``: flask-babel's, with the translations looked up once per request."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
 def register(app):
+    _install_gettext(app)
     audit_text.register(app)
     app.jinja_env.finalize = _finalize
     app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else "—"

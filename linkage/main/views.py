@@ -3,7 +3,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from linkage import notifications
+from linkage.cases import access as case_access, queries as case_queries
 from linkage.extensions import db
+from linkage.models import Role
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("main", __name__)
@@ -22,7 +24,17 @@ def home():
         return render_template("main/welcome.html")
     recent = db.session.scalars(notifications.select_for(current_user).limit(5)).all()
     return render_template("main/home.html", recent=recent, render_notification=notifications.render,
-                           notification_url=notifications.url)
+                           notification_url=notifications.url, **_case_work(current_user))
+
+
+def _case_work(user) -> dict:
+    """A social worker's start page lists their case tasks and, for a supervisor, what waits for them."""
+    worker = case_access.social_worker_of(user) if user.role == Role.social_worker else None
+    if worker is None:
+        return {}
+    return {"case_tasks": case_queries.tasks_for(worker)[:5],
+            "case_approvals": len(case_queries.approvals_waiting_for(worker)),
+            "case_overdue": len(case_queries.overdue_for_supervisor(worker))}
 
 
 @blueprint.route("/notifications", endpoint="notifications")

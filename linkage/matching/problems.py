@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from linkage import settings
+from linkage.cases.queries import open_case_counts, remaining_caseload
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, Need, NeedStatus, Organization,
@@ -285,12 +286,7 @@ def case_rows(region: Region) -> tuple[list[Need], list[SocialWorker]]:
 def build_case_problem(region: Region, *, pins=(), forbids=()) -> tuple[dict, dict]:
     """Professional needs × social workers of active organizations, within caseload limits."""
     needs, workers = case_rows(region)
-    open_cases = dict(db.session.execute(
-        sa.select(Need.case_worker_id, sa.func.count(Need.id))
-        .where(Need.case_worker_id.is_not(None),
-               Need.status.not_in((NeedStatus.delivered, NeedStatus.closed, NeedStatus.rejected,
-                                   NeedStatus.withdrawn, NeedStatus.expired)))
-        .group_by(Need.case_worker_id)).all())
+    open_cases = open_case_counts(w.id for w in workers)
     served = {}
     for worker_id, resident_id in db.session.execute(
             sa.select(Need.case_worker_id, Need.resident_id).where(Need.case_worker_id.is_not(None)).distinct()):
@@ -304,7 +300,7 @@ def build_case_problem(region: Region, *, pins=(), forbids=()) -> tuple[dict, di
                   for n in needs],
         "workers": [{"id": f"w{w.id}", "level": w.level.value,
                      "location": [w.organization.region.latitude, w.organization.region.longitude],
-                     "capacity": max(0, w.caseload_limit - open_cases.get(w.id, 0)),
+                     "capacity": remaining_caseload(w, open_cases),
                      "sectors": sorted({c.sector.code for c in w.organization.categories}),
                      "residents": sorted(f"{RESIDENT}{r}" for r in served.get(w.id, ()))} for w in workers],
         "pins": [list(p) for p in pins], "forbids": [list(p) for p in forbids],

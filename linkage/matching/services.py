@@ -659,7 +659,7 @@ def _apply_award(run: MatchRun, actor: User) -> None:
 
 def _apply_cases(run: MatchRun, actor: User) -> None:
     assignments = run.result.get("assignments", [])
-    broken, moment = [], utcnow()
+    broken = []
     needs = {n.id: n for n in db.session.scalars(
         sa.select(Need).where(Need.id.in_(_ids(assignments, "need") or [0])).with_for_update()
         .execution_options(populate_existing=True))}
@@ -676,12 +676,23 @@ def _apply_cases(run: MatchRun, actor: User) -> None:
     if broken:
         raise Refused(_l("The data changed since this run, so the proposal no longer fits: %(what)s. "
                          "Re-run to get a new proposal.", what="; ".join(str(b) for b in broken)))
-    for item in assignments:
-        need, worker = needs[int(item["need"][1:])], workers[int(item["worker"][1:])]
-        before = audit.snapshot(need, "status", "case_worker_id")
-        need.case_worker_id = worker.id
-        if need.status == NeedStatus.open:
-            need.status, need.matched_at = NeedStatus.matched, moment
-        audit.record(actor, "need.assign_case", need, before=before,
-                     after={**audit.snapshot(need, "status", "case_worker_id"), "match_run_id": run.id})
-        notify([worker.user_id], "case_assigned", title=need.title)
+    _open_cases(run, [(needs[int(item["need"][1:])], workers[int(item["worker"][1:])]) for item in assignments],
+                actor)
+
+
+def _open_cases(run: MatchRun, pairs: list, actor: User) -> None:
+    """Each assignment opens a case owned by its social worker (the case service checks the caseload);
+    a need of a resident who already has an open case joins that case. Any refusal refuses the whole
+    approval, writing nothing."""
+    from linkage.cases import queries as case_queries, services as case_services
+
+    for need, worker in pairs:
+        existing = case_queries.open_case_of(need.resident_id)
+        try:
+            if existing is not None:
+                case_services.join_open_case(existing, need, actor=actor)
+            else:
+                case_services.open_case([need], worker, actor=actor, match_run=run)
+        except Refused as refusal:
+            raise Refused(_l("The data changed since this run, so the proposal no longer fits: %(what)s. "
+                             "Re-run to get a new proposal.", what=refusal.message)) from None

@@ -57,6 +57,21 @@ class EncryptedDate(sa.TypeDecorator):
         return None if value is None else date.fromisoformat(decrypt(value))
 
 
+class EncryptedText(sa.TypeDecorator):
+    """Text stored as field-encrypted ciphertext (``linkage.security``): plain text in Python, unreadable in
+    the database (case notes). As with ``EncryptedDate``, SQL can only ask whether it is empty."""
+
+    impl = sa.LargeBinary
+    cache_ok = True
+    comparator_factory = EncryptedDate.comparator_factory
+
+    def process_bind_param(self, value, dialect):
+        return encrypt(value)
+
+    def process_result_value(self, value, dialect):
+        return decrypt(value)
+
+
 Money = sa.Numeric(14, 2)
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
 
@@ -47,9 +48,13 @@ def begin() -> None:
 
 
 def _user_id():
-    """The signed-in account's id when the request loaded it (a health probe loads no one)."""
+    """The signed-in account's id when the request loaded it (a health probe loads no one). Read from the
+    row's identity: after the request's commit the account is not loaded again just to log its id."""
     user = g.get("_login_user")
-    return user.id if user is not None and user.is_authenticated else None
+    if user is None or getattr(user, "is_anonymous", True):
+        return None
+    identity = sa.inspect(user).identity
+    return identity[0] if identity else None
 
 
 def finish(response: Response) -> Response:

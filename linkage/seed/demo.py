@@ -41,6 +41,7 @@ from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import names
+from linkage.seed.cases import plan_cases
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, services as shift_services
 from linkage.volunteers import calendar
@@ -62,14 +63,17 @@ DEMO_ACCOUNTS = [
     ("grid", "grid worker", Role.grid_worker, "grid"),
     ("orgadmin", "org admin", Role.org_admin, "organization"),
     ("worker", "social worker", Role.social_worker, "organization"),
+    ("supervisor", "senior worker", Role.social_worker, "organization"),
     ("volunteer", "volunteer", Role.volunteer, "community"),
     ("resident", "resident", Role.resident, "grid"),
     ("expert", "expert", Role.expert, "district"),
     ("observer", "observer", Role.observer, "street"),
 ]
+# The social workers with demo log-ins, by their place among the first organization's workers.
+DEMO_WORKERS = {0: "worker", 1: "supervisor"}
 DEMO_DISPLAY_NAMES = {
     "admin": "系统管理员", "civil": "李明", "street": "王芳", "community": "张丽", "grid": "陈刚",
-    "orgadmin": "刘洋", "worker": "赵敏", "volunteer": "孙悦", "resident": "周秀英", "expert": "吴建华",
+    "orgadmin": "刘洋", "worker": "赵敏", "supervisor": "钱慧", "volunteer": "孙悦", "resident": "周秀英", "expert": "吴建华",
     "observer": "郑国强",
 }
 
@@ -259,6 +263,7 @@ class _Demo:
     staff_of: dict[int, int] = field(default_factory=dict)            # community id -> staff user id
     workers_of: dict[int, list[int]] = field(default_factory=dict)    # organization id -> social worker ids
     demo_worker_id: int = 0
+    supervisor_id: int = 0
     residents: list[dict] = field(default_factory=list)               # rows with "id"
     demo_resident: Optional[dict] = None
     volunteers: list[dict] = field(default_factory=list)              # rows with "id", "_skills", "_street"
@@ -537,14 +542,17 @@ def _build_social_workers(demo: _Demo) -> None:
         gender = "F" if rng.random() < 0.72 else "M"  # social work is mostly women in China
         level = WorkerLevel.social_worker if index == 0 else _weighted(
             rng, {WorkerLevel.assistant: 35, WorkerLevel.social_worker: 50, WorkerLevel.senior: 15})
+        level = WorkerLevel.senior if index == 1 else level  # the demo supervisor of the demo worker
         prefix = "ZL" if level == WorkerLevel.assistant else "SW"
         certified = demo.today.year - rng.randrange(1, 12)
+        drawn = names.person_name(rng, gender, born.year) if index else None  # drawn as before the demo logins
+        name = DEMO_DISPLAY_NAMES[DEMO_WORKERS[index]] if index in DEMO_WORKERS else drawn
         rows.append({
-            "organization_id": org["id"], "user_id": demo.users["worker"] if index == 0 else None,
-            "name": DEMO_DISPLAY_NAMES["worker"] if index == 0 else names.person_name(rng, gender, born.year),
+            "organization_id": org["id"], "user_id": demo.users.get(DEMO_WORKERS.get(index, ""), None),
+            "name": name,
             "level": level,
             "certificate_no": f"{prefix}{certified}31{rng.randrange(10**7):07d}",
-            "caseload_limit": rng.choice((15, 20, 20, 25, 30)), "active": rng.random() > 0.03 or index == 0,
+            "caseload_limit": rng.choice((15, 20, 20, 25, 30)), "active": rng.random() > 0.03 or index <= 1,
             "created_at": demo.days_ago(100, 1500),
         })
     ids = _add_social_workers(demo, rows)
@@ -552,7 +560,7 @@ def _build_social_workers(demo: _Demo) -> None:
         demo.workers_of.setdefault(row["organization_id"], []).append(worker_id)
         if row["active"]:
             demo.active_workers.add(worker_id)
-    demo.demo_worker_id = ids[0]
+    demo.demo_worker_id, demo.supervisor_id = ids[0], ids[1]
     demo.counts["social_workers"] = len(ids)
 
 
@@ -1589,6 +1597,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_needs(demo)
     _build_shifts(demo)
     _build_panels(demo)
+    plan_cases(demo, demo.supervisor_id, DEMO_PASSWORD)
     _write_history(demo)
     _build_notifications(demo)
     _build_calendar_link(demo)

@@ -35,10 +35,16 @@ def social_worker_of(user: User) -> Optional[SocialWorker]:
     return db.session.scalar(sa.select(SocialWorker).where(SocialWorker.user_id == user.id))
 
 
-def volunteer_of(user: User) -> Optional[Volunteer]:
+def volunteer_of(user: User, *, with_skills: bool = False) -> Optional[Volunteer]:
+    """The volunteer record of an account, if it has one; ``with_skills``: in the same query, their skills
+    (what the eligibility rule reads) and their region's parent (the street whose shifts they see)."""
     if user is None or not user.is_authenticated:
         return None
-    return db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == user.id))
+    query = sa.select(Volunteer).where(Volunteer.user_id == user.id)
+    if with_skills:
+        query = query.options(sa.orm.joinedload(Volunteer.skills),
+                              sa.orm.joinedload(Volunteer.region).joinedload(Region.parent))
+    return db.session.scalars(query).unique().first()
 
 
 def can_create_for_project(user: User, project: Project) -> bool:
@@ -102,13 +108,12 @@ def can_view(user: User, shift: Shift, volunteer: Optional[Volunteer] = None) ->
     if user.role == Role.volunteer:
         if volunteer is None:
             return False
-        mine = db.session.scalar(sa.select(SignUp.id).where(
-            SignUp.shift_id == shift.id, SignUp.volunteer_id == volunteer.id))
-        if mine is not None:
-            return True
         street = volunteer_street(volunteer)
-        return (shift.status in (ShiftStatus.open, ShiftStatus.staffed)
-                and street is not None and street.contains(shift.region))
+        if (shift.status in (ShiftStatus.open, ShiftStatus.staffed)
+                and street is not None and street.contains(shift.region)):
+            return True
+        return db.session.scalar(sa.select(SignUp.id).where(
+            SignUp.shift_id == shift.id, SignUp.volunteer_id == volunteer.id)) is not None
     if user.role in (Role.community_staff, Role.civil_affairs, Role.observer):
         return can_see_region(user, shift.region)
     if user.role in PROJECT_CREATORS and user.organization_id is not None:

@@ -42,11 +42,21 @@ def _locale() -> str:
 
 # --- counting places --------------------------------------------------------------------------------
 
-def lock_shift(shift_id: int) -> Shift:
-    """Lock the shift row for the rest of the transaction and reload it."""
-    return db.session.execute(
-        sa.select(Shift).where(Shift.id == shift_id).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one()
+def lock_shift(shift_id: int, *, brief: bool = False) -> Shift:
+    """Lock the shift row for the rest of the transaction and reload it.
+
+    ``brief`` (a volunteer's own sign-up or withdrawal, what a rush is made of): on PostgreSQL, from here
+    to the end of the transaction no lock is waited for longer than ``LOCK_TIMEOUT_MS``; the request then
+    ends with "busy, try again" (``linkage.web.perform``) instead of queueing without end. The timeout is
+    set by a sub-select of the locking statement itself, evaluated before the row is locked."""
+    query = sa.select(Shift).where(Shift.id == shift_id)
+    timeout = audit.lock_timeout_ms() if brief and db.session.get_bind().dialect.name == "postgresql" else 0
+    if timeout:
+        setting = sa.select(sa.func.set_config("lock_timeout", f"{timeout}ms", True).label("value")).subquery()
+        query = query.join(setting, sa.true()).with_for_update(of=Shift)
+    else:
+        query = query.with_for_update()
+    return db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
 
 
 def slots_of(shift: Shift) -> list[ShiftSlot]:
@@ -68,11 +78,14 @@ def _holding_count(shift: Shift) -> int:
         SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES))) or 0
 
 
-def update_staffing(shift: Shift) -> None:
-    """Open <-> staffed as holding sign-ups reach or fall below the minimum."""
+def update_staffing(shift: Shift, holding: Optional[int] = None) -> None:
+    """Open <-> staffed as holding sign-ups reach or fall below the minimum. ``holding``: the places held
+    now, when the caller counted them under the shift's lock (else they are counted here)."""
     if shift.status not in OPEN_STATUSES:
         return
-    shift.status = ShiftStatus.staffed if _holding_count(shift) >= shift.min_volunteers else ShiftStatus.open
+    if holding is None:
+        holding = _holding_count(shift)
+    shift.status = ShiftStatus.staffed if holding >= shift.min_volunteers else ShiftStatus.open
 
 
 def _qualifying(slots: list[ShiftSlot], volunteer: Volunteer) -> list[ShiftSlot]:
@@ -90,9 +103,12 @@ def _free_slot(qualifying: list[ShiftSlot], fill: dict[int, int]) -> Optional[Sh
     return None
 
 
-def refusal(shift: Shift, volunteer: Volunteer, *, now: datetime, self_service: bool) -> Optional[Refused]:
-    """The eligibility rule's answer as a refusal to show, or None."""
-    reason = eligibility.check(volunteer, shift, now=now, self_service=self_service, locale=_locale())
+def refusal(shift: Shift, volunteer: Volunteer, *, now: datetime, self_service: bool,
+            slots: Optional[list[ShiftSlot]] = None) -> Optional[Refused]:
+    """The eligibility rule's answer as a refusal to show, or None. ``slots``: the shift's slots, when
+    the caller already read them under the lock."""
+    reason = eligibility.check(volunteer, shift, now=now, slots=slots, self_service=self_service,
+                               locale=_locale())
     return Refused(reason.text()) if reason is not None else None
 
 
@@ -100,9 +116,11 @@ def refusal(shift: Shift, volunteer: Volunteer, *, now: datetime, self_service: 
 
 def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[datetime] = None) -> SignUp:
     """Sign ``volunteer`` up: a place (assigned), the waiting list when full, or a request when a match
-    run decides. The shift row is locked while places are counted, so capacity is never exceeded."""
+    run decides. The shift row is locked while places are counted, so capacity is never exceeded:
+    everything that decides (the sign-up already there, the slots, the places held) is read after the
+    lock is granted."""
     now = now or utcnow()
-    shift = lock_shift(shift.id)
+    shift = lock_shift(shift.id, brief=True)
     existing = db.session.execute(
         sa.select(SignUp).where(SignUp.shift_id == shift.id, SignUp.volunteer_id == volunteer.id)
         .execution_options(populate_existing=True)).scalar_one_or_none()
@@ -110,44 +128,46 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
         raise Refused(_("You have already signed up for this shift."))
     if shift.status not in OPEN_STATUSES or shift.has_started(now):
         raise Refused(_("This shift is no longer open for sign-up."))
-    refused = refusal(shift, volunteer, now=now, self_service=True)
+    slots = slots_of(shift)
+    refused = refusal(shift, volunteer, now=now, self_service=True, slots=slots)
     if refused is not None:
         raise refused
-    slots = slots_of(shift)
-    qualifying = _qualifying(slots, volunteer)
-    slot = None
+    fill = slot_fill(shift)
     if shift.first_come:
-        slot = _free_slot(qualifying, slot_fill(shift))
+        slot = _free_slot(_qualifying(slots, volunteer), fill)
         status = SignUpStatus.assigned if slot is not None else SignUpStatus.waitlisted
     else:
-        status = SignUpStatus.requested
-    record = existing or SignUp(shift_id=shift.id, volunteer_id=volunteer.id)
-    if existing is not None:
-        before = audit.snapshot(existing, "status")
-        # A renewed sign-up queues afresh and carries nothing from the cancelled one.
-        record.created_at = utcnow()
-        record.checked_in_at = record.checked_out_at = record.minutes = record.hours_status = None
-        record.check_in_code = record.check_out_code = None
-        record.checkout_defaulted = record.hours_manual = False
-        record.hours_note = ""
-    else:
-        before = None
+        slot, status = None, SignUpStatus.requested
+    holding = sum(fill.values()) + (slot is not None)
+    record, before = _renewed(existing) if existing is not None else (
+        SignUp(shift_id=shift.id, volunteer_id=volunteer.id), None)
     record.status, record.slot = status, slot
-    try:
-        with db.session.begin_nested():
-            db.session.add(record)
-            db.session.flush()
-    except IntegrityError:
-        # A double click that slipped past the check above: the unique (shift, volunteer) key held.
-        raise Refused(_("You have already signed up for this shift.")) from None
     shift.version += 1
-    update_staffing(shift)
+    update_staffing(shift, holding)
+    try:
+        db.session.add(record)
+        db.session.flush()
+    except IntegrityError:
+        # A second sign-up that did not take the shift's lock: the unique (shift, volunteer) key held.
+        # The transaction cannot go on; the refusal rolls it back (linkage.web.perform).
+        raise Refused(_("You have already signed up for this shift.")) from None
     audit.record(actor, "signup.create", record, region_id=shift.region_id, before=before,
                  after={**audit.snapshot(record, "status", "slot_id", "shift_id", "volunteer_id"),
                         "shift_status": shift.status.value})
     if actor is None or volunteer.user_id != actor.id:
         _tell_volunteer(record, shift)
     return record
+
+
+def _renewed(existing: SignUp) -> tuple[SignUp, dict]:
+    """A cancelled sign-up renewed: it queues afresh and carries nothing from before."""
+    before = audit.snapshot(existing, "status")
+    existing.created_at = utcnow()
+    existing.checked_in_at = existing.checked_out_at = existing.minutes = existing.hours_status = None
+    existing.check_in_code = existing.check_out_code = None
+    existing.checkout_defaulted = existing.hours_manual = False
+    existing.hours_note = ""
+    return existing, before
 
 
 def _tell_volunteer(record: SignUp, shift: Shift) -> None:
@@ -195,7 +215,7 @@ def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = Non
     """The volunteer gives up their sign-up before the start; the place goes to the waiting list.
     Returns the sign-ups promoted from the waiting list."""
     now = now or utcnow()
-    shift = lock_shift(record.shift_id)
+    shift = lock_shift(record.shift_id, brief=True)
     record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
                                 .execution_options(populate_existing=True)).scalar_one()
     if record.status not in LIVE_STATUSES:

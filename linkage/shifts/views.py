@@ -208,13 +208,16 @@ def sign_up(shift_id):
     shift = queries.shift_to_sign_up(shift_id)
     if shift is None:
         abort(404)
-    volunteer = volunteer_of(current_user)
+    volunteer = volunteer_of(current_user, with_skills=True)
     require(volunteer is not None and can_view(current_user, shift, volunteer))
-    perform(lambda: places.sign_up(shift, volunteer, actor=current_user), done=_sign_up_message)
+    # The message is chosen in the transaction, from the sign-up as written: nothing is read again after
+    # the commit.
+    perform(lambda: _sign_up_message(places.sign_up(shift, volunteer, actor=current_user)),
+            done=lambda message: message)
     return redirect(url_for(".detail", shift_id=shift_id))
 
 
-def _sign_up_message(record: SignUp):
+def _sign_up_message(record: SignUp) -> tuple[str, str]:
     """What a volunteer reads after signing up, with its flash category."""
     if record.status == SignUpStatus.assigned:
         return _("You have a place on this shift. Thank you!"), "success"

@@ -38,3 +38,40 @@ def test_verify_detects_a_forged_event(world):
     db.session.commit()
     count, broken = audit.verify_chain()
     assert broken is not None
+
+
+def test_events_join_the_chain_at_commit_in_the_order_recorded(world):
+    first = audit.record(world["admin"], "test.one", world.c1)
+    second = audit.record(world["admin"], "test.two", world.c1)
+    # Not in the chain yet: linked and inserted when the transaction commits, under the chain's lock.
+    assert first.hash is None and db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action.like("test.%"))) == 0
+    db.session.commit()
+    assert first.id < second.id and second.prev_hash == first.hash
+    assert audit.verify_chain()[1] is None
+
+
+def test_an_event_recorded_in_a_savepoint_that_rolls_back_is_dropped(world):
+    audit.record(world["admin"], "test.kept", world.c1)
+    try:
+        with db.session.begin_nested():
+            audit.record(world["admin"], "test.undone", world.c1)
+            raise RuntimeError("undo")
+    except RuntimeError:
+        pass
+    with db.session.begin_nested():
+        audit.record(world["admin"], "test.released", world.c1)
+    db.session.commit()
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("test.%"))
+                                 .order_by(AuditEvent.id)).all()
+    assert actions == ["test.kept", "test.released"]
+    assert audit.verify_chain()[1] is None
+
+
+def test_a_rolled_back_transaction_leaves_no_event_behind(world):
+    audit.record(world["admin"], "test.undone", world.c1)
+    db.session.rollback()
+    audit.record(world["admin"], "test.next", world.c1)
+    db.session.commit()
+    actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("test.%"))).all()
+    assert actions == ["test.next"]

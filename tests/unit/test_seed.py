@@ -30,7 +30,7 @@ PRODUCT_SECTORS = [
 DEMO_ROLES = {
     "admin": Role.admin, "civil": Role.civil_affairs, "street": Role.civil_affairs,
     "community": Role.community_staff, "grid": Role.grid_worker, "orgadmin": Role.org_admin,
-    "worker": Role.social_worker, "volunteer": Role.volunteer, "resident": Role.resident,
+    "worker": Role.social_worker, "supervisor": Role.social_worker, "volunteer": Role.volunteer, "resident": Role.resident,
     "expert": Role.expert, "observer": Role.observer,
 }
 COUNTED = (Region, Category, Skill, User, Organization, SocialWorker, Resident, Volunteer, Need, Shift,
@@ -191,8 +191,10 @@ def test_every_demo_log_in_authenticates(app, seeded):
             assert user.region is not None
     assert authenticate("civil", "wrong-password") is None
     worker = db.session.scalar(sa.select(SocialWorker).join(User).where(User.username == "worker"))
+    supervisor = db.session.scalar(sa.select(SocialWorker).join(User).where(User.username == "supervisor"))
     orgadmin = db.session.scalar(sa.select(User).where(User.username == "orgadmin"))
-    assert worker.organization_id == orgadmin.organization_id
+    assert worker.organization_id == orgadmin.organization_id == supervisor.organization_id
+    assert supervisor.level.value > worker.level.value
     assert db.session.scalar(sa.select(Resident).join(User, Resident.user_id == User.id)
                              .where(User.username == "resident")) is not None
     grid = db.session.scalar(sa.select(User).where(User.username == "grid"))
@@ -386,7 +388,9 @@ def test_every_seeded_social_worker_was_added_by_their_organization(app, seeded)
         assert trail[0].action == "social_worker.add" and trail[0].at == worker.created_at < now()
         assert trail[0].actor.role == Role.org_admin
         assert trail[0].actor.organization_id == worker.organization_id
-        assert [e.action for e in trail[1:]] == ([] if worker.active else ["social_worker.deactivate"])
+        # The colleague a demo case is referred to was given a log-in by the organization's admin.
+        given_login = ["social_worker.login"] if any(e.action == "social_worker.login" for e in trail) else []
+        assert [e.action for e in trail[1:]] == given_login + ([] if worker.active else ["social_worker.deactivate"])
 
 
 def test_every_seeded_organization_was_verified_by_civil_affairs(app, seeded):
@@ -436,3 +440,24 @@ def test_the_demo_worker_shows_a_check_in_code_and_the_demo_volunteer_has_a_cale
     feed = client.get(url.replace("http://localhost", ""))
     assert feed.status_code == 200
     assert len(icalendar.Calendar.from_ical(feed.data).walk("VEVENT")) >= 1
+
+
+def test_the_demo_social_worker_has_cases_in_several_stages_a_request_and_tasks(app, seeded):
+    from linkage.cases import queries as case_queries
+    from linkage.models import Case, CaseStage, CaseStatus, Decision
+
+    worker = db.session.scalar(sa.select(SocialWorker).join(User).where(User.username == "worker"))
+    supervisor = db.session.scalar(sa.select(SocialWorker).join(User).where(User.username == "supervisor"))
+    cases = db.session.scalars(sa.select(Case).where(Case.owner_id == worker.id)).all()
+    assert {c.stage for c in cases} >= {CaseStage.intake, CaseStage.assessment, CaseStage.services,
+                                        CaseStage.closure}
+    assert any(c.status == CaseStatus.closed for c in cases)
+    waiting = case_queries.approvals_waiting_for(supervisor)
+    assert [a.decision for a in waiting] == [Decision.pending] and waiting[0].case.owner_id == worker.id
+    tasks = case_queries.tasks_for(worker)
+    assert tasks and any(t.overdue for t in tasks)
+    assert case_queries.overdue_for_supervisor(supervisor)
+    assert case_queries.stale_referrals([worker.id])
+    for case in cases:
+        trail = audit.trail("Case", case.id)
+        assert trail[0].action == "case.open" and trail[0].at == case.opened_at

@@ -89,6 +89,8 @@ OBJECTS = {
     "run_x": "a match run of street X started by civil affairs X",
     "run_y": "a match run of street Y started by civil affairs Y",
     "run_sw": "a match run of street X started by social worker A",
+    "case_a": "a case of resident A owned by organization A's social worker, with a note",
+    "case_b": "a case of resident B owned by organization B's social worker",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -153,6 +155,11 @@ NEED_MANAGERS = {"need_a": on("staff_a", "admin"), "need_b": on("staff_b", "admi
 ACCOUNT_VERIFIERS = {"pending_a": on("staff_a", *CIVIL_X), "pending_b": on("staff_b", *CIVIL_Y)}
 PROJECT_MANAGERS = {"project_x": on(*CIVIL_X), "project_y": on(*CIVIL_Y)}
 RUN_READERS = {"run_x": on(*CIVIL_X), "run_y": on(*CIVIL_Y), "run_sw": on("social_worker_a", *CIVIL_X)}
+# A case is read and worked only by its owner (their supervisors and those a referral names are not among
+# the roles): another organization's social worker, the organization's admin, community staff, civil
+# affairs and site admins are all refused.
+CASE_OWNERS = {"case_a": on("social_worker_a"), "case_b": on()}
+CASE_LISTS = {"social_worker_a", "org_admin_a", "org_admin_b", "org_admin_new"}
 OWN_WORKERS = {"worker_a": on("org_admin_a"), "worker_b": on("org_admin_b")}
 CONTRACT_MANAGERS = {"contract_x": on(*CIVIL_X), "contract_y": on(*CIVIL_Y)}
 CONTRACT_READERS_X = {"org_admin_a", "social_worker_a", "expert_x", *CIVIL_X}
@@ -351,6 +358,22 @@ POLICY: dict[str, Route] = {
     "matching.override": per_object(POST, RUN_READERS),
     "matching.again": per_object(POST, RUN_READERS, how="rerun"),
     "matching.decide": per_object(POST, RUN_READERS, decision="reject"),
+
+    # Cases: the caseload for social workers and organization admins (never site admins); opening for
+    # social workers and admins of an organization; the case itself only for its owner (see CASE_OWNERS).
+    "cases.index": only(GET, *CASE_LISTS),
+    "cases.new": only(BOTH, "social_worker_a", "org_admin_a", "org_admin_b"),
+    "cases.detail": per_object(GET, CASE_OWNERS),
+    "cases.advance": per_object(POST, CASE_OWNERS),
+    "cases.request_approval": per_object(POST, CASE_OWNERS),
+    "cases.decide": per_object(POST, CASE_OWNERS),
+    "cases.note": per_object(POST, CASE_OWNERS),
+    "cases.service": per_object(POST, CASE_OWNERS),
+    "cases.refer": per_object(POST, CASE_OWNERS),
+    "cases.revoke_referral": per_object(POST, CASE_OWNERS),
+    "cases.answer_referral": per_object(POST, CASE_OWNERS, verb="decline"),
+    "cases.transfer": per_object(POST, CASE_OWNERS),
+    "cases.answer_transfer": per_object(POST, CASE_OWNERS, verb="decline"),
 }
 
 

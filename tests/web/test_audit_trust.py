@@ -52,11 +52,13 @@ def plain_sha256(event: AuditEvent, prev_hash: str, note: str) -> str:
 
 
 def record_events(world, how_many: int) -> list[int]:
-    """Events recorded by the app, each committed on its own (so each is anchored)."""
+    """Events recorded by the app, each committed on its own (so each is anchored); an event is linked
+    into the chain, and gets its id, when its transaction commits."""
     ids = []
     for number in range(how_many):
-        ids.append(audit.record(world["admin"], "test.step", world.c1, after={"step": number}).id)
+        event = audit.record(world["admin"], "test.step", world.c1, after={"step": number})
         db.session.commit()
+        ids.append(sa.inspect(event).identity[0])  # not reloaded: no transaction left open
     return ids
 
 

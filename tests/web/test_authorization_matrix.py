@@ -20,9 +20,9 @@ from flask import url_for
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (AccountStatus, BidStatus, Complaint, MatchKind, MatchRun, MatchStatus, NeedStatus,
-                            OrgStatus, PanelMember, PanelStatus, ProjectStatus, Role, SignUp, SignUpStatus,
-                            Volunteer)
+from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage, CaseStatus, Complaint, MatchKind,
+                            MatchRun, MatchStatus, NeedStatus, NoteKind, OrgStatus, PanelMember, PanelStatus,
+                            ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.organizations.services import add_years
@@ -81,6 +81,18 @@ def _run(region, creator):
     db.session.add(run)
     db.session.flush()
     return run
+
+
+def _case(resident, owner, title):
+    """An open case in intake with one note (the owner wrote it a day ago)."""
+    case = Case(resident=resident, organization_id=owner.organization_id, owner=owner, region_id=resident.region_id,
+                title=title, stage=CaseStage.intake, status=CaseStatus.open, opened_at=now(),
+                assessment_due=now() + timedelta(days=7))
+    case.notes.append(CaseNote(kind=NoteKind.visit, happened_at=now() - timedelta(days=1), text="Home visit",
+                               author_id=owner.user_id))
+    db.session.add(case)
+    db.session.flush()
+    return case
 
 
 def _projects(w, u) -> dict:
@@ -173,6 +185,7 @@ def build_scopes(w) -> dict[str, dict]:
     runs = {"run_x": _run(w.street1, u["civilx"]), "run_y": _run(w.street2, u["civil2"]),
             "run_sw": _run(w.street1, u["worker"])}
     panel_objects = _panels_and_complaints(w, u, p)
+    cases = {"case_a": _case(w.resident, w.worker, "Case A"), "case_b": _case(resident_b, w.worker2, "Case B")}
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -197,6 +210,7 @@ def build_scopes(w) -> dict[str, dict]:
         **{name: {"run_id": run.id} for name, run in runs.items()},
         **{f"{name}_x": values for name, values in contract_x.items()},
         **{f"{name}_y": values for name, values in contract_y.items()},
+        **{name: {"case_id": case.id} for name, case in cases.items()},
         "account": {"user_id": pending_a.id}, "setting": {"name": next(iter(settings.REGISTRY))},
         "stylesheet": {"filename": "app.css"},
         "bootstrap_stylesheet": {"filename": "css/bootstrap.min.css"},

@@ -319,6 +319,73 @@ def _new_run_fill(world, n):
             "time_limit": "2"}
 
 
+def _case_page(world, n, **kwargs):
+    from tests.web.test_cases_support import fresh_case
+    return f"/cases/{fresh_case(world, n, **kwargs).id}"
+
+
+def _new_case(world, n):
+    from tests.web.test_cases_support import fresh_case, professional_need
+    case = fresh_case(world, n)   # makes the project, and lifts the caseload limit
+    need = professional_need(world, case.needs[0].project,
+                             resident=factories.make_resident(world.c1, name=f"Probe resident {n}b"))
+    return f"/cases/new?need={need.id}", {"need": str(need.id), "owner": str(world.worker.id)}
+
+
+def _case_in(stage):
+    def page(world, n):
+        from linkage.models import CaseStage
+        return _case_page(world, n, stage=CaseStage(stage))
+    return page
+
+
+def _case_to_decide(world, n):
+    """A case of an assistant social worker, waiting for Li Hua (a level higher) to approve its assessment."""
+    from linkage.cases import services
+    from linkage.models import CaseStage, WorkerLevel
+    from tests.web.test_cases_support import fresh_case, fresh_worker
+    assistant = fresh_worker(world, n, level=WorkerLevel.assistant)
+    case = fresh_case(world, n, owner=assistant, stage=CaseStage.assessment)
+    services.request_approval(case, actor=assistant.user, summary="Lives alone, weekly visits")
+    return f"/cases/{case.id}", {"decision": "approve"}
+
+
+def _case_with_referral(world, n):
+    from linkage.cases import services
+    from tests.web.test_cases_support import fresh_case
+    case = fresh_case(world, n)
+    referral = services.refer(case, actor=world["worker"], worker=world.worker2, reason="Legal advice")
+    return f"/cases/{case.id}", {"referral": str(referral.id)}
+
+
+def _case_offered(how):
+    def page(world, n):
+        from linkage.cases import services
+        from tests.web.test_cases_support import fresh_case, fresh_worker
+        other = fresh_worker(world, n)
+        case = fresh_case(world, n, owner=other)
+        if how == "referral":
+            services.refer(case, actor=other.user, worker=world.worker, reason="Speaks the dialect")
+        else:
+            services.request_transfer(case, actor=other.user, worker=world.worker, reason="Moving away")
+        return f"/cases/{case.id}"
+    return page
+
+
+def _case_for_transfer(world, n):
+    from tests.web.test_cases_support import fresh_worker
+    colleague = fresh_worker(world, n)
+    return _case_page(world, n), {"transfer-worker": str(colleague.id)}
+
+
+def _ago(hours):
+    from linkage.timeutil import LOCAL_TZ
+    return (factories.now() - timedelta(hours=hours)).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+CASE_PAGE_READ = frozenset({"audit_events"})   # showing the case page again is a read of its notes, logged
+
+
 CASES = [
     Case("auth.login", None, lambda w, n: "/auth/login",
          fill=lambda w, n: {"username": "resident", "password": PASSWORD},
@@ -429,6 +496,29 @@ CASES = [
     Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/approve"),
     Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/reject",
          fill=lambda w, n: {"note": "The volunteers asked for other shifts"}),
+    Case("cases.new", "worker", _new_case),
+    Case("cases.advance", "worker", _case_page, action="/advance", refusal_writes=CASE_PAGE_READ),
+    Case("cases.request_approval", "worker", _case_in("assessment"), action="/approval",
+         fill=lambda w, n: {"summary": "Lives alone; weekly visits needed"}, hidden=frozenset({"summary"}),
+         refusal_writes=CASE_PAGE_READ),
+    Case("cases.decide", "worker", _case_to_decide, action="/decide", refusal_writes=CASE_PAGE_READ),
+    Case("cases.note", "worker", _case_page, action="/notes",
+         fill=lambda w, n: {"kind": "visit", "happened_at": _ago(2), "text": "Found her well"},
+         hidden=frozenset({"text"}), refusal_writes=CASE_PAGE_READ),
+    Case("cases.service", "worker", _case_in("services"), action="/services",
+         fill=lambda w, n: {"description": "Heating repaired", "delivered_at": _ago(1)},
+         refusal_writes=CASE_PAGE_READ),
+    Case("cases.refer", "worker", _case_page, action="/referrals",
+         fill=lambda w, n: {"refer-worker": str(w.worker2.id), "refer-reason": "Legal advice on the lease"},
+         refusal_writes=CASE_PAGE_READ),
+    Case("cases.revoke_referral", "worker", _case_with_referral, action="/referrals/revoke",
+         refusal_writes=CASE_PAGE_READ),
+    Case("cases.answer_referral", "worker", _case_offered("referral"), action="/referral/accept",
+         refusal_writes=CASE_PAGE_READ),
+    Case("cases.transfer", "worker", _case_for_transfer, action="/transfer",
+         fill=lambda w, n: {"transfer-reason": "I move to another street"}, refusal_writes=CASE_PAGE_READ),
+    Case("cases.answer_transfer", "worker", _case_offered("transfer"), action="/transfer/accept",
+         refusal_writes=CASE_PAGE_READ),
 ]
 
 
@@ -607,6 +697,7 @@ QUERIES = [
     Query("/volunteers/shifts", "vol", lambda w: {"page": 1}),
     Query("/volunteers/hours", "vol", lambda w: {"page": 1}),
     Query("/auth/login", None, lambda w: {"next": "/shifts/"}),
+    Query("/cases/new", "worker", lambda w: {"need": _new_case(w, next(_serial))[1]["need"]}),
 ]
 
 

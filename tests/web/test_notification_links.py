@@ -19,12 +19,13 @@ from tests.factories import make_bid, make_credit_code, make_need, make_project,
 from tests.web.test_matching_runs import start_run, week  # noqa: F401  (a fixture)
 from tests.web.test_projects_support import closed_project, evaluated_project, open_needs, past_deadline, \
     published_project
+from tests.web.test_cases_support import case_people, professional_need
 from tests.web.test_shifts_support import add_sign_up, project_shift, volunteer
 
-# Kinds with no page to show: a social worker has no page of their cases yet.
-# No page to link: social workers have no case page yet; a rejected person cannot sign in (the sign-in
-# page tells them why); a notice that someone tried to register with one's username asks nothing.
-WITHOUT_PAGE = {"case_assigned", "account_rejected", "registration_with_your_username"}
+# No page to link: a rejected person cannot sign in (the sign-in page tells them why); a notice that
+# someone tried to register with one's username asks nothing; the old owner of a case transferred away
+# may no longer open it.
+WITHOUT_PAGE = {"account_rejected", "registration_with_your_username", "case_transfer_answered"}
 
 
 @pytest.fixture
@@ -274,6 +275,41 @@ def _case_assigned(world, client, auth, **_):
     assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
 
 
+def _case(world):
+    from linkage.cases import services as cases
+    people = case_people(world)
+    case = cases.open_case([professional_need(world, people.project)], people.worker, actor=world["worker"])
+    return cases, people, case
+
+
+def _approval(decision):
+    def scenario(world, **_):
+        cases, people, case = _case(world)
+        cases.advance(case, actor=world["worker"])
+        cases.request_approval(case, actor=world["worker"], summary="Lives alone, weekly visits")
+        if decision is not None:
+            cases.decide(case, actor=world["senior"], approve=decision, comment="Add the stairs")
+    return scenario
+
+
+def _referral(answer):
+    def scenario(world, **_):
+        cases, people, case = _case(world)
+        cases.refer(case, actor=world["worker"], worker=people.worker2, reason="Legal advice")
+        if answer:
+            cases.answer_referral(case, actor=world["worker2"], accept=True)
+    return scenario
+
+
+def _transfer(answer):
+    def scenario(world, **_):
+        cases, people, case = _case(world)
+        cases.request_transfer(case, actor=world["worker"], worker=people.colleague, reason="Moving away")
+        if answer:
+            cases.answer_transfer(case, actor=world["colleague"], accept=True)
+    return scenario
+
+
 SCENARIOS = {
     "account_verified": _account, "need_submitted": _submitted, "need_verified": _need_verified,
     "need_rejected": _need_rejected, "need_withdrawn": _need_withdrawn, "need_delivered": _need_delivered,
@@ -295,6 +331,9 @@ SCENARIOS = {
     "bid_reconfirm": _bid_reconfirm, "panel_assigned": _panel_assigned, "panel_recused": _panel_recused,
     "complaint_filed": _complaint_filed, "complaint_upheld": _complaint_answered(True),
     "complaint_dismissed": _complaint_answered(False),
+    "case_approval_requested": _approval(None), "case_approved": _approval(True), "case_sent_back": _approval(False),
+    "case_referred": _referral(False), "referral_answered": _referral(True),
+    "case_transfer_offered": _transfer(False), "case_transfer_answered": _transfer(True),
 }
 
 

@@ -1,0 +1,1 @@
+"""Social workers' cases: intake to closure, supervision, referrals and transfers."""
