@@ -27,7 +27,7 @@ from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
-from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category, EvaluationKind,
+from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category,
                             HoursStatus, Need, NeedStatus, Notification, Organization, OrgStatus, OrgType,
                             Project, ProjectStatus, Recurrence, Region, RegionLevel, Resident, ResidentTag,
                             Role, Shift, SignUp, SignUpStatus, Skill, SocialWorker,
@@ -803,8 +803,8 @@ def _build_projects(demo: _Demo) -> None:
             # The completed project ran its shifts first; the history completes it when its service ends.
             "title": title, "region_id": region_id, "budget": Decimal(budget),
             # The running project is contracted and started by the history, through the contract services.
-            # So is the completed project's, which its evaluations then complete.
-            "status": ProjectStatus.awarded if _key in ("running", "completed") else status,
+            "status": (ProjectStatus.in_progress if status == ProjectStatus.completed
+                       else ProjectStatus.awarded if _key == "running" else status),
             "description": f"{title}：面向辖区内有需要的居民，由社会组织派驻社工、组织志愿者提供专业服务。"
                            f"服务期内需完成服务对象{targets[0]}人、服务时长{targets[1]}小时。",
             "service_start": today + timedelta(days=start), "service_end": today + timedelta(days=end),
@@ -855,11 +855,11 @@ def _build_projects(demo: _Demo) -> None:
     demo.counts["bids"] = len(bid_ids)
 
 
-def _build_contract(demo: _Demo, key: str = "running", signer: str = "orgadmin") -> dict:
-    """A project's contract: drawn up by civil affairs after the award, signed by the organization's
+def _build_contract(demo: _Demo) -> None:
+    """The running project's contract: drawn up by civil affairs after the award, signed by the organization's
     admin, its first installment paid; the service starts and the expert evaluator waits for the mid-term check."""
-    project = db.session.get(Project, demo.projects[key])
-    civil, orgadmin, expert = (db.session.get(User, demo.users[k]) for k in ("civil", signer, "expert"))
+    project = db.session.get(Project, demo.projects["running"])
+    civil, orgadmin, expert = (db.session.get(User, demo.users[key]) for key in ("civil", "orgadmin", "expert"))
     awarded = project.awarded_at
     state: dict = {}
 
@@ -878,33 +878,6 @@ def _build_contract(demo: _Demo, key: str = "running", signer: str = "orgadmin")
                lambda: project_services.mark_in_progress(project, actor=civil))
     demo.later(demo.local((project.service_start - demo.today).days + 10, 10),
                lambda: contract_services.assign_evaluator(state["contract"], expert, actor=civil))
-    return state
-
-
-# The completed project's evaluations: (kind, days after the service started or after it ended, score, comment).
-COMPLETED_EVALUATIONS = [(EvaluationKind.midterm, 180, 86.0, "服务按计划推进，康复训练记录完整。"),
-                         (EvaluationKind.final, 3, 91.5, "服务目标基本完成，居民评价良好。")]
-
-
-def _build_completed_contract(demo: _Demo) -> None:
-    """The completed project's contract, with its mid-term check and final evaluation by the expert, each
-    installment paid once its milestone is reached: the whole purchase, as the public page shows it."""
-    project = db.session.get(Project, demo.projects["completed"])
-    state = _build_contract(demo, "completed", f"org:{demo.org_rows[4]['id']}")
-    civil, expert = (db.session.get(User, demo.users[k]) for k in ("civil", "expert"))
-
-    def evaluate(kind: EvaluationKind, score: float, comment: str) -> None:
-        data = contract_services.EvaluationData(score=score, passed=True, comment=comment)
-        contract_services.evaluate(state["contract"], kind, data, actor=expert)
-
-    def pay(position: int) -> None:
-        contract_services.record_payment(state["contract"].installments[position], actor=civil)
-
-    starts = {EvaluationKind.midterm: project.service_start, EvaluationKind.final: project.service_end}
-    for position, (kind, days, score, comment) in enumerate(COMPLETED_EVALUATIONS, start=1):
-        day = (starts[kind] - demo.today).days + days
-        demo.later(demo.local(day, 10), partial(evaluate, kind, score, comment))
-        demo.later(demo.local(day + 3, 10), partial(pay, position))
 
 
 # --- the expert panel and a complaint -------------------------------------------------------------------
@@ -1593,7 +1566,6 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_volunteers(demo)
     _build_projects(demo)
     _build_contract(demo)
-    _build_completed_contract(demo)
     _build_needs(demo)
     _build_shifts(demo)
     _build_panels(demo)

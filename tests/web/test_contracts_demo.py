@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import Contract, ContractStatus, EvaluationKind, Milestone, Project, ProjectStatus
+from linkage.models import Contract, ContractStatus, Milestone, Project, ProjectStatus
 from linkage.seed import DEMO_PASSWORD, seed_demo
 
 pytestmark = pytest.mark.slow
@@ -33,21 +33,25 @@ def test_the_demo_contract_is_signed_first_installment_paid_midterm_pending(app,
     assert client.get(f"/contracts/{contract.id}/evaluate/midterm").status_code == 200
 
 
-def test_the_demo_completed_purchase_is_evaluated_paid_and_public(app, client):
-    """The completed project went the whole way: contract, mid-term check, final evaluation, every installment
-    paid; the public page shows it, its award notice and its results without a log-in."""
+def test_the_demo_purchases_are_on_the_public_page(app, client):
+    """Without a log-in: the seeded projects open for bids, the award notices with their rankings and the
+    running contract's payment; never a draft, never the sealed prices of the project still open."""
     seed_demo()
     db.session.commit()
-    contract = db.session.scalar(sa.select(Contract).join(Project).where(
-        Project.status == ProjectStatus.final_evaluated))
-    assert contract.status == ContractStatus.signed
-    assert all(i.payment is not None for i in contract.installments)
-    assert [(e.kind, e.passed) for e in contract.evaluations] == [(EvaluationKind.midterm, True),
-                                                                  (EvaluationKind.final, True)]
+    projects = {p.status: p for p in db.session.scalars(sa.select(Project))}
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     overview = client.get("/public/").get_data(as_text=True)
-    assert contract.project.title in overview and "Final evaluation: score 91.5" in overview
-    page = client.get(f"/public/projects/{contract.project_id}").get_data(as_text=True)
-    assert contract.organization.name in page and "Award notice" in page and "Evaluation results" in page
-    tags = [r["tag"][0] for r in client.get(f"/public/projects/{contract.project_id}/ocds.json").get_json()["releases"]]
+    for status in (ProjectStatus.published, ProjectStatus.awarded, ProjectStatus.in_progress, ProjectStatus.completed):
+        assert projects[status].title in overview, status
+    assert projects[ProjectStatus.draft].title not in overview and "Paid" in overview
+    running = projects[ProjectStatus.in_progress]
+    page = client.get(f"/public/projects/{running.id}").get_data(as_text=True)
+    assert "Award notice" in page and "Contract and payments" in page
+    winner = next(b for b in running.bids if b.status.value == "won")
+    assert winner.organization.name in page
+    sealed = next(p for p in db.session.scalars(sa.select(Project)) if p.status == ProjectStatus.published and p.bids)
+    page = client.get(f"/public/projects/{sealed.id}").get_data(as_text=True)
+    data = client.get(f"/public/projects/{sealed.id}/ocds.json").get_data(as_text=True)
+    assert all(f"{b.price:,.0f}" not in page and f"{b.price:.0f}" not in data for b in sealed.bids)
+    tags = [r["tag"][0] for r in client.get(f"/public/projects/{running.id}/ocds.json").get_json()["releases"]]
     assert tags == ["planning", "tender", "tenderUpdate", "award", "contract", "implementation"]
