@@ -209,6 +209,8 @@ def _contract(world, evaluator=False):
     from linkage.projects import services as project_services
     project = _awarded_project(world)
     contract = services.create_contract(project, services.default_data(project), actor=world["civil"])
+    from linkage import settings as locality
+    project.awarded_at -= timedelta(days=locality.get("STANDSTILL_DAYS"))   # the standstill is over
     services.sign_contract(contract, actor=world["orgadmin"])
     project_services.mark_in_progress(project, actor=world["civil"])
     if evaluator:
