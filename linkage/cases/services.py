@@ -7,6 +7,7 @@ Audit events of a case record who did what and which rows changed, never the wor
 only by those ``access.can_read`` lets in."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
@@ -15,13 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit, settings
+from linkage import audit, settings, uploads
 from linkage.cases import access, queries
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseStage, CaseStatus,
-                            CaseTransfer, Decision, HandOver, MatchRun, Need, NeedStatus, NoteKind, Resident,
-                            Shift, ShiftStatus, SocialWorker, User)
+from linkage.models import (HOLDING_STATUSES, Case, CaseApproval, CaseDocument, CaseNote, CaseReferral, CaseService,
+                            CaseStage, CaseStatus, CaseTransfer, Decision, HandOver, MatchRun, Need, NeedStatus,
+                            NoteKind, Resident, Shift, ShiftStatus, SignUp, SocialWorker, User, Volunteer)
 from linkage.notifications import link, notify
 from linkage.shifts.access import winning_organization_id
 from linkage.timeutil import now
@@ -282,9 +283,24 @@ def _check_shift(case: Case, shift: Optional[Shift]) -> None:
         raise Refused(_l("Choose a shift of your organization's projects."), field="shift")
 
 
+def _check_volunteers(shift: Optional[Shift], volunteers: list[Volunteer]) -> None:
+    """Each volunteer named held a place on the service's shift."""
+    if not volunteers:
+        return
+    if shift is None:
+        raise Refused(_l("Choose the shift the volunteers helped on."), field="volunteers")
+    holding = set(db.session.scalars(sa.select(SignUp.volunteer_id).where(
+        SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES))))
+    strangers = [v.name for v in volunteers if v.id not in holding]
+    if strangers:
+        raise Refused(_l("%(names)s had no place on this shift: name only volunteers who held one.",
+                         names=", ".join(strangers)), field="volunteers")
+
+
 def record_service(case: Case, *, actor: User, description: str, delivered_at: datetime,
-                   shift: Optional[Shift] = None) -> CaseService:
-    """A service delivered under the case plan, possibly on a volunteer shift."""
+                   shift: Optional[Shift] = None, volunteers: Iterable[Volunteer] = ()) -> CaseService:
+    """A service delivered under the case plan, possibly on a volunteer shift, naming the volunteers who
+    helped (each held a place on that shift)."""
     _require_owner(case, actor)
     if case.stage not in (CaseStage.services, CaseStage.review):
         raise Refused(_l("Services are recorded once the case plan is approved."))
@@ -293,13 +309,61 @@ def record_service(case: Case, *, actor: User, description: str, delivered_at: d
         raise Refused(_l("Describe the service (at least %(n)s characters).", n=MIN_TEXT), field="description")
     _check_moment(delivered_at, "delivered_at")
     _check_shift(case, shift)
+    volunteers = list(dict.fromkeys(v for v in volunteers if v is not None))
+    _check_volunteers(shift, volunteers)
     service = CaseService(case=case, description=description, delivered_at=delivered_at, shift=shift,
-                          recorded_by_id=actor.id)
+                          recorded_by_id=actor.id, volunteers=volunteers)
     db.session.add(service)
     db.session.flush()
-    audit.record(actor, "case.service", case, after=audit.snapshot(service, "id", "delivered_at",
-                                                                   "shift_id"))
+    audit.record(actor, "case.service", case, after={**audit.snapshot(service, "id", "delivered_at", "shift_id"),
+                                                     "volunteer_ids": [v.id for v in volunteers]})
     return service
+
+
+# --- documents ------------------------------------------------------------------------------------------
+
+DOCUMENTS = "cases"   # the documents' folder under the instance's uploads (linkage/uploads.py); encrypted
+
+
+def upload_document(case: Case, *, actor: User, title: str, file_name: str, content: bytes) -> CaseDocument:
+    """A document on the case (the owner, or a social worker whose referral was accepted): checked by
+    ``uploads.check``, its bytes stored encrypted under a random name in the instance folder."""
+    if not access.can_write_notes(actor, case):
+        raise Refused(_l("Only the case's social worker, or one a referral named, may add documents to this case."))
+    title = (title or "").strip()
+    if not title:
+        raise Refused(_l("Give the document a title."), field="title")
+    if len(title) > 200:
+        raise Refused(_l("The title is too long (at most %(n)s characters).", n=200), field="title")
+    extension = uploads.check(file_name, content)
+    document = CaseDocument(case=case, title=title, file_name=file_name.strip(), extension=extension,
+                            stored_name=uploads.new_name(), size=len(content), uploaded_by_id=actor.id,
+                            uploaded_at=now())
+    path = uploads.store(DOCUMENTS, document.stored_name, content, encrypted=True)
+    db.session.add(document)
+    try:
+        db.session.flush()
+    except BaseException:
+        os.remove(path)
+        raise
+    audit.record(actor, "case.document_upload", case, after={"document_id": document.id, "extension": extension,
+                                                             "size": document.size})
+    return document
+
+
+def read_document(case: Case, document_id: int, *, actor: User) -> tuple[CaseDocument, bytes]:
+    """A document's bytes for one download, recorded in the access log (``case.read_document``);
+    Refused when the actor may not read the case or the document is not the case's."""
+    if not access.can_read(actor, case):
+        raise Refused(_l("You may not read this case's documents."))
+    document = db.session.get(CaseDocument, document_id)
+    if document is None or document.case_id != case.id:
+        raise Refused(_l("This case has no such document."))
+    content = uploads.read_back(DOCUMENTS, document.stored_name, encrypted=True)
+    if content is None:
+        raise Refused(_l("The document's file is missing from the server."))
+    audit.record(actor, "case.read_document", case, after={"document_id": document.id})
+    return document, content
 
 
 # --- referrals and transfers --------------------------------------------------------------------------

@@ -6,11 +6,12 @@ from flask_login import current_user, login_required
 
 from linkage.auth.access import require
 from linkage.cases import access, queries, services
-from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, DecisionForm, HandOverForm, CaseNoteForm,
-                                 OpenCaseForm, RevokeForm, ServiceForm)
+from linkage import uploads
+from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, CaseDocumentForm, DecisionForm, HandOverForm,
+                                 CaseNoteForm, OpenCaseForm, RevokeForm, ServiceForm)
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import STAGE_ORDER, CaseStage, Need, NoteKind, Role, Shift, SocialWorker
+from linkage.models import STAGE_ORDER, CaseDocument, CaseStage, Need, NoteKind, Role, Shift, SocialWorker, Volunteer
 from linkage.needs.forms import with_placeholder
 from linkage.timeutil import local_to_utc
 from linkage.web import id_arg, perform
@@ -89,7 +90,8 @@ def _detail_page(case, **forms):
              "note_form": CaseNoteForm(formdata=None), "service_form": ServiceForm(formdata=None),
              "refer_form": HandOverForm(formdata=None, prefix="refer"),
              "transfer_form": HandOverForm(formdata=None, prefix="transfer"),
-             "answer_form": AnswerForm(formdata=None), "revoke_form": RevokeForm(formdata=None), **forms}
+             "answer_form": AnswerForm(formdata=None), "revoke_form": RevokeForm(formdata=None),
+             "document_form": CaseDocumentForm(formdata=None), **forms}
     _fill_choices(case, forms)
     response = make_response(render_template(
         "cases/detail.html", case=case, notes=read.value.notes, summaries=read.value.summaries,
@@ -98,7 +100,8 @@ def _detail_page(case, **forms):
         can_supervise=access.can_supervise(current_user, case), me=worker,
         supervisors=access.supervisors_of(case.owner), free_step=services.FREE_STEPS.get(case.stage),
         approval_stage=services.APPROVED_STAGE.get(case.stage), stale=queries.is_unanswered_too_long,
-        services_open=case.stage in (CaseStage.services, CaseStage.review), **forms))
+        services_open=case.stage in (CaseStage.services, CaseStage.review), documents=queries.documents_of(case),
+        **forms))
     response.headers["Cache-Control"] = "no-store"  # the notes are not kept by browsers or proxies
     return response
 
@@ -108,8 +111,11 @@ def _fill_choices(case, forms):
         [(w.id, f"{w.name} · {w.organization.name}") for w in queries.referral_choices(case)]))
     forms["transfer_form"].worker.choices = with_placeholder(choices(
         [(w.id, w.name) for w in queries.transfer_choices(case)]))
+    shifts = queries.service_shifts(case)
     forms["service_form"].shift.choices = choices([("", _("No shift"))]) + choices(
-        [(s.id, s.title) for s in queries.service_shifts(case)])
+        [(s.id, s.title) for s in shifts])
+    forms["service_form"].volunteers.choices = choices(
+        [(v.id, f"{v.name} · {s.title}") for v, s in queries.service_helpers(shifts)])
     forms["revoke_form"].referral.choices = choices(
         [(r.id, r.worker.name) for r in case.referrals if r.status.value in ("pending", "accepted")])
 
@@ -183,8 +189,37 @@ def service(case_id):
     return _act(case_id, lambda case: services.record_service(
         case, actor=current_user, description=form.description.data,
         delivered_at=local_to_utc(form.delivered_at.data),
-        shift=db.session.get(Shift, form.shift.data) if form.shift.data else None),
+        shift=db.session.get(Shift, form.shift.data) if form.shift.data else None,
+        volunteers=[db.session.get(Volunteer, v) for v in form.volunteers.data or []]),
         form=form, form_name="service_form", done=_("The service was recorded."))
+
+
+@blueprint.post("/<int:case_id>/documents")
+@login_required
+def upload(case_id):
+    form = CaseDocumentForm()
+
+    def store(case):
+        file_name, content = uploads.from_request(request.files.get(form.file.name))
+        return services.upload_document(case, actor=current_user, title=form.title.data, file_name=file_name,
+                                        content=content)
+    return _act(case_id, store, form=form, form_name="document_form", done=_("The document was added to the case."))
+
+
+@blueprint.get("/<int:case_id>/documents/<int:document_id>")
+@login_required
+def document(case_id, document_id):
+    """A case's document, to those who may open the case (the download is in the access log); to anyone
+    else it does not exist."""
+    case = queries.case_for_page(case_id)
+    found = db.session.get(CaseDocument, document_id)
+    if case is None or found is None or found.case_id != case.id or not access.can_read(current_user, case):
+        abort(404)
+    read = perform(lambda: services.read_document(case, document_id, actor=current_user))
+    if not read:
+        abort(404)
+    found, content = read.value
+    return uploads.send_bytes(content, found.extension, found.title)
 
 
 @blueprint.post("/<int:case_id>/referrals")
