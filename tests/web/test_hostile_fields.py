@@ -383,6 +383,25 @@ def _ago(hours):
     return (factories.now() - timedelta(hours=hours)).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
+def _case_with_helpers(world, n):
+    """A case in services with a past shift of its organization on which volunteer ``vol`` held a place."""
+    from linkage.models import CaseStage, SignUp, SignUpStatus
+    from tests.web.test_cases_support import fresh_case
+    case = fresh_case(world, n, stage=CaseStage.services)
+    shift = factories.make_shift(world.c1, project=case.needs[0].project, start=factories.now() - timedelta(hours=3),
+                                 title=f"Probe repairs {n}")
+    db.session.add(SignUp(shift=shift, volunteer=world.volunteer, status=SignUpStatus.checked_out))
+    db.session.flush()
+    return f"/cases/{case.id}"
+
+
+def _service_with_helpers(world, n):
+    from linkage.models import Shift
+    shift = db.session.scalar(sa.select(Shift).where(Shift.title == f"Probe repairs {n}"))
+    return {"description": "Heating repaired", "delivered_at": _ago(1), "shift": str(shift.id),
+            "volunteers": str(world.volunteer.id)}
+
+
 CASE_PAGE_READ = frozenset({"audit_events"})   # showing the case page again is a read of its notes, logged
 
 
@@ -519,6 +538,11 @@ CASES = [
          fill=lambda w, n: {"transfer-reason": "I move to another street"}, refusal_writes=CASE_PAGE_READ),
     Case("cases.answer_transfer", "worker", _case_offered("transfer"), action="/transfer/accept",
          refusal_writes=CASE_PAGE_READ),
+    Case("cases.upload", "worker", _case_page, action="/documents",
+         fill=lambda w, n: {"title": f"Consent {n}", "file": (io.BytesIO(PDF), "consent.pdf")},
+         refusal_writes=CASE_PAGE_READ),
+    Case("cases.service", "worker", _case_with_helpers, action="/services",
+         fill=_service_with_helpers, refusal_writes=CASE_PAGE_READ),
 ]
 
 
