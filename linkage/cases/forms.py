@@ -81,3 +81,7 @@ class AnswerForm(Form):
 class RevokeForm(Form):
     referral = SelectField(_l("Referral"), coerce=optional_int, validators=[DataRequired(
         message=CHOOSE_FROM_LIST)], invalid_choice_message=CHOOSE_FROM_LIST, invalid_value_message=CHOOSE_FROM_LIST)
+
+
+class ReassignForm(Form):
+    worker = _select(_l("New social worker"), _l("Choose the social worker who takes the cases over."))

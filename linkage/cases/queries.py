@@ -242,3 +242,25 @@ def cases_of_run(run_id: int) -> list[Case]:
     """The cases a case run's approval opened, in the order they were opened."""
     return list(db.session.scalars(sa.select(Case).where(Case.match_run_id == run_id)
                                    .options(selectinload(Case.owner)).order_by(Case.id)))
+
+
+def open_cases_of(worker: SocialWorker, *, lock: bool = False) -> list[Case]:
+    query = sa.select(Case).where(Case.owner_id == worker.id, Case.status == CaseStatus.open).order_by(Case.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
+
+
+def left_with_open_cases(org_id: int) -> list[tuple[SocialWorker, int]]:
+    """Social workers of the organization no longer active who still own open cases, with how many."""
+    workers = list(db.session.scalars(sa.select(SocialWorker).where(
+        SocialWorker.organization_id == org_id, SocialWorker.active.is_(False)).order_by(SocialWorker.name)))
+    counts = open_case_counts(w.id for w in workers)
+    return [(w, counts[w.id]) for w in workers if counts.get(w.id)]
+
+
+def reassign_choices(worker: SocialWorker) -> list[SocialWorker]:
+    """Who may take over ``worker``'s cases: active social workers of the organization with a log-in."""
+    return list(db.session.scalars(sa.select(SocialWorker).where(
+        SocialWorker.organization_id == worker.organization_id, SocialWorker.active.is_(True),
+        SocialWorker.user_id.is_not(None), SocialWorker.id != worker.id).order_by(SocialWorker.name)))

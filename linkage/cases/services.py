@@ -466,3 +466,54 @@ def answer_transfer(case: Case, *, actor: User, accept: bool, answer: str = "") 
                  after={**audit.snapshot(case, *_FIELDS), "transfer_id": transfer.id})
     notify([old_owner.user_id], "case_transfer_answered", title=case.title, name=worker.name)
     return transfer
+
+
+# --- reassigning the cases of a social worker who left --------------------------------------------------
+
+def _check_new_owner(old: SocialWorker, new: Optional[SocialWorker]) -> None:
+    if (new is None or new.id == old.id or not new.active or new.user_id is None
+            or new.organization_id != old.organization_id):
+        raise Refused(_l("Choose another active social worker of the organization."), field="worker")
+
+
+def _hand_to(case: Case, new: SocialWorker, actor: User, moment: datetime) -> None:
+    """Make ``new`` the owner: the case's needs follow; a transfer still waiting and a referral naming the
+    new owner lapse (the owner needs neither)."""
+    before = audit.snapshot(case, *_FIELDS)
+    old_id = case.owner_id
+    case.owner_id = new.id
+    for need in case.needs:
+        need.case_worker_id = new.id
+    for handover in case.transfers:
+        if handover.status == HandOver.pending:
+            handover.status, handover.answered_at = HandOver.revoked, moment
+    for referral in case.referrals:
+        if referral.worker_id == new.id and referral.status in (HandOver.pending, HandOver.accepted):
+            referral.status, referral.answered_at = HandOver.revoked, moment
+    db.session.flush()
+    audit.record(actor, "case.reassign", case, before=before,
+                 after={**audit.snapshot(case, *_FIELDS), "from_worker_id": old_id})
+    notify([new.user_id], "case_assigned", link=link("cases.detail", case_id=case.id), title=case.title)
+
+
+def reassign_cases(old: SocialWorker, new: Optional[SocialWorker], *, actor: User) -> list[Case]:
+    """Hand every open case of a social worker no longer active to ``new`` (of the same organization), all
+    or none: refused when ``new``'s caseload has no room for them all. The organization's admin or a
+    supervisor of ``old`` does it; ``new`` is told of each case."""
+    if not access.can_reassign(actor, old):
+        raise Refused(_l("Only the organization's admin or a supervisor may reassign these cases."))
+    if old.active:
+        raise Refused(_l("%(name)s is still active: they transfer their own cases.", name=old.name))
+    _check_new_owner(old, new)
+    new = _lock_worker(new.id)
+    cases = queries.open_cases_of(old, lock=True)
+    if not cases:
+        raise Refused(_l("%(name)s has no open cases.", name=old.name))
+    room = queries.remaining_caseload(new)
+    if room < len(cases):
+        raise Refused(_l("%(name)s can take %(room)s more cases (limit %(limit)s); %(count)s are to be reassigned.",
+                         name=new.name, room=room, limit=new.caseload_limit, count=len(cases)), field="worker")
+    moment = now()
+    for case in cases:
+        _hand_to(case, new, actor, moment)
+    return cases

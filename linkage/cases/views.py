@@ -8,7 +8,7 @@ from linkage.auth.access import require
 from linkage.cases import access, queries, services
 from linkage import uploads
 from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, CaseDocumentForm, DecisionForm, HandOverForm,
-                                 CaseNoteForm, OpenCaseForm, RevokeForm, ServiceForm)
+                                 CaseNoteForm, OpenCaseForm, ReassignForm, RevokeForm, ServiceForm)
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import STAGE_ORDER, CaseDocument, CaseStage, Need, NoteKind, Role, Shift, SocialWorker, Volunteer
@@ -35,6 +35,7 @@ def index():
         org_id = current_user.organization_id
         return render_template("cases/organization.html", caseload=queries.organization_caseload(org_id or 0),
                                cases=queries.organization_cases(org_id or 0),
+                               left=queries.left_with_open_cases(org_id or 0),
                                can_open=access.can_open_cases(current_user))
     worker = access.social_worker_of(current_user)
     if worker is None:
@@ -45,7 +46,9 @@ def index():
         open_count=queries.open_case_counts([worker.id]).get(worker.id, 0),
         referrals=queries.referred_cases(worker), transfers=queries.transfers_offered(worker),
         approvals=queries.approvals_waiting_for(worker), overdue=queries.overdue_for_supervisor(worker),
-        stale=queries.stale_referrals([worker.id, *supervised]), can_open=access.can_open_cases(current_user))
+        stale=queries.stale_referrals([worker.id, *supervised]), can_open=access.can_open_cases(current_user),
+        left=[(w, n) for w, n in queries.left_with_open_cases(worker.organization_id)
+              if access.is_supervisor_of(worker, w)])
 
 
 def _org_id_of(user):
@@ -266,3 +269,26 @@ def answer_transfer(case_id, verb):
     return _act(case_id, lambda case: services.answer_transfer(case, actor=current_user, accept=verb == "accept",
                                                                answer=form.answer.data),
                 form=form, form_name="answer_form", done=_("Your answer was recorded."))
+
+
+@blueprint.route("/workers/<int:worker_id>/reassign", methods=["GET", "POST"])
+@login_required
+def reassign(worker_id):
+    """The open cases of a social worker who left, handed to another of the organization."""
+    worker = db.get_or_404(SocialWorker, worker_id)
+    require(access.can_reassign(current_user, worker))
+    form = ReassignForm()
+    form.worker.choices = with_placeholder(choices(
+        [(w.id, f"{w.name} · {w.caseload_limit - counts}") for w, counts in _with_counts(
+            queries.reassign_choices(worker))]))
+    outcome = perform(lambda: services.reassign_cases(worker, db.session.get(SocialWorker, form.worker.data),
+                                                      actor=current_user),
+                      form=form, done=lambda cases: _("%(count)s cases were handed over.", count=len(cases)))
+    if outcome:
+        return redirect(url_for(".index"))
+    return render_template("cases/reassign.html", worker=worker, form=form, cases=queries.open_cases_of(worker))
+
+
+def _with_counts(workers):
+    counts = queries.open_case_counts(w.id for w in workers)
+    return [(w, counts.get(w.id, 0)) for w in workers]

@@ -364,6 +364,8 @@ POLICY: dict[str, Route] = {
     "cases.transfer": per_object(POST, CASE_OWNERS),
     "cases.answer_transfer": per_object(POST, CASE_OWNERS, verb="decline"),
     "cases.upload": per_object(POST, CASE_OWNERS),
+    # The open cases of a social worker who left: their organization's admin (or a supervisor) hands them on.
+    "cases.reassign": per_object(BOTH, OWN_WORKERS),
     # A case's document does not exist for anyone who may not open the case.
     "cases.document": per_object(GET, {"case_document_a": on("social_worker_a", missing=SIGNED_IN - {"social_worker_a"}),
                                        "case_document_b": on(missing=SIGNED_IN)}),

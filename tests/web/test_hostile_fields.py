@@ -402,6 +402,16 @@ def _service_with_helpers(world, n):
             "volunteers": str(world.volunteer.id)}
 
 
+def _worker_who_left(world, n):
+    """A social worker of organization 1 who left with an open case, to hand to Li Hua."""
+    from linkage.organizations import services as org_services
+    from tests.web.test_cases_support import fresh_case, fresh_worker
+    gone = fresh_worker(world, n)
+    fresh_case(world, n, owner=gone)
+    org_services.set_social_worker_active(gone, False, actor=world["orgadmin"])
+    return f"/cases/workers/{gone.id}/reassign", {"worker": str(world.worker.id)}
+
+
 CASE_PAGE_READ = frozenset({"audit_events"})   # showing the case page again is a read of its notes, logged
 
 
@@ -541,6 +551,7 @@ CASES = [
     Case("cases.upload", "worker", _case_page, action="/documents",
          fill=lambda w, n: {"title": f"Consent {n}", "file": (io.BytesIO(PDF), "consent.pdf")},
          refusal_writes=CASE_PAGE_READ),
+    Case("cases.reassign", "orgadmin", _worker_who_left),
     Case("cases.service", "worker", _case_with_helpers, action="/services",
          fill=_service_with_helpers, refusal_writes=CASE_PAGE_READ),
 ]
