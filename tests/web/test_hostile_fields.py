@@ -205,9 +205,11 @@ def _evaluated_project_and_bids(world):
 
 def _contract(world, evaluator=False):
     """A signed contract of a running project (org1's), with the district's expert as evaluator if asked."""
+    from linkage import settings as locality
     from linkage.contracts import services
     from linkage.projects import services as project_services
     project = _awarded_project(world)
+    project.awarded_at -= timedelta(days=locality.get("STANDSTILL_DAYS"))  # the standstill is over
     contract = services.create_contract(project, services.default_data(project), actor=world["civil"])
     services.sign_contract(contract, actor=world["orgadmin"])
     project_services.mark_in_progress(project, actor=world["civil"])
