@@ -52,6 +52,8 @@ ACTIONS = {
     "case.stage": _l("Case moved to the next stage"), "case.approval_request": _l("Approval asked for"),
     "case.approve": _l("Approved by the supervisor"), "case.send_back": _l("Sent back by the supervisor"),
     "case.note": _l("Case note written"), "case.read_notes": _l("Case notes read"),
+    "case.document_upload": _l("Document added to the case"), "case.read_document": _l("Case document downloaded"),
+    "case.reassign": _l("Case handed to another social worker (the owner left)"),
     "case.service": _l("Service recorded on the case"), "case.refer": _l("Case referred"),
     "case.referral_accept": _l("Referral accepted"), "case.referral_decline": _l("Referral declined"),
     "case.referral_revoke": _l("Referral revoked"), "case.transfer_request": _l("Case transfer offered"),

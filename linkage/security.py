@@ -57,6 +57,16 @@ def decrypt(blob: Optional[bytes]) -> Optional[str]:
     return cipher.decrypt(bytes(blob[:12]), bytes(blob[12:]), None).decode("utf-8")
 
 
+def encrypt_bytes(content: bytes) -> bytes:
+    """A file's bytes under the same key (AES-256-GCM, fresh nonce in front, bound to being a file)."""
+    nonce = os.urandom(12)
+    return nonce + _cipher(current_app.config["DATA_KEY"]).encrypt(nonce, content, b"linkage-file")
+
+
+def decrypt_bytes(blob: bytes) -> bytes:
+    return _cipher(current_app.config["DATA_KEY"]).decrypt(bytes(blob[:12]), bytes(blob[12:]), b"linkage-file")
+
+
 def blind_index(value: str) -> str:
     """A keyed hash that finds duplicates without storing the value in clear."""
     return hmac.new(_index_key(), value.upper().encode("utf-8"), hashlib.sha256).hexdigest()

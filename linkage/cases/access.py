@@ -98,6 +98,14 @@ def can_open_cases(user: User) -> bool:
     return user.role == Role.org_admin and user.is_verified and user.organization_id is not None
 
 
+def can_reassign(user: User, worker: SocialWorker) -> bool:
+    """Hand the open cases of ``worker`` (once no longer active) to another social worker: the admin of
+    their organization, or one of their supervisors."""
+    if user.role == Role.org_admin:
+        return user.is_verified and user.organization_id is not None and user.organization_id == worker.organization_id
+    return is_supervisor_of(_active_worker(user), worker)
+
+
 def can_see_caseload(user: User) -> bool:
     return user.role in (Role.social_worker, Role.org_admin)
 

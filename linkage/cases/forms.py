@@ -3,7 +3,8 @@ referrals and transfers."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -55,6 +56,16 @@ class ServiceForm(Form):
         DataRequired(message=BAD_TIME)], invalid_value_message=BAD_TIME)
     shift = SelectField(_l("On the shift (optional)"), coerce=optional_int, validators=[Optional()],
                         invalid_choice_message=CHOOSE_FROM_LIST, invalid_value_message=CHOOSE_FROM_LIST)
+    # No Optional(): none chosen is valid, and Optional() would pass a blank entry on to the service.
+    volunteers = SelectMultipleField(_l("Volunteers who helped (optional)"), coerce=int,
+                                     invalid_choice_message=CHOOSE_FROM_LIST, invalid_value_message=CHOOSE_FROM_LIST,
+                                     description=_l("Volunteers who held a place on the shift chosen above."))
+
+
+class CaseDocumentForm(Form):
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the document a title.")),
+                                                 Length(max=200)])
+    file = FileField(_l("File"))
 
 
 class HandOverForm(Form):
@@ -70,3 +81,7 @@ class AnswerForm(Form):
 class RevokeForm(Form):
     referral = SelectField(_l("Referral"), coerce=optional_int, validators=[DataRequired(
         message=CHOOSE_FROM_LIST)], invalid_choice_message=CHOOSE_FROM_LIST, invalid_value_message=CHOOSE_FROM_LIST)
+
+
+class ReassignForm(Form):
+    worker = _select(_l("New social worker"), _l("Choose the social worker who takes the cases over."))

@@ -10,8 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (Case, CaseApproval, CaseReferral, CaseService, CaseStage, CaseStatus, CaseTransfer, Decision,
-                            HandOver, Need, NeedStatus, Organization, OrgStatus, Project, Shift, ShiftStatus, SocialWorker)
+from linkage.models import (HOLDING_STATUSES, Case, CaseApproval, CaseDocument, CaseReferral, CaseService, CaseStage,
+                            CaseStatus, CaseTransfer, Decision, HandOver, Need, NeedStatus, Organization, OrgStatus,
+                            Project, Shift, ShiftStatus, SignUp, SocialWorker, Volunteer)
 from linkage.models.projects import Bid, BidStatus, RUNNING_STATUSES
 from linkage.timeutil import now
 
@@ -44,6 +45,7 @@ def case_for_page(case_id: int) -> Optional[Case]:
         selectinload(Case.approvals).selectinload(CaseApproval.decided_by),
         selectinload(Case.approvals).selectinload(CaseApproval.requested_by),
         selectinload(Case.services).selectinload(CaseService.shift),
+        selectinload(Case.services).selectinload(CaseService.volunteers),
         selectinload(Case.referrals).selectinload(CaseReferral.worker),
         selectinload(Case.transfers).selectinload(CaseTransfer.to_worker)))
 
@@ -217,3 +219,48 @@ def service_shifts(case: Case) -> list[Shift]:
     return list(db.session.scalars(sa.select(Shift).where(
         sa.or_(Shift.lead_id == case.owner_id, Shift.project_id.in_(holds)), Shift.status != ShiftStatus.cancelled,
         Shift.start <= moment, Shift.start >= moment - timedelta(days=90)).order_by(Shift.start.desc()).limit(50)))
+
+
+def service_helpers(shifts: list[Shift]) -> list[tuple[Volunteer, Shift]]:
+    """The volunteers who held a place on ``shifts`` (the ones a service may name), by shift and name."""
+    if not shifts:
+        return []
+    by_id = {shift.id: shift for shift in shifts}
+    rows = db.session.execute(sa.select(SignUp.shift_id, Volunteer).join(Volunteer, Volunteer.id == SignUp.volunteer_id)
+                              .where(SignUp.shift_id.in_(list(by_id)), SignUp.status.in_(HOLDING_STATUSES))
+                              .order_by(SignUp.shift_id.desc(), Volunteer.name))
+    return [(volunteer, by_id[shift_id]) for shift_id, volunteer in rows]
+
+
+def documents_of(case: Case) -> list[CaseDocument]:
+    return list(db.session.scalars(sa.select(CaseDocument).where(CaseDocument.case_id == case.id)
+                                   .options(selectinload(CaseDocument.uploaded_by))
+                                   .order_by(CaseDocument.uploaded_at.desc(), CaseDocument.id.desc())))
+
+
+def cases_of_run(run_id: int) -> list[Case]:
+    """The cases a case run's approval opened, in the order they were opened."""
+    return list(db.session.scalars(sa.select(Case).where(Case.match_run_id == run_id)
+                                   .options(selectinload(Case.owner)).order_by(Case.id)))
+
+
+def open_cases_of(worker: SocialWorker, *, lock: bool = False) -> list[Case]:
+    query = sa.select(Case).where(Case.owner_id == worker.id, Case.status == CaseStatus.open).order_by(Case.id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return list(db.session.scalars(query))
+
+
+def left_with_open_cases(org_id: int) -> list[tuple[SocialWorker, int]]:
+    """Social workers of the organization no longer active who still own open cases, with how many."""
+    workers = list(db.session.scalars(sa.select(SocialWorker).where(
+        SocialWorker.organization_id == org_id, SocialWorker.active.is_(False)).order_by(SocialWorker.name)))
+    counts = open_case_counts(w.id for w in workers)
+    return [(w, counts[w.id]) for w in workers if counts.get(w.id)]
+
+
+def reassign_choices(worker: SocialWorker) -> list[SocialWorker]:
+    """Who may take over ``worker``'s cases: active social workers of the organization with a log-in."""
+    return list(db.session.scalars(sa.select(SocialWorker).where(
+        SocialWorker.organization_id == worker.organization_id, SocialWorker.active.is_(True),
+        SocialWorker.user_id.is_not(None), SocialWorker.id != worker.id).order_by(SocialWorker.name)))

@@ -7,6 +7,7 @@ Audit events of a case record who did what and which rows changed, never the wor
 only by those ``access.can_read`` lets in."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
@@ -15,13 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit, settings
+from linkage import audit, settings, uploads
 from linkage.cases import access, queries
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseStage, CaseStatus,
-                            CaseTransfer, Decision, HandOver, MatchRun, Need, NeedStatus, NoteKind, Resident,
-                            Shift, ShiftStatus, SocialWorker, User)
+from linkage.models import (HOLDING_STATUSES, Case, CaseApproval, CaseDocument, CaseNote, CaseReferral, CaseService,
+                            CaseStage, CaseStatus, CaseTransfer, Decision, HandOver, MatchRun, Need, NeedStatus,
+                            NoteKind, Resident, Shift, ShiftStatus, SignUp, SocialWorker, User, Volunteer)
 from linkage.notifications import link, notify
 from linkage.shifts.access import winning_organization_id
 from linkage.timeutil import now
@@ -282,9 +283,24 @@ def _check_shift(case: Case, shift: Optional[Shift]) -> None:
         raise Refused(_l("Choose a shift of your organization's projects."), field="shift")
 
 
+def _check_volunteers(shift: Optional[Shift], volunteers: list[Volunteer]) -> None:
+    """Each volunteer named held a place on the service's shift."""
+    if not volunteers:
+        return
+    if shift is None:
+        raise Refused(_l("Choose the shift the volunteers helped on."), field="volunteers")
+    holding = set(db.session.scalars(sa.select(SignUp.volunteer_id).where(
+        SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES))))
+    strangers = [v.name for v in volunteers if v.id not in holding]
+    if strangers:
+        raise Refused(_l("%(names)s had no place on this shift: name only volunteers who held one.",
+                         names=", ".join(strangers)), field="volunteers")
+
+
 def record_service(case: Case, *, actor: User, description: str, delivered_at: datetime,
-                   shift: Optional[Shift] = None) -> CaseService:
-    """A service delivered under the case plan, possibly on a volunteer shift."""
+                   shift: Optional[Shift] = None, volunteers: Iterable[Volunteer] = ()) -> CaseService:
+    """A service delivered under the case plan, possibly on a volunteer shift, naming the volunteers who
+    helped (each held a place on that shift)."""
     _require_owner(case, actor)
     if case.stage not in (CaseStage.services, CaseStage.review):
         raise Refused(_l("Services are recorded once the case plan is approved."))
@@ -293,13 +309,61 @@ def record_service(case: Case, *, actor: User, description: str, delivered_at: d
         raise Refused(_l("Describe the service (at least %(n)s characters).", n=MIN_TEXT), field="description")
     _check_moment(delivered_at, "delivered_at")
     _check_shift(case, shift)
+    volunteers = list(dict.fromkeys(v for v in volunteers if v is not None))
+    _check_volunteers(shift, volunteers)
     service = CaseService(case=case, description=description, delivered_at=delivered_at, shift=shift,
-                          recorded_by_id=actor.id)
+                          recorded_by_id=actor.id, volunteers=volunteers)
     db.session.add(service)
     db.session.flush()
-    audit.record(actor, "case.service", case, after=audit.snapshot(service, "id", "delivered_at",
-                                                                   "shift_id"))
+    audit.record(actor, "case.service", case, after={**audit.snapshot(service, "id", "delivered_at", "shift_id"),
+                                                     "volunteer_ids": [v.id for v in volunteers]})
     return service
+
+
+# --- documents ------------------------------------------------------------------------------------------
+
+DOCUMENTS = "cases"   # the documents' folder under the instance's uploads (linkage/uploads.py); encrypted
+
+
+def upload_document(case: Case, *, actor: User, title: str, file_name: str, content: bytes) -> CaseDocument:
+    """A document on the case (the owner, or a social worker whose referral was accepted): checked by
+    ``uploads.check``, its bytes stored encrypted under a random name in the instance folder."""
+    if not access.can_write_notes(actor, case):
+        raise Refused(_l("Only the case's social worker, or one a referral named, may add documents to this case."))
+    title = (title or "").strip()
+    if not title:
+        raise Refused(_l("Give the document a title."), field="title")
+    if len(title) > 200:
+        raise Refused(_l("The title is too long (at most %(n)s characters).", n=200), field="title")
+    extension = uploads.check(file_name, content)
+    document = CaseDocument(case=case, title=title, file_name=file_name.strip(), extension=extension,
+                            stored_name=uploads.new_name(), size=len(content), uploaded_by_id=actor.id,
+                            uploaded_at=now())
+    path = uploads.store(DOCUMENTS, document.stored_name, content, encrypted=True)
+    db.session.add(document)
+    try:
+        db.session.flush()
+    except BaseException:
+        os.remove(path)
+        raise
+    audit.record(actor, "case.document_upload", case, after={"document_id": document.id, "extension": extension,
+                                                             "size": document.size})
+    return document
+
+
+def read_document(case: Case, document_id: int, *, actor: User) -> tuple[CaseDocument, bytes]:
+    """A document's bytes for one download, recorded in the access log (``case.read_document``);
+    Refused when the actor may not read the case or the document is not the case's."""
+    if not access.can_read(actor, case):
+        raise Refused(_l("You may not read this case's documents."))
+    document = db.session.get(CaseDocument, document_id)
+    if document is None or document.case_id != case.id:
+        raise Refused(_l("This case has no such document."))
+    content = uploads.read_back(DOCUMENTS, document.stored_name, encrypted=True)
+    if content is None:
+        raise Refused(_l("The document's file is missing from the server."))
+    audit.record(actor, "case.read_document", case, after={"document_id": document.id})
+    return document, content
 
 
 # --- referrals and transfers --------------------------------------------------------------------------
@@ -402,3 +466,54 @@ def answer_transfer(case: Case, *, actor: User, accept: bool, answer: str = "") 
                  after={**audit.snapshot(case, *_FIELDS), "transfer_id": transfer.id})
     notify([old_owner.user_id], "case_transfer_answered", title=case.title, name=worker.name)
     return transfer
+
+
+# --- reassigning the cases of a social worker who left --------------------------------------------------
+
+def _check_new_owner(old: SocialWorker, new: Optional[SocialWorker]) -> None:
+    if (new is None or new.id == old.id or not new.active or new.user_id is None
+            or new.organization_id != old.organization_id):
+        raise Refused(_l("Choose another active social worker of the organization."), field="worker")
+
+
+def _hand_to(case: Case, new: SocialWorker, actor: User, moment: datetime) -> None:
+    """Make ``new`` the owner: the case's needs follow; a transfer still waiting and a referral naming the
+    new owner lapse (the owner needs neither)."""
+    before = audit.snapshot(case, *_FIELDS)
+    old_id = case.owner_id
+    case.owner_id = new.id
+    for need in case.needs:
+        need.case_worker_id = new.id
+    for handover in case.transfers:
+        if handover.status == HandOver.pending:
+            handover.status, handover.answered_at = HandOver.revoked, moment
+    for referral in case.referrals:
+        if referral.worker_id == new.id and referral.status in (HandOver.pending, HandOver.accepted):
+            referral.status, referral.answered_at = HandOver.revoked, moment
+    db.session.flush()
+    audit.record(actor, "case.reassign", case, before=before,
+                 after={**audit.snapshot(case, *_FIELDS), "from_worker_id": old_id})
+    notify([new.user_id], "case_assigned", link=link("cases.detail", case_id=case.id), title=case.title)
+
+
+def reassign_cases(old: SocialWorker, new: Optional[SocialWorker], *, actor: User) -> list[Case]:
+    """Hand every open case of a social worker no longer active to ``new`` (of the same organization), all
+    or none: refused when ``new``'s caseload has no room for them all. The organization's admin or a
+    supervisor of ``old`` does it; ``new`` is told of each case."""
+    if not access.can_reassign(actor, old):
+        raise Refused(_l("Only the organization's admin or a supervisor may reassign these cases."))
+    if old.active:
+        raise Refused(_l("%(name)s is still active: they transfer their own cases.", name=old.name))
+    _check_new_owner(old, new)
+    new = _lock_worker(new.id)
+    cases = queries.open_cases_of(old, lock=True)
+    if not cases:
+        raise Refused(_l("%(name)s has no open cases.", name=old.name))
+    room = queries.remaining_caseload(new)
+    if room < len(cases):
+        raise Refused(_l("%(name)s can take %(room)s more cases (limit %(limit)s); %(count)s are to be reassigned.",
+                         name=new.name, room=room, limit=new.caseload_limit, count=len(cases)), field="worker")
+    moment = now()
+    for case in cases:
+        _hand_to(case, new, actor, moment)
+    return cases

@@ -6,11 +6,12 @@ from flask_login import current_user, login_required
 
 from linkage.auth.access import require
 from linkage.cases import access, queries, services
-from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, DecisionForm, HandOverForm, CaseNoteForm,
-                                 OpenCaseForm, RevokeForm, ServiceForm)
+from linkage import uploads
+from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, CaseDocumentForm, DecisionForm, HandOverForm,
+                                 CaseNoteForm, OpenCaseForm, ReassignForm, RevokeForm, ServiceForm)
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import STAGE_ORDER, CaseStage, Need, NoteKind, Role, Shift, SocialWorker
+from linkage.models import STAGE_ORDER, CaseDocument, CaseStage, Need, NoteKind, Role, Shift, SocialWorker, Volunteer
 from linkage.needs.forms import with_placeholder
 from linkage.timeutil import local_to_utc
 from linkage.web import id_arg, perform
@@ -34,6 +35,7 @@ def index():
         org_id = current_user.organization_id
         return render_template("cases/organization.html", caseload=queries.organization_caseload(org_id or 0),
                                cases=queries.organization_cases(org_id or 0),
+                               left=queries.left_with_open_cases(org_id or 0),
                                can_open=access.can_open_cases(current_user))
     worker = access.social_worker_of(current_user)
     if worker is None:
@@ -44,7 +46,9 @@ def index():
         open_count=queries.open_case_counts([worker.id]).get(worker.id, 0),
         referrals=queries.referred_cases(worker), transfers=queries.transfers_offered(worker),
         approvals=queries.approvals_waiting_for(worker), overdue=queries.overdue_for_supervisor(worker),
-        stale=queries.stale_referrals([worker.id, *supervised]), can_open=access.can_open_cases(current_user))
+        stale=queries.stale_referrals([worker.id, *supervised]), can_open=access.can_open_cases(current_user),
+        left=[(w, n) for w, n in queries.left_with_open_cases(worker.organization_id)
+              if access.is_supervisor_of(worker, w)])
 
 
 def _org_id_of(user):
@@ -89,7 +93,8 @@ def _detail_page(case, **forms):
              "note_form": CaseNoteForm(formdata=None), "service_form": ServiceForm(formdata=None),
              "refer_form": HandOverForm(formdata=None, prefix="refer"),
              "transfer_form": HandOverForm(formdata=None, prefix="transfer"),
-             "answer_form": AnswerForm(formdata=None), "revoke_form": RevokeForm(formdata=None), **forms}
+             "answer_form": AnswerForm(formdata=None), "revoke_form": RevokeForm(formdata=None),
+             "document_form": CaseDocumentForm(formdata=None), **forms}
     _fill_choices(case, forms)
     response = make_response(render_template(
         "cases/detail.html", case=case, notes=read.value.notes, summaries=read.value.summaries,
@@ -98,7 +103,8 @@ def _detail_page(case, **forms):
         can_supervise=access.can_supervise(current_user, case), me=worker,
         supervisors=access.supervisors_of(case.owner), free_step=services.FREE_STEPS.get(case.stage),
         approval_stage=services.APPROVED_STAGE.get(case.stage), stale=queries.is_unanswered_too_long,
-        services_open=case.stage in (CaseStage.services, CaseStage.review), **forms))
+        services_open=case.stage in (CaseStage.services, CaseStage.review), documents=queries.documents_of(case),
+        **forms))
     response.headers["Cache-Control"] = "no-store"  # the notes are not kept by browsers or proxies
     return response
 
@@ -108,8 +114,11 @@ def _fill_choices(case, forms):
         [(w.id, f"{w.name} · {w.organization.name}") for w in queries.referral_choices(case)]))
     forms["transfer_form"].worker.choices = with_placeholder(choices(
         [(w.id, w.name) for w in queries.transfer_choices(case)]))
+    shifts = queries.service_shifts(case)
     forms["service_form"].shift.choices = choices([("", _("No shift"))]) + choices(
-        [(s.id, s.title) for s in queries.service_shifts(case)])
+        [(s.id, s.title) for s in shifts])
+    forms["service_form"].volunteers.choices = choices(
+        [(v.id, f"{v.name} · {s.title}") for v, s in queries.service_helpers(shifts)])
     forms["revoke_form"].referral.choices = choices(
         [(r.id, r.worker.name) for r in case.referrals if r.status.value in ("pending", "accepted")])
 
@@ -183,8 +192,37 @@ def service(case_id):
     return _act(case_id, lambda case: services.record_service(
         case, actor=current_user, description=form.description.data,
         delivered_at=local_to_utc(form.delivered_at.data),
-        shift=db.session.get(Shift, form.shift.data) if form.shift.data else None),
+        shift=db.session.get(Shift, form.shift.data) if form.shift.data else None,
+        volunteers=[db.session.get(Volunteer, v) for v in form.volunteers.data or []]),
         form=form, form_name="service_form", done=_("The service was recorded."))
+
+
+@blueprint.post("/<int:case_id>/documents")
+@login_required
+def upload(case_id):
+    form = CaseDocumentForm()
+
+    def store(case):
+        file_name, content = uploads.from_request(request.files.get(form.file.name))
+        return services.upload_document(case, actor=current_user, title=form.title.data, file_name=file_name,
+                                        content=content)
+    return _act(case_id, store, form=form, form_name="document_form", done=_("The document was added to the case."))
+
+
+@blueprint.get("/<int:case_id>/documents/<int:document_id>")
+@login_required
+def document(case_id, document_id):
+    """A case's document, to those who may open the case (the download is in the access log); to anyone
+    else it does not exist."""
+    case = queries.case_for_page(case_id)
+    found = db.session.get(CaseDocument, document_id)
+    if case is None or found is None or found.case_id != case.id or not access.can_read(current_user, case):
+        abort(404)
+    read = perform(lambda: services.read_document(case, document_id, actor=current_user))
+    if not read:
+        abort(404)
+    found, content = read.value
+    return uploads.send_bytes(content, found.extension, found.title)
 
 
 @blueprint.post("/<int:case_id>/referrals")
@@ -231,3 +269,26 @@ def answer_transfer(case_id, verb):
     return _act(case_id, lambda case: services.answer_transfer(case, actor=current_user, accept=verb == "accept",
                                                                answer=form.answer.data),
                 form=form, form_name="answer_form", done=_("Your answer was recorded."))
+
+
+@blueprint.route("/workers/<int:worker_id>/reassign", methods=["GET", "POST"])
+@login_required
+def reassign(worker_id):
+    """The open cases of a social worker who left, handed to another of the organization."""
+    worker = db.get_or_404(SocialWorker, worker_id)
+    require(access.can_reassign(current_user, worker))
+    form = ReassignForm()
+    form.worker.choices = with_placeholder(choices(
+        [(w.id, f"{w.name} · {w.caseload_limit - counts}") for w, counts in _with_counts(
+            queries.reassign_choices(worker))]))
+    outcome = perform(lambda: services.reassign_cases(worker, db.session.get(SocialWorker, form.worker.data),
+                                                      actor=current_user),
+                      form=form, done=lambda cases: _("%(count)s cases were handed over.", count=len(cases)))
+    if outcome:
+        return redirect(url_for(".index"))
+    return render_template("cases/reassign.html", worker=worker, form=form, cases=queries.open_cases_of(worker))
+
+
+def _with_counts(workers):
+    counts = queries.open_case_counts(w.id for w in workers)
+    return [(w, counts.get(w.id, 0)) for w in workers]

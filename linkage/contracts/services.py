@@ -8,18 +8,15 @@ checked, so two staff members never pay one installment twice nor record two ver
 from __future__ import annotations
 
 import os
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit, settings
+from linkage import audit, uploads
 from linkage.contracts import access, queries
 from linkage.errors import Refused
 from linkage.extensions import db
@@ -311,23 +308,18 @@ def evaluate(contract: Contract, kind: EvaluationKind, data: EvaluationData, *, 
 
 # --------------------------------------------------------------------------- documents
 
-# What a file of each type starts with: a file whose bytes say otherwise is refused.
-SIGNATURES = {
-    "pdf": (b"%PDF-",), "png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
-    "docx": (b"PK\x03\x04",), "xlsx": (b"PK\x03\x04",), "doc": (b"\xd0\xcf\x11\xe0",), "xls": (b"\xd0\xcf\x11\xe0",),
-}
-_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]|(^|[^.])\.\.($|[^.])|^\.")
+AREA = "contracts"   # documents' folder under the instance's uploads (linkage/uploads.py); stored in clear
+SIGNATURES = uploads.SIGNATURES
+size_limit = uploads.size_limit
 
 
 def upload_folder() -> str:
-    return os.path.join(current_app.instance_path, "uploads", "contracts")
+    return uploads.folder(AREA)
 
 
 def stored_path(document: Document) -> str:
     """Where a document's bytes live: the instance folder and a random name, never a user's path."""
-    if not re.fullmatch(r"[0-9a-f]{32}", document.stored_name):
-        raise ValueError("not a stored document name")
-    return os.path.join(upload_folder(), document.stored_name)
+    return uploads.stored_path(AREA, document.stored_name)
 
 
 @dataclass
@@ -338,33 +330,9 @@ class Upload:
     title: str = ""
 
 
-def size_limit() -> int:
-    """Largest document in bytes (``UPLOAD_MAX_MB``)."""
-    return int(float(settings.get("UPLOAD_MAX_MB")) * 1024 * 1024)
-
-
 def _check_upload(upload: Upload) -> str:
-    """The file's extension, or Refused: a name with a path in it, a type not allowed, bytes that are not
-    what the name says, an empty or oversized file."""
-    name = upload.file_name or ""
-    if not name.strip():
-        raise Refused(_l("Choose a file."), field="file")
-    if _UNSAFE_NAME.search(name) or len(name) > 200:
-        raise Refused(_l("The file name may not contain a folder path; rename the file and try again."), field="file")
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    allowed = settings.get("UPLOAD_TYPES")
-    if extension not in allowed:
-        raise Refused(_l("Files of this type are not accepted; upload one of: %(types)s.",
-                         types=", ".join(allowed)), field="file")
-    if not upload.content:
-        raise Refused(_l("The file is empty."), field="file")
-    if len(upload.content) > size_limit():
-        raise Refused(_l("The file is larger than %(mb)s MB.", mb=settings.REGISTRY["UPLOAD_MAX_MB"].text(
-            settings.get("UPLOAD_MAX_MB"))), field="file")
-    signatures = SIGNATURES.get(extension)
-    if signatures and not upload.content.startswith(signatures):
-        raise Refused(_l("The file's content is not a .%(ext)s file.", ext=extension), field="file")
-    return extension
+    """The file's extension, or Refused (``uploads.check``)."""
+    return uploads.check(upload.file_name, upload.content)
 
 
 def upload_document(contract: Contract, upload: Upload, *, actor: User) -> Document:
@@ -377,12 +345,9 @@ def upload_document(contract: Contract, upload: Upload, *, actor: User) -> Docum
         raise Refused(_l("Give the document a title."), field="title")
     extension = _check_upload(upload)
     document = Document(contract=contract, kind=upload.kind, title=title, file_name=upload.file_name.strip(),
-                        extension=extension, stored_name=secrets.token_hex(16), size=len(upload.content),
+                        extension=extension, stored_name=uploads.new_name(), size=len(upload.content),
                         uploaded_by_id=actor.id, uploaded_at=now())
-    os.makedirs(upload_folder(), mode=0o700, exist_ok=True)
-    path = stored_path(document)
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
-        handle.write(upload.content)
+    path = uploads.store(AREA, document.stored_name, upload.content)
     db.session.add(document)
     try:
         db.session.flush()

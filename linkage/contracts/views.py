@@ -1,14 +1,12 @@
 """Contract pages: the list, drawing up, the contract with its installments, evaluations and the delivery
 workspace (progress, documents, change requests)."""
-import mimetypes
-import os
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from linkage import audit
+from linkage import audit, uploads
 from linkage.auth.access import require, role_required
 from linkage.contracts import access, queries, services
 from linkage.contracts.forms import ChangeForm, ContractForm, DocumentForm, EvaluationForm, EvaluatorForm
@@ -169,10 +167,9 @@ def upload(contract_id):
 
 def _upload(form) -> services.Upload:
     """The uploaded file as the service checks it: its name as sent, and no more bytes than the limit plus one."""
-    stored = request.files.get(form.file.name)
-    content = stored.stream.read(services.size_limit() + 1) if stored is not None else b""
+    file_name, content = uploads.from_request(request.files.get(form.file.name))
     kind = DocumentKind(form.kind.data) if form.kind.data in {k.value for k in DocumentKind} else DocumentKind.report
-    return services.Upload(file_name=stored.filename if stored is not None else "", content=content, kind=kind,
+    return services.Upload(file_name=file_name, content=content, kind=kind,
                            title=form.title.data or "")
 
 
@@ -184,12 +181,7 @@ def document(contract_id, document_id):
     found = db.get_or_404(Document, document_id)
     if found.contract_id != contract.id or not access.can_view_contract(current_user, contract):
         abort(404)
-    path = services.stored_path(found)
-    if not os.path.isfile(path):  # lost from the instance folder (restored without its uploads)
-        abort(404)
-    mimetype = mimetypes.guess_type(f"x.{found.extension}")[0] or "application/octet-stream"
-    return send_file(path, mimetype=mimetype, as_attachment=True,
-                     download_name=f"{found.title[:80]}.{found.extension}", max_age=0)
+    return uploads.attachment(services.AREA, found.stored_name, found.extension, found.title)
 
 
 @blueprint.post("/<int:contract_id>/changes")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from linkage import timeutil
 from linkage.auth.access import role_required
+from linkage.cases import access as case_access, queries as case_queries
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.matching import queries, services
@@ -30,7 +31,10 @@ def _page(run, override_form=None, decision_form=None):
     override_form = override_form or OverrideForm(formdata=None)
     if review is not None:
         override_form.for_run(run.kind, review.left_options, review.right_options)
+    opened = case_queries.cases_of_run(run.id) if run.kind == MatchKind.cases else []
+    readable = [case for case in opened if case_access.can_read(current_user, case)]
     return render_template("matching/detail.html", run=run, review=review, override_form=override_form,
+                           opened_cases=readable, hidden_cases=len(opened) - len(readable),
                            decision_form=decision_form or DecisionForm(formdata=None),
                            last_day=run.period_end - timedelta(seconds=1) if run.period_end else None,
                            error=error_text(run) if run.status == MatchStatus.failed else None)

@@ -1,7 +1,7 @@
 """All tables. Import models from here: ``from linkage.models import Need``."""
 from linkage.models.audit import AuditEvent, Notification, RowSeal
-from linkage.models.cases import (CASE_STAGE_LABELS, STAGE_ORDER, Case, CaseApproval, CaseNote, CaseReferral,
-                                  CaseService, CaseStage, CaseStatus, CaseTransfer, Decision, HandOver, NoteKind)
+from linkage.models.cases import (CASE_STAGE_LABELS, STAGE_ORDER, Case, CaseApproval, CaseDocument, CaseNote,
+                                  CaseReferral, CaseService, CaseStage, CaseStatus, CaseTransfer, Decision, HandOver, NoteKind)
 from linkage.models.contracts import (ChangeKind, ChangeRequest, ChangeStatus, Contract, ContractStatus, Document,
                                       DocumentKind, Evaluation, EvaluationKind, Installment, Milestone, Payment)
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus
@@ -19,7 +19,7 @@ from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STA
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
-    "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseNote", "CaseReferral", "CaseService",
+    "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseDocument", "CaseNote", "CaseReferral", "CaseService",
     "CaseStage", "CaseStatus", "CaseTransfer", "Decision", "HandOver", "NoteKind",
     "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
     "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from linkage.models.matching import MatchRun
     from linkage.models.needs import Need
     from linkage.models.organizations import Organization
-    from linkage.models.people import Resident, SocialWorker, User
+    from linkage.models.people import Resident, SocialWorker, User, Volunteer
     from linkage.models.shifts import Shift
 
 
@@ -96,6 +96,7 @@ class Case(db.Model):
     services: Mapped[list[CaseService]] = relationship(back_populates="case", order_by="CaseService.delivered_at")
     referrals: Mapped[list[CaseReferral]] = relationship(back_populates="case", order_by="CaseReferral.id")
     transfers: Mapped[list[CaseTransfer]] = relationship(back_populates="case", order_by="CaseTransfer.id")
+    documents: Mapped[list[CaseDocument]] = relationship(back_populates="case", order_by="CaseDocument.id")
 
     @property
     def is_open(self) -> bool:
@@ -165,6 +166,13 @@ class CaseNote(db.Model):
     author: Mapped[User] = relationship()
 
 
+case_service_volunteers = sa.Table(
+    "case_service_volunteers", db.metadata,
+    sa.Column("service_id", sa.ForeignKey("case_services.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("volunteer_id", sa.ForeignKey("volunteers.id"), primary_key=True),
+)
+
+
 class CaseService(db.Model):
     """A service delivered on a case, possibly on a volunteer shift."""
 
@@ -181,6 +189,8 @@ class CaseService(db.Model):
     case: Mapped[Case] = relationship(back_populates="services")
     shift: Mapped[Optional[Shift]] = relationship()
     recorded_by: Mapped[User] = relationship()
+    # The volunteers who helped: each held a place on ``shift``.
+    volunteers: Mapped[list[Volunteer]] = relationship(secondary=case_service_volunteers, order_by="Volunteer.name")
 
 
 class HandOver(enum.Enum):
@@ -238,3 +248,23 @@ class CaseTransfer(db.Model):
     from_worker: Mapped[SocialWorker] = relationship(foreign_keys=[from_worker_id])
     to_worker: Mapped[SocialWorker] = relationship(foreign_keys=[to_worker_id])
     requested_by: Mapped[User] = relationship()
+
+
+class CaseDocument(db.Model):
+    """A document on a case (a signed consent, an assessment form, a doctor's letter): the file lives
+    in the instance folder under ``stored_name`` (random), its bytes encrypted; every download is logged."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    file_name: Mapped[str] = mapped_column(sa.String(200))       # shown and offered on download only
+    extension: Mapped[str] = mapped_column(sa.String(16))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size: Mapped[int] = mapped_column()
+    uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="documents")
+    uploaded_by: Mapped[User] = relationship()

@@ -17,6 +17,12 @@ from linkage.models import Case, CaseStatus, Need, NeedStatus, NoteKind, Shift, 
 from linkage.models.cases import case_needs
 from linkage.organizations import services as org_services
 
+# The demo's signed consent form: a one-page PDF (stored encrypted like any case document).
+CONSENT_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+               b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+               b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\n"
+               b"trailer << /Root 1 0 R >>\n%%EOF\n")
+
 # Each story: (days ago it opened, [(days ago, step, words)]): a step is one call of the case services.
 STORIES = [
     ("closed", 75, [(74, "advance", ""), (73, "note:visit", "首次家访：老人独居，行动不便，子女在外地。"),
@@ -25,12 +31,14 @@ STORIES = [
                     (60, "service", "志愿者上门探访并协助加装扶手"), (30, "advance", ""),
                     (28, "ask", "目标已达成，老人同意结案，转入社区常规关怀。"), (27, "approve", "同意结案。")]),
     ("services", 40, [(39, "advance", ""), (38, "note:visit", "家访：老人情绪低落，提到邻里矛盾。"),
+                      (38, "document", "服务知情同意书"),
                       (36, "ask", "评估：独居、轻度抑郁倾向，需要心理支持和邻里调解。"), (35, "approve", "同意。"),
                       (33, "ask", "服务计划：每两周心理陪伴一次，联系调解员介入邻里矛盾。"),
                       (32, "send_back", "请补充紧急联系人和随访频率。"),
                       (31, "ask", "服务计划（修订）：每两周心理陪伴，每月电话随访，已登记紧急联系人。"),
                       (30, "approve", "可以执行。"), (20, "service", "心理陪伴服务一次"),
                       (6, "refer", "需要法律援助，咨询房屋租赁纠纷。"),
+                      (3, "service", "志愿者陪同老人复诊并协助取药"),
                       (2, "note:call", "电话随访：老人状态平稳，邻里调解已约定时间。")]),
     ("waiting", 12, [(11, "advance", ""), (10, "note:visit", "家访：家庭照护压力大，需要喘息服务。"),
                      (2, "ask", "评估：照护者长期疲劳，建议每周喘息服务和照护技能培训。")]),
@@ -72,8 +80,10 @@ def _open(demo, opened: dict, key: str, worker_id: int) -> None:
 
 
 def _shift_for(case: Case) -> Optional[Shift]:
-    shifts = case_queries.service_shifts(case)
-    return next((s for s in shifts if s.status != ShiftStatus.cancelled), None)
+    """A shift of the case's organization, one where volunteers held places when there is such a shift."""
+    shifts = [s for s in case_queries.service_shifts(case) if s.status != ShiftStatus.cancelled]
+    helped = {shift.id for _, shift in case_queries.service_helpers(shifts)}
+    return next((s for s in shifts if s.id in helped), shifts[0] if shifts else None)
 
 
 def _colleague(demo, *taken: int) -> Optional[SocialWorker]:
@@ -110,8 +120,12 @@ def _step(opened: dict, key: str, supervisor_id: int, referred_id: Optional[int]
     elif step in ("approve", "send_back"):
         case_services.decide(case, actor=supervisor, approve=step == "approve", comment=words)
     elif step == "service":
+        shift = _shift_for(case)
+        helpers = [volunteer for volunteer, _ in case_queries.service_helpers([shift] if shift else [])][:2]
         case_services.record_service(case, actor=owner, description=words, delivered_at=moment - timedelta(hours=3),
-                                     shift=_shift_for(case))
+                                     shift=shift, volunteers=helpers)
+    elif step == "document":
+        case_services.upload_document(case, actor=owner, title=words, file_name="consent.pdf", content=CONSENT_PDF)
     elif step == "refer" and referred_id:
         case_services.refer(case, actor=owner, worker=db.session.get(SocialWorker, referred_id), reason=words)
 

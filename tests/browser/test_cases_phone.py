@@ -56,3 +56,17 @@ def test_a_case_works_on_a_phone(phone, world, open_case):  # noqa: F811
     phone.click("form[action$='/decide'] button[type=submit]")
     phone.wait_for_load_state("networkidle")
     assert db.session.get(Case, open_case.id).stage == CaseStage.plan
+
+
+def test_a_document_is_added_on_a_phone_and_listed(phone, world, open_case):  # noqa: F811
+    login(phone, "worker")
+    phone.goto(phone.base_url + f"/cases/{open_case.id}")
+    phone.fill("form[action$='/documents'] input[name=title]", "服务知情同意书（老人本人签字，子女见证）")
+    phone.set_input_files("form[action$='/documents'] input[name=file]",
+                          files=[{"name": "consent.pdf", "mimeType": "application/pdf",
+                                  "buffer": b"%PDF-1.4 signed consent"}])
+    phone.click("form[action$='/documents'] button[type=submit]")
+    phone.wait_for_load_state("networkidle")
+    assert "文件已添加到个案。" in phone.inner_text("main")
+    fits(phone, "case_documents", ["#case-documents li", "#documents"])
+    assert phone.locator("#case-documents a").inner_text() == "服务知情同意书（老人本人签字，子女见证）"

@@ -42,6 +42,7 @@ def test_opening_links_the_need_and_sets_the_assessment_due(world, people):
     assert case.stage == CaseStage.intake and case.status == CaseStatus.open
     assert need.case_worker_id == people.worker.id and need.status == NeedStatus.matched
     assert case.assessment_due - case.opened_at == timedelta(days=7)
+    db.session.commit()  # events join the audit chain at commit
     assert [e.action for e in db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.subject_type == "Case", AuditEvent.subject_id == case.id))] == ["case.open"]
 
@@ -125,6 +126,7 @@ def test_note_text_is_encrypted_at_rest_and_every_read_is_logged(world, people):
     for reader in ("worker", "senior"):
         read = services.read_notes(case, actor=world[reader])
         assert [n.text for n in read.notes] == ["Found her alone, the heating broken"]
+    db.session.commit()  # events join the audit chain at commit
     reads = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "case.read_notes")).all()
     assert [(e.actor_id, e.subject_id) for e in reads] == [(world["worker"].id, case.id), (world["senior"].id, case.id)]
     for outsider in ("colleague", "worker2", "orgadmin", "staff1", "civil", "admin"):

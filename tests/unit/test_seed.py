@@ -1,6 +1,7 @@
 """The default taxonomy and the demo district (``flask seed-demo``)."""
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import timedelta
 
@@ -461,3 +462,22 @@ def test_the_demo_social_worker_has_cases_in_several_stages_a_request_and_tasks(
     for case in cases:
         trail = audit.trail("Case", case.id)
         assert trail[0].action == "case.open" and trail[0].at == case.opened_at
+
+
+def test_a_demo_case_has_an_encrypted_document_and_a_service_with_its_volunteers(app, seeded):
+    from linkage.cases import services as case_services
+    from linkage.models import Case, CaseDocument, CaseService, HOLDING_STATUSES, SignUp
+
+    document = db.session.scalar(sa.select(CaseDocument))
+    case = db.session.get(Case, document.case_id)
+    owner = db.session.get(User, case.owner.user_id)
+    found, content = case_services.read_document(case, document.id, actor=owner)
+    assert found.id == document.id and content.startswith(b"%PDF-")
+    with open(os.path.join(app.instance_path, "uploads", "cases", document.stored_name), "rb") as handle:
+        assert b"%PDF" not in handle.read()
+    helped = [s for s in db.session.scalars(sa.select(CaseService)) if s.volunteers]
+    assert helped
+    for service in helped:
+        holders = set(db.session.scalars(sa.select(SignUp.volunteer_id).where(
+            SignUp.shift_id == service.shift_id, SignUp.status.in_(HOLDING_STATUSES))))
+        assert {v.id for v in service.volunteers} <= holders

@@ -91,6 +91,7 @@ OBJECTS = {
     "run_sw": "a match run of street X started by social worker A",
     "case_a": "a case of resident A owned by organization A's social worker, with a note",
     "case_b": "a case of resident B owned by organization B's social worker",
+    "case_document_a": "a document on case A", "case_document_b": "a document on case B",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -374,6 +375,12 @@ POLICY: dict[str, Route] = {
     "cases.answer_referral": per_object(POST, CASE_OWNERS, verb="decline"),
     "cases.transfer": per_object(POST, CASE_OWNERS),
     "cases.answer_transfer": per_object(POST, CASE_OWNERS, verb="decline"),
+    "cases.upload": per_object(POST, CASE_OWNERS),
+    # The open cases of a social worker who left: their organization's admin (or a supervisor) hands them on.
+    "cases.reassign": per_object(BOTH, OWN_WORKERS),
+    # A case's document does not exist for anyone who may not open the case.
+    "cases.document": per_object(GET, {"case_document_a": on("social_worker_a", missing=SIGNED_IN - {"social_worker_a"}),
+                                       "case_document_b": on(missing=SIGNED_IN)}),
 }
 
 

@@ -23,6 +23,7 @@ from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage, CaseStatus, Complaint, MatchKind,
                             MatchRun, MatchStatus, NeedStatus, NoteKind, OrgStatus, PanelMember, PanelStatus,
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
+from linkage.cases import services as case_services
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.organizations.services import add_years
@@ -186,6 +187,9 @@ def build_scopes(w) -> dict[str, dict]:
             "run_sw": _run(w.street1, u["worker"])}
     panel_objects = _panels_and_complaints(w, u, p)
     cases = {"case_a": _case(w.resident, w.worker, "Case A"), "case_b": _case(resident_b, w.worker2, "Case B")}
+    case_documents = {f"case_document_{x}": case_services.upload_document(
+        cases[f"case_{x}"], actor=owner, title="Consent", file_name="consent.pdf", content=b"%PDF-1.4 consent")
+        for x, owner in (("a", u["worker"]), ("b", u["worker2"]))}
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -211,6 +215,7 @@ def build_scopes(w) -> dict[str, dict]:
         **{f"{name}_x": values for name, values in contract_x.items()},
         **{f"{name}_y": values for name, values in contract_y.items()},
         **{name: {"case_id": case.id} for name, case in cases.items()},
+        **{name: {"case_id": d.case_id, "document_id": d.id} for name, d in case_documents.items()},
         "account": {"user_id": pending_a.id}, "setting": {"name": next(iter(settings.REGISTRY))},
         "stylesheet": {"filename": "app.css"},
         "bootstrap_stylesheet": {"filename": "css/bootstrap.min.css"},

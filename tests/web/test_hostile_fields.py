@@ -205,12 +205,12 @@ def _evaluated_project_and_bids(world):
 
 def _contract(world, evaluator=False):
     """A signed contract of a running project (org1's), with the district's expert as evaluator if asked."""
+    from linkage import settings as locality
     from linkage.contracts import services
     from linkage.projects import services as project_services
     project = _awarded_project(world)
+    project.awarded_at -= timedelta(days=locality.get("STANDSTILL_DAYS"))  # the standstill is over
     contract = services.create_contract(project, services.default_data(project), actor=world["civil"])
-    from linkage import settings as locality
-    project.awarded_at -= timedelta(days=locality.get("STANDSTILL_DAYS"))   # the standstill is over
     services.sign_contract(contract, actor=world["orgadmin"])
     project_services.mark_in_progress(project, actor=world["civil"])
     if evaluator:
@@ -385,6 +385,35 @@ def _ago(hours):
     return (factories.now() - timedelta(hours=hours)).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
+def _case_with_helpers(world, n):
+    """A case in services with a past shift of its organization on which volunteer ``vol`` held a place."""
+    from linkage.models import CaseStage, SignUp, SignUpStatus
+    from tests.web.test_cases_support import fresh_case
+    case = fresh_case(world, n, stage=CaseStage.services)
+    shift = factories.make_shift(world.c1, project=case.needs[0].project, start=factories.now() - timedelta(hours=3),
+                                 title=f"Probe repairs {n}")
+    db.session.add(SignUp(shift=shift, volunteer=world.volunteer, status=SignUpStatus.checked_out))
+    db.session.flush()
+    return f"/cases/{case.id}"
+
+
+def _service_with_helpers(world, n):
+    from linkage.models import Shift
+    shift = db.session.scalar(sa.select(Shift).where(Shift.title == f"Probe repairs {n}"))
+    return {"description": "Heating repaired", "delivered_at": _ago(1), "shift": str(shift.id),
+            "volunteers": str(world.volunteer.id)}
+
+
+def _worker_who_left(world, n):
+    """A social worker of organization 1 who left with an open case, to hand to Li Hua."""
+    from linkage.organizations import services as org_services
+    from tests.web.test_cases_support import fresh_case, fresh_worker
+    gone = fresh_worker(world, n)
+    fresh_case(world, n, owner=gone)
+    org_services.set_social_worker_active(gone, False, actor=world["orgadmin"])
+    return f"/cases/workers/{gone.id}/reassign", {"worker": str(world.worker.id)}
+
+
 CASE_PAGE_READ = frozenset({"audit_events"})   # showing the case page again is a read of its notes, logged
 
 
@@ -521,6 +550,12 @@ CASES = [
          fill=lambda w, n: {"transfer-reason": "I move to another street"}, refusal_writes=CASE_PAGE_READ),
     Case("cases.answer_transfer", "worker", _case_offered("transfer"), action="/transfer/accept",
          refusal_writes=CASE_PAGE_READ),
+    Case("cases.upload", "worker", _case_page, action="/documents",
+         fill=lambda w, n: {"title": f"Consent {n}", "file": (io.BytesIO(PDF), "consent.pdf")},
+         refusal_writes=CASE_PAGE_READ),
+    Case("cases.reassign", "orgadmin", _worker_who_left),
+    Case("cases.service", "worker", _case_with_helpers, action="/services",
+         fill=_service_with_helpers, refusal_writes=CASE_PAGE_READ),
 ]
 
 

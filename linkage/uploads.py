@@ -1,0 +1,126 @@
+"""Uploaded files, for every area that takes them (contracts' reports, cases' documents): the checks of
+name, type, size and first bytes; storage in the instance folder under a random name, outside the
+database (optionally encrypted at rest); reading back; serving as an attachment.
+
+The allowed types and the size limit are the locality settings ``UPLOAD_TYPES`` and ``UPLOAD_MAX_MB``.
+A stored name is 32 random hex digits, never a name the user chose, so no upload can reach outside its
+folder."""
+from __future__ import annotations
+
+import io
+import mimetypes
+import os
+import re
+import secrets
+from typing import Optional
+
+from flask import abort, current_app, send_file
+from flask_babel import lazy_gettext as _l
+
+from linkage import security, settings
+from linkage.errors import Refused
+
+# What a file of each type starts with: a file whose bytes say otherwise is refused.
+SIGNATURES = {
+    "pdf": (b"%PDF-",), "png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",),
+    "docx": (b"PK\x03\x04",), "xlsx": (b"PK\x03\x04",), "doc": (b"\xd0\xcf\x11\xe0",), "xls": (b"\xd0\xcf\x11\xe0",),
+}
+_UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]|(^|[^.])\.\.($|[^.])|^\.")
+_STORED_NAME = re.compile(r"[0-9a-f]{32}")
+
+
+def size_limit() -> int:
+    """Largest file in bytes (``UPLOAD_MAX_MB``)."""
+    return int(float(settings.get("UPLOAD_MAX_MB")) * 1024 * 1024)
+
+
+def check(file_name: Optional[str], content: bytes) -> str:
+    """The file's extension, or Refused: a name with a path in it, a type not allowed, bytes that are not
+    what the name says, an empty or oversized file."""
+    name = file_name or ""
+    if not name.strip():
+        raise Refused(_l("Choose a file."), field="file")
+    if _UNSAFE_NAME.search(name) or len(name) > 200:
+        raise Refused(_l("The file name may not contain a folder path; rename the file and try again."), field="file")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = settings.get("UPLOAD_TYPES")
+    if extension not in allowed:
+        raise Refused(_l("Files of this type are not accepted; upload one of: %(types)s.",
+                         types=", ".join(allowed)), field="file")
+    if not content:
+        raise Refused(_l("The file is empty."), field="file")
+    if len(content) > size_limit():
+        raise Refused(_l("The file is larger than %(mb)s MB.", mb=settings.REGISTRY["UPLOAD_MAX_MB"].text(
+            settings.get("UPLOAD_MAX_MB"))), field="file")
+    signatures = SIGNATURES.get(extension)
+    if signatures and not content.startswith(signatures):
+        raise Refused(_l("The file's content is not a .%(ext)s file.", ext=extension), field="file")
+    return extension
+
+
+def folder(area: str) -> str:
+    """Where an area's uploads live: ``<instance>/uploads/<area>``."""
+    return os.path.join(current_app.instance_path, "uploads", area)
+
+
+def stored_path(area: str, stored_name: str) -> str:
+    """The path of a stored file: the area's folder and a random name, never a user's path."""
+    if not _STORED_NAME.fullmatch(stored_name or ""):
+        raise ValueError("not a stored file name")
+    return os.path.join(folder(area), stored_name)
+
+
+def new_name() -> str:
+    return secrets.token_hex(16)
+
+
+def store(area: str, stored_name: str, content: bytes, *, encrypted: bool = False) -> str:
+    """Write ``content`` under ``stored_name`` (a new file, readable by the server only); with
+    ``encrypted`` the bytes on disk are AES-GCM ciphertext. Returns the path (to remove it if the row fails)."""
+    os.makedirs(folder(area), mode=0o700, exist_ok=True)
+    path = stored_path(area, stored_name)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+        handle.write(security.encrypt_bytes(content) if encrypted else content)
+    return path
+
+
+def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Optional[bytes]:
+    """The stored file's bytes (decrypted when stored encrypted), or None when the file is gone."""
+    path = stored_path(area, stored_name)
+    if not os.path.isfile(path):
+        return None
+    with open(path, "rb") as handle:
+        content = handle.read()
+    return security.decrypt_bytes(content) if encrypted else content
+
+
+def from_request(file_storage, limit: Optional[int] = None) -> tuple[str, bytes]:
+    """An uploaded file as the checks read it: its name as sent, and no more bytes than the limit plus one."""
+    if file_storage is None:
+        return "", b""
+    return file_storage.filename or "", file_storage.stream.read((limit or size_limit()) + 1)
+
+
+def attachment(area: str, stored_name: str, extension: str, title: str, *, encrypted: bool = False):
+    """The stored file as a download (never shown inline, never cached); 404 when it is gone from the
+    instance folder (restored without its uploads)."""
+    mimetype = mimetypes.guess_type(f"x.{extension}")[0] or "application/octet-stream"
+    download_name = f"{title[:80]}.{extension}"
+    if not encrypted:
+        path = stored_path(area, stored_name)
+        if not os.path.isfile(path):
+            abort(404)
+        return send_file(path, mimetype=mimetype, as_attachment=True, download_name=download_name, max_age=0)
+    content = read_back(area, stored_name, encrypted=True)
+    if content is None:
+        abort(404)
+    return send_bytes(content, extension, title)
+
+
+def send_bytes(content: bytes, extension: str, title: str):
+    """Bytes already read back (and decrypted) as a download, never shown inline, never kept by a cache."""
+    mimetype = mimetypes.guess_type(f"x.{extension}")[0] or "application/octet-stream"
+    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
+                         download_name=f"{title[:80]}.{extension}", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
