@@ -294,6 +294,8 @@ def civil_affairs_award(story: Purchase) -> None:
         assert f'value="{sunshine.id}" checked' in ranking
         response = story.post(f"/projects/{story.project.id}/award", data={"bid": sunshine.id}, follow=True)
         assert "Project awarded; the organizations and the residents concerned were told." in page(response)
+        panel = story.get(f"/projects/{story.project.id}/panel")   # each expert scored both bids
+        assert panel.count('<td class="text-end">2 / 2</td>') == 5 and "The panel's record" in panel
     assert story.fresh().status == ProjectStatus.awarded
     assert bid_of(story.project, story.world.org1).status == BidStatus.won
 
