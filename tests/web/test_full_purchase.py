@@ -1,17 +1,19 @@
 """A whole government purchase through the browser (HTTP only), told as a story.
 
-Civil affairs of the district publish two projects. Four organizations take part: Sunshine (4A) and Harmony
-(3A) bid; Willow (2A) is below the first project's minimum grade and is refused; Maple is blacklisted after an
-audit and refused. A late bid is refused. An expert who is a social worker of a bidder is refused a seat on the
-panel; five experts score every criterion and each bid's highest and lowest totals are dropped. Sunshine wins;
-the award notice and each bidder's notification tell the rank and score. Harmony complains within the window,
-which holds the contract back past the standstill until civil affairs answer. The contract has three
-installments: the first due at signing, the second released by a passed mid-term check, the last by the final
-evaluation, which feeds Sunshine's record on its profile page; each is paid, and the spending shows against the
-budget. The second project has no valid bid left at the close: it fails and is published again.
+Civil affairs of the district publish two projects. Four organizations take part: Sunshine (4A) and
+Harmony (3A) bid; Willow (2A) is below the first project's minimum grade and is refused; Maple is
+blacklisted after an audit and refused. A late bid is refused. An expert who is a social worker of a bidder
+is refused a seat on the panel; five experts score every criterion and each bid's highest and lowest totals
+are dropped. Sunshine wins; the award notice and each bidder's notification tell the rank and score. Harmony
+complains within the window, which holds the contract back past the standstill until civil affairs answer.
+The contract has three installments: the first due at signing, the second released by a passed mid-term
+check, the last by the final evaluation, which feeds Sunshine's record on its profile page; each is paid,
+and the spending shows against the budget. The second project has no valid bid left at the close: it fails
+and is published again.
 
 Outside HTTP only the clock (``linkage.timeutil.as_of``) is set, and the fixtures make the accounts, the
-organizations, the residents' open needs and the delivery the platform records (a shift held, hours, a rating).
+organizations, the residents' open needs and the delivery the platform records (a shift held, hours, a
+rating).
 
 ``purchase_through_the_award_and_contract(client, auth, world)`` runs the story and returns the finished
 project, for later checks of what the public may see of it.
@@ -112,14 +114,15 @@ class Purchase:
 
 
 def meet_the_participants(story: Purchase) -> None:
-    """Two more organizations with their admins and workers, five experts, and an expert working for Sunshine."""
+    """Two more organizations with their admins and workers, five experts, and one working for Sunshine."""
     w = story.world
     story.willow = make_org("Willow Family Services", w.street1, grade=2)
     story.maple = make_org("Maple Home Care", w.street2, grade=4)
     for org, username in ((story.willow, "willowadmin"), (story.maple, "mapleadmin")):
         story.admins[org.name] = make_user(username, Role.org_admin, org.region, organization=org)
         story.workers[org.name] = make_social_worker(org, None, name=f"Worker of {org.name}")
-    story.experts = [make_user(f"expert{i}", Role.expert, w.district, name=f"Expert {i}") for i in range(1, 6)]
+    story.experts = [make_user(f"expert{i}", Role.expert, w.district, name=f"Expert {i}")
+                     for i in range(1, 6)]
     story.tied_expert = make_user("tiedexpert", Role.expert, w.district, name="Tied Expert")
     make_social_worker(w.org1, story.tied_expert, name="Tied Expert")
     db.session.commit()
@@ -136,15 +139,18 @@ def publish_two_projects(story: Purchase) -> None:
         db.session.commit()
         story.second_need_ids = [n.id for n in second_needs]
         story.as_("civil")
-        story.project = _create_project(story, first_needs, "Home visits for elders living alone", min_grade="3")
-        story.second = _create_project(story, second_needs, "Meals for elders in Pine Community", budget="80000")
+        story.project = _create_project(story, first_needs, "Home visits for elders living alone",
+                                        min_grade="3")
+        story.second = _create_project(story, second_needs, "Meals for elders in Pine Community",
+                                       budget="80000")
         for project in (story.project, story.second):
             assert offers(story.get(f"/projects/{project.id}"), f"/projects/{project.id}/publish")
             response = story.post(f"/projects/{project.id}/publish", follow=True)
             assert "Published: organizations can bid until the deadline." in page(response)
         story.as_("orgadmin")
         listing = story.get("/projects/")
-        assert "Home visits for elders living alone" in listing and "Meals for elders in Pine Community" in listing
+        assert "Home visits for elders living alone" in listing
+        assert "Meals for elders in Pine Community" in listing
     assert story.fresh().status == story.fresh(story.second).status == ProjectStatus.published
 
 
@@ -156,7 +162,8 @@ def _create_project(story, needs, title, **overrides) -> Project:
     response = story.post("/projects/new", data=form, follow=True)
     assert "Draft saved. Check it, then publish it to open the bidding." in page(response)
     project = db.session.scalar(sa.select(Project).where(Project.title == title))
-    assert project.status == ProjectStatus.draft and sorted(n.id for n in project.needs) == [n.id for n in needs]
+    assert project.status == ProjectStatus.draft
+    assert sorted(n.id for n in project.needs) == [n.id for n in needs]
     return project
 
 
@@ -169,7 +176,8 @@ def bids_come_in(story: Purchase) -> None:
     with story.on(2):
         story.as_("orgadmin")
         assert offers(story.get(f"/projects/{story.project.id}"), f"/projects/{story.project.id}/bid")
-        response = story.post(f"/projects/{story.project.id}/bid", data=bid_form(w, price="250000"), follow=True)
+        data = bid_form(w, price="250000")
+        response = story.post(f"/projects/{story.project.id}/bid", data=data, follow=True)
         assert "Your bid was submitted. You can change or withdraw it until the deadline." in page(response)
         story.as_("orgadmin2")
         data = bid_form(w, price="200000", team=[w.worker2.id])
@@ -197,8 +205,9 @@ def a_blacklisted_organization_is_refused(story: Purchase) -> None:
     """An audit finds Maple padded its hours: civil affairs blacklist it, and its next bid is refused."""
     with story.on(4):
         story.as_("civil")
-        assert offers(story.get(f"/organizations/{story.maple.id}"), f"/organizations/{story.maple.id}/blacklist")
-        response = story.post(f"/organizations/{story.maple.id}/blacklist",
+        maple = f"/organizations/{story.maple.id}"
+        assert offers(story.get(maple), f"{maple}/blacklist")
+        response = story.post(f"{maple}/blacklist",
                               data={"blacklist-reason": "The audit found padded service hours."}, follow=True)
         assert "Organization blacklisted: it can no longer bid." in page(response)
         assert db.session.get(Organization, story.maple.id).status == OrgStatus.blacklisted
@@ -229,9 +238,11 @@ def civil_affairs_seat_the_panel(story: Purchase) -> None:
         story.as_("civil")
         assert offers(story.get(f"/projects/{story.project.id}"), f"/projects/{story.project.id}/panel")
         for expert in story.experts:
-            response = story.post(f"/projects/{story.project.id}/panel", data={"expert": expert.id}, follow=True)
+            response = story.post(f"/projects/{story.project.id}/panel", data={"expert": expert.id},
+                                  follow=True)
             assert "The expert was put on the panel and told." in page(response)
-        response = story.post(f"/projects/{story.project.id}/panel", data={"expert": story.tied_expert.id})
+        response = story.post(f"/projects/{story.project.id}/panel",
+                              data={"expert": story.tied_expert.id})
         assert response.status_code == 200
         assert ("Tied Expert cannot sit on this panel: Tied Expert is a social worker of Sunshine Social Work "
                 "Center, which bids on this project.") in page(response)
@@ -266,12 +277,14 @@ def the_experts_score(story: Purchase) -> None:
             story.as_(expert)
             assert offers(story.get("/projects/"), f"/projects/{story.project.id}")
             assert offers(story.get(f"/projects/{story.project.id}"), f"/projects/{story.project.id}/declare")
-            response = story.post(f"/projects/{story.project.id}/declare", data={"no_conflict": "y"}, follow=True)
+            response = story.post(f"/projects/{story.project.id}/declare", data={"no_conflict": "y"},
+                                  follow=True)
             assert "You are on the panel: score the bids." in page(response)
             assert offers(page(response), f"/projects/{story.project.id}/evaluate")
             form = story.get(f"/projects/{story.project.id}/evaluate")
             assert "Service plan and methods" in form and "(40 %)" in form
-            data = _score_form(story.project, {sunshine: SCORES["sunshine"][i], harmony: SCORES["harmony"][i]})
+            scores = {sunshine: SCORES["sunshine"][i], harmony: SCORES["harmony"][i]}
+            data = _score_form(story.project, scores)
             response = story.post(f"/projects/{story.project.id}/evaluate", data=data, follow=True)
             assert "Your scores were saved." in page(response)
     sunshine, harmony = bid_of(story.project, story.world.org1), bid_of(story.project, story.world.org2)
@@ -311,8 +324,9 @@ def every_bidder_learns_its_rank_and_score(story: Purchase) -> None:
             assert message in story.get("/notifications")
             assert offers(story.get(f"/projects/{story.project.id}"), f"/projects/{story.project.id}/notice")
             notice = story.get(f"/projects/{story.project.id}/notice")
-            assert _notice_rows(notice) == [("1", "Sunshine Social Work Center", "¥250,000.00", "56.0", "24.0", "80.0"),
-                                            ("2", "Harmony Community Services", "¥200,000.00", "49.0", "30.0", "79.0")]
+            assert _notice_rows(notice) == [
+                ("1", "Sunshine Social Work Center", "¥250,000.00", "56.0", "24.0", "80.0"),
+                ("2", "Harmony Community Services", "¥200,000.00", "49.0", "30.0", "79.0")]
             assert "¥250,000.00" in notice and "¥200,000.00" in notice
             assert "Bidders may file a complaint until" in notice
 
@@ -326,7 +340,8 @@ def _notice_rows(notice) -> list[tuple]:
 
 def a_complaint_holds_the_contract_back(story: Purchase) -> None:
     """Harmony complains within the window. Civil affairs draw up the contract, but Sunshine cannot sign it
-    during the standstill, nor after it while the complaint is open; civil affairs answer, then it is signed."""
+    during the standstill, nor after it while the complaint is open; civil affairs answer, then it is
+    signed."""
     project_id = story.project.id
     with story.on(AWARD_DAY + 2):
         story.as_("orgadmin2")
@@ -334,7 +349,8 @@ def a_complaint_holds_the_contract_back(story: Purchase) -> None:
         assert "File a complaint" in story.get(f"/projects/{project_id}/complaints")
         response = story.post(f"/projects/{project_id}/complaints",
                               data={"text": "The winner's team has no senior social worker."}, follow=True)
-        assert "Your complaint was filed; civil affairs answer it in writing. The contract waits." in page(response)
+        assert ("Your complaint was filed; civil affairs answer it in writing. The contract waits."
+                in page(response))
     complaint = db.session.scalar(sa.select(Complaint).where(Complaint.project_id == project_id))
     assert complaint.status == ComplaintStatus.open and notified(story.world["civil"], "complaint_filed")
 
@@ -365,7 +381,8 @@ def a_complaint_holds_the_contract_back(story: Purchase) -> None:
         assert offers(complaints, f"/projects/{project_id}/complaints/{complaint.id}/answer")
         answer = {f"a{complaint.id}-decision": "dismissed",
                   f"a{complaint.id}-answer": "Li Hua and Wang Fang, a senior social worker, are on the team."}
-        response = story.post(f"/projects/{project_id}/complaints/{complaint.id}/answer", data=answer, follow=True)
+        response = story.post(f"/projects/{project_id}/complaints/{complaint.id}/answer", data=answer,
+                              follow=True)
         assert "The complaint was answered; the organization was told." in page(response)
         story.as_("orgadmin2")
         assert "Wang Fang, a senior social worker" in story.get(f"/projects/{project_id}/complaints")
@@ -382,7 +399,8 @@ def sunshine_signs_and_the_first_installment_is_paid(story: Purchase) -> None:
         assert offers(story.get(f"/projects/{story.project.id}"), f"/contracts/{contract.id}")
         assert offers(story.get(f"/contracts/{contract.id}"), f"/contracts/{contract.id}/sign")
         response = story.post(f"/contracts/{contract.id}/sign", follow=True)
-        assert "Contract signed: the project is contracted and the first installment is due." in page(response)
+        assert ("Contract signed: the project is contracted and the first installment is due."
+                in page(response))
 
         story.as_("civil")
         signing, midterm = installment(contract, Milestone.signing), installment(contract, Milestone.midterm)
@@ -410,7 +428,8 @@ def the_service_starts_and_is_delivered(story: Purchase) -> None:
         assert "The project is in progress." in page(response)
         evaluator = story.experts[0]
         assert offers(story.get(f"/contracts/{contract.id}"), f"/contracts/{contract.id}/evaluator")
-        response = story.post(f"/contracts/{contract.id}/evaluator", data={"evaluator": evaluator.id}, follow=True)
+        response = story.post(f"/contracts/{contract.id}/evaluator", data={"evaluator": evaluator.id},
+                              follow=True)
         assert "Evaluator assigned." in page(response)
     delivered(story.world, story.fresh())
     assert story.fresh().status == ProjectStatus.in_progress
@@ -431,7 +450,8 @@ def a_passed_midterm_check_releases_the_second_installment(story: Purchase) -> N
 
         story.as_("civil")
         midterm = installment(contract, Milestone.midterm)
-        assert offers(story.get(f"/contracts/{contract.id}"), f"/contracts/{contract.id}/installments/{midterm.id}/pay")
+        assert offers(story.get(f"/contracts/{contract.id}"),
+                      f"/contracts/{contract.id}/installments/{midterm.id}/pay")
         response = story.post(f"/contracts/{contract.id}/installments/{midterm.id}/pay", follow=True)
         assert "Payment recorded." in page(response)
         _assert_spending(story, paid="¥175,000.00", share=58)
@@ -451,7 +471,8 @@ def the_final_evaluation_feeds_the_record(story: Purchase) -> None:
         assert "Evaluation recorded." in page(response)
         story.as_("civil")
         final = installment(contract, Milestone.final)
-        assert offers(story.get(f"/contracts/{contract.id}"), f"/contracts/{contract.id}/installments/{final.id}/pay")
+        assert offers(story.get(f"/contracts/{contract.id}"),
+                      f"/contracts/{contract.id}/installments/{final.id}/pay")
         response = story.post(f"/contracts/{contract.id}/installments/{final.id}/pay", follow=True)
         assert "Payment recorded." in page(response)
         _assert_spending(story, paid="¥250,000.00", share=83)
@@ -465,7 +486,7 @@ def the_final_evaluation_feeds_the_record(story: Purchase) -> None:
 
 
 def _assert_record(profile):
-    """The organization's record on its profile: both evaluations of the contract and the residents' rating."""
+    """The organization's record on its profile: both evaluations of the contract, the residents' rating."""
     record = profile[profile.index("<h2 class=\"h5\">Record</h2>"):]
     assert "Resident satisfaction: 5.0 of 5 from 1 ratings" in record
     rows = {kind: (score, result) for kind, score, result in re.findall(
@@ -494,7 +515,8 @@ def the_failed_project_is_published_again(story: Purchase) -> None:
     """Civil affairs publish the failed project again with a new deadline; organizations may bid anew."""
     with story.on(DEADLINE_DAY + 1, hour=15):
         story.as_("civil")
-        assert offers(story.get(f"/projects/{story.second.id}"), f"/projects/{story.second.id}/republish")
+        detail = story.get(f"/projects/{story.second.id}")
+        assert "Publish again" in detail and offers(detail, f"/projects/{story.second.id}/republish")
         response = story.post(f"/projects/{story.second.id}/republish")
         copy = db.session.scalar(sa.select(Project).where(Project.republished_from_id == story.second.id))
         assert response.status_code == 302 and response.location.endswith(f"/projects/{copy.id}/edit")
@@ -507,7 +529,8 @@ def the_failed_project_is_published_again(story: Purchase) -> None:
         assert "Published: organizations can bid until the deadline." in page(response)
         assert "Published again as" in story.get(f"/projects/{story.second.id}")
         story.as_("orgadmin")
-        response = story.post(f"/projects/{copy.id}/bid", data=bid_form(story.world, price="60000"), follow=True)
+        data = bid_form(story.world, price="60000")
+        response = story.post(f"/projects/{copy.id}/bid", data=data, follow=True)
         assert "Your bid was submitted." in page(response)
     copy = db.session.get(Project, copy.id)
     assert copy.status == ProjectStatus.published and copy.title == "Meals for elders in Pine Community"
