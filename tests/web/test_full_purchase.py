@@ -30,10 +30,11 @@ from html import unescape
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import (BidStatus, Complaint, ComplaintStatus, ContractStatus, Milestone, Organization,
-                            OrgStatus, Payment, Project, ProjectStatus, Role, User)
+from linkage.models import (BidStatus, Complaint, ComplaintStatus, ContractStatus, Document, Milestone,
+                            Organization, OrgStatus, Payment, Project, ProjectStatus, Role, User)
 from linkage.timeutil import as_of, to_local
 from tests.factories import make_org, make_social_worker, make_user, now
+from tests.web.test_contract_documents import PDF, upload
 from tests.web.test_contracts import contract_form, contract_of, delivered, installment
 from tests.web.test_panels import _score_form
 from tests.web.test_projects_support import (bid_form, bid_of, english, notified, open_needs,  # noqa: F401
@@ -435,6 +436,24 @@ def the_service_starts_and_is_delivered(story: Purchase) -> None:
     assert story.fresh().status == ProjectStatus.in_progress
 
 
+def sunshine_reports_its_progress(story: Purchase) -> None:
+    """Sunshine's social worker uploads the mid-term report on the contract page; the evaluator reads it."""
+    contract = contract_of(story.project)
+    with story.on(44):
+        story.as_("worker")
+        assert offers(story.get(f"/contracts/{contract.id}"), f"/contracts/{contract.id}/documents")
+        response = upload(story.client, contract, "midterm-report.pdf", PDF, title="Mid-term progress report")
+        assert response.status_code == 302
+        story.as_(story.experts[0])
+        document = db.session.scalar(sa.select(Document).where(Document.contract_id == contract.id))
+        sheet = story.get(f"/contracts/{contract.id}")
+        assert "Mid-term progress report" in sheet
+        assert offers(sheet, f"/contracts/{contract.id}/documents/{document.id}")
+        response = story.client.get(f"/contracts/{contract.id}/documents/{document.id}")
+        assert response.status_code == 200 and response.data == PDF
+        response.close()
+
+
 def a_passed_midterm_check_releases_the_second_installment(story: Purchase) -> None:
     contract = contract_of(story.project)
     with story.on(45):
@@ -563,6 +582,7 @@ def purchase_through_the_award_and_contract(client, auth, world) -> Project:
     a_complaint_holds_the_contract_back(story)
     sunshine_signs_and_the_first_installment_is_paid(story)
     the_service_starts_and_is_delivered(story)
+    sunshine_reports_its_progress(story)
     a_passed_midterm_check_releases_the_second_installment(story)
     the_final_evaluation_feeds_the_record(story)
     return story.fresh()
