@@ -207,7 +207,9 @@ def _contract(world, evaluator=False):
     """A signed contract of a running project (org1's), with the district's expert as evaluator if asked."""
     from linkage.contracts import services
     from linkage.projects import services as project_services
+    from linkage import settings as platform_settings
     project = _awarded_project(world)
+    project.awarded_at -= timedelta(days=platform_settings.get("STANDSTILL_DAYS"))  # the standstill is over
     contract = services.create_contract(project, services.default_data(project), actor=world["civil"])
     services.sign_contract(contract, actor=world["orgadmin"])
     project_services.mark_in_progress(project, actor=world["civil"])
