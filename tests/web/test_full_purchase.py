@@ -43,6 +43,7 @@ from tests.web.test_projects_support import (bid_form, bid_of, english, notified
 # Each expert's criterion scores (plan 40 %, team 30 %, record 20 %, budget 10 %) per bid; weighted totals:
 # Sunshine: 95 (100, 90, 100, 80), 85, 80, 75, 40 → 95 and 40 dropped → (85 + 80 + 75) ÷ 3 = 80.00
 # Harmony:  90, 72, 70, 68, 20                   → 90 and 20 dropped → (72 + 70 + 68) ÷ 3 = 70.00
+# (Without the drop the averages would be 75.00 and 64.00.)
 SCORES = {
     "sunshine": [(100, 90, 100, 80), (85,) * 4, (80,) * 4, (75,) * 4, (40,) * 4],
     "harmony": [(90,) * 4, (72,) * 4, (70,) * 4, (68,) * 4, (20,) * 4],
