@@ -397,9 +397,10 @@ def panel_record(project: Project) -> list[ScoreLine]:
 
 
 def progress(project: Project) -> dict[int, int]:
-    """Per panel member: how many valid bids they scored on every criterion."""
+    """Per panel member: how many of the bids under evaluation they scored on every criterion (after the
+    award too, when the bids are won or lost)."""
     criteria = list(project.criteria)
-    bids = queries.valid_bids(project)
+    bids = queries.evaluated_bids(project)
     counts = {}
     for seat in project.panel:
         counts[seat.id] = sum(

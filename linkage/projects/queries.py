@@ -18,6 +18,8 @@ from linkage.projects.access import overlaps
 
 # Bids still in the competition after the deadline.
 VALID_BID_STATUSES = (BidStatus.submitted, BidStatus.scored)
+# Bids that stood through the evaluation: the valid ones, and after the award the winner and the others.
+EVALUATED_BID_STATUSES = (*VALID_BID_STATUSES, BidStatus.won, BidStatus.lost)
 # Need statuses shown in a project's coverage, in lifecycle order.
 COVERAGE_STATUSES = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service, NeedStatus.delivered,
                      NeedStatus.closed)
@@ -84,10 +86,19 @@ def sealed_safe_order(project: Project, at: datetime) -> tuple:
 
 
 def valid_bids(project: Project) -> list[Bid]:
+    return _bids_in(project, VALID_BID_STATUSES)
+
+
+def _bids_in(project: Project, statuses) -> list[Bid]:
     return list(db.session.scalars(
-        sa.select(Bid).where(Bid.project_id == project.id, Bid.status.in_(VALID_BID_STATUSES))
+        sa.select(Bid).where(Bid.project_id == project.id, Bid.status.in_(statuses))
         .options(joinedload(Bid.organization)).execution_options(populate_existing=True)
         .order_by(Bid.total_score.desc().nulls_last(), Bid.price, Bid.id)))
+
+
+def evaluated_bids(project: Project) -> list[Bid]:
+    """The bids the panel scores: the valid ones, still counted once the award made them won or lost."""
+    return _bids_in(project, EVALUATED_BID_STATUSES)
 
 
 def bids_of_organization(org: Organization, viewer: User):

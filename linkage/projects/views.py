@@ -380,7 +380,7 @@ def _render_panel(project, form, failed=None):
     if failed:
         forms[failed[0]] = failed[1]
     return render_template("projects/panel.html", project=project, form=form, seats=project.panel,
-                           progress=panels.progress(project), bid_count=len(queries.valid_bids(project)),
+                           progress=panels.progress(project), bid_count=len(queries.evaluated_bids(project)),
                            can_assign=project.status in panels.PANEL_OPEN, removable=removable, forms=forms,
                            record=panels.panel_record(project) if access.results_public(project) else None,
                            trim_min=settings.get("PANEL_TRIM_MIN"))

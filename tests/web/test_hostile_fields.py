@@ -190,19 +190,6 @@ def _published_project(world, n):
     return published_project(world, title=f"Probe project {n}")
 
 
-def _awarded_project(world):
-    from linkage.projects import services
-    project, bids = _evaluated_project_and_bids(world)
-    world.org1.capacity = 10_000  # every probe awards org1 another project
-    services.award_bid(project, bids[0], actor=world["civil"])
-    return project
-
-
-def _evaluated_project_and_bids(world):
-    from tests.web.test_projects_support import evaluated_project
-    return evaluated_project(world)
-
-
 def _contract(world, evaluator=False):
     """A signed contract of a running project (org1's), with the district's expert as evaluator if asked."""
     from linkage import settings as locality

@@ -271,3 +271,23 @@ def test_the_notice_is_only_after_the_award(client, auth, world):
     for username in ("civil", "orgadmin", "orgadmin2"):
         auth.as_(world[username])
         assert client.get(f"/projects/{project.id}/notice").status_code == 403
+
+
+def test_the_panel_page_still_counts_the_bids_scored_after_the_award(client, auth, world, tender):
+    project, bid1, bid2, experts = tender
+    past_deadline(project)
+    project.status = ProjectStatus.bidding_closed
+    for expert in experts[:3]:
+        db.session.add(PanelMember(project=project, expert=expert, status=PanelStatus.joined))
+    from linkage.projects.panels import ensure_criteria
+    ensure_criteria(project)
+    db.session.commit()
+    for expert, value in zip(experts[:3], (90, 80, 70)):
+        auth.as_(expert)
+        client.post(f"/projects/{project.id}/evaluate", data=_score_form(project, {bid1: (value,) * 4, bid2: (50,) * 4}))
+    auth.as_(world["civil"])
+    scored = '<td class="text-end">2 / 2</td>'
+    assert text(client.get(f"/projects/{project.id}/panel")).count(scored) == 3
+    assert client.post(f"/projects/{project.id}/award", data={"bid": bid1.id}).status_code == 302
+    page = text(client.get(f"/projects/{project.id}/panel"))
+    assert page.count(scored) == 3 and "0 / 0" not in page
