@@ -95,6 +95,9 @@ def from_environment(instance_path: str) -> dict:
         # How often the worker (or, without Redis, the web process) sends due shift reminders; 0: never
         # (then run `flask reminders send` from cron).
         "REMINDER_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_REMINDER_INTERVAL_SECONDS", "300")),
+        # How often the worker (or, without Redis, the web process) flags, escalates and expires overdue
+        # needs; 0: never (then run `flask needs escalate` from cron).
+        "ESCALATION_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_ESCALATION_INTERVAL_SECONDS", "600")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }
