@@ -58,8 +58,8 @@ def flag_overdue(need: Need, hours: int, now: datetime) -> bool:
     if need.status != NeedStatus.submitted or need.overdue_at is not None:
         return False
     need.overdue_at = now
-    audit.record(None, "need.flag_overdue", need, before={"overdue_at": None},
-                 after={"overdue_at": now, "target_hours": hours})
+    audit.record(None, "need.flag_overdue", need, before={"status": need.status, "overdue_at": None},
+                 after={"status": need.status, "overdue_at": now, "target_hours": hours})
     community = need.region.ancestor_at(RegionLevel.community)
     notifications.notify(_staff(Role.community_staff, community), "need_overdue",
                          link=link("community.need_detail", need_id=need.id), title=need.title, hours=hours)
@@ -72,7 +72,8 @@ def escalate(need: Need, after_hours: int, now: datetime) -> bool:
     if need.status != NeedStatus.submitted or need.overdue_at is None or need.escalated_at is not None:
         return False
     need.escalated_at = now
-    audit.record(None, "need.escalate", need, before={"escalated_at": None}, after={"escalated_at": now})
+    audit.record(None, "need.escalate", need, before={"status": need.status, "escalated_at": None},
+                 after={"status": need.status, "escalated_at": now})
     community = need.region.ancestor_at(RegionLevel.community)
     street = need.region.ancestor_at(RegionLevel.street)
     notifications.notify(_staff(Role.civil_affairs, street), "need_escalated",

@@ -1576,7 +1576,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_shifts(demo)
     _build_panels(demo)
     _write_history(demo)
-    with as_of(demo.now):  # what the scheduled check finds: needs past their response target
+    with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target
         escalation.check()
     _build_notifications(demo)
     _build_calendar_link(demo)
