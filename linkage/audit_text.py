@@ -63,6 +63,8 @@ ACTIONS = {
     "match_run.reject": _l("Match run rejected"), "match_run.pin": _l("Pairing pinned"),
     "match_run.forbid": _l("Pairing forbidden"),
     "match_run.retry_part": _l("Part of a match run queued again after its worker stopped"),
+    "need.flag_overdue": _l("Need past its response target"), "need.escalate": _l("Need escalated to the street"),
+    "response_target.set": _l("Response target set"), "response_target.reset": _l("Response target back to the default"),
     "need.assign_case": _l("Case assigned"), "need.deliver": _l("Service delivered"), "need.expire": _l("Need expired"),
     "need.match": _l("Need matched"), "need.rate": _l("Service rated"), "need.reject": _l("Need rejected"),
     "need.submit": _l("Need submitted"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
@@ -106,6 +108,7 @@ SUBJECTS = {
     "Project": _l("Project"), "Region": _l("Region"), "Resident": _l("Resident"), "Shift": _l("Shift"),
     "SignUp": _l("Sign-up"), "SocialWorker": _l("Social worker"), "User": _l("Account"),
     "Volunteer": _l("Volunteer"), "PanelMember": _l("Panel member"), "Complaint": _l("Complaint"),
+    "ResponseTarget": _l("Response target"),
 }
 
 FIELDS = {
@@ -149,7 +152,9 @@ FIELDS = {
     "weekly_minutes_limit": _l("Weekly limit (minutes)"), "workload": _l("Workload"),
     "criteria": _l("Evaluation criteria"), "declaration": _l("Declaration"), "expert_id": _l("Expert"),
     "tied_organization_ids": _l("Organizations declared tied"), "awarded_at": _l("Award notice"),
-    "republished_from_id": _l("Published again from"), "answer": _l("Answer"), "text": _l("Complaint"),
+    "republished_from_id": _l("Published again from"), "overdue_at": _l("Past its target since"),
+    "escalated_at": _l("Escalated"), "target_hours": _l("Response target (hours)"), "hours": _l("Hours"),
+    "answer": _l("Answer"), "text": _l("Complaint"),
     # the demo district's counts
     "users": _l("Accounts"), "social_workers": _l("Social workers"), "residents": _l("Residents"),
     "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),
@@ -184,6 +189,7 @@ SYSTEM_NOTES = [
     (re.compile(r"^(\d+) check-outs defaulted$"),
      lambda m: _l("%(n)s check-outs defaulted to the planned end.", n=int(m.group(1)))),
     (re.compile(r"^no-shows$"), lambda m: _l("After repeated no-shows.")),
+    (re.compile(r"^not taken up in time$"), lambda m: _l("Nobody took it up in time.")),
     (re.compile(r"^match run (\d+)$"), lambda m: _l("Match run %(run)s", run=m.group(1))),
     (re.compile(r"^Demo district created by flask seed-demo\.$"),
      lambda m: _l("Demo district created by the seeding command.")),

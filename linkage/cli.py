@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask reminders send``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
+"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask reminders send``, ``flask needs escalate``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
 is kept as another name for ``flask audit verify``), ``flask create-admin``."""
 import os
 
@@ -74,7 +74,7 @@ def _register_site_commands(app: Flask) -> None:
             raise click.UsageError("REDIS_URL is not set; without Redis, runs execute inside the web process.")
         app = current_app._get_current_object()
         if not burst:
-            start_schedule(app)  # shift reminders every REMINDER_INTERVAL_SECONDS, beside the queue
+            start_schedule(app)  # reminders and overdue needs (linkage.jobs.SCHEDULE), beside the queue
         run_worker(app, burst=burst)
 
     @app.cli.group("reminders")
@@ -88,6 +88,18 @@ def _register_site_commands(app: Flask) -> None:
 
         count = send_due()
         click.echo(f"{count} reminder{'' if count == 1 else 's'} sent.")
+
+    @app.cli.group("needs")
+    def needs_group():
+        """Residents' needs (the worker checks overdue ones on a schedule)."""
+
+    @needs_group.command("escalate")
+    def needs_escalate_command():
+        """Flag needs past their response target, escalate those still unanswered a period later, and expire
+        those nobody took up (each once; safe to run again or from cron)."""
+        from linkage.needs.escalation import run
+
+        click.echo(f"Needs: {run()}.")
 
     @app.cli.command("create-admin")
     @click.argument("username")

@@ -100,6 +100,9 @@ def from_environment(instance_path: str) -> dict:
         # How long a sign-up waits for a contended lock (the shift's row, the audit chain) before it is
         # refused with "busy, try again" (milliseconds; 0: no limit). PostgreSQL only.
         "LOCK_TIMEOUT_MS": int(os.environ.get("LINKAGE_LOCK_TIMEOUT_MS", "2000")),
+        # How often the worker (or, without Redis, the web process) flags, escalates and expires overdue
+        # needs; 0: never (then run `flask needs escalate` from cron).
+        "ESCALATION_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_ESCALATION_INTERVAL_SECONDS", "600")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }

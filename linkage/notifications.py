@@ -27,6 +27,12 @@ MESSAGES = {
     "need_delivered": _l("The service for \"%(title)s\" was recorded as delivered. Please rate it."),
     "need_submitted": _l("A new need waits for verification: \"%(title)s\"."),
     "need_withdrawn": _l("The need \"%(title)s\" was withdrawn."),
+    "need_expired": _l("Your need \"%(title)s\" has expired without being taken up. If you still need help, "
+                       "please submit it again or call your community."),
+    "need_overdue": _l("The need \"%(title)s\" is past its response target of %(hours)s hours: please verify "
+                       "or turn it down."),
+    "need_escalated": _l("The need \"%(title)s\" in %(community)s has had no response %(hours)s hours after its "
+                         "target: it is escalated to the street."),
     "org_verified": _l("Your organization %(name)s was verified."),
     "org_rejected": _l("Your organization %(name)s was not verified: %(reason)s"),
     "org_registered": _l("A new organization waits for verification: %(name)s."),

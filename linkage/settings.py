@@ -186,6 +186,24 @@ SPECS = (
     Spec("CASE_REFERRAL_ANSWER_DAYS", "int", 3, 1, 30, _l("Days to answer a referral"),
          _l("A referral nobody has accepted or declined after this many days is flagged to the case's owner "
             "and supervisors."), _DAYS),
+    Spec("RESPONSE_HOURS_ROUTINE", "int", 120, 1, 8760, _l("Response target, routine needs"),
+         _l("How long a routine need may wait for the community's response (verified or turned down), unless "
+            "its sector has its own target on the response targets page."), _HOURS),
+    Spec("RESPONSE_HOURS_SOON", "int", 72, 1, 8760, _l("Response target, needs wanted soon"),
+         _l("The same for needs of urgency 2 (soon)."), _HOURS),
+    Spec("RESPONSE_HOURS_URGENT", "int", 24, 1, 8760, _l("Response target, urgent needs"),
+         _l("The same for needs of urgency 3 (urgent)."), _HOURS),
+    Spec("RESPONSE_HOURS_CRITICAL", "int", 8, 1, 8760, _l("Response target, critical needs"),
+         _l("The same for needs of urgency 4 (critical)."), _HOURS),
+    Spec("ESCALATION_AFTER_HOURS", "int", 48, 1, 8760, _l("Escalation to the street"),
+         _l("A need still without a response this long after its target was missed is escalated to the "
+            "street's civil affairs staff."), _HOURS),
+    Spec("NEED_EXPIRY_DAYS", "int", 120, 1, 3650, _l("Needs expire after"),
+         _l("A need nobody has taken up (still submitted or open) expires this long after it was "
+            "submitted, or as soon as its time window has ended."), _DAYS),
+    Spec("ON_TIME_MIN_COUNT", "int", 10, 1, 10000, _l("Smallest count for an on-time share"),
+         _l("The on-time report shows a share only for a sector and community with at least this many needs "
+            "due; fewer would say more about chance than about the service."), _l("needs")),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField, SubmitField
+from wtforms import FieldList, FormField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.widgets import NumberInput
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from linkage.forms import Form, choices
+from linkage.forms import Form, Subform, choices
 from linkage.models import Role
 
 
@@ -23,3 +24,17 @@ class SettingForm(Form):
     """A new value for one locality setting (its rules are checked by ``linkage.settings``)."""
     value = StringField(_l("New value"), validators=[DataRequired(message=_l("Enter a value.")), Length(max=200)])
     submit = SubmitField(_l("Save"))
+
+
+class TargetRowForm(Subform):
+    """One sector's response targets, hours per urgency; empty: the default of the urgency."""
+    u1 = StringField(_l("Routine"), widget=NumberInput(min=1, max=8760), validators=[Length(max=10)])
+    u2 = StringField(_l("Soon"), widget=NumberInput(min=1, max=8760), validators=[Length(max=10)])
+    u3 = StringField(_l("Urgent"), widget=NumberInput(min=1, max=8760), validators=[Length(max=10)])
+    u4 = StringField(_l("Critical"), widget=NumberInput(min=1, max=8760), validators=[Length(max=10)])
+
+
+class TargetsForm(Form):
+    """The response targets of every sector, one row each, in the order of the page."""
+    rows = FieldList(FormField(TargetRowForm))
+    submit = SubmitField(_l("Save targets"))

@@ -6,13 +6,15 @@ from flask_login import current_user
 
 from linkage import settings
 from linkage.admin import access, queries, services
-from linkage.admin.forms import SettingForm, UserForm
+from linkage.admin.forms import SettingForm, TargetsForm, UserForm
 from linkage.audit import verify
 from linkage.auth.access import role_required
+from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import AccountStatus, Organization, Region, Role, User
+from linkage.models import URGENCY_LABELS, AccountStatus, Organization, Region, Role, User
 from linkage.timeutil import now
+from linkage.needs import targets
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -83,6 +85,33 @@ def setting_reset(name):
     perform(lambda: settings.reset(spec.name, actor=current_user),
             done=_("%(label)s: the administrator's value was removed.", label=spec.label))
     return redirect(url_for("admin.settings_page", _anchor=spec.name))
+
+
+def _target_rows(sectors):
+    saved = targets.Targets.load().rows
+    return [{f"u{u}": str(saved[(s.id, u)]) if (s.id, u) in saved else "" for u in targets.URGENCIES}
+            for s in sectors]
+
+
+@blueprint.route("/response-targets", methods=["GET", "POST"])
+@role_required(Role.admin)
+def response_targets():
+    """How long each sector's needs may wait for the community's response, per urgency."""
+    sectors = targets.sectors()
+    form = TargetsForm() if request.method == "POST" else TargetsForm(data={"rows": _target_rows(sectors)})
+
+    def save():
+        if len(form.rows.entries) != len(sectors):
+            raise Refused(_("The taxonomy changed while you were editing: reload the page and try again."))
+        values = {(sector, u): entry.form[f"u{u}"].data
+                  for sector, entry in zip(sectors, form.rows.entries) for u in targets.URGENCIES}
+        return targets.save_targets(values, actor=current_user)
+
+    if perform(save, form=form, done=lambda n: _("Response targets saved: %(n)s changed.", n=n)):
+        return redirect(url_for("admin.response_targets"))
+    defaults = {u: targets.default_hours(u) for u in targets.URGENCIES}
+    return render_template("admin/response_targets.html", form=form, rows=list(zip(sectors, form.rows.entries)),
+                           defaults=defaults, urgencies=targets.URGENCIES, urgency_labels=URGENCY_LABELS)
 
 
 @blueprint.route("/audit")

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from linkage import timeutil
+from linkage import settings, timeutil
 from linkage.auth.access import require, role_required
 from linkage.community import access, queries, services
 from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
@@ -20,6 +20,7 @@ from linkage.extensions import db
 from linkage.models import Category, Need, Region, Role, User
 from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
+from linkage.needs import ontime, targets
 from linkage.needs import services as need_services
 from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
 from linkage.web import id_arg, paginate, perform
@@ -143,11 +144,28 @@ def need_new():
     return render_template("community/need_new.html", form=form, resident=resident)
 
 
+@blueprint.get("/needs/on-time")
+@role_required(*need_access.ON_TIME_READERS)
+def on_time():
+    """The on-time share of needs per community and sector, in the reader's scope."""
+    return render_template("community/on_time.html", rows=ontime.report(current_user),
+                           minimum=settings.get("ON_TIME_MIN_COUNT"))
+
+
+@blueprint.get("/needs/on-time.csv")
+@role_required(*need_access.ON_TIME_READERS)
+def on_time_csv():
+    response = make_response(ontime.as_csv(ontime.report(current_user), _locale()))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f"attachment; filename=on-time-{timeutil.today():%Y%m%d}.csv"
+    return response
+
+
 def _need_page(need, **forms):
     forms = {"verify_form": NoteForm(formdata=None), "reject_form": RejectForm(formdata=None),
              "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
-                           trail_label=need_queries.trail_label,
+                           trail_label=need_queries.trail_label, response=targets.summary(need),
                            actions=need_access.need_actions(current_user, need),
                            links_resident=access.can_see_resident(current_user, need.resident), **forms)
 

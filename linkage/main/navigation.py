@@ -22,10 +22,12 @@ NAVIGATION = [
     ("volunteers.hours", _l("My hours"), {R.volunteer}),
     ("cases.index", _l("Cases"), {R.social_worker, R.org_admin}),
     ("matching.index", _l("Match runs"), {R.civil_affairs, R.social_worker}),
+    ("community.on_time", _l("On time"), {R.community_staff, R.civil_affairs, R.admin}),
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     ("admin.users", _l("Users"), {R.admin}),
     ("admin.audit", _l("Audit trail"), {R.admin, R.civil_affairs}),
     ("admin.settings_page", _l("Settings"), {R.admin}),
+    ("admin.response_targets", _l("Response targets"), {R.admin}),
 ]
 
 

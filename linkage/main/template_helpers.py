@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from flask import g, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations, gettext as _
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
@@ -68,6 +68,17 @@ def _install_gettext(app) -> None:
     )
 
 
+def hours_text(hours) -> str:
+    """A span of whole hours as people say it: "8 hours", "3 days", "2 days 6 hours"."""
+    hours = int(hours)
+    days, rest = divmod(hours, 24)
+    if hours < 48 or days == 0:
+        return _("%(n)s hours", n=hours)
+    if rest == 0:
+        return _("%(n)s days", n=days)
+    return _("%(days)s days %(hours)s hours", days=days, hours=rest)
+
+
 def register(app):
     _install_gettext(app)
     audit_text.register(app)
@@ -75,6 +86,7 @@ def register(app):
     app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else "—"
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["hours_text"] = hours_text
     app.jinja_env.filters["badge"] = status_badge
     app.jinja_env.globals["nav_items"] = items_for
     app.jinja_env.globals["setting"] = settings.get

@@ -40,6 +40,8 @@ class NeedStatus(enum.Enum):
 REJECTABLE = (NeedStatus.submitted, NeedStatus.open)
 WITHDRAWABLE = (NeedStatus.submitted, NeedStatus.open)
 DELIVERABLE = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
+# Nobody has taken it up yet: such a need expires (its time window ended, or it waited too long).
+EXPIRABLE = (NeedStatus.submitted, NeedStatus.open)
 
 
 NEED_STATUS_LABELS = {
@@ -105,6 +107,9 @@ class Need(db.Model):
     matched_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     delivered_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Past its response target: flagged to the community; a second period later, escalated to the street.
+    overdue_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     resident: Mapped[Resident] = relationship()
     category: Mapped[Category] = relationship()
@@ -145,3 +150,20 @@ class Feedback(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     need: Mapped[Need] = relationship(back_populates="feedback")
+
+
+class ResponseTarget(db.Model):
+    """How many hours a need of a sector and urgency may wait for the community's response (verified or
+    turned down); a sector and urgency without a row use the default setting of the urgency."""
+
+    __tablename__ = "response_targets"
+    __table_args__ = (sa.UniqueConstraint("category_id", "urgency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    urgency: Mapped[int] = mapped_column(sa.SmallInteger)
+    hours: Mapped[int] = mapped_column(sa.Integer)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship()

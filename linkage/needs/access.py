@@ -84,3 +84,12 @@ def can_withdraw_now(user: User, need: Need) -> bool:
 def can_rate_now(user: User, need: Need) -> bool:
     """The resident's rating form: their delivered need, not rated yet."""
     return need.status == NeedStatus.delivered and need.feedback is None and can_rate(user, need)
+
+
+# Who reads the on-time report (of the needs they may see): community staff their community, civil affairs
+# their street or district, administrators all.
+ON_TIME_READERS = (Role.community_staff, Role.civil_affairs, Role.admin)
+
+
+def can_read_on_time(user: User) -> bool:
+    return user.role in ON_TIME_READERS

@@ -28,6 +28,8 @@ TRAIL_LABELS = {
     "need.rate": _l("Rated"),
     "need.assign_case": _l("A social worker takes it on"),
     "need.expire": _l("Expired"),
+    "need.flag_overdue": _l("Taking longer than promised: the community was reminded"),
+    "need.escalate": _l("Passed on to the street office to follow up"),
 }
 
 

@@ -23,7 +23,7 @@ from linkage.extensions import db
 from linkage.notifications import link
 from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
                             RegionLevel, Resident, Role, Skill, User)
-from linkage.models.needs import DELIVERABLE, REJECTABLE, WITHDRAWABLE
+from linkage.models.needs import DELIVERABLE, EXPIRABLE, REJECTABLE, WITHDRAWABLE
 from linkage.needs.access import can_manage_need, can_rate, can_report_need_for, can_withdraw
 
 URGENCIES = (1, 2, 3, 4)
@@ -146,6 +146,24 @@ def withdraw_need(need: Need, *, actor: User, reason: str = "") -> None:
     audit.record(actor, "need.withdraw", need, before=before, after=_status(need), note=need.status_note)
     notifications.notify([u for u in _community_staff(need.region) if u.id != actor.id], "need_withdrawn",
                          link=link("community.need_detail", need_id=need.id), title=need.title)
+
+
+def expire_need(need: Need, *, actor: Optional[User] = None, reason: str = "") -> bool:
+    """A need nobody took up (submitted or open) expires: the one way any path (the scheduled check in
+    ``linkage.needs.escalation``, the demo seed) ends a need so. ``actor`` None: the platform itself.
+    Answers False, changing nothing, when the need is no longer waiting (taken up, closed, or already
+    expired by another run)."""
+    need = _locked(need)
+    if need.status not in EXPIRABLE:
+        return False
+    before = _status(need)
+    need.status = NeedStatus.expired
+    need.closed_at = timeutil.now()
+    need.status_note = reason
+    audit.record(actor, "need.expire", need, before=before, after=_status(need), note=reason)
+    notifications.notify(_resident_user(need), "need_expired", link=link("needs.detail", need_id=need.id),
+                         title=need.title)
+    return True
 
 
 def confirm_delivered(need: Need, *, actor: User, note: str = "") -> None:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from linkage.auth.access import require, role_required, verified_required
 from linkage.extensions import db
 from linkage.models import Need, Resident, Role
-from linkage.needs import access, queries, services
+from linkage.needs import access, queries, services, targets
 from linkage.needs.forms import NeedForm, NoteForm, RateForm, with_placeholder
 from linkage.web import paginate, perform
 
@@ -53,7 +53,7 @@ def new():
 def _detail_page(need, **forms):
     forms = {"withdraw_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("needs/detail.html", need=need, trail=queries.status_trail(need),
-                           trail_label=queries.trail_label,
+                           trail_label=queries.trail_label, response=targets.summary(need),
                            can_withdraw=access.can_withdraw_now(current_user, need),
                            can_rate=access.can_rate_now(current_user, need),
                            **forms)

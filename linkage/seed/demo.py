@@ -36,7 +36,7 @@ from linkage.models.organizations import organization_categories
 from linkage.models.people import volunteer_skills
 from linkage.models.projects import bid_team, project_categories
 from linkage.contracts import services as contract_services
-from linkage.needs import services as needs_services
+from linkage.needs import escalation, services as needs_services
 from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
@@ -1007,6 +1007,21 @@ def _need_row(demo: _Demo, resident: dict, sub: Category, status: NeedStatus, ur
     }
 
 
+def _overdue_rows(demo: _Demo) -> list[dict]:
+    """Three urgent needs of the demo community still waiting for its response: two past their target
+    (flagged to the community) and one past the escalation period too (escalated to the street); the
+    scheduled check (``linkage.needs.escalation``) finds them when the seed has written the history."""
+    me = demo.demo_resident
+    elders = [r for r in demo.residents if r["_community"] == demo.communities[0].id and r is not me
+              and r["_age"] >= 60][:3]
+    rows = []
+    for resident, hours_ago in zip(elders, (30, 40, 80)):
+        row = _need_row(demo, resident, demo.categories["elderly.visits.safety_check"], NeedStatus.submitted, 3)
+        row["created_at"] = demo.now - timedelta(hours=hours_ago)
+        rows.append(row)
+    return rows
+
+
 def _need_weight(resident: dict) -> float:
     """How likely a resident is to have a need: the old and the vulnerable more, babies hardly."""
     age = resident["_age"]
@@ -1033,6 +1048,7 @@ def _build_needs(demo: _Demo) -> None:
         row = _need_row(demo, me, demo.categories[code], status, urgency)
         row["created_by_id"] = demo.users["resident"]
         rows.append(row)
+    rows.extend(_overdue_rows(demo))
     while len(rows) < 300 * demo.scale:
         resident = rng.choices(demo.residents, cum_weights=cumulative, k=1)[0]
         group = "minor" if resident["_age"] < 18 else "elder" if resident["_age"] >= 60 else "adult"
@@ -1126,9 +1142,7 @@ def _need_step(demo: _Demo, index: int, step: str, residents, people) -> None:
         rater = need.resident.user if row["resident_id"] == demo.demo_resident["id"] else staff
         needs_services.rate_need(need, actor=rater, rating=row["_rating"], comment=row["_comment"])
     elif step == "expire":
-        before = audit.snapshot(need, "status")
-        need.status = NeedStatus.expired
-        audit.record(None, "need.expire", need, before=before, after=audit.snapshot(need, "status"))
+        needs_services.expire_need(need, reason=escalation.EXPIRY_NOTE)
 
 
 def _take_up(demo: _Demo, need: Need, row: dict) -> None:
@@ -1571,6 +1585,8 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_panels(demo)
     plan_cases(demo, demo.supervisor_id, DEMO_PASSWORD)
     _write_history(demo)
+    with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target
+        escalation.check()
     _build_notifications(demo)
     _build_calendar_link(demo)
     admin = db.session.get(User, demo.users["admin"])

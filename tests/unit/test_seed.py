@@ -281,6 +281,9 @@ NEED_STEPS = {
     "need.assign_case": ({Role.civil_affairs}, NeedStatus.open,
                          (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)),
     "need.expire": ({None}, NeedStatus.open, NeedStatus.expired),
+    # Past the response target with no answer: flagged to the community, then escalated to the street.
+    "need.flag_overdue": ({None}, NeedStatus.submitted, NeedStatus.submitted),
+    "need.escalate": ({None}, NeedStatus.submitted, NeedStatus.submitted),
 }
 
 

@@ -208,12 +208,16 @@ POLICY: dict[str, Route] = {
     "admin.settings_page": only(GET, "admin"),
     "admin.setting_change": per_object(POST, {"setting": on("admin")}),
     "admin.setting_reset": per_object(POST, {"setting": on("admin")}),
+    "admin.response_targets": only(BOTH, "admin"),
     "admin.audit": only(GET, "admin", *CIVIL),
     "admin.audit_verify": only(POST, "admin"),
 
     # The community desk: residents of one's own community (grid workers: their grid's community).
     "community.residents": only(GET, *RESIDENT_DESK),
     "community.resident_new": only(BOTH, *RESIDENT_DESK),
+    # The on-time report of the needs in one's scope: community staff, civil affairs, admins.
+    "community.on_time": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
+    "community.on_time_csv": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.resident_detail": per_object(GET, {"resident_a": on("staff_a", "grid_a", "admin"),
                                                   "resident_b": on("staff_b", "admin")}),
     "community.resident_reveal": per_object(BOTH, {"resident_a": on("staff_a", "admin"),

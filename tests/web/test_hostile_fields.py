@@ -419,6 +419,8 @@ CASES = [
          hidden=frozenset({"password"}), same_form=True),
     Case("admin.setting_change", "admin", lambda w, n: "/admin/settings", action="/MATCH_TIME_LIMIT",
          same_form=True),
+    Case("admin.response_targets", "admin", lambda w, n: "/admin/response-targets",
+         fill=lambda w, n: {"rows-0-u3": str(12 + n % 100)}, same_form=True),
     Case("community.resident_new", "staff1", lambda w, n: "/community/residents/new",
          fill=lambda w, n: {"name": f"Probe {n}", "id_number": factories.make_resident_id(seq=n % 1000),
                             "address": "Building 3, Room 201", "consent": "y", "phone": "13800138000",

@@ -10,7 +10,7 @@ from linkage.community import services as community
 from linkage.extensions import db
 from linkage.models import (AccountStatus, HoursStatus, MatchRun, MatchStatus, NeedStatus, Notification, OrgStatus,
                             OrgType, ProjectStatus, Role, ShiftStatus, SignUpStatus, User)
-from linkage.needs import services as needs
+from linkage.needs import escalation, services as needs
 from linkage.organizations import services as organizations
 from linkage import settings
 from linkage.projects import panels, services as projects, standstill
@@ -62,6 +62,20 @@ def _need_rejected(world, **_):
 
 def _need_withdrawn(world, **_):
     needs.withdraw_need(_submitted(world), actor=world["resident"], reason="My son helps")
+
+
+def _need_expired(world, **_):
+    needs.expire_need(_submitted(world), reason="not taken up in time")
+
+
+def _need_overdue(world, **_):
+    need = _submitted(world)
+    escalation.check(need.created_at + timedelta(days=30))   # flagged and, a period later, escalated
+
+
+def _need_escalated(world, **_):
+    make_user("street1_civil", Role.civil_affairs, world.street1)
+    _need_overdue(world)
 
 
 def _need_delivered(world, **_):
@@ -313,6 +327,7 @@ def _transfer(answer):
 SCENARIOS = {
     "account_verified": _account, "need_submitted": _submitted, "need_verified": _need_verified,
     "need_rejected": _need_rejected, "need_withdrawn": _need_withdrawn, "need_delivered": _need_delivered,
+    "need_expired": _need_expired, "need_overdue": _need_overdue, "need_escalated": _need_escalated,
     "org_registered": _org_registered, "org_verified": _org_verified, "org_rejected": _org_rejected,
     "org_suspended": _org_suspended, "org_blacklisted": _org_blacklisted, "org_reinstated": _org_reinstated,
     "project_published": _published, "project_cancelled": _cancelled, "bid_disqualified": _disqualified,

@@ -1,0 +1,92 @@
+"""The on-time share of needs per sector and community, as city 311 services report theirs.
+
+A need counts once its response is due or given: on time when the community responded (verified it or
+turned it down, ``linkage.needs.targets.responded_at``) by its target, late when it responded after, or
+has not responded by now (still waiting, or expired unanswered). Withdrawn needs asked for nothing and
+needs not yet due are left out. A share is shown only for a sector and community with at least
+``ON_TIME_MIN_COUNT`` needs counted; with fewer, chance says more than the service.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from linkage import settings, timeutil
+from linkage.extensions import db
+from linkage.models import Category, Need, NeedStatus, Region, RegionLevel, User
+from linkage.needs import access
+from linkage.needs.targets import Targets, responded_at
+
+
+@dataclass
+class Row:
+    community: Region
+    sector: Category
+    counted: int = 0
+    on_time: int = 0
+    shown: bool = False
+
+    @property
+    def share(self) -> Optional[float]:
+        """On time / counted, 0..1; None when too few needs were counted to report it."""
+        return self.on_time / self.counted if self.shown and self.counted else None
+
+
+def _counted(need: Need, targets: Targets, now: datetime) -> Optional[bool]:
+    """True on time, False late, None not counted."""
+    if need.status == NeedStatus.withdrawn:
+        return None
+    due = need.created_at + timedelta(hours=targets.hours(need.category_id, need.urgency))
+    answered = responded_at(need)
+    if answered is not None:
+        return answered <= due
+    return False if now >= due else None
+
+
+def report(user: User, now: Optional[datetime] = None) -> list[Row]:
+    """Rows per community and sector of the needs ``user`` may see, ordered by community and sector."""
+    now = now or timeutil.now()
+    targets = Targets.load()
+    minimum = int(settings.get("ON_TIME_MIN_COUNT"))
+    regions = {r.id: r for r in db.session.scalars(sa.select(Region))}
+    categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
+    needs = db.session.scalars(sa.select(Need).where(access.visible_needs(user))
+                               .execution_options(yield_per=1000))
+    rows: dict[tuple[int, int], Row] = {}
+    for need in needs:
+        verdict = _counted(need, targets, now)
+        if verdict is None:
+            continue
+        community = regions[need.region_id].ancestor_at(RegionLevel.community) or regions[need.region_id]
+        sector = categories[targets.sector_of.get(need.category_id, need.category_id)]
+        row = rows.setdefault((community.id, sector.id), Row(community, sector))
+        row.counted += 1
+        row.on_time += verdict
+    for row in rows.values():
+        row.shown = row.counted >= minimum
+    return sorted(rows.values(), key=lambda r: (r.community.path, r.sector.code))
+
+
+def as_csv(rows: list[Row], locale: str) -> str:
+    """The report as CSV (UTF-8 with a byte order mark, so spreadsheet programs read the Chinese)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([_("Community"), _("Sector"), _("Needs counted"), _("Responded on time"),
+                     _("On-time share (%)")])
+    for row in rows:
+        writer.writerow([_safe(row.community.display_name(locale)), _safe(row.sector.display_name(locale)),
+                         row.counted, row.on_time if row.shown else "",
+                         f"{row.share * 100:.1f}" if row.shown else _("Too few to report")])
+    return out.getvalue()
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet program will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
