@@ -1532,6 +1532,7 @@ def _write_history(demo: _Demo) -> None:
     for moment, _order, step in sorted(demo.history, key=lambda item: item[:2]):
         with as_of(moment):
             step()
+            db.session.flush()  # as a request commits at its moment: rows' default times are that moment
     demo.history.clear()
 
 

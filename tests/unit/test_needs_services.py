@@ -21,6 +21,7 @@ def request_context(app):
 
 
 def events(action, need):
+    db.session.commit()  # events join the audit chain when the transaction commits
     return db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == action, AuditEvent.subject_type == "Need",
         AuditEvent.subject_id == need.id)).all()
@@ -307,6 +308,7 @@ def test_the_chain_leaves_a_trail_of_every_transition(world):
     db.session.flush()
     services.confirm_delivered(need, actor=world["staff1"])
     services.rate_need(need, actor=world["resident"], rating=5)
+    db.session.commit()  # events join the audit chain when the transaction commits
     trail = queries.status_trail(need)
     assert [e.action for e in trail] == ["need.submit", "need.verify", "need.deliver", "need.rate"]
     assert [str(queries.trail_label(e)) for e in trail][0] == "Submitted"
