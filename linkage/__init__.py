@@ -118,10 +118,11 @@ def register_blueprints(app: Flask) -> None:
     from linkage.operations.views import blueprint as operations
     from linkage.organizations.views import blueprint as organizations
     from linkage.projects.views import blueprint as projects
+    from linkage.records.views import blueprint as records
     from linkage.shifts.views import blueprint as shifts
     from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, matching, admin,
+    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, records, matching, admin,
                       operations):
         app.register_blueprint(blueprint)
 
