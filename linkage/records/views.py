@@ -78,7 +78,7 @@ def answer():
                                                  form.answer.data, actor=current_user),
                form=form, done=_("Your answer was recorded.")):
         return redirect(url_for(".mine"))
-    return mine(answer_form=form), 400
+    return mine(answer_form=form)
 
 
 @blueprint.route("/mine/export.csv")
@@ -123,7 +123,7 @@ def correction_new():
                                                 reason=form.reason.data, actor=current_user),
                form=form, done=_("Your correction request was filed; the hours stay as they are until it is decided.")):
         return redirect(url_for(".mine") if current_user.role == Role.volunteer else url_for(".correction_new"))
-    return render_template("records/correction_new.html", form=form), 400 if form.errors else 200
+    return render_template("records/correction_new.html", form=form)
 
 
 @blueprint.route("/corrections", methods=["GET", "POST"])
@@ -138,8 +138,7 @@ def corrections():
                                                   actor=current_user),
                form=form, done=_("The correction was decided.")):
         return redirect(url_for(".corrections"))
-    return render_template("records/corrections.html", pending=list(pending.values()), form=form), \
-        400 if form.errors else 200
+    return render_template("records/corrections.html", pending=list(pending.values()), form=form)
 
 
 # --- the staff desk: a volunteer's record by number -----------------------------------------------------
@@ -161,7 +160,7 @@ def _in_scope(number: str):
 @login_required
 def desk():
     require(access.keeps_records(current_user))
-    form = LookUpForm(request.args)
+    form = LookUpForm(formdata=request.args)
     volunteer = found = None
     number = (form.number.data or "").strip().upper() if form.validate() else ""
     if number:
@@ -226,5 +225,4 @@ def verify():
     if form.validate_on_submit():
         certificate = services.verify(form.number.data, form.code.data)
         result = certificate if certificate is not None else False
-    status = 200 if result is not False and not form.errors else 400
-    return render_template("records/verify.html", form=form, result=result, numbers=numbers), status
+    return render_template("records/verify.html", form=form, result=result, numbers=numbers)
