@@ -40,7 +40,7 @@ from linkage.needs import services as needs_services
 from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
-from linkage.seed import names
+from linkage.seed import names, records as seed_records
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, services as shift_services
 from linkage.volunteers import calendar
@@ -725,6 +725,7 @@ def _build_volunteers(demo: _Demo) -> None:
             "_kind": kind, "_skills": held, "_community": community.id,
             "_street": demo.street_of[community.id],
         })
+    rows[0]["created_at"] = demo.now - timedelta(days=420)   # the demo volunteer has served for over a year
     ids = _insert(Volunteer, [_columns(row) for row in rows])
     skills, windows = [], []
     for volunteer_id, row in zip(ids, rows):
@@ -1561,7 +1562,9 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_needs(demo)
     _build_shifts(demo)
     _build_panels(demo)
+    seed_records.plan(demo)
     _write_history(demo)
+    seed_records.number_volunteers()
     _build_notifications(demo)
     _build_calendar_link(demo)
     admin = db.session.get(User, demo.users["admin"])
