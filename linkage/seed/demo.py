@@ -725,7 +725,8 @@ def _build_volunteers(demo: _Demo) -> None:
             "_kind": kind, "_skills": held, "_community": community.id,
             "_street": demo.street_of[community.id],
         })
-    rows[0]["created_at"] = demo.now - timedelta(days=420)   # the demo volunteer has served for over a year
+    # The demo volunteer has served for over a year, up to the default ten hours a week.
+    rows[0]["created_at"], rows[0]["weekly_minutes_limit"] = demo.now - timedelta(days=420), 600
     ids = _insert(Volunteer, [_columns(row) for row in rows])
     skills, windows = [], []
     for volunteer_id, row in zip(ids, rows):

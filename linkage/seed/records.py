@@ -1,4 +1,4 @@
-"""The demo volunteer's service record: a year of Saturday mornings at the elderly home (enough approved
+"""The demo volunteer's service record: every Saturday of the demo's history at the elderly home (enough approved
 hours for a star), one certificate issued and one on public notice; every volunteer numbered. Each step
 runs through the services as of its moment (``demo.later``), like the rest of the demo's history."""
 from __future__ import annotations
@@ -10,35 +10,41 @@ import sqlalchemy as sa
 
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import HoursStatus, Region, SignUp, SignUpStatus, User, Volunteer, VolunteerNumber
+from linkage.models import AuditEvent, HoursStatus, Region, SignUp, SignUpStatus, User, Volunteer, VolunteerNumber
 from linkage.records import numbers, services as record_services
 from linkage.shifts import places, services as shift_services
 from linkage.timeutil import LOCAL_TZ, local_to_utc
 
-SERVICE_WEEKS = 40          # Saturday mornings, three hours each: 120 hours, one star at the national thresholds
-SERVICE_TITLE = "敬老院周末陪伴"
+SERVICE_HOURS = 7           # 09:00-16:00 every Saturday of the demo's history: over 100 hours, one star
+SERVICE_TITLE = "敬老院周末陪伴日"
 
 
-def _saturday_mornings(now: datetime) -> list[datetime]:
+def _saturdays(since: datetime, now: datetime) -> list[datetime]:
+    """09:00 local of every Saturday from a week after ``since`` to two weeks before ``now``."""
     today = now.astimezone(LOCAL_TZ).date()
-    last = today - timedelta(days=(today.weekday() - 5) % 7 + 14)   # a Saturday at least two weeks back
-    return [local_to_utc(datetime.combine(last - timedelta(weeks=w), time(9))) for w in range(SERVICE_WEEKS)][::-1]
+    last = today - timedelta(days=(today.weekday() - 5) % 7 + 14)
+    first = since.astimezone(LOCAL_TZ).date() + timedelta(days=7)
+    days = []
+    while last >= first:
+        days.append(local_to_utc(datetime.combine(last, time(9))))
+        last -= timedelta(weeks=1)
+    return days[::-1]
 
 
 def plan(demo) -> None:
-    """Put the demo volunteer's service days and certificates into the demo's history."""
+    """Put the demo volunteer's service days and certificates into the demo's history (which starts after
+    the last event already written)."""
     me = demo.demo_volunteer
     community = demo.communities[0]
     staff_id = demo.staff_of[community.id]
-    for start in _saturday_mornings(demo.now):
-        if start < me["created_at"] + timedelta(days=3):
-            continue
+    since = max(db.session.scalar(sa.select(sa.func.max(AuditEvent.at))), me["created_at"])
+    for start in _saturdays(since, demo.now):
         holder: dict = {}
         demo.later(start - timedelta(days=6), lambda h=holder, s=start: _create(h, community, s, staff_id))
         demo.later(start - timedelta(days=5), lambda h=holder: _sign_up(h, me["id"], staff_id))
         demo.later(start - timedelta(minutes=5), lambda h=holder: _step(h, places.check_in, staff_id))
-        demo.later(start + timedelta(hours=3), lambda h=holder: _step(h, places.check_out, staff_id))
-        demo.later(start + timedelta(hours=3, minutes=40), lambda h=holder: _close(h, staff_id))
+        demo.later(start + timedelta(hours=SERVICE_HOURS), lambda h=holder: _step(h, places.check_out, staff_id))
+        demo.later(start + timedelta(hours=SERVICE_HOURS, minutes=40), lambda h=holder: _close(h, staff_id))
         demo.later(start + timedelta(days=1), lambda h=holder: _approve(h, staff_id))
     demo.later(demo.now - timedelta(days=12), lambda: _request(me["id"]))
     demo.later(demo.now - timedelta(days=3), lambda: _issue(me["id"], staff_id))
@@ -49,7 +55,7 @@ def _create(holder: dict, community: Region, start: datetime, staff_id: int) -> 
     staff = db.session.get(User, staff_id)
     data = shift_services.ShiftData(
         title=f"{community.name}·{SERVICE_TITLE}", community=community, place=f"{community.name}敬老院",
-        start=start, end=start + timedelta(hours=3), min_volunteers=1, slots=[(None, 4)],
+        start=start, end=start + timedelta(hours=SERVICE_HOURS), min_volunteers=1, slots=[(None, 4)],
         description="陪伴老人聊天、读报、做手工。", latitude=community.latitude, longitude=community.longitude)
     holder["shift"] = shift_services.create_shift(data, project=None, actor=staff)
 
