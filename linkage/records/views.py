@@ -42,8 +42,8 @@ def mine(answer_form=None):
     volunteer = volunteer_of(current_user)
     if volunteer is None:
         return render_template("records/mine.html", volunteer=None)
-    if numbers.number_of(volunteer) is None:
-        numbers.assign(volunteer)   # volunteers registered before numbers existed get theirs on first look
+    if request.method == "GET" and numbers.number_of(volunteer) is None:
+        numbers.assign(volunteer)   # a volunteer still without a number gets theirs on first look
         db.session.commit()
     complaints = queries.complaints_about(volunteer)
     return render_template(
