@@ -15,7 +15,7 @@ from flask_babel import format_date, format_datetime, get_locale, lazy_gettext a
 from markupsafe import Markup, escape
 
 from linkage.extensions import db
-from linkage.models import (AccountStatus, BidStatus, ComplaintStatus, HoursStatus, PanelStatus, NeedStatus, OrgStatus, OrgType, ProjectStatus,
+from linkage.models import (AccountStatus, BidStatus, CertificateStatus, CorrectionStatus, ComplaintStatus, HoursStatus, PanelStatus, NeedStatus, OrgStatus, OrgType, ProjectStatus,
                             Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
                             WorkerLevel)
 from linkage.models import Category, Organization, Project, Region, Shift, SocialWorker, User, Volunteer
@@ -84,6 +84,12 @@ ACTIONS = {
     "user.login_locked": _l("Log-in refused: too many failed attempts"),
     "user.register_taken": _l("Registration tried with this username"),
     "user.verify": _l("Account verified"),
+    "hours_correction.file": _l("Correction of hours asked for"),
+    "hours_correction.approve": _l("Correction of hours approved"),
+    "hours_correction.reject": _l("Correction of hours rejected"),
+    "certificate.request": _l("Service certificate asked for"), "certificate.issue": _l("Service certificate issued"),
+    "volunteer_complaint.record": _l("Complaint about a volunteer recorded"),
+    "volunteer_complaint.answer": _l("Complaint answered by the volunteer"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
 }
 
@@ -94,6 +100,8 @@ SUBJECTS = {
     "Project": _l("Project"), "Region": _l("Region"), "Resident": _l("Resident"), "Shift": _l("Shift"),
     "SignUp": _l("Sign-up"), "SocialWorker": _l("Social worker"), "User": _l("Account"),
     "Volunteer": _l("Volunteer"), "PanelMember": _l("Panel member"), "Complaint": _l("Complaint"),
+    "HoursCorrection": _l("Correction of hours"), "Certificate": _l("Service certificate"),
+    "VolunteerComplaint": _l("Complaint about a volunteer"),
 }
 
 FIELDS = {
@@ -143,6 +151,10 @@ FIELDS = {
     "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),
     "sign_ups": _l("Sign-ups"), "shifts": _l("Shifts"), "regions": _l("Regions"),
     "organizations": _l("Organizations"), "recurrence": _l("Recurrence"),
+    # volunteer records
+    "sign_up_id": _l("Sign-up"), "minutes_before": _l("Minutes before"), "minutes_requested": _l("Minutes asked for"),
+    "number": _l("Number"), "notice_until": _l("On public notice until"), "issued_at": _l("Issued"),
+    "person_in_charge": _l("Person in charge"), "handler_name": _l("Handler"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 
@@ -151,7 +163,8 @@ STATUS_BY_SUBJECT = {
     "Need": NeedStatus, "Project": ProjectStatus, "Bid": BidStatus, "Shift": ShiftStatus, "SignUp": SignUpStatus,
     "Organization": OrgStatus, "User": AccountStatus, "Volunteer": VolunteerStatus, "MatchRun": MatchStatus,
     "Contract": ContractStatus, "ChangeRequest": ChangeStatus,
-    "PanelMember": PanelStatus, "Complaint": ComplaintStatus,
+    "PanelMember": PanelStatus, "Complaint": ComplaintStatus, "Certificate": CertificateStatus,
+    "HoursCorrection": CorrectionStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
