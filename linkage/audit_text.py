@@ -15,9 +15,10 @@ from flask_babel import format_date, format_datetime, get_locale, lazy_gettext a
 from markupsafe import Markup, escape
 
 from linkage.extensions import db
-from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, ComplaintStatus, HoursStatus, NeedStatus,
-                            NoteKind, OrgStatus, OrgType, PanelStatus, ProjectStatus, Recurrence, Role, ShiftStatus,
-                            SignUpStatus, Skill, VolunteerStatus, VulnerableTag,
+from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
+                            CorrectionStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
+                            ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
+                            VulnerableTag,
                             WorkerLevel)
 from linkage.models import Category, Organization, Project, Region, Shift, SocialWorker, User, Volunteer
 from linkage.models.contracts import ChangeStatus, ContractStatus, Milestone
@@ -97,6 +98,12 @@ ACTIONS = {
     "user.login_locked": _l("Log-in refused: too many failed attempts"),
     "user.register_taken": _l("Registration tried with this username"),
     "user.verify": _l("Account verified"),
+    "hours_correction.file": _l("Correction of hours asked for"),
+    "hours_correction.approve": _l("Correction of hours approved"),
+    "hours_correction.reject": _l("Correction of hours rejected"),
+    "certificate.request": _l("Service certificate asked for"), "certificate.issue": _l("Service certificate issued"),
+    "volunteer_complaint.record": _l("Complaint about a volunteer recorded"),
+    "volunteer_complaint.answer": _l("Complaint answered by the volunteer"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
 }
 
@@ -109,6 +116,8 @@ SUBJECTS = {
     "SignUp": _l("Sign-up"), "SocialWorker": _l("Social worker"), "User": _l("Account"),
     "Volunteer": _l("Volunteer"), "PanelMember": _l("Panel member"), "Complaint": _l("Complaint"),
     "ResponseTarget": _l("Response target"),
+    "HoursCorrection": _l("Correction of hours"), "Certificate": _l("Service certificate"),
+    "VolunteerComplaint": _l("Complaint about a volunteer"),
 }
 
 FIELDS = {
@@ -166,6 +175,10 @@ FIELDS = {
     "closed_at": _l("Closed"), "approval_id": _l("Approval request"), "referral_id": _l("Referral"),
     "transfer_id": _l("Transfer"), "note_id": _l("Note"), "contact": _l("Kind of note"),
     "happened_at": _l("When"), "delivered_at": _l("Delivered"), "need_id": _l("Need"), "id": _l("Number"),
+    # volunteer records
+    "sign_up_id": _l("Sign-up"), "minutes_before": _l("Minutes before"), "minutes_requested": _l("Minutes asked for"),
+    "number": _l("Number"), "notice_until": _l("On public notice until"), "issued_at": _l("Issued"),
+    "person_in_charge": _l("Person in charge"), "handler_name": _l("Handler"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 
@@ -176,6 +189,8 @@ STATUS_BY_SUBJECT = {
     "Contract": ContractStatus, "ChangeRequest": ChangeStatus,
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus,
     "Case": CaseStatus,
+    "PanelMember": PanelStatus, "Complaint": ComplaintStatus, "Certificate": CertificateStatus,
+    "HoursCorrection": CorrectionStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,

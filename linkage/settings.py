@@ -147,6 +147,9 @@ SPECS = (
             "the average."), _l("experts")),
     Spec("COMPLAINT_WINDOW_DAYS", "int", 7, 1, 60, _l("Complaint window"),
          _l("How long after the award notice a bidding organization may file a complaint."), _DAYS),
+    Spec("CERTIFICATE_NOTICE_DAYS", "int", 7, 0, 60, _l("Public notice before a certificate"),
+         _l("How long a requested volunteer service certificate is posted publicly before it can be issued."),
+         _DAYS),
     Spec("STANDSTILL_DAYS", "int", 10, 0, 60, _l("Standstill before the contract"),
          _l("How long after the award notice the contract may not be signed; an open complaint delays it "
             "further."), _DAYS),

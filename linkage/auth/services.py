@@ -12,6 +12,7 @@ from linkage.auth import passwords, throttle
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import AccountStatus, AuditEvent, Region, Resident, Role, User, Volunteer, VolunteerStatus
+from linkage.records import numbers
 from linkage.security import check_password, hash_password
 
 
@@ -127,9 +128,12 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
     user = create_user(username=username, password=password, display_name=display_name, role=role,
                        region=community, actor=None, status=AccountStatus.pending, phone=phone, locale=locale)
     if role == Role.volunteer:
-        db.session.add(Volunteer(user=user, name=user.display_name, phone=phone, region=community,
-                                 latitude=community.latitude, longitude=community.longitude,
-                                 status=VolunteerStatus.pending))
+        volunteer = Volunteer(user=user, name=user.display_name, phone=phone, region=community,
+                              latitude=community.latitude, longitude=community.longitude,
+                              status=VolunteerStatus.pending)
+        db.session.add(volunteer)
+        db.session.flush()
+        numbers.assign(volunteer)   # the volunteer number, from registration on
     elif role == Role.resident:
         db.session.add(Resident(user=user, name=user.display_name, phone=phone, region=community,
                                 latitude=community.latitude, longitude=community.longitude))

@@ -13,6 +13,8 @@ from linkage.models.people import (AccountStatus, Availability, Resident, Reside
 from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
                                    PanelScore, PanelStatus, ProjectCriterion)
 from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
+from linkage.models.records import (Certificate, CertificateStatus, CorrectionStatus, HoursCorrection,
+                                    VolunteerComplaint, VolunteerNumber)
 from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
 from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus,
@@ -22,6 +24,7 @@ from linkage.models.taxonomy import Category, Skill
 __all__ = [
     "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseDocument", "CaseNote", "CaseReferral", "CaseService",
     "CaseStage", "CaseStatus", "CaseTransfer", "Decision", "HandOver", "NoteKind",
+    "Certificate", "CertificateStatus", "CorrectionStatus", "HoursCorrection", "VolunteerComplaint", "VolunteerNumber",
     "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
     "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",
     "Feedback", "Installment", "Milestone", "Payment",

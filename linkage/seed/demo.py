@@ -40,7 +40,7 @@ from linkage.needs import escalation, services as needs_services
 from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
-from linkage.seed import names
+from linkage.seed import names, records as seed_records
 from linkage.seed.cases import plan_cases
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, services as shift_services
@@ -733,6 +733,8 @@ def _build_volunteers(demo: _Demo) -> None:
             "_kind": kind, "_skills": held, "_community": community.id,
             "_street": demo.street_of[community.id],
         })
+    # The demo volunteer has served for over a year, up to the default ten hours a week.
+    rows[0]["created_at"], rows[0]["weekly_minutes_limit"] = demo.now - timedelta(days=420), 600
     ids = _insert(Volunteer, [_columns(row) for row in rows])
     skills, windows = [], []
     for volunteer_id, row in zip(ids, rows):
@@ -1585,7 +1587,9 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_shifts(demo)
     _build_panels(demo)
     plan_cases(demo, demo.supervisor_id, DEMO_PASSWORD)
+    seed_records.plan(demo)
     _write_history(demo)
+    seed_records.number_volunteers()
     with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target
         escalation.check()
     _build_notifications(demo)

@@ -12,6 +12,7 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import Availability, Region, RegionLevel, Skill, User, Volunteer, VolunteerStatus
 from linkage.models.people import age_on
+from linkage.records import numbers
 
 PROFILE_FIELDS = ("name", "phone", "birth_date", "region_id", "latitude", "longitude", "max_travel_km",
                   "weekly_minutes_limit", "guardian_consent")
@@ -77,6 +78,7 @@ def update_profile(volunteer: Optional[Volunteer], data: ProfileData, *, user: U
                               status=VolunteerStatus.active if user.is_verified else VolunteerStatus.pending)
         db.session.add(volunteer)
         db.session.flush()
+        numbers.assign(volunteer)
     before = {**audit.snapshot(volunteer, *PROFILE_FIELDS), "skills": sorted(s.code for s in volunteer.skills),
               "availability": _windows_of(volunteer)}
     volunteer.name = data.name.strip()

@@ -11,6 +11,7 @@ from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import HoursStatus, Region, RegionLevel, SignUp, Skill
 from linkage.models.types import utcnow
+from linkage.records import services as record_services
 from linkage.shifts.access import can_withdraw, volunteer_of
 from linkage.shifts.queries import waitlist_positions
 from linkage.timeutil import today
@@ -38,6 +39,7 @@ def profile():
         return redirect(url_for(".profile"))
     token = calendar.token_of(volunteer)
     return render_template("volunteers/profile.html", form=form, volunteer=volunteer,
+                           standing=record_services.standing(volunteer) if volunteer else None,
                            calendar_url=url_for(".calendar_feed", token=token, _external=True) if token else None)
 
 

@@ -86,6 +86,10 @@ OBJECTS = {
     "code_x": "a check-in code (QR) of shift X, as its lead shows it",
     "code_y": "a check-in code (QR) of shift Y",
     "feed": "the calendar feed secret of a volunteer with no sign-ups (the secret is the key: no log-in)",
+    "record_a": "volunteer A's record, by their volunteer number",
+    "record_b": "volunteer B's record, by their volunteer number",
+    "certificate_a": "volunteer A's issued service certificate (community A)",
+    "certificate_b": "volunteer B's issued service certificate (community B)",
     "run_x": "a match run of street X started by civil affairs X",
     "run_y": "a match run of street Y started by civil affairs Y",
     "run_sw": "a match run of street X started by social worker A",
@@ -146,6 +150,9 @@ ORGS = {"org_admin_a", "org_admin_b", "org_admin_new", "social_worker_a"}
 SHIFT_LISTS = ORGS | CIVIL | {"volunteer_a", "volunteer_b", "staff_a", "staff_b", "observer_x", "admin"}
 RUNNERS = CIVIL | {"social_worker_a", "admin"}
 VOLUNTEERS = {"volunteer_a", "volunteer_b"}
+RECORD_KEEPERS = {"staff_a", "staff_b", *CIVIL, "admin"}   # keep volunteers' records of their area
+RECORD_OF = {"record_a": on("staff_a", *CIVIL_X, missing=["staff_b", "civil_y"]),
+             "record_b": on("staff_b", *CIVIL_Y, missing=["staff_a", "civil_x"])}
 
 # Who runs each shift (roster, check-in, hours, close) and who edits it (edit, cancel).
 RUNS_SHIFT = {"shift_x": on("social_worker_a", "org_admin_a", "staff_a", "admin"),
@@ -354,6 +361,26 @@ POLICY: dict[str, Route] = {
                                              "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
     # Calendar programs fetch the feed without a session: whoever holds the secret URL reads it.
     "volunteers.calendar_feed": Route(GET, {"feed": On(SIGNED_IN)}, public=True),
+
+    # Volunteer records: one's own record; corrections filed by the volunteer or the lead, decided by a
+    # social worker or community staff; records kept by community staff and civil affairs of the area;
+    # certificates issued by the community's staff; the notice and the verification page are public.
+    "records.mine": only(GET, *VOLUNTEERS),
+    "records.request_certificate": only(POST, *VOLUNTEERS),
+    "records.answer": only(POST, *VOLUNTEERS),
+    "records.export_mine": only(GET, *VOLUNTEERS),
+    "records.correction_new": only(BOTH, *VOLUNTEERS, "social_worker_a"),
+    "records.corrections": only(BOTH, "social_worker_a", "staff_a", "staff_b"),
+    "records.desk": only(GET, *RECORD_KEEPERS),
+    "records.complain": per_object(POST, RECORD_OF),
+    "records.export_record": per_object(GET, RECORD_OF),
+    "records.certificate_pdf": per_object(GET, {
+        "certificate_a": on("volunteer_a", "staff_a", *CIVIL_X, missing=SIGNED_IN - {"volunteer_a", "staff_a"} - CIVIL_X),
+        "certificate_b": on("volunteer_b", "staff_b", *CIVIL_Y, missing=SIGNED_IN - {"volunteer_b", "staff_b"} - CIVIL_Y)}),
+    "records.issue": per_object(POST, {"certificate_a": on("staff_a", "admin", missing=["staff_b"]),
+                                       "certificate_b": on("staff_b", "admin", missing=["staff_a"])}),
+    "records.notice": everyone("GET"),
+    "records.verify": everyone("GET", "POST"),
 
     # Match runs: civil affairs those of their area, social workers the ones they started.
     "matching.index": only(GET, *RUNNERS),

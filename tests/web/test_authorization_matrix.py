@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from linkage import settings
+from linkage import settings, timeutil
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage, CaseStatus, Complaint, MatchKind,
                             MatchRun, MatchStatus, NeedStatus, NoteKind, OrgStatus, PanelMember, PanelStatus,
@@ -28,10 +28,12 @@ from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
+from linkage.records import numbers, services as record_services
 from linkage.shifts import codes
 from linkage.volunteers import calendar
 from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, make_volunteer,
                              now)
+from tests.records_support import approved_entry
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
 from tests.web.test_sealed_bids import amount_shown
 
@@ -159,6 +161,19 @@ def _panels_and_complaints(w, u, p) -> dict:
             "notice_x": {"project_id": p["running_x"].id}, "notice_y": {"project_id": p["running_y"].id}}
 
 
+def _records(w, volunteer_b) -> dict:
+    """Each volunteer's number and an issued certificate of theirs (issued by their community's staff)."""
+    objects = {}
+    for suffix, volunteer, staff in (("a", w.volunteer, w.users["staff1"]), ("b", volunteer_b, w.users["staff3"])):
+        approved_entry(w, volunteer, minutes=120)
+        with timeutil.as_of(now() - timedelta(days=10)):
+            certificate = record_services.request_certificate(volunteer, actor=volunteer.user)
+        record_services.issue_certificate(certificate, person_in_charge="王主任", contact="021-1234", actor=staff)
+        objects[f"record_{suffix}"] = {"number": numbers.number_of(volunteer)}
+        objects[f"certificate_{suffix}"] = {"certificate_id": certificate.id}
+    return objects
+
+
 def build_scopes(w) -> dict[str, dict]:
     """Add two of everything to the world; return each object's URL values by its policy name."""
     u = w.users
@@ -190,6 +205,7 @@ def build_scopes(w) -> dict[str, dict]:
     case_documents = {f"case_document_{x}": case_services.upload_document(
         cases[f"case_{x}"], actor=owner, title="Consent", file_name="consent.pdf", content=b"%PDF-1.4 consent")
         for x, owner in (("a", u["worker"]), ("b", u["worker2"]))}
+    records = _records(w, volunteer_b)
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -201,6 +217,7 @@ def build_scopes(w) -> dict[str, dict]:
         **{name: {"project_id": p[name].id} for name in
            ("project_x", "project_y", "draft_x", "draft_y", "closed_x", "closed_y")},
         **panel_objects,
+        **records,
         "bid_x": {"project_id": bid_x.project_id, "bid_id": bid_x.id},
         "bid_y": {"project_id": bid_y.project_id, "bid_id": bid_y.id},
         "for_running_x": {"project": p["running_x"].id}, "for_running_y": {"project": p["running_y"].id},
@@ -254,9 +271,16 @@ def row_counts() -> tuple:
         sa.select(sa.func.count()).select_from(table).scalar_subquery() for table in tables])).one())
 
 
+def _text(response) -> str:
+    """The answer as text; a binary file (a certificate's PDF) read as Latin-1, which never fails."""
+    if response.mimetype == "application/pdf":
+        return response.get_data().decode("latin-1")
+    return response.get_data(as_text=True)
+
+
 def sealed_prices_shown(role: str, response) -> list[str]:
     own = OWN_ORGANIZATION.get(role)
-    page = response.get_data(as_text=True)
+    page = _text(response)
     return [written for org, forms in SEALED.items() if org != own for written in forms if amount_shown(page, written)]
 
 
@@ -271,7 +295,7 @@ def unopenable_titles(role: str) -> dict[str, str]:
 
 
 def out_of_scope_named(titles: dict[str, str], response) -> list[str]:
-    page = response.get_data(as_text=True)
+    page = _text(response)
     return sorted(obj for title, obj in titles.items() if title in page)
 
 

@@ -8,7 +8,9 @@ ROLES = ["admin", "civil", "civil2", "staff1", "staff3", "orgadmin", "worker", "
          "expert", "observer"]
 PUBLIC = {"static", "bootstrap.static", "auth.login", "auth.register", "main.home", "public",
           # the probes answer anyone; metrics answer the test client because it connects from loopback
-          "operations.healthz", "operations.readyz", "operations.metrics_page"}
+          "operations.healthz", "operations.readyz", "operations.metrics_page",
+          # the public notice of certificates and the page where anyone checks one
+          "records.notice", "records.verify"}
 
 
 def _urls(app, ids=(1, 2, 999999)):

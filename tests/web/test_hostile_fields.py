@@ -26,7 +26,8 @@ import linkage
 from linkage.extensions import db
 from linkage.forms import Form
 from linkage.models import NeedStatus
-from tests import factories
+from linkage.records import numbers as records_numbers
+from tests import factories, records_support
 from tests.conftest import PASSWORD
 from tests.web.hostile import (HOSTILE_VALUES, MUTATIONS, PageField, changed, forms_on, mutated, snapshot,
                                stored_whole)
@@ -512,6 +513,15 @@ CASES = [
     Case("volunteers.profile", "vol", lambda w, n: "/volunteers/profile",
          fill=lambda w, n: {"name": f"Probe {n}"}, same_form=True),
     Case("matching.new", "civil", _new_run_page, fill=_new_run_fill, same_form=True),
+    Case("records.correction_new", "vol", records_support.correction_page),
+    Case("records.corrections", "staff1", records_support.corrections_page),
+    Case("records.request_certificate", records_support.request_role, lambda w, n: "/records/mine",
+         action="/mine/certificates"),
+    Case("records.issue", "staff1", records_support.issue_page),
+    Case("records.complain", "staff1", records_support.complaint_page),
+    Case("records.answer", "vol", records_support.answer_page),
+    Case("records.verify", None, records_support.verify_page, writes=False,
+         accepted=lambda response: response.status_code == 200 and "alert-success" in response.get_data(as_text=True)),
     Case("matching.override", "civil", _run_for_override, action="/override"),
     Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/approve"),
     Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/reject",
@@ -722,6 +732,7 @@ QUERIES = [
     Query("/notifications", "vol", lambda w: {"page": 1}),
     Query("/volunteers/shifts", "vol", lambda w: {"page": 1}),
     Query("/volunteers/hours", "vol", lambda w: {"page": 1}),
+    Query("/records/volunteers", "staff1", lambda w: {"number": records_numbers.assign(w.volunteer)}),
     Query("/auth/login", None, lambda w: {"next": "/shifts/"}),
     Query("/cases/new", "worker", lambda w: {"need": _new_case(w, next(_serial))[1]["need"]}),
 ]
