@@ -8,6 +8,8 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from linkage import audit
+
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import AuditEvent, HoursStatus, Region, SignUp, SignUpStatus, User, Volunteer, VolunteerNumber
@@ -37,7 +39,9 @@ def plan(demo) -> None:
     me = demo.demo_volunteer
     community = demo.communities[0]
     staff_id = demo.staff_of[community.id]
-    since = max(db.session.scalar(sa.select(sa.func.max(AuditEvent.at))), me["created_at"])
+    audit.append_pending()  # the events recorded so far join the chain, so the newest can be read
+    latest = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)))
+    since = max(latest, me["created_at"]) if latest is not None else me["created_at"]
     for start in _saturdays(since, demo.now):
         holder: dict = {}
         demo.later(start - timedelta(days=6), lambda h=holder, s=start: _create(h, community, s, staff_id))
