@@ -1,7 +1,10 @@
 """A social worker of the contracted organization on a phone (360 px wide, Chinese): the contract page
 with its installments, delivery progress and the upload form fits the screen."""
+from datetime import timedelta
+
 import pytest
 
+from linkage import settings
 from linkage.contracts import services
 from linkage.extensions import db
 from linkage.projects import services as project_services
@@ -17,6 +20,7 @@ def contract(world):
     project, bids = evaluated_project(world)
     project.title = "梧桐街道为老助餐与探访服务项目（2027年度）"
     project_services.award_bid(project, bids[0], actor=world["civil"])
+    project.awarded_at -= timedelta(days=settings.get("STANDSTILL_DAYS"))  # the standstill is over
     contract = services.create_contract(project, services.default_data(project), actor=world["civil"])
     services.sign_contract(contract, actor=world["orgadmin"])
     services.record_payment(contract.installments[0], actor=world["civil"])
