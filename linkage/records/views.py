@@ -43,8 +43,7 @@ def mine(answer_form=None):
     if volunteer is None:
         return render_template("records/mine.html", volunteer=None)
     if request.method == "GET" and numbers.number_of(volunteer) is None:
-        numbers.assign(volunteer)   # a volunteer still without a number gets theirs on first look
-        db.session.commit()
+        perform(lambda: numbers.assign(volunteer))   # a volunteer still without a number gets theirs on first look
     complaints = queries.complaints_about(volunteer)
     return render_template(
         "records/mine.html", volunteer=volunteer, standing=services.standing(volunteer),
@@ -87,8 +86,10 @@ def export_mine():
     volunteer = volunteer_of(current_user)
     if volunteer is None:
         abort(404)
-    body = export.to_csv(volunteer)
-    db.session.commit()   # a number assigned on the way
+    outcome = perform(lambda: export.to_csv(volunteer))   # a number may be assigned on the way
+    if not outcome:
+        return redirect(url_for(".mine"))
+    body = outcome.value
     return _file(body, "text/csv; charset=utf-8", "volunteer-record.csv")
 
 

@@ -19,7 +19,7 @@ from linkage.backup import libpq_environment
 from linkage.extensions import db
 from linkage.models import Shift, ShiftStatus, SignUp, User, Volunteer
 from linkage.seed import DEMO_PASSWORD, seed_demo
-from linkage.shifts import eligibility
+from linkage.shifts import access as shift_access, eligibility
 from linkage.timeutil import now
 from tests.conftest import BASE_CONFIG, PG_SERVER, TEST_DB, AuthActions, FreshContextClient
 
@@ -40,7 +40,8 @@ def filled(app, client):
     shift = next(s for s in db.session.scalars(sa.select(Shift).where(
         Shift.status == ShiftStatus.open, Shift.start > now(), Shift.first_come.is_(True))
         .order_by(Shift.start))
-        if eligibility.check(volunteer, s, now=now(), self_service=True) is None)
+        if eligibility.check(volunteer, s, now=now(), self_service=True) is None
+        and shift_access.can_view(volunteer.user, s, volunteer))
     auth = AuthActions(client)
     auth.login("volunteer", DEMO_PASSWORD)
     assert client.post(f"/shifts/{shift.id}/sign-up").status_code == 302

@@ -8,7 +8,7 @@ import pytest
 from linkage.extensions import db
 from linkage.models import (BidStatus, HoursStatus, NeedStatus, OrgStatus, ProjectStatus, ShiftStatus,
                             SignUpStatus)
-from tests.factories import make_bid, make_need, make_project, make_shift
+from tests.factories import make_bid, make_need, make_project, make_shift, make_volunteer
 from tests.web.test_shifts_support import add_sign_up, now, project_shift, text
 
 SIGN_UP = "/sign-up\""
@@ -122,9 +122,11 @@ def test_a_closed_shift_offers_no_roster_actions_but_pending_hours_can_be_decide
     html = page(client, f"/shifts/{shift.id}/roster")
     assert "/check-in\"" not in html and "/close\"" not in html
     assert f'name="sign_ups" value="{decided.id}"' not in html
-    decided.hours_status = HoursStatus.pending
+    # Approved hours are locked (changed only by a correction); another volunteer's are still pending.
+    pending = add_sign_up(shift, make_volunteer(world.c1, name="Second Volunteer"), status=SignUpStatus.checked_out,
+                          minutes=60, hours_status=HoursStatus.pending)
     db.session.commit()
-    assert f'name="sign_ups" value="{decided.id}"' in page(client, f"/shifts/{shift.id}/roster")
+    assert f'name="sign_ups" value="{pending.id}"' in page(client, f"/shifts/{shift.id}/roster")
 
 
 def test_only_admins_may_add_a_community_activity_from_the_project_chooser(client, auth, world):
