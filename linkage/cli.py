@@ -65,17 +65,15 @@ def _register_site_commands(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
     def worker_command(burst):
-        """Run queued match runs (needs REDIS_URL) and, on a schedule, shift reminders."""
+        """Run queued match runs (needs REDIS_URL) and, on a schedule, the reaper of stopped runs, shift
+        reminders and overdue needs (``--burst``: the reaper only)."""
         from flask import current_app
 
-        from linkage.jobs import run_worker, start_schedule
+        from linkage.jobs import run_worker
 
         if not current_app.config.get("REDIS_URL"):
             raise click.UsageError("REDIS_URL is not set; without Redis, runs execute inside the web process.")
-        app = current_app._get_current_object()
-        if not burst:
-            start_schedule(app)  # reminders and overdue needs (linkage.jobs.SCHEDULE), beside the queue
-        run_worker(app, burst=burst)
+        run_worker(current_app._get_current_object(), burst=burst)  # with linkage.jobs.SCHEDULE beside the queue
 
     @app.cli.group("reminders")
     def reminders_group():

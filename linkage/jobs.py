@@ -70,16 +70,16 @@ def enqueue(path: str, *args, timeout: int = 7200) -> Optional[str]:
 
 
 def run_worker(app: Flask, burst: bool = False) -> None:
-    """Process queued jobs until stopped (``flask worker``).
+    """Process queued jobs until stopped (``flask worker``), with the scheduled jobs beside them.
 
     A SimpleWorker runs each job in its own process: when the worker dies, its job dies with it,
     the run's heartbeat stops, and the run is marked failed instead of finishing unseen — or, for a
-    part of a district run, the part is queued again by the reaper that every worker runs beside its
-    jobs (and every app server when staff watch the run)."""
+    part of a district run, the part is queued again by the reaper (``REAPER`` in ``SCHEDULE``) that every
+    worker runs, a burst worker too (and every app server when staff watch the run)."""
     from rq import SimpleWorker
 
     stop = threading.Event()
-    threading.Thread(target=_reap_periodically, args=(app, stop), daemon=True, name="linkage-reaper").start()
+    start_schedule(app, only=(REAPER,) if burst else None, stop=stop)
     worker = SimpleWorker([app.config["JOB_QUEUE"]], connection=redis_connection(app))
     try:
         worker.work(burst=burst, with_scheduler=False)
@@ -87,31 +87,26 @@ def run_worker(app: Flask, burst: bool = False) -> None:
         stop.set()
 
 
-def _reap_periodically(app: Flask, stop: threading.Event) -> None:
-    """While the worker runs: every half of MATCH_STALE_SECONDS, fail runs whose worker stopped and put
-    the lost parts of district runs back in the queue, so a run completes though nobody watches it.
-    Every worker does so; the row locks of ``reap_stale_runs`` let one of them act on each part."""
-    from linkage.extensions import db
-    from linkage.matching import services
-
-    interval = max(0.5, app.config["MATCH_STALE_SECONDS"] / 2)
-    with app.app_context():
-        while not stop.wait(interval):
-            try:
-                again = services.reap_stale_runs()
-                db.session.commit()
-                services.retry_parts(again)
-                db.session.commit()
-            except Exception:  # the database or Redis away for a moment: try again at the next round
-                db.session.rollback()
-                log.exception("reaping stale match runs failed")
-        db.session.remove()
-
-
 # --- jobs that run on a schedule ------------------------------------------------------------------------
-# (dotted path, the configuration key holding its interval in seconds; 0 or less: never)
-SCHEDULE = (("linkage.shifts.reminders.run", "REMINDER_INTERVAL_SECONDS"),
+def _reap_interval(config) -> float:
+    """Every half of MATCH_STALE_SECONDS: a run whose worker stopped is noticed within one stale period."""
+    return max(0.5, float(config["MATCH_STALE_SECONDS"]) / 2)
+
+
+# Fails runs whose worker stopped and puts lost parts of district runs back in the queue, so a run
+# completes though nobody watches it; the row locks of ``reap_stale_runs`` let one process act on each.
+REAPER = "linkage.matching.services.reap_and_requeue"
+
+# (dotted path, the configuration key holding its interval in seconds or a function of the
+# configuration giving it; 0 or less: never)
+SCHEDULE = ((REAPER, _reap_interval),
+            ("linkage.shifts.reminders.run", "REMINDER_INTERVAL_SECONDS"),
             ("linkage.needs.escalation.run", "ESCALATION_INTERVAL_SECONDS"))
+
+
+def interval(app: Flask, how) -> float:
+    """Seconds between two runs of a scheduled job (``how``: its entry's second item)."""
+    return float((how(app.config) if callable(how) else app.config.get(how)) or 0)
 
 
 def _every(app: Flask, path: str, seconds: float, stop: threading.Event) -> None:
@@ -119,16 +114,17 @@ def _every(app: Flask, path: str, seconds: float, stop: threading.Event) -> None
         _run_with_app(app, path, ())
 
 
-def start_schedule(app: Flask) -> list[threading.Thread]:
-    """Run each scheduled job every its interval in a daemon thread of this process (``flask worker``; or,
-    without Redis, the web process from its first request). Several processes may each run them: the jobs
-    record what they did, so nothing is done twice. Returns the threads;
-    ``app.extensions["linkage_schedule"]`` holds the event that stops them."""
-    stop = app.extensions.setdefault("linkage_schedule", threading.Event())
+def start_schedule(app: Flask, only: Optional[tuple[str, ...]] = None,
+                   stop: Optional[threading.Event] = None) -> list[threading.Thread]:
+    """Run each scheduled job (or ``only`` those) every its interval in a daemon thread of this process
+    (``flask worker``; or, without Redis, the web process from its first request). Several processes may
+    each run them: the jobs record what they did, so nothing is done twice. Returns the threads; ``stop``
+    (by default ``app.extensions["linkage_schedule"]``) is the event that stops them."""
+    stop = stop or app.extensions.setdefault("linkage_schedule", threading.Event())
     threads = []
-    for path, key in SCHEDULE:
-        seconds = float(app.config.get(key) or 0)
-        if seconds > 0:
+    for path, how in SCHEDULE:
+        seconds = interval(app, how)
+        if seconds > 0 and (only is None or path in only):
             thread = threading.Thread(target=_every, args=(app, path, seconds, stop), daemon=True,
                                       name=f"linkage-schedule-{path.rsplit('.', 2)[-2]}")
             thread.start()

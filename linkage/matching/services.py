@@ -281,6 +281,14 @@ def reap_stale_runs(now: Optional[datetime] = None) -> list[int]:
     return _reap_stale_parts(now, limit)
 
 
+def reap_and_requeue() -> None:
+    """The scheduled reaper (``linkage.jobs.SCHEDULE``): fail stale runs, then queue their lost parts again."""
+    again = reap_stale_runs()
+    db.session.commit()
+    retry_parts(again)
+    db.session.commit()
+
+
 def _fail(run: MatchRun, now: datetime, error: str) -> None:
     before = audit.snapshot(run, *_RUN_FIELDS)
     run.status, run.finished_at = MatchStatus.failed, now

@@ -114,7 +114,7 @@ class Need(db.Model):
     resident: Mapped[Resident] = relationship()
     category: Mapped[Category] = relationship()
     region: Mapped[Region] = relationship()
-    skills: Mapped[list[Skill]] = relationship(secondary=need_skills)
+    skills: Mapped[list[Skill]] = relationship(secondary=need_skills, order_by="Skill.code")
     project: Mapped[Optional[Project]] = relationship(back_populates="needs")
     case_worker: Mapped[Optional[SocialWorker]] = relationship()
     created_by: Mapped[Optional[User]] = relationship()

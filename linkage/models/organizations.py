@@ -84,9 +84,10 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     region: Mapped[Region] = relationship()
-    categories: Mapped[list[Category]] = relationship(secondary=organization_categories)
+    categories: Mapped[list[Category]] = relationship(secondary=organization_categories,
+                                                     order_by="Category.code")
     social_workers: Mapped[list[SocialWorker]] = relationship(
-        back_populates="organization", order_by="SocialWorker.name")
+        back_populates="organization", order_by="(SocialWorker.name, SocialWorker.id)")
 
     @property
     def grade_label(self) -> str:

@@ -101,7 +101,7 @@ class Project(db.Model):
     republished_from_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("projects.id"))
 
     region: Mapped[Region] = relationship()
-    categories: Mapped[list[Category]] = relationship(secondary=project_categories)
+    categories: Mapped[list[Category]] = relationship(secondary=project_categories, order_by="Category.code")
     needs: Mapped[list[Need]] = relationship(back_populates="project", order_by="Need.id")
     bids: Mapped[list[Bid]] = relationship(back_populates="project", order_by="Bid.id")
     created_by: Mapped[Optional[User]] = relationship()
@@ -178,7 +178,8 @@ class Bid(db.Model):
 
     project: Mapped[Project] = relationship(back_populates="bids")
     organization: Mapped[Organization] = relationship()
-    team: Mapped[list[SocialWorker]] = relationship(secondary=bid_team)
+    team: Mapped[list[SocialWorker]] = relationship(secondary=bid_team,
+                                                       order_by="(SocialWorker.name, SocialWorker.id)")
 
     @property
     def status_reason_text(self):

@@ -82,7 +82,7 @@ class Shift(db.Model):
     lead: Mapped[Optional[SocialWorker]] = relationship()
     slots: Mapped[list[ShiftSlot]] = relationship(
         back_populates="shift", cascade="all, delete-orphan", order_by="ShiftSlot.position")
-    needs: Mapped[list[Need]] = relationship(secondary=shift_needs)
+    needs: Mapped[list[Need]] = relationship(secondary=shift_needs, order_by="Need.id")
     sign_ups: Mapped[list[SignUp]] = relationship(back_populates="shift", order_by="SignUp.created_at")
     created_by: Mapped[Optional[User]] = relationship()
 
