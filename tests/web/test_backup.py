@@ -134,6 +134,7 @@ def test_backup_restores_into_a_new_database_with_everything(app, filled, tmp_pa
     assert app.test_cli_runner().invoke(args=["backup", backup]).exit_code != 0
 
     url = restore(app.config["SQLALCHEMY_DATABASE_URI"], backup, tmp_path)
+    restored = None
     try:
         instance = tmp_path / "restored-instance"
         instance.mkdir()
@@ -159,7 +160,9 @@ def test_backup_restores_into_a_new_database_with_everything(app, filled, tmp_pa
             assert client.post("/auth/login", data={"username": "volunteer", "password": NEW_PASSWORD}
                                ).status_code == 302
             assert db.session.scalar(sa.select(SignUp).where(SignUp.shift_id == filled)) is not None
-            db.session.remove()
-            db.engine.dispose()
     finally:
+        if restored is not None:  # close its connections even when a check failed, before the drop
+            with restored.app_context():
+                db.session.remove()
+                db.engine.dispose()
         drop(url)
