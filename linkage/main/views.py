@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from linkage import notifications
 from linkage.cases import access as case_access, queries as case_queries
 from linkage.extensions import db
+from linkage.main import today
 from linkage.models import Role
 from linkage.web import paginate, perform
 
@@ -24,7 +25,8 @@ def home():
         return render_template("main/welcome.html")
     recent = db.session.scalars(notifications.select_for(current_user).limit(5)).all()
     return render_template("main/home.html", recent=recent, render_notification=notifications.render,
-                           notification_url=notifications.url, **_case_work(current_user))
+                           notification_url=notifications.url, tasks=today.tasks_for(current_user),
+                           **_case_work(current_user))
 
 
 def _case_work(user) -> dict:

@@ -394,7 +394,7 @@ def test_list_page_runs_no_query_per_row(app, client, auth, world, endpoint, use
 BUDGETS = {
     "sign-up": {"postgresql": 17, "sqlite": 17},
     "shift list": {"postgresql": 12, "sqlite": 13},
-    "home": {"postgresql": 4, "sqlite": 5},
+    "home": {"postgresql": 6, "sqlite": 7},  # with today's tasks: the volunteer record and one count
 }
 
 
