@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from linkage.contracts.views import blueprint as contracts
     from linkage.main.views import blueprint as main
     from linkage.matching.views import blueprint as matching
+    from linkage.meetings.views import blueprint as meetings
     from linkage.needs.views import blueprint as needs
     from linkage.operations.views import blueprint as operations
     from linkage.organizations.views import blueprint as organizations
@@ -125,7 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from linkage.volunteers.views import blueprint as volunteers
 
     for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, records,
-                      matching, cases, admin, operations, public):
+                      matching, cases, meetings, admin, operations, public):
         app.register_blueprint(blueprint)
 
 

@@ -23,6 +23,7 @@ from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, Cer
 from linkage.models import Category, Organization, Project, Region, Shift, SocialWorker, User, Volunteer
 from linkage.models.contracts import ChangeStatus, ContractStatus, Milestone
 from linkage.models.matching import MatchKind, MatchStatus
+from linkage.models.meetings import DecisionStatus, MeetingStatus
 
 ACTIONS = {
     "bid.disqualify": _l("Bid disqualified"), "bid.lose": _l("Bid lost"), "bid.score": _l("Bid scored"),
@@ -104,6 +105,10 @@ ACTIONS = {
     "certificate.request": _l("Service certificate asked for"), "certificate.issue": _l("Service certificate issued"),
     "volunteer_complaint.record": _l("Complaint about a volunteer recorded"),
     "volunteer_complaint.answer": _l("Complaint answered by the volunteer"),
+    "meeting.convene": _l("Joint meeting convened"), "meeting.add_item": _l("Item added to a meeting's agenda"),
+    "meeting.record_minutes": _l("Minutes of a joint meeting recorded"), "meeting.cancel": _l("Joint meeting cancelled"),
+    "meeting_decision.create": _l("Decision of a joint meeting recorded"),
+    "meeting_decision.close": _l("Decision of a joint meeting carried out"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
 }
 
@@ -118,6 +123,7 @@ SUBJECTS = {
     "ResponseTarget": _l("Response target"),
     "HoursCorrection": _l("Correction of hours"), "Certificate": _l("Service certificate"),
     "VolunteerComplaint": _l("Complaint about a volunteer"),
+    "Meeting": _l("Joint meeting"), "MeetingDecision": _l("Decision of a joint meeting"),
 }
 
 FIELDS = {
@@ -170,6 +176,10 @@ FIELDS = {
     "sign_ups": _l("Sign-ups"), "shifts": _l("Shifts"), "regions": _l("Regions"),
     "organizations": _l("Organizations"), "recurrence": _l("Recurrence"),
     # cases
+    "starts_at": _l("Starts"), "held_at": _l("Held on"), "minutes_text": _l("Minutes of the meeting"),
+    "participants": _l("Participants"), "agenda": _l("Items on the agenda"), "agenda_item": _l("Agenda item"),
+    "responsible_id": _l("Owner of the decision"), "due_on": _l("Due"), "done_note": _l("What was done"),
+    "done_at": _l("Done on"),
     "stage": _l("Stage"), "owner_id": _l("Owner"), "worker_id": _l("Social worker"),
     "assessment_due": _l("Assessment due"), "plan_due": _l("Case plan due"), "review_due": _l("Review due"),
     "closed_at": _l("Closed"), "approval_id": _l("Approval request"), "referral_id": _l("Referral"),
@@ -191,6 +201,7 @@ STATUS_BY_SUBJECT = {
     "Case": CaseStatus,
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus, "Certificate": CertificateStatus,
     "HoursCorrection": CorrectionStatus,
+    "Meeting": MeetingStatus, "MeetingDecision": DecisionStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
@@ -255,6 +266,7 @@ def _locale() -> str:
 REFERENCES = {
     "category_id": (Category, lambda o: o.display_name(_locale())),
     "region_id": (Region, lambda o: o.display_name(_locale())),
+    "responsible_id": (User, lambda o: o.display_name),
     "organization_id": (Organization, lambda o: o.name),
     "lead_id": (SocialWorker, lambda o: o.name), "case_worker_id": (SocialWorker, lambda o: o.name),
     "owner_id": (SocialWorker, lambda o: o.name), "worker_id": (SocialWorker, lambda o: o.name),

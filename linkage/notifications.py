@@ -4,12 +4,12 @@ stored as UTC instants (ISO 8601) and shown in the reader's language and time zo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import format_datetime, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from linkage.extensions import db
@@ -78,6 +78,9 @@ MESSAGES = {
     "hours_declined_short": _l("You were checked out of \"%(title)s\" after %(minutes)s minutes, less than "
                                "%(percent)s %% of the shift, so the hours were declined."),
     "match_approved": _l("Match run %(run)s was approved."),
+    "meeting_convened": _l("You are invited to the joint meeting \"%(title)s\" on %(start)s at %(place)s."),
+    "meeting_cancelled": _l("The joint meeting \"%(title)s\" on %(start)s was cancelled: %(reason)s"),
+    "meeting_decision": _l("The joint meeting \"%(title)s\" gave you a decision to carry out by %(due)s: %(text)s"),
     "case_assigned": _l("A case was assigned to you: %(title)s."),
     "case_approval_requested": _l("A case waits for your approval: %(title)s."),
     "case_approved": _l("Your supervisor approved the case \"%(title)s\"."),
@@ -92,6 +95,7 @@ MESSAGES = {
 
 # Parameters that are moments in time: passed as aware datetimes, stored as UTC ISO 8601 text.
 TIME_PARAMS = frozenset({"start", "end", "deadline", "until"})
+DATE_PARAMS = frozenset({"due"})   # calendar days (``date``), shown in the reader's language
 
 
 def link(endpoint: str, **args) -> tuple[str, dict]:
@@ -100,6 +104,10 @@ def link(endpoint: str, **args) -> tuple[str, dict]:
 
 
 def _stored(key: str, value):
+    if key in DATE_PARAMS:
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise TypeError(f"notification parameter {key!r} must be a date")
+        return value.isoformat()
     if key in TIME_PARAMS:
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise TypeError(f"notification parameter {key!r} must be an aware datetime")
@@ -130,6 +138,11 @@ def notify(users: Iterable[Optional[User | int]], kind: str, link: Optional[tupl
 
 
 def _shown(key: str, value):
+    if key in DATE_PARAMS and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value))
+        except ValueError:
+            return value
     if key in TIME_PARAMS and isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)

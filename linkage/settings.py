@@ -207,6 +207,12 @@ SPECS = (
     Spec("ON_TIME_MIN_COUNT", "int", 10, 1, 10000, _l("Smallest count for an on-time share"),
          _l("The on-time report shows a share only for a sector and community with at least this many needs "
             "due; fewer would say more about chance than about the service."), _l("needs")),
+    Spec("MEETING_UNSERVED_DAYS", "int", 14, 1, 365, _l("Unserved needs on a joint meeting's agenda"),
+         _l("A verified need still without a service this long after it was submitted goes on the agenda of the "
+            "next joint meeting of its community or street."), _DAYS),
+    Spec("MEETING_LOOKAHEAD_DAYS", "int", 14, 1, 90, _l("Shifts on a joint meeting's agenda"),
+         _l("Shifts short of volunteers that start within this many days of a joint meeting go on its agenda."),
+         _DAYS),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

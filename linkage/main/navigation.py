@@ -25,6 +25,8 @@ NAVIGATION = [
     ("records.corrections", _l("Corrections"), {R.social_worker, R.community_staff}),
     ("records.desk", _l("Volunteer records"), {R.community_staff, R.civil_affairs, R.admin}),
     ("matching.index", _l("Match runs"), {R.civil_affairs, R.social_worker}),
+    ("meetings.index", _l("Joint meetings"), {R.community_staff, R.civil_affairs, R.observer, R.org_admin,
+                                               R.social_worker}),
     ("community.on_time", _l("On time"), {R.community_staff, R.civil_affairs, R.admin}),
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     ("admin.users", _l("Users"), {R.admin}),

@@ -17,6 +17,7 @@ from linkage.community import queries as community_queries
 from linkage.contracts import queries as contract_queries
 from linkage.extensions import db
 from linkage.matching.access import visible_runs
+from linkage.meetings import queries as meeting_queries
 from linkage.models import (HOLDING_STATUSES, Contract, ContractStatus, HoursStatus, MatchRun, MatchStatus, Need,
                             NeedStatus, OrgStatus, PanelMember, PanelStatus, Project, ProjectStatus, Role, Shift,
                             ShiftStatus, SignUp)
@@ -155,6 +156,13 @@ def _my_shifts_soon(user, moment):
     return _count(query), url_for("volunteers.my_shifts")
 
 
+def _decisions_due(user, moment):
+    """Decisions of joint meetings the user carries out, due within two days or late."""
+    due = meeting_queries.decisions_due(user, to_local(moment).date() + timedelta(days=2))
+    first = due[0].meeting_id if due else None
+    return len(due), (url_for("meetings.detail", meeting_id=first) + "#decisions" if first else "")
+
+
 def _needs_to_rate(user, moment):
     query = need_queries.own_needs(user).where(Need.status == NeedStatus.delivered)
     return _count(query), url_for("needs.mine")
@@ -171,6 +179,10 @@ class TaskKind:
 
 
 TASKS = [
+    TaskKind("decisions_due", frozenset(Role), _decisions_due,
+             lambda n: ngettext("%(num)s decision of a joint meeting is yours to carry out within two days",
+                                "%(num)s decisions of joint meetings are yours to carry out within two days", n),
+             urgent=True),
     TaskKind("needs_overdue", frozenset({R.community_staff, R.civil_affairs}), _needs_overdue,
              lambda n: ngettext("%(num)s need is past its response target",
                                 "%(num)s needs are past their response target", n), urgent=True),

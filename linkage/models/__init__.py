@@ -7,6 +7,8 @@ from linkage.models.contracts import (ChangeKind, ChangeRequest, ChangeStatus, C
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus
 from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence,
                                   ResponseTarget)
+from linkage.models.meetings import (AgendaItem, AgendaKind, DecisionStatus, Meeting, MeetingDecision,
+                                     MeetingStatus)
 from linkage.models.organizations import OrgStatus, OrgType, Organization
 from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
@@ -22,6 +24,7 @@ from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STA
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
+    "AgendaItem", "AgendaKind", "DecisionStatus", "Meeting", "MeetingDecision", "MeetingStatus",
     "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseDocument", "CaseNote", "CaseReferral", "CaseService",
     "CaseStage", "CaseStatus", "CaseTransfer", "Decision", "HandOver", "NoteKind",
     "Certificate", "CertificateStatus", "CorrectionStatus", "HoursCorrection", "VolunteerComplaint", "VolunteerNumber",

@@ -96,6 +96,11 @@ OBJECTS = {
     "case_a": "a case of resident A owned by organization A's social worker, with a note",
     "case_b": "a case of resident B owned by organization B's social worker",
     "case_document_a": "a document on case A", "case_document_b": "a document on case B",
+    "meeting_a": "a joint meeting of community A held yesterday (staff A convened it; volunteer A and social "
+                 "worker A took part)",
+    "meeting_b": "a joint meeting of community B held yesterday (staff B convened it; volunteer B took part)",
+    "decision_a": "meeting A's open decision, volunteer A its owner",
+    "decision_b": "meeting B's open decision, volunteer B its owner",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -167,6 +172,13 @@ RUN_READERS = {"run_x": on(*CIVIL_X), "run_y": on(*CIVIL_Y), "run_sw": on("socia
 # the roles): another organization's social worker, the organization's admin, community staff, civil
 # affairs and site admins are all refused.
 CASE_OWNERS = {"case_a": on("social_worker_a"), "case_b": on()}
+MEETING_RUNNERS = {"meeting_a": on("staff_a", "civil_x", "civil_district", "admin"),
+                   "meeting_b": on("staff_b", "civil_y", "civil_district", "admin")}
+MEETING_READERS = {"meeting_a": on("staff_a", "civil_x", "civil_district", "admin", "observer_x", "volunteer_a",
+                                   "social_worker_a"),
+                   "meeting_b": on("staff_b", "civil_y", "civil_district", "admin", "volunteer_b")}
+DECISION_CLOSERS = {"decision_a": on("volunteer_a", "staff_a", "civil_x", "civil_district", "admin"),
+                    "decision_b": on("volunteer_b", "staff_b", "civil_y", "civil_district", "admin")}
 CASE_LISTS = {"social_worker_a", "org_admin_a", "org_admin_b", "org_admin_new"}
 OWN_WORKERS = {"worker_a": on("org_admin_a"), "worker_b": on("org_admin_b")}
 CONTRACT_MANAGERS = {"contract_x": on(*CIVIL_X), "contract_y": on(*CIVIL_Y)}
@@ -393,6 +405,14 @@ POLICY: dict[str, Route] = {
 
     # Cases: the caseload for social workers and organization admins (never site admins); opening for
     # social workers and admins of an organization; the case itself only for its owner (see CASE_OWNERS).
+    "meetings.index": signed_in("GET"),
+    "meetings.new": only(BOTH, "staff_a", "staff_b", "civil_x", "civil_y", "civil_district", "admin"),
+    "meetings.detail": per_object(GET, MEETING_READERS),
+    "meetings.add_item": per_object(POST, MEETING_RUNNERS),
+    "meetings.minutes": per_object(POST, MEETING_RUNNERS),
+    "meetings.cancel": per_object(POST, MEETING_RUNNERS),
+    "meetings.decide": per_object(POST, MEETING_RUNNERS),
+    "meetings.close_decision": per_object(POST, DECISION_CLOSERS),
     "cases.index": only(GET, *CASE_LISTS),
     "cases.new": only(BOTH, "social_worker_a", "org_admin_a", "org_admin_b"),
     "cases.detail": per_object(GET, CASE_OWNERS),

@@ -26,6 +26,7 @@ from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage,
 from linkage.cases import services as case_services
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
+from linkage.models import Meeting, MeetingDecision, MeetingStatus
 from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
 from linkage.records import numbers, services as record_services
@@ -161,6 +162,25 @@ def _panels_and_complaints(w, u, p) -> dict:
             "notice_x": {"project_id": p["running_x"].id}, "notice_y": {"project_id": p["running_y"].id}}
 
 
+def _meetings(w, volunteer_b) -> dict:
+    """A joint meeting held yesterday in each community, convened by its staff, with one decision for the
+    community's volunteer (a participant, with the social worker in community A)."""
+    objects = {}
+    u = w.users
+    for suffix, region, staff, people in (("a", w.c1, u["staff1"], [u["vol"], u["worker"]]),
+                                          ("b", w.c3, u["staff3"], [volunteer_b.user])):
+        meeting = Meeting(region=region, title=f"Meeting {suffix.upper()}", starts_at=now() - timedelta(days=1),
+                          place="Hall", convened_by=staff, participants=people, status=MeetingStatus.held,
+                          held_at=now() - timedelta(days=1), minutes_text="Minutes")
+        decision = MeetingDecision(meeting=meeting, text="Call the family", responsible=people[0],
+                                   due_on=(now() + timedelta(days=3)).date())
+        db.session.add_all([meeting, decision])
+        db.session.flush()
+        objects[f"meeting_{suffix}"] = {"meeting_id": meeting.id}
+        objects[f"decision_{suffix}"] = {"decision_id": decision.id}
+    return objects
+
+
 def _records(w, volunteer_b) -> dict:
     """Each volunteer's number and an issued certificate of theirs (issued by their community's staff)."""
     objects = {}
@@ -206,6 +226,7 @@ def build_scopes(w) -> dict[str, dict]:
         cases[f"case_{x}"], actor=owner, title="Consent", file_name="consent.pdf", content=b"%PDF-1.4 consent")
         for x, owner in (("a", u["worker"]), ("b", u["worker2"]))}
     records = _records(w, volunteer_b)
+    meetings = _meetings(w, volunteer_b)
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -218,6 +239,7 @@ def build_scopes(w) -> dict[str, dict]:
            ("project_x", "project_y", "draft_x", "draft_y", "closed_x", "closed_y")},
         **panel_objects,
         **records,
+        **meetings,
         "bid_x": {"project_id": bid_x.project_id, "bid_id": bid_x.id},
         "bid_y": {"project_id": bid_y.project_id, "bid_id": bid_y.id},
         "for_running_x": {"project": p["running_x"].id}, "for_running_y": {"project": p["running_y"].id},

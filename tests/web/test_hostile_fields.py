@@ -27,7 +27,7 @@ from linkage.extensions import db
 from linkage.forms import Form
 from linkage.models import NeedStatus
 from linkage.records import numbers as records_numbers
-from tests import factories, records_support
+from tests import factories, meetings_support, records_support
 from tests.conftest import PASSWORD
 from tests.web.hostile import (HOSTILE_VALUES, MUTATIONS, PageField, changed, forms_on, mutated, snapshot,
                                stored_whole)
@@ -526,6 +526,18 @@ CASES = [
     Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/approve"),
     Case("matching.decide", "civil", lambda w, n: f"/matching/{_match_run(w, n)[0]}", action="/reject",
          fill=lambda w, n: {"note": "The volunteers asked for other shifts"}),
+    Case("meetings.new", "staff1", lambda w, n: "/meetings/new", fill=meetings_support.new_meeting_fill,
+         same_form=True),
+    Case("meetings.add_item", "staff1", meetings_support.planned_page, action="/agenda",
+         fill=lambda w, n: {"text": "Volunteers for the winter"}),
+    Case("meetings.cancel", "staff1", meetings_support.planned_page, action="/cancel",
+         fill=lambda w, n: {"reason": "The hall is closed"}),
+    Case("meetings.minutes", "staff1", meetings_support.held_page, action="/minutes",
+         fill=lambda w, n: {"minutes": "We met."}),
+    Case("meetings.decide", "staff1", meetings_support.held_page, action="/decisions",
+         fill=lambda w, n: {"text": "Call the family", "owner": str(w["vol"].id),
+                            "due_on": (date.today() + timedelta(days=5)).isoformat()}),
+    Case("meetings.close_decision", "vol", meetings_support.decision_page, action="/done"),
     Case("cases.new", "worker", _new_case),
     Case("cases.advance", "worker", _case_page, action="/advance", refusal_writes=CASE_PAGE_READ),
     Case("cases.request_approval", "worker", _case_in("assessment"), action="/approval",
@@ -723,6 +735,8 @@ QUERIES = [
           lambda w: {"status": "open", "sector": w.care.id, "urgency": 3, "community": w.c1.id, "page": 1}),
     Query("/community/needs/new", "staff1", lambda w: {"resident": w.resident.id}),
     Query("/community/accounts", "staff1", lambda w: {"page": 1}),
+    Query("/meetings/new", "civil", lambda w: {"region": w.c1.id}),
+    Query("/meetings/", "staff1", lambda w: {"page": 1}),
     Query("/shifts/", "vol", _shift_filters),
     Query("/shifts/new", "worker", lambda w: {"project": _running_project(w)}),
     Query("/shifts/new", "admin", lambda w: {"activity": 1}),

@@ -324,7 +324,28 @@ def _transfer(answer):
     return scenario
 
 
+def _meeting(step):
+    """Staff of community 1 convene a meeting (the volunteer is told); then hold it and give her a decision,
+    or cancel it."""
+    def scenario(world, **_):
+        from linkage.meetings import services as meetings
+        from linkage.timeutil import as_of
+        meeting = meetings.convene(meetings.MeetingData(
+            region=world.c1, title="Joint meeting", starts_at=now() + timedelta(days=1), place="Hall",
+            participants=[world["vol"]]), actor=world["staff1"])
+        if step == "cancel":
+            meetings.cancel(meeting, "The hall is closed", actor=world["staff1"])
+        elif step == "decide":
+            with as_of(now() + timedelta(days=1, hours=1)):
+                meetings.record_minutes(meeting, "We met.", actor=world["staff1"])
+                meetings.decide(meeting, "Call the family", world["vol"], (now() + timedelta(days=3)).date(),
+                                actor=world["staff1"])
+    return scenario
+
+
 SCENARIOS = {
+    "meeting_convened": _meeting("convene"), "meeting_cancelled": _meeting("cancel"),
+    "meeting_decision": _meeting("decide"),
     "account_verified": _account, "need_submitted": _submitted, "need_verified": _need_verified,
     "need_rejected": _need_rejected, "need_withdrawn": _need_withdrawn, "need_delivered": _need_delivered,
     "need_expired": _need_expired, "need_overdue": _need_overdue, "need_escalated": _need_escalated,
