@@ -12,7 +12,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 from babel.dates import format_skeleton
-from flask_babel import gettext as _, get_locale, lazy_gettext as _l
+from flask_babel import gettext as _, get_locale, pgettext
 
 from linkage import audit, settings
 from linkage.errors import Refused
@@ -22,8 +22,7 @@ from linkage.models.types import utcnow
 from linkage.shifts.services import ShiftData, cancel_shift, create_shift, shift_data_of, update_shift
 from linkage.timeutil import local_to_utc, to_local
 
-WEEKDAY_NAMES = {1: _l("Monday"), 2: _l("Tuesday"), 3: _l("Wednesday"), 4: _l("Thursday"), 5: _l("Friday"),
-                 6: _l("Saturday"), 7: _l("Sunday")}
+WEEKDAYS = range(1, 8)  # ISO: 1 Monday … 7 Sunday
 # What "this and all later shifts" carries over from the edited shift: the fields whose value changed.
 CARRIED_FIELDS = ("title", "description", "community", "place", "latitude", "longitude", "urgency",
                   "min_volunteers", "lead", "first_come", "requires_insurance", "insurance_note")
@@ -46,7 +45,7 @@ def max_weeks() -> int:
 
 def occurrence_dates(pattern: WeeklyPattern) -> tuple[list[date], date]:
     """The dates the pattern gives, and its last date; refuses a pattern that breaks a rule."""
-    if not pattern.weekdays or any(day not in WEEKDAY_NAMES for day in pattern.weekdays):
+    if not pattern.weekdays or any(day not in WEEKDAYS for day in pattern.weekdays):
         raise Refused(_("Choose the weekdays the shift repeats on."), field="weekdays")
     if pattern.last_date is None and not pattern.weeks:
         raise Refused(_("Say until when the shift repeats: a last date or a number of weeks."), field="repeat_until")
@@ -165,8 +164,8 @@ def update_from(shift: Shift, data: ShiftData, *, actor: User, now: Optional[dat
 
 def cancel(shift: Shift, reason: str, *, later: bool, actor: User, now: Optional[datetime] = None) -> list[Shift]:
     """Cancel ``shift`` (and with ``later`` every later open shift of its series) through
-    :func:`cancel_shift`. A series remembers a single cancelled date as left out, and ends before the
-    first of "all later" ones. All or none."""
+    :func:`cancel_shift`. A series remembers a single cancelled date as left out, and ends with the shift
+    before the first of "all later" ones. All or none."""
     now = now or utcnow()
     following = later_occurrences(shift, now) if later else []
     day = to_local(shift.start).date()
@@ -180,8 +179,10 @@ def cancel(shift: Shift, reason: str, *, later: bool, actor: User, now: Optional
     if shift.series_id is not None:
         series = db.session.get(ShiftSeries, shift.series_id)
         before = audit.snapshot(series, "last_date", "skipped")
-        if later and day > series.first_date:
-            series.last_date = min(series.last_date, day - timedelta(days=1))
+        earlier = db.session.scalar(sa.select(Shift.start).where(
+            Shift.series_id == series.id, Shift.start < shift.start).order_by(Shift.start.desc()).limit(1))
+        if later and earlier is not None:  # the series now ends with the shift before this one
+            series.last_date = min(series.last_date, to_local(earlier).date())
         elif not later:
             series.skipped = sorted(set(series.skipped or []) | {day.isoformat()})
         if audit.snapshot(series, "last_date", "skipped") != before:
@@ -205,12 +206,19 @@ def _clock(moment: time) -> str:
     return f"{moment.hour}:{moment.minute:02d}"
 
 
+def _every(weekday: int) -> str:
+    """A weekday as said after "every": "Tuesday", "周二"."""
+    return {1: pgettext("every", "Monday"), 2: pgettext("every", "Tuesday"), 3: pgettext("every", "Wednesday"),
+            4: pgettext("every", "Thursday"), 5: pgettext("every", "Friday"), 6: pgettext("every", "Saturday"),
+            7: pgettext("every", "Sunday")}[weekday]
+
+
 def pattern_words(series: ShiftSeries) -> str:
     """The pattern in words: "每周二、周四 9:00–11:00，至 1月31日（不含 12月8日）"."""
     separator = _(", ")
     end = (datetime.combine(series.first_date, series.start_time) + timedelta(minutes=series.minutes)).time()
     words = _("Every %(days)s, %(start)s–%(end)s, until %(last)s",
-              days=separator.join(str(WEEKDAY_NAMES[day]) for day in series.weekday_numbers),
+              days=separator.join(_every(day) for day in series.weekday_numbers),
               start=_clock(series.start_time), end=_clock(end), last=day_text(series.last_date))
     skipped = [day for day in series.skipped_dates if series.first_date <= day <= series.last_date]
     if skipped:
