@@ -84,6 +84,8 @@ ACTIONS = {
     "seed.demo": _l("Demo district created"),
     "shift.cancel": _l("Shift cancelled"), "shift.close": _l("Shift closed"), "shift.create": _l("Shift created"),
     "shift.update": _l("Shift changed"),
+    "shift_series.create": _l("Weekly series of shifts created"),
+    "shift_series.update": _l("Weekly series of shifts changed"),
     "signup.assign": _l("Place assigned"), "signup.cancel": _l("Sign-up cancelled"),
     "signup.check_in": _l("Checked in"), "signup.check_out": _l("Checked out"), "signup.create": _l("Signed up"),
     "signup.hours_approve": _l("Hours approved"), "signup.hours_decline": _l("Hours declined"),
@@ -118,6 +120,7 @@ SUBJECTS = {
     "Document": _l("Document"), "Evaluation": _l("Evaluation"), "Installment": _l("Installment"),
     "Payment": _l("Payment"), "MatchRun": _l("Match run"), "Need": _l("Need"), "Organization": _l("Organization"),
     "Project": _l("Project"), "Region": _l("Region"), "Resident": _l("Resident"), "Shift": _l("Shift"),
+    "ShiftSeries": _l("Weekly series of shifts"),
     "SignUp": _l("Sign-up"), "SocialWorker": _l("Social worker"), "User": _l("Account"),
     "Volunteer": _l("Volunteer"), "PanelMember": _l("Panel member"), "Complaint": _l("Complaint"),
     "ResponseTarget": _l("Response target"),
@@ -189,6 +192,9 @@ FIELDS = {
     "sign_up_id": _l("Sign-up"), "minutes_before": _l("Minutes before"), "minutes_requested": _l("Minutes asked for"),
     "number": _l("Number"), "notice_until": _l("On public notice until"), "issued_at": _l("Issued"),
     "person_in_charge": _l("Person in charge"), "handler_name": _l("Handler"),
+    "weekdays": _l("Weekdays"), "start_time": _l("Starts at"),
+    "first_date": _l("First date"), "last_date": _l("Last date"), "skipped": _l("Dates left out"),
+    "series_id": _l("Weekly series"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 

@@ -69,7 +69,8 @@ MESSAGES = {
     "shift_cancelled": _l("\"%(title)s\" at %(start)s was cancelled: %(reason)s"),
     "shift_reminder": _l("Reminder: \"%(title)s\" starts at %(start)s at %(place)s. Please come ten minutes "
                          "early and check in with the code the lead shows."),
-    "shift_updated": _l("\"%(title)s\" was changed. It now runs from %(start)s to %(end)s at %(place)s."),
+    "shift_updated": _l("\"%(title)s\" was changed (%(changes)s). It now runs from %(start)s to %(end)s at "
+                        "%(place)s."),
     "signup_cancelled": _l("%(name)s gave up their place on \"%(title)s\" at %(start)s."),
     "signup_no_show": _l("You were recorded as absent from \"%(title)s\" at %(start)s."),
     "signup_blocked": _l("After %(count)s no-shows you cannot sign up by yourself until %(until)s."),
@@ -96,6 +97,13 @@ MESSAGES = {
 # Parameters that are moments in time: passed as aware datetimes, stored as UTC ISO 8601 text.
 TIME_PARAMS = frozenset({"start", "end", "deadline", "until"})
 DATE_PARAMS = frozenset({"due"})   # calendar days (``date``), shown in the reader's language
+# What changed on a shift: stored as these codes (comma-separated, in the ``changes`` parameter) and
+# named in the reader's language when shown.
+CHANGE_LABELS = {
+    "time": _l("time"), "place": _l("place"), "title": _l("title"), "description": _l("what volunteers will do"),
+    "slots": _l("places per skill"), "lead": _l("lead social worker"), "insurance": _l("accident insurance"),
+}
+CHANGE_KINDS = frozenset({"shift_updated"})
 
 
 def link(endpoint: str, **args) -> tuple[str, dict]:
@@ -152,12 +160,22 @@ def _shown(key: str, value):
     return value
 
 
+def changes_text(codes: str) -> str:
+    """The ``changes`` parameter as a list in the reader's language: "time, place" or "时间、地点"."""
+    names = [str(CHANGE_LABELS[code]) for code in (codes or "").split(",") if code in CHANGE_LABELS]
+    if not names:
+        return str(_l("details"))
+    return str(_l(", ")).join(names)
+
+
 def render(notification: Notification) -> str:
     """The message in the reader's language, times in the reader's time zone."""
     template = MESSAGES.get(notification.kind)
     if template is None:
         return ""
     params = {key: _shown(key, value) for key, value in (notification.params or {}).items()}
+    if notification.kind in CHANGE_KINDS:  # stored before changes were listed: "details"
+        params["changes"] = changes_text(params.get("changes", ""))
     try:
         return str(template) % params
     except (KeyError, TypeError, ValueError):

@@ -39,10 +39,10 @@ from linkage.models import (AgendaItem, Availability, Bid, Case, CaseApproval, C
                             Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
-                            Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
+                            Shift, ShiftSeries, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
-                 Availability, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
+                 Availability, Need, Feedback, Project, Bid, ShiftSeries, Shift, ShiftSlot, SignUp, MatchRun,
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,

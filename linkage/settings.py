@@ -125,6 +125,8 @@ SPECS = (
          _l("years")),
     Spec("LEAD_VOLUNTEER_RATIO", "int", 25, 1, 200, _l("Volunteers per lead"),
          _l("A lead social worker supervises at most this many volunteers on a shift."), _l("volunteers")),
+    Spec("SERIES_MAX_WEEKS", "int", 26, 1, 52, _l("Longest weekly series"),
+         _l("A weekly series of shifts runs for at most this many weeks from its first date."), _l("weeks")),
     Spec("CHECK_IN_OPENS_MINUTES", "int", 60, 0, 720, _l("Check-in opens before the start"),
          _l("How long before a shift starts volunteers can be checked in."), _MINUTES),
     Spec("CHECK_IN_CODE_MINUTES", "int", 5, 1, 60, _l("Check-in code lifetime"),

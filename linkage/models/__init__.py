@@ -20,7 +20,7 @@ from linkage.models.records import (Certificate, CertificateStatus, CorrectionSt
 from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
 from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus,
-                                   ReminderKind, Shift, ShiftReminder, ShiftSlot, ShiftStatus, SignUp, SignUpStatus)
+                                   ReminderKind, Shift, ShiftReminder, ShiftSeries, ShiftSlot, ShiftStatus, SignUp, SignUpStatus)
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
@@ -36,6 +36,6 @@ __all__ = [
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "ResponseTarget", "Region", "RegionLevel", "Resident",
-    "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
+    "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSeries", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
@@ -49,6 +49,39 @@ shift_needs = sa.Table(
 )
 
 
+class ShiftSeries(db.Model):
+    """A weekly pattern of shifts: on ``weekdays`` (ISO numbers, 1 Monday to 7 Sunday, comma-separated) at
+    ``start_time`` local time for ``minutes``, from ``first_date`` to ``last_date``, except ``skipped``
+    (ISO dates: left out when the series was made, or an occurrence cancelled later). Each occurrence is an
+    ordinary shift pointing here."""
+
+    __tablename__ = "shift_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    weekdays: Mapped[str] = mapped_column(sa.String(20))
+    start_time: Mapped[time] = mapped_column(sa.Time)
+    minutes: Mapped[int] = mapped_column(sa.Integer)
+    first_date: Mapped[date] = mapped_column(sa.Date)
+    last_date: Mapped[date] = mapped_column(sa.Date)
+    skipped: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[Optional[User]] = relationship()
+    shifts: Mapped[list["Shift"]] = relationship(back_populates="series", order_by="Shift.start")
+
+    @property
+    def weekday_numbers(self) -> list[int]:
+        return sorted(int(n) for n in self.weekdays.split(",") if n)
+
+    @property
+    def skipped_dates(self) -> list[date]:
+        return sorted(date.fromisoformat(d) for d in (self.skipped or []))
+
+    def __repr__(self) -> str:
+        return f"<ShiftSeries {self.id}>"
+
+
 class Shift(db.Model):
     __tablename__ = "shifts"
 
@@ -76,6 +109,8 @@ class Shift(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped on every sign-up change, so a match run can tell that its input went stale.
     version: Mapped[int] = mapped_column(default=1)
+    # The weekly series this shift is one occurrence of, if any.
+    series_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shift_series.id"), index=True)
 
     project: Mapped[Optional[Project]] = relationship()
     region: Mapped[Region] = relationship()
@@ -85,6 +120,7 @@ class Shift(db.Model):
     needs: Mapped[list[Need]] = relationship(secondary=shift_needs, order_by="Need.id")
     sign_ups: Mapped[list[SignUp]] = relationship(back_populates="shift", order_by="SignUp.created_at")
     created_by: Mapped[Optional[User]] = relationship()
+    series: Mapped[Optional[ShiftSeries]] = relationship(back_populates="shifts")
 
     @property
     def capacity(self) -> int:

@@ -43,7 +43,7 @@ from linkage.security import blind_index, encrypt, hash_password
 from linkage.seed import meetings as seed_meetings, names, records as seed_records
 from linkage.seed.cases import plan_cases
 from linkage.seed.taxonomy import install_taxonomy
-from linkage.shifts import places, services as shift_services
+from linkage.shifts import places, series as shift_series, services as shift_services
 from linkage.volunteers import calendar
 from linkage.timeutil import LOCAL_TZ, as_of, local_to_utc, now as utc_now, today as local_today
 from matching.availability import merge_windows
@@ -1306,6 +1306,30 @@ def _build_shifts(demo: _Demo) -> None:
     demo.counts["shifts"] = len(rows)
 
 
+SERIES_TITLE = "每周探访独居老人"
+
+
+def _build_series(demo: _Demo) -> None:
+    """Community staff of the demo volunteer's community made a weekly series two days ago: elderly visits
+    every Tuesday for six weeks from next Tuesday, the third Tuesday left out (the community hall is booked)."""
+    community = demo.communities[0]
+    first = demo.today + timedelta(days=(2 - demo.today.isoweekday()) % 7 or 7)
+    start = local_to_utc(datetime.combine(first, time(9, 30)))
+
+    def create() -> None:
+        data = shift_services.ShiftData(
+            title=f"{community.name}·{SERIES_TITLE}", community=community, place=f"{community.name}社区活动中心",
+            start=start, end=start + timedelta(hours=2), min_volunteers=2, slots=[(None, 6)],
+            description="两人一组上门探访独居老人：聊天、查看居家安全、记录需要跟进的情况。",
+            latitude=community.latitude, longitude=community.longitude)
+        pattern = shift_series.WeeklyPattern(weekdays=[2], first_date=first, weeks=6,
+                                             skipped=[first + timedelta(days=14)])
+        shift_series.create_series(data, pattern, project=None, actor=db.session.get(User, demo.users["community"]))
+
+    demo.later(demo.now - timedelta(days=2), create)
+    demo.counts["shifts"] = demo.counts.get("shifts", 0) + 5
+
+
 def _project_end(project_id: int) -> date:
     return db.session.get(Project, project_id).service_end
 
@@ -1585,6 +1609,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_contract(demo)
     _build_needs(demo)
     _build_shifts(demo)
+    _build_series(demo)
     _build_panels(demo)
     plan_cases(demo, demo.supervisor_id, DEMO_PASSWORD)
     seed_records.plan(demo)

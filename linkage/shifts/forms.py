@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+import re
+from datetime import date
+
 from wtforms import (BooleanField, DateField, DateTimeLocalField, FieldList, FloatField, FormField,
-                     IntegerField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+                     IntegerField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -11,6 +15,9 @@ from linkage.forms import Form, Subform, choices
 from linkage.models import URGENCY_LABELS, ShiftStatus
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+WEEKDAY_CHOICES = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")),
+                   (5, _l("Friday")), (6, _l("Saturday")), (7, _l("Sunday"))]
+SCOPE_CHOICES = [("one", _l("This shift only")), ("later", _l("This and all later shifts of the series"))]
 
 
 def optional_int(value):
@@ -68,7 +75,44 @@ class ShiftForm(Form):
     requires_insurance = BooleanField(_l("Risky activity: volunteers need accident insurance"))
     insurance_note = StringField(_l("Insurance (insurer, policy)"), validators=[Optional(), Length(max=255)])
     needs = MultiCheckboxField(_l("Needs served"), coerce=int)
+    # A new shift may repeat weekly: a series of shifts like this one.
+    repeat = BooleanField(_l("Repeat weekly"))
+    weekdays = MultiCheckboxField(_l("On"), coerce=int, choices=choices(WEEKDAY_CHOICES))
+    repeat_until = DateField(_l("Until (last date)"), validators=[Optional()])
+    repeat_weeks = IntegerField(_l("Or for this many weeks"), validators=[
+        Optional(), NumberRange(min=1, max=52, message=_l("Enter a number of weeks from 1 to 52."))])
+    skip_dates = StringField(_l("Leave out these dates"), validators=[Optional(), Length(max=1000)],
+                             description=_l("Dates such as 2026-12-08, separated by commas."))
+    # Editing a shift of a series: this one, or this and all later ones.
+    scope = RadioField(_l("Change"), choices=choices(SCOPE_CHOICES), default="one", validators=[Optional()])
     submit = SubmitField(_l("Save"))
+
+    def validate_weekdays(self, field):
+        if self.repeat.data and not field.data:
+            raise ValidationError(_l("Choose the weekdays the shift repeats on."))
+
+    def validate_repeat_until(self, field):
+        if self.repeat.data and field.data is None and self.repeat_weeks.data is None:
+            raise ValidationError(_l("Say until when the shift repeats: a last date or a number of weeks."))
+        if self.repeat.data and field.data and self.start.data and field.data < self.start.data.date():
+            raise ValidationError(_l("The last date cannot be before the first shift."))
+
+    def validate_skip_dates(self, field):
+        if self.repeat.data:
+            self.skipped()
+
+    def skipped(self) -> list[date]:
+        """The dates to leave out, read from what was typed."""
+        days = []
+        for word in re.split(r"[\s,，、;；]+", self.skip_dates.data or ""):
+            if not word:
+                continue
+            try:
+                days.append(date.fromisoformat(word))
+            except ValueError:
+                raise ValidationError(_l("Write each date as 2026-12-08: \"%(word)s\" is not a date.",
+                                         word=word)) from None
+        return days
 
     def set_skill_choices(self, skills, locale: str) -> None:
         options = choices([("", _l("Anyone"))] + [(s.id, s.display_name(locale)) for s in skills])
@@ -107,6 +151,7 @@ class ShiftForm(Form):
 class CancelShiftForm(Form):
     reason = TextAreaField(_l("Reason (sent to everyone signed up)"), validators=[
         DataRequired(_l("Give a reason: the volunteers will read it.")), Length(max=1000)])
+    scope = RadioField(_l("Cancel"), choices=choices(SCOPE_CHOICES), default="one", validators=[Optional()])
     submit = SubmitField(_l("Cancel the shift"))
 
 

@@ -15,8 +15,8 @@ from linkage import audit, settings
 from linkage.auth.access import can_see_region
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (OPEN_STATUSES, RUNNING_STATUSES, Need, Project, Region, RegionLevel, Shift, ShiftSlot,
-                            ShiftStatus, Skill, SocialWorker, User)
+from linkage.models import (OPEN_STATUSES, RUNNING_STATUSES, Need, Project, Region, RegionLevel, Shift, ShiftSeries,
+                            ShiftSlot, ShiftStatus, Skill, SocialWorker, User)
 from linkage.models.types import utcnow
 from linkage.notifications import notify
 from linkage.shifts.access import winning_organization_id
@@ -26,9 +26,12 @@ from linkage.shifts.places import (_link, _locale, detach_slot, fill_from_waitli
 MAX_SLOT_ROWS = 4
 SHIFT_FIELDS = ("title", "description", "region_id", "place", "latitude", "longitude", "start", "end",
                 "urgency", "min_volunteers", "lead_id", "first_come", "requires_insurance", "insurance_note")
-# Changes that volunteers who signed up are told about.
-NOTIFIED_FIELDS = ("title", "description", "region_id", "place", "latitude", "longitude", "start", "end",
-                   "requires_insurance", "insurance_note")
+# Changes that volunteers who signed up are told about, by what they are called in the message
+# (``linkage.notifications.CHANGE_LABELS``), in the order the message lists them.
+NOTIFIED_FIELDS = {"start": "time", "end": "time", "region_id": "place", "place": "place", "latitude": "place",
+                   "longitude": "place", "title": "title", "description": "description", "slots": "slots",
+                   "lead_id": "lead", "requires_insurance": "insurance", "insurance_note": "insurance"}
+CHANGE_ORDER = ("time", "place", "title", "description", "slots", "lead", "insurance")
 
 
 # --- creating and editing ---------------------------------------------------------------------------
@@ -157,17 +160,18 @@ def _apply(shift: Shift, data: ShiftData) -> None:
 
 
 def create_shift(data: ShiftData, *, project: Optional[Project], actor: User,
-                 now: Optional[datetime] = None) -> Shift:
-    """A shift under a running project (its winner's social workers) or a community activity (staff)."""
+                 now: Optional[datetime] = None, series: Optional[ShiftSeries] = None) -> Shift:
+    """A shift under a running project (its winner's social workers) or a community activity (staff);
+    ``series``: the weekly series it is one occurrence of."""
     now = now or utcnow()
     _validate(data, project, actor=actor, now=now)
-    shift = Shift(project=project, created_by=actor, status=ShiftStatus.open, version=1)
+    shift = Shift(project=project, created_by=actor, status=ShiftStatus.open, version=1, series=series)
     _apply(shift, data)
     shift.slots = [ShiftSlot(position=i, skill=skill, count=count) for i, (skill, count) in enumerate(data.slots)]
     db.session.add(shift)
     db.session.flush()
     audit.record(actor, "shift.create", shift, after={
-        **audit.snapshot(shift, *SHIFT_FIELDS, "project_id"),
+        **audit.snapshot(shift, *SHIFT_FIELDS, "project_id", *(("series_id",) if series is not None else ())),
         "slots": [[skill.code if skill else None, count] for skill, count in data.slots],
         "needs": [need.id for need in data.needs]})
     return shift
@@ -217,10 +221,22 @@ def update_shift(shift: Shift, data: ShiftData, *, actor: User, now: Optional[da
     update_staffing(shift)
     audit.record(actor, "shift.update", shift, before={k: before[k] for k in changed},
                  after={k: after[k] for k in changed})
-    if changed & set(NOTIFIED_FIELDS):
+    told = {NOTIFIED_FIELDS[key] for key in changed if key in NOTIFIED_FIELDS}
+    if told:
         notify([s.volunteer.user for s in live], "shift_updated", link=_link(shift), title=shift.title,
-               start=shift.start, end=shift.end, place=shift.place)
+               start=shift.start, end=shift.end, place=shift.place,
+               changes=",".join(code for code in CHANGE_ORDER if code in told))
     return shift
+
+
+def shift_data_of(shift: Shift) -> ShiftData:
+    """What the shift's form would say about it now."""
+    return ShiftData(
+        title=shift.title, community=shift.region, place=shift.place, start=shift.start, end=shift.end,
+        min_volunteers=shift.min_volunteers, slots=[(slot.skill, slot.count) for slot in slots_of(shift)],
+        description=shift.description, latitude=shift.latitude, longitude=shift.longitude, urgency=shift.urgency,
+        lead=shift.lead, first_come=shift.first_come, requires_insurance=shift.requires_insurance,
+        insurance_note=shift.insurance_note, needs=list(shift.needs))
 
 
 def _slot_summary(slots) -> list:

@@ -13,7 +13,7 @@ from linkage.forms import choices
 from linkage.models import (FINISHED_STATUSES, HOLDING_STATUSES, HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker)
 from linkage.models.types import utcnow
-from linkage.shifts import access, codes, places, queries, services
+from linkage.shifts import access, codes, places, queries, series, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
                                    volunteer_of, volunteer_street, winning_organization_id)
@@ -86,12 +86,19 @@ def detail(shift_id):
     position = queries.waitlist_position(mine) if mine and mine.status == SignUpStatus.waitlisted else None
     now = utcnow()
     return render_template("shifts/detail.html", shift=shift, places=queries.places([shift])[shift.id],
+                           pattern=series.pattern_words(shift.series) if shift.series_id else None,
+                           others=_series_dates(shift, volunteer),
                            fill=places.slot_fill(shift), mine=mine, position=position, volunteer=volunteer,
                            can_edit=can_edit(current_user, shift), can_run=can_run(current_user, shift),
                            can_change=access.can_change(current_user, shift, now),
                            can_cancel=access.can_cancel(current_user, shift),
                            can_sign_up=access.can_sign_up(current_user, shift, volunteer, mine, now),
                            can_withdraw=access.can_withdraw(current_user, mine, now), locale=_locale())
+
+
+def _series_dates(shift: Shift, volunteer) -> list[Shift]:
+    """The other shifts of the series the reader may open."""
+    return [other for other in series.siblings(shift) if can_view(current_user, other, volunteer)]
 
 
 # --- creating, editing, cancelling ------------------------------------------------------------------
@@ -112,11 +119,29 @@ def new():
         require(can_create_community_activity(current_user))
     form = ShiftForm(data=_defaults(project) if request.method == "GET" else None)
     _form_choices(form, project)
-    created = perform(lambda: services.create_shift(_shift_data(form), project=project, actor=current_user),
-                      form=form, done=_("The shift was created; volunteers can now see it."))
+    created = perform(lambda: _create(form, project), form=form, done=_created_message)
     if created:
         return redirect(url_for(".detail", shift_id=created.value.id))
     return render_template("shifts/form.html", form=form, project=project, shift=None)
+
+
+def _create(form: ShiftForm, project) -> Shift:
+    """One shift, or with "repeat weekly" a series of them (the first one is shown)."""
+    data = _shift_data(form)
+    if not form.repeat.data:
+        return services.create_shift(data, project=project, actor=current_user)
+    pattern = series.WeeklyPattern(
+        weekdays=list(form.weekdays.data or []), first_date=form.start.data.date(),
+        last_date=form.repeat_until.data, weeks=form.repeat_weeks.data if form.repeat_until.data is None else None,
+        skipped=form.skipped())
+    return series.create_series(data, pattern, project=project, actor=current_user).shifts[0]
+
+
+def _created_message(shift: Shift) -> str:
+    if shift.series_id is None:
+        return _("The shift was created; volunteers can now see it.")
+    return _("%(n)s shifts were created, one on each date of the series; volunteers can now see them.",
+             n=len(shift.series.shifts))
 
 
 @blueprint.route("/<int:shift_id>/edit", methods=["GET", "POST"])
@@ -126,10 +151,17 @@ def edit(shift_id):
     require(can_edit(current_user, shift))
     form = ShiftForm(data=_initial(shift) if request.method == "GET" else None)
     _form_choices(form, shift.project, shift)
-    if perform(lambda: services.update_shift(shift, _shift_data(form), actor=current_user), form=form,
-               done=_("The shift was saved; everyone signed up was told about the change.")):
+    if shift.series_id is not None and form.scope.data == "later":
+        action = lambda: series.update_from(shift, _shift_data(form), actor=current_user)  # noqa: E731
+        done = lambda changed: _("%(n)s shifts of the series were saved; everyone signed up was told about "  # noqa: E731
+                                 "the change.", n=len(changed))
+    else:
+        action = lambda: services.update_shift(shift, _shift_data(form), actor=current_user)  # noqa: E731
+        done = _("The shift was saved; everyone signed up was told about the change.")
+    if perform(action, form=form, done=done):
         return redirect(url_for(".detail", shift_id=shift_id))
-    return render_template("shifts/form.html", form=form, project=shift.project, shift=shift)
+    return render_template("shifts/form.html", form=form, project=shift.project, shift=shift,
+                           pattern=series.pattern_words(shift.series) if shift.series_id else None)
 
 
 @blueprint.route("/<int:shift_id>/cancel", methods=["GET", "POST"])
@@ -138,10 +170,14 @@ def cancel(shift_id):
     shift = _get_shift(shift_id)
     require(can_edit(current_user, shift))
     form = CancelShiftForm()
-    if perform(lambda: services.cancel_shift(shift, form.reason.data, actor=current_user), form=form,
-               done=_("The shift was cancelled and everyone signed up was notified.")):
+    later = shift.series_id is not None and form.scope.data == "later"
+    if perform(lambda: series.cancel(shift, form.reason.data, later=later, actor=current_user), form=form,
+               done=lambda cancelled: _("%(n)s shifts were cancelled and everyone signed up was notified.",
+                                        n=len(cancelled)) if later else
+               _("The shift was cancelled and everyone signed up was notified.")):
         return redirect(url_for(".detail", shift_id=shift_id))
-    return render_template("shifts/cancel.html", form=form, shift=shift)
+    return render_template("shifts/cancel.html", form=form, shift=shift,
+                           pattern=series.pattern_words(shift.series) if shift.series_id else None)
 
 
 def _defaults(project):

@@ -160,6 +160,19 @@ def test_demo_shifts_fill_the_coming_week(app, seeded):
     assert mine[SignUpStatus.checked_out] >= 1
 
 
+def test_demo_has_a_weekly_series_with_a_date_left_out(app, seeded):
+    from linkage.models import ShiftSeries
+    from linkage.timeutil import to_local
+
+    [series] = db.session.scalars(sa.select(ShiftSeries)).all()
+    days = [to_local(shift.start).date() for shift in series.shifts]
+    assert len(days) == 5 and all(day.isoweekday() == 2 and day > today() for day in days)
+    assert series.skipped == [(days[0] + timedelta(days=14)).isoformat()]
+    assert days == [days[0] + timedelta(days=7 * n) for n in (0, 1, 3, 4, 5)]
+    community = db.session.scalar(sa.select(User).where(User.username == "community"))
+    assert all(shift.created_by_id == community.id and shift.status == ShiftStatus.open for shift in series.shifts)
+
+
 def test_every_seeded_place_passes_the_eligibility_rule(app, seeded):
     """The seed writes sign-ups in bulk, not through the places service: the rule must still hold."""
     from linkage.shifts import eligibility
