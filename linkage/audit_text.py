@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
                             CorrectionStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
+                            ProofSource, ProofStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -104,6 +105,12 @@ ACTIONS = {
     "certificate.request": _l("Service certificate asked for"), "certificate.issue": _l("Service certificate issued"),
     "volunteer_complaint.record": _l("Complaint about a volunteer recorded"),
     "volunteer_complaint.answer": _l("Complaint answered by the volunteer"),
+    "skill_certificate.claim": _l("Skill certificate sent for approval"),
+    "skill_certificate.approve": _l("Skill certificate approved"),
+    "skill_certificate.reject": _l("Skill certificate rejected"),
+    "skill_certificate.read": _l("Skill certificate opened"),
+    "skill_certificate.grant": _l("Skill certificate granted by a training session"),
+    "volunteer.supervision_note": _l("Supervision note written"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
 }
 
@@ -117,7 +124,7 @@ SUBJECTS = {
     "Volunteer": _l("Volunteer"), "PanelMember": _l("Panel member"), "Complaint": _l("Complaint"),
     "ResponseTarget": _l("Response target"),
     "HoursCorrection": _l("Correction of hours"), "Certificate": _l("Service certificate"),
-    "VolunteerComplaint": _l("Complaint about a volunteer"),
+    "VolunteerComplaint": _l("Complaint about a volunteer"), "SkillCertificate": _l("Skill certificate"),
 }
 
 FIELDS = {
@@ -179,6 +186,9 @@ FIELDS = {
     "sign_up_id": _l("Sign-up"), "minutes_before": _l("Minutes before"), "minutes_requested": _l("Minutes asked for"),
     "number": _l("Number"), "notice_until": _l("On public notice until"), "issued_at": _l("Issued"),
     "person_in_charge": _l("Person in charge"), "handler_name": _l("Handler"),
+    # skill certificates and training
+    "skill_id": _l("Skill"), "expires_on": _l("Valid until"), "source": _l("Obtained by"),
+    "extension": _l("File type"), "trains_skill_id": _l("Training session for"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 
@@ -190,12 +200,13 @@ STATUS_BY_SUBJECT = {
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus,
     "Case": CaseStatus,
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus, "Certificate": CertificateStatus,
-    "HoursCorrection": CorrectionStatus,
+    "HoursCorrection": CorrectionStatus, "SkillCertificate": ProofStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
     "kind": MatchKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,
+    "source": ProofSource,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).
@@ -260,6 +271,7 @@ REFERENCES = {
     "owner_id": (SocialWorker, lambda o: o.name), "worker_id": (SocialWorker, lambda o: o.name),
     "project_id": (Project, lambda o: o.title), "shift_id": (Shift, lambda o: o.title),
     "volunteer_id": (Volunteer, lambda o: o.name), "user_id": (User, lambda o: o.display_name),
+    "skill_id": (Skill, lambda o: o.display_name(_locale())), "trains_skill_id": (Skill, lambda o: o.display_name(_locale())),
 }
 NAMED_SUBJECTS = {model.__name__: (model, label) for model, label in REFERENCES.values()
                   if model is not Category}

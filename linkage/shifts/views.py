@@ -159,6 +159,7 @@ def _initial(shift: Shift) -> dict:
         "urgency": shift.urgency, "min_volunteers": shift.min_volunteers, "lead": shift.lead_id,
         "first_come": int(shift.first_come), "requires_insurance": shift.requires_insurance,
         "insurance_note": shift.insurance_note, "needs": [need.id for need in shift.needs],
+        "trains_skill": shift.trains_skill_id,
         "slots": [{"skill": slot.skill_id, "count": slot.count} for slot in shift.slots],
     }
 
@@ -197,7 +198,8 @@ def _shift_data(form: ShiftForm) -> services.ShiftData:
         slots=[(skills.get(skill_id) if skill_id else None, count) for skill_id, count in form.slot_rows()],
         lead=db.session.get(SocialWorker, form.lead.data) if form.lead.data else None,
         first_come=bool(form.first_come.data), requires_insurance=form.requires_insurance.data,
-        insurance_note=form.insurance_note.data or "", needs=list(needs))
+        insurance_note=form.insurance_note.data or "", needs=list(needs),
+        trains_skill=db.session.get(Skill, form.trains_skill.data) if form.trains_skill.data else None)
 
 
 # --- sign-up ----------------------------------------------------------------------------------------
