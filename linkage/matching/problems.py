@@ -215,7 +215,7 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
         if tuple(pin) in ineligible:
             raise Refused(_l("This pairing cannot be pinned: %(why)s", why=ineligible[tuple(pin)].text()),
                           field="left")
-    codes = dict(db.session.execute(sa.select(Skill.id, Skill.code)).tuples().all())
+    codes = {skill_id: code for skill_id, code in db.session.execute(sa.select(Skill.id, Skill.code))}
     busy = {vid: sum(b.minutes for b in bookings if start <= b.start < end) for vid, bookings in outside.items()}
     problem = {
         "settings": {"max_travel_km": settings.get("MATCH_MAX_TRAVEL_KM"),

@@ -230,6 +230,11 @@ def candidate_of(volunteer: Volunteer, certificates: Optional[tuple] = None) -> 
         certificates=certificates)
 
 
+def candidate_for(volunteer: Volunteer, slots) -> Candidate:
+    """:func:`candidate_of` for a shift with these slots: certificates are read only when a slot needs a skill."""
+    return candidate_of(volunteer, None if any(slot.skill_id is not None for slot in slots) else ())
+
+
 def opening_of(shift: Shift, slots=None, locale: str = "zh_CN") -> Opening:
     """The shift as the rule sees it; ``slots`` narrows it to those slots (default: all of them)."""
     slots = list(shift.slots if slots is None else slots)

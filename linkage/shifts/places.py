@@ -126,7 +126,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
     if shift.status not in OPEN_STATUSES or shift.has_started(now):
         raise Refused(_("This shift is no longer open for sign-up."))
     slots = slots_of(shift)
-    candidate = eligibility.candidate_of(volunteer)
+    candidate = eligibility.candidate_for(volunteer, slots)
     refused = refusal(shift, volunteer, now=now, self_service=True, slots=slots, candidate=candidate)
     if refused is not None:
         raise refused
@@ -192,7 +192,7 @@ def fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[Sign
         .order_by(*waitlist_order())).all()
     promoted = []
     for candidate in waiting:
-        facts = eligibility.candidate_of(candidate.volunteer)
+        facts = eligibility.candidate_for(candidate.volunteer, slots)
         slot = _free_slot(eligibility.qualifying_slots(candidate.volunteer, shift, slots, facts), fill)
         if slot is None or refusal(shift, candidate.volunteer, now=now, self_service=True, candidate=facts) is not None:
             continue
