@@ -19,6 +19,7 @@ from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_comm
                                    volunteer_of, volunteer_street, winning_organization_id)
 from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
+from linkage.volunteers import access as volunteer_access
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("shifts", __name__, url_prefix="/shifts")
@@ -263,7 +264,9 @@ def _render_roster(shift: Shift, *, failed=None, confirm=None, hours_form=None, 
                            confirm=confirm or {},
                            positions=queries.waitlist_positions(records), hours_form=hours_form,
                            actions=access.roster_actions(current_user, shift, records, now),
-                           can_close=access.can_close(current_user, shift, now), locale=_locale()), status
+                           can_close=access.can_close(current_user, shift, now), locale=_locale(),
+                           notes_link=volunteer_access.reads_roster_notes(current_user, shift),
+                           HOLDING_STATUSES=HOLDING_STATUSES), status
 
 
 def _roster_sign_up(shift_id: int, sign_up_id: int):

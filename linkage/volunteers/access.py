@@ -42,6 +42,16 @@ def led_shift_of(user: User, volunteer: Volunteer) -> bool:
                SocialWorker.user_id == user.id, SocialWorker.active)) > 0
 
 
+def reads_roster_notes(user: User, shift: Shift) -> bool:
+    """Whether the roster links the volunteers with a place to their supervision notes: for the shift's lead
+    and for social workers and staff of its area (who read the notes of every volunteer with a place)."""
+    if not user.is_authenticated or user.role not in (*NOTE_STAFF, Role.social_worker):
+        return False
+    if shift.lead is not None and shift.lead.user_id == user.id:
+        return True
+    return can_see_region(user, shift.region)
+
+
 def can_write_notes(user: User, volunteer: Volunteer) -> bool:
     """The lead social worker of a shift the volunteer holds or held a place on."""
     return led_shift_of(user, volunteer)

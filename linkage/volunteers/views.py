@@ -159,20 +159,31 @@ def shift_ics(shift_id):
 
 # --- supervision notes (social workers and staff of the volunteer's area; never the volunteer) ---------------
 
-@blueprint.route("/<int:volunteer_id>/supervision", methods=["GET", "POST"])
-@login_required
-def supervision(volunteer_id):
+def _noted_volunteer(volunteer_id: int) -> Volunteer:
     volunteer = db.session.get(Volunteer, volunteer_id)
     if volunteer is None or not access.can_read_notes(current_user, volunteer):
         abort(404)
-    may_write = access.can_write_notes(current_user, volunteer)
-    form = NoteForm(formdata=None) if request.method == "GET" else NoteForm()
-    if request.method == "POST":
-        require(may_write)
-        if perform(lambda: services.write_note(volunteer, form.text.data, actor=current_user), form=form,
-                   done=_("The note was saved.")):
-            return redirect(url_for(".supervision", volunteer_id=volunteer.id))
-    return render_template("volunteers/supervision.html", volunteer=volunteer, form=form, may_write=may_write,
+    return volunteer
+
+
+@blueprint.get("/<int:volunteer_id>/supervision")
+@login_required
+def supervision(volunteer_id, form=None):
+    volunteer = _noted_volunteer(volunteer_id)
+    return render_template("volunteers/supervision.html", volunteer=volunteer, form=form or NoteForm(formdata=None),
+                           may_write=access.can_write_notes(current_user, volunteer),
                            notes=db.session.scalars(queries.notes_on(volunteer)).all(),
                            certificates=skill_queries.certificates_of(volunteer), today=today(),
                            ProofStatus=ProofStatus, locale=_locale())
+
+
+@blueprint.post("/<int:volunteer_id>/supervision")
+@login_required
+def write_note(volunteer_id):
+    volunteer = _noted_volunteer(volunteer_id)
+    require(access.can_write_notes(current_user, volunteer))
+    form = NoteForm()
+    if perform(lambda: services.write_note(volunteer, form.text.data, actor=current_user), form=form,
+               done=_("The note was saved.")):
+        return redirect(url_for(".supervision", volunteer_id=volunteer.id))
+    return supervision(volunteer_id, form=form)
