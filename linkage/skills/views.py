@@ -71,7 +71,8 @@ def reviews():
         "skills/reviews.html", pending=pending, decided=queries.decided_by(current_user), today=today(),
         approve_forms={c.id: ApproveForm(formdata=None, prefix=f"a{c.id}",
                                          expires_on=services.default_expiry(c.skill, today())) for c in pending},
-        reject_form=RejectForm(formdata=None), ProofStatus=ProofStatus, locale=_locale())
+        reject_forms={c.id: RejectForm(formdata=None, prefix=f"r{c.id}") for c in pending},
+        ProofStatus=ProofStatus, locale=_locale())
 
 
 def _decidable(certificate_id: int) -> SkillCertificate:
@@ -97,7 +98,7 @@ def approve(certificate_id):
 @login_required
 def reject(certificate_id):
     certificate = _decidable(certificate_id)
-    form = RejectForm()
+    form = RejectForm(prefix=f"r{certificate_id}")
     perform(lambda: services.reject(certificate, actor=current_user, reason=form.reason.data),
             form=form, done=_("The certificate was rejected; the volunteer is told why."))
     _flash_errors(form)

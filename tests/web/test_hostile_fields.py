@@ -172,7 +172,7 @@ def _pending_claim(verb):
                                              name=f"Claimant {n}")
         claim = services.claim(volunteer, world.first_aid, actor=volunteer.user, file_name="first-aid.pdf",
                                content=PDF)
-        fill = {"reason": "The scan is unreadable"} if verb == "reject" else {}
+        fill = {f"r{claim.id}-reason": "The scan is unreadable"} if verb == "reject" else {}
         return {"url": "/skills/reviews", "action": f"/skills/certificates/{claim.id}/{verb}", "fill": fill}
     return page
 

@@ -98,10 +98,11 @@ def test_a_rejection_needs_a_reason_that_the_volunteer_reads(client, auth, world
     [certificate] = certificates(world.volunteer)
     auth.logout()
     auth.login("worker")
-    client.post(f"/skills/certificates/{certificate.id}/reject", data={"reason": ""})
+    client.post(f"/skills/certificates/{certificate.id}/reject", data={f"r{certificate.id}-reason": ""})
     db.session.refresh(certificate)
     assert certificate.status == ProofStatus.pending
-    client.post(f"/skills/certificates/{certificate.id}/reject", data={"reason": "The scan is unreadable."})
+    client.post(f"/skills/certificates/{certificate.id}/reject",
+                data={f"r{certificate.id}-reason": "The scan is unreadable."})
     db.session.refresh(certificate)
     assert certificate.status == ProofStatus.rejected and certificate.reason == "The scan is unreadable."
     [told] = notifications(world["vol"], "skill_certificate_rejected")
