@@ -99,7 +99,8 @@ OBJECTS = {
     "skill_claim_a": "volunteer A's first-aid certificate, waiting for a social worker of street X",
     "skill_claim_b": "volunteer B's first-aid certificate, waiting for a social worker of street Y",
     "supervised_a": "volunteer A (a place on shift X, led by social worker A): their supervision notes",
-    "supervised_b": "volunteer B (a place on shift Y): their supervision notes",
+    "supervised_b": "volunteer B (a place on shift Y, approved hours on a shift social worker A led): their "
+                    "supervision notes",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -179,9 +180,11 @@ CONTRACT_READERS_Y = {"org_admin_b", *CIVIL_Y}
 
 # Supervision notes on a volunteer: read by social workers and staff of the volunteer's area and by the lead of
 # a shift they held a place on; written by that lead only; the volunteer never sees them.
+# Social worker A led a shift in community B that volunteer B served on (their approved hours), so they
+# are volunteer B's lead too, though street Y is not their area.
 NOTE_READERS = {"supervised_a": {"social_worker_a", "staff_a", *CIVIL_X},
-                "supervised_b": {"staff_b", *CIVIL_Y}}
-NOTE_WRITERS = {"supervised_a": {"social_worker_a"}, "supervised_b": set()}
+                "supervised_b": {"social_worker_a", "staff_b", *CIVIL_Y}}
+NOTE_WRITERS = {"supervised_a": {"social_worker_a"}, "supervised_b": {"social_worker_a"}}
 
 # Public pages of a project: every published one to everyone; a draft exists for nobody (anonymous included).
 PUBLIC_PROJECTS = {**{obj: On(SIGNED_IN) for obj in ("project_x", "project_y", "closed_x", "closed_y",
