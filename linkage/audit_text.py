@@ -188,7 +188,7 @@ FIELDS = {
     "person_in_charge": _l("Person in charge"), "handler_name": _l("Handler"),
     # skill certificates and training
     "skill_id": _l("Skill"), "expires_on": _l("Valid until"), "source": _l("Obtained by"),
-    "extension": _l("File type"), "trains_skill_id": _l("Training session for"),
+    "trains_skill_id": _l("Training session for"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 

@@ -65,7 +65,7 @@ def claim(volunteer: Volunteer, skill: Optional[Skill], *, actor: User, file_nam
         os.remove(path)
         raise
     audit.record(actor, "skill_certificate.claim", certificate, region_id=volunteer.region_id,
-                 after={**audit.snapshot(certificate, *_FIELDS), "extension": extension, "size": certificate.size})
+                 after={**audit.snapshot(certificate, *_FIELDS), "size": certificate.size})
     return certificate
 
 
