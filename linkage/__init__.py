@@ -123,10 +123,11 @@ def register_blueprints(app: Flask) -> None:
     from linkage.public.views import blueprint as public
     from linkage.records.views import blueprint as records
     from linkage.shifts.views import blueprint as shifts
+    from linkage.skills.views import blueprint as skills
     from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, records,
-                      matching, cases, meetings, admin, operations, public):
+    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, skills,
+                      records, matching, cases, meetings, admin, operations, public):
         app.register_blueprint(blueprint)
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
                             CorrectionStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
+                            ProofSource, ProofStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -111,6 +112,12 @@ ACTIONS = {
     "meeting.record_minutes": _l("Minutes of a joint meeting recorded"), "meeting.cancel": _l("Joint meeting cancelled"),
     "meeting_decision.create": _l("Decision of a joint meeting recorded"),
     "meeting_decision.close": _l("Decision of a joint meeting carried out"),
+    "skill_certificate.claim": _l("Skill certificate sent for approval"),
+    "skill_certificate.approve": _l("Skill certificate approved"),
+    "skill_certificate.reject": _l("Skill certificate rejected"),
+    "skill_certificate.read": _l("Skill certificate opened"),
+    "skill_certificate.grant": _l("Skill certificate granted by a training session"),
+    "volunteer.supervision_note": _l("Supervision note written"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
 }
 
@@ -127,6 +134,7 @@ SUBJECTS = {
     "HoursCorrection": _l("Correction of hours"), "Certificate": _l("Service certificate"),
     "VolunteerComplaint": _l("Complaint about a volunteer"),
     "Meeting": _l("Joint meeting"), "MeetingDecision": _l("Decision of a joint meeting"),
+    "VolunteerComplaint": _l("Complaint about a volunteer"), "SkillCertificate": _l("Skill certificate"),
 }
 
 FIELDS = {
@@ -195,6 +203,9 @@ FIELDS = {
     "weekdays": _l("Weekdays"), "start_time": _l("Starts at"),
     "first_date": _l("First date"), "last_date": _l("Last date"), "skipped": _l("Dates left out"),
     "series_id": _l("Weekly series"),
+    # skill certificates and training
+    "skill_id": _l("Skill"), "expires_on": _l("Valid until"), "source": _l("Obtained by"),
+    "trains_skill_id": _l("Training session for"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 
@@ -208,11 +219,13 @@ STATUS_BY_SUBJECT = {
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus, "Certificate": CertificateStatus,
     "HoursCorrection": CorrectionStatus,
     "Meeting": MeetingStatus, "MeetingDecision": DecisionStatus,
+    "HoursCorrection": CorrectionStatus, "SkillCertificate": ProofStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
     "kind": MatchKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,
+    "source": ProofSource,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).
@@ -278,6 +291,7 @@ REFERENCES = {
     "owner_id": (SocialWorker, lambda o: o.name), "worker_id": (SocialWorker, lambda o: o.name),
     "project_id": (Project, lambda o: o.title), "shift_id": (Shift, lambda o: o.title),
     "volunteer_id": (Volunteer, lambda o: o.name), "user_id": (User, lambda o: o.display_name),
+    "skill_id": (Skill, lambda o: o.display_name(_locale())), "trains_skill_id": (Skill, lambda o: o.display_name(_locale())),
 }
 NAMED_SUBJECTS = {model.__name__: (model, label) for model, label in REFERENCES.values()
                   if model is not Category}

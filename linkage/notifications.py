@@ -90,6 +90,10 @@ MESSAGES = {
     "referral_answered": _l("%(name)s answered your referral on the case \"%(title)s\"."),
     "case_transfer_offered": _l("The case \"%(title)s\" is offered to you: accept or decline it."),
     "case_transfer_answered": _l("%(name)s answered the transfer of the case \"%(title)s\"."),
+    "skill_certificate_approved": _l("Your certificate for %(skill)s was approved; it counts until %(date)s."),
+    "skill_certificate_rejected": _l("Your certificate for %(skill)s was not accepted: %(reason)s"),
+    "skill_certificate_granted": _l("Your attendance at the training \"%(title)s\" was confirmed: you hold the "
+                                    "certificate for %(skill)s until %(date)s."),
     "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),
 }
 

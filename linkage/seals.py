@@ -39,14 +39,15 @@ from linkage.models import (AgendaItem, Availability, Bid, Case, CaseApproval, C
                             Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
-                            Shift, ShiftSeries, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
+                            Shift, ShiftSeries, ShiftSlot, SignUp, Skill, SkillCertificate, SocialWorker,
+                            SupervisionNote, User, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, Need, Feedback, Project, Bid, ShiftSeries, Shift, ShiftSlot, SignUp, MatchRun,
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,
-                 Meeting, AgendaItem, MeetingDecision)
+                 Meeting, AgendaItem, MeetingDecision, SkillCertificate, SupervisionNote)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

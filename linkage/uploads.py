@@ -34,16 +34,16 @@ def size_limit() -> int:
     return int(float(settings.get("UPLOAD_MAX_MB")) * 1024 * 1024)
 
 
-def check(file_name: Optional[str], content: bytes) -> str:
+def check(file_name: Optional[str], content: bytes, *, types: Optional[tuple] = None) -> str:
     """The file's extension, or Refused: a name with a path in it, a type not allowed, bytes that are not
-    what the name says, an empty or oversized file."""
+    what the name says, an empty or oversized file. ``types``: the area accepts only these of ``UPLOAD_TYPES``."""
     name = file_name or ""
     if not name.strip():
         raise Refused(_l("Choose a file."), field="file")
     if _UNSAFE_NAME.search(name) or len(name) > 200:
         raise Refused(_l("The file name may not contain a folder path; rename the file and try again."), field="file")
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    allowed = settings.get("UPLOAD_TYPES")
+    allowed = [kind for kind in settings.get("UPLOAD_TYPES") if types is None or kind in types]
     if extension not in allowed:
         raise Refused(_l("Files of this type are not accepted; upload one of: %(types)s.",
                          types=", ".join(allowed)), field="file")

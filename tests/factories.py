@@ -9,9 +9,9 @@ from decimal import Decimal
 from linkage.extensions import db
 from linkage.identifiers import credit_code_check_char, resident_id_check_char
 from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Category, Need, NeedStatus,
-                            Organization, OrgStatus, OrgType, Project, ProjectStatus, Region, RegionLevel,
-                            Resident, Role, Shift, ShiftSlot, Skill, SocialWorker, User, Volunteer,
-                            VolunteerStatus, WorkerLevel)
+                            Organization, OrgStatus, OrgType, Project, ProjectStatus, ProofSource, ProofStatus, Region,
+                            RegionLevel, Resident, Role, Shift, ShiftSlot, Skill, SkillCertificate, SocialWorker, User,
+                            Volunteer, VolunteerStatus, WorkerLevel)
 from linkage.security import blind_index, encrypt, hash_password
 
 PASSWORD = "correct-horse-9"
@@ -79,7 +79,19 @@ def make_volunteer(region, user=None, name="Volunteer", skills=(), status=Volunt
         volunteer.availability.append(Availability(weekday=weekday, start_time=time(8), end_time=time(21)))
     db.session.add(volunteer)
     db.session.flush()
+    for skill in skills:  # a skill that needs proof comes with an approved certificate
+        if skill.is_certificate:
+            make_certificate(volunteer, skill)
     return volunteer
+
+
+def make_certificate(volunteer, skill, expires_on=date(2099, 12, 31), status=ProofStatus.approved):
+    """A certificate of ``skill`` as a social worker decided it (no file)."""
+    certificate = SkillCertificate(volunteer_id=volunteer.id, skill_id=skill.id, source=ProofSource.upload,
+                                   status=status, expires_on=expires_on if status == ProofStatus.approved else None)
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
 
 
 def make_resident(region, name="Resident", user=None, born=None, gender="F"):

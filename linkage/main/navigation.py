@@ -23,6 +23,7 @@ NAVIGATION = [
     ("cases.index", _l("Cases"), {R.social_worker, R.org_admin}),
     ("records.mine", _l("My record"), {R.volunteer}),
     ("records.corrections", _l("Corrections"), {R.social_worker, R.community_staff}),
+    ("skills.reviews", _l("Certificates to check"), {R.social_worker}),
     ("records.desk", _l("Volunteer records"), {R.community_staff, R.civil_affairs, R.admin}),
     ("matching.index", _l("Match runs"), {R.civil_affairs, R.social_worker}),
     ("meetings.index", _l("Joint meetings"), {R.community_staff, R.civil_affairs, R.observer, R.org_admin,

@@ -19,7 +19,7 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, Need, NeedStatus, Organization,
                             OrgStatus, Project, ProjectStatus, Region, RegionLevel, Shift, ShiftSlot, ShiftStatus,
-                            SignUp, SignUpStatus, SocialWorker, User, Volunteer, VolunteerStatus)
+                            SignUp, SignUpStatus, Skill, SocialWorker, User, Volunteer, VolunteerStatus)
 from linkage.models.shifts import shift_needs
 from linkage.models.types import utcnow
 from linkage.shifts import eligibility
@@ -144,10 +144,17 @@ def _shift_entry(shift: Shift, kept: int, taken: dict[int, int]) -> dict:
     }
 
 
+def _skills_held(candidate: eligibility.Candidate, codes: dict[int, str], end: datetime) -> list[str]:
+    """The skills the solver may use the volunteer for: those that count on the period's last day
+    (``eligibility.holds``), so a certificate expiring within the period is never relied on."""
+    last_day = end.astimezone(LOCAL_TZ).date()
+    return sorted(code for skill_id, code in codes.items() if eligibility.holds(candidate, skill_id, last_day))
+
+
 def _volunteer_entry(volunteer: Volunteer, start: datetime, end: datetime, busy_minutes: int,
-                     preferences: list[str], history: set[int]) -> dict:
+                     preferences: list[str], history: set[int], skills: list[str]) -> dict:
     return {
-        "id": f"{VOLUNTEER}{volunteer.id}", "skills": sorted(skill.code for skill in volunteer.skills),
+        "id": f"{VOLUNTEER}{volunteer.id}", "skills": skills,
         "location": [volunteer.latitude if volunteer.latitude is not None else volunteer.region.latitude,
                      volunteer.longitude if volunteer.longitude is not None else volunteer.region.longitude],
         "max_travel_km": volunteer.max_travel_km,
@@ -184,7 +191,8 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
     shifts = shift_rows(region, start, end, organization_id, now=now)
     volunteers = volunteer_rows(region)
     volunteers += _holders(shifts, {v.id for v in volunteers})
-    candidates = {v.id: eligibility.candidate_of(v) for v in volunteers}
+    certificates = eligibility.certificates_of(v.id for v in volunteers)
+    candidates = {v.id: eligibility.candidate_of(v, certificates[v.id]) for v in volunteers}
     in_problem = {s.id for s in shifts}
     outside = {vid: [b for b in bookings if b.shift_id not in in_problem]
                for vid, bookings in eligibility.bookings_of(candidates, start, end).items()}
@@ -207,12 +215,14 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
         if tuple(pin) in ineligible:
             raise Refused(_l("This pairing cannot be pinned: %(why)s", why=ineligible[tuple(pin)].text()),
                           field="left")
+    codes = {skill_id: code for skill_id, code in db.session.execute(sa.select(Skill.id, Skill.code))}
     busy = {vid: sum(b.minutes for b in bookings if start <= b.start < end) for vid, bookings in outside.items()}
     problem = {
         "settings": {"max_travel_km": settings.get("MATCH_MAX_TRAVEL_KM"),
                      "rest_minutes": settings.get("MATCH_REST_MINUTES"),
                      "timezone": "Asia/Shanghai"},
-        "volunteers": [_volunteer_entry(v, start, end, busy[v.id], preferences.get(v.id, []), history.get(v.id, set()))
+        "volunteers": [_volunteer_entry(v, start, end, busy[v.id], preferences.get(v.id, []), history.get(v.id, set()),
+                                        _skills_held(candidates[v.id], codes, end))
                        for v in volunteers],
         "shifts": [_shift_entry(s, kept_count.get(s.id, 0), taken) for s in shifts],
         "pins": [[f"{VOLUNTEER}{u.volunteer_id}", f"{SHIFT}{s.id}"] for u, s in kept] + [list(p) for p in pins],

@@ -21,6 +21,7 @@ from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
 from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus,
                                    ReminderKind, Shift, ShiftReminder, ShiftSeries, ShiftSlot, ShiftStatus, SignUp, SignUpStatus)
+from linkage.models.skills import ProofSource, ProofStatus, SkillCertificate, SupervisionNote
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
@@ -37,5 +38,6 @@ __all__ = [
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "ResponseTarget", "Region", "RegionLevel", "Resident",
     "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSeries", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
+    "ProofSource", "ProofStatus", "SkillCertificate", "SupervisionNote",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

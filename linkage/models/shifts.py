@@ -100,6 +100,8 @@ class Shift(db.Model):
     min_volunteers: Mapped[int] = mapped_column(sa.SmallInteger, default=1)
     # First come, first served sign-up; otherwise sign-ups are requests that a match run decides.
     first_come: Mapped[bool] = mapped_column(default=True)
+    # A training session: confirmed attendance grants this skill (linkage/skills/services.py).
+    trains_skill_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("skills.id"))
     requires_insurance: Mapped[bool] = mapped_column(default=False)
     insurance_note: Mapped[str] = mapped_column(sa.String(255), default="")
     status: Mapped[ShiftStatus] = mapped_column(
@@ -115,6 +117,7 @@ class Shift(db.Model):
     project: Mapped[Optional[Project]] = relationship()
     region: Mapped[Region] = relationship()
     lead: Mapped[Optional[SocialWorker]] = relationship()
+    trains_skill: Mapped[Optional[Skill]] = relationship()
     slots: Mapped[list[ShiftSlot]] = relationship(
         back_populates="shift", cascade="all, delete-orphan", order_by="ShiftSlot.position")
     needs: Mapped[list[Need]] = relationship(secondary=shift_needs, order_by="Need.id")

@@ -50,6 +50,8 @@ class Skill(db.Model):
     name_en: Mapped[str] = mapped_column(sa.String(100), default="")
     # A certificate must be checked by staff before it counts (e.g. first aid).
     is_certificate: Mapped[bool] = mapped_column(default=False)
+    # How long a certificate of this skill counts, unless the social worker who approves it says otherwise.
+    validity_months: Mapped[int] = mapped_column(sa.SmallInteger, default=24, server_default="24")
     category_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("categories.id"))
 
     def display_name(self, locale: str = "zh_CN") -> str:

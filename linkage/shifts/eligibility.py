@@ -19,7 +19,8 @@ from flask_babel import format_date, format_datetime, lazy_gettext as _l
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import HOLDING_STATUSES, Shift, ShiftStatus, SignUp, Volunteer, VolunteerStatus
+from linkage.models import (HOLDING_STATUSES, ProofStatus, Shift, ShiftStatus, SignUp, SkillCertificate, Volunteer,
+                            VolunteerStatus)
 from linkage.models.people import age_on
 from linkage.timeutil import LOCAL_TZ, to_local
 
@@ -31,6 +32,10 @@ MESSAGES = {
     "too_young": _l("Volunteers must be at least %(age)s years old."),
     "no_consent": _l("Volunteers under %(age)s need a guardian's consent on file (see your profile)."),
     "skill": _l("This shift needs a skill you have not listed in your profile: %(skills)s."),
+    "certificate": _l("This shift needs a certificate a social worker has approved: %(skills)s. Upload yours "
+                      "on your certificates page."),
+    "certificate_expired": _l("Your certificate for %(skill)s expired on %(date)s: upload a new one or attend a "
+                              "training session."),
     "overlap": _l("You already have a place on \"%(title)s\" at that time (%(start)s)."),
     "rest": _l("You have a place on \"%(title)s\" at %(start)s; shifts must be at least %(minutes)s minutes apart."),
     "weekly_limit": _l("This shift would take you over your weekly limit of %(limit)s hours "
@@ -72,9 +77,11 @@ class Candidate:
     status: VolunteerStatus
     birth_date: Optional[date]
     guardian_consent: bool
-    skill_ids: frozenset
+    skill_ids: frozenset                   # skills that need no proof, as the volunteer listed them
     weekly_minutes_limit: int
     blocked_until: Optional[datetime] = None
+    # Skills that need proof: (skill id, last day it counts) of each approved certificate, the latest per skill.
+    certificates: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ class Opening:
     end: datetime
     skill_ids: tuple                        # per slot: a skill id, or None for "anyone"
     skill_names: tuple = ()                 # the required skills' names, for the refusal
+    proof_skill_ids: frozenset = frozenset()  # the required skills that count only with a certificate
 
     @property
     def minutes(self) -> int:
@@ -154,29 +162,77 @@ def _calendar(opening: Opening, bookings: Iterable[Booking], limit: int) -> Opti
     return None
 
 
+def holds(candidate: Candidate, skill_id: Optional[int], day: date) -> bool:
+    """Whether a slot for ``skill_id`` (None: anyone) takes the volunteer on ``day``: a skill that needs no
+    proof counts once listed; one that needs proof only with an approved certificate not expired on that day.
+    Every decision of who qualifies for a slot asks this."""
+    if skill_id is None or skill_id in candidate.skill_ids:
+        return True
+    return any(skill == skill_id and (last is None or last >= day) for skill, last in candidate.certificates)
+
+
+def _no_skill(candidate: Candidate, opening: Opening, day: date) -> Reason:
+    """Why no slot takes the volunteer: an expired certificate, a certificate missing, a skill not listed."""
+    required = [skill for skill in opening.skill_ids if skill is not None]
+    names = dict(zip(required, opening.skill_names))
+    for skill, last in sorted(candidate.certificates, key=lambda pair: pair[0]):
+        if skill in names and last is not None and last < day:
+            return Reason("certificate_expired", {"skill": names[skill], "date": last.isoformat()})
+    if required and all(skill in opening.proof_skill_ids for skill in required):
+        return Reason("certificate", {"skills": ", ".join(opening.skill_names)})
+    return Reason("skill", {"skills": ", ".join(opening.skill_names)})
+
+
 def why_not(candidate: Candidate, opening: Opening, bookings: Iterable[Booking], *, now: datetime,
             self_service: bool = False) -> Optional[Reason]:
     """None if the volunteer may hold a place on the shift (one of its slots), else the first reason why not.
 
     ``bookings``: the other places the volunteer holds (at least those within a week of the shift).
     ``self_service``: the volunteer acts by themselves, so a no-show block applies."""
-    reason = _person(candidate, to_local(opening.start).date(), now=now, self_service=self_service)
+    day = to_local(opening.start).date()
+    reason = _person(candidate, day, now=now, self_service=self_service)
     if reason is not None:
         return reason
-    if not any(skill is None or skill in candidate.skill_ids for skill in opening.skill_ids):
-        return Reason("skill", {"skills": ", ".join(opening.skill_names)})
+    if not any(holds(candidate, skill, day) for skill in opening.skill_ids):
+        return _no_skill(candidate, opening, day)
     return _calendar(opening, bookings, candidate.weekly_minutes_limit)
 
 
 # --- facts from the database -----------------------------------------------------------------------
 
-def candidate_of(volunteer: Volunteer) -> Candidate:
+def certificates_of(volunteer_ids: Iterable[int]) -> dict[int, tuple]:
+    """Each volunteer's approved certificates as the rule reads them, (skill id, last day), the latest per
+    skill, in one query."""
+    ids = sorted(set(volunteer_ids))
+    result: dict[int, dict[int, Optional[date]]] = {vid: {} for vid in ids}
+    if ids:
+        rows = db.session.execute(
+            sa.select(SkillCertificate.volunteer_id, SkillCertificate.skill_id, SkillCertificate.expires_on)
+            .where(SkillCertificate.volunteer_id.in_(ids), SkillCertificate.status == ProofStatus.approved))
+        for volunteer_id, skill_id, last in rows:
+            known = result[volunteer_id]
+            if skill_id not in known or (known[skill_id] is not None and (last is None or last > known[skill_id])):
+                known[skill_id] = last
+    return {vid: tuple(sorted(known.items())) for vid, known in result.items()}
+
+
+def candidate_of(volunteer: Volunteer, certificates: Optional[tuple] = None) -> Candidate:
+    """The volunteer as the rule sees them; ``certificates``: from :func:`certificates_of`, when the caller
+    read them for many volunteers at once (else they are read here)."""
     user = volunteer.user
+    if certificates is None:
+        certificates = certificates_of([volunteer.id])[volunteer.id]
     return Candidate(
         id=volunteer.id, verified=user is None or user.is_verified, status=volunteer.status,
         birth_date=volunteer.birth_date, guardian_consent=bool(volunteer.guardian_consent),
-        skill_ids=frozenset(skill.id for skill in volunteer.skills),
-        weekly_minutes_limit=volunteer.weekly_minutes_limit, blocked_until=volunteer.self_signup_blocked_until)
+        skill_ids=frozenset(skill.id for skill in volunteer.skills if not skill.is_certificate),
+        weekly_minutes_limit=volunteer.weekly_minutes_limit, blocked_until=volunteer.self_signup_blocked_until,
+        certificates=certificates)
+
+
+def candidate_for(volunteer: Volunteer, slots) -> Candidate:
+    """:func:`candidate_of` for a shift with these slots: certificates are read only when a slot needs a skill."""
+    return candidate_of(volunteer, None if any(slot.skill_id is not None for slot in slots) else ())
 
 
 def opening_of(shift: Shift, slots=None, locale: str = "zh_CN") -> Opening:
@@ -184,7 +240,17 @@ def opening_of(shift: Shift, slots=None, locale: str = "zh_CN") -> Opening:
     slots = list(shift.slots if slots is None else slots)
     return Opening(id=shift.id, start=shift.start, end=shift.end,
                    skill_ids=tuple(slot.skill_id for slot in slots),
-                   skill_names=tuple(slot.skill.display_name(locale) for slot in slots if slot.skill is not None))
+                   skill_names=tuple(slot.skill.display_name(locale) for slot in slots if slot.skill is not None),
+                   proof_skill_ids=frozenset(slot.skill_id for slot in slots
+                                             if slot.skill is not None and slot.skill.is_certificate))
+
+
+def qualifying_slots(volunteer: Volunteer, shift: Shift, slots, candidate: Optional[Candidate] = None) -> list:
+    """The slots of ``shift`` that take the volunteer on its day (:func:`holds`); ``candidate``: the
+    volunteer as :func:`candidate_of` read them, when the caller has it."""
+    candidate = candidate or candidate_of(volunteer)
+    day = to_local(shift.start).date()
+    return [slot for slot in slots if holds(candidate, slot.skill_id, day)]
 
 
 def bookings_of(volunteer_ids: Iterable[int], start: datetime, end: datetime) -> dict[int, list[Booking]]:
@@ -205,8 +271,9 @@ def bookings_of(volunteer_ids: Iterable[int], start: datetime, end: datetime) ->
 
 
 def check(volunteer: Volunteer, shift: Shift, *, now: datetime, slots=None, self_service: bool = False,
-          locale: str = "zh_CN") -> Optional[Reason]:
-    """:func:`why_not` for one volunteer and one shift, reading the facts from the database."""
+          locale: str = "zh_CN", candidate: Optional[Candidate] = None) -> Optional[Reason]:
+    """:func:`why_not` for one volunteer and one shift, reading the facts from the database (``candidate``:
+    the volunteer's, when the caller already read them)."""
     bookings = bookings_of([volunteer.id], shift.start, shift.end)[volunteer.id]
-    return why_not(candidate_of(volunteer), opening_of(shift, slots, locale), bookings, now=now,
+    return why_not(candidate or candidate_of(volunteer), opening_of(shift, slots, locale), bookings, now=now,
                    self_service=self_service)

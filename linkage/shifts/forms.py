@@ -74,6 +74,9 @@ class ShiftForm(Form):
     ]), default=1)
     requires_insurance = BooleanField(_l("Risky activity: volunteers need accident insurance"))
     insurance_note = StringField(_l("Insurance (insurer, policy)"), validators=[Optional(), Length(max=255)])
+    trains_skill = SelectField(_l("Training session for"), coerce=optional_int, validate_choice=True,
+                               description=_l("Volunteers whose hours on this shift are approved receive this "
+                                              "certificate."))
     needs = MultiCheckboxField(_l("Needs served"), coerce=int)
     # A new shift may repeat weekly: a series of shifts like this one.
     repeat = BooleanField(_l("Repeat weekly"))
@@ -118,6 +121,8 @@ class ShiftForm(Form):
         options = choices([("", _l("Anyone"))] + [(s.id, s.display_name(locale)) for s in skills])
         for entry in self.slots:
             entry.form.skill.choices = options
+        self.trains_skill.choices = choices([("", _l("Not a training session"))] + [
+            (s.id, s.display_name(locale)) for s in skills if s.is_certificate])
 
     def validate_end(self, field):
         if field.data and self.start.data and field.data <= self.start.data:

@@ -29,6 +29,7 @@ from linkage.models.types import utcnow
 from linkage.notifications import link, notify
 from linkage.shifts import eligibility
 from linkage.shifts.queries import waitlist_order, waitlist_position
+from linkage.skills import services as skills
 
 
 
@@ -88,11 +89,6 @@ def update_staffing(shift: Shift, holding: Optional[int] = None) -> None:
     shift.status = ShiftStatus.staffed if holding >= shift.min_volunteers else ShiftStatus.open
 
 
-def _qualifying(slots: list[ShiftSlot], volunteer: Volunteer) -> list[ShiftSlot]:
-    held = {skill.id for skill in volunteer.skills}
-    return [slot for slot in slots if slot.skill_id is None or slot.skill_id in held]
-
-
 def _free_slot(qualifying: list[ShiftSlot], fill: dict[int, int]) -> Optional[ShiftSlot]:
     """A free place: first in a slot for a skill the volunteer holds, then in an "anyone" slot, so
     that skilled volunteers do not use up places anyone could take."""
@@ -104,11 +100,12 @@ def _free_slot(qualifying: list[ShiftSlot], fill: dict[int, int]) -> Optional[Sh
 
 
 def refusal(shift: Shift, volunteer: Volunteer, *, now: datetime, self_service: bool,
-            slots: Optional[list[ShiftSlot]] = None) -> Optional[Refused]:
+            slots: Optional[list[ShiftSlot]] = None,
+            candidate: Optional[eligibility.Candidate] = None) -> Optional[Refused]:
     """The eligibility rule's answer as a refusal to show, or None. ``slots``: the shift's slots, when
-    the caller already read them under the lock."""
+    the caller already read them under the lock; ``candidate``: the volunteer's facts, when read already."""
     reason = eligibility.check(volunteer, shift, now=now, slots=slots, self_service=self_service,
-                               locale=_locale())
+                               locale=_locale(), candidate=candidate)
     return Refused(reason.text()) if reason is not None else None
 
 
@@ -129,12 +126,13 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
     if shift.status not in OPEN_STATUSES or shift.has_started(now):
         raise Refused(_("This shift is no longer open for sign-up."))
     slots = slots_of(shift)
-    refused = refusal(shift, volunteer, now=now, self_service=True, slots=slots)
+    candidate = eligibility.candidate_for(volunteer, slots)
+    refused = refusal(shift, volunteer, now=now, self_service=True, slots=slots, candidate=candidate)
     if refused is not None:
         raise refused
     fill = slot_fill(shift)
     if shift.first_come:
-        slot = _free_slot(_qualifying(slots, volunteer), fill)
+        slot = _free_slot(eligibility.qualifying_slots(volunteer, shift, slots, candidate), fill)
         status = SignUpStatus.assigned if slot is not None else SignUpStatus.waitlisted
     else:
         slot, status = None, SignUpStatus.requested
@@ -194,8 +192,9 @@ def fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[Sign
         .order_by(*waitlist_order())).all()
     promoted = []
     for candidate in waiting:
-        slot = _free_slot(_qualifying(slots, candidate.volunteer), fill)
-        if slot is None or refusal(shift, candidate.volunteer, now=now, self_service=True) is not None:
+        facts = eligibility.candidate_for(candidate.volunteer, slots)
+        slot = _free_slot(eligibility.qualifying_slots(candidate.volunteer, shift, slots, facts), fill)
+        if slot is None or refusal(shift, candidate.volunteer, now=now, self_service=True, candidate=facts) is not None:
             continue
         candidate.status, candidate.slot = SignUpStatus.assigned, slot
         fill[slot.id] = fill.get(slot.id, 0) + 1
@@ -471,7 +470,8 @@ def close_shift(shift: Shift, *, actor: User, now: Optional[datetime] = None) ->
 def decide_hours(records: list[SignUp], *, approve: bool, reason: str = "", actor: User,
                  now: Optional[datetime] = None) -> list[SignUp]:
     """The lead approves or declines pending hours, one or many (all of one shift). Declined entries are
-    kept with the reason."""
+    kept with the reason. Approved hours are the final record of attendance, so on a training session
+    they grant its certificate."""
     now = now or utcnow()
     reason = (reason or "").strip()
     if not records:
@@ -501,6 +501,7 @@ def decide_hours(records: list[SignUp], *, approve: bool, reason: str = "", acto
         if approve:
             notify([record.volunteer.user], "hours_approved", link=link("volunteers.hours"),
                    hours=eligibility.hours_text(record.minutes or 0), title=shift.title)
+            skills.grant_for_training(record, actor=actor, at=now)
         else:
             notify([record.volunteer.user], "hours_declined", link=link("volunteers.hours"), title=shift.title,
                    reason=reason)
@@ -538,11 +539,12 @@ def plan_problems(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], ex
             problems.append(_("shift \"%(title)s\" filled up meanwhile", title=shift.title))
     bookings = eligibility.bookings_of(volunteers, min((s.start for s in shifts.values()), default=now),
                                        max((s.end for s in shifts.values()), default=now))
+    certificates = eligibility.certificates_of(volunteers)
     for (sid, vid), position in new.items():
         shift = shifts[sid]
         planned = [eligibility.Booking(s, shifts[s].title, shifts[s].start, shifts[s].end)
                    for (s, v) in new if v == vid and s != sid]
-        reason = eligibility.why_not(eligibility.candidate_of(volunteers[vid]),
+        reason = eligibility.why_not(eligibility.candidate_of(volunteers[vid], certificates[vid]),
                                      eligibility.opening_of(shift, [shift.slots[position]], _locale()),
                                      bookings[vid] + planned, now=now)
         if reason is not None:

@@ -25,7 +25,8 @@ from linkage.shifts.places import (_link, _locale, detach_slot, fill_from_waitli
 
 MAX_SLOT_ROWS = 4
 SHIFT_FIELDS = ("title", "description", "region_id", "place", "latitude", "longitude", "start", "end",
-                "urgency", "min_volunteers", "lead_id", "first_come", "requires_insurance", "insurance_note")
+                "urgency", "min_volunteers", "lead_id", "first_come", "requires_insurance", "insurance_note",
+                "trains_skill_id")
 # Changes that volunteers who signed up are told about, by what they are called in the message
 # (``linkage.notifications.CHANGE_LABELS``), in the order the message lists them.
 NOTIFIED_FIELDS = {"start": "time", "end": "time", "region_id": "place", "place": "place", "latitude": "place",
@@ -55,6 +56,7 @@ class ShiftData:
     requires_insurance: bool = False
     insurance_note: str = ""
     needs: list[Need] = field(default_factory=list)
+    trains_skill: Optional[Skill] = None    # a training session: confirmed attendance grants this skill
 
 
 def max_capacity(leads: int = 1) -> int:
@@ -73,6 +75,9 @@ def _validate(data: ShiftData, project: Optional[Project], *, actor: User, now: 
         raise Refused(_("Choose an urgency from 1 to 4."), field="urgency")
     if data.requires_insurance and not data.insurance_note.strip():
         raise Refused(_("Say which accident insurance covers the volunteers."), field="insurance_note")
+    if data.trains_skill is not None and not data.trains_skill.is_certificate:
+        raise Refused(_("Only a skill that needs a certificate is granted by a training session."),
+                      field="trains_skill")
 
 
 def _validate_place(data: ShiftData, project: Optional[Project], *, actor: User) -> None:
@@ -157,6 +162,7 @@ def _apply(shift: Shift, data: ShiftData) -> None:
     shift.requires_insurance = data.requires_insurance
     shift.insurance_note = data.insurance_note.strip() if data.requires_insurance else ""
     shift.needs = list(data.needs)
+    shift.trains_skill = data.trains_skill
 
 
 def create_shift(data: ShiftData, *, project: Optional[Project], actor: User,

@@ -19,6 +19,7 @@ from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_comm
                                    volunteer_of, volunteer_street, winning_organization_id)
 from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
+from linkage.volunteers import access as volunteer_access
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("shifts", __name__, url_prefix="/shifts")
@@ -195,6 +196,7 @@ def _initial(shift: Shift) -> dict:
         "urgency": shift.urgency, "min_volunteers": shift.min_volunteers, "lead": shift.lead_id,
         "first_come": int(shift.first_come), "requires_insurance": shift.requires_insurance,
         "insurance_note": shift.insurance_note, "needs": [need.id for need in shift.needs],
+        "trains_skill": shift.trains_skill_id,
         "slots": [{"skill": slot.skill_id, "count": slot.count} for slot in shift.slots],
     }
 
@@ -233,7 +235,8 @@ def _shift_data(form: ShiftForm) -> services.ShiftData:
         slots=[(skills.get(skill_id) if skill_id else None, count) for skill_id, count in form.slot_rows()],
         lead=db.session.get(SocialWorker, form.lead.data) if form.lead.data else None,
         first_come=bool(form.first_come.data), requires_insurance=form.requires_insurance.data,
-        insurance_note=form.insurance_note.data or "", needs=list(needs))
+        insurance_note=form.insurance_note.data or "", needs=list(needs),
+        trains_skill=db.session.get(Skill, form.trains_skill.data) if form.trains_skill.data else None)
 
 
 # --- sign-up ----------------------------------------------------------------------------------------
@@ -297,7 +300,9 @@ def _render_roster(shift: Shift, *, failed=None, confirm=None, hours_form=None, 
                            confirm=confirm or {},
                            positions=queries.waitlist_positions(records), hours_form=hours_form,
                            actions=access.roster_actions(current_user, shift, records, now),
-                           can_close=access.can_close(current_user, shift, now), locale=_locale()), status
+                           can_close=access.can_close(current_user, shift, now), locale=_locale(),
+                           notes_link=volunteer_access.reads_roster_notes(current_user, shift),
+                           HOLDING_STATUSES=HOLDING_STATUSES), status
 
 
 def _roster_sign_up(shift_id: int, sign_up_id: int):

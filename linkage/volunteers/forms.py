@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, FieldList, FloatField, FormField, IntegerField, SelectField,
-                     StringField, SubmitField, TimeField)
+                     StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from linkage import settings
@@ -79,3 +79,7 @@ class ProfileForm(Form):
         """(weekday, start, end) for every complete row."""
         return [(e.form.weekday.data, e.form.start.data, e.form.end.data) for e in self.availability
                 if e.form.weekday.data is not None and e.form.start.data and e.form.end.data]
+
+
+class NoteForm(Form):
+    text = TextAreaField(_l("Note"), validators=[DataRequired(message=_l("Write the note.")), Length(max=5000)])

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from linkage.extensions import db
-from linkage.models import HoursStatus, Shift, SignUp, Volunteer
+from linkage.models import HoursStatus, Shift, SignUp, SupervisionNote, Volunteer
 
 
 def _mine(volunteer: Volunteer):
@@ -37,3 +37,10 @@ def minutes_by_status(volunteer: Volunteer) -> dict[HoursStatus, int]:
     totals = {status: 0 for status in HoursStatus}
     totals.update({status: int(minutes) for status, minutes in rows})
     return totals
+
+
+def notes_on(volunteer: Volunteer):
+    """Supervision notes on the volunteer, newest first, with their authors."""
+    return (sa.select(SupervisionNote).where(SupervisionNote.volunteer_id == volunteer.id)
+            .options(joinedload(SupervisionNote.author))
+            .order_by(SupervisionNote.written_at.desc(), SupervisionNote.id.desc()))

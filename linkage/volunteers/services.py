@@ -10,9 +10,11 @@ from flask_babel import gettext as _
 from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import Availability, Region, RegionLevel, Skill, User, Volunteer, VolunteerStatus
+from linkage.models import Availability, Region, RegionLevel, Skill, SupervisionNote, User, Volunteer, VolunteerStatus
 from linkage.models.people import age_on
 from linkage.records import numbers
+from linkage.timeutil import now as clock
+from linkage.volunteers import access
 
 PROFILE_FIELDS = ("name", "phone", "birth_date", "region_id", "latitude", "longitude", "max_travel_km",
                   "weekly_minutes_limit", "guardian_consent")
@@ -121,3 +123,22 @@ def star_level(hours: float, thresholds) -> tuple[int, Optional[int]]:
     ordered = sorted(thresholds)
     stars = sum(1 for threshold in ordered if hours >= threshold)
     return stars, (ordered[stars] if stars < len(ordered) else None)
+
+
+# --- supervision notes -----------------------------------------------------------------------------------
+
+def write_note(volunteer: Volunteer, text: str, *, actor: User) -> SupervisionNote:
+    """A dated supervision note on the volunteer, by the lead social worker of a shift they held a place on."""
+    if not access.can_write_notes(actor, volunteer):
+        raise Refused(_("Only the lead social worker of a shift this volunteer took part in writes notes on them."))
+    text = (text or "").strip()
+    if not text:
+        raise Refused(_("Write the note."), field="text")
+    if len(text) > 5000:
+        raise Refused(_("The note is too long (at most %(n)s characters).", n=5000), field="text")
+    note = SupervisionNote(volunteer_id=volunteer.id, author_id=actor.id, text=text, written_at=clock())
+    db.session.add(note)
+    db.session.flush()
+    audit.record(actor, "volunteer.supervision_note", volunteer, region_id=volunteer.region_id,
+                 after={"note_id": note.id})
+    return note

@@ -4,20 +4,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from linkage import settings
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import HoursStatus, Region, RegionLevel, SignUp, Skill
+from linkage.auth.access import require
+from linkage.models import HoursStatus, ProofStatus, Region, RegionLevel, SignUp, Skill, Volunteer
 from linkage.models.types import utcnow
 from linkage.records import services as record_services
 from linkage.shifts.access import can_withdraw, volunteer_of
 from linkage.shifts.queries import waitlist_positions
 from linkage.timeutil import today
 from linkage.volunteers import calendar, queries, services
+from linkage.skills import queries as skill_queries
+from linkage.volunteers import access
 from linkage.volunteers.access import volunteer_only
-from linkage.volunteers.forms import ProfileForm
+from linkage.volunteers.forms import NoteForm, ProfileForm
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("volunteers", __name__, url_prefix="/volunteers")
@@ -38,7 +41,8 @@ def profile():
                form=form, done=_("Your profile was saved.")):
         return redirect(url_for(".profile"))
     token = calendar.token_of(volunteer)
-    return render_template("volunteers/profile.html", form=form, volunteer=volunteer,
+    return render_template("volunteers/profile.html", form=form, volunteer=volunteer, today=today(), locale=_locale(),
+                           certificates=skill_queries.certificates_of(volunteer) if volunteer else [],
                            standing=record_services.standing(volunteer) if volunteer else None,
                            calendar_url=url_for(".calendar_feed", token=token, _external=True) if token else None)
 
@@ -50,7 +54,7 @@ def _initial(volunteer) -> dict:
         "name": volunteer.name, "phone": volunteer.phone, "birth_date": volunteer.birth_date,
         "community": volunteer.region_id, "latitude": volunteer.latitude, "longitude": volunteer.longitude,
         "max_travel_km": volunteer.max_travel_km, "weekly_hours": volunteer.weekly_minutes_limit // 60,
-        "skills": [skill.id for skill in volunteer.skills], "guardian_consent": volunteer.guardian_consent,
+        "skills": [skill.id for skill in volunteer.skills if not skill.is_certificate], "guardian_consent": volunteer.guardian_consent,
         "availability": [{"weekday": w.weekday, "start": w.start_time, "end": w.end_time}
                          for w in volunteer.availability],
     }
@@ -61,10 +65,9 @@ def _choices(form: ProfileForm) -> None:
     communities = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.community)
                                      .order_by(Region.code))
     form.community.choices = choices([("", _("Choose…"))] + [(c.id, c.display_name(locale)) for c in communities])
-    skills = db.session.scalars(sa.select(Skill).order_by(Skill.code))
-    form.skills.choices = choices(
-        (s.id, _("%(skill)s (needs a certificate)", skill=s.display_name(locale)) if s.is_certificate
-         else s.display_name(locale)) for s in skills)
+    # Skills that need a certificate are claimed with one on the certificates page, not ticked here.
+    skills = db.session.scalars(sa.select(Skill).where(sa.not_(Skill.is_certificate)).order_by(Skill.code))
+    form.skills.choices = choices((s.id, s.display_name(locale)) for s in skills)
 
 
 def _profile_data(form: ProfileForm) -> services.ProfileData:
@@ -152,3 +155,35 @@ def shift_ics(shift_id):
         abort(404)
     body = calendar.calendar([record], now=utcnow(), locale=current_user.locale or _locale(), shift_url=_shift_url)
     return _ics(body, f"shift-{shift_id}.ics")
+
+
+# --- supervision notes (social workers and staff of the volunteer's area; never the volunteer) ---------------
+
+def _noted_volunteer(volunteer_id: int) -> Volunteer:
+    volunteer = db.session.get(Volunteer, volunteer_id)
+    if volunteer is None or not access.can_read_notes(current_user, volunteer):
+        abort(404)
+    return volunteer
+
+
+@blueprint.get("/<int:volunteer_id>/supervision")
+@login_required
+def supervision(volunteer_id, form=None):
+    volunteer = _noted_volunteer(volunteer_id)
+    return render_template("volunteers/supervision.html", volunteer=volunteer, form=form or NoteForm(formdata=None),
+                           may_write=access.can_write_notes(current_user, volunteer),
+                           notes=db.session.scalars(queries.notes_on(volunteer)).all(),
+                           certificates=skill_queries.certificates_of(volunteer), today=today(),
+                           ProofStatus=ProofStatus, locale=_locale())
+
+
+@blueprint.post("/<int:volunteer_id>/supervision")
+@login_required
+def write_note(volunteer_id):
+    volunteer = _noted_volunteer(volunteer_id)
+    require(access.can_write_notes(current_user, volunteer))
+    form = NoteForm()
+    if perform(lambda: services.write_note(volunteer, form.text.data, actor=current_user), form=form,
+               done=_("The note was saved.")):
+        return redirect(url_for(".supervision", volunteer_id=volunteer.id))
+    return supervision(volunteer_id, form=form)

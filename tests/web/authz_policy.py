@@ -101,6 +101,11 @@ OBJECTS = {
     "meeting_b": "a joint meeting of community B held yesterday (staff B convened it; volunteer B took part)",
     "decision_a": "meeting A's open decision, volunteer A its owner",
     "decision_b": "meeting B's open decision, volunteer B its owner",
+    "skill_claim_a": "volunteer A's first-aid certificate, waiting for a social worker of street X",
+    "skill_claim_b": "volunteer B's first-aid certificate, waiting for a social worker of street Y",
+    "supervised_a": "volunteer A (a place on shift X, led by social worker A): their supervision notes",
+    "supervised_b": "volunteer B (a place on shift Y, approved hours on a shift social worker A led): their "
+                    "supervision notes",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -184,6 +189,14 @@ OWN_WORKERS = {"worker_a": on("org_admin_a"), "worker_b": on("org_admin_b")}
 CONTRACT_MANAGERS = {"contract_x": on(*CIVIL_X), "contract_y": on(*CIVIL_Y)}
 CONTRACT_READERS_X = {"org_admin_a", "social_worker_a", "expert_x", *CIVIL_X}
 CONTRACT_READERS_Y = {"org_admin_b", *CIVIL_Y}
+
+# Supervision notes on a volunteer: read by social workers and staff of the volunteer's area and by the lead of
+# a shift they held a place on; written by that lead only; the volunteer never sees them.
+# Social worker A led a shift in community B that volunteer B served on (their approved hours), so they
+# are volunteer B's lead too, though street Y is not their area.
+NOTE_READERS = {"supervised_a": {"social_worker_a", "staff_a", *CIVIL_X},
+                "supervised_b": {"social_worker_a", "staff_b", *CIVIL_Y}}
+NOTE_WRITERS = {"supervised_a": {"social_worker_a"}, "supervised_b": {"social_worker_a"}}
 
 # Public pages of a project: every published one to everyone; a draft exists for nobody (anonymous included).
 PUBLIC_PROJECTS = {**{obj: On(SIGNED_IN) for obj in ("project_x", "project_y", "closed_x", "closed_y",
@@ -373,6 +386,22 @@ POLICY: dict[str, Route] = {
                                              "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
     # Calendar programs fetch the feed without a session: whoever holds the secret URL reads it.
     "volunteers.calendar_feed": Route(GET, {"feed": On(SIGNED_IN)}, public=True),
+
+    # Skill certificates: volunteers claim their own; the social worker of the volunteer's street decides
+    # them and opens the file; to anyone else a claim does not exist.
+    "skills.mine": only(BOTH, *VOLUNTEERS),
+    "skills.reviews": only(GET, "social_worker_a"),
+    "skills.certificate_file": per_object(GET, {
+        "skill_claim_a": on("volunteer_a", "social_worker_a", missing=SIGNED_IN - {"volunteer_a", "social_worker_a"}),
+        "skill_claim_b": on("volunteer_b", missing=SIGNED_IN - {"volunteer_b"})}),
+    "skills.approve": per_object(POST, {"skill_claim_a": on("social_worker_a"),
+                                        "skill_claim_b": on(missing=["social_worker_a"])}),
+    "skills.reject": per_object(POST, {"skill_claim_a": on("social_worker_a"),
+                                       "skill_claim_b": on(missing=["social_worker_a"])}),
+    "volunteers.supervision": per_object(GET, {name: on(*readers, missing=SIGNED_IN - readers)
+                                               for name, readers in NOTE_READERS.items()}),
+    "volunteers.write_note": per_object(POST, {name: on(*NOTE_WRITERS[name], missing=SIGNED_IN - readers)
+                                               for name, readers in NOTE_READERS.items()}),
 
     # Volunteer records: one's own record; corrections filed by the volunteer or the lead, decided by a
     # social worker or community staff; records kept by community staff and civil affairs of the area;

@@ -31,6 +31,7 @@ from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
 from linkage.records import numbers, services as record_services
 from linkage.shifts import codes
+from linkage.skills import services as skill_services
 from linkage.volunteers import calendar
 from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, make_volunteer,
                              now)
@@ -227,6 +228,9 @@ def build_scopes(w) -> dict[str, dict]:
         for x, owner in (("a", u["worker"]), ("b", u["worker2"]))}
     records = _records(w, volunteer_b)
     meetings = _meetings(w, volunteer_b)
+    claims = {f"skill_claim_{x}": skill_services.claim(v, w.first_aid, actor=v.user, file_name="first-aid.pdf",
+                                                       content=b"%PDF-1.4 certificate")
+              for x, v in (("a", w.volunteer), ("b", volunteer_b))}
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -255,6 +259,8 @@ def build_scopes(w) -> dict[str, dict]:
         **{f"{name}_y": values for name, values in contract_y.items()},
         **{name: {"case_id": case.id} for name, case in cases.items()},
         **{name: {"case_id": d.case_id, "document_id": d.id} for name, d in case_documents.items()},
+        **{name: {"certificate_id": c.id} for name, c in claims.items()},
+        "supervised_a": {"volunteer_id": w.volunteer.id}, "supervised_b": {"volunteer_id": volunteer_b.id},
         "account": {"user_id": pending_a.id}, "setting": {"name": next(iter(settings.REGISTRY))},
         "stylesheet": {"filename": "app.css"},
         "bootstrap_stylesheet": {"filename": "css/bootstrap.min.css"},

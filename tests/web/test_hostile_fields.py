@@ -155,6 +155,36 @@ def _hours(world, n):
     return f"/shifts/{shift.id}/roster", {"sign_ups": str(record.id), "decision": "approve"}
 
 
+def _claimant(world, n):
+    """A volunteer account made for one claim (a second claim of the same skill waits behind the first)."""
+    from linkage.models import Role
+    user = factories.make_user(f"probe{n}", Role.volunteer, world.c1)
+    factories.make_volunteer(world.c1, user, name=f"Probe Volunteer {n}")
+    return user.username
+
+
+def _pending_claim(verb):
+    """The reviews page of the social worker of street 1, and the form deciding a fresh claim on it."""
+    def page(world, n):
+        from linkage.models import Role
+        from linkage.skills import services
+        volunteer = factories.make_volunteer(world.c1, factories.make_user(f"claimant{n}", Role.volunteer, world.c1),
+                                             name=f"Claimant {n}")
+        claim = services.claim(volunteer, world.first_aid, actor=volunteer.user, file_name="first-aid.pdf",
+                               content=PDF)
+        fill = {f"r{claim.id}-reason": "The scan is unreadable"} if verb == "reject" else {}
+        return {"url": "/skills/reviews", "action": f"/skills/certificates/{claim.id}/{verb}", "fill": fill}
+    return page
+
+
+def _supervised(world, n):
+    """A volunteer with a place on a shift the worker leads: the page of their supervision notes."""
+    from tests.web.test_shifts_support import add_sign_up, project_shift
+    volunteer = factories.make_volunteer(world.c1, name=f"Supervised {n}")
+    add_sign_up(project_shift(world, title=f"Probe shift {n}"), volunteer)
+    return f"/volunteers/{volunteer.id}/supervision"
+
+
 def _future_shift(world, n):
     from tests.web.test_shifts_support import project_shift
     return project_shift(world, title=f"Probe shift {n}").id
@@ -510,6 +540,11 @@ CASES = [
          fill=lambda w, n: {"reason": "The community center is closed"}),
     Case("shifts.check_in", "worker", _check_in, action="/check-in"),
     Case("shifts.decide_hours", "worker", _hours, action="/roster/hours"),
+    Case("skills.mine", _claimant, lambda w, n: "/skills/mine",
+         fill=lambda w, n: {"skill": str(w.first_aid.id), "file": (io.BytesIO(PDF), "first-aid.pdf")}),
+    Case("skills.approve", "worker", _pending_claim("approve")),
+    Case("skills.reject", "worker", _pending_claim("reject")),
+    Case("volunteers.write_note", "worker", _supervised, fill=lambda w, n: {"text": "Punctual and patient"}),
     Case("volunteers.profile", "vol", lambda w, n: "/volunteers/profile",
          fill=lambda w, n: {"name": f"Probe {n}"}, same_form=True),
     Case("matching.new", "civil", _new_run_page, fill=_new_run_fill, same_form=True),

@@ -272,6 +272,27 @@ def _hours(approve):
     return decide
 
 
+def _skill_claim(decision):
+    def scenario(world, **_):
+        from linkage.skills import services as skills
+        certificate = skills.claim(world.volunteer, world.first_aid, actor=world["vol"], file_name="first-aid.pdf",
+                                   content=b"%PDF-1.4 certificate")
+        if decision:
+            skills.approve(certificate, actor=world["worker"], expires_on=now().date() + timedelta(days=365),
+                           today=now().date())
+        else:
+            skills.reject(certificate, actor=world["worker"], reason="The scan is unreadable")
+    return scenario
+
+
+def _training(world, **_):
+    shift = project_shift(world, start=(now() - timedelta(hours=3)).replace(second=0, microsecond=0))
+    shift.status, shift.trains_skill = ShiftStatus.done, world.first_aid
+    record = add_sign_up(shift, world.volunteer, status=SignUpStatus.checked_out, minutes=120,
+                         hours_status=HoursStatus.pending)
+    places.decide_hours([record], approve=True, actor=world["worker"])
+
+
 def _match_approved(world, client, auth, week, **_):  # noqa: F811
     auth.login("civil")
     run = start_run(client, world, week=week["monday"].isoformat())
@@ -370,6 +391,8 @@ SCENARIOS = {
     "case_approval_requested": _approval(None), "case_approved": _approval(True), "case_sent_back": _approval(False),
     "case_referred": _referral(False), "referral_answered": _referral(True),
     "case_transfer_offered": _transfer(False), "case_transfer_answered": _transfer(True),
+    "skill_certificate_approved": _skill_claim(True), "skill_certificate_rejected": _skill_claim(False),
+    "skill_certificate_granted": _training,
 }
 
 

@@ -74,7 +74,7 @@ def test_slots_accept_only_volunteers_holding_the_skill(client, auth, world):
     shift = project_shift(world, slots=((world.first_aid, 2),))
     db.session.commit()
     response = sign_up_as(client, auth, world.volunteer, shift)
-    assert "This shift needs a skill you have not listed in your profile: First aid." in text(response)
+    assert "This shift needs a certificate a social worker has approved: First aid." in text(response)
     assert count(SignUp) == 0
     medic = volunteer(world, skills=[world.first_aid])
     db.session.commit()

@@ -21,7 +21,7 @@ def profile_form(world, **overrides):
     data = {
         "name": "Chen Jing", "phone": "13900000001", "birth_date": "1995-06-01", "community": world.c2.id,
         "latitude": "", "longitude": "", "max_travel_km": "3.5", "weekly_hours": "6",
-        "skills": [world.elder_care.id, world.first_aid.id], "guardian_consent": "",
+        "skills": [world.elder_care.id], "guardian_consent": "",
         "availability-0-weekday": "0", "availability-0-start": "09:00", "availability-0-end": "12:00",
         "availability-1-weekday": "0", "availability-1-start": "14:00", "availability-1-end": "17:00",
         "availability-2-weekday": "5", "availability-2-start": "08:00", "availability-2-end": "18:00",
@@ -43,12 +43,21 @@ def test_a_volunteer_edits_their_profile(client, auth, world):
     assert (person.latitude, person.longitude) == (world.c2.latitude, world.c2.longitude)
     assert person.phone == "13900000001" and person.birth_date == date(1995, 6, 1)
     assert person.max_travel_km == 3.5 and person.weekly_minutes_limit == 360
-    assert {s.code for s in person.skills} == {"elder_care", "first_aid"}
+    assert {s.code for s in person.skills} == {"elder_care"}
     assert [(w.weekday, w.start_time, w.end_time) for w in person.availability] == [
         (0, time(9), time(12)), (0, time(14), time(17)), (5, time(8), time(18))]
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "volunteer.update"))
-    assert event.subject_id == person.id and event.after["skills"] == ["elder_care", "first_aid"]
+    assert event.subject_id == person.id and "skills" not in event.after   # unchanged: elder care only
     assert event.before["region_id"] == world.c1.id
+
+
+def test_a_skill_that_needs_a_certificate_is_not_ticked_on_the_profile(client, auth, world):
+    auth.login("vol")
+    page = text(client.get("/volunteers/profile"))
+    assert f'value="{world.elder_care.id}"' in page and f'name="skills" type="checkbox" value="{world.first_aid.id}"' not in page
+    response = client.post("/volunteers/profile", data=profile_form(world, skills=[world.first_aid.id]))
+    assert response.status_code == 200
+    assert [s.code for s in db.session.get(Volunteer, world.volunteer.id).skills] == ["elder_care"]  # unchanged
 
 
 def test_typed_coordinates_are_kept(client, auth, world):

@@ -1,0 +1,1 @@
+"""Skills that need proof: certificates volunteers upload, social workers decide, training grants."""
