@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
-                            CorrectionStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
+                            CorrectionStatus, ExceptionKind, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -105,6 +105,11 @@ ACTIONS = {
     "volunteer_complaint.record": _l("Complaint about a volunteer recorded"),
     "volunteer_complaint.answer": _l("Complaint answered by the volunteer"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
+    "volunteer.consent_record": _l("Guardian's consent recorded"),
+    "volunteer.consent_withdraw": _l("Guardian's consent withdrawn"),
+    "volunteer.consent_read": _l("Signed consent form downloaded"),
+    "volunteer.exception_add": _l("One-off change to availability added"),
+    "volunteer.exception_remove": _l("One-off change to availability removed"),
 }
 
 SUBJECTS = {
@@ -121,6 +126,9 @@ SUBJECTS = {
 }
 
 FIELDS = {
+    "day": _l("Date"), "relation": _l("Relation to the volunteer"), "id_number_index": _l("ID number"),
+    "exception_kind": _l("Change"), "consent_recorded_at": _l("Consent recorded"),
+    "consent_withdrawn_at": _l("Consent withdrawn"),
     "active": _l("Active"), "amount": _l("Amount"), "evaluator_id": _l("Evaluator"),
     "file_name": _l("File name"), "installment_id": _l("Installment"), "installments": _l("Installments"),
     "milestone": _l("Milestone"), "passed": _l("Passed"), "ratings": _l("Ratings"), "renewals": _l("Renewals"),
@@ -193,9 +201,12 @@ STATUS_BY_SUBJECT = {
     "HoursCorrection": CorrectionStatus,
 }
 ENUM_FIELDS = {
+    "day": _l("Date"), "relation": _l("Relation to the volunteer"), "id_number_index": _l("ID number"),
+    "exception_kind": _l("Change"), "consent_recorded_at": _l("Consent recorded"),
+    "consent_withdrawn_at": _l("Consent withdrawn"),
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
-    "kind": MatchKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,
+    "kind": MatchKind, "exception_kind": ExceptionKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).

@@ -33,15 +33,15 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from linkage.audit import derived_key
 from linkage.extensions import db
-from linkage.models import (Availability, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseTransfer,
+from linkage.models import (Availability, AvailabilityException, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseTransfer,
                             Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
-                            ExpertTie, Feedback, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
+                            ExpertTie, Feedback, GuardianConsent, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
                             Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
-                 Availability, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
+                 Availability, AvailabilityException, GuardianConsent, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget)

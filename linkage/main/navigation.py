@@ -24,6 +24,7 @@ NAVIGATION = [
     ("records.mine", _l("My record"), {R.volunteer}),
     ("records.corrections", _l("Corrections"), {R.social_worker, R.community_staff}),
     ("records.desk", _l("Volunteer records"), {R.community_staff, R.civil_affairs, R.admin}),
+    ("volunteers.minors", _l("Minor volunteers"), {R.community_staff, R.social_worker}),
     ("matching.index", _l("Match runs"), {R.civil_affairs, R.social_worker}),
     ("community.on_time", _l("On time"), {R.community_staff, R.civil_affairs, R.admin}),
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),

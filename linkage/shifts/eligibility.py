@@ -19,7 +19,7 @@ from flask_babel import format_date, format_datetime, lazy_gettext as _l
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import HOLDING_STATUSES, Shift, ShiftStatus, SignUp, Volunteer, VolunteerStatus
+from linkage.models import HOLDING_STATUSES, ExceptionKind, Shift, ShiftStatus, SignUp, Volunteer, VolunteerStatus
 from linkage.models.people import age_on
 from linkage.timeutil import LOCAL_TZ, to_local
 
@@ -27,9 +27,11 @@ MESSAGES = {
     "not_verified": _l("Your volunteer account must be verified by staff before you can sign up."),
     "suspended": _l("The volunteer account is suspended; ask the community staff."),
     "blocked": _l("After repeated no-shows you cannot sign up by yourself until %(date)s."),
-    "no_birth_date": _l("Enter your birth date in your profile first: volunteers must be at least %(age)s."),
+    "no_birth_date": _l("Enter your ID number in your profile first: volunteers must be at least %(age)s."),
     "too_young": _l("Volunteers must be at least %(age)s years old."),
-    "no_consent": _l("Volunteers under %(age)s need a guardian's consent on file (see your profile)."),
+    "no_consent": _l("Volunteers under %(age)s need a guardian's consent on file: community staff or a social "
+                     "worker records it with the signed consent form."),
+    "away": _l("You marked yourself away on %(date)s (see your profile)."),
     "skill": _l("This shift needs a skill you have not listed in your profile: %(skills)s."),
     "overlap": _l("You already have a place on \"%(title)s\" at that time (%(start)s)."),
     "rest": _l("You have a place on \"%(title)s\" at %(start)s; shifts must be at least %(minutes)s minutes apart."),
@@ -75,6 +77,7 @@ class Candidate:
     skill_ids: frozenset
     weekly_minutes_limit: int
     blocked_until: Optional[datetime] = None
+    away: tuple = ()                        # (start, end) of the one-off times the volunteer said they are away
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,9 @@ def why_not(candidate: Candidate, opening: Opening, bookings: Iterable[Booking],
     reason = _person(candidate, to_local(opening.start).date(), now=now, self_service=self_service)
     if reason is not None:
         return reason
+    for start, end in candidate.away:
+        if start < opening.end and end > opening.start:
+            return Reason("away", {"date": to_local(max(start, opening.start)).date().isoformat()})
     if not any(skill is None or skill in candidate.skill_ids for skill in opening.skill_ids):
         return Reason("skill", {"skills": ", ".join(opening.skill_names)})
     return _calendar(opening, bookings, candidate.weekly_minutes_limit)
@@ -176,7 +182,13 @@ def candidate_of(volunteer: Volunteer) -> Candidate:
         id=volunteer.id, verified=user is None or user.is_verified, status=volunteer.status,
         birth_date=volunteer.birth_date, guardian_consent=bool(volunteer.guardian_consent),
         skill_ids=frozenset(skill.id for skill in volunteer.skills),
-        weekly_minutes_limit=volunteer.weekly_minutes_limit, blocked_until=volunteer.self_signup_blocked_until)
+        weekly_minutes_limit=volunteer.weekly_minutes_limit, blocked_until=volunteer.self_signup_blocked_until,
+        away=away_of(volunteer))
+
+
+def away_of(volunteer: Volunteer) -> tuple:
+    """The (start, end) of each one-off time the volunteer said they are away."""
+    return tuple(e.bounds() for e in volunteer.exceptions if e.kind == ExceptionKind.away)
 
 
 def opening_of(shift: Shift, slots=None, locale: str = "zh_CN") -> Opening:
