@@ -241,7 +241,7 @@ class Volunteer(db.Model):
     # Real name and ID number, as residents' (AES-GCM ciphertext and a keyed hash that finds a second
     # registration); birth date and age are read from the decrypted number, never stored beside it.
     id_number_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
-    id_number_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    id_number_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True, index=True)
     status: Mapped[VolunteerStatus] = mapped_column(
         sa.Enum(VolunteerStatus, native_enum=False, length=16), default=VolunteerStatus.pending, index=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)

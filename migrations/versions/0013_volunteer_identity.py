@@ -20,12 +20,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('volunteers', schema=None) as batch_op:
+    # Altered in place (never copied and dropped on SQLite, which would empty the tables that cascade).
+    with op.batch_alter_table('volunteers', schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column('id_number_encrypted', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('id_number_index', sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f('uq_volunteers_id_number_index'), ['id_number_index'])
         batch_op.drop_column('birth_date_encrypted')
         batch_op.drop_column('guardian_consent')
+    op.create_index(op.f('ix_volunteers_id_number_index'), 'volunteers', ['id_number_index'], unique=True)
     op.create_table('availability_exceptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('volunteer_id', sa.Integer(), nullable=False),
@@ -64,9 +65,9 @@ def downgrade():
     op.drop_table('guardian_consents')
     op.drop_index(op.f('ix_availability_exceptions_volunteer_id'), table_name='availability_exceptions')
     op.drop_table('availability_exceptions')
-    with op.batch_alter_table('volunteers', schema=None) as batch_op:
+    op.drop_index(op.f('ix_volunteers_id_number_index'), table_name='volunteers')
+    with op.batch_alter_table('volunteers', schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column('guardian_consent', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('birth_date_encrypted', sa.LargeBinary(), nullable=True))
-        batch_op.drop_constraint(batch_op.f('uq_volunteers_id_number_index'), type_='unique')
         batch_op.drop_column('id_number_index')
         batch_op.drop_column('id_number_encrypted')
