@@ -165,8 +165,10 @@ def test_a_web_run_started_with_the_shown_time_limit_uses_the_setting(app, clien
 def test_the_profile_form_names_the_ages_in_force(client, auth, world):
     auth.login("admin")
     client.post("/admin/settings/ADULT_AGE", data={"ADULT_AGE-value": "20"})
+    set_born(world.volunteer, date.today().replace(year=date.today().year - 19) - timedelta(days=1))
+    db.session.commit()
     auth.as_(world["vol"])
-    assert "(needed under 20)" in text(client.get("/volunteers/profile"))
+    assert "You are under 20" in text(client.get("/volunteers/profile"))
 
 
 def test_a_request_reads_the_saved_settings_once(client, auth, world):
