@@ -201,9 +201,6 @@ STATUS_BY_SUBJECT = {
     "HoursCorrection": CorrectionStatus,
 }
 ENUM_FIELDS = {
-    "day": _l("Date"), "relation": _l("Relation to the volunteer"), "id_number_index": _l("ID number"),
-    "exception_kind": _l("Change"), "consent_recorded_at": _l("Consent recorded"),
-    "consent_withdrawn_at": _l("Consent withdrawn"),
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
     "kind": MatchKind, "exception_kind": ExceptionKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,

@@ -74,8 +74,8 @@ def add_exception():
 @volunteer_only
 def remove_exception(exception_id):
     volunteer = volunteer_of(current_user)
-    if volunteer is None:
-        abort(404)
+    if volunteer is None or all(e.id != exception_id for e in volunteer.exceptions):
+        abort(404)   # another volunteer's change is not there to find
     perform(lambda: services.remove_exception(volunteer, exception_id, actor=current_user),
             done=_("The change to your availability was removed."))
     return redirect(url_for(".profile", _anchor="exceptions"))
@@ -245,9 +245,11 @@ def withdraw_consent(volunteer_id):
 @login_required
 def consent_document(consent_id):
     """The signed consent form, to staff who keep consents for the volunteer's area (the download is in the
-    access log)."""
+    access log); to anyone else it does not exist."""
     found = db.session.get(GuardianConsent, consent_id)
-    volunteer = _volunteer_for_consent(found.volunteer_id if found else 0)
+    if found is None or not access.can_record_consent(current_user, found.volunteer):
+        abort(404)
+    volunteer = found.volunteer
     read = perform(lambda: services.read_consent_document(found, actor=current_user))
     if not read:
         abort(404)

@@ -96,6 +96,10 @@ OBJECTS = {
     "case_a": "a case of resident A owned by organization A's social worker, with a note",
     "case_b": "a case of resident B owned by organization B's social worker",
     "case_document_a": "a document on case A", "case_document_b": "a document on case B",
+    "minor_a": "a minor volunteer of community A, a guardian's consent on file",
+    "minor_b": "a minor volunteer of community B, a guardian's consent on file",
+    "consent_a": "the signed consent form of minor A", "consent_b": "the signed consent form of minor B",
+    "exception_a": "a day volunteer A said they are away", "exception_b": "a day volunteer B said they are away",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -179,6 +183,9 @@ PUBLIC_PROJECTS = {**{obj: On(SIGNED_IN) for obj in ("project_x", "project_y", "
                    **{obj: On(frozenset(), missing=frozenset(ROLES)) for obj in ("draft_x", "draft_y")}}
 
 # --- the table: every route of the application ------------------------------------------------------
+
+CONSENT_KEEPERS = {"minor_a": on("staff_a", "social_worker_a", missing=["staff_b"]),
+                   "minor_b": on("staff_b", missing=["staff_a", "social_worker_a"])}
 
 POLICY: dict[str, Route] = {
     # Public pages and files.
@@ -361,6 +368,18 @@ POLICY: dict[str, Route] = {
                                              "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
     # Calendar programs fetch the feed without a session: whoever holds the secret URL reads it.
     "volunteers.calendar_feed": Route(GET, {"feed": On(SIGNED_IN)}, public=True),
+    # One-off changes to one's own availability; another volunteer's is not there to find.
+    "volunteers.add_exception": only(POST, *VOLUNTEERS),
+    "volunteers.remove_exception": per_object(POST, {"exception_a": on("volunteer_a", missing=["volunteer_b"]),
+                                                     "exception_b": on("volunteer_b", missing=["volunteer_a"])}),
+    # A minor's guardian consent: kept by community staff and social workers of the volunteer's area; to
+    # such staff of another area the volunteer does not exist, and the signed form exists for no one else.
+    "volunteers.minors": only(GET, "staff_a", "staff_b", "social_worker_a"),
+    "volunteers.consent": per_object(BOTH, CONSENT_KEEPERS),
+    "volunteers.withdraw_consent": per_object(POST, CONSENT_KEEPERS),
+    "volunteers.consent_document": per_object(GET, {
+        "consent_a": on("staff_a", "social_worker_a", missing=SIGNED_IN - {"staff_a", "social_worker_a"}),
+        "consent_b": on("staff_b", missing=SIGNED_IN - {"staff_b"})}),
 
     # Volunteer records: one's own record; corrections filed by the volunteer or the lead, decided by a
     # social worker or community staff; records kept by community staff and civil affairs of the area;

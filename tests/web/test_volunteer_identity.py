@@ -241,7 +241,7 @@ def test_another_volunteers_change_cannot_be_removed(client, auth, world):
     other.exceptions.append(AvailabilityException(kind=ExceptionKind.away, day=date.today() + timedelta(days=3)))
     db.session.commit()
     auth.login("vol")
-    client.post(f"/volunteers/profile/exceptions/{other.exceptions[0].id}/remove")
+    assert client.post(f"/volunteers/profile/exceptions/{other.exceptions[0].id}/remove").status_code == 404
     assert count(AvailabilityException) == 1
 
 
@@ -272,3 +272,22 @@ def test_travel_distance_and_weekly_hours_are_editable_and_the_rule_holds_the_li
     response = sign_up_as(client, auth, world.volunteer, shift)
     assert "over your weekly limit of 1 hours" in text(response)
     assert count(SignUp) == 0
+
+
+def test_the_audit_trail_puts_consents_and_days_away_into_words(client, auth, world):
+    set_born(world.volunteer, years_ago(16))
+    db.session.commit()
+    auth.login("staff1")
+    client.post(f"/volunteers/{world.volunteer.id}/consent", data=consent_form(), content_type="multipart/form-data")
+    client.post(f"/volunteers/{world.volunteer.id}/consent/withdraw")
+    auth.logout()
+    auth.login("vol")
+    client.post("/volunteers/profile/exceptions",
+                data={"kind": "away", "day": (date.today() + timedelta(days=4)).isoformat()})
+    auth.logout()
+    auth.login("admin")
+    page = text(client.get("/admin/audit"))
+    for words in ("Guardian's consent recorded", "Guardian's consent withdrawn", "One-off change to availability added",
+                  "Relation to the volunteer", "Away"):
+        assert words in page.replace("&#39;", "'"), words
+    assert "exception_kind" not in page and "consent_recorded_at" not in page
