@@ -127,7 +127,7 @@ SUBJECTS = {
 
 FIELDS = {
     "day": _l("Date"), "relation": _l("Relation to the volunteer"), "id_number_index": _l("ID number"),
-    "exception_kind": _l("Change"), "consent_recorded_at": _l("Consent recorded"),
+    "exception_kind": _l("Away or also free"), "consent_recorded_at": _l("Consent recorded"),
     "consent_withdrawn_at": _l("Consent withdrawn"),
     "active": _l("Active"), "amount": _l("Amount"), "evaluator_id": _l("Evaluator"),
     "file_name": _l("File name"), "installment_id": _l("Installment"), "installments": _l("Installments"),

@@ -90,7 +90,7 @@ class ProfileForm(Form):
 
 class ExceptionForm(Form):
     """A one-off change to the weekly windows: away on a date (all day or some hours), or free as well."""
-    kind = SelectField(_l("Change"), choices=choices([(k.value, k.label) for k in ExceptionKind]),
+    kind = SelectField(_l("Away or also free"), choices=choices([(k.value, k.label) for k in ExceptionKind]),
                        default=ExceptionKind.away.value)
     day = DateField(_l("Date"), validators=[InputRequired(_l("Choose the date."))])
     start = TimeField(_l("From"), validators=[Optional()])
