@@ -37,7 +37,6 @@ class RegisterForm(Form):
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
     submit = SubmitField(_l("Register"))
 
-
     def validate_id_number(self, field):
         if self.role.data == Role.volunteer.value:
             problem = id_number_problem(field.data) if (field.data or "").strip() else None
