@@ -16,8 +16,8 @@ from markupsafe import Markup, escape
 
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
-                            CorrectionStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
-                            ProofSource, ProofStatus,
+                            CorrectionStatus, ExceptionKind, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType,
+                            PanelStatus, ProofSource, ProofStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -119,6 +119,11 @@ ACTIONS = {
     "skill_certificate.grant": _l("Skill certificate granted by a training session"),
     "volunteer.supervision_note": _l("Supervision note written"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
+    "volunteer.consent_record": _l("Guardian's consent recorded"),
+    "volunteer.consent_withdraw": _l("Guardian's consent withdrawn"),
+    "volunteer.consent_read": _l("Signed consent form downloaded"),
+    "volunteer.exception_add": _l("One-off change to availability added"),
+    "volunteer.exception_remove": _l("One-off change to availability removed"),
 }
 
 SUBJECTS = {
@@ -138,6 +143,9 @@ SUBJECTS = {
 }
 
 FIELDS = {
+    "day": _l("Date"), "relation": _l("Relation to the volunteer"), "id_number_index": _l("ID number"),
+    "exception_kind": _l("Away or also free"), "consent_recorded_at": _l("Consent recorded"),
+    "consent_withdrawn_at": _l("Consent withdrawn"),
     "active": _l("Active"), "amount": _l("Amount"), "evaluator_id": _l("Evaluator"),
     "file_name": _l("File name"), "installment_id": _l("Installment"), "installments": _l("Installments"),
     "milestone": _l("Milestone"), "passed": _l("Passed"), "ratings": _l("Ratings"), "renewals": _l("Renewals"),
@@ -224,8 +232,8 @@ STATUS_BY_SUBJECT = {
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
-    "kind": MatchKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,
-    "source": ProofSource,
+    "kind": MatchKind, "exception_kind": ExceptionKind, "milestone": Milestone, "stage": CaseStage,
+    "contact": NoteKind, "source": ProofSource,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).

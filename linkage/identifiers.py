@@ -1,9 +1,12 @@
 """Check digits of Chinese identifiers: unified social credit codes and resident ID numbers."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Optional
+
+from flask_babel import lazy_gettext as _l
 
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -63,3 +66,37 @@ def parse_resident_id(number: str) -> tuple[Optional[ResidentIdInfo], Optional[s
     if resident_id_check_char(number[:17]) != number[17]:
         return None, "check"
     return info, None
+
+
+def compose_resident_id(area: str, born: date, sequence: int) -> str:
+    """A well-formed ID number: six-digit area code, birth date, three-digit sequence (odd for men) and the
+    check character. For demonstration data and tests; real numbers are typed by their holders."""
+    first17 = f"{area}{born:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + resident_id_check_char(first17)
+
+
+# Why an ID number is refused, one message per problem found by ``parse_resident_id``.
+ID_NUMBER_PROBLEMS = {
+    "length": _l("A resident ID number has exactly 18 characters."),
+    "characters": _l("A resident ID number is 17 digits followed by a digit or the letter X."),
+    "birth_date": _l("The birth date in this ID number (characters 7 to 14) is not a possible date."),
+    "check": _l("The last character does not match the others: check the number for a typing mistake."),
+}
+
+
+def normalize_id_number(text: Optional[str]) -> str:
+    """Full-width digits and X (as Chinese input methods type them) as ASCII, upper case, without spaces."""
+    return unicodedata.normalize("NFKC", text or "").replace(" ", "").upper()
+
+
+def check_id_number(number: str):
+    """``(info, None)`` or ``(None, problem)`` for a normalized ID number; only ASCII digits count."""
+    if not number.isascii():
+        return None, "characters"
+    return parse_resident_id(number)
+
+
+def id_number_problem(text: Optional[str]):
+    """The message saying why ``text`` is not a valid resident ID number, or None."""
+    _info, problem = check_id_number(normalize_id_number(text))
+    return ID_NUMBER_PROBLEMS[problem] if problem else None

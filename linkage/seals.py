@@ -33,17 +33,18 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from linkage.audit import derived_key
 from linkage.extensions import db
-from linkage.models import (AgendaItem, Availability, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService,
-                            CaseTransfer, Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
-                            ExpertTie, Feedback, Installment, MatchOverride, MatchRun, Meeting, MeetingDecision, Need,
-                            Organization, PanelMember,
+from linkage.models import (AgendaItem, Availability, AvailabilityException, Bid, Case, CaseApproval, CaseNote,
+                            CaseReferral, CaseService, CaseTransfer, Category, ChangeRequest, Complaint, Contract,
+                            Document, Evaluation, ExpertTie, Feedback, GuardianConsent, Installment, MatchOverride,
+                            MatchRun, Meeting, MeetingDecision, Need, Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
                             Shift, ShiftSeries, ShiftSlot, SignUp, Skill, SkillCertificate, SocialWorker,
                             SupervisionNote, User, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
-                 Availability, Need, Feedback, Project, Bid, ShiftSeries, Shift, ShiftSlot, SignUp, MatchRun,
+                 Availability, AvailabilityException, GuardianConsent, Need, Feedback, Project, Bid, ShiftSeries,
+                 Shift, ShiftSlot, SignUp, MatchRun,
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,

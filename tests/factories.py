@@ -7,8 +7,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from linkage.extensions import db
-from linkage.identifiers import credit_code_check_char, resident_id_check_char
-from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Category, Need, NeedStatus,
+from linkage.identifiers import compose_resident_id, credit_code_check_char, resident_id_check_char
+from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Category, GuardianConsent, Need, NeedStatus,
                             Organization, OrgStatus, OrgType, Project, ProjectStatus, ProofSource, ProofStatus, Region,
                             RegionLevel, Resident, Role, Shift, ShiftSlot, Skill, SkillCertificate, SocialWorker, User,
                             Volunteer, VolunteerStatus, WorkerLevel)
@@ -70,11 +70,39 @@ def make_social_worker(org, user=None, name="Worker", level=WorkerLevel.social_w
     return worker
 
 
+_volunteer_ids = itertools.count(1)
+
+
+def volunteer_id_number(born: date) -> str:
+    """A valid ID number with this birth date, different on every call (the blind index is unique)."""
+    n = next(_volunteer_ids)
+    return compose_resident_id(f"{320101 + n // 1000}", born, n % 1000)
+
+
+def set_born(volunteer, born) -> None:
+    """Give the volunteer an ID number with this birth date (None: no ID number on file)."""
+    if born is None:
+        volunteer.id_number_encrypted = volunteer.id_number_index = None
+    else:
+        volunteer.set_id_number(volunteer_id_number(born))
+
+
+def give_consent(volunteer, by=None, guardian="Li Hua"):
+    """A guardian's consent on file, as staff record it (the document's bytes are not written)."""
+    by = by or make_user(f"consent{next(_seq)}", Role.community_staff, volunteer.region)
+    consent = GuardianConsent(volunteer=volunteer, guardian_name=guardian, relation="mother", phone="13900000009",
+                              file_name="consent.pdf", extension="pdf", stored_name=f"{next(_seq):032x}",
+                              recorded_by_id=by.id)
+    db.session.add(consent)
+    db.session.flush()
+    return consent
+
+
 def make_volunteer(region, user=None, name="Volunteer", skills=(), status=VolunteerStatus.active,
                    birth_date=date(1990, 1, 1)):
     volunteer = Volunteer(user=user, name=name, region=region, latitude=region.latitude,
-                          longitude=region.longitude, status=status, birth_date=birth_date,
-                          skills=list(skills))
+                          longitude=region.longitude, status=status, skills=list(skills))
+    set_born(volunteer, birth_date)
     for weekday in range(7):
         volunteer.availability.append(Availability(weekday=weekday, start_time=time(8), end_time=time(21)))
     db.session.add(volunteer)

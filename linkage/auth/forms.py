@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from linkage.forms import Form, choices
+from linkage.identifiers import id_number_problem
 from linkage.models import Role
 
 
@@ -26,11 +27,21 @@ class RegisterForm(Form):
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
     community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
+    id_number = StringField(_l("Resident ID number (volunteers)"), validators=[Optional(), Length(max=40)],
+                            render_kw={"autocomplete": "off"},
+                            description=_l("Volunteers register under their real name: 18 characters. It is stored "
+                                           "encrypted and shown masked."))
     # Length, common passwords and the username: the password policy (linkage/auth/passwords.py).
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat password"), validators=[
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
     submit = SubmitField(_l("Register"))
+
+    def validate_id_number(self, field):
+        if self.role.data == Role.volunteer.value:
+            problem = id_number_problem(field.data) if (field.data or "").strip() else None
+            if problem:
+                raise ValidationError(problem)
 
 
 class PasswordForm(Form):

@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit, notifications
+from linkage import audit, notifications, timeutil
 from linkage.auth import passwords, throttle
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import AccountStatus, AuditEvent, Region, Resident, Role, User, Volunteer, VolunteerStatus
 from linkage.records import numbers
 from linkage.security import check_password, hash_password
+from linkage.volunteers import services as volunteer_services
 
 
 class AccountError(Refused):
@@ -111,7 +113,8 @@ def create_user(*, username: str, password: str, display_name: str, role: Role, 
 
 
 def register(*, username: str, password: str, display_name: str, role: Role, community: Region,
-             phone: Optional[str] = None, locale: Optional[str] = None) -> Optional[User]:
+             phone: Optional[str] = None, locale: Optional[str] = None, id_number: Optional[str] = None,
+             today: Optional[date] = None) -> Optional[User]:
     """Self-registration: volunteers, residents and organization admins start pending.
 
     A username that is taken creates nothing and returns None; the page answers the same either way
@@ -119,6 +122,8 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
     if role not in (Role.volunteer, Role.resident, Role.org_admin):
         raise AccountError(_l("This role cannot register itself."), field="role")
     require_good_password(password, username, field="password")
+    if role == Role.volunteer:  # real-name registration: a valid ID number of someone old enough
+        id_number = volunteer_services.checked_id_number(id_number, today=today or timeutil.today())
     existing = find_user(username)
     if existing is not None:
         hash_password(password)  # the same work as a real registration
@@ -131,6 +136,7 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
         volunteer = Volunteer(user=user, name=user.display_name, phone=phone, region=community,
                               latitude=community.latitude, longitude=community.longitude,
                               status=VolunteerStatus.pending)
+        volunteer.set_id_number(id_number)
         db.session.add(volunteer)
         db.session.flush()
         numbers.assign(volunteer)   # the volunteer number, from registration on

@@ -2,7 +2,6 @@
 verification of self-registered accounts. Services flush, never commit; they raise ``Refused``."""
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -16,38 +15,13 @@ from linkage.auth import services as auth_services
 from linkage.community.access import can_register_resident_in, can_reveal_id, can_verify_account
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.identifiers import parse_resident_id
+from linkage.identifiers import ID_NUMBER_PROBLEMS, check_id_number, id_number_problem, normalize_id_number  # noqa: F401
 from linkage.models import AccountStatus, Region, Resident, User, VulnerableTag
 from linkage.models.people import age_on
 from linkage.security import blind_index, decrypt, encrypt
 
-# Why an ID number is refused, one message per problem found by linkage.identifiers.
-ID_NUMBER_PROBLEMS = {
-    "length": _l("A resident ID number has exactly 18 characters."),
-    "characters": _l("A resident ID number is 17 digits followed by a digit or the letter X."),
-    "birth_date": _l("The birth date in this ID number (characters 7 to 14) is not a possible date."),
-    "check": _l("The last character does not match the others: check the number for a typing mistake."),
-}
 DUPLICATE_ID = _l("A resident with this ID number is already registered.")
 MIN_REASON_LENGTH = 4
-
-
-def normalize_id_number(text: Optional[str]) -> str:
-    """Full-width digits and X (as Chinese input methods type them) as ASCII, upper case, without spaces."""
-    return unicodedata.normalize("NFKC", text or "").replace(" ", "").upper()
-
-
-def check_id_number(number: str):
-    """``(info, None)`` or ``(None, problem)`` for a normalized ID number; only ASCII digits count."""
-    if not number.isascii():
-        return None, "characters"
-    return parse_resident_id(number)
-
-
-def id_number_problem(text: Optional[str]):
-    """The message saying why ``text`` is not a valid resident ID number, or None."""
-    _info, problem = check_id_number(normalize_id_number(text))
-    return ID_NUMBER_PROBLEMS[problem] if problem else None
 
 
 def register_resident(*, actor: User, name: str, id_number: str, region: Optional[Region], address: str = "",

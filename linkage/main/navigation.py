@@ -25,6 +25,7 @@ NAVIGATION = [
     ("records.corrections", _l("Corrections"), {R.social_worker, R.community_staff}),
     ("skills.reviews", _l("Certificates to check"), {R.social_worker}),
     ("records.desk", _l("Volunteer records"), {R.community_staff, R.civil_affairs, R.admin}),
+    ("volunteers.minors", _l("Minor volunteers"), {R.community_staff, R.social_worker}),
     ("matching.index", _l("Match runs"), {R.civil_affairs, R.social_worker}),
     ("meetings.index", _l("Joint meetings"), {R.community_staff, R.civil_affairs, R.observer, R.org_admin,
                                                R.social_worker}),

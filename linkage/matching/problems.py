@@ -17,7 +17,7 @@ from linkage import settings
 from linkage.cases.queries import open_case_counts, remaining_caseload
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, Need, NeedStatus, Organization,
+from linkage.models import (HOLDING_STATUSES, AccountStatus, Bid, BidStatus, ExceptionKind, Need, NeedStatus, Organization,
                             OrgStatus, Project, ProjectStatus, Region, RegionLevel, Shift, ShiftSlot, ShiftStatus,
                             SignUp, SignUpStatus, Skill, SocialWorker, User, Volunteer, VolunteerStatus)
 from linkage.models.shifts import shift_needs
@@ -60,23 +60,29 @@ def volunteer_rows(region: Region) -> list[Volunteer]:
         sa.select(Volunteer).outerjoin(User, Volunteer.user_id == User.id)
         .where(Region.subtree_clause(Volunteer.region_id, scope), Volunteer.status == VolunteerStatus.active,
                sa.or_(Volunteer.user_id.is_(None), User.status == AccountStatus.active))
-        .options(selectinload(Volunteer.skills), selectinload(Volunteer.availability))
+        .options(selectinload(Volunteer.skills), selectinload(Volunteer.availability),
+                 selectinload(Volunteer.exceptions), selectinload(Volunteer.consents))
         .order_by(Volunteer.id)))
 
 
 def _windows(volunteer: Volunteer, start: datetime, end: datetime) -> list[list[str]]:
-    """Weekly availability expanded into concrete windows over [start, end) in local time."""
-    windows = []
+    """Weekly availability expanded into concrete windows over [start, end) in local time, with the
+    volunteer's one-off exceptions: times they are also free added, times they are away cut out."""
+    free = []
     day = start.astimezone(LOCAL_TZ).date()
     last = end.astimezone(LOCAL_TZ).date()
     while day <= last:
         for slot in volunteer.availability:
             if slot.weekday == day.weekday():
-                begin = datetime.combine(day, slot.start_time, LOCAL_TZ)
-                finish = datetime.combine(day, slot.end_time, LOCAL_TZ)
-                windows.append([begin.isoformat(), finish.isoformat()])
+                free.append((datetime.combine(day, slot.start_time, LOCAL_TZ),
+                             datetime.combine(day, slot.end_time, LOCAL_TZ)))
+        free.extend(e.bounds() for e in volunteer.exceptions if e.kind == ExceptionKind.extra and e.day == day)
         day += timedelta(days=1)
-    return windows
+    for away_start, away_end in eligibility.away_of(volunteer):
+        free = [piece for begin, finish in free
+                for piece in ((begin, min(finish, away_start)), (max(begin, away_end), finish))
+                if piece[0] < piece[1]]
+    return [[begin.isoformat(), finish.isoformat()] for begin, finish in sorted(free)]
 
 
 def _history(volunteer_ids: list[int]) -> dict[int, set[int]]:
@@ -102,7 +108,8 @@ def _holders(shifts: list[Shift], known: set[int]) -> list[Volunteer]:
     if not ids:
         return []
     return list(db.session.scalars(sa.select(Volunteer).where(Volunteer.id.in_(ids))
-                                   .options(selectinload(Volunteer.skills), selectinload(Volunteer.availability))))
+                                   .options(selectinload(Volunteer.skills), selectinload(Volunteer.availability),
+                                            selectinload(Volunteer.exceptions), selectinload(Volunteer.consents))))
 
 
 def _kept_places(shifts: list[Shift], candidates: dict[int, eligibility.Candidate],

@@ -10,7 +10,8 @@ from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, 
 from linkage.models.meetings import (AgendaItem, AgendaKind, DecisionStatus, Meeting, MeetingDecision,
                                      MeetingStatus)
 from linkage.models.organizations import OrgStatus, OrgType, Organization
-from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
+from linkage.models.people import (AccountStatus, Availability, AvailabilityException, ExceptionKind,
+                                   GuardianConsent, Resident, ResidentTag, Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
 from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
                                    PanelScore, PanelStatus, ProjectCriterion)
@@ -29,7 +30,7 @@ __all__ = [
     "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseDocument", "CaseNote", "CaseReferral", "CaseService",
     "CaseStage", "CaseStatus", "CaseTransfer", "Decision", "HandOver", "NoteKind",
     "Certificate", "CertificateStatus", "CorrectionStatus", "HoursCorrection", "VolunteerComplaint", "VolunteerNumber",
-    "AccountStatus", "AuditEvent", "Availability", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
+    "AccountStatus", "AuditEvent", "Availability", "AvailabilityException", "ExceptionKind", "GuardianConsent", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
     "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",
     "Feedback", "Installment", "Milestone", "Payment",
     "Complaint", "ComplaintStatus", "DEFAULT_CRITERIA", "ExpertTie", "PANEL_STATUS_LABELS", "PanelMember", "PanelScore", "PanelStatus",

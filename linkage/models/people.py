@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Optional
 
 import sqlalchemy as sa
@@ -12,8 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkage.extensions import db
 from linkage.identifiers import ResidentIdInfo, resident_id_facts
-from linkage.models.types import EncryptedDate, UTCDateTime, setting_default, utcnow
-from linkage.security import decrypt
+from linkage.models.types import UTCDateTime, setting_default, utcnow
+from linkage.security import blind_index, decrypt, encrypt
+from linkage.timeutil import LOCAL_TZ
 
 if TYPE_CHECKING:
     from linkage.models.organizations import Organization
@@ -237,8 +238,10 @@ class Volunteer(db.Model):
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
-    # Encrypted at rest, a date in Python: ages are worked out in Python, never in SQL.
-    birth_date: Mapped[Optional[date]] = mapped_column("birth_date_encrypted", EncryptedDate)
+    # Real name and ID number, as residents' (AES-GCM ciphertext and a keyed hash that finds a second
+    # registration); birth date and age are read from the decrypted number, never stored beside it.
+    id_number_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
+    id_number_index: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True, index=True)
     status: Mapped[VolunteerStatus] = mapped_column(
         sa.Enum(VolunteerStatus, native_enum=False, length=16), default=VolunteerStatus.pending, index=True)
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
@@ -246,7 +249,6 @@ class Volunteer(db.Model):
     longitude: Mapped[Optional[float]] = mapped_column(sa.Float)
     max_travel_km: Mapped[float] = mapped_column(sa.Float, default=setting_default("VOLUNTEER_TRAVEL_KM"))
     weekly_minutes_limit: Mapped[int] = mapped_column(default=setting_default("VOLUNTEER_WEEKLY_HOURS", 60))
-    guardian_consent: Mapped[bool] = mapped_column(default=False)
     health_notes_encrypted: Mapped[Optional[bytes]] = mapped_column(sa.LargeBinary)
     no_show_count: Mapped[int] = mapped_column(default=0)
     self_signup_blocked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
@@ -262,6 +264,42 @@ class Volunteer(db.Model):
     availability: Mapped[list[Availability]] = relationship(
         back_populates="volunteer", cascade="all, delete-orphan",
         order_by="(Availability.weekday, Availability.start_time)")
+    exceptions: Mapped[list[AvailabilityException]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan",
+        order_by="(AvailabilityException.day, AvailabilityException.start_time, AvailabilityException.id)")
+    consents: Mapped[list[GuardianConsent]] = relationship(
+        back_populates="volunteer", order_by="GuardianConsent.recorded_at",
+        foreign_keys="GuardianConsent.volunteer_id")
+
+    def set_id_number(self, number: str) -> None:
+        """Store a checked, normalized ID number: its ciphertext and its blind index."""
+        self.id_number_encrypted, self.id_number_index = encrypt(number), blind_index(number)
+
+    def _id_facts(self) -> Optional[ResidentIdInfo]:
+        number = decrypt(self.id_number_encrypted)
+        return resident_id_facts(number) if number else None
+
+    @property
+    def birth_date(self) -> Optional[date]:
+        """From the ID number (None without one)."""
+        facts = self._id_facts()
+        return facts.birth_date if facts else None
+
+    @property
+    def masked_id_number(self) -> str:
+        """The ID number as every page shows it: its last four characters only."""
+        number = decrypt(self.id_number_encrypted)
+        return f"{'*' * 14}{number[-4:]}" if number else ""
+
+    @property
+    def consent(self) -> Optional[GuardianConsent]:
+        """The guardian's consent on file now (recorded by staff, not withdrawn), or None."""
+        current = [c for c in self.consents if c.withdrawn_at is None]
+        return current[-1] if current else None
+
+    @property
+    def guardian_consent(self) -> bool:
+        return self.consent is not None
 
     def age_on(self, day: date) -> Optional[int]:
         return age_on(self.birth_date, day)
@@ -282,6 +320,62 @@ class Availability(db.Model):
     end_time: Mapped[time] = mapped_column(sa.Time)
 
     volunteer: Mapped[Volunteer] = relationship(back_populates="availability")
+
+
+class ExceptionKind(enum.Enum):
+    away = "away"      # not free then, whatever the weekly windows say
+    extra = "extra"    # free then as well as in the weekly windows
+
+    @property
+    def label(self):
+        return {ExceptionKind.away: _l("Away"), ExceptionKind.extra: _l("Also free")}[self]
+
+
+class AvailabilityException(db.Model):
+    """A one-off change to the weekly windows on one date (local time): away, or free as well.
+    Without times it covers the whole day."""
+
+    __tablename__ = "availability_exceptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ExceptionKind] = mapped_column(sa.Enum(ExceptionKind, native_enum=False, length=8))
+    day: Mapped[date] = mapped_column(sa.Date)
+    start_time: Mapped[Optional[time]] = mapped_column(sa.Time)
+    end_time: Mapped[Optional[time]] = mapped_column(sa.Time)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="exceptions")
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The local start and end it covers (the whole day without times)."""
+        start = datetime.combine(self.day, self.start_time or time(0), LOCAL_TZ)
+        end = (datetime.combine(self.day, self.end_time, LOCAL_TZ) if self.end_time
+               else datetime.combine(self.day + timedelta(days=1), time(0), LOCAL_TZ))
+        return start, end
+
+
+class GuardianConsent(db.Model):
+    """A guardian's consent to a minor's volunteering, recorded by community staff or a social worker with
+    the signed document (stored encrypted, linkage/uploads.py); withdrawn, it stays on file."""
+
+    __tablename__ = "guardian_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id"), index=True)
+    guardian_name: Mapped[str] = mapped_column(sa.String(100))
+    relation: Mapped[str] = mapped_column(sa.String(32))
+    phone: Mapped[str] = mapped_column(sa.String(32))
+    file_name: Mapped[str] = mapped_column(sa.String(200))
+    extension: Mapped[str] = mapped_column(sa.String(16))
+    stored_name: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="consents", foreign_keys=[volunteer_id])
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    withdrawn_by: Mapped[Optional[User]] = relationship(foreign_keys=[withdrawn_by_id])
 
 
 class WorkerLevel(enum.Enum):

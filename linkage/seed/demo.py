@@ -44,7 +44,7 @@ from linkage.seed import meetings as seed_meetings, names, records as seed_recor
 from linkage.seed.cases import plan_cases
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, series as shift_series, services as shift_services
-from linkage.volunteers import calendar
+from linkage.volunteers import calendar, services as volunteer_services
 from linkage.timeutil import LOCAL_TZ, as_of, local_to_utc, now as utc_now, today as local_today
 from matching.availability import merge_windows
 
@@ -719,22 +719,22 @@ def _build_volunteers(demo: _Demo) -> None:
             name = names.person_name(rng, gender, born.year)
             column = {"student": 0, "worker": 1, "retiree": 2}[kind]
             held = [code for code in skill_codes if rng.random() < SKILL_SHARES[code][column]]
-        age = _age(born, demo.today)
         lat, lon = _near(rng, (community.latitude, community.longitude), 0.5)
         status = VolunteerStatus.active if index == 0 else _weighted(
             rng, {VolunteerStatus.active: 95, VolunteerStatus.pending: 4, VolunteerStatus.suspended: 1})
         rows.append({
             "user_id": demo.users["volunteer"] if index == 0 else None, "name": name,
-            "phone": names.mobile(rng), "birth_date": born, "status": status, "region_id": community.id,
+            "phone": names.mobile(rng), "status": status, "region_id": community.id,
             "latitude": lat, "longitude": lon,
             "max_travel_km": float(rng.choice((2, 3, 3, 5, 5, 5, 8))),
             "weekly_minutes_limit": rng.choice(WEEKLY_MINUTES[kind]),
-            "guardian_consent": age < 18, "created_at": demo.days_ago(5, 1000),
-            "_kind": kind, "_skills": held, "_community": community.id,
+            "created_at": demo.days_ago(5, 1000),
+            "_kind": kind, "_skills": held, "_community": community.id, "_born": born, "_gender": gender,
             "_street": demo.street_of[community.id],
         })
     # The demo volunteer has served for over a year, up to the default ten hours a week.
     rows[0]["created_at"], rows[0]["weekly_minutes_limit"] = demo.now - timedelta(days=420), 600
+    _real_names(demo, rows)
     ids = _insert(Volunteer, [_columns(row) for row in rows])
     skills, windows = [], []
     for volunteer_id, row in zip(ids, rows):
@@ -755,6 +755,46 @@ def _build_volunteers(demo: _Demo) -> None:
     demo.volunteers = rows
     demo.demo_volunteer = rows[0]
     demo.counts["volunteers"] = len(ids)
+    _plan_consents(demo, rows)
+
+
+def _real_names(demo: _Demo, rows: list[dict]) -> None:
+    """Every volunteer's ID number (the birth date and gender drawn above), encrypted with its blind index.
+    Two student volunteers of the first community are minors (15 and 16): the community staff's page shows
+    one with a guardian's consent recorded and one waiting for it."""
+    students = [row for row in rows[1:] if row["_community"] == demo.communities[0].id and row["_kind"] == "student"]
+    for row, years, day in zip(students, (16, 15), (75, 200)):
+        row["_born"] = demo.today - timedelta(days=int(years * 365.25) + day)
+        row["status"] = VolunteerStatus.active
+    if len(students) > 1:
+        students[1]["_no_consent"] = True
+    id_rng, taken = random.Random(7919 + demo.scale), set()
+    for row in rows:
+        number = _resident_id(id_rng, row["_born"], row["_gender"], taken)
+        row["id_number_encrypted"], row["id_number_index"] = encrypt(number), blind_index(number)
+
+
+CONSENT_FORM = b"%PDF-1.4\n% guardian consent form (demonstration)\n%%EOF\n"
+RELATIONS = ("母亲", "父亲", "祖母", "外祖父")
+
+
+def _plan_consents(demo: _Demo, rows: list[dict]) -> None:
+    """Community staff record the guardian's consent of every minor volunteer a few days after they joined
+    (all but one, whose consent the demo shows as missing)."""
+    adult = int(settings.get("ADULT_AGE"))
+
+    def record(row: dict) -> None:
+        volunteer = db.session.get(Volunteer, row["id"])
+        local = random.Random(row["id"])
+        volunteer_services.record_consent(volunteer, volunteer_services.ConsentData(
+            guardian_name=names.person_name(local, local.choice("MF"), row["_born"].year - 28),
+            relation=local.choice(RELATIONS), phone=names.mobile(local), file_name="监护人同意书.pdf",
+            content=CONSENT_FORM), actor=db.session.get(User, demo.staff_of[row["_community"]]), today=demo.today)
+
+    for row in rows:
+        if _age(row["_born"], demo.today) < adult and not row.get("_no_consent"):
+            demo.later(demo.office_hours(min(row["created_at"] + timedelta(days=2), demo.now - timedelta(days=1))),
+                       partial(record, row))
 
 
 # --- projects and bids ------------------------------------------------------------------------------------
@@ -1375,7 +1415,8 @@ def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]
         by_street.setdefault(volunteer["_street"], []).append(volunteer)
     me = demo.demo_volunteer
     loaded = {v.id: v for v in db.session.scalars(  # with their skills: the rule reads them at each sign-up
-        sa.select(Volunteer).where(Volunteer.status == VolunteerStatus.active).options(selectinload(Volunteer.skills)))}
+        sa.select(Volunteer).where(Volunteer.status == VolunteerStatus.active).options(
+            selectinload(Volunteer.skills), selectinload(Volunteer.exceptions), selectinload(Volunteer.consents)))}
     home = [i for i, m in enumerate(meta)
             if m["community"] == demo.communities[0].id and m["project_id"] == demo.projects["running"]]
     mine = {i for i in home if not meta[i]["past"]}

@@ -42,7 +42,8 @@ def volunteer_of(user: User, *, with_skills: bool = False) -> Optional[Volunteer
         return None
     query = sa.select(Volunteer).where(Volunteer.user_id == user.id)
     if with_skills:
-        query = query.options(sa.orm.joinedload(Volunteer.skills),
+        query = query.options(sa.orm.joinedload(Volunteer.skills), sa.orm.joinedload(Volunteer.consents),
+                              sa.orm.joinedload(Volunteer.exceptions),
                               sa.orm.joinedload(Volunteer.region).joinedload(Region.parent))
     return db.session.scalars(query).unique().first()
 

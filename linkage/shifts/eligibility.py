@@ -19,8 +19,8 @@ from flask_babel import format_date, format_datetime, lazy_gettext as _l
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (HOLDING_STATUSES, ProofStatus, Shift, ShiftStatus, SignUp, SkillCertificate, Volunteer,
-                            VolunteerStatus)
+from linkage.models import (HOLDING_STATUSES, ExceptionKind, ProofStatus, Shift, ShiftStatus, SignUp,
+                            SkillCertificate, Volunteer, VolunteerStatus)
 from linkage.models.people import age_on
 from linkage.timeutil import LOCAL_TZ, to_local
 
@@ -28,9 +28,11 @@ MESSAGES = {
     "not_verified": _l("Your volunteer account must be verified by staff before you can sign up."),
     "suspended": _l("The volunteer account is suspended; ask the community staff."),
     "blocked": _l("After repeated no-shows you cannot sign up by yourself until %(date)s."),
-    "no_birth_date": _l("Enter your birth date in your profile first: volunteers must be at least %(age)s."),
+    "no_birth_date": _l("Enter your ID number in your profile first: volunteers must be at least %(age)s."),
     "too_young": _l("Volunteers must be at least %(age)s years old."),
-    "no_consent": _l("Volunteers under %(age)s need a guardian's consent on file (see your profile)."),
+    "no_consent": _l("Volunteers under %(age)s need a guardian's consent on file: community staff or a social "
+                     "worker records it with the signed consent form."),
+    "away": _l("You marked yourself away on %(date)s (see your profile)."),
     "skill": _l("This shift needs a skill you have not listed in your profile: %(skills)s."),
     "certificate": _l("This shift needs a certificate a social worker has approved: %(skills)s. Upload yours "
                       "on your certificates page."),
@@ -82,6 +84,7 @@ class Candidate:
     blocked_until: Optional[datetime] = None
     # Skills that need proof: (skill id, last day it counts) of each approved certificate, the latest per skill.
     certificates: tuple = ()
+    away: tuple = ()                        # (start, end) of the one-off times the volunteer said they are away
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,9 @@ def why_not(candidate: Candidate, opening: Opening, bookings: Iterable[Booking],
     reason = _person(candidate, day, now=now, self_service=self_service)
     if reason is not None:
         return reason
+    for start, end in candidate.away:
+        if start < opening.end and end > opening.start:
+            return Reason("away", {"date": to_local(max(start, opening.start)).date().isoformat()})
     if not any(holds(candidate, skill, day) for skill in opening.skill_ids):
         return _no_skill(candidate, opening, day)
     return _calendar(opening, bookings, candidate.weekly_minutes_limit)
@@ -227,7 +233,12 @@ def candidate_of(volunteer: Volunteer, certificates: Optional[tuple] = None) -> 
         birth_date=volunteer.birth_date, guardian_consent=bool(volunteer.guardian_consent),
         skill_ids=frozenset(skill.id for skill in volunteer.skills if not skill.is_certificate),
         weekly_minutes_limit=volunteer.weekly_minutes_limit, blocked_until=volunteer.self_signup_blocked_until,
-        certificates=certificates)
+        certificates=certificates, away=away_of(volunteer))
+
+
+def away_of(volunteer: Volunteer) -> tuple:
+    """The (start, end) of each one-off time the volunteer said they are away."""
+    return tuple(e.bounds() for e in volunteer.exceptions if e.kind == ExceptionKind.away)
 
 
 def candidate_for(volunteer: Volunteer, slots) -> Candidate:

@@ -522,7 +522,8 @@ def plan_problems(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], ex
     problems: list[str] = []
     volunteers = {v.id: v for v in db.session.scalars(
         sa.select(Volunteer).where(Volunteer.id.in_(sorted({vid for _s, vid in plan}) or [0]))
-        .options(selectinload(Volunteer.skills), joinedload(Volunteer.user)))}
+        .options(selectinload(Volunteer.skills), joinedload(Volunteer.user), selectinload(Volunteer.exceptions),
+                 selectinload(Volunteer.consents)))}
     new = {key: pos for key, pos in plan.items()
            if not (existing.get(key) and existing[key].status in HOLDING_STATUSES)}
     for sid, shift in shifts.items():

@@ -65,3 +65,11 @@ def can_read_notes(user: User, volunteer: Volunteer) -> bool:
         if can_see_region(user, volunteer.region):
             return True
     return can_write_notes(user, volunteer)
+# Who records (and withdraws) a guardian's consent for a minor volunteer, and reads the signed form.
+CONSENT_KEEPERS = (Role.community_staff, Role.social_worker)
+
+
+def can_record_consent(user: User, volunteer: Volunteer) -> bool:
+    """Community staff or a social worker whose area holds the volunteer's community."""
+    return (user.is_authenticated and user.role in CONSENT_KEEPERS
+            and can_see_region(user, volunteer.region))

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, FieldList, FloatField, FormField, IntegerField, SelectField,
                      StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from linkage import settings
 from linkage.forms import Form, Subform, choices
+from linkage.identifiers import id_number_problem
+from linkage.models import ExceptionKind
 from linkage.shifts.forms import MultiCheckboxField, optional_int
 
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
@@ -39,9 +42,10 @@ class ProfileForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=100)])
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
-    birth_date = DateField(_l("Birth date"), validators=[
-        DataRequired(_l("Enter your birth date: volunteers must be at least %(age)s.",
-                        age=settings.current("MIN_VOLUNTEER_AGE")))])
+    id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=40)],
+                            render_kw={"autocomplete": "off", "inputmode": "text"},
+                            description=_l("18 characters. Your age is read from it; it is stored encrypted and "
+                                           "shown masked."))
     community = SelectField(_l("Home community"), coerce=optional_int,
                             validators=[InputRequired(_l("Choose your community."))])
     latitude = FloatField(_l("Latitude"), validators=[
@@ -58,10 +62,13 @@ class ProfileForm(Form):
         InputRequired(_l("Enter your weekly hour limit.")),
         NumberRange(min=1, max=60, message=_l("Enter from 1 to 60 hours."))])
     skills = MultiCheckboxField(_l("Skills and certificates"), coerce=int)
-    guardian_consent = BooleanField(_l("A parent or guardian consents to my volunteering (needed under %(age)s)",
-                                       age=settings.current("ADULT_AGE")))
     availability = FieldList(FormField(WindowForm), min_entries=MAX_WINDOWS, max_entries=MAX_WINDOWS)
     submit = SubmitField(_l("Save"))
+
+    def validate_id_number(self, field):
+        problem = id_number_problem(field.data) if (field.data or "").strip() else None
+        if problem:
+            raise ValidationError(problem)
 
     def validate_longitude(self, field):
         if (field.data is None) != (self.latitude.data is None):
@@ -83,3 +90,24 @@ class ProfileForm(Form):
 
 class NoteForm(Form):
     text = TextAreaField(_l("Note"), validators=[DataRequired(message=_l("Write the note.")), Length(max=5000)])
+class ExceptionForm(Form):
+    """A one-off change to the weekly windows: away on a date (all day or some hours), or free as well."""
+    kind = SelectField(_l("Away or also free"), choices=choices([(k.value, k.label) for k in ExceptionKind]),
+                       default=ExceptionKind.away.value)
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Choose the date."))])
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()], description=_l("Leave both times empty for the whole day."))
+    submit = SubmitField(_l("Add"))
+
+
+class ConsentForm(Form):
+    """A guardian's consent to a minor's volunteering, recorded by staff with the signed form."""
+    guardian_name = StringField(_l("Guardian's full name"), validators=[
+        DataRequired(_l("Enter the guardian's full name.")), Length(max=100)])
+    relation = StringField(_l("Relation to the volunteer"), validators=[
+        DataRequired(_l("Enter how the guardian is related to the volunteer.")), Length(max=32)],
+        description=_l("For example: mother, father, grandparent, legal guardian."))
+    phone = StringField(_l("Guardian's phone"), validators=[
+        DataRequired(_l("Enter the guardian's phone number.")), Length(max=32)])
+    file = FileField(_l("Signed consent form"), description=_l("A scan or photo of the form the guardian signed."))
+    submit = SubmitField(_l("Record the consent"))

@@ -1,13 +1,14 @@
 """A volunteer's own sign-ups and hours; one query per list, no query per row."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
+from linkage import settings
 from linkage.extensions import db
-from linkage.models import HoursStatus, Shift, SignUp, SupervisionNote, Volunteer
+from linkage.models import HoursStatus, Region, Role, Shift, SignUp, SupervisionNote, User, Volunteer
 
 
 def _mine(volunteer: Volunteer):
@@ -44,3 +45,15 @@ def notes_on(volunteer: Volunteer):
     return (sa.select(SupervisionNote).where(SupervisionNote.volunteer_id == volunteer.id)
             .options(joinedload(SupervisionNote.author))
             .order_by(SupervisionNote.written_at.desc(), SupervisionNote.id.desc()))
+def minors_in(user: User, today: date) -> list[Volunteer]:
+    """Volunteers of the account's area under the adult age today, youngest first. Birth dates are
+    encrypted (read from the ID number), so ages are worked out here rather than in SQL."""
+    query = (sa.select(Volunteer).where(Volunteer.id_number_encrypted.is_not(None))
+             .options(selectinload(Volunteer.consents), joinedload(Volunteer.region)))
+    if user.role != Role.admin:
+        if user.region is None:
+            return []
+        query = query.where(Region.subtree_clause(Volunteer.region_id, user.region))
+    adult = int(settings.get("ADULT_AGE"))
+    found = [v for v in db.session.scalars(query) if (v.age_on(today) or adult) < adult]
+    return sorted(found, key=lambda v: (v.birth_date, v.id), reverse=True)

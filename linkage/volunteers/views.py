@@ -6,11 +6,12 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user, login_required
 
-from linkage import settings
+from linkage import settings, uploads
+from linkage.auth.access import require
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.auth.access import require
-from linkage.models import HoursStatus, ProofStatus, Region, RegionLevel, SignUp, Skill, Volunteer
+from linkage.models import (ExceptionKind, GuardianConsent, HoursStatus, ProofStatus, Region, RegionLevel, SignUp,
+                            Skill, Volunteer)
 from linkage.models.types import utcnow
 from linkage.records import services as record_services
 from linkage.shifts.access import can_withdraw, volunteer_of
@@ -20,7 +21,7 @@ from linkage.volunteers import calendar, queries, services
 from linkage.skills import queries as skill_queries
 from linkage.volunteers import access
 from linkage.volunteers.access import volunteer_only
-from linkage.volunteers.forms import NoteForm, ProfileForm
+from linkage.volunteers.forms import ConsentForm, ExceptionForm, NoteForm, ProfileForm
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("volunteers", __name__, url_prefix="/volunteers")
@@ -40,21 +41,57 @@ def profile():
                                                actor=current_user, today=today()),
                form=form, done=_("Your profile was saved.")):
         return redirect(url_for(".profile"))
+    return _profile_page(volunteer, form=form, exception_form=ExceptionForm(formdata=None))
+
+
+def _profile_page(volunteer, *, form, exception_form):
     token = calendar.token_of(volunteer)
-    return render_template("volunteers/profile.html", form=form, volunteer=volunteer, today=today(), locale=_locale(),
+    day = today()
+    return render_template("volunteers/profile.html", form=form, volunteer=volunteer, exception_form=exception_form,
+                           exceptions=[e for e in volunteer.exceptions if e.day >= day] if volunteer else [],
+                           minor=services.is_minor(volunteer, day) if volunteer else False,
+                           adult_age=settings.get("ADULT_AGE"), today=day, locale=_locale(),
                            certificates=skill_queries.certificates_of(volunteer) if volunteer else [],
                            standing=record_services.standing(volunteer) if volunteer else None,
                            calendar_url=url_for(".calendar_feed", token=token, _external=True) if token else None)
+
+
+@blueprint.post("/profile/exceptions")
+@volunteer_only
+def add_exception():
+    volunteer = volunteer_of(current_user)
+    if volunteer is None:
+        abort(404)
+    form = ExceptionForm()
+    if perform(lambda: services.add_exception(volunteer, actor=current_user, kind=ExceptionKind(form.kind.data),
+                                              day=form.day.data, start=form.start.data, end=form.end.data,
+                                              today=today()),
+               form=form, done=_("The change to your availability was added.")):
+        return redirect(url_for(".profile", _anchor="exceptions"))
+    profile_form = ProfileForm(formdata=None, data=_initial(volunteer))
+    _choices(profile_form)
+    return _profile_page(volunteer, form=profile_form, exception_form=form)
+
+
+@blueprint.post("/profile/exceptions/<int:exception_id>/remove")
+@volunteer_only
+def remove_exception(exception_id):
+    volunteer = volunteer_of(current_user)
+    if volunteer is None or all(e.id != exception_id for e in volunteer.exceptions):
+        abort(404)   # another volunteer's change is not there to find
+    perform(lambda: services.remove_exception(volunteer, exception_id, actor=current_user),
+            done=_("The change to your availability was removed."))
+    return redirect(url_for(".profile", _anchor="exceptions"))
 
 
 def _initial(volunteer) -> dict:
     if volunteer is None:
         return {"name": current_user.display_name, "phone": current_user.phone, "community": current_user.region_id}
     return {
-        "name": volunteer.name, "phone": volunteer.phone, "birth_date": volunteer.birth_date,
+        "name": volunteer.name, "phone": volunteer.phone,
         "community": volunteer.region_id, "latitude": volunteer.latitude, "longitude": volunteer.longitude,
         "max_travel_km": volunteer.max_travel_km, "weekly_hours": volunteer.weekly_minutes_limit // 60,
-        "skills": [skill.id for skill in volunteer.skills if not skill.is_certificate], "guardian_consent": volunteer.guardian_consent,
+        "skills": [skill.id for skill in volunteer.skills if not skill.is_certificate],
         "availability": [{"weekday": w.weekday, "start": w.start_time, "end": w.end_time}
                          for w in volunteer.availability],
     }
@@ -73,10 +110,10 @@ def _choices(form: ProfileForm) -> None:
 def _profile_data(form: ProfileForm) -> services.ProfileData:
     skills = db.session.scalars(sa.select(Skill).where(Skill.id.in_(form.skills.data or []))).all()
     return services.ProfileData(
-        name=form.name.data, phone=form.phone.data or None, birth_date=form.birth_date.data,
+        name=form.name.data, phone=form.phone.data or None, id_number=form.id_number.data,
         community=db.session.get(Region, form.community.data), latitude=form.latitude.data,
         longitude=form.longitude.data, max_travel_km=form.max_travel_km.data, weekly_hours=form.weekly_hours.data,
-        skills=list(skills), guardian_consent=form.guardian_consent.data, windows=form.windows())
+        skills=list(skills), windows=form.windows())
 
 
 @blueprint.route("/shifts")
@@ -187,3 +224,67 @@ def write_note(volunteer_id):
                done=_("The note was saved.")):
         return redirect(url_for(".supervision", volunteer_id=volunteer.id))
     return supervision(volunteer_id, form=form)
+
+
+# --- a minor's guardian consent, kept by staff --------------------------------------------------------------
+
+def _volunteer_for_consent(volunteer_id: int) -> Volunteer:
+    """The volunteer, to staff who keep consents for their area; to anyone else it does not exist."""
+    require(current_user.role in access.CONSENT_KEEPERS)
+    volunteer = db.session.get(Volunteer, volunteer_id)
+    if volunteer is None or not access.can_record_consent(current_user, volunteer):
+        abort(404)
+    return volunteer
+
+
+@blueprint.get("/minors")
+@login_required
+def minors():
+    """Minor volunteers of the staff member's area, with whether a guardian's consent is on file."""
+    require(current_user.role in access.CONSENT_KEEPERS)
+    day = today()
+    return render_template("volunteers/minors.html", volunteers=queries.minors_in(current_user, day), day=day,
+                           locale=_locale())
+
+
+@blueprint.route("/<int:volunteer_id>/consent", methods=["GET", "POST"])
+@login_required
+def consent(volunteer_id):
+    volunteer = _volunteer_for_consent(volunteer_id)
+    form = ConsentForm()
+
+    def record():
+        file_name, content = uploads.from_request(request.files.get(form.file.name))
+        return services.record_consent(volunteer, services.ConsentData(
+            guardian_name=form.guardian_name.data, relation=form.relation.data, phone=form.phone.data,
+            file_name=file_name, content=content), actor=current_user, today=today())
+    if perform(record, form=form, done=_("The guardian's consent was recorded.")):
+        return redirect(url_for(".consent", volunteer_id=volunteer.id))
+    day = today()
+    return render_template("volunteers/consent.html", volunteer=volunteer, form=form, age=volunteer.age_on(day),
+                           minor=services.is_minor(volunteer, day), adult_age=settings.get("ADULT_AGE"),
+                           locale=_locale())
+
+
+@blueprint.post("/<int:volunteer_id>/consent/withdraw")
+@login_required
+def withdraw_consent(volunteer_id):
+    volunteer = _volunteer_for_consent(volunteer_id)
+    perform(lambda: services.withdraw_consent(volunteer, actor=current_user),
+            done=_("The guardian's consent was withdrawn."))
+    return redirect(url_for(".consent", volunteer_id=volunteer.id))
+
+
+@blueprint.get("/consents/<int:consent_id>/document")
+@login_required
+def consent_document(consent_id):
+    """The signed consent form, to staff who keep consents for the volunteer's area (the download is in the
+    access log); to anyone else it does not exist."""
+    found = db.session.get(GuardianConsent, consent_id)
+    if found is None or not access.can_record_consent(current_user, found.volunteer):
+        abort(404)
+    volunteer = found.volunteer
+    read = perform(lambda: services.read_consent_document(found, actor=current_user))
+    if not read:
+        abort(404)
+    return uploads.send_bytes(read.value, found.extension, _("Guardian consent - %(name)s", name=volunteer.name))

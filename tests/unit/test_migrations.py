@@ -125,11 +125,11 @@ def test_clear_birth_dates_gender_and_id_tails_are_encrypted_or_dropped_and_back
         assert blobs[2] is None and b"2010" not in bytes(blobs[1]) and b"0405" not in bytes(blobs[1])
         assert decrypt(blobs[1]) == "2010-04-05"
         assert kept_windows == 1          # the volunteers table was altered, not copied and dropped
-        upgrade()                         # the models describe the newest schema
+        upgrade(revision="0012")          # the last schema with a birth date apart from the ID number
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM availability")).scalar() == 1
-        assert db.session.get(Volunteer, 1).birth_date == date(2010, 4, 5)
-        assert db.session.get(Volunteer, 2).birth_date is None
+            blobs = dict(conn.execute(sa.text("SELECT id, birth_date_encrypted FROM volunteers")).all())
+        assert decrypt(blobs[1]) == "2010-04-05" and blobs[2] is None
         resident, self_registered = db.session.get(Resident, 1), db.session.get(Resident, 2)
         assert (resident.birth_date, resident.gender, resident.masked_id_number) == (
             date(1950, 5, 17), "M", "**************1237")
@@ -144,6 +144,11 @@ def test_clear_birth_dates_gender_and_id_tails_are_encrypted_or_dropped_and_back
         assert [(i, str(born) if born else None) for i, born in volunteers] == [(1, "2010-04-05"), (2, None)]
         assert [(i, g, str(b) if b else None, t) for i, g, b, t in residents] == [
             (1, "M", "1950-05-17", "1237"), (2, None, None, None)]
+        upgrade()                         # real names: the birth date comes from the ID number volunteers enter
+        assert "birth_date_encrypted" not in _columns("volunteers")
+        assert db.session.get(Volunteer, 1).birth_date is None
+        assert not db.session.get(Volunteer, 1).consents
+        db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()
 
@@ -161,5 +166,37 @@ def test_the_upgrade_keeps_a_birth_date_the_id_number_does_not_give(empty_databa
         assert "birth_date" in _columns("residents") and "birth_date" in _columns("volunteers")
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT birth_date FROM residents WHERE id = 1")).scalar() is not None
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_real_names_keep_the_volunteers_and_their_weekly_windows_and_back(empty_database_url, tmp_path):
+    """0016 (real names) drops the birth date apart from the ID number and the ticked consent box; volunteers, their
+    windows and their other columns stay (the table is altered in place on SQLite, never emptied by a cascade)."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database_url,
+                      "INSTANCE_PATH": str(tmp_path / "instance")})
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO regions (id, level, code, name, name_en, path) "
+                                 "VALUES (1, 'community', 'C1', '梅园社区', 'Plum', '/1/')"))
+            conn.execute(sa.text("INSERT INTO volunteers (id, name, birth_date_encrypted, status, region_id, "
+                                 "max_travel_km, weekly_minutes_limit, guardian_consent, no_show_count, created_at) "
+                                 "VALUES (1, 'Young Li', :blob, 'active', 1, 3, 600, true, 0, CURRENT_TIMESTAMP)"),
+                         {"blob": encrypt("2010-04-05")})
+            conn.execute(sa.text("INSERT INTO availability (volunteer_id, weekday, start_time, end_time) "
+                                 "VALUES (1, 0, '09:00:00', '12:00:00')"))
+        upgrade()
+        assert {"birth_date_encrypted", "guardian_consent"}.isdisjoint(_columns("volunteers"))
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM availability")).scalar() == 1
+        volunteer = db.session.get(Volunteer, 1)
+        assert (volunteer.name, volunteer.weekly_minutes_limit, volunteer.birth_date) == ("Young Li", 600, None)
+        assert not volunteer.guardian_consent       # a ticked box is not a recorded consent
+        db.session.remove()
+        downgrade(revision="0012")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM availability")).scalar() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM volunteers")).scalar() == 1
         downgrade(revision="base")
         db.engine.dispose()

@@ -2,7 +2,7 @@
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -13,7 +13,7 @@ from linkage.extensions import db
 from linkage.models import CertificateStatus, CorrectionStatus, HoursStatus, Role, SignUp
 from linkage.records import export, numbers, pdf, services
 from linkage.shifts import places
-from tests.factories import make_resident_id, make_user, make_volunteer, now
+from tests.factories import make_resident_id, make_user, make_volunteer, now, volunteer_id_number
 from tests.records_support import approved_entry
 
 
@@ -43,7 +43,8 @@ def test_the_check_character_catches_a_mistyped_digit():
 def test_registration_gives_a_volunteer_a_number(world, app):
     from linkage.auth.services import register
     user = register(username="newvol", password="a-long-good-passphrase-42", display_name="New Vol",
-                    role=Role.volunteer, community=world.c1, phone=None, locale=None)
+                    role=Role.volunteer, community=world.c1, phone=None, locale=None,
+                    id_number=volunteer_id_number(date(1990, 3, 7)))
     from linkage.models import Volunteer
     volunteer = db.session.scalar(db.select(Volunteer).where(Volunteer.user_id == user.id))
     assert numbers.is_valid(numbers.number_of(volunteer))

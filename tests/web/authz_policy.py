@@ -106,6 +106,10 @@ OBJECTS = {
     "supervised_a": "volunteer A (a place on shift X, led by social worker A): their supervision notes",
     "supervised_b": "volunteer B (a place on shift Y, approved hours on a shift social worker A led): their "
                     "supervision notes",
+    "minor_a": "a minor volunteer of community A, a guardian's consent on file",
+    "minor_b": "a minor volunteer of community B, a guardian's consent on file",
+    "consent_a": "the signed consent form of minor A", "consent_b": "the signed consent form of minor B",
+    "exception_a": "a day volunteer A said they are away", "exception_b": "a day volunteer B said they are away",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -204,6 +208,9 @@ PUBLIC_PROJECTS = {**{obj: On(SIGNED_IN) for obj in ("project_x", "project_y", "
                    **{obj: On(frozenset(), missing=frozenset(ROLES)) for obj in ("draft_x", "draft_y")}}
 
 # --- the table: every route of the application ------------------------------------------------------
+
+CONSENT_KEEPERS = {"minor_a": on("staff_a", "social_worker_a", missing=["staff_b"]),
+                   "minor_b": on("staff_b", missing=["staff_a", "social_worker_a"])}
 
 POLICY: dict[str, Route] = {
     # Public pages and files.
@@ -386,6 +393,18 @@ POLICY: dict[str, Route] = {
                                              "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
     # Calendar programs fetch the feed without a session: whoever holds the secret URL reads it.
     "volunteers.calendar_feed": Route(GET, {"feed": On(SIGNED_IN)}, public=True),
+    # One-off changes to one's own availability; another volunteer's is not there to find.
+    "volunteers.add_exception": only(POST, *VOLUNTEERS),
+    "volunteers.remove_exception": per_object(POST, {"exception_a": on("volunteer_a", missing=["volunteer_b"]),
+                                                     "exception_b": on("volunteer_b", missing=["volunteer_a"])}),
+    # A minor's guardian consent: kept by community staff and social workers of the volunteer's area; to
+    # such staff of another area the volunteer does not exist, and the signed form exists for no one else.
+    "volunteers.minors": only(GET, "staff_a", "staff_b", "social_worker_a"),
+    "volunteers.consent": per_object(BOTH, CONSENT_KEEPERS),
+    "volunteers.withdraw_consent": per_object(POST, CONSENT_KEEPERS),
+    "volunteers.consent_document": per_object(GET, {
+        "consent_a": on("staff_a", "social_worker_a", missing=SIGNED_IN - {"staff_a", "social_worker_a"}),
+        "consent_b": on("staff_b", missing=SIGNED_IN - {"staff_b"})}),
 
     # Skill certificates: volunteers claim their own; the social worker of the volunteer's street decides
     # them and opens the file; to anyone else a claim does not exist.

@@ -1,8 +1,11 @@
+from datetime import date
+
 import sqlalchemy as sa
 
 from linkage.extensions import db
 from linkage.models import AccountStatus, AuditEvent, Role, User, Volunteer, VolunteerStatus
 from tests.conftest import PASSWORD
+from tests.factories import volunteer_id_number
 
 
 def test_login_and_logout(client, auth, world):
@@ -18,7 +21,7 @@ def test_login_and_logout(client, auth, world):
 def test_self_registered_volunteer_starts_pending_and_staff_verify(client, auth, world):
     response = client.post("/auth/register", data={
         "role": "volunteer", "display_name": "New Person", "username": "newvol", "phone": "13800000000",
-        "community": world.c1.id, "password": "long-enough-1", "confirm": "long-enough-1"})
+        "id_number": volunteer_id_number(date(1990, 3, 7)), "community": world.c1.id, "password": "long-enough-1", "confirm": "long-enough-1"})
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.username == "newvol"))
     assert user.status == AccountStatus.pending and user.role == Role.volunteer

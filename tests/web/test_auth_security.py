@@ -2,6 +2,7 @@
 import os
 import re
 import uuid
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from linkage.extensions import db
 from linkage.models import AccountStatus, AuditEvent, Notification, User
 from tests.conftest import PASSWORD
+from tests.factories import volunteer_id_number
 
 REDIS_URL = os.environ.get("LINKAGE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -205,7 +207,7 @@ def test_lockout_counts_in_redis_shared_by_app_servers(app, client, world):
 def _register(client, world, username="newvol", password="long-enough-1"):
     return client.post("/auth/register", data={
         "role": "volunteer", "display_name": "New Person", "username": username, "phone": "",
-        "community": world.c1.id, "password": password, "confirm": password})
+        "id_number": volunteer_id_number(date(1990, 3, 7)), "community": world.c1.id, "password": password, "confirm": password})
 
 
 @pytest.mark.parametrize("password, message", [

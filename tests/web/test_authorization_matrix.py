@@ -10,7 +10,7 @@ organization's sealed bid price.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,6 +23,7 @@ from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage, CaseStatus, Complaint, MatchKind,
                             MatchRun, MatchStatus, NeedStatus, NoteKind, OrgStatus, PanelMember, PanelStatus,
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
+from linkage.models import AvailabilityException, ExceptionKind
 from linkage.cases import services as case_services
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
@@ -32,9 +33,9 @@ from linkage.projects import services as project_services
 from linkage.records import numbers, services as record_services
 from linkage.shifts import codes
 from linkage.skills import services as skill_services
-from linkage.volunteers import calendar
+from linkage.volunteers import calendar, services as volunteer_services
 from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, make_volunteer,
-                             now)
+                             now, set_born)
 from tests.records_support import approved_entry
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
 from tests.web.test_sealed_bids import amount_shown
@@ -195,6 +196,24 @@ def _records(w, volunteer_b) -> dict:
     return objects
 
 
+def _minors_and_days_away(w, volunteer_b) -> dict:
+    """A minor volunteer in each community with a guardian's consent recorded by its staff, and a day each
+    volunteer said they are away."""
+    objects = {}
+    for suffix, region, staff, adult in (("a", w.c1, w.users["staff1"], w.volunteer),
+                                         ("b", w.c3, w.users["staff3"], volunteer_b)):
+        minor = make_volunteer(region, name=f"Minor {suffix.upper()}")
+        set_born(minor, date.today() - timedelta(days=16 * 366))
+        consent = volunteer_services.record_consent(minor, volunteer_services.ConsentData(
+            guardian_name="Wang Li", relation="mother", phone="13900000008", file_name="consent.pdf",
+            content=b"%PDF-1.4 consent"), actor=staff, today=date.today())
+        adult.exceptions.append(AvailabilityException(kind=ExceptionKind.away, day=date.today() + timedelta(days=9)))
+        db.session.flush()
+        objects.update({f"minor_{suffix}": {"volunteer_id": minor.id}, f"consent_{suffix}": {"consent_id": consent.id},
+                        f"exception_{suffix}": {"exception_id": adult.exceptions[-1].id}})
+    return objects
+
+
 def build_scopes(w) -> dict[str, dict]:
     """Add two of everything to the world; return each object's URL values by its policy name."""
     u = w.users
@@ -231,6 +250,7 @@ def build_scopes(w) -> dict[str, dict]:
     claims = {f"skill_claim_{x}": skill_services.claim(v, w.first_aid, actor=v.user, file_name="first-aid.pdf",
                                                        content=b"%PDF-1.4 certificate")
               for x, v in (("a", w.volunteer), ("b", volunteer_b))}
+    identity = _minors_and_days_away(w, volunteer_b)
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -244,6 +264,7 @@ def build_scopes(w) -> dict[str, dict]:
         **panel_objects,
         **records,
         **meetings,
+        **identity,
         "bid_x": {"project_id": bid_x.project_id, "bid_id": bid_x.id},
         "bid_y": {"project_id": bid_y.project_id, "bid_id": bid_y.id},
         "for_running_x": {"project": p["running_x"].id}, "for_running_y": {"project": p["running_y"].id},

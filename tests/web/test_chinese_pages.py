@@ -174,7 +174,7 @@ def demo(app):
         shift_services.cancel_shift(shift, "场地临时维修", actor=users["admin"])
         volunteer = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == users["volunteer"].id))
         volunteer_services.update_profile(volunteer, volunteer_services.ProfileData(
-            name=volunteer.name, birth_date=volunteer.birth_date, community=volunteer.region,
+            name=volunteer.name, id_number=None, community=volunteer.region,
             skills=db.session.scalars(sa.select(Skill).limit(3)).all(), weekly_hours=6,
             windows=[(5, time(9), time(12))]), user=users["volunteer"], actor=users["volunteer"], today=today())
         db.session.commit()

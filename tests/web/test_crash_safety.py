@@ -38,7 +38,7 @@ from linkage.models import (AuditEvent, MatchKind, MatchRun, MatchStatus, Role, 
 from linkage.models.people import Availability
 from linkage.timeutil import LOCAL_TZ
 from tests.conftest import PASSWORD, TEST_DB
-from tests.factories import make_shift, make_user
+from tests.factories import make_shift, make_user, set_born
 from tests.web.test_matching_runs import next_monday
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -64,12 +64,14 @@ def proposal(app, world):
         start = datetime.combine(monday + timedelta(days=number % 5), clock(9 + 2 * (number // 5)), LOCAL_TZ)
         make_shift(world.c1, start=start, hours=1, slots=((None, PLACES),), title=f"Visit round {number + 1}",
                    first_come=False)
-    volunteers = [Volunteer(name=f"Helper {number + 1}", region=world.c1, birth_date=date(1990, 1, 1),
+    volunteers = [Volunteer(name=f"Helper {number + 1}", region=world.c1,
                             latitude=world.c1.latitude, longitude=world.c1.longitude,
                             status=VolunteerStatus.active,
                             availability=[Availability(weekday=day, start_time=clock(8), end_time=clock(21))
                                           for day in range(7)])
                   for number in range(SHIFTS * PLACES)]
+    for helper in volunteers:
+        set_born(helper, date(1990, 1, 1))
     db.session.add_all(volunteers)
     db.session.commit()
     start = datetime.combine(monday, clock.min, LOCAL_TZ)

@@ -339,6 +339,14 @@ def _new_run_fill(world, n):
             "time_limit": "2"}
 
 
+def _minor_consent_page(world, n):
+    """The consent page of a minor volunteer of community 1, made for this submission."""
+    minor = factories.make_volunteer(world.c1, name=f"Minor {n}")
+    factories.set_born(minor, date.today() - timedelta(days=16 * 366))
+    db.session.commit()
+    return f"/volunteers/{minor.id}/consent"
+
+
 def _case_page(world, n, **kwargs):
     from tests.web.test_cases_support import fresh_case
     return f"/cases/{fresh_case(world, n, **kwargs).id}"
@@ -442,7 +450,8 @@ CASES = [
          refusal_writes=frozenset({"audit_events", "users"})),
     Case("auth.register", None, lambda w, n: "/auth/register",
          fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "phone": "13800138000",
-                            "password": "plum-river-417", "confirm": "plum-river-417"},
+                            "password": "plum-river-417", "confirm": "plum-river-417",
+                            "id_number": factories.volunteer_id_number(date(1990, 3, 7))},
          hidden=frozenset({"password", "confirm"}), same_form=True),
     Case("admin.user_new", "admin", lambda w, n: "/admin/users/new",
          fill=lambda w, n: {"display_name": f"Probe {n}", "username": f"probe{n}", "role": "volunteer",
@@ -547,6 +556,12 @@ CASES = [
     Case("volunteers.write_note", "worker", _supervised, fill=lambda w, n: {"text": "Punctual and patient"}),
     Case("volunteers.profile", "vol", lambda w, n: "/volunteers/profile",
          fill=lambda w, n: {"name": f"Probe {n}"}, same_form=True),
+    Case("volunteers.add_exception", "vol", lambda w, n: "/volunteers/profile", action="/exceptions",
+         fill=lambda w, n: {"kind": "away", "day": (date.today() + timedelta(days=1 + n % 300)).isoformat()},
+         same_form=True),
+    Case("volunteers.consent", "staff1", _minor_consent_page,
+         fill=lambda w, n: {"guardian_name": f"Guardian {n}", "relation": "mother", "phone": "13900000008",
+                            "file": (io.BytesIO(PDF), "consent.pdf")}),
     Case("matching.new", "civil", _new_run_page, fill=_new_run_fill, same_form=True),
     Case("records.correction_new", "vol", records_support.correction_page),
     Case("records.corrections", "staff1", records_support.corrections_page),

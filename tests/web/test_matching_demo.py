@@ -101,8 +101,10 @@ def test_a_minor_without_consent_is_never_proposed_nor_placed(demo):
     problem, _inputs = services.problems.build_shift_problem(street, monday, monday + timedelta(days=7))
     people = [int(v["id"][1:]) for v in problem["volunteers"]]
     minor = db.session.scalars(sa.select(Volunteer).where(Volunteer.id.in_(people))).first()
-    minor.birth_date = (now() - timedelta(days=365 * 15 + 30)).date()
-    minor.guardian_consent = False
+    from tests.factories import set_born
+    set_born(minor, (now() - timedelta(days=365 * 15 + 30)).date())
+    for consent in minor.consents:
+        consent.withdrawn_at = now()
     db.session.commit()
     run = run_and_approve(MatchKind.shifts, street, demo["civil"], period_start=monday,
                           period_end=monday + timedelta(days=7))

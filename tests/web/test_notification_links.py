@@ -1,5 +1,5 @@
 """Every kind of notification, sent by the action that sends it, links to a page its recipient can open."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from linkage.organizations import services as organizations
 from linkage import settings
 from linkage.projects import panels, services as projects, standstill
 from linkage.shifts import places, services as shifts
-from tests.factories import make_bid, make_credit_code, make_need, make_project, make_user, now
+from tests.factories import make_bid, make_credit_code, make_need, make_project, make_user, now, volunteer_id_number
 from tests.web.test_matching_runs import start_run, week  # noqa: F401  (a fixture)
 from tests.web.test_projects_support import closed_project, evaluated_project, open_needs, past_deadline, \
     published_project
@@ -45,7 +45,8 @@ def _account_rejected(world, **_):
 
 def _registration_with_your_username(world, **_):
     assert accounts.register(username="civil", password="long-enough-1", display_name="Someone",
-                             role=Role.volunteer, community=world.c1) is None
+                             role=Role.volunteer, community=world.c1,
+                             id_number=volunteer_id_number(date(1990, 3, 7))) is None
 
 
 def _submitted(world, **_):

@@ -19,7 +19,7 @@ from linkage.matching import problems
 from linkage.models import MatchRun, MatchStatus, Notification, SignUp, SignUpStatus
 from linkage.shifts import places, queries
 from linkage.timeutil import LOCAL_TZ
-from tests.factories import make_shift
+from tests.factories import make_shift, set_born
 from tests.web.test_matching_runs import app_config, held, next_monday, start_run, week  # noqa: F401 (fixtures)
 from tests.web.test_shifts_support import sign_up_as, sign_up_of, text, volunteer
 
@@ -52,7 +52,7 @@ def test_a_minor_without_consent_is_refused_by_sign_up_by_the_run_and_by_approva
     # Someone the run placed loses the right to the place before approval: approval refuses, writing nothing.
     placed = run.result["assignments"][0]
     person = db.session.get(type(minor), int(placed["volunteer"][1:]))
-    person.birth_date, person.guardian_consent = fifteen_on(week["monday"]), False
+    set_born(person, fifteen_on(week["monday"]))
     db.session.commit()
     response = client.post(f"/matching/{run.id}/approve", data={"note": ""}, follow_redirects=True)
     assert "guardian&#39;s consent" in text(response) or "guardian's consent" in text(response)
@@ -82,7 +82,7 @@ def test_a_kept_place_that_breaks_a_rule_is_a_conflict_and_the_run_proposes_the_
     keeper = volunteer(world, name="Keeper Wu")
     db.session.add(SignUp(shift=week["later"], volunteer=keeper, status=SignUpStatus.assigned,
                           slot=week["later"].slots[0]))
-    keeper.birth_date, keeper.guardian_consent = fifteen_on(week["monday"]), False  # after she took the place
+    set_born(keeper, fifteen_on(week["monday"]))  # after she took the place
     db.session.commit()
     auth.login("civil")
     run = start_run(client, world, week=week["monday"].isoformat())
@@ -181,7 +181,7 @@ def test_problem_builder_offers_no_pair_the_rule_refuses(app, world, week):
     monday = datetime.combine(week["monday"], time.min, LOCAL_TZ)
     problem, inputs = problems.build_shift_problem(world.street1, monday, monday + timedelta(days=7))
     assert problem["forbids"] == [] and inputs["conflicts"] == []
-    world.volunteer.birth_date = date.today() - timedelta(days=365 * 10)
+    set_born(world.volunteer, date.today() - timedelta(days=365 * 10))
     db.session.flush()
     with app.test_request_context():
         problem, _inputs = problems.build_shift_problem(world.street1, monday, monday + timedelta(days=7))

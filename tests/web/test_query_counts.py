@@ -29,7 +29,7 @@ from linkage.models import (AccountStatus, Bid, BidStatus, Case, CaseApproval, C
                             Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel, NoteKind)
 from linkage.models.types import utcnow
 from linkage.security import blind_index, encrypt
-from tests.factories import make_credit_code, make_region, make_resident_id
+from tests.factories import make_credit_code, make_region, make_resident_id, set_born
 
 FEW, MANY = 5, 40
 SLACK = 2          # a page may run a couple more statements (e.g. a pager's extra query), never one per row
@@ -100,10 +100,11 @@ def _project(w, region: Region, status: ProjectStatus, creator: User | None = No
 
 def _volunteer(region: Region) -> Volunteer:
     n = _n()
-    return Volunteer(name=f"QC volunteer {n}", region=region, latitude=region.latitude,
-                     longitude=region.longitude, status=VolunteerStatus.active, birth_date=date(1990, 1, 1),
-                     skills=[_skill()],
-                     user=_user(Role.volunteer, region))
+    volunteer = Volunteer(name=f"QC volunteer {n}", region=region, latitude=region.latitude,
+                          longitude=region.longitude, status=VolunteerStatus.active, skills=[_skill()],
+                          user=_user(Role.volunteer, region))
+    set_born(volunteer, date(1990, 1, 1))
+    return volunteer
 
 
 def add_needs(w, n: int) -> None:

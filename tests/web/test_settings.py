@@ -10,7 +10,7 @@ from linkage import create_app, settings
 from linkage.extensions import db
 from linkage.models import AuditEvent, MatchRun, Role, SettingValue, SocialWorker, Volunteer, WorkerLevel
 from tests.conftest import BASE_CONFIG
-from tests.factories import make_need, make_user
+from tests.factories import make_need, make_user, set_born
 from tests.web.test_shifts_support import project_shift, sign_up_of, text
 
 OTHERS = ["civil", "staff1", "orgadmin", "worker", "vol", "resident", "grid", "expert", "observer"]
@@ -133,7 +133,7 @@ def test_only_the_admin_sees_or_changes_settings(client, auth, world, username):
 
 def test_a_raised_minimum_age_refuses_sign_up(client, auth, world):
     first, second = project_shift(world), project_shift(world)
-    world.volunteer.birth_date = date.today().replace(year=date.today().year - 20) - timedelta(days=1)
+    set_born(world.volunteer, date.today().replace(year=date.today().year - 20) - timedelta(days=1))
     db.session.commit()
     auth.login("vol")
     client.post(f"/shifts/{first.id}/sign-up")
@@ -165,8 +165,10 @@ def test_a_web_run_started_with_the_shown_time_limit_uses_the_setting(app, clien
 def test_the_profile_form_names_the_ages_in_force(client, auth, world):
     auth.login("admin")
     client.post("/admin/settings/ADULT_AGE", data={"ADULT_AGE-value": "20"})
+    set_born(world.volunteer, date.today().replace(year=date.today().year - 19) - timedelta(days=1))
+    db.session.commit()
     auth.as_(world["vol"])
-    assert "(needed under 20)" in text(client.get("/volunteers/profile"))
+    assert "You are under 20" in text(client.get("/volunteers/profile"))
 
 
 def test_a_request_reads_the_saved_settings_once(client, auth, world):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from linkage.extensions import db
 from linkage.models import AccountStatus, AuditEvent, Shift, ShiftStatus, SignUp, SignUpStatus, VolunteerStatus
 from linkage.timeutil import to_local
-from tests.factories import make_shift
+from tests.factories import make_shift, set_born
 from tests.web.test_shifts_support import (add_sign_up, audit_actions, count, hour, notifications, now,
                                            project_shift, sign_up_as, sign_up_of, text, volunteer)
 
@@ -145,7 +145,7 @@ def test_the_weekly_hour_limit_is_respected(client, auth, world):
     ({"user_status": AccountStatus.pending}, "must be verified by staff"),
     ({"status": VolunteerStatus.suspended}, "volunteer account is suspended"),
     ({"self_signup_blocked_until": "future"}, "After repeated no-shows you cannot sign up by yourself until"),
-    ({"birth_date": None}, "Enter your birth date in your profile first"),
+    ({"birth_date": None}, "Enter your ID number in your profile first"),
     ({"birth_date": "age13"}, "Volunteers must be at least 14 years old."),
     ({"birth_date": "age16"}, "need a guardian's consent"),
 ])
@@ -159,7 +159,9 @@ def test_who_may_not_sign_up(client, auth, world, change, message):
         elif value == "future":
             setattr(record, key, now() + timedelta(days=5))
         elif value in years:
-            setattr(record, key, date(date.today().year - years[value], 1, 1))
+            set_born(record, date(date.today().year - years[value], 1, 1))
+        elif key == "birth_date":
+            set_born(record, value)
         else:
             setattr(record, key, value)
     db.session.commit()

@@ -13,7 +13,7 @@ from linkage.extensions import db
 from linkage.models import (AuditEvent, BidStatus, Notification, ProjectStatus, Role, Shift, SignUp, SignUpStatus,
                             Volunteer)
 from linkage.timeutil import to_local
-from tests.factories import make_bid, make_need, make_project, make_shift, make_user, make_volunteer
+from tests.factories import give_consent, make_bid, make_need, make_project, make_shift, make_user, make_volunteer
 
 _seq = itertools.count(1)
 
@@ -57,6 +57,8 @@ def volunteer(world, region=None, skills=(), name=None, birth_date=date(1990, 1,
     n = next(_seq)
     user = make_user(f"v{n}x", Role.volunteer, region)
     record = make_volunteer(region, user, name=name or f"Volunteer {n}", skills=skills, birth_date=birth_date)
+    if fields.pop("guardian_consent", False):
+        give_consent(record)
     for key, value in fields.items():
         setattr(record, key, value)
     db.session.flush()

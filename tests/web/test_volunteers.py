@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from linkage.extensions import db
+from linkage.identifiers import compose_resident_id
 from linkage.models import AuditEvent, Availability, HoursStatus, SignUpStatus, Volunteer
 from tests.web.test_shifts_support import add_sign_up, count, now, project_shift, text, volunteer
 
@@ -19,9 +20,10 @@ OTHER_ROLES = ["admin", "civil", "staff1", "orgadmin", "worker", "resident", "gr
 
 def profile_form(world, **overrides):
     data = {
-        "name": "Chen Jing", "phone": "13900000001", "birth_date": "1995-06-01", "community": world.c2.id,
+        "name": "Chen Jing", "phone": "13900000001", "id_number": compose_resident_id("310101", date(1995, 6, 1), 22),
+        "community": world.c2.id,
         "latitude": "", "longitude": "", "max_travel_km": "3.5", "weekly_hours": "6",
-        "skills": [world.elder_care.id], "guardian_consent": "",
+        "skills": [world.elder_care.id],
         "availability-0-weekday": "0", "availability-0-start": "09:00", "availability-0-end": "12:00",
         "availability-1-weekday": "0", "availability-1-start": "14:00", "availability-1-end": "17:00",
         "availability-2-weekday": "5", "availability-2-start": "08:00", "availability-2-end": "18:00",
@@ -69,15 +71,15 @@ def test_typed_coordinates_are_kept(client, auth, world):
 
 def _age(years: int) -> str:
     today = date.today()
-    return date(today.year - years, 1, 1).isoformat() if years else (today + timedelta(days=3)).isoformat()
+    return compose_resident_id("310101", date(today.year - years, 1, 1), 31)
 
 
 @pytest.mark.parametrize("overrides,message", [
     ({"name": ""}, "Enter your name."),
     ({"phone": "12345"}, "Enter an 11-digit mainland mobile number."),
-    ({"birth_date": ""}, "Enter your birth date"),
-    ({"birth_date": _age(13)}, "Volunteers must be at least 14 years old."),
-    ({"birth_date": _age(0)}, "The birth date cannot be in the future."),
+    ({"id_number": _age(13)}, "Volunteers must be at least 14 years old."),
+    ({"id_number": "31010119950601002X"}, "The last character does not match the others"),
+    ({"id_number": "3101011995"}, "A resident ID number has exactly 18 characters."),
     ({"latitude": "31.2"}, "Enter both latitude and longitude, or neither."),
     ({"max_travel_km": "0"}, "Enter a distance from 0.5 to 100 km."),
     ({"weekly_hours": "0"}, "Enter from 1 to 60 hours."),
