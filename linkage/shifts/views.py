@@ -91,7 +91,9 @@ def detail(shift_id):
                            can_change=access.can_change(current_user, shift, now),
                            can_cancel=access.can_cancel(current_user, shift),
                            can_sign_up=access.can_sign_up(current_user, shift, volunteer, mine, now),
-                           can_withdraw=access.can_withdraw(current_user, mine, now), locale=_locale())
+                           can_withdraw=access.can_withdraw(current_user, mine, now),
+                           can_answer=access.can_answer_offer(current_user, mine, now),
+                           cutoff=access.cancel_cutoff(shift), locale=_locale())
 
 
 # --- creating, editing, cancelling ------------------------------------------------------------------
@@ -236,11 +238,52 @@ def withdraw(shift_id):
         SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
     if record is None:
         abort(404)
-    perform(lambda: places.cancel_sign_up(record, actor=current_user),
-            done=_("Your sign-up was cancelled and the place given to the next volunteer."))
+    done = {SignUpStatus.waitlisted: _("You left the waiting list."),
+            SignUpStatus.requested: _("Your request was withdrawn.")}.get(
+        record.status, _("Your sign-up was cancelled and the place given to the next volunteer."))
+    perform(lambda: places.cancel_sign_up(record, actor=current_user), done=done)
+    return _back_to(shift_id)
+
+
+def _back_to(shift_id: int):
     if request.form.get("next") == "my_shifts":
         return redirect(url_for("volunteers.my_shifts"))
     return redirect(url_for(".detail", shift_id=shift_id))
+
+
+def _my_sign_up(shift_id: int) -> SignUp:
+    volunteer = volunteer_of(current_user)
+    require(volunteer is not None)
+    record = db.session.scalar(sa.select(SignUp).where(
+        SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
+    if record is None:
+        abort(404)
+    return record
+
+
+@blueprint.route("/<int:shift_id>/offer")
+@role_required(Role.volunteer)
+def offer(shift_id):
+    """A place offered from the waiting list: what it is, until when, and accept or decline (the links in
+    the notification and the e-mail open this page; ``answer``: the button the link chose, focused)."""
+    shift = _get_shift(shift_id)
+    record = _my_sign_up(shift.id)
+    answer = request.args.get("answer") if request.args.get("answer") in ("accept", "decline") else None
+    return render_template("shifts/offer.html", shift=shift, record=record, answer=answer,
+                           can_answer=access.can_answer_offer(current_user, record, utcnow()))
+
+
+@blueprint.post("/<int:shift_id>/offer/<any(accept, decline):answer>")
+@role_required(Role.volunteer)
+def answer_offer(shift_id, answer):
+    record = _my_sign_up(shift_id)
+    if answer == "accept":
+        perform(lambda: places.accept_offer(record, actor=current_user),
+                done=_("You have a place on this shift. Thank you!"))
+    else:
+        perform(lambda: places.decline_offer(record, actor=current_user),
+                done=_("You declined the place and left the waiting list; it goes to the next person."))
+    return _back_to(shift_id)
 
 
 # --- roster -----------------------------------------------------------------------------------------

@@ -1,0 +1,28 @@
+"""waiting-list offers: a freed place is offered to the next person, who answers before a deadline
+
+Revision ID: 0016_waitlist_offers
+Revises: 0012
+Create Date: 2026-11-30 11:30:00
+
+The offer's deadline (``sign_ups.offer_expires_at``) exists since the initial schema; this revision adds
+when the reminder before the deadline was sent, so it is sent once. The new sign-up status "offered"
+needs no change: the status is stored as text.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0016_waitlist_offers'
+down_revision = '0012'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('sign_ups', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('offer_reminded_at', sa.DateTime(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('sign_ups', schema=None) as batch_op:
+        batch_op.drop_column('offer_reminded_at')
