@@ -65,7 +65,6 @@ MESSAGES = {
                                "\"%(project)s\"."),
     "shift_assigned": _l("You have a place on \"%(title)s\" at %(start)s."),
     "shift_waitlisted": _l("\"%(title)s\" is full; you are number %(position)s on the waiting list."),
-    "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
     "waitlist_offer": _l("A place freed up on \"%(title)s\" at %(start)s and is offered to you: accept or decline "
                          "it by %(deadline)s, otherwise it passes to the next person."),
     "waitlist_offer_reminder": _l("Your offer of a place on \"%(title)s\" expires at %(deadline)s: accept or "
@@ -93,6 +92,11 @@ MESSAGES = {
     "case_transfer_offered": _l("The case \"%(title)s\" is offered to you: accept or decline it."),
     "case_transfer_answered": _l("%(name)s answered the transfer of the case \"%(title)s\"."),
     "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),
+}
+
+# Kinds no longer sent, kept so that the messages already stored still read.
+RETIRED = {
+    "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
 }
 
 
@@ -147,7 +151,7 @@ def _shown(key: str, value):
 
 def render(notification: Notification) -> str:
     """The message in the reader's language, times in the reader's time zone."""
-    template = MESSAGES.get(notification.kind)
+    template = MESSAGES.get(notification.kind) or RETIRED.get(notification.kind)
     if template is None:
         return ""
     params = {key: _shown(key, value) for key, value in (notification.params or {}).items()}

@@ -560,8 +560,8 @@ def close_shift(shift: Shift, *, actor: User, now: Optional[datetime] = None) ->
                      after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
                                           "checkout_defaulted"))
     for record in records:
-        if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested):
-            record.status = SignUpStatus.cancelled
+        if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested, SignUpStatus.offered):
+            record.status, record.offer_expires_at = SignUpStatus.cancelled, None
     shift.status = ShiftStatus.done
     shift.version += 1
     audit.record(actor, "shift.close", shift, before=before,

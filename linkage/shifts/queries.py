@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, HOLDING_STATUSES, Need, NeedStatus, Project, Region, RegionLevel,
-                            RUNNING_STATUSES, Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
+from linkage.models import (Bid, BidStatus, Need, NeedStatus, Project, Region, RegionLevel,
+                            RUNNING_STATUSES, TAKEN_STATUSES, Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
                             SocialWorker, User, Volunteer)
 from linkage.shifts import access
 from linkage.timeutil import local_day_start
@@ -88,7 +88,7 @@ def places(shifts) -> dict[int, Places]:
         .where(SignUp.shift_id.in_(list(result))).group_by(SignUp.shift_id, SignUp.status))
     for shift_id, status, count in rows:
         entry = result[shift_id]
-        if status in HOLDING_STATUSES:
+        if status in TAKEN_STATUSES:      # an offered place is held for the one it is offered to
             entry.taken += count
         elif status == SignUpStatus.waitlisted:
             entry.waitlisted += count

@@ -214,9 +214,9 @@ def test_more_places_go_to_the_waiting_list(client, auth, world):
         end=local_field(shift.end), **{"slots-0-skill": "", "slots-0-count": "2", "slots-1-count": ""}))
     assert response.status_code == 302, text(response)
     db.session.refresh(entry)
-    assert entry.status == SignUpStatus.assigned
-    assert notifications(waiting.user, "shift_promoted")
-    assert "signup.promote" in audit_actions(entry)
+    assert entry.status == SignUpStatus.offered
+    assert notifications(waiting.user, "waitlist_offer")
+    assert "signup.offer" in audit_actions(entry)
 
 
 def test_sign_up_mode_cannot_change_once_people_signed_up(client, auth, world):
