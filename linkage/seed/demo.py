@@ -1397,7 +1397,8 @@ def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]
                 _plan_attendance(demo, row, records, slot, attendance)
         if index == 0 and demo.my_shifts.get("waitlisted") == (row["title"], row["start"]):
             # Someone with a place gives it up: the place is offered to the demo volunteer, first in line.
-            demo.later(demo.now, partial(_give_up_step, demo, records, me["id"]))
+            # (Before what the seed writes last, an hour before its "now".)
+            demo.later(demo.now - timedelta(hours=1, minutes=1), partial(_give_up_step, demo, records, me["id"]))
         if m["past"]:
             confirmed = [slot for slot, entry in enumerate(entries) if entry[2] and entry[2].get("approve")]
             _plan_closing(demo, shifts, index, row, records, confirmed)
