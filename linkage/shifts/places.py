@@ -65,12 +65,24 @@ def slots_of(shift: Shift) -> list[ShiftSlot]:
                                    .order_by(ShiftSlot.position).execution_options(populate_existing=True)))
 
 
+def _taken(shift: Shift) -> tuple[dict[int, int], int]:
+    """Places taken per slot id (held, or offered to someone on the waiting list) and how many of them are
+    held, in one query."""
+    rows = db.session.execute(
+        sa.select(SignUp.slot_id, SignUp.status, sa.func.count(SignUp.id))
+        .where(SignUp.shift_id == shift.id, SignUp.status.in_(TAKEN_STATUSES))
+        .group_by(SignUp.slot_id, SignUp.status))
+    fill: dict[int, int] = {}
+    held = 0
+    for slot_id, status, count in rows:
+        fill[slot_id] = fill.get(slot_id, 0) + count
+        held += count if status in HOLDING_STATUSES else 0
+    return fill, held
+
+
 def slot_fill(shift: Shift) -> dict[int, int]:
     """Places taken per slot id: held, or offered to someone on the waiting list."""
-    rows = db.session.execute(
-        sa.select(SignUp.slot_id, sa.func.count(SignUp.id))
-        .where(SignUp.shift_id == shift.id, SignUp.status.in_(TAKEN_STATUSES)).group_by(SignUp.slot_id))
-    return {slot_id: count for slot_id, count in rows}
+    return _taken(shift)[0]
 
 
 def _holding_count(shift: Shift) -> int:
@@ -132,7 +144,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
     refused = refusal(shift, volunteer, now=now, self_service=True, slots=slots)
     if refused is not None:
         raise refused
-    fill = slot_fill(shift)
+    fill, held = _taken(shift)
     if shift.first_come:
         slot = _free_slot(_qualifying(slots, volunteer), fill)
         status = SignUpStatus.assigned if slot is not None else SignUpStatus.waitlisted
@@ -143,6 +155,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
     record.status, record.slot = status, slot
     record.offer_expires_at = record.offer_reminded_at = None
     shift.version += 1
+    update_staffing(shift, held + (slot is not None))
     try:
         db.session.add(record)
         db.session.flush()
@@ -150,7 +163,6 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
         # A second sign-up that did not take the shift's lock: the unique (shift, volunteer) key held.
         # The transaction cannot go on; the refusal rolls it back (linkage.web.perform).
         raise Refused(_("You have already signed up for this shift.")) from None
-    update_staffing(shift)
     audit.record(actor, "signup.create", record, region_id=shift.region_id, before=before,
                  after={**audit.snapshot(record, "status", "slot_id", "shift_id", "volunteer_id"),
                         "shift_status": shift.status.value})

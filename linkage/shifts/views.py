@@ -19,7 +19,7 @@ from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_comm
                                    volunteer_of, volunteer_street, winning_organization_id)
 from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
-from linkage.web import id_arg, paginate, perform
+from linkage.web import id_arg, paginate, paginate_list, perform
 
 blueprint = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -43,13 +43,18 @@ def index():
     volunteer = volunteer_of(current_user) if current_user.role == Role.volunteer else None
     form = FilterForm(formdata=request.args)
     _filter_choices(form, volunteer)
-    filters = _filters(form) if form.validate() else queries.ShiftFilters()
+    filters = _filters(form) if form.validate() else queries.ShiftFilters(fits=volunteer is not None)
     now = utcnow()
     query = queries.apply_filters(queries.shifts_visible_to(current_user, volunteer, now=now), filters, now=now)
-    page = paginate(query)
+    distances = {}
+    if volunteer is not None:
+        page = paginate_list(queries.search(query, volunteer, filters, now=now, locale=_locale()))
+        distances = {s.id: queries.distance_km(volunteer, s) for s in page.items}
+    else:
+        page = paginate(query)
     return render_template("shifts/index.html", page=page, form=form, places=queries.places(page.items),
                            mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
-                           volunteer=volunteer, can_add=access.can_add_shifts(current_user),
+                           volunteer=volunteer, distances=distances, can_add=access.can_add_shifts(current_user),
                            can_filter_status=current_user.role != Role.volunteer, locale=_locale())
 
 
@@ -71,9 +76,11 @@ def _filters(form: FilterForm) -> queries.ShiftFilters:
     volunteer_view = current_user.role == Role.volunteer
     return queries.ShiftFilters(
         date_from=form.date_from.data, date_to=form.date_to.data, community_id=form.community.data,
-        skill_id=form.skill.data,
+        skill_id=form.skill.data, urgency=form.urgency.data,
         status=ShiftStatus(form.status.data) if form.status.data and not volunteer_view else None,
-        when="upcoming" if volunteer_view else (form.when.data or "upcoming"))
+        when="upcoming" if volunteer_view else (form.when.data or "upcoming"),
+        within_km=form.within_km.data if volunteer_view else None,
+        fits=volunteer_view and (form.show.data or "fits") == "fits")
 
 
 @blueprint.route("/<int:shift_id>")
