@@ -180,9 +180,10 @@ class SignUp(db.Model):
     # Who approved or declined the hours, and when (declined entries are kept, never deleted).
     hours_decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     hours_decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    # A place offered from the waiting list: answered by this deadline, else it passes on; the reminder
-    # before the deadline is sent once (when it was sent).
+    # A place offered from the waiting list: answered by this deadline, else it passes on; the offer's
+    # e-mail and the reminder before the deadline are each sent once (when they were sent).
     offer_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    offer_emailed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     offer_reminded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # The id of the shift code (QR) the volunteer checked in or out with (None: by hand), so the same code
     # cannot be used by them again (linkage/shifts/codes.py).

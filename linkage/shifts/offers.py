@@ -1,6 +1,8 @@
-"""Waiting-list offers over time: an offer past its deadline passes to the next person, and an offer about
-to expire (WAITLIST_REMINDER_HOURS before its deadline) is reminded of once, in-app and, when an SMTP server
-is configured and the volunteer gave an address, by e-mail in their language.
+"""Waiting-list offers over time: an offer past its deadline passes to the next person; a new offer is
+e-mailed once (the in-app notification is written with the offer), and an offer about to expire
+(WAITLIST_REMINDER_HOURS before its deadline) is reminded of once, in-app and by e-mail. E-mail goes out when
+an SMTP server is configured and the volunteer gave an address, in their language, with the links to accept
+and decline.
 
 :func:`process` is a background job: the worker (or, without Redis, the web process) runs it every
 WAITLIST_INTERVAL_SECONDS, and ``flask waitlist expire`` runs it by hand or from cron. The changes
@@ -44,6 +46,22 @@ def expire_due(now: datetime) -> int:
     return count
 
 
+def email_new(now: datetime) -> int:
+    """E-mail every open offer not e-mailed yet; returns how many. Commits each before sending."""
+    if not mail.configured():
+        return 0
+    count = 0
+    for sign_up_id in _ids(sa.and_(SignUp.offer_emailed_at.is_(None), SignUp.offer_expires_at > now)):
+        record = db.session.get(SignUp, sign_up_id)
+        if places.mark_offer_emailed(record, now=now):
+            db.session.commit()
+            count += 1
+            _email(db.session.get(SignUp, sign_up_id), reminder=False)
+        else:
+            db.session.rollback()
+    return count
+
+
 def remind_due(now: datetime) -> int:
     """Remind once of every offer expiring within WAITLIST_REMINDER_HOURS; returns how many. Commits each."""
     hours = int(settings.get("WAITLIST_REMINDER_HOURS"))
@@ -56,17 +74,19 @@ def remind_due(now: datetime) -> int:
         if places.remind_offer(record, now=now):
             db.session.commit()
             count += 1
-            _email(record)
+            _email(record, reminder=True)
         else:
             db.session.rollback()
     return count
 
 
-def message(record: SignUp, locale: str) -> tuple[str, str]:
-    """The reminder e-mail's subject and body in ``locale``, with the links to accept or decline."""
+def message(record: SignUp, locale: str, *, reminder: bool) -> tuple[str, str]:
+    """The offer's (or the reminder's) e-mail subject and body in ``locale``, with the links to accept or
+    decline."""
     shift = record.shift
     with force_locale(locale):
-        subject = _("Your place on %(title)s is waiting", title=shift.title)
+        subject = (_("Your place on %(title)s is waiting", title=shift.title) if reminder
+                   else _("A place for you: %(title)s", title=shift.title))
         lines = [_("Hello %(name)s,", name=record.volunteer.name), "",
                  _("A place on \"%(title)s\" (%(start)s, %(place)s) is offered to you from the waiting list. "
                    "Please accept or decline it by %(deadline)s; otherwise it passes to the next person.",
@@ -82,21 +102,23 @@ def message(record: SignUp, locale: str) -> tuple[str, str]:
     return str(subject), "\n".join(str(line) for line in lines)
 
 
-def _email(record: SignUp) -> None:
+def _email(record: SignUp, *, reminder: bool) -> None:
     user = record.volunteer.user
     if not mail.configured() or user is None or not user.email:
         return
-    subject, body = message(record, user.locale or DEFAULT_LOCALE)
+    subject, body = message(record, user.locale or DEFAULT_LOCALE, reminder=reminder)
     try:
         mail.send(user.email, subject, body)
-    except (OSError, smtplib.SMTPException) as failure:  # at most once: the in-app reminder stands
-        log.warning("offer reminder %s: e-mail not sent: %s", record.id, failure)
+    except (OSError, smtplib.SMTPException) as failure:  # at most once: the in-app message stands
+        log.warning("offer %s: e-mail not sent: %s", record.id, failure)
 
 
 def process(now: Optional[datetime] = None) -> tuple[int, int]:
     """Expire and remind as of ``now`` (default: the clock): (passed on, reminded)."""
     now = now or utcnow()
-    return expire_due(now), remind_due(now)
+    expired = expire_due(now)
+    email_new(now)
+    return expired, remind_due(now)
 
 
 def run() -> None:

@@ -153,7 +153,7 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
     record, before = _renewed(existing) if existing is not None else (
         SignUp(shift_id=shift.id, volunteer_id=volunteer.id), None)
     record.status, record.slot = status, slot
-    record.offer_expires_at = record.offer_reminded_at = None
+    record.offer_expires_at = record.offer_emailed_at = record.offer_reminded_at = None
     shift.version += 1
     update_staffing(shift, held + (slot is not None))
     try:
@@ -218,7 +218,7 @@ def fill_from_waitlist(shift: Shift, *, actor: Optional[User], now: datetime) ->
         if slot is None or refusal(shift, candidate.volunteer, now=now, self_service=True) is not None:
             continue
         candidate.status, candidate.slot = SignUpStatus.offered, slot
-        candidate.offer_expires_at, candidate.offer_reminded_at = deadline, None
+        candidate.offer_expires_at, candidate.offer_emailed_at, candidate.offer_reminded_at = deadline, None, None
         fill[slot.id] = fill.get(slot.id, 0) + 1
         db.session.flush()
         audit.record(actor, "signup.offer", candidate, region_id=shift.region_id,
@@ -299,6 +299,16 @@ def _end_offer(shift: Shift, record: SignUp, *, actor: Optional[User], now: date
     audit.record(actor, action, record, region_id=shift.region_id, before=before,
                  after={**audit.snapshot(record, "status"), "offered_next": len(offered)})
     return offered
+
+
+def mark_offer_emailed(record: SignUp, *, now: datetime) -> bool:
+    """Record that the offer's e-mail goes out now; False when it went out already or the offer is over (a
+    conditional update: two runs at once send one e-mail)."""
+    done = db.session.execute(
+        sa.update(SignUp).where(SignUp.id == record.id, SignUp.status == SignUpStatus.offered,
+                                SignUp.offer_emailed_at.is_(None), SignUp.offer_expires_at > now)
+        .values(offer_emailed_at=now).execution_options(synchronize_session=False))
+    return done.rowcount == 1
 
 
 def remind_offer(record: SignUp, *, now: Optional[datetime] = None) -> bool:

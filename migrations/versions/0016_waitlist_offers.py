@@ -5,7 +5,7 @@ Revises: 0012
 Create Date: 2026-11-30 11:30:00
 
 The offer's deadline (``sign_ups.offer_expires_at``) exists since the initial schema; this revision adds
-when the reminder before the deadline was sent, so it is sent once. The new sign-up status "offered"
+when the offer's e-mail and the reminder before the deadline were sent, so each is sent once. The new sign-up status "offered"
 needs no change: the status is stored as text.
 """
 from alembic import op
@@ -20,9 +20,11 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('sign_ups', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('offer_emailed_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('offer_reminded_at', sa.DateTime(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('sign_ups', schema=None) as batch_op:
         batch_op.drop_column('offer_reminded_at')
+        batch_op.drop_column('offer_emailed_at')
