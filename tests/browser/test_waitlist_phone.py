@@ -35,4 +35,5 @@ def test_filter_near_home_and_accept_an_offer_on_a_phone(phone, world):  # noqa:
     phone.on("dialog", lambda dialog: dialog.accept())
     phone.click("text=接受名额")
     phone.wait_for_load_state("networkidle")
-    assert "您已获得这个班次的名额" in phone.inner_text("main") or "已分配" in phone.inner_text("main")
+    main = phone.inner_text("main")
+    assert "您已获得该服务班次的名额" in main and "已安排" in main

@@ -55,7 +55,7 @@ def test_a_freed_place_is_offered_to_the_next_in_line_and_held_for_them(client, 
     # The offer page names the deadline and has both buttons; the shift page too.
     auth.as_(first.user)
     page = text(client.get(f"/shifts/{shift.id}/offer?answer=accept"))
-    assert "Accept the place" in page and "Decline" in page and "autofocus" in page
+    assert "Accept the place" in page and "Decline the place" in page and "autofocus" in page
     assert "Accept the place" in text(client.get(f"/shifts/{shift.id}"))
     assert "Accept the place" in text(client.get("/volunteers/shifts"))
 
