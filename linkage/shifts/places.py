@@ -321,11 +321,13 @@ def remind_offer(record: SignUp, *, now: Optional[datetime] = None) -> bool:
         .values(offer_reminded_at=now).execution_options(synchronize_session=False))
     if done.rowcount != 1:
         return False
-    record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
-                                .options(joinedload(SignUp.shift), joinedload(SignUp.volunteer).joinedload(Volunteer.user))
-                                .execution_options(populate_existing=True)).scalar_one()
-    notify([record.volunteer.user], "waitlist_offer_reminder", link=link("shifts.offer", shift_id=record.shift_id),
-           title=record.shift.title, deadline=record.offer_expires_at)
+    record = db.session.execute(
+        sa.select(SignUp).where(SignUp.id == record.id)
+        .options(joinedload(SignUp.shift), joinedload(SignUp.volunteer).joinedload(Volunteer.user))
+        .execution_options(populate_existing=True)).scalar_one()
+    notify([record.volunteer.user], "waitlist_offer_reminder",
+           link=link("shifts.offer", shift_id=record.shift_id), title=record.shift.title,
+           deadline=record.offer_expires_at)
     return True
 
 
@@ -740,4 +742,3 @@ def apply_plan(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, ac
     for shift in shifts.values():
         shift.version += 1
         update_staffing(shift)
-
