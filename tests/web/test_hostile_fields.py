@@ -709,7 +709,18 @@ class Query:
 def _shift_filters(world):
     return {"date_from": str(date.today()), "date_to": str(date.today() + timedelta(days=30)),
             "community": world.c1.id, "skill": world.elder_care.id, "status": "open", "when": "all",
-            "page": 1}
+            "urgency": 2, "within_km": 5, "show": "all", "page": 1}
+
+
+def _offer_to_vol(world):
+    """The first shift of the test's database, its place offered to ``vol`` from the waiting list (the page
+    at /shifts/1/offer)."""
+    from linkage.models import SignUpStatus
+    from tests.web.test_shifts_support import add_sign_up, project_shift
+    shift = project_shift(world, slots=((None, 1),))
+    assert shift.id == 1
+    add_sign_up(shift, world.volunteer, status=SignUpStatus.offered, offer_expires_at=shift.start)
+    return {"answer": "accept"}
 
 
 QUERIES = [
@@ -724,6 +735,7 @@ QUERIES = [
     Query("/community/needs/new", "staff1", lambda w: {"resident": w.resident.id}),
     Query("/community/accounts", "staff1", lambda w: {"page": 1}),
     Query("/shifts/", "vol", _shift_filters),
+    Query("/shifts/1/offer", "vol", _offer_to_vol),
     Query("/shifts/new", "worker", lambda w: {"project": _running_project(w)}),
     Query("/shifts/new", "admin", lambda w: {"activity": 1}),
     Query("/matching/", "civil", lambda w: {"page": 1}),
