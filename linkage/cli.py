@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask reminders send``, ``flask needs escalate``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
+"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask reminders send``, ``flask needs escalate``, ``flask waitlist expire``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
 is kept as another name for ``flask audit verify``), ``flask create-admin``."""
 import os
 
@@ -86,6 +86,19 @@ def _register_site_commands(app: Flask) -> None:
 
         count = send_due()
         click.echo(f"{count} reminder{'' if count == 1 else 's'} sent.")
+
+    @app.cli.group("waitlist")
+    def waitlist_group():
+        """Waiting-list offers (the worker checks them on a schedule)."""
+
+    @waitlist_group.command("expire")
+    def waitlist_expire_command():
+        """Pass on the waiting-list offers past their deadline and remind of those about to expire (each
+        once; safe to run again or from cron)."""
+        from linkage.shifts.offers import process
+
+        expired, reminded = process()
+        click.echo(f"{expired} offer{'' if expired == 1 else 's'} expired, {reminded} reminded.")
 
     @app.cli.group("needs")
     def needs_group():

@@ -97,6 +97,8 @@ def from_environment(instance_path: str) -> dict:
         # How often the worker (or, without Redis, the web process) sends due shift reminders; 0: never
         # (then run `flask reminders send` from cron).
         "REMINDER_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_REMINDER_INTERVAL_SECONDS", "300")),
+        # How often waiting-list offers past their deadline pass on and offers about to expire are reminded of.
+        "WAITLIST_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_WAITLIST_INTERVAL_SECONDS", "300")),
         # How long a sign-up waits for a contended lock (the shift's row, the audit chain) before it is
         # refused with "busy, try again" (milliseconds; 0: no limit). PostgreSQL only.
         "LOCK_TIMEOUT_MS": int(os.environ.get("LINKAGE_LOCK_TIMEOUT_MS", "2000")),

@@ -101,7 +101,8 @@ REAPER = "linkage.matching.services.reap_and_requeue"
 # configuration giving it; 0 or less: never)
 SCHEDULE = ((REAPER, _reap_interval),
             ("linkage.shifts.reminders.run", "REMINDER_INTERVAL_SECONDS"),
-            ("linkage.needs.escalation.run", "ESCALATION_INTERVAL_SECONDS"))
+            ("linkage.needs.escalation.run", "ESCALATION_INTERVAL_SECONDS"),
+            ("linkage.shifts.offers.run", "WAITLIST_INTERVAL_SECONDS"))
 
 
 def interval(app: Flask, how) -> float:

@@ -65,7 +65,12 @@ MESSAGES = {
                                "\"%(project)s\"."),
     "shift_assigned": _l("You have a place on \"%(title)s\" at %(start)s."),
     "shift_waitlisted": _l("\"%(title)s\" is full; you are number %(position)s on the waiting list."),
-    "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
+    "waitlist_offer": _l("A place freed up on \"%(title)s\" at %(start)s and is offered to you: accept or decline "
+                         "it by %(deadline)s, otherwise it passes to the next person."),
+    "waitlist_offer_reminder": _l("Your offer of a place on \"%(title)s\" expires at %(deadline)s: accept or "
+                                  "decline it now."),
+    "waitlist_offer_expired": _l("The place offered to you on \"%(title)s\" was not accepted in time and passed "
+                                 "to the next person; you are no longer on the waiting list."),
     "shift_cancelled": _l("\"%(title)s\" at %(start)s was cancelled: %(reason)s"),
     "shift_reminder": _l("Reminder: \"%(title)s\" starts at %(start)s at %(place)s. Please come ten minutes "
                          "early and check in with the code the lead shows."),
@@ -95,6 +100,11 @@ MESSAGES = {
     "skill_certificate_granted": _l("Your attendance at the training \"%(title)s\" was confirmed: you hold the "
                                     "certificate for %(skill)s until %(date)s."),
     "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),
+}
+
+# Kinds no longer sent, kept so that the messages already stored still read.
+RETIRED = {
+    "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
 }
 
 
@@ -174,7 +184,7 @@ def changes_text(codes: str) -> str:
 
 def render(notification: Notification) -> str:
     """The message in the reader's language, times in the reader's time zone."""
-    template = MESSAGES.get(notification.kind)
+    template = MESSAGES.get(notification.kind) or RETIRED.get(notification.kind)
     if template is None:
         return ""
     params = {key: _shown(key, value) for key, value in (notification.params or {}).items()}

@@ -136,6 +136,15 @@ SPECS = (
          _l("How long before a shift volunteers with a place get the first reminder."), _HOURS),
     Spec("REMINDER_SECOND_MINUTES", "int", 120, 10, 720, _l("Second reminder before a shift"),
          _l("How long before a shift volunteers with a place get the second reminder."), _MINUTES),
+    Spec("WAITLIST_OFFER_HOURS", "int", 12, 1, 168, _l("Time to answer a waiting-list offer"),
+         _l("When a place frees up, the next person on the waiting list is offered it and has this long to "
+            "accept (never past the shift's start); otherwise the offer passes to the next person."), _HOURS),
+    Spec("WAITLIST_REMINDER_HOURS", "int", 2, 0, 48, _l("Reminder before an offer expires"),
+         _l("How long before a waiting-list offer expires the volunteer is reminded once. 0 sends no reminder."),
+         _HOURS),
+    Spec("CANCEL_CUTOFF_HOURS", "int", 2, 0, 168, _l("Cancellation cut-off"),
+         _l("Volunteers can give up a place by themselves until this long before the shift starts; later they "
+            "tell the lead. Leaving a waiting list is possible until the start."), _HOURS),
     Spec("NO_SHOW_LIMIT", "int", 3, 0, 20, _l("No-shows before a suspension"),
          _l("Every time a volunteer reaches a multiple of this many no-shows, self sign-up is suspended. "
             "0 never suspends."), _l("no-shows")),

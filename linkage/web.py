@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 import sqlalchemy as sa
 from flask import abort, current_app, flash, request
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from werkzeug.routing import IntegerConverter
 
 from linkage.errors import Refused
@@ -134,6 +135,29 @@ def paginate(query, per_page: Optional[int] = None):
     if page.pages and number > page.pages:
         page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
     return page
+
+
+class ListPagination(Pagination):
+    """A page of a list already in memory (rows filtered by a rule in Python), with the same attributes as a
+    query's page (the ``pager`` macro reads them)."""
+
+    def __init__(self, rows: list, page: int, per_page: int):
+        self._rows = rows
+        super().__init__(page=page, per_page=per_page, error_out=False, count=True)
+
+    def _query_items(self) -> list:
+        return self._rows[self._query_offset:self._query_offset + self.per_page]
+
+    def _query_count(self) -> int:
+        return len(self._rows)
+
+
+def paginate_list(rows: list, per_page: Optional[int] = None) -> ListPagination:
+    """:func:`paginate` for a list in memory."""
+    per_page = per_page or current_app.config["PER_PAGE"]
+    number = min(max(request.args.get("page", 1, type=int), 1), LARGEST_PAGE)
+    pages = max((len(rows) + per_page - 1) // per_page, 1)
+    return ListPagination(rows, min(number, pages), per_page)
 
 
 def refuse_unreadable_request() -> None:

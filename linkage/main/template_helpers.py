@@ -17,7 +17,7 @@ BADGE = {
     "evaluated": "info", "awarded": "success", "contracted": "success", "in_progress": "info",
     "completed": "success", "cancelled": "secondary", "failed": "danger", "won": "success",
     "lost": "secondary", "disqualified": "danger", "scored": "info", "staffed": "success",
-    "under_way": "info", "done": "success", "assigned": "success", "waitlisted": "warning",
+    "under_way": "info", "done": "success", "assigned": "success", "waitlisted": "warning", "offered": "primary",
     "requested": "info", "checked_in": "info", "checked_out": "success", "no_show": "danger",
     "pending": "warning", "approved": "success", "declined": "danger", "queued": "secondary",
     "running": "info", "proposed": "primary", "infeasible": "danger",

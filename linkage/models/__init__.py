@@ -20,8 +20,9 @@ from linkage.models.records import (Certificate, CertificateStatus, CorrectionSt
                                     VolunteerComplaint, VolunteerNumber)
 from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
-from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus,
-                                   ReminderKind, Shift, ShiftReminder, ShiftSeries, ShiftSlot, ShiftStatus, SignUp, SignUpStatus)
+from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, TAKEN_STATUSES,
+                                   HoursStatus, ReminderKind, Shift, ShiftReminder, ShiftSeries, ShiftSlot, ShiftStatus,
+                                   SignUp, SignUpStatus)
 from linkage.models.skills import ProofSource, ProofStatus, SkillCertificate, SupervisionNote
 from linkage.models.taxonomy import Category, Skill
 
@@ -35,7 +36,7 @@ __all__ = [
     "Feedback", "Installment", "Milestone", "Payment",
     "Complaint", "ComplaintStatus", "DEFAULT_CRITERIA", "ExpertTie", "PANEL_STATUS_LABELS", "PanelMember", "PanelScore", "PanelStatus",
     "ProjectCriterion",
-    "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
+    "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "TAKEN_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "ResponseTarget", "Region", "RegionLevel", "Resident",
     "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSeries", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",

@@ -161,6 +161,7 @@ class SignUpStatus(enum.Enum):
     requested = "requested"      # a preference, to be decided by a match run
     assigned = "assigned"
     waitlisted = "waitlisted"
+    offered = "offered"          # next on the waiting list: a freed place is held for them until a deadline
     checked_in = "checked_in"
     checked_out = "checked_out"
     cancelled = "cancelled"
@@ -170,7 +171,8 @@ class SignUpStatus(enum.Enum):
     def label(self):
         return {
             SignUpStatus.requested: _l("Requested"), SignUpStatus.assigned: _l("Assigned"),
-            SignUpStatus.waitlisted: _l("Waitlisted"), SignUpStatus.checked_in: _l("Checked in"),
+            SignUpStatus.waitlisted: _l("Waitlisted"), SignUpStatus.offered: _l("Place offered"),
+            SignUpStatus.checked_in: _l("Checked in"),
             SignUpStatus.checked_out: _l("Checked out"), SignUpStatus.cancelled: _l("Cancelled"),
             SignUpStatus.no_show: _l("No-show"),
         }[self]
@@ -178,8 +180,10 @@ class SignUpStatus(enum.Enum):
 
 # Sign-ups that hold a place on the shift.
 HOLDING_STATUSES = (SignUpStatus.assigned, SignUpStatus.checked_in, SignUpStatus.checked_out)
+# Sign-ups that take a place away from others: held places and places offered from the waiting list.
+TAKEN_STATUSES = (*HOLDING_STATUSES, SignUpStatus.offered)
 # Sign-ups still waiting for the shift to happen: they can be given up and are told of changes.
-LIVE_STATUSES = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted)
+LIVE_STATUSES = (SignUpStatus.requested, SignUpStatus.assigned, SignUpStatus.waitlisted, SignUpStatus.offered)
 
 
 class HoursStatus(enum.Enum):
@@ -215,7 +219,11 @@ class SignUp(db.Model):
     # Who approved or declined the hours, and when (declined entries are kept, never deleted).
     hours_decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     hours_decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # A place offered from the waiting list: answered by this deadline, else it passes on; the offer's
+    # e-mail and the reminder before the deadline are each sent once (when they were sent).
     offer_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    offer_emailed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    offer_reminded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # The id of the shift code (QR) the volunteer checked in or out with (None: by hand), so the same code
     # cannot be used by them again (linkage/shifts/codes.py).
     check_in_code: Mapped[Optional[str]] = mapped_column(sa.String(32))

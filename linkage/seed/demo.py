@@ -1460,6 +1460,10 @@ def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]
                                      [loaded[c["id"]] for c in candidates], records, slot))
             if attendance is not None:
                 _plan_attendance(demo, row, records, slot, attendance)
+        if index == 0 and demo.my_shifts.get("waitlisted") == (row["title"], row["start"]):
+            # Someone with a place gives it up: the place is offered to the demo volunteer, first in line.
+            # (Before what the seed writes last, an hour before its "now".)
+            demo.later(demo.now - timedelta(hours=1, minutes=1), partial(_give_up_step, demo, records, me["id"]))
         if m["past"]:
             confirmed = [slot for slot, entry in enumerate(entries) if entry[2] and entry[2].get("approve")]
             _plan_closing(demo, shifts, index, row, records, confirmed)
@@ -1496,6 +1500,22 @@ def _sign_up_step(demo: _Demo, shifts: list, index: int, signed: set[int], candi
         signed.add(volunteer.id)
         demo.counts["sign_ups"] = demo.counts.get("sign_ups", 0) + 1
         return
+
+
+def _give_up_step(demo: _Demo, records: list, me_id: int) -> None:
+    """The last volunteer who took a place on the shift gives it up (through the sign-up service): the first
+    on its waiting list is offered the place, to accept or decline by the deadline."""
+    held = [r for r in records if r is not None and r.status == SignUpStatus.assigned and r.volunteer_id != me_id]
+    if not held:
+        return
+    record = held[-1]
+    actor = record.volunteer.user or db.session.get(User, demo.staff_of[record.shift.region_id])
+    try:
+        offered = places.cancel_sign_up(record, actor=actor)
+    except Refused:
+        return
+    if any(r.volunteer_id == me_id for r in offered):
+        demo.my_shifts["offered"] = demo.my_shifts["waitlisted"]
 
 
 def _plan_attendance(demo: _Demo, row: dict, records: list, slot: int, attendance: dict) -> None:

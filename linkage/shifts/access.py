@@ -1,11 +1,12 @@
 """Who may do what with a shift: the checks views (and the JSON API later) share."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
 
+from linkage import settings
 from linkage.auth.access import can_see_region
 from linkage.extensions import db
 from linkage.models import (FINISHED_STATUSES, LIVE_STATUSES, OPEN_STATUSES, RUNNING_STATUSES, Bid,
@@ -185,10 +186,27 @@ def can_sign_up(user: User, shift: Shift, volunteer: Optional[Volunteer], mine: 
             and shift.status in OPEN_STATUSES and not shift.has_started(now))
 
 
+def cancel_cutoff(shift: Shift) -> datetime:
+    """Until when a volunteer may give up a held place by themselves: CANCEL_CUTOFF_HOURS before the start
+    (the waiting list and an offer can be left until the start)."""
+    return shift.start - timedelta(hours=int(settings.get("CANCEL_CUTOFF_HOURS")))
+
+
 def can_withdraw(user: User, record: Optional[SignUp], now: datetime) -> bool:
-    """The volunteer's own live sign-up, before the shift starts."""
+    """The volunteer's own live sign-up, before the shift starts; a held place before the cut-off. An offer is
+    declined instead (:func:`can_answer_offer`)."""
+    if (record is None or not user.is_authenticated or record.volunteer.user_id != user.id
+            or record.status not in LIVE_STATUSES or record.status == SignUpStatus.offered
+            or record.shift.has_started(now)):
+        return False
+    return record.status != SignUpStatus.assigned or now < cancel_cutoff(record.shift)
+
+
+def can_answer_offer(user: User, record: Optional[SignUp], now: datetime) -> bool:
+    """The volunteer's own offer of a place, before its deadline and the shift's start."""
     return (record is not None and user.is_authenticated and record.volunteer.user_id == user.id
-            and record.status in LIVE_STATUSES and not record.shift.has_started(now))
+            and record.status == SignUpStatus.offered and record.offer_expires_at is not None
+            and now < record.offer_expires_at and not record.shift.has_started(now))
 
 
 def row_actions(shift: Shift, record: SignUp, now: datetime) -> set[str]:

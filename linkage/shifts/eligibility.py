@@ -288,3 +288,14 @@ def check(volunteer: Volunteer, shift: Shift, *, now: datetime, slots=None, self
     bookings = bookings_of([volunteer.id], shift.start, shift.end)[volunteer.id]
     return why_not(candidate or candidate_of(volunteer), opening_of(shift, slots, locale), bookings, now=now,
                    self_service=self_service)
+
+
+def check_many(volunteer: Volunteer, shifts: list[Shift], *, now: datetime, self_service: bool = False,
+               locale: str = "zh_CN") -> dict[int, Optional[Reason]]:
+    """:func:`check` for one volunteer and many shifts (slots loaded), reading the volunteer's places once."""
+    if not shifts:
+        return {}
+    candidate = candidate_of(volunteer)
+    bookings = bookings_of([volunteer.id], min(s.start for s in shifts), max(s.end for s in shifts))[volunteer.id]
+    return {shift.id: why_not(candidate, opening_of(shift, None, locale), bookings, now=now,
+                              self_service=self_service) for shift in shifts}

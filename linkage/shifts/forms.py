@@ -168,6 +168,13 @@ class FilterForm(Form):
     date_to = DateField(_l("To"), validators=[Optional()])
     community = SelectField(_l("Community"), coerce=optional_int, validators=[Optional()])
     skill = SelectField(_l("Skill"), coerce=optional_int, validators=[Optional()])
+    urgency = SelectField(_l("Urgency"), coerce=optional_int, validators=[Optional()], choices=choices(
+        [("", _l("Any urgency"))] + [(level, _l("At least: %(label)s", label=label))
+                                     for level, label in URGENCY_LABELS.items() if level > 1]))
+    within_km = SelectField(_l("Distance from home"), coerce=optional_int, validators=[Optional()], choices=choices(
+        [("", _l("Any distance"))] + [(km, _l("Within %(km)s km", km=km)) for km in (1, 2, 3, 5, 10, 20)]))
+    show = SelectField(_l("Show"), validators=[Optional()], default="fits", choices=choices([
+        ("fits", _l("Only shifts I may take")), ("all", _l("All open shifts in my street"))]))
     status = SelectField(_l("Status"), validators=[Optional()], choices=choices(
         [("", _l("Any status"))] + [(s.value, s.label) for s in ShiftStatus]))
     when = SelectField(_l("When"), validators=[Optional()], default="upcoming", choices=choices([

@@ -23,11 +23,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, HoursStatus, Shift, ShiftSlot,
-                            ShiftStatus, SignUp, SignUpStatus, User, Volunteer)
+from linkage.models import (HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, TAKEN_STATUSES, HoursStatus, Shift,
+                            ShiftSlot, ShiftStatus, SignUp, SignUpStatus, User, Volunteer)
 from linkage.models.types import utcnow
 from linkage.notifications import link, notify
-from linkage.shifts import eligibility
+from linkage.shifts import access, eligibility
 from linkage.shifts.queries import waitlist_order, waitlist_position
 from linkage.skills import services as skills
 
@@ -66,12 +66,24 @@ def slots_of(shift: Shift) -> list[ShiftSlot]:
                                    .order_by(ShiftSlot.position).execution_options(populate_existing=True)))
 
 
-def slot_fill(shift: Shift) -> dict[int, int]:
-    """Places held per slot id."""
+def _taken(shift: Shift) -> tuple[dict[int, int], int]:
+    """Places taken per slot id (held, or offered to someone on the waiting list) and how many of them are
+    held, in one query."""
     rows = db.session.execute(
-        sa.select(SignUp.slot_id, sa.func.count(SignUp.id))
-        .where(SignUp.shift_id == shift.id, SignUp.status.in_(HOLDING_STATUSES)).group_by(SignUp.slot_id))
-    return {slot_id: count for slot_id, count in rows}
+        sa.select(SignUp.slot_id, SignUp.status, sa.func.count(SignUp.id))
+        .where(SignUp.shift_id == shift.id, SignUp.status.in_(TAKEN_STATUSES))
+        .group_by(SignUp.slot_id, SignUp.status))
+    fill: dict[int, int] = {}
+    held = 0
+    for slot_id, status, count in rows:
+        fill[slot_id] = fill.get(slot_id, 0) + count
+        held += count if status in HOLDING_STATUSES else 0
+    return fill, held
+
+
+def slot_fill(shift: Shift) -> dict[int, int]:
+    """Places taken per slot id: held, or offered to someone on the waiting list."""
+    return _taken(shift)[0]
 
 
 def _holding_count(shift: Shift) -> int:
@@ -130,18 +142,18 @@ def sign_up(shift: Shift, volunteer: Volunteer, *, actor: User, now: Optional[da
     refused = refusal(shift, volunteer, now=now, self_service=True, slots=slots, candidate=candidate)
     if refused is not None:
         raise refused
-    fill = slot_fill(shift)
+    fill, held = _taken(shift)
     if shift.first_come:
         slot = _free_slot(eligibility.qualifying_slots(volunteer, shift, slots, candidate), fill)
         status = SignUpStatus.assigned if slot is not None else SignUpStatus.waitlisted
     else:
         slot, status = None, SignUpStatus.requested
-    holding = sum(fill.values()) + (slot is not None)
     record, before = _renewed(existing) if existing is not None else (
         SignUp(shift_id=shift.id, volunteer_id=volunteer.id), None)
     record.status, record.slot = status, slot
+    record.offer_expires_at = record.offer_emailed_at = record.offer_reminded_at = None
     shift.version += 1
-    update_staffing(shift, holding)
+    update_staffing(shift, held + (slot is not None))
     try:
         db.session.add(record)
         db.session.flush()
@@ -177,9 +189,16 @@ def _tell_volunteer(record: SignUp, shift: Shift) -> None:
                position=waitlist_position(record))
 
 
-def fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[SignUp]:
-    """Give free places to the waiting list in order; those who may not hold the place now (a skill the
-    free slot needs, an overlap, the weekly limit …) keep their position. The shift must be locked."""
+def offer_deadline(shift: Shift, now: datetime) -> datetime:
+    """Until when a place offered now is held: WAITLIST_OFFER_HOURS, never past the shift's start."""
+    return min(now + timedelta(hours=int(settings.get("WAITLIST_OFFER_HOURS"))), shift.start)
+
+
+def fill_from_waitlist(shift: Shift, *, actor: Optional[User], now: datetime) -> list[SignUp]:
+    """Offer free places to the waiting list in order: each offer holds a place until its deadline
+    (:func:`offer_deadline`), for the volunteer to accept or decline. Those who may not hold the place
+    now (a skill the free slot needs, an overlap, the weekly limit …) keep their position. The shift
+    must be locked. Returns the sign-ups offered a place."""
     if not shift.first_come or shift.status not in OPEN_STATUSES or shift.has_started(now):
         return []
     slots = slots_of(shift)
@@ -190,29 +209,131 @@ def fill_from_waitlist(shift: Shift, *, actor: User, now: datetime) -> list[Sign
         sa.select(SignUp).where(SignUp.shift_id == shift.id, SignUp.status == SignUpStatus.waitlisted)
         .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))
         .order_by(*waitlist_order())).all()
-    promoted = []
+    offered = []
+    deadline = offer_deadline(shift, now)
     for candidate in waiting:
         facts = eligibility.candidate_for(candidate.volunteer, slots)
         slot = _free_slot(eligibility.qualifying_slots(candidate.volunteer, shift, slots, facts), fill)
         if slot is None or refusal(shift, candidate.volunteer, now=now, self_service=True, candidate=facts) is not None:
             continue
-        candidate.status, candidate.slot = SignUpStatus.assigned, slot
+        candidate.status, candidate.slot = SignUpStatus.offered, slot
+        candidate.offer_expires_at, candidate.offer_emailed_at, candidate.offer_reminded_at = deadline, None, None
         fill[slot.id] = fill.get(slot.id, 0) + 1
         db.session.flush()
-        audit.record(actor, "signup.promote", candidate, region_id=shift.region_id,
+        audit.record(actor, "signup.offer", candidate, region_id=shift.region_id,
                      before={"status": SignUpStatus.waitlisted.value},
-                     after=audit.snapshot(candidate, "status", "slot_id"))
-        notify([candidate.volunteer.user], "shift_promoted", link=_link(shift), title=shift.title,
-               start=shift.start)
-        promoted.append(candidate)
-    if promoted:
+                     after=audit.snapshot(candidate, "status", "slot_id", "offer_expires_at"))
+        notify([candidate.volunteer.user], "waitlist_offer", link=link("shifts.offer", shift_id=shift.id),
+               title=shift.title, start=shift.start, deadline=deadline)
+        offered.append(candidate)
+    if offered:
         shift.version += 1
-    return promoted
+    return offered
+
+
+def _locked_offer(record: SignUp, now: datetime) -> tuple[Shift, SignUp]:
+    """The shift locked and the offer re-read under the lock; Refused unless it is still open."""
+    shift = lock_shift(record.shift_id, brief=True)
+    record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
+                                .execution_options(populate_existing=True)).scalar_one()
+    if record.status != SignUpStatus.offered:
+        raise Refused(_("This offer is no longer open: it was answered or it expired and passed to the next "
+                        "person on the waiting list."))
+    if now >= record.offer_expires_at:
+        raise Refused(_("This offer expired at %(time)s, so the place passes to the next person on the "
+                        "waiting list. You can sign up again.",
+                        time=format_datetime(record.offer_expires_at, "short")))
+    return shift, record
+
+
+def accept_offer(record: SignUp, *, actor: User, now: Optional[datetime] = None) -> SignUp:
+    """The volunteer takes the place offered to them, before the deadline."""
+    now = now or utcnow()
+    shift, record = _locked_offer(record, now)
+    if shift.status not in OPEN_STATUSES or shift.has_started(now):
+        raise Refused(_("This shift is no longer open for sign-up."))
+    refused = refusal(shift, record.volunteer, now=now, self_service=True)
+    if refused is not None:
+        raise refused
+    before = audit.snapshot(record, "status", "offer_expires_at")
+    record.status, record.offer_expires_at = SignUpStatus.assigned, None
+    shift.version += 1
+    db.session.flush()
+    update_staffing(shift)
+    audit.record(actor, "signup.accept_offer", record, region_id=shift.region_id, before=before,
+                 after={**audit.snapshot(record, "status", "slot_id"), "shift_status": shift.status.value})
+    return record
+
+
+def decline_offer(record: SignUp, *, actor: User, now: Optional[datetime] = None) -> list[SignUp]:
+    """The volunteer turns the offer down: they leave the waiting list and the place is offered to the
+    next person. Returns the sign-ups offered the place."""
+    now = now or utcnow()
+    shift, record = _locked_offer(record, now)
+    return _end_offer(shift, record, actor=actor, now=now, action="signup.decline_offer")
+
+
+def expire_offer(record: SignUp, *, now: Optional[datetime] = None) -> list[SignUp]:
+    """An offer past its deadline passes on (the scheduled job, :mod:`linkage.shifts.offers`): the volunteer
+    leaves the waiting list and is told; the place is offered to the next person. Nothing happens when the
+    offer was answered meanwhile (the shift's lock decides which came first)."""
+    now = now or utcnow()
+    shift = lock_shift(record.shift_id)
+    record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
+                                .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user))
+                                .execution_options(populate_existing=True)).scalar_one()
+    if record.status != SignUpStatus.offered or now < record.offer_expires_at:
+        return []
+    notify([record.volunteer.user], "waitlist_offer_expired", link=_link(shift), title=shift.title)
+    return _end_offer(shift, record, actor=None, now=now, action="signup.offer_expire")
+
+
+def _end_offer(shift: Shift, record: SignUp, *, actor: Optional[User], now: datetime, action: str) -> list[SignUp]:
+    before = audit.snapshot(record, "status", "offer_expires_at")
+    record.status, record.offer_expires_at = SignUpStatus.cancelled, None
+    shift.version += 1
+    db.session.flush()
+    offered = fill_from_waitlist(shift, actor=actor, now=now)
+    update_staffing(shift)
+    audit.record(actor, action, record, region_id=shift.region_id, before=before,
+                 after={**audit.snapshot(record, "status"), "offered_next": len(offered)})
+    return offered
+
+
+def mark_offer_emailed(record: SignUp, *, now: datetime) -> bool:
+    """Record that the offer's e-mail goes out now; False when it went out already or the offer is over (a
+    conditional update: two runs at once send one e-mail)."""
+    done = db.session.execute(
+        sa.update(SignUp).where(SignUp.id == record.id, SignUp.status == SignUpStatus.offered,
+                                SignUp.offer_emailed_at.is_(None), SignUp.offer_expires_at > now)
+        .values(offer_emailed_at=now).execution_options(synchronize_session=False))
+    return done.rowcount == 1
+
+
+def remind_offer(record: SignUp, *, now: Optional[datetime] = None) -> bool:
+    """Remind the volunteer once that their offer expires soon; False when it was answered, expired or
+    reminded meanwhile (a conditional update: two runs at once send one reminder)."""
+    now = now or utcnow()
+    done = db.session.execute(
+        sa.update(SignUp).where(SignUp.id == record.id, SignUp.status == SignUpStatus.offered,
+                                SignUp.offer_reminded_at.is_(None), SignUp.offer_expires_at > now)
+        .values(offer_reminded_at=now).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
+    record = db.session.execute(
+        sa.select(SignUp).where(SignUp.id == record.id)
+        .options(joinedload(SignUp.shift), joinedload(SignUp.volunteer).joinedload(Volunteer.user))
+        .execution_options(populate_existing=True)).scalar_one()
+    notify([record.volunteer.user], "waitlist_offer_reminder",
+           link=link("shifts.offer", shift_id=record.shift_id), title=record.shift.title,
+           deadline=record.offer_expires_at)
+    return True
 
 
 def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = None) -> list[SignUp]:
-    """The volunteer gives up their sign-up before the start; the place goes to the waiting list.
-    Returns the sign-ups promoted from the waiting list."""
+    """The volunteer gives up their sign-up: a held place until the cut-off (``access.cancel_cutoff``), a
+    place on the waiting list or an offer until the start. A freed place is offered to the waiting list.
+    Returns the sign-ups offered the place."""
     now = now or utcnow()
     shift = lock_shift(record.shift_id, brief=True)
     record = db.session.execute(sa.select(SignUp).where(SignUp.id == record.id)
@@ -221,12 +342,16 @@ def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = Non
         raise Refused(_("This sign-up can no longer be cancelled."))
     if shift.has_started(now):
         raise Refused(_("The shift has started; tell the lead instead."))
+    if record.status == SignUpStatus.assigned and now >= access.cancel_cutoff(shift):
+        raise Refused(_("A place can be given up here until %(time)s; it is too late now, so please tell "
+                        "the lead.", time=format_datetime(access.cancel_cutoff(shift), "short")))
     before = audit.snapshot(record, "status", "slot_id")
+    frees = record.status in (SignUpStatus.assigned, SignUpStatus.offered)
     was_holding = record.status == SignUpStatus.assigned
-    record.status = SignUpStatus.cancelled
+    record.status, record.offer_expires_at = SignUpStatus.cancelled, None
     shift.version += 1
     db.session.flush()
-    promoted = fill_from_waitlist(shift, actor=actor, now=now) if was_holding else []
+    offered = fill_from_waitlist(shift, actor=actor, now=now) if frees else []
     update_staffing(shift)
     audit.record(actor, "signup.cancel", record, region_id=shift.region_id, before=before,
                  after={**audit.snapshot(record, "status"), "shift_status": shift.status.value})
@@ -234,7 +359,7 @@ def cancel_sign_up(record: SignUp, *, actor: User, now: Optional[datetime] = Non
         managers = [shift.lead.user_id if shift.lead else None, shift.created_by_id]
         notify([m for m in managers if m is not None and m != actor.id], "signup_cancelled", link=_link(shift),
                name=record.volunteer.name, title=shift.title, start=shift.start)
-    return promoted
+    return offered
 
 
 def release_live(shift: Shift) -> list[SignUp]:
@@ -458,8 +583,8 @@ def close_shift(shift: Shift, *, actor: User, now: Optional[datetime] = None) ->
                      after=audit.snapshot(record, "status", "checked_out_at", "minutes", "hours_status",
                                           "checkout_defaulted"))
     for record in records:
-        if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested):
-            record.status = SignUpStatus.cancelled
+        if record.status in (SignUpStatus.waitlisted, SignUpStatus.requested, SignUpStatus.offered):
+            record.status, record.offer_expires_at = SignUpStatus.cancelled, None
     shift.status = ShiftStatus.done
     shift.version += 1
     audit.record(actor, "shift.close", shift, before=before,
@@ -620,4 +745,3 @@ def apply_plan(shifts: dict[int, Shift], plan: dict[tuple[int, int], int], *, ac
     for shift in shifts.values():
         shift.version += 1
         update_staffing(shift)
-

@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, HOLDING_STATUSES, Need, NeedStatus, Project, Region, RegionLevel,
-                            RUNNING_STATUSES, Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
+from linkage.models import (Bid, BidStatus, Need, NeedStatus, Project, Region, RegionLevel,
+                            RUNNING_STATUSES, TAKEN_STATUSES, Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
                             SocialWorker, User, Volunteer)
-from linkage.shifts import access
+from linkage.shifts import access, eligibility
 from linkage.timeutil import local_day_start
+from matching.geo import haversine_km
 
 # Needs a shift can still serve.
 SERVABLE_NEED_STATUSES = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
@@ -39,8 +40,17 @@ class ShiftFilters:
     date_to: Optional[date] = None
     community_id: Optional[int] = None
     skill_id: Optional[int] = None
+    urgency: Optional[int] = None    # at least this urgent
     status: Optional[ShiftStatus] = None
     when: str = "upcoming"      # upcoming, past or all
+    # A volunteer's search: at most this far from home (km), and only shifts the eligibility rule lets them take.
+    within_km: Optional[float] = None
+    fits: bool = False
+
+
+# How many upcoming shifts a volunteer's search reads before the rule and the distance filter them (a street's
+# shifts for the coming weeks; beyond that, narrow the dates).
+SEARCH_WINDOW = 400
 
 
 def apply_filters(query, filters: ShiftFilters, *, now: datetime):
@@ -52,6 +62,8 @@ def apply_filters(query, filters: ShiftFilters, *, now: datetime):
         query = query.where(Shift.region_id == filters.community_id)
     if filters.skill_id:
         query = query.where(Shift.slots.any(ShiftSlot.skill_id == filters.skill_id))
+    if filters.urgency:
+        query = query.where(Shift.urgency >= filters.urgency)
     if filters.status is not None:
         query = query.where(Shift.status == filters.status)
     if filters.when == "past":
@@ -59,6 +71,28 @@ def apply_filters(query, filters: ShiftFilters, *, now: datetime):
     if filters.when == "upcoming":
         query = query.where(Shift.end > now)
     return query.order_by(Shift.start, Shift.id)
+
+
+def distance_km(volunteer: Volunteer, shift: Shift) -> Optional[float]:
+    """How far the shift is from the volunteer's home (great-circle km); None when either has no location."""
+    if None in (volunteer.latitude, volunteer.longitude, shift.latitude, shift.longitude):
+        return None
+    return haversine_km((volunteer.latitude, volunteer.longitude), (shift.latitude, shift.longitude))
+
+
+def search(query, volunteer: Volunteer, filters: ShiftFilters, *, now: datetime, locale: str) -> list[Shift]:
+    """A volunteer's search: the shifts of ``query`` (filtered and sorted by start in SQL, at most
+    SEARCH_WINDOW) that are within ``filters.within_km`` of home and, with ``filters.fits``, that the
+    eligibility rule lets them take (skills, clashes with places held, rest, weekly limit …), in one pass
+    with a bounded number of queries. A shift without a location, or a volunteer without one, is kept:
+    its distance is unknown, not too far."""
+    shifts = list(db.session.scalars(query.limit(SEARCH_WINDOW)).unique())
+    if filters.within_km is not None:
+        shifts = [s for s in shifts if (d := distance_km(volunteer, s)) is None or d <= filters.within_km]
+    if filters.fits:
+        reasons = eligibility.check_many(volunteer, shifts, now=now, self_service=True, locale=locale)
+        shifts = [s for s in shifts if reasons[s.id] is None]
+    return shifts
 
 
 @dataclass
@@ -88,7 +122,7 @@ def places(shifts) -> dict[int, Places]:
         .where(SignUp.shift_id.in_(list(result))).group_by(SignUp.shift_id, SignUp.status))
     for shift_id, status, count in rows:
         entry = result[shift_id]
-        if status in HOLDING_STATUSES:
+        if status in TAKEN_STATUSES:      # an offered place is held for the one it is offered to
             entry.taken += count
         elif status == SignUpStatus.waitlisted:
             entry.waitlisted += count

@@ -20,7 +20,7 @@ from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_comm
 from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
 from linkage.volunteers import access as volunteer_access
-from linkage.web import id_arg, paginate, perform
+from linkage.web import id_arg, paginate, paginate_list, perform
 
 blueprint = Blueprint("shifts", __name__, url_prefix="/shifts")
 
@@ -44,13 +44,18 @@ def index():
     volunteer = volunteer_of(current_user) if current_user.role == Role.volunteer else None
     form = FilterForm(formdata=request.args)
     _filter_choices(form, volunteer)
-    filters = _filters(form) if form.validate() else queries.ShiftFilters()
+    filters = _filters(form) if form.validate() else queries.ShiftFilters(fits=volunteer is not None)
     now = utcnow()
     query = queries.apply_filters(queries.shifts_visible_to(current_user, volunteer, now=now), filters, now=now)
-    page = paginate(query)
+    distances = {}
+    if volunteer is not None:
+        page = paginate_list(queries.search(query, volunteer, filters, now=now, locale=_locale()))
+        distances = {s.id: queries.distance_km(volunteer, s) for s in page.items}
+    else:
+        page = paginate(query)
     return render_template("shifts/index.html", page=page, form=form, places=queries.places(page.items),
                            mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
-                           volunteer=volunteer, can_add=access.can_add_shifts(current_user),
+                           volunteer=volunteer, distances=distances, can_add=access.can_add_shifts(current_user),
                            can_filter_status=current_user.role != Role.volunteer, locale=_locale())
 
 
@@ -72,9 +77,11 @@ def _filters(form: FilterForm) -> queries.ShiftFilters:
     volunteer_view = current_user.role == Role.volunteer
     return queries.ShiftFilters(
         date_from=form.date_from.data, date_to=form.date_to.data, community_id=form.community.data,
-        skill_id=form.skill.data,
+        skill_id=form.skill.data, urgency=form.urgency.data,
         status=ShiftStatus(form.status.data) if form.status.data and not volunteer_view else None,
-        when="upcoming" if volunteer_view else (form.when.data or "upcoming"))
+        when="upcoming" if volunteer_view else (form.when.data or "upcoming"),
+        within_km=form.within_km.data if volunteer_view else None,
+        fits=volunteer_view and (form.show.data or "fits") == "fits")
 
 
 @blueprint.route("/<int:shift_id>")
@@ -94,7 +101,9 @@ def detail(shift_id):
                            can_change=access.can_change(current_user, shift, now),
                            can_cancel=access.can_cancel(current_user, shift),
                            can_sign_up=access.can_sign_up(current_user, shift, volunteer, mine, now),
-                           can_withdraw=access.can_withdraw(current_user, mine, now), locale=_locale())
+                           can_withdraw=access.can_withdraw(current_user, mine, now),
+                           can_answer=access.can_answer_offer(current_user, mine, now),
+                           cutoff=access.cancel_cutoff(shift), locale=_locale())
 
 
 def _series_dates(shift: Shift, volunteer) -> list[Shift]:
@@ -275,11 +284,52 @@ def withdraw(shift_id):
         SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
     if record is None:
         abort(404)
-    perform(lambda: places.cancel_sign_up(record, actor=current_user),
-            done=_("Your sign-up was cancelled and the place given to the next volunteer."))
+    done = {SignUpStatus.waitlisted: _("You left the waiting list."),
+            SignUpStatus.requested: _("Your request was withdrawn.")}.get(
+        record.status, _("Your sign-up was cancelled and the place given to the next volunteer."))
+    perform(lambda: places.cancel_sign_up(record, actor=current_user), done=done)
+    return _back_to(shift_id)
+
+
+def _back_to(shift_id: int):
     if request.form.get("next") == "my_shifts":
         return redirect(url_for("volunteers.my_shifts"))
     return redirect(url_for(".detail", shift_id=shift_id))
+
+
+def _my_sign_up(shift_id: int) -> SignUp:
+    volunteer = volunteer_of(current_user)
+    require(volunteer is not None)
+    record = db.session.scalar(sa.select(SignUp).where(
+        SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
+    if record is None:
+        abort(404)
+    return record
+
+
+@blueprint.route("/<int:shift_id>/offer")
+@role_required(Role.volunteer)
+def offer(shift_id):
+    """A place offered from the waiting list: what it is, until when, and accept or decline (the links in
+    the notification and the e-mail open this page; ``answer``: the button the link chose, focused)."""
+    shift = _get_shift(shift_id)
+    record = _my_sign_up(shift.id)
+    answer = request.args.get("answer") if request.args.get("answer") in ("accept", "decline") else None
+    return render_template("shifts/offer.html", shift=shift, record=record, answer=answer,
+                           can_answer=access.can_answer_offer(current_user, record, utcnow()))
+
+
+@blueprint.post("/<int:shift_id>/offer/<any(accept, decline):answer>")
+@role_required(Role.volunteer)
+def answer_offer(shift_id, answer):
+    record = _my_sign_up(shift_id)
+    if answer == "accept":
+        perform(lambda: places.accept_offer(record, actor=current_user),
+                done=_("You have a place on this shift. Thank you!"))
+    else:
+        perform(lambda: places.decline_offer(record, actor=current_user),
+                done=_("You declined the place and left the waiting list; it goes to the next person."))
+    return _back_to(shift_id)
 
 
 # --- roster -----------------------------------------------------------------------------------------

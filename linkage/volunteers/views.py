@@ -14,7 +14,7 @@ from linkage.models import (ExceptionKind, GuardianConsent, HoursStatus, ProofSt
                             Skill, Volunteer)
 from linkage.models.types import utcnow
 from linkage.records import services as record_services
-from linkage.shifts.access import can_withdraw, volunteer_of
+from linkage.shifts.access import can_answer_offer, can_withdraw, volunteer_of
 from linkage.shifts.queries import waitlist_positions
 from linkage.timeutil import today
 from linkage.volunteers import calendar, queries, services
@@ -127,6 +127,7 @@ def my_shifts():
         page = paginate(queries.past_sign_ups(volunteer, now=now))
     return render_template("volunteers/my_shifts.html", upcoming=upcoming, page=page,
                            withdrawable={s.id for s in upcoming if can_withdraw(current_user, s, now)},
+                           answerable={s.id for s in upcoming if can_answer_offer(current_user, s, now)},
                            positions=waitlist_positions(upcoming), locale=_locale())
 
 

@@ -85,16 +85,18 @@ def test_attendance_is_clipped_to_the_shift(app, world):
     assert record.minutes == 120 and record.hours_status == HoursStatus.pending
 
 
-def test_a_full_shift_waitlists_and_a_cancellation_promotes(app, world):
+def test_a_full_shift_waitlists_and_a_cancellation_offers_the_place(app, world):
     shift = project_shift(world, slots=((None, 1),))
     first, second = volunteer(world), volunteer(world)
     taken = places.sign_up(shift, first, actor=first.user)
     waiting = places.sign_up(shift, second, actor=world["admin"])  # on someone's behalf: they are told
     assert (taken.status, waiting.status) == (SignUpStatus.assigned, SignUpStatus.waitlisted)
     assert places.waitlist_position(waiting) == 1
-    promoted = places.cancel_sign_up(taken, actor=first.user)
-    assert promoted == [waiting] and waiting.status == SignUpStatus.assigned
-    assert shift.status == ShiftStatus.staffed
+    offered = places.cancel_sign_up(taken, actor=first.user)
+    assert offered == [waiting] and waiting.status == SignUpStatus.offered
+    assert shift.status == ShiftStatus.open
+    places.accept_offer(waiting, actor=second.user)
+    assert waiting.status == SignUpStatus.assigned and shift.status == ShiftStatus.staffed
 
 
 def test_profile_refuses_overlapping_windows(app, world):

@@ -382,6 +382,13 @@ POLICY: dict[str, Route] = {
     # Another volunteer's place is not theirs to give up: there is none of theirs to find.
     "shifts.withdraw": per_object(POST, {"shift_x": on("volunteer_a", missing=["volunteer_b"]),
                                          "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
+    # A place offered from the waiting list is answered by the volunteer it is offered to; another
+    # volunteer has no sign-up there to find.
+    "shifts.offer": per_object(GET, {"shift_x": on("volunteer_a", missing=["volunteer_b"]),
+                                     "shift_y": on("volunteer_b", missing=["volunteer_a"])}),
+    "shifts.answer_offer": per_object(POST, {"shift_x": on("volunteer_a", missing=["volunteer_b"]),
+                                             "shift_y": on("volunteer_b", missing=["volunteer_a"])},
+                                      answer="accept"),
 
     # A volunteer's own pages.
     "volunteers.profile": only(BOTH, *VOLUNTEERS),

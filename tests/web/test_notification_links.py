@@ -9,12 +9,13 @@ from linkage.auth import services as accounts
 from linkage.community import services as community
 from linkage.extensions import db
 from linkage.models import (AccountStatus, HoursStatus, MatchRun, MatchStatus, NeedStatus, Notification, OrgStatus,
-                            OrgType, ProjectStatus, Role, ShiftStatus, SignUpStatus, User)
+                            OrgType, ProjectStatus, Role, ShiftStatus, SignUp, SignUpStatus, User)
 from linkage.needs import escalation, services as needs
 from linkage.organizations import services as organizations
 from linkage import settings
 from linkage.projects import panels, services as projects, standstill
-from linkage.shifts import places, services as shifts
+from linkage import timeutil
+from linkage.shifts import offers, places, services as shifts
 from tests.factories import make_bid, make_credit_code, make_need, make_project, make_user, now, volunteer_id_number
 from tests.web.test_matching_runs import start_run, week  # noqa: F401  (a fixture)
 from tests.web.test_projects_support import closed_project, evaluated_project, open_needs, past_deadline, \
@@ -227,6 +228,18 @@ def _promoted_and_cancelled(world, **_):
     places.cancel_sign_up(holding, actor=other.user)
 
 
+def _offer_over_time(after: timedelta):
+    """A place offered to the volunteer, then the offers' job run ``after`` the deadline (negative: before)."""
+    def scenario(world, **_):
+        _promoted_and_cancelled(world)
+        record = db.session.scalar(sa.select(SignUp).where(SignUp.volunteer_id == world.volunteer.id,
+                                                           SignUp.status == SignUpStatus.offered))
+        db.session.commit()
+        with timeutil.as_of(record.offer_expires_at + after):
+            offers.process()
+    return scenario
+
+
 def _shift_cancelled(world, **_):
     shift = project_shift(world)
     add_sign_up(shift, world.volunteer)
@@ -376,7 +389,9 @@ SCENARIOS = {
     "project_published": _published, "project_cancelled": _cancelled, "bid_disqualified": _disqualified,
     "bid_disqualified_inactive": _disqualified_at_close, "bid_won": _awarded, "bid_lost": _awarded,
     "project_need_matched": _awarded, "project_contracted": _contracted, "shift_assigned": _assigned,
-    "shift_waitlisted": _waitlisted, "shift_promoted": _promoted_and_cancelled,
+    "shift_waitlisted": _waitlisted, "waitlist_offer": _promoted_and_cancelled,
+    "waitlist_offer_reminder": _offer_over_time(-timedelta(hours=1)),
+    "waitlist_offer_expired": _offer_over_time(timedelta(minutes=1)),
     "signup_cancelled": _promoted_and_cancelled, "shift_cancelled": _shift_cancelled,
     "shift_updated": _shift_updated, "shift_reminder": _reminded, "signup_no_show": _no_show, "signup_blocked": _no_show,
     "hours_approved": _hours(True), "hours_declined": _hours(False), "hours_declined_short": _checked_out_short,

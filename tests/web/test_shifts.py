@@ -214,9 +214,9 @@ def test_more_places_go_to_the_waiting_list(client, auth, world):
         end=local_field(shift.end), **{"slots-0-skill": "", "slots-0-count": "2", "slots-1-count": ""}))
     assert response.status_code == 302, text(response)
     db.session.refresh(entry)
-    assert entry.status == SignUpStatus.assigned
-    assert notifications(waiting.user, "shift_promoted")
-    assert "signup.promote" in audit_actions(entry)
+    assert entry.status == SignUpStatus.offered
+    assert notifications(waiting.user, "waitlist_offer")
+    assert "signup.offer" in audit_actions(entry)
 
 
 def test_sign_up_mode_cannot_change_once_people_signed_up(client, auth, world):
@@ -305,15 +305,17 @@ def test_volunteers_browse_open_future_shifts_in_their_street(client, auth, worl
     add_sign_up(plum, volunteer(world), status=SignUpStatus.waitlisted)
     db.session.commit()
     auth.login("vol")
-    body = text(client.get("/shifts/"))
+    # By default only the shifts she may take: Pine needs first aid, which she lacks.
+    assert "Pine first aid" not in text(client.get("/shifts/"))
+    body = text(client.get("/shifts/?show=all"))
     assert "Plum visit" in body and "Pine first aid" in body
     assert "River cleanup" not in body and "Yesterday" not in body and "Cancelled walk" not in body
     assert "Full" in body and "Waiting list: 1" in body and "1 place left" in body
-    assert "Pine first aid" not in text(client.get(f"/shifts/?community={world.c1.id}"))
-    filtered = text(client.get(f"/shifts/?skill={world.first_aid.id}"))
+    assert "Pine first aid" not in text(client.get(f"/shifts/?show=all&community={world.c1.id}"))
+    filtered = text(client.get(f"/shifts/?show=all&skill={world.first_aid.id}"))
     assert "Pine first aid" in filtered and "Plum visit" not in filtered
     day = (hour(days=10)).astimezone(LOCAL_TZ).date()
-    dated = text(client.get(f"/shifts/?date_from={day.isoformat()}&date_to={day.isoformat()}"))
+    dated = text(client.get(f"/shifts/?show=all&date_from={day.isoformat()}&date_to={day.isoformat()}"))
     assert "Pine first aid" in dated and "Plum visit" not in dated
     bad = client.get("/shifts/?date_from=2030-01-02&date_to=2030-01-01")
     assert bad.status_code == 200 and "The end date must not be before the start date." in text(bad)

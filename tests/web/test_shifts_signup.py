@@ -231,17 +231,17 @@ def test_cancelling_frees_the_place_for_the_first_waiting_volunteer_who_qualifie
     response = client.post(f"/shifts/{shift.id}/withdraw", data={"next": "my_shifts"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/volunteers/shifts")
     assert db.session.get(SignUp, mine.id).status == SignUpStatus.cancelled
-    assert db.session.get(SignUp, queued.id).status == SignUpStatus.assigned
+    assert db.session.get(SignUp, queued.id).status == SignUpStatus.offered
     assert sign_up_of(shift, unskilled).status == SignUpStatus.waitlisted
-    [message] = notifications(carer.user, "shift_promoted")
+    [message] = notifications(carer.user, "waitlist_offer")
     assert message.params["title"] == shift.title
-    assert (message.link_endpoint, message.link_args) == ("shifts.detail", {"shift_id": shift.id})
+    assert (message.link_endpoint, message.link_args) == ("shifts.offer", {"shift_id": shift.id})
     assert notifications(world["worker"], "signup_cancelled")[0].params["name"] == world.volunteer.name
-    assert audit_actions(mine) == ["signup.cancel"] and audit_actions(queued) == ["signup.promote"]
+    assert audit_actions(mine) == ["signup.cancel"] and audit_actions(queued) == ["signup.offer"]
     assert db.session.get(Shift, shift.id).version > version
 
 
-def test_promotion_skips_a_waiting_volunteer_who_now_has_a_clash(client, auth, world):
+def test_the_offer_skips_a_waiting_volunteer_who_now_has_a_clash(client, auth, world):
     shift = project_shift(world, slots=((None, 1),))
     add_sign_up(shift, world.volunteer)
     busy = volunteer(world)
@@ -254,7 +254,7 @@ def test_promotion_skips_a_waiting_volunteer_who_now_has_a_clash(client, auth, w
     auth.login("vol")
     client.post(f"/shifts/{shift.id}/withdraw")
     assert sign_up_of(shift, busy).status == SignUpStatus.waitlisted
-    assert sign_up_of(shift, free).status == SignUpStatus.assigned
+    assert sign_up_of(shift, free).status == SignUpStatus.offered
 
 
 def test_cancelling_below_the_minimum_reopens_the_shift(client, auth, world):
