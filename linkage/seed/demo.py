@@ -791,10 +791,12 @@ def _plan_consents(demo: _Demo, rows: list[dict]) -> None:
             relation=local.choice(RELATIONS), phone=names.mobile(local), file_name="监护人同意书.pdf",
             content=CONSENT_FORM), actor=db.session.get(User, demo.staff_of[row["_community"]]), today=demo.today)
 
+    audit.append_pending()  # history already written ends at the newest event: consents come after it
+    written = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)))
     for row in rows:
         if _age(row["_born"], demo.today) < adult and not row.get("_no_consent"):
-            demo.later(demo.office_hours(min(row["created_at"] + timedelta(days=2), demo.now - timedelta(days=1))),
-                       partial(record, row))
+            moment = demo.office_hours(min(row["created_at"] + timedelta(days=2), demo.now - timedelta(days=1)))
+            demo.later(max(moment, written + timedelta(minutes=1)) if written else moment, partial(record, row))
 
 
 # --- projects and bids ------------------------------------------------------------------------------------
@@ -1674,12 +1676,13 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_panels(demo)
     plan_cases(demo, demo.supervisor_id, DEMO_PASSWORD)
     seed_records.plan(demo)
+    seed_meetings.plan(demo)
     seed_skills.plan(demo)
     _write_history(demo)
     seed_records.number_volunteers()
     with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target
         escalation.check()
-    seed_meetings.plan(demo)
+    seed_meetings.convene_next(demo, demo.now - timedelta(minutes=30))
     _build_notifications(demo)
     _build_calendar_link(demo)
     admin = db.session.get(User, demo.users["admin"])
