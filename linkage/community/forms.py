@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from linkage.community.services import MIN_REASON_LENGTH, id_number_problem
 from linkage.forms import Form, choices
-from linkage.models import NeedStatus, VulnerableTag
+from linkage.models import NeedChannel, NeedStatus, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
 
 # "minor" is not offered: it follows from the birth date in the ID number.
@@ -91,6 +91,8 @@ class NeedFilterForm(Form):
     urgency = SelectField(_l("Urgency"), coerce=optional_int, validators=[Optional()],
                           choices=choices([("", _l("Any"))]) + urgency_choices())
     community = SelectField(_l("Community"), coerce=optional_int, validators=[Optional()])
+    channel = SelectField(_l("Came in"), choices=choices([("", _l("Any way"))] + [(c.value, c.label) for c in NeedChannel]),
+                          validators=[Optional()])
 
     def value(self, name: str):
         """The field's value if it is valid, else None (no filter)."""

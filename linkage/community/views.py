@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from linkage import settings, timeutil
+from linkage import settings, timeutil, uploads
+from linkage.errors import Refused
 from linkage.auth.access import require, role_required
 from linkage.community import access, queries, services
 from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
@@ -22,7 +23,9 @@ from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import ontime, targets
 from linkage.needs import services as need_services
-from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
+from linkage.needs import intake
+from linkage.needs.forms import JoinForm, MergeForm, NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
+from linkage.needs.views import duplicates_first
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
@@ -119,7 +122,7 @@ def needs():
         need_queries.needs_visible_to(current_user),
         status=form.value("status"), urgency=form.value("urgency"),
         sector=db.session.get(Category, sector) if sector else None,
-        community=db.session.get(Region, community) if community else None)
+        community=db.session.get(Region, community) if community else None, channel=form.value("channel"))
     page = paginate(need_queries.by_urgency(need_queries.for_list(query)))
     return render_template("community/needs.html", page=page, form=form,
                            can_report=need_access.can_report_needs(current_user))
@@ -136,6 +139,10 @@ def need_new():
     form = StaffNeedForm()
     form.category.choices = with_placeholder(need_queries.category_choices(_locale()))
     form.skills.choices = need_queries.skill_choices(_locale())
+    suggestions = duplicates_first(form, resident)
+    if suggestions:
+        return render_template("community/need_new.html", form=form, resident=resident, suggestions=suggestions,
+                               join_form=JoinForm())
     submitted = perform(lambda: need_services.submit_need(resident, actor=current_user,
                                                           **form.service_args()),
                         form=form, done=_("The need was registered and waits for verification."))
@@ -163,10 +170,15 @@ def on_time_csv():
 
 def _need_page(need, **forms):
     forms = {"verify_form": NoteForm(formdata=None), "reject_form": RejectForm(formdata=None),
-             "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
+             "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None),
+             "merge_form": MergeForm(formdata=None), **forms}
+    actions = need_access.need_actions(current_user, need)
+    candidates = (intake.likely_duplicates(need.resident, need.category, exclude=need)
+                  if "merge" in actions else [])
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
+                           candidates=candidates,
                            trail_label=need_queries.trail_label, response=targets.summary(need),
-                           actions=need_access.need_actions(current_user, need),
+                           actions=actions,
                            links_resident=access.can_see_resident(current_user, need.resident), **forms)
 
 
@@ -213,6 +225,40 @@ def need_rate(need_id):
     return _need_action(need_id, "rate_form", RateForm(), need_services.rate_need,
                         _("The rating was recorded on the resident's behalf; the need is closed."),
                         rating="rating", comment="comment")
+
+
+@blueprint.post("/needs/<int:need_id>/merge")
+@role_required(Role.community_staff)
+def need_merge(need_id):
+    form = MergeForm()
+    return _need_action(need_id, "merge_form", form,
+                        lambda need, actor, into, note: intake.merge_need(
+                            need, db.session.get(Need, into) if into else None, actor=actor, note=note),
+                        _("The need was merged; its resident now follows the need it repeats."),
+                        into="into", note="note")
+
+
+@blueprint.post("/needs/<int:need_id>/join")
+@role_required(*need_access.REPORTING_ROLES)
+def need_join(need_id):
+    """Staff or a grid worker add the resident (``?resident=``) to a need their request repeats."""
+    need = _need_or_404(need_id)
+    resident = _resident_or_404(id_arg("resident"))
+    require(need_access.can_report_need_for(current_user, resident))
+    perform(lambda: intake.join_need(need, resident, actor=current_user), form=JoinForm(),
+            done=_("%(name)s now follows this need.", name=resident.name))
+    return redirect(url_for(".need_detail", need_id=need.id))
+
+
+@blueprint.get("/needs/<int:need_id>/photos/<int:photo_id>")
+@role_required(*need_access.NEED_STAFF_ROLES)
+def need_photo(need_id, photo_id):
+    need = _need_or_404(need_id)
+    try:
+        photo, content = intake.read_photo(need, photo_id)
+    except Refused:
+        abort(404)
+    return uploads.send_bytes(content, photo.extension, f"need-{need.id}-photo-{photo.id}")
 
 
 # Accounts ------------------------------------------------------------------------------------------------

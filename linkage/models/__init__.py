@@ -5,8 +5,8 @@ from linkage.models.cases import (CASE_STAGE_LABELS, STAGE_ORDER, Case, CaseAppr
 from linkage.models.contracts import (ChangeKind, ChangeRequest, ChangeStatus, Contract, ContractStatus, Document,
                                       DocumentKind, Evaluation, EvaluationKind, Installment, Milestone, Payment)
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus
-from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence,
-                                  ResponseTarget)
+from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedChannel, NeedFollower,
+                                  NeedPhoto, NeedStatus, Recurrence, ResponseTarget)
 from linkage.models.organizations import OrgStatus, OrgType, Organization
 from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
@@ -31,7 +31,7 @@ __all__ = [
     "Complaint", "ComplaintStatus", "DEFAULT_CRITERIA", "ExpertTie", "PANEL_STATUS_LABELS", "PanelMember", "PanelScore", "PanelStatus",
     "ProjectCriterion",
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
-    "NEED_STATUS_LABELS", "Need", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
+    "NEED_STATUS_LABELS", "Need", "NeedChannel", "NeedFollower", "NeedPhoto", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "ResponseTarget", "Region", "RegionLevel", "Resident",
     "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
