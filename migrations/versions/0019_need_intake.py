@@ -25,9 +25,13 @@ _CHANNEL = sa.Enum('staff_on_behalf', 'resident_self', 'grid_worker', 'hotline',
 def upgrade():
     op.add_column('needs', sa.Column('channel', _CHANNEL, server_default='staff_on_behalf', nullable=False))
     op.add_column('needs', sa.Column('caller_phone', sa.String(length=32), nullable=True))
-    op.add_column('needs', sa.Column('duplicate_of_id', sa.Integer(),
-                                     sa.ForeignKey('needs.id', name=op.f('fk_needs_duplicate_of_id_needs')),
-                                     nullable=True))
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with its reference in place (no table rebuild).
+        op.execute("ALTER TABLE needs ADD COLUMN duplicate_of_id INTEGER "
+                   "CONSTRAINT fk_needs_duplicate_of_id_needs REFERENCES needs (id)")
+    else:
+        op.add_column('needs', sa.Column('duplicate_of_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_needs_duplicate_of_id_needs'), 'needs', 'needs', ['duplicate_of_id'], ['id'])
     op.create_index(op.f('ix_needs_channel'), 'needs', ['channel'], unique=False)
     op.create_index(op.f('ix_needs_duplicate_of_id'), 'needs', ['duplicate_of_id'], unique=False)
     for role, channel in (('resident', 'resident_self'), ('grid_worker', 'grid_worker')):
