@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
-                            CorrectionStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
+                            CorrectionStatus, HoursStatus, NeedChannel, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -68,7 +68,8 @@ ACTIONS = {
     "response_target.set": _l("Response target set"), "response_target.reset": _l("Response target back to the default"),
     "need.assign_case": _l("Case assigned"), "need.deliver": _l("Service delivered"), "need.expire": _l("Need expired"),
     "need.match": _l("Need matched"), "need.rate": _l("Service rated"), "need.reject": _l("Need rejected"),
-    "need.submit": _l("Need submitted"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
+    "need.submit": _l("Need submitted"), "need.join": _l("Resident joined a need"),
+    "need.merge": _l("Duplicate need merged"), "need.absorb": _l("Duplicate merged into this need"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
     "organization.register": _l("Organization registered"), "organization.resubmit": _l("Registration resubmitted"),
     "organization.update": _l("Organization changed"), "organization.verify": _l("Organization verified"),
     "organization.reject": _l("Organization not verified"), "organization.suspend": _l("Organization suspended"),
@@ -164,6 +165,8 @@ FIELDS = {
     "republished_from_id": _l("Published again from"), "overdue_at": _l("Past its target since"),
     "escalated_at": _l("Escalated"), "target_hours": _l("Response target (hours)"), "hours": _l("Hours"),
     "answer": _l("Answer"), "text": _l("Complaint"),
+    "channel": _l("Came in"), "photos": _l("Photos"), "duplicate_of_id": _l("Duplicate of need"),
+    "duplicate_id": _l("Duplicate need"), "resident_id": _l("Resident"),
     # the demo district's counts
     "users": _l("Accounts"), "social_workers": _l("Social workers"), "residents": _l("Residents"),
     "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),
@@ -195,7 +198,7 @@ STATUS_BY_SUBJECT = {
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
-    "kind": MatchKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind,
+    "kind": MatchKind, "milestone": Milestone, "stage": CaseStage, "contact": NoteKind, "channel": NeedChannel,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).

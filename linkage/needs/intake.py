@@ -119,16 +119,22 @@ def likely_duplicates(resident: Resident, category: Optional[Category], *,
     return found[:limit]
 
 
+def joinable(resident: Resident, need: Need) -> bool:
+    """Whether ``resident`` may join ``need``: someone else's, and one of the likely duplicates of a request
+    of theirs in its category (so a resident can join, and so see, no need beyond those suggested)."""
+    return need.resident_id != resident.id and need.id in {
+        n.id for n, _d in likely_duplicates(resident, need.category, limit=200)}
+
+
 def join_need(need: Need, resident: Resident, *, actor: User) -> NeedFollower:
     """``resident`` (by themself, or staff or a grid worker for them) joins a need their request would
     repeat, instead of filing it: they follow it and hear of its progress."""
     if not can_report_need_for(actor, resident):
         raise Refused(_l("You cannot register needs for this resident."))
-    if need.status not in OPEN_STATUSES or need.id not in {n.id for n, _d in likely_duplicates(
-            resident, need.category, limit=200)}:
-        raise Refused(_l("This need cannot be joined: it is closed, too far away or of another kind."))
     if need.resident_id == resident.id:
-        raise Refused(_l("This is already your own need."))
+        raise Refused(_l("This is already the resident's own need."))
+    if not joinable(resident, need):
+        raise Refused(_l("This need cannot be joined: it is closed, too far away or of another kind."))
     follower = NeedFollower(need=need, resident=resident, added_by_id=actor.id, created_at=timeutil.now())
     db.session.add(follower)
     db.session.flush()

@@ -71,6 +71,7 @@ def join(need_id):
     need = queries.need_for_page(need_id)
     if need is None:
         abort(404)
+    require(intake.joinable(resident, need))
     if perform(lambda: intake.join_need(need, resident, actor=current_user), form=JoinForm(),
                done=_("You joined this request; you will hear of its progress.")):
         return redirect(url_for(".detail", need_id=need.id))
