@@ -69,7 +69,9 @@ ACTIONS = {
     "need.assign_case": _l("Case assigned"), "need.deliver": _l("Service delivered"), "need.expire": _l("Need expired"),
     "need.match": _l("Need matched"), "need.rate": _l("Service rated"), "need.reject": _l("Need rejected"),
     "need.submit": _l("Need submitted"), "need.join": _l("Resident joined a need"),
-    "need.merge": _l("Duplicate need merged"), "need.absorb": _l("Duplicate merged into this need"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
+    "need.merge": _l("Duplicate need merged"), "need.retention_batch": _l("Closed needs' personal details removed"),
+    "resident.export": _l("Resident's data exported by staff"), "resident.export_own": _l("Resident exported their data"),
+    "resident.anonymize": _l("Resident anonymized"), "need.absorb": _l("Duplicate merged into this need"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
     "organization.register": _l("Organization registered"), "organization.resubmit": _l("Registration resubmitted"),
     "organization.update": _l("Organization changed"), "organization.verify": _l("Organization verified"),
     "organization.reject": _l("Organization not verified"), "organization.suspend": _l("Organization suspended"),
@@ -167,6 +169,7 @@ FIELDS = {
     "answer": _l("Answer"), "text": _l("Complaint"),
     "channel": _l("Came in"), "photos": _l("Photos"), "duplicate_of_id": _l("Duplicate of need"),
     "duplicate_id": _l("Duplicate need"), "resident_id": _l("Resident"),
+    "retention_months": _l("Retention (months)"),
     # the demo district's counts
     "users": _l("Accounts"), "social_workers": _l("Social workers"), "residents": _l("Residents"),
     "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),

@@ -111,7 +111,8 @@ def _reap_periodically(app: Flask, stop: threading.Event) -> None:
 # --- jobs that run on a schedule ------------------------------------------------------------------------
 # (dotted path, the configuration key holding its interval in seconds; 0 or less: never)
 SCHEDULE = (("linkage.shifts.reminders.run", "REMINDER_INTERVAL_SECONDS"),
-            ("linkage.needs.escalation.run", "ESCALATION_INTERVAL_SECONDS"))
+            ("linkage.needs.escalation.run", "ESCALATION_INTERVAL_SECONDS"),
+            ("linkage.community.rights.run", "RETENTION_INTERVAL_SECONDS"))
 
 
 def _every(app: Flask, path: str, seconds: float, stop: threading.Event) -> None:

@@ -68,6 +68,15 @@ class RevealForm(Form):
         description=_l("Your name, the time and this reason are kept in the resident's access log."))
 
 
+class AnonymizeForm(Form):
+    reason = TextAreaField(_l("How did the resident ask for it?"), validators=[
+        DataRequired(message=_l("Write how the resident asked for it.")), Length(max=500)],
+        description=_l("E.g. a written request of a date. Kept in the resident's access log."))
+    confirm = BooleanField(_l("I understand that the name, ID number, contact details and health notes are "
+                              "removed for good."), validators=[DataRequired(
+                                  message=_l("Tick the box to confirm."))])
+
+
 class ResidentSearchForm(Form):
     """The resident list's filters (GET; no CSRF)."""
 

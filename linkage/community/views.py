@@ -4,6 +4,8 @@ Every view: load or 404 → check role and scope (403) → ``perform`` the one s
 commits, flashes) → redirect. A refused form re-renders with the message (200, nothing written); a
 refused button in a list (verifying an account) flashes the message and returns to the list.
 """
+import json
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -14,9 +16,9 @@ from flask_login import current_user
 from linkage import settings, timeutil, uploads
 from linkage.errors import Refused
 from linkage.auth.access import require, role_required
-from linkage.community import access, queries, services
-from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
-                                     RevealForm)
+from linkage.community import access, export_pdf, queries, rights, services
+from linkage.community.forms import (AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
+                                     ResidentSearchForm, RevealForm)
 from linkage.extensions import db
 from linkage.models import Category, Need, Region, Role, User
 from linkage.needs import access as need_access
@@ -106,6 +108,40 @@ def resident_reveal(resident_id):
                                              revealed=revealed))
     response.headers["Cache-Control"] = "no-store"  # the full number is shown once, never cached
     return response
+
+
+def export_response(resident, kind):
+    """The resident's data as JSON or PDF for the signed-in user (the service checks and logs the export)."""
+    exported = perform(lambda: rights.export_resident(resident, actor=current_user))
+    if not exported:
+        abort(403)
+    if kind == "pdf":
+        body, mimetype = export_pdf.render(exported.value), "application/pdf"
+    else:
+        body, mimetype = json.dumps(exported.value, ensure_ascii=False, indent=2), "application/json"
+    response = make_response(body)
+    response.headers["Content-Type"] = mimetype + ("; charset=utf-8" if kind == "json" else "")
+    response.headers["Content-Disposition"] = f"attachment; filename=resident-{resident.id}.{kind}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/residents/<int:resident_id>/export.<any(json, pdf):kind>")
+@role_required(*access.RESIDENT_ROLES)
+def resident_export(resident_id, kind):
+    return export_response(_resident_or_404(resident_id), kind)
+
+
+@blueprint.route("/residents/<int:resident_id>/anonymize", methods=["GET", "POST"])
+@role_required(Role.community_staff)
+def resident_anonymize(resident_id):
+    resident = _resident_or_404(resident_id)
+    require(access.can_reveal_id(current_user, resident))
+    form = AnonymizeForm()
+    if perform(lambda: rights.anonymize_resident(resident, actor=current_user, reason=form.reason.data),
+               form=form, done=_("The resident's record was anonymized.")):
+        return redirect(url_for(".resident_detail", resident_id=resident.id))
+    return render_template("community/resident_anonymize.html", resident=resident, form=form)
 
 
 # Needs ---------------------------------------------------------------------------------------------------

@@ -143,6 +143,9 @@ class Need(db.Model):
     caller_phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
     # Merged as a duplicate of another need (status merged); that need lists this one.
     duplicate_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("needs.id"), index=True)
+    # Its personal details were removed (the resident asked, or the retention period passed); category,
+    # region, status and dates stay for the statistics.
+    anonymized_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
 
     resident: Mapped[Resident] = relationship()
     category: Mapped[Category] = relationship()

@@ -165,6 +165,8 @@ class Resident(db.Model):
     consent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Anonymized at their request: no name, ID number, contact or health notes are kept.
+    anonymized_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     region: Mapped[Region] = relationship()
     user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])

@@ -35,6 +35,17 @@ def mine():
     return render_template("needs/mine.html", page=page, resident=_own_resident())
 
 
+@blueprint.get("/my-data.<any(json, pdf):kind>")
+@role_required(Role.resident)
+def my_data(kind):
+    """Everything the platform holds on the signed-in resident, their ID number in full."""
+    from linkage.community.views import export_response
+
+    resident = _own_resident()
+    require(resident is not None)
+    return export_response(resident, kind)
+
+
 @blueprint.route("/new", methods=["GET", "POST"])
 @role_required(Role.resident)
 @verified_required

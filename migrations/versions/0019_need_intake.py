@@ -1,4 +1,5 @@
-"""need intake: the channel a need came through, a caller's number, photos, followers, merged duplicates
+"""need intake: the channel a need came through, a caller's number, photos, followers, merged duplicates;
+residents' and needs' anonymization
 
 Revision ID: 0019_need_intake
 Revises: 0012
@@ -32,6 +33,9 @@ def upgrade():
     else:
         op.add_column('needs', sa.Column('duplicate_of_id', sa.Integer(), nullable=True))
         op.create_foreign_key(op.f('fk_needs_duplicate_of_id_needs'), 'needs', 'needs', ['duplicate_of_id'], ['id'])
+    op.add_column('needs', sa.Column('anonymized_at', linkage.models.types.UTCDateTime(), nullable=True))
+    op.add_column('residents', sa.Column('anonymized_at', linkage.models.types.UTCDateTime(), nullable=True))
+    op.create_index(op.f('ix_needs_anonymized_at'), 'needs', ['anonymized_at'], unique=False)
     op.create_index(op.f('ix_needs_channel'), 'needs', ['channel'], unique=False)
     op.create_index(op.f('ix_needs_duplicate_of_id'), 'needs', ['duplicate_of_id'], unique=False)
     for role, channel in (('resident', 'resident_self'), ('grid_worker', 'grid_worker')):
@@ -78,7 +82,11 @@ def downgrade():
     op.drop_table('need_followers')
     op.drop_index(op.f('ix_needs_duplicate_of_id'), table_name='needs')
     op.drop_index(op.f('ix_needs_channel'), table_name='needs')
+    op.drop_index(op.f('ix_needs_anonymized_at'), table_name='needs')
+    with op.batch_alter_table('residents', schema=None) as batch_op:
+        batch_op.drop_column('anonymized_at')
     with op.batch_alter_table('needs', schema=None) as batch_op:
+        batch_op.drop_column('anonymized_at')
         batch_op.drop_column('duplicate_of_id')
         batch_op.drop_column('caller_phone')
         batch_op.drop_column('channel')
