@@ -232,6 +232,11 @@ POLICY: dict[str, Route] = {
                                                   "resident_b": on("staff_b", "admin")}),
     "community.resident_reveal": per_object(BOTH, {"resident_a": on("staff_a", "admin"),
                                                    "resident_b": on("staff_b", "admin")}),
+    # Everything held on a resident (ID masked, logged): the resident desk of their community.
+    "community.resident_export": per_object(GET, {"resident_a": on("staff_a", "grid_a", "admin"),
+                                                  "resident_b": on("staff_b", "admin")}, kind="json"),
+    "community.resident_anonymize": per_object(BOTH, {"resident_a": on("staff_a", "admin"),
+                                                      "resident_b": on("staff_b", "admin")}),
     "community.needs": only(GET, *NEED_READERS),
     "community.need_new": per_object(BOTH, {None: on(*RESIDENT_DESK),
                                             "report_for_a": on("staff_a", "grid_a", "admin"),
@@ -256,6 +261,7 @@ POLICY: dict[str, Route] = {
     # A resident's own needs (admins pass the role check and have none of their own).
     "needs.mine": only(GET, "resident", "admin"),
     "needs.new": only(BOTH, "resident"),
+    "needs.my_data": Route(GET, {None: on("resident")}, args={"kind": "json"}),
     "needs.detail": per_object(GET, {"need_a": on("resident"), "need_b": on()}),
     "needs.withdraw": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
     "needs.rate": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
