@@ -34,7 +34,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from linkage.audit import derived_key
 from linkage.extensions import db
 from linkage.models import (Availability, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseTransfer,
-                            NeedFollower, NeedPhoto,
+                            NeedFollower, NeedPhoto, ResidentClaim,
                             Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
                             ExpertTie, Feedback, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
@@ -46,7 +46,7 @@ SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resi
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,
-                 NeedFollower, NeedPhoto)
+                 NeedFollower, NeedPhoto, ResidentClaim)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

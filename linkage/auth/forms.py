@@ -26,6 +26,9 @@ class RegisterForm(Form):
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
     community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
+    id_number = StringField(_l("Resident ID number (residents, optional)"), validators=[Optional(), Length(max=30)],
+                            description=_l("If your community already knows you, this links your account to your "
+                                           "record once staff confirm it."))
     # Length, common passwords and the username: the password policy (linkage/auth/passwords.py).
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat password"), validators=[

@@ -303,7 +303,9 @@ def need_photo(need_id, photo_id):
 @role_required(*access.ACCOUNT_ROLES)
 def accounts():
     page = paginate(queries.accounts_to_verify_for(current_user))
-    return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None))
+    return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None),
+                           claims=queries.claims_of(page.items),
+                           can_see_record=lambda resident: access.can_see_resident(current_user, resident))
 
 
 @blueprint.post("/accounts/<int:user_id>/reject")

@@ -8,7 +8,8 @@ from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRun
 from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedChannel, NeedFollower,
                                   NeedPhoto, NeedStatus, Recurrence, ResponseTarget)
 from linkage.models.organizations import OrgStatus, OrgType, Organization
-from linkage.models.people import (AccountStatus, Availability, Resident, ResidentTag, Role, SocialWorker,
+from linkage.models.people import (AccountStatus, Availability, ClaimStatus, Resident, ResidentClaim, ResidentTag,
+                                   Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
 from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
                                    PanelScore, PanelStatus, ProjectCriterion)
@@ -33,6 +34,6 @@ __all__ = [
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",
     "NEED_STATUS_LABELS", "Need", "NeedChannel", "NeedFollower", "NeedPhoto", "NeedStatus", "Notification", "OrgStatus", "OrgType", "Organization",
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "ResponseTarget", "Region", "RegionLevel", "Resident",
-    "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
+    "ReminderKind", "ResidentTag", "ClaimStatus", "ResidentClaim", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

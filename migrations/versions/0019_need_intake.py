@@ -1,5 +1,5 @@
 """need intake: the channel a need came through, a caller's number, photos, followers, merged duplicates;
-residents' and needs' anonymization
+residents' and needs' anonymization; self-registered residents' claims on the records staff keep
 
 Revision ID: 0019_need_intake
 Revises: 0012
@@ -72,9 +72,27 @@ def upgrade():
     sa.UniqueConstraint('stored_name', name=op.f('uq_need_photos_stored_name')),
     )
     op.create_index(op.f('ix_need_photos_need_id'), 'need_photos', ['need_id'], unique=False)
+    op.create_table('resident_claims',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('resident_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'confirmed', 'rejected', name='claimstatus', native_enum=False, length=16),
+              nullable=False),
+    sa.Column('created_at', linkage.models.types.UTCDateTime(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', linkage.models.types.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_resident_claims_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_resident_claims_resident_id_residents')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_resident_claims_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_resident_claims')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_resident_claims_user_id')),
+    )
+    op.create_index(op.f('ix_resident_claims_resident_id'), 'resident_claims', ['resident_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_resident_claims_resident_id'), table_name='resident_claims')
+    op.drop_table('resident_claims')
     op.drop_index(op.f('ix_need_photos_need_id'), table_name='need_photos')
     op.drop_table('need_photos')
     op.drop_index(op.f('ix_need_followers_resident_id'), table_name='need_followers')
