@@ -156,7 +156,7 @@ def test_a_need_outside_the_suggestions_cannot_be_joined(client, auth, world):
     need = make_need(other, world.visits, status=NeedStatus.open)
     db.session.commit()
     auth.login("resident")
-    assert client.post(f"/needs/{need.id}/join").status_code == 302
+    assert client.post(f"/needs/{need.id}/join").status_code == 403
     assert count(NeedFollower) == 0
 
 
