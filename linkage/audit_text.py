@@ -16,8 +16,8 @@ from markupsafe import Markup, escape
 
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
-                            CorrectionStatus, ExceptionKind, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType,
-                            PanelStatus, ProofSource, ProofStatus,
+                            CorrectionStatus, ExceptionKind, HoursStatus, NeedChannel, NeedStatus, NoteKind, OrgStatus,
+                            OrgType, PanelStatus, ProofSource, ProofStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -70,7 +70,11 @@ ACTIONS = {
     "response_target.set": _l("Response target set"), "response_target.reset": _l("Response target back to the default"),
     "need.assign_case": _l("Case assigned"), "need.deliver": _l("Service delivered"), "need.expire": _l("Need expired"),
     "need.match": _l("Need matched"), "need.rate": _l("Service rated"), "need.reject": _l("Need rejected"),
-    "need.submit": _l("Need submitted"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
+    "need.submit": _l("Need submitted"), "need.join": _l("Resident joined a need"),
+    "need.merge": _l("Duplicate need merged"), "need.retention_batch": _l("Closed needs' personal details removed"),
+    "resident.export": _l("Resident's data exported by staff"), "resident.export_own": _l("Resident exported their data"),
+    "resident.anonymize": _l("Resident anonymized"), "resident.claim": _l("Account claims a resident record"),
+    "resident.link": _l("Account linked to a resident record"), "need.absorb": _l("Duplicate merged into this need"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
     "organization.register": _l("Organization registered"), "organization.resubmit": _l("Registration resubmitted"),
     "organization.update": _l("Organization changed"), "organization.verify": _l("Organization verified"),
     "organization.reject": _l("Organization not verified"), "organization.suspend": _l("Organization suspended"),
@@ -192,6 +196,9 @@ FIELDS = {
     "republished_from_id": _l("Published again from"), "overdue_at": _l("Past its target since"),
     "escalated_at": _l("Escalated"), "target_hours": _l("Response target (hours)"), "hours": _l("Hours"),
     "answer": _l("Answer"), "text": _l("Complaint"),
+    "channel": _l("Came in"), "photos": _l("Photos"), "duplicate_of_id": _l("Duplicate of need"),
+    "duplicate_id": _l("Duplicate need"), "resident_id": _l("Resident"),
+    "retention_months": _l("Retention (months)"),
     # the demo district's counts
     "users": _l("Accounts"), "social_workers": _l("Social workers"), "residents": _l("Residents"),
     "volunteers": _l("Volunteers"), "projects": _l("Projects"), "bids": _l("Bids"), "feedback": _l("Ratings"),
@@ -236,7 +243,7 @@ ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
     "kind": MatchKind, "exception_kind": ExceptionKind, "milestone": Milestone, "stage": CaseStage,
-    "contact": NoteKind, "source": ProofSource,
+    "contact": NoteKind, "source": ProofSource, "channel": NeedChannel,
 }
 
 # Notes the system writes itself (people's notes are shown as they wrote them).

@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask reminders send``, ``flask needs escalate``, ``flask waitlist expire``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
+"""Command-line tasks: ``flask check``, ``flask seed-demo``, ``flask reminders send``, ``flask needs escalate``, ``flask waitlist expire``, ``flask residents anonymize-expired``, ``flask audit verify|checkpoint|seal-existing`` (``flask verify-audit``
 is kept as another name for ``flask audit verify``), ``flask create-admin``."""
 import os
 
@@ -111,6 +111,20 @@ def _register_site_commands(app: Flask) -> None:
         from linkage.needs.escalation import run
 
         click.echo(f"Needs: {run()}.")
+
+    @app.cli.group("residents")
+    def residents_group():
+        """Residents' data (the worker applies the retention period on a schedule)."""
+
+    @residents_group.command("anonymize-expired")
+    @click.option("--batch-size", default=200, show_default=True, type=click.IntRange(1, 10000),
+                  help="Needs per batch; each batch is one transaction and one audit event.")
+    def residents_anonymize_expired_command(batch_size):
+        """Remove the personal details of needs closed longer ago than RETENTION_MONTHS, in batches, in the
+        database (safe to run again or from cron)."""
+        from linkage.community.rights import run
+
+        click.echo(f"Retention: {run(size=batch_size)}.")
 
     @app.cli.command("create-admin")
     @click.argument("username")

@@ -105,6 +105,8 @@ def from_environment(instance_path: str) -> dict:
         # How often the worker (or, without Redis, the web process) flags, escalates and expires overdue
         # needs; 0: never (then run `flask needs escalate` from cron).
         "ESCALATION_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_ESCALATION_INTERVAL_SECONDS", "600")),
+        # How often closed needs past RETENTION_MONTHS lose their personal details (linkage.community.rights).
+        "RETENTION_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_RETENTION_INTERVAL_SECONDS", "86400")),
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }

@@ -102,7 +102,8 @@ REAPER = "linkage.matching.services.reap_and_requeue"
 SCHEDULE = ((REAPER, _reap_interval),
             ("linkage.shifts.reminders.run", "REMINDER_INTERVAL_SECONDS"),
             ("linkage.needs.escalation.run", "ESCALATION_INTERVAL_SECONDS"),
-            ("linkage.shifts.offers.run", "WAITLIST_INTERVAL_SECONDS"))
+            ("linkage.shifts.offers.run", "WAITLIST_INTERVAL_SECONDS"),
+            ("linkage.community.rights.run", "RETENTION_INTERVAL_SECONDS"))
 
 
 def interval(app: Flask, how) -> float:

@@ -27,6 +27,8 @@ MESSAGES = {
     "need_delivered": _l("The service for \"%(title)s\" was recorded as delivered. Please rate it."),
     "need_submitted": _l("A new need waits for verification: \"%(title)s\"."),
     "need_withdrawn": _l("The need \"%(title)s\" was withdrawn."),
+    "need_merged": _l("Your request \"%(title)s\" is the same as another need, so the community joined them; "
+                      "you will hear of its progress there."),
     "need_expired": _l("Your need \"%(title)s\" has expired without being taken up. If you still need help, "
                        "please submit it again or call your community."),
     "need_overdue": _l("The need \"%(title)s\" is past its response target of %(hours)s hours: please verify "

@@ -36,7 +36,8 @@ from linkage.extensions import db
 from linkage.models import (AgendaItem, Availability, AvailabilityException, Bid, Case, CaseApproval, CaseNote,
                             CaseReferral, CaseService, CaseTransfer, Category, ChangeRequest, Complaint, Contract,
                             Document, Evaluation, ExpertTie, Feedback, GuardianConsent, Installment, MatchOverride,
-                            MatchRun, Meeting, MeetingDecision, Need, Organization, PanelMember,
+                            MatchRun, Meeting, MeetingDecision, Need, NeedFollower, NeedPhoto, Organization,
+                            PanelMember, ResidentClaim,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
                             Shift, ShiftSeries, ShiftSlot, SignUp, Skill, SkillCertificate, SocialWorker,
@@ -48,7 +49,8 @@ SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resi
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,
-                 Meeting, AgendaItem, MeetingDecision, SkillCertificate, SupervisionNote)
+                 Meeting, AgendaItem, MeetingDecision, SkillCertificate, SupervisionNote,
+                 NeedFollower, NeedPhoto, ResidentClaim)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

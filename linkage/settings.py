@@ -224,6 +224,16 @@ SPECS = (
     Spec("MEETING_LOOKAHEAD_DAYS", "int", 14, 1, 90, _l("Shifts on a joint meeting's agenda"),
          _l("Shifts short of volunteers that start within this many days of a joint meeting go on its agenda."),
          _DAYS),
+    Spec("PHOTO_MAX_MB", "number", 5.0, 0.1, 20, _l("Largest photo of a need"),
+         _l("Photos (JPG or PNG) attached to a need larger than this are refused."), _l("MB")),
+    Spec("PHOTOS_PER_NEED", "int", 3, 0, 10, _l("Photos per need"),
+         _l("How many photos one request may carry (0: none)."), _l("photos")),
+    Spec("DUPLICATE_RADIUS_M", "int", 300, 0, 5000, _l("Distance of a likely duplicate"),
+         _l("Before a need is filed, open needs of the same category this close are suggested to join instead "
+            "(the resident's own open needs of the category always are; 0: only those)."), _l("m")),
+    Spec("RETENTION_MONTHS", "int", 36, 1, 240, _l("Keep closed needs' personal details"),
+         _l("This long after a need closed, its personal details (description, caller's number, photos) are "
+            "removed by a scheduled batch; the need itself stays in the statistics."), _l("months")),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

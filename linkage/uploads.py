@@ -29,32 +29,37 @@ _UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f]|(^|[^.])\.\.($|[^.])|^\.")
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
 
-def size_limit() -> int:
-    """Largest file in bytes (``UPLOAD_MAX_MB``)."""
-    return int(float(settings.get("UPLOAD_MAX_MB")) * 1024 * 1024)
+# Photos attached to a need: images only, whatever UPLOAD_TYPES allows for documents; size PHOTO_MAX_MB.
+PHOTO_TYPES = ("jpeg", "jpg", "png")
 
 
-def check(file_name: Optional[str], content: bytes, *, types: Optional[tuple] = None) -> str:
-    """The file's extension, or Refused: a name with a path in it, a type not allowed, bytes that are not
-    what the name says, an empty or oversized file. ``types``: the area accepts only these of ``UPLOAD_TYPES``."""
+def size_limit(setting: str = "UPLOAD_MAX_MB") -> int:
+    """Largest file in bytes (``UPLOAD_MAX_MB``, or the size setting named)."""
+    return int(float(settings.get(setting)) * 1024 * 1024)
+
+
+def check(file_name: Optional[str], content: bytes, *, types: Optional[tuple] = None,
+          size_setting: str = "UPLOAD_MAX_MB", field: str = "file") -> str:
+    """The file's extension, or Refused: a name with a path in it, a type not allowed (``types``, else
+    ``UPLOAD_TYPES``), bytes that are not what the name says, an empty or oversized file."""
     name = file_name or ""
     if not name.strip():
-        raise Refused(_l("Choose a file."), field="file")
+        raise Refused(_l("Choose a file."), field=field)
     if _UNSAFE_NAME.search(name) or len(name) > 200:
-        raise Refused(_l("The file name may not contain a folder path; rename the file and try again."), field="file")
+        raise Refused(_l("The file name may not contain a folder path; rename the file and try again."), field=field)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = [kind for kind in settings.get("UPLOAD_TYPES") if types is None or kind in types]
     if extension not in allowed:
         raise Refused(_l("Files of this type are not accepted; upload one of: %(types)s.",
-                         types=", ".join(allowed)), field="file")
+                         types=", ".join(allowed)), field=field)
     if not content:
-        raise Refused(_l("The file is empty."), field="file")
-    if len(content) > size_limit():
-        raise Refused(_l("The file is larger than %(mb)s MB.", mb=settings.REGISTRY["UPLOAD_MAX_MB"].text(
-            settings.get("UPLOAD_MAX_MB"))), field="file")
+        raise Refused(_l("The file is empty."), field=field)
+    if len(content) > size_limit(size_setting):
+        raise Refused(_l("The file is larger than %(mb)s MB.", mb=settings.REGISTRY[size_setting].text(
+            settings.get(size_setting))), field=field)
     signatures = SIGNATURES.get(extension)
     if signatures and not content.startswith(signatures):
-        raise Refused(_l("The file's content is not a .%(ext)s file.", ext=extension), field="file")
+        raise Refused(_l("The file's content is not a .%(ext)s file.", ext=extension), field=field)
     return extension
 
 
@@ -92,6 +97,14 @@ def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Option
     with open(path, "rb") as handle:
         content = handle.read()
     return security.decrypt_bytes(content) if encrypted else content
+
+
+def remove(area: str, stored_name: str) -> None:
+    """Delete a stored file (gone already: nothing to do)."""
+    try:
+        os.remove(stored_path(area, stored_name))
+    except FileNotFoundError:
+        pass
 
 
 def from_request(file_storage, limit: Optional[int] = None) -> tuple[str, bytes]:

@@ -27,10 +27,12 @@ class RegisterForm(Form):
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
     community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
-    id_number = StringField(_l("Resident ID number (volunteers)"), validators=[Optional(), Length(max=40)],
+    id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=40)],
                             render_kw={"autocomplete": "off"},
-                            description=_l("Volunteers register under their real name: 18 characters. It is stored "
-                                           "encrypted and shown masked."))
+                            description=_l("Volunteers register under their real name: 18 characters, required. "
+                                           "Residents may give it so that staff link the account to the record "
+                                           "their community already keeps. It is stored encrypted and shown "
+                                           "masked."))
     # Length, common passwords and the username: the password policy (linkage/auth/passwords.py).
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat password"), validators=[

@@ -12,9 +12,11 @@ from linkage import audit, notifications, timeutil
 from linkage.auth import passwords, throttle
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import AccountStatus, AuditEvent, Region, Resident, Role, User, Volunteer, VolunteerStatus
+from linkage.identifiers import parse_resident_id
+from linkage.models import (AccountStatus, AuditEvent, Region, Resident, ResidentClaim, Role, User, Volunteer,
+                            VolunteerStatus)
 from linkage.records import numbers
-from linkage.security import check_password, hash_password
+from linkage.security import blind_index, check_password, encrypt, hash_password
 from linkage.volunteers import services as volunteer_services
 
 
@@ -117,10 +119,18 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
              today: Optional[date] = None) -> Optional[User]:
     """Self-registration: volunteers, residents and organization admins start pending.
 
+    A resident who gives their ID number whose blind index matches a record staff already keep gets no
+    second record: a claim on that record waits for staff to confirm it with the account; otherwise
+    their new record keeps the number (encrypted, with its blind index) so staff can never add them twice.
+
     A username that is taken creates nothing and returns None; the page answers the same either way
     (so it tells no one which usernames exist) and the account's owner gets a notice instead."""
     if role not in (Role.volunteer, Role.resident, Role.org_admin):
         raise AccountError(_l("This role cannot register itself."), field="role")
+    number = "".join((id_number or "").split()).upper() if role == Role.resident else ""
+    if number and parse_resident_id(number)[1] is not None:
+        raise AccountError(_l("This is not a valid resident ID number: check it for a typing mistake."),
+                           field="id_number")
     require_good_password(password, username, field="password")
     if role == Role.volunteer:  # real-name registration: a valid ID number of someone old enough
         id_number = volunteer_services.checked_id_number(id_number, today=today or timeutil.today())
@@ -141,10 +151,23 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
         db.session.flush()
         numbers.assign(volunteer)   # the volunteer number, from registration on
     elif role == Role.resident:
-        db.session.add(Resident(user=user, name=user.display_name, phone=phone, region=community,
-                                latitude=community.latitude, longitude=community.longitude))
+        _resident_record(user, number, community, phone)
     db.session.flush()
     return user
+
+
+def _resident_record(user: User, number: str, community: Region, phone: Optional[str]) -> None:
+    """The self-registered resident's record, or their claim on the one staff keep (same ID number)."""
+    index = blind_index(number) if number else None
+    kept = db.session.scalar(sa.select(Resident).where(Resident.id_number_index == index)) if index else None
+    if kept is not None:
+        db.session.add(ResidentClaim(user=user, resident=kept))
+        db.session.flush()
+        audit.record(None, "resident.claim", kept, after={"user_id": user.id})
+        return
+    db.session.add(Resident(user=user, name=user.display_name, phone=phone, region=community,
+                            latitude=community.latitude, longitude=community.longitude,
+                            id_number_encrypted=encrypt(number) if number else None, id_number_index=index))
 
 
 def verify_account(user: User, *, actor: User) -> None:

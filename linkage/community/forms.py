@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from linkage.community.services import MIN_REASON_LENGTH, id_number_problem
 from linkage.forms import Form, choices
-from linkage.models import NeedStatus, VulnerableTag
+from linkage.models import NeedChannel, NeedStatus, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
 
 # "minor" is not offered: it follows from the birth date in the ID number.
@@ -68,6 +68,15 @@ class RevealForm(Form):
         description=_l("Your name, the time and this reason are kept in the resident's access log."))
 
 
+class AnonymizeForm(Form):
+    reason = TextAreaField(_l("How did the resident ask for it?"), validators=[
+        DataRequired(message=_l("Write how the resident asked for it.")), Length(max=500)],
+        description=_l("E.g. a written request of a date. Kept in the resident's access log."))
+    confirm = BooleanField(_l("I understand that the name, ID number, contact details and health notes are "
+                              "removed for good."), validators=[DataRequired(
+                                  message=_l("Tick the box to confirm."))])
+
+
 class ResidentSearchForm(Form):
     """The resident list's filters (GET; no CSRF)."""
 
@@ -91,6 +100,8 @@ class NeedFilterForm(Form):
     urgency = SelectField(_l("Urgency"), coerce=optional_int, validators=[Optional()],
                           choices=choices([("", _l("Any"))]) + urgency_choices())
     community = SelectField(_l("Community"), coerce=optional_int, validators=[Optional()])
+    channel = SelectField(_l("Came in"), choices=choices([("", _l("Any way"))] + [(c.value, c.label) for c in NeedChannel]),
+                          validators=[Optional()])
 
     def value(self, name: str):
         """The field's value if it is valid, else None (no filter)."""

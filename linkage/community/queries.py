@@ -12,7 +12,7 @@ from linkage.community.access import community_scope
 from linkage.community.services import check_id_number, normalize_id_number
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import AccountStatus, Region, RegionLevel, Resident, User
+from linkage.models import AccountStatus, ClaimStatus, Region, RegionLevel, Resident, ResidentClaim, User
 from linkage.security import blind_index
 
 
@@ -82,6 +82,17 @@ def accounts_to_verify_for(user: User):
     """Self-registered accounts waiting for ``user`` to verify them, oldest first."""
     return (sa.select(User).where(User.status == AccountStatus.pending, access.accounts_to_verify(user))
             .options(joinedload(User.region)).order_by(User.created_at, User.id))
+
+
+def claims_of(accounts) -> dict:
+    """Pending claims of ``accounts`` on records staff keep, by account id (the accounts page shows them)."""
+    ids = [account.id for account in accounts]
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(ResidentClaim).where(
+        ResidentClaim.user_id.in_(ids), ResidentClaim.status == ClaimStatus.pending)
+        .options(joinedload(ResidentClaim.resident)))
+    return {claim.user_id: claim for claim in rows}
 
 
 def access_log(resident: Resident):

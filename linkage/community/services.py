@@ -15,8 +15,9 @@ from linkage.auth import services as auth_services
 from linkage.community.access import can_register_resident_in, can_reveal_id, can_verify_account
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.identifiers import ID_NUMBER_PROBLEMS, check_id_number, id_number_problem, normalize_id_number  # noqa: F401
-from linkage.models import AccountStatus, Region, Resident, User, VulnerableTag
+from linkage.identifiers import (ID_NUMBER_PROBLEMS, check_id_number, id_number_problem,  # noqa: F401
+                                  normalize_id_number, parse_resident_id)
+from linkage.models import AccountStatus, ClaimStatus, Region, Resident, ResidentClaim, User, VulnerableTag
 from linkage.models.people import age_on
 from linkage.security import blind_index, decrypt, encrypt
 
@@ -103,6 +104,9 @@ def reject_account(account: User, reason: str, *, actor: User) -> None:
                                  .execution_options(populate_existing=True)).one()
     if account.status != AccountStatus.pending:
         raise Refused(_l("This account is not waiting for verification (someone may have just decided on it)."))
+    claim = pending_claim(account)
+    if claim is not None:
+        claim.status, claim.decided_by_id, claim.decided_at = ClaimStatus.rejected, actor.id, timeutil.now()
     auth_services.reject_account(account, reason, actor=actor)
     notifications.notify([account], "account_rejected", reason=reason)
 
@@ -116,5 +120,29 @@ def verify_account(account: User, *, actor: User) -> None:
                                  .execution_options(populate_existing=True)).one()
     if account.status != AccountStatus.pending:
         raise Refused(_l("This account is not waiting for verification (someone may have just verified it)."))
+    claim = pending_claim(account)
+    if claim is not None:
+        link_claimed_record(claim, actor=actor)
     auth_services.verify_account(account, actor=actor)
     notifications.notify([account], "account_verified", link=notifications.link("main.home"))
+
+
+def pending_claim(account: User) -> Optional[ResidentClaim]:
+    """The account's claim on a record staff keep (its ID number matched), while undecided."""
+    return db.session.scalar(sa.select(ResidentClaim).where(ResidentClaim.user_id == account.id,
+                                                            ResidentClaim.status == ClaimStatus.pending))
+
+
+def link_claimed_record(claim: ResidentClaim, *, actor: User) -> None:
+    """Verifying the account confirms its claim: the record staff keep becomes the account's (no second
+    record). Refused when the record is another community's, or already has an account."""
+    resident = claim.resident
+    if not can_reveal_id(actor, resident):
+        raise Refused(_l("This ID number matches a record another community keeps: they verify this account."))
+    if resident.user_id is not None:
+        raise Refused(_l("The record this ID number matches already has an account: reject this one and "
+                         "tell the person to sign in with theirs."))
+    resident.user_id = claim.user_id
+    claim.status, claim.decided_by_id, claim.decided_at = ClaimStatus.confirmed, actor.id, timeutil.now()
+    db.session.flush()
+    audit.record(actor, "resident.link", resident, after={"user_id": claim.user_id})

@@ -4,6 +4,8 @@ Every view: load or 404 → check role and scope (403) → ``perform`` the one s
 commits, flashes) → redirect. A refused form re-renders with the message (200, nothing written); a
 refused button in a list (verifying an account) flashes the message and returns to the list.
 """
+import json
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -11,18 +13,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from linkage import settings, timeutil
+from linkage import settings, timeutil, uploads
+from linkage.errors import Refused
 from linkage.auth.access import require, role_required
-from linkage.community import access, queries, services
-from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
-                                     RevealForm)
+from linkage.community import access, export_pdf, queries, rights, services
+from linkage.community.forms import (AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
+                                     ResidentSearchForm, RevealForm)
 from linkage.extensions import db
 from linkage.models import Category, Need, Region, Role, User
 from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import ontime, targets
 from linkage.needs import services as need_services
-from linkage.needs.forms import NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
+from linkage.needs import intake
+from linkage.needs.forms import JoinForm, MergeForm, NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
+from linkage.needs.views import duplicates_first
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
@@ -105,6 +110,40 @@ def resident_reveal(resident_id):
     return response
 
 
+def export_response(resident, kind):
+    """The resident's data as JSON or PDF for the signed-in user (the service checks and logs the export)."""
+    exported = perform(lambda: rights.export_resident(resident, actor=current_user))
+    if not exported:
+        abort(403)
+    if kind == "pdf":
+        body, mimetype = export_pdf.render(exported.value), "application/pdf"
+    else:
+        body, mimetype = json.dumps(exported.value, ensure_ascii=False, indent=2), "application/json"
+    response = make_response(body)
+    response.headers["Content-Type"] = mimetype + ("; charset=utf-8" if kind == "json" else "")
+    response.headers["Content-Disposition"] = f"attachment; filename=resident-{resident.id}.{kind}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/residents/<int:resident_id>/export.<any(json, pdf):kind>")
+@role_required(*access.RESIDENT_ROLES)
+def resident_export(resident_id, kind):
+    return export_response(_resident_or_404(resident_id), kind)
+
+
+@blueprint.route("/residents/<int:resident_id>/anonymize", methods=["GET", "POST"])
+@role_required(Role.community_staff)
+def resident_anonymize(resident_id):
+    resident = _resident_or_404(resident_id)
+    require(access.can_reveal_id(current_user, resident))
+    form = AnonymizeForm()
+    if perform(lambda: rights.anonymize_resident(resident, actor=current_user, reason=form.reason.data),
+               form=form, done=_("The resident's record was anonymized.")):
+        return redirect(url_for(".resident_detail", resident_id=resident.id))
+    return render_template("community/resident_anonymize.html", resident=resident, form=form)
+
+
 # Needs ---------------------------------------------------------------------------------------------------
 
 @blueprint.get("/needs")
@@ -119,7 +158,7 @@ def needs():
         need_queries.needs_visible_to(current_user),
         status=form.value("status"), urgency=form.value("urgency"),
         sector=db.session.get(Category, sector) if sector else None,
-        community=db.session.get(Region, community) if community else None)
+        community=db.session.get(Region, community) if community else None, channel=form.value("channel"))
     page = paginate(need_queries.by_urgency(need_queries.for_list(query)))
     return render_template("community/needs.html", page=page, form=form,
                            can_report=need_access.can_report_needs(current_user))
@@ -136,6 +175,10 @@ def need_new():
     form = StaffNeedForm()
     form.category.choices = with_placeholder(need_queries.category_choices(_locale()))
     form.skills.choices = need_queries.skill_choices(_locale())
+    suggestions = duplicates_first(form, resident)
+    if suggestions:
+        return render_template("community/need_new.html", form=form, resident=resident, suggestions=suggestions,
+                               join_form=JoinForm())
     submitted = perform(lambda: need_services.submit_need(resident, actor=current_user,
                                                           **form.service_args()),
                         form=form, done=_("The need was registered and waits for verification."))
@@ -163,10 +206,15 @@ def on_time_csv():
 
 def _need_page(need, **forms):
     forms = {"verify_form": NoteForm(formdata=None), "reject_form": RejectForm(formdata=None),
-             "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
+             "deliver_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None),
+             "merge_form": MergeForm(formdata=None), **forms}
+    actions = need_access.need_actions(current_user, need)
+    candidates = (intake.likely_duplicates(need.resident, need.category, exclude=need)
+                  if "merge" in actions else [])
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
+                           candidates=candidates,
                            trail_label=need_queries.trail_label, response=targets.summary(need),
-                           actions=need_access.need_actions(current_user, need),
+                           actions=actions,
                            links_resident=access.can_see_resident(current_user, need.resident), **forms)
 
 
@@ -215,13 +263,49 @@ def need_rate(need_id):
                         rating="rating", comment="comment")
 
 
+@blueprint.post("/needs/<int:need_id>/merge")
+@role_required(Role.community_staff)
+def need_merge(need_id):
+    form = MergeForm()
+    return _need_action(need_id, "merge_form", form,
+                        lambda need, actor, into, note: intake.merge_need(
+                            need, db.session.get(Need, into) if into else None, actor=actor, note=note),
+                        _("The need was merged; its resident now follows the need it repeats."),
+                        into="into", note="note")
+
+
+@blueprint.post("/needs/<int:need_id>/join")
+@role_required(*need_access.REPORTING_ROLES)
+def need_join(need_id):
+    """Staff or a grid worker add the resident (``?resident=``) to a need their request repeats."""
+    need = _need_or_404(need_id)
+    resident = _resident_or_404(id_arg("resident"))
+    require(need_access.can_report_need_for(current_user, resident))
+    perform(lambda: intake.join_need(need, resident, actor=current_user), form=JoinForm(),
+            done=_("%(name)s now follows this need.", name=resident.name))
+    return redirect(url_for(".need_detail", need_id=need.id))
+
+
+@blueprint.get("/needs/<int:need_id>/photos/<int:photo_id>")
+@role_required(*need_access.NEED_STAFF_ROLES)
+def need_photo(need_id, photo_id):
+    need = _need_or_404(need_id)
+    try:
+        photo, content = intake.read_photo(need, photo_id)
+    except Refused:
+        abort(404)
+    return uploads.send_bytes(content, photo.extension, f"need-{need.id}-photo-{photo.id}")
+
+
 # Accounts ------------------------------------------------------------------------------------------------
 
 @blueprint.get("/accounts")
 @role_required(*access.ACCOUNT_ROLES)
 def accounts():
     page = paginate(queries.accounts_to_verify_for(current_user))
-    return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None))
+    return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None),
+                           claims=queries.claims_of(page.items),
+                           can_see_record=lambda resident: access.can_see_resident(current_user, resident))
 
 
 @blueprint.post("/accounts/<int:user_id>/reject")

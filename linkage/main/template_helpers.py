@@ -12,7 +12,7 @@ from linkage.main.navigation import items_for
 BADGE = {
     "submitted": "secondary", "open": "primary", "matched": "info", "in_service": "info",
     "delivered": "success", "closed": "success", "rejected": "danger", "withdrawn": "secondary",
-    "expired": "secondary", "registered": "warning", "active": "success", "suspended": "warning",
+    "expired": "secondary", "merged": "secondary", "registered": "warning", "active": "success", "suspended": "warning",
     "blacklisted": "dark", "draft": "secondary", "published": "primary", "bidding_closed": "warning",
     "evaluated": "info", "awarded": "success", "contracted": "success", "in_progress": "info",
     "completed": "success", "cancelled": "secondary", "failed": "danger", "won": "success",

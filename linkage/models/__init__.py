@@ -5,13 +5,13 @@ from linkage.models.cases import (CASE_STAGE_LABELS, STAGE_ORDER, Case, CaseAppr
 from linkage.models.contracts import (ChangeKind, ChangeRequest, ChangeStatus, Contract, ContractStatus, Document,
                                       DocumentKind, Evaluation, EvaluationKind, Installment, Milestone, Payment)
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus
-from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedStatus, Recurrence,
-                                  ResponseTarget)
+from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedChannel, NeedFollower,
+                                  NeedPhoto, NeedStatus, Recurrence, ResponseTarget)
 from linkage.models.meetings import (AgendaItem, AgendaKind, DecisionStatus, Meeting, MeetingDecision,
                                      MeetingStatus)
 from linkage.models.organizations import OrgStatus, OrgType, Organization
-from linkage.models.people import (AccountStatus, Availability, AvailabilityException, ExceptionKind,
-                                   GuardianConsent, Resident, ResidentTag, Role, SocialWorker,
+from linkage.models.people import (AccountStatus, Availability, AvailabilityException, ClaimStatus, ExceptionKind,
+                                   GuardianConsent, Resident, ResidentClaim, ResidentTag, Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
 from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
                                    PanelScore, PanelStatus, ProjectCriterion)
@@ -41,5 +41,6 @@ __all__ = [
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "ResponseTarget", "Region", "RegionLevel", "Resident",
     "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSeries", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "ProofSource", "ProofStatus", "SkillCertificate", "SupervisionNote",
+    "NeedChannel", "NeedFollower", "NeedPhoto", "ClaimStatus", "ResidentClaim",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

@@ -30,6 +30,7 @@ class NeedStatus(enum.Enum):
     rejected = "rejected"
     withdrawn = "withdrawn"
     expired = "expired"
+    merged = "merged"            # a duplicate: closed, its requesters follow the need it was merged into
 
     @property
     def label(self):
@@ -54,6 +55,31 @@ NEED_STATUS_LABELS = {
     NeedStatus.rejected: _l("Rejected"),
     NeedStatus.withdrawn: _l("Withdrawn"),
     NeedStatus.expired: _l("Expired"),
+    NeedStatus.merged: _l("Merged into another need"),
+}
+# Still waiting or being served: a new request like one of these joins it rather than repeating it.
+OPEN_STATUSES = (NeedStatus.submitted, NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
+# A duplicate is merged only while nobody has taken it up.
+MERGEABLE = (NeedStatus.submitted, NeedStatus.open)
+
+
+class NeedChannel(enum.Enum):
+    """How a need reached the platform."""
+    staff_on_behalf = "staff_on_behalf"   # community staff, at the desk or on a visit
+    resident_self = "resident_self"       # the resident's own form
+    grid_worker = "grid_worker"           # a grid worker on their rounds
+    hotline = "hotline"                   # staff taking a call
+
+    @property
+    def label(self):
+        return NEED_CHANNEL_LABELS[self]
+
+
+NEED_CHANNEL_LABELS = {
+    NeedChannel.staff_on_behalf: _l("Community staff for the resident"),
+    NeedChannel.resident_self: _l("Resident's own request"),
+    NeedChannel.grid_worker: _l("Grid worker"),
+    NeedChannel.hotline: _l("By phone"),
 }
 
 URGENCY_LABELS = {1: _l("Routine"), 2: _l("Soon"), 3: _l("Urgent"), 4: _l("Critical")}
@@ -110,6 +136,16 @@ class Need(db.Model):
     # Past its response target: flagged to the community; a second period later, escalated to the street.
     overdue_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     escalated_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    channel: Mapped[NeedChannel] = mapped_column(
+        sa.Enum(NeedChannel, native_enum=False, length=24), default=NeedChannel.staff_on_behalf,
+        server_default=NeedChannel.staff_on_behalf.value, index=True)
+    # A call to the hotline: the number the caller gave (pages show its last four digits).
+    caller_phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    # Merged as a duplicate of another need (status merged); that need lists this one.
+    duplicate_of_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("needs.id"), index=True)
+    # Its personal details were removed (the resident asked, or the retention period passed); category,
+    # region, status and dates stay for the statistics.
+    anonymized_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
 
     resident: Mapped[Resident] = relationship()
     category: Mapped[Category] = relationship()
@@ -121,6 +157,18 @@ class Need(db.Model):
     feedback: Mapped[Optional[Feedback]] = relationship(back_populates="need", uselist=False)
     # The shifts serving this need; read-only here, the shifts area writes the link (Shift.needs).
     shifts: Mapped[list[Shift]] = relationship(secondary="shift_needs", viewonly=True, order_by="Shift.start")
+    duplicate_of: Mapped[Optional[Need]] = relationship(remote_side=[id], back_populates="duplicates")
+    duplicates: Mapped[list[Need]] = relationship(back_populates="duplicate_of", order_by="Need.id")
+    followers: Mapped[list[NeedFollower]] = relationship(back_populates="need", order_by="NeedFollower.id",
+                                                         foreign_keys="NeedFollower.need_id",
+                                                         cascade="all, delete-orphan")
+    photos: Mapped[list[NeedPhoto]] = relationship(back_populates="need", order_by="NeedPhoto.id",
+                                                   cascade="all, delete-orphan")
+
+    @property
+    def masked_caller_phone(self) -> str:
+        phone = self.caller_phone or ""
+        return f"{'*' * max(len(phone) - 4, 0)}{phone[-4:]}" if phone else ""
 
     @property
     def is_served(self) -> bool:
@@ -134,6 +182,41 @@ class Need(db.Model):
 
     def __repr__(self) -> str:
         return f"<Need {self.id} {self.status.value}>"
+
+
+class NeedFollower(db.Model):
+    """Another resident with the same request: they joined it (instead of filing a duplicate), or their
+    own need was merged into it. They are told of its progress like its requester."""
+
+    __tablename__ = "need_followers"
+    __table_args__ = (sa.UniqueConstraint("need_id", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("residents.id"), index=True)
+    # The need of theirs merged into this one (None: they joined it).
+    merged_need_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("needs.id"))
+    added_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="followers", foreign_keys=[need_id])
+    resident: Mapped[Resident] = relationship()
+
+
+class NeedPhoto(db.Model):
+    """A photo attached to a need when it was filed; stored outside the database (``linkage.uploads``)."""
+
+    __tablename__ = "need_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    extension: Mapped[str] = mapped_column(sa.String(8))
+    size: Mapped[int] = mapped_column(sa.Integer)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    need: Mapped[Need] = relationship(back_populates="photos")
 
 
 class Feedback(db.Model):

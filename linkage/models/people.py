@@ -147,6 +147,31 @@ class ResidentTag(db.Model):
         sa.Enum(VulnerableTag, native_enum=False, length=32), primary_key=True)
 
 
+class ClaimStatus(enum.Enum):
+    pending = "pending"
+    confirmed = "confirmed"
+    rejected = "rejected"
+
+
+class ResidentClaim(db.Model):
+    """A self-registered resident's account whose ID number matched (by its blind index) a record staff
+    already keep: no second record is made; staff confirm the link when they verify the account."""
+
+    __tablename__ = "resident_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("residents.id"), index=True)
+    status: Mapped[ClaimStatus] = mapped_column(sa.Enum(ClaimStatus, native_enum=False, length=16),
+                                                default=ClaimStatus.pending)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    resident: Mapped[Resident] = relationship()
+
+
 class Resident(db.Model):
     __tablename__ = "residents"
 
@@ -166,6 +191,8 @@ class Resident(db.Model):
     consent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Anonymized at their request: no name, ID number, contact or health notes are kept.
+    anonymized_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     region: Mapped[Region] = relationship()
     user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])

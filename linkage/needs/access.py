@@ -4,8 +4,8 @@ from __future__ import annotations
 from linkage.community.access import community_scope, in_scope
 import sqlalchemy as sa
 
-from linkage.models import Need, NeedStatus, Region, Resident, Role, User
-from linkage.models.needs import DELIVERABLE, REJECTABLE, WITHDRAWABLE
+from linkage.models import Need, NeedFollower, NeedStatus, Region, Resident, Role, User
+from linkage.models.needs import DELIVERABLE, MERGEABLE, REJECTABLE, WITHDRAWABLE
 
 # Staff roles that see needs in their scope (read-only unless stated below).
 NEED_STAFF_ROLES = (Role.community_staff, Role.grid_worker, Role.civil_affairs, Role.observer)
@@ -17,11 +17,21 @@ def is_own_need(user: User, need: Need) -> bool:
     return user.role == Role.resident and need.resident.user_id == user.id
 
 
+def follows_need(user: User, need: Need) -> bool:
+    """A resident who joined ``need`` (or whose duplicate was merged into it)."""
+    return user.role == Role.resident and any(row.resident.user_id == user.id for row in need.followers)
+
+
+def can_read_as_resident(user: User, need: Need) -> bool:
+    """The resident's need page: their own need, or one they follow (read-only)."""
+    return is_own_need(user, need) or follows_need(user, need)
+
+
 def can_see_need(user: User, need: Need) -> bool:
     if user.role == Role.admin:
         return True
     if user.role == Role.resident:
-        return is_own_need(user, need)
+        return can_read_as_resident(user, need)
     return user.role in NEED_STAFF_ROLES and in_scope(user, need.region)
 
 
@@ -50,7 +60,9 @@ def visible_needs(user: User):
     if user.role == Role.admin:
         return sa.true()
     if user.role == Role.resident:
-        return Need.resident_id.in_(sa.select(Resident.id).where(Resident.user_id == user.id))
+        mine = sa.select(Resident.id).where(Resident.user_id == user.id)
+        followed = sa.select(NeedFollower.need_id).where(NeedFollower.resident_id.in_(mine))
+        return sa.or_(Need.resident_id.in_(mine), Need.id.in_(followed))
     scope = community_scope(user)
     if user.role not in NEED_STAFF_ROLES or scope is None:
         return sa.false()
@@ -68,7 +80,7 @@ def need_actions(user: User, need: Need) -> set[str]:
     """The decisions the community's need page offers ``user``: verify, reject, deliver, rate."""
     if not can_manage_need(user, need):
         return set()
-    offered = {"verify": need.status == NeedStatus.submitted, "reject": need.status in REJECTABLE,
+    offered = {"merge": need.status in MERGEABLE,"verify": need.status == NeedStatus.submitted, "reject": need.status in REJECTABLE,
                "deliver": need.status in DELIVERABLE and need.is_served,
                # Not served by anything yet: the page says delivery can be confirmed once something serves it.
                "deliver_later": need.status in DELIVERABLE and not need.is_served,

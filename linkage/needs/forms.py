@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from flask_wtf.file import MultipleFileField
+from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.fields import DateTimeLocalField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from linkage import uploads
 from linkage.extensions import db
 from linkage.forms import Form, choices
 from linkage.models import URGENCY_LABELS, Category, Recurrence, Skill
@@ -52,6 +55,9 @@ class NeedForm(Form):
     recurrence = SelectField(_l("How often"), default=Recurrence.once.value,
                              choices=choices([(r.value, r.label) for r in Recurrence]),
                              invalid_choice_message=_l("Choose how often from the list."))
+    photos = MultipleFileField(_l("Photos (optional)"), description=_l("JPG or PNG, e.g. of what needs repair."))
+    # Set by "submit anyway" once the likely duplicates were shown.
+    anyway = HiddenField(default="")
 
     def validate_window_end(self, field):
         if field.data and self.window_start.data and field.data <= self.window_start.data:
@@ -67,7 +73,18 @@ class NeedForm(Form):
             "window_start": local_to_utc(self.window_start.data) if self.window_start.data else None,
             "window_end": local_to_utc(self.window_end.data) if self.window_end.data else None,
             "recurrence": Recurrence(self.recurrence.data),
+            "photos": self.photo_files(),
         }
+
+    def photo_files(self) -> list[tuple[str, bytes]]:
+        """The chosen photos as (file name, bytes), read no further than the size limit plus one byte."""
+        limit = uploads.size_limit("PHOTO_MAX_MB")
+        return [uploads.from_request(item, limit) for item in (self.photos.data or [])
+                if getattr(item, "filename", "")]
+
+    @property
+    def skip_duplicates(self) -> bool:
+        return self.anyway.data == "1"
 
 
 class StaffNeedForm(NeedForm):
@@ -77,9 +94,14 @@ class StaffNeedForm(NeedForm):
     skills = SelectMultipleField(_l("Skills the helpers need"), coerce=int,
                                  invalid_choice_message=_l("Choose skills from the list."))
     needs_professional = BooleanField(_l("Needs a professional social worker (a case), not only volunteers"))
+    by_phone = BooleanField(_l("The resident asked by phone (hotline)"))
+    caller_phone = StringField(_l("Caller's number (optional)"), validators=[Optional(), Length(max=32)],
+                               description=_l("Pages show only its last four digits."))
 
     def service_args(self) -> dict:
         args = super().service_args()
+        args["by_phone"] = bool(self.by_phone.data)
+        args["caller_phone"] = self.caller_phone.data or None
         wanted = set(self.skills.data or [])
         args["skills"] = [db.session.get(Skill, skill_id) for skill_id in sorted(wanted)]
         args["needs_professional"] = bool(self.needs_professional.data)
@@ -104,3 +126,15 @@ class RateForm(Form):
         invalid_choice_message=_l("Choose a rating from 1 to 5."),
         invalid_value_message=_l("Choose a rating from 1 to 5."))
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
+
+
+class MergeForm(Form):
+    into = IntegerField(_l("Number of the need it repeats"), validators=[
+        DataRequired(message=_l("Enter the number of the need this one repeats.")),
+        NumberRange(min=1, message=_l("Enter the number of the need this one repeats."))],
+        description=_l("This need is closed as merged; its resident follows the other need."))
+    note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class JoinForm(Form):
+    """Join a need instead of filing the same request again (a button)."""

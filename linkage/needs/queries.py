@@ -11,7 +11,7 @@ from linkage import audit
 from linkage.audit_text import action_label
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import AuditEvent, Category, Need, NeedStatus, Region, Resident, Skill, User
+from linkage.models import AuditEvent, Category, Need, NeedChannel, NeedFollower, NeedStatus, Region, Resident, Skill, User
 from linkage.needs import access
 
 # Needs someone still has to act on; the lists show these unless asked for all.
@@ -30,13 +30,18 @@ TRAIL_LABELS = {
     "need.expire": _l("Expired"),
     "need.flag_overdue": _l("Taking longer than promised: the community was reminded"),
     "need.escalate": _l("Passed on to the street office to follow up"),
+    "need.join": _l("Another resident asked for the same and joined"),
+    "need.merge": _l("The same as another need: merged into it"),
+    "need.absorb": _l("A repeated request was merged into this one"),
 }
 
 
 def own_needs(user: User):
-    """The needs of the resident record linked to ``user``'s account (none for other accounts)."""
+    """The needs of the resident record linked to ``user``'s account and those it follows (none for other
+    accounts)."""
     residents = sa.select(Resident.id).where(Resident.user_id == user.id)
-    return sa.select(Need).where(Need.resident_id.in_(residents))
+    followed = sa.select(NeedFollower.need_id).where(NeedFollower.resident_id.in_(residents))
+    return sa.select(Need).where(sa.or_(Need.resident_id.in_(residents), Need.id.in_(followed)))
 
 
 def needs_visible_to(user: User):
@@ -58,8 +63,11 @@ def category_subtree(sector: Category):
 
 
 def filter_needs(query, *, status: Optional[str] = None, sector: Optional[Category] = None,
-                 urgency: Optional[int] = None, community: Optional[Region] = None):
+                 urgency: Optional[int] = None, community: Optional[Region] = None,
+                 channel: Optional[str] = None):
     """Filters of the need lists, in SQL; ``status`` "" means active ones, "all" every status."""
+    if channel:
+        query = query.where(Need.channel == NeedChannel(channel))
     if not status:
         query = query.where(Need.status.in_(ACTIVE_STATUSES))
     elif status != "all":
@@ -83,7 +91,8 @@ def need_for_page(need_id: int) -> Optional[Need]:
         joinedload(Need.resident).joinedload(Resident.user),
         joinedload(Need.category).joinedload(Category.parent), joinedload(Need.region),
         joinedload(Need.feedback), joinedload(Need.project), joinedload(Need.created_by),
-        selectinload(Need.skills), selectinload(Need.shifts)])
+        selectinload(Need.skills), selectinload(Need.shifts), selectinload(Need.photos),
+        selectinload(Need.followers), selectinload(Need.duplicates), joinedload(Need.duplicate_of)])
 
 
 def status_trail(need: Need) -> list[AuditEvent]:

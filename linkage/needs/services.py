@@ -24,6 +24,7 @@ from linkage.notifications import link
 from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
                             RegionLevel, Resident, Role, Skill, User)
 from linkage.models.needs import DELIVERABLE, EXPIRABLE, REJECTABLE, WITHDRAWABLE
+from linkage.needs import intake
 from linkage.needs.access import can_manage_need, can_rate, can_report_need_for, can_withdraw
 
 URGENCIES = (1, 2, 3, 4)
@@ -51,15 +52,18 @@ def _community_staff(region: Region) -> list[User]:
 
 
 def _resident_user(need: Need) -> list[Optional[User]]:
-    return [need.resident.user]
+    """Who hears of a need's progress: its resident and the residents following it."""
+    return [need.resident.user, *(row.resident.user for row in need.followers)]
 
 
 def submit_need(resident: Resident, *, actor: User, category: Optional[Category], title: str,
                 urgency: int = 2, description: str = "", skills: Iterable[Skill] = (),
                 window_start: Optional[datetime] = None, window_end: Optional[datetime] = None,
                 recurrence: Recurrence = Recurrence.once, needs_professional: bool = False,
-                now: Optional[datetime] = None) -> Need:
-    """Register a need (status submitted) by the resident, or by staff or a grid worker for them.
+                by_phone: bool = False, caller_phone: Optional[str] = None,
+                photos: Iterable[tuple[str, bytes]] = (), now: Optional[datetime] = None) -> Need:
+    """Register a need (status submitted) by the resident, or by staff or a grid worker for them; its
+    channel follows from who files it (``by_phone``: staff took a call). ``photos``: (file name, bytes).
 
     Times are aware UTC datetimes. Community staff are told when someone else filed it.
     """
@@ -79,15 +83,22 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
         raise Refused(_l("The end of the time window must come after its start."), field="window_end")
     if window_end and window_end <= now:
         raise Refused(_l("This time window has already ended."), field="window_end")
+    if by_phone and actor.role not in (Role.community_staff, Role.admin):
+        raise Refused(_l("Only community staff take requests by phone."))
+    channel = intake.channel_for(actor, by_phone=by_phone)
+    caller_phone = intake.clean_caller_phone(channel, caller_phone)
+    checked_photos = intake.check_photos(photos)
     need = Need(resident=resident, category=category, region=resident.region, title=title,
                 description=(description or "").strip(), urgency=urgency, status=NeedStatus.submitted,
                 recurrence=recurrence, window_start=window_start, window_end=window_end,
                 latitude=resident.latitude, longitude=resident.longitude,
                 needs_professional=needs_professional, skills=list(skills), created_by_id=actor.id,
-                created_at=now)
+                created_at=now, channel=channel, caller_phone=caller_phone)
     db.session.add(need)
+    intake.attach_photos(need, checked_photos, actor=actor)
     db.session.flush()
-    audit.record(actor, "need.submit", need, after=audit.snapshot(need, "status", "urgency", "category_id"))
+    audit.record(actor, "need.submit", need, after={
+        **audit.snapshot(need, "status", "urgency", "category_id", "channel"), "photos": len(checked_photos)})
     if actor.role != Role.community_staff:
         staff = [u for u in _community_staff(resident.region) if u.id != actor.id]
         notifications.notify(staff, "need_submitted", link=link("community.need_detail", need_id=need.id),

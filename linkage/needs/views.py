@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from linkage.auth.access import require, role_required, verified_required
 from linkage.extensions import db
-from linkage.models import Need, Resident, Role
-from linkage.needs import access, queries, services, targets
-from linkage.needs.forms import NeedForm, NoteForm, RateForm, with_placeholder
+from linkage.models import Category, Need, Resident, Role
+from linkage.needs import access, intake, queries, services, targets
+from linkage.needs.forms import JoinForm, NeedForm, NoteForm, RateForm, with_placeholder
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("needs", __name__, url_prefix="/needs")
@@ -23,7 +23,7 @@ def _own_need_or_404(need_id):
     need = queries.need_for_page(need_id)
     if need is None:
         abort(404)
-    require(access.is_own_need(current_user, need))
+    require(access.can_read_as_resident(current_user, need))
     return need
 
 
@@ -35,6 +35,17 @@ def mine():
     return render_template("needs/mine.html", page=page, resident=_own_resident())
 
 
+@blueprint.get("/my-data.<any(json, pdf):kind>")
+@role_required(Role.resident)
+def my_data(kind):
+    """Everything the platform holds on the signed-in resident, their ID number in full."""
+    from linkage.community.views import export_response
+
+    resident = _own_resident()
+    require(resident is not None)
+    return export_response(resident, kind)
+
+
 @blueprint.route("/new", methods=["GET", "POST"])
 @role_required(Role.resident)
 @verified_required
@@ -43,6 +54,10 @@ def new():
     require(resident is not None)
     form = NeedForm()
     form.category.choices = with_placeholder(queries.category_choices(str(get_locale())))
+    suggestions = duplicates_first(form, resident)
+    if suggestions:
+        return render_template("needs/new.html", form=form, suggestions=suggestions, join_form=JoinForm(),
+                               resident=resident)
     submitted = perform(lambda: services.submit_need(resident, actor=current_user, **form.service_args()),
                         form=form, done=_("Your need was sent to your community, who will check it soon."))
     if submitted:
@@ -50,11 +65,36 @@ def new():
     return render_template("needs/new.html", form=form)
 
 
+def duplicates_first(form, resident):
+    """On a valid first submission: the open needs the request probably repeats (empty: file it)."""
+    if not form.validate_on_submit() or form.skip_duplicates:
+        return []
+    form.anyway.data = "1"   # the page with the suggestions sends the request as it is
+    return intake.likely_duplicates(resident, db.session.get(Category, form.category.data))
+
+
+@blueprint.post("/<int:need_id>/join")
+@role_required(Role.resident)
+@verified_required
+def join(need_id):
+    resident = _own_resident()
+    require(resident is not None)
+    need = queries.need_for_page(need_id)
+    if need is None:
+        abort(404)
+    require(intake.joinable(resident, need))
+    if perform(lambda: intake.join_need(need, resident, actor=current_user), form=JoinForm(),
+               done=_("You joined this request; you will hear of its progress.")):
+        return redirect(url_for(".detail", need_id=need.id))
+    return redirect(url_for(".new"))
+
+
 def _detail_page(need, **forms):
     forms = {"withdraw_form": NoteForm(formdata=None), "rate_form": RateForm(formdata=None), **forms}
     return render_template("needs/detail.html", need=need, trail=queries.status_trail(need),
                            trail_label=queries.trail_label, response=targets.summary(need),
                            can_withdraw=access.can_withdraw_now(current_user, need),
+                           followed=not access.is_own_need(current_user, need),
                            can_rate=access.can_rate_now(current_user, need),
                            **forms)
 

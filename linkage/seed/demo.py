@@ -36,7 +36,7 @@ from linkage.models.organizations import organization_categories
 from linkage.models.people import volunteer_skills
 from linkage.models.projects import bid_team, project_categories
 from linkage.contracts import services as contract_services
-from linkage.needs import escalation, services as needs_services
+from linkage.needs import escalation, intake, services as needs_services
 from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
@@ -1165,12 +1165,16 @@ def _need_step(demo: _Demo, index: int, step: str, residents, people) -> None:
     row, need = demo.needs[index], demo.need_objects[index]
     staff = people[demo.staff_of[row["_community"]]]
     if step == "submit":
+        actor = people[row["created_by_id"]]
+        # Every fourth need community staff register came in by phone (the hotline).
+        by_phone = actor.role == Role.community_staff and index % 4 == 1
         demo.need_objects[index] = needs_services.submit_need(
             residents[row["resident_id"]], actor=people[row["created_by_id"]],
             category=demo.categories_by_id[row["category_id"]], title=row["title"], urgency=row["urgency"],
             description=row["description"], skills=[demo.skills[row["_skill"]]] if row["_skill"] else (),
             window_start=row["window_start"], window_end=row["window_end"], recurrence=row["recurrence"],
-            needs_professional=row["needs_professional"])
+            needs_professional=row["needs_professional"], by_phone=by_phone,
+            caller_phone=residents[row["resident_id"]].phone if by_phone else None)
         row["id"] = demo.need_objects[index].id
     elif step == "verify":
         needs_services.verify_need(need, actor=staff)
@@ -1625,6 +1629,29 @@ def _write_history(demo: _Demo) -> None:
     demo.history.clear()
 
 
+def _build_duplicate(demo: _Demo) -> None:
+    """A neighbour calls in the same request as a waiting need of the first community; staff register it,
+    then merge it into the waiting one (the neighbour follows that need from then on)."""
+    staff = db.session.get(User, demo.staff_of[demo.communities[0].id])
+    waiting = db.session.scalars(sa.select(Need).where(
+        Need.status == NeedStatus.submitted, Region.subtree_clause(Need.region_id, demo.communities[0]))
+        .order_by(Need.id)).first()
+    if waiting is None:
+        return
+    neighbour = db.session.scalars(sa.select(Resident).where(
+        Resident.id != waiting.resident_id, Resident.user_id.is_(None),
+        Region.subtree_clause(Resident.region_id, demo.communities[0])).order_by(Resident.id)).first()
+    if neighbour is None:
+        return
+    with as_of(demo.now - timedelta(minutes=50)):
+        repeat = needs_services.submit_need(neighbour, actor=staff, category=waiting.category, title=waiting.title,
+                                            urgency=waiting.urgency, description="邻居来电反映同一情况。",
+                                            by_phone=True, caller_phone=neighbour.phone)
+    with as_of(demo.now - timedelta(minutes=40)):
+        intake.merge_need(repeat, waiting, actor=staff, note="与已登记的需求相同，已合并。")
+    db.session.flush()
+
+
 # --- entry point ---------------------------------------------------------------------------------------
 
 def _build_calendar_link(demo: _Demo) -> None:
@@ -1682,6 +1709,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     seed_records.number_volunteers()
     with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target
         escalation.check()
+    _build_duplicate(demo)
     seed_meetings.convene_next(demo, demo.now - timedelta(minutes=30))
     _build_notifications(demo)
     _build_calendar_link(demo)

@@ -57,6 +57,9 @@ OBJECTS = {
     "report_for_b": "the need form for resident B (?resident=)",
     "need_a": "the resident's submitted need, community A",
     "need_b": "a submitted need of a resident of community B",
+    "joinable_a": "an open need of a neighbour of the resident in community A, of the same kind (?resident=)",
+    "joinable_b": "need B, with its own resident (?resident=)",
+    "photo_a": "a photo of need A", "photo_b": "a photo of need B",
     "pending_a": "a volunteer account of community A waiting for verification",
     "pending_b": "a volunteer account of community B waiting for verification",
     "org_a": "organization A", "org_b": "organization B",
@@ -261,6 +264,11 @@ POLICY: dict[str, Route] = {
                                                   "resident_b": on("staff_b", "admin")}),
     "community.resident_reveal": per_object(BOTH, {"resident_a": on("staff_a", "admin"),
                                                    "resident_b": on("staff_b", "admin")}),
+    # Everything held on a resident (ID masked, logged): the resident desk of their community.
+    "community.resident_export": per_object(GET, {"resident_a": on("staff_a", "grid_a", "admin"),
+                                                  "resident_b": on("staff_b", "admin")}, kind="json"),
+    "community.resident_anonymize": per_object(BOTH, {"resident_a": on("staff_a", "admin"),
+                                                      "resident_b": on("staff_b", "admin")}),
     "community.needs": only(GET, *NEED_READERS),
     "community.need_new": per_object(BOTH, {None: on(*RESIDENT_DESK),
                                             "report_for_a": on("staff_a", "grid_a", "admin"),
@@ -272,6 +280,12 @@ POLICY: dict[str, Route] = {
     "community.need_reject": per_object(POST, NEED_MANAGERS),
     "community.need_deliver": per_object(POST, NEED_MANAGERS),
     "community.need_rate": per_object(POST, NEED_MANAGERS),
+    "community.need_merge": per_object(POST, NEED_MANAGERS),
+    # Staff and grid workers add a resident of their community to a need the resident's request repeats.
+    "community.need_join": per_object(POST, {"joinable_a": on("staff_a", "grid_a", "admin"),
+                                             "joinable_b": on("staff_b", "admin")}),
+    "community.need_photo": per_object(GET, {"photo_a": on("staff_a", "grid_a", "observer_x", *CIVIL_X),
+                                             "photo_b": on("staff_b", *CIVIL_Y)}),
     "community.accounts": only(GET, "staff_a", "staff_b", *CIVIL, "admin"),
     "community.account_verify": per_object(POST, ACCOUNT_VERIFIERS),
     "community.account_reject": per_object(POST, ACCOUNT_VERIFIERS),
@@ -279,9 +293,12 @@ POLICY: dict[str, Route] = {
     # A resident's own needs (admins pass the role check and have none of their own).
     "needs.mine": only(GET, "resident", "admin"),
     "needs.new": only(BOTH, "resident"),
+    "needs.my_data": Route(GET, {None: on("resident")}, args={"kind": "json"}),
     "needs.detail": per_object(GET, {"need_a": on("resident"), "need_b": on()}),
     "needs.withdraw": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
     "needs.rate": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
+    # A resident joins only a need suggested as the same as a request of theirs.
+    "needs.join": per_object(POST, {"joinable_a": on("resident"), "joinable_b": on()}),
 
     # Organizations: civil affairs of the service area manage them; members see their own.
     "organizations.index": only(GET, *CIVIL, "observer_x", "admin"),

@@ -25,6 +25,7 @@ from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage,
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
 from linkage.models import AvailabilityException, ExceptionKind
 from linkage.cases import services as case_services
+from linkage.needs import intake
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.models import Meeting, MeetingDecision, MeetingStatus
@@ -223,6 +224,9 @@ def build_scopes(w) -> dict[str, dict]:
     resident_b = make_resident(w.c3, name="Sun Li")
     need_a = make_need(w.resident, w.visits, status=NeedStatus.submitted, creator=u["resident"], title="Need A")
     need_b = make_need(resident_b, w.visits, status=NeedStatus.submitted, creator=u["staff3"], title="Need B")
+    neighbour_need = make_need(make_resident(w.c1, name="Neighbour A"), w.visits, status=NeedStatus.open)
+    photos = {f"photo_{x}": intake.attach_photos(need, [("p.png", b"\x89PNG\r\n\x1a\n", "png")], actor=u["admin"])[0]
+              for x, need in (("a", need_a), ("b", need_b))}
     pending_a = make_user("pending_a", Role.volunteer, w.c1, status=AccountStatus.pending)
     pending_b = make_user("pending_b", Role.volunteer, w.c3, status=AccountStatus.pending)
     p = _projects(w, u)
@@ -256,6 +260,9 @@ def build_scopes(w) -> dict[str, dict]:
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
         "report_for_a": {"resident": w.resident.id}, "report_for_b": {"resident": resident_b.id},
         "need_a": {"need_id": need_a.id}, "need_b": {"need_id": need_b.id},
+        "joinable_a": {"need_id": neighbour_need.id, "resident": w.resident.id},
+        "joinable_b": {"need_id": need_b.id, "resident": resident_b.id},
+        **{name: {"need_id": photo.need_id, "photo_id": photo.id} for name, photo in photos.items()},
         "pending_a": {"user_id": pending_a.id}, "pending_b": {"user_id": pending_b.id},
         "org_a": {"org_id": w.org1.id}, "org_b": {"org_id": w.org2.id},
         "worker_a": {"worker_id": w.worker.id}, "worker_b": {"worker_id": w.worker2.id},
@@ -321,8 +328,8 @@ def row_counts() -> tuple:
 
 
 def _text(response) -> str:
-    """The answer as text; a binary file (a certificate's PDF) read as Latin-1, which never fails."""
-    if response.mimetype == "application/pdf":
+    """The answer as text; a binary file (a certificate's PDF, a need's photo) read as Latin-1, which never fails."""
+    if response.mimetype == "application/pdf" or response.mimetype.startswith("image/"):
         return response.get_data().decode("latin-1")
     return response.get_data(as_text=True)
 

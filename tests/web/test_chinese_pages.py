@@ -33,7 +33,7 @@ DEPTH = 3
 PER_KIND = 2
 # Words that are fine in the Chinese interface: the product's name, file formats, abbreviations Chinese
 # uses as they are (AED: the defibrillator).
-ALLOWED_WORDS = {"Linkage", "CSV", "PDF", "iCal", "iCalendar", "Excel", "OpenAPI", "API", "JSON", "QR", "AED"}
+ALLOWED_WORDS = {"Linkage", "CSV", "PDF", "iCal", "iCalendar", "Excel", "OpenAPI", "API", "JSON", "QR", "AED", "JPG", "PNG"}
 LEFTOVERS = [
     ("English word", re.compile(r"(?<![A-Za-z0-9_.@/])[A-Za-z]{3,}(?![A-Za-z0-9_@/])")),
     ("dotted code", re.compile(r"\b[a-z_]+\.[a-z_]+\b")),

@@ -98,6 +98,12 @@ def _need(world, status, creator="staff1", served=False):
     return need.id
 
 
+def _merge_page(world):
+    """A submitted need's page, and (in ``world.merge_into``) an open need it can be merged into."""
+    world.merge_into = _open_need(world)
+    return f"/community/needs/{_need(world, NeedStatus.submitted)}"
+
+
 def _open_need(world):
     return factories.make_need(world.resident, world.visits, status=NeedStatus.open).id
 
@@ -472,6 +478,11 @@ CASES = [
          accepted=lambda r: r.status_code == 200 and "font-monospace fs-5" in r.get_data(as_text=True)),
     Case("community.need_new", "staff1", lambda w, n: f"/community/needs/new?resident={w.resident.id}",
          fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id)}, same_form=True),
+    Case("community.need_merge", "staff1", lambda w, n: _merge_page(w), action="/merge",
+         fill=lambda w, n: {"into": str(w.merge_into), "note": "The same request"}),
+    Case("community.resident_anonymize", "staff1",
+         lambda w, n: f"/community/residents/{factories.make_resident(w.c1, name=f'Anon {n}').id}/anonymize",
+         fill=lambda w, n: {"reason": "Written request of today", "confirm": "y"}),
     Case("community.need_verify", "staff1",
          lambda w, n: f"/community/needs/{_need(w, NeedStatus.submitted)}", action="/verify"),
     Case("community.need_reject", "staff1",
@@ -796,7 +807,8 @@ QUERIES = [
     Query("/organizations/", "civil", lambda w: {"status": "active", "page": 1}),
     Query("/community/residents", "staff1", lambda w: {"q": "Wu", "community": w.c1.id, "page": 1}),
     Query("/community/needs", "staff1",
-          lambda w: {"status": "open", "sector": w.care.id, "urgency": 3, "community": w.c1.id, "page": 1}),
+          lambda w: {"status": "open", "sector": w.care.id, "urgency": 3, "community": w.c1.id, "page": 1,
+                     "channel": "hotline"}),
     Query("/community/needs/new", "staff1", lambda w: {"resident": w.resident.id}),
     Query("/community/accounts", "staff1", lambda w: {"page": 1}),
     Query("/meetings/new", "civil", lambda w: {"region": w.c1.id}),

@@ -10,13 +10,14 @@ from linkage.community import services as community
 from linkage.extensions import db
 from linkage.models import (AccountStatus, HoursStatus, MatchRun, MatchStatus, NeedStatus, Notification, OrgStatus,
                             OrgType, ProjectStatus, Role, ShiftStatus, SignUp, SignUpStatus, User)
-from linkage.needs import escalation, services as needs
+from linkage.needs import escalation, intake, services as needs
 from linkage.organizations import services as organizations
 from linkage import settings
 from linkage.projects import panels, services as projects, standstill
 from linkage import timeutil
 from linkage.shifts import offers, places, services as shifts
-from tests.factories import make_bid, make_credit_code, make_need, make_project, make_user, now, volunteer_id_number
+from tests.factories import (make_bid, make_credit_code, make_need, make_project, make_resident, make_user, now,
+                             volunteer_id_number)
 from tests.web.test_matching_runs import start_run, week  # noqa: F401  (a fixture)
 from tests.web.test_projects_support import closed_project, evaluated_project, open_needs, past_deadline, \
     published_project
@@ -66,6 +67,11 @@ def _need_withdrawn(world, **_):
     needs.withdraw_need(_submitted(world), actor=world["resident"], reason="My son helps")
 
 
+def _need_merged(world, **_):
+    into = make_need(make_resident(world.c1, name="Neighbour"), world.visits, status=NeedStatus.open)
+    intake.merge_need(_submitted(world), into, actor=world["staff1"])
+
+
 def _need_expired(world, **_):
     needs.expire_need(_submitted(world), reason="not taken up in time")
 
@@ -89,7 +95,7 @@ def _need_delivered(world, **_):
 def _registered_org(world):
     user = make_user("founder", Role.org_admin, world.street1)
     return organizations.register_organization(user, organizations.OrganizationData(
-        name="New Neighbours Center", credit_code=make_credit_code(77), org_type=OrgType.social_service_institution,
+        name="New Neighbours Center", credit_code=make_credit_code(9_000_077), org_type=OrgType.social_service_institution,
         founded_on=now().date() - timedelta(days=3000), region=world.street1), actor=user)
 
 
@@ -383,7 +389,7 @@ SCENARIOS = {
     "meeting_decision": _meeting("decide"),
     "account_verified": _account, "need_submitted": _submitted, "need_verified": _need_verified,
     "need_rejected": _need_rejected, "need_withdrawn": _need_withdrawn, "need_delivered": _need_delivered,
-    "need_expired": _need_expired, "need_overdue": _need_overdue, "need_escalated": _need_escalated,
+    "need_expired": _need_expired, "need_merged": _need_merged, "need_overdue": _need_overdue, "need_escalated": _need_escalated,
     "org_registered": _org_registered, "org_verified": _org_verified, "org_rejected": _org_rejected,
     "org_suspended": _org_suspended, "org_blacklisted": _org_blacklisted, "org_reinstated": _org_reinstated,
     "project_published": _published, "project_cancelled": _cancelled, "bid_disqualified": _disqualified,

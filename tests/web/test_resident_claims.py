@@ -1,0 +1,80 @@
+"""A self-registered resident whose ID number matches a record staff keep is linked to it, never made twice."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from linkage.extensions import db
+from linkage.models import AccountStatus, AuditEvent, ClaimStatus, Resident, ResidentClaim, User
+from tests.factories import make_resident, make_resident_id
+
+
+def register(client, world, username, id_number, community=None):
+    return client.post("/auth/register", data={
+        "role": "resident", "display_name": "Zhao Lan", "username": username, "phone": "13800000001",
+        "community": (community or world.c1).id, "password": "long-enough-1", "confirm": "long-enough-1",
+        "id_number": id_number})
+
+
+def residents():
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Resident))
+
+
+def kept_record(world):
+    """A resident staff registered, with an ID number; returns (resident, number)."""
+    resident = make_resident(world.c1, name="赵兰", born=date(1948, 3, 9))
+    db.session.commit()
+    from linkage.security import decrypt
+    return resident, decrypt(resident.id_number_encrypted)
+
+
+def test_a_matching_registration_claims_the_kept_record_and_staff_confirm_it(client, auth, world):
+    resident, number = kept_record(world)
+    before = residents()
+    assert register(client, world, "zhaolan", number.lower()).status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.username == "zhaolan"))
+    claim = db.session.scalar(sa.select(ResidentClaim))
+    assert residents() == before and (claim.user_id, claim.resident_id, claim.status) == (
+        user.id, resident.id, ClaimStatus.pending)
+    auth.login("staff1")
+    page = client.get("/community/accounts").get_data(as_text=True)
+    assert "matches the record of 赵兰" in page
+    assert client.post(f"/community/accounts/{user.id}/verify").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Resident, resident.id).user_id == user.id and residents() == before
+    assert db.session.get(ResidentClaim, claim.id).status == ClaimStatus.confirmed
+    assert db.session.scalar(sa.select(AuditEvent.actor_id).where(AuditEvent.action == "resident.link")) == \
+        world["staff1"].id
+    auth.logout()
+    auth.login("zhaolan", "long-enough-1")
+    data = client.get("/needs/my-data.json").get_json()
+    assert data["resident"]["id"] == resident.id and data["resident"]["name"] == "赵兰"
+
+
+def test_a_new_number_makes_one_record_that_staff_cannot_register_again(client, auth, world):
+    number = make_resident_id(date(1960, 1, 2), seq=77)
+    before = residents()
+    assert register(client, world, "newres", number).status_code == 302
+    assert residents() == before + 1 and db.session.scalar(sa.select(sa.func.count()).select_from(ResidentClaim)) == 0
+    auth.login("staff1")
+    response = client.post("/community/residents/new", data={
+        "name": "Someone", "id_number": number, "region": world.c1.id, "consent": "y", "address": "Plum Lane 1"})
+    assert "already registered" in response.get_data(as_text=True) and residents() == before + 1
+
+
+def test_another_communitys_staff_cannot_confirm_a_claim(client, auth, world):
+    resident, number = kept_record(world)
+    register(client, world, "faraway", number, community=world.c3)
+    user = db.session.scalar(sa.select(User).where(User.username == "faraway"))
+    auth.login("staff3")
+    assert "another community keeps" in client.get("/community/accounts").get_data(as_text=True)
+    client.post(f"/community/accounts/{user.id}/verify")
+    db.session.expire_all()
+    assert db.session.get(User, user.id).status == AccountStatus.pending
+    assert db.session.get(Resident, resident.id).user_id is None
+
+
+def test_a_bad_id_number_creates_nothing(client, world):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    response = register(client, world, "typo", "11010119900101123")
+    assert response.status_code == 200 and "not a valid resident ID number" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
