@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
-                            CorrectionStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
+                            CorrectionStatus, FollowUpStatus, HoursStatus, NeedStatus, NoteKind, OrgStatus, OrgType, PanelStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -104,6 +104,12 @@ ACTIONS = {
     "certificate.request": _l("Service certificate asked for"), "certificate.issue": _l("Service certificate issued"),
     "volunteer_complaint.record": _l("Complaint about a volunteer recorded"),
     "volunteer_complaint.answer": _l("Complaint answered by the volunteer"),
+    "visit.rate": _l("Visit rated"), "follow_up.open": _l("Follow-up of a low rating opened"),
+    "follow_up.close": _l("Follow-up closed"),
+    "category.add": _l("Taxonomy entry added"), "category.rename": _l("Taxonomy entry renamed"),
+    "category.retire": _l("Taxonomy entry retired"), "skill.add": _l("Skill added"),
+    "skill.rename": _l("Skill renamed"), "skill.retire": _l("Skill retired"), "region.add": _l("Region added"),
+    "region.rename": _l("Region renamed"), "region.retire": _l("Region retired"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
 }
 
@@ -118,6 +124,8 @@ SUBJECTS = {
     "ResponseTarget": _l("Response target"),
     "HoursCorrection": _l("Correction of hours"), "Certificate": _l("Service certificate"),
     "VolunteerComplaint": _l("Complaint about a volunteer"),
+    "VisitRating": _l("Visit rating"), "FollowUp": _l("Follow-up"), "Category": _l("Taxonomy entry"),
+    "Skill": _l("Skill"),
 }
 
 FIELDS = {
@@ -179,6 +187,9 @@ FIELDS = {
     "sign_up_id": _l("Sign-up"), "minutes_before": _l("Minutes before"), "minutes_requested": _l("Minutes asked for"),
     "number": _l("Number"), "notice_until": _l("On public notice until"), "issued_at": _l("Issued"),
     "person_in_charge": _l("Person in charge"), "handler_name": _l("Handler"),
+    # ratings, taxonomy and regions
+    "comment": _l("Comment"), "note": _l("Note"), "code": _l("Code"), "name_en": _l("Name (English)"),
+    "parent": _l("Under"), "is_certificate": _l("Certificate"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 
@@ -190,7 +201,7 @@ STATUS_BY_SUBJECT = {
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus,
     "Case": CaseStatus,
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus, "Certificate": CertificateStatus,
-    "HoursCorrection": CorrectionStatus,
+    "HoursCorrection": CorrectionStatus, "FollowUp": FollowUpStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,

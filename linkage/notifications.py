@@ -87,6 +87,7 @@ MESSAGES = {
     "case_transfer_offered": _l("The case \"%(title)s\" is offered to you: accept or decline it."),
     "case_transfer_answered": _l("%(name)s answered the transfer of the case \"%(title)s\"."),
     "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),
+    "follow_up_opened": _l("A resident rated the visit \"%(title)s\" %(rating)s of 5: please follow it up."),
 }
 
 

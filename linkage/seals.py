@@ -35,16 +35,17 @@ from linkage.audit import derived_key
 from linkage.extensions import db
 from linkage.models import (Availability, Bid, Case, CaseApproval, CaseNote, CaseReferral, CaseService, CaseTransfer,
                             Category, ChangeRequest, Complaint, Contract, Document, Evaluation,
-                            ExpertTie, Feedback, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
+                            ExpertTie, Feedback, FollowUp, Installment, MatchOverride, MatchRun, Need, Organization, PanelMember,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
-                            Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, Volunteer)
+                            Shift, ShiftSlot, SignUp, Skill, SocialWorker, User, VisitRating, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, Need, Feedback, Project, Bid, Shift, ShiftSlot, SignUp, MatchRun,
                  MatchOverride, SettingValue, Contract, Installment, Payment, Evaluation, Document, ChangeRequest,
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
-                 Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget)
+                 Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,
+                 VisitRating, FollowUp)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

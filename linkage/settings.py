@@ -207,6 +207,11 @@ SPECS = (
     Spec("ON_TIME_MIN_COUNT", "int", 10, 1, 10000, _l("Smallest count for an on-time share"),
          _l("The on-time report shows a share only for a sector and community with at least this many needs "
             "due; fewer would say more about chance than about the service."), _l("needs")),
+    Spec("RATING_FOLLOW_UP_AT", "int", 2, 1, 4, _l("Rating that opens a follow-up"),
+         _l("A visit rated this low or lower (1 to 5) opens a follow-up for the community's staff."), _l("points")),
+    Spec("RATING_MIN_COUNT", "int", 5, 1, 1000, _l("Smallest count for an average rating"),
+         _l("Shifts, projects, organizations and communities show their residents' average rating only from "
+            "this many ratings on, so that no single resident's rating can be read from it."), _l("ratings")),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

@@ -40,7 +40,7 @@ from linkage.needs import escalation, services as needs_services
 from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
-from linkage.seed import names, records as seed_records
+from linkage.seed import names, records as seed_records, visits as seed_visits
 from linkage.seed.cases import plan_cases
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, services as shift_services
@@ -1588,6 +1588,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_panels(demo)
     plan_cases(demo, demo.supervisor_id, DEMO_PASSWORD)
     seed_records.plan(demo)
+    seed_visits.plan(demo)
     _write_history(demo)
     seed_records.number_volunteers()
     with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target

@@ -13,6 +13,7 @@ from linkage.forms import choices
 from linkage.models import (FINISHED_STATUSES, HOLDING_STATUSES, HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker)
 from linkage.models.types import utcnow
+from linkage.ratings import queries as rating_queries
 from linkage.shifts import access, codes, places, queries, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
@@ -91,7 +92,8 @@ def detail(shift_id):
                            can_change=access.can_change(current_user, shift, now),
                            can_cancel=access.can_cancel(current_user, shift),
                            can_sign_up=access.can_sign_up(current_user, shift, volunteer, mine, now),
-                           can_withdraw=access.can_withdraw(current_user, mine, now), locale=_locale())
+                           can_withdraw=access.can_withdraw(current_user, mine, now), locale=_locale(),
+                           visit_rollup=rating_queries.for_shift(shift) if shift.needs else None)
 
 
 # --- creating, editing, cancelling ------------------------------------------------------------------
@@ -181,7 +183,9 @@ def _form_choices(form: ShiftForm, project, shift=None) -> None:
     if shift is not None:
         needs += [need for need in shift.needs if need not in needs]
     form.needs.choices = choices((n.id, f"{n.title} · {n.urgency_label}") for n in needs)
-    form.set_skill_choices(db.session.scalars(sa.select(Skill).order_by(Skill.code)).all(), locale)
+    kept = [slot.skill_id for slot in shift.slots] if shift is not None else []
+    form.set_skill_choices(db.session.scalars(sa.select(Skill).where(Skill.offered(kept)).order_by(Skill.code)).all(),
+                           locale)
 
 
 def _shift_data(form: ShiftForm) -> services.ShiftData:
