@@ -176,11 +176,11 @@ def retire_region(region: Region, *, actor: User) -> None:
     if region.parent is None:
         raise Refused(_l("The district itself cannot be retired."))
     blockers = retirement_blockers(region)
-    if blockers["children"]:
-        raise Refused(_l("%(name)s still has %(n)s active regions under it: retire them first.",
-                         name=region.name, n=blockers["children"]))
     if blockers["needs"] or blockers["shifts"]:
         raise Refused(_l("%(name)s cannot be retired while %(needs)s needs are still open and %(shifts)s shifts "
                          "are still to come or under way there. Close or move them first.",
                          name=region.name, needs=blockers["needs"], shifts=blockers["shifts"]))
+    if blockers["children"]:
+        raise Refused(_l("%(name)s still has %(n)s active regions under it: retire them first.",
+                         name=region.name, n=blockers["children"]))
     _retire(region, "region.retire", actor)
