@@ -43,84 +43,88 @@ def _needs_to_visit(community: Region, resident: Resident) -> list[Need]:
 def plan(demo) -> None:
     state: dict = {"follow_up_closed": False}
     for week, day in enumerate(VISIT_DAYS):
-        start = demo.local(day, 9, 30)
-        _plan_visit(demo, state, week, start)
+        visit = _Visit(demo, state, week, demo.local(day, 9, 30))
+        demo.later(visit.start - timedelta(days=4), visit.create)
+        demo.later(visit.start - timedelta(days=2), visit.sign_up)
+        demo.later(visit.start + timedelta(minutes=5), visit.attend)
+        demo.later(visit.end - timedelta(minutes=5), visit.leave)
+        demo.later(visit.end + timedelta(minutes=40), visit.close)
+        demo.later(min(visit.end + timedelta(hours=20), demo.now - timedelta(hours=2)), visit.rate)
+        if week == 1:
+            demo.later(visit.end + timedelta(days=2), visit.follow_up)
 
 
-def _plan_visit(demo, state: dict, week: int, start) -> None:
-    end = start + timedelta(hours=2)
-    visit: dict = {}
+class _Visit:
+    """One weekly visit, step by step."""
 
-    def create() -> None:
-        community, resident, staff = _community_of_demo_resident(demo)
+    def __init__(self, demo, state: dict, week: int, start) -> None:
+        self.demo, self.state, self.week = demo, state, week
+        self.start, self.end = start, start + timedelta(hours=2)
+        self.shift: Optional[Shift] = None
+        self.records: list = []
+
+    def create(self) -> None:
+        community, resident, self.staff = _community_of_demo_resident(self.demo)
+        self.community = community
         needs = _needs_to_visit(community, resident)
         if not needs or resident.id != needs[0].resident_id:
             return
         data = shift_services.ShiftData(
             title=f"{community.name}·独居老人上门探访", community=community, place=f"{community.name}居民家中",
-            start=start, end=end, min_volunteers=1, slots=[(None, 2)],
+            start=self.start, end=self.end, min_volunteers=1, slots=[(None, 2)],
             description="每周上门探访：陪伴聊天、检查家中用电用气安全。", latitude=community.latitude,
             longitude=community.longitude, needs=needs)
-        visit.update(shift=shift_services.create_shift(data, project=None, actor=staff), staff=staff,
-                     community=community)
+        self.shift = shift_services.create_shift(data, project=None, actor=self.staff)
 
-    def sign_up() -> None:
-        shift: Optional[Shift] = visit.get("shift")
-        if shift is None:
+    def sign_up(self) -> None:
+        """Two volunteers of the community the rule lets hold a place."""
+        if self.shift is None:
             return
         volunteers = db.session.scalars(sa.select(Volunteer).where(
-            Volunteer.region_id == visit["community"].id, Volunteer.status == VolunteerStatus.active)
+            Volunteer.region_id == self.community.id, Volunteer.status == VolunteerStatus.active)
             .order_by(Volunteer.id)).all()
-        visit["records"] = []
         for volunteer in volunteers:
             try:
                 with db.session.begin_nested():
-                    record = places.sign_up(shift, volunteer, actor=visit["staff"])
+                    record = places.sign_up(self.shift, volunteer, actor=self.staff)
             except Refused:
                 continue
             if record.status == SignUpStatus.assigned:
-                visit["records"].append(record)
-            if len(visit["records"]) == 2:
+                self.records.append(record)
+            if len(self.records) == 2:
                 return
 
-    def attend() -> None:
-        for record in visit.get("records", []):
-            places.check_in(record, actor=visit["staff"])
+    def attend(self) -> None:
+        for record in self.records:
+            places.check_in(record, actor=self.staff)
 
-    def leave() -> None:
-        for record in visit.get("records", []):
+    def leave(self) -> None:
+        for record in self.records:
             if record.status == SignUpStatus.checked_in:
-                places.check_out(record, actor=visit["staff"], confirm_decline=True)
+                places.check_out(record, actor=self.staff, confirm_decline=True)
 
-    def close() -> None:
-        if visit.get("records"):
-            places.close_shift(visit["shift"], actor=visit["staff"])
+    def close(self) -> None:
+        if self.records:
+            places.close_shift(self.shift, actor=self.staff)
 
-    def rate() -> None:
-        shift = visit.get("shift")
-        if shift is None or not visit.get("records"):
+    def rate(self) -> None:
+        """Each resident with an account rates their own visit; staff enter the others' ratings."""
+        if self.shift is None or not self.records:
             return
-        for need, rating in zip(sorted(shift.needs, key=lambda n: n.id), RATINGS[week]):
-            if week == len(VISIT_DAYS) - 1 and need.resident.user_id == demo.users["resident"]:
+        last = self.week == len(VISIT_DAYS) - 1
+        for need, rating in zip(sorted(self.shift.needs, key=lambda n: n.id), RATINGS[self.week]):
+            if last and need.resident.user_id == self.demo.users["resident"]:
                 continue  # left for the demo resident to rate
-            rater = need.resident.user or visit["staff"]
-            rating_services.rate_visit(shift, need, actor=rater, rating=rating, comment=COMMENTS.get(rating, ""))
+            rater = need.resident.user or self.staff
+            rating_services.rate_visit(self.shift, need, actor=rater, rating=rating, comment=COMMENTS.get(rating, ""))
 
-    def follow_up() -> None:
-        if state["follow_up_closed"] or visit.get("shift") is None:
+    def follow_up(self) -> None:
+        """Staff close the first follow-up with what they did."""
+        if self.state["follow_up_closed"] or self.shift is None:
             return
-        opened = db.session.scalar(sa.select(FollowUp).join(FollowUp.rating).where(
-            FollowUp.status == FollowUpStatus.open).order_by(FollowUp.id).limit(1))
+        opened = db.session.scalar(sa.select(FollowUp).where(FollowUp.status == FollowUpStatus.open)
+                                   .order_by(FollowUp.id).limit(1))
         if opened is not None:
-            rating_services.close_follow_up(opened, actor=visit["staff"],
+            rating_services.close_follow_up(opened, actor=self.staff,
                                             note="已电话回访居民并致歉；与带队社工沟通，探访时长不少于一小时。")
-            state["follow_up_closed"] = True
-
-    demo.later(start - timedelta(days=4), create)
-    demo.later(start - timedelta(days=2), sign_up)
-    demo.later(start + timedelta(minutes=5), attend)
-    demo.later(end - timedelta(minutes=5), leave)
-    demo.later(end + timedelta(minutes=40), close)
-    demo.later(min(end + timedelta(hours=20), demo.now - timedelta(hours=2)), rate)
-    if week == 1:
-        demo.later(end + timedelta(days=2), follow_up)
+            self.state["follow_up_closed"] = True
