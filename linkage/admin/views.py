@@ -262,12 +262,8 @@ def regions_page():
 def region_add():
     form = RegionForm()
     form.parent.choices = _region_parent_choices()
-    parent = db.session.get(Region, form.parent.data or 0)
-    if parent is not None and perform(
-            lambda: taxonomy.add_region(parent, code=form.code.data, name=form.name.data,
-                                        name_en=form.name_en.data, actor=current_user),
-            form=form, done=lambda r: _("Region added: %(name)s.", name=r.name)):
+    if perform(lambda: taxonomy.add_region(db.session.get(Region, form.parent.data), code=form.code.data,
+                                            name=form.name.data, name_en=form.name_en.data, actor=current_user),
+               form=form, done=lambda r: _("Region added: %(name)s.", name=r.name)):
         return redirect(url_for("admin.regions_page"))
-    if parent is None:
-        form.validate()
     return _regions_page(form)

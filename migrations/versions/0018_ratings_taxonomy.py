@@ -51,16 +51,16 @@ def upgrade():
     )
     op.create_index(op.f('ix_follow_ups_region_id'), 'follow_ups', ['region_id'], unique=False)
     op.create_index(op.f('ix_follow_ups_status'), 'follow_ups', ['status'], unique=False)
-    with op.batch_alter_table('skills', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
-    with op.batch_alter_table('regions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
+    # A constant default ('1' reads as true in both databases), so SQLite adds the column in place rather
+    # than copying the tables that so many others point at.
+    op.add_column('skills', sa.Column('active', sa.Boolean(), nullable=False, server_default='1'))
+    op.add_column('regions', sa.Column('active', sa.Boolean(), nullable=False, server_default='1'))
 
 
 def downgrade():
-    with op.batch_alter_table('regions', schema=None) as batch_op:
+    with op.batch_alter_table('regions', schema=None, recreate="never") as batch_op:
         batch_op.drop_column('active')
-    with op.batch_alter_table('skills', schema=None) as batch_op:
+    with op.batch_alter_table('skills', schema=None, recreate="never") as batch_op:
         batch_op.drop_column('active')
     op.drop_index(op.f('ix_follow_ups_status'), table_name='follow_ups')
     op.drop_index(op.f('ix_follow_ups_region_id'), table_name='follow_ups')

@@ -324,9 +324,16 @@ def _transfer(answer):
     return scenario
 
 
+def _follow_up_opened(world, **_):
+    from linkage.ratings import services as ratings
+    from tests.ratings_support import make_visit
+    ratings.rate_visit(*make_visit(world), actor=world["resident"], rating=1)
+
+
 SCENARIOS = {
     "account_verified": _account, "need_submitted": _submitted, "need_verified": _need_verified,
     "need_rejected": _need_rejected, "need_withdrawn": _need_withdrawn, "need_delivered": _need_delivered,
+    "follow_up_opened": _follow_up_opened,
     "need_expired": _need_expired, "need_overdue": _need_overdue, "need_escalated": _need_escalated,
     "org_registered": _org_registered, "org_verified": _org_verified, "org_rejected": _org_rejected,
     "org_suspended": _org_suspended, "org_blacklisted": _org_blacklisted, "org_reinstated": _org_reinstated,
