@@ -121,13 +121,14 @@ def register_blueprints(app: Flask) -> None:
     from linkage.organizations.views import blueprint as organizations
     from linkage.projects.views import blueprint as projects
     from linkage.public.views import blueprint as public
+    from linkage.ratings.views import blueprint as ratings
     from linkage.records.views import blueprint as records
     from linkage.shifts.views import blueprint as shifts
     from linkage.skills.views import blueprint as skills
     from linkage.volunteers.views import blueprint as volunteers
 
     for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, skills,
-                      records, matching, cases, meetings, admin, operations, public):
+                      records, matching, cases, meetings, admin, operations, public, ratings):
         app.register_blueprint(blueprint)
 
 

@@ -16,8 +16,8 @@ from markupsafe import Markup, escape
 
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
-                            CorrectionStatus, ExceptionKind, HoursStatus, NeedChannel, NeedStatus, NoteKind, OrgStatus,
-                            OrgType, PanelStatus, ProofSource, ProofStatus,
+                            CorrectionStatus, ExceptionKind, FollowUpStatus, HoursStatus, NeedChannel, NeedStatus,
+                            NoteKind, OrgStatus, OrgType, PanelStatus, ProofSource, ProofStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
                             VulnerableTag,
                             WorkerLevel)
@@ -124,6 +124,12 @@ ACTIONS = {
     "skill_certificate.read": _l("Skill certificate opened"),
     "skill_certificate.grant": _l("Skill certificate granted by a training session"),
     "volunteer.supervision_note": _l("Supervision note written"),
+    "visit.rate": _l("Visit rated"), "follow_up.open": _l("Follow-up of a low rating opened"),
+    "follow_up.close": _l("Follow-up closed"),
+    "category.add": _l("Taxonomy entry added"), "category.rename": _l("Taxonomy entry renamed"),
+    "category.retire": _l("Taxonomy entry retired"), "skill.add": _l("Skill added"),
+    "skill.rename": _l("Skill renamed"), "skill.retire": _l("Skill retired"), "region.add": _l("Region added"),
+    "region.rename": _l("Region renamed"), "region.retire": _l("Region retired"),
     "volunteer.block": _l("Self sign-up suspended"), "volunteer.calendar_link": _l("Calendar link made"), "volunteer.update": _l("Volunteer profile changed"),
     "volunteer.consent_record": _l("Guardian's consent recorded"),
     "volunteer.consent_withdraw": _l("Guardian's consent withdrawn"),
@@ -146,6 +152,8 @@ SUBJECTS = {
     "VolunteerComplaint": _l("Complaint about a volunteer"),
     "Meeting": _l("Joint meeting"), "MeetingDecision": _l("Decision of a joint meeting"),
     "VolunteerComplaint": _l("Complaint about a volunteer"), "SkillCertificate": _l("Skill certificate"),
+    "VisitRating": _l("Visit rating"), "FollowUp": _l("Follow-up"), "Category": _l("Taxonomy entry"),
+    "Skill": _l("Skill"),
 }
 
 FIELDS = {
@@ -224,6 +232,9 @@ FIELDS = {
     # skill certificates and training
     "skill_id": _l("Skill"), "expires_on": _l("Valid until"), "source": _l("Obtained by"),
     "trains_skill_id": _l("Training session for"),
+    # ratings, taxonomy and regions
+    "comment": _l("Comment"), "note": _l("Note"), "code": _l("Code"), "name_en": _l("Name (English)"),
+    "parent": _l("Under"), "is_certificate": _l("Certificate"),
 }
 UNKNOWN_FIELD = _l("Other detail")
 
@@ -235,9 +246,8 @@ STATUS_BY_SUBJECT = {
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus,
     "Case": CaseStatus,
     "PanelMember": PanelStatus, "Complaint": ComplaintStatus, "Certificate": CertificateStatus,
-    "HoursCorrection": CorrectionStatus,
-    "Meeting": MeetingStatus, "MeetingDecision": DecisionStatus,
-    "HoursCorrection": CorrectionStatus, "SkillCertificate": ProofStatus,
+    "HoursCorrection": CorrectionStatus, "FollowUp": FollowUpStatus,
+    "Meeting": MeetingStatus, "MeetingDecision": DecisionStatus, "SkillCertificate": ProofStatus,
 }
 ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,

@@ -102,6 +102,7 @@ MESSAGES = {
     "skill_certificate_granted": _l("Your attendance at the training \"%(title)s\" was confirmed: you hold the "
                                     "certificate for %(skill)s until %(date)s."),
     "match_not_placed": _l("You were not placed on \"%(title)s\" this time; you stay on its waiting list."),
+    "follow_up_opened": _l("A resident rated the visit \"%(title)s\" %(rating)s of 5: please follow it up."),
 }
 
 # Kinds no longer sent, kept so that the messages already stored still read.

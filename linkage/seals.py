@@ -35,13 +35,13 @@ from linkage.audit import derived_key
 from linkage.extensions import db
 from linkage.models import (AgendaItem, Availability, AvailabilityException, Bid, Case, CaseApproval, CaseNote,
                             CaseReferral, CaseService, CaseTransfer, Category, ChangeRequest, Complaint, Contract,
-                            Document, Evaluation, ExpertTie, Feedback, GuardianConsent, Installment, MatchOverride,
-                            MatchRun, Meeting, MeetingDecision, Need, NeedFollower, NeedPhoto, Organization,
-                            PanelMember, ResidentClaim,
+                            Document, Evaluation, ExpertTie, Feedback, FollowUp, GuardianConsent, Installment,
+                            MatchOverride, MatchRun, Meeting, MeetingDecision, Need, NeedFollower, NeedPhoto,
+                            Organization, PanelMember, ResidentClaim,
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
                             Shift, ShiftSeries, ShiftSlot, SignUp, Skill, SkillCertificate, SocialWorker,
-                            SupervisionNote, User, Volunteer)
+                            SupervisionNote, User, VisitRating, Volunteer)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, AvailabilityException, GuardianConsent, Need, Feedback, Project, Bid, ShiftSeries,
@@ -50,7 +50,7 @@ SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resi
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,
                  Meeting, AgendaItem, MeetingDecision, SkillCertificate, SupervisionNote,
-                 NeedFollower, NeedPhoto, ResidentClaim)
+                 NeedFollower, NeedPhoto, ResidentClaim, VisitRating, FollowUp)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 

@@ -234,6 +234,11 @@ SPECS = (
     Spec("RETENTION_MONTHS", "int", 36, 1, 240, _l("Keep closed needs' personal details"),
          _l("This long after a need closed, its personal details (description, caller's number, photos) are "
             "removed by a scheduled batch; the need itself stays in the statistics."), _l("months")),
+    Spec("RATING_FOLLOW_UP_AT", "int", 2, 1, 4, _l("Rating that opens a follow-up"),
+         _l("A visit rated this low or lower (1 to 5) opens a follow-up for the community's staff."), _l("points")),
+    Spec("RATING_MIN_COUNT", "int", 5, 1, 1000, _l("Smallest count for an average rating"),
+         _l("Shifts, projects, organizations and communities show their residents' average rating only from "
+            "this many ratings on, so that no single resident's rating can be read from it."), _l("ratings")),
 )
 REGISTRY = {spec.name: spec for spec in SPECS}
 

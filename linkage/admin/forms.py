@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, FormField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, FieldList, FormField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.widgets import NumberInput
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -38,3 +38,34 @@ class TargetsForm(Form):
     """The response targets of every sector, one row each, in the order of the page."""
     rows = FieldList(FormField(TargetRowForm))
     submit = SubmitField(_l("Save targets"))
+
+
+class NamesForm(Form):
+    """The two names of a category, skill or region (their codes never change)."""
+    name = StringField(_l("Name (Chinese)"), validators=[DataRequired(message=_l("Give the Chinese name.")),
+                                                         Length(max=100)])
+    name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=100)])
+    submit = SubmitField(_l("Rename"))
+
+
+class CategoryForm(NamesForm):
+    parent = SelectField(_l("Under"), coerce=int, validators=[Optional()])
+    code = StringField(_l("Code"), description=_l("Lowercase letters, digits and '_'; it never changes."),
+                       validators=[DataRequired(message=_l("Give a code.")), Length(max=31)])
+    submit = SubmitField(_l("Add to the taxonomy"))
+
+
+class SkillForm(NamesForm):
+    code = StringField(_l("Code"), description=_l("Lowercase letters, digits and '_'; it never changes."),
+                       validators=[DataRequired(message=_l("Give a code.")), Length(max=31)])
+    category = SelectField(_l("Sector or category (optional)"), coerce=int, validators=[Optional()])
+    is_certificate = BooleanField(_l("A certificate staff must check (e.g. first aid)"))
+    submit = SubmitField(_l("Add the skill"))
+
+
+class RegionForm(NamesForm):
+    parent = SelectField(_l("Under"), coerce=int, validators=[DataRequired(message=_l("Choose where it belongs."))])
+    code = StringField(_l("Code"), description=_l("Digits, starting with the code of the region above; it never "
+                                                  "changes."),
+                       validators=[DataRequired(message=_l("Give a code.")), Length(max=32)])
+    submit = SubmitField(_l("Add the region"))

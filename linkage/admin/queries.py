@@ -3,7 +3,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from linkage.admin import access
-from linkage.models import AuditEvent, Role, User
+from linkage.extensions import db
+from linkage.models import AuditEvent, Category, Region, Role, Skill, User
 
 
 def users_matching(search: str = "", role: str = ""):
@@ -25,3 +26,17 @@ def audit_events_visible_to(user: User, action: str = "", subject: str = ""):
     if subject:
         query = query.where(AuditEvent.subject_type == subject)
     return query
+
+
+def taxonomy() -> list[Category]:
+    """Every category, retired ones included, in tree order (a child's code extends its parent's)."""
+    return list(db.session.scalars(sa.select(Category).options(joinedload(Category.parent)).order_by(Category.code)))
+
+
+def skills() -> list[Skill]:
+    return list(db.session.scalars(sa.select(Skill).order_by(Skill.active.desc(), Skill.code)))
+
+
+def region_tree() -> list[Region]:
+    """Every region, retired ones included, each right after its parent (path order)."""
+    return list(db.session.scalars(sa.select(Region).order_by(Region.path)))

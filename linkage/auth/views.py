@@ -65,7 +65,8 @@ def logout():
 
 def _community_choices():
     communities = db.session.scalars(
-        sa.select(Region).where(Region.level == RegionLevel.community).order_by(Region.code)).all()
+        sa.select(Region).where(Region.level == RegionLevel.community, Region.active.is_(True))
+        .order_by(Region.code)).all()
     return choices((c.id, c.name) for c in communities)
 
 

@@ -63,7 +63,8 @@ def community_choices(user: User, locale: str):
 def region_choices(user: User, locale: str):
     """Communities and their grids in ``user``'s scope, where a resident can be registered."""
     scope = community_scope(user)
-    query = sa.select(Region).where(Region.level.in_((RegionLevel.community, RegionLevel.grid)))
+    query = sa.select(Region).where(Region.level.in_((RegionLevel.community, RegionLevel.grid)),
+                                    Region.active.is_(True))
     if scope is not None:
         query = query.where(Region.path.startswith(scope.path))
     # Path order puts each community's grids right after it ("/1/2/4/" < "/1/2/4/7/" < "/1/2/40/").

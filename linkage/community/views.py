@@ -20,7 +20,7 @@ from linkage.community import access, export_pdf, queries, rights, services
 from linkage.community.forms import (AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
                                      ResidentSearchForm, RevealForm)
 from linkage.extensions import db
-from linkage.models import Category, Need, Region, Role, User
+from linkage.models import Category, FollowUpStatus, Need, Region, Role, User
 from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import ontime, targets
@@ -28,6 +28,8 @@ from linkage.needs import services as need_services
 from linkage.needs import intake
 from linkage.needs.forms import JoinForm, MergeForm, NoteForm, RateForm, RejectForm, StaffNeedForm, with_placeholder
 from linkage.needs.views import duplicates_first
+from linkage.ratings import access as rating_access
+from linkage.ratings import queries as rating_queries
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
@@ -160,7 +162,9 @@ def needs():
         sector=db.session.get(Category, sector) if sector else None,
         community=db.session.get(Region, community) if community else None, channel=form.value("channel"))
     page = paginate(need_queries.by_urgency(need_queries.for_list(query)))
-    return render_template("community/needs.html", page=page, form=form,
+    follow_ups = (rating_queries.follow_ups_for(current_user, status=FollowUpStatus.open)
+                  if current_user.role in rating_access.COMMUNITY_DESK else [])
+    return render_template("community/needs.html", page=page, form=form, follow_ups=follow_ups,
                            can_report=need_access.can_report_needs(current_user))
 
 

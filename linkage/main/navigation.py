@@ -8,6 +8,7 @@ R = Role
 # (endpoint, label, roles)
 NAVIGATION = [
     ("needs.mine", _l("My needs"), {R.resident}),
+    ("ratings.mine", _l("Rate my visits"), {R.resident}),
     ("community.residents", _l("Residents"), {R.community_staff, R.grid_worker}),
     ("community.needs", _l("Needs"), {R.community_staff, R.grid_worker, R.civil_affairs, R.observer}),
     ("organizations.mine", _l("My organization"), {R.org_admin, R.social_worker}),
@@ -29,12 +30,15 @@ NAVIGATION = [
     ("matching.index", _l("Match runs"), {R.civil_affairs, R.social_worker}),
     ("meetings.index", _l("Joint meetings"), {R.community_staff, R.civil_affairs, R.observer, R.org_admin,
                                                R.social_worker}),
+    ("ratings.community", _l("Ratings"), {R.community_staff}),
     ("community.on_time", _l("On time"), {R.community_staff, R.civil_affairs, R.admin}),
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     ("admin.users", _l("Users"), {R.admin}),
     ("admin.audit", _l("Audit trail"), {R.admin, R.civil_affairs}),
     ("admin.settings_page", _l("Settings"), {R.admin}),
     ("admin.response_targets", _l("Response targets"), {R.admin}),
+    ("admin.taxonomy_page", _l("Taxonomy"), {R.admin}),
+    ("admin.regions_page", _l("Regions"), {R.admin}),
 ]
 
 

@@ -18,6 +18,7 @@ from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Compla
 from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
 from linkage.models.records import (Certificate, CertificateStatus, CorrectionStatus, HoursCorrection,
                                     VolunteerComplaint, VolunteerNumber)
+from linkage.models.ratings import FollowUp, FollowUpStatus, VisitRating
 from linkage.models.regions import Region, RegionLevel
 from linkage.models.settings import SettingValue
 from linkage.models.shifts import (FINISHED_STATUSES, HOLDING_STATUSES, LIVE_STATUSES, OPEN_STATUSES, TAKEN_STATUSES,
@@ -33,7 +34,7 @@ __all__ = [
     "Certificate", "CertificateStatus", "CorrectionStatus", "HoursCorrection", "VolunteerComplaint", "VolunteerNumber",
     "AccountStatus", "AuditEvent", "Availability", "AvailabilityException", "ExceptionKind", "GuardianConsent", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
     "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",
-    "Feedback", "Installment", "Milestone", "Payment",
+    "Feedback", "FollowUp", "FollowUpStatus", "VisitRating", "Installment", "Milestone", "Payment",
     "Complaint", "ComplaintStatus", "DEFAULT_CRITERIA", "ExpertTie", "PANEL_STATUS_LABELS", "PanelMember", "PanelScore", "PanelStatus",
     "ProjectCriterion",
     "FINISHED_STATUSES", "HOLDING_STATUSES", "LIVE_STATUSES", "TAKEN_STATUSES", "OPEN_STATUSES", "HoursStatus", "MatchKind", "MatchOverride", "MatchRun", "MatchRunPart", "MatchStatus",

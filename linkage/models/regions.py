@@ -5,6 +5,7 @@ import enum
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkage.extensions import db
@@ -15,6 +16,11 @@ class RegionLevel(enum.Enum):
     street = 2
     community = 3
     grid = 4
+
+    @property
+    def label(self):
+        return {RegionLevel.district: _l("District"), RegionLevel.street: _l("Street"),
+                RegionLevel.community: _l("Community"), RegionLevel.grid: _l("Grid")}[self]
 
 
 class Region(db.Model):
@@ -30,6 +36,8 @@ class Region(db.Model):
     path: Mapped[str] = mapped_column(sa.String(255), index=True, default="")
     latitude: Mapped[Optional[float]] = mapped_column(sa.Float)
     longitude: Mapped[Optional[float]] = mapped_column(sa.Float)
+    # Retired: no new resident, need, shift, account or organization is placed here; existing ones stay.
+    active: Mapped[bool] = mapped_column(default=True)
 
     parent: Mapped[Optional[Region]] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Region]] = relationship(back_populates="parent", order_by="Region.code")
@@ -60,6 +68,13 @@ class Region(db.Model):
 
     def display_name(self, locale: str = "zh_CN") -> str:
         return self.name_en if locale.startswith("en") and self.name_en else self.name
+
+    @classmethod
+    def offered(cls, keep=()):
+        """SQL condition: what a form may offer: active ones, and those in ``keep`` (ids a record already
+        names, so that editing it does not drop a retired one)."""
+        keep = [k for k in keep if k is not None]
+        return sa.or_(cls.active.is_(True), cls.id.in_(keep)) if keep else cls.active.is_(True)
 
     @staticmethod
     def subtree_clause(column, scope: Region):

@@ -139,4 +139,4 @@ def category_choices(locale: str):
 
 def skill_choices(locale: str):
     return choices([(s.id, s.display_name(locale))
-                    for s in db.session.scalars(sa.select(Skill).order_by(Skill.code))])
+                    for s in db.session.scalars(sa.select(Skill).where(Skill.active.is_(True)).order_by(Skill.code))])

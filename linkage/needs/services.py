@@ -42,7 +42,8 @@ def _status(need: Need) -> dict:
     return audit.snapshot(need, "status")
 
 
-def _community_staff(region: Region) -> list[User]:
+def community_staff(region: Region) -> list[User]:
+    """The active staff accounts of the community that `region` lies in."""
     community = region.ancestor_at(RegionLevel.community)
     if community is None:
         return []
@@ -100,7 +101,7 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
     audit.record(actor, "need.submit", need, after={
         **audit.snapshot(need, "status", "urgency", "category_id", "channel"), "photos": len(checked_photos)})
     if actor.role != Role.community_staff:
-        staff = [u for u in _community_staff(resident.region) if u.id != actor.id]
+        staff = [u for u in community_staff(resident.region) if u.id != actor.id]
         notifications.notify(staff, "need_submitted", link=link("community.need_detail", need_id=need.id),
                              title=need.title)
     return need
@@ -155,7 +156,7 @@ def withdraw_need(need: Need, *, actor: User, reason: str = "") -> None:
     need.status_note = (reason or "").strip()
     need.closed_at = timeutil.now()
     audit.record(actor, "need.withdraw", need, before=before, after=_status(need), note=need.status_note)
-    notifications.notify([u for u in _community_staff(need.region) if u.id != actor.id], "need_withdrawn",
+    notifications.notify([u for u in community_staff(need.region) if u.id != actor.id], "need_withdrawn",
                          link=link("community.need_detail", need_id=need.id), title=need.title)
 
 

@@ -43,8 +43,8 @@ def workers_of(org: Organization, *, active_only: bool = False):
     return query.order_by(SocialWorker.active.desc(), SocialWorker.name, SocialWorker.id)
 
 
-def service_area_choices() -> list[Region]:
-    """Streets and communities: an organization's service area is one of them."""
+def service_area_choices(keep=()) -> list[Region]:
+    """Streets and communities (not retired, but for ``keep``): an organization's service area is one of them."""
     return list(db.session.scalars(
-        sa.select(Region).where(Region.level.in_((RegionLevel.street, RegionLevel.community)))
+        sa.select(Region).where(Region.level.in_((RegionLevel.street, RegionLevel.community)), Region.offered(keep))
         .order_by(Region.path)))

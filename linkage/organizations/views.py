@@ -14,6 +14,7 @@ from linkage.organizations import access, queries, services
 from linkage.organizations.forms import OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
 from linkage.projects.access import can_see_bid_price
 from linkage.projects.queries import bids_of_organization
+from linkage.ratings import queries as rating_queries
 from linkage.timeutil import now
 from linkage.web import paginate, perform
 
@@ -59,7 +60,7 @@ def _render_detail(org, failed_verb=None, failed_form=None):
         transitions=services.TRANSITIONS, workers=db.session.scalars(queries.workers_of(org)).all(),
         admins=queries.organization_users(org), sees_bids=sees_bids,
         bids=bids, priced=priced_bids(bids), record=contract_queries.organization_record(org),
-        trail=audit.trail("Organization", org.id) if can_manage else [])
+        visit_rollup=rating_queries.for_organization(org), trail=audit.trail("Organization", org.id) if can_manage else [])
 
 
 def priced_bids(bids) -> set[int]:
@@ -94,12 +95,14 @@ def mine():
         can_correct=access.can_correct_registration(current_user, org),
         can_create_logins=access.can_create_worker_login(current_user, org),
         workers=db.session.scalars(queries.workers_of(org)).all(),
-        bids=bids, priced=priced_bids(bids), record=contract_queries.organization_record(org))
+        bids=bids, priced=priced_bids(bids), record=contract_queries.organization_record(org),
+        visit_rollup=rating_queries.for_organization(org))
 
 
-def _fill_choices(form: OrganizationForm) -> None:
+def _fill_choices(form: OrganizationForm, org=None) -> None:
     form.region.choices = choices(
-        (r.id, f"{'· ' * (r.level.value - 2)}{r.name}") for r in queries.service_area_choices())
+        (r.id, f"{'· ' * (r.level.value - 2)}{r.name}")
+        for r in queries.service_area_choices([org.region_id] if org is not None else []))
     categories = db.session.scalars(sa.select(Category).where(Category.active.is_(True))
                                     .order_by(Category.code)).all()
     form.categories.choices = choices((c.id, f"{'· ' * (c.level - 1)}{c.display_name(str(get_locale()))}")
@@ -136,7 +139,7 @@ def edit():
     form = OrganizationForm(data={**{name: getattr(org, name) for name in plain},
                                   "org_type": org.org_type.value, "region": org.region_id,
                                   "categories": [c.id for c in org.categories]})
-    _fill_choices(form)
+    _fill_choices(form, org)
     if perform(lambda: services.update_organization(org, _organization_data(form), actor=current_user),
                form=form, done=_("Registration data saved and sent for verification.")):
         return redirect(url_for("organizations.mine"))

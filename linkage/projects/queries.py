@@ -49,10 +49,11 @@ def category_and_descendants(category_id: int):
         Category.id == category_id, Category.parent_id == category_id, Category.parent_id.in_(children)))
 
 
-def owner_region_choices(user: User) -> list[Region]:
-    """Regions a project of ``user``'s can belong to: their subtree, down to communities."""
+def owner_region_choices(user: User, keep=()) -> list[Region]:
+    """Regions a project of ``user``'s can belong to: their subtree, down to communities (not retired, but for
+    ``keep``)."""
     levels = (RegionLevel.district, RegionLevel.street, RegionLevel.community)
-    query = sa.select(Region).where(Region.level.in_(levels)).order_by(Region.path)
+    query = sa.select(Region).where(Region.level.in_(levels), Region.offered(keep)).order_by(Region.path)
     if user.role != Role.admin:
         if user.region is None:
             return []

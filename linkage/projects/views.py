@@ -15,6 +15,7 @@ from linkage.models import (Bid, BidStatus, Category, Complaint, Need, PanelMemb
 from linkage.organizations.forms import ReasonForm
 from linkage.organizations.queries import workers_of
 from linkage.projects import access, panels, queries, services, standstill
+from linkage.ratings import queries as rating_queries
 from linkage.projects.forms import (AnswerForm, AssignExpertForm, AwardForm, BidForm, ComplaintForm, CriteriaForm,
                                     DeclarationForm, ProjectForm, panel_scores_form, scores_form)
 from linkage.timeutil import now
@@ -90,9 +91,9 @@ def _render_project_form(form, project):
                            filter_categories=_category_choices(_("All categories")))
 
 
-def _fill_project_choices(form):
-    form.region.choices = choices((r.id, f"{'· ' * (r.level.value - 1)}{r.name}")
-                                  for r in queries.owner_region_choices(current_user))
+def _fill_project_choices(form, project=None):
+    form.region.choices = choices((r.id, f"{'· ' * (r.level.value - 1)}{r.name}") for r in
+                                  queries.owner_region_choices(current_user, [project.region_id] if project else []))
     form.categories.choices = _category_choices()
 
 
@@ -125,7 +126,7 @@ def edit(project_id):
     amending = access.can_amend_project(current_user, project, now())
     require(access.can_edit_project(current_user, project) or amending)
     form = ProjectForm(data=_form_values(project))
-    _fill_project_choices(form)
+    _fill_project_choices(form, project)
     if amending:
         done = perform(lambda: standstill.amend_project(project, _project_data(form), actor=current_user), form=form,
                        done=lambda changed: _("Terms changed: the bids already in must be confirmed again by their "
@@ -180,6 +181,7 @@ def _render_detail(project, failed=None):
         disqualifiable=({b.id for b in bids if b.status in queries.VALID_BID_STATUSES}
                         if "disqualify" in actions else set()),
         needs=db.session.scalars(queries.project_needs(project)).all(), coverage=queries.coverage(project),
+        visit_rollup=rating_queries.for_project(project),
         results_public=access.results_public(project), valid_statuses=queries.VALID_BID_STATUSES,
         bidding_open=project.bidding_open(at),
         can_submit_bid=access.can_submit_bid(current_user, project, at),

@@ -40,7 +40,8 @@ from linkage.needs import escalation, intake, services as needs_services
 from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
-from linkage.seed import meetings as seed_meetings, names, records as seed_records, skills as seed_skills
+from linkage.seed import (meetings as seed_meetings, names, records as seed_records, skills as seed_skills,
+                         visits as seed_visits)
 from linkage.seed.cases import plan_cases
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, series as shift_series, services as shift_services
@@ -1705,6 +1706,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     seed_records.plan(demo)
     seed_meetings.plan(demo)
     seed_skills.plan(demo)
+    seed_visits.plan(demo)
     _write_history(demo)
     seed_records.number_volunteers()
     with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target

@@ -202,7 +202,8 @@ def creatable_projects(user: User):
 
 def communities_for(user: User, project: Optional[Project]):
     """Communities a new shift may be placed in: the project's region, or the staff member's community."""
-    query = sa.select(Region).where(Region.level == RegionLevel.community).order_by(Region.code)
+    query = (sa.select(Region).where(Region.level == RegionLevel.community, Region.active.is_(True))
+             .order_by(Region.code))
     if project is not None:
         return query.where(Region.path.startswith(project.region.path))
     if user.role == Role.admin:

@@ -13,6 +13,7 @@ from linkage.forms import choices
 from linkage.models import (FINISHED_STATUSES, HOLDING_STATUSES, HoursStatus, Need, Project, Region, RegionLevel, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker)
 from linkage.models.types import utcnow
+from linkage.ratings import queries as rating_queries
 from linkage.shifts import access, codes, places, queries, series, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
@@ -103,7 +104,8 @@ def detail(shift_id):
                            can_sign_up=access.can_sign_up(current_user, shift, volunteer, mine, now),
                            can_withdraw=access.can_withdraw(current_user, mine, now),
                            can_answer=access.can_answer_offer(current_user, mine, now),
-                           cutoff=access.cancel_cutoff(shift), locale=_locale())
+                           cutoff=access.cancel_cutoff(shift), locale=_locale(),
+                           visit_rollup=rating_queries.for_shift(shift) if shift.needs else None)
 
 
 def _series_dates(shift: Shift, volunteer) -> list[Shift]:
@@ -228,7 +230,9 @@ def _form_choices(form: ShiftForm, project, shift=None) -> None:
     if shift is not None:
         needs += [need for need in shift.needs if need not in needs]
     form.needs.choices = choices((n.id, f"{n.title} · {n.urgency_label}") for n in needs)
-    form.set_skill_choices(db.session.scalars(sa.select(Skill).order_by(Skill.code)).all(), locale)
+    kept = [slot.skill_id for slot in shift.slots] if shift is not None else []
+    form.set_skill_choices(db.session.scalars(sa.select(Skill).where(Skill.offered(kept)).order_by(Skill.code)).all(),
+                           locale)
 
 
 def _shift_data(form: ShiftForm) -> services.ShiftData:

@@ -36,7 +36,7 @@ def _locale() -> str:
 def profile():
     volunteer = volunteer_of(current_user)
     form = ProfileForm(data=_initial(volunteer) if request.method == "GET" else None)
-    _choices(form)
+    _choices(form, volunteer)
     if perform(lambda: services.update_profile(volunteer, _profile_data(form), user=current_user,
                                                actor=current_user, today=today()),
                form=form, done=_("Your profile was saved.")):
@@ -97,13 +97,17 @@ def _initial(volunteer) -> dict:
     }
 
 
-def _choices(form: ProfileForm) -> None:
+def _choices(form: ProfileForm, volunteer=None) -> None:
     locale = _locale()
-    communities = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.community)
-                                     .order_by(Region.code))
+    communities = db.session.scalars(sa.select(Region).where(
+        Region.level == RegionLevel.community, Region.offered([volunteer.region_id] if volunteer else []))
+        .order_by(Region.code))
     form.community.choices = choices([("", _("Choose…"))] + [(c.id, c.display_name(locale)) for c in communities])
-    # Skills that need a certificate are claimed with one on the certificates page, not ticked here.
-    skills = db.session.scalars(sa.select(Skill).where(sa.not_(Skill.is_certificate)).order_by(Skill.code))
+    # Skills that need a certificate are claimed with one on the certificates page, not ticked here; retired
+    # skills are offered only to those who already list them.
+    kept = [s.id for s in volunteer.skills] if volunteer is not None else []
+    skills = db.session.scalars(sa.select(Skill).where(Skill.offered(kept), sa.not_(Skill.is_certificate))
+                                .order_by(Skill.code))
     form.skills.choices = choices((s.id, s.display_name(locale)) for s in skills)
 
 

@@ -113,6 +113,12 @@ OBJECTS = {
     "minor_b": "a minor volunteer of community B, a guardian's consent on file",
     "consent_a": "the signed consent form of minor A", "consent_b": "the signed consent form of minor B",
     "exception_a": "a day volunteer A said they are away", "exception_b": "a day volunteer B said they are away",
+    "visit_a": "a visit to the resident's need in community A (a shift closed as done, someone attended)",
+    "visit_b": "a visit to a need of a resident of community B",
+    "follow_up_a": "the open follow-up of a low rating of a visit in community A",
+    "follow_up_b": "the open follow-up of a low rating of a visit in community B",
+    "category": "a category of the service taxonomy", "skill": "a volunteer skill",
+    "region": "a grid of community B (the region tree)",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -251,6 +257,14 @@ POLICY: dict[str, Route] = {
     "admin.setting_change": per_object(POST, {"setting": on("admin")}),
     "admin.setting_reset": per_object(POST, {"setting": on("admin")}),
     "admin.response_targets": only(BOTH, "admin"),
+    # The service taxonomy and the region tree: site admins only.
+    "admin.taxonomy_page": only(GET, "admin"),
+    "admin.category_add": only(POST, "admin"),
+    "admin.skill_add": only(POST, "admin"),
+    "admin.regions_page": only(GET, "admin"),
+    "admin.region_add": only(POST, "admin"),
+    "admin.names_edit": per_object(BOTH, {"category": on("admin"), "skill": on("admin"), "region": on("admin")}),
+    "admin.retire": per_object(POST, {"category": on("admin"), "skill": on("admin"), "region": on("admin")}),
     "admin.audit": only(GET, "admin", *CIVIL),
     "admin.audit_verify": only(POST, "admin"),
 
@@ -299,6 +313,14 @@ POLICY: dict[str, Route] = {
     "needs.rate": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
     # A resident joins only a need suggested as the same as a request of theirs.
     "needs.join": per_object(POST, {"joinable_a": on("resident"), "joinable_b": on()}),
+
+    # Visits: the resident rates their own; their community's staff rate for them and close the follow-ups
+    # of low ratings (admins pass the role check: every community).
+    "ratings.mine": only(GET, "resident", "admin"),
+    "ratings.community": only(GET, "staff_a", "staff_b", "admin"),
+    "ratings.rate": per_object(BOTH, {"visit_a": on("resident", "staff_a", "admin"), "visit_b": on("staff_b", "admin")}),
+    "ratings.follow_up_close": per_object(POST, {"follow_up_a": on("staff_a", "admin"),
+                                                 "follow_up_b": on("staff_b", "admin")}),
 
     # Organizations: civil affairs of the service area manage them; members see their own.
     "organizations.index": only(GET, *CIVIL, "observer_x", "admin"),

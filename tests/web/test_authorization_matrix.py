@@ -29,14 +29,17 @@ from linkage.needs import intake
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.models import Meeting, MeetingDecision, MeetingStatus
+from linkage.models import Category, RegionLevel, Skill
+from linkage.ratings import services as rating_services
 from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
 from linkage.records import numbers, services as record_services
 from linkage.shifts import codes
 from linkage.skills import services as skill_services
 from linkage.volunteers import calendar, services as volunteer_services
-from tests.factories import (make_bid, make_need, make_project, make_resident, make_shift, make_user, make_volunteer,
-                             now, set_born)
+from tests.factories import (make_bid, make_need, make_project, make_region, make_resident, make_shift, make_user,
+                             make_volunteer, now, set_born)
+from tests.ratings_support import make_visit
 from tests.records_support import approved_entry
 from tests.web.authz_policy import OBJECTS, POLICY, ROLES, expected
 from tests.web.test_sealed_bids import amount_shown
@@ -215,6 +218,32 @@ def _minors_and_days_away(w, volunteer_b) -> dict:
     return objects
 
 
+def _visits(w, u, resident_b) -> dict:
+    """A visit to rate in each community, and one rated low in each (its follow-up open)."""
+    volunteer_b = db.session.scalar(sa.select(Volunteer).where(Volunteer.user_id == u["vol3"].id))
+    objects = {}
+    for x, resident, region, volunteer, rater in (("a", w.resident, w.c1, w.volunteer, u["resident"]),
+                                                  ("b", resident_b, w.c3, volunteer_b, u["staff3"])):
+        need = make_need(resident, w.visits, status=NeedStatus.in_service, title=f"Visited need {x}")
+        shift, _need = make_visit(w, need, region=region, volunteer=volunteer, title=f"Visit {x}")
+        rated, _need = make_visit(w, need, region=region, volunteer=volunteer, title=f"Rated visit {x}", days_ago=9)
+        rating = rating_services.rate_visit(rated, need, actor=rater, rating=1)
+        objects[f"visit_{x}"] = {"shift_id": shift.id, "need_id": need.id}
+        objects[f"follow_up_{x}"] = {"follow_up_id": rating.follow_up.id}
+    return objects
+
+
+def _taxonomy(w) -> dict:
+    """Entries no other object uses, so that retiring them changes nothing else."""
+    category = Category(code="youth.spare", name="备用类别", name_en="Spare", level=2, parent_id=w.tutoring.parent_id)
+    skill = Skill(code="spare_skill", name="备用技能", name_en="Spare skill")
+    db.session.add_all([category, skill])
+    grid = make_region("River Grid 9", RegionLevel.grid, w.c3, code="310101002001009")
+    db.session.flush()
+    return {"category": {"kind": "category", "row_id": category.id}, "skill": {"kind": "skill", "row_id": skill.id},
+            "region": {"kind": "region", "row_id": grid.id}}
+
+
 def build_scopes(w) -> dict[str, dict]:
     """Add two of everything to the world; return each object's URL values by its policy name."""
     u = w.users
@@ -255,6 +284,8 @@ def build_scopes(w) -> dict[str, dict]:
                                                        content=b"%PDF-1.4 certificate")
               for x, v in (("a", w.volunteer), ("b", volunteer_b))}
     identity = _minors_and_days_away(w, volunteer_b)
+    visits = _visits(w, u, resident_b)
+    taxonomy = _taxonomy(w)
     db.session.commit()
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
@@ -272,6 +303,8 @@ def build_scopes(w) -> dict[str, dict]:
         **records,
         **meetings,
         **identity,
+        **visits,
+        **taxonomy,
         "bid_x": {"project_id": bid_x.project_id, "bid_id": bid_x.id},
         "bid_y": {"project_id": bid_y.project_id, "bid_id": bid_y.id},
         "for_running_x": {"project": p["running_x"].id}, "for_running_y": {"project": p["running_y"].id},

@@ -108,6 +108,20 @@ def _open_need(world):
     return factories.make_need(world.resident, world.visits, status=NeedStatus.open).id
 
 
+def _visit(world):
+    from tests.ratings_support import make_visit
+    shift, need = make_visit(world)
+    return f"/ratings/visits/{shift.id}/{need.id}"
+
+
+def _low_rated_visit(world):
+    from linkage.ratings import services
+    from tests.ratings_support import make_visit
+    shift, need = make_visit(world)
+    services.rate_visit(shift, need, actor=world["resident"], rating=1)
+    return "/ratings/community"
+
+
 def _registered_org(world, n):
     from linkage.models import OrgStatus
     org = factories.make_org(f"Probe Organization {n}", world.street1, status=OrgStatus.registered)
@@ -498,6 +512,19 @@ CASES = [
          lambda w, n: f"/needs/{_need(w, NeedStatus.submitted, 'resident')}", action="/withdraw"),
     Case("needs.rate", "resident",
          lambda w, n: f"/needs/{_need(w, NeedStatus.delivered, 'resident')}", action="/rate"),
+    Case("ratings.rate", "resident", lambda w, n: _visit(w), fill=lambda w, n: {"rating": "4"}),
+    Case("ratings.follow_up_close", "staff1", lambda w, n: _low_rated_visit(w), action="/close",
+         fill=lambda w, n: {"note": "Called the resident"}),
+    Case("admin.category_add", "admin", lambda w, n: "/admin/taxonomy", action="/taxonomy/categories",
+         fill=lambda w, n: {"category-code": f"probe{n}", "category-parent": str(w.care.id),
+                            "category-name": f"探访{n}"}, same_form=True),
+    Case("admin.skill_add", "admin", lambda w, n: "/admin/taxonomy", action="/taxonomy/skills",
+         fill=lambda w, n: {"skill-code": f"probe{n}", "skill-name": f"技能{n}"}, same_form=True),
+    Case("admin.names_edit", "admin", lambda w, n: f"/admin/category/{w.tutoring.id}/edit", action="/edit",
+         fill=lambda w, n: {"name": f"四点半课堂{n}"}, same_form=True),
+    Case("admin.region_add", "admin", lambda w, n: "/admin/regions",
+         fill=lambda w, n: {"parent": str(w.c2.id), "code": f"310101001002{n % 1000:03d}", "name": f"网格{n}"},
+         same_form=True),
     Case("auth.password", _fresh_user("volunteer"), lambda w, n: "/auth/password",
          fill=lambda w, n: {"current_password": PASSWORD, "new_password": "plum-river-417",
                             "confirm": "plum-river-417"},

@@ -93,6 +93,7 @@ def _need_delivered(world, **_):
 
 
 def _registered_org(world):
+    # A serial far above those make_org counts through the session, so the codes never meet.
     user = make_user("founder", Role.org_admin, world.street1)
     return organizations.register_organization(user, organizations.OrganizationData(
         name="New Neighbours Center", credit_code=make_credit_code(9_000_077), org_type=OrgType.social_service_institution,
@@ -382,6 +383,10 @@ def _meeting(step):
                 meetings.decide(meeting, "Call the family", world["vol"], (now() + timedelta(days=3)).date(),
                                 actor=world["staff1"])
     return scenario
+def _follow_up_opened(world, **_):
+    from linkage.ratings import services as ratings
+    from tests.ratings_support import make_visit
+    ratings.rate_visit(*make_visit(world), actor=world["resident"], rating=1)
 
 
 SCENARIOS = {
@@ -389,7 +394,9 @@ SCENARIOS = {
     "meeting_decision": _meeting("decide"),
     "account_verified": _account, "need_submitted": _submitted, "need_verified": _need_verified,
     "need_rejected": _need_rejected, "need_withdrawn": _need_withdrawn, "need_delivered": _need_delivered,
-    "need_expired": _need_expired, "need_merged": _need_merged, "need_overdue": _need_overdue, "need_escalated": _need_escalated,
+    "follow_up_opened": _follow_up_opened,
+    "need_expired": _need_expired, "need_merged": _need_merged, "need_overdue": _need_overdue,
+    "need_escalated": _need_escalated,
     "org_registered": _org_registered, "org_verified": _org_verified, "org_rejected": _org_rejected,
     "org_suspended": _org_suspended, "org_blacklisted": _org_blacklisted, "org_reinstated": _org_reinstated,
     "project_published": _published, "project_cancelled": _cancelled, "bid_disqualified": _disqualified,
