@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from linkage import settings, timeutil
+from linkage import exports, settings, timeutil
 from linkage.auth.access import require, role_required
 from linkage.community import access, queries, services
 from linkage.community.forms import (NeedFilterForm, RejectAccountForm, ResidentForm, ResidentSearchForm,
@@ -50,20 +50,41 @@ def _need_or_404(need_id):
 
 # Residents -----------------------------------------------------------------------------------------------
 
-def _resident_list(template, **context):
+def _resident_search():
+    """The resident list's filters as the user set them, and the scoped query they give."""
     form = ResidentSearchForm(formdata=request.args)
     form.community.choices = with_placeholder(queries.community_choices(current_user, _locale()), _l("All"))
     form.validate()
     community_id = form.community.data if not form.community.errors else None
     community = db.session.get(Region, community_id) if community_id else None
-    query = queries.search_residents(queries.residents_visible_to(current_user), form.q.data, community)
+    return form, queries.search_residents(queries.residents_visible_to(current_user), form.q.data, community)
+
+
+def _resident_list(template, **context):
+    form, query = _resident_search()
     return render_template(template, page=paginate(query), form=form, today=timeutil.today(), **context)
+
+
+def _export(list_code: str, kind: str, headers, rows):
+    """The list as a file, once its export is in the audit trail."""
+    if not perform(lambda: exports.record(current_user, list_code, len(rows), kind)):
+        return redirect(request.referrer or url_for("main.home"))
+    return exports.download(headers, rows, kind, list_code, timeutil.today())
 
 
 @blueprint.get("/residents")
 @role_required(*access.RESIDENT_ROLES)
 def residents():
     return _resident_list("community/residents.html")
+
+
+@blueprint.get("/residents/export.<any(xlsx, csv):kind>")
+@role_required(*access.RESIDENT_ROLES)
+def residents_export(kind):
+    """Exactly the residents the list shows for the same filters, every page of them."""
+    _form, query = _resident_search()
+    headers, rows = exports.residents(db.session.scalars(query).unique(), _locale(), timeutil.today())
+    return _export("residents", kind, headers, rows)
 
 
 @blueprint.route("/residents/new", methods=["GET", "POST"])
@@ -107,9 +128,8 @@ def resident_reveal(resident_id):
 
 # Needs ---------------------------------------------------------------------------------------------------
 
-@blueprint.get("/needs")
-@role_required(*need_access.NEED_STAFF_ROLES)
-def needs():
+def _need_search():
+    """The need list's filters as the user set them, and the scoped, ordered query they give."""
     form = NeedFilterForm(formdata=request.args)
     form.sector.choices = with_placeholder(need_queries.sector_choices(_locale()), _l("All"))
     form.community.choices = with_placeholder(queries.community_choices(current_user, _locale()), _l("All"))
@@ -120,9 +140,24 @@ def needs():
         status=form.value("status"), urgency=form.value("urgency"),
         sector=db.session.get(Category, sector) if sector else None,
         community=db.session.get(Region, community) if community else None)
-    page = paginate(need_queries.by_urgency(need_queries.for_list(query)))
-    return render_template("community/needs.html", page=page, form=form,
+    return form, need_queries.by_urgency(need_queries.for_list(query))
+
+
+@blueprint.get("/needs")
+@role_required(*need_access.NEED_STAFF_ROLES)
+def needs():
+    form, query = _need_search()
+    return render_template("community/needs.html", page=paginate(query), form=form,
                            can_report=need_access.can_report_needs(current_user))
+
+
+@blueprint.get("/needs/export.<any(xlsx, csv):kind>")
+@role_required(*need_access.NEED_STAFF_ROLES)
+def needs_export(kind):
+    """Exactly the needs the list shows for the same filters, every page of them."""
+    _form, query = _need_search()
+    headers, rows = exports.needs(db.session.scalars(query).unique(), _locale())
+    return _export("needs", kind, headers, rows)
 
 
 @blueprint.route("/needs/new", methods=["GET", "POST"])
