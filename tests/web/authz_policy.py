@@ -96,6 +96,7 @@ OBJECTS = {
     "case_a": "a case of resident A owned by organization A's social worker, with a note",
     "case_b": "a case of resident B owned by organization B's social worker",
     "case_document_a": "a document on case A", "case_document_b": "a document on case B",
+    "import_a": "a spreadsheet of residents community staff A uploaded and is previewing (one faulty row)",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -222,6 +223,15 @@ POLICY: dict[str, Route] = {
     # The community desk: residents of one's own community (grid workers: their grid's community).
     "community.residents": only(GET, *RESIDENT_DESK),
     "community.resident_new": only(BOTH, *RESIDENT_DESK),
+    # Lists as spreadsheets: whoever reads the list, with the list's own scope (the matrix checks the
+    # .csv names nobody out of scope).
+    "community.residents_export": Route(GET, {None: on(*RESIDENT_DESK)}, args={"kind": "csv"}),
+    "community.needs_export": Route(GET, {None: on(*NEED_READERS)}, args={"kind": "csv"}),
+    # Importing residents: those who register them; a kept upload is its uploader's alone (404 to others).
+    "imports.residents": only(BOTH, *RESIDENT_DESK),
+    "imports.residents_template": Route(GET, {None: on(*RESIDENT_DESK)}, args={"kind": "csv"}),
+    "imports.residents_preview": per_object(GET, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
+    "imports.residents_confirm": per_object(POST, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
     # The on-time report of the needs in one's scope: community staff, civil affairs, admins.
     "community.on_time": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.on_time_csv": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
