@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from flask_babel import format_date
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
-from linkage import audit, sheets
-from linkage.models import Need, Resident, User
+from linkage import audit, sheets, timeutil
+from linkage.models import Need, Project, Resident, Shift, User
 
 
 def record(actor: User, list_code: str, count: int, kind: str) -> None:
@@ -39,5 +39,28 @@ def needs(items: Iterable[Need], locale: str) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
-def download(headers, rows, kind: str, stem: str, today: date):
-    return sheets.download(headers, rows, kind, f"{stem}-{today:%Y%m%d}")
+def respond(actor: User, list_code: str, kind: str, headers, rows):
+    """The list as a download, once its export is in the audit trail (the request boundary commits it)."""
+    from flask import redirect, request, url_for
+
+    from linkage.web import perform
+
+    if not perform(lambda: record(actor, list_code, len(rows), kind)):
+        return redirect(request.referrer or url_for("main.home"))
+    return sheets.download(headers, rows, kind, f"{list_code}-{timeutil.today():%Y%m%d}")
+
+
+def shifts(items: Iterable[Shift], locale: str) -> tuple[list[str], list[list]]:
+    headers = [_("Shift"), _("Starts"), _("Ends"), _("Where"), _("Place"), _("Skills"), _("Status")]
+    rows = [[s.title, format_datetime(s.start, "short"), format_datetime(s.end, "short"), s.region.display_name(locale),
+             s.place or "", "、".join(f"{slot.skill.display_name(locale) if slot.skill else _('Anyone')} × {slot.count}"
+                                     for slot in s.slots), str(s.status.label)] for s in items]
+    return headers, rows
+
+
+def projects(items: Iterable[Project], locale: str) -> tuple[list[str], list[list]]:
+    headers = [_("Title"), _("Area"), _("Categories"), _("Budget"), _("Bidding deadline"), _("Status")]
+    rows = [[p.title, p.region.name, "、".join(c.display_name(locale) for c in p.categories), str(p.budget),
+             format_datetime(p.bidding_deadline, "short") if p.bidding_deadline else "", str(p.status.label)]
+            for p in items]
+    return headers, rows

@@ -65,13 +65,6 @@ def _resident_list(template, **context):
     return render_template(template, page=paginate(query), form=form, today=timeutil.today(), **context)
 
 
-def _export(list_code: str, kind: str, headers, rows):
-    """The list as a file, once its export is in the audit trail."""
-    if not perform(lambda: exports.record(current_user, list_code, len(rows), kind)):
-        return redirect(request.referrer or url_for("main.home"))
-    return exports.download(headers, rows, kind, list_code, timeutil.today())
-
-
 @blueprint.get("/residents")
 @role_required(*access.RESIDENT_ROLES)
 def residents():
@@ -84,7 +77,7 @@ def residents_export(kind):
     """Exactly the residents the list shows for the same filters, every page of them."""
     _form, query = _resident_search()
     headers, rows = exports.residents(db.session.scalars(query).unique(), _locale(), timeutil.today())
-    return _export("residents", kind, headers, rows)
+    return exports.respond(current_user, "residents", kind, headers, rows)
 
 
 @blueprint.route("/residents/new", methods=["GET", "POST"])
@@ -157,7 +150,7 @@ def needs_export(kind):
     """Exactly the needs the list shows for the same filters, every page of them."""
     _form, query = _need_search()
     headers, rows = exports.needs(db.session.scalars(query).unique(), _locale())
-    return _export("needs", kind, headers, rows)
+    return exports.respond(current_user, "needs", kind, headers, rows)
 
 
 @blueprint.route("/needs/new", methods=["GET", "POST"])

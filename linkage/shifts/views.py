@@ -7,6 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _, get_locale
 from flask_login import current_user, login_required
 
+from linkage import exports
 from linkage.auth.access import require, role_required
 from linkage.extensions import db
 from linkage.forms import choices
@@ -40,17 +41,32 @@ def _get_shift(shift_id: int) -> Shift:
 @blueprint.route("/")
 @role_required(*LIST_ROLES)
 def index():
-    volunteer = volunteer_of(current_user) if current_user.role == Role.volunteer else None
-    form = FilterForm(formdata=request.args)
-    _filter_choices(form, volunteer)
-    filters = _filters(form) if form.validate() else queries.ShiftFilters()
-    now = utcnow()
-    query = queries.apply_filters(queries.shifts_visible_to(current_user, volunteer, now=now), filters, now=now)
+    volunteer, form, query = _shift_search()
     page = paginate(query)
     return render_template("shifts/index.html", page=page, form=form, places=queries.places(page.items),
                            mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
                            volunteer=volunteer, can_add=access.can_add_shifts(current_user),
                            can_filter_status=current_user.role != Role.volunteer, locale=_locale())
+
+
+def _shift_search():
+    """The shift list's filters as the user set them, and the scoped query they give."""
+    volunteer = volunteer_of(current_user) if current_user.role == Role.volunteer else None
+    form = FilterForm(formdata=request.args)
+    _filter_choices(form, volunteer)
+    filters = _filters(form) if form.validate() else queries.ShiftFilters()
+    now = utcnow()
+    return volunteer, form, queries.apply_filters(queries.shifts_visible_to(current_user, volunteer, now=now),
+                                                  filters, now=now)
+
+
+@blueprint.route("/export.<any(xlsx, csv):kind>")
+@role_required(*LIST_ROLES)
+def export(kind):
+    """Exactly the shifts the list shows for the same filters, every page of them."""
+    _volunteer, _form, query = _shift_search()
+    headers, rows = exports.shifts(db.session.scalars(query).unique(), _locale())
+    return exports.respond(current_user, "shifts", kind, headers, rows)
 
 
 def _filter_choices(form: FilterForm, volunteer) -> None:

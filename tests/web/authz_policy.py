@@ -280,6 +280,7 @@ POLICY: dict[str, Route] = {
     # projects whose panel they sit on; organizations read published projects of their service area;
     # bids are their admin's.
     "projects.index": only(GET, *CIVIL, *ORGS, "expert_x", "observer_x", "admin"),
+    "projects.export": Route(GET, {None: on(*CIVIL, *ORGS, "expert_x", "observer_x", "admin")}, args={"kind": "csv"}),
     "projects.new": only(BOTH, *CIVIL, "admin"),
     "projects.detail": per_object(GET, {
         "project_x": on("org_admin_a", "social_worker_a", "observer_x", *CIVIL_X),
@@ -335,6 +336,7 @@ POLICY: dict[str, Route] = {
     # Shifts: volunteers see open shifts of their street and their own; staff their region; the
     # winning organization and the shift's lead run it; community staff run their community's.
     "shifts.index": only(GET, *SHIFT_LISTS),
+    "shifts.export": Route(GET, {None: on(*SHIFT_LISTS)}, args={"kind": "csv"}),
     "shifts.new": per_object(BOTH, {None: on("social_worker_a", "org_admin_a", "org_admin_b", "org_admin_new",
                                              "staff_a", "staff_b", "admin"),
                                     "for_running_x": on("social_worker_a", "org_admin_a", "admin"),

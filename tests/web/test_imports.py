@@ -264,3 +264,28 @@ def test_exports_escape_formulas_in_both_formats(client, auth, world):
     cells = {c.value: c.data_type for row in workbook.worksheets[0].iter_rows() for c in row}
     assert cells.get("'" + hostile) == "s" and hostile not in cells
     assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+
+
+def test_shift_and_project_lists_export_what_the_list_shows(client, auth, world):
+    from tests.factories import make_project, make_shift
+
+    make_shift(world.c1, title="Near shift")
+    make_shift(world.c3, title="Far shift")
+    make_project(world.street1, title="Street X project")
+    make_project(world.street2, title="Street Y project")
+    db.session.commit()
+    auth.login("staff1")
+    shifts_page = client.get("/shifts/?when=all").get_data(as_text=True)
+    table = sheets.read("s.csv", client.get("/shifts/export.csv?when=all").get_data())
+    titles = [row[0] for row in table[1:]]
+    assert "Near shift" in titles and "Far shift" not in titles and all(t in shifts_page for t in titles)
+    xlsx = load_workbook(io.BytesIO(client.get("/shifts/export.xlsx?when=all").get_data()))
+    assert [row[0].value for row in xlsx.worksheets[0].iter_rows(min_row=2)] == titles
+    auth.as_(world["civil2"])
+    projects = sheets.read("p.csv", client.get("/projects/export.csv").get_data())
+    assert "Street Y project" in [row[0] for row in projects[1:]]
+    assert "Street X project" not in [row[0] for row in projects[1:]]
+    notes = db.session.scalars(sa.select(AuditEvent.note).where(AuditEvent.action == "list.export")
+                               .order_by(AuditEvent.id)).all()
+    assert notes == [f"exported shifts {len(titles)} csv", f"exported shifts {len(titles)} xlsx",
+                     f"exported projects {len(projects) - 1} csv"]
