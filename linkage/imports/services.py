@@ -229,54 +229,65 @@ class _Checker:
         self.headers = {c.key: str(c.header) for c in COLUMNS}
         self.seen: dict[str, int] = {}
 
+    def _id_number(self, number: int, text: str):
+        """The normalized ID number and why it cannot be registered (or None)."""
+        normalized = community.normalize_id_number(text)
+        if not normalized:
+            return normalized, None
+        _info, problem = community.check_id_number(normalized)
+        if normalized == EXAMPLE_ID:
+            return normalized, _("This is the template's example row: replace it or delete it.")
+        if problem:
+            return normalized, community.ID_NUMBER_PROBLEMS[problem]
+        if normalized in self.seen:
+            return normalized, _("The same ID number is already in row %(row)s of this file.",
+                                 row=self.seen[normalized])
+        self.seen[normalized] = number
+        return normalized, None
+
+    def _region(self, text: str):
+        if not text:
+            return None, None
+        region = self.regions.get(text.casefold())
+        if region is not None:
+            return region, None
+        if text.casefold() in self.regions:
+            return None, _("Two communities or grids have this name: write its code instead.")
+        return None, _("No community or grid of your area has this code or name: \"%(name)s\".", name=text)
+
+    def _tags(self, text: str):
+        tags, problems = [], []
+        for word in (w.strip() for w in re.split(r"[,，、;；]", text or "")):
+            if word and self.tags.get(word.casefold()) is None:
+                problems.append(_("\"%(word)s\" is not one of the groups of the template.", word=word))
+            elif word:
+                tags.append(self.tags[word.casefold()])
+        return tags, problems
+
     def row(self, number: int, values: dict, problems: list[Problem]) -> Optional[dict]:
-        before = len(problems)
-
-        def problem(key, message):
-            problems.append(Problem(number, self.headers[key], str(message)))
-
+        """The service's arguments for one row, or None with its problems added to ``problems``."""
+        found = []
         for column in COLUMNS:
             if column.required and not values.get(column.key):
-                problem(column.key, _("This column must be filled in."))
+                found.append((column.key, _("This column must be filled in.")))
             elif len(values.get(column.key, "")) > MAX_LENGTHS.get(column.key, 10_000):
-                problem(column.key, _("At most %(n)s characters.", n=MAX_LENGTHS[column.key]))
-        number_text = community.normalize_id_number(values.get("id_number"))
-        if number_text:
-            _info, id_problem = community.check_id_number(number_text)
-            if number_text == EXAMPLE_ID:
-                problem("id_number", _("This is the template's example row: replace it or delete it."))
-            elif id_problem:
-                problem("id_number", community.ID_NUMBER_PROBLEMS[id_problem])
-            elif number_text in self.seen:
-                problem("id_number", _("The same ID number is already in row %(row)s of this file.",
-                                       row=self.seen[number_text]))
-            else:
-                self.seen[number_text] = number
-        region = None
-        if values.get("community"):
-            key = values["community"].casefold()
-            region = self.regions.get(key)
-            if region is None:
-                problem("community", _("Two communities or grids have this name: write its code instead.")
-                        if key in self.regions else
-                        _("No community or grid of your area has this code or name: \"%(name)s\".",
-                          name=values["community"]))
+                found.append((column.key, _("At most %(n)s characters.", n=MAX_LENGTHS[column.key])))
+        id_number, message = self._id_number(number, values.get("id_number", ""))
+        found.append(("id_number", message))
+        region, message = self._region(values.get("community", ""))
+        found.append(("community", message))
         if values.get("phone") and not re.match(community.PHONE_PATTERN, values["phone"]):
-            problem("phone", community.PHONE_PROBLEM)
-        tags = []
-        for word in re.split(r"[,，、;；]", values.get("tags", "")):
-            if word.strip():
-                tag = self.tags.get(word.strip().casefold())
-                if tag is None:
-                    problem("tags", _("\"%(word)s\" is not one of the groups of the template.", word=word.strip()))
-                else:
-                    tags.append(tag)
+            found.append(("phone", community.PHONE_PROBLEM))
+        tags, messages = self._tags(values.get("tags", ""))
+        found += [("tags", m) for m in messages]
         if values.get("consent") and values["consent"].casefold() not in YES:
-            problem("consent", _("Write \"Yes\" once the resident has consented; without consent nobody "
-                                 "is registered."))
-        if len(problems) > before:
+            found.append(("consent", _("Write \"Yes\" once the resident has consented; without consent nobody "
+                                       "is registered.")))
+        found = [(key, message) for key, message in found if message]
+        problems += [Problem(number, self.headers[key], str(message)) for key, message in found]
+        if found:
             return None
-        return {"row": number, "name": values["name"], "id_number": number_text, "region": region,
+        return {"row": number, "name": values["name"], "id_number": id_number, "region": region,
                 "address": values["address"], "phone": values.get("phone") or None, "tags": tags,
                 "health_notes": values.get("health_notes", ""), "consent": True}
 
