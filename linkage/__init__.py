@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from linkage.auth.views import blueprint as auth
     from linkage.cases.views import blueprint as cases
     from linkage.community.views import blueprint as community
+    from linkage.imports.views import blueprint as imports
     from linkage.contracts.views import blueprint as contracts
     from linkage.main.views import blueprint as main
     from linkage.matching.views import blueprint as matching
@@ -127,8 +128,8 @@ def register_blueprints(app: Flask) -> None:
     from linkage.skills.views import blueprint as skills
     from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth, community, needs, organizations, projects, contracts, shifts, volunteers, skills,
-                      records, matching, cases, meetings, admin, operations, public, ratings):
+    for blueprint in (main, auth, community, imports, needs, organizations, projects, contracts, shifts, volunteers,
+                      skills, records, matching, cases, meetings, admin, operations, public, ratings):
         app.register_blueprint(blueprint)
 
 

@@ -86,6 +86,7 @@ ACTIONS = {
     "project.fail": _l("Project failed"), "project.publish": _l("Project published"),
     "project.start": _l("Project started"), "project.update": _l("Project changed"),
     "resident.register": _l("Resident registered"), "resident.reveal_id": _l("Full ID number viewed"),
+    "resident.import": _l("Residents imported from a spreadsheet"), "list.export": _l("List exported"),
     "seed.demo": _l("Demo district created"),
     "shift.cancel": _l("Shift cancelled"), "shift.close": _l("Shift closed"), "shift.create": _l("Shift created"),
     "shift.update": _l("Shift changed"),
@@ -161,6 +162,7 @@ FIELDS = {
     "exception_kind": _l("Away or also free"), "consent_recorded_at": _l("Consent recorded"),
     "consent_withdrawn_at": _l("Consent withdrawn"),
     "active": _l("Active"), "amount": _l("Amount"), "evaluator_id": _l("Evaluator"),
+    "rows": _l("Rows"),
     "file_name": _l("File name"), "installment_id": _l("Installment"), "installments": _l("Installments"),
     "milestone": _l("Milestone"), "passed": _l("Passed"), "ratings": _l("Ratings"), "renewals": _l("Renewals"),
     "satisfaction": _l("Satisfaction"), "score": _l("Score"), "size": _l("Size (bytes)"),
@@ -256,8 +258,17 @@ ENUM_FIELDS = {
     "contact": NoteKind, "source": ProofSource, "channel": NeedChannel,
 }
 
+# The lists a user can export (``linkage.exports``), by the code their export event's note names.
+EXPORTED_LISTS = {
+    "residents": _l("Residents"), "needs": _l("Needs"), "volunteers": _l("Volunteers"), "shifts": _l("Shifts"),
+    "projects": _l("Projects"), "hours": _l("Approved hours"),
+}
+
 # Notes the system writes itself (people's notes are shown as they wrote them).
 SYSTEM_NOTES = [
+    (re.compile(r"^exported (\w+) (\d+) (xlsx|csv)$"),
+     lambda m: _l("%(list)s: %(n)s rows as %(format)s", list=EXPORTED_LISTS.get(m.group(1), _l("List")),
+                  n=int(m.group(2)), format=m.group(3).upper())),
     (re.compile(r"^check-out defaulted to the planned end$"), lambda m: _l("Check-out defaulted to the planned end.")),
     (re.compile(r"^(\d+) check-outs defaulted$"),
      lambda m: _l("%(n)s check-outs defaulted to the planned end.", n=int(m.group(1)))),

@@ -5,13 +5,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from linkage.community.services import MIN_REASON_LENGTH, id_number_problem
+from linkage.community.services import CHOOSABLE_TAGS, MIN_REASON_LENGTH, PHONE_PATTERN, PHONE_PROBLEM, id_number_problem
 from linkage.forms import Form, choices
 from linkage.models import NeedChannel, NeedStatus, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
 
-# "minor" is not offered: it follows from the birth date in the ID number.
-CHOOSABLE_TAGS = (VulnerableTag.elderly_alone, VulnerableTag.disabled, VulnerableTag.special_hardship)
 
 
 class ResidentForm(Form):
@@ -21,9 +19,7 @@ class ResidentForm(Form):
         DataRequired(message=_l("Enter the resident's ID number."))],
         description=_l("18 characters. Birth date and gender are read from it. "
                        "Stored encrypted, shown masked."))
-    phone = StringField(_l("Phone"), validators=[Optional(), Regexp(
-        r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$",
-        message=_l("Enter an 11-digit mobile number or a landline number with its area code."))])
+    phone = StringField(_l("Phone"), validators=[Optional(), Regexp(PHONE_PATTERN, message=PHONE_PROBLEM)])
     address = StringField(_l("Address"), validators=[
         DataRequired(message=_l("Enter the address (building, unit, room).")), Length(max=255)])
     region = SelectField(_l("Community or grid"), coerce=optional_int, validators=[

@@ -22,7 +22,12 @@ from linkage.models.people import age_on
 from linkage.security import blind_index, decrypt, encrypt
 
 DUPLICATE_ID = _l("A resident with this ID number is already registered.")
+# A mobile number, or a landline number with its area code.
+PHONE_PATTERN = r"^(1[0-9]{10}|0[0-9]{2,3}-?[0-9]{7,8})$"
+PHONE_PROBLEM = _l("Enter an 11-digit mobile number or a landline number with its area code.")
 MIN_REASON_LENGTH = 4
+# "minor" is not chosen by staff: it follows from the birth date in the ID number.
+CHOOSABLE_TAGS = (VulnerableTag.elderly_alone, VulnerableTag.disabled, VulnerableTag.special_hardship)
 
 
 def register_resident(*, actor: User, name: str, id_number: str, region: Optional[Region], address: str = "",

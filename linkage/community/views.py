@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from linkage import settings, timeutil, uploads
+from linkage import exports, settings, timeutil, uploads
 from linkage.errors import Refused
 from linkage.auth.access import require, role_required
 from linkage.community import access, export_pdf, queries, rights, services
@@ -57,13 +57,18 @@ def _need_or_404(need_id):
 
 # Residents -----------------------------------------------------------------------------------------------
 
-def _resident_list(template, **context):
+def _resident_search():
+    """The resident list's filters as the user set them, and the scoped query they give."""
     form = ResidentSearchForm(formdata=request.args)
     form.community.choices = with_placeholder(queries.community_choices(current_user, _locale()), _l("All"))
     form.validate()
     community_id = form.community.data if not form.community.errors else None
     community = db.session.get(Region, community_id) if community_id else None
-    query = queries.search_residents(queries.residents_visible_to(current_user), form.q.data, community)
+    return form, queries.search_residents(queries.residents_visible_to(current_user), form.q.data, community)
+
+
+def _resident_list(template, **context):
+    form, query = _resident_search()
     return render_template(template, page=paginate(query), form=form, today=timeutil.today(), **context)
 
 
@@ -71,6 +76,15 @@ def _resident_list(template, **context):
 @role_required(*access.RESIDENT_ROLES)
 def residents():
     return _resident_list("community/residents.html")
+
+
+@blueprint.get("/residents/export.<any(xlsx, csv):kind>")
+@role_required(*access.RESIDENT_ROLES)
+def residents_export(kind):
+    """Exactly the residents the list shows for the same filters, every page of them."""
+    _form, query = _resident_search()
+    headers, rows = exports.residents(db.session.scalars(query).unique(), _locale(), timeutil.today())
+    return exports.respond(current_user, "residents", kind, headers, rows)
 
 
 @blueprint.route("/residents/new", methods=["GET", "POST"])
@@ -148,9 +162,8 @@ def resident_anonymize(resident_id):
 
 # Needs ---------------------------------------------------------------------------------------------------
 
-@blueprint.get("/needs")
-@role_required(*need_access.NEED_STAFF_ROLES)
-def needs():
+def _need_search():
+    """The need list's filters as the user set them, and the scoped, ordered query they give."""
     form = NeedFilterForm(formdata=request.args)
     form.sector.choices = with_placeholder(need_queries.sector_choices(_locale()), _l("All"))
     form.community.choices = with_placeholder(queries.community_choices(current_user, _locale()), _l("All"))
@@ -161,11 +174,26 @@ def needs():
         status=form.value("status"), urgency=form.value("urgency"),
         sector=db.session.get(Category, sector) if sector else None,
         community=db.session.get(Region, community) if community else None, channel=form.value("channel"))
-    page = paginate(need_queries.by_urgency(need_queries.for_list(query)))
+    return form, need_queries.by_urgency(need_queries.for_list(query))
+
+
+@blueprint.get("/needs")
+@role_required(*need_access.NEED_STAFF_ROLES)
+def needs():
+    form, query = _need_search()
     follow_ups = (rating_queries.follow_ups_for(current_user, status=FollowUpStatus.open)
                   if current_user.role in rating_access.COMMUNITY_DESK else [])
-    return render_template("community/needs.html", page=page, form=form, follow_ups=follow_ups,
+    return render_template("community/needs.html", page=paginate(query), form=form, follow_ups=follow_ups,
                            can_report=need_access.can_report_needs(current_user))
+
+
+@blueprint.get("/needs/export.<any(xlsx, csv):kind>")
+@role_required(*need_access.NEED_STAFF_ROLES)
+def needs_export(kind):
+    """Exactly the needs the list shows for the same filters, every page of them."""
+    _form, query = _need_search()
+    headers, rows = exports.needs(db.session.scalars(query).unique(), _locale())
+    return exports.respond(current_user, "needs", kind, headers, rows)
 
 
 @blueprint.route("/needs/new", methods=["GET", "POST"])

@@ -8,8 +8,6 @@ needs not yet due are left out. A share is shown only for a sector and community
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
@@ -17,7 +15,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from linkage import settings, timeutil
+from linkage import settings, sheets, timeutil
 from linkage.extensions import db
 from linkage.models import Category, Need, NeedStatus, Region, RegionLevel, User
 from linkage.needs import access
@@ -75,18 +73,8 @@ def report(user: User, now: Optional[datetime] = None) -> list[Row]:
 
 def as_csv(rows: list[Row], locale: str) -> str:
     """The report as CSV (UTF-8 with a byte order mark, so spreadsheet programs read the Chinese)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("Community"), _("Sector"), _("Needs counted"), _("Responded on time"),
-                     _("On-time share (%)")])
-    for row in rows:
-        writer.writerow([_safe(row.community.display_name(locale)), _safe(row.sector.display_name(locale)),
-                         row.counted, row.on_time if row.shown else "",
-                         f"{row.share * 100:.1f}" if row.shown else _("Too few to report")])
-    return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """A cell a spreadsheet program will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    headers = [_("Community"), _("Sector"), _("Needs counted"), _("Responded on time"), _("On-time share (%)")]
+    return sheets.to_csv(headers, ([row.community.display_name(locale), row.sector.display_name(locale),
+                                    row.counted, row.on_time if row.shown else "",
+                                    f"{row.share * 100:.1f}" if row.shown else _("Too few to report")]
+                                   for row in rows)).decode("utf-8")

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from linkage import audit, settings
+from linkage import audit, exports, settings
 from linkage.auth.access import require, role_required
 from linkage.contracts import access as contract_access, queries as contract_queries
 from linkage.extensions import db
@@ -45,13 +45,28 @@ def _category_choices(blank=None):
     return choices(([("", blank)] if blank else []) + pairs)
 
 
-@blueprint.route("/")
-@role_required(*access.READERS, *access.ORG_ROLES, Role.civil_affairs)
-def index():
+def _project_search():
+    """The project list's filters as the user set them, and the scoped query they give."""
     status = request.args.get("status", "")
     status = ProjectStatus(status) if status in {s.value for s in ProjectStatus} else None
     category_id = id_arg("category")
-    page = paginate(queries.projects_visible_to(current_user, status, category_id))
+    return status, category_id, queries.projects_visible_to(current_user, status, category_id)
+
+
+@blueprint.route("/export.<any(xlsx, csv):kind>")
+@role_required(*access.READERS, *access.ORG_ROLES, Role.civil_affairs)
+def export(kind):
+    """Exactly the projects the list shows for the same filters, every page of them."""
+    _status, _category, query = _project_search()
+    headers, rows = exports.projects(db.session.scalars(query).unique(), str(get_locale()))
+    return exports.respond(current_user, "projects", kind, headers, rows)
+
+
+@blueprint.route("/")
+@role_required(*access.READERS, *access.ORG_ROLES, Role.civil_affairs)
+def index():
+    status, category_id, query = _project_search()
+    page = paginate(query)
     org = current_user.organization if current_user.role in access.ORG_ROLES else None
     my_bids = queries.bids_by_project(org, [p.id for p in page.items]) if org is not None else {}
     return render_template("projects/index.html", page=page, status=status, category_id=category_id,

@@ -4,12 +4,10 @@ the volunteer's data elements repeated on each. Cells a spreadsheet would read a
 written as text (a leading apostrophe)."""
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from linkage import sheets
 from linkage.extensions import db
 from linkage.models import HoursCorrection, HoursStatus, Shift, SignUp, Volunteer
 from linkage.records import numbers, services
@@ -20,13 +18,6 @@ COLUMNS = ("志愿者编号", "姓名", "所属社区", "注册时间", "累计�
            "服务项目名称", "服务地点", "服务开始时间", "服务结束时间", "服务时长（小时）", "记录状态",
            "人工补录", "更正次数", "记录单位", "记录时间")
 STATUS_WORDS = {HoursStatus.approved: "已确认", HoursStatus.pending: "待确认", HoursStatus.declined: "未予确认"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe(value) -> str:
-    """A cell as text that no spreadsheet runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _time(value) -> str:
@@ -57,9 +48,4 @@ def rows(volunteer: Volunteer) -> list[list[str]]:
 
 def to_csv(volunteer: Volunteer) -> bytes:
     """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in rows(volunteer):
-        writer.writerow([safe(cell) for cell in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return sheets.to_csv(COLUMNS, rows(volunteer))

@@ -21,6 +21,7 @@ from functools import partial
 from typing import Callable, Optional
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 from sqlalchemy.orm import selectinload
 
 from linkage import audit, settings
@@ -674,6 +675,28 @@ def _build_residents(demo: _Demo) -> None:
     demo.residents = rows
     demo.demo_resident = rows[0]
     demo.counts["residents"] = len(ids)
+
+
+def _import_residents(demo: _Demo) -> None:
+    """The community's staff bring in a few residents kept in a spreadsheet, through the import
+    (preview, then all rows through the registration rule)."""
+    from linkage import sheets
+    from linkage.imports import services as imports
+
+    rng, community = demo.rng, demo.communities[0]
+    staff = db.session.get(User, demo.users["community"])
+    rows = []
+    for index in range(6):
+        gender = "F" if index % 2 else "M"
+        born = _birth_date(rng, demo.today, 62, 90)
+        first17 = f"110105{born:%Y%m%d}{index * 2 + (1 if gender == 'M' else 0):03d}"   # an area no other seeded resident has
+        rows.append([names.person_name(rng, gender, born.year), first17 + resident_id_check_char(first17),
+                     community.code, names.address(rng, demo.roads[community.id]), names.mobile(rng),
+                     "", "", "是"])
+    with force_locale("zh_CN"):
+        imported = imports.import_residents(staff, "居民名册.csv", sheets.to_csv(imports.headers(), rows),
+                                            actor=staff)
+    demo.counts["residents"] += len(imported)
 
 
 def _availability(rng: random.Random, kind: str) -> list[tuple[int, time, time]]:
@@ -1715,6 +1738,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     seed_meetings.convene_next(demo, demo.now - timedelta(minutes=30))
     _build_notifications(demo)
     _build_calendar_link(demo)
+    _import_residents(demo)
     admin = db.session.get(User, demo.users["admin"])
     demo.counts.update(regions=1 + len(demo.streets) + len(demo.communities) + len(demo.grids),
                        organizations=len(demo.org_ids))

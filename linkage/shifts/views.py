@@ -7,6 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import format_datetime, gettext as _, get_locale
 from flask_login import current_user, login_required
 
+from linkage import exports
 from linkage.auth.access import require, role_required
 from linkage.extensions import db
 from linkage.forms import choices
@@ -42,14 +43,9 @@ def _get_shift(shift_id: int) -> Shift:
 @blueprint.route("/")
 @role_required(*LIST_ROLES)
 def index():
-    volunteer = volunteer_of(current_user) if current_user.role == Role.volunteer else None
-    form = FilterForm(formdata=request.args)
-    _filter_choices(form, volunteer)
-    filters = _filters(form) if form.validate() else queries.ShiftFilters(fits=volunteer is not None)
-    now = utcnow()
-    query = queries.apply_filters(queries.shifts_visible_to(current_user, volunteer, now=now), filters, now=now)
+    volunteer, form, filters, query, now = _shift_search()
     distances = {}
-    if volunteer is not None:
+    if volunteer is not None:  # only the shifts the volunteer may take, the rule applied to a bounded window
         page = paginate_list(queries.search(query, volunteer, filters, now=now, locale=_locale()))
         distances = {s.id: queries.distance_km(volunteer, s) for s in page.items}
     else:
@@ -58,6 +54,28 @@ def index():
                            mine=queries.sign_ups_of(volunteer, (s.id for s in page.items)),
                            volunteer=volunteer, distances=distances, can_add=access.can_add_shifts(current_user),
                            can_filter_status=current_user.role != Role.volunteer, locale=_locale())
+
+
+def _shift_search():
+    """The shift list's filters as the user set them, and the scoped query they give."""
+    volunteer = volunteer_of(current_user) if current_user.role == Role.volunteer else None
+    form = FilterForm(formdata=request.args)
+    _filter_choices(form, volunteer)
+    filters = _filters(form) if form.validate() else queries.ShiftFilters(fits=volunteer is not None)
+    now = utcnow()
+    return volunteer, form, filters, queries.apply_filters(
+        queries.shifts_visible_to(current_user, volunteer, now=now), filters, now=now), now
+
+
+@blueprint.route("/export.<any(xlsx, csv):kind>")
+@role_required(*LIST_ROLES)
+def export(kind):
+    """Exactly the shifts the list shows for the same filters, every page of them."""
+    volunteer, _form, filters, query, now = _shift_search()
+    shifts = (queries.search(query, volunteer, filters, now=now, locale=_locale()) if volunteer is not None
+              else db.session.scalars(query).unique())
+    headers, rows = exports.shifts(shifts, _locale())
+    return exports.respond(current_user, "shifts", kind, headers, rows)
 
 
 def _filter_choices(form: FilterForm, volunteer) -> None:

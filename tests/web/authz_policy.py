@@ -119,6 +119,7 @@ OBJECTS = {
     "follow_up_b": "the open follow-up of a low rating of a visit in community B",
     "category": "a category of the service taxonomy", "skill": "a volunteer skill",
     "region": "a grid of community B (the region tree)",
+    "import_a": "a spreadsheet of residents community staff A uploaded and is previewing (one faulty row)",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
 }
@@ -271,6 +272,15 @@ POLICY: dict[str, Route] = {
     # The community desk: residents of one's own community (grid workers: their grid's community).
     "community.residents": only(GET, *RESIDENT_DESK),
     "community.resident_new": only(BOTH, *RESIDENT_DESK),
+    # Lists as spreadsheets: whoever reads the list, with the list's own scope (the matrix checks the
+    # .csv names nobody out of scope).
+    "community.residents_export": Route(GET, {None: on(*RESIDENT_DESK)}, args={"kind": "csv"}),
+    "community.needs_export": Route(GET, {None: on(*NEED_READERS)}, args={"kind": "csv"}),
+    # Importing residents: those who register them; a kept upload is its uploader's alone (404 to others).
+    "imports.residents": only(BOTH, *RESIDENT_DESK),
+    "imports.residents_template": Route(GET, {None: on(*RESIDENT_DESK)}, args={"kind": "csv"}),
+    "imports.residents_preview": per_object(GET, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
+    "imports.residents_confirm": per_object(POST, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
     # The on-time report of the needs in one's scope: community staff, civil affairs, admins.
     "community.on_time": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.on_time_csv": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
@@ -341,6 +351,7 @@ POLICY: dict[str, Route] = {
     # projects whose panel they sit on; organizations read published projects of their service area;
     # bids are their admin's.
     "projects.index": only(GET, *CIVIL, *ORGS, "expert_x", "observer_x", "admin"),
+    "projects.export": Route(GET, {None: on(*CIVIL, *ORGS, "expert_x", "observer_x", "admin")}, args={"kind": "csv"}),
     "projects.new": only(BOTH, *CIVIL, "admin"),
     "projects.detail": per_object(GET, {
         "project_x": on("org_admin_a", "social_worker_a", "observer_x", *CIVIL_X),
@@ -396,6 +407,7 @@ POLICY: dict[str, Route] = {
     # Shifts: volunteers see open shifts of their street and their own; staff their region; the
     # winning organization and the shift's lead run it; community staff run their community's.
     "shifts.index": only(GET, *SHIFT_LISTS),
+    "shifts.export": Route(GET, {None: on(*SHIFT_LISTS)}, args={"kind": "csv"}),
     "shifts.new": per_object(BOTH, {None: on("social_worker_a", "org_admin_a", "org_admin_b", "org_admin_new",
                                              "staff_a", "staff_b", "admin"),
                                     "for_running_x": on("social_worker_a", "org_admin_a", "admin"),

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from linkage import settings, timeutil
+from linkage import settings, sheets, timeutil
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage, CaseStatus, Complaint, MatchKind,
                             MatchRun, MatchStatus, NeedStatus, NoteKind, OrgStatus, PanelMember, PanelStatus,
@@ -26,6 +26,7 @@ from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage,
 from linkage.models import AvailabilityException, ExceptionKind
 from linkage.cases import services as case_services
 from linkage.needs import intake
+from linkage.imports import services as imports
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.models import Meeting, MeetingDecision, MeetingStatus
@@ -287,6 +288,8 @@ def build_scopes(w) -> dict[str, dict]:
     visits = _visits(w, u, resident_b)
     taxonomy = _taxonomy(w)
     db.session.commit()
+    faulty = sheets.to_csv(imports.headers("en"), [["Faulty", "110105194912310021", w.c1.code, "1-1", "", "", "", "yes"]])
+    import_token = imports.keep(u["staff1"], "residents.csv", faulty)
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
         "report_for_a": {"resident": w.resident.id}, "report_for_b": {"resident": resident_b.id},
@@ -313,6 +316,7 @@ def build_scopes(w) -> dict[str, dict]:
         "sign_up_x": {"shift_id": shift_x.id, "sign_up_id": sign_up_x.id},
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
         "feed": {"token": feed_secret},
+        "import_a": {"token": import_token},
         "code_x": {"shift_id": shift_x.id, "token": codes.make(shift_x.id, "in")},
         "code_y": {"shift_id": shift_y.id, "token": codes.make(shift_y.id, "in")},
         **{name: {"run_id": run.id} for name, run in runs.items()},

@@ -365,6 +365,20 @@ def _minor_consent_page(world, n):
     factories.set_born(minor, date.today() - timedelta(days=16 * 366))
     db.session.commit()
     return f"/volunteers/{minor.id}/consent"
+def _residents_sheet(world, n) -> bytes:
+    """A spreadsheet of one resident, with an ID number no other submission uses."""
+    from linkage import sheets
+    from linkage.identifiers import resident_id_check_char
+    from linkage.imports import services as imports
+
+    first17 = f"110105{date(1950, 1, 1) + timedelta(days=n):%Y%m%d}{n % 999 + 1:03d}"
+    return sheets.to_csv(imports.headers("en"), [[f"Imported {n}", first17 + resident_id_check_char(first17),
+                                                  world.c1.code, f"{n} Plum Lane", "", "", "", "yes"]])
+
+
+def _kept_import(world, n):
+    from linkage.imports import services as imports
+    return f"/imports/residents/{imports.keep(world['staff1'], 'residents.csv', _residents_sheet(world, n))}"
 
 
 def _case_page(world, n, **kwargs):
@@ -490,6 +504,9 @@ CASES = [
          lambda w, n: f"/community/residents/{_resident_with_id(w, n).id}/reveal",
          fill=lambda w, n: {"reason": "Checking the benefit application"},
          accepted=lambda r: r.status_code == 200 and "font-monospace fs-5" in r.get_data(as_text=True)),
+    Case("imports.residents", "staff1", lambda w, n: "/imports/residents", writes=False,
+         fill=lambda w, n: {"file": (io.BytesIO(_residents_sheet(w, n)), "residents.csv")}),
+    Case("imports.residents_confirm", "staff1", _kept_import),
     Case("community.need_new", "staff1", lambda w, n: f"/community/needs/new?resident={w.resident.id}",
          fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id)}, same_form=True),
     Case("community.need_merge", "staff1", lambda w, n: _merge_page(w), action="/merge",

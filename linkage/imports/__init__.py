@@ -1,0 +1,1 @@
+"""Residents imported from spreadsheets: template, preview and all-or-nothing import."""

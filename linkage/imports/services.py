@@ -1,0 +1,352 @@
+"""Importing residents from a spreadsheet: the template, the check of every row (the preview), and the
+all-or-nothing write through ``register_resident``, the function the registration form calls.
+
+An uploaded file is kept, encrypted, in the instance folder under a random token until it is imported
+or abandoned (a day later it is removed); never in the session. Services flush, never commit.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from linkage import audit, sheets, uploads
+from linkage.community import services as community
+from linkage.community.access import RESIDENT_ROLES, community_scope
+from linkage.community.services import CHOOSABLE_TAGS
+from linkage.errors import Refused
+from linkage.extensions import db
+from linkage.models import Region, RegionLevel, Resident, Role, User, VulnerableTag
+from linkage.security import blind_index
+
+AREA = "imports"
+KEEP_SECONDS = 24 * 3600
+# The template's example row: a published sample ID number, never a real person's; left in, it is refused.
+EXAMPLE_ID = "11010519491231002X"
+YES = {"是", "yes", "y", "1", "true", "同意", "已同意"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: object        # lazy text: the header in the user's language
+    required: bool
+    example: str
+    explain: object
+
+
+COLUMNS = (
+    Column("name", _l("Full name"), True, "王秀英", _l("The resident's name as on the ID card.")),
+    Column("id_number", _l("Resident ID number"), True, EXAMPLE_ID,
+           _l("18 characters; the last is a digit or X. Birth date and gender are read from it.")),
+    Column("community", _l("Community or grid"), True, "",
+           _l("The code or the name of a community or grid in your area, as on the residents page.")),
+    Column("address", _l("Address"), True, "3号楼2单元501室", _l("Building, unit and room.")),
+    Column("phone", _l("Phone"), False, "13800138000",
+           _l("An 11-digit mobile number or a landline number with its area code.")),
+    Column("tags", _l("Vulnerable groups"), False, "",
+           _l("Any of the groups below, separated by commas; leave empty for none.")),
+    Column("health_notes", _l("Health notes"), False, "",
+           _l("Stored encrypted; shown only with a recorded reason.")),
+    Column("consent", _l("Consent given"), True, "是",
+           _l("\"Yes\" once the resident consented to the processing of their personal data.")),
+)
+MAX_LENGTHS = {"name": 100, "address": 255, "health_notes": 2000}
+
+
+@dataclass
+class Problem:
+    row: int          # the row number the spreadsheet program shows (the header is row 1)
+    column: str       # the column's header, or "" for the whole row
+    message: str
+
+
+@dataclass
+class Preview:
+    rows: list[dict] = field(default_factory=list)     # each: "row" (its number) and the service's arguments
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and not self.problems
+
+
+class ImportRefused(Refused):
+    """Nothing was written; ``preview`` says why, row by row."""
+
+    def __init__(self, preview: Preview):
+        super().__init__(_l("Nothing was imported: correct the rows listed below and upload the file again."))
+        self.preview = preview
+
+
+def can_import_residents(user: User) -> bool:
+    """The roles that register residents one by one (their area only, checked per row)."""
+    return user.role in RESIDENT_ROLES or user.role == Role.admin
+
+
+# --- the template -----------------------------------------------------------------------------------------
+
+def headers(locale: Optional[str] = None) -> list[str]:
+    if locale is None:
+        return [str(c.header) for c in COLUMNS]
+    with force_locale(locale):
+        return [str(c.header) for c in COLUMNS]
+
+
+def template(user: User, kind: str) -> bytes:
+    """The headers and one example row (a community of ``user``'s area); the .xlsx adds a sheet that
+    explains every column."""
+    example = _regions_in_scope(user)
+    sample = {**{c.key: c.example for c in COLUMNS},
+              "community": example[0].code if example else "",
+              "tags": str(CHOOSABLE_TAGS[0].label)}
+    names = headers()
+    rows = [[sample[c.key] for c in COLUMNS]]
+    if kind == "csv":
+        return sheets.to_csv(names, rows)
+    from openpyxl import load_workbook   # a second sheet: what every column takes
+
+    workbook = load_workbook(io.BytesIO(sheets.to_xlsx(names, rows, _("Residents"))))
+    notes = workbook.create_sheet(_("How to fill in"))
+    notes.append([_("Column"), _("Required"), _("What to write")])
+    for column in COLUMNS:
+        notes.append([str(column.header), _("Yes") if column.required else _("No"), str(column.explain)])
+    notes.append([])
+    notes.append([_("Vulnerable groups"), "", "、".join(str(t.label) for t in CHOOSABLE_TAGS)])
+    notes.append([_("Example row"), "", _("Row 2 is an example: replace it with your residents or delete it.")])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- keeping an upload between preview and confirmation --------------------------------------------------
+
+def _sweep() -> None:
+    """Remove previews nobody confirmed within a day."""
+    directory = uploads.folder(AREA)
+    if not os.path.isdir(directory):
+        return
+    cutoff = time.time() - KEEP_SECONDS
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        if os.path.isfile(path) and os.path.getmtime(path) < cutoff:
+            os.remove(path)
+
+
+def keep(user: User, file_name: str, content: bytes) -> str:
+    """Check the upload can be read, keep it encrypted under a new random token, and return the token."""
+    sheets.read(file_name, content)
+    _sweep()
+    token = uploads.new_name()
+    kept = json.dumps({"owner": user.id, "name": file_name, "content": base64.b64encode(content).decode()})
+    uploads.store(AREA, token, kept.encode(), encrypted=True)
+    return token
+
+
+def kept_file(user: User, token: str) -> Optional[tuple[str, bytes]]:
+    """(file name, content) of ``user``'s kept upload, or None: unknown, removed, or someone else's."""
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        return None
+    data = uploads.read_back(AREA, token, encrypted=True)
+    if data is None:
+        return None
+    kept = json.loads(data)
+    if kept["owner"] != user.id:
+        return None
+    return kept["name"], base64.b64decode(kept["content"])
+
+
+def discard(token: str) -> None:
+    path = uploads.stored_path(AREA, token)
+    if os.path.isfile(path):
+        os.remove(path)
+
+
+# --- checking every row -----------------------------------------------------------------------------------
+
+def _regions_in_scope(user: User) -> list[Region]:
+    scope = community_scope(user)
+    query = sa.select(Region).where(Region.level.in_((RegionLevel.community, RegionLevel.grid)))
+    if scope is not None:
+        query = query.where(Region.path.startswith(scope.path))
+    elif user.role != Role.admin:
+        return []
+    return list(db.session.scalars(query.order_by(Region.path)))
+
+
+def _region_lookup(user: User) -> dict[str, Optional[Region]]:
+    """Code or name (Chinese or English) → region; a name two regions share maps to None (ambiguous)."""
+    found: dict[str, Optional[Region]] = {}
+    for region in _regions_in_scope(user):
+        for name in {region.name, region.name_en} - {""}:
+            found[name.casefold()] = None if name.casefold() in found else region
+    for region in _regions_in_scope(user):
+        found[region.code.casefold()] = region
+    return found
+
+
+def _tag_lookup() -> dict[str, VulnerableTag]:
+    names = {}
+    for tag in CHOOSABLE_TAGS:
+        names[tag.value.casefold()] = tag
+        for locale in ("zh_CN", "en"):
+            with force_locale(locale):
+                names[str(tag.label).casefold()] = tag
+    return names
+
+
+def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Column key → position in the file, matched by the header in Chinese or English; the missing ones."""
+    names = {}
+    for locale in ("zh_CN", "en"):
+        for column, text in zip(COLUMNS, headers(locale)):
+            names[text.casefold()] = column.key
+    positions = {}
+    for position, text in enumerate(header):
+        key = names.get(text.strip().casefold())
+        if key and key not in positions:
+            positions[key] = position
+    missing = [str(c.header) for c in COLUMNS if c.required and c.key not in positions]
+    return positions, missing
+
+
+class _Checker:
+    """The checks of one file's rows, with what the whole file shares (regions, tags, ID numbers seen)."""
+
+    def __init__(self, user: User):
+        self.regions = _region_lookup(user)
+        self.tags = _tag_lookup()
+        self.headers = {c.key: str(c.header) for c in COLUMNS}
+        self.seen: dict[str, int] = {}
+
+    def _id_number(self, number: int, text: str):
+        """The normalized ID number and why it cannot be registered (or None)."""
+        normalized = community.normalize_id_number(text)
+        if not normalized:
+            return normalized, None
+        _info, problem = community.check_id_number(normalized)
+        if normalized == EXAMPLE_ID:
+            return normalized, _("This is the template's example row: replace it or delete it.")
+        if problem:
+            return normalized, community.ID_NUMBER_PROBLEMS[problem]
+        if normalized in self.seen:
+            return normalized, _("The same ID number is already in row %(row)s of this file.",
+                                 row=self.seen[normalized])
+        self.seen[normalized] = number
+        return normalized, None
+
+    def _region(self, text: str):
+        if not text:
+            return None, None
+        region = self.regions.get(text.casefold())
+        if region is not None:
+            return region, None
+        if text.casefold() in self.regions:
+            return None, _("Two communities or grids have this name: write its code instead.")
+        return None, _("No community or grid of your area has this code or name: \"%(name)s\".", name=text)
+
+    def _tags(self, text: str):
+        tags, problems = [], []
+        for word in (w.strip() for w in re.split(r"[,，、;；]", text or "")):
+            if word and self.tags.get(word.casefold()) is None:
+                problems.append(_("\"%(word)s\" is not one of the groups of the template.", word=word))
+            elif word:
+                tags.append(self.tags[word.casefold()])
+        return tags, problems
+
+    def row(self, number: int, values: dict, problems: list[Problem]) -> Optional[dict]:
+        """The service's arguments for one row, or None with its problems added to ``problems``."""
+        found = []
+        for column in COLUMNS:
+            if column.required and not values.get(column.key):
+                found.append((column.key, _("This column must be filled in.")))
+            elif len(values.get(column.key, "")) > MAX_LENGTHS.get(column.key, 10_000):
+                found.append((column.key, _("At most %(n)s characters.", n=MAX_LENGTHS[column.key])))
+        id_number, message = self._id_number(number, values.get("id_number", ""))
+        found.append(("id_number", message))
+        region, message = self._region(values.get("community", ""))
+        found.append(("community", message))
+        if values.get("phone") and not re.match(community.PHONE_PATTERN, values["phone"]):
+            found.append(("phone", community.PHONE_PROBLEM))
+        tags, messages = self._tags(values.get("tags", ""))
+        found += [("tags", m) for m in messages]
+        if values.get("consent") and values["consent"].casefold() not in YES:
+            found.append(("consent", _("Write \"Yes\" once the resident has consented; without consent nobody "
+                                       "is registered.")))
+        found = [(key, message) for key, message in found if message]
+        problems += [Problem(number, self.headers[key], str(message)) for key, message in found]
+        if found:
+            return None
+        return {"row": number, "name": values["name"], "id_number": id_number, "region": region,
+                "address": values["address"], "phone": values.get("phone") or None, "tags": tags,
+                "health_notes": values.get("health_notes", ""), "consent": True}
+
+
+def _already_registered(rows: list[dict], problems: list[Problem]) -> list[dict]:
+    """Rows whose ID number is already in the register are reported (one query per thousand rows)."""
+    by_index = {blind_index(row["id_number"]): row for row in rows}
+    indexes = list(by_index)
+    taken = set()
+    for start in range(0, len(indexes), 1000):
+        taken |= set(db.session.scalars(sa.select(Resident.id_number_index).where(
+            Resident.id_number_index.in_(indexes[start:start + 1000]))))
+    header = str(COLUMNS[1].header)
+    for index in taken:
+        problems.append(Problem(by_index[index]["row"], header, str(community.DUPLICATE_ID)))
+    return [row for row in rows if blind_index(row["id_number"]) not in taken]
+
+
+def preview(user: User, file_name: str, content: bytes) -> Preview:
+    """Every problem of the file, by row and column, and the rows that would be registered."""
+    table = sheets.read(file_name, content)
+    result = Preview()
+    if not table:
+        result.problems.append(Problem(1, "", _("The file is empty.")))
+        return result
+    positions, missing = _header_map(table[0])
+    if missing:
+        result.problems.append(Problem(1, "", _("These columns of the template are missing: %(names)s.",
+                                                names="、".join(missing))))
+        return result
+    checker = _Checker(user)
+    for number, cells in enumerate(table[1:], start=2):
+        values = {key: (cells[pos] if pos < len(cells) else "").strip() for key, pos in positions.items()}
+        row = checker.row(number, values, result.problems)
+        if row is not None:
+            result.rows.append(row)
+    if not table[1:]:
+        result.problems.append(Problem(2, "", _("The file has no residents below the header row.")))
+    result.rows = _already_registered(result.rows, result.problems)
+    result.problems.sort(key=lambda p: (p.row, p.column))
+    return result
+
+
+def import_residents(user: User, file_name: str, content: bytes, *, actor: User) -> list[Resident]:
+    """Register every resident of the file through ``register_resident``, or none (``ImportRefused``,
+    with every problem found). One ``resident.register`` event per resident, one ``resident.import`` in all."""
+    checked = preview(user, file_name, content)
+    if not checked.ok:
+        raise ImportRefused(checked)
+    registered = []
+    for row in checked.rows:
+        arguments = {key: value for key, value in row.items() if key != "row"}
+        try:
+            registered.append(community.register_resident(actor=actor, **arguments))
+        except Refused as refusal:   # a rule only the service knows, or a clerk registering at the same time
+            header = {c.key: str(c.header) for c in COLUMNS}.get(refusal.field or "", "")
+            checked.problems.append(Problem(row["row"], header, str(refusal.message)))
+    if checked.problems:
+        raise ImportRefused(checked)
+    audit.record(actor, "resident.import", None, note=file_name[:100], after={"rows": len(registered)})
+    return registered
+
