@@ -83,7 +83,7 @@ class ChangeForm(Form):
     kind = SelectField(_l("What changes"), choices=choices((k.value, k.label) for k in ChangeKind))
     new_end = DateField(_l("New end of the service"), validators=[Optional()],
                         description=_l("For a change of schedule: the day the service is to end."))
-    team = SelectMultipleField(_l("New team"), coerce=int, validate_choice=False,
+    team = SelectMultipleField(_l("New team"), coerce=int,
                                description=_l("For a change of team: tick everyone who will deliver the service."))
     description = TextAreaField(_l("The change and why"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("Ask for approval"))

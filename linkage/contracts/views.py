@@ -95,8 +95,7 @@ def _render_detail(contract, failed=None, status=200):
         can_sign=access.can_sign(current_user, contract), can_evaluate=access.can_evaluate(current_user, contract),
         is_contractor=access.is_contractor(current_user, contract),
         refused=failed[1].form_errors if failed else [],
-        workers=(db.session.scalars(workers_of(contract.organization, active_only=True)).all()
-                 if "change" in forms else []),
+        workers=_workers(contract) if "change" in forms else [],
         trail=audit.trail("Contract", contract.id) if manages else []), status
 
 
@@ -187,13 +186,22 @@ def document(contract_id, document_id):
     return uploads.attachment(services.AREA, found.stored_name, found.extension, found.title)
 
 
+def _workers(contract) -> list[SocialWorker]:
+    """Who a change of team may name: the contracted organization's active social workers."""
+    return list(db.session.scalars(workers_of(contract.organization, active_only=True)))
+
+
+def _team(form) -> list[SocialWorker]:
+    return list(db.session.scalars(sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))))
+
+
 @blueprint.post("/<int:contract_id>/changes")
 @role_required(Role.org_admin)
 def change(contract_id):
     contract = _contract_or_404(contract_id, access.is_contractor)
     form = ChangeForm()
-    team = list(db.session.scalars(sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))))
-    if perform(lambda: services.request_change(contract, form.to_data(team), actor=current_user),
+    form.team.choices = choices((w.id, w.name) for w in _workers(contract))
+    if perform(lambda: services.request_change(contract, form.to_data(_team(form)), actor=current_user),
                form=form, done=_("Change request sent to civil affairs.")):
         return _to_detail(contract)
     return _render_detail(contract, ("change", form))

@@ -324,7 +324,7 @@ def test_an_approved_team_change_replaces_the_team_checked_again_on_approval(cli
     assert "Wang Fang" in page and "Zhang Wei" not in page      # only the organization's own social workers
     response = client.post(url, data={"kind": "team", "description": "Li Hua joins",
                                       "team": [world.worker.id, world.worker2.id]})
-    assert response.status_code == 200 and "active social workers" in text(response)
+    assert response.status_code == 200 and "not a valid choice" in text(response)   # Zhang Wei is not org1's
     response = client.post(url, data={"kind": "team", "description": "Nobody"})
     assert response.status_code == 200 and "needs at least 1 social workers" in text(response)
     assert _change_count() == 0
