@@ -791,7 +791,8 @@ def _build_projects(demo: _Demo) -> None:
         ("awarded", "滨江街道垃圾分类志愿督导项目", s2, ProjectStatus.awarded, 120000, (0, 365), -12,
          ["environment.waste"], civil, (2000, 3000), 0, 1,
          [(7, 112000, BidStatus.won, 58.0), (9, 99000, BidStatus.lost, 47.0)]),
-        ("completed", "2026年示范区助残康复服务项目", d, ProjectStatus.completed, 300000, (-400, -35), -430,
+        # Its whole contract lies after the organizations' history (written first, up to about -128 days).
+        ("completed", "2026年示范区助残康复服务项目", d, ProjectStatus.completed, 300000, (-110, -35), -135,
          ["disability.rehab", "disability.family_support"], civil, (120, 2400), 3, 2,
          [(4, 286000, BidStatus.won, 63.0), (0, 298000, BidStatus.lost, 57.5)]),
     ]
