@@ -19,7 +19,13 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[postgres,redis,test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The Open Contracting Data Standard's schemas the tests validate against (tests/ocds_schema.py says from where).
+OCDS_SCHEMA := $(VENV)/share/ocds-schema/record-package-schema.json
+
+$(OCDS_SCHEMA): tests/ocds_schema.py | $(STAMP)
+	$(BIN)/python -m tests.ocds_schema fetch
+
+install: $(STAMP) $(OCDS_SCHEMA)
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -53,6 +53,8 @@ SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resi
                  NeedFollower, NeedPhoto, ResidentClaim, VisitRating, FollowUp)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
+# Nullable columns added to sealed tables that already held rows (see ``seal_of``).
+ADDED_LATER = {"change_requests": {"new_end"}}
 
 _TABLES = {model.__table__.name: model.__table__ for model in SEALED_MODELS}
 _TOUCHED = "linkage_seals_touched"   # session.info: {table name: set of row ids}
@@ -88,8 +90,12 @@ def _stored(table: sa.Table) -> sa.Select:
 
 
 def seal_of(table: sa.Table, row: Any, key: Optional[bytes] = None) -> str:
-    """The seal of one row as :func:`_stored` reads it (the same read when sealing and verifying)."""
-    values = [[column.name, _plain(getattr(row, column.name))] for column in _sealed_columns(table)]
+    """The seal of one row as :func:`_stored` reads it (the same read when sealing and verifying). A column
+    added to a sealed table after rows were sealed (``ADDED_LATER``) counts only when it holds a value, so
+    the rows sealed before it came keep their seals."""
+    later = ADDED_LATER.get(table.name, set())
+    values = [[column.name, _plain(getattr(row, column.name))] for column in _sealed_columns(table)
+              if column.name not in later or getattr(row, column.name) is not None]
     body = json.dumps([table.name, values], sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       default=str)
     return hmac.new(key or derived_key("row seals"), body.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from linkage.contracts import services
@@ -80,5 +81,14 @@ class DocumentForm(Form):
 
 class ChangeForm(Form):
     kind = SelectField(_l("What changes"), choices=choices((k.value, k.label) for k in ChangeKind))
+    new_end = DateField(_l("New end of the service"), validators=[Optional()],
+                        description=_l("For a change of schedule: the day the service is to end."))
+    team = SelectMultipleField(_l("New team"), coerce=int,
+                               description=_l("For a change of team: tick everyone who will deliver the service."))
     description = TextAreaField(_l("The change and why"), validators=[DataRequired(), Length(max=5000)])
     submit = SubmitField(_l("Ask for approval"))
+
+    def to_data(self, team) -> services.ChangeData:
+        kind = ChangeKind(self.kind.data) if self.kind.data in {k.value for k in ChangeKind} else None
+        return services.ChangeData(kind=kind, description=self.description.data or "", new_end=self.new_end.data,
+                                   team=team)

@@ -8,7 +8,7 @@ checked, so two staff members never pay one installment twice nor record two ver
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional
@@ -22,12 +22,12 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (Bid, BidStatus, ChangeKind, ChangeRequest, ChangeStatus, Contract, ContractStatus,
                             Document, DocumentKind, Evaluation, EvaluationKind, Installment, Milestone, Payment,
-                            Project, ProjectStatus, User)
+                            Project, ProjectStatus, SocialWorker, User)
 from linkage.notifications import link, notify
 from linkage.organizations.queries import organization_users
 from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
-from linkage.timeutil import now
+from linkage.timeutil import now, today
 
 CENT = Decimal("0.01")
 TERM_YEARS = 1                 # a contract runs one year ...
@@ -136,6 +136,7 @@ def create_contract(project: Project, data: ContractData, *, actor: User) -> Con
         target_visits=_or(data.target_visits, project.target_visits),
         target_hours=_or(data.target_hours, project.target_hours))
     contract.installments = _installments(contract.amount, data.shares)
+    contract.team = list(bid.team)
     db.session.add(contract)
     db.session.flush()
     _record(actor, "contract.create", contract, contract, after=_snapshot(contract))
@@ -362,22 +363,92 @@ def upload_document(contract: Contract, upload: Upload, *, actor: User) -> Docum
 # --------------------------------------------------------------------------- change requests
 
 
-def request_change(contract: Contract, kind: Optional[ChangeKind], description: str, *, actor: User) -> ChangeRequest:
+@dataclass
+class ChangeData:
+    kind: Optional[ChangeKind]
+    description: str
+    new_end: Optional[date] = None                 # a schedule change: the day the service is to end
+    team: list[SocialWorker] = field(default_factory=list)   # a team change: the whole new team
+
+
+def _team_ids(team) -> list[int]:
+    return sorted(worker.id for worker in team)
+
+
+def _check_schedule(contract: Contract, new_end: Optional[date]) -> None:
+    if new_end is None:
+        raise Refused(_l("Give the day the service is to end."), field="new_end")
+    if new_end < today():
+        raise Refused(_l("The new end may not be in the past."), field="new_end")
+    if new_end <= contract.term_start:
+        raise Refused(_l("The new end comes after the start of the term (%(start)s).",
+                         start=contract.term_start.isoformat()), field="new_end")
+    if new_end > add_years(contract.term_start, MAX_TERM_YEARS):
+        raise Refused(_l("A contract runs three years at most."), field="new_end")
+    if new_end == contract.term_end:
+        raise Refused(_l("That is already the end of the term."), field="new_end")
+
+
+def _check_team(contract: Contract, team: list[SocialWorker]) -> None:
+    project = contract.project
+    if any(worker.organization_id != contract.organization_id or not worker.active for worker in team):
+        raise Refused(_l("The team is made of your organization's active social workers."), field="team")
+    have = project_services.qualified_count(project, team)
+    if have < max(project.required_workers, 1):
+        raise Refused(_l("This project needs at least %(n)s social workers at the level \"%(level)s\" or "
+                         "above; the team has %(have)s.", n=max(project.required_workers, 1),
+                         level=project.required_worker_level.label, have=have), field="team")
+    if _team_ids(team) == _team_ids(contract.team):
+        raise Refused(_l("That is already the contract's team."), field="team")
+
+
+def _check_change(contract: Contract, kind: ChangeKind, new_end: Optional[date], team: list[SocialWorker]) -> None:
+    """What a change asks for is possible now: checked when it is asked for and again when it is approved."""
+    if kind == ChangeKind.schedule:
+        _check_schedule(contract, new_end)
+    else:
+        _check_team(contract, team)
+
+
+def request_change(contract: Contract, data: ChangeData, *, actor: User) -> ChangeRequest:
     contract = _lock(contract)
     if not access.can_request_change(actor, contract):
         raise Refused(_l("Only the contracted organization's admin asks for changes, once the contract is signed."))
-    if kind is None:
+    if data.kind is None:
         raise Refused(_l("Choose what is to change."), field="kind")
-    description = (description or "").strip()
+    description = (data.description or "").strip()
     if not description:
         raise Refused(_l("Describe the change and why it is needed."), field="description")
-    change = ChangeRequest(contract=contract, kind=kind, description=description, requested_by_id=actor.id,
-                           requested_at=now())
+    _check_change(contract, data.kind, data.new_end, data.team)
+    schedule = data.kind == ChangeKind.schedule
+    change = ChangeRequest(contract=contract, kind=data.kind, description=description, requested_by_id=actor.id,
+                           requested_at=now(), new_end=data.new_end if schedule else None,
+                           team=[] if schedule else list(data.team))
     db.session.add(change)
     db.session.flush()
-    _record(actor, "change.request", change, contract, after=audit.snapshot(change, "status"),
-            note=description)
+    _record(actor, "change.request", change, contract, after=_change_snapshot(change), note=description)
     return change
+
+
+def _change_snapshot(change: ChangeRequest) -> dict:
+    wanted = {"new_end": change.new_end.isoformat()} if change.kind == ChangeKind.schedule else {"team": _team_ids(change.team)}
+    return {**audit.snapshot(change, "status"), **wanted}
+
+
+def _terms(contract: Contract) -> dict:
+    return {**audit.snapshot(contract, "term_end"), "team": _team_ids(contract.team)}
+
+
+def apply_change(change: ChangeRequest, contract: Contract, *, actor: User) -> None:
+    """An approved change made: the contract's end or its team becomes what the request asked for."""
+    _check_change(contract, change.kind, change.new_end, change.team)
+    before = _terms(contract)
+    if change.kind == ChangeKind.schedule:
+        contract.term_end = change.new_end
+    else:
+        contract.team = list(change.team)
+    db.session.flush()
+    _record(actor, "contract.change", contract, contract, before=before, after=_terms(contract))
 
 
 def decide_change(change: ChangeRequest, approve: bool, note: str, *, actor: User) -> None:
@@ -391,6 +462,8 @@ def decide_change(change: ChangeRequest, approve: bool, note: str, *, actor: Use
     note = (note or "").strip()
     if not approve and not note:
         raise Refused(_l("Give the reason; the organization is told."), field="reason")
+    if approve:
+        apply_change(change, contract, actor=actor)
     before = audit.snapshot(change, "status")
     change.status = ChangeStatus.approved if approve else ChangeStatus.declined
     change.decided_by_id, change.decided_at, change.decision_note = actor.id, now(), note
@@ -399,4 +472,3 @@ def decide_change(change: ChangeRequest, approve: bool, note: str, *, actor: Use
             after=audit.snapshot(change, "status"), note=note)
     notify(organization_users(contract.organization), "change_decided",
            link=link("contracts.detail", contract_id=contract.id), title=contract.project.title)
-

@@ -12,8 +12,9 @@ from linkage.contracts import access, queries, services
 from linkage.contracts.forms import ChangeForm, ContractForm, DocumentForm, EvaluationForm, EvaluatorForm
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import (ChangeKind, ChangeRequest, Contract, Document, DocumentKind, EvaluationKind, Installment,
-                            Project, Role, User)
+from linkage.models import (ChangeRequest, Contract, Document, DocumentKind, EvaluationKind, Installment, Project,
+                            Role, SocialWorker, User)
+from linkage.organizations.queries import workers_of
 from linkage.organizations.forms import ReasonForm
 from linkage.projects import access as project_access
 from linkage.web import paginate, perform
@@ -72,7 +73,7 @@ def _forms(contract, failed):
     if access.can_deliver(current_user, contract):
         forms["document"] = DocumentForm(formdata=None)
     if access.can_request_change(current_user, contract):
-        forms["change"] = ChangeForm(formdata=None)
+        forms["change"] = ChangeForm(formdata=None, team=[w.id for w in contract.team])
     if failed:
         forms[failed[0]] = failed[1]
     return forms
@@ -94,6 +95,7 @@ def _render_detail(contract, failed=None, status=200):
         can_sign=access.can_sign(current_user, contract), can_evaluate=access.can_evaluate(current_user, contract),
         is_contractor=access.is_contractor(current_user, contract),
         refused=failed[1].form_errors if failed else [],
+        workers=_workers(contract) if "change" in forms else [],
         trail=audit.trail("Contract", contract.id) if manages else []), status
 
 
@@ -184,13 +186,22 @@ def document(contract_id, document_id):
     return uploads.attachment(services.AREA, found.stored_name, found.extension, found.title)
 
 
+def _workers(contract) -> list[SocialWorker]:
+    """Who a change of team may name: the contracted organization's active social workers."""
+    return list(db.session.scalars(workers_of(contract.organization, active_only=True)))
+
+
+def _team(form) -> list[SocialWorker]:
+    return list(db.session.scalars(sa.select(SocialWorker).where(SocialWorker.id.in_(form.team.data or []))))
+
+
 @blueprint.post("/<int:contract_id>/changes")
 @role_required(Role.org_admin)
 def change(contract_id):
     contract = _contract_or_404(contract_id, access.is_contractor)
     form = ChangeForm()
-    kind = ChangeKind(form.kind.data) if form.kind.data in {k.value for k in ChangeKind} else None
-    if perform(lambda: services.request_change(contract, kind, form.description.data, actor=current_user),
+    form.team.choices = choices((w.id, w.name) for w in _workers(contract))
+    if perform(lambda: services.request_change(contract, form.to_data(_team(form)), actor=current_user),
                form=form, done=_("Change request sent to civil affairs.")):
         return _to_detail(contract)
     return _render_detail(contract, ("change", form))

@@ -16,7 +16,7 @@ from linkage.models.types import Money, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from linkage.models.organizations import Organization
-    from linkage.models.people import User
+    from linkage.models.people import SocialWorker, User
     from linkage.models.projects import Bid, Project
 
 
@@ -55,6 +55,21 @@ class EvaluationKind(enum.Enum):
         return {EvaluationKind.midterm: _l("Mid-term check"), EvaluationKind.final: _l("Final evaluation")}[self]
 
 
+# The social workers who deliver the contract: the winning bid's team when it is drawn up, then as
+# approved change requests make it.
+contract_team = sa.Table(
+    "contract_team", db.metadata,
+    sa.Column("contract_id", sa.ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("social_worker_id", sa.ForeignKey("social_workers.id", ondelete="CASCADE"), primary_key=True),
+)
+# The team a change request asks for.
+change_request_team = sa.Table(
+    "change_request_team", db.metadata,
+    sa.Column("change_request_id", sa.ForeignKey("change_requests.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("social_worker_id", sa.ForeignKey("social_workers.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class Contract(db.Model):
     __tablename__ = "contracts"
 
@@ -87,6 +102,7 @@ class Contract(db.Model):
     installments: Mapped[list[Installment]] = relationship(
         back_populates="contract", cascade="all, delete-orphan", order_by="Installment.position")
     evaluations: Mapped[list[Evaluation]] = relationship(back_populates="contract", order_by="Evaluation.id")
+    team: Mapped[list[SocialWorker]] = relationship(secondary=contract_team, order_by="SocialWorker.id")
 
     def __repr__(self) -> str:
         return f"<Contract {self.id} {self.status.value}>"
@@ -205,7 +221,8 @@ class ChangeStatus(enum.Enum):
 
 
 class ChangeRequest(db.Model):
-    """The organization asks to change the team or the schedule; civil affairs decide."""
+    """The organization asks to change the team (``team``: the team it asks for) or the schedule
+    (``new_end``: the day the service is to end); civil affairs decide, and an approval makes the change."""
 
     __tablename__ = "change_requests"
 
@@ -213,6 +230,7 @@ class ChangeRequest(db.Model):
     contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id"), index=True)
     kind: Mapped[ChangeKind] = mapped_column(sa.Enum(ChangeKind, native_enum=False, length=16))
     description: Mapped[str] = mapped_column(sa.Text)
+    new_end: Mapped[Optional[date]] = mapped_column(sa.Date)
     status: Mapped[ChangeStatus] = mapped_column(
         sa.Enum(ChangeStatus, native_enum=False, length=16), default=ChangeStatus.pending)
     requested_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
@@ -224,3 +242,4 @@ class ChangeRequest(db.Model):
     contract: Mapped[Contract] = relationship()
     requested_by: Mapped[Optional[User]] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
+    team: Mapped[list[SocialWorker]] = relationship(secondary=change_request_team, order_by="SocialWorker.id")

@@ -28,8 +28,8 @@ from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
-from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category,
-                            HoursStatus, Need, NeedStatus, Notification, Organization, OrgStatus, OrgType,
+from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category, EvaluationKind,
+                            HoursStatus, Milestone, Need, NeedStatus, Notification, Organization, OrgStatus, OrgType,
                             Project, ProjectStatus, Recurrence, Region, RegionLevel, Resident, ResidentTag,
                             Role, Shift, SignUp, SignUpStatus, Skill, SocialWorker,
                             User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
@@ -857,7 +857,8 @@ def _build_projects(demo: _Demo) -> None:
         ("awarded", "滨江街道垃圾分类志愿督导项目", s2, ProjectStatus.awarded, 120000, (0, 365), -12,
          ["environment.waste"], civil, (2000, 3000), 0, 1,
          [(7, 112000, BidStatus.won, 58.0), (9, 99000, BidStatus.lost, 47.0)]),
-        ("completed", "2026年示范区助残康复服务项目", d, ProjectStatus.completed, 300000, (-400, -35), -430,
+        # Its whole contract lies after the organizations' history (written first, up to about -128 days).
+        ("completed", "2026年示范区助残康复服务项目", d, ProjectStatus.completed, 300000, (-110, -35), -135,
          ["disability.rehab", "disability.family_support"], civil, (120, 2400), 3, 2,
          [(4, 286000, BidStatus.won, 63.0), (0, 298000, BidStatus.lost, 57.5)]),
     ]
@@ -870,9 +871,9 @@ def _build_projects(demo: _Demo) -> None:
         projects.append({
             # The completed project ran its shifts first; the history completes it when its service ends.
             "title": title, "region_id": region_id, "budget": Decimal(budget),
-            # The running project is contracted and started by the history, through the contract services.
-            "status": (ProjectStatus.in_progress if status == ProjectStatus.completed
-                       else ProjectStatus.awarded if _key == "running" else status),
+            # The running and the completed projects are contracted, started and (the completed one)
+            # evaluated by the history, through the contract services.
+            "status": ProjectStatus.awarded if _key in ("running", "completed") else status,
             "description": f"{title}：面向辖区内有需要的居民，由社会组织派驻社工、组织志愿者提供专业服务。"
                            f"服务期内需完成服务对象{targets[0]}人、服务时长{targets[1]}小时。",
             "service_start": today + timedelta(days=start), "service_end": today + timedelta(days=end),
@@ -946,6 +947,46 @@ def _build_contract(demo: _Demo) -> None:
                lambda: project_services.mark_in_progress(project, actor=civil))
     demo.later(demo.local((project.service_start - demo.today).days + 10, 10),
                lambda: contract_services.assign_evaluator(state["contract"], expert, actor=civil))
+
+
+def _build_completed_contract(demo: _Demo) -> None:
+    """The completed project's contract, a whole purchase: signed after the standstill, the service started,
+    a passed mid-term check half-way, the final evaluation a week after the service ended, every installment
+    paid; the public page and the open contracting data show it finished."""
+    project = db.session.get(Project, demo.projects["completed"])
+    civil, expert = db.session.get(User, demo.users["civil"]), db.session.get(User, demo.users["expert"])
+    orgadmin = db.session.get(User, demo.users[f"org:{demo.org_rows[4]['id']}"])
+    start, end = ((day - demo.today).days for day in (project.service_start, project.service_end))
+    state: dict = {}
+
+    def draw_up() -> None:
+        state["contract"] = contract_services.create_contract(project, contract_services.default_data(project),
+                                                              actor=civil)
+
+    def pay(milestone: Milestone):
+        return lambda: contract_services.record_payment(
+            next(i for i in state["contract"].installments if i.milestone == milestone), actor=civil)
+
+    def evaluate(kind: EvaluationKind, score: float, note: str, comment: str):
+        data = contract_services.EvaluationData(score=score, passed=True, financial_note=note, comment=comment)
+        return lambda: contract_services.evaluate(state["contract"], kind, data, actor=expert)
+
+    signed = project.awarded_at + timedelta(days=settings.get("STANDSTILL_DAYS"), hours=2)
+    demo.later(project.awarded_at + timedelta(days=2), draw_up)
+    demo.later(signed, lambda: contract_services.sign_contract(state["contract"], actor=orgadmin))
+    demo.later(signed + timedelta(days=2), pay(Milestone.signing))
+    demo.later(demo.local(start, 9), lambda: project_services.mark_in_progress(project, actor=civil))
+    demo.later(demo.local(start + 7, 10),
+               lambda: contract_services.assign_evaluator(state["contract"], expert, actor=civil))
+    middle = (start + end) // 2
+    demo.later(demo.local(middle, 15), evaluate(
+        EvaluationKind.midterm, 82.0, "首期资金按预算使用，票据齐全。",
+        "平台启用前的服务量以机构台账核实：康复训练按计划开展，家属反馈良好。"))
+    demo.later(demo.local(middle + 6, 10), pay(Milestone.midterm))
+    demo.later(demo.local(end + 7, 15), evaluate(
+        EvaluationKind.final, 88.5, "资金使用合规，结余为零。",
+        "平台只记录了服务最后两个月的活动；全年服务量经机构台账与入户抽查核实，目标基本完成。"))
+    demo.later(demo.local(end + 14, 10), pay(Milestone.final))
 
 
 # --- the expert panel and a complaint -------------------------------------------------------------------
@@ -1721,6 +1762,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_volunteers(demo)
     _build_projects(demo)
     _build_contract(demo)
+    _build_completed_contract(demo)
     _build_needs(demo)
     _build_shifts(demo)
     _build_series(demo)

@@ -308,6 +308,31 @@ def test_a_match_runs_heartbeat_is_bookkeeping_outside_its_seal(app, world):
     assert problems() == [f"Table match_runs, row {run.id}: changed outside the app (seal does not match)."]
 
 
+def test_a_column_added_to_a_sealed_table_keeps_the_older_rows_seals(app, world):
+    """A change request sealed before it could name a new end keeps its seal (the empty new column does not
+    count); writing a new end outside the app is caught."""
+    from types import SimpleNamespace
+
+    from linkage import seals
+    from linkage.models import ChangeKind, ChangeRequest, Contract
+    from tests.factories import make_bid, make_project
+    project = make_project(world.district, creator=world["civil"])
+    bid = make_bid(project, world.org1)
+    contract = Contract(project=project, bid=bid, organization_id=world.org1.id, region_id=project.region_id,
+                        amount=1, term_start=datetime(2026, 1, 1).date(), term_end=datetime(2027, 1, 1).date())
+    change = ChangeRequest(contract=contract, kind=ChangeKind.team, description="One more social worker")
+    db.session.add_all([contract, change])
+    db.session.commit()
+    table = ChangeRequest.__table__
+    row = db.session.execute(seals._stored(table).where(table.c.id == change.id)).one()
+    older = sa.Table("change_requests", sa.MetaData(), *[sa.Column(c.name) for c in table.columns
+                                                        if c.name != "new_end"])
+    assert seals.seal_of(table, row) == seals.seal_of(older, SimpleNamespace(**row._mapping))
+    assert problems() == []
+    outside("UPDATE change_requests SET new_end = '2027-06-01' WHERE id = :id", {"id": change.id})
+    assert problems() == [f"Table change_requests, row {change.id}: changed outside the app (seal does not match)."]
+
+
 # --- what the app does verifies clean ---------------------------------------------------------------
 
 def test_a_normal_app_flow_through_the_web_verifies_clean(app, client, auth, world):

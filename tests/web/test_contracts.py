@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from linkage import settings
 from linkage.extensions import db
-from linkage.models import (Contract, ContractStatus, Evaluation, EvaluationKind, Feedback, HoursStatus, Installment,
+from linkage.models import (ChangeRequest, ChangeStatus, Contract, ContractStatus, Evaluation, EvaluationKind, Feedback, HoursStatus, Installment,
                             Milestone, NeedStatus, Payment, Project, ProjectStatus, Role, ShiftStatus, SignUp,
-                            SignUpStatus)
+                            SignUpStatus, SocialWorker)
 from linkage.organizations.services import add_years
 from linkage.projects.services import eligibility_problems
 from tests.factories import make_shift, make_user, now
@@ -258,13 +258,13 @@ def test_change_requests_are_decided_by_civil_affairs(client, auth, world):
     auth.as_(world["orgadmin"])
     assert client.post(f"/contracts/{contract.id}/changes", data={"kind": "team", "description": ""}).status_code == 200
     assert client.post(f"/contracts/{contract.id}/changes",
-                       data={"kind": "schedule", "description": "Visits move to Saturdays"}).status_code == 302
+                       data={"kind": "schedule", "description": "Visits move to Saturdays",
+                             "new_end": (contract.term_end + timedelta(days=30)).isoformat()}).status_code == 302
     auth.as_(world["orgadmin2"])
     assert client.post(f"/contracts/{contract.id}/changes", data={"kind": "team", "description": "x"}).status_code == 403
     auth.as_(world["civil"])
     page = text(client.get(f"/contracts/{contract.id}"))
     assert "Visits move to Saturdays" in page
-    from linkage.models import ChangeRequest, ChangeStatus
     change = db.session.scalar(sa.select(ChangeRequest))
     response = client.post(f"/contracts/{contract.id}/changes/{change.id}/decline", data={})
     assert response.status_code == 200 and "Give the reason" in text(response)
@@ -275,3 +275,78 @@ def test_change_requests_are_decided_by_civil_affairs(client, auth, world):
     assert events("change.decline", change) and notified(world["orgadmin"], "change_decided")
     response = client.post(f"/contracts/{contract.id}/changes/{change.id}/approve", follow_redirects=True)
     assert "already decided" in text(response)
+
+
+def _change_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ChangeRequest))
+
+
+def _approve(client, contract, change):
+    return client.post(f"/contracts/{contract.id}/changes/{change.id}/approve", follow_redirects=True)
+
+
+def test_an_approved_schedule_change_moves_the_end_of_the_term(client, auth, world, english):
+    project, contract = signed_contract(world, client, auth)
+    old_end = contract.term_end
+    auth.as_(world["orgadmin"])
+    url = f"/contracts/{contract.id}/changes"
+    for new_end, message in ((None, "Give the day the service is to end"),
+                             (now().date() - timedelta(days=1), "may not be in the past"),
+                             (add_years(contract.term_start, 3) + timedelta(days=1), "three years at most"),
+                             (old_end, "already the end of the term")):
+        data = {"kind": "schedule", "description": "Winter break", "new_end": new_end.isoformat() if new_end else ""}
+        response = client.post(url, data=data)
+        assert response.status_code == 200 and message in text(response), message
+    assert _change_count() == 0
+    new_end = old_end + timedelta(days=45)
+    assert client.post(url, data={"kind": "schedule", "description": "Winter break",
+                                  "new_end": new_end.isoformat()}).status_code == 302
+    change = db.session.scalar(sa.select(ChangeRequest))
+    assert change.new_end == new_end and contract_of(project).term_end == old_end   # nothing moves yet
+    auth.as_(world["civil"])
+    page = text(client.get(f"/contracts/{contract.id}"))
+    assert "New end of the service" in page and "Winter break" in page
+    _approve(client, contract, change)
+    assert contract_of(project).term_end == new_end
+    assert db.session.get(ChangeRequest, change.id).status == ChangeStatus.approved
+    [event] = events("contract.change", contract_of(project))
+    assert event.before["term_end"] == old_end.isoformat() and event.after["term_end"] == new_end.isoformat()
+    assert notified(world["orgadmin"], "change_decided")
+
+
+def test_an_approved_team_change_replaces_the_team_checked_again_on_approval(client, auth, world, english):
+    project, contract = signed_contract(world, client, auth)
+    before = [w.id for w in contract_of(project).team]
+    senior = db.session.scalar(sa.select(SocialWorker).where(SocialWorker.name == "Wang Fang"))
+    auth.as_(world["orgadmin"])
+    url = f"/contracts/{contract.id}/changes"
+    page = text(client.get(f"/contracts/{contract.id}"))
+    assert "Wang Fang" in page and "Zhang Wei" not in page      # only the organization's own social workers
+    response = client.post(url, data={"kind": "team", "description": "Li Hua joins",
+                                      "team": [world.worker.id, world.worker2.id]})
+    assert response.status_code == 200 and "not a valid choice" in text(response)   # Zhang Wei is not org1's
+    response = client.post(url, data={"kind": "team", "description": "Nobody"})
+    assert response.status_code == 200 and "needs at least 1 social workers" in text(response)
+    assert _change_count() == 0
+    assert client.post(url, data={"kind": "team", "description": "Wang Fang leads",
+                                  "team": [world.worker.id, senior.id]}).status_code == 302
+    change = db.session.scalar(sa.select(ChangeRequest))
+    assert sorted(w.id for w in change.team) == sorted([world.worker.id, senior.id])
+    assert [w.id for w in contract_of(project).team] == before
+
+    # Li Hua left the organization before the decision: approving is refused, nothing changes.
+    db.session.get(SocialWorker, world.worker.id).active = False
+    db.session.commit()
+    auth.as_(world["civil"])
+    assert "active social workers" in text(_approve(client, contract, change))
+    assert [w.id for w in contract_of(project).team] == before
+    assert db.session.get(ChangeRequest, change.id).status == ChangeStatus.pending
+
+    db.session.get(SocialWorker, world.worker.id).active = True
+    db.session.commit()
+    _approve(client, contract, change)
+    assert sorted(w.id for w in contract_of(project).team) == sorted([world.worker.id, senior.id])
+    [event] = events("contract.change", contract_of(project))
+    assert event.before["team"] == sorted(before) and event.after["team"] == sorted([world.worker.id, senior.id])
+    page = text(client.get(f"/contracts/{contract.id}"))
+    assert "Wang Fang (" in page and "Contract changed as approved" in page

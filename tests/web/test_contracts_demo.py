@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import Contract, ContractStatus, Milestone, Project, ProjectStatus
+from linkage.models import Contract, ContractStatus, EvaluationKind, Milestone, Project, ProjectStatus
 from linkage.seed import DEMO_PASSWORD, seed_demo
+from tests import ocds_schema
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,8 @@ def test_the_demo_purchases_are_on_the_public_page(app, client):
     projects = {p.status: p for p in db.session.scalars(sa.select(Project))}
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     overview = client.get("/public/").get_data(as_text=True)
-    for status in (ProjectStatus.published, ProjectStatus.awarded, ProjectStatus.in_progress, ProjectStatus.completed):
+    for status in (ProjectStatus.published, ProjectStatus.awarded, ProjectStatus.in_progress,
+                   ProjectStatus.final_evaluated):
         assert projects[status].title in overview, status
     assert projects[ProjectStatus.draft].title not in overview and "Paid" in overview
     running = projects[ProjectStatus.in_progress]
@@ -55,3 +57,31 @@ def test_the_demo_purchases_are_on_the_public_page(app, client):
     assert all(f"{b.price:,.0f}" not in page and f"{b.price:.0f}" not in data for b in sealed.bids)
     tags = [r["tag"][0] for r in client.get(f"/public/projects/{running.id}/ocds.json").get_json()["releases"]]
     assert tags == ["planning", "tender", "tenderUpdate", "award", "contract", "implementation"]
+
+
+def test_the_demo_has_a_finished_purchase_evaluated_paid_and_published(app, client):
+    """The completed project's contract went through the services to the end: a passed mid-term check and
+    final evaluation, every installment paid; the public page and the open contracting data show it."""
+    seed_demo()
+    db.session.commit()
+    contract = db.session.scalar(sa.select(Contract).join(Project)
+                                 .where(Project.status == ProjectStatus.final_evaluated))
+    assert contract.status == ContractStatus.signed and contract.team
+    assert [(e.kind, e.passed) for e in contract.evaluations] == [(EvaluationKind.midterm, True),
+                                                                  (EvaluationKind.final, True)]
+    assert all(i.payment is not None for i in contract.installments)
+    assert sum(i.payment.amount for i in contract.installments) == contract.amount
+    final = contract.evaluations[1]
+    assert final.created_at.date() > contract.project.service_end and final.spent_share == 70.0
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    project = contract.project
+    page = client.get(f"/public/projects/{project.id}").get_data(as_text=True)
+    assert "Mid-term check" in page and "Final evaluation" in page and "88.5" in page and "Passed" in page
+    assert final.comment not in page
+    data = client.get(f"/public/projects/{project.id}/ocds.json").get_json()
+    implementation = data["releases"][-1]["contracts"][0]["implementation"]
+    assert len(implementation["transactions"]) == 3
+    assert [m["status"] for m in implementation["milestones"] if m["type"] == "assessment"] == ["met", "met"]
+    assert ocds_schema.errors(data, "release-package") == []
+    record = client.get(f"/public/projects/{project.id}/ocds-record.json").get_json()
+    assert ocds_schema.errors(record, "record-package") == []

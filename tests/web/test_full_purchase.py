@@ -9,7 +9,9 @@ complains within the window, which holds the contract back past the standstill u
 The contract has three installments: the first due at signing, the second released by a passed mid-term
 check, the last by the final evaluation, which feeds Sunshine's record on its profile page; each is paid,
 and the spending shows against the budget. The second project has no valid bid left at the close: it fails
-and is published again.
+and is published again. At the end, anyone without an account reads the finished purchase on the public
+page and in its open contracting data (OCDS 1.1 release and record packages), which validate against the
+standard's schema with the bid and transaction milestones extensions (``tests/ocds_schema.py``).
 
 Outside HTTP only the clock (``linkage.timeutil.as_of``) is set, and the fixtures make the accounts, the
 organizations, the residents' open needs and the delivery the platform records (a shift held, hours, a
@@ -33,6 +35,7 @@ from linkage.extensions import db
 from linkage.models import (BidStatus, Complaint, ComplaintStatus, ContractStatus, Document, Milestone,
                             Organization, OrgStatus, Payment, Project, ProjectStatus, Role, User)
 from linkage.timeutil import as_of, to_local
+from tests import ocds_schema
 from tests.factories import make_org, make_social_worker, make_user, now
 from tests.web.test_contract_documents import PDF, upload
 from tests.web.test_contracts import contract_form, contract_of, delivered, installment
@@ -557,6 +560,54 @@ def the_failed_project_is_published_again(story: Purchase) -> None:
     assert [n.id for n in copy.needs] == story.second_need_ids   # freed at the failure, covered again
 
 
+# --------------------------------------------------------------------------- what the public sees
+
+
+def the_public_sees_the_finished_purchase(story: Purchase) -> None:
+    """Signed out: the award notice with ranks, scores and prices, the payments and both evaluations on the
+    public page; the purchase's releases from planning to implementation under one ocid, valid OCDS 1.1."""
+    story.auth.logout()
+    project, contract = story.fresh(), contract_of(story.project)
+    public = story.get(f"/public/projects/{project.id}")
+    assert "Award notice" in public and "Contract and payments" in public
+    for name, price, total in (("Sunshine Social Work Center", "¥250,000.00", "80.0"),
+                               ("Harmony Community Services", "¥200,000.00", "79.0")):
+        assert name in public and price in public and total in public
+    results = public[public.index("Evaluation results"):]
+    assert "Mid-term check" in results and "84" in results and "Final evaluation" in results and "91.5" in results
+    assert "Targets reached" not in public                 # the evaluator's words stay inside
+    assert all(expert.display_name not in public for expert in story.experts)
+
+    releases_package = story.client.get(f"/public/projects/{project.id}/ocds.json").get_json()
+    record_package = story.client.get(f"/public/projects/{project.id}/ocds-record.json").get_json()
+    releases = releases_package["releases"]
+    assert [r["tag"] for r in releases] == [["planning"], ["tender"], ["tenderUpdate"], ["award"], ["contract"],
+                                            ["implementation"]]
+    _planning, _tender, update, award, signed, implementation = releases
+    assert update["tender"]["numberOfTenderers"] == 2
+    assert award["awards"][0]["suppliers"][0]["name"] == "Sunshine Social Work Center"
+    assert award["awards"][0]["value"] == {"amount": 250000.0, "currency": "CNY"}
+    assert sorted((d["tenderers"][0]["name"], d["value"]["amount"]) for d in award["bids"]["details"]) == [
+        ("Harmony Community Services", 200000.0), ("Sunshine Social Work Center", 250000.0)]
+    body = signed["contracts"][0]
+    assert body["awardID"] == award["awards"][0]["id"] and body["value"]["amount"] == 250000.0
+    assert [(m["code"], m["status"]) for m in body["milestones"]] == [
+        ("signing", "met"), ("midterm", "met"), ("final", "met")]
+    done = implementation["contracts"][0]["implementation"]
+    assert [(t["value"]["amount"], t["relatedImplementationMilestone"]["id"]) for t in done["transactions"]] == [
+        (75000.0, body["milestones"][0]["id"]), (100000.0, body["milestones"][1]["id"]),
+        (75000.0, body["milestones"][2]["id"])]
+    assert [(m["title"], m["status"]) for m in done["milestones"] if m["type"] == "assessment"] == [
+        ("中期检查", "met"), ("末期评估", "met")]
+    [record] = record_package["records"]
+    assert record["ocid"] == releases[0]["ocid"] and record["releases"] == releases
+    assert len(contract.installments) == 3
+
+    assert ocds_schema.errors(releases_package, "release-package") == []
+    assert ocds_schema.errors(record_package, "record-package") == []
+    assert all(ocds_schema.errors(release, "release") == [] for release in releases)
+
+
 # --------------------------------------------------------------------------- the whole story
 
 
@@ -586,6 +637,7 @@ def purchase_through_the_award_and_contract(client, auth, world) -> Project:
     sunshine_reports_its_progress(story)
     a_passed_midterm_check_releases_the_second_installment(story)
     the_final_evaluation_feeds_the_record(story)
+    the_public_sees_the_finished_purchase(story)
     return story.fresh()
 
 

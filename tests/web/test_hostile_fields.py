@@ -260,7 +260,9 @@ def _change(world):
     from linkage.contracts import services
     from linkage.models import ChangeKind
     contract = _contract(world)
-    change = services.request_change(contract, ChangeKind.team, "One more social worker", actor=world["orgadmin"])
+    data = services.ChangeData(kind=ChangeKind.schedule, description="Two more weeks",
+                               new_end=contract.term_end + timedelta(days=14))
+    change = services.request_change(contract, data, actor=world["orgadmin"])
     return {"url": f"/contracts/{contract.id}", "action": f"/changes/{change.id}/decline",
             "fill": {f"cr{change.id}-reason": "The team in the contract suffices"}}
 
@@ -595,7 +597,8 @@ CASES = [
     Case("contracts.upload", "orgadmin", lambda w, n: f"/contracts/{_contract(w).id}", action="/documents",
          fill=lambda w, n: {"title": f"Report {n}", "file": (io.BytesIO(PDF), "report.pdf")}),
     Case("contracts.change", "orgadmin", lambda w, n: f"/contracts/{_contract(w).id}", action="/changes",
-         fill=lambda w, n: {"description": f"Visits move to Saturdays {n}"}),
+         fill=lambda w, n: {"kind": "schedule", "new_end": (date.today() + timedelta(days=500)).isoformat(),
+                            "description": f"Visits move to Saturdays {n}"}),
     Case("contracts.decide", "civil", lambda w, n: _change(w), action="/decline"),
     Case("shifts.new", "staff1", lambda w, n: "/shifts/new", fill=_shift_fill, same_form=True),
     Case("shifts.edit", "worker", lambda w, n: f"/shifts/{_future_shift(w, n)}/edit",

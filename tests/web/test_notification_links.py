@@ -213,7 +213,9 @@ def _contract(world, step="draw up"):
         contracts.evaluate(contract, EvaluationKind.midterm, contracts.EvaluationData(score=80, passed=True),
                            actor=world["expert"])
     if step == "change":
-        change = contracts.request_change(contract, ChangeKind.schedule, "Saturdays", actor=world["orgadmin"])
+        data = contracts.ChangeData(kind=ChangeKind.schedule, description="Saturdays",
+                                    new_end=contract.term_end + timedelta(days=14))
+        change = contracts.request_change(contract, data, actor=world["orgadmin"])
         contracts.decide_change(change, True, "", actor=world["civil"])
 
 

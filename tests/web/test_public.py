@@ -12,6 +12,7 @@ from libcoveocds.lib.common_checks import get_bad_ocid_prefixes
 
 from linkage.extensions import db
 from linkage.models import Milestone, Project, ProjectStatus
+from tests import ocds_schema
 from tests.factories import make_bid, make_project, now
 from tests.web.test_contracts import delivered, installment, signed_contract
 from tests.web.test_projects_support import english, published_project, text  # noqa: F401
@@ -168,7 +169,9 @@ def test_the_open_contracting_data_of_a_whole_purchase(client, auth, world, peop
     assert [t["relatedImplementationMilestone"]["id"] for t in transactions] == [m["id"] for m in milestones]
     assessed = [m for m in body["implementation"]["milestones"] if m["type"] == "assessment"]
     assert [m["status"] for m in assessed] == ["met", "met"] and "91.5" in assessed[1]["description"]
-    # Every party referenced is described; the standard's own checks that run without its schema pass.
+    # Valid against the standard's schema with the two extensions; every party referenced is described.
+    assert ocds_schema.errors(data, "release-package") == []
+    assert [ocds_schema.errors(release, "release") for release in releases] == [[]] * len(releases)
     parties = {p["id"] for r in releases for p in r["parties"]}
     assert {t["payee"]["id"] for t in transactions} <= parties and releases[0]["buyer"]["id"] in parties
     assert list(run_additional_checks(data, CHECKS["all"])) == []
@@ -177,6 +180,7 @@ def test_the_open_contracting_data_of_a_whole_purchase(client, auth, world, peop
     assert record["records"][0]["ocid"] == ocid and record["records"][0]["releases"] == releases
     assert record["packages"] == [data["uri"]]
     assert list(run_additional_checks(record, CHECKS["all"])) == []
+    assert ocds_schema.errors(record, "record-package") == []
     raw = json.dumps(data, ensure_ascii=False) + json.dumps(record, ensure_ascii=False)
     assert [who for who in PEOPLE if who in raw] == []
 
@@ -189,3 +193,19 @@ def test_a_failed_tender_is_published_as_unsuccessful(anonymous, world):
     releases = package(anonymous, project)["releases"]
     assert releases[-1]["tender"]["status"] == "unsuccessful" and releases[-1]["tender"]["numberOfTenderers"] == 0
     assert not any("awards" in r or "bids" in r and "details" in r["bids"] for r in releases)
+    assert ocds_schema.errors(package(anonymous, project), "release-package") == []
+
+
+def test_the_schema_check_finds_what_the_standard_refuses(client, auth, world, app):
+    """The schema the packages are checked against is the extended one: a bid status outside the bid
+    extension's closed codelist, a payment naming no milestone, a wrong tag are errors."""
+    project, _contract = full_purchase(world, client, auth)
+    data = package(client, project)
+    award, implementation = data["releases"][3], data["releases"][5]
+    award["bids"]["details"][0]["status"] = "won"
+    implementation["contracts"][0]["implementation"]["transactions"][0]["relatedImplementationMilestone"] = {}
+    data["releases"][0]["tag"] = ["signed"]
+    found = ocds_schema.errors(data, "release-package")
+    assert any("bids/details/0/status" in e for e in found)
+    assert any("relatedImplementationMilestone" in e for e in found)
+    assert any("releases/0/tag/0" in e for e in found)
