@@ -17,10 +17,12 @@ from linkage.community import queries as community_queries
 from linkage.contracts import queries as contract_queries
 from linkage.extensions import db
 from linkage.matching.access import visible_runs
+from linkage.ratings import queries as rating_queries
+from linkage.skills import queries as skill_queries
 from linkage.meetings import queries as meeting_queries
-from linkage.models import (HOLDING_STATUSES, Contract, ContractStatus, HoursStatus, MatchRun, MatchStatus, Need,
-                            NeedStatus, OrgStatus, PanelMember, PanelStatus, Project, ProjectStatus, Role, Shift,
-                            ShiftStatus, SignUp)
+from linkage.models import (HOLDING_STATUSES, Contract, ContractStatus, FollowUpStatus, HoursStatus, MatchRun,
+                            MatchStatus, Need, NeedStatus, OrgStatus, PanelMember, PanelStatus, Project,
+                            ProjectStatus, Role, Shift, ShiftStatus, SignUp, SignUpStatus)
 from linkage.needs import queries as need_queries
 from linkage.organizations import queries as organization_queries
 from linkage.projects import queries as project_queries
@@ -163,6 +165,27 @@ def _decisions_due(user, moment):
     return len(due), (url_for("meetings.detail", meeting_id=first) + "#decisions" if first else "")
 
 
+def _follow_ups(user, moment):
+    """Follow-ups of low visit ratings open in the staff member's community."""
+    return len(rating_queries.follow_ups_for(user, status=FollowUpStatus.open)), url_for("ratings.community")
+
+
+def _claims_to_decide(user, moment):
+    """Volunteers' certificates waiting for a social worker of their area."""
+    return len(skill_queries.pending_for(user)), url_for("skills.reviews")
+
+
+def _offers_to_answer(user, moment):
+    """Places offered from a waiting list that the volunteer has yet to accept or decline."""
+    volunteer = volunteer_of(user)
+    if volunteer is None:
+        return None
+    shift_ids = db.session.scalars(sa.select(SignUp.shift_id).join(Shift, Shift.id == SignUp.shift_id).where(
+        SignUp.volunteer_id == volunteer.id, SignUp.status == SignUpStatus.offered,
+        SignUp.offer_expires_at > moment).order_by(SignUp.offer_expires_at)).all()
+    return len(shift_ids), (url_for("shifts.offer", shift_id=shift_ids[0]) if shift_ids else "")
+
+
 def _needs_to_rate(user, moment):
     query = need_queries.own_needs(user).where(Need.status == NeedStatus.delivered)
     return _count(query), url_for("needs.mine")
@@ -183,6 +206,16 @@ TASKS = [
              lambda n: ngettext("%(num)s decision of a joint meeting is yours to carry out within two days",
                                 "%(num)s decisions of joint meetings are yours to carry out within two days", n),
              urgent=True),
+    TaskKind("offers_to_answer", frozenset({R.volunteer}), _offers_to_answer,
+             lambda n: ngettext("%(num)s place offered to you from a waiting list waits for your answer",
+                                "%(num)s places offered to you from waiting lists wait for your answer", n),
+             urgent=True),
+    TaskKind("follow_ups", frozenset({R.community_staff}), _follow_ups,
+             lambda n: ngettext("%(num)s low rating of a visit waits for your follow-up",
+                                "%(num)s low ratings of visits wait for your follow-up", n), urgent=True),
+    TaskKind("claims_to_decide", frozenset({R.social_worker}), _claims_to_decide,
+             lambda n: ngettext("%(num)s volunteer's certificate waits for your approval",
+                                "%(num)s volunteers' certificates wait for your approval", n)),
     TaskKind("needs_overdue", frozenset({R.community_staff, R.civil_affairs}), _needs_overdue,
              lambda n: ngettext("%(num)s need is past its response target",
                                 "%(num)s needs are past their response target", n), urgent=True),

@@ -130,6 +130,11 @@ def test_on_the_demo_every_role_with_work_sees_it_and_every_link_opens(client, a
     if registered:
         assert seen["civil"]["organizations_to_verify"][0] == registered
     assert seen["community"] and seen["civil"] and seen["worker"]
+    # The demo's open follow-up of a low rating, certificates waiting for the social worker, the volunteer's
+    # place offered from a waiting list, the social worker's decision of the last joint meeting.
+    assert {"follow_ups"} <= seen["community"].keys()
+    assert {"claims_to_decide", "decisions_due"} <= seen["worker"].keys()
+    assert {"offers_to_answer"} <= seen["volunteer"].keys()
     role_of = dict(db.session.execute(sa.select(User.username, User.role)).all())
     assert role_of["civil"] == Role.civil_affairs
     assert db.session.scalar(sa.select(sa.func.count(Shift.id))) > 0
