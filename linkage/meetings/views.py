@@ -95,56 +95,55 @@ def detail(meeting_id):
     return _page(_meeting_or_404(meeting_id))
 
 
+def _run(meeting_id: int, form, action, done: str, anchor: str, shown_as: str):
+    """One change to a meeting by those who run it: ``action(meeting, form)`` after the form's checks; on
+    success back to the meeting at ``anchor``, else the meeting page with the form (``shown_as``) and its words."""
+    meeting = _meeting_or_404(meeting_id)
+    require(access.can_run(current_user, meeting))
+    form = form(meeting)
+    if perform(lambda: action(meeting, form), form=form, done=done):
+        return redirect(url_for(".detail", meeting_id=meeting.id) + anchor)
+    return _page(meeting, **{shown_as: form})
+
+
 @blueprint.post("/<int:meeting_id>/agenda")
 @login_required
 def add_item(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    require(access.can_run(current_user, meeting))
-    form = AgendaItemForm()
-    if perform(lambda: services.add_item(meeting, form.text.data, actor=current_user), form=form,
-               done=_("The item is on the agenda.")):
-        return redirect(url_for(".detail", meeting_id=meeting.id) + "#agenda")
-    return _page(meeting, item_form=form)
+    return _run(meeting_id, lambda m: AgendaItemForm(),
+                lambda m, form: services.add_item(m, form.text.data, actor=current_user),
+                _("The item is on the agenda."), "#agenda", "item_form")
 
 
 @blueprint.post("/<int:meeting_id>/minutes")
 @login_required
 def minutes(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    require(access.can_run(current_user, meeting))
-    form = MinutesForm()
-    if perform(lambda: services.record_minutes(meeting, form.minutes.data, actor=current_user), form=form,
-               done=_("The minutes are recorded.")):
-        return redirect(url_for(".detail", meeting_id=meeting.id) + "#minutes")
-    return _page(meeting, minutes_form=form)
+    return _run(meeting_id, lambda m: MinutesForm(),
+                lambda m, form: services.record_minutes(m, form.minutes.data, actor=current_user),
+                _("The minutes are recorded."), "#minutes", "minutes_form")
 
 
 @blueprint.post("/<int:meeting_id>/cancel")
 @login_required
 def cancel(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    require(access.can_run(current_user, meeting))
-    form = CancelMeetingForm()
-    if perform(lambda: services.cancel(meeting, form.reason.data, actor=current_user), form=form,
-               done=_("The meeting is cancelled; its participants were told.")):
-        return redirect(url_for(".detail", meeting_id=meeting.id))
-    return _page(meeting, cancel_form=form)
+    return _run(meeting_id, lambda m: CancelMeetingForm(),
+                lambda m, form: services.cancel(m, form.reason.data, actor=current_user),
+                _("The meeting is cancelled; its participants were told."), "", "cancel_form")
+
+
+def _decision_form(meeting) -> DecisionForm:
+    form = DecisionForm()
+    _owner_choices(form, meeting)
+    return form
 
 
 @blueprint.post("/<int:meeting_id>/decisions")
 @login_required
 def decide(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    require(access.can_run(current_user, meeting))
-    form = DecisionForm()
-    _owner_choices(form, meeting)
-
-    def decide_it():  # after the form's checks: the owner is one of the choices offered
-        return services.decide(meeting, form.text.data, db.session.get(User, form.owner.data), form.due_on.data,
-                               actor=current_user)
-    if perform(decide_it, form=form, done=_("The decision is recorded; its owner was told.")):
-        return redirect(url_for(".detail", meeting_id=meeting.id) + "#decisions")
-    return _page(meeting, decision_form=form)
+    # After the form's checks, so the owner is one of the choices offered.
+    return _run(meeting_id, _decision_form,
+                lambda m, form: services.decide(m, form.text.data, db.session.get(User, form.owner.data),
+                                                form.due_on.data, actor=current_user),
+                _("The decision is recorded; its owner was told."), "#decisions", "decision_form")
 
 
 @blueprint.post("/decisions/<int:decision_id>/done")
