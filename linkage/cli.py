@@ -26,6 +26,7 @@ def _verify_audit(limit: int) -> None:
 
 def register(app: Flask) -> None:
     _register_site_commands(app)
+    _register_scheduled_commands(app)
     _register_audit_commands(app)
     _register_backup_command(app)
     _register_check_command(app)
@@ -75,6 +76,26 @@ def _register_site_commands(app: Flask) -> None:
             raise click.UsageError("REDIS_URL is not set; without Redis, runs execute inside the web process.")
         run_worker(current_app._get_current_object(), burst=burst)  # with linkage.jobs.SCHEDULE beside the queue
 
+    @app.cli.command("create-admin")
+    @click.argument("username")
+    @click.password_option()
+    def create_admin_command(username, password):
+        """Create a system administrator account."""
+        from linkage.auth.services import AccountError, create_user
+        from linkage.models import Role
+
+        try:
+            create_user(username=username, password=password, display_name=username, role=Role.admin,
+                        region=None, actor=None)
+        except AccountError as refusal:  # a taken name or a password the policy refuses
+            db.session.rollback()
+            raise click.ClickException(str(refusal.message)) from None
+        db.session.commit()
+        click.echo(f"Administrator {username} created.")
+
+
+def _register_scheduled_commands(app: Flask) -> None:
+    """By hand or from cron, what the scheduled jobs do (``linkage.jobs.SCHEDULE``)."""
     @app.cli.group("reminders")
     def reminders_group():
         """Shift reminders (the worker sends them on a schedule)."""
@@ -125,23 +146,6 @@ def _register_site_commands(app: Flask) -> None:
         from linkage.community.rights import run
 
         click.echo(f"Retention: {run(size=batch_size)}.")
-
-    @app.cli.command("create-admin")
-    @click.argument("username")
-    @click.password_option()
-    def create_admin_command(username, password):
-        """Create a system administrator account."""
-        from linkage.auth.services import AccountError, create_user
-        from linkage.models import Role
-
-        try:
-            create_user(username=username, password=password, display_name=username, role=Role.admin,
-                        region=None, actor=None)
-        except AccountError as refusal:  # a taken name or a password the policy refuses
-            db.session.rollback()
-            raise click.ClickException(str(refusal.message)) from None
-        db.session.commit()
-        click.echo(f"Administrator {username} created.")
 
 
 def _register_audit_commands(app: Flask) -> None:
