@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from linkage import audit, sheets, uploads
 from linkage.community import services as community
-from linkage.community.access import RESIDENT_ROLES, community_scope
+from linkage.community.access import community_scope
 from linkage.community.services import CHOOSABLE_TAGS
 from linkage.errors import Refused
 from linkage.extensions import db
@@ -87,11 +87,6 @@ class ImportRefused(Refused):
     def __init__(self, preview: Preview):
         super().__init__(_l("Nothing was imported: correct the rows listed below and upload the file again."))
         self.preview = preview
-
-
-def can_import_residents(user: User) -> bool:
-    """The roles that register residents one by one (their area only, checked per row)."""
-    return user.role in RESIDENT_ROLES or user.role == Role.admin
 
 
 # --- the template -----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from linkage import settings, sheets, uploads
 from linkage.auth.access import require, role_required
 from linkage.community.access import RESIDENT_ROLES
 from linkage.community.services import CHOOSABLE_TAGS
-from linkage.imports import services
+from linkage.imports import access, services
 from linkage.imports.forms import ConfirmForm, UploadForm
 from linkage.web import perform
 
@@ -29,7 +29,7 @@ def _page(form, **context):
 @blueprint.route("/residents", methods=["GET", "POST"])
 @role_required(*RESIDENT_ROLES)
 def residents():
-    require(services.can_import_residents(current_user))
+    require(access.can_import_residents(current_user))
     form = UploadForm()
     file_name, content = uploads.from_request(form.file.data, sheets.size_limit())
     kept = perform(lambda: services.keep(current_user, file_name, content), form=form)

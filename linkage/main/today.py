@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import g, url_for
 from flask_babel import ngettext
 
 from linkage.community import queries as community_queries
@@ -149,8 +149,15 @@ def _corrections_to_decide(user, moment):
     return len(record_queries.corrections_to_decide(user)), url_for("records.corrections")
 
 
+def _volunteer(user):
+    """The user's volunteer record, read once per request for all the tasks."""
+    if "today_volunteer" not in g:
+        g.today_volunteer = volunteer_of(user)
+    return g.today_volunteer
+
+
 def _my_shifts_soon(user, moment):
-    volunteer = volunteer_of(user)
+    volunteer = _volunteer(user)
     if volunteer is None:
         return None
     query = (volunteer_queries.upcoming_sign_ups(volunteer, now=moment)
@@ -177,7 +184,7 @@ def _claims_to_decide(user, moment):
 
 def _offers_to_answer(user, moment):
     """Places offered from a waiting list that the volunteer has yet to accept or decline."""
-    volunteer = volunteer_of(user)
+    volunteer = _volunteer(user)
     if volunteer is None:
         return None
     shift_ids = db.session.scalars(sa.select(SignUp.shift_id).join(Shift, Shift.id == SignUp.shift_id).where(

@@ -630,7 +630,7 @@ def _build_residents(demo: _Demo) -> None:
     rng = demo.rng
     community_weights = [rng.uniform(0.6, 1.4) for _ in demo.communities]
     rows, tags, taken = [], [], set()
-    total = 500 * demo.scale
+    total = 500 * demo.scale - IMPORTED_RESIDENTS   # the rest come in from the community's spreadsheet
     for index in range(total):
         if index == 0:  # the demo resident
             community, grid = demo.communities[0], _grids_of(demo, demo.communities[0].id)[0]
@@ -677,6 +677,9 @@ def _build_residents(demo: _Demo) -> None:
     demo.counts["residents"] = len(ids)
 
 
+IMPORTED_RESIDENTS = 6
+
+
 def _import_residents(demo: _Demo) -> None:
     """The community's staff bring in a few residents kept in a spreadsheet, through the import
     (preview, then all rows through the registration rule)."""
@@ -686,7 +689,7 @@ def _import_residents(demo: _Demo) -> None:
     rng, community = demo.rng, demo.communities[0]
     staff = db.session.get(User, demo.users["community"])
     rows = []
-    for index in range(6):
+    for index in range(IMPORTED_RESIDENTS):
         gender = "F" if index % 2 else "M"
         born = _birth_date(rng, demo.today, 62, 90)
         first17 = f"110105{born:%Y%m%d}{index * 2 + (1 if gender == 'M' else 0):03d}"   # an area no other seeded resident has

@@ -219,7 +219,7 @@ def supervision(volunteer_id, form=None):
                            ProofStatus=ProofStatus, locale=_locale())
 
 
-@blueprint.post("/<int:volunteer_id>/supervision")
+@blueprint.post("/<int:volunteer_id>/supervision/notes")
 @login_required
 def write_note(volunteer_id):
     volunteer = _noted_volunteer(volunteer_id)

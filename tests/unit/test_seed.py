@@ -101,7 +101,7 @@ def test_demo_district_has_the_promised_shape(app, seeded):
         # Communities lie within the district's ten kilometres or so.
         assert abs(community.latitude - 31.23) < 0.06 and abs(community.longitude - 121.47) < 0.06
     assert count(Resident) == 500
-    assert count(Need) == 300
+    assert count(Need, Need.status != NeedStatus.merged) == 300
     assert count(Organization) == 20
     assert count(SocialWorker) == 60
     assert count(Volunteer) == 800
@@ -151,7 +151,9 @@ def test_demo_shifts_fill_the_coming_week(app, seeded):
     # A place offered from the waiting list is taken too (held for the one it is offered to).
     taken = {s.id: holding[s.id] + sum(u.status == SignUpStatus.offered for u in s.sign_ups) for s in week}
     waiting = [s for s in week if any(u.status == SignUpStatus.waitlisted for u in s.sign_ups)]
-    assert len(waiting) >= 2 and all(taken[s.id] == s.capacity for s in waiting)
+    # Full shifts with a waiting list; a place freed later stays free while nobody waiting may take it (a minor
+    # without a guardian's consent, a day away …), so not every waiting list sits behind a full shift.
+    assert len([s for s in waiting if taken[s.id] == s.capacity]) >= 2
     for shift in week:
         assert taken[shift.id] <= shift.capacity
         assert (shift.status == ShiftStatus.staffed) == (holding[shift.id] >= shift.min_volunteers)
@@ -238,8 +240,8 @@ def test_scale_multiplies_people_not_regions(app):
     seed_demo(scale=2, random_seed=7)
     db.session.commit()
     assert count(Region, Region.level == RegionLevel.community) == 12
-    assert (count(Resident), count(Need), count(Volunteer), count(SocialWorker), count(Organization)) == (
-        1000, 600, 1600, 120, 40)
+    assert (count(Resident), count(Need, Need.status != NeedStatus.merged), count(Volunteer), count(SocialWorker),
+            count(Organization)) == (1000, 600, 1600, 120, 40)
     codes = list(db.session.scalars(sa.select(Organization.credit_code)))
     assert len(set(codes)) == len(codes) and all(credit_code_problem(c) is None for c in codes)
 
@@ -305,12 +307,15 @@ NEED_STEPS = {
     # Past the response target with no answer: flagged to the community, then escalated to the street.
     "need.flag_overdue": ({None}, NeedStatus.submitted, NeedStatus.submitted),
     "need.escalate": ({None}, NeedStatus.submitted, NeedStatus.submitted),
+    # A second report of the same need, merged into the first by the community (which absorbs it).
+    "need.merge": ({Role.community_staff}, NeedStatus.submitted, NeedStatus.merged),
+    "need.absorb": ({Role.community_staff}, None, None),   # its status stays as it was
 }
 
 
 def test_every_seeded_need_has_a_trail_from_its_report_to_its_status(app, seeded):
     needs = db.session.scalars(sa.select(Need).order_by(Need.id)).all()
-    assert len(needs) == 300
+    assert len([n for n in needs if n.status != NeedStatus.merged]) == 300   # and the one merged into another
     for need in needs:
         trail = audit.trail("Need", need.id)
         assert trail[0].action == "need.submit" and trail[0].actor_id == need.created_by_id, need.id
@@ -324,6 +329,10 @@ def test_every_seeded_need_has_a_trail_from_its_report_to_its_status(app, seeded
                 assert event.actor.region.contains(need.region)
             if role == Role.resident:
                 assert event.actor_id == need.resident.user_id
+            if after is None:
+                assert previous <= event.at < now() - timedelta(minutes=30)
+                previous = event.at
+                continue
             assert (event.before or {}).get("status") == (before and status), (need.id, event.action)
             afters = after if isinstance(after, tuple) else (after,)
             assert event.after["status"] in {a.value for a in afters}, (need.id, event.action)

@@ -261,8 +261,8 @@ def test_a_value_the_app_could_not_read_is_reported_not_fatal(app, world):
 
 
 def test_a_direct_insert_is_reported(app, world):
-    outside("INSERT INTO skills (code, name, name_en, is_certificate) VALUES ('forged', 'x', 'x', :no)",
-            {"no": False})
+    outside("INSERT INTO skills (code, name, name_en, is_certificate, active) VALUES ('forged', 'x', 'x', :no, :yes)",
+            {"no": False, "yes": True})
     row = db.session.scalar(sa.select(Skill.id).where(Skill.code == "forged"))
     assert problems() == [f"Table skills, row {row}: added outside the app (no seal)."]
 

@@ -39,7 +39,17 @@ def notified(user, kind: str) -> list[Notification]:
 
 
 def text(response) -> str:
-    return response.get_data(as_text=True)
+    """The answer as text: a page, a CSV; a spreadsheet's cells one per line; a PDF's bytes as Latin-1."""
+    if response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+        import io
+
+        import openpyxl
+        book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+        return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for cell in row if cell is not None)
+    if response.mimetype == "application/pdf":
+        return response.get_data().decode("latin-1")
+    return response.get_data().decode("utf-8-sig")
 
 
 def open_needs(world, n=2, region=None, category=None):

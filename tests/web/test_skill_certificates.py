@@ -234,10 +234,11 @@ def test_supervision_notes_are_written_by_the_lead_and_read_in_the_area_only(cli
     add_sign_up(shift, world.volunteer)
     db.session.commit()
     url = f"/volunteers/{world.volunteer.id}/supervision"
+    notes_url = url + "/notes"
     auth.login("worker")
     roster = text(client.get(f"/shifts/{shift.id}/roster"))
     assert url in roster
-    response = client.post(url, data={"text": "Punctual and patient with the residents."})
+    response = client.post(notes_url, data={"text": "Punctual and patient with the residents."})
     assert response.status_code == 302
     [note] = db.session.scalars(sa.select(SupervisionNote)).all()
     assert note.author_id == world["worker"].id and note.volunteer_id == world.volunteer.id
@@ -247,13 +248,13 @@ def test_supervision_notes_are_written_by_the_lead_and_read_in_the_area_only(cli
     # Staff of the volunteer's community read it and may not write.
     auth.login("staff1")
     assert "Punctual and patient" in text(client.get(url))
-    assert client.post(url, data={"text": "x"}).status_code == 403
+    assert client.post(notes_url, data={"text": "x"}).status_code == 403
     auth.logout()
     # The volunteer, another area's staff and social worker, an organization admin: not there for them.
     for username in ("vol", "staff3", "worker2", "orgadmin"):
         auth.login(username)
         assert client.get(url).status_code == 404, username
-        assert client.post(url, data={"text": "x"}).status_code == 404, username
+        assert client.post(notes_url, data={"text": "x"}).status_code == 404, username
         auth.logout()
     assert db.session.scalar(sa.select(sa.func.count(SupervisionNote.id))) == 1
 
@@ -263,6 +264,6 @@ def test_an_empty_note_is_refused_on_the_field(client, auth, world):
     add_sign_up(shift, world.volunteer)
     db.session.commit()
     auth.login("worker")
-    response = client.post(f"/volunteers/{world.volunteer.id}/supervision", data={"text": "  "})
+    response = client.post(f"/volunteers/{world.volunteer.id}/supervision/notes", data={"text": "  "})
     assert response.status_code == 200 and "Write the note." in text(response)
     assert db.session.scalar(sa.select(sa.func.count(SupervisionNote.id))) == 0
