@@ -12,10 +12,9 @@ from linkage.extensions import db
 from linkage.meetings.access import CONVENERS, MEETING_LEVELS, PARTICIPANT_ROLES
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Contract, ContractStatus, DecisionStatus, Feedback,
                             Meeting, MeetingDecision, Need, NeedStatus, Region, RegionLevel, Role, Shift, ShiftStatus,
-                            SignUp, User)
+                            SignUp, User, VisitRating)
 from linkage.models.meetings import meeting_participants
 
-LOW_RATING = 2           # a rating at or below this goes on the agenda
 RATINGS_SINCE_DAYS = 90  # ratings given within this many days
 ITEMS_PER_KIND = 10      # the agenda lists at most this many records of each kind
 
@@ -134,8 +133,13 @@ def projects_behind(region: Region, moment: datetime) -> list[tuple[Contract, fl
     return behind[:ITEMS_PER_KIND]
 
 
-def low_ratings(region: Region, moment: datetime) -> list[Feedback]:
-    since = moment - timedelta(days=RATINGS_SINCE_DAYS)
-    return list(db.session.scalars(sa.select(Feedback).join(Need, Need.id == Feedback.need_id).where(
-        _in(region, Need.region_id), Feedback.rating <= LOW_RATING, Feedback.created_at >= since)
-        .options(joinedload(Feedback.need)).order_by(Feedback.created_at, Feedback.id).limit(ITEMS_PER_KIND)))
+def low_ratings(region: Region, moment: datetime) -> list[Need]:
+    """Needs whose service, or one of whose visits, the resident rated low (``RATING_FOLLOW_UP_AT``, the
+    rating that opens a follow-up) within the last months."""
+    since, low = moment - timedelta(days=RATINGS_SINCE_DAYS), int(settings.get("RATING_FOLLOW_UP_AT"))
+    rated = sa.union(
+        sa.select(Feedback.need_id.label("need_id")).where(Feedback.rating <= low, Feedback.created_at >= since),
+        sa.select(VisitRating.need_id.label("need_id")).where(VisitRating.rating <= low,
+                                                              VisitRating.created_at >= since)).subquery()
+    return list(db.session.scalars(sa.select(Need).where(_in(region, Need.region_id), Need.id.in_(
+        sa.select(rated.c.need_id))).order_by(Need.id).limit(ITEMS_PER_KIND)))

@@ -68,7 +68,7 @@ def draft_agenda(region: Region, starts_at: datetime, *, now: datetime) -> list[
     items += [(AgendaKind.short_shift, s, s.title) for s in queries.short_shifts(region, now)]
     items += [(AgendaKind.project_behind, c.project, c.project.title) for c, _met, _gone in
               queries.projects_behind(region, now)]
-    items += [(AgendaKind.low_rating, f.need, f.need.title) for f in queries.low_ratings(region, now)]
+    items += [(AgendaKind.low_rating, n, n.title) for n in queries.low_ratings(region, now)]
     return items
 
 

@@ -149,3 +149,16 @@ def test_the_meeting_reads_in_chinese(client, auth, world):
     page = client.get(url).get_data(as_text=True)
     assert "议程" in page and "需求超过答复时限" in page and "会议纪要" in page and "分钟" not in page
     assert re.search(r"联席会议", client.get("/meetings/").get_data(as_text=True))
+
+
+def test_a_visit_rated_low_goes_on_the_agenda_as_the_follow_up_setting_says(client, auth, world):
+    from linkage.ratings import services as ratings
+    from tests.ratings_support import make_visit
+    shift, need = make_visit(world, title="Badly done visit")
+    ratings.rate_visit(shift, need, actor=world["resident"], rating=2)
+    db.session.commit()
+    auth.login("staff1")
+    meeting_id = int(convene(client, world, "vol").location.rsplit("/", 1)[1])
+    low = [(i.subject_type, i.subject_id) for i in db.session.get(Meeting, meeting_id).items
+           if i.kind == AgendaKind.low_rating]
+    assert low == [("Need", need.id)]
