@@ -19,11 +19,6 @@ RATINGS_SINCE_DAYS = 90  # ratings given within this many days
 ITEMS_PER_KIND = 10      # the agenda lists at most this many records of each kind
 
 
-def _in(region: Region, column):
-    """Rows whose region lies in ``region``'s subtree."""
-    return column.in_(sa.select(Region.id).where(Region.path.startswith(region.path)))
-
-
 def meetings_visible_to(user: User):
     """Meetings ``user`` may open, soonest-planned first then the latest held."""
     query = (sa.select(Meeting).options(joinedload(Meeting.region))
@@ -33,7 +28,7 @@ def meetings_visible_to(user: User):
     mine = Meeting.id.in_(sa.select(meeting_participants.c.meeting_id)
                           .where(meeting_participants.c.user_id == user.id))
     if user.role in (Role.civil_affairs, Role.observer) and user.region is not None:
-        return query.where(sa.or_(mine, _in(user.region, Meeting.region_id)))
+        return query.where(sa.or_(mine, Region.subtree_clause(Meeting.region_id, user.region)))
     if user.role in CONVENERS and user.region_id is not None:
         return query.where(sa.or_(mine, Meeting.region_id == user.region_id))
     return query.where(mine)
@@ -65,7 +60,7 @@ def participant_choices(region: Region) -> list[User]:
     while node is not None:
         above.append(node.id)
         node = node.parent
-    near = sa.or_(_in(street, User.region_id),
+    near = sa.or_(Region.subtree_clause(User.region_id, street),
                   sa.and_(User.role == Role.civil_affairs, User.region_id.in_(above)))
     return list(db.session.scalars(sa.select(User).where(
         User.status == AccountStatus.active, User.role.in_(PARTICIPANT_ROLES), near)
@@ -93,14 +88,14 @@ def decisions_due(user: User, until) -> list[MeetingDecision]:
 
 def overdue_needs(region: Region) -> list[Need]:
     return list(db.session.scalars(sa.select(Need).where(
-        _in(region, Need.region_id), Need.status == NeedStatus.submitted, Need.overdue_at.is_not(None))
+        Region.subtree_clause(Need.region_id, region), Need.status == NeedStatus.submitted, Need.overdue_at.is_not(None))
         .order_by(Need.overdue_at, Need.id).limit(ITEMS_PER_KIND)))
 
 
 def unserved_needs(region: Region, moment: datetime) -> list[Need]:
     since = moment - timedelta(days=int(settings.get("MEETING_UNSERVED_DAYS")))
     return list(db.session.scalars(sa.select(Need).where(
-        _in(region, Need.region_id), Need.status == NeedStatus.open, Need.created_at <= since)
+        Region.subtree_clause(Need.region_id, region), Need.status == NeedStatus.open, Need.created_at <= since)
         .order_by(Need.urgency.desc(), Need.created_at, Need.id).limit(ITEMS_PER_KIND)))
 
 
@@ -111,7 +106,7 @@ def short_shifts(region: Region, moment: datetime) -> list[Shift]:
                                                          SignUp.status.in_(HOLDING_STATUSES))
                .correlate(Shift).scalar_subquery())
     return list(db.session.scalars(sa.select(Shift).where(
-        _in(region, Shift.region_id), Shift.status.in_((ShiftStatus.open, ShiftStatus.staffed)),
+        Region.subtree_clause(Shift.region_id, region), Shift.status.in_((ShiftStatus.open, ShiftStatus.staffed)),
         Shift.start >= moment, Shift.start < until, holding < Shift.min_volunteers)
         .order_by(Shift.start, Shift.id).limit(ITEMS_PER_KIND)))
 
@@ -120,7 +115,7 @@ def projects_behind(region: Region, moment: datetime) -> list[tuple[Contract, fl
     """Signed contracts of the place whose targets met lag the share of their term gone by more than
     ten points: (contract, targets met %, term gone %)."""
     contracts = db.session.scalars(sa.select(Contract).where(
-        _in(region, Contract.region_id), Contract.status == ContractStatus.signed)
+        Region.subtree_clause(Contract.region_id, region), Contract.status == ContractStatus.signed)
         .options(joinedload(Contract.project)).order_by(Contract.id)).all()
     today = moment.date()
     behind = []
@@ -141,5 +136,5 @@ def low_ratings(region: Region, moment: datetime) -> list[Need]:
         sa.select(Feedback.need_id.label("need_id")).where(Feedback.rating <= low, Feedback.created_at >= since),
         sa.select(VisitRating.need_id.label("need_id")).where(VisitRating.rating <= low,
                                                               VisitRating.created_at >= since)).subquery()
-    return list(db.session.scalars(sa.select(Need).where(_in(region, Need.region_id), Need.id.in_(
+    return list(db.session.scalars(sa.select(Need).where(Region.subtree_clause(Need.region_id, region), Need.id.in_(
         sa.select(rated.c.need_id))).order_by(Need.id).limit(ITEMS_PER_KIND)))
