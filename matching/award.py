@@ -14,6 +14,7 @@ Scores are integers in hundredths of a point, computed exactly from the numbers 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,6 +30,8 @@ from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
 LP_START_BIDS = 300  # from this many candidate bids, an LP-guided greedy start is tried too
+MIP_SOLVER = "SCIP"  # branch and cut, next to CP-SAT
+MIP_SHARE = 0.7  # of a part's time; CP-SAT gets the rest from the best solution so far
 
 
 # --------------------------------------------------------------------------- problem
@@ -485,27 +488,53 @@ def solve_award(
         return AwardResult("INFEASIBLE", None, None, time.monotonic() - started, [], [], stats, conflicts)
 
     candidates = [e for e in bids.values() if not e.faults and e.bid.id not in forbids]
-    chosen = _greedy(problem, candidates, pins, bids, seconds=0.2 * time_limit)
     upper = sum(
         max((e.score for e in entries if e.score is not None and e.bid.id not in forbids), default=0)
         for entries in by_project.values()
     )
-    status, bound = "FEASIBLE", upper
-    if candidates:
-        status, bound, chosen = _improve_with_cp_sat(
-            problem, candidates, by_project, pins, bids, chosen, upper,
-            time_left=lambda: time_limit - (time.monotonic() - started),
-            workers=workers, seed=seed, progress=_Progress(started, progress) if progress else None,
-        )
-    else:
-        status = "OPTIMAL"
-
+    chosen, status, bound = _search(
+        candidates, pins, bids, problem, time_limit=time_limit, started=started, workers=workers, seed=seed,
+        progress=progress,
+    )
     chosen = _complete(problem, candidates, chosen, bids)
     objective = sum(bids[b].score for b in chosen)
+    bound = min(upper, bound)
     if status == "OPTIMAL":
         bound = objective
     return award_result(problem, bids, by_project, chosen, pins, forbids, status=status,
                         objective=objective, bound=bound, stats=stats, started=started)
+
+
+def _search(candidates, pins, bids, problem, *, time_limit, started, workers, seed, progress) -> tuple:
+    """Presolve, then each independent part on its own (smallest first, each with its share of the
+    time left): (chosen bid ids, status, proven bound)."""
+    deadline = started + time_limit
+    parts, decided = _reduce(problem, candidates, pins, bids)
+    fixed = sum(bids[b].score for b in pins) + sum(bids[b].score for b in decided)
+    chosen = set(pins) | decided
+    values = [0] * len(parts)
+    bounds = [sum(max(e.score for e in p.entries if e.project.id == q) for q in {e.project.id for e in p.entries})
+              for p in parts]
+    proven_all = True
+    sizes = [len(p.entries) for p in parts]
+    for k, part in enumerate(parts):
+        share = sizes[k] / sum(sizes[k:])
+        part_deadline = time.monotonic() + share * max(0.0, deadline - time.monotonic())
+
+        def report(value, bound, k=k):
+            values[k] = max(values[k], value)
+            bounds[k] = min(bounds[k], bound)
+            if progress is not None:
+                progress(fixed + sum(values), fixed + sum(bounds), time.monotonic() - started)
+
+        picked, bounds[k], proven = _solve_part(part, deadline=part_deadline, workers=workers, seed=seed,
+                                                progress=report)
+        values[k] = _part_score(part, picked)
+        chosen |= picked
+        proven_all = proven_all and proven
+    if progress is not None and not parts:
+        progress(fixed, fixed, time.monotonic() - started)
+    return chosen, "OPTIMAL" if proven_all else "FEASIBLE", fixed + sum(bounds)
 
 
 def prepare_award(problem: AwardProblem, pins: Iterable = (), forbids: Iterable = ()) -> tuple:
@@ -795,3 +824,378 @@ def _not_awarded_reasons(problem, valid, used, spent, pool, forbids) -> list[dic
     elif not codes:
         codes.append(_reason("not_searched"))
     return codes
+
+
+# --------------------------------------------------------------------------- structure
+
+
+@dataclass
+class _Part:
+    """An independent piece of the problem after presolve: its bids, the organizations whose
+    capacity can still bind (residual capacity), and the residual pool if it can still bind."""
+
+    entries: list
+    capacity: dict  # org id -> residual capacity (only organizations whose capacity can bind)
+    pool: Fraction | None
+
+
+def _reduce(problem, candidates, pins, bids) -> tuple[list[_Part], set]:
+    """Presolve: take the pins out (their projects, workload and price), drop bids that cannot
+    score or fit, drop dominated bids, and split what is left into independent parts.
+
+    Bid ``b`` dominates bid ``a`` of the same project when it scores at least as much, costs no
+    more (unless the pool cannot bind) and uses capacity that cannot bind — of an organization
+    whose every remaining bid fits together — or the same organization's with no more workload:
+    swapping ``a`` for ``b`` in any solution keeps it feasible and its score at least as high. Ties
+    are broken by a strict order, so one of equal bids always stays. Parts: projects linked by an
+    organization whose capacity can bind; all one part while the pool can bind.
+    Returns the parts and the bids of projects decided outright (a single bid that cannot be blocked).
+    """
+    pinned_projects = {bids[b].project.id for b in pins}
+    capacity = {o.id: exact(o.capacity) for o in problem.organizations}
+    pool = None if problem.funding_pool is None else exact(problem.funding_pool)
+    for b in pins:
+        capacity[bids[b].org.id] -= exact(bids[b].bid.workload)
+        if pool is not None:
+            pool -= exact(bids[b].bid.price)
+    rank = {id(e): k for k, e in enumerate(candidates)}
+    entries = [
+        e
+        for e in candidates
+        if e.project.id not in pinned_projects
+        and e.score > 0
+        and exact(e.bid.workload) <= capacity[e.org.id]
+        and (pool is None or exact(e.bid.price) <= pool)
+    ]
+    while True:
+        load = {}
+        for e in entries:
+            load[e.org.id] = load.get(e.org.id, 0) + exact(e.bid.workload)
+        free = {o for o, used in load.items() if used <= capacity[o]}
+        by_project = {}
+        for e in entries:
+            by_project.setdefault(e.project.id, []).append(e)
+        if pool is not None and sum(
+            (max(exact(e.bid.price) for e in group) for group in by_project.values()), Fraction(0)
+        ) <= pool:
+            pool = None
+        kept = []
+        for group in by_project.values():
+            group.sort(key=lambda e: (-e.score, exact(e.bid.price), exact(e.bid.workload), rank[id(e)]))
+            for k, a in enumerate(group):
+                if not any(_dominates(b, a, free, pool) for b in group[:k]):
+                    kept.append(a)
+        if len(kept) == len(entries):
+            break
+        entries = kept
+    entries.sort(key=lambda e: rank[id(e)])
+
+    parent = {}
+
+    def find(p):
+        while parent.setdefault(p, p) != p:
+            parent[p] = parent.setdefault(parent[p], parent[p])
+            p = parent[p]
+        return p
+
+    first_of_org = {}
+    for e in entries:
+        find(e.project.id)
+        if e.org.id in free and pool is None:
+            continue
+        key = "pool" if pool is not None else e.org.id
+        if key in first_of_org:
+            parent[find(e.project.id)] = find(first_of_org[key])
+        else:
+            first_of_org[key] = e.project.id
+    groups = {}
+    for e in entries:
+        groups.setdefault(find(e.project.id), []).append(e)
+    parts, decided = [], set()
+    for group in groups.values():
+        if len(group) == 1 and (group[0].org.id in free and pool is None):
+            decided.add(group[0].bid.id)
+            continue
+        orgs = {e.org.id for e in group if e.org.id not in free}
+        parts.append(_Part(group, {o: capacity[o] for o in orgs}, pool))
+    parts.sort(key=lambda part: len(part.entries))
+    return parts, decided
+
+
+def _dominates(b, a, free, pool) -> bool:
+    if b.score < a.score or (pool is not None and exact(b.bid.price) > exact(a.bid.price)):
+        return False
+    return b.org.id in free or (b.org.id == a.org.id and exact(b.bid.workload) <= exact(a.bid.workload))
+
+
+def _part_fill(part: _Part, chosen: set, order) -> set:
+    """Add to ``chosen`` (bid ids of the part) the bids in ``order`` that still fit."""
+    chosen = set(chosen)
+    used, spent, taken = {}, Fraction(0), set()
+    for e in part.entries:
+        if e.bid.id in chosen:
+            used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
+            spent += exact(e.bid.price)
+            taken.add(e.project.id)
+    for e in sorted(part.entries, key=order):
+        if e.project.id in taken:
+            continue
+        if e.org.id in part.capacity and used.get(e.org.id, 0) + exact(e.bid.workload) > part.capacity[e.org.id]:
+            continue
+        if part.pool is not None and spent + exact(e.bid.price) > part.pool:
+            continue
+        chosen.add(e.bid.id)
+        taken.add(e.project.id)
+        used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
+        spent += exact(e.bid.price)
+    return chosen
+
+
+def _part_score(part: _Part, chosen) -> int:
+    return sum(e.score for e in part.entries if e.bid.id in chosen)
+
+
+def _part_lp(part: _Part, seconds: float):
+    """The LP relaxation (GLOP): (x values by bid id, pool price, organizations' prices) or None."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
+        return None
+    x = {e.bid.id: solver.NumVar(0.0, 1.0, "") for e in part.entries}
+    projects, orgs = {}, {}
+    for e in part.entries:
+        projects.setdefault(e.project.id, []).append(x[e.bid.id])
+        if e.org.id in part.capacity:
+            orgs.setdefault(e.org.id, []).append(float(exact(e.bid.workload)) * x[e.bid.id])
+    for group in projects.values():
+        solver.Add(solver.Sum(group) <= 1)
+    rows = {o: solver.Add(solver.Sum(terms) <= float(part.capacity[o])) for o, terms in orgs.items()}
+    pool_row = None
+    if part.pool is not None:
+        pool_row = solver.Add(
+            solver.Sum([float(exact(e.bid.price)) * x[e.bid.id] for e in part.entries]) <= float(part.pool)
+        )
+    solver.Maximize(solver.Sum([e.score * x[e.bid.id] for e in part.entries]))
+    solver.SetTimeLimit(int(max(0.05, seconds) * 1000))
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    values = {b: v.solution_value() for b, v in x.items()}
+    price = abs(pool_row.dual_value()) if pool_row is not None else 0.0
+    return values, price, {o: abs(row.dual_value()) for o, row in rows.items()}
+
+
+def _reduced_profits(part: _Part, price: Fraction, org_prices: dict) -> tuple[Fraction, dict]:
+    """The Lagrangian bound for these prices of the pool and capacities (exact: any prices ≥ 0 give
+    a valid upper bound) and each bid's profit net of them."""
+    profit = {
+        e.bid.id: e.score - price * exact(e.bid.price) - org_prices.get(e.org.id, 0) * exact(e.bid.workload)
+        for e in part.entries
+    }
+    best = {}
+    for e in part.entries:
+        best[e.project.id] = max(best.get(e.project.id, Fraction(0)), profit[e.bid.id])
+    bound = sum(best.values(), Fraction(0)) + sum(
+        (org_prices.get(o, 0) * c for o, c in part.capacity.items()), Fraction(0)
+    )
+    if part.pool is not None:
+        bound += price * part.pool
+    return bound, profit, best
+
+
+def _solve_part(part: _Part, *, deadline: float, workers: int, seed: int, progress) -> tuple[set, int, bool]:
+    """(chosen bid ids, proven upper bound, proven optimal) for one part."""
+    seconds = max(0.05, deadline - time.monotonic())
+    orders = [lambda e: -e.score]
+    if part.pool is not None:
+        orders.append(lambda e: -e.score / exact(e.bid.price))
+    if part.capacity:
+        orders.append(
+            lambda e: -e.score / (1 + exact(e.bid.workload) / max(part.capacity.get(e.org.id, 1), Fraction(1)))
+        )
+    lp = _part_lp(part, 0.3 * seconds) if len(part.entries) > 1 else None
+    forced, out = set(), set()
+    bound = sum(max(e.score for e in part.entries if e.project.id == p) for p in {e.project.id for e in part.entries})
+    if lp is not None:
+        values, price, org_prices = lp
+        price = Fraction(price)
+        org_prices = {o: Fraction(v) for o, v in org_prices.items()}
+        lagrangian, profit, best = _reduced_profits(part, price, org_prices)
+        orders.append(lambda e: (-round(values[e.bid.id], 6), -profit[e.bid.id]))
+        orders.append(lambda e: -profit[e.bid.id])
+        bound = min(bound, math.floor(lagrangian))
+    chosen = max((_part_fill(part, set(), order) for order in orders), key=lambda c: _part_score(part, c))
+    incumbent = _part_score(part, chosen)
+    if progress is not None:
+        progress(incumbent, bound)
+    if incumbent >= bound:
+        return chosen, incumbent, True
+    if lp is not None:
+        # reduced-cost fixing: drop what cannot be in any solution scoring at least the incumbent
+        for e in part.entries:
+            if lagrangian - best[e.project.id] + profit[e.bid.id] < incumbent:
+                out.add(e.bid.id)
+        for p, top in best.items():
+            if lagrangian - top < incumbent:
+                forced.add(p)
+    entries = [e for e in part.entries if e.bid.id not in out]
+    mip = _PartMip(part, entries, forced, chosen)
+    model, x = _part_model(part, entries, forced, chosen, incumbent, bound)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.num_workers = max(1, workers - 1)
+    params.random_seed = seed
+    callback = None
+    if progress is not None:
+        callback = _PartProgress(lambda value, proven: progress(value, proven))
+    if workers >= 2:  # branch and cut in a thread next to CP-SAT; whichever proves first stops the other
+        params.max_time_in_seconds = max(0.01, deadline - time.monotonic())
+        thread = threading.Thread(target=mip.run, args=(deadline, solver.StopSearch), daemon=True)
+        thread.start()
+        code = solver.Solve(model, callback) if not mip.proven else cp_model.UNKNOWN
+        if thread.is_alive():
+            mip.interrupt()
+        thread.join()
+    else:
+        mip.run(time.monotonic() + MIP_SHARE * max(0.0, deadline - time.monotonic()))
+        code = cp_model.UNKNOWN
+        if not mip.proven:
+            if mip.solution is not None and _part_score(part, mip.solution) > incumbent:
+                incumbent = _part_score(part, mip.solution)
+                model.ClearHints()
+                for b, v in x.items():
+                    model.AddHint(v, b in mip.solution)
+            params.max_time_in_seconds = max(0.01, deadline - time.monotonic())
+            code = solver.Solve(model, callback)
+    if code == cp_model.MODEL_INVALID:
+        raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
+    if mip.solution is not None and _part_score(part, mip.solution) > _part_score(part, chosen):
+        chosen = mip.solution
+    if mip.bound is not None:
+        bound = min(bound, mip.bound)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solution = {b for b, v in x.items() if solver.BooleanValue(v)}
+        if _part_score(part, solution) > _part_score(part, chosen):
+            chosen = solution
+        if code == cp_model.OPTIMAL:
+            bound = min(bound, _part_score(part, solution))
+        bound = min(bound, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
+    value = _part_score(part, chosen)
+    return chosen, max(value, bound), value >= bound
+
+
+class _PartMip:
+    """Branch and cut (SCIP) on a part. The MIP works in floating point, so its solution is kept
+    only if it obeys every rule in exact arithmetic; its bound, on integer scores, is rounded down."""
+
+    def __init__(self, part: _Part, entries, forced, chosen):
+        self.part, self.entries = part, entries
+        self.solution, self.bound, self.proven = None, None, False
+        self.solver = pywraplp.Solver.CreateSolver(MIP_SOLVER)
+        if self.solver is None or not entries:  # pragma: no cover - SCIP ships with OR-Tools
+            self.solver = None
+            return
+        solver = self.solver
+        solver.SuppressOutput()
+        self.x = x = {e.bid.id: solver.BoolVar("") for e in entries}
+        by_project, by_org = {}, {}
+        for e in entries:
+            by_project.setdefault(e.project.id, []).append(x[e.bid.id])
+            if e.org.id in part.capacity:
+                by_org.setdefault(e.org.id, []).append(e)
+        for p, group in by_project.items():
+            if p in forced:
+                solver.Add(solver.Sum(group) == 1)
+            else:
+                solver.Add(solver.Sum(group) <= 1)
+        for o, group in by_org.items():
+            if sum(exact(e.bid.workload) for e in group) > part.capacity[o]:
+                k = _scale([exact(e.bid.workload) for e in group] + [part.capacity[o]])
+                solver.Add(
+                    solver.Sum([float(exact(e.bid.workload) * k) * x[e.bid.id] for e in group])
+                    <= float(part.capacity[o] * k)
+                )
+        if part.pool is not None and sum(exact(e.bid.price) for e in entries) > part.pool:
+            k = _scale([exact(e.bid.price) for e in entries] + [part.pool])
+            solver.Add(
+                solver.Sum([float(exact(e.bid.price) * k) * x[e.bid.id] for e in entries])
+                <= float(part.pool * k)
+            )
+        solver.Maximize(solver.Sum([e.score * x[e.bid.id] for e in entries]))
+        solver.SetHint(list(x.values()), [1.0 if b in chosen else 0.0 for b in x])
+
+    def run(self, deadline: float, when_proven: Callable[[], None] = lambda: None) -> None:
+        seconds = deadline - time.monotonic()
+        if self.solver is None or seconds < 0.05:
+            return
+        self.solver.SetTimeLimit(int(seconds * 1000))
+        parameters = pywraplp.MPSolverParameters()
+        parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)
+        code = self.solver.Solve(parameters)
+        if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+            return
+        solution = {b for b, v in self.x.items() if v.solution_value() > 0.5}
+        if _part_obeys(self.part, self.entries, solution):
+            self.solution = solution
+        bound = math.floor(self.solver.Objective().BestBound() + 1e-6)
+        if code == pywraplp.Solver.OPTIMAL:
+            bound = min(bound, math.floor(self.solver.Objective().Value() + 1e-6))
+        self.bound = bound
+        if self.solution is not None and _part_score(self.part, self.solution) >= bound:
+            self.proven = True
+            when_proven()
+
+    def interrupt(self) -> None:
+        if self.solver is not None:
+            self.solver.InterruptSolve()
+
+
+def _part_obeys(part: _Part, entries, solution) -> bool:
+    """Every rule, in exact arithmetic: one bid per project, capacities, the pool."""
+    chosen = [e for e in entries if e.bid.id in solution]
+    if len({e.project.id for e in chosen}) != len(chosen):
+        return False
+    used = {}
+    for e in chosen:
+        used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
+    if any(u > part.capacity[o] for o, u in used.items() if o in part.capacity):
+        return False
+    return part.pool is None or sum((exact(e.bid.price) for e in chosen), Fraction(0)) <= part.pool
+
+
+class _PartProgress(cp_model.CpSolverSolutionCallback):
+    def __init__(self, callback):
+        super().__init__()
+        self._callback = callback
+
+    def on_solution_callback(self):
+        self._callback(int(round(self.ObjectiveValue())), int(math.floor(self.BestObjectiveBound() + 1e-6)))
+
+
+def _part_model(part: _Part, entries, forced, chosen, incumbent, bound) -> tuple[cp_model.CpModel, dict]:
+    """The part as CP-SAT: at most (for ``forced`` projects exactly) one bid per project, binding
+    capacities and pool in exact integers, score at least the incumbent; hinted with ``chosen``."""
+    model = cp_model.CpModel()
+    x = {e.bid.id: model.NewBoolVar(f"x_{n}") for n, e in enumerate(entries)}
+    by_project, by_org = {}, {}
+    for e in entries:
+        by_project.setdefault(e.project.id, []).append(x[e.bid.id])
+        if e.org.id in part.capacity:
+            by_org.setdefault(e.org.id, []).append(e)
+    for p, literals in by_project.items():
+        if p in forced:
+            model.AddExactlyOne(literals)
+        elif len(literals) > 1:
+            model.AddAtMostOne(literals)
+    for o, group in by_org.items():
+        if sum(exact(e.bid.workload) for e in group) > part.capacity[o]:
+            k = _scale([exact(e.bid.workload) for e in group] + [part.capacity[o]])
+            model.Add(sum(int(exact(e.bid.workload) * k) * x[e.bid.id] for e in group) <= int(part.capacity[o] * k))
+    if part.pool is not None and sum(exact(e.bid.price) for e in entries) > part.pool:
+        k = _scale([exact(e.bid.price) for e in entries] + [part.pool])
+        model.Add(sum(int(exact(e.bid.price) * k) * x[e.bid.id] for e in entries) <= int(part.pool * k))
+    objective = sum(e.score * x[e.bid.id] for e in entries)
+    model.Add(objective >= incumbent)
+    model.Add(objective <= bound)
+    model.Maximize(objective)
+    for b, v in x.items():
+        model.AddHint(v, b in chosen)
+    return model, x

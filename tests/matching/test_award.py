@@ -493,3 +493,155 @@ def test_matches_brute_force(data):
     else:
         assert result["status"] == "OPTIMAL"
         assert result["objective"] == expected == result["bound"]
+
+
+# --------------------------------------------------------------------------- presolve and parts
+
+
+@st.composite
+def linked_award_problems(draw):
+    """Up to 7 projects in chains of organizations: some with capacity to spare (presolve treats
+    their bids as unblockable and drops what they dominate), some tight (they link projects into
+    parts), pins taking capacity and pool first, sometimes a pool that binds."""
+    n_projects = draw(st.integers(1, 7))
+    n_orgs = draw(st.integers(1, 5))
+    organizations = [
+        {
+            "id": f"o{k}",
+            "grade": 3,
+            "capacity": draw(st.sampled_from([0, 1, 2, 3, 4, 100])),
+            "blacklisted": False,
+        }
+        for k in range(n_orgs)
+    ]
+    projects = [
+        {"id": f"p{k}", "budget": 100, "price_weight": draw(st.sampled_from([0, 0.3, 1]))}
+        for k in range(n_projects)
+    ]
+    bids = []
+    for k in range(draw(st.integers(0, 12))):
+        bids.append(
+            {
+                "id": f"b{k}",
+                "project": f"p{draw(st.integers(0, n_projects - 1))}",
+                "organization": f"o{draw(st.integers(0, n_orgs - 1))}",
+                "price": draw(st.sampled_from([10, 20, 25, 40, 50])),
+                "technical_score": draw(st.sampled_from([0, 10, 30, 30, 50, 70])),
+                "workload": draw(st.sampled_from([0, 1, 1, 2, 3])),
+            }
+        )
+    data = {"projects": projects, "organizations": organizations, "bids": bids}
+    if draw(st.booleans()):
+        data["funding_pool"] = draw(st.sampled_from([0, 30, 60, 100, 150, 1000]))
+    ids = [b["id"] for b in bids]
+    if ids and draw(st.booleans()):
+        data["pins"] = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+    if ids and draw(st.integers(0, 2)) == 0:
+        data["forbids"] = draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+    return data
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linked_award_problems())
+def test_presolve_and_parts_keep_the_brute_force_optimum(data):
+    result = solve(data)
+    expected = brute_force(data)
+    if expected is None:
+        assert result["status"] == "INFEASIBLE"
+    else:
+        assert result["status"] == "OPTIMAL"
+        assert result["objective"] == expected == result["bound"]
+
+
+def _copies(data: dict, n: int) -> dict:
+    """``n`` copies of a problem with renamed ids (no pool): independent parts with equal optima."""
+    out = {"projects": [], "organizations": [], "bids": []}
+    for k in range(n):
+        for key in out:
+            for item in data[key]:
+                item = dict(item, id=f"{item['id']}_{k}")
+                if key == "bids":
+                    item["project"] = f"{item['project']}_{k}"
+                    item["organization"] = f"{item['organization']}_{k}"
+                out[key].append(item)
+    return out
+
+
+def test_independent_parts_are_each_solved_within_their_own_capacities():
+    # one part: o1 (capacity 2) is wanted by both projects, o2 is the fallback
+    one = {
+        "projects": [{"id": "p1", "budget": 100}, {"id": "p2", "budget": 100}, {"id": "p3", "budget": 100}],
+        "organizations": [
+            {"id": "o1", "grade": 3, "capacity": 2},
+            {"id": "o2", "grade": 3, "capacity": 1},
+            {"id": "free", "grade": 3, "capacity": 50},
+        ],
+        "bids": [
+            {"id": "a", "project": "p1", "organization": "o1", "price": 100, "technical_score": 60, "workload": 2},
+            {"id": "b", "project": "p2", "organization": "o1", "price": 100, "technical_score": 55, "workload": 2},
+            {"id": "c", "project": "p2", "organization": "o2", "price": 100, "technical_score": 50, "workload": 1},
+            {"id": "d", "project": "p1", "organization": "o2", "price": 100, "technical_score": 20, "workload": 1},
+            # p3: the free organization's bid dominates the tight one's
+            {"id": "e", "project": "p3", "organization": "free", "price": 100, "technical_score": 40, "workload": 9},
+            {"id": "f", "project": "p3", "organization": "o2", "price": 100, "technical_score": 30, "workload": 1},
+        ],
+    }
+    single = solve(one)
+    assert sorted(a["bid"] for a in single["awards"]) == ["a", "c", "e"]
+    many = _copies(one, 5)
+    result = solve(many)
+    assert result["status"] == "OPTIMAL"
+    assert result["objective"] == 5 * single["objective"]
+    assert sorted(a["bid"] for a in result["awards"]) == sorted(f"{b}_{k}" for b in "ace" for k in range(5))
+
+
+def test_parts_are_disjoint_and_keep_every_binding_capacity_in_one_part():
+    from benchmarks.generate_award import generate_award
+    from matching.award import _reduce, prepare_award
+
+    one = generate_award(40, 12, 140, seed=3, pool_share=None)
+    data = _copies(one, 3)
+    problem = parse_award_problem(data)
+    pins, forbids, bids, _by_project, _stats, _conflicts = prepare_award(problem)
+    candidates = [e for e in bids.values() if not e.faults]
+    parts, decided = _reduce(problem, candidates, pins, bids)
+    assert len(parts) >= 3
+    seen_projects, seen_orgs = set(), set()
+    for part in parts:
+        projects = {e.project.id for e in part.entries}
+        assert not projects & seen_projects
+        seen_projects |= projects
+        assert not set(part.capacity) & seen_orgs
+        seen_orgs |= set(part.capacity)
+        assert part.pool is None
+        for e in part.entries:  # a tight organization's bids all sit in its part
+            if e.org.id in part.capacity:
+                assert all(f.bid.id in {g.bid.id for g in part.entries} for f in part.entries if f.org.id == e.org.id)
+    assert not {bids[b].project.id for b in decided} & seen_projects
+    assert solve(data)["objective"] == 3 * solve(one)["objective"]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("pool_share", [0.8, None])
+def test_generated_problems_pass_the_checker_and_match_plain_cp_sat(seed, pool_share):
+    from benchmarks.award_tiers import plain_cp_sat
+    from benchmarks.generate_award import generate_award
+
+    data = generate_award(30, 9, 105, seed=seed, pool_share=pool_share)
+    ours = solve(data)
+    plain = plain_cp_sat(parse_award_problem(data), time_limit=20, workers=1)
+    assert ours["status"] == "OPTIMAL" and ours["objective"] >= plain["objective"]
+    if plain["status"] == "OPTIMAL":
+        assert ours["objective"] == plain["objective"]
+
+
+def test_generator_is_seeded_and_realistic():
+    from benchmarks.generate_award import generate_size
+
+    data = generate_size("district", seed=7)
+    assert data == generate_size("district", seed=7) and data != generate_size("district", seed=8)
+    assert (len(data["projects"]), len(data["organizations"]), len(data["bids"])) == (400, 120, 1400)
+    problem = parse_award_problem(data)  # valid input
+    assert data["funding_pool"] < sum(p["budget"] for p in data["projects"])
+    assert len({b["project"] for b in data["bids"]}) > 300
+    assert problem.bids
