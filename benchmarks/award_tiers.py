@@ -51,7 +51,8 @@ def plain_cp_sat(problem, *, time_limit: float, workers: int, seed: int = 0) -> 
     for entries in by_org.values():
         org = entries[0].org
         k = scale([exact(e.bid.workload) for e in entries] + [exact(org.capacity)])
-        model.Add(sum(int(exact(e.bid.workload) * k) * x[e.bid.id] for e in entries) <= int(exact(org.capacity) * k))
+        workload = sum(int(exact(e.bid.workload) * k) * x[e.bid.id] for e in entries)
+        model.Add(workload <= int(exact(org.capacity) * k))
     if problem.funding_pool is not None:
         pool = exact(problem.funding_pool)
         k = scale([exact(e.bid.price) for e in candidates] + [pool])

@@ -29,7 +29,6 @@ from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
-LP_START_BIDS = 300  # from this many candidate bids, an LP-guided greedy start is tried too
 MIP_SOLVER = "SCIP"  # branch and cut, next to CP-SAT
 MIP_SHARE = 0.7  # of a part's time; CP-SAT gets the rest from the best solution so far
 
@@ -453,19 +452,6 @@ def _pin_conflicts(problem, bids, pins, forbids) -> list[dict]:
     return conflicts
 
 
-class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, started, callback):
-        super().__init__()
-        self._started, self._callback = started, callback
-
-    def on_solution_callback(self):
-        self._callback(
-            int(round(self.ObjectiveValue())),
-            int(math.floor(self.BestObjectiveBound() + 1e-6)),
-            time.monotonic() - self._started,
-        )
-
-
 def solve_award(
     problem: AwardProblem,
     *,
@@ -513,8 +499,7 @@ def _search(candidates, pins, bids, problem, *, time_limit, started, workers, se
     fixed = sum(bids[b].score for b in pins) + sum(bids[b].score for b in decided)
     chosen = set(pins) | decided
     values = [0] * len(parts)
-    bounds = [sum(max(e.score for e in p.entries if e.project.id == q) for q in {e.project.id for e in p.entries})
-              for p in parts]
+    bounds = [_part_upper(part) for part in parts]
     proven_all = True
     sizes = [len(p.entries) for p in parts]
     for k, part in enumerate(parts):
@@ -574,62 +559,6 @@ def award_result(
     return AwardResult(status, objective, bound, time.monotonic() - started, awards, unawarded, stats)
 
 
-def _improve_with_cp_sat(
-    problem, candidates, by_project, pins, bids, chosen, upper, *, time_left, workers, seed, progress
-) -> tuple[str, int, set]:
-    """CP-SAT from the greedy start ``chosen``: (status, bound, the better of the two solutions)."""
-    status, bound = "FEASIBLE", upper
-    model, x = _award_model(problem, candidates, by_project, pins, chosen)
-    solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.max_time_in_seconds = max(0.01, time_left())
-    params.num_workers = max(1, workers)
-    params.random_seed = seed
-    code = solver.Solve(model, progress)
-    if code == cp_model.MODEL_INVALID:
-        raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        solution = {b for b, v in x.items() if solver.BooleanValue(v)}
-        if sum(bids[b].score for b in solution) >= sum(bids[b].score for b in chosen):
-            chosen = solution
-        bound = min(upper, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
-        status = "OPTIMAL" if code == cp_model.OPTIMAL else "FEASIBLE"
-    return status, bound, chosen
-
-
-def _award_model(problem, candidates, by_project, pins, chosen) -> tuple[cp_model.CpModel, dict]:
-    """One bid per project, capacities (workload) and the funding pool in exact integers, pins;
-    maximize the total score, hinted with ``chosen``."""
-    pool = None if problem.funding_pool is None else exact(problem.funding_pool)
-    model = cp_model.CpModel()
-    x = {e.bid.id: model.NewBoolVar(f"x_{n}") for n, e in enumerate(candidates)}
-    for entries in by_project.values():
-        literals = [x[e.bid.id] for e in entries if e.bid.id in x]
-        if len(literals) > 1:
-            model.AddAtMostOne(literals)
-    wscale = _scale(
-        [exact(e.bid.workload) for e in candidates] + [exact(o.capacity) for o in problem.organizations]
-    )
-    by_org = {}
-    for e in candidates:
-        by_org.setdefault(e.org.id, []).append((int(exact(e.bid.workload) * wscale), x[e.bid.id]))
-    for org in problem.organizations:
-        terms = by_org.get(org.id, [])
-        if sum(w for w, _ in terms) > exact(org.capacity) * wscale:  # otherwise it cannot bind
-            model.Add(sum(w * v for w, v in terms) <= int(exact(org.capacity) * wscale))
-    if pool is not None and sum(exact(e.bid.price) for e in candidates) > pool:
-        pscale = _scale([exact(e.bid.price) for e in candidates] + [pool])
-        model.Add(
-            sum(int(exact(e.bid.price) * pscale) * x[e.bid.id] for e in candidates) <= int(pool * pscale)
-        )
-    for b in pins:
-        model.Add(x[b] == 1)
-    model.Maximize(sum(e.score * x[e.bid.id] for e in candidates))
-    for b, v in x.items():
-        model.AddHint(v, b in chosen)
-    return model, x
-
-
 def _usage(chosen, bids) -> tuple[dict, Fraction]:
     used = {}
     for b in chosen:
@@ -642,70 +571,6 @@ def _fits(problem, e, used, spent) -> bool:
     if used.get(e.org.id, 0) + exact(e.bid.workload) > exact(e.org.capacity):
         return False
     return problem.funding_pool is None or spent + exact(e.bid.price) <= exact(problem.funding_pool)
-
-
-def _greedy(problem, candidates, pins, bids, seconds: float = 1.0) -> set:
-    """Pins, then bids that still fit — by score, by score per price / per share of capacity (which
-    matter when the pool or capacities bind) and, for big problems, in the order of the LP
-    relaxation (its solution, then profit net of the pool's and capacities' dual prices); the best of
-    these is the start (hint) and the fallback."""
-    orders = [lambda e: -e.score]
-    if problem.funding_pool is not None:
-        orders.append(lambda e: -e.score / exact(e.bid.price))
-    orders.append(lambda e: -e.score / (1 + exact(e.bid.workload) / max(exact(e.org.capacity), Fraction(1))))
-    if len(candidates) >= LP_START_BIDS:
-        lp = _lp_order(problem, candidates, seconds)
-        if lp is not None:
-            orders.append(lp)
-    best = None
-    for order in orders:
-        chosen = _complete(problem, candidates, set(pins), bids, order)
-        if best is None or sum(bids[b].score for b in chosen) > sum(bids[b].score for b in best):
-            best = chosen
-    return best
-
-
-def _lp_order(problem, candidates, seconds: float):
-    """Sort key from the LP relaxation (GLOP), or None if it is not solved in time."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
-        return None
-    x = [solver.NumVar(0.0, 1.0, "") for _ in candidates]
-    projects, orgs = {}, {}
-    for v, e in zip(x, candidates):
-        projects.setdefault(e.project.id, []).append(v)
-        orgs.setdefault(e.org.id, []).append((v, float(exact(e.bid.workload))))
-    for group in projects.values():
-        solver.Add(solver.Sum(group) <= 1)
-    org_rows = {}
-    for org in problem.organizations:
-        terms = orgs.get(org.id, [])
-        if terms:
-            org_rows[org.id] = solver.Add(solver.Sum([w * v for v, w in terms]) <= float(exact(org.capacity)))
-    pool_row = None
-    if problem.funding_pool is not None:
-        pool_row = solver.Add(
-            solver.Sum([float(exact(e.bid.price)) * v for v, e in zip(x, candidates)])
-            <= float(exact(problem.funding_pool))
-        )
-    solver.Maximize(solver.Sum([e.score * v for v, e in zip(x, candidates)]))
-    solver.SetTimeLimit(int(max(0.05, seconds) * 1000))
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
-        return None
-    price = abs(pool_row.dual_value()) if pool_row is not None else 0.0
-    dual = {o: abs(row.dual_value()) for o, row in org_rows.items()}
-    value = {
-        id(e): (
-            -round(v.solution_value(), 6),
-            -(
-                e.score
-                - price * float(exact(e.bid.price))
-                - dual.get(e.org.id, 0.0) * float(exact(e.bid.workload))
-            ),
-        )
-        for v, e in zip(x, candidates)
-    }
-    return lambda e: value[id(e)]
 
 
 def _complete(problem, candidates, chosen, bids, order=lambda e: -e.score) -> set:
@@ -868,28 +733,39 @@ def _reduce(problem, candidates, pins, bids) -> tuple[list[_Part], set]:
         and (pool is None or exact(e.bid.price) <= pool)
     ]
     while True:
-        load = {}
-        for e in entries:
-            load[e.org.id] = load.get(e.org.id, 0) + exact(e.bid.workload)
-        free = {o for o, used in load.items() if used <= capacity[o]}
-        by_project = {}
-        for e in entries:
-            by_project.setdefault(e.project.id, []).append(e)
-        if pool is not None and sum(
-            (max(exact(e.bid.price) for e in group) for group in by_project.values()), Fraction(0)
-        ) <= pool:
-            pool = None
-        kept = []
-        for group in by_project.values():
-            group.sort(key=lambda e: (-e.score, exact(e.bid.price), exact(e.bid.workload), rank[id(e)]))
-            for k, a in enumerate(group):
-                if not any(_dominates(b, a, free, pool) for b in group[:k]):
-                    kept.append(a)
+        free, pool, kept = _drop_dominated(entries, capacity, pool, rank)
         if len(kept) == len(entries):
             break
         entries = kept
     entries.sort(key=lambda e: rank[id(e)])
+    return _split(entries, capacity, free, pool)
 
+
+def _drop_dominated(entries, capacity, pool, rank) -> tuple[set, Fraction | None, list]:
+    """One round: (organizations whose capacity cannot bind, the pool or None if it cannot bind,
+    the bids no other bid dominates)."""
+    load = {}
+    for e in entries:
+        load[e.org.id] = load.get(e.org.id, 0) + exact(e.bid.workload)
+    free = {o for o, used in load.items() if used <= capacity[o]}
+    by_project = {}
+    for e in entries:
+        by_project.setdefault(e.project.id, []).append(e)
+    most = sum((max(exact(e.bid.price) for e in group) for group in by_project.values()), Fraction(0))
+    if pool is not None and most <= pool:
+        pool = None
+    kept = []
+    for group in by_project.values():
+        group.sort(key=lambda e: (-e.score, exact(e.bid.price), exact(e.bid.workload), rank[id(e)]))
+        for k, a in enumerate(group):
+            if not any(_dominates(b, a, free, pool) for b in group[:k]):
+                kept.append(a)
+    return free, pool, kept
+
+
+def _split(entries, capacity, free, pool) -> tuple[list[_Part], set]:
+    """Projects linked by an organization whose capacity can bind (or all, by a binding pool) form
+    a part; a project left with one bid that nothing can block is decided outright."""
     parent = {}
 
     def find(p):
@@ -940,7 +816,8 @@ def _part_fill(part: _Part, chosen: set, order) -> set:
     for e in sorted(part.entries, key=order):
         if e.project.id in taken:
             continue
-        if e.org.id in part.capacity and used.get(e.org.id, 0) + exact(e.bid.workload) > part.capacity[e.org.id]:
+        limit = part.capacity.get(e.org.id)
+        if limit is not None and used.get(e.org.id, 0) + exact(e.bid.workload) > limit:
             continue
         if part.pool is not None and spent + exact(e.bid.price) > part.pool:
             continue
@@ -1001,53 +878,69 @@ def _reduced_profits(part: _Part, price: Fraction, org_prices: dict) -> tuple[Fr
     return bound, profit, best
 
 
-def _solve_part(part: _Part, *, deadline: float, workers: int, seed: int, progress) -> tuple[set, int, bool]:
-    """(chosen bid ids, proven upper bound, proven optimal) for one part."""
-    seconds = max(0.05, deadline - time.monotonic())
+def _part_upper(part: _Part) -> int:
+    """Every project's best bid: a bound no solution of the part can pass."""
+    best = {}
+    for e in part.entries:
+        best[e.project.id] = max(best.get(e.project.id, 0), e.score)
+    return sum(best.values())
+
+
+def _part_start(part: _Part, seconds: float) -> tuple[set, int, set, set]:
+    """Greedy passes and the LP: (best start, proven bound, bids that cannot be in any solution
+    scoring at least the start, projects every such solution awards).
+
+    Passes: by score; by score per price and per share of capacity (when those bind); in the order
+    of the LP solution, then of the profit net of the pool's and capacities' LP prices. Fixing by
+    reduced cost uses the exact Lagrangian bound of those prices."""
     orders = [lambda e: -e.score]
     if part.pool is not None:
         orders.append(lambda e: -e.score / exact(e.bid.price))
     if part.capacity:
         orders.append(
-            lambda e: -e.score / (1 + exact(e.bid.workload) / max(part.capacity.get(e.org.id, 1), Fraction(1)))
+            lambda e: -e.score
+            / (1 + exact(e.bid.workload) / max(part.capacity.get(e.org.id, 1), Fraction(1)))
         )
-    lp = _part_lp(part, 0.3 * seconds) if len(part.entries) > 1 else None
-    forced, out = set(), set()
-    bound = sum(max(e.score for e in part.entries if e.project.id == p) for p in {e.project.id for e in part.entries})
+    lp = _part_lp(part, seconds) if len(part.entries) > 1 else None
+    bound = _part_upper(part)
     if lp is not None:
         values, price, org_prices = lp
-        price = Fraction(price)
-        org_prices = {o: Fraction(v) for o, v in org_prices.items()}
-        lagrangian, profit, best = _reduced_profits(part, price, org_prices)
+        lagrangian, profit, best = _reduced_profits(
+            part, Fraction(price), {o: Fraction(v) for o, v in org_prices.items()}
+        )
         orders.append(lambda e: (-round(values[e.bid.id], 6), -profit[e.bid.id]))
         orders.append(lambda e: -profit[e.bid.id])
         bound = min(bound, math.floor(lagrangian))
     chosen = max((_part_fill(part, set(), order) for order in orders), key=lambda c: _part_score(part, c))
     incumbent = _part_score(part, chosen)
+    out, forced = set(), set()
+    if lp is not None and incumbent < bound:
+        out = {
+            e.bid.id for e in part.entries if lagrangian - best[e.project.id] + profit[e.bid.id] < incumbent
+        }
+        forced = {p for p, top in best.items() if lagrangian - top < incumbent}
+    return chosen, bound, out, forced
+
+
+def _solve_part(part: _Part, *, deadline: float, workers: int, seed: int, progress) -> tuple[set, int, bool]:
+    """(chosen bid ids, proven upper bound, proven optimal) for one part: the start, then branch and
+    cut (SCIP) and CP-SAT on what reduced-cost fixing leaves — side by side with two workers or
+    more (whichever proves first stops the other), else one after the other."""
+    chosen, bound, out, forced = _part_start(part, 0.3 * max(0.05, deadline - time.monotonic()))
+    incumbent = _part_score(part, chosen)
     if progress is not None:
         progress(incumbent, bound)
     if incumbent >= bound:
         return chosen, incumbent, True
-    if lp is not None:
-        # reduced-cost fixing: drop what cannot be in any solution scoring at least the incumbent
-        for e in part.entries:
-            if lagrangian - best[e.project.id] + profit[e.bid.id] < incumbent:
-                out.add(e.bid.id)
-        for p, top in best.items():
-            if lagrangian - top < incumbent:
-                forced.add(p)
     entries = [e for e in part.entries if e.bid.id not in out]
     mip = _PartMip(part, entries, forced, chosen)
     model, x = _part_model(part, entries, forced, chosen, incumbent, bound)
     solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.num_workers = max(1, workers - 1)
-    params.random_seed = seed
-    callback = None
-    if progress is not None:
-        callback = _PartProgress(lambda value, proven: progress(value, proven))
-    if workers >= 2:  # branch and cut in a thread next to CP-SAT; whichever proves first stops the other
-        params.max_time_in_seconds = max(0.01, deadline - time.monotonic())
+    solver.parameters.num_workers = max(1, workers - 1)
+    solver.parameters.random_seed = seed
+    callback = _PartProgress(progress) if progress is not None else None
+    if workers >= 2:
+        solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
         thread = threading.Thread(target=mip.run, args=(deadline, solver.StopSearch), daemon=True)
         thread.start()
         code = solver.Solve(model, callback) if not mip.proven else cp_model.UNKNOWN
@@ -1059,27 +952,31 @@ def _solve_part(part: _Part, *, deadline: float, workers: int, seed: int, progre
         code = cp_model.UNKNOWN
         if not mip.proven:
             if mip.solution is not None and _part_score(part, mip.solution) > incumbent:
-                incumbent = _part_score(part, mip.solution)
                 model.ClearHints()
                 for b, v in x.items():
                     model.AddHint(v, b in mip.solution)
-            params.max_time_in_seconds = max(0.01, deadline - time.monotonic())
+            solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
             code = solver.Solve(model, callback)
     if code == cp_model.MODEL_INVALID:
         raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
-    if mip.solution is not None and _part_score(part, mip.solution) > _part_score(part, chosen):
-        chosen = mip.solution
-    if mip.bound is not None:
-        bound = min(bound, mip.bound)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        solution = {b for b, v in x.items() if solver.BooleanValue(v)}
+    for solution, proven in _part_outcomes(mip, solver, code, x):
         if _part_score(part, solution) > _part_score(part, chosen):
             chosen = solution
-        if code == cp_model.OPTIMAL:
-            bound = min(bound, _part_score(part, solution))
-        bound = min(bound, int(math.floor(solver.BestObjectiveBound() + 1e-6)))
+        bound = min(bound, proven)
     value = _part_score(part, chosen)
     return chosen, max(value, bound), value >= bound
+
+
+def _part_outcomes(mip, solver, code, x):
+    """(solution, proven bound) of the branch and cut and of CP-SAT, those that ended with one."""
+    if mip.solution is not None or mip.bound is not None:
+        yield mip.solution or set(), mip.bound if mip.bound is not None else math.inf
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        solution = {b for b, v in x.items() if solver.BooleanValue(v)}
+        proven = int(math.floor(solver.BestObjectiveBound() + 1e-6))
+        if code == cp_model.OPTIMAL:
+            proven = min(proven, int(round(solver.ObjectiveValue())))
+        yield solution, proven
 
 
 class _PartMip:
@@ -1162,6 +1059,8 @@ def _part_obeys(part: _Part, entries, solution) -> bool:
 
 
 class _PartProgress(cp_model.CpSolverSolutionCallback):
+    """Reports each CP-SAT solution of a part: (its score, the part's proven bound)."""
+
     def __init__(self, callback):
         super().__init__()
         self._callback = callback
@@ -1188,7 +1087,9 @@ def _part_model(part: _Part, entries, forced, chosen, incumbent, bound) -> tuple
     for o, group in by_org.items():
         if sum(exact(e.bid.workload) for e in group) > part.capacity[o]:
             k = _scale([exact(e.bid.workload) for e in group] + [part.capacity[o]])
-            model.Add(sum(int(exact(e.bid.workload) * k) * x[e.bid.id] for e in group) <= int(part.capacity[o] * k))
+            model.Add(
+                sum(int(exact(e.bid.workload) * k) * x[e.bid.id] for e in group) <= int(part.capacity[o] * k)
+            )
     if part.pool is not None and sum(exact(e.bid.price) for e in entries) > part.pool:
         k = _scale([exact(e.bid.price) for e in entries] + [part.pool])
         model.Add(sum(int(exact(e.bid.price) * k) * x[e.bid.id] for e in entries) <= int(part.pool * k))

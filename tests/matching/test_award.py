@@ -577,13 +577,19 @@ def test_independent_parts_are_each_solved_within_their_own_capacities():
             {"id": "free", "grade": 3, "capacity": 50},
         ],
         "bids": [
-            {"id": "a", "project": "p1", "organization": "o1", "price": 100, "technical_score": 60, "workload": 2},
-            {"id": "b", "project": "p2", "organization": "o1", "price": 100, "technical_score": 55, "workload": 2},
-            {"id": "c", "project": "p2", "organization": "o2", "price": 100, "technical_score": 50, "workload": 1},
-            {"id": "d", "project": "p1", "organization": "o2", "price": 100, "technical_score": 20, "workload": 1},
+            {"id": "a", "project": "p1", "organization": "o1",
+             "price": 100, "technical_score": 60, "workload": 2},
+            {"id": "b", "project": "p2", "organization": "o1",
+             "price": 100, "technical_score": 55, "workload": 2},
+            {"id": "c", "project": "p2", "organization": "o2",
+             "price": 100, "technical_score": 50, "workload": 1},
+            {"id": "d", "project": "p1", "organization": "o2",
+             "price": 100, "technical_score": 20, "workload": 1},
             # p3: the free organization's bid dominates the tight one's
-            {"id": "e", "project": "p3", "organization": "free", "price": 100, "technical_score": 40, "workload": 9},
-            {"id": "f", "project": "p3", "organization": "o2", "price": 100, "technical_score": 30, "workload": 1},
+            {"id": "e", "project": "p3", "organization": "free",
+             "price": 100, "technical_score": 40, "workload": 9},
+            {"id": "f", "project": "p3", "organization": "o2",
+             "price": 100, "technical_score": 30, "workload": 1},
         ],
     }
     single = solve(one)
@@ -614,9 +620,10 @@ def test_parts_are_disjoint_and_keep_every_binding_capacity_in_one_part():
         assert not set(part.capacity) & seen_orgs
         seen_orgs |= set(part.capacity)
         assert part.pool is None
-        for e in part.entries:  # a tight organization's bids all sit in its part
-            if e.org.id in part.capacity:
-                assert all(f.bid.id in {g.bid.id for g in part.entries} for f in part.entries if f.org.id == e.org.id)
+        mine = {e.bid.id for e in part.entries}
+        for other in parts:  # a tight organization's bids all sit in its part
+            assert other is part or not any(e.org.id in part.capacity for e in other.entries)
+        assert all(e.bid.id in mine for e in part.entries if e.org.id in part.capacity)
     assert not {bids[b].project.id for b in decided} & seen_projects
     assert solve(data)["objective"] == 3 * solve(one)["objective"]
 
