@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.generate_award import SIZES, generate_size  # noqa: E402
 from matching.award import exact, parse_award_problem, prepare_award, solve_award  # noqa: E402
 
-TIME_LIMITS = {"district": 5.0, "city": 60.0}
+TIME_LIMITS = {"street": 5.0, "district": 5.0, "city": 60.0}
 
 
 def plain_cp_sat(problem, *, time_limit: float, workers: int, seed: int = 0) -> dict:
@@ -83,15 +83,25 @@ def ours(problem, *, time_limit: float, workers: int, seed: int = 0) -> dict:
     }
 
 
+def load_average() -> str:
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:  # pragma: no cover - not Linux
+        return "unknown"
+
+
 def rows(sizes, seeds, workers: int, time_limits=None):
-    """One row per (size, seed, solver): ours then plain CP-SAT on the same instance."""
+    """One row per (size, seed, solver): ours then plain CP-SAT on the same instance, each row with
+    the load average just before its run."""
     time_limits = {**TIME_LIMITS, **(time_limits or {})}
     for size in sizes:
-        for seed in seeds:
+        for seed in seeds[size] if isinstance(seeds, dict) else seeds:
             data = generate_size(size, seed=seed)
             problem = parse_award_problem(data)
             limit = time_limits[size]
             for name, run in (("ours", ours), ("plain CP-SAT", plain_cp_sat)):
+                load = load_average()
                 row = run(problem, time_limit=limit, workers=workers)
                 yield {
                     "size": size,
@@ -101,6 +111,7 @@ def rows(sizes, seeds, workers: int, time_limits=None):
                     "bids": len(data["bids"]),
                     "solver": name,
                     "time_limit": limit,
+                    "load": load,
                     **row,
                 }
 

@@ -12,7 +12,8 @@ can carry 3–14 units, so strong organizations run out of capacity. The funding
     python benchmarks/generate_award.py --size district --seed 1 [--out FILE]
     python benchmarks/generate_award.py --projects 400 --organizations 120 --bids 1400 --seed 1
 
-Sizes: ``district`` 400 projects / 120 organizations / about 1,400 bids; ``city`` 2,000 / 600 / 7,000.
+Sizes: ``street`` 40 projects / 12 organizations / 140 bids; ``district`` 400 / 120 / about 1,400;
+``city`` 2,000 / 600 / 7,000.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import random
 import sys
 
 SIZES = {
+    "street": (40, 12, 140),
     "district": (400, 120, 1400),
     "city": (2000, 600, 7000),
 }

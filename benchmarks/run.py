@@ -1,11 +1,13 @@
-"""Optimizer benchmarks: print markdown tables for GAP (known optima) and the shift tiers.
+"""Optimizer benchmarks: print markdown tables for GAP (known optima), the shift tiers and awards.
 
-    python benchmarks/run.py [--only gap|shifts] [--quick] [--gap-time-limit S] [--workers N]
+    python benchmarks/run.py [--only gap|shifts|award] [--quick] [--gap-time-limit S] [--workers N]
 
 GAP: every instance of ``known_values.csv`` — OR-Library gap1–gap12 in both senses and the
 Chu–Beasley A/B/C instances (minimization) — against its proven optimum, with the time to reach
 within 0.5 % of it and the time to reach it. ``--quick``: gap1–gap12 minimized and the 5×100 and
 10×100 Chu–Beasley instances only. Shifts: one row per tier of ``benchmarks.shift_tiers``.
+Award: generated district and city problems (``benchmarks.generate_award``) on seeds not used while
+tuning, our solver then plain CP-SAT on each, same time limit (5 s district, 60 s city) and workers.
 """
 
 from __future__ import annotations
@@ -208,9 +210,39 @@ def print_shifts(args) -> None:
     print()
 
 
+def print_award(args) -> None:
+    from benchmarks import award_tiers
+
+    sizes = ["street"] if args.quick else ["district", "city"]
+    seeds = {"street": args.award_seeds, "district": args.award_seeds, "city": args.award_seeds[:2]}
+    print("## Project award (generated district and city problems)\n")
+    print(
+        f"{args.workers} workers each. Ours, then plain CP-SAT (one Boolean per valid bid, at most one per "
+        "project, capacity and pool sums, no start) on the same instance with the same time limit. "
+        "'to proof' is the wall time at which optimality was proven (— if not proven in the limit); "
+        "gap % is (bound − objective) / objective.\n"
+    )
+    print("| size | seed | projects / orgs / bids | solver | limit s | load before | status | objective "
+          "| bound | gap % | to proof s | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for row in award_tiers.rows(sizes, seeds, args.workers):
+        gap = None
+        if row["objective"]:
+            gap = 100 * (row["bound"] - row["objective"]) / row["objective"]
+        proof = row["seconds"] if row["status"] == "OPTIMAL" else None
+        print(
+            f"| {row['size']} | {row['seed']} | {row['projects']} / {row['organizations']} / {row['bids']} | "
+            f"{row['solver']} | {row['time_limit']:g} | {row['load']} | {row['status']} | "
+            f"{_fmt(row['objective'])} | {_fmt(row['bound'])} | {_fmt(gap, 3)} | {_fmt(proof)} | "
+            f"{_fmt(row['seconds'])} |",
+            flush=True,
+        )
+    print()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["gap", "shifts"])
+    parser.add_argument("--only", choices=["gap", "shifts", "award"])
     parser.add_argument("--quick", action="store_true", help="a fast subset")
     parser.add_argument(
         "--gap-time-limit", type=float, default=60.0, metavar="S", help="seconds per GAP instance (60)"
@@ -223,6 +255,10 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="GAP data folder (with known_values.csv)"
     )
+    parser.add_argument(
+        "--award-seeds", type=lambda text: [int(s) for s in text.split(",")], default=[2026, 2027, 2028],
+        metavar="K,K", help="award problem seeds (city takes the first two)",
+    )
     args = parser.parse_args(argv)
     print("# Optimizer benchmarks\n")
     print("\n".join(machine()))
@@ -231,6 +267,8 @@ def main(argv=None) -> int:
         print_gap(args)
     if args.only in (None, "shifts"):
         print_shifts(args)
+    if args.only in (None, "award"):
+        print_award(args)
     return 0
 
 

@@ -652,3 +652,13 @@ def test_generator_is_seeded_and_realistic():
     assert data["funding_pool"] < sum(p["budget"] for p in data["projects"])
     assert len({b["project"] for b in data["bids"]}) > 300
     assert problem.bids
+
+
+def test_benchmark_prints_ours_and_plain_cp_sat_for_each_instance(capsys):
+    from benchmarks.run import main
+
+    assert main(["--only", "award", "--quick", "--award-seeds", "5"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| street |")]
+    assert [row.split(" | ")[3] for row in rows] == ["ours", "plain CP-SAT"]
+    assert "load average" in out and "| OPTIMAL |" in rows[0]
