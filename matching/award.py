@@ -993,29 +993,16 @@ class _PartMip:
         solver = self.solver
         solver.SuppressOutput()
         self.x = x = {e.bid.id: solver.BoolVar("") for e in entries}
-        by_project, by_org = {}, {}
+        by_project = {}
         for e in entries:
             by_project.setdefault(e.project.id, []).append(x[e.bid.id])
-            if e.org.id in part.capacity:
-                by_org.setdefault(e.org.id, []).append(e)
         for p, group in by_project.items():
             if p in forced:
                 solver.Add(solver.Sum(group) == 1)
             else:
                 solver.Add(solver.Sum(group) <= 1)
-        for o, group in by_org.items():
-            if sum(exact(e.bid.workload) for e in group) > part.capacity[o]:
-                k = _scale([exact(e.bid.workload) for e in group] + [part.capacity[o]])
-                solver.Add(
-                    solver.Sum([float(exact(e.bid.workload) * k) * x[e.bid.id] for e in group])
-                    <= float(part.capacity[o] * k)
-                )
-        if part.pool is not None and sum(exact(e.bid.price) for e in entries) > part.pool:
-            k = _scale([exact(e.bid.price) for e in entries] + [part.pool])
-            solver.Add(
-                solver.Sum([float(exact(e.bid.price) * k) * x[e.bid.id] for e in entries])
-                <= float(part.pool * k)
-            )
+        for terms, limit in _part_rows(part, entries):
+            solver.Add(solver.Sum([float(c) * x[b] for c, b in terms]) <= float(limit))
         solver.Maximize(solver.Sum([e.score * x[e.bid.id] for e in entries]))
         solver.SetHint(list(x.values()), [1.0 if b in chosen else 0.0 for b in x])
 
@@ -1069,30 +1056,41 @@ class _PartProgress(cp_model.CpSolverSolutionCallback):
         self._callback(int(round(self.ObjectiveValue())), int(math.floor(self.BestObjectiveBound() + 1e-6)))
 
 
+def _part_rows(part: _Part, entries) -> Iterable[tuple[list[tuple[int, Any]], int]]:
+    """The capacity and pool rows that can bind, in exact integers: (coefficient, bid id) terms and
+    the limit. Each row is scaled to integers, divided by its coefficients' common divisor and its
+    limit rounded down, which every integer solution obeys exactly as the row it comes from."""
+    by_org = {}
+    for e in entries:
+        if e.org.id in part.capacity:
+            by_org.setdefault(e.org.id, []).append((exact(e.bid.workload), e.bid.id))
+    rows = [(terms, part.capacity[o]) for o, terms in by_org.items()]
+    if part.pool is not None:
+        rows.append(([(exact(e.bid.price), e.bid.id) for e in entries], part.pool))
+    for terms, limit in rows:
+        if sum(w for w, _ in terms) <= limit:
+            continue  # cannot bind
+        k = _scale([w for w, _ in terms] + [limit])
+        whole = [(int(w * k), b) for w, b in terms]
+        divisor = math.gcd(*(c for c, _ in whole)) or 1
+        yield [(c // divisor, b) for c, b in whole if c], math.floor(limit * k / divisor)
+
+
 def _part_model(part: _Part, entries, forced, chosen, incumbent, bound) -> tuple[cp_model.CpModel, dict]:
     """The part as CP-SAT: at most (for ``forced`` projects exactly) one bid per project, binding
     capacities and pool in exact integers, score at least the incumbent; hinted with ``chosen``."""
     model = cp_model.CpModel()
     x = {e.bid.id: model.NewBoolVar(f"x_{n}") for n, e in enumerate(entries)}
-    by_project, by_org = {}, {}
+    by_project = {}
     for e in entries:
         by_project.setdefault(e.project.id, []).append(x[e.bid.id])
-        if e.org.id in part.capacity:
-            by_org.setdefault(e.org.id, []).append(e)
     for p, literals in by_project.items():
         if p in forced:
             model.AddExactlyOne(literals)
         elif len(literals) > 1:
             model.AddAtMostOne(literals)
-    for o, group in by_org.items():
-        if sum(exact(e.bid.workload) for e in group) > part.capacity[o]:
-            k = _scale([exact(e.bid.workload) for e in group] + [part.capacity[o]])
-            model.Add(
-                sum(int(exact(e.bid.workload) * k) * x[e.bid.id] for e in group) <= int(part.capacity[o] * k)
-            )
-    if part.pool is not None and sum(exact(e.bid.price) for e in entries) > part.pool:
-        k = _scale([exact(e.bid.price) for e in entries] + [part.pool])
-        model.Add(sum(int(exact(e.bid.price) * k) * x[e.bid.id] for e in entries) <= int(part.pool * k))
+    for terms, limit in _part_rows(part, entries):
+        model.Add(sum(c * x[b] for c, b in terms) <= limit)
     objective = sum(e.score * x[e.bid.id] for e in entries)
     model.Add(objective >= incumbent)
     model.Add(objective <= bound)
