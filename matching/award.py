@@ -29,7 +29,7 @@ from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
-MIP_SOLVER = "SCIP"  # branch and cut, next to CP-SAT
+MIP_SOLVER = "HIGHS"  # branch and cut (proves what CP-SAT alone cannot), next to CP-SAT
 MIP_SHARE = 0.7  # of a part's time; CP-SAT gets the rest from the best solution so far
 
 
@@ -354,6 +354,11 @@ class _Bid:
     faults: list[dict]  # why the bid is invalid (empty if valid)
     score: int | None = None
     price_points: Fraction | None = None
+    price_q: Fraction = Fraction(0)  # the price and workload as exact numbers
+    workload_q: Fraction = Fraction(0)
+
+    def __post_init__(self):
+        self.price_q, self.workload_q = exact(self.bid.price), exact(self.bid.workload)
 
 
 def _analyse(problem: AwardProblem) -> tuple[dict, dict]:
@@ -720,17 +725,17 @@ def _reduce(problem, candidates, pins, bids) -> tuple[list[_Part], set]:
     capacity = {o.id: exact(o.capacity) for o in problem.organizations}
     pool = None if problem.funding_pool is None else exact(problem.funding_pool)
     for b in pins:
-        capacity[bids[b].org.id] -= exact(bids[b].bid.workload)
+        capacity[bids[b].org.id] -= bids[b].workload_q
         if pool is not None:
-            pool -= exact(bids[b].bid.price)
+            pool -= bids[b].price_q
     rank = {id(e): k for k, e in enumerate(candidates)}
     entries = [
         e
         for e in candidates
         if e.project.id not in pinned_projects
         and e.score > 0
-        and exact(e.bid.workload) <= capacity[e.org.id]
-        and (pool is None or exact(e.bid.price) <= pool)
+        and e.workload_q <= capacity[e.org.id]
+        and (pool is None or e.price_q <= pool)
     ]
     while True:
         free, pool, kept = _drop_dominated(entries, capacity, pool, rank)
@@ -746,17 +751,17 @@ def _drop_dominated(entries, capacity, pool, rank) -> tuple[set, Fraction | None
     the bids no other bid dominates)."""
     load = {}
     for e in entries:
-        load[e.org.id] = load.get(e.org.id, 0) + exact(e.bid.workload)
+        load[e.org.id] = load.get(e.org.id, 0) + e.workload_q
     free = {o for o, used in load.items() if used <= capacity[o]}
     by_project = {}
     for e in entries:
         by_project.setdefault(e.project.id, []).append(e)
-    most = sum((max(exact(e.bid.price) for e in group) for group in by_project.values()), Fraction(0))
+    most = sum((max(e.price_q for e in group) for group in by_project.values()), Fraction(0))
     if pool is not None and most <= pool:
         pool = None
     kept = []
     for group in by_project.values():
-        group.sort(key=lambda e: (-e.score, exact(e.bid.price), exact(e.bid.workload), rank[id(e)]))
+        group.sort(key=lambda e: (-e.score, e.price_q, e.workload_q, rank[id(e)]))
         for k, a in enumerate(group):
             if not any(_dominates(b, a, free, pool) for b in group[:k]):
                 kept.append(a)
@@ -799,9 +804,9 @@ def _split(entries, capacity, free, pool) -> tuple[list[_Part], set]:
 
 
 def _dominates(b, a, free, pool) -> bool:
-    if b.score < a.score or (pool is not None and exact(b.bid.price) > exact(a.bid.price)):
+    if b.score < a.score or (pool is not None and b.price_q > a.price_q):
         return False
-    return b.org.id in free or (b.org.id == a.org.id and exact(b.bid.workload) <= exact(a.bid.workload))
+    return b.org.id in free or (b.org.id == a.org.id and b.workload_q <= a.workload_q)
 
 
 def _part_fill(part: _Part, chosen: set, order) -> set:
@@ -810,22 +815,93 @@ def _part_fill(part: _Part, chosen: set, order) -> set:
     used, spent, taken = {}, Fraction(0), set()
     for e in part.entries:
         if e.bid.id in chosen:
-            used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
-            spent += exact(e.bid.price)
+            used[e.org.id] = used.get(e.org.id, 0) + e.workload_q
+            spent += e.price_q
             taken.add(e.project.id)
     for e in sorted(part.entries, key=order):
         if e.project.id in taken:
             continue
         limit = part.capacity.get(e.org.id)
-        if limit is not None and used.get(e.org.id, 0) + exact(e.bid.workload) > limit:
+        if limit is not None and used.get(e.org.id, 0) + e.workload_q > limit:
             continue
-        if part.pool is not None and spent + exact(e.bid.price) > part.pool:
+        if part.pool is not None and spent + e.price_q > part.pool:
             continue
         chosen.add(e.bid.id)
         taken.add(e.project.id)
-        used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
-        spent += exact(e.bid.price)
+        used[e.org.id] = used.get(e.org.id, 0) + e.workload_q
+        spent += e.price_q
     return chosen
+
+
+class _Moves:
+    """Local search from a solution of a part: a project takes a better bid, possibly after its
+    organization gives up another project, which then takes its best bid that still fits."""
+
+    def __init__(self, part: _Part, chosen: set):
+        self.part = part
+        self.award = {e.project.id: e for e in part.entries if e.bid.id in chosen}
+        self.used, self.spent = {}, Fraction(0)
+        for e in self.award.values():
+            self.used[e.org.id] = self.used.get(e.org.id, 0) + e.workload_q
+            self.spent += e.price_q
+        self.by_project, self.by_org = {}, {}
+        for e in sorted(part.entries, key=lambda e: -e.score):
+            self.by_project.setdefault(e.project.id, []).append(e)
+            self.by_org.setdefault(e.org.id, []).append(e)
+
+    def _fits(self, e, freed_org: dict, freed_money) -> bool:
+        limit = self.part.capacity.get(e.org.id)
+        if limit is not None:
+            if self.used.get(e.org.id, 0) - freed_org.get(e.org.id, 0) + e.workload_q > limit:
+                return False
+        return self.part.pool is None or self.spent - freed_money + e.price_q <= self.part.pool
+
+    def _set(self, project, e) -> None:
+        old = self.award.pop(project, None)
+        if old is not None:
+            self.used[old.org.id] -= old.workload_q
+            self.spent -= old.price_q
+        if e is not None:
+            self.award[project] = e
+            self.used[e.org.id] = self.used.get(e.org.id, 0) + e.workload_q
+            self.spent += e.price_q
+
+    def _try(self, e) -> bool:
+        """Give ``e`` its project if that raises the score, ejecting one award of its organization
+        (re-placed at its best bid that fits) when the organization is full."""
+        current = self.award.get(e.project.id)
+        gain = e.score - (current.score if current else 0)
+        if gain <= 0 or current is e:
+            return False
+        freed = {current.org.id: current.workload_q} if current else {}
+        money = current.price_q if current else 0
+        if self._fits(e, freed, money):
+            self._set(e.project.id, e)
+            return True
+        for victim in list(self.award.values()):
+            if victim.org.id != e.org.id or victim.project.id == e.project.id or victim.score >= gain:
+                continue
+            freed2 = dict(freed)
+            freed2[e.org.id] = freed2.get(e.org.id, 0) + victim.workload_q
+            if not self._fits(e, freed2, money + victim.price_q):
+                continue
+            self._set(victim.project.id, None)
+            self._set(e.project.id, e)
+            for other in self.by_project[victim.project.id]:
+                if other is not victim and self._fits(other, {}, 0):
+                    self._set(victim.project.id, other)
+                    break
+            return True
+        return False
+
+    def run(self, deadline: float) -> set:
+        improved = True
+        while improved and time.monotonic() < deadline:
+            improved = False
+            for e in self.part.entries:
+                if self._try(e):
+                    improved = True
+        return {e.bid.id for e in self.award.values()}
 
 
 def _part_score(part: _Part, chosen) -> int:
@@ -842,14 +918,14 @@ def _part_lp(part: _Part, seconds: float):
     for e in part.entries:
         projects.setdefault(e.project.id, []).append(x[e.bid.id])
         if e.org.id in part.capacity:
-            orgs.setdefault(e.org.id, []).append(float(exact(e.bid.workload)) * x[e.bid.id])
+            orgs.setdefault(e.org.id, []).append(float(e.workload_q) * x[e.bid.id])
     for group in projects.values():
         solver.Add(solver.Sum(group) <= 1)
     rows = {o: solver.Add(solver.Sum(terms) <= float(part.capacity[o])) for o, terms in orgs.items()}
     pool_row = None
     if part.pool is not None:
         pool_row = solver.Add(
-            solver.Sum([float(exact(e.bid.price)) * x[e.bid.id] for e in part.entries]) <= float(part.pool)
+            solver.Sum([float(e.price_q) * x[e.bid.id] for e in part.entries]) <= float(part.pool)
         )
     solver.Maximize(solver.Sum([e.score * x[e.bid.id] for e in part.entries]))
     solver.SetTimeLimit(int(max(0.05, seconds) * 1000))
@@ -864,7 +940,7 @@ def _reduced_profits(part: _Part, price: Fraction, org_prices: dict) -> tuple[Fr
     """The Lagrangian bound for these prices of the pool and capacities (exact: any prices ≥ 0 give
     a valid upper bound) and each bid's profit net of them."""
     profit = {
-        e.bid.id: e.score - price * exact(e.bid.price) - org_prices.get(e.org.id, 0) * exact(e.bid.workload)
+        e.bid.id: e.score - price * e.price_q - org_prices.get(e.org.id, 0) * e.workload_q
         for e in part.entries
     }
     best = {}
@@ -895,11 +971,11 @@ def _part_start(part: _Part, seconds: float) -> tuple[set, int, set, set]:
     reduced cost uses the exact Lagrangian bound of those prices."""
     orders = [lambda e: -e.score]
     if part.pool is not None:
-        orders.append(lambda e: -e.score / exact(e.bid.price))
+        orders.append(lambda e: -e.score / e.price_q)
     if part.capacity:
         orders.append(
             lambda e: -e.score
-            / (1 + exact(e.bid.workload) / max(part.capacity.get(e.org.id, 1), Fraction(1)))
+            / (1 + e.workload_q / max(part.capacity.get(e.org.id, 1), Fraction(1)))
         )
     lp = _part_lp(part, seconds) if len(part.entries) > 1 else None
     bound = _part_upper(part)
@@ -912,6 +988,9 @@ def _part_start(part: _Part, seconds: float) -> tuple[set, int, set, set]:
         orders.append(lambda e: -profit[e.bid.id])
         bound = min(bound, math.floor(lagrangian))
     chosen = max((_part_fill(part, set(), order) for order in orders), key=lambda c: _part_score(part, c))
+    better = _Moves(part, chosen).run(time.monotonic() + seconds)
+    if _part_score(part, better) > _part_score(part, chosen):
+        chosen = better
     incumbent = _part_score(part, chosen)
     out, forced = set(), set()
     if lp is not None and incumbent < bound:
@@ -924,7 +1003,7 @@ def _part_start(part: _Part, seconds: float) -> tuple[set, int, set, set]:
 
 def _solve_part(part: _Part, *, deadline: float, workers: int, seed: int, progress) -> tuple[set, int, bool]:
     """(chosen bid ids, proven upper bound, proven optimal) for one part: the start, then branch and
-    cut (SCIP) and CP-SAT on what reduced-cost fixing leaves — side by side with two workers or
+    cut (HiGHS) and CP-SAT on what reduced-cost fixing leaves — side by side with two workers or
     more (whichever proves first stops the other), else one after the other."""
     chosen, bound, out, forced = _part_start(part, 0.3 * max(0.05, deadline - time.monotonic()))
     incumbent = _part_score(part, chosen)
@@ -980,14 +1059,16 @@ def _part_outcomes(mip, solver, code, x):
 
 
 class _PartMip:
-    """Branch and cut (SCIP) on a part. The MIP works in floating point, so its solution is kept
-    only if it obeys every rule in exact arithmetic; its bound, on integer scores, is rounded down."""
+    """Branch and cut (HiGHS) on a part. The MIP works in floating point, so its solution is kept
+    only if it obeys every rule in exact arithmetic; its bound, on integer scores, is rounded down.
+    HiGHS returns no solution when its time runs out and cannot be interrupted here; CP-SAT, next
+    to it, keeps the best solution found so far."""
 
     def __init__(self, part: _Part, entries, forced, chosen):
         self.part, self.entries = part, entries
         self.solution, self.bound, self.proven = None, None, False
         self.solver = pywraplp.Solver.CreateSolver(MIP_SOLVER)
-        if self.solver is None or not entries:  # pragma: no cover - SCIP ships with OR-Tools
+        if self.solver is None or not entries:  # an empty part, or no such solver in this OR-Tools
             self.solver = None
             return
         solver = self.solver
@@ -1004,7 +1085,10 @@ class _PartMip:
         for terms, limit in _part_rows(part, entries):
             solver.Add(solver.Sum([float(c) * x[b] for c, b in terms]) <= float(limit))
         solver.Maximize(solver.Sum([e.score * x[e.bid.id] for e in entries]))
-        solver.SetHint(list(x.values()), [1.0 if b in chosen else 0.0 for b in x])
+        if MIP_SOLVER == "SCIP":  # a hint crashes HiGHS in this OR-Tools version
+            solver.SetHint(list(x.values()), [1.0 if b in chosen else 0.0 for b in x])
+        else:
+            solver.SetSolverSpecificParametersAsString("output_flag=false\n")
 
     def run(self, deadline: float, when_proven: Callable[[], None] = lambda: None) -> None:
         seconds = deadline - time.monotonic()
@@ -1019,9 +1103,8 @@ class _PartMip:
         solution = {b for b, v in self.x.items() if v.solution_value() > 0.5}
         if _part_obeys(self.part, self.entries, solution):
             self.solution = solution
+        # its own bound only: "optimal" may mean within a tolerance of it
         bound = math.floor(self.solver.Objective().BestBound() + 1e-6)
-        if code == pywraplp.Solver.OPTIMAL:
-            bound = min(bound, math.floor(self.solver.Objective().Value() + 1e-6))
         self.bound = bound
         if self.solution is not None and _part_score(self.part, self.solution) >= bound:
             self.proven = True
@@ -1039,10 +1122,10 @@ def _part_obeys(part: _Part, entries, solution) -> bool:
         return False
     used = {}
     for e in chosen:
-        used[e.org.id] = used.get(e.org.id, 0) + exact(e.bid.workload)
+        used[e.org.id] = used.get(e.org.id, 0) + e.workload_q
     if any(u > part.capacity[o] for o, u in used.items() if o in part.capacity):
         return False
-    return part.pool is None or sum((exact(e.bid.price) for e in chosen), Fraction(0)) <= part.pool
+    return part.pool is None or sum((e.price_q for e in chosen), Fraction(0)) <= part.pool
 
 
 class _PartProgress(cp_model.CpSolverSolutionCallback):
@@ -1063,10 +1146,10 @@ def _part_rows(part: _Part, entries) -> Iterable[tuple[list[tuple[int, Any]], in
     by_org = {}
     for e in entries:
         if e.org.id in part.capacity:
-            by_org.setdefault(e.org.id, []).append((exact(e.bid.workload), e.bid.id))
+            by_org.setdefault(e.org.id, []).append((e.workload_q, e.bid.id))
     rows = [(terms, part.capacity[o]) for o, terms in by_org.items()]
     if part.pool is not None:
-        rows.append(([(exact(e.bid.price), e.bid.id) for e in entries], part.pool))
+        rows.append(([(e.price_q, e.bid.id) for e in entries], part.pool))
     for terms, limit in rows:
         if sum(w for w, _ in terms) <= limit:
             continue  # cannot bind
