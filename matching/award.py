@@ -13,7 +13,10 @@ Scores are integers in hundredths of a point, computed exactly from the numbers 
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -1097,7 +1100,8 @@ class _PartMip:
         self.solver.SetTimeLimit(int(seconds * 1000))
         parameters = pywraplp.MPSolverParameters()
         parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)
-        code = self.solver.Solve(parameters)
+        with _stdout_to_stderr():
+            code = self.solver.Solve(parameters)
         if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
             return
         solution = {b for b, v in self.x.items() if v.solution_value() > 0.5}
@@ -1113,6 +1117,34 @@ class _PartMip:
     def interrupt(self) -> None:
         if self.solver is not None:
             self.solver.InterruptSolve()
+
+
+_REDIRECT = threading.Lock()
+_redirected = {"count": 0, "saved": None}
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send what native code writes to standard output to standard error meanwhile: HiGHS prints
+    progress lines there whatever its options say, and the command line's standard output is JSON."""
+    with _REDIRECT:
+        if _redirected["count"] == 0:
+            try:
+                sys.stdout.flush()
+                _redirected["saved"] = os.dup(1)
+                os.dup2(2, 1)
+            except (OSError, ValueError):  # no standard output or error to speak of: leave them
+                _redirected["saved"] = None
+        _redirected["count"] += 1
+    try:
+        yield
+    finally:
+        with _REDIRECT:
+            _redirected["count"] -= 1
+            if _redirected["count"] == 0 and _redirected["saved"] is not None:
+                os.dup2(_redirected["saved"], 1)
+                os.close(_redirected["saved"])
+                _redirected["saved"] = None
 
 
 def _part_obeys(part: _Part, entries, solution) -> bool:

@@ -662,3 +662,35 @@ def test_benchmark_prints_ours_and_plain_cp_sat_for_each_instance(capsys):
     rows = [line for line in out.splitlines() if line.startswith("| street |")]
     assert [row.split(" | ")[3] for row in rows] == ["ours", "plain CP-SAT"]
     assert "load average" in out and "| OPTIMAL |" in rows[0]
+
+
+def test_native_output_during_branch_and_cut_goes_to_standard_error(capfd):
+    import os
+
+    from matching.award import _stdout_to_stderr
+
+    with _stdout_to_stderr():
+        with _stdout_to_stderr():
+            os.write(1, b"native progress line\n")
+        os.write(1, b"second line\n")
+    os.write(1, b"after\n")
+    out, err = capfd.readouterr()
+    assert out == "after\n"
+    assert err == "native progress line\nsecond line\n"
+
+
+def test_command_line_prints_only_json_on_a_generated_problem(tmp_path):
+    import subprocess
+    import sys
+
+    from benchmarks.generate_award import generate_award
+
+    data = generate_award(80, 24, 280, seed=4)
+    path = tmp_path / "award.json"
+    path.write_text(json.dumps(data))
+    done = subprocess.run(
+        [sys.executable, "-m", "matching", "award", str(path), "--time-limit", "10", "--workers", "2"],
+        capture_output=True, text=True, check=True,
+    )
+    result = json.loads(done.stdout)
+    check_award(data, result)
