@@ -837,71 +837,88 @@ def _part_fill(part: _Part, chosen: set, order) -> set:
 
 
 class _Moves:
-    """Local search from a solution of a part: a project takes a better bid, possibly after its
-    organization gives up another project, which then takes its best bid that still fits."""
+    """Local search from a solution of a part, in exact integers: a project takes a better bid,
+    possibly after giving up one other award — of the same organization when its capacity is full,
+    any when the pool is — whose project then takes its best bid that still fits, if the total
+    score rises."""
 
     def __init__(self, part: _Part, chosen: set):
         self.part = part
-        self.award = {e.project.id: e for e in part.entries if e.bid.id in chosen}
-        self.used, self.spent = {}, Fraction(0)
-        for e in self.award.values():
-            self.used[e.org.id] = self.used.get(e.org.id, 0) + e.workload_q
-            self.spent += e.price_q
-        self.by_project, self.by_org = {}, {}
+        wk = _scale([e.workload_q for e in part.entries] + list(part.capacity.values()))
+        pk = _scale([e.price_q for e in part.entries] + ([part.pool] if part.pool is not None else []))
+        self.w = {id(e): int(e.workload_q * wk) for e in part.entries}
+        self.p = {id(e): int(e.price_q * pk) for e in part.entries}
+        self.capacity = {o: math.floor(c * wk) for o, c in part.capacity.items()}
+        self.pool = None if part.pool is None else math.floor(part.pool * pk)
+        self.award, self.used, self.spent = {}, {}, 0
+        for e in part.entries:
+            if e.bid.id in chosen:
+                self._set(e.project.id, e)
+        self.by_project = {}
         for e in sorted(part.entries, key=lambda e: -e.score):
             self.by_project.setdefault(e.project.id, []).append(e)
-            self.by_org.setdefault(e.org.id, []).append(e)
 
-    def _fits(self, e, freed_org: dict, freed_money) -> bool:
-        limit = self.part.capacity.get(e.org.id)
-        if limit is not None:
-            if self.used.get(e.org.id, 0) - freed_org.get(e.org.id, 0) + e.workload_q > limit:
-                return False
-        return self.part.pool is None or self.spent - freed_money + e.price_q <= self.part.pool
+    def _fits(self, e, freed: tuple = ()) -> bool:
+        if self.capacity.get(e.org.id) is not None and not self._fits_capacity(e, freed):
+            return False
+        if self.pool is None:
+            return True
+        return self.spent - sum(self.p[id(f)] for f in freed) + self.p[id(e)] <= self.pool
 
     def _set(self, project, e) -> None:
         old = self.award.pop(project, None)
         if old is not None:
-            self.used[old.org.id] -= old.workload_q
-            self.spent -= old.price_q
+            self.used[old.org.id] -= self.w[id(old)]
+            self.spent -= self.p[id(old)]
         if e is not None:
             self.award[project] = e
-            self.used[e.org.id] = self.used.get(e.org.id, 0) + e.workload_q
-            self.spent += e.price_q
+            self.used[e.org.id] = self.used.get(e.org.id, 0) + self.w[id(e)]
+            self.spent += self.p[id(e)]
 
     def _try(self, e) -> bool:
-        """Give ``e`` its project if that raises the score, ejecting one award of its organization
-        (re-placed at its best bid that fits) when the organization is full."""
         current = self.award.get(e.project.id)
         gain = e.score - (current.score if current else 0)
-        if gain <= 0 or current is e:
+        if gain <= 0:
             return False
-        freed = {current.org.id: current.workload_q} if current else {}
-        money = current.price_q if current else 0
-        if self._fits(e, freed, money):
+        freed = (current,) if current else ()
+        if self._fits(e, freed):
             self._set(e.project.id, e)
             return True
-        for victim in list(self.award.values()):
-            if victim.org.id != e.org.id or victim.project.id == e.project.id or victim.score >= gain:
+        full = self.capacity.get(e.org.id) is not None and not self._fits_capacity(e, freed)
+        for victim in sorted(self.award.values(), key=lambda v: v.score):
+            if victim.score >= gain + self._best_score(victim.project.id):
                 continue
-            freed2 = dict(freed)
-            freed2[e.org.id] = freed2.get(e.org.id, 0) + victim.workload_q
-            if not self._fits(e, freed2, money + victim.price_q):
+            if victim is current or (full and victim.org.id != e.org.id):
+                continue
+            if not self._fits(e, freed + (victim,)):
                 continue
             self._set(victim.project.id, None)
             self._set(e.project.id, e)
-            for other in self.by_project[victim.project.id]:
-                if other is not victim and self._fits(other, {}, 0):
-                    self._set(victim.project.id, other)
-                    break
-            return True
+            replacement = next(
+                (o for o in self.by_project[victim.project.id] if o is not victim and self._fits(o)), None
+            )
+            if gain - victim.score + (replacement.score if replacement else 0) > 0:
+                self._set(victim.project.id, replacement)
+                return True
+            self._set(e.project.id, current)  # undo: it does not pay
+            self._set(victim.project.id, victim)
         return False
+
+    def _fits_capacity(self, e, freed) -> bool:
+        room = self.capacity[e.org.id] - self.used.get(e.org.id, 0)
+        room += sum(self.w[id(f)] for f in freed if f.org.id == e.org.id)
+        return self.w[id(e)] <= room
+
+    def _best_score(self, project) -> int:
+        return self.by_project[project][0].score
 
     def run(self, deadline: float) -> set:
         improved = True
         while improved and time.monotonic() < deadline:
             improved = False
             for e in self.part.entries:
+                if time.monotonic() > deadline:
+                    break
                 if self._try(e):
                     improved = True
         return {e.bid.id for e in self.award.values()}

@@ -694,3 +694,24 @@ def test_command_line_prints_only_json_on_a_generated_problem(tmp_path):
     )
     result = json.loads(done.stdout)
     check_award(data, result)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linked_award_problems())
+def test_local_search_keeps_every_rule_and_never_lowers_the_score(data):
+    import time
+
+    from matching.award import _Moves, _part_fill, _part_obeys, _part_score, _reduce, prepare_award
+
+    problem = parse_award_problem(data)
+    pins, forbids, bids, _by_project, _stats, conflicts = prepare_award(problem)
+    if conflicts:
+        return
+    candidates = [e for e in bids.values() if not e.faults and e.bid.id not in forbids]
+    parts, _decided = _reduce(problem, candidates, pins, bids)
+    for part in parts:
+        for order in (lambda e: e.score, lambda e: -e.score):  # a poor start and a good one
+            start = _part_fill(part, set(), order)
+            better = _Moves(part, start).run(time.monotonic() + 5)
+            assert _part_obeys(part, part.entries, better)
+            assert _part_score(part, better) >= _part_score(part, start)
