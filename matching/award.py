@@ -33,6 +33,7 @@ from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
 MIP_SOLVER = "HIGHS"  # branch and cut (proves what CP-SAT alone cannot), next to CP-SAT
+EARLY_MIP_BIDS = 200  # from this many bids in a part, branch and cut starts before the start heuristics
 MIP_SHARE = 0.7  # of a part's time; CP-SAT gets the rest from the best solution so far
 
 
@@ -1022,40 +1023,44 @@ def _part_start(part: _Part, seconds: float) -> tuple[set, int, set, set]:
 
 
 def _solve_part(part: _Part, *, deadline: float, workers: int, seed: int, progress) -> tuple[set, int, bool]:
-    """(chosen bid ids, proven upper bound, proven optimal) for one part: the start, then branch and
-    cut (HiGHS) and CP-SAT on what reduced-cost fixing leaves — side by side with two workers or
-    more (whichever proves first stops the other), else one after the other."""
+    """(chosen bid ids, proven upper bound, proven optimal) for one part: the start, branch and cut
+    (HiGHS) and CP-SAT. With two workers or more, HiGHS runs in a thread next to the rest — on a big
+    part from the outset, on the whole part; else after the start, on what reduced-cost fixing leaves
+    — and whichever proves first stops CP-SAT. With one worker, one after the other."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, workers - 1)
+    solver.parameters.random_seed = seed
+    mip, thread = None, None
+    if workers >= 2 and len(part.entries) >= EARLY_MIP_BIDS:
+        mip = _PartMip(part, part.entries, set(), set())
+        thread = threading.Thread(target=mip.run, args=(deadline, solver.StopSearch), daemon=True)
+        thread.start()
     chosen, bound, out, forced = _part_start(part, 0.3 * max(0.05, deadline - time.monotonic()))
     incumbent = _part_score(part, chosen)
     if progress is not None:
         progress(incumbent, bound)
-    if incumbent >= bound:
-        return chosen, incumbent, True
     entries = [e for e in part.entries if e.bid.id not in out]
-    mip = _PartMip(part, entries, forced, chosen)
     model, x = _part_model(part, entries, forced, chosen, incumbent, bound)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = max(1, workers - 1)
-    solver.parameters.random_seed = seed
     callback = _PartProgress(progress) if progress is not None else None
-    if workers >= 2:
-        solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
-        thread = threading.Thread(target=mip.run, args=(deadline, solver.StopSearch), daemon=True)
-        thread.start()
-        code = solver.Solve(model, callback) if not mip.proven else cp_model.UNKNOWN
-        if thread.is_alive():
-            mip.interrupt()
-        thread.join()
-    else:
-        mip.run(time.monotonic() + MIP_SHARE * max(0.0, deadline - time.monotonic()))
-        code = cp_model.UNKNOWN
-        if not mip.proven:
-            if mip.solution is not None and _part_score(part, mip.solution) > incumbent:
+    code = cp_model.UNKNOWN
+    if mip is None and incumbent < bound:
+        mip = _PartMip(part, entries, forced, chosen)
+        if workers >= 2:
+            thread = threading.Thread(target=mip.run, args=(deadline, solver.StopSearch), daemon=True)
+            thread.start()
+        else:
+            mip.run(time.monotonic() + MIP_SHARE * max(0.0, deadline - time.monotonic()))
+            if not mip.proven and mip.solution is not None and _part_score(part, mip.solution) > incumbent:
                 model.ClearHints()
                 for b, v in x.items():
                     model.AddHint(v, b in mip.solution)
-            solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
-            code = solver.Solve(model, callback)
+    if incumbent < bound and not (mip is not None and mip.proven):
+        solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
+        code = solver.Solve(model, callback)
+    if thread is not None:
+        if thread.is_alive():
+            mip.interrupt()
+        thread.join()
     if code == cp_model.MODEL_INVALID:
         raise BadInput("problem", "numbers too large for the solver: " + model.Validate())
     for solution, proven in _part_outcomes(mip, solver, code, x):
@@ -1068,7 +1073,7 @@ def _solve_part(part: _Part, *, deadline: float, workers: int, seed: int, progre
 
 def _part_outcomes(mip, solver, code, x):
     """(solution, proven bound) of the branch and cut and of CP-SAT, those that ended with one."""
-    if mip.solution is not None or mip.bound is not None:
+    if mip is not None and (mip.solution is not None or mip.bound is not None):
         yield mip.solution or set(), mip.bound if mip.bound is not None else math.inf
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         solution = {b for b, v in x.items() if solver.BooleanValue(v)}
