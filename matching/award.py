@@ -14,6 +14,7 @@ Scores are integers in hundredths of a point, computed exactly from the numbers 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import os
 import sys
@@ -26,13 +27,15 @@ from numbers import Real
 from typing import Any, Callable, Iterable
 
 from ortools.linear_solver import pywraplp
+from ortools.math_opt.python import mathopt
 from ortools.sat.python import cp_model
+from ortools.util.python.solve_interrupter import SolveInterrupter
 
 from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
-MIP_SOLVER = "HIGHS"  # branch and cut (proves what CP-SAT alone cannot), next to CP-SAT
+MIP_SOLVER = mathopt.SolverType.HIGHS  # branch and cut (proves what CP-SAT alone cannot)
 EARLY_MIP_BIDS = 200  # from this many bids in a part, branch and cut starts before the start heuristics
 MIP_SHARE = 0.7  # of a part's time; CP-SAT gets the rest from the best solution so far
 
@@ -1084,61 +1087,61 @@ def _part_outcomes(mip, solver, code, x):
 
 
 class _PartMip:
-    """Branch and cut (HiGHS) on a part. The MIP works in floating point, so its solution is kept
-    only if it obeys every rule in exact arithmetic; its bound, on integer scores, is rounded down.
-    HiGHS returns no solution when its time runs out and cannot be interrupted here; CP-SAT, next
-    to it, keeps the best solution found so far."""
+    """Branch and cut (HiGHS, through MathOpt) on a part. The MIP works in floating point, so its
+    solution is kept only if it obeys every rule in exact arithmetic; its bound, on integer scores,
+    is rounded down. When its time runs out it still returns its best solution and bound."""
 
     def __init__(self, part: _Part, entries, forced, chosen):
         self.part, self.entries = part, entries
         self.solution, self.bound, self.proven = None, None, False
-        self.solver = pywraplp.Solver.CreateSolver(MIP_SOLVER)
-        if self.solver is None or not entries:  # an empty part, or no such solver in this OR-Tools
-            self.solver = None
+        self.interrupter = SolveInterrupter()
+        self.model = model = mathopt.Model() if entries else None
+        if model is None:
             return
-        solver = self.solver
-        solver.SuppressOutput()
-        self.x = x = {e.bid.id: solver.BoolVar("") for e in entries}
+        self.x = x = {e.bid.id: model.add_binary_variable() for e in entries}
         by_project = {}
         for e in entries:
             by_project.setdefault(e.project.id, []).append(x[e.bid.id])
         for p, group in by_project.items():
             if p in forced:
-                solver.Add(solver.Sum(group) == 1)
+                model.add_linear_constraint(mathopt.fast_sum(group) == 1)
             else:
-                solver.Add(solver.Sum(group) <= 1)
+                model.add_linear_constraint(mathopt.fast_sum(group) <= 1)
         for terms, limit in _part_rows(part, entries):
-            solver.Add(solver.Sum([float(c) * x[b] for c, b in terms]) <= float(limit))
-        solver.Maximize(solver.Sum([e.score * x[e.bid.id] for e in entries]))
-        if MIP_SOLVER == "SCIP":  # a hint crashes HiGHS in this OR-Tools version
-            solver.SetHint(list(x.values()), [1.0 if b in chosen else 0.0 for b in x])
-        else:
-            solver.SetSolverSpecificParametersAsString("output_flag=false\n")
+            model.add_linear_constraint(mathopt.fast_sum(float(c) * x[b] for c, b in terms) <= float(limit))
+        model.maximize(mathopt.fast_sum(e.score * x[e.bid.id] for e in entries))
 
     def run(self, deadline: float, when_proven: Callable[[], None] = lambda: None) -> None:
         seconds = deadline - time.monotonic()
-        if self.solver is None or seconds < 0.05:
+        if self.model is None or seconds < 0.05:
             return
-        self.solver.SetTimeLimit(int(seconds * 1000))
-        parameters = pywraplp.MPSolverParameters()
-        parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)
-        with _stdout_to_stderr():
-            code = self.solver.Solve(parameters)
-        if code not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+        parameters = mathopt.SolveParameters(
+            time_limit=datetime.timedelta(seconds=seconds),
+            relative_gap_tolerance=0.0,
+            absolute_gap_tolerance=0.0,
+            enable_output=False,
+        )
+        try:
+            with _stdout_to_stderr():
+                result = mathopt.solve(
+                    self.model, MIP_SOLVER, params=parameters, interrupter=self.interrupter
+                )
+        except (RuntimeError, ValueError):  # no such solver in this OR-Tools: CP-SAT carries on alone
             return
-        solution = {b for b, v in self.x.items() if v.solution_value() > 0.5}
-        if _part_obeys(self.part, self.entries, solution):
-            self.solution = solution
-        # its own bound only: "optimal" may mean within a tolerance of it
-        bound = math.floor(self.solver.Objective().BestBound() + 1e-6)
-        self.bound = bound
-        if self.solution is not None and _part_score(self.part, self.solution) >= bound:
-            self.proven = True
-            when_proven()
+        if result.has_primal_feasible_solution():
+            values = result.variable_values()
+            solution = {b for b, v in self.x.items() if values[v] > 0.5}
+            if _part_obeys(self.part, self.entries, solution):
+                self.solution = solution
+        bound = result.termination.objective_bounds.dual_bound
+        if math.isfinite(bound):
+            self.bound = math.floor(bound + 1e-6)
+            if self.solution is not None and _part_score(self.part, self.solution) >= self.bound:
+                self.proven = True
+                when_proven()
 
     def interrupt(self) -> None:
-        if self.solver is not None:
-            self.solver.InterruptSolve()
+        self.interrupter.interrupt()
 
 
 _REDIRECT = threading.Lock()
