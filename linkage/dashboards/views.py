@@ -43,13 +43,11 @@ def _filters():
     form = DashboardFilterForm(formdata=request.args)
     offered = access.views_offered(current_user)
     scope = access.scope_for(current_user, request.args.get("view") if offered else None)
-    area = None
-    if request.args.get("area"):
-        area_id = id_arg("area")
-        area = db.session.get(Region, area_id) if area_id else None
-        if area is None:
-            abort(404)
-        require(scope is not None and access.can_read_area(scope, area))
+    # An area outside the reader's scope is refused (403); one that is no area of theirs to choose (a grid,
+    # no such region, not a number) is a bad filter: ignored, with a message on the field.
+    asked = db.session.get(Region, id_arg("area")) if id_arg("area") else None
+    if asked is not None:
+        require(scope is not None and access.can_read_area(scope, asked))
     form.area.choices = with_placeholder(_area_choices(scope, _locale()) if scope else [], _l("My whole area"))
     form.validate()
     today = timeutil.today()
@@ -60,6 +58,7 @@ def _filters():
     form.date_from.data, form.date_to.data = start_day, end_day
     if scope is None:
         return None, form, offered
+    area = db.session.get(Region, form.value("area")) if form.value("area") else None
     filters = queries.Filters(scope, area, timeutil.local_day_start(start_day),
                               timeutil.local_day_start(end_day + timedelta(days=1)))
     return filters, form, offered
