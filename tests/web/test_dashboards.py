@@ -246,7 +246,7 @@ def test_the_dashboard_in_chinese(demo):
     html = client.get("/dashboards/", query_string=PERIOD).get_data(as_text=True)
     assert "按社区和紧急程度的需求" in html and "¥" in html
     header = client.get("/dashboards/needs-by-sector.csv").get_data(as_text=True).splitlines()[0]
-    assert header == "\ufeff领域,需求"
+    assert header == "\ufeff服务领域,需求"
 
 
 def test_bad_filters_are_ignored_with_a_message(demo):
