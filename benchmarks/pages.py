@@ -8,6 +8,7 @@ page | role | median ms | p95 ms | SQL statements (per request), after a warm-up
 
     python benchmarks/pages.py                  # SQLite, scales 1 and 10, 30 requests per page
     python benchmarks/pages.py --pg --scales 1  # PostgreSQL on 127.0.0.1:5432 (user postgres)
+    python benchmarks/pages.py --scales 10 --only dashboards.  # the dashboards alone, demo ×10
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ PG_SERVER = os.environ.get("LINKAGE_BENCH_PG", "postgresql+psycopg://postgres@12
 EXPECTED = ["main.home", "main.notifications", "community.needs", "community.residents", "needs.mine",
             "organizations.index", "organizations.mine", "projects.index", "shifts.index",
             "volunteers.my_shifts", "volunteers.hours", "volunteers.profile", "matching.index",
-            "community.accounts", "admin.users", "admin.audit"]
+            "community.accounts", "admin.users", "admin.audit", "dashboards.index"]
 HREF = re.compile(r'href="(/[^"?#]*)"')
 
 
@@ -133,7 +134,7 @@ def time_page(client, url: str, counter: Counter, requests: int, warmup: int):
     return status, statistics.median(times), p95, int(statistics.median(statements))
 
 
-def run_scale(scale: int, use_pg: bool, requests: int, warmup: int, seed: int) -> None:
+def run_scale(scale: int, use_pg: bool, requests: int, warmup: int, seed: int, only: str = "") -> None:
     with database(use_pg) as url:
         instance = tempfile.mkdtemp(prefix="linkage-bench-instance-")
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "bench",
@@ -156,7 +157,7 @@ def run_scale(scale: int, use_pg: bool, requests: int, warmup: int, seed: int) -
             sa.event.listen(engine, "before_cursor_execute", counter)
             print(f"\n## Scale {scale} on {version}: seeded in {seeded:.1f} s "
                   f"({500 * scale} residents, {300 * scale} needs, {800 * scale} volunteers)\n")
-            missing = [e for e in EXPECTED if e not in app.view_functions]
+            missing = [e for e in EXPECTED if e not in app.view_functions and e.startswith(only)]
             if missing:
                 print(f"Not built yet (skipped): {', '.join(missing)}\n")
             print("| page | role | median ms | p95 ms | SQL statements |")
@@ -170,6 +171,8 @@ def run_scale(scale: int, use_pg: bool, requests: int, warmup: int, seed: int) -
                     continue
                 seen: set[str] = set()
                 for endpoint in pages_for(app, roles[username]):
+                    if only and not endpoint.startswith(only):
+                        continue
                     with app.test_request_context():
                         url_path = url_for(endpoint)
                     seen.add(endpoint)
@@ -204,6 +207,8 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page (default 30)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page first (default 3)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the demo district")
+    parser.add_argument("--only", default="", help="time only the pages whose endpoint starts with this "
+                                                   "(e.g. dashboards.)")
     args = parser.parse_args(argv)
     print("# Page benchmark (demo district)\n")
     print(f"Machine: {machine()}  ")
@@ -212,7 +217,7 @@ def main(argv=None) -> int:
           f"Flask test client, one request at a time.")
 
     for scale in (int(s) for s in args.scales.split(",") if s.strip()):
-        run_scale(scale, args.pg, args.requests, args.warmup, args.seed)
+        run_scale(scale, args.pg, args.requests, args.warmup, args.seed, args.only)
     return 0
 
 

@@ -49,3 +49,25 @@ def install_engine_hooks(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# --- SQL that the two databases spell differently (timestamps are stored as naive UTC) -----------------
+
+def _dialect() -> str:
+    from linkage.extensions import db
+
+    return db.session.get_bind().dialect.name
+
+
+def elapsed_hours(later, earlier):
+    """SQL: the hours from ``earlier`` to ``later`` (negative when ``later`` is earlier)."""
+    if _dialect() == "postgresql":
+        return sa.extract("epoch", later - earlier) / 3600.0
+    return (sa.func.julianday(later) - sa.func.julianday(earlier)) * 24.0
+
+
+def local_week(column):
+    """SQL: the Monday (as text YYYY-MM-DD) of the Asia/Shanghai week ``column`` falls in (UTC+8 all year)."""
+    if _dialect() == "postgresql":
+        return sa.func.to_char(sa.func.date_trunc("week", column + sa.text("interval '8 hours'")), "YYYY-MM-DD")
+    return sa.func.date(column, "+8 hours", "weekday 0", "-6 days")

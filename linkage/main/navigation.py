@@ -31,6 +31,8 @@ NAVIGATION = [
     ("meetings.index", _l("Joint meetings"), {R.community_staff, R.civil_affairs, R.observer, R.org_admin,
                                                R.social_worker}),
     ("ratings.community", _l("Ratings"), {R.community_staff}),
+    ("dashboards.index", _l("Dashboard"), {R.civil_affairs, R.observer, R.community_staff, R.org_admin,
+                                           R.social_worker, R.admin}),
     ("community.on_time", _l("On time"), {R.community_staff, R.civil_affairs, R.admin}),
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     ("admin.users", _l("Users"), {R.admin}),

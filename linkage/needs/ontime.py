@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from linkage import settings, sheets, timeutil
+from linkage.database import elapsed_hours
 from linkage.extensions import db
 from linkage.models import Category, Need, NeedStatus, Region, RegionLevel, User
 from linkage.needs import access
-from linkage.needs.targets import Targets, responded_at
+from linkage.models.types import UTCDateTime
+from linkage.needs.targets import URGENCIES, Targets, default_hours, responded_at
 
 
 @dataclass
@@ -45,6 +47,33 @@ def _counted(need: Need, targets: Targets, now: datetime) -> Optional[bool]:
     if answered is not None:
         return answered <= due
     return False if now >= due else None
+
+
+def target_hours_sql(targets: Targets):
+    """SQL on ``Need``: its response target in hours, as ``Targets.hours`` gives it."""
+    otherwise = sa.case({u: default_hours(u) for u in URGENCIES}, value=Need.urgency, else_=default_hours(1))
+    whens = []
+    for (sector, urgency), hours in sorted(targets.rows.items()):
+        categories = [c for c, s in targets.sector_of.items() if s == sector]
+        whens.append((sa.and_(Need.urgency == urgency, Need.category_id.in_(categories)), hours))
+    return sa.case(*whens, else_=otherwise) if whens else otherwise
+
+
+def responded_at_sql():
+    """SQL on ``Need``: ``linkage.needs.targets.responded_at``."""
+    return sa.case((Need.verified_at.is_not(None), Need.verified_at),
+                   (Need.status == NeedStatus.rejected, Need.closed_at))
+
+
+def verdict_sql(targets: Targets, now: datetime):
+    """SQL on ``Need``: (counted, on time) as two conditions, the same verdict as ``_counted`` gives one need,
+    for sums in a query."""
+    target, answered = target_hours_sql(targets), responded_at_sql()
+    waited = elapsed_hours(sa.literal(now, UTCDateTime()), Need.created_at)
+    asked = Need.status != NeedStatus.withdrawn
+    counted = sa.and_(asked, sa.or_(answered.is_not(None), waited >= target))
+    on_time = sa.and_(asked, answered.is_not(None), elapsed_hours(answered, Need.created_at) <= target)
+    return counted, on_time
 
 
 def report(user: User, now: Optional[datetime] = None) -> list[Row]:

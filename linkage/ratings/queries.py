@@ -103,13 +103,27 @@ class Rollup:
         return self.average is not None
 
 
+def as_rollup(count, average, minimum: Optional[int] = None) -> Rollup:
+    """The figure as pages show it: the average only from ``RATING_MIN_COUNT`` ratings on."""
+    minimum = int(settings.get("RATING_MIN_COUNT")) if minimum is None else minimum
+    shown = (count or 0) >= minimum and average is not None
+    return Rollup(count=count or 0, average=round(float(average), 1) if shown else None, minimum=minimum)
+
+
 def _rollup(condition) -> Rollup:
     count, average = db.session.execute(
         sa.select(sa.func.count(VisitRating.id), sa.func.avg(VisitRating.rating))
         .join(Shift, Shift.id == VisitRating.shift_id).where(condition)).one()
-    minimum = int(settings.get("RATING_MIN_COUNT"))
-    shown = count >= minimum and average is not None
-    return Rollup(count=count or 0, average=round(float(average), 1) if shown else None, minimum=minimum)
+    return as_rollup(count, average)
+
+
+def sums_by(group, condition) -> list[tuple]:
+    """(value of ``group``, count, sum of ratings) of the visit ratings whose shift and rating meet
+    ``condition``, grouped by ``group`` (a column of ``Shift`` or ``VisitRating``): sums that fold into larger
+    areas before ``as_rollup`` makes the figure."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(group, sa.func.count(VisitRating.id), sa.func.sum(VisitRating.rating))
+        .join(Shift, Shift.id == VisitRating.shift_id).where(condition).group_by(group))]
 
 
 def for_shift(shift: Shift) -> Rollup:

@@ -117,6 +117,8 @@ OBJECTS = {
     "visit_b": "a visit to a need of a resident of community B",
     "follow_up_a": "the open follow-up of a low rating of a visit in community A",
     "follow_up_b": "the open follow-up of a low rating of a visit in community B",
+    "area_a": "community A as the dashboard's area (?area=)",
+    "area_b": "community B as the dashboard's area (?area=)",
     "category": "a category of the service taxonomy", "skill": "a volunteer skill",
     "region": "a grid of community B (the region tree)",
     "import_a": "a spreadsheet of residents community staff A uploaded and is previewing (one faulty row)",
@@ -173,6 +175,8 @@ NEED_READERS = RESIDENT_DESK | CIVIL | {"observer_x"}
 ORGS = {"org_admin_a", "org_admin_b", "org_admin_new", "social_worker_a"}
 SHIFT_LISTS = ORGS | CIVIL | {"volunteer_a", "volunteer_b", "staff_a", "staff_b", "observer_x", "admin"}
 RUNNERS = CIVIL | {"social_worker_a", "admin"}
+ORG_WORK = {"org_admin_a", "org_admin_b", "social_worker_a"}   # an organization's work, in its district
+DASHBOARD_READERS = CIVIL | ORGS | {"staff_a", "staff_b", "observer_x", "admin"}
 VOLUNTEERS = {"volunteer_a", "volunteer_b"}
 RECORD_KEEPERS = {"staff_a", "staff_b", *CIVIL, "admin"}   # keep volunteers' records of their area
 RECORD_OF = {"record_a": on("staff_a", *CIVIL_X, missing=["staff_b", "civil_y"]),
@@ -281,6 +285,19 @@ POLICY: dict[str, Route] = {
     "imports.residents_template": Route(GET, {None: on(*RESIDENT_DESK)}, args={"kind": "csv"}),
     "imports.residents_preview": per_object(GET, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
     "imports.residents_confirm": per_object(POST, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
+    # Dashboards: civil affairs and observers their region, community staff their community, organizations
+    # their work in their district (an admin without an organization yet: an empty page), admins all. An area
+    # outside the reader's region is refused; the CSV of a table follows the page's rule.
+    "dashboards.index": per_object(GET, {None: on(*DASHBOARD_READERS),
+                                         "area_a": on("staff_a", "civil_x", "civil_district", "observer_x", *ORG_WORK,
+                                                      "admin"),
+                                         "area_b": on("staff_b", "civil_y", "civil_district", *ORG_WORK, "admin")}),
+    "dashboards.table_csv": per_object(GET, {None: on(*DASHBOARD_READERS - {"org_admin_new"},
+                                                      missing=["org_admin_new"]),
+                                             "area_a": on("staff_a", "civil_x", "civil_district", "observer_x",
+                                                          *ORG_WORK, "admin"),
+                                             "area_b": on("staff_b", "civil_y", "civil_district", *ORG_WORK, "admin")},
+                                       name="needs-by-sector"),
     # The on-time report of the needs in one's scope: community staff, civil affairs, admins.
     "community.on_time": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.on_time_csv": only(GET, "staff_a", "staff_b", "admin", *CIVIL),

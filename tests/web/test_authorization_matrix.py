@@ -292,6 +292,7 @@ def build_scopes(w) -> dict[str, dict]:
     import_token = imports.keep(u["staff1"], "residents.csv", faulty)
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
+        "area_a": {"area": w.c1.id}, "area_b": {"area": w.c3.id},
         "report_for_a": {"resident": w.resident.id}, "report_for_b": {"resident": resident_b.id},
         "need_a": {"need_id": need_a.id}, "need_b": {"need_id": need_b.id},
         "joinable_a": {"need_id": neighbour_need.id, "resident": w.resident.id},

@@ -873,6 +873,11 @@ QUERIES = [
     Query("/records/volunteers", "staff1", lambda w: {"number": records_numbers.assign(w.volunteer)}),
     Query("/auth/login", None, lambda w: {"next": "/shifts/"}),
     Query("/cases/new", "worker", lambda w: {"need": _new_case(w, next(_serial))[1]["need"]}),
+    Query("/dashboards/", "civil", lambda w: {"date_from": str(date.today() - timedelta(days=30)),
+                                              "date_to": str(date.today()), "area": w.c1.id}),
+    Query("/dashboards/needs-by-sector.csv", "civil", lambda w: {"date_from": str(date.today() - timedelta(days=30)),
+                                                                 "date_to": str(date.today()), "area": w.c1.id}),
+    Query("/dashboards/", "worker", lambda w: {"view": "organization"}),
 ]
 
 
