@@ -636,7 +636,8 @@ def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit,
     resource = np.array(instance.resource, dtype=np.int64)
     capacity = np.array(instance.capacity, dtype=np.int64)
     # 1. the capacity relaxation (the LP bound, fast at any size) and its assignment repaired
-    relax = capacity_lagrangian(c, resource, capacity, math.inf, time.monotonic() + max(0.3, 0.05 * time_limit))
+    budget = time.monotonic() + max(0.3, 0.05 * time_limit)
+    relax = capacity_lagrangian(c, resource, capacity, math.inf, budget)
     tolerance = 1e-9 * max(1.0, float(np.abs(c).sum()))
     state.raise_lower(math.ceil(relax[0] - tolerance))
     stats["lp_bound"] = round(state.sign * relax[0], 3)
@@ -665,7 +666,7 @@ def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit,
     code, bound = cp_model.UNKNOWN, None
     if state.assignment is None or len(pairs) <= WHOLE_MODEL_PAIRS:
         code, bound = _cp_sat(
-            instance, cost, pairs, state, first, workers, seed, stop_below=None if state.assignment else math.inf
+            instance, cost, pairs, state, first, workers, seed, None if state.assignment else math.inf
         )
         _record_round(state, stats, len(pairs), code)
     if bound is not None:
@@ -696,7 +697,9 @@ def objective_of_cost(cost: np.ndarray, assignment: list[int]) -> int:
     return int(round(float(cost[assignment, np.arange(len(assignment))].sum())))
 
 
-def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed, relax, reducible) -> None:
+def _reduce_and_solve(
+    instance, cost, state, stats, deadline, time_limit, workers, seed, relax, reducible
+) -> None:
     """Lagrangian bound and fixing, neighbourhood search, then CP-SAT rounds on the pairs that can
     still beat the best assignment.
 
@@ -708,9 +711,12 @@ def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, worker
     else:
         red = _WeightReduction(relax, state, stats)
     # neighbourhood search while it improves, then CP-SAT with the best as its hint
-    lns = _Lns(instance, np.array(cost, dtype=np.int64), red.mask(state), relax[2], state, seed)
+    mask = red.mask(state)
+    lns = _Lns(instance, np.array(cost, dtype=np.int64), mask, relax[2], state, seed)
     remaining = deadline - time.monotonic()
-    if reducible:  # CP-SAT rounds on the shrinking model may prove the optimum: leave them a quarter
+    if instance.agents * instance.jobs <= SMALL_PAIRS or mask.sum() <= 3 * instance.jobs:
+        pass  # CP-SAT alone proves these soonest
+    elif reducible:  # CP-SAT rounds on the shrinking model may prove the optimum: leave them a quarter
         lns.run(time.monotonic() + 0.75 * remaining, workers, stop_after=max(1.0, 0.1 * time_limit))
     else:  # building and searching the large model finds less than the neighbourhoods
         lns.run(deadline, workers)
@@ -854,7 +860,8 @@ def solve_gap_plain(
     for j in range(n):
         model.AddExactlyOne([x[i, j] for i in range(m) if (i, j) in x])
     for i in range(m):
-        model.Add(sum(instance.resource[i][j] * x[i, j] for j in range(n) if (i, j) in x) <= instance.capacity[i])
+        load = sum(instance.resource[i][j] * x[i, j] for j in range(n) if (i, j) in x)
+        model.Add(load <= instance.capacity[i])
     total = sum(instance.cost[i][j] * v for (i, j), v in x.items())
     model.Maximize(total) if maximize else model.Minimize(total)
     solver = cp_model.CpSolver()
@@ -890,7 +897,12 @@ def solve_gap_plain(
 
 
 def capacity_lagrangian(
-    cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray, target: float, deadline: float, iterations=1500
+    cost: np.ndarray,
+    resource: np.ndarray,
+    capacity: np.ndarray,
+    target: float,
+    deadline: float,
+    iterations: int = 1500,
 ):
     """Subgradient optimization of the relaxation of the capacity rows (minimization).
 
@@ -970,9 +982,11 @@ def repair(w: np.ndarray, resource: np.ndarray, capacity: np.ndarray, assignment
     return None
 
 
-# Each neighbourhood's CP-SAT search stops after this long (its best is kept if it improves).
-NEIGHBOURHOOD_SECONDS = 0.3
+# Each neighbourhood's CP-SAT search stops after this much deterministic work (about seconds on an
+# idle core); its best is kept if it improves.
+NEIGHBOURHOOD_WORK = 0.3
 LNS_MAX = 4  # agents per neighbourhood at most
+WIDER_AGENTS = 4  # added to every second neighbourhood, with only a quarter of the jobs freed
 
 
 def regret_start(w: np.ndarray, resource: np.ndarray, capacity: np.ndarray) -> list[int] | None:
@@ -1019,6 +1033,7 @@ class _Lns:
         self.busy: set[int] = set()
         self.lock = threading.Lock()
         self.size = min(instance.agents, 2)
+        self.widen = instance.agents >= 2 + WIDER_AGENTS + 2
         self.moves = 0
         self.improvements = 0
 
@@ -1048,60 +1063,99 @@ class _Lns:
             pull[k] = 0.0
         return chosen
 
-    def _neighbourhood(self, rng, deadline):
+    def _pick(self, rng):
+        """(snapshot of the assignment, agents, the core agents all of whose jobs are freed) or None."""
         with self.lock:
             assignment = list(self.state.assignment)
             agents = self._agents(rng, assignment)
             if agents is None:
-                return False
+                return None
+            core = set(agents)
+            if self.widen and rng.random() < 0.5:  # a few more agents, only their worst-placed jobs freed
+                others = [i for i in range(self.instance.agents) if i not in self.busy and i not in core]
+                agents = agents + rng.sample(others, min(len(others), WIDER_AGENTS))
             self.busy.update(agents)
-        try:
-            group = set(agents)
-            jobs = [j for j, a in enumerate(assignment) if a in group]
-            model = cp_model.CpModel()
-            x = {}
-            for j in jobs:
-                row = []
-                for i in agents:
-                    if (self.allowed[i, j] or assignment[j] == i) and self.resource[i, j] <= self.capacity[i]:
-                        x[i, j] = v = model.NewBoolVar("")
-                        row.append(v)
-                        model.AddHint(v, assignment[j] == i)
-                model.AddExactlyOne(row)
+        return assignment, agents, core
+
+    def _free_jobs(self, assignment, agents, core):
+        """(jobs to reassign, load of the jobs that stay, per agent)."""
+        jobs = [j for j, a in enumerate(assignment) if a in set(agents)]
+        free = jobs
+        if len(agents) > len(core):
+            cols = np.array(jobs)
+            rows = np.array([assignment[j] for j in jobs])
+            regret = self.w[rows, cols] - self.w[list(agents)][:, cols].min(axis=0)
+            worst = set(cols[np.argsort(-regret)[: max(1, len(jobs) // 4)]].tolist())
+            free = [j for j in jobs if assignment[j] in core or j in worst]
+        fixed_load = {i: 0 for i in agents}
+        kept = set(jobs) - set(free)
+        for j in kept:
+            fixed_load[assignment[j]] += int(self.resource[assignment[j], j])
+        return free, fixed_load
+
+    def _sub_model(self, assignment, agents, jobs, fixed_load):
+        model = cp_model.CpModel()
+        x = {}
+        for j in jobs:
+            row = []
             for i in agents:
-                model.Add(sum(int(self.resource[i, j]) * v for (a, j), v in x.items() if a == i) <= int(self.capacity[i]))
-            before = int(sum(self.cost[assignment[j], j] for j in jobs))
-            model.Minimize(sum(int(self.cost[i, j]) * v for (i, j), v in x.items()))
-            model.Add(sum(int(self.cost[i, j]) * v for (i, j), v in x.items()) <= before)
-            solver = cp_model.CpSolver()
-            limit = min(NEIGHBOURHOOD_SECONDS, deadline - time.monotonic())
+                if (self.allowed[i, j] or assignment[j] == i) and self.resource[i, j] <= self.capacity[i]:
+                    x[i, j] = v = model.NewBoolVar("")
+                    row.append(v)
+                    model.AddHint(v, assignment[j] == i)
+            model.AddExactlyOne(row)
+        for i in agents:
+            model.Add(
+                sum(int(self.resource[i, j]) * v for (a, j), v in x.items() if a == i)
+                <= int(self.capacity[i]) - fixed_load[i]
+            )
+        before = int(sum(self.cost[assignment[j], j] for j in jobs))
+        total = sum(int(self.cost[i, j]) * v for (i, j), v in x.items())
+        model.Minimize(total)
+        model.Add(total <= before)
+        return model, x, before
+
+    def _neighbourhood(self, rng, deadline):
+        picked = self._pick(rng)
+        if picked is None:
+            return False
+        assignment, agents, core = picked
+        try:
+            limit = deadline - time.monotonic()
             if limit <= 0.02:
                 return False
+            jobs, fixed_load = self._free_jobs(assignment, agents, core)
+            model, x, before = self._sub_model(assignment, agents, jobs, fixed_load)
+            solver = cp_model.CpSolver()
             solver.parameters.max_time_in_seconds = limit
+            # work units rather than seconds: on shared cores the neighbourhoods stay the same size
+            solver.parameters.max_deterministic_time = NEIGHBOURHOOD_WORK
             solver.parameters.num_workers = 1
             solver.parameters.random_seed = rng.randrange(1 << 30)
             solver.parameters.linearization_level = 2
-            t0 = time.monotonic()
             code = solver.Solve(model)
-            took = time.monotonic() - t0
-            with self.lock:
-                self.moves += 1
-                if code == cp_model.OPTIMAL and took < 0.3 * NEIGHBOURHOOD_SECONDS:
-                    self.size = min(self.instance.agents, self.size + 1, LNS_MAX)
-                elif code != cp_model.OPTIMAL:
-                    self.size = max(2, self.size - 1)
-                if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.ObjectiveValue() < before - 0.5:
-                    new = list(self.state.assignment)
-                    for (i, j), v in x.items():
-                        if solver.BooleanValue(v):
-                            new[j] = i
-                    value = int(sum(self.cost[new[j], j] for j in range(len(new))))
-                    self.improvements += 1
-                    self.state.improve(value, new)
+            self._record(solver, code, x, before)
             return True
         finally:
             with self.lock:
                 self.busy.difference_update(agents)
+
+    def _record(self, solver, code, x, before) -> None:
+        """Adapt the neighbourhood size; apply an improvement (its agents are still ours)."""
+        took = solver.response_proto.deterministic_time
+        with self.lock:
+            self.moves += 1
+            if code == cp_model.OPTIMAL and took < 0.3 * NEIGHBOURHOOD_WORK:
+                self.size = min(self.instance.agents, self.size + 1, LNS_MAX)
+            elif code != cp_model.OPTIMAL:
+                self.size = max(2, self.size - 1)
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.ObjectiveValue() < before - 0.5:
+                new = list(self.state.assignment)
+                for (i, j), v in x.items():
+                    if solver.BooleanValue(v):
+                        new[j] = i
+                self.improvements += 1
+                self.state.improve(objective_of_cost(self.cost, new), new)
 
     def run(self, deadline: float, workers: int, stop_after: float = math.inf) -> None:
         """Search until ``deadline``, the bound is reached, or ``stop_after`` seconds pass without gain."""
