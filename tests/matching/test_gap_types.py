@@ -140,19 +140,24 @@ def test_starts_are_feasible(kind):
 
 
 @pytest.mark.parametrize(
-    "kind, agents, jobs",
+    "kind, agents, jobs, maximize",
     [
-        ("e", 20, 150),  # knapsack Lagrangian, neighbourhood search, CP-SAT rounds
-        ("d", 30, 300),  # knapsack tables too large: capacity relaxation and neighbourhood search only
+        ("e", 20, 150, False),  # knapsack Lagrangian, neighbourhood search, CP-SAT rounds
+        ("d", 30, 300, False),  # knapsack tables too large: capacity relaxation and neighbourhood search
+        ("c", 20, 150, True),
     ],
 )
-def test_larger_instances_pass_the_checker_and_bound_the_textbook_model(kind, agents, jobs):
+def test_larger_instances_pass_the_checker_and_bound_the_textbook_model(kind, agents, jobs, maximize):
     instance = generate(kind, agents, jobs, seed=99)
-    ours = solve_gap(instance, time_limit=4, workers=2)
-    plain = solve_gap_plain(instance, time_limit=4, workers=2)
+    ours = solve_gap(instance, maximize=maximize, time_limit=4, workers=2)
+    plain = solve_gap_plain(instance, maximize=maximize, time_limit=4, workers=2)
     total = check_gap(instance, ours)
-    assert total is not None and ours.bound <= total
     plain_total = check_gap(instance, plain)
-    if plain_total is not None:
-        assert ours.bound <= plain_total
-    assert ours.stats["lp_bound"] <= total
+    assert total is not None
+    assert "neighbourhoods" in ours.stats  # the reduced phase was reached
+    if maximize:
+        assert ours.bound >= total and ours.stats["lp_bound"] >= total
+        assert plain_total is None or ours.bound >= plain_total
+    else:
+        assert ours.bound <= total and ours.stats["lp_bound"] <= total
+        assert plain_total is None or ours.bound <= plain_total
