@@ -1,11 +1,15 @@
 """Optimizer benchmarks: print markdown tables for GAP (known optima), the shift tiers and awards.
 
-    python benchmarks/run.py [--only gap|shifts|award] [--quick] [--gap-time-limit S] [--workers N]
+    python benchmarks/run.py [--only gap|gap-types|shifts|award] [--quick] [--gap-time-limit S] [--workers N]
+    python benchmarks/run.py --only gap-types [--types-time-limit S] [--types-seed K]
+        [--types-sizes 10x200,...]
 
 GAP: every instance of ``known_values.csv`` — OR-Library gap1–gap12 in both senses and the
 Chu–Beasley A/B/C instances (minimization) — against its proven optimum, with the time to reach
 within 0.5 % of it and the time to reach it. ``--quick``: gap1–gap12 minimized and the 5×100 and
-10×100 Chu–Beasley instances only. Shifts: one row per tier of ``benchmarks.shift_tiers``.
+10×100 Chu–Beasley instances only. GAP types C, D, E (``gap-types``): fresh instances of
+``benchmarks.gap_instances``, ours against the textbook CP-SAT model in the same run, one after the other
+per instance, at the same time limit and workers. Shifts: one row per tier of ``benchmarks.shift_tiers``.
 Award: generated district and city problems (``benchmarks.generate_award``) on seeds not used while
 tuning, our solver then plain CP-SAT on each, same time limit (5 s district, 60 s city) and workers.
 """
@@ -184,6 +188,90 @@ def print_gap(args) -> None:
     print()
 
 
+TYPE_SIZES = "10x200,40x400,60x900,80x1600"
+
+
+def gap_type_rows(kinds, sizes, time_limit: float, workers: int, seed: int, solver_seed: int):
+    """Per instance: ours and the textbook model, one after the other, with the same limit and workers."""
+    from benchmarks.gap_instances import generate
+    from matching.gap import solve_gap, solve_gap_plain
+
+    for agents, jobs in sizes:
+        for kind in kinds:
+            instance = generate(kind, agents, jobs, seed)
+            ours = solve_gap(instance, time_limit=time_limit, workers=workers, seed=solver_seed)
+            load_between = _load()
+            plain = solve_gap_plain(instance, time_limit=time_limit, workers=workers, seed=solver_seed)
+            yield {"instance": instance, "ours": ours, "plain": plain, "load": load_between}
+
+
+def _load() -> str:
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:  # pragma: no cover
+        return "unknown"
+
+
+def _gap_to(objective, bound) -> float | None:
+    if objective is None or bound is None or bound == 0:
+        return None
+    return 100 * (objective - bound) / abs(bound)
+
+
+def print_gap_types(args) -> None:
+    sizes = [tuple(int(v) for v in size.lower().split("x")) for size in args.types_sizes.split(",")]
+    print("## Generalized assignment, types C, D, E: ours against the textbook CP-SAT model\n")
+    print(
+        f"Fresh instances (`benchmarks/gap_instances.py`, seed {args.types_seed}), minimization; "
+        f"{args.types_time_limit:g} s and {args.workers} workers for each method, ours first then the "
+        "textbook model on each instance. 'gap %' is to our lower bound (the best of the Lagrangian "
+        "bounds and our CP-SAT rounds'); 'won' compares the objectives (lower is better). "
+        "The load average is "
+        "read between the two runs of each instance.\n"
+    )
+    print(
+        "| instance | m×n | ours | ours gap % | ours status | textbook CP-SAT | textbook gap % | "
+        "textbook's own bound | won | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
+    for row in gap_type_rows(
+        "cde", sizes, args.types_time_limit, args.workers, args.types_seed, args.seed
+    ):
+        inst, ours, plain = row["instance"], row["ours"], row["plain"]
+        lower = ours.bound  # our own proven lower bound
+        ours_gap, plain_gap = _gap_to(ours.objective, lower), _gap_to(plain.objective, lower)
+        if plain.objective is None or (ours.objective is not None and ours.objective < plain.objective):
+            won = "ours"
+        elif ours.objective is None or plain.objective < ours.objective:
+            won = "textbook"
+        else:
+            won = "tie"
+        rows.append((inst, ours_gap, plain_gap, won))
+        print(
+            f"| {inst.name} | {inst.agents}×{inst.jobs} | {_fmt(ours.objective)} | {_fmt(ours_gap, 3)} | "
+            f"{ours.status} | {_fmt(plain.objective)} | {_fmt(plain_gap, 3)} | {_fmt(plain.bound)} | {won} | "
+            f"{row['load']} |",
+            flush=True,
+        )
+    print()
+    ours_gaps = [g for _, g, _, _ in rows if g is not None]
+    plain_gaps = [g for _, _, g, _ in rows if g is not None]
+    if ours_gaps:
+        mean = sum(ours_gaps) / len(ours_gaps)
+        print(f"- ours: mean gap to our bound {mean:.3f} %, worst {max(ours_gaps):.3f} %")
+    if plain_gaps:
+        print(
+            f"- textbook CP-SAT: mean gap to our bound {sum(plain_gaps) / len(plain_gaps):.3f} % over "
+            f"{len(plain_gaps)} instances with a solution, worst {max(plain_gaps):.3f} %"
+        )
+    for label in ("ours", "textbook", "tie"):
+        print(f"- {label}: {sum(w == label for *_, w in rows)} of {len(rows)}")
+    print(f"- load average at the end: {_load()}")
+    print()
+
+
 def print_shifts(args) -> None:
     print("## Volunteer shifts (tiers)\n")
     try:
@@ -242,7 +330,7 @@ def print_award(args) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["gap", "shifts", "award"])
+    parser.add_argument("--only", choices=["gap", "gap-types", "shifts", "award"])
     parser.add_argument("--quick", action="store_true", help="a fast subset")
     parser.add_argument(
         "--gap-time-limit", type=float, default=60.0, metavar="S", help="seconds per GAP instance (60)"
@@ -251,6 +339,17 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--match", metavar="TEXT", help="only GAP files whose name contains TEXT (e.g. chu1997)"
+    )
+    parser.add_argument(
+        "--types-time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds per method per instance (60)",
+    )
+    parser.add_argument("--types-seed", type=int, default=2027, metavar="K", help="instance seed (2027)")
+    parser.add_argument(
+        "--types-sizes", default=TYPE_SIZES, metavar="MxN,...", help=f"agents×jobs per type ({TYPE_SIZES})"
     )
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="GAP data folder (with known_values.csv)"
@@ -265,6 +364,8 @@ def main(argv=None) -> int:
     print(f"- command: `python benchmarks/run.py {' '.join(argv if argv is not None else sys.argv[1:])}`\n")
     if args.only in (None, "gap"):
         print_gap(args)
+    if args.only in (None, "gap-types"):
+        print_gap_types(args)
     if args.only in (None, "shifts"):
         print_shifts(args)
     if args.only in (None, "award"):

@@ -629,23 +629,49 @@ def _record_round(state, stats, n_pairs: int, code) -> None:
 
 
 def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit, workers, seed) -> str:
-    """Heuristic start, the whole model (first round, then until a first assignment if none), then
-    reduced rounds when the instance's knapsacks are small enough; "UNKNOWN" unless proven infeasible."""
-    start = regret_heuristic(instance, maximize)
-    if start is not None:
-        stats["heuristic_objective"] = objective_of(instance, start)
-        state.improve(state.sign * stats["heuristic_objective"], start)
+    """Starts, the whole model for a first round, then Lagrangian fixing, neighbourhood search and
+    CP-SAT rounds on the pairs that can still beat the best assignment; "UNKNOWN" unless proven
+    infeasible or optimal."""
+    c = np.array(cost, dtype=float)
+    resource = np.array(instance.resource, dtype=np.int64)
+    capacity = np.array(instance.capacity, dtype=np.int64)
+    # 1. the capacity relaxation (the LP bound, fast at any size) and its assignment repaired
+    budget = time.monotonic() + max(0.3, 0.05 * time_limit)
+    relax = capacity_lagrangian(c, resource, capacity, math.inf, budget)
+    tolerance = 1e-9 * max(1.0, float(np.abs(c).sum()))
+    state.raise_lower(math.ceil(relax[0] - tolerance))
+    stats["lp_bound"] = round(state.sign * relax[0], 3)
+    for make in (
+        lambda: repair(relax[2], resource, capacity),
+        lambda: regret_start(relax[2], resource, capacity),
+        lambda: regret_start(resource / np.maximum(capacity, 1)[:, None], resource, capacity),
+    ):
+        start = make()
+        if start is not None:
+            state.improve(objective_of_cost(c, start), start)
+            if instance.agents * instance.jobs > SMALL_PAIRS:
+                break
+    if instance.agents * instance.jobs <= SMALL_PAIRS:
+        start = regret_heuristic(instance, maximize)
+        if start is not None:
+            state.improve(state.sign * objective_of(instance, start), start)
+    if state.assignment is not None:
+        stats["heuristic_objective"] = state.sign * state.upper
 
+    # 2. the whole model: a short first round (proves the small instances), or until a first assignment
     reducible = instance.jobs * instance.agents * (max(instance.capacity) + 1) <= MAX_DP_CELLS
     first = deadline - time.monotonic()
-    if reducible:
+    if state.assignment is not None:
         first = min(first, max(0.3, 0.02 * time_limit))
-    code, bound = _cp_sat(instance, cost, pairs, state, first, workers, seed)
-    _record_round(state, stats, len(pairs), code)
+    code, bound = cp_model.UNKNOWN, None
+    if state.assignment is None or len(pairs) <= WHOLE_MODEL_PAIRS:
+        code, bound = _cp_sat(
+            instance, cost, pairs, state, first, workers, seed, None if state.assignment else math.inf
+        )
+        _record_round(state, stats, len(pairs), code)
     if bound is not None:
         state.raise_lower(math.ceil(bound - 1e-6))
-    if code == cp_model.UNKNOWN and time.monotonic() < deadline - 0.05:
-        # no assignment yet: search the whole model until the first one (or the limit)
+    if code == cp_model.UNKNOWN and state.assignment is None and time.monotonic() < deadline - 0.05:
         code, bound = _cp_sat(
             instance, cost, pairs, state, deadline - time.monotonic(), workers, seed + 1, stop_below=math.inf
         )
@@ -656,29 +682,54 @@ def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit,
         status = "INFEASIBLE"
     elif code == cp_model.OPTIMAL:
         state.raise_lower(state.upper)
-    if (
-        reducible
-        and state.lower < state.upper
-        and state.assignment is not None
-        and time.monotonic() < deadline - 0.05
-    ):
-        _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed)
+    if state.lower < state.upper and state.assignment is not None and time.monotonic() < deadline - 0.05:
+        _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed, relax, reducible)
     return status
 
 
-def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, workers, seed) -> None:
-    """Lagrangian bound, then CP-SAT rounds on the pairs that can still beat the best assignment.
+# Above this many pairs a first round on the whole model costs more (building it) than it finds.
+WHOLE_MODEL_PAIRS = 20_000
+# Below this many (agent, job) pairs the regret heuristic's pure-Python passes are cheap.
+SMALL_PAIRS = 2500
+
+
+def objective_of_cost(cost: np.ndarray, assignment: list[int]) -> int:
+    return int(round(float(cost[assignment, np.arange(len(assignment))].sum())))
+
+
+def _reduce_and_solve(
+    instance, cost, state, stats, deadline, time_limit, workers, seed, relax, reducible
+) -> None:
+    """Lagrangian bound and fixing, neighbourhood search, then CP-SAT rounds on the pairs that can
+    still beat the best assignment.
 
     Each round's model holds every pair usable by an assignment at most as costly as the best one
     (which it contains), so its bound is a bound of the whole problem and its optimum is optimal.
     """
-    red = _Reduction(instance, cost, state, stats, deadline, time_limit)
+    if reducible:
+        red = _Reduction(instance, cost, state, stats, deadline, time_limit, start=relax[2].min(axis=0))
+    else:
+        red = _WeightReduction(relax, state, stats)
+    # neighbourhood search while it improves, then CP-SAT with the best as its hint
+    mask = red.mask(state)
+    lns = _Lns(instance, np.array(cost, dtype=np.int64), mask, relax[2], state, seed)
+    remaining = deadline - time.monotonic()
+    if instance.agents * instance.jobs <= SMALL_PAIRS or mask.sum() <= 3 * instance.jobs:
+        pass  # CP-SAT alone proves these soonest
+    elif reducible:  # CP-SAT rounds on the shrinking model may prove the optimum: leave them a quarter
+        lns.run(time.monotonic() + 0.75 * remaining, workers, stop_after=max(1.0, 0.1 * time_limit))
+    else:  # building and searching the large model finds less than the neighbourhoods
+        lns.run(deadline, workers)
+    stats["neighbourhoods"] = lns.moves
+    stats["neighbourhood_gains"] = lns.improvements
+    stats["neighbourhood_end"] = round(time.monotonic() - state.started, 2)
     total = stats["variables"]
     k = 0
     tuned_for = state.upper
     while state.lower < state.upper and time.monotonic() < deadline - 0.05:
         if (
-            state.upper < tuned_for
+            reducible
+            and state.upper < tuned_for
             and len(stats["rounds"]) > 1
             and stats["rounds"][-1]["variables"] <= total / 2
         ):
@@ -710,16 +761,51 @@ def _reduce_and_solve(instance, cost, state, stats, deadline, time_limit, worker
             state.raise_lower(math.ceil(bound - 1e-6))
 
 
+class _WeightReduction:
+    """Fixing by the capacity relaxation alone, for instances whose knapsack tables are too large."""
+
+    def __init__(self, relax, state, stats):
+        bound, _, w = relax
+        self.c = None
+        self.lagrange = bound
+        self.with_in, self.with_out = weight_pair_bounds(bound, w)
+        self.tolerance = 1e-9 * max(1.0, float(np.abs(w[np.isfinite(w)]).sum()))
+        self.finite = np.sort(self.with_in[np.isfinite(self.with_in)], axis=None)
+
+    def mask(self, state) -> np.ndarray:
+        return useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
+
+    def pairs(self, state) -> list[tuple[int, int]]:
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(self.mask(state)))]
+
+    def stop_below(self, state, n_pairs: int, small: bool):
+        return _stop_below(self, state, n_pairs, small)
+
+
+def _stop_below(red, state, n_pairs: int, small: bool):
+    """Small models: re-reduce on every improvement (cheap now); else once re-reducing would drop
+    a quarter of the pairs."""
+    if small:
+        return state.upper - 1
+    cut = int(0.75 * n_pairs)
+    shrink = red.finite[cut] if cut < red.finite.size else math.inf
+    if math.isfinite(shrink):
+        return min(state.upper - 1, math.floor(shrink - red.tolerance))
+    return state.upper - 1
+
+
 class _Reduction:
     """The Lagrangian multipliers and, per pair, the best bound of an assignment using it (or not)."""
 
-    def __init__(self, instance, cost, state, stats, deadline: float, time_limit: float):
+    def __init__(self, instance, cost, state, stats, deadline: float, time_limit: float, start=None):
         self.c = np.array(cost, dtype=float)
         self.knapsacks = _Knapsacks(
             np.array(instance.resource, dtype=np.int64), np.array(instance.capacity, dtype=np.int64)
         )
         budget = min(deadline, time.monotonic() + max(0.5, 0.1 * time_limit))
-        lagrange, self.u = lagrangian_bound(self.knapsacks, self.c, state.upper, budget)
+        lagrange, self.u = lagrangian_bound(
+            self.knapsacks, self.c, state.upper, budget, start=start, step=2.0 if start is None else 0.5
+        )
         self.lagrange, self.with_in, self.with_out = pair_bounds(self.knapsacks, self.c, self.u)
         self.tolerance = 1e-9 * max(1.0, float(np.abs(self.c).sum()))
         stats["lagrangian_bound"] = round(state.sign * self.lagrange, 3)
@@ -739,17 +825,356 @@ class _Reduction:
             state.raise_lower(math.ceil(self.lagrange - self.tolerance))
             stats["lagrangian_bound"] = round(state.sign * self.lagrange, 3)
 
+    def mask(self, state) -> np.ndarray:
+        return useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
+
     def pairs(self, state) -> list[tuple[int, int]]:
-        keep = useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
-        return [(int(i), int(j)) for i, j in zip(*np.nonzero(keep))]
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(self.mask(state)))]
 
     def stop_below(self, state, n_pairs: int, small: bool):
-        """Small models: re-reduce on every improvement (cheap now); else once re-reducing would drop
-        a quarter of the pairs."""
-        if small:
-            return state.upper - 1
-        cut = int(0.75 * n_pairs)
-        shrink = self.finite[cut] if cut < self.finite.size else math.inf
-        if math.isfinite(shrink):
-            return min(state.upper - 1, math.floor(shrink - self.tolerance))
-        return state.upper - 1
+        return _stop_below(self, state, n_pairs, small)
+
+
+# --------------------------------------------------------------------------- the textbook model
+
+
+def solve_gap_plain(
+    instance: GapInstance,
+    *,
+    maximize: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT,
+    workers: int = 2,
+    seed: int = 0,
+) -> GapResult:
+    """The textbook CP-SAT model alone — a boolean per pair, exactly one agent per job, a capacity sum
+    per agent — with CP-SAT's default search: the reference :func:`solve_gap` is measured against."""
+    started = time.monotonic()
+    m, n = instance.agents, instance.jobs
+    model = cp_model.CpModel()
+    x = {
+        (i, j): model.NewBoolVar(f"x{i}_{j}")
+        for i in range(m)
+        for j in range(n)
+        if instance.resource[i][j] <= instance.capacity[i]
+    }
+    for j in range(n):
+        model.AddExactlyOne([x[i, j] for i in range(m) if (i, j) in x])
+    for i in range(m):
+        load = sum(instance.resource[i][j] * x[i, j] for j in range(n) if (i, j) in x)
+        model.Add(load <= instance.capacity[i])
+    total = sum(instance.cost[i][j] * v for (i, j), v in x.items())
+    model.Maximize(total) if maximize else model.Minimize(total)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+    solver.parameters.num_workers = max(1, workers)
+    solver.parameters.random_seed = seed
+    code = solver.Solve(model)
+    assignment = objective = bound = None
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        assignment = [0] * n
+        for (i, j), v in x.items():
+            if solver.BooleanValue(v):
+                assignment[j] = i
+        objective = objective_of(instance, assignment)
+        raw = solver.BestObjectiveBound()
+        bound = math.floor(raw + 1e-6) if maximize else math.ceil(raw - 1e-6)
+        if code == cp_model.OPTIMAL:
+            bound = objective
+    return GapResult(
+        name=instance.name,
+        agents=m,
+        jobs=n,
+        maximize=maximize,
+        status=STATUS_NAMES[code],
+        objective=objective,
+        bound=bound,
+        seconds=time.monotonic() - started,
+        assignment=assignment,
+    )
+
+
+# --------------------------------------------------------------------------- large instances
+
+
+def capacity_lagrangian(
+    cost: np.ndarray,
+    resource: np.ndarray,
+    capacity: np.ndarray,
+    target: float,
+    deadline: float,
+    iterations: int = 1500,
+):
+    """Subgradient optimization of the relaxation of the capacity rows (minimization).
+
+    L(v) = Σ_j min_i (cost_ij + v_i resource_ij) − Σ_i v_i capacity_i, v ≥ 0, is a lower bound for every
+    v (at its best, the LP bound); cheap at any size. Returns (bound, v, weights w = cost + v·resource).
+    """
+    m, n = cost.shape
+    fits = resource <= capacity[:, None]
+    big = np.where(fits, 0.0, np.inf)
+    v = np.zeros(m)
+    best, best_v = -np.inf, v.copy()
+    step, stall = 2.0, 0
+    cols = np.arange(n)
+    for _ in range(iterations):
+        w = cost + v[:, None] * resource + big
+        a = w.argmin(axis=0)
+        bound = float(w[a, cols].sum() - v @ capacity)
+        if bound > best + 1e-9:
+            best, best_v, stall = bound, v.copy(), 0
+        else:
+            stall += 1
+            if stall >= 20:
+                step, stall = step / 2, 0
+        if step < 1e-3 or time.monotonic() > deadline or best > target - 1 + 1e-6:
+            break
+        g = np.bincount(a, weights=resource[a, cols], minlength=m) - capacity
+        g = np.where((v <= 0) & (g < 0), 0.0, g)
+        norm = float(g @ g)
+        if norm == 0:
+            break
+        goal = target if math.isfinite(target) else best + 0.02 * abs(best) + 1.0
+        v = np.maximum(0.0, v + step * max(goal - bound, 1e-3 * max(1.0, abs(bound))) / norm * g)
+    w = cost + best_v[:, None] * resource + big
+    return best, best_v, w
+
+
+def weight_pair_bounds(bound: float, w: np.ndarray):
+    """Per pair, the bound of an assignment using it (``with_in``) or not (``with_out``), from the
+    capacity relaxation's weights: only the job's own minimum changes."""
+    m, n = w.shape
+    order = np.sort(w, axis=0)
+    first = order[0]
+    second = order[1] if m > 1 else np.full(n, np.inf)
+    with_in = bound - first[None, :] + w
+    at_min = w <= first[None, :]
+    with_out = np.where(at_min, bound - first[None, :] + second[None, :], bound)
+    return with_in, with_out
+
+
+def repair(w: np.ndarray, resource: np.ndarray, capacity: np.ndarray, assignment=None) -> list[int] | None:
+    """A feasible assignment near the relaxation's: start from each job's cheapest agent by ``w``, then
+    move jobs out of overloaded agents, cheapest increase of ``w`` per unit of overload first."""
+    m, n = w.shape
+    cols = np.arange(n)
+    a = w.argmin(axis=0) if assignment is None else np.array(assignment)
+    load = np.bincount(a, weights=resource[a, cols], minlength=m).astype(np.int64)
+    for _ in range(4 * n):
+        over = np.nonzero(load > capacity)[0]
+        if over.size == 0:
+            return [int(i) for i in a]
+        i = int(over[np.argmax(load[over] - capacity[over])])
+        jobs = np.nonzero(a == i)[0]
+        room = capacity - load  # (m,)
+        fits = resource[:, jobs] <= room[:, None]
+        fits[i] = False
+        delta = np.where(fits, w[:, jobs] - w[i, jobs][None, :], np.inf)
+        k = delta.argmin(axis=0)
+        best = delta[k, np.arange(jobs.size)]
+        if not np.isfinite(best).any():
+            return None
+        score = best / np.minimum(resource[i, jobs], load[i] - capacity[i]).clip(min=1)
+        pick = int(np.argmin(score))
+        j, to = int(jobs[pick]), int(k[pick])
+        a[j] = to
+        load[i] -= resource[i, j]
+        load[to] += resource[to, j]
+    return None
+
+
+# Each neighbourhood's CP-SAT search stops after this much deterministic work (about seconds on an
+# idle core); its best is kept if it improves.
+NEIGHBOURHOOD_WORK = 0.3
+LNS_MAX = 4  # agents per neighbourhood at most
+WIDER_AGENTS = 4  # added to every second neighbourhood, with only a quarter of the jobs freed
+
+
+def regret_start(w: np.ndarray, resource: np.ndarray, capacity: np.ndarray) -> list[int] | None:
+    """Martello–Toth regret construction on the weights ``w`` (vectorized): repeatedly place the job
+    whose best and second-best agents with room differ most, at its best agent."""
+    m, n = w.shape
+    room = capacity.astype(np.int64).copy()
+    open_jobs = np.ones(n, dtype=bool)
+    assignment = [-1] * n
+    for _ in range(n):
+        idx = np.nonzero(open_jobs)[0]
+        fits = resource[:, idx] <= room[:, None]
+        cand = np.where(fits, w[:, idx], np.inf)
+        if m > 1:
+            two = np.partition(cand, 1, axis=0)[:2]
+        else:
+            two = np.vstack([cand, np.full((1, idx.size), np.inf)])
+        if not np.isfinite(two[0]).all():
+            return None
+        regret = np.where(np.isfinite(two[1]), two[1] - two[0], np.inf)
+        pick = int(np.argmax(regret))
+        j = int(idx[pick])
+        i = int(np.argmin(cand[:, pick]))
+        assignment[j] = i
+        room[i] -= resource[i, j]
+        open_jobs[j] = False
+    return assignment
+
+
+class _Lns:
+    """Large neighbourhood search: free every job of a few agents and let CP-SAT reassign them among
+    those agents (only pairs that can still beat the best assignment); one search per worker, on
+    disjoint agents, so their improvements combine."""
+
+    def __init__(self, instance, cost: np.ndarray, allowed: np.ndarray, w: np.ndarray, state, seed: int):
+        self.instance = instance
+        self.cost = cost
+        self.resource = np.array(instance.resource, dtype=np.int64)
+        self.capacity = np.array(instance.capacity, dtype=np.int64)
+        self.allowed = allowed
+        self.w = w
+        self.state = state
+        self.seed = seed
+        self.busy: set[int] = set()
+        self.lock = threading.Lock()
+        self.size = min(instance.agents, 2)
+        self.widen = instance.agents >= 2 + WIDER_AGENTS + 2
+        self.moves = 0
+        self.improvements = 0
+
+    def _agents(self, rng, assignment) -> list[int] | None:
+        m = self.instance.agents
+        free = [i for i in range(m) if i not in self.busy]
+        if len(free) < 2:
+            return None
+        size = min(self.size, len(free))
+        first = rng.choice(free)
+        if rng.random() < 0.3:
+            return rng.sample(free, size)
+        # agents where the first agent's jobs would go next (by the relaxation's weights)
+        jobs = [j for j, a in enumerate(assignment) if a == first]
+        pull = np.zeros(m)
+        for j in jobs:
+            gain = self.w[:, j] - self.w[first, j]
+            gain[first] = np.inf
+            k = int(np.argmin(gain))
+            pull[k] += 1.0
+        pull += 0.05
+        pull[[i for i in range(m) if i in self.busy or i == first]] = 0.0
+        chosen = [first]
+        while len(chosen) < size and pull.sum() > 0:
+            k = rng.choices(range(m), weights=pull.tolist())[0]
+            chosen.append(k)
+            pull[k] = 0.0
+        return chosen
+
+    def _pick(self, rng):
+        """(snapshot of the assignment, agents, the core agents all of whose jobs are freed) or None."""
+        with self.lock:
+            assignment = list(self.state.assignment)
+            agents = self._agents(rng, assignment)
+            if agents is None:
+                return None
+            core = set(agents)
+            if self.widen and rng.random() < 0.5:  # a few more agents, only their worst-placed jobs freed
+                others = [i for i in range(self.instance.agents) if i not in self.busy and i not in core]
+                agents = agents + rng.sample(others, min(len(others), WIDER_AGENTS))
+            self.busy.update(agents)
+        return assignment, agents, core
+
+    def _free_jobs(self, assignment, agents, core):
+        """(jobs to reassign, load of the jobs that stay, per agent)."""
+        jobs = [j for j, a in enumerate(assignment) if a in set(agents)]
+        free = jobs
+        if len(agents) > len(core):
+            cols = np.array(jobs)
+            rows = np.array([assignment[j] for j in jobs])
+            regret = self.w[rows, cols] - self.w[list(agents)][:, cols].min(axis=0)
+            worst = set(cols[np.argsort(-regret)[: max(1, len(jobs) // 4)]].tolist())
+            free = [j for j in jobs if assignment[j] in core or j in worst]
+        fixed_load = {i: 0 for i in agents}
+        kept = set(jobs) - set(free)
+        for j in kept:
+            fixed_load[assignment[j]] += int(self.resource[assignment[j], j])
+        return free, fixed_load
+
+    def _sub_model(self, assignment, agents, jobs, fixed_load):
+        model = cp_model.CpModel()
+        x = {}
+        for j in jobs:
+            row = []
+            for i in agents:
+                if (self.allowed[i, j] or assignment[j] == i) and self.resource[i, j] <= self.capacity[i]:
+                    x[i, j] = v = model.NewBoolVar("")
+                    row.append(v)
+                    model.AddHint(v, assignment[j] == i)
+            model.AddExactlyOne(row)
+        for i in agents:
+            model.Add(
+                sum(int(self.resource[i, j]) * v for (a, j), v in x.items() if a == i)
+                <= int(self.capacity[i]) - fixed_load[i]
+            )
+        before = int(sum(self.cost[assignment[j], j] for j in jobs))
+        total = sum(int(self.cost[i, j]) * v for (i, j), v in x.items())
+        model.Minimize(total)
+        model.Add(total <= before)
+        return model, x, before
+
+    def _neighbourhood(self, rng, deadline):
+        picked = self._pick(rng)
+        if picked is None:
+            return False
+        assignment, agents, core = picked
+        try:
+            limit = deadline - time.monotonic()
+            if limit <= 0.02:
+                return False
+            jobs, fixed_load = self._free_jobs(assignment, agents, core)
+            model, x, before = self._sub_model(assignment, agents, jobs, fixed_load)
+            solver = cp_model.CpSolver()
+            solver.parameters.max_time_in_seconds = limit
+            # work units rather than seconds: on shared cores the neighbourhoods stay the same size
+            solver.parameters.max_deterministic_time = NEIGHBOURHOOD_WORK
+            solver.parameters.num_workers = 1
+            solver.parameters.random_seed = rng.randrange(1 << 30)
+            solver.parameters.linearization_level = 2
+            code = solver.Solve(model)
+            self._record(solver, code, x, before)
+            return True
+        finally:
+            with self.lock:
+                self.busy.difference_update(agents)
+
+    def _record(self, solver, code, x, before) -> None:
+        """Adapt the neighbourhood size; apply an improvement (its agents are still ours)."""
+        took = solver.response_proto.deterministic_time
+        with self.lock:
+            self.moves += 1
+            if code == cp_model.OPTIMAL and took < 0.3 * NEIGHBOURHOOD_WORK:
+                self.size = min(self.instance.agents, self.size + 1, LNS_MAX)
+            elif code != cp_model.OPTIMAL:
+                self.size = max(2, self.size - 1)
+            if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.ObjectiveValue() < before - 0.5:
+                new = list(self.state.assignment)
+                for (i, j), v in x.items():
+                    if solver.BooleanValue(v):
+                        new[j] = i
+                self.improvements += 1
+                self.state.improve(objective_of_cost(self.cost, new), new)
+
+    def run(self, deadline: float, workers: int, stop_after: float = math.inf) -> None:
+        """Search until ``deadline``, the bound is reached, or ``stop_after`` seconds pass without gain."""
+        last = [time.monotonic(), self.state.upper]
+
+        def loop(k):
+            import random
+
+            rng = random.Random(self.seed * 7919 + k)
+            while time.monotonic() < deadline and self.state.lower < self.state.upper:
+                if self.state.upper < last[1]:
+                    last[:] = [time.monotonic(), self.state.upper]
+                elif time.monotonic() - last[0] > stop_after:
+                    return
+                if not self._neighbourhood(rng, deadline):
+                    time.sleep(0.01)
+
+        threads = [threading.Thread(target=loop, args=(k,), daemon=True) for k in range(max(1, workers))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()

@@ -1,0 +1,163 @@
+"""GAP types C, D, E: the generator follows the published definitions, and every result of ours and of
+the textbook CP-SAT model passes the checker, our bound below every assignment either finds."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.gap_instances import GRID, generate, to_text
+from matching.gap import (
+    capacity_lagrangian,
+    read_orlib,
+    regret_start,
+    repair,
+    solve_gap,
+    solve_gap_plain,
+    useful_pairs,
+    weight_pair_bounds,
+)
+from tests.matching.checker_award import check_gap
+
+
+def _arrays(instance):
+    return (
+        np.array(instance.cost, dtype=np.int64),
+        np.array(instance.resource, dtype=np.int64),
+        np.array(instance.capacity, dtype=np.int64),
+    )
+
+
+@pytest.mark.parametrize("kind", ["c", "d", "e"])
+@pytest.mark.parametrize("agents, jobs", [(5, 100), (20, 200), (10, 400)])
+def test_generator_follows_the_definitions(kind, agents, jobs):
+    instance = generate(kind, agents, jobs, seed=11)
+    cost, resource, capacity = _arrays(instance)
+    assert cost.shape == resource.shape == (agents, jobs) and capacity.shape == (agents,)
+    if kind == "c":
+        assert resource.min() >= 5 and resource.max() <= 25
+        assert cost.min() >= 10 and cost.max() <= 50
+        assert len(np.unique(resource)) == 21  # the whole range is drawn, both ends included
+    elif kind == "d":
+        assert resource.min() >= 1 and resource.max() <= 100
+        noise = cost - (111 - resource)
+        assert noise.min() >= -10 and noise.max() <= 10
+        assert len(np.unique(noise)) == 21
+    else:
+        # r = ⌊1 − 10 ln x⌋, x in (0, 1]; c = ⌊1000 / r_exact − 10 y⌋, r ≤ r_exact < r + 1, y in [0, 1)
+        assert resource.min() >= 1
+        assert (cost <= 1000 / resource).all()
+        assert (cost >= 1000 / (resource + 1) - 11).all()
+        assert 9 < resource.mean() < 12  # E[1 − 10 ln x] = 11
+    expected = np.floor(0.8 * resource.sum(axis=1) / agents).astype(np.int64)
+    if kind == "e":
+        expected = np.maximum(expected, resource.max(axis=1))
+    assert (capacity == expected).all()
+
+
+def test_generator_is_seeded_and_reads_back():
+    first = generate("d", 10, 100, seed=3)
+    assert generate("d", 10, 100, seed=3) == first
+    assert generate("d", 10, 100, seed=4).cost != first.cost
+    assert generate("e", 10, 100, seed=3).cost != generate("c", 10, 100, seed=3).cost
+    assert first.name == "d10100s3"
+    (back,) = read_orlib(to_text(first))
+    assert (back.cost, back.resource, back.capacity) == (first.cost, first.resource, first.capacity)
+    assert (5, 100) in GRID and (80, 1600) in GRID and len(GRID) == 15
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    kind=st.sampled_from("cde"),
+    agents=st.integers(2, 6),
+    jobs=st.integers(4, 40),
+    seed=st.integers(0, 10_000),
+    maximize=st.booleans(),
+)
+def test_every_result_passes_the_checker(kind, agents, jobs, seed, maximize):
+    instance = generate(kind, agents, jobs, seed)
+    ours = solve_gap(instance, maximize=maximize, time_limit=3, workers=2, seed=seed)
+    plain = solve_gap_plain(instance, maximize=maximize, time_limit=3, workers=2, seed=seed)
+    ours_total = check_gap(instance, ours)
+    plain_total = check_gap(instance, plain)
+    if ours_total is not None and plain_total is not None and ours.bound is not None:
+        # our bound holds for every assignment, the textbook model's included
+        assert (ours.bound >= plain_total) if maximize else (ours.bound <= plain_total)
+    if ours.status == "OPTIMAL" and plain.status == "OPTIMAL":
+        assert ours_total == plain_total
+
+
+def _brute_force(instance):
+    cost, resource, capacity = _arrays(instance)
+    best = None
+    for assignment in itertools.product(range(instance.agents), repeat=instance.jobs):
+        load = np.zeros(instance.agents, dtype=np.int64)
+        for j, i in enumerate(assignment):
+            load[i] += resource[i, j]
+        if (load <= capacity).all():
+            total = int(sum(cost[i, j] for j, i in enumerate(assignment)))
+            best = total if best is None else min(best, total)
+    return best
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    kind=st.sampled_from("cde"), agents=st.integers(2, 3), jobs=st.integers(2, 7), seed=st.integers(0, 10_000)
+)
+def test_capacity_relaxation_bound_and_fixing_keep_the_optimum(kind, agents, jobs, seed):
+    instance = generate(kind, agents, jobs, seed)
+    optimum = _brute_force(instance)
+    cost, resource, capacity = _arrays(instance)
+    relaxed = capacity_lagrangian(cost.astype(float), resource, capacity, math.inf, math.inf)
+    bound, multipliers, weights = relaxed
+    assert (multipliers >= 0).all()
+    if optimum is None:
+        return
+    assert bound <= optimum + 1e-6
+    # every optimal assignment survives the fixing against an upper bound at the optimum
+    with_in, with_out = weight_pair_bounds(bound, weights)
+    keep = useful_pairs(with_in, with_out, optimum, 1e-6)
+    optimal = solve_gap(instance, time_limit=10)
+    assert optimal.status == "OPTIMAL" and optimal.objective == optimum
+    assert all(keep[i, j] for j, i in enumerate(optimal.assignment))
+
+
+@pytest.mark.parametrize("kind", ["c", "d", "e"])
+def test_starts_are_feasible(kind):
+    instance = generate(kind, 20, 200, seed=5)
+    cost, resource, capacity = _arrays(instance)
+    _, _, weights = capacity_lagrangian(cost.astype(float), resource, capacity, math.inf, math.inf)
+    for start in (repair(weights, resource, capacity), regret_start(weights, resource, capacity)):
+        if start is None:
+            continue
+        load = np.bincount(start, weights=resource[start, np.arange(200)], minlength=20)
+        assert (load <= capacity).all()
+
+
+@pytest.mark.parametrize(
+    "kind, agents, jobs, maximize",
+    [
+        ("e", 20, 150, False),  # knapsack Lagrangian, neighbourhood search, CP-SAT rounds
+        ("d", 30, 300, False),  # knapsack tables too large: capacity relaxation and neighbourhood search
+        ("c", 20, 150, True),
+    ],
+)
+def test_larger_instances_pass_the_checker_and_bound_the_textbook_model(kind, agents, jobs, maximize):
+    instance = generate(kind, agents, jobs, seed=99)
+    ours = solve_gap(instance, maximize=maximize, time_limit=4, workers=2)
+    plain = solve_gap_plain(instance, maximize=maximize, time_limit=4, workers=2)
+    total = check_gap(instance, ours)
+    plain_total = check_gap(instance, plain)
+    assert total is not None
+    assert "neighbourhoods" in ours.stats  # the reduced phase was reached
+    if maximize:
+        assert ours.bound >= total and ours.stats["lp_bound"] >= total
+        assert plain_total is None or ours.bound >= plain_total
+    else:
+        assert ours.bound <= total and ours.stats["lp_bound"] <= total
+        assert plain_total is None or ours.bound <= plain_total
