@@ -34,6 +34,8 @@ BLOCK_TOP_K = 25  # LNS blocks keep each shift's best 25 + 3×places candidates
 FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole-model run for the bound
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
 GREEDY_SHORTCUT = True  # a component whose greedy value meets its trivial bound is optimal as is
+PRUNE_DOMINATED = True  # drop pairs an exclusive volunteer can always replace (dominated_pairs)
+SOLVER_PARAMS: dict = {}  # extra CP-SAT parameters for every block model (name -> value), for tuning
 
 
 def _us(dt: datetime, zone) -> int:
@@ -442,6 +444,58 @@ def _assemble_pairs(cp: Compiled, per_shift: list, dropped: dict[int, str]) -> P
         if cc:
             cont = np.isin(codes, np.concatenate(cc)).astype(np.int64)
     return Pairs(cp, pv, ps, km, dunits, pref, cont, gm, dropped)
+
+
+def subset_pairs(cp: Compiled, pr: Pairs, keep: np.ndarray) -> Pairs:
+    """The candidate pairs where ``keep`` is True, as a Pairs of their own (order kept)."""
+    out = Pairs(cp, pr.pv[keep], pr.ps[keep], pr.km[keep], pr.dunits[keep], pr.pref[keep], pr.cont[keep],
+                pr.gmask[keep], pr.dropped)
+    if hasattr(pr, "near_index"):
+        out.near_index = pr.near_index
+    return out
+
+
+def dominated_pairs(cp: Compiled, pr: Pairs, protected: np.ndarray) -> np.ndarray:
+    """Pairs no optimal solution needs: True where a pair can be dropped without losing the optimum.
+
+    A volunteer with a single candidate pair is *exclusive* to that shift: nothing else competes for
+    them. A pair (u, s) of a non-exclusive volunteer is dominated when shift s has at least as many
+    exclusive volunteers as places who could each take u's place — their slot groups include all of
+    u's, their score is at least u's. In any solution that puts u on s, at most places − 1 others are
+    on s, so one of those exclusive volunteers is free; swapping u for them keeps every rule (they have
+    no other shift, the count is the same, the group the same) and loses nothing. Swapping one pair at
+    a time shows that all dominated pairs can go at once; repeated while volunteers become exclusive.
+    ``protected`` pairs (pins, approved pairs in repair mode) are never dropped.
+    """
+    drop = np.zeros(pr.P, dtype=bool)
+    if not pr.P:
+        return drop
+    for _ in range(20):
+        keep = ~drop
+        deg = np.bincount(pr.pv[keep], minlength=cp.V)
+        excl = keep & (deg[pr.pv] == 1)
+        # only shifts with at least as many exclusive volunteers as places can hold dominated pairs
+        csum = np.concatenate([[0], np.cumsum(excl)])
+        n_excl = csum[pr.ptr_s[1:]] - csum[pr.ptr_s[:-1]]
+        found = False
+        for s in np.nonzero((n_excl >= cp.scap) & (cp.scap > 0))[0].tolist():
+            a, b = int(pr.ptr_s[s]), int(pr.ptr_s[s + 1])
+            rng_ = np.arange(a, b)
+            ex = rng_[excl[a:b]]
+            cap = int(cp.scap[s])
+            cand = rng_[keep[a:b] & ~excl[a:b] & ~protected[a:b]]
+            if not len(cand):
+                continue
+            exm, exs = pr.gmask[ex], pr.score[ex]
+            for p in cand.tolist():
+                m = int(pr.gmask[p])
+                ok = exs[(exm & m) == m]
+                if len(ok) >= cap and int(np.partition(ok, len(ok) - cap)[len(ok) - cap]) >= int(pr.score[p]):
+                    drop[p] = True
+                    found = True
+        if not found:
+            break
+    return drop
 
 
 # --------------------------------------------------------------------------------------------
@@ -905,6 +959,8 @@ class _BlockModel:
         # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
         prm.cp_model_presolve = False
         prm.log_search_progress = LOG_SEARCH
+        for name, value in SOLVER_PARAMS.items():
+            setattr(prm, name, value)
         cb = None
         if on_solution is not None:
             cb = _Progress(on_solution, [self.x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
@@ -1221,8 +1277,13 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     t_build = time.monotonic()
     cp = Compiled(problem)
     pr = build_pairs(cp)
-    phase["candidates"] = round(time.monotonic() - t0, 3)
     stats = _base_stats(cp, pr, seed=seed, workers=workers, time_limit=time_limit)
+    if PRUNE_DOMINATED:
+        drop = dominated_pairs(cp, pr, _protected_pairs(cp, pr, previous))
+        if drop.any():
+            pr = subset_pairs(cp, pr, ~drop)
+            stats["dominated_pairs"] = int(drop.sum())
+    phase["candidates"] = round(time.monotonic() - t0, 3)
 
     pin_pairs, bad_pins = pin_conflicts(cp, pr)
     if bad_pins:
@@ -1272,6 +1333,19 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
         previous=previous,
         deadline=deadline + 0.5,
     )
+
+
+def _protected_pairs(cp: Compiled, pr: Pairs, previous) -> np.ndarray:
+    """Pairs that pruning must keep: pins, and approved pairs in repair mode."""
+    out = np.zeros(pr.P, dtype=bool)
+    wanted = list(cp.pins)
+    if previous is not None:
+        wanted += [(cp.vindex[v], cp.sindex[s]) for v, s in previous if v in cp.vindex and s in cp.sindex]
+    for v, s in wanted:
+        p = pr.find(v, s)
+        if p is not None:
+            out[p] = True
+    return out
 
 
 def _base_stats(cp: Compiled, pr: Pairs, *, seed: int, workers: int, time_limit: float) -> dict:
