@@ -39,7 +39,10 @@ def solve_plain(problem, *, time_limit: float, workers: int = 2, seed: int = 0, 
     per_slot: dict[tuple[int, int], list] = {}
     per_shift: list[list] = [[] for _ in range(cp.S)]
     objective = []
+    end = t0 + time_limit
     for p in range(pr.P):
+        if p % 5000 == 0 and time.monotonic() > end:
+            return _result(cp, pr, "UNKNOWN", 0, None, [], t0, note="model building used the whole time limit")
         v, s = int(pr.pv[p]), int(pr.ps[p])
         skills = cp.vskills[v]
         for k, slot in enumerate(shifts[s].slots):
@@ -62,6 +65,8 @@ def solve_plain(problem, *, time_limit: float, workers: int = 2, seed: int = 0, 
         m.add(sum(lits) >= max(1, int(cp.sminv[s])) * staffed)
         m.add(sum(lits) <= len(lits) * staffed)
     for v in range(cp.V):
+        if v % 1000 == 0 and time.monotonic() > end:
+            return _result(cp, pr, "UNKNOWN", 0, None, [], t0, note="model building used the whole time limit")
         mine = pr.of_volunteer(v).tolist()
         if not mine:
             continue
