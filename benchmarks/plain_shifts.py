@@ -105,7 +105,7 @@ def solve_plain(problem, *, time_limit: float, workers: int = 2, seed: int = 0, 
                     chosen.append((p, k))
         bound = int(np.floor(solver.best_objective_bound + 1e-6))
     else:
-        bound = int(np.floor(solver.best_objective_bound + 1e-6)) if status != cp_model.INFEASIBLE else 0
+        bound = None  # no solution: CP-SAT's bound is not reported
     return _result(cp, pr, name, None, bound, chosen, t0)
 
 

@@ -151,7 +151,10 @@ def _compare_row(name, data, method, res, limit, workers, load, wall, check) -> 
         seconds=round(res["seconds"], 2),
         peak_mem_mb=res.get("peak_mem_mb"),
         candidate_pairs=res.get("stats", {}).get("candidate_pairs"),
-        weighted_coverage=round(_weighted(res.get("stats", {}).get("coverage_by_urgency", {})), 4),
+        weighted_coverage=(
+            round(_weighted(res.get("stats", {}).get("coverage_by_urgency", {})), 4)
+            if res["status"] in ("OPTIMAL", "FEASIBLE") else None
+        ),
         checker=checked,
     )
     return row

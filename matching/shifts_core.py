@@ -1325,9 +1325,10 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     stats["largest_component_pairs"] = max(search.sizes) if search.sizes else 0
     search.report(sum(search.cobj), sum(search.cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
-    # greedy did on this machine under its current load (measured ≈ 0.6× of those on the tiers)
-    # plus the model build and stop latency of the last CP-SAT call
-    reserve = min(0.3 * time_limit, 0.2 + 1.0 * (time.monotonic() - t_build))
+    # greedy did on this machine under its current load, plus the model build and stop latency of
+    # the last CP-SAT call (measured under a load average of 15–20: explaining took 0.1–0.2× of the
+    # build on the district tiers, 5.8–7 s after 39–61 s; 0.5× leaves a margin)
+    reserve = min(0.3 * time_limit, 0.2 + 0.5 * (time.monotonic() - t_build))
     search.run(solve_deadline=deadline - reserve, phase=phase, t0=t0)
     phase["search"] = round(time.monotonic() - t0, 3)
     if search.conflicting:
