@@ -383,3 +383,25 @@ def test_a_pinned_pair_is_never_dropped():
     assert "dominated_pairs" not in result["stats"]
     assert ("y", "s0") in {(a["volunteer"], a["shift"]) for a in result["assignments"]}
     assert result["objective"] == brute_force(data)
+
+
+def test_a_greedy_stopped_by_its_deadline_leaves_a_valid_start_and_the_solve_still_checks():
+    import time as _time
+
+    import numpy as np
+
+    from benchmarks.generate_shifts import generate
+    from matching import shifts_core as core
+
+    data = generate(600, 300, seed=5)
+    cp = core.Compiled(parse_shift_problem(data))
+    pr = core.build_pairs(cp)
+    none = np.zeros(pr.P, dtype=bool)
+    full, stopped = core.State(cp, pr), core.State(cp, pr)
+    core.greedy(full, np.arange(cp.S), none, np.zeros(pr.P, dtype=np.int64))
+    core.greedy(stopped, np.arange(cp.S), none, np.zeros(pr.P, dtype=np.int64), deadline=_time.monotonic() - 1)
+    # 64 shifts are filled before the first look at the clock, the rest stay empty
+    assert 0 < int((stopped.count > 0).sum()) <= 64 < int((full.count > 0).sum())
+    assert np.all((stopped.count == 0) | (stopped.count >= cp.sminv))
+    result = solve_shifts(parse_shift_problem(data), time_limit=20, workers=1).to_dict()
+    check_shifts(data, result)
