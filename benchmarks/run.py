@@ -273,28 +273,32 @@ def print_gap_types(args) -> None:
 
 
 def print_shifts(args) -> None:
-    print("## Volunteer shifts (tiers)\n")
-    try:
-        from benchmarks import shift_tiers
-    except ImportError as exc:
-        print(
-            f"_benchmarks.shift_tiers is not available ({exc}); run `python benchmarks/run.py --only shifts` "
-            "once it exists._\n"
-        )
-        return
-    names = list(shift_tiers.TIERS)
+    print("## Volunteer shifts (tiers): ours against the textbook CP-SAT model and first come\n")
+    from benchmarks import shift_tiers
+
+    names = args.tiers.split(",") if args.tiers else list(shift_tiers.TIERS)
     if args.quick:
         names = names[:1]
+    print(
+        f"Each tier's instance (seed {args.seed}) is solved by each method in turn, in a child process "
+        f"(reading the file inside the timed call; peak MB is the child's RSS), {args.workers} workers, "
+        "the tier's time limit (or `--shift-time-limit`). *ours*: `matching.shifts.solve_shifts`; "
+        "*plain*: the textbook CP-SAT model (`benchmarks/plain_shifts.py`: one Boolean per volunteer, "
+        "shift and slot, pairwise overlap constraints, default parameters); *first_come*: "
+        "`matching.baseline.first_come`. Every solution is checked by `tests/matching/checker.py`. "
+        "Load avg: the machine's load average (1, 5, 15 min) when the method started.\n",
+        flush=True,
+    )
     rows = []
-    columns: list[str] = []
     for name in names:
-        row = shift_tiers.run_tier(name)
-        rows.append(row)
-        columns += [k for k in row if k not in columns]
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
-    for row in rows:
-        print("| " + " | ".join("—" if row.get(c) is None else str(row.get(c)) for c in columns) + " |")
+        got = shift_tiers.compare_tier(
+            name.strip(), seed=args.seed or 1, time_limit=args.shift_time_limit, workers=args.workers
+        )
+        rows.extend(got)
+        for r in got:
+            print("   ", {k: r.get(k) for k in ("tier", "method", "status", "objective", "bound", "seconds")},
+                  file=sys.stderr, flush=True)
+    print(shift_tiers.format_compare(rows))
     print()
 
 
@@ -337,6 +341,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, metavar="N")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tiers", help="shift tiers, comma-separated (default: all of benchmarks.shift_tiers)")
+    parser.add_argument(
+        "--shift-time-limit", type=float, default=None, metavar="S", help="seconds per shift solve (tier default)"
+    )
     parser.add_argument(
         "--match", metavar="TEXT", help="only GAP files whose name contains TEXT (e.g. chu1997)"
     )

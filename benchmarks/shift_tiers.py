@@ -20,13 +20,22 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TIERS = {"community": (300, 40), "street": (3000, 400), "district": (30000, 4000)}
-DEFAULT_LIMITS = {"community": 10.0, "street": 30.0, "district": 60.0}
+TIERS = {
+    "community": (300, 40),
+    "street": (3000, 400),
+    "district": (30000, 4000),
+    "street_tight": (2000, 800),  # tight supply: about 2.5 volunteers per shift, many left unfilled
+    "district_tight": (20000, 8000),
+}
+DEFAULT_LIMITS = {"community": 10.0, "street": 30.0, "district": 60.0, "street_tight": 60.0, "district_tight": 60.0}
 U = {"1": 1, "2": 2, "3": 4, "4": 8}
 
 
-def _child_solve(path: str, out: str, time_limit: float, workers: int, seed: int) -> None:
-    """Runs in the child: read, parse, solve (timed from before reading), write result + peak RSS."""
+def _child_solve(path: str, out: str, time_limit: float, workers: int, seed: int, method: str = "ours") -> None:
+    """Runs in the child: read, parse, solve (timed from before reading), write result + peak RSS.
+
+    ``method``: ``ours`` (``matching.shifts.solve_shifts``), ``plain`` (the textbook CP-SAT model of
+    ``benchmarks.plain_shifts``) or ``first_come`` (``matching.baseline.first_come``)."""
     import resource
 
     started = time.monotonic()
@@ -34,12 +43,137 @@ def _child_solve(path: str, out: str, time_limit: float, workers: int, seed: int
 
     with open(path, encoding="utf-8") as fh:
         data = json.load(fh)
-    result = solve_shifts(
-        parse_shift_problem(data), time_limit=time_limit, workers=workers, seed=seed, started=started
-    ).to_dict()
+    problem = parse_shift_problem(data)
+    if method == "plain":
+        from benchmarks.plain_shifts import solve_plain
+
+        result = solve_plain(problem, time_limit=time_limit, workers=workers, seed=seed, started=started)
+    elif method == "first_come":
+        from matching.baseline import first_come
+
+        result = first_come(problem).to_dict()
+        result["seconds"] = time.monotonic() - started
+    else:
+        result = solve_shifts(
+            problem, time_limit=time_limit, workers=workers, seed=seed, started=started
+        ).to_dict()
     result["peak_mem_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
     with open(out, "w", encoding="utf-8") as fh:
         json.dump(result, fh)
+
+
+def _run_child(path: str, out: str, limit: float, workers: int, seed: int, method: str) -> dict | None:
+    """One solve in a child process; its result dict (with ``peak_mem_mb``), or None if it died."""
+    code = (
+        "import sys; from benchmarks.shift_tiers import _child_solve; "
+        "_child_solve(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    if os.path.exists(out):
+        os.remove(out)
+    done = subprocess.run(
+        [sys.executable, "-c", code, path, out, str(limit), str(workers), str(seed), method], cwd=ROOT, env=env
+    )
+    if done.returncode != 0 or not os.path.exists(out):
+        return None
+    with open(out, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _load() -> str:
+    try:
+        with open("/proc/loadavg", encoding="utf-8") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:  # pragma: no cover - not Linux
+        return "unknown"
+
+
+METHODS = ("ours", "plain", "first_come")
+
+
+def compare_tier(
+    name: str, *, seed: int = 1, time_limit: float | None = None, workers: int = 2, check: bool = True,
+    methods=METHODS,
+) -> list[dict]:
+    """One instance of the tier solved by each method in turn (child processes, same limit and
+    workers): ours, the textbook CP-SAT model, first come. One row per method, each checked."""
+    from benchmarks.generate_shifts import generate
+
+    n_v, n_s = TIERS[name]
+    limit = DEFAULT_LIMITS[name] if time_limit is None else float(time_limit)
+    data = generate(n_v, n_s, seed)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "problem.json")
+        out = os.path.join(tmp, "result.json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(data, fh)
+        for method in methods:
+            load = _load()
+            t = time.monotonic()
+            res = _run_child(path, out, limit, workers, seed, method)
+            wall = time.monotonic() - t
+            rows.append(_compare_row(name, data, method, res, limit, workers, load, wall, check))
+    base = next((r for r in rows if r["method"] == "first_come" and r["weighted_coverage"] is not None), None)
+    for r in rows:
+        if base and base["weighted_coverage"] and r["weighted_coverage"] is not None:
+            r["weighted_coverage_vs_first_come"] = round(r["weighted_coverage"] / base["weighted_coverage"], 4)
+        else:
+            r["weighted_coverage_vs_first_come"] = None
+    return rows
+
+
+def _compare_row(name, data, method, res, limit, workers, load, wall, check) -> dict:
+    n_v, n_s = len(data["volunteers"]), len(data["shifts"])
+    row = {"tier": name, "size": f"{n_v}×{n_s}", "method": method, "time_limit": limit, "workers": workers,
+           "load_at_start": load, "process_seconds": round(wall, 1)}
+    if res is None:
+        row.update(status="died", objective=None, bound=None, gap_pct=None, seconds=None, peak_mem_mb=None,
+                   candidate_pairs=None, weighted_coverage=None, checker="—")
+        return row
+    checked = "skipped"
+    if check and res.get("status") in ("OPTIMAL", "FEASIBLE"):
+        sys.path.insert(0, ROOT)
+        from tests.matching.checker import check_shifts
+
+        check_shifts(data, res)
+        checked = "ok"
+    obj, bound = res.get("objective"), res.get("bound")
+    if method == "first_come":
+        bound = None
+    gap = round(100.0 * (bound - obj) / bound, 3) if bound and obj is not None else None
+    row.update(
+        status=res["status"],
+        objective=obj,
+        bound=bound,
+        gap_pct=gap,
+        seconds=round(res["seconds"], 2),
+        peak_mem_mb=res.get("peak_mem_mb"),
+        candidate_pairs=res.get("stats", {}).get("candidate_pairs"),
+        weighted_coverage=(
+            round(_weighted(res.get("stats", {}).get("coverage_by_urgency", {})), 4)
+            if res["status"] in ("OPTIMAL", "FEASIBLE") else None
+        ),
+        checker=checked,
+    )
+    return row
+
+
+COMPARE_COLUMNS = [
+    ("tier", "tier"), ("size", "volunteers×shifts"), ("candidate_pairs", "pairs"), ("method", "method"),
+    ("status", "status"), ("objective", "objective"), ("bound", "bound"), ("gap_pct", "gap %"),
+    ("seconds", "s"), ("time_limit", "limit s"), ("peak_mem_mb", "peak MB"), ("load_at_start", "load avg"),
+    ("weighted_coverage_vs_first_come", "U-cov / first come"), ("checker", "check"),
+]
+
+
+def format_compare(rows: list[dict]) -> str:
+    heads = [h for _, h in COMPARE_COLUMNS]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    for r in rows:
+        lines.append("| " + " | ".join("—" if r.get(k) is None else str(r.get(k)) for k, _ in COMPARE_COLUMNS) + " |")
+    return "\n".join(lines)
 
 
 def _weighted(cov: dict) -> float:
@@ -64,22 +198,11 @@ def run_tier(
         out = os.path.join(tmp, "result.json")
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(data, fh)
-        code = (
-            "import sys; from benchmarks.shift_tiers import _child_solve; "
-            "_child_solve(sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))"
-        )
-        env = dict(os.environ)
-        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
         t = time.monotonic()
-        subprocess.run(
-            [sys.executable, "-c", code, path, out, str(limit), str(workers), str(seed)],
-            check=True,
-            cwd=ROOT,
-            env=env,
-        )
+        ours = _run_child(path, out, limit, workers, seed, "ours")
         wall = time.monotonic() - t
-        with open(out, encoding="utf-8") as fh:
-            ours = json.load(fh)
+        if ours is None:
+            raise RuntimeError(f"the {name} tier's solve did not finish")
     checked = "skipped"
     if check:
         sys.path.insert(0, ROOT)

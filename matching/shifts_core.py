@@ -29,11 +29,18 @@ U_WEIGHT = np.array([0, 1, 2, 4, 8], dtype=np.int64)
 
 # size of a sub-model solved in one CP-SAT call (candidate pairs); bigger components use LNS blocks
 WHOLE_MODEL_PAIRS = 15_000
-BLOCK_PAIRS = 15_000  # candidate pairs per LNS block (before the per-shift restriction below)
-BLOCK_TOP_K = 25  # LNS blocks keep each shift's best 25 + 3×places candidates
+# candidate pairs per LNS block (before the per-shift restriction below); measured on the tight
+# street tier (2,000 × 800) under a load average of 10–14 on two cores: blocks of 6,000 pairs
+# restricted to each shift's best 10 + 3×places gain more in 40 s than 15,000 / 25 (2.6 % vs 3.6 %
+# from the bound): small blocks are proven optimal quickly even when the solver gets a fraction
+# of a core, and more of them fit in the time
+BLOCK_PAIRS = 6_000
+BLOCK_TOP_K = 10  # LNS blocks keep each shift's best 10 + 3×places candidates
 FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole-model run for the bound
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
 GREEDY_SHORTCUT = True  # a component whose greedy value meets its trivial bound is optimal as is
+PRUNE_DOMINATED = True  # drop pairs an exclusive volunteer can always replace (dominated_pairs)
+SOLVER_PARAMS: dict = {}  # extra CP-SAT parameters for every block model (name -> value), for tuning
 
 
 def _us(dt: datetime, zone) -> int:
@@ -444,6 +451,58 @@ def _assemble_pairs(cp: Compiled, per_shift: list, dropped: dict[int, str]) -> P
     return Pairs(cp, pv, ps, km, dunits, pref, cont, gm, dropped)
 
 
+def subset_pairs(cp: Compiled, pr: Pairs, keep: np.ndarray) -> Pairs:
+    """The candidate pairs where ``keep`` is True, as a Pairs of their own (order kept)."""
+    out = Pairs(cp, pr.pv[keep], pr.ps[keep], pr.km[keep], pr.dunits[keep], pr.pref[keep], pr.cont[keep],
+                pr.gmask[keep], pr.dropped)
+    if hasattr(pr, "near_index"):
+        out.near_index = pr.near_index
+    return out
+
+
+def dominated_pairs(cp: Compiled, pr: Pairs, protected: np.ndarray) -> np.ndarray:
+    """Pairs no optimal solution needs: True where a pair can be dropped without losing the optimum.
+
+    A volunteer with a single candidate pair is *exclusive* to that shift: nothing else competes for
+    them. A pair (u, s) of a non-exclusive volunteer is dominated when shift s has at least as many
+    exclusive volunteers as places who could each take u's place — their slot groups include all of
+    u's, their score is at least u's. In any solution that puts u on s, at most places − 1 others are
+    on s, so one of those exclusive volunteers is free; swapping u for them keeps every rule (they have
+    no other shift, the count is the same, the group the same) and loses nothing. Swapping one pair at
+    a time shows that all dominated pairs can go at once; repeated while volunteers become exclusive.
+    ``protected`` pairs (pins, approved pairs in repair mode) are never dropped.
+    """
+    drop = np.zeros(pr.P, dtype=bool)
+    if not pr.P:
+        return drop
+    for _ in range(20):
+        keep = ~drop
+        deg = np.bincount(pr.pv[keep], minlength=cp.V)
+        excl = keep & (deg[pr.pv] == 1)
+        # only shifts with at least as many exclusive volunteers as places can hold dominated pairs
+        csum = np.concatenate([[0], np.cumsum(excl)])
+        n_excl = csum[pr.ptr_s[1:]] - csum[pr.ptr_s[:-1]]
+        found = False
+        for s in np.nonzero((n_excl >= cp.scap) & (cp.scap > 0))[0].tolist():
+            a, b = int(pr.ptr_s[s]), int(pr.ptr_s[s + 1])
+            rng_ = np.arange(a, b)
+            ex = rng_[excl[a:b]]
+            cap = int(cp.scap[s])
+            cand = rng_[keep[a:b] & ~excl[a:b] & ~protected[a:b]]
+            if not len(cand):
+                continue
+            exm, exs = pr.gmask[ex], pr.score[ex]
+            for p in cand.tolist():
+                m = int(pr.gmask[p])
+                ok = exs[(exm & m) == m]
+                if len(ok) >= cap and int(np.partition(ok, len(ok) - cap)[len(ok) - cap]) >= int(pr.score[p]):
+                    drop[p] = True
+                    found = True
+        if not found:
+            break
+    return drop
+
+
 # --------------------------------------------------------------------------------------------
 # solution state and greedy
 # --------------------------------------------------------------------------------------------
@@ -556,7 +615,31 @@ class State:
             self.count[s] += 1
 
 
-def greedy(state: State, shifts, pinned: np.ndarray, bonus: np.ndarray) -> bool:
+def _fill_shift(state: State, s: int, pinned: np.ndarray, load: np.ndarray, freed: np.ndarray) -> None:
+    """Shift s takes its best-scoring free candidates (fewest alternatives first among equals); left
+    below its minimum it is emptied again, unless pinned, and those volunteers marked ``freed``."""
+    cp, pr = state.cp, state.pairs
+    if cp.scap[s] == 0 or state.count[s] >= cp.scap[s]:
+        return
+    idx = pr.of_shift(s)
+    if not len(idx):
+        return
+    cand = idx[np.lexsort((load[pr.pv[idx]], -pr.score[idx]))]
+    for p in cand:
+        if state.count[s] >= cp.scap[s]:
+            break
+        if pr.score[p] <= 0 and not pinned[p]:
+            continue
+        state.place(int(p))
+    if 0 < state.count[s] < cp.sminv[s]:
+        members = state.members(s)
+        if not any(pinned[p] for p in members):
+            for p in members:
+                state.remove(p)
+                freed[pr.pv[p]] = True
+
+
+def greedy(state: State, shifts, pinned: np.ndarray, bonus: np.ndarray, deadline: float | None = None) -> bool:
     """Urgent and scarce shifts first, best-scoring free volunteers first; under-staffed shifts emptied.
 
     Pins are placed first and kept; in repair mode approved pairs next. Returns False when the pins
@@ -578,26 +661,21 @@ def greedy(state: State, shifts, pinned: np.ndarray, bonus: np.ndarray) -> bool:
     scarcity = ncand / np.maximum(cp.scap[shifts], 1)
     order = shifts[np.lexsort((scarcity, -cp.surg[shifts]))]
     load = np.bincount(pr.pv, minlength=cp.V) if pr.P else np.zeros(cp.V, dtype=np.int64)
-    for sweep in range(2):
-        for s in order:
-            s = int(s)
-            if cp.scap[s] == 0 or state.count[s] >= cp.scap[s]:
-                continue
-            idx = pr.of_shift(s)
-            if not len(idx):
-                continue
-            cand = idx[np.lexsort((load[pr.pv[idx]], -pr.score[idx]))]
-            for p in cand:
-                if state.count[s] >= cp.scap[s]:
-                    break
-                if pr.score[p] <= 0 and not pinned[p]:
-                    continue
-                state.place(int(p))
-            if 0 < state.count[s] < cp.sminv[s]:
-                members = state.members(s)
-                if not any(pinned[p] for p in members):
-                    for p in members:
-                        state.remove(p)
+    freed = np.zeros(cp.V, dtype=bool)  # volunteers taken off an under-staffed shift
+    # past ``deadline`` (checked every 64 shifts) the shifts not reached yet stay empty: the result
+    # must come within the time limit, and every shift filled so far keeps every rule
+    for k, s in enumerate(order.tolist()):
+        if deadline is not None and k and k % 64 == 0 and time.monotonic() > deadline:
+            return ok
+        _fill_shift(state, s, pinned, load, freed)
+    if freed.any():
+        # only a freed volunteer can newly fit anywhere: revisit the shifts they are candidates of
+        again = np.zeros(cp.S, dtype=bool)
+        again[pr.ps[freed[pr.pv]]] = True
+        for k, s in enumerate(order[again[order]].tolist()):
+            if deadline is not None and k and k % 64 == 0 and time.monotonic() > deadline:
+                return ok
+            _fill_shift(state, s, pinned, load, freed)
     return ok
 
 
@@ -905,6 +983,8 @@ class _BlockModel:
         # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
         prm.cp_model_presolve = False
         prm.log_search_progress = LOG_SEARCH
+        for name, value in SOLVER_PARAMS.items():
+            setattr(prm, name, value)
         cb = None
         if on_solution is not None:
             cb = _Progress(on_solution, [self.x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
@@ -1221,8 +1301,13 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     t_build = time.monotonic()
     cp = Compiled(problem)
     pr = build_pairs(cp)
-    phase["candidates"] = round(time.monotonic() - t0, 3)
     stats = _base_stats(cp, pr, seed=seed, workers=workers, time_limit=time_limit)
+    if PRUNE_DOMINATED:
+        drop = dominated_pairs(cp, pr, _protected_pairs(cp, pr, previous))
+        if drop.any():
+            pr = subset_pairs(cp, pr, ~drop)
+            stats["dominated_pairs"] = int(drop.sum())
+    phase["candidates"] = round(time.monotonic() - t0, 3)
 
     pin_pairs, bad_pins = pin_conflicts(cp, pr)
     if bad_pins:
@@ -1234,7 +1319,9 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     state = State(cp, pr)
     comps = components(cp, pr)
     with_pairs = np.nonzero(pr.ptr_s[1:] > pr.ptr_s[:-1])[0]
-    greedy(state, with_pairs, pinned, bonus)
+    # on a large problem under heavy load the greedy alone can reach the limit: it stops with a fifth
+    # of the limit left for explaining and assembling (measured 5.8–7 s on the district tiers there)
+    greedy(state, with_pairs, pinned, bonus, deadline=deadline - 0.2 * time_limit)
     stats["greedy_objective"] = state.objective()
     phase["greedy"] = round(time.monotonic() - t0, 3)
 
@@ -1244,11 +1331,13 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     )
     stats["components"] = len(comps)
     stats["largest_component_pairs"] = max(search.sizes) if search.sizes else 0
+    search.build_seconds = time.monotonic() - t_build
     search.report(sum(search.cobj), sum(search.cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
-    # greedy did on this machine under its current load (measured ≈ 0.6× of those on the tiers)
-    # plus the model build and stop latency of the last CP-SAT call
-    reserve = min(0.3 * time_limit, 0.2 + 1.0 * (time.monotonic() - t_build))
+    # greedy did on this machine under its current load, plus the model build and stop latency of
+    # the last CP-SAT call (measured under a load average of 15–20: explaining took 0.1–0.2× of the
+    # build on the district tiers, 5.8–7 s after 39–61 s; 0.5× leaves a margin)
+    reserve = min(0.3 * time_limit, 0.2 + 0.5 * (time.monotonic() - t_build))
     search.run(solve_deadline=deadline - reserve, phase=phase, t0=t0)
     phase["search"] = round(time.monotonic() - t0, 3)
     if search.conflicting:
@@ -1270,8 +1359,23 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
         phase=phase,
         t0=t0,
         previous=previous,
-        deadline=deadline + 0.5,
+        # listing the assignments after the last explained shift takes a few seconds on the largest
+        # problems under heavy load (measured ≈ 3 s at 923 k pairs): explaining stops before that
+        deadline=deadline - 0.05 * time_limit,
     )
+
+
+def _protected_pairs(cp: Compiled, pr: Pairs, previous) -> np.ndarray:
+    """Pairs that pruning must keep: pins, and approved pairs in repair mode."""
+    out = np.zeros(pr.P, dtype=bool)
+    wanted = list(cp.pins)
+    if previous is not None:
+        wanted += [(cp.vindex[v], cp.sindex[s]) for v, s in previous if v in cp.vindex and s in cp.sindex]
+    for v, s in wanted:
+        p = pr.find(v, s)
+        if p is not None:
+            out[p] = True
+    return out
 
 
 def _base_stats(cp: Compiled, pr: Pairs, *, seed: int, workers: int, time_limit: float) -> dict:
@@ -1338,6 +1442,7 @@ class _ComponentSearch:
         self.cstatus = ["FEASIBLE"] * len(comps)
         self.conflicting: list[tuple[int, int]] = []
         self.lns_rounds = 0
+        self.build_seconds = 0.0  # seconds the pairs and the greedy start took (set by the caller)
 
     def feasible(self, c: int) -> bool:
         """The component's current solution keeps min staffing and every pin."""
@@ -1453,8 +1558,21 @@ class _ComponentSearch:
         size = self.sizes[c]
         share_end = min(time.monotonic() + max(0.0, share), end)
         # Lagrangian prices on the hour limits help a little on mid-size components; on the largest
-        # a single flow already costs seconds, so they get the plain flow bound
-        fb = flow_bound(
+        # a single flow already costs seconds, so they get the plain flow bound. One flow takes about
+        # as long as building the pairs and the greedy did for as many pairs (measured under a load
+        # average of 20: 35 s for 923 k pairs after a 35 s build); it cannot be stopped, so it is left
+        # out when it would not end in time (the bound is then the trivial one)
+        estimate = self.build_seconds * size / max(self.pr.P, 1)
+        fb = None
+        if end - time.monotonic() > estimate:
+            fb = self._flow_bound(c, share_end, size)
+        if fb is not None:
+            self.cbound[c] = max(self.cobj[c], min(self.cbound[c], fb))
+        phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
+        self._blocks_then_whole(c, share_end, has_bonus=has_bonus, end=end, others=(others_obj, others_bound))
+
+    def _flow_bound(self, c: int, share_end: float, size: int):
+        return flow_bound(
             self.cp,
             self.pr,
             self.cidx[c],
@@ -1463,9 +1581,10 @@ class _ComponentSearch:
             deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
             max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
         )
-        if fb is not None:
-            self.cbound[c] = max(self.cobj[c], min(self.cbound[c], fb))
-        phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
+
+    def _blocks_then_whole(self, c: int, share_end: float, *, has_bonus: bool, end: float, others) -> None:
+        others_obj, others_bound = others
+        size = self.sizes[c]
         # mid-size components: LNS first, then the whole model (hinted) for a proven bound
         finish = size <= FINISH_WHOLE_PAIRS
         lns_end = share_end

@@ -247,3 +247,161 @@ def test_decomposed_path_bounds_are_valid(data):
         assert result["objective"] <= best <= result["bound"]
         if result["status"] == "OPTIMAL":
             assert result["objective"] == best
+
+
+@st.composite
+def crowded_problems(draw):
+    """Two shifts and up to six volunteers, most free for exactly one shift (exclusive to it): the
+    problems where dominated pairs are dropped before the model."""
+    shifts = [
+        {
+            "id": f"s{j}",
+            "start": _t(start),
+            "end": _t(start + 60),
+            "location": [31.23 + draw(st.integers(0, 2)) * 0.002, 121.47],
+            "urgency": draw(st.integers(1, 4)),
+            "min_volunteers": draw(st.sampled_from([1, 1, 2])),
+            "slots": [
+                {"skill": draw(st.sampled_from([None, None, "a"])), "count": draw(st.sampled_from([1, 1, 1, 2]))}
+                for _ in range(draw(st.sampled_from([1, 1, 2])))
+            ],
+            "residents": [],
+        }
+        for j, start in enumerate((540, 540 + draw(st.sampled_from([0, 60, 90, 120]))))
+    ]
+    vols = []
+    for i in range(draw(st.integers(2, 6))):
+        kind = draw(st.sampled_from(["s0", "s0", "s1", "both"]))
+        window = {"s0": (540, 600), "s1": (None, None), "both": (480, 780)}[kind]
+        if kind == "s1":
+            a = int(shifts[1]["start"][11:13]) * 60 + int(shifts[1]["start"][14:16])
+            window = (a, a + 60)
+        vols.append(
+            {
+                "id": f"v{i}",
+                "skills": draw(st.lists(st.sampled_from(SKILLS), max_size=1, unique=True)),
+                "location": [31.23 + draw(st.integers(0, 2)) * 0.002, 121.47],
+                "max_travel_km": None,
+                "max_minutes": draw(st.sampled_from([None, 60, 120])),
+                "availability": [[_t(window[0]), _t(window[1])]],
+                "preferences": draw(st.lists(st.sampled_from(["s0", "s1"]), max_size=1)) if i % 3 == 2 else [],
+                "history": [],
+            }
+        )
+    pins = []
+    if draw(st.booleans()):
+        pins = [[draw(st.sampled_from([v["id"] for v in vols])), draw(st.sampled_from(["s0", "s1"]))]]
+    return {
+        "settings": {"max_travel_km": 5.0, "rest_minutes": draw(st.sampled_from([0, 30])), "timezone": "Asia/Shanghai"},
+        "volunteers": vols,
+        "shifts": shifts,
+        "pins": pins,
+        "forbids": [],
+    }
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(crowded_problems())
+def test_dropping_dominated_pairs_keeps_the_optimum(data):
+    """With and without the greedy shortcut, the pruned model reaches the brute-force optimum."""
+    best = brute_force(data)
+    for shortcut in (True, False):
+        with _Patched(GREEDY_SHORTCUT=shortcut):
+            result = solve_shifts(parse_shift_problem(data), time_limit=20, workers=1).to_dict()
+        check_shifts(data, result)
+        if best is None:
+            assert result["status"] == "INFEASIBLE"
+        else:
+            assert result["status"] == "OPTIMAL" and result["objective"] == result["bound"] == best
+
+
+def _one_day(vols, shifts, pins=()):
+    return {
+        "settings": {"max_travel_km": 5.0, "rest_minutes": 30, "timezone": "Asia/Shanghai"},
+        "volunteers": vols,
+        "shifts": shifts,
+        "pins": [list(p) for p in pins],
+        "forbids": [],
+    }
+
+
+def _vol(vid, a, b, lat, skills=()):
+    return {"id": vid, "skills": list(skills), "location": [lat, 121.47], "max_travel_km": None,
+            "max_minutes": None, "availability": [[_t(a), _t(b)]], "preferences": [], "history": []}
+
+
+def _shift(sid, a, lat, skill=None, urgency=1):
+    return {"id": sid, "start": _t(a), "end": _t(a + 60), "location": [lat, 121.47], "urgency": urgency,
+            "min_volunteers": 1, "slots": [{"skill": skill, "count": 1}], "residents": []}
+
+
+def test_a_pair_an_exclusive_volunteer_can_always_replace_is_dropped():
+    # x is free only for s0 and as close; y could do s0 or s1: (y, s0) is dominated
+    data = _one_day(
+        [_vol("x", 540, 600, 31.230), _vol("y", 480, 780, 31.230)],
+        [_shift("s0", 540, 31.230), _shift("s1", 660, 31.231)],
+    )
+    result = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1).to_dict()
+    check_shifts(data, result)
+    assert result["stats"]["dominated_pairs"] == 1
+    assert result["status"] == "OPTIMAL" and result["objective"] == brute_force(data)
+    assert {(a["volunteer"], a["shift"]) for a in result["assignments"]} == {("x", "s0"), ("y", "s1")}
+
+
+def test_no_pair_is_dropped_when_the_exclusive_volunteer_scores_less_or_lacks_the_skill():
+    # z holds s1 and is better there than y; x is free only for s0 but farther from it than y:
+    # the optimum puts y on s0 (x idle), so (y, s0) must stay a candidate
+    farther = _one_day(
+        [_vol("x", 540, 600, 31.240), _vol("y", 480, 780, 31.230), _vol("z", 660, 720, 31.231)],
+        [_shift("s0", 540, 31.230), _shift("s1", 660, 31.231)],
+    )
+    # s0 needs one with skill a and one more; x1 and x2 are free only for s0 but lack a: they cannot
+    # take y's place on the skilled slot
+    two_groups = _shift("s0", 540, 31.230)
+    two_groups["slots"] = [{"skill": "a", "count": 1}, {"skill": None, "count": 1}]
+    unskilled = _one_day(
+        [_vol("x1", 540, 600, 31.230), _vol("x2", 540, 600, 31.230), _vol("y", 480, 780, 31.230, skills=["a"]),
+         _vol("z", 660, 720, 31.231)],
+        [two_groups, _shift("s1", 660, 31.231)],
+    )
+    for data, expected in ((farther, {("y", "s0"), ("z", "s1")}), (unskilled, {("y", "s0"), ("z", "s1")})):
+        result = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1).to_dict()
+        check_shifts(data, result)
+        assert result["stats"]["dominated_pairs"] == 1  # (y, s1): z, free only for s1, is nearer
+        assert result["status"] == "OPTIMAL" and result["objective"] == brute_force(data)
+        assert expected <= {(a["volunteer"], a["shift"]) for a in result["assignments"]}
+
+
+def test_a_pinned_pair_is_never_dropped():
+    data = _one_day(
+        [_vol("x", 540, 600, 31.230), _vol("y", 480, 780, 31.230)],
+        [_shift("s0", 540, 31.230), _shift("s1", 660, 31.231)],
+        pins=[("y", "s0")],
+    )
+    result = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1).to_dict()
+    check_shifts(data, result)
+    assert "dominated_pairs" not in result["stats"]
+    assert ("y", "s0") in {(a["volunteer"], a["shift"]) for a in result["assignments"]}
+    assert result["objective"] == brute_force(data)
+
+
+def test_a_greedy_stopped_by_its_deadline_leaves_a_valid_start_and_the_solve_still_checks():
+    import time as _time
+
+    import numpy as np
+
+    from benchmarks.generate_shifts import generate
+    from matching import shifts_core as core
+
+    data = generate(600, 300, seed=5)
+    cp = core.Compiled(parse_shift_problem(data))
+    pr = core.build_pairs(cp)
+    none = np.zeros(pr.P, dtype=bool)
+    full, stopped = core.State(cp, pr), core.State(cp, pr)
+    core.greedy(full, np.arange(cp.S), none, np.zeros(pr.P, dtype=np.int64))
+    core.greedy(stopped, np.arange(cp.S), none, np.zeros(pr.P, dtype=np.int64), deadline=_time.monotonic() - 1)
+    # 64 shifts are filled before the first look at the clock, the rest stay empty
+    assert 0 < int((stopped.count > 0).sum()) <= 64 < int((full.count > 0).sum())
+    assert np.all((stopped.count == 0) | (stopped.count >= cp.sminv))
+    result = solve_shifts(parse_shift_problem(data), time_limit=20, workers=1).to_dict()
+    check_shifts(data, result)
