@@ -182,7 +182,8 @@ def check_shifts(problem: dict, result: dict) -> None:
                 want_f,
                 want_p,
             ), f"coverage_by_urgency[{u}] {filled, places} != {want_f, want_p}"
-    if problem.get("fairness"):
+    opts = problem.get("fairness") or {}
+    if opts.get("urgent_floor") is not None or opts.get("hours_cap") is not None or opts.get("spread"):
         check_fairness(problem, result)
 
 
