@@ -39,6 +39,7 @@ from .shift_types import ShiftResult
 from .shifts_core import (
     Compiled,
     State,
+    SubResult,
     _BlockModel,
     _repair_bonus,
     build_pairs,
@@ -158,18 +159,24 @@ def solve_fair(problem, *, time_limit: float, workers: int, seed: int, progress,
     pinned[pin_pairs] = True
     bonus, big = _repair_bonus(cp, pr, previous)
     start = _state_of(cp, pr, plain)
+    if options.hours_cap is not None:
+        _within_cap(start, pinned, _steps(options.hours_cap))
     model = _FairModel(start, pinned, bonus, options)
     reserve = min(0.2 * time_limit, 0.3)
     spread_share = 0.3 if options.spread else 0.0
     main_end = time.monotonic() + (deadline - reserve - time.monotonic()) * (1 - spread_share)
-    res = model.solve_main(end=main_end, workers=workers, seed=seed, kept_weight=big)
+    res = model.solve_main(end=main_end, workers=workers, seed=seed)
+    if res.status not in ("OPTIMAL", "FEASIBLE") and _keeps_rules(start, pinned, options):
+        res = SubResult("FEASIBLE", {int(p): int(start.g[p]) for p in np.nonzero(start.x)[0].tolist()},
+                        None, None)  # no better plan in time: the plan without options, cut to the cap
     if res.status not in ("OPTIMAL", "FEASIBLE"):
         state, status, objective = State(cp, pr), "UNKNOWN", 0
     else:
         state = _state_from(cp, pr, res.chosen)
         status = res.status
         if options.spread:
-            spread = model.solve_spread(res, end=deadline - reserve, workers=workers, seed=seed)
+            spread = (model.solve_spread(res, end=deadline - reserve, workers=workers, seed=seed)
+                      if res.objective is not None else None)
             if spread is not None:
                 state = _state_from(cp, pr, spread.chosen)
                 status = "OPTIMAL" if res.status == "OPTIMAL" and spread.status == "OPTIMAL" else "FEASIBLE"
@@ -197,6 +204,50 @@ def _state_of(cp: Compiled, pr, result: ShiftResult) -> State:
     return state
 
 
+def _within_cap(state: State, pinned, steps: int) -> None:
+    """Cut a plan down until every volunteer keeps the cap (the fair model's start): from whoever is
+    furthest over it, drop their lowest-scoring place beyond their pins, unless that leaves a shift with
+    fewer than its minimum and pins on it."""
+    cp, pr = state.cp, state.pairs
+    while True:
+        total = int(state.used.sum())
+        worst, excess = None, 0
+        for v in np.nonzero(state.used)[0].tolist():
+            over = SHARE_STEPS * int(state.used[v]) - steps * total
+            if over > excess and any(not pinned[p] for p in state.sched[v]):
+                worst, excess = v, over
+        if worst is None:
+            return
+        free = sorted((p for p in state.sched[worst] if not pinned[p]), key=lambda p: int(pr.score[p]))
+        dropped = False
+        for p in free:
+            s = int(pr.ps[p])
+            members = state.members(s)
+            if len(members) - 1 >= cp.sminv[s] or len(members) == 1:
+                state.remove(p)
+                dropped = True
+                break
+            if not any(pinned[q] for q in members):  # the shift falls below its minimum: empty it
+                for q in members:
+                    state.remove(q)
+                dropped = True
+                break
+        if not dropped:
+            return
+
+
+def _keeps_rules(state: State, pinned, options: FairnessOptions) -> bool:
+    """The plan staffs each shift it touches, keeps every pin and the cap (what a cut plan may have lost)."""
+    cnt, cp = state.count, state.cp
+    if not (np.all((cnt == 0) | (cnt >= cp.sminv)) and np.all(state.x[pinned])):
+        return False
+    if options.hours_cap is None:
+        return True
+    steps, total = _steps(options.hours_cap), int(state.used.sum())
+    return all(SHARE_STEPS * int(state.used[v]) <= steps * total or all(pinned[p] for p in state.sched[v])
+               for v in range(cp.V))
+
+
 def _state_from(cp: Compiled, pr, chosen: dict) -> State:
     state = State(cp, pr)
     state.set_block(range(cp.S), chosen)
@@ -220,7 +271,11 @@ class _FairModel:
         durations = [int(d) for d in cp.sdur.tolist()] or [1]
         self.unit = reduce(math.gcd, durations) or 1
         self.loads = self._loads()
-        self.total = sum(self._dur(int(pr.ps[p])) * self.x[p] for p in range(pr.P)) if pr.P else 0
+        # all assigned time as one variable, so that each volunteer's cap is a short row
+        every = sum(self._dur(s) * len(pr.of_shift(s)) for s in range(cp.S))
+        self.total = self.m.new_int_var(0, every, "")
+        self.m.add(self.total == cp_model.LinearExpr.weighted_sum(
+            [self.x[p] for p in range(pr.P)], [self._dur(int(pr.ps[p])) for p in range(pr.P)]))
         self.penalty = 0
         self.shortfall = []
         if options.hours_cap is not None:
@@ -282,9 +337,16 @@ class _FairModel:
         solver.parameters.random_seed = int(seed)
         return solver
 
-    def solve_main(self, *, end: float, workers: int, seed: int, kept_weight: int):
-        return self.block.solve(self.idx, end=end, workers=workers, seed=seed, on_solution=None,
-                                bonus=self.bonus, kept_weight=kept_weight, build_seconds=0.0)
+    def solve_main(self, *, end: float, workers: int, seed: int):
+        """The floors first, then the objective, under the cap (CP-SAT's presolve on: the cap's rows
+        over all pairs need it to find plans at all)."""
+        solver = self._solver(end, workers, seed)
+        status = solver.solve(self.m)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return SubResult("UNKNOWN", {}, None, None)
+        return SubResult("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+                         self.block._chosen(solver, self.idx), int(round(solver.objective_value)),
+                         int(math.floor(solver.best_objective_bound + 1e-6)))
 
     def solve_spread(self, main, *, end: float, workers: int, seed: int):
         """Keep the value found, make the heaviest load as light as possible."""
@@ -301,11 +363,10 @@ class _FairModel:
         for p in range(self.pr.P):
             m.add_hint(self.x[p], p in main.chosen)
         solver = self._solver(end, workers, seed)
-        solver.parameters.cp_model_presolve = False
         status = solver.solve(m)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
-        return type(main)("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
+        return SubResult("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
                           self.block._chosen(solver, self.idx), main.objective, main.bound)
 
 
