@@ -5,6 +5,8 @@ fairness is the objective without the options minus the objective with them."""
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 import json
 import subprocess
 import sys
@@ -221,3 +223,86 @@ def test_checker_catches_a_broken_cap():
     with pytest.raises(AssertionError, match="cap"):
         check_shifts(data, forged)
 
+
+
+def _fair_brute_force(data):
+    """The best (fewest places short of the floors, then highest objective) over every plan keeping the
+    nine rules and the cap; None if the pins cannot hold."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.matching.checker import allowed, score
+    from tests.matching.test_shifts_property import _fits_slots
+
+    zone = ZoneInfo("Asia/Shanghai")
+    s_ = data["settings"]
+    rest = s_["rest_minutes"] * 60
+    vols, shifts = data["volunteers"], data["shifts"]
+    forbids, pins = {tuple(p) for p in data["forbids"]}, {tuple(p) for p in data["pins"]}
+    opts = data["fairness"]
+    span = {sh["id"]: (datetime.fromisoformat(sh["start"]).astimezone(zone),
+                       datetime.fromisoformat(sh["end"]).astimezone(zone)) for sh in shifts}
+    minutes = {k: int((b - a).total_seconds() // 60) for k, (a, b) in span.items()}
+    choices = []
+    for v in vols:
+        ok = [sh for sh in shifts
+              if allowed(v, sh, s_, forbids, zone, pinned=(v["id"], sh["id"]) in pins) is None
+              and any(sl["count"] > 0 and (sl["skill"] is None or sl["skill"] in v["skills"]) for sl in sh["slots"])]
+        mine = []
+        for r in range(len(ok) + 1):
+            for combo in itertools.combinations(ok, r):
+                spans = sorted(span[sh["id"]] for sh in combo)
+                if any((spans[k + 1][0] - spans[k][1]).total_seconds() < rest for k in range(len(spans) - 1)):
+                    continue
+                if v["max_minutes"] is not None and sum(minutes[sh["id"]] for sh in combo) > v["max_minutes"]:
+                    continue
+                mine.append([sh["id"] for sh in combo])
+        choices.append(mine)
+    steps = None if opts["hours_cap"] is None else int(opts["hours_cap"] * 10_000 + 1e-9)
+    best = None
+    for choice in itertools.product(*choices):
+        chosen = {(v["id"], sid) for v, sids in zip(vols, choice) for sid in sids}
+        if not pins <= chosen:
+            continue
+        members = {sh["id"]: [v for v, sids in zip(vols, choice) if sh["id"] in sids] for sh in shifts}
+        if any(m and (len(m) < sh["min_volunteers"] or not _fits_slots(m, sh["slots"]))
+               for sh, m in ((sh, members[sh["id"]]) for sh in shifts)):
+            continue
+        load = {v["id"]: sum(minutes[s] for s in sids) for v, sids in zip(vols, choice)}
+        total = sum(load.values())
+        if steps is not None and any(
+                10_000 * load[v["id"]] > steps * total and not all((v["id"], s) in pins for s in sids)
+                for v, sids in zip(vols, choice)):
+            continue
+        short = 0
+        if opts["urgent_floor"] is not None:
+            by_community: dict = {}
+            for sh in shifts:
+                if sh.get("community") is not None and sh["urgency"] >= opts["urgent_from"]:
+                    row = by_community.setdefault(sh["community"], [0, 0])
+                    row[0] += len(members[sh["id"]])
+                    row[1] += sum(sl["count"] for sl in sh["slots"])
+            for filled, places in by_community.values():
+                need = -(-int(math.ceil(opts["urgent_floor"] * 10_000 - 1e-9)) * places // 10_000)
+                short += max(0, need - filled)
+        value = sum(score(v, next(sh for sh in shifts if sh["id"] == sid)) for v, sids in zip(vols, choice)
+                    for sid in sids)
+        key = (-short, value)
+        best = key if best is None else max(best, key)
+    return best
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fair_problems())
+def test_random_problems_with_options_reach_the_brute_force_optimum(data):
+    opts = data["fairness"]
+    if opts["urgent_floor"] is None and opts["hours_cap"] is None and not opts["spread"]:
+        opts["spread"] = True
+    result = _solve(data, limit=20)
+    best = _fair_brute_force(data)
+    if best is None:
+        assert result["status"] == "INFEASIBLE"
+        return
+    assert result["status"] == "OPTIMAL"
+    short = sum(row["required"] - row["filled"] for row in result["fairness"]["floor_unmet"])
+    assert (-short, result["objective"]) == best
