@@ -101,3 +101,22 @@ def test_fairness_is_for_volunteer_runs_only(client, auth, world):
     assert response.status_code == 200
     assert "Fairness options apply to volunteer runs only." in response.get_data(as_text=True)
     assert _runs() == before
+
+
+def test_a_floor_left_short_is_named_with_its_reason_in_words(client, auth, world, week):
+    auth.login("civil")
+    run = start_run(client, world, week=week["monday"].isoformat(), **OPTIONS)
+    result = dict(run.result)
+    fairness = dict(result["fairness"])
+    community = f"c{world.c1.id}"
+    fairness["communities"] = [{"community": community, "urgent_places": 2, "urgent_filled": 0, "share": 0.0,
+                                "required": 1, "met": False}]
+    fairness["floor_unmet"] = [{"community": community, "required": 1, "filled": 0, "reasons": ["…"],
+                                "reason_codes": [{"code": "floor_beyond_reach", "params": {"reachable": 0}}]}]
+    run.result = {**result, "fairness": fairness}
+    db.session.commit()
+    section = client.get(f"/matching/{run.id}").get_data(as_text=True).split('id="fairness"')[1]
+    assert "not met" in section and "at most 0 of its urgent places can be filled" in section
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    section = client.get(f"/matching/{run.id}").get_data(as_text=True).split('id="fairness"')[1]
+    assert "未达到" in section and "最多只能填补 0 个" in section
