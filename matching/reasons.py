@@ -32,6 +32,13 @@ rendered English ('Mon 07 Dec 09:00–11:00', settings' time zone); reasons that
     could_fill (count, skill)                     were still free: the run stopped before placing them
     min_staffing (needed, possible)               the shift needs `needed` to run; only `possible` fit
     min_exceeds_slots (needed, places)            min_volunteers is larger than the number of places
+
+Why a community's urgent floor was not met (matching/fairness.py)
+    floor_beyond_reach (reachable)                even with everyone free, at most `reachable` of
+                                                  its urgent places could be filled
+    floor_competing ()                            enough volunteers could come, but not all at once:
+                                                  their hours, overlapping shifts, pins or the other
+                                                  communities' floors
 """
 
 from __future__ import annotations
@@ -104,6 +111,11 @@ _TEMPLATES = {
         f"the shift needs at least {p['needed']} volunteers but has only {p['places']} "
         f"{'place' if p['places'] == 1 else 'places'}"
     ),
+    "floor_beyond_reach": lambda p: (
+        f"too few eligible volunteers: at most {p['reachable']} of its urgent places can be filled"),
+    "floor_competing": lambda p: (
+        "the volunteers who could fill its urgent places are needed elsewhere at the same time "
+        "(hours, overlapping shifts, pins or other communities' floors)"),
     # case assignment (matching/cases.py)
     "case_level": lambda p: f"qualification level {p['level']}",
     "case_sector": lambda p: f"the organization serves {p['sector']}",

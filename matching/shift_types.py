@@ -64,6 +64,7 @@ class Shift:
     min_volunteers: int = 1
     slots: tuple = ()
     residents: frozenset = frozenset()
+    community: Any = None  # the community the shift serves (fairness floors); None: none
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class ShiftProblem:
     shifts: tuple = ()
     pins: tuple = ()
     forbids: tuple = ()
+    fairness: Any = None  # matching.fairness.FairnessOptions, or None: no fairness options
 
 
 @dataclass(frozen=True)
@@ -120,10 +122,11 @@ class ShiftResult:
     unstaffed: tuple = ()
     stats: dict = field(default_factory=dict)
     conflicting_pins: tuple = ()
+    fairness: dict | None = None  # with fairness options: coverage, hours and the price (fairness.py)
 
     def to_dict(self) -> dict:
         """The contract's result JSON (plus ``reason_codes`` next to each ``reasons`` list)."""
-        return {
+        out = {
             "status": self.status,
             "objective": int(self.objective),
             "bound": int(self.bound),
@@ -134,6 +137,9 @@ class ShiftResult:
             "stats": self.stats,
             "conflicting_pins": [list(p) for p in self.conflicting_pins],
         }
+        if self.fairness is not None:
+            out["fairness"] = self.fairness
+        return out
 
 
 def score_assignment(volunteer: Volunteer, shift: Shift) -> int:

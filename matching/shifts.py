@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .defaults import DEFAULT_TIME_LIMIT
 from .errors import BadInput
+from .fairness import fairness_to_dict, is_active, parse_fairness, solve_fair, validate_fairness
 from .geo import distance_units, haversine_km
 from .reasons import Reason
 from .shift_types import (
@@ -191,6 +192,7 @@ def parse_shift_problem(data: dict) -> ShiftProblem:
         shifts=shifts,
         pins=_parse_pairs(data, "pins", seen_v, seen_s),
         forbids=_parse_pairs(data, "forbids", seen_v, seen_s),
+        fairness=parse_fairness(data.get("fairness")),
     )
 
 
@@ -262,6 +264,7 @@ def _parse_shift(row: dict, where: str, sid, zone) -> Shift:
         min_volunteers=_integer(row.get("min_volunteers", 1), f"{where}.min_volunteers", minimum=0),
         slots=slots,
         residents=_strings(row.get("residents"), f"{where}.residents"),
+        community=None if row.get("community") is None else _ident(row["community"], f"{where}.community"),
     )
 
 
@@ -317,6 +320,7 @@ def validate_problem(problem: ShiftProblem) -> ShiftProblem:
                 raise BadInput(f"{name}[{k}][0]", f"unknown volunteer {v!r}")
             if s not in seen_s:
                 raise BadInput(f"{name}[{k}][1]", f"unknown shift {s!r}")
+    validate_fairness(problem.fairness)
     return problem
 
 
@@ -397,11 +401,13 @@ def problem_to_dict(problem: ShiftProblem) -> dict:
                 "min_volunteers": sh.min_volunteers,
                 "slots": [{"skill": sl.skill, "count": sl.count} for sl in sh.slots],
                 "residents": sorted(sh.residents, key=str),
+                **({"community": sh.community} if sh.community is not None else {}),
             }
             for sh in problem.shifts
         ],
         "pins": [list(p) for p in problem.pins],
         "forbids": [list(p) for p in problem.forbids],
+        **({"fairness": fairness_to_dict(problem.fairness)} if problem.fairness is not None else {}),
     }
 
 
@@ -441,6 +447,9 @@ def solve_shifts(
             except (TypeError, ValueError):
                 raise BadInput(f"previous[{k}]", "must be a (volunteer id, shift id) pair") from None
             prev.append((v, s))  # people or shifts that left cannot be kept; they count as changes
+    if is_active(problem.fairness):
+        return solve_fair(problem, time_limit=float(time_limit), workers=int(workers), seed=int(seed),
+                          progress=progress, previous=prev, t0=t0, solve_plain=solve)
     return solve(
         problem,
         time_limit=float(time_limit),

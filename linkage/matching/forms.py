@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, FloatField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, DateField, DecimalField, FloatField, IntegerField, SelectField, StringField,
+                     SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from linkage import settings
@@ -27,7 +28,25 @@ class NewRunForm(Form):
         DataRequired(), NumberRange(min=TIME_LIMIT.minimum, max=TIME_LIMIT.maximum,
                                     message=_l("Between %(min)s and %(max)s seconds.", min=int(TIME_LIMIT.minimum),
                                                max=int(TIME_LIMIT.maximum)))])
+    urgent_floor = IntegerField(
+        _l("Fairness: each community's urgent places filled, at least (%, optional)"),
+        validators=[Optional(), NumberRange(min=1, max=100, message=_l("Enter a whole percentage from 1 to 100."))],
+        description=_l("Volunteer runs: the share of each community's urgent places the plan must fill where "
+                       "volunteers allow it; a community left short is named on the proposal with the reason."))
+    urgent_from = SelectField(_l("Urgent means urgency of at least"), coerce=int, default=3,
+                              choices=choices([(4, "4"), (3, "3"), (2, "2")]),
+                              validators=[Optional()])
+    hours_cap = IntegerField(
+        _l("Fairness: one volunteer carries at most this share of the week's hours (%, optional)"),
+        validators=[Optional(), NumberRange(min=1, max=100, message=_l("Enter a whole percentage from 1 to 100."))],
+        description=_l("Places volunteers took by themselves are kept even beyond this share."))
+    spread = BooleanField(_l("Fairness: spread the hours as evenly as possible without covering less"))
     submit = SubmitField(_l("Start the run"))
+
+    def fairness(self) -> dict:
+        """The fairness options as entered (percentages), for the service to check and store."""
+        return {"urgent_floor": self.urgent_floor.data, "urgent_from": self.urgent_from.data,
+                "hours_cap": self.hours_cap.data, "spread": bool(self.spread.data)}
 
     def period(self) -> tuple[datetime | None, datetime | None]:
         """Monday 00:00 to the next Monday 00:00 (local time) of the chosen week, or (None, None)."""

@@ -26,7 +26,7 @@ from linkage.shifts import eligibility
 from linkage.timeutil import LOCAL_TZ, today as local_today
 
 # Shift, volunteer and resident ids are prefixed so the solver's ids never collide across kinds.
-VOLUNTEER, SHIFT, RESIDENT = "v", "s", "r"
+VOLUNTEER, SHIFT, RESIDENT, COMMUNITY = "v", "s", "r", "c"
 
 
 def _iso(value: datetime) -> str:
@@ -188,8 +188,9 @@ def _ineligible_pairs(volunteers: list[Volunteer], shifts: list[Shift], candidat
 
 def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=(), forbids=(),
                         keep_assigned: bool = True, organization_id: Optional[int] = None,
-                        now: Optional[datetime] = None) -> tuple[dict, dict]:
-    """Volunteers × shifts for ``region`` and [start, end).
+                        now: Optional[datetime] = None, fairness: Optional[dict] = None) -> tuple[dict, dict]:
+    """Volunteers × shifts for ``region`` and [start, end); with ``fairness`` options each shift names its
+    community (``c`` + region id) for the floors, and the problem carries the options.
 
     Only pairs the eligibility rule allows are offered; places volunteers already hold are kept
     (pins) when the rule allows them, else listed in ``inputs["conflicts"]`` for staff, and the run
@@ -235,6 +236,12 @@ def build_shift_problem(region: Region, start: datetime, end: datetime, *, pins=
         "pins": [[f"{VOLUNTEER}{u.volunteer_id}", f"{SHIFT}{s.id}"] for u, s in kept] + [list(p) for p in pins],
         "forbids": [list(p) for p in forbids] + [list(pair) for pair in ineligible if pair not in staff_forbids],
     }
+    if fairness is not None:
+        problem["fairness"] = dict(fairness)
+        for entry, shift in zip(problem["shifts"], shifts):
+            community = shift.region.ancestor_at(RegionLevel.community)
+            if community is not None:
+                entry["community"] = f"{COMMUNITY}{community.id}"
     inputs = {
         "shifts": {str(s.id): [s.version, s.status.value, s.start.isoformat(), s.end.isoformat()] for s in shifts},
         "volunteers": {str(v.id): v.status.value for v in volunteers},

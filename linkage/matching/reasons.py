@@ -36,6 +36,9 @@ SHIFT_REASONS = {
     "could_fill": _l("%(count)s volunteers with %(skill)s were still free; the run stopped before placing them"),
     "min_staffing": _l("the shift needs at least %(needed)s volunteers to run; only %(possible)s could be placed"),
     "min_exceeds_slots": _l("the shift needs at least %(needed)s volunteers but has only %(places)s places"),
+    "floor_beyond_reach": _l("too few eligible volunteers: at most %(reachable)s of its urgent places can be filled"),
+    "floor_competing": _l("the volunteers who could fill its urgent places are needed elsewhere at the same time "
+                          "(their hours, overlapping shifts, places already taken or other communities' floors)"),
 }
 
 AWARD_REASONS = {

@@ -15,8 +15,8 @@ from linkage.extensions import db
 from linkage.main.template_helpers import money
 from linkage.matching import services
 from linkage.matching.reasons import render, when
-from linkage.models import (Bid, Category, MatchKind, MatchRun, MatchStatus, Need, Organization, Project, Resident,
-                            Shift, Skill, SocialWorker, User, Volunteer)
+from linkage.models import (Bid, Category, MatchKind, MatchRun, MatchStatus, Need, Organization, Project, Region,
+                            Resident, Shift, Skill, SocialWorker, User, Volunteer)
 from linkage.projects.access import bidding_sealed
 from linkage.shifts.eligibility import Reason
 from linkage.timeutil import now
@@ -53,6 +53,7 @@ class Review:
     conflicts: list = field(default_factory=list)      # infeasible: sentences naming what conflicts
     held_conflicts: list = field(default_factory=list)  # places people hold that break a rule: for staff
     changes: dict = field(default_factory=lambda: {"added": [], "removed": []})
+    fairness: dict | None = None                       # the run's fairness options, coverage, hours and price
 
 
 def error_text(run: MatchRun) -> str:
@@ -231,6 +232,8 @@ def review_of(run: MatchRun) -> Review:
                                     [w for w in (render(kind, c, labels.names) for c in item.get("reason_codes", []))
                                      if w]))
     review.coverage = _coverage(result, run.baseline or {})
+    if run.kind == MatchKind.shifts:
+        review.fairness = _fairness(run, labels)
     if run.kind == MatchKind.award and run.baseline:
         stats = result.get("stats") or {}
         review.award_comparison = (stats.get("awarded"), run.baseline.get("awarded"),
@@ -289,3 +292,58 @@ def _conflicts(run: MatchRun, labels: _Labels, staff_pins: dict) -> list[str]:
         sentences.append(f"{pairing} — {origin}")
     return sentences
 
+
+
+def _percent(share) -> str:
+    return f"{format_decimal(float(share) * 100, '#,##0.#')}%"
+
+
+def _hours(minutes) -> str:
+    return format_decimal((minutes or 0) / 60, "#,##0.#")
+
+
+def _fairness(run: MatchRun, labels: _Labels) -> dict | None:
+    """The fairness part of the review: the options asked for, each community's urgent coverage against the
+    floor, how the hours are spread, and the price of fairness in words; None for a run without options."""
+    report = (run.result or {}).get("fairness")
+    options = run.fairness or (report or {}).get("options")
+    if not options:
+        return None
+    asked = []
+    if options.get("urgent_floor") is not None:
+        asked.append(_("each community's urgent places (urgency %(level)s and above) filled to at least %(share)s",
+                       level=options.get("urgent_from", 3), share=_percent(options["urgent_floor"])))
+    if options.get("hours_cap") is not None:
+        asked.append(_("no volunteer carries more than %(share)s of the week's hours", share=_percent(options["hours_cap"])))
+    if options.get("spread"):
+        asked.append(_("hours spread as evenly as possible"))
+    view = {"asked": asked, "communities": [], "hours": [], "price": "", "unmet": 0}
+    if not report or not report.get("price"):
+        return view
+    ids = [_row_id(row["community"]) for row in report.get("communities", [])]
+    names = {f"c{region_id}": name for region_id, name in db.session.execute(
+        sa.select(Region.id, Region.name).where(Region.id.in_(ids or [0])))}
+    unmet = {row["community"]: row for row in report.get("floor_unmet", [])}
+    for row in report.get("communities", []):
+        why = [w for w in (render("shifts", c, labels.names)
+                           for c in unmet.get(row["community"], {}).get("reason_codes", [])) if w]
+        view["communities"].append({
+            "name": names.get(row["community"], _("(no longer listed)")), "places": row["urgent_places"],
+            "filled": row["urgent_filled"], "share": _percent(row["share"]), "required": row.get("required"),
+            "met": row.get("met"), "why": why})
+    view["unmet"] = len(unmet)
+    for label, hours in ((_("With the fairness options"), report.get("hours") or {}),
+                         (_("Without them"), report.get("hours_without") or {})):
+        view["hours"].append((label, hours.get("volunteers", 0), _hours(hours.get("total_minutes")),
+                              _hours(hours.get("max_minutes")), _hours(hours.get("min_minutes")),
+                              _percent(hours.get("max_share", 0))))
+    price = report["price"]
+    if price["price"] <= 0:
+        view["price"] = _("Fairness costs nothing here: the plan with these options scores %(score)s, as much as "
+                          "the plan without them (%(without)s).", score=price["objective_with"],
+                          without=price["objective_without"])
+    else:
+        view["price"] = _("The price of fairness: without these options the plan would score %(without)s; with them it "
+                          "scores %(score)s, %(price)s points (%(share)s) less.", without=price["objective_without"],
+                          score=price["objective_with"], price=price["price"], share=_percent(price.get("share", 0)))
+    return view

@@ -17,6 +17,8 @@ from flask_babel import format_date, lazy_gettext as _l
 
 from matching import baseline
 from matching.award import parse_award_problem, solve_award
+from matching.errors import BadInput
+from matching.fairness import parse_fairness
 from matching.cases import parse_case_problem, solve_cases
 from matching.shifts import parse_shift_problem, solve_shifts
 from matching.split import merge_results, split_problem
@@ -50,13 +52,41 @@ SIDES = {MatchKind.shifts: (("volunteers", "v"), ("shifts", "s")),
          MatchKind.cases: (("needs", "n"), ("workers", "w"))}
 
 
+def fairness_options(kind: MatchKind, *, urgent_floor=None, urgent_from=3, hours_cap=None, spread=False
+                     ) -> Optional[dict]:
+    """The fairness options of a run as the optimizer reads them (shares 0–1), from percentages as staff enter
+    them; None when none is asked for. Refused, naming the field, when out of range or not a volunteer run."""
+    if urgent_floor is None and hours_cap is None and not spread:
+        return None
+    if kind != MatchKind.shifts:
+        raise Refused(_l("Fairness options apply to volunteer runs only."), field="urgent_floor")
+    for name, value in (("urgent_floor", urgent_floor), ("hours_cap", hours_cap)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100):
+            raise Refused(_l("Enter a whole percentage from 1 to 100."), field=name)
+    if urgent_from not in (2, 3, 4):
+        raise Refused(_l("Choose an urgency from 2 to 4."), field="urgent_from")
+    options = {"urgent_floor": urgent_floor / 100 if urgent_floor is not None else None,
+               "urgent_from": urgent_from, "hours_cap": hours_cap / 100 if hours_cap is not None else None,
+               "spread": bool(spread)}
+    _check_fairness(options)
+    return options
+
+
+def _check_fairness(options: Optional[dict]) -> None:
+    """Stored options as the optimizer's contract checks them (runs copy them from run to run)."""
+    try:
+        parse_fairness(options)
+    except BadInput as error:
+        raise Refused(_l("These fairness options cannot be used."), field=error.field.split(".")[-1]) from None
+
+
 def _build(kind: MatchKind, region: Region, period_start, period_end, funding_pool, overrides, previous=None,
-           organization_id=None):
+           organization_id=None, fairness=None):
     pins = [[o.left, o.right] for o in overrides if o.action == "pin"]
     forbids = [[o.left, o.right] for o in overrides if o.action == "forbid"]
     if kind == MatchKind.shifts:
         problem, inputs = problems.build_shift_problem(region, period_start, period_end, pins=pins, forbids=forbids,
-                                                       organization_id=organization_id)
+                                                       organization_id=organization_id, fairness=fairness)
         if previous is not None:
             problem["previous"] = previous
         return problem, inputs
@@ -69,7 +99,7 @@ def _build(kind: MatchKind, region: Region, period_start, period_end, funding_po
 def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Optional[datetime] = None,
                period_end: Optional[datetime] = None, funding_pool: Optional[float] = None,
                time_limit: Optional[float] = None, parent: Optional[MatchRun] = None,
-               overrides: tuple = (), previous: Optional[list] = None) -> MatchRun:
+               overrides: tuple = (), previous: Optional[list] = None, fairness: Optional[dict] = None) -> MatchRun:
     """Record a queued run with its problem built from the current data; the caller enqueues it.
 
     Refused when ``actor`` may not run this kind or area, when the week is missing or already over,
@@ -84,12 +114,16 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
         if period_end <= utcnow():
             raise Refused(_l("The week of %(week)s is already over; choose a week that has not ended.",
                              week=format_date(to_local(period_start).date(), "long")), field="week")
+    if fairness is not None:
+        if kind != MatchKind.shifts:
+            raise Refused(_l("Fairness options apply to volunteer runs only."), field="urgent_floor")
+        _check_fairness(fairness)
     decisions = [MatchOverride(action=o.action, left=o.left, right=o.right, reason=o.reason,
                                created_by_id=o.created_by_id) for o in overrides]
     # Social workers plan only the shifts of projects their organization runs.
     organization_id = actor.organization_id if actor.role == Role.social_worker else None
     problem, inputs = _build(kind, region, period_start, period_end, funding_pool, decisions, previous,
-                             organization_id)
+                             organization_id, fairness)
     missing = what_is_missing(kind, region, problem, period_start=period_start,
                               own_projects_only=organization_id is not None)
     if missing:
@@ -98,12 +132,12 @@ def create_run(kind: MatchKind, region: Region, *, actor: User, period_start: Op
     run = MatchRun(kind=kind, region=region, period_start=period_start, period_end=period_end,
                    time_limit=time_limit or settings.get("MATCH_TIME_LIMIT"), created_by=actor,
                    parent_id=parent.id if parent else None, status=MatchStatus.queued, problem=problem,
-                   inputs=inputs, overrides=decisions)
+                   inputs=inputs, overrides=decisions, fairness=fairness)
     db.session.add(run)
     db.session.flush()
     audit.record(actor, "match_run.create", run, after={
         "kind": kind.value, "region_id": region.id, "parent_id": run.parent_id,
-        "overrides": [[o.action, o.left, o.right, o.reason] for o in run.overrides]})
+        "overrides": [[o.action, o.left, o.right, o.reason] for o in run.overrides], "fairness": fairness})
     return run
 
 
@@ -311,8 +345,9 @@ PART_QUEUED, PART_RUNNING, PART_DONE, PART_FAILED = "queued", "running", "done",
 
 def solved_in_parts(run: MatchRun) -> bool:
     """A volunteer run over a whole district is solved in parts (when more than one is configured)."""
+    # fairness options tie the whole week together (shares of all hours, floors per community): one model
     return (run.kind == MatchKind.shifts and run.region.level == RegionLevel.district
-            and current_app.config["MATCH_PARTS"] > 1)
+            and current_app.config["MATCH_PARTS"] > 1 and not run.fairness)
 
 
 def _streets_of(problem: dict) -> dict:
@@ -540,7 +575,7 @@ def rerun_with_override(run: MatchRun, *, action: str, left: Optional[int], righ
                              created_by_id=actor.id)
     child = create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
                        funding_pool=(run.problem or {}).get("funding_pool"), time_limit=run.time_limit,
-                       parent=run, overrides=(*earlier, override))
+                       parent=run, overrides=(*earlier, override), fairness=run.fairness)
     audit.record(actor, f"match_run.{action}", run, after={"left": left_id, "right": right_id,
                                                            "child_run": child.id}, note=reason.strip())
     return child
@@ -552,7 +587,7 @@ def rerun(run: MatchRun, *, actor: User) -> MatchRun:
         raise Refused(_l("Wait until the run has finished before running it again."))
     return create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
                       funding_pool=(run.problem or {}).get("funding_pool"), time_limit=run.time_limit,
-                      parent=run, overrides=tuple(run.overrides))
+                      parent=run, overrides=tuple(run.overrides), fairness=run.fairness)
 
 
 def repair_run(run: MatchRun, *, actor: User) -> MatchRun:
@@ -561,7 +596,8 @@ def repair_run(run: MatchRun, *, actor: User) -> MatchRun:
         raise Refused(_l("Only an approved volunteer run can be repaired."))
     previous = [[a["volunteer"], a["shift"]] for a in run.result.get("assignments", [])]
     return create_run(run.kind, run.region, actor=actor, period_start=run.period_start, period_end=run.period_end,
-                      time_limit=run.time_limit, parent=run, overrides=tuple(run.overrides), previous=previous)
+                      time_limit=run.time_limit, parent=run, overrides=tuple(run.overrides), previous=previous,
+                      fairness=run.fairness)
 
 
 def changes_from_parent(run: MatchRun) -> dict:

@@ -60,7 +60,8 @@ def new():
         pool = float(form.funding_pool.data) if form.funding_pool.data is not None else None
         return services.create_run(MatchKind(form.kind.data), db.session.get(Region, form.region.data),
                                    actor=current_user, period_start=start, period_end=end, funding_pool=pool,
-                                   time_limit=form.time_limit.data).id
+                                   time_limit=form.time_limit.data,
+                                   fairness=services.fairness_options(MatchKind(form.kind.data), **form.fairness())).id
     outcome = perform(create, form=form, then=services.start)
     if outcome:
         return _shown(outcome.value)

@@ -66,6 +66,8 @@ class MatchRun(db.Model):
     inputs: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     # First-come-first-served on the same problem, for comparison on the review screen.
     baseline: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    # Fairness options of a volunteer run (urgent floor, hours cap, spread); empty: none asked for.
+    fairness: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     objective: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
     bound: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
     best_so_far: Mapped[Optional[int]] = mapped_column(sa.BigInteger)

@@ -182,6 +182,72 @@ def check_shifts(problem: dict, result: dict) -> None:
                 want_f,
                 want_p,
             ), f"coverage_by_urgency[{u}] {filled, places} != {want_f, want_p}"
+    opts = problem.get("fairness") or {}
+    if opts.get("urgent_floor") is not None or opts.get("hours_cap") is not None or opts.get("spread"):
+        check_fairness(problem, result)
+
+
+STEPS = 10_000  # shares are counted in steps of 1/10,000 (docs/contract.md, "Fairness")
+
+
+def _minutes(shift, zone) -> int:
+    return int((_dt(shift["end"], zone) - _dt(shift["start"], zone)).total_seconds() // 60)
+
+
+def check_fairness(problem: dict, result: dict) -> None:
+    """The fairness options of a result: every cap holds (a volunteer carrying only pinned places is
+    exempt), every floor the result calls met is met and every other one is listed as unmet, the
+    reported coverage, hours and price agree with the assignments."""
+    opts = problem["fairness"]
+    zone = ZoneInfo((problem.get("settings") or {}).get("timezone", "UTC"))
+    shifts = {s["id"]: s for s in problem.get("shifts", [])}
+    pins = {tuple(p) for p in problem.get("pins", [])}
+    report = result.get("fairness")
+    assert report is not None, "a result with fairness options lacks the fairness report"
+    if result["status"] in ("INFEASIBLE", "UNKNOWN") and not result["assignments"]:
+        return
+    minutes: dict = {}
+    only_pins: dict = {}
+    filled: dict = {}
+    for a in result["assignments"]:
+        v, s = a["volunteer"], a["shift"]
+        minutes[v] = minutes.get(v, 0) + _minutes(shifts[s], zone)
+        only_pins[v] = only_pins.get(v, True) and (v, s) in pins
+        filled[s] = filled.get(s, 0) + 1
+    total = sum(minutes.values())
+    cap = opts.get("hours_cap")
+    if cap is not None:
+        steps = int(math.floor(cap * STEPS + 1e-9))
+        for v, m in minutes.items():
+            assert only_pins[v] or STEPS * m <= steps * total, (
+                f"volunteer {v}: {m} of {total} min is more than the cap {cap}")
+    assert report["hours"]["total_minutes"] == total, "hours total does not match the assignments"
+    assert report["hours"]["max_minutes"] == max(minutes.values(), default=0), "hours max does not match"
+    assert {str(k): v for k, v in minutes.items()} == report["hours_by_volunteer"], "hours by volunteer differ"
+    urgent_from = opts.get("urgent_from", 3)
+    communities: dict = {}
+    for s in shifts.values():
+        if s.get("community") is not None and s.get("urgency", 1) >= urgent_from:
+            row = communities.setdefault(s["community"], [0, 0])
+            row[0] += filled.get(s["id"], 0)
+            row[1] += sum(sl.get("count", 1) for sl in s.get("slots", []))
+    listed = {row["community"]: row for row in report["communities"]}
+    assert set(listed) == set(communities), f"communities {sorted(listed)} != {sorted(communities)}"
+    unmet = {row["community"] for row in report["floor_unmet"]}
+    floor = opts.get("urgent_floor")
+    for c, (got, places) in communities.items():
+        row = listed[c]
+        assert (row["urgent_filled"], row["urgent_places"]) == (got, places), f"community {c}: coverage differs"
+        if floor is not None:
+            need = -(-int(math.ceil(floor * STEPS - 1e-9)) * places // STEPS)
+            assert row["required"] == need, f"community {c}: requires {need}, reported {row['required']}"
+            if got >= need:
+                assert row["met"] and c not in unmet, f"community {c}: floor met but reported unmet"
+            else:
+                assert not row["met"] and c in unmet, f"community {c}: floor not met and not reported"
+    price = report["price"]
+    assert price["objective_with"] == result["objective"], "price: objective with the options differs"
+    assert price["price"] == price["objective_without"] - price["objective_with"], "price is not the difference"
 
 
 def objective_of(problem: dict, pairs) -> int:

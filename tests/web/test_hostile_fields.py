@@ -361,6 +361,11 @@ def _new_run_fill(world, n):
             "time_limit": "2"}
 
 
+def _new_run_fill_with_fairness(world, n):
+    """A volunteer run asking for every fairness option."""
+    return {**_new_run_fill(world, n), "urgent_floor": "50", "urgent_from": "3", "hours_cap": "60", "spread": "y"}
+
+
 def _minor_consent_page(world, n):
     """The consent page of a minor volunteer of community 1, made for this submission."""
     minor = factories.make_volunteer(world.c1, name=f"Minor {n}")
@@ -621,6 +626,7 @@ CASES = [
          fill=lambda w, n: {"guardian_name": f"Guardian {n}", "relation": "mother", "phone": "13900000008",
                             "file": (io.BytesIO(PDF), "consent.pdf")}),
     Case("matching.new", "civil", _new_run_page, fill=_new_run_fill, same_form=True),
+    Case("matching.new", "civil", _new_run_page, fill=_new_run_fill_with_fairness, same_form=True),
     Case("records.correction_new", "vol", records_support.correction_page),
     Case("records.corrections", "staff1", records_support.corrections_page),
     Case("records.request_certificate", records_support.request_role, lambda w, n: "/records/mine",

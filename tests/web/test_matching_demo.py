@@ -128,3 +128,33 @@ def test_award_and_case_runs_on_the_demo_propose_and_approve(client, auth, demo)
     assert 'id="award-comparison"' in award_page and "First valid bid" in award_page
     case_page = client.get(f"/matching/{cases.id}").get_data(as_text=True)
     assert 'id="coverage"' in case_page and "Assigned in arrival order, to the nearest" in case_page
+
+
+def test_a_street_run_with_fairness_on_the_demo_shows_the_price_and_approves(client, auth, demo):
+    """As staff do it: civil affairs, /matching/new, a street (…街道), the week of tomorrow, fairness on."""
+    from linkage.timeutil import today
+
+    street = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.street, Region.name.like("%街道"))
+                                .order_by(Region.code)).first()
+    tomorrow = today() + timedelta(days=1)
+    auth.login("civil", DEMO_PASSWORD)
+    response = client.post("/matching/new", data={
+        "kind": "shifts", "region": street.id, "week": tomorrow.isoformat(), "time_limit": 3,
+        "urgent_floor": "50", "urgent_from": "3", "hours_cap": "40", "spread": "y"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    run = db.session.scalars(sa.select(MatchRun).order_by(MatchRun.id.desc())).first()
+    db.session.refresh(run)
+    assert run.status == MatchStatus.proposed, (run.status, run.error)
+    assert run.fairness == {"urgent_floor": 0.5, "urgent_from": 3, "hours_cap": 0.4, "spread": True}
+    check_shifts(run.problem, run.result)  # the floors and the cap included
+    price = run.result["fairness"]["price"]
+    assert price["price"] == price["objective_without"] - run.objective
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    page = client.get(f"/matching/{run.id}").get_data(as_text=True)
+    section = page[page.index('id="fairness"'):]
+    assert "公平" in section and str(price["objective_without"]) in section
+    assert 'id="community-coverage"' in section and 'id="hours-spread"' in section
+    response = client.post(f"/matching/{run.id}/approve", data={"note": "公平"})
+    assert response.status_code == 302
+    db.session.refresh(run)
+    assert run.status == MatchStatus.approved
