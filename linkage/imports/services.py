@@ -26,7 +26,7 @@ from linkage.community.access import community_scope
 from linkage.community.services import CHOOSABLE_TAGS
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import Region, RegionLevel, Resident, Role, User, VulnerableTag
+from linkage.models import ConsentChannel, Region, RegionLevel, Resident, Role, User, VulnerableTag
 from linkage.security import blind_index
 
 AREA = "imports"
@@ -284,7 +284,8 @@ class _Checker:
             return None
         return {"row": number, "name": values["name"], "id_number": id_number, "region": region,
                 "address": values["address"], "phone": values.get("phone") or None, "tags": tags,
-                "health_notes": values.get("health_notes", ""), "consent": True}
+                "health_notes": values.get("health_notes", ""), "consent": True,
+                "channel": ConsentChannel.spreadsheet}
 
 
 def _already_registered(rows: list[dict], problems: list[Problem]) -> list[dict]:
