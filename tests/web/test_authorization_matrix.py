@@ -317,6 +317,8 @@ def build_scopes(w) -> dict[str, dict]:
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
         "feed": {"token": feed_secret},
         "import_a": {"token": import_token},
+        **{f"resident_consent_{x}": {"resident_id": r.id, "consent_id": r.consents[0].id}
+           for x, r in (("a", w.resident), ("b", resident_b))},
         "code_x": {"shift_id": shift_x.id, "token": codes.make(shift_x.id, "in")},
         "code_y": {"shift_id": shift_y.id, "token": codes.make(shift_y.id, "in")},
         **{name: {"run_id": run.id} for name, run in runs.items()},

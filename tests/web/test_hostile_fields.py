@@ -98,6 +98,15 @@ def _need(world, status, creator="staff1", served=False):
     return need.id
 
 
+def _own_consent_page(world):
+    """The resident's consents page, with a consent given just now (the first form withdraws it)."""
+    from linkage.community import consents
+    from linkage.models import ConsentChannel, ConsentPurpose
+    consents.record(world.resident, ConsentPurpose.personal_data, actor=world["staff1"],
+                    channel=ConsentChannel.staff_in_person)
+    return "/needs/consents"
+
+
 def _merge_page(world):
     """A submitted need's page, and (in ``world.merge_into``) an open need it can be merged into."""
     world.merge_into = _open_need(world)
@@ -529,6 +538,10 @@ CASES = [
     Case("needs.new", "resident", lambda w, n: "/needs/new",
          fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id), "consent": "y"},
          same_form=True),
+    Case("community.resident_consent_withdraw", "staff1",
+         lambda w, n: f"/community/residents/{factories.make_resident(w.c1, name=f'Consent {n}').id}",
+         action="/withdraw", fill=lambda w, n: {"channel": "by_phone"}),
+    Case("needs.consent_withdraw", "resident", lambda w, n: _own_consent_page(w), action="/withdraw"),
     Case("needs.withdraw", "resident",
          lambda w, n: f"/needs/{_need(w, NeedStatus.submitted, 'resident')}", action="/withdraw"),
     Case("needs.rate", "resident",
