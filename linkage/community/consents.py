@@ -39,7 +39,8 @@ NO_PHOTO_CONSENT = _l("Tick the photo consent box, or leave the photos out.")
 _NEED_CHANNELS = {NeedChannel.resident_self: ConsentChannel.resident_self,
                   NeedChannel.staff_on_behalf: ConsentChannel.staff_in_person,
                   NeedChannel.grid_worker: ConsentChannel.grid_worker,
-                  NeedChannel.hotline: ConsentChannel.by_phone}
+                  NeedChannel.hotline: ConsentChannel.by_phone,
+                  NeedChannel.spreadsheet: ConsentChannel.spreadsheet}
 # Channels a staff member may name when recording a withdrawal told to them.
 STAFF_WITHDRAWAL_CHANNELS = (ConsentChannel.staff_in_person, ConsentChannel.by_phone)
 

@@ -29,9 +29,11 @@ PHOTOS = "needs"   # the photos' folder under the instance's uploads (linkage/up
 PHONE_DIGITS = 20
 
 
-def channel_for(actor: User, *, by_phone: bool = False) -> NeedChannel:
+def channel_for(actor: User, *, by_phone: bool = False, imported: bool = False) -> NeedChannel:
     """The channel a need filed by ``actor`` came through: the resident's own form, a grid worker, a call
-    staff took (``by_phone``), or staff for the resident."""
+    staff took (``by_phone``), a spreadsheet staff imported (``imported``), or staff for the resident."""
+    if imported:
+        return NeedChannel.spreadsheet
     if actor.role == Role.resident:
         return NeedChannel.resident_self
     if actor.role == Role.grid_worker:

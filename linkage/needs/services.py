@@ -64,7 +64,7 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
                 recurrence: Recurrence = Recurrence.once, needs_professional: bool = False,
                 by_phone: bool = False, caller_phone: Optional[str] = None,
                 photos: Iterable[tuple[str, bytes]] = (), consent: bool = False, data_consent: bool = False,
-                photo_consent: bool = False,
+                photo_consent: bool = False, imported: bool = False,
                 now: Optional[datetime] = None) -> Need:
     """Register a need (status submitted) by the resident, or by staff or a grid worker for them; its
     channel follows from who files it (``by_phone``: staff took a call). ``photos``: (file name, bytes).
@@ -91,7 +91,9 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
         raise Refused(_l("This time window has already ended."), field="window_end")
     if by_phone and actor.role not in (Role.community_staff, Role.admin):
         raise Refused(_l("Only community staff take requests by phone."))
-    channel = intake.channel_for(actor, by_phone=by_phone)
+    if imported and actor.role not in (Role.community_staff, Role.admin):
+        raise Refused(_l("Only community staff import requests."))
+    channel = intake.channel_for(actor, by_phone=by_phone, imported=imported)
     caller_phone = intake.clean_caller_phone(channel, caller_phone)
     checked_photos = intake.check_photos(photos)
     consents.check_for_need(resident, given=consent, data_consent=data_consent, photos=bool(checked_photos),
