@@ -121,6 +121,8 @@ OBJECTS = {
     "region": "a grid of community B (the region tree)",
     "resident_consent_a": "the resident's consent to keeping their data (community A)",
     "resident_consent_b": "resident B's consent to keeping their data (community B)",
+    "import_volunteers_a": "a spreadsheet of volunteers community staff A is previewing (one faulty row)",
+    "import_needs_a": "a spreadsheet of needs community staff A is previewing (one faulty row)",
     "import_a": "a spreadsheet of residents community staff A uploaded and is previewing (one faulty row)",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
@@ -283,6 +285,15 @@ POLICY: dict[str, Route] = {
     "imports.residents_template": Route(GET, {None: on(*RESIDENT_DESK)}, args={"kind": "csv"}),
     "imports.residents_preview": per_object(GET, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
     "imports.residents_confirm": per_object(POST, {"import_a": on("staff_a", missing=["staff_b", "grid_a", "admin"])}),
+    # Volunteers and needs: community staff (and admins) import them; a kept file is its uploader's only.
+    "imports.volunteers": only(BOTH, "staff_a", "staff_b", "admin"),
+    "imports.volunteers_template": Route(GET, {None: on("staff_a", "staff_b", "admin")}, args={"kind": "csv"}),
+    "imports.volunteers_preview": per_object(GET, {"import_volunteers_a": on("staff_a", missing=["staff_b", "admin"])}),
+    "imports.volunteers_confirm": per_object(POST, {"import_volunteers_a": on("staff_a", missing=["staff_b", "admin"])}),
+    "imports.needs": only(BOTH, "staff_a", "staff_b", "admin"),
+    "imports.needs_template": Route(GET, {None: on("staff_a", "staff_b", "admin")}, args={"kind": "csv"}),
+    "imports.needs_preview": per_object(GET, {"import_needs_a": on("staff_a", missing=["staff_b", "admin"])}),
+    "imports.needs_confirm": per_object(POST, {"import_needs_a": on("staff_a", missing=["staff_b", "admin"])}),
     # The on-time report of the needs in one's scope: community staff, civil affairs, admins.
     "community.on_time": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.on_time_csv": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
@@ -499,6 +510,9 @@ POLICY: dict[str, Route] = {
     "records.correction_new": only(BOTH, *VOLUNTEERS, "social_worker_a"),
     "records.corrections": only(BOTH, "social_worker_a", "staff_a", "staff_b"),
     "records.desk": only(GET, *RECORD_KEEPERS),
+    # The volunteer list and approved hours of the keeper's area (the rows are scoped; the route is the keepers').
+    "records.volunteers_export": Route(GET, {None: on(*RECORD_KEEPERS)}, args={"kind": "csv"}),
+    "records.hours_export": Route(GET, {None: on(*RECORD_KEEPERS)}, args={"kind": "csv"}),
     "records.complain": per_object(POST, RECORD_OF),
     "records.export_record": per_object(GET, RECORD_OF),
     "records.certificate_pdf": per_object(GET, {

@@ -26,7 +26,9 @@ from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage,
 from linkage.models import AvailabilityException, ExceptionKind
 from linkage.cases import services as case_services
 from linkage.needs import intake
+from linkage.imports import needs as need_imports
 from linkage.imports import services as imports
+from linkage.imports import volunteers as volunteer_imports
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.models import Meeting, MeetingDecision, MeetingStatus
@@ -290,6 +292,12 @@ def build_scopes(w) -> dict[str, dict]:
     db.session.commit()
     faulty = sheets.to_csv(imports.headers("en"), [["Faulty", "110105194912310021", w.c1.code, "1-1", "", "", "", "yes"]])
     import_token = imports.keep(u["staff1"], "residents.csv", faulty)
+    volunteer_token = imports.keep(u["staff1"], "volunteers.csv", sheets.to_csv(
+        imports.headers("en", volunteer_imports.KIND), [["Faulty", "110105194912310021", w.c1.code, "", "", ""]]),
+        "volunteers")
+    need_token = imports.keep(u["staff1"], "needs.csv", sheets.to_csv(
+        imports.headers("en", need_imports.KIND), [["110105194912310021", "x", "t", "", "", "", "", "", "yes"]]),
+        "needs")
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
         "report_for_a": {"resident": w.resident.id}, "report_for_b": {"resident": resident_b.id},
@@ -317,6 +325,7 @@ def build_scopes(w) -> dict[str, dict]:
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
         "feed": {"token": feed_secret},
         "import_a": {"token": import_token},
+        "import_volunteers_a": {"token": volunteer_token}, "import_needs_a": {"token": need_token},
         **{f"resident_consent_{x}": {"resident_id": r.id, "consent_id": r.consents[0].id}
            for x, r in (("a", w.resident), ("b", resident_b))},
         "code_x": {"shift_id": shift_x.id, "token": codes.make(shift_x.id, "in")},

@@ -87,6 +87,7 @@ def test_volunteers_five_thousand_rows_with_a_dozen_errors_are_all_reported_and_
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)   # 5,000 writes through the services: minutes on a busy machine
 def test_volunteers_clean_file_of_five_thousand_is_written_through_the_registration_rule(client, auth, world):
     table = volunteer_rows(5000, world)
     auth.login("staff1")
@@ -154,6 +155,7 @@ def test_needs_five_thousand_rows_with_a_dozen_errors_are_all_reported_and_nothi
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)   # 5,000 writes through the services: minutes on a busy machine
 def test_needs_clean_file_of_five_thousand_is_filed_through_submit_need_as_imported(client, auth, world):
     residents, numbers = residents_with_numbers(world)
     table = need_rows(5000, numbers, world)
