@@ -141,6 +141,8 @@ def test_a_resident_sees_and_withdraws_their_own_consent_and_then_must_consent_a
                                                                          ConsentChannel.resident_self)
     [event] = events("resident.consent_withdraw")
     assert event.actor_id == world["resident"].id and event.after["purpose"] == "personal_data"
+    exported = client.get("/needs/my-data.json").get_json()["consents"]
+    assert [(c["purpose"], c["withdrawal_channel"]) for c in exported] == [("personal_data", "resident_self")]
     # Enforced: no new request until the resident consents again.
     assert "was withdrawn: a request can be filed only" in client.get("/needs/new").get_data(as_text=True)
     response = client.post("/needs/new", data=need_form(world))
