@@ -1269,7 +1269,8 @@ def _need_step(demo: _Demo, index: int, step: str, residents, people) -> None:
             description=row["description"], skills=[demo.skills[row["_skill"]]] if row["_skill"] else (),
             window_start=row["window_start"], window_end=row["window_end"], recurrence=row["recurrence"],
             needs_professional=row["needs_professional"], by_phone=by_phone,
-            caller_phone=residents[row["resident_id"]].phone if by_phone else None, consent=True)
+            caller_phone=residents[row["resident_id"]].phone if by_phone else None, consent=True,
+            data_consent=True)   # a request filed before the desk registered the resident gives it then
         row["id"] = demo.need_objects[index].id
     elif step == "verify":
         needs_services.verify_need(need, actor=staff)
