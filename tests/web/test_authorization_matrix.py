@@ -25,6 +25,7 @@ from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage,
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
 from linkage.models import AvailabilityException, ExceptionKind
 from linkage.cases import services as case_services
+from linkage.community import consents
 from linkage.needs import intake
 from linkage.imports import needs as need_imports
 from linkage.imports import services as imports
@@ -33,6 +34,7 @@ from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.models import Meeting, MeetingDecision, MeetingStatus
 from linkage.models import Category, RegionLevel, Skill
+from linkage.models import ConsentChannel, ConsentPurpose
 from linkage.ratings import services as rating_services
 from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
@@ -259,6 +261,9 @@ def build_scopes(w) -> dict[str, dict]:
     neighbour_need = make_need(make_resident(w.c1, name="Neighbour A"), w.visits, status=NeedStatus.open)
     photos = {f"photo_{x}": intake.attach_photos(need, [("p.png", b"\x89PNG\r\n\x1a\n", "png")], actor=u["admin"])[0]
               for x, need in (("a", need_a), ("b", need_b))}
+    for need in (need_a, need_b):   # filed with its photos, so with the consent to them
+        consents.record(need.resident, ConsentPurpose.photos, actor=u["admin"], channel=ConsentChannel.staff_in_person,
+                        need=need)
     pending_a = make_user("pending_a", Role.volunteer, w.c1, status=AccountStatus.pending)
     pending_b = make_user("pending_b", Role.volunteer, w.c3, status=AccountStatus.pending)
     p = _projects(w, u)
