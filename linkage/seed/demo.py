@@ -677,8 +677,17 @@ def _build_residents(demo: _Demo) -> None:
     demo.residents = rows
     demo.demo_resident = rows[0]
     demo.counts["residents"] = len(ids)
-    for row in rows:
-        demo.later(row["created_at"], partial(_registration_consent, row["id"], row["created_by_id"]))
+
+
+def _plan_registration_consents(demo: _Demo) -> None:
+    """Each resident's consent to keeping their data, given when staff registered them, written as history
+    (no earlier than the newest event already written, so the trail stays in time order)."""
+    audit.append_pending()
+    written = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)))
+    for row in demo.residents:
+        moment = row["created_at"]
+        demo.later(max(moment, written + timedelta(minutes=1)) if written else moment,
+                   partial(_registration_consent, row["id"], row["created_by_id"]))
 
 
 def _registration_consent(resident_id: int, staff_id: int) -> None:
@@ -1804,6 +1813,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     seed_meetings.plan(demo)
     seed_skills.plan(demo)
     seed_visits.plan(demo)
+    _plan_registration_consents(demo)
     _write_history(demo)
     seed_records.number_volunteers()
     with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target
