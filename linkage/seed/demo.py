@@ -708,6 +708,8 @@ def _plan_consent_withdrawal(demo: _Demo) -> None:
     def withdraw() -> None:
         resident = db.session.get(Resident, caller["id"])
         consent = consents.current(resident, ConsentPurpose.personal_data)
+        if consent is None:   # registered later on the trail than this call: nothing to withdraw yet
+            return
         consents.withdraw(consent, actor=db.session.get(User, demo.staff_of[demo.communities[0].id]),
                           channel=ConsentChannel.by_phone)
     demo.later(demo.office_hours(demo.now - timedelta(days=3)), withdraw)
