@@ -10,7 +10,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from linkage import audit, sheets, timeutil
-from linkage.models import Need, Project, Resident, Shift, User
+from linkage.models import Need, Project, Resident, Shift, SignUp, User, Volunteer
 
 
 def record(actor: User, list_code: str, count: int, kind: str) -> None:
@@ -29,6 +29,38 @@ def residents(items: Iterable[Resident], locale: str, today: date) -> tuple[list
     rows = [[r.name, _gender(r.gender), r.age_on(today) if r.birth_date else "", r.masked_id_number,
              r.region.display_name(locale), "、".join(str(t.label) for t in sorted(r.tags, key=lambda t: t.value))]
             for r in items]
+    return headers, rows
+
+
+def masked_phone(phone) -> str:
+    """A phone number as lists show it: its last four digits only."""
+    return f"{'*' * (len(phone) - 4)}{phone[-4:]}" if phone and len(phone) > 4 else ""
+
+
+def volunteers(items: Iterable[tuple[Volunteer, str, int]], locale: str, today: date) -> tuple[list[str], list[list]]:
+    """(volunteer, number, approved minutes): ID number and phone masked, no health notes."""
+    from linkage.records.services import star_level
+    from linkage import settings
+
+    thresholds = settings.get("STAR_THRESHOLDS_HOURS")
+    headers = [_("Volunteer number"), _("Name"), _("ID number"), _("Age"), _("Phone"), _("Community"),
+               _("Skills"), _("Status"), _("Approved hours"), _("Star level")]
+    rows = [[number or "", v.name, v.masked_id_number, v.age_on(today) if v.birth_date else "", masked_phone(v.phone),
+             v.region.display_name(locale), "、".join(s.display_name(locale) for s in v.skills), str(v.status.label),
+             f"{minutes / 60:.1f}", star_level(minutes / 60, thresholds)[0]]
+            for v, number, minutes in items]
+    return headers, rows
+
+
+def approved_hours(items: Iterable[tuple[SignUp, str]], locale: str) -> tuple[list[str], list[list]]:
+    """(approved service entry, volunteer number): one row per entry, as the records keep it."""
+    headers = [_("Volunteer number"), _("Name"), _("Shift"), _("Where"), _("Starts"), _("Ends"), _("Hours"),
+               _("Entered by hand"), _("Confirmed")]
+    rows = [[number or "", e.volunteer.name, e.shift.title, e.shift.region.display_name(locale),
+             format_datetime(e.checked_in_at or e.shift.start, "short"),
+             format_datetime(e.checked_out_at or e.shift.end, "short"), f"{(e.minutes or 0) / 60:.1f}",
+             _("Yes") if e.hours_manual else _("No"),
+             format_datetime(e.hours_decided_at, "short") if e.hours_decided_at else ""] for e, number in items]
     return headers, rows
 
 

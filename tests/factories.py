@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from linkage.extensions import db
 from linkage.identifiers import compose_resident_id, credit_code_check_char, resident_id_check_char
-from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Category, GuardianConsent, Need, NeedStatus,
+from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Category, ConsentChannel, ConsentPurpose,
+                            GuardianConsent, Need, NeedStatus, ResidentConsent,
                             Organization, OrgStatus, OrgType, Project, ProjectStatus, ProofSource, ProofStatus, Region,
                             RegionLevel, Resident, Role, Shift, ShiftSlot, Skill, SkillCertificate, SocialWorker, User,
                             Volunteer, VolunteerStatus, WorkerLevel)
@@ -130,6 +131,8 @@ def make_resident(region, name="Resident", user=None, born=None, gender="F"):
     if born is not None:
         number = make_resident_id(born, 2 * (next(_seq) % 500) + (1 if gender == "M" else 0))
         resident.id_number_encrypted, resident.id_number_index = encrypt(number), blind_index(number)
+    # Registered with their consent to the keeping of their data, as every resident is.
+    resident.consents = [ResidentConsent(purpose=ConsentPurpose.personal_data, channel=ConsentChannel.staff_in_person)]
     db.session.add(resident)
     db.session.flush()
     return resident

@@ -33,6 +33,9 @@ class RegisterForm(Form):
                                            "Residents may give it so that staff link the account to the record "
                                            "their community already keeps. It is stored encrypted and shown "
                                            "masked."))
+    consent = BooleanField(_l("I consent to my community keeping and using my personal data to arrange community "
+                              "services (residents)"),
+                           description=_l("Residents only. You can see and withdraw your consents on your pages."))
     # Length, common passwords and the username: the password policy (linkage/auth/passwords.py).
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("Repeat password"), validators=[

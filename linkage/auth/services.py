@@ -10,11 +10,12 @@ from flask_babel import lazy_gettext as _l
 
 from linkage import audit, notifications, timeutil
 from linkage.auth import passwords, throttle
+from linkage.community import consents
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import parse_resident_id
-from linkage.models import (AccountStatus, AuditEvent, Region, Resident, ResidentClaim, Role, User, Volunteer,
-                            VolunteerStatus)
+from linkage.models import (AccountStatus, AuditEvent, ConsentChannel, Region, Resident, ResidentClaim, Role, User,
+                            Volunteer, VolunteerStatus)
 from linkage.records import numbers
 from linkage.security import blind_index, check_password, encrypt, hash_password
 from linkage.volunteers import services as volunteer_services
@@ -116,7 +117,7 @@ def create_user(*, username: str, password: str, display_name: str, role: Role, 
 
 def register(*, username: str, password: str, display_name: str, role: Role, community: Region,
              phone: Optional[str] = None, locale: Optional[str] = None, id_number: Optional[str] = None,
-             today: Optional[date] = None) -> Optional[User]:
+             today: Optional[date] = None, consent: bool = False) -> Optional[User]:
     """Self-registration: volunteers, residents and organization admins start pending.
 
     A resident who gives their ID number whose blind index matches a record staff already keep gets no
@@ -131,6 +132,9 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
     if number and parse_resident_id(number)[1] is not None:
         raise AccountError(_l("This is not a valid resident ID number: check it for a typing mistake."),
                            field="id_number")
+    if role == Role.resident and not consent:
+        raise AccountError(_l("Residents register after consenting to the keeping and use of their personal "
+                              "data: tick the box."), field="consent")
     require_good_password(password, username, field="password")
     if role == Role.volunteer:  # real-name registration: a valid ID number of someone old enough
         id_number = volunteer_services.checked_id_number(id_number, today=today or timeutil.today())
@@ -157,17 +161,21 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
 
 
 def _resident_record(user: User, number: str, community: Region, phone: Optional[str]) -> None:
-    """The self-registered resident's record, or their claim on the one staff keep (same ID number)."""
+    """The self-registered resident's record, or their claim on the one staff keep (same ID number), with
+    the consent they gave on the registration form."""
     index = blind_index(number) if number else None
     kept = db.session.scalar(sa.select(Resident).where(Resident.id_number_index == index)) if index else None
     if kept is not None:
         db.session.add(ResidentClaim(user=user, resident=kept))
         db.session.flush()
         audit.record(None, "resident.claim", kept, after={"user_id": user.id})
+        consents.record_at_registration(kept, actor=user, channel=ConsentChannel.resident_self)
         return
-    db.session.add(Resident(user=user, name=user.display_name, phone=phone, region=community,
-                            latitude=community.latitude, longitude=community.longitude,
-                            id_number_encrypted=encrypt(number) if number else None, id_number_index=index))
+    resident = Resident(user=user, name=user.display_name, phone=phone, region=community,
+                        latitude=community.latitude, longitude=community.longitude, consent_at=timeutil.now(),
+                        id_number_encrypted=encrypt(number) if number else None, id_number_index=index)
+    db.session.add(resident)
+    consents.record_at_registration(resident, actor=user, channel=ConsentChannel.resident_self)
 
 
 def verify_account(user: User, *, actor: User) -> None:

@@ -77,7 +77,8 @@ def register():
     registered = perform(lambda: services.register(
         username=form.username.data, password=form.password.data, display_name=form.display_name.data,
         role=Role(form.role.data), community=db.session.get(Region, form.community.data),
-        phone=form.phone.data or None, locale=session.get("locale"), id_number=form.id_number.data),
+        phone=form.phone.data or None, locale=session.get("locale"), id_number=form.id_number.data,
+        consent=bool(form.consent.data)),
         form=form, done=_("If this username was free, your account was created: sign in with it. It waits "
                           "for verification by staff; you can fill in your profile meanwhile."))
     if registered:

@@ -89,3 +89,17 @@ def accounts_to_verify(user: User):
     if not roles or scope is None:
         return sa.false()
     return sa.and_(User.role.in_(roles), Region.subtree_clause(User.region_id, scope))
+
+
+# --- residents' consents ----------------------------------------------------------------------------------
+
+def can_see_consents(user: User, resident: Resident) -> bool:
+    """The resident themself, and the staff who keep their community's register."""
+    return (user.role == Role.resident and resident.user_id == user.id) or can_see_resident(user, resident)
+
+
+def can_withdraw_consent(user: User, resident: Resident) -> bool:
+    """The resident on their own pages, or community staff (and admins) told of it in person or by phone."""
+    if user.role == Role.resident:
+        return resident.user_id == user.id
+    return user.role in (Role.community_staff, Role.admin) and in_scope(user, resident.region)

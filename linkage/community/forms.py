@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from linkage.community.services import CHOOSABLE_TAGS, MIN_REASON_LENGTH, PHONE_PATTERN, PHONE_PROBLEM, id_number_problem
 from linkage.forms import Form, choices
-from linkage.models import NeedChannel, NeedStatus, VulnerableTag
+from linkage.models import ConsentChannel, NeedChannel, NeedStatus, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
 
 
@@ -103,3 +103,15 @@ class NeedFilterForm(Form):
         """The field's value if it is valid, else None (no filter)."""
         field = self[name]
         return None if field.errors else field.data
+
+
+class WithdrawConsentForm(Form):
+    """A resident withdrawing one of their own consents: only the CSRF token."""
+
+
+class StaffWithdrawConsentForm(Form):
+    """Staff recording a withdrawal the resident told them of."""
+
+    channel = SelectField(_l("How did the resident tell you?"), choices=choices([
+        (ConsentChannel.staff_in_person.value, _l("In person")), (ConsentChannel.by_phone.value, _l("By phone"))]),
+        validators=[DataRequired()], invalid_choice_message=_l("Choose in person or by phone."))

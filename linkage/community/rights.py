@@ -77,6 +77,10 @@ def resident_data(resident: Resident, *, full_id: bool) -> dict:
         },
         "needs": [_need_data(need) for need in needs],
         "followed_needs": [{"id": need.id, "title": need.title, "status": need.status.value} for need in followed],
+        "consents": [{"purpose": c.purpose.value, "need_id": c.need_id, "given_at": _when(c.given_at),
+                      "channel": c.channel.value, "withdrawn_at": _when(c.withdrawn_at),
+                      "withdrawal_channel": c.withdrawal_channel.value if c.withdrawal_channel else None}
+                     for c in resident.consents],
         "access_log": [{"at": _when(event.at), "action": event.action,
                         "by": event.actor.role.value if event.actor else None, "reason": event.note or None}
                        for event in events],

@@ -12,12 +12,14 @@ from flask_babel import lazy_gettext as _l
 
 from linkage import audit, notifications, settings, timeutil
 from linkage.auth import services as auth_services
+from linkage.community import consents
 from linkage.community.access import can_register_resident_in, can_reveal_id, can_verify_account
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import (ID_NUMBER_PROBLEMS, check_id_number, id_number_problem,  # noqa: F401
                                   normalize_id_number, parse_resident_id)
-from linkage.models import AccountStatus, ClaimStatus, Region, Resident, ResidentClaim, User, VulnerableTag
+from linkage.models import (AccountStatus, ClaimStatus, ConsentChannel, Region, Resident, ResidentClaim, User,
+                            VulnerableTag)
 from linkage.models.people import age_on
 from linkage.security import blind_index, decrypt, encrypt
 
@@ -32,10 +34,12 @@ CHOOSABLE_TAGS = (VulnerableTag.elderly_alone, VulnerableTag.disabled, Vulnerabl
 
 def register_resident(*, actor: User, name: str, id_number: str, region: Optional[Region], address: str = "",
                       phone: Optional[str] = None, tags: Iterable[VulnerableTag] = (), health_notes: str = "",
-                      consent: bool = False, today: Optional[date] = None) -> Resident:
+                      consent: bool = False, channel: ConsentChannel = ConsentChannel.staff_in_person,
+                      today: Optional[date] = None) -> Resident:
     """Register a resident after their consent; the ID number is stored encrypted with a blind index.
 
-    Birth date and gender are read from the ID number whenever needed (never stored apart from it);
+    ``channel``: how the consent came (in person, or collected on paper for an import); it is recorded by
+    ``consents.record_at_registration``. Birth date and gender are read from the ID number whenever needed (never stored apart from it);
     the "minor" tag follows from the age alone.
     """
     name = (name or "").strip()
@@ -71,6 +75,7 @@ def register_resident(*, actor: User, name: str, id_number: str, region: Optiona
         raise Refused(DUPLICATE_ID, field="id_number") from None
     audit.record(actor, "resident.register", resident,
                  after=audit.snapshot(resident, "region_id", "tags", "consent_at"))
+    consents.record_at_registration(resident, actor=actor, channel=channel)
     return resident
 
 

@@ -16,11 +16,11 @@ from flask_login import current_user
 from linkage import exports, settings, timeutil, uploads
 from linkage.errors import Refused
 from linkage.auth.access import require, role_required
-from linkage.community import access, export_pdf, queries, rights, services
+from linkage.community import access, consents, export_pdf, queries, rights, services
 from linkage.community.forms import (AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
-                                     ResidentSearchForm, RevealForm)
+                                     ResidentSearchForm, RevealForm, StaffWithdrawConsentForm)
 from linkage.extensions import db
-from linkage.models import Category, FollowUpStatus, Need, Region, Role, User
+from linkage.models import Category, ConsentChannel, FollowUpStatus, Need, Region, Role, User
 from linkage.needs import access as need_access
 from linkage.needs import queries as need_queries
 from linkage.needs import ontime, targets
@@ -109,7 +109,27 @@ def resident_detail(resident_id):
                                .order_by(Need.created_at.desc())).unique().all()
     return render_template("community/resident_detail.html", resident=resident, needs=needs,
                            today=timeutil.today(), access_log=queries.access_log(resident),
-                           can_reveal=access.can_reveal_id(current_user, resident))
+                           can_reveal=access.can_reveal_id(current_user, resident),
+                           consent_history=consents.history(resident, reader=current_user),
+                           can_withdraw=access.can_withdraw_consent(current_user, resident),
+                           withdraw_form=StaffWithdrawConsentForm(formdata=None))
+
+
+@blueprint.post("/residents/<int:resident_id>/consents/<int:consent_id>/withdraw")
+@role_required(Role.community_staff)
+def resident_consent_withdraw(resident_id, consent_id):
+    """Record a withdrawal the resident told staff of, in person or by phone."""
+    resident = _resident_or_404(resident_id)
+    require(access.can_withdraw_consent(current_user, resident))
+    consent = next((c for c in resident.consents if c.id == consent_id), None)
+    if consent is None:
+        abort(404)
+    form = StaffWithdrawConsentForm()
+    perform(lambda: consents.withdraw(consent, actor=current_user, channel=ConsentChannel(form.channel.data)),
+            form=form, done=_("The withdrawal is recorded."))
+    for message in form.channel.errors:
+        flash(message, "danger")
+    return redirect(url_for(".resident_detail", resident_id=resident.id) + "#consents")
 
 
 @blueprint.route("/residents/<int:resident_id>/reveal", methods=["GET", "POST"])
@@ -323,7 +343,7 @@ def need_join(need_id):
 def need_photo(need_id, photo_id):
     need = _need_or_404(need_id)
     try:
-        photo, content = intake.read_photo(need, photo_id)
+        photo, content = intake.read_photo(need, photo_id, reader=current_user)
     except Refused:
         abort(404)
     return uploads.send_bytes(content, photo.extension, f"need-{need.id}-photo-{photo.id}")

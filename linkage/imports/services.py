@@ -13,7 +13,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -26,7 +26,7 @@ from linkage.community.access import community_scope
 from linkage.community.services import CHOOSABLE_TAGS
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import Region, RegionLevel, Resident, Role, User, VulnerableTag
+from linkage.models import ConsentChannel, Region, RegionLevel, Resident, Role, User, VulnerableTag
 from linkage.security import blind_index
 
 AREA = "imports"
@@ -89,39 +89,63 @@ class ImportRefused(Refused):
         self.preview = preview
 
 
+@dataclass(frozen=True)
+class Kind:
+    """What one kind of import brings in: its columns, the check of a row (``checker(user)``: ``row()`` and
+    ``finish()``), the service call that writes a checked row (``write(row, actor)``, the one the form
+    calls) and the words of its pages. Residents, volunteers and needs share everything else here."""
+    code: str                       # "residents": the URL, the kept file's kind, the audit event's subject
+    columns: tuple
+    max_lengths: dict
+    checker: Callable
+    write: Callable
+    sample: Callable                # user -> example values of the template's row 2
+    notes: Callable                 # -> extra (title, text) lines of the template's explanation sheet
+    sheet_title: object
+    event: str                      # the audit event of the whole file
+
+
 # --- the template -----------------------------------------------------------------------------------------
 
-def headers(locale: Optional[str] = None) -> list[str]:
+def headers(locale: Optional[str] = None, kind: Optional[Kind] = None) -> list[str]:
+    columns = (kind or RESIDENTS).columns
     if locale is None:
-        return [str(c.header) for c in COLUMNS]
+        return [str(c.header) for c in columns]
     with force_locale(locale):
-        return [str(c.header) for c in COLUMNS]
+        return [str(c.header) for c in columns]
 
 
-def template(user: User, kind: str) -> bytes:
-    """The headers and one example row (a community of ``user``'s area); the .xlsx adds a sheet that
-    explains every column."""
-    example = _regions_in_scope(user)
-    sample = {**{c.key: c.example for c in COLUMNS},
-              "community": example[0].code if example else "",
-              "tags": str(CHOOSABLE_TAGS[0].label)}
-    names = headers()
-    rows = [[sample[c.key] for c in COLUMNS]]
-    if kind == "csv":
+def template(user: User, file_kind: str, kind: Optional[Kind] = None) -> bytes:
+    """The headers and one example row (in ``user``'s area); the .xlsx adds a sheet that explains every column."""
+    kind = kind or RESIDENTS
+    sample = {**{c.key: c.example for c in kind.columns}, **kind.sample(user)}
+    names = headers(kind=kind)
+    rows = [[sample[c.key] for c in kind.columns]]
+    if file_kind == "csv":
         return sheets.to_csv(names, rows)
     from openpyxl import load_workbook   # a second sheet: what every column takes
 
-    workbook = load_workbook(io.BytesIO(sheets.to_xlsx(names, rows, _("Residents"))))
+    workbook = load_workbook(io.BytesIO(sheets.to_xlsx(names, rows, str(kind.sheet_title))))
     notes = workbook.create_sheet(_("How to fill in"))
     notes.append([_("Column"), _("Required"), _("What to write")])
-    for column in COLUMNS:
+    for column in kind.columns:
         notes.append([str(column.header), _("Yes") if column.required else _("No"), str(column.explain)])
     notes.append([])
-    notes.append([_("Vulnerable groups"), "", "、".join(str(t.label) for t in CHOOSABLE_TAGS)])
-    notes.append([_("Example row"), "", _("Row 2 is an example: replace it with your residents or delete it.")])
+    for title, text in kind.notes():
+        notes.append([str(title), "", str(text)])
+    notes.append([_("Example row"), "", _("Row 2 is an example: replace it with your own rows or delete it.")])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _resident_sample(user: User) -> dict:
+    example = _regions_in_scope(user)
+    return {"community": example[0].code if example else "", "tags": str(CHOOSABLE_TAGS[0].label)}
+
+
+def _resident_notes() -> list:
+    return [(_("Vulnerable groups"), "、".join(str(t.label) for t in CHOOSABLE_TAGS))]
 
 
 # --- keeping an upload between preview and confirmation --------------------------------------------------
@@ -138,25 +162,27 @@ def _sweep() -> None:
             os.remove(path)
 
 
-def keep(user: User, file_name: str, content: bytes) -> str:
+def keep(user: User, file_name: str, content: bytes, kind: str = "residents") -> str:
     """Check the upload can be read, keep it encrypted under a new random token, and return the token."""
     sheets.read(file_name, content)
     _sweep()
     token = uploads.new_name()
-    kept = json.dumps({"owner": user.id, "name": file_name, "content": base64.b64encode(content).decode()})
+    kept = json.dumps({"owner": user.id, "kind": kind, "name": file_name,
+                       "content": base64.b64encode(content).decode()})
     uploads.store(AREA, token, kept.encode(), encrypted=True)
     return token
 
 
-def kept_file(user: User, token: str) -> Optional[tuple[str, bytes]]:
-    """(file name, content) of ``user``'s kept upload, or None: unknown, removed, or someone else's."""
+def kept_file(user: User, token: str, kind: str = "residents") -> Optional[tuple[str, bytes]]:
+    """(file name, content) of ``user``'s kept upload of ``kind``, or None: unknown, removed, someone else's
+    or of another kind."""
     if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
         return None
     data = uploads.read_back(AREA, token, encrypted=True)
     if data is None:
         return None
     kept = json.loads(data)
-    if kept["owner"] != user.id:
+    if kept["owner"] != user.id or kept.get("kind", "residents") != kind:
         return None
     return kept["name"], base64.b64decode(kept["content"])
 
@@ -200,19 +226,43 @@ def _tag_lookup() -> dict[str, VulnerableTag]:
     return names
 
 
-def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
+def _header_map(header: list[str], kind: Optional[Kind] = None) -> tuple[dict[str, int], list[str]]:
     """Column key → position in the file, matched by the header in Chinese or English; the missing ones."""
+    kind = kind or RESIDENTS
     names = {}
     for locale in ("zh_CN", "en"):
-        for column, text in zip(COLUMNS, headers(locale)):
+        for column, text in zip(kind.columns, headers(locale, kind)):
             names[text.casefold()] = column.key
     positions = {}
     for position, text in enumerate(header):
         key = names.get(text.strip().casefold())
         if key and key not in positions:
             positions[key] = position
-    missing = [str(c.header) for c in COLUMNS if c.required and c.key not in positions]
+    missing = [str(c.header) for c in kind.columns if c.required and c.key not in positions]
     return positions, missing
+
+
+def required_and_lengths(kind: Kind, values: dict) -> list[tuple[str, str]]:
+    """(column key, problem) of the required cells left empty and the cells too long."""
+    found = []
+    for column in kind.columns:
+        if column.required and not values.get(column.key):
+            found.append((column.key, _("This column must be filled in.")))
+        elif len(values.get(column.key, "")) > kind.max_lengths.get(column.key, 10_000):
+            found.append((column.key, _("At most %(n)s characters.", n=kind.max_lengths[column.key])))
+    return found
+
+
+def region_problem(regions: dict, text: str):
+    """The region a cell names (code or name, from ``_region_lookup``) and why it cannot be used."""
+    if not text:
+        return None, None
+    region = regions.get(text.casefold())
+    if region is not None:
+        return region, None
+    if text.casefold() in regions:
+        return None, _("Two communities or grids have this name: write its code instead.")
+    return None, _("No community or grid of your area has this code or name: \"%(name)s\".", name=text)
 
 
 class _Checker:
@@ -241,14 +291,7 @@ class _Checker:
         return normalized, None
 
     def _region(self, text: str):
-        if not text:
-            return None, None
-        region = self.regions.get(text.casefold())
-        if region is not None:
-            return region, None
-        if text.casefold() in self.regions:
-            return None, _("Two communities or grids have this name: write its code instead.")
-        return None, _("No community or grid of your area has this code or name: \"%(name)s\".", name=text)
+        return region_problem(self.regions, text)
 
     def _tags(self, text: str):
         tags, problems = [], []
@@ -261,12 +304,7 @@ class _Checker:
 
     def row(self, number: int, values: dict, problems: list[Problem]) -> Optional[dict]:
         """The service's arguments for one row, or None with its problems added to ``problems``."""
-        found = []
-        for column in COLUMNS:
-            if column.required and not values.get(column.key):
-                found.append((column.key, _("This column must be filled in.")))
-            elif len(values.get(column.key, "")) > MAX_LENGTHS.get(column.key, 10_000):
-                found.append((column.key, _("At most %(n)s characters.", n=MAX_LENGTHS[column.key])))
+        found = required_and_lengths(RESIDENTS, values)
         id_number, message = self._id_number(number, values.get("id_number", ""))
         found.append(("id_number", message))
         region, message = self._region(values.get("community", ""))
@@ -284,7 +322,12 @@ class _Checker:
             return None
         return {"row": number, "name": values["name"], "id_number": id_number, "region": region,
                 "address": values["address"], "phone": values.get("phone") or None, "tags": tags,
-                "health_notes": values.get("health_notes", ""), "consent": True}
+                "health_notes": values.get("health_notes", ""), "consent": True,
+                "channel": ConsentChannel.spreadsheet}
+
+
+    def finish(self, rows: list[dict], problems: list[Problem]) -> list[dict]:
+        return _already_registered(rows, problems)
 
 
 def _already_registered(rows: list[dict], problems: list[Problem]) -> list[dict]:
@@ -301,47 +344,58 @@ def _already_registered(rows: list[dict], problems: list[Problem]) -> list[dict]
     return [row for row in rows if blind_index(row["id_number"]) not in taken]
 
 
-def preview(user: User, file_name: str, content: bytes) -> Preview:
-    """Every problem of the file, by row and column, and the rows that would be registered."""
+def preview(user: User, file_name: str, content: bytes, kind: Optional[Kind] = None) -> Preview:
+    """Every problem of the file, by row and column, and the rows that would be written."""
+    kind = kind or RESIDENTS
     table = sheets.read(file_name, content)
     result = Preview()
     if not table:
         result.problems.append(Problem(1, "", _("The file is empty.")))
         return result
-    positions, missing = _header_map(table[0])
+    positions, missing = _header_map(table[0], kind)
     if missing:
         result.problems.append(Problem(1, "", _("These columns of the template are missing: %(names)s.",
                                                 names="、".join(missing))))
         return result
-    checker = _Checker(user)
+    checker = kind.checker(user)
     for number, cells in enumerate(table[1:], start=2):
         values = {key: (cells[pos] if pos < len(cells) else "").strip() for key, pos in positions.items()}
         row = checker.row(number, values, result.problems)
         if row is not None:
             result.rows.append(row)
     if not table[1:]:
-        result.problems.append(Problem(2, "", _("The file has no residents below the header row.")))
-    result.rows = _already_registered(result.rows, result.problems)
+        result.problems.append(Problem(2, "", _("The file has no rows below the header row.")))
+    result.rows = checker.finish(result.rows, result.problems)
     result.problems.sort(key=lambda p: (p.row, p.column))
     return result
 
 
-def import_residents(user: User, file_name: str, content: bytes, *, actor: User) -> list[Resident]:
-    """Register every resident of the file through ``register_resident``, or none (``ImportRefused``,
-    with every problem found). One ``resident.register`` event per resident, one ``resident.import`` in all."""
-    checked = preview(user, file_name, content)
+def run_import(user: User, file_name: str, content: bytes, *, actor: User, kind: Kind) -> list:
+    """Write every row of the file through the service its form calls, or none (``ImportRefused``, with
+    every problem found). The service's own event per row, one ``kind.event`` for the file."""
+    checked = preview(user, file_name, content, kind)
     if not checked.ok:
         raise ImportRefused(checked)
-    registered = []
+    written = []
+    header = {c.key: str(c.header) for c in kind.columns}
     for row in checked.rows:
         arguments = {key: value for key, value in row.items() if key != "row"}
         try:
-            registered.append(community.register_resident(actor=actor, **arguments))
-        except Refused as refusal:   # a rule only the service knows, or a clerk registering at the same time
-            header = {c.key: str(c.header) for c in COLUMNS}.get(refusal.field or "", "")
-            checked.problems.append(Problem(row["row"], header, str(refusal.message)))
+            written.append(kind.write(arguments, actor))
+        except Refused as refusal:   # a rule only the service knows, or a clerk writing at the same time
+            checked.problems.append(Problem(row["row"], header.get(refusal.field or "", ""), str(refusal.message)))
     if checked.problems:
         raise ImportRefused(checked)
-    audit.record(actor, "resident.import", None, note=file_name[:100], after={"rows": len(registered)})
-    return registered
+    audit.record(actor, kind.event, None, note=file_name[:100], after={"rows": len(written)})
+    return written
+
+
+def import_residents(user: User, file_name: str, content: bytes, *, actor: User) -> list[Resident]:
+    """Register every resident of the file through ``register_resident``, or none (``ImportRefused``)."""
+    return run_import(user, file_name, content, actor=actor, kind=RESIDENTS)
+
+
+RESIDENTS = Kind(code="residents", columns=COLUMNS, max_lengths=MAX_LENGTHS, checker=_Checker,
+                 write=lambda arguments, actor: community.register_resident(actor=actor, **arguments),
+                 sample=_resident_sample, notes=_resident_notes, sheet_title=_l("Residents"), event="resident.import")
 

@@ -7,6 +7,8 @@ from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
 from linkage import audit_text, settings
+from linkage.community import consents
+from linkage.imports.access import can_import
 from linkage.main.navigation import items_for
 
 BADGE = {
@@ -90,6 +92,8 @@ def register(app):
     app.jinja_env.filters["badge"] = status_badge
     app.jinja_env.globals["nav_items"] = items_for
     app.jinja_env.globals["setting"] = settings.get
+    app.jinja_env.globals["data_consent_missing"] = consents.data_consent_missing
+    app.jinja_env.globals["can_import"] = can_import
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
 
     @app.context_processor

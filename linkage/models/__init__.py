@@ -10,8 +10,9 @@ from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, 
 from linkage.models.meetings import (AgendaItem, AgendaKind, DecisionStatus, Meeting, MeetingDecision,
                                      MeetingStatus)
 from linkage.models.organizations import OrgStatus, OrgType, Organization
-from linkage.models.people import (AccountStatus, Availability, AvailabilityException, ClaimStatus, ExceptionKind,
-                                   GuardianConsent, Resident, ResidentClaim, ResidentTag, Role, SocialWorker,
+from linkage.models.people import (AccountStatus, Availability, AvailabilityException, ClaimStatus, ConsentChannel,
+                                   ConsentPurpose, ExceptionKind, GuardianConsent, Resident, ResidentClaim,
+                                   ResidentConsent, ResidentTag, Role, SocialWorker,
                                    User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
 from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
                                    PanelScore, PanelStatus, ProjectCriterion)
@@ -32,7 +33,7 @@ __all__ = [
     "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseDocument", "CaseNote", "CaseReferral", "CaseService",
     "CaseStage", "CaseStatus", "CaseTransfer", "Decision", "HandOver", "NoteKind",
     "Certificate", "CertificateStatus", "CorrectionStatus", "HoursCorrection", "VolunteerComplaint", "VolunteerNumber",
-    "AccountStatus", "AuditEvent", "Availability", "AvailabilityException", "ExceptionKind", "GuardianConsent", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
+    "AccountStatus", "AuditEvent", "Availability", "AvailabilityException", "ExceptionKind", "GuardianConsent", "ResidentConsent", "ConsentChannel", "ConsentPurpose", "Bid", "BidStatus", "Category", "ChangeKind", "ChangeRequest",
     "ChangeStatus", "Contract", "ContractStatus", "Document", "DocumentKind", "Evaluation", "EvaluationKind",
     "Feedback", "FollowUp", "FollowUpStatus", "VisitRating", "Installment", "Milestone", "Payment",
     "Complaint", "ComplaintStatus", "DEFAULT_CRITERIA", "ExpertTie", "PANEL_STATUS_LABELS", "PanelMember", "PanelScore", "PanelStatus",

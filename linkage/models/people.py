@@ -172,6 +172,75 @@ class ResidentClaim(db.Model):
     resident: Mapped[Resident] = relationship()
 
 
+class ConsentPurpose(enum.Enum):
+    """What a resident consents to, each asked for separately (PIPL arts. 14, 23 and 29)."""
+    personal_data = "personal_data"   # keeping and using their personal data to arrange community services
+    sharing = "sharing"               # sharing one request with the organization, social worker and volunteers
+    photos = "photos"                 # photos attached to one request
+
+    @property
+    def label(self):
+        return CONSENT_PURPOSE_LABELS[self]
+
+
+CONSENT_PURPOSE_LABELS = {
+    ConsentPurpose.personal_data: _l("Keeping and using my personal data to arrange community services"),
+    ConsentPurpose.sharing: _l("Sharing this request with the social organization, social worker and volunteers "
+                               "who serve it"),
+    ConsentPurpose.photos: _l("Keeping and showing the photos attached to this request"),
+}
+
+
+class ConsentChannel(enum.Enum):
+    """How a consent (or its withdrawal) reached the platform."""
+    resident_self = "resident_self"       # the resident on their own pages
+    staff_in_person = "staff_in_person"   # staff, with the resident at the desk or on a visit
+    grid_worker = "grid_worker"           # a grid worker on their rounds
+    by_phone = "by_phone"                 # staff taking a call
+    spreadsheet = "spreadsheet"           # a staff member's import, the consent collected on paper
+
+    @property
+    def label(self):
+        return CONSENT_CHANNEL_LABELS[self]
+
+
+CONSENT_CHANNEL_LABELS = {
+    ConsentChannel.resident_self: _l("By the resident on their own pages"),
+    ConsentChannel.staff_in_person: _l("Told to community staff in person"),
+    ConsentChannel.grid_worker: _l("Told to a grid worker"),
+    ConsentChannel.by_phone: _l("Told to community staff by phone"),
+    ConsentChannel.spreadsheet: _l("Collected on paper and imported by community staff"),
+}
+
+
+class ResidentConsent(db.Model):
+    """One consent of a resident to one purpose, given at registration or when a need is filed, by the
+    resident or told to a staff account; withdrawn, it stays on file with who recorded the withdrawal."""
+
+    __tablename__ = "resident_consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(sa.ForeignKey("residents.id"), index=True)
+    purpose: Mapped[ConsentPurpose] = mapped_column(sa.Enum(ConsentPurpose, native_enum=False, length=16))
+    need_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("needs.id"), index=True)
+    channel: Mapped[ConsentChannel] = mapped_column(sa.Enum(ConsentChannel, native_enum=False, length=16))
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    withdrawal_channel: Mapped[Optional[ConsentChannel]] = mapped_column(
+        sa.Enum(ConsentChannel, native_enum=False, length=16))
+
+    resident: Mapped["Resident"] = relationship(back_populates="consents")
+    need: Mapped[Optional["Need"]] = relationship()
+    recorded_by: Mapped[Optional[User]] = relationship(foreign_keys=[recorded_by_id])
+    withdrawn_by: Mapped[Optional[User]] = relationship(foreign_keys=[withdrawn_by_id])
+
+    @property
+    def current(self) -> bool:
+        return self.withdrawn_at is None
+
+
 class Resident(db.Model):
     __tablename__ = "residents"
 
@@ -197,6 +266,8 @@ class Resident(db.Model):
     region: Mapped[Region] = relationship()
     user: Mapped[Optional[User]] = relationship(foreign_keys=[user_id])
     tag_rows: Mapped[list[ResidentTag]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    consents: Mapped[list[ResidentConsent]] = relationship(
+        back_populates="resident", order_by="(ResidentConsent.given_at, ResidentConsent.id)")
 
     @property
     def tags(self) -> set[VulnerableTag]:

@@ -56,6 +56,13 @@ class NeedForm(Form):
                              choices=choices([(r.value, r.label) for r in Recurrence]),
                              invalid_choice_message=_l("Choose how often from the list."))
     photos = MultipleFileField(_l("Photos (optional)"), description=_l("JPG or PNG, e.g. of what needs repair."))
+    consent = BooleanField(_l("I agree that this request be shared with the social organization, social worker and "
+                              "volunteers who serve it"),
+                           description=_l("Required for every request."))
+    data_consent = BooleanField(_l("I consent again to my community keeping and using my personal data to arrange "
+                                   "community services"))
+    photo_consent = BooleanField(_l("I agree that the photos be kept and shown to those who serve it"),
+                                 description=_l("Required when photos are attached."))
     # Set by "submit anyway" once the likely duplicates were shown.
     anyway = HiddenField(default="")
 
@@ -74,6 +81,9 @@ class NeedForm(Form):
             "window_end": local_to_utc(self.window_end.data) if self.window_end.data else None,
             "recurrence": Recurrence(self.recurrence.data),
             "photos": self.photo_files(),
+            "consent": bool(self.consent.data),
+            "data_consent": bool(self.data_consent.data),
+            "photo_consent": bool(self.photo_consent.data),
         }
 
     def photo_files(self) -> list[tuple[str, bytes]]:
@@ -95,6 +105,13 @@ class StaffNeedForm(NeedForm):
                                  invalid_choice_message=_l("Choose skills from the list."))
     needs_professional = BooleanField(_l("Needs a professional social worker (a case), not only volunteers"))
     by_phone = BooleanField(_l("The resident asked by phone (hotline)"))
+    consent = BooleanField(_l("The resident agrees that this request be shared with the social organization, social "
+                              "worker and volunteers who serve it"),
+                           description=_l("Required for every request."))
+    data_consent = BooleanField(_l("The resident consents again to their personal data being kept and used to "
+                                   "arrange community services"))
+    photo_consent = BooleanField(_l("The resident agrees that the photos be kept and shown to those who serve it"),
+                                 description=_l("Required when photos are attached."))
     caller_phone = StringField(_l("Caller's number (optional)"), validators=[Optional(), Length(max=32)],
                                description=_l("Pages show only its last four digits."))
 

@@ -29,9 +29,11 @@ PHOTOS = "needs"   # the photos' folder under the instance's uploads (linkage/up
 PHONE_DIGITS = 20
 
 
-def channel_for(actor: User, *, by_phone: bool = False) -> NeedChannel:
+def channel_for(actor: User, *, by_phone: bool = False, imported: bool = False) -> NeedChannel:
     """The channel a need filed by ``actor`` came through: the resident's own form, a grid worker, a call
-    staff took (``by_phone``), or staff for the resident."""
+    staff took (``by_phone``), a spreadsheet staff imported (``imported``), or staff for the resident."""
+    if imported:
+        return NeedChannel.spreadsheet
     if actor.role == Role.resident:
         return NeedChannel.resident_self
     if actor.role == Role.grid_worker:
@@ -74,8 +76,13 @@ def attach_photos(need: Need, photos: list[tuple[str, bytes, str]], *, actor: Us
     return rows
 
 
-def read_photo(need: Need, photo_id: int) -> tuple[NeedPhoto, bytes]:
-    """A photo of ``need`` and its bytes; Refused when it is not this need's or its file is gone."""
+def read_photo(need: Need, photo_id: int, *, reader: User) -> tuple[NeedPhoto, bytes]:
+    """A photo of ``need`` and its bytes; Refused when it is not this need's, its consent was withdrawn
+    (``consents.photos_shown_to``) or its file is gone."""
+    from linkage.community import consents
+
+    if not consents.photos_shown_to(reader, need):
+        raise Refused(_l("The resident withdrew consent to these photos."))
     photo = db.session.get(NeedPhoto, photo_id)
     if photo is None or photo.need_id != need.id:
         raise Refused(_l("This need has no such photo."))

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from linkage import audit, notifications, timeutil
+from linkage.community import consents
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.notifications import link
@@ -62,9 +63,13 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
                 window_start: Optional[datetime] = None, window_end: Optional[datetime] = None,
                 recurrence: Recurrence = Recurrence.once, needs_professional: bool = False,
                 by_phone: bool = False, caller_phone: Optional[str] = None,
-                photos: Iterable[tuple[str, bytes]] = (), now: Optional[datetime] = None) -> Need:
+                photos: Iterable[tuple[str, bytes]] = (), consent: bool = False, data_consent: bool = False,
+                photo_consent: bool = False, imported: bool = False,
+                now: Optional[datetime] = None) -> Need:
     """Register a need (status submitted) by the resident, or by staff or a grid worker for them; its
     channel follows from who files it (``by_phone``: staff took a call). ``photos``: (file name, bytes).
+    ``consent``: to sharing the request with those who serve it; ``data_consent``: to keeping the resident's
+    data again, after they withdrew it; ``photo_consent``: to its photos. Both are recorded (``linkage.community.consents``).
 
     Times are aware UTC datetimes. Community staff are told when someone else filed it.
     """
@@ -86,9 +91,13 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
         raise Refused(_l("This time window has already ended."), field="window_end")
     if by_phone and actor.role not in (Role.community_staff, Role.admin):
         raise Refused(_l("Only community staff take requests by phone."))
-    channel = intake.channel_for(actor, by_phone=by_phone)
+    if imported and actor.role not in (Role.community_staff, Role.admin):
+        raise Refused(_l("Only community staff import requests."))
+    channel = intake.channel_for(actor, by_phone=by_phone, imported=imported)
     caller_phone = intake.clean_caller_phone(channel, caller_phone)
     checked_photos = intake.check_photos(photos)
+    consents.check_for_need(resident, given=consent, data_consent=data_consent, photos=bool(checked_photos),
+                            photo_consent=photo_consent)
     need = Need(resident=resident, category=category, region=resident.region, title=title,
                 description=(description or "").strip(), urgency=urgency, status=NeedStatus.submitted,
                 recurrence=recurrence, window_start=window_start, window_end=window_end,
@@ -100,6 +109,7 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
     db.session.flush()
     audit.record(actor, "need.submit", need, after={
         **audit.snapshot(need, "status", "urgency", "category_id", "channel"), "photos": len(checked_photos)})
+    consents.record_for_need(need, actor=actor, photos=bool(checked_photos))
     if actor.role != Role.community_staff:
         staff = [u for u in community_staff(resident.region) if u.id != actor.id]
         notifications.notify(staff, "need_submitted", link=link("community.need_detail", need_id=need.id),

@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from linkage.auth.access import require, role_required, verified_required
+from linkage.community import consents as consent_rules
+from linkage.community.forms import WithdrawConsentForm
 from linkage.extensions import db
 from linkage.models import Category, Need, Resident, Role
 from linkage.needs import access, intake, queries, services, targets
@@ -46,6 +48,30 @@ def my_data(kind):
     return export_response(resident, kind)
 
 
+@blueprint.get("/consents")
+@role_required(Role.resident)
+def consents():
+    """The resident's consents, each with its withdrawal (or the button to withdraw it)."""
+    resident = _own_resident()
+    require(resident is not None)
+    return render_template("needs/consents.html", resident=resident,
+                           consent_history=consent_rules.history(resident, reader=current_user),
+                           can_withdraw=True, withdraw_form=WithdrawConsentForm(formdata=None))
+
+
+@blueprint.post("/consents/<int:consent_id>/withdraw")
+@role_required(Role.resident)
+def consent_withdraw(consent_id):
+    resident = _own_resident()
+    require(resident is not None)
+    consent = next((c for c in resident.consents if c.id == consent_id), None)
+    if consent is None:
+        abort(404)
+    perform(lambda: consent_rules.withdraw(consent, actor=current_user), form=WithdrawConsentForm(),
+            done=_("Your consent is withdrawn."))
+    return redirect(url_for(".consents"))
+
+
 @blueprint.route("/new", methods=["GET", "POST"])
 @role_required(Role.resident)
 @verified_required
@@ -62,7 +88,7 @@ def new():
                         form=form, done=_("Your need was sent to your community, who will check it soon."))
     if submitted:
         return redirect(url_for(".detail", need_id=submitted.value.id))
-    return render_template("needs/new.html", form=form)
+    return render_template("needs/new.html", form=form, resident=resident)
 
 
 def duplicates_first(form, resident):

@@ -50,3 +50,17 @@ def can_read_certificate(user: User, certificate: Certificate) -> bool:
 
 def can_issue_certificate(user: User, certificate: Certificate) -> bool:
     return user.role in (Role.community_staff, Role.admin) and can_see_region(user, certificate.region)
+
+
+def visible_volunteers(user: User):
+    """SQL condition on ``Volunteer``: those whose community lies in the record keeper's area (admins: all)."""
+    import sqlalchemy as sa
+
+    from linkage.models import Region
+    if not keeps_records(user):
+        return sa.false()
+    if user.role == Role.admin:
+        return sa.true()
+    if user.region is None:
+        return sa.false()
+    return Region.subtree_clause(Volunteer.region_id, user.region)

@@ -1,12 +1,14 @@
 """The selects of volunteers' records, scoped: the one place per list."""
 from __future__ import annotations
 
+from typing import Optional
+
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from linkage.extensions import db
 from linkage.models import (Certificate, CertificateStatus, CorrectionStatus, HoursCorrection, HoursStatus, Region,
-                            Role, Shift, SignUp, User, Volunteer, VolunteerComplaint)
+                            Role, Shift, SignUp, User, Volunteer, VolunteerComplaint, VolunteerNumber)
 from linkage.records import access
 from linkage.shifts.access import can_run, volunteer_of
 
@@ -79,3 +81,28 @@ def to_issue(user: User) -> list[Certificate]:
             return []
         query = query.where(Region.path.startswith(scope.path))
     return list(db.session.scalars(query.limit(200)))
+
+
+def volunteers_for_export(user: User) -> list[tuple[Volunteer, Optional[str], int]]:
+    """The volunteers of ``user``'s area, each with their number and approved minutes, by number."""
+    minutes = (sa.select(SignUp.volunteer_id, sa.func.sum(SignUp.minutes).label("minutes"))
+               .where(SignUp.hours_status == HoursStatus.approved).group_by(SignUp.volunteer_id).subquery())
+    query = (sa.select(Volunteer, VolunteerNumber.number, sa.func.coalesce(minutes.c.minutes, 0))
+             .outerjoin(VolunteerNumber, VolunteerNumber.volunteer_id == Volunteer.id)
+             .outerjoin(minutes, minutes.c.volunteer_id == Volunteer.id)
+             .where(access.visible_volunteers(user))
+             .options(joinedload(Volunteer.region), selectinload(Volunteer.skills))
+             .order_by(VolunteerNumber.number, Volunteer.id))
+    return [(v, number, int(m or 0)) for v, number, m in db.session.execute(query).unique()]
+
+
+def approved_hours_for_export(user: User) -> list[tuple[SignUp, Optional[str]]]:
+    """Approved service entries of the volunteers of ``user``'s area, each with the volunteer's number,
+    newest shift first."""
+    query = (sa.select(SignUp, VolunteerNumber.number).join(Shift, Shift.id == SignUp.shift_id)
+             .join(Volunteer, Volunteer.id == SignUp.volunteer_id)
+             .outerjoin(VolunteerNumber, VolunteerNumber.volunteer_id == Volunteer.id)
+             .where(SignUp.hours_status == HoursStatus.approved, access.visible_volunteers(user))
+             .options(joinedload(SignUp.shift).joinedload(Shift.region), joinedload(SignUp.volunteer))
+             .order_by(Shift.start.desc(), SignUp.id.desc()))
+    return [(sign_up, number) for sign_up, number in db.session.execute(query).unique()]

@@ -3,9 +3,11 @@ and verification pages (no log-in)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from linkage import exports
 from linkage.auth.access import require
 from linkage.extensions import db
 from linkage.forms import choices
@@ -14,7 +16,7 @@ from linkage.records import access, export, numbers, pdf, queries, services
 from linkage.records.forms import (AnswerForm, ComplaintForm, CorrectionForm, DecideCorrectionForm, IssueForm,
                                    LookUpForm, RequestCertificateForm, VerifyForm)
 from linkage.shifts.access import volunteer_of
-from linkage.timeutil import now
+from linkage.timeutil import now, today
 from linkage.volunteers.access import volunteer_only
 from linkage.web import perform
 
@@ -195,6 +197,24 @@ def export_record(number):
     require(access.keeps_records(current_user))
     volunteer = _in_scope(number)
     return _file(export.to_csv(volunteer), "text/csv; charset=utf-8", f"volunteer-record-{number}.csv")
+
+
+@blueprint.get("/volunteers/export.<any(xlsx, csv):kind>")
+@login_required
+def volunteers_export(kind):
+    """The volunteers of the reader's area, ID numbers and phones masked."""
+    require(access.keeps_records(current_user))
+    headers, rows = exports.volunteers(queries.volunteers_for_export(current_user), str(get_locale()), today())
+    return exports.respond(current_user, "volunteers", kind, headers, rows)
+
+
+@blueprint.get("/hours/export.<any(xlsx, csv):kind>")
+@login_required
+def hours_export(kind):
+    """Approved service hours of the volunteers of the reader's area, one row per entry."""
+    require(access.keeps_records(current_user))
+    headers, rows = exports.approved_hours(queries.approved_hours_for_export(current_user), str(get_locale()))
+    return exports.respond(current_user, "approved-hours", kind, headers, rows)
 
 
 @blueprint.post("/certificates/<int:certificate_id>/issue")

@@ -28,7 +28,8 @@ from linkage import audit, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
-from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category, EvaluationKind,
+from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category, ConsentChannel,
+                            ConsentPurpose, EvaluationKind,
                             HoursStatus, Milestone, Need, NeedStatus, Notification, Organization, OrgStatus, OrgType,
                             Project, ProjectStatus, Recurrence, Region, RegionLevel, Resident, ResidentTag,
                             Role, Shift, SignUp, SignUpStatus, Skill, SocialWorker,
@@ -36,6 +37,7 @@ from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidSta
 from linkage.models.organizations import organization_categories
 from linkage.models.people import volunteer_skills
 from linkage.models.projects import bid_team, project_categories
+from linkage.community import consents
 from linkage.contracts import services as contract_services
 from linkage.needs import escalation, intake, services as needs_services
 from linkage.organizations import services as org_services
@@ -677,6 +679,42 @@ def _build_residents(demo: _Demo) -> None:
     demo.counts["residents"] = len(ids)
 
 
+def _plan_registration_consents(demo: _Demo) -> None:
+    """Each resident's consent to keeping their data, given when staff registered them, written as history
+    (no earlier than the newest event already written, so the trail stays in time order)."""
+    audit.append_pending()
+    written = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)))
+    for row in demo.residents:
+        moment = row["created_at"]
+        demo.later(max(moment, written + timedelta(minutes=1)) if written else moment,
+                   partial(_registration_consent, row["id"], row["created_by_id"]))
+
+
+def _registration_consent(resident_id: int, staff_id: int) -> None:
+    """The consent the resident gave the staff member who registered them, at the desk."""
+    consents.record_at_registration(db.session.get(Resident, resident_id), actor=db.session.get(User, staff_id),
+                                    channel=ConsentChannel.staff_in_person)
+
+
+def _plan_consent_withdrawal(demo: _Demo) -> None:
+    """A resident of the first community without needs calls their staff to withdraw consent to keeping
+    their data; staff record it (no request of theirs can be filed until they consent again)."""
+    with_needs = {row["resident_id"] for row in demo.needs}
+    caller = next((r for r in demo.residents[1:] if r["_community"] == demo.communities[0].id
+                   and r["id"] not in with_needs), None)
+    if caller is None:
+        return
+
+    def withdraw() -> None:
+        resident = db.session.get(Resident, caller["id"])
+        consent = consents.current(resident, ConsentPurpose.personal_data)
+        if consent is None:   # registered later on the trail than this call: nothing to withdraw yet
+            return
+        consents.withdraw(consent, actor=db.session.get(User, demo.staff_of[demo.communities[0].id]),
+                          channel=ConsentChannel.by_phone)
+    demo.later(demo.office_hours(demo.now - timedelta(days=3)), withdraw)
+
+
 IMPORTED_RESIDENTS = 6
 
 
@@ -1242,7 +1280,8 @@ def _need_step(demo: _Demo, index: int, step: str, residents, people) -> None:
             description=row["description"], skills=[demo.skills[row["_skill"]]] if row["_skill"] else (),
             window_start=row["window_start"], window_end=row["window_end"], recurrence=row["recurrence"],
             needs_professional=row["needs_professional"], by_phone=by_phone,
-            caller_phone=residents[row["resident_id"]].phone if by_phone else None)
+            caller_phone=residents[row["resident_id"]].phone if by_phone else None, consent=True,
+            data_consent=True)   # a request filed before the desk registered the resident gives it then
         row["id"] = demo.need_objects[index].id
     elif step == "verify":
         needs_services.verify_need(need, actor=staff)
@@ -1714,7 +1753,7 @@ def _build_duplicate(demo: _Demo) -> None:
     with as_of(demo.now - timedelta(minutes=50)):
         repeat = needs_services.submit_need(neighbour, actor=staff, category=waiting.category, title=waiting.title,
                                             urgency=waiting.urgency, description="邻居来电反映同一情况。",
-                                            by_phone=True, caller_phone=neighbour.phone)
+                                            by_phone=True, caller_phone=neighbour.phone, consent=True)
     with as_of(demo.now - timedelta(minutes=40)):
         intake.merge_need(repeat, waiting, actor=staff, note="与已登记的需求相同，已合并。")
     db.session.flush()
@@ -1767,6 +1806,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_contract(demo)
     _build_completed_contract(demo)
     _build_needs(demo)
+    _plan_consent_withdrawal(demo)
     _build_shifts(demo)
     _build_series(demo)
     _build_panels(demo)
@@ -1775,6 +1815,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     seed_meetings.plan(demo)
     seed_skills.plan(demo)
     seed_visits.plan(demo)
+    _plan_registration_consents(demo)
     _write_history(demo)
     seed_records.number_volunteers()
     with as_of(demo.now - timedelta(hours=1)):  # the scheduled check's last run: needs past their target

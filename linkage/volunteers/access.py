@@ -73,3 +73,14 @@ def can_record_consent(user: User, volunteer: Volunteer) -> bool:
     """Community staff or a social worker whose area holds the volunteer's community."""
     return (user.is_authenticated and user.role in CONSENT_KEEPERS
             and can_see_region(user, volunteer.region))
+
+
+# Who registers volunteers met in person (and imports them from a spreadsheet): community staff, in their
+# own community (PRODUCT.md: community staff register people on their behalf), and admins.
+VOLUNTEER_REGISTRARS = (Role.community_staff,)
+
+
+def can_register_volunteer_in(user: User, community) -> bool:
+    from linkage.auth.access import can_see_region
+    return (user.role in VOLUNTEER_REGISTRARS or user.role == Role.admin) and community is not None \
+        and can_see_region(user, community)

@@ -134,6 +134,31 @@ def update_profile(volunteer: Optional[Volunteer], data: ProfileData, *, user: U
     return volunteer
 
 
+def register_by_staff(data: ProfileData, *, actor: User, today: date) -> Volunteer:
+    """Community staff register a volunteer they met in person (no account of their own yet): real name and
+    a valid ID number of someone old enough, checked as on the profile form; active at once, numbered.
+    ``volunteer.register``."""
+    if not access.can_register_volunteer_in(actor, data.community):
+        raise Refused(_("Choose a community of your own area."), field="community")
+    name = (data.name or "").strip()
+    if not name:
+        raise Refused(_("Enter the volunteer's name."), field="name")
+    data = _with_defaults(replace(data, name=name))
+    number = checked_id_number(data.id_number, today=today)
+    _check(data, today)
+    volunteer = Volunteer(name=name, phone=data.phone or None, region=data.community,
+                          latitude=data.community.latitude, longitude=data.community.longitude,
+                          max_travel_km=data.max_travel_km, weekly_minutes_limit=data.weekly_hours * 60,
+                          status=VolunteerStatus.active, skills=list(data.skills))
+    volunteer.set_id_number(number)
+    db.session.add(volunteer)
+    _flush_unique_id()
+    numbers.assign(volunteer)
+    audit.record(actor, "volunteer.register", volunteer,
+                 after={k: _audited(k, v) for k, v in audit.snapshot(volunteer, *PROFILE_FIELDS).items()})
+    return volunteer
+
+
 def _flush_unique_id() -> None:
     """Flush; the unique blind index settles a race between two registrations of the same number."""
     try:

@@ -1,7 +1,7 @@
 """match run fairness: the fairness options staff chose for a volunteer run
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-11-30 15:30:00
 
 Runs made before this revision had no options: the column stays empty for them.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0022'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -28,7 +28,8 @@ def street_civil(world):
 def submitted(world, urgency=3, at=T0, **fields):
     with as_of(at):
         need = services.submit_need(world.resident, actor=world["staff1"], category=world.visits,
-                                    title="Check the gas stove", urgency=urgency, **fields)
+                                    title="Check the gas stove", urgency=urgency, consent=True,
+                                    **fields)
     db.session.commit()
     return need
 

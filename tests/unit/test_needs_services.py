@@ -33,7 +33,7 @@ def notes(user, kind):
 
 
 def submit(world, actor=None, resident=None, **kwargs):
-    args = {"category": world.visits, "title": "Weekly visit", "urgency": 3, **kwargs}
+    args = {"category": world.visits, "title": "Weekly visit", "urgency": 3, "consent": True, **kwargs}
     return services.submit_need(resident or world.resident, actor=actor or world["resident"], **args)
 
 

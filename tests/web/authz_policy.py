@@ -121,6 +121,10 @@ OBJECTS = {
     "area_b": "community B as the dashboard's area (?area=)",
     "category": "a category of the service taxonomy", "skill": "a volunteer skill",
     "region": "a grid of community B (the region tree)",
+    "resident_consent_a": "the resident's consent to keeping their data (community A)",
+    "resident_consent_b": "resident B's consent to keeping their data (community B)",
+    "import_volunteers_a": "a spreadsheet of volunteers community staff A is previewing (one faulty row)",
+    "import_needs_a": "a spreadsheet of needs community staff A is previewing (one faulty row)",
     "import_a": "a spreadsheet of residents community staff A uploaded and is previewing (one faulty row)",
     "account": "an account (the admin's account pages)", "setting": "a locality setting",
     "stylesheet": "the site's style sheet", "bootstrap_stylesheet": "Bootstrap's style sheet",
@@ -298,6 +302,15 @@ POLICY: dict[str, Route] = {
                                                           *ORG_WORK, "admin"),
                                              "area_b": on("staff_b", "civil_y", "civil_district", *ORG_WORK, "admin")},
                                        name="needs-by-sector"),
+    # Volunteers and needs: community staff (and admins) import them; a kept file is its uploader's only.
+    "imports.volunteers": only(BOTH, "staff_a", "staff_b", "admin"),
+    "imports.volunteers_template": Route(GET, {None: on("staff_a", "staff_b", "admin")}, args={"kind": "csv"}),
+    "imports.volunteers_preview": per_object(GET, {"import_volunteers_a": on("staff_a", missing=["staff_b", "admin"])}),
+    "imports.volunteers_confirm": per_object(POST, {"import_volunteers_a": on("staff_a", missing=["staff_b", "admin"])}),
+    "imports.needs": only(BOTH, "staff_a", "staff_b", "admin"),
+    "imports.needs_template": Route(GET, {None: on("staff_a", "staff_b", "admin")}, args={"kind": "csv"}),
+    "imports.needs_preview": per_object(GET, {"import_needs_a": on("staff_a", missing=["staff_b", "admin"])}),
+    "imports.needs_confirm": per_object(POST, {"import_needs_a": on("staff_a", missing=["staff_b", "admin"])}),
     # The on-time report of the needs in one's scope: community staff, civil affairs, admins.
     "community.on_time": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.on_time_csv": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
@@ -310,6 +323,9 @@ POLICY: dict[str, Route] = {
                                                   "resident_b": on("staff_b", "admin")}, kind="json"),
     "community.resident_anonymize": per_object(BOTH, {"resident_a": on("staff_a", "admin"),
                                                       "resident_b": on("staff_b", "admin")}),
+    # A withdrawal the resident told staff of: their community's staff (grid workers only see the history).
+    "community.resident_consent_withdraw": per_object(POST, {"resident_consent_a": on("staff_a", "admin"),
+                                                             "resident_consent_b": on("staff_b", "admin")}),
     "community.needs": only(GET, *NEED_READERS),
     "community.need_new": per_object(BOTH, {None: on(*RESIDENT_DESK),
                                             "report_for_a": on("staff_a", "grid_a", "admin"),
@@ -335,6 +351,10 @@ POLICY: dict[str, Route] = {
     "needs.mine": only(GET, "resident", "admin"),
     "needs.new": only(BOTH, "resident"),
     "needs.my_data": Route(GET, {None: on("resident")}, args={"kind": "json"}),
+    # A resident's own consents: another resident's is not there for them.
+    "needs.consents": only(GET, "resident"),
+    "needs.consent_withdraw": per_object(POST, {"resident_consent_a": on("resident"),
+                                                "resident_consent_b": on(missing=["resident"])}),
     "needs.detail": per_object(GET, {"need_a": on("resident"), "need_b": on()}),
     "needs.withdraw": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
     "needs.rate": per_object(POST, {"need_a": on("resident"), "need_b": on()}),
@@ -507,6 +527,9 @@ POLICY: dict[str, Route] = {
     "records.correction_new": only(BOTH, *VOLUNTEERS, "social_worker_a"),
     "records.corrections": only(BOTH, "social_worker_a", "staff_a", "staff_b"),
     "records.desk": only(GET, *RECORD_KEEPERS),
+    # The volunteer list and approved hours of the keeper's area (the rows are scoped; the route is the keepers').
+    "records.volunteers_export": Route(GET, {None: on(*RECORD_KEEPERS)}, args={"kind": "csv"}),
+    "records.hours_export": Route(GET, {None: on(*RECORD_KEEPERS)}, args={"kind": "csv"}),
     "records.complain": per_object(POST, RECORD_OF),
     "records.export_record": per_object(GET, RECORD_OF),
     "records.certificate_pdf": per_object(GET, {

@@ -25,12 +25,16 @@ from linkage.models import (AccountStatus, BidStatus, Case, CaseNote, CaseStage,
                             ProjectStatus, Role, SignUp, SignUpStatus, Volunteer)
 from linkage.models import AvailabilityException, ExceptionKind
 from linkage.cases import services as case_services
+from linkage.community import consents
 from linkage.needs import intake
+from linkage.imports import needs as need_imports
 from linkage.imports import services as imports
+from linkage.imports import volunteers as volunteer_imports
 from linkage.contracts import services as contract_services
 from linkage.models import ChangeKind, ChangeRequest, Contract, ContractStatus, Installment, Milestone
 from linkage.models import Meeting, MeetingDecision, MeetingStatus
 from linkage.models import Category, RegionLevel, Skill
+from linkage.models import ConsentChannel, ConsentPurpose
 from linkage.ratings import services as rating_services
 from linkage.organizations.services import add_years
 from linkage.projects import services as project_services
@@ -257,6 +261,9 @@ def build_scopes(w) -> dict[str, dict]:
     neighbour_need = make_need(make_resident(w.c1, name="Neighbour A"), w.visits, status=NeedStatus.open)
     photos = {f"photo_{x}": intake.attach_photos(need, [("p.png", b"\x89PNG\r\n\x1a\n", "png")], actor=u["admin"])[0]
               for x, need in (("a", need_a), ("b", need_b))}
+    for need in (need_a, need_b):   # filed with its photos, so with the consent to them
+        consents.record(need.resident, ConsentPurpose.photos, actor=u["admin"], channel=ConsentChannel.staff_in_person,
+                        need=need)
     pending_a = make_user("pending_a", Role.volunteer, w.c1, status=AccountStatus.pending)
     pending_b = make_user("pending_b", Role.volunteer, w.c3, status=AccountStatus.pending)
     p = _projects(w, u)
@@ -290,6 +297,12 @@ def build_scopes(w) -> dict[str, dict]:
     db.session.commit()
     faulty = sheets.to_csv(imports.headers("en"), [["Faulty", "110105194912310021", w.c1.code, "1-1", "", "", "", "yes"]])
     import_token = imports.keep(u["staff1"], "residents.csv", faulty)
+    volunteer_token = imports.keep(u["staff1"], "volunteers.csv", sheets.to_csv(
+        imports.headers("en", volunteer_imports.KIND), [["Faulty", "110105194912310021", w.c1.code, "", "", ""]]),
+        "volunteers")
+    need_token = imports.keep(u["staff1"], "needs.csv", sheets.to_csv(
+        imports.headers("en", need_imports.KIND), [["110105194912310021", "x", "t", "", "", "", "", "", "yes"]]),
+        "needs")
     return {
         "resident_a": {"resident_id": w.resident.id}, "resident_b": {"resident_id": resident_b.id},
         "area_a": {"area": w.c1.id}, "area_b": {"area": w.c3.id},
@@ -318,6 +331,9 @@ def build_scopes(w) -> dict[str, dict]:
         "sign_up_y": {"shift_id": shift_y.id, "sign_up_id": sign_up_y.id},
         "feed": {"token": feed_secret},
         "import_a": {"token": import_token},
+        "import_volunteers_a": {"token": volunteer_token}, "import_needs_a": {"token": need_token},
+        **{f"resident_consent_{x}": {"resident_id": r.id, "consent_id": r.consents[0].id}
+           for x, r in (("a", w.resident), ("b", resident_b))},
         "code_x": {"shift_id": shift_x.id, "token": codes.make(shift_x.id, "in")},
         "code_y": {"shift_id": shift_y.id, "token": codes.make(shift_y.id, "in")},
         **{name: {"run_id": run.id} for name, run in runs.items()},

@@ -47,7 +47,7 @@ def test_the_whole_chain(client, auth, world):
     assert resident.name == "Sun Lan" and resident.masked_id_number
     ok(client.post(f"/community/needs/new?resident={resident.id}", data={
         "category": world.visits.id, "title": "Weekly companionship visit", "description": "Lives alone",
-        "urgency": 3, "recurrence": "weekly", "skills": [world.elder_care.id]}))
+        "urgency": 3, "recurrence": "weekly", "skills": [world.elder_care.id], "consent": "y"}))
     need = latest(Need)
     assert need.status == NeedStatus.submitted
     ok(client.post(f"/community/needs/{need.id}/verify", data={"note": "visited and confirmed"}))

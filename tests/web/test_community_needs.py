@@ -40,7 +40,8 @@ def need_form(world, **changes):
     data = {"category": world.visits.id, "title": "Companionship visit",
             "description": "Lives alone on the 6th floor", "urgency": "3",
             "window_start": "2031-03-01T09:00", "window_end": "2031-03-01T11:00",
-            "recurrence": "weekly", "skills": [str(world.elder_care.id)], "needs_professional": "y"}
+            "recurrence": "weekly", "skills": [str(world.elder_care.id)], "needs_professional": "y",
+            "consent": "y"}
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 

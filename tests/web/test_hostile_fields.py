@@ -98,6 +98,15 @@ def _need(world, status, creator="staff1", served=False):
     return need.id
 
 
+def _own_consent_page(world):
+    """The resident's consents page, with a consent given just now (the first form withdraws it)."""
+    from linkage.community import consents
+    from linkage.models import ConsentChannel, ConsentPurpose
+    consents.record(world.resident, ConsentPurpose.personal_data, actor=world["staff1"],
+                    channel=ConsentChannel.staff_in_person)
+    return "/needs/consents"
+
+
 def _merge_page(world):
     """A submitted need's page, and (in ``world.merge_into``) an open need it can be merged into."""
     world.merge_into = _open_need(world)
@@ -388,6 +397,41 @@ def _kept_import(world, n):
     return f"/imports/residents/{imports.keep(world['staff1'], 'residents.csv', _residents_sheet(world, n))}"
 
 
+def _volunteers_sheet(world, n) -> bytes:
+    """A spreadsheet of one volunteer, with an ID number no other submission uses."""
+    from linkage import sheets
+    from linkage.identifiers import resident_id_check_char
+    from linkage.imports import services as imports, volunteers
+
+    first17 = f"110105{date(1980, 1, 1) + timedelta(days=n):%Y%m%d}{n % 999 + 1:03d}"
+    return sheets.to_csv(imports.headers("en", volunteers.KIND),
+                         [[f"Volunteer {n}", first17 + resident_id_check_char(first17), world.c1.code, "", "", ""]])
+
+
+def _needs_sheet(world, n) -> bytes:
+    """A spreadsheet of one need of a resident of community 1 with an ID number."""
+    from linkage import sheets
+    from linkage.imports import needs, services as imports
+    from linkage.security import decrypt
+
+    resident = factories.make_resident(world.c1, name=f"Need import {n}", born=date(1940, 1, 1) + timedelta(days=n))
+    return sheets.to_csv(imports.headers("en", needs.KIND), [[decrypt(resident.id_number_encrypted), world.visits.code,
+                                                              f"Visit {n}", "", "", "", "", "", "yes"]])
+
+
+def _needs_upload_page(world, n):
+    """The needs upload page; its file (in ``world.needs_sheet``) names a resident registered beforehand."""
+    world.needs_sheet = _needs_sheet(world, n)
+    return "/imports/needs"
+
+
+def _kept(kind, sheet):
+    def page(world, n):
+        from linkage.imports import services as imports
+        return f"/imports/{kind}/{imports.keep(world['staff1'], f'{kind}.csv', sheet(world, n), kind)}"
+    return page
+
+
 def _case_page(world, n, **kwargs):
     from tests.web.test_cases_support import fresh_case
     return f"/cases/{fresh_case(world, n, **kwargs).id}"
@@ -514,8 +558,15 @@ CASES = [
     Case("imports.residents", "staff1", lambda w, n: "/imports/residents", writes=False,
          fill=lambda w, n: {"file": (io.BytesIO(_residents_sheet(w, n)), "residents.csv")}),
     Case("imports.residents_confirm", "staff1", _kept_import),
+    Case("imports.volunteers", "staff1", lambda w, n: "/imports/volunteers", writes=False,
+         fill=lambda w, n: {"file": (io.BytesIO(_volunteers_sheet(w, n)), "volunteers.csv")}),
+    Case("imports.volunteers_confirm", "staff1", _kept("volunteers", _volunteers_sheet)),
+    Case("imports.needs", "staff1", lambda w, n: _needs_upload_page(w, n), writes=False,
+         fill=lambda w, n: {"file": (io.BytesIO(w.needs_sheet), "needs.csv")}),
+    Case("imports.needs_confirm", "staff1", _kept("needs", _needs_sheet)),
     Case("community.need_new", "staff1", lambda w, n: f"/community/needs/new?resident={w.resident.id}",
-         fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id)}, same_form=True),
+         fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id), "consent": "y"},
+         same_form=True),
     Case("community.need_merge", "staff1", lambda w, n: _merge_page(w), action="/merge",
          fill=lambda w, n: {"into": str(w.merge_into), "note": "The same request"}),
     Case("community.resident_anonymize", "staff1",
@@ -531,7 +582,12 @@ CASES = [
     Case("community.need_rate", "staff1",
          lambda w, n: f"/community/needs/{_need(w, NeedStatus.delivered)}", action="/rate"),
     Case("needs.new", "resident", lambda w, n: "/needs/new",
-         fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id)}, same_form=True),
+         fill=lambda w, n: {"title": f"Probe need {n}", "category": str(w.visits.id), "consent": "y"},
+         same_form=True),
+    Case("community.resident_consent_withdraw", "staff1",
+         lambda w, n: f"/community/residents/{factories.make_resident(w.c1, name=f'Consent {n}').id}",
+         action="/withdraw", fill=lambda w, n: {"channel": "by_phone"}),
+    Case("needs.consent_withdraw", "resident", lambda w, n: _own_consent_page(w), action="/withdraw"),
     Case("needs.withdraw", "resident",
          lambda w, n: f"/needs/{_need(w, NeedStatus.submitted, 'resident')}", action="/withdraw"),
     Case("needs.rate", "resident",

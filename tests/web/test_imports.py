@@ -127,7 +127,8 @@ def test_a_clean_file_of_five_thousand_is_written_through_the_form_rules(client,
     assert count() == before + 5000
     actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.actor_id == world["staff1"].id)).all()
     assert actions.count("resident.register") == 5000 and actions.count("resident.import") == 1
-    assert count(AuditEvent) == registers + 5001
+    assert actions.count("resident.consent_record") == 5000   # each resident's consent, collected on paper
+    assert count(AuditEvent) == registers + 10001
     third = db.session.scalar(sa.select(Resident).where(Resident.name == "居民2"))
     assert third.region == world.c1 and {t.value for t in third.tags} == {"elderly_alone"}
     assert db.session.scalar(sa.select(Resident).where(Resident.name == "居民1")).region == world.grid1

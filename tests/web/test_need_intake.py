@@ -23,7 +23,8 @@ def count(model=Need):
 
 def form(world, **changes):
     data = {"category": world.visits.id, "title": "Someone to chat with", "description": "", "urgency": "2",
-            "window_start": "", "window_end": "", "recurrence": "once"}
+            "window_start": "", "window_end": "", "recurrence": "once", "consent": "y",
+            "photo_consent": "y"}
     data.update(changes)
     return data
 

@@ -27,7 +27,7 @@ def submitted(world, resident=None, urgency=3, hours_ago=30.0, verified_after=No
     staff = world["staff1"] if resident.region_id == world.c1.id else world["staff3"]
     with as_of(at):
         need = services.submit_need(resident, actor=staff, category=category or world.visits,
-                                    title="Check the gas stove", urgency=urgency)
+                                    title="Check the gas stove", urgency=urgency, consent=True)
     if verified_after is not None:
         with as_of(at + timedelta(hours=verified_after)):
             services.verify_need(need, actor=staff)

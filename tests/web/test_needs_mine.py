@@ -13,7 +13,7 @@ def count(model=Need):
 
 def form(world, **changes):
     data = {"category": world.visits.id, "title": "Someone to chat with", "description": "", "urgency": "2",
-            "window_start": "", "window_end": "", "recurrence": "weekly"}
+            "window_start": "", "window_end": "", "recurrence": "weekly", "consent": "y"}
     data.update(changes)
     return data
 

@@ -52,7 +52,8 @@ def _registration_with_your_username(world, **_):
 
 
 def _submitted(world, **_):
-    return needs.submit_need(world.resident, actor=world["resident"], category=world.visits, title="Help moving")
+    return needs.submit_need(world.resident, actor=world["resident"], category=world.visits, title="Help moving",
+                             consent=True)
 
 
 def _need_verified(world, **_):
