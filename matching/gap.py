@@ -761,7 +761,29 @@ def _reduce_and_solve(
             state.raise_lower(math.ceil(bound - 1e-6))
 
 
-class _WeightReduction:
+class _PairFixing:
+    """What a reduction gives the search: per pair, the best bound of an assignment using it or not
+    (``with_in``, ``with_out``), so pairs that cannot improve on the best assignment stay out."""
+
+    def mask(self, state) -> np.ndarray:
+        return useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
+
+    def pairs(self, state) -> list[tuple[int, int]]:
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(self.mask(state)))]
+
+    def stop_below(self, state, n_pairs: int, small: bool):
+        """Small models: re-reduce on every improvement (cheap now); else once re-reducing would drop
+        a quarter of the pairs."""
+        if small:
+            return state.upper - 1
+        cut = int(0.75 * n_pairs)
+        shrink = self.finite[cut] if cut < self.finite.size else math.inf
+        if math.isfinite(shrink):
+            return min(state.upper - 1, math.floor(shrink - self.tolerance))
+        return state.upper - 1
+
+
+class _WeightReduction(_PairFixing):
     """Fixing by the capacity relaxation alone, for instances whose knapsack tables are too large."""
 
     def __init__(self, relax, state, stats):
@@ -772,29 +794,9 @@ class _WeightReduction:
         self.tolerance = 1e-9 * max(1.0, float(np.abs(w[np.isfinite(w)]).sum()))
         self.finite = np.sort(self.with_in[np.isfinite(self.with_in)], axis=None)
 
-    def mask(self, state) -> np.ndarray:
-        return useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
-
-    def pairs(self, state) -> list[tuple[int, int]]:
-        return [(int(i), int(j)) for i, j in zip(*np.nonzero(self.mask(state)))]
-
-    def stop_below(self, state, n_pairs: int, small: bool):
-        return _stop_below(self, state, n_pairs, small)
 
 
-def _stop_below(red, state, n_pairs: int, small: bool):
-    """Small models: re-reduce on every improvement (cheap now); else once re-reducing would drop
-    a quarter of the pairs."""
-    if small:
-        return state.upper - 1
-    cut = int(0.75 * n_pairs)
-    shrink = red.finite[cut] if cut < red.finite.size else math.inf
-    if math.isfinite(shrink):
-        return min(state.upper - 1, math.floor(shrink - red.tolerance))
-    return state.upper - 1
-
-
-class _Reduction:
+class _Reduction(_PairFixing):
     """The Lagrangian multipliers and, per pair, the best bound of an assignment using it (or not)."""
 
     def __init__(self, instance, cost, state, stats, deadline: float, time_limit: float, start=None):
@@ -825,14 +827,6 @@ class _Reduction:
             state.raise_lower(math.ceil(self.lagrange - self.tolerance))
             stats["lagrangian_bound"] = round(state.sign * self.lagrange, 3)
 
-    def mask(self, state) -> np.ndarray:
-        return useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
-
-    def pairs(self, state) -> list[tuple[int, int]]:
-        return [(int(i), int(j)) for i, j in zip(*np.nonzero(self.mask(state)))]
-
-    def stop_below(self, state, n_pairs: int, small: bool):
-        return _stop_below(self, state, n_pairs, small)
 
 
 # --------------------------------------------------------------------------- the textbook model
