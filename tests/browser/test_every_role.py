@@ -77,6 +77,10 @@ HEADINGS_SKIPPED = """() => { const levels = [...document.querySelectorAll('main
   if (levels.length && levels[0] !== 1) skips.push('the first heading is not h1');
   return skips; }"""
 
+# The width of the focus ring around the focused element (0 when there is none).
+FOCUS_RING = """() => { const style = getComputedStyle(document.activeElement);
+  return style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth); }"""
+
 TABLES_WITHOUT_HEADERS = """() => [...document.querySelectorAll('main table')].filter(t => !t.querySelector('th'))
   .map(t => t.outerHTML.slice(0, 120))"""
 
@@ -173,6 +177,10 @@ def test_every_role_reads_well_on_a_desktop(browser, live_server, demo):
             navbar_height = tab.evaluate("document.querySelector('.app-navbar').getBoundingClientRect().height")
             if navbar_height > 70:
                 problems.append(f"{language} {username}: the bar is {navbar_height:.0f} px high")
+            # The first Tab reaches the link that skips the bar, shown with a focus ring.
+            tab.keyboard.press("Tab")
+            assert tab.evaluate("document.activeElement.classList.contains('skip-link')"), (language, username)
+            assert tab.evaluate(FOCUS_RING) >= 2, (language, username, "no focus ring on the skip link")
             for name, path in _walk(tab, live_server, username):
                 _shot(tab, f"desktop_{language}_{username}_{name}")
                 for check, script in (("unnamed field", UNNAMED_FIELDS), ("low contrast", LOW_CONTRAST),
@@ -191,6 +199,7 @@ def test_every_role_reads_well_on_a_desktop(browser, live_server, demo):
                 tab.keyboard.press("ArrowDown")
                 focused = tab.evaluate("document.activeElement.classList.contains('dropdown-item')")
                 assert focused, (language, username, "arrow keys do not reach the menu's entries")
+                assert tab.evaluate(FOCUS_RING) >= 2, (language, username, "no focus ring on the menu entry")
                 _shot(tab, f"desktop_{language}_{username}_menu")
                 tab.keyboard.press("Escape")
                 href = tab.eval_on_selector("#mainnav .dropdown-menu a", "a => a.getAttribute('href')")
