@@ -50,6 +50,15 @@ def status_field(label, statuses: type[enum.Enum]) -> SelectField:
                        validators=[OptionalValue()])
 
 
+def _row_id(value):
+    return None if value in ("", None) else int(value)
+
+
+def row_field(label) -> SelectField:
+    """A select of rows (a category, a community) by id, its choices set per request, "" meaning all."""
+    return SelectField(label, coerce=_row_id, validators=[OptionalValue()])
+
+
 def member(statuses: type[enum.Enum], value: Optional[str]):
     """The enumeration member ``value`` names, or None."""
     return statuses(value) if value in {s.value for s in statuses} else None
