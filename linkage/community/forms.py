@@ -7,7 +7,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from linkage.community.services import CHOOSABLE_TAGS, MIN_REASON_LENGTH, PHONE_PATTERN, PHONE_PROBLEM, id_number_problem
 from linkage.forms import Form, choices
-from linkage.models import NeedChannel, NeedStatus, VulnerableTag
+from linkage.listing import ListFilters, status_field
+from linkage.models import NeedChannel, NeedStatus, Role, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
 
 
@@ -103,3 +104,8 @@ class NeedFilterForm(Form):
         """The field's value if it is valid, else None (no filter)."""
         field = self[name]
         return None if field.errors else field.data
+
+
+class AccountFilters(ListFilters):
+    """The accounts-to-verify list's search (name, username or phone) and what they register as."""
+    role = status_field(_l("Registering as"), Role)

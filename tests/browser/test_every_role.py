@@ -158,82 +158,84 @@ def _choose_language(tab, base_url, language):
     assert (tab.get_attribute("html", "lang") or "").startswith(wanted)
 
 
-def test_every_role_reads_well_on_a_desktop(browser, live_server, demo):
+@pytest.mark.timeout(600)   # twelve roles' pages on the demo, four pages each
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_role_reads_well_on_a_desktop(browser, live_server, demo, language):
     """At 1,280 px in both languages: the bar is one line, its menus open by keyboard and mark the current
     page; fields have names, headings go in order, tables have header cells, text keeps a 4.5:1 contrast."""
     problems = []
-    for language in LANGUAGES:
-        for username in PAGES:
-            context = _context(browser, language, DESKTOP)
-            tab = context.new_page()
-            blocked = policy_violations(tab)
-            _sign_in(tab, live_server, username)
-            _choose_language(tab, live_server, language)
-            bar = tab.locator("#mainnav > .navbar-nav")
-            heights = tab.eval_on_selector_all("#mainnav > .navbar-nav > .nav-item",
-                                               "items => items.map(i => Math.round(i.getBoundingClientRect().top))")
-            if len(set(heights)) > 1:
-                problems.append(f"{language} {username}: the bar wraps to {len(set(heights))} lines")
-            navbar_height = tab.evaluate("document.querySelector('.app-navbar').getBoundingClientRect().height")
-            if navbar_height > 70:
-                problems.append(f"{language} {username}: the bar is {navbar_height:.0f} px high")
-            # The first Tab reaches the link that skips the bar, shown with a focus ring.
-            tab.keyboard.press("Tab")
-            assert tab.evaluate("document.activeElement.classList.contains('skip-link')"), (language, username)
-            assert tab.evaluate(FOCUS_RING) >= 2, (language, username, "no focus ring on the skip link")
-            for name, path in _walk(tab, live_server, username):
-                _shot(tab, f"desktop_{language}_{username}_{name}")
-                for check, script in (("unnamed field", UNNAMED_FIELDS), ("low contrast", LOW_CONTRAST),
-                                      ("heading skipped", HEADINGS_SKIPPED),
-                                      ("table without header cells", TABLES_WITHOUT_HEADERS)):
-                    for found in tab.evaluate(script):
-                        problems.append(f"{language} {username} {path}: {check}: {found}")
-            # The keyboard opens a menu of the bar, which says it is open and marks the current page.
-            toggles = bar.locator("[data-bs-toggle=dropdown]")
-            if toggles.count():
-                toggle = toggles.first
-                toggle.focus()
-                tab.keyboard.press("Enter")
-                tab.wait_for_selector("#mainnav .dropdown-menu.show")
-                assert toggle.get_attribute("aria-expanded") == "true", (language, username)
-                tab.keyboard.press("ArrowDown")
-                focused = tab.evaluate("document.activeElement.classList.contains('dropdown-item')")
-                assert focused, (language, username, "arrow keys do not reach the menu's entries")
-                assert tab.evaluate(FOCUS_RING) >= 2, (language, username, "no focus ring on the menu entry")
-                _shot(tab, f"desktop_{language}_{username}_menu")
-                tab.keyboard.press("Escape")
-                href = tab.eval_on_selector("#mainnav .dropdown-menu a", "a => a.getAttribute('href')")
-                tab.goto(live_server + href)
-                current = tab.locator("#mainnav [aria-current=page]")
-                assert current.count() == 1 and current.get_attribute("href") == href, (language, username, href)
-                assert "active" in tab.locator("#mainnav .dropdown-toggle.active").first.get_attribute("class")
-            context.close()
-            assert blocked == [], blocked
+    for username in PAGES:
+        context = _context(browser, language, DESKTOP)
+        tab = context.new_page()
+        blocked = policy_violations(tab)
+        _sign_in(tab, live_server, username)
+        _choose_language(tab, live_server, language)
+        bar = tab.locator("#mainnav > .navbar-nav")
+        heights = tab.eval_on_selector_all("#mainnav > .navbar-nav > .nav-item",
+                                           "items => items.map(i => Math.round(i.getBoundingClientRect().top))")
+        if len(set(heights)) > 1:
+            problems.append(f"{language} {username}: the bar wraps to {len(set(heights))} lines")
+        navbar_height = tab.evaluate("document.querySelector('.app-navbar').getBoundingClientRect().height")
+        if navbar_height > 70:
+            problems.append(f"{language} {username}: the bar is {navbar_height:.0f} px high")
+        # The first Tab reaches the link that skips the bar, shown with a focus ring.
+        tab.keyboard.press("Tab")
+        assert tab.evaluate("document.activeElement.classList.contains('skip-link')"), (language, username)
+        assert tab.evaluate(FOCUS_RING) >= 2, (language, username, "no focus ring on the skip link")
+        for name, path in _walk(tab, live_server, username):
+            _shot(tab, f"desktop_{language}_{username}_{name}")
+            for check, script in (("unnamed field", UNNAMED_FIELDS), ("low contrast", LOW_CONTRAST),
+                                  ("heading skipped", HEADINGS_SKIPPED),
+                                  ("table without header cells", TABLES_WITHOUT_HEADERS)):
+                for found in tab.evaluate(script):
+                    problems.append(f"{language} {username} {path}: {check}: {found}")
+        # The keyboard opens a menu of the bar, which says it is open and marks the current page.
+        toggles = bar.locator("[data-bs-toggle=dropdown]")
+        if toggles.count():
+            toggle = toggles.first
+            toggle.focus()
+            tab.keyboard.press("Enter")
+            tab.wait_for_selector("#mainnav .dropdown-menu.show")
+            assert toggle.get_attribute("aria-expanded") == "true", (language, username)
+            tab.keyboard.press("ArrowDown")
+            focused = tab.evaluate("document.activeElement.classList.contains('dropdown-item')")
+            assert focused, (language, username, "arrow keys do not reach the menu's entries")
+            assert tab.evaluate(FOCUS_RING) >= 2, (language, username, "no focus ring on the menu entry")
+            _shot(tab, f"desktop_{language}_{username}_menu")
+            tab.keyboard.press("Escape")
+            href = tab.eval_on_selector("#mainnav .dropdown-menu a", "a => a.getAttribute('href')")
+            tab.goto(live_server + href)
+            current = tab.locator("#mainnav [aria-current=page]")
+            assert current.count() == 1 and current.get_attribute("href") == href, (language, username, href)
+            assert "active" in tab.locator("#mainnav .dropdown-toggle.active").first.get_attribute("class")
+        context.close()
+        assert blocked == [], blocked
     assert problems == [], "\n".join(problems)
 
 
-def test_every_role_fits_a_phone(browser, live_server, demo):
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_role_fits_a_phone(browser, live_server, demo, language):
     """At 360 px in both languages, nothing on a role's home, list, detail and form pages runs off the screen,
     and the bar collapses behind its menu button and opens."""
     problems = []
-    for language in LANGUAGES:
-        for username in PAGES:
-            context = _context(browser, language, PHONE)
-            tab = context.new_page()
-            _sign_in(tab, live_server, username)
-            _choose_language(tab, live_server, language)
-            for name, path in _walk(tab, live_server, username):
-                _shot(tab, f"phone_{language}_{username}_{name}")
-                width = tab.evaluate("document.documentElement.scrollWidth")
-                if width > PHONE:
-                    problems.append(f"{language} {username} {path}: {width} px wide: "
-                                    f"{tab.evaluate(WIDER_THAN_SCREEN, PHONE)}")
-                if name == "home":
-                    assert not tab.locator("#mainnav").is_visible()
-                    tab.click(".navbar-toggler")
-                    tab.wait_for_selector("#mainnav.show")
-                    _shot(tab, f"phone_{language}_{username}_menu")
-                    if tab.evaluate("document.documentElement.scrollWidth") > PHONE:
-                        problems.append(f"{language} {username}: the opened menu is wider than the phone")
-            context.close()
+    for username in PAGES:
+        context = _context(browser, language, PHONE)
+        tab = context.new_page()
+        _sign_in(tab, live_server, username)
+        _choose_language(tab, live_server, language)
+        for name, path in _walk(tab, live_server, username):
+            _shot(tab, f"phone_{language}_{username}_{name}")
+            width = tab.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE:
+                problems.append(f"{language} {username} {path}: {width} px wide: "
+                                f"{tab.evaluate(WIDER_THAN_SCREEN, PHONE)}")
+            if name == "home":
+                assert not tab.locator("#mainnav").is_visible()
+                tab.click(".navbar-toggler")
+                tab.wait_for_selector("#mainnav.show")
+                _shot(tab, f"phone_{language}_{username}_menu")
+                if tab.evaluate("document.documentElement.scrollWidth") > PHONE:
+                    problems.append(f"{language} {username}: the opened menu is wider than the phone")
+        context.close()
     assert problems == [], "\n".join(problems)

@@ -7,7 +7,8 @@ from linkage.listing import matching_text
 from linkage.models import Organization, OrgStatus
 
 LISTS = [("civil", "/organizations/"), ("civil", "/contracts/"), ("civil", "/meetings/"), ("civil", "/matching/"),
-         ("admin", "/organizations/")]
+         ("admin", "/organizations/"), ("civil", "/projects/"), ("admin", "/admin/users"),
+         ("staff1", "/community/accounts")]
 
 
 @pytest.mark.parametrize("login,path", LISTS)
@@ -45,3 +46,24 @@ def test_search_text_is_taken_literally(app, world):
     assert db.session.scalars(query).all() == []
     assert len(db.session.scalars(matching_text(db.select(Organization), "", Organization.name)).all()) == \
         len(db.session.scalars(db.select(Organization)).all())
+
+
+def test_the_account_search_finds_by_name_or_username_and_role(client, auth, world):
+    auth.login("admin")
+    page = client.get("/admin/users", query_string={"q": "STAFF1"}).get_data(as_text=True)
+    assert ">staff1<" in page and ">civil<" not in page
+    page = client.get("/admin/users", query_string={"role": "civil_affairs"}).get_data(as_text=True)
+    assert ">civil<" in page and ">staff1<" not in page
+    everyone = client.get("/admin/users", query_string={"q": "%"}).get_data(as_text=True)
+    assert ">staff1<" not in everyone   # "%" is a character to find, not "anything"
+
+
+def test_the_project_search_finds_by_title(client, auth, world):
+    from tests.factories import make_project
+    make_project(world.district, title="Riverside tutoring after school")
+    make_project(world.district, title="Meals for elders")
+    db.session.commit()
+    auth.login("civil")
+    page = client.get("/projects/", query_string={"q": "riverside"}).get_data(as_text=True)
+    assert "Riverside tutoring after school" in page and "Meals for elders" not in page
+    assert "1 in all" in page
