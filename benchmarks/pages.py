@@ -95,7 +95,7 @@ class Counter:
 def pages_for(app, role: Role) -> list[str]:
     """Home, notifications and the navigation's entries for ``role`` that exist in this app."""
     endpoints = ["main.home", "main.notifications"]
-    for endpoint, _label, roles in NAVIGATION:
+    for _menu, endpoint, _label, roles in NAVIGATION:
         admin_page = role == Role.admin and endpoint.startswith("admin.")
         if endpoint in app.view_functions and (role in roles or admin_page):
             endpoints.append(endpoint)

@@ -4,6 +4,7 @@ from wtforms.widgets import NumberInput
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from linkage.forms import Form, Subform, choices
+from linkage.listing import ListFilters, status_field
 from linkage.models import Role
 
 
@@ -69,3 +70,8 @@ class RegionForm(NamesForm):
                                                   "changes."),
                        validators=[DataRequired(message=_l("Give a code.")), Length(max=32)])
     submit = SubmitField(_l("Add the region"))
+
+
+class UserFilters(ListFilters):
+    """The account list's search (name or username) and role filter."""
+    role = status_field(_l("Role"), Role)

@@ -4,16 +4,16 @@ from sqlalchemy.orm import joinedload
 
 from linkage.admin import access
 from linkage.extensions import db
+from linkage.listing import matching_text
 from linkage.models import AuditEvent, Category, Region, Role, Skill, User
 
 
-def users_matching(search: str = "", role: str = ""):
+def users_matching(search: str = "", role: Role | None = None):
+    """Accounts whose username or name contains ``search``, of ``role`` when given, oldest first."""
     query = sa.select(User).options(joinedload(User.region), joinedload(User.organization)).order_by(User.id)
-    if search:
-        pattern = f"%{search.strip()}%"
-        query = query.where(sa.or_(User.username.ilike(pattern), User.display_name.ilike(pattern)))
-    if role in {r.value for r in Role}:
-        query = query.where(User.role == Role(role))
+    query = matching_text(query, (search or "").strip(), User.username, User.display_name)
+    if role is not None:
+        query = query.where(User.role == role)
     return query
 
 

@@ -7,7 +7,9 @@ from flask_login import current_user
 
 from linkage import settings
 from linkage.admin import access, queries, services, taxonomy
-from linkage.admin.forms import CategoryForm, NamesForm, RegionForm, SettingForm, SkillForm, TargetsForm, UserForm
+from linkage.admin.forms import (CategoryForm, NamesForm, RegionForm, SettingForm, SkillForm, TargetsForm, UserFilters,
+                                 UserForm)
+from linkage.listing import member
 from linkage.audit import verify
 from linkage.auth.access import role_required
 from linkage.errors import Refused
@@ -25,9 +27,9 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 @blueprint.route("/users")
 @role_required(Role.admin)
 def users():
-    search, role = request.args.get("q", ""), request.args.get("role", "")
-    page = paginate(queries.users_matching(search, role))
-    return render_template("admin/users.html", page=page, search=search, role=role, roles=list(Role))
+    filters = UserFilters.read()
+    page = paginate(queries.users_matching(filters.value("q"), member(Role, filters.value("role"))))
+    return render_template("admin/users.html", page=page, filters=filters)
 
 
 @blueprint.route("/users/new", methods=["GET", "POST"])

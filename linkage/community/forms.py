@@ -7,7 +7,8 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from linkage.community.services import CHOOSABLE_TAGS, MIN_REASON_LENGTH, PHONE_PATTERN, PHONE_PROBLEM, id_number_problem
 from linkage.forms import Form, choices
-from linkage.models import ConsentChannel, NeedChannel, NeedStatus, VulnerableTag
+from linkage.listing import ListFilters, status_field
+from linkage.models import ConsentChannel, NeedChannel, NeedStatus, Role, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
 
 
@@ -115,3 +116,8 @@ class StaffWithdrawConsentForm(Form):
     channel = SelectField(_l("How did the resident tell you?"), choices=choices([
         (ConsentChannel.staff_in_person.value, _l("In person")), (ConsentChannel.by_phone.value, _l("By phone"))]),
         validators=[DataRequired()], invalid_choice_message=_l("Choose in person or by phone."))
+
+
+class AccountFilters(ListFilters):
+    """The accounts-to-verify list's search (name, username or phone) and what they register as."""
+    role = status_field(_l("Registering as"), Role)

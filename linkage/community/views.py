@@ -17,7 +17,7 @@ from linkage import exports, settings, timeutil, uploads
 from linkage.errors import Refused
 from linkage.auth.access import require, role_required
 from linkage.community import access, consents, export_pdf, queries, rights, services
-from linkage.community.forms import (AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
+from linkage.community.forms import (AccountFilters, AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
                                      ResidentSearchForm, RevealForm, StaffWithdrawConsentForm)
 from linkage.extensions import db
 from linkage.models import Category, ConsentChannel, FollowUpStatus, Need, Region, Role, User
@@ -30,6 +30,7 @@ from linkage.needs.forms import JoinForm, MergeForm, NoteForm, RateForm, RejectF
 from linkage.needs.views import duplicates_first
 from linkage.ratings import access as rating_access
 from linkage.ratings import queries as rating_queries
+from linkage.listing import matching_text, member
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
@@ -354,8 +355,12 @@ def need_photo(need_id, photo_id):
 @blueprint.get("/accounts")
 @role_required(*access.ACCOUNT_ROLES)
 def accounts():
-    page = paginate(queries.accounts_to_verify_for(current_user))
-    return render_template("community/accounts.html", page=page, reject_form=RejectAccountForm(formdata=None),
+    filters = AccountFilters.read()
+    query = matching_text(queries.accounts_to_verify_for(current_user), filters.value("q"),
+                          User.display_name, User.username, User.phone)
+    role = member(Role, filters.value("role"))
+    page = paginate(query if role is None else query.where(User.role == role))
+    return render_template("community/accounts.html", page=page, filters=filters, reject_form=RejectAccountForm(formdata=None),
                            claims=queries.claims_of(page.items),
                            can_see_record=lambda resident: access.can_see_resident(current_user, resident))
 

@@ -11,7 +11,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from linkage.contracts import services
 from linkage.forms import Form, choices
-from linkage.models import ChangeKind, DocumentKind, Milestone
+from linkage.listing import ListFilters, status_field
+from linkage.models import ChangeKind, ContractStatus, DocumentKind, Milestone
 from linkage.projects.services import MAX_BUDGET
 
 
@@ -92,3 +93,8 @@ class ChangeForm(Form):
         kind = ChangeKind(self.kind.data) if self.kind.data in {k.value for k in ChangeKind} else None
         return services.ChangeData(kind=kind, description=self.description.data or "", new_end=self.new_end.data,
                                    team=team)
+
+
+class ContractFilters(ListFilters):
+    """The contract list's search (project or organization) and status filter."""
+    status = status_field(_l("Status"), ContractStatus)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from linkage import settings
 from linkage.contracts import access
 from linkage.extensions import db
+from linkage.listing import matching_text
 from linkage.models import (AuditEvent, Bid, BidStatus, ChangeRequest, Contract, Document, Evaluation, EvaluationKind, Feedback, HoursStatus,
                             Installment, Need, NeedStatus, Organization, Payment, Project, Region, Role, Shift,
                             ShiftStatus, SignUp, User)
@@ -29,6 +30,17 @@ def contract_of(project: Project) -> Optional[Contract]:
 def contracts_visible_to(user: User):
     return (sa.select(Contract).join(Region, Region.id == Contract.region_id)
             .where(access.visible_contracts(user)).order_by(Contract.created_at.desc(), Contract.id.desc()))
+
+
+def search_contracts(query: sa.Select, text: Optional[str], status: Optional[ContractStatus]) -> sa.Select:
+    """The contracts of ``query`` whose project or organization is named like ``text``, in ``status``."""
+    if text:
+        query = matching_text(query.join(Project, Project.id == Contract.project_id)
+                              .join(Organization, Organization.id == Contract.organization_id),
+                              text, Project.title, Organization.name)
+    if status is not None:
+        query = query.where(Contract.status == status)
+    return query
 
 
 def documents_of(contract: Contract) -> list[Document]:

@@ -9,10 +9,11 @@ from flask_login import current_user, login_required
 from linkage import audit, uploads
 from linkage.auth.access import require, role_required
 from linkage.contracts import access, queries, services
-from linkage.contracts.forms import ChangeForm, ContractForm, DocumentForm, EvaluationForm, EvaluatorForm
+from linkage.contracts.forms import ChangeForm, ContractFilters, ContractForm, DocumentForm, EvaluationForm, EvaluatorForm
+from linkage.listing import member
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import (ChangeRequest, Contract, Document, DocumentKind, EvaluationKind, Installment, Project,
+from linkage.models import (ContractStatus, ChangeRequest, Contract, Document, DocumentKind, EvaluationKind, Installment, Project,
                             Role, SocialWorker, User)
 from linkage.organizations.queries import workers_of
 from linkage.organizations.forms import ReasonForm
@@ -35,8 +36,10 @@ def _to_detail(contract):
 @blueprint.route("/")
 @role_required(Role.civil_affairs, Role.org_admin, Role.social_worker, Role.expert)
 def index():
-    page = paginate(queries.contracts_visible_to(current_user))
-    return render_template("contracts/index.html", page=page)
+    filters = ContractFilters.read()
+    query = queries.search_contracts(queries.contracts_visible_to(current_user), filters.value("q"),
+                                     member(ContractStatus, filters.value("status")))
+    return render_template("contracts/index.html", page=paginate(query), filters=filters)
 
 
 @blueprint.route("/new/<int:project_id>", methods=["GET", "POST"])

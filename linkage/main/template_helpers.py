@@ -1,15 +1,14 @@
 """Filters and globals for templates."""
-from decimal import Decimal
-
 from flask import g, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations, gettext as _
+from flask_babel import format_date, format_time, get_locale, get_translations, gettext as _
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 
 from linkage import audit_text, settings
 from linkage.community import consents
+from linkage.formats import money, moment, number, percent
 from linkage.imports.access import can_import
-from linkage.main.navigation import items_for
+from linkage.main.navigation import bar_for, items_for
 
 BADGE = {
     "submitted": "secondary", "open": "primary", "matched": "info", "in_service": "info",
@@ -30,12 +29,6 @@ def status_badge(status) -> Markup:
     value = getattr(status, "value", status)
     label = getattr(status, "label", value)
     return Markup(f'<span class="badge text-bg-{BADGE.get(value, "secondary")}">{escape(label)}</span>')
-
-
-def money(value) -> str:
-    if value is None:
-        return "—"
-    return "¥" + format_decimal(Decimal(value), format="#,##0.00")
 
 
 def _finalize(value):
@@ -85,12 +78,16 @@ def register(app):
     _install_gettext(app)
     audit_text.register(app)
     app.jinja_env.finalize = _finalize
-    app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else "—"
+    app.jinja_env.filters["datetime"] = moment
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
+    app.jinja_env.filters["time"] = lambda v, fmt="short": format_time(v, fmt) if v else "—"
     app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.filters["hours_text"] = hours_text
     app.jinja_env.filters["badge"] = status_badge
     app.jinja_env.globals["nav_items"] = items_for
+    app.jinja_env.globals["navigation_bar"] = bar_for
     app.jinja_env.globals["setting"] = settings.get
     app.jinja_env.globals["data_consent_missing"] = consents.data_consent_missing
     app.jinja_env.globals["can_import"] = can_import

@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from linkage import settings
 from linkage.forms import Form, choices
-from linkage.models import MatchKind
+from linkage.listing import ListFilters, status_field
+from linkage.models import MatchKind, MatchStatus
 from linkage.timeutil import LOCAL_TZ
 
 
@@ -89,3 +90,9 @@ class OverrideForm(Form):
 class DecisionForm(Form):
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Confirm"))
+
+
+class RunFilters(ListFilters):
+    """The run list's search (area) and filters by kind and status."""
+    kind = status_field(_l("Kind"), MatchKind)
+    status = status_field(_l("Status"), MatchStatus)

@@ -12,7 +12,7 @@ from datetime import datetime
 from babel.dates import format_skeleton
 from flask_babel import format_time, get_locale, get_timezone, lazy_gettext as _l
 
-from linkage.main.template_helpers import money
+from linkage.formats import money
 from linkage.models import WorkerLevel
 
 SHIFT_REASONS = {

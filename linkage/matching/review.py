@@ -12,7 +12,7 @@ from flask_babel import format_decimal, get_locale, gettext as _, lazy_gettext a
 from sqlalchemy.orm import selectinload
 
 from linkage.extensions import db
-from linkage.main.template_helpers import money
+from linkage.formats import money
 from linkage.matching import services
 from linkage.matching.reasons import render, when
 from linkage.models import (Bid, Category, MatchKind, MatchRun, MatchStatus, Need, Organization, Project, Region,

@@ -12,7 +12,8 @@ from linkage.extensions import db
 from linkage.forms import choices
 from linkage.matching import queries, services
 from linkage.matching.access import RUNNERS, get_run_or_404, visible_runs
-from linkage.matching.forms import DecisionForm, NewRunForm, OverrideForm
+from linkage.listing import member
+from linkage.matching.forms import DecisionForm, NewRunForm, OverrideForm, RunFilters
 from linkage.matching.review import error_text, review_of
 from linkage.models import MatchKind, MatchStatus, Region
 from linkage.web import paginate, perform
@@ -44,8 +45,10 @@ def _page(run, override_form=None, decision_form=None):
 @role_required(*RUNNERS)
 def index():
     perform(services.reap_stale_runs, then=services.retry_parts)
-    page = paginate(visible_runs(current_user))
-    return render_template("matching/index.html", page=page)
+    filters = RunFilters.read()
+    query = queries.filter_runs(visible_runs(current_user), kind=member(MatchKind, filters.value("kind")),
+                                status=member(MatchStatus, filters.value("status")), area=filters.value("q"))
+    return render_template("matching/index.html", page=paginate(query), filters=filters)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])

@@ -6,6 +6,8 @@ from wtforms import DateField, DateTimeLocalField, SelectField, StringField, Tex
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from linkage.forms import Form
+from linkage.listing import ListFilters, status_field
+from linkage.models import MeetingStatus
 from linkage.shifts.forms import DATETIME_FORMAT, MultiCheckboxField, optional_int
 
 
@@ -45,3 +47,8 @@ class CloseDecisionForm(Form):
 class CancelMeetingForm(Form):
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Say why the meeting is cancelled.")),
                                                    Length(max=500)])
+
+
+class MeetingFilters(ListFilters):
+    """The meeting list's search (title) and status filter."""
+    status = status_field(_l("Status"), MeetingStatus)

@@ -9,9 +9,10 @@ from linkage.auth.access import require, role_required
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.meetings import access, queries, services
-from linkage.meetings.forms import (AgendaItemForm, CancelMeetingForm, CloseDecisionForm, DecisionForm, MeetingForm,
+from linkage.meetings.forms import (MeetingFilters, AgendaItemForm, CancelMeetingForm, CloseDecisionForm, DecisionForm, MeetingForm,
                                     MinutesForm)
-from linkage.models import AgendaKind, DecisionStatus, MeetingDecision, MeetingStatus, Region, User
+from linkage.listing import matching_text, member
+from linkage.models import AgendaKind, DecisionStatus, Meeting, MeetingDecision, MeetingStatus, Region, User
 from linkage.needs.forms import with_placeholder
 from linkage.timeutil import local_to_utc
 from linkage.web import id_arg, paginate, perform
@@ -41,8 +42,13 @@ def _region_choices(form: MeetingForm) -> list[Region]:
 @blueprint.get("/")
 @login_required
 def index():
-    page = paginate(queries.meetings_visible_to(current_user))
-    return render_template("meetings/index.html", page=page, can_convene=access.can_convene(current_user))
+    filters = MeetingFilters.read()
+    query = queries.meetings_visible_to(current_user)
+    status = member(MeetingStatus, filters.value("status"))
+    query = matching_text(query if status is None else query.where(Meeting.status == status),
+                          filters.value("q"), Meeting.title)
+    return render_template("meetings/index.html", page=paginate(query), filters=filters,
+                           can_convene=access.can_convene(current_user))
 
 
 @blueprint.route("/new", methods=["GET", "POST"])

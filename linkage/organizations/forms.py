@@ -9,6 +9,7 @@ from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, Nu
 
 from linkage import settings
 from linkage.forms import Form, choices
+from linkage.listing import ListFilters, status_field
 from linkage.models import OrgStatus, OrgType, WorkerLevel
 from linkage.organizations import services
 from linkage.timeutil import today
@@ -67,12 +68,9 @@ class ReasonForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
 
 
-class StatusFilterForm(Form):
-    class Meta:
-        csrf = False
-
-    status = SelectField(_l("Status"), choices=choices(
-        [("", _l("All"))] + [(s.value, s.label) for s in OrgStatus]), validators=[Optional()])
+class OrganizationFilters(ListFilters):
+    """The register's search (name or credit code) and status filter."""
+    status = status_field(_l("Status"), OrgStatus)
 
 
 class WorkerForm(Form):

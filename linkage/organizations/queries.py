@@ -6,15 +6,18 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from linkage.listing import matching_text
 from linkage.extensions import db
 from linkage.models import Organization, OrgStatus, Region, RegionLevel, Role, SocialWorker, User
 from linkage.organizations import access
 
 
-def organizations_visible_to(user: User, status: Optional[OrgStatus] = None):
-    """Organizations whose service area lies in ``user``'s scope (admins: all), newest first."""
+def organizations_visible_to(user: User, status: Optional[OrgStatus] = None, text: Optional[str] = None):
+    """Organizations whose service area lies in ``user``'s scope (admins: all), newest first; those whose name
+    or credit code contains ``text`` when given."""
     query = sa.select(Organization).options(joinedload(Organization.region)).where(
         access.visible_organizations(user))
+    query = matching_text(query, text, Organization.name, Organization.credit_code)
     if status is not None:
         query = query.where(Organization.status == status)
     return query.order_by(Organization.created_at.desc(), Organization.id.desc())

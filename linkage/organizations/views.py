@@ -11,7 +11,8 @@ from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import Category, Organization, OrgStatus, Region, Role, SocialWorker
 from linkage.organizations import access, queries, services
-from linkage.organizations.forms import OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
+from linkage.listing import member
+from linkage.organizations.forms import OrganizationFilters, OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
 from linkage.projects.access import can_see_bid_price
 from linkage.projects.queries import bids_of_organization
 from linkage.ratings import queries as rating_queries
@@ -33,10 +34,10 @@ DONE = {
 @blueprint.route("/")
 @role_required(*access.REGISTER_READERS)
 def index():
-    status = request.args.get("status", "")
-    status = OrgStatus(status) if status in {s.value for s in OrgStatus} else None
-    page = paginate(queries.organizations_visible_to(current_user, status))
-    return render_template("organizations/index.html", page=page, status=status, statuses=list(OrgStatus))
+    filters = OrganizationFilters.read()
+    query = queries.organizations_visible_to(current_user, member(OrgStatus, filters.value("status")),
+                                             filters.value("q"))
+    return render_template("organizations/index.html", page=paginate(query), filters=filters)
 
 
 @blueprint.route("/<int:org_id>")

@@ -12,7 +12,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from linkage import settings
 from linkage.forms import Form, Subform, choices
-from linkage.models import DEFAULT_CRITERIA, WorkerLevel
+from linkage.listing import ListFilters, row_field, status_field
+from linkage.models import DEFAULT_CRITERIA, ProjectStatus, WorkerLevel
 from linkage.organizations.forms import GRADE_CHOICES
 from linkage.projects import services
 from linkage.projects.panels import MAX_CRITERIA, CriterionData
@@ -206,3 +207,9 @@ class AnswerForm(Form):
         validators=[InputRequired(message=_l("Choose a decision."))])
     answer = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Answer"))
+
+
+class ProjectFilters(ListFilters):
+    """The project list's search (title) and filters by status and category."""
+    status = status_field(_l("Status"), ProjectStatus)
+    category = row_field(_l("Category"))

@@ -16,7 +16,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from linkage import audit, settings
+from linkage import audit, formats, settings
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (DEFAULT_CRITERIA, Bid, BidStatus, Category, Need, NeedStatus, Organization, OrgStatus,
@@ -42,12 +42,12 @@ _STATUS = ("status", "status_reason")
 
 
 def local_text(moment: datetime) -> str:
-    """A UTC instant as local wall-clock text for messages (e.g. 2026-12-01 17:00)."""
-    return to_local(moment).strftime("%Y-%m-%d %H:%M")
+    """A UTC instant as local date and time for messages, as the reader's language writes it."""
+    return formats.moment(moment)
 
 
 def money_text(amount: Decimal) -> str:
-    return f"¥{Decimal(amount):,.2f}"
+    return formats.money(amount)
 
 
 def _lock(project: Project) -> Project:

@@ -16,7 +16,8 @@ from linkage.organizations.forms import ReasonForm
 from linkage.organizations.queries import workers_of
 from linkage.projects import access, panels, queries, services, standstill
 from linkage.ratings import queries as rating_queries
-from linkage.projects.forms import (AnswerForm, AssignExpertForm, AwardForm, BidForm, ComplaintForm, CriteriaForm,
+from linkage.listing import matching_text, member
+from linkage.projects.forms import (ProjectFilters, AnswerForm, AssignExpertForm, AwardForm, BidForm, ComplaintForm, CriteriaForm,
                                     DeclarationForm, ProjectForm, panel_scores_form, scores_form)
 from linkage.timeutil import now
 from linkage.web import id_arg, paginate, perform
@@ -47,17 +48,17 @@ def _category_choices(blank=None):
 
 def _project_search():
     """The project list's filters as the user set them, and the scoped query they give."""
-    status = request.args.get("status", "")
-    status = ProjectStatus(status) if status in {s.value for s in ProjectStatus} else None
-    category_id = id_arg("category")
-    return status, category_id, queries.projects_visible_to(current_user, status, category_id)
+    filters = ProjectFilters.read(category=_category_choices(_("All categories")))
+    query = queries.projects_visible_to(current_user, member(ProjectStatus, filters.value("status")),
+                                        filters.value("category"))
+    return filters, matching_text(query, filters.value("q"), Project.title)
 
 
 @blueprint.route("/export.<any(xlsx, csv):kind>")
 @role_required(*access.READERS, *access.ORG_ROLES, Role.civil_affairs)
 def export(kind):
     """Exactly the projects the list shows for the same filters, every page of them."""
-    _status, _category, query = _project_search()
+    _filters, query = _project_search()
     headers, rows = exports.projects(db.session.scalars(query).unique(), str(get_locale()))
     return exports.respond(current_user, "projects", kind, headers, rows)
 
@@ -65,13 +66,11 @@ def export(kind):
 @blueprint.route("/")
 @role_required(*access.READERS, *access.ORG_ROLES, Role.civil_affairs)
 def index():
-    status, category_id, query = _project_search()
+    filters, query = _project_search()
     page = paginate(query)
     org = current_user.organization if current_user.role in access.ORG_ROLES else None
     my_bids = queries.bids_by_project(org, [p.id for p in page.items]) if org is not None else {}
-    return render_template("projects/index.html", page=page, status=status, category_id=category_id,
-                           statuses=list(ProjectStatus), categories=_category_choices(_("All categories")),
-                           my_bids=my_bids, show_bids=org is not None,
+    return render_template("projects/index.html", page=page, filters=filters, my_bids=my_bids, show_bids=org is not None,
                            for_organizations=current_user.role in access.ORG_ROLES,
                            can_create=access.can_create_project(current_user))
 

@@ -149,7 +149,7 @@ def test_on_time_shares_equal_an_independent_count(client, auth, world, history)
     html = table(client.get("/community/needs/on-time").get_data(as_text=True))
     assert "Plum Community" in html and "River Community" not in html
     assert "<td class=\"text-end\">5</td>" in html and "<td class=\"text-end\">3</td>" in html
-    assert "60.0 %" in html
+    assert "60.0%" in html
 
     response = client.get("/community/needs/on-time.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"

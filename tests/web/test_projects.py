@@ -336,7 +336,7 @@ def test_detail_shows_coverage_and_satisfaction(client, auth, world):
     assert result.volunteer_minutes == 120 and result.volunteer_hours == 2.0
     auth.login("civil")
     page = text(client.get(f"/projects/{project.id}"))
-    assert "Coverage and satisfaction" in page and "60 %" in page and "4.5" in page
+    assert "Coverage and satisfaction" in page and "60%" in page and "4.5" in page
     assert "(2 ratings)" in page
 
 
