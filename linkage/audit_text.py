@@ -75,6 +75,7 @@ ACTIONS = {
     "need.merge": _l("Duplicate need merged"), "need.retention_batch": _l("Closed needs' personal details removed"),
     "resident.export": _l("Resident's data exported by staff"), "resident.export_own": _l("Resident exported their data"),
     "resident.anonymize": _l("Resident anonymized"), "resident.claim": _l("Account claims a resident record"),
+    "need.import_paper_records": _l("Past paper records of needs imported"),
     "resident.link": _l("Account linked to a resident record"), "need.absorb": _l("Duplicate merged into this need"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
     "organization.register": _l("Organization registered"), "organization.resubmit": _l("Registration resubmitted"),
     "organization.update": _l("Organization changed"), "organization.verify": _l("Organization verified"),

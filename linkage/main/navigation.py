@@ -32,6 +32,7 @@ NAVIGATION = [
                                                R.social_worker}),
     ("ratings.community", _l("Ratings"), {R.community_staff}),
     ("community.on_time", _l("On time"), {R.community_staff, R.civil_affairs, R.admin}),
+    ("forecast.index", _l("Needs forecast"), {R.community_staff, R.civil_affairs, R.admin}),
     ("community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     ("admin.users", _l("Users"), {R.admin}),
     ("admin.audit", _l("Audit trail"), {R.admin, R.civil_affairs}),

@@ -69,6 +69,7 @@ class NeedChannel(enum.Enum):
     resident_self = "resident_self"       # the resident's own form
     grid_worker = "grid_worker"           # a grid worker on their rounds
     hotline = "hotline"                   # staff taking a call
+    paper_record = "paper_record"         # from the community's paper ledger kept before the platform
 
     @property
     def label(self):
@@ -80,6 +81,7 @@ NEED_CHANNEL_LABELS = {
     NeedChannel.resident_self: _l("Resident's own request"),
     NeedChannel.grid_worker: _l("Grid worker"),
     NeedChannel.hotline: _l("By phone"),
+    NeedChannel.paper_record: _l("Past paper record"),
 }
 
 URGENCY_LABELS = {1: _l("Routine"), 2: _l("Soon"), 3: _l("Urgent"), 4: _l("Critical")}
