@@ -118,11 +118,13 @@ def _baseline(counts: Sequence[int], ahead: int, fallback: Optional[str]) -> Qua
 
 
 def _holt_winters(counts: Sequence[int], ahead: int) -> QuarterForecast:
-    from statsmodels.tsa.holtwinters import ExponentialSmoothing
-
     y = np.asarray(counts, dtype=float)
-    with warnings.catch_warnings():  # convergence notes of the optimizer are not the reader's concern
+    # The optimizer's convergence notes, and the library's own notes on the versions of its dependencies
+    # (raised on import), are not the reader's concern.
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
         fit = ExponentialSmoothing(y, trend="add", damped_trend=True, seasonal="add", seasonal_periods=SEASON,
                                    initialization_method="estimated").fit()
         horizon = ahead + QUARTER

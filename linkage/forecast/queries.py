@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from linkage import timeutil
 from linkage.extensions import db
 from linkage.models import Need, NeedChannel, NeedStatus, Project, ProjectStatus, Region, RegionLevel, User
+from linkage.models.projects import project_categories
 from linkage.needs import access
 from linkage.needs.targets import Targets
 
@@ -117,38 +118,40 @@ def coverage_gaps(user: User, now: Optional[datetime] = None, days: int = 365) -
 
 @dataclass
 class UnitCost:
-    """Budget committed per need served, from awarded projects and the needs they cover."""
+    """Budget committed per beneficiary, from awarded projects and the beneficiaries they set out to serve."""
     budget: Decimal = Decimal(0)
-    needs: int = 0
+    beneficiaries: Decimal = Decimal(0)
     projects: int = 0
 
     @property
     def per_need(self) -> Optional[Decimal]:
-        return (self.budget / self.needs).quantize(Decimal("0.01")) if self.needs else None
+        """Yuan per need served (a need is one beneficiary served), to the fen; None without a project."""
+        return (self.budget / self.beneficiaries).quantize(Decimal("0.01")) if self.beneficiaries else None
 
 
 def unit_costs() -> tuple[dict[int, UnitCost], UnitCost]:
-    """Per sector and for all sectors: the budgets of projects awarded or further along, shared equally
-    among the needs each covers, over those needs (a project covering no need is left out). Read over every
-    project, whoever asks: a price is not personal and a small scope has too few projects of its own."""
+    """Per sector and for all sectors: the budgets of projects awarded or further along over the beneficiaries
+    they target (a project of several sectors shares both equally among them; one without a target of
+    beneficiaries is left out). Read over every project, whoever asks: a price is not personal, and a small
+    scope has too few projects of its own."""
     targets = Targets.load()
-    rows = db.session.execute(sa.select(Project.id, Project.budget, Need.category_id)
-                              .join(Need, Need.project_id == Project.id)
-                              .where(Project.status.in_(COMMITTED)).order_by(Project.id)).all()
-    covered: dict[int, int] = defaultdict(int)
-    for project_id, _budget, _category in rows:
-        covered[project_id] += 1
+    rows = db.session.execute(sa.select(Project.id, Project.budget, Project.target_beneficiaries,
+                                        project_categories.c.category_id)
+                              .join(project_categories, project_categories.c.project_id == Project.id)
+                              .where(Project.status.in_(COMMITTED), Project.target_beneficiaries > 0)
+                              .order_by(Project.id)).all()
+    projects: dict[int, tuple[Decimal, int, set]] = {}
+    for project_id, budget, beneficiaries, category_id in rows:
+        entry = projects.setdefault(project_id, (Decimal(budget), beneficiaries, set()))
+        entry[2].add(targets.sector_of.get(category_id, category_id))
     per_sector: dict[int, UnitCost] = defaultdict(UnitCost)
-    overall = UnitCost()
-    seen: dict[int, set] = defaultdict(set)
-    for project_id, budget, category_id in rows:
-        sector = targets.sector_of.get(category_id, category_id)
-        share = Decimal(budget) / covered[project_id]
-        for cost in (per_sector[sector], overall):
-            cost.budget += share
-            cost.needs += 1
-        seen[sector].add(project_id)
-    for sector, projects in seen.items():
-        per_sector[sector].projects = len(projects)
-    overall.projects = len(covered)
+    overall = UnitCost(projects=len(projects))
+    for budget, beneficiaries, sectors in projects.values():
+        overall.budget += budget
+        overall.beneficiaries += beneficiaries
+        for sector in sectors:
+            cost = per_sector[sector]
+            cost.budget += budget / len(sectors)
+            cost.beneficiaries += Decimal(beneficiaries) / len(sectors)
+            cost.projects += 1
     return dict(per_sector), overall

@@ -52,16 +52,19 @@ def result(counts: Sequence[int], ahead: int, found: dict):
     return None
 
 
-def ask_for_fits() -> None:
-    """Queue the background fit, at most once every ``FORECAST_RETRY_SECONDS`` from this process."""
-    app = current_app
+def ask_for_fits() -> bool:
+    """Queue the background fit, at most once every ``FORECAST_RETRY_SECONDS`` from this process; answers
+    whether the fits are done already (job mode "inline": run in the caller). Call it with no transaction
+    open: the fit opens its own."""
+    app = current_app._get_current_object()
     if not app.config.get("FORECAST_ON_DEMAND", True):
-        return
+        return False
     now = time.monotonic()
-    if now - _asked_at.get(app.name, -1e9) < float(app.config.get("FORECAST_RETRY_SECONDS", 120)):
-        return
-    _asked_at[app.name] = now
+    if now - _asked_at.get(id(app), -1e9) < float(app.config.get("FORECAST_RETRY_SECONDS", 120)):
+        return False
+    _asked_at[id(app)] = now
     jobs.enqueue(JOB)
+    return jobs.mode(app) == "inline"
 
 
 def save(counts: Sequence[int], ahead: int) -> bool:

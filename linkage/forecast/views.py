@@ -3,6 +3,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from linkage.auth.access import role_required
+from linkage.extensions import db
 from linkage.forecast import access, model, plan, store
 
 blueprint = Blueprint("forecast", __name__, url_prefix="/forecast")
@@ -15,6 +16,9 @@ def index():
     report = plan.report(current_user)
     waiting = plan.waiting(report)
     if waiting:
-        store.ask_for_fits()
+        db.session.rollback()  # the page wrote nothing; the fit opens its own transactions (one writer on SQLite)
+        if store.ask_for_fits():
+            report = plan.report(current_user)
+            waiting = plan.waiting(report)
     return render_template("forecast/index.html", report=report, model=model, waiting=waiting,
                            can_draft=access.can_draft_purchase(current_user))

@@ -126,7 +126,7 @@ def _prefill_purchase(form):
     """A purchase drafted from the needs forecast: its sector, budget and title come in the link (each
     only when valid; the form checks them again on saving)."""
     category_id = id_arg("category")
-    if category_id is not None and category_id in {value for value, _label in form.categories.choices}:
+    if category_id is not None and category_id in {choice.value for choice in form.categories.choices}:
         form.categories.data = [category_id]
     try:
         budget = Decimal(request.args.get("budget", ""))
