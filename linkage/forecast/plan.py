@@ -62,7 +62,7 @@ class Report:
     scope: Optional[Region]
     quarter: tuple[int, int]        # (year, 1..4)
     quarter_start: date
-    quarter_end: date
+    quarter_end: date              # the first day of its last month
     first_month: Optional[date]
     last_month: Optional[date]
     total: Optional[Line]
@@ -145,7 +145,7 @@ def report(user: User, today: Optional[date] = None) -> Report:
     series = scope_series(access.visible_needs(user), scope, today)
     per_sector, overall = queries.unit_costs()
     report = Report(scope, (series.year, series.quarter), queries.month_start(series.start),
-                    queries.month_start(series.start + 3), None, None, None, [], [], [], overall)
+                    queries.month_start(series.start + 2), None, None, None, [], [], [], overall)
     if series.first is None:
         return report
     found = store.stored({store.key(counts, series.ahead) for counts in series.all_counts()})
