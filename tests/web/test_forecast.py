@@ -157,6 +157,8 @@ def test_the_page_reads_in_chinese(client, auth, history):
     assert "需求预测" in page and "计划采购" in page
     for english in ("Needs forecast", "Plan purchases", "Same quarter last year", "Under two years"):
         assert english not in page
+    from tests.web.test_chinese_pages import leftovers
+    assert leftovers(page) == []
 
 
 def test_plan_purchases_shows_its_arithmetic_and_drafts_a_project(client, auth, history):
