@@ -18,6 +18,7 @@ from linkage.extensions import db
 from linkage.forecast.queries import month_index, month_start_utc
 from linkage.models import Region, User
 from linkage.needs import services as needs_services
+from linkage.timeutil import local_day_start, to_local
 
 # How many months of ledgers (kept within the retention of closed needs' personal details, 36 months).
 MONTHS = 34
@@ -44,7 +45,8 @@ def plan(demo, draw_sector, weight) -> None:
     counts = np.random.default_rng(rng.randrange(2 ** 32))
     start = min(row["created_at"] for row in demo.needs)
     moment = start - timedelta(hours=2)
-    cutoff = moment - timedelta(days=1)
+    # The ledgers end at the start of the day before (whole days: the same seed gives the same ledgers).
+    cutoff = local_day_start(to_local(moment).date() - timedelta(days=1))
     residents = [r for r in demo.residents if r is not demo.demo_resident]
     cumulative = list(itertools.accumulate(weight(r) for r in residents))
     last = month_index(cutoff.date())
