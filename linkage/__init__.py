@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from linkage.imports.views import blueprint as imports
     from linkage.contracts.views import blueprint as contracts
     from linkage.dashboards.views import blueprint as dashboards
+    from linkage.forecast.views import blueprint as forecast
     from linkage.main.views import blueprint as main
     from linkage.matching.views import blueprint as matching
     from linkage.meetings.views import blueprint as meetings
@@ -129,8 +130,9 @@ def register_blueprints(app: Flask) -> None:
     from linkage.skills.views import blueprint as skills
     from linkage.volunteers.views import blueprint as volunteers
 
-    for blueprint in (main, auth, community, imports, needs, organizations, projects, contracts, shifts, volunteers,
-                      skills, records, matching, cases, meetings, admin, operations, public, ratings, dashboards):
+    for blueprint in (main, auth, community, imports, needs, organizations, projects, contracts, forecast, shifts,
+                      volunteers, skills, records, matching, cases, meetings, admin, operations, public, ratings,
+                      dashboards):
         app.register_blueprint(blueprint)
 
 

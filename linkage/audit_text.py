@@ -75,6 +75,7 @@ ACTIONS = {
     "need.merge": _l("Duplicate need merged"), "need.retention_batch": _l("Closed needs' personal details removed"),
     "resident.export": _l("Resident's data exported by staff"), "resident.export_own": _l("Resident exported their data"),
     "resident.anonymize": _l("Resident anonymized"), "resident.claim": _l("Account claims a resident record"),
+    "need.import_paper_records": _l("Past paper records of needs imported"),
     "resident.link": _l("Account linked to a resident record"),
     "resident.consent_record": _l("Resident's consent recorded"),
     "resident.consent_withdraw": _l("Resident's consent withdrawn"), "need.absorb": _l("Duplicate merged into this need"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),

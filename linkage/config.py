@@ -107,6 +107,10 @@ def from_environment(instance_path: str) -> dict:
         "ESCALATION_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_ESCALATION_INTERVAL_SECONDS", "600")),
         # How often closed needs past RETENTION_MONTHS lose their personal details (linkage.community.rights).
         "RETENTION_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_RETENTION_INTERVAL_SECONDS", "86400")),
+        # How often the needs forecast fits the series not fitted yet (linkage.forecast.store); 0: never (a page
+        # that finds a series not fitted still asks for a fit when FORECAST_ON_DEMAND is on).
+        "FORECAST_INTERVAL_SECONDS": float(os.environ.get("LINKAGE_FORECAST_INTERVAL_SECONDS", "3600")),
+        "FORECAST_ON_DEMAND": os.environ.get("LINKAGE_FORECAST_ON_DEMAND", "1") != "0",
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
     }

@@ -103,7 +103,8 @@ SCHEDULE = ((REAPER, _reap_interval),
             ("linkage.shifts.reminders.run", "REMINDER_INTERVAL_SECONDS"),
             ("linkage.needs.escalation.run", "ESCALATION_INTERVAL_SECONDS"),
             ("linkage.shifts.offers.run", "WAITLIST_INTERVAL_SECONDS"),
-            ("linkage.community.rights.run", "RETENTION_INTERVAL_SECONDS"))
+            ("linkage.community.rights.run", "RETENTION_INTERVAL_SECONDS"),
+            ("linkage.forecast.store.run", "FORECAST_INTERVAL_SECONDS"))
 
 
 def interval(app: Flask, how) -> float:

@@ -30,6 +30,8 @@ BASE_CONFIG = {
     "SERVER_NAME": None,
     # Tests read English unless they ask for Chinese (the product's default, tested in test_auth).
     "BABEL_DEFAULT_LOCALE": "en",
+    # Forecast fits run in the background only where a test asks for them (inline).
+    "FORECAST_ON_DEMAND": False,
 }
 
 

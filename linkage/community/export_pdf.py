@@ -15,7 +15,8 @@ NEED = (("category", "类别"), ("status", "状态"), ("channel", "来源渠道"
         ("closed_at", "结束时间"), ("description", "详情"), ("status_note", "处理说明"), ("caller_phone", "来电号码"),
         ("photos", "照片数"), ("duplicate_of", "已合并到需求"), ("rating", "评分"), ("rating_comment", "评价"))
 CHANNELS = {NeedChannel.staff_on_behalf.value: "社区工作人员代为登记", NeedChannel.resident_self.value: "居民本人提交",
-            NeedChannel.grid_worker.value: "网格员登记", NeedChannel.hotline.value: "电话来电"}
+            NeedChannel.grid_worker.value: "网格员登记", NeedChannel.hotline.value: "电话来电",
+            NeedChannel.paper_record.value: "以往纸质台账"}
 GENDERS = {"M": "男", "F": "女"}
 ACTIONS = {"resident.register": "登记", "resident.reveal_id": "查看完整身份证号", "resident.export": "工作人员导出数据",
            "resident.export_own": "本人导出数据",

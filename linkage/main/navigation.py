@@ -45,6 +45,7 @@ NAVIGATION = [
     (RECORDS, "community.on_time", _l("On time"), {R.community_staff, R.civil_affairs, R.admin}),
     (RECORDS, "dashboards.index", _l("Dashboard"), {R.civil_affairs, R.observer, R.community_staff, R.org_admin,
                                                     R.social_worker, R.admin}),
+    (RECORDS, "forecast.index", _l("Needs forecast"), {R.community_staff, R.civil_affairs, R.admin}),
     (RECORDS, "admin.audit", _l("Audit trail"), {R.admin, R.civil_affairs}),
     (ADMIN, "community.accounts", _l("Verify accounts"), {R.community_staff, R.civil_affairs}),
     (ADMIN, "admin.users", _l("Users"), {R.admin}),

@@ -4,6 +4,7 @@ from linkage.models.cases import (CASE_STAGE_LABELS, STAGE_ORDER, Case, CaseAppr
                                   CaseReferral, CaseService, CaseStage, CaseStatus, CaseTransfer, Decision, HandOver, NoteKind)
 from linkage.models.contracts import (ChangeKind, ChangeRequest, ChangeStatus, Contract, ContractStatus, Document,
                                       DocumentKind, Evaluation, EvaluationKind, Installment, Milestone, Payment)
+from linkage.models.forecast import ForecastResult
 from linkage.models.matching import MatchKind, MatchOverride, MatchRun, MatchRunPart, MatchStatus
 from linkage.models.needs import (NEED_STATUS_LABELS, URGENCY_LABELS, Feedback, Need, NeedChannel, NeedFollower,
                                   NeedPhoto, NeedStatus, Recurrence, ResponseTarget)
@@ -29,6 +30,7 @@ from linkage.models.skills import ProofSource, ProofStatus, SkillCertificate, Su
 from linkage.models.taxonomy import Category, Skill
 
 __all__ = [
+    "ForecastResult",
     "AgendaItem", "AgendaKind", "DecisionStatus", "Meeting", "MeetingDecision", "MeetingStatus",
     "CASE_STAGE_LABELS", "STAGE_ORDER", "Case", "CaseApproval", "CaseDocument", "CaseNote", "CaseReferral", "CaseService",
     "CaseStage", "CaseStatus", "CaseTransfer", "Decision", "HandOver", "NoteKind",

@@ -70,6 +70,7 @@ class NeedChannel(enum.Enum):
     grid_worker = "grid_worker"           # a grid worker on their rounds
     hotline = "hotline"                   # staff taking a call
     spreadsheet = "spreadsheet"           # community staff importing a spreadsheet of requests
+    paper_record = "paper_record"         # from the community's paper ledger kept before the platform
 
     @property
     def label(self):
@@ -82,6 +83,7 @@ NEED_CHANNEL_LABELS = {
     NeedChannel.grid_worker: _l("Grid worker"),
     NeedChannel.hotline: _l("By phone"),
     NeedChannel.spreadsheet: _l("Imported from a spreadsheet"),
+    NeedChannel.paper_record: _l("Past paper record"),
 }
 
 URGENCY_LABELS = {1: _l("Routine"), 2: _l("Soon"), 3: _l("Urgent"), 4: _l("Critical")}

@@ -3,7 +3,8 @@
 A need counts once its response is due or given: on time when the community responded (verified it or
 turned it down, ``linkage.needs.targets.responded_at``) by its target, late when it responded after, or
 has not responded by now (still waiting, or expired unanswered). Withdrawn needs asked for nothing and
-needs not yet due are left out. A share is shown only for a sector and community with at least
+needs not yet due are left out, and so are past paper records (no response time was kept on paper). A share
+is shown only for a sector and community with at least
 ``ON_TIME_MIN_COUNT`` needs counted; with fewer, chance says more than the service.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask_babel import gettext as _
 from linkage import settings, sheets, timeutil
 from linkage.database import elapsed_hours
 from linkage.extensions import db
-from linkage.models import Category, Need, NeedStatus, Region, RegionLevel, User
+from linkage.models import Category, Need, NeedChannel, NeedStatus, Region, RegionLevel, User
 from linkage.needs import access
 from linkage.models.types import UTCDateTime
 from linkage.needs.targets import URGENCIES, Targets, default_hours, responded_at
@@ -83,7 +84,8 @@ def report(user: User, now: Optional[datetime] = None) -> list[Row]:
     minimum = int(settings.get("ON_TIME_MIN_COUNT"))
     regions = {r.id: r for r in db.session.scalars(sa.select(Region))}
     categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
-    needs = db.session.scalars(sa.select(Need).where(access.visible_needs(user))
+    needs = db.session.scalars(sa.select(Need).where(access.visible_needs(user),
+                                                     Need.channel != NeedChannel.paper_record)
                                .execution_options(yield_per=1000))
     rows: dict[tuple[int, int], Row] = {}
     for need in needs:

@@ -11,6 +11,7 @@ every delivered need points at the service that delivered it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
@@ -22,7 +23,7 @@ from linkage.community import consents
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.notifications import link
-from linkage.models import (AccountStatus, Category, Feedback, Need, NeedStatus, Recurrence, Region,
+from linkage.models import (AccountStatus, Category, Feedback, Need, NeedChannel, NeedStatus, Recurrence, Region,
                             RegionLevel, Resident, Role, Skill, User)
 from linkage.models.needs import DELIVERABLE, EXPIRABLE, REJECTABLE, WITHDRAWABLE
 from linkage.needs import intake
@@ -229,3 +230,46 @@ def rate_need(need: Need, *, actor: User, rating: int, comment: str = "") -> Fee
     audit.record(actor, "need.rate", need, before=before,
                  after={**_status(need), "rating": rating, "on_behalf": feedback.on_behalf}, note=comment)
     return feedback
+
+
+@dataclass(frozen=True)
+class PaperRecord:
+    """One need from a community's paper ledger kept before the platform: who, what, when reported and
+    when served."""
+    resident_id: int
+    category_id: int
+    region_id: int
+    title: str
+    reported_at: datetime
+    served_at: datetime
+
+
+def import_paper_records(community: Region, records: list[PaperRecord], *, actor: User) -> int:
+    """Write a community's past paper records of needs in one batch (one audit event for the batch): ended
+    needs of the channel ``paper_record``, reported and served when the ledger says. They count in the
+    history of needs (the forecast) and nowhere as platform work (no response time, no rating)."""
+    if actor.role not in (Role.community_staff, Role.admin) or not (
+            actor.role == Role.admin or (actor.region is not None and actor.region.contains(community))):
+        raise Refused(_l("Only the community's staff import its past records."))
+    if community.level != RegionLevel.community:
+        raise Refused(_l("Past records are imported for a community."))
+    regions = {r.id: r for r in db.session.scalars(sa.select(Region).where(
+        Region.id.in_({record.region_id for record in records})))}
+    if any(not community.contains(regions.get(record.region_id)) for record in records):
+        raise Refused(_l("A record lies outside the community."))
+    if any(record.served_at < record.reported_at or record.reported_at > timeutil.now() for record in records):
+        raise Refused(_l("A record is served before it was reported, or reported in the future."))
+    rows = [{"resident_id": r.resident_id, "category_id": r.category_id, "region_id": r.region_id,
+             "title": r.title[:200], "description": "", "urgency": 1, "status": NeedStatus.closed,
+             "status_note": "", "recurrence": Recurrence.once, "needs_professional": False,
+             "channel": NeedChannel.paper_record, "created_by_id": actor.id, "created_at": r.reported_at,
+             "verified_at": r.reported_at, "delivered_at": r.served_at, "closed_at": r.served_at}
+            for r in records]
+    if rows:
+        db.session.execute(sa.insert(Need), rows)
+    dates = [r.reported_at for r in records]
+    audit.record(actor, "need.import_paper_records", community, region_id=community.id,
+                 after={"count": len(rows), "first_reported": min(dates).isoformat() if dates else None,
+                        "last_reported": max(dates).isoformat() if dates else None})
+    db.session.flush()
+    return len(rows)

@@ -1,5 +1,7 @@
 """Project pages: the list, creation from open needs, the detail with bids and coverage, bidding,
 evaluation and award."""
+from decimal import Decimal
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
@@ -119,6 +121,23 @@ def _project_data(form):
     return form.to_data(db.session.get(Region, form.region.data), list(categories), list(needs))
 
 
+def _prefill_purchase(form):
+    """A purchase drafted from the needs forecast: its sector, budget and title come in the link (each
+    only when valid; the form checks them again on saving)."""
+    category_id = id_arg("category")
+    if category_id is not None and category_id in {choice.value for choice in form.categories.choices}:
+        form.categories.data = [category_id]
+    try:
+        budget = Decimal(request.args.get("budget", ""))
+    except ArithmeticError:
+        budget = None
+    if budget is not None and budget.is_finite() and Decimal("0.01") <= budget <= services.MAX_BUDGET:
+        form.budget.data = budget.quantize(Decimal("0.01"))
+    title = request.args.get("title", "").strip()
+    if title:
+        form.title.data = title[:200]
+
+
 @blueprint.route("/new", methods=["GET", "POST"])
 @role_required(Role.civil_affairs)
 def new():
@@ -126,6 +145,7 @@ def new():
     _fill_project_choices(form)
     if request.method == "GET":
         form.region.data = current_user.region_id
+        _prefill_purchase(form)
     created = perform(lambda: services.create_project(_project_data(form), actor=current_user), form=form,
                       done=_("Draft saved. Check it, then publish it to open the bidding."))
     if created:

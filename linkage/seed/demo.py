@@ -43,8 +43,8 @@ from linkage.needs import escalation, intake, services as needs_services
 from linkage.organizations import services as org_services
 from linkage.projects import panels, queries, standstill, services as project_services
 from linkage.security import blind_index, encrypt, hash_password
-from linkage.seed import (meetings as seed_meetings, names, records as seed_records, skills as seed_skills,
-                         visits as seed_visits)
+from linkage.seed import (history as seed_history, meetings as seed_meetings, names, records as seed_records,
+                          skills as seed_skills, visits as seed_visits)
 from linkage.seed.cases import plan_cases
 from linkage.seed.taxonomy import install_taxonomy
 from linkage.shifts import places, series as shift_series, services as shift_services
@@ -279,6 +279,7 @@ class _Demo:
     active_workers: set[int] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)
     history: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
+    history_rng: random.Random = field(default_factory=random.Random)  # the ledgers from before the platform
 
     def later(self, moment: datetime, step: Callable[[], None]) -> None:
         """Keep ``step`` of the district's history to run as of ``moment`` (see ``_write_history``)."""
@@ -1179,6 +1180,26 @@ def _need_weight(resident: dict) -> float:
     return weight * (1.8 if resident["_tags"] - {VulnerableTag.minor} else 1.0)
 
 
+def _draw_need(rng: random.Random, by_sector: dict[str, list[Category]], resident: dict):
+    """(sector code, sub-category) of a need ``resident`` might have; the sub-category is None when none of
+    the sector's suits the resident's age."""
+    group = "minor" if resident["_age"] < 18 else "elder" if resident["_age"] >= 60 else "adult"
+    sector_weights = dict(SECTOR_WEIGHTS[group])
+    if VulnerableTag.disabled in resident["_tags"]:
+        sector_weights["disability"] = sector_weights.get("disability", 0) + 30
+    if VulnerableTag.special_hardship in resident["_tags"]:
+        sector_weights["hardship"] = sector_weights.get("hardship", 0) + 25
+    sector = _weighted(rng, sector_weights)
+    subs = [c for c in by_sector[sector] if _suits(c.code, resident["_age"])]
+    return sector, (rng.choice(subs) if subs else None)
+
+
+def _plan_paper_records(demo: _Demo) -> None:
+    """The communities' ledgers of needs from before the platform (``linkage.seed.history``)."""
+    by_sector = _sub_categories(demo)
+    seed_history.plan(demo, partial(_draw_need, demo.history_rng, by_sector), _need_weight)
+
+
 def _build_needs(demo: _Demo) -> None:
     rng = demo.rng
     by_sector = _sub_categories(demo)
@@ -1201,16 +1222,9 @@ def _build_needs(demo: _Demo) -> None:
     rows.extend(_overdue_rows(demo))
     while len(rows) < 300 * demo.scale:
         resident = rng.choices(demo.residents, cum_weights=cumulative, k=1)[0]
-        group = "minor" if resident["_age"] < 18 else "elder" if resident["_age"] >= 60 else "adult"
-        sector_weights = dict(SECTOR_WEIGHTS[group])
-        if VulnerableTag.disabled in resident["_tags"]:
-            sector_weights["disability"] = sector_weights.get("disability", 0) + 30
-        if VulnerableTag.special_hardship in resident["_tags"]:
-            sector_weights["hardship"] = sector_weights.get("hardship", 0) + 25
-        subs = [c for c in by_sector[_weighted(rng, sector_weights)] if _suits(c.code, resident["_age"])]
-        if not subs:
+        _sector, sub = _draw_need(rng, by_sector, resident)
+        if sub is None:
             continue
-        sub = rng.choice(subs)
         rows.append(_need_row(demo, resident, sub, _weighted(rng, statuses), _weighted(rng, urgencies)))
     _attach_needs_to_projects(demo, rows)
     demo.needs = rows
@@ -1793,7 +1807,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
         install_taxonomy()
         return False, logins
     demo = _Demo(rng=random.Random(random_seed), scale=max(1, int(scale)), now=utc_now(), today=local_today(),
-                 password_hash=hash_password(DEMO_PASSWORD))
+                 password_hash=hash_password(DEMO_PASSWORD), history_rng=random.Random(random_seed * 7919 + 1))
     demo.categories, demo.skills = install_taxonomy()
     demo.categories_by_id = {c.id: c for c in demo.categories.values()}
     _build_regions(demo)
@@ -1807,6 +1821,7 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
     _build_completed_contract(demo)
     _build_needs(demo)
     _plan_consent_withdrawal(demo)
+    _plan_paper_records(demo)
     _build_shifts(demo)
     _build_series(demo)
     _build_panels(demo)

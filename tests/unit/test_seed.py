@@ -13,7 +13,7 @@ from linkage.audit import verify_chain
 from linkage.auth.services import authenticate
 from linkage.extensions import db
 from linkage.identifiers import credit_code_problem, parse_resident_id
-from linkage.models import (AuditEvent, Category, Feedback, Need, NeedStatus, Organization, OrgStatus, Region,
+from linkage.models import (AuditEvent, Category, Feedback, Need, NeedChannel, NeedStatus, Organization, OrgStatus, Region,
                             RegionLevel, Resident, ResidentTag, Role, Shift, ShiftStatus, SignUp,
                             SignUpStatus, Skill, SocialWorker, User, Volunteer, VulnerableTag)
 from linkage.security import blind_index, decrypt
@@ -101,7 +101,7 @@ def test_demo_district_has_the_promised_shape(app, seeded):
         # Communities lie within the district's ten kilometres or so.
         assert abs(community.latitude - 31.23) < 0.06 and abs(community.longitude - 121.47) < 0.06
     assert count(Resident) == 500
-    assert count(Need, Need.status != NeedStatus.merged) == 300
+    assert count(Need, Need.status != NeedStatus.merged, Need.channel != NeedChannel.paper_record) == 300
     assert count(Organization) == 20
     assert count(SocialWorker) == 60
     assert count(Volunteer) == 800
@@ -128,7 +128,7 @@ def test_demo_people_and_needs_look_like_a_real_district(app, seeded):
     assert sum(age >= 60 for age in ages) > 0.4 * len(ages)      # skewed elderly
     tags = Counter(db.session.scalars(sa.select(ResidentTag.tag)))
     assert all(tags[tag] > 0 for tag in VulnerableTag)
-    needs = db.session.scalars(sa.select(Need)).all()
+    needs = db.session.scalars(sa.select(Need).where(Need.channel != NeedChannel.paper_record)).all()
     urgency = Counter(n.urgency for n in needs)
     assert urgency[1] + urgency[2] > 0.6 * len(needs) and 0.04 * len(needs) < urgency[4] < 0.2 * len(needs)
     status = Counter(n.status for n in needs)
@@ -240,8 +240,8 @@ def test_scale_multiplies_people_not_regions(app):
     seed_demo(scale=2, random_seed=7)
     db.session.commit()
     assert count(Region, Region.level == RegionLevel.community) == 12
-    assert (count(Resident), count(Need, Need.status != NeedStatus.merged), count(Volunteer), count(SocialWorker),
-            count(Organization)) == (1000, 600, 1600, 120, 40)
+    assert (count(Resident), count(Need, Need.status != NeedStatus.merged, Need.channel != NeedChannel.paper_record),
+            count(Volunteer), count(SocialWorker), count(Organization)) == (1000, 600, 1600, 120, 40)
     codes = list(db.session.scalars(sa.select(Organization.credit_code)))
     assert len(set(codes)) == len(codes) and all(credit_code_problem(c) is None for c in codes)
 
@@ -314,7 +314,8 @@ NEED_STEPS = {
 
 
 def test_every_seeded_need_has_a_trail_from_its_report_to_its_status(app, seeded):
-    needs = db.session.scalars(sa.select(Need).order_by(Need.id)).all()
+    needs = db.session.scalars(sa.select(Need).where(Need.channel != NeedChannel.paper_record)
+                               .order_by(Need.id)).all()
     assert len([n for n in needs if n.status != NeedStatus.merged]) == 300   # and the one merged into another
     for need in needs:
         trail = audit.trail("Need", need.id)
@@ -358,6 +359,28 @@ def test_seeded_history_is_written_in_the_order_it_happened(app, seeded):
     assert ratings and all(f.created_at == f.need.closed_at for f in ratings)
 
 
+def test_the_demo_has_years_of_past_paper_records_with_a_season(app, seeded):
+    """The communities' ledgers from before the platform: one import (one audit event) per community, nearly
+    three years of monthly needs before the platform's first, with the elderly's winter peak."""
+    from linkage.forecast.queries import month_index
+    from linkage.timeutil import to_local
+
+    paper = db.session.scalars(sa.select(Need).where(Need.channel == NeedChannel.paper_record)).all()
+    imports = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "need.import_paper_records")).all()
+    communities = db.session.scalars(sa.select(Region).where(Region.level == RegionLevel.community)).all()
+    assert len(imports) == len(communities) and sum(e.after["count"] for e in imports) == len(paper)
+    platform_first = db.session.scalar(sa.select(sa.func.min(Need.created_at)).where(
+        Need.channel != NeedChannel.paper_record))
+    assert all(e.at < platform_first for e in imports) and all(n.created_at < min(e.at for e in imports) for n in paper)
+    months = Counter(month_index(to_local(n.created_at).date()) for n in paper)
+    assert len(months) >= 30 and len(paper) > 2000
+    assert {n.status for n in paper} == {NeedStatus.closed} and all(n.feedback is None for n in paper)
+    elderly = Counter(to_local(n.created_at).month for n in paper if n.category.sector.code == "elderly")
+    assert elderly[1] > 1.4 * elderly[7]   # winter peak, summer trough
+    assert all(sum(1 for n in paper if n.region.ancestor_at(RegionLevel.community) == c or n.region == c) > 24
+               for c in communities)
+
+
 def test_a_seeded_need_page_shows_its_history_in_chinese(app, client, seeded):
     from flask_babel import force_locale, format_datetime
 
@@ -365,7 +388,8 @@ def test_a_seeded_need_page_shows_its_history_in_chinese(app, client, seeded):
 
     staff = db.session.scalar(sa.select(User).where(User.username == "community"))
     need = db.session.scalars(sa.select(Need).where(
-        Need.status == NeedStatus.closed, Region.subtree_clause(Need.region_id, staff.region))
+        Need.status == NeedStatus.closed, Need.channel != NeedChannel.paper_record,
+        Region.subtree_clause(Need.region_id, staff.region))
         .order_by(Need.id)).first()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
     assert client.post("/auth/login", data={"username": "community", "password": DEMO_PASSWORD}).status_code == 302

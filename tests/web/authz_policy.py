@@ -314,6 +314,8 @@ POLICY: dict[str, Route] = {
     # The on-time report of the needs in one's scope: community staff, civil affairs, admins.
     "community.on_time": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.on_time_csv": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
+    # The needs forecast and plan of purchases of one's scope: community staff, civil affairs, admins.
+    "forecast.index": only(GET, "staff_a", "staff_b", "admin", *CIVIL),
     "community.resident_detail": per_object(GET, {"resident_a": on("staff_a", "grid_a", "admin"),
                                                   "resident_b": on("staff_b", "admin")}),
     "community.resident_reveal": per_object(BOTH, {"resident_a": on("staff_a", "admin"),
