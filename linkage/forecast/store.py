@@ -70,7 +70,11 @@ def ask_for_fits() -> bool:
 def save(counts: Sequence[int], ahead: int) -> bool:
     """Fit ``counts`` and store the result unless it is stored already; answers whether it fitted."""
     digest = key(counts, ahead)
-    if db.session.scalar(sa.select(ForecastResult.id).where(ForecastResult.key == digest)) is not None:
+    found = db.session.scalar(sa.select(ForecastResult.id).where(ForecastResult.key == digest)) is not None
+    # Fitting takes seconds: no transaction stays open meanwhile (on SQLite it would hold the write lock
+    # and every request would wait for it).
+    db.session.commit()
+    if found:
         return False
     values = model.as_dict(model.forecast_quarter(counts, ahead), model.back_test(counts, ahead))
     try:
@@ -96,6 +100,7 @@ def refresh(today: Optional[date] = None) -> int:
     for scope in scopes():
         condition = sa.true() if scope is None else Region.subtree_clause(Need.region_id, scope)
         series = plan.scope_series(condition, scope, today)
+        db.session.commit()   # the counts are read: no transaction is held through the fits below
         if series is None:
             continue
         for counts in series.all_counts():

@@ -216,3 +216,19 @@ def test_only_a_communitys_staff_import_its_records(history):
         needs_services.import_paper_records(history.c1, [record], actor=history["staff3"])
     with pytest.raises(Refused):
         needs_services.import_paper_records(history.c3, [record], actor=history["staff3"])   # outside c3
+
+
+def test_no_transaction_is_open_while_a_series_is_fitted(history, monkeypatch):
+    """A fit takes seconds: on SQLite an open transaction would hold the write lock and stall every request."""
+    from linkage.forecast import model
+
+    fitting = model.forecast_quarter
+    open_during_fit = []
+
+    def watched(*args, **kwargs):
+        open_during_fit.append(db.session().in_transaction())
+        return fitting(*args, **kwargs)
+
+    monkeypatch.setattr(model, "forecast_quarter", watched)
+    assert store.refresh() > 0
+    assert open_during_fit and not any(open_during_fit)
