@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from linkage.extensions import db
 from linkage.models import (AccountStatus, BidStatus, CaseStage, CaseStatus, CertificateStatus, ComplaintStatus,
+                            ConsentChannel, ConsentPurpose,
                             CorrectionStatus, ExceptionKind, FollowUpStatus, HoursStatus, NeedChannel, NeedStatus,
                             NoteKind, OrgStatus, OrgType, PanelStatus, ProofSource, ProofStatus,
                             ProjectStatus, Recurrence, Role, ShiftStatus, SignUpStatus, Skill, VolunteerStatus,
@@ -259,7 +260,9 @@ ENUM_FIELDS = {
     "shift_status": ShiftStatus, "hours_status": HoursStatus, "role": Role, "org_type": OrgType,
     "level": WorkerLevel, "required_worker_level": WorkerLevel, "tags": VulnerableTag, "recurrence": Recurrence,
     "kind": MatchKind, "exception_kind": ExceptionKind, "milestone": Milestone, "stage": CaseStage,
-    "contact": NoteKind, "source": ProofSource, "channel": NeedChannel,
+    "contact": NoteKind, "source": ProofSource, "purpose": ConsentPurpose,
+    # A need's channel, or how a resident's consent was given or withdrawn: the value says which.
+    "channel": (NeedChannel, ConsentChannel), "withdrawal_channel": ConsentChannel,
 }
 
 # The lists a user can export (``linkage.exports``), by the code their export event's note names.
@@ -360,9 +363,9 @@ def value_text(name: str, value: Any, subject_type: str = "", *, skills: Optiona
         return Markup("；").join(Markup("%s：%s") % (field_label(k), value_text(k, v, subject_type, skills=skills))
                                 for k, v in value.items())
     enum = STATUS_BY_SUBJECT.get(subject_type) if name == "status" else ENUM_FIELDS.get(name)
-    if enum is not None:
+    for kind in (enum if isinstance(enum, tuple) else (enum,) if enum is not None else ()):
         try:
-            return escape(enum(value).label)
+            return escape(kind(value).label)
         except ValueError:
             pass
     reference = _reference_text(name, value)

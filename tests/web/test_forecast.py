@@ -183,8 +183,8 @@ def test_plan_purchases_shows_its_arithmetic_and_drafts_a_project(client, auth, 
     auth.login("civil")
     page = client.get("/forecast/").get_data(as_text=True)
     row = rows(page, "purchases")["Elderly care"]
-    assert row["budget"] == f"¥{purchase.budget:,.2f}"
-    assert f"× 75 % gap (3 of 4 late) = {needs} to buy for × ¥1,800.00" in row["row"]
+    assert row["budget"] == f"CN¥{purchase.budget:,.2f}"
+    assert f"× 75 % gap (3 of 4 late) = {needs} to buy for × CN¥1,800.00" in row["row"]
     link = re.search(r'href="(/projects/new\?[^"]+)"', row["row"]).group(1).replace("&amp;", "&")
     form = client.get(link).get_data(as_text=True)
     assert f'value="{purchase.budget}"' in form
