@@ -170,3 +170,15 @@ def waiting(report: Report) -> bool:
     """Whether some series of ``report`` waits for its model fit."""
     lines = [report.total, *report.by_sector, *report.by_community] if report.total else []
     return any(line.forecast is None for line in lines)
+
+
+def report_for_page(user: User) -> tuple[Report, bool]:
+    """The report and whether some series still wait for their fit; when they do, the fits are asked for
+    first (they open their own transactions, one writer at a time on SQLite, so the page's read ends here)."""
+    found = report(user)
+    if not waiting(found):
+        return found, False
+    db.session.rollback()
+    if store.ask_for_fits():
+        found = report(user)
+    return found, waiting(found)

@@ -26,6 +26,7 @@ def test_staff_file_and_verify_a_need_in_chinese(page, world):
     page.select_option("select[name=category]", str(world.visits.id))
     page.fill("input[name=title]", "每周陪伴探访")
     page.select_option("select[name=urgency]", "3")
+    page.check("input[name=consent]")   # the resident agrees that the request be shared with who serves it
     shot(page, "need_form_zh")
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")

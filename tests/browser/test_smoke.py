@@ -13,6 +13,7 @@ def test_sign_in_in_chinese_and_switch_to_english(page, world):
     page.click("button:has-text('English')")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "en"
+    page.click("#account-menu")   # the account's menu: the name, then signing out
     assert page.locator("button:has-text('Sign out')").is_visible()
 
 

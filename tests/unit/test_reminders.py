@@ -226,7 +226,7 @@ def test_without_redis_the_web_process_starts_the_schedule_at_its_first_request(
         web.test_client().get("/healthz")
         web.test_client().get("/healthz")
         scheduled = sum(1 for _path, how in jobs.SCHEDULE if jobs.interval(web, how) > 0)
-        assert scheduled == 5                                 # reaper, reminders, overdue needs, offers, retention
+        assert scheduled == 6          # reaper, reminders, overdue needs, offers, retention, needs forecast
         assert len(running()) == before + scheduled           # once per process, from the first request
     finally:
         web.extensions["linkage_schedule"].set()

@@ -82,7 +82,7 @@ def test_bid_on_a_project_not_open_is_refused(client, auth, world):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"price": "300000.01"}, "The price may not exceed the budget of ¥300,000.00"),
+    ({"price": "300000.01"}, "The price may not exceed the budget of CN¥300,000.00"),
     ({"price": "0"}, "Enter a price above zero"),
     ({"price": "cheap"}, "Not a valid decimal value"),
     ({"proposal": ""}, "This field is required"),

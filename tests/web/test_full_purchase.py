@@ -330,8 +330,8 @@ def every_bidder_learns_its_rank_and_score(story: Purchase) -> None:
             assert offers(story.get(f"/projects/{story.project.id}"), f"/projects/{story.project.id}/notice")
             notice = story.get(f"/projects/{story.project.id}/notice")
             assert _notice_rows(notice) == [
-                ("1", "Sunshine Social Work Center", "¥250,000.00", "56.0", "24.0", "80.0"),
-                ("2", "Harmony Community Services", "¥200,000.00", "49.0", "30.0", "79.0")]
+                ("1", "Sunshine Social Work Center", "CN¥250,000.00", "56.00", "24.0", "80.0"),
+                ("2", "Harmony Community Services", "CN¥200,000.00", "49.00", "30.0", "79.0")]
             assert "¥250,000.00" in notice and "¥200,000.00" in notice
             assert "Bidders may file a complaint until" in notice
 
@@ -515,7 +515,7 @@ def _assert_record(profile):
     rows = {kind: (score, result) for kind, score, result in re.findall(
         r"<td>Home visits for elders living alone</td><td>([^<]+)</td>.*?"
         r"<td class=\"text-end\">([\d.]+)</td>\s*<td>(\w+)</td>", record, re.S)}
-    assert rows == {"Final evaluation": ("91.5", "Passed"), "Mid-term check": ("84.0", "Passed")}
+    assert rows == {"Final evaluation": ("91.50", "Passed"), "Mid-term check": ("84.00", "Passed")}
 
 
 def _assert_spending(story, paid, share):
@@ -523,7 +523,7 @@ def _assert_spending(story, paid, share):
     detail = story.get(f"/projects/{story.project.id}")
     figures = detail[detail.index("Spending against budget"):]
     assert "¥300,000.00" in figures and "¥250,000.00" in figures
-    assert re.search(r"Paid</dt><dd[^>]*>" + re.escape(paid), figures)
+    assert re.search(r"Paid</dt><dd[^>]*>(CN)?" + re.escape(paid), figures)
     assert f"{share} % of the budget paid" in figures
 
 

@@ -142,8 +142,8 @@ def test_panel_scores_per_criterion_drop_the_extremes_rank_and_notify(client, au
     rows = re.findall(r"<tr><td>(Expert \d)</td><td>([^<]+)</td><td>([^<]+)</td>\s*"
                       r"<td class=\"text-end\">([\d.]+)</td>", page)
     assert len(rows) == 40
-    assert ("Expert 1", "Sunshine Social Work Center", "Service plan and methods", "100.0") in rows
-    assert ("Expert 5", "Harmony Community Services", "Soundness of the budget", "10.0") in rows
+    assert ("Expert 1", "Sunshine Social Work Center", "Service plan and methods", "100.00") in rows
+    assert ("Expert 5", "Harmony Community Services", "Soundness of the budget", "10.00") in rows
 
     # The award notice: public results with ranks, prices and scores.
     auth.as_(world["orgadmin"])

@@ -136,7 +136,7 @@ def test_a_whole_purchase_on_the_public_page(client, auth, world, people):
     overview = pages["/public/"]
     assert project.title in overview and "91.5" in overview
     assert "¥250,000.00" in overview and "100 % of the contracts" in overview   # all paid
-    assert "2.0" in overview                                                     # approved volunteer hours
+    assert '<div class="fw-semibold">2</div>' in overview                       # approved volunteer hours
     leaked = [(url, who) for url, text_ in pages.items() for who in PEOPLE if who in text_]
     assert leaked == []
 

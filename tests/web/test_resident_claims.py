@@ -12,7 +12,7 @@ def register(client, world, username, id_number, community=None):
     return client.post("/auth/register", data={
         "role": "resident", "display_name": "Zhao Lan", "username": username, "phone": "13800000001",
         "community": (community or world.c1).id, "password": "long-enough-1", "confirm": "long-enough-1",
-        "id_number": id_number})
+        "id_number": id_number, "consent": "y"})
 
 
 def residents():
