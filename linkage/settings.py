@@ -213,6 +213,16 @@ SPECS = (
          _l("The same for needs of urgency 3 (urgent)."), _HOURS),
     Spec("RESPONSE_HOURS_CRITICAL", "int", 8, 1, 8760, _l("Response target, critical needs"),
          _l("The same for needs of urgency 4 (critical)."), _HOURS),
+    Spec("SERVICE_HOURS_ROUTINE", "int", 336, 1, 8760, _l("Service target, routine needs"),
+         _l("How long a verified routine need may wait to be taken up by a project, a shift or a case, counted "
+            "from its verification. The dashboards' coverage and the forecast's coverage gap measure against it."),
+         _HOURS),
+    Spec("SERVICE_HOURS_SOON", "int", 168, 1, 8760, _l("Service target, needs wanted soon"),
+         _l("The same for needs of urgency 2 (soon)."), _HOURS),
+    Spec("SERVICE_HOURS_URGENT", "int", 72, 1, 8760, _l("Service target, urgent needs"),
+         _l("The same for needs of urgency 3 (urgent)."), _HOURS),
+    Spec("SERVICE_HOURS_CRITICAL", "int", 24, 1, 8760, _l("Service target, critical needs"),
+         _l("The same for needs of urgency 4 (critical)."), _HOURS),
     Spec("ESCALATION_AFTER_HOURS", "int", 48, 1, 8760, _l("Escalation to the street"),
          _l("A need still without a response this long after its target was missed is escalated to the "
             "street's civil affairs staff."), _HOURS),

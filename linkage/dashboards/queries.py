@@ -21,7 +21,7 @@ from linkage.models import (Category, Contract, Installment, MatchKind, MatchRun
                             Project, Region, RegionLevel, Shift, SignUp, SignUpStatus, SocialWorker, VisitRating)
 from linkage.models.shifts import HoursStatus, shift_needs
 from linkage.models.types import UTCDateTime
-from linkage.needs.ontime import verdict_sql
+from linkage.needs import served
 from linkage.needs.targets import Targets
 from linkage.ratings import queries as ratings
 
@@ -175,7 +175,7 @@ def needs_by_community(f: Filters, places, community_of) -> list[tuple[Place, li
     return sorted(((places[c], counts) for c, counts in totals.items()), key=lambda pair: pair[0].path)
 
 
-# --- coverage: answered within the response target ------------------------------------------------------
+# --- coverage: served within the service target ------------------------------------------------------
 
 @dataclass
 class Coverage:
@@ -194,21 +194,21 @@ class Coverage:
 
 
 def _coverage_rows(f: Filters, group, now: datetime):
-    counted, on_time = verdict_sql(Targets.load(), now)
-    return db.session.execute(
-        sa.select(group, sa.func.sum(sa.case((counted, 1), else_=0)), sa.func.sum(sa.case((on_time, 1), else_=0)))
-        .where(needs_in(f), f.during(Need.created_at)).group_by(group)).all()
+    return db.session.execute(sa.select(group, *served.sums(served.ServiceTargets.load(), now))
+                              .where(needs_in(f), f.during(Need.created_at)).group_by(group)).all()
 
 
 def coverage_by_urgency(f: Filters, now: datetime) -> list[Coverage]:
-    """Per urgency, most urgent first: the needs of the period counted by the on-time rule
-    (``linkage.needs.ontime``) and those answered within their target; shown from ``ON_TIME_MIN_COUNT`` on."""
+    """Per urgency, most urgent first: the needs filed in the period that the served-in-time rule
+    (``linkage.needs.served``) counts, and those served within their service target; a share shown from
+    ``ON_TIME_MIN_COUNT`` needs counted on."""
     minimum = int(settings.get("ON_TIME_MIN_COUNT"))
-    rows = {urgency: (counted or 0, on_time or 0) for urgency, counted, on_time in _coverage_rows(f, Need.urgency, now)}
+    rows = {urgency: (counted, on_time) for urgency, counted, on_time in _coverage_rows(f, Need.urgency, now)}
     return [Coverage(level, *rows.get(level, (0, 0)), minimum) for level in (4, 3, 2, 1)]
 
 
 def coverage_by_community(f: Filters, now: datetime, community_of) -> dict[int, Coverage]:
+    """The same per community (the map's colour)."""
     minimum = int(settings.get("ON_TIME_MIN_COUNT"))
     totals = _by_community(_coverage_rows(f, Need.region_id, now), community_of)
     return {c: Coverage(c, counted, on_time, minimum) for c, (counted, on_time) in totals.items()}

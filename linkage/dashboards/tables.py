@@ -80,7 +80,7 @@ def _needs_by_community(d, locale) -> Table:
     coverage = d.coverage_by_community
     points = [{"label": place.display_name(locale), "latitude": place.latitude, "longitude": place.longitude,
                "size": sum(counts), "css": charts.share_class(coverage[place.id].share if place.id in coverage else None),
-               "text": _("%(needs)s needs, answered on time: %(share)s", needs=_number(sum(counts), 0),
+               "text": _("%(needs)s needs, served within the service target: %(share)s", needs=_number(sum(counts), 0),
                          share=_share(coverage[place.id].share) if place.id in coverage else MISSING)}
               for place, counts in d.needs_by_community]
     t.map = charts.community_map(points)
@@ -88,16 +88,20 @@ def _needs_by_community(d, locale) -> Table:
 
 
 def _coverage(d) -> Table:
-    t = Table("coverage", _("Answered within the response target, by urgency"),
-              [_("Urgency"), _("Needs counted"), _("Answered on time"), _("On-time share (%)")])
+    t = Table("coverage", _("Served within the service target, by urgency"),
+              [_("Urgency"), _("Needs counted"), _("Served within the service target"),
+               _("Share served within the service target (%)")])
     for row in d.coverage:
         label = str(URGENCY_LABELS[row.key])
         t.rows.append([label, row.counted, row.on_time if row.shown else "", _csv_share(row.share)])
         t.cells.append([label, _number(row.counted, 0), _number(row.on_time, 0) if row.shown else MISSING,
                         _share(row.share) if row.shown else _("Too few to report")])
+    t.note = _("Verified needs filed in the period, counted once taken up or once their service target has "
+               "passed: served within the service target when a project, a shift or a case took them up within "
+               "the target of their urgency after verification (the targets are locality settings).")
     shown = [(r, c) for r, c in zip(d.coverage, t.cells) if r.shown]
     if shown:
-        t.chart = charts.bars([c[0] for _r, c in shown], [_("On-time share")], [[r.share * 100] for r, _c in shown],
+        t.chart = charts.bars([c[0] for _r, c in shown], [_("Served within the service target")], [[r.share * 100] for r, _c in shown],
                               [c[3] for _r, c in shown])
     return t
 

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from linkage import timeutil
 from linkage.extensions import db
-from linkage.models import Need, NeedChannel, NeedStatus, Project, ProjectStatus, Region, RegionLevel, User
+from linkage.models import Need, NeedStatus, Project, ProjectStatus, Region, RegionLevel, User
 from linkage.models.projects import project_categories
-from linkage.needs import access
+from linkage.needs import access, served
 from linkage.needs.targets import Targets
 
 # Projects whose budget was committed to the needs they cover: awarded, or further along.
@@ -84,7 +84,7 @@ def first_month(condition) -> Optional[int]:
 
 @dataclass
 class Gap:
-    """Verified platform needs of a sector whose service was due, and how many were not taken up in time."""
+    """Verified platform needs of a sector whose service was due, and how many were not served in time."""
     counted: int = 0
     late: int = 0
 
@@ -94,25 +94,19 @@ class Gap:
 
 
 def coverage_gaps(user: User, now: Optional[datetime] = None, days: int = 365) -> dict[int, Gap]:
-    """Per sector, of the needs ``user`` may see verified in the last ``days`` days (past paper records left
-    out: they carry no times of service): a need is served in time when a project, a shift or a case took it
-    up (``matched_at``) within the response target of its sector and urgency after it was verified
-    (``linkage.needs.targets``); one not taken up by then is late. Needs not yet due are left out."""
+    """Per sector, of the needs ``user`` may see verified in the last ``days`` days: those the served-in-time
+    rule counts (``linkage.needs.served``) and, of them, those not served within their service target."""
     now = now or timeutil.now()
     targets = Targets.load()
+    counted, in_time = served.sums(served.ServiceTargets.load(), now)
+    rows = db.session.execute(sa.select(Need.category_id, counted, in_time).where(
+        access.visible_needs(user), Need.verified_at >= now - timedelta(days=days)).group_by(Need.category_id))
     gaps: dict[int, Gap] = defaultdict(Gap)
-    rows = db.session.execute(sa.select(Need.category_id, Need.urgency, Need.verified_at, Need.matched_at,
-                                        Need.delivered_at).where(
-        access.visible_needs(user), Need.verified_at.is_not(None), Need.verified_at >= now - timedelta(days=days),
-        Need.channel != NeedChannel.paper_record, Need.status.not_in((NeedStatus.withdrawn, NeedStatus.merged))))
-    for category_id, urgency, verified_at, matched_at, delivered_at in rows:
-        due = verified_at + timedelta(hours=targets.hours(category_id, urgency))
-        taken_up = matched_at or delivered_at
-        if taken_up is None and now < due:
-            continue
-        gap = gaps[targets.sector_of.get(category_id, category_id)]
-        gap.counted += 1
-        gap.late += taken_up is None or taken_up > due
+    for category_id, needs, on_time in rows:
+        if needs:
+            gap = gaps[targets.sector_of.get(category_id, category_id)]
+            gap.counted += needs
+            gap.late += needs - on_time
     return dict(gaps)
 
 

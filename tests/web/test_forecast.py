@@ -14,6 +14,7 @@ from linkage.extensions import db
 from linkage.forecast import plan, store
 from linkage.models import AuditEvent, Category, ForecastResult, Need, NeedChannel, ProjectStatus, Region
 from linkage.models.projects import project_categories
+from linkage.needs import served, targets
 from linkage.needs import services as needs_services
 from linkage.timeutil import LOCAL_TZ
 from tests.factories import make_need, make_project, make_resident
@@ -167,24 +168,38 @@ def test_plan_purchases_shows_its_arithmetic_and_drafts_a_project(client, auth, 
     project = make_project(world.district, creator=world["civil"], status=ProjectStatus.in_progress, budget=90000)
     project.target_beneficiaries = 50
     db.session.execute(project_categories.insert().values(project_id=project.id, category_id=world.visits.id))
-    # Four verified needs of the last weeks: one taken up within its target, three not.
-    verified = timeutil.now() - timedelta(days=20)
-    for index in range(4):
+    # Routine needs verified three weeks ago, against the routine service target (336 hours from verification):
+    # taken up after 2 and after 200 hours (past the response target, within the service target): served in
+    # time; delivered after 400 hours with no match recorded, or not taken up at all: late. One verified two
+    # days ago and still waiting is not yet due; the paper records of the history are not counted.
+    assert served.ServiceTargets.load().hours(1) == 336 < 400 and targets.default_hours(1) < 200
+    verified = timeutil.now() - timedelta(days=21)
+    made = []
+    for matched, delivered, when in ((2, None, verified), (200, None, verified), (None, 400, verified),
+                                     (None, None, verified), (None, None, verified),
+                                     (None, None, timeutil.now() - timedelta(days=2))):
         need = make_need(world.resident, world.visits, urgency=1)
-        need.verified_at = verified
-        need.matched_at = verified + timedelta(hours=2) if index == 0 else None
+        need.verified_at = when
+        need.matched_at = when + timedelta(hours=matched) if matched is not None else None
+        need.delivered_at = when + timedelta(hours=delivered) if delivered is not None else None
+        made.append(need)
     db.session.commit()
     store.refresh()
     report = plan.report(world["civil"])
     purchase = next(p for p in report.purchases if p.sector.code == "elderly")
-    assert (purchase.gap.counted, purchase.gap.late) == (4, 3) and purchase.unit_cost == Decimal("1800.00")
-    needs = int(Decimal(str(purchase.expected * 0.75)).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+    assert (purchase.gap.counted, purchase.gap.late) == (5, 3) and purchase.unit_cost == Decimal("1800.00")
+    # The gap is the one rule's verdict on the sector's needs, need by need.
+    verdicts = [served.verdict(n, served.ServiceTargets.load(), timeutil.now())
+                for n in db.session.scalars(sa.select(Need).where(Need.category_id == world.visits.id))]
+    assert (purchase.gap.counted, purchase.gap.late) == (sum(v is not None for v in verdicts), verdicts.count(False))
+    needs = int(Decimal(str(purchase.expected * 0.6)).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
     assert purchase.needs == needs and purchase.budget == needs * Decimal("1800.00")
     auth.login("civil")
     page = client.get("/forecast/").get_data(as_text=True)
     row = rows(page, "purchases")["Elderly care"]
     assert row["budget"] == f"CN¥{purchase.budget:,.2f}"
-    assert f"× 75 % gap (3 of 4 late) = {needs} to buy for × CN¥1,800.00" in row["row"]
+    assert f"× 60 % gap (3 of 5 late) = {needs} to buy for × CN¥1,800.00" in row["row"]
+    assert "not served within the service target" in page
     link = re.search(r'href="(/projects/new\?[^"]+)"', row["row"]).group(1).replace("&amp;", "&")
     form = client.get(link).get_data(as_text=True)
     assert f'value="{purchase.budget}"' in form
