@@ -365,6 +365,9 @@ def test_the_dashboard_in_chinese(demo):
     assert "按社区和紧急程度的需求" in html and "¥" in html
     header = client.get("/dashboards/needs-by-sector.csv").get_data(as_text=True).splitlines()[0]
     assert header == "\ufeff服务领域,需求"
+    header = client.get("/dashboards/coverage.csv").get_data(as_text=True).splitlines()[0]
+    assert header == "\ufeff紧急程度,统计需求数,在服务时限内得到服务,服务时限内得到服务的比例（%）"
+    assert "按紧急程度统计：在服务时限内得到服务的需求" in html and "在服务时限内得到服务：" in html
 
 
 def test_bad_filters_are_ignored_with_a_message(demo):
