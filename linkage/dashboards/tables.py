@@ -80,7 +80,8 @@ def _needs_by_community(d, locale) -> Table:
     coverage = d.coverage_by_community
     points = [{"label": place.display_name(locale), "latitude": place.latitude, "longitude": place.longitude,
                "size": sum(counts), "css": charts.share_class(coverage[place.id].share if place.id in coverage else None),
-               "text": _("%(needs)s needs, served within the service target: %(share)s", needs=_number(sum(counts), 0),
+               "text": _("%(needs)s needs, served within the service target: %(share)s",
+                         needs=_number(sum(counts), 0),
                          share=_share(coverage[place.id].share) if place.id in coverage else MISSING)}
               for place, counts in d.needs_by_community]
     t.map = charts.community_map(points)
@@ -101,8 +102,8 @@ def _coverage(d) -> Table:
                "the target of their urgency after verification (the targets are locality settings).")
     shown = [(r, c) for r, c in zip(d.coverage, t.cells) if r.shown]
     if shown:
-        t.chart = charts.bars([c[0] for _r, c in shown], [_("Served within the service target")], [[r.share * 100] for r, _c in shown],
-                              [c[3] for _r, c in shown])
+        t.chart = charts.bars([c[0] for _r, c in shown], [_("Served within the service target")],
+                              [[r.share * 100] for r, _c in shown], [c[3] for _r, c in shown])
     return t
 
 
