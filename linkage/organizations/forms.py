@@ -10,7 +10,7 @@ from wtforms.validators import (DataRequired, EqualTo, InputRequired, Length, Nu
 from linkage import settings
 from linkage.forms import Form, choices
 from linkage.listing import ListFilters, status_field
-from linkage.models import BidStatus, OrgStatus, OrgType, WorkerLevel
+from linkage.models import OrgStatus, OrgType, WorkerLevel
 from linkage.organizations import services
 from linkage.timeutil import today
 
@@ -71,11 +71,6 @@ class ReasonForm(Form):
 class OrganizationFilters(ListFilters):
     """The register's search (name or credit code) and status filter."""
     status = status_field(_l("Status"), OrgStatus)
-
-
-class BidFilters(ListFilters):
-    """An organization's bids: search by project title, and the bid's status."""
-    status = status_field(_l("Status"), BidStatus)
 
 
 class WorkerForm(Form):

@@ -12,8 +12,9 @@ from linkage.forms import choices
 from linkage.models import BidStatus, Category, Organization, OrgStatus, Region, Role, SocialWorker
 from linkage.organizations import access, queries, services
 from linkage.listing import member
-from linkage.organizations.forms import BidFilters, OrganizationFilters, OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
+from linkage.organizations.forms import OrganizationFilters, OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
 from linkage.projects.access import can_see_bid_price
+from linkage.projects.forms import BidFilters
 from linkage.projects.queries import bids_of_organization
 from linkage.ratings import queries as rating_queries
 from linkage.timeutil import now

@@ -70,14 +70,23 @@ def own_bid(project: Project, org: Organization) -> Optional[Bid]:
         sa.select(Bid).where(Bid.project_id == project.id, Bid.organization_id == org.id))
 
 
-def bids_visible_to(user: User, project: Project, at: datetime) -> list[Bid]:
+def bids_visible_to(user: User, project: Project, at: datetime, status: Optional[BidStatus] = None,
+                    text: Optional[str] = None) -> list[Bid]:
     """The bids of ``project`` that ``user`` may read (see ``access.visible_bids``), best first; while
-    the prices are sealed, in the order they were made (an order by price would reveal them)."""
+    the prices are sealed, in the order they were made (an order by price would reveal them). Narrowed to one
+    status and to organizations whose name holds ``text`` (never by price)."""
     query = (sa.select(Bid).where(Bid.project_id == project.id)
              .options(joinedload(Bid.organization), selectinload(Bid.team))
              .order_by(*sealed_safe_order(project, at)))
     condition = access.visible_bids(user, project)
-    return list(db.session.scalars(query if condition is None else query.where(condition)))
+    if condition is not None:
+        query = query.where(condition)
+    if status is not None:
+        query = query.where(Bid.status == status)
+    if text:
+        query = matching_text(query.join(Organization, Organization.id == Bid.organization_id), text,
+                              Organization.name)
+    return list(db.session.scalars(query))
 
 
 def sealed_safe_order(project: Project, at: datetime) -> tuple:

@@ -12,7 +12,7 @@ from linkage.models import (BidStatus, Case, CaseStage, CaseStatus, HoursStatus,
                             SignUp, SignUpStatus)
 from linkage.models.types import utcnow
 from linkage.timeutil import to_local
-from tests.factories import make_bid, make_project, make_resident, make_shift, make_volunteer, now
+from tests.factories import make_bid, make_org, make_project, make_resident, make_shift, make_volunteer, now
 from tests.web.test_cases_support import case_people
 
 IGNORED = "Not a valid choice; this filter was ignored."
@@ -222,6 +222,32 @@ def test_civil_affairs_filter_an_organizations_bids_and_sealed_prices_stay_seale
     auth.logout()
     auth.login("civil2")   # street 2's civil affairs may not read organization 1's bids on street 1's projects
     assert "社区养老服务项目" not in client.get(path).get_data(as_text=True)
+
+
+def test_civil_affairs_filter_a_projects_bids_by_organization_and_status_while_prices_stay_sealed(client, auth,
+                                                                                                  world):
+    project = make_project(world.street1, title="社区养老服务项目")   # bidding open: every price sealed
+    third = make_org("阳光社工服务社", world.street1)
+    make_bid(project, world.org1, price=123456)
+    make_bid(project, world.org2, price=234567, status=BidStatus.withdrawn)
+    make_bid(project, third, price=345678)
+    db.session.commit()
+    auth.login("civil")
+    path = f"/projects/{project.id}"
+    page = client.get(path, query_string={"q": "阳光"}).get_data(as_text=True)
+    assert "阳光社工服务社" in page and "Sunshine Social Work Center" not in page and "Harmony" not in page
+    page = client.get(path, query_string={"status": "withdrawn"}).get_data(as_text=True)
+    assert "Harmony Community Services" in page and "阳光社工服务社" not in page
+    for price in ("123,456", "234,567", "345,678", "123456"):
+        assert price not in page
+    page = client.get(path, query_string={"q": "123456"}).get_data(as_text=True)
+    assert NO_MATCH in page   # never found by the sealed price
+    _plain, bad = _bad_values_are_ignored(client, path, status="nonsense")
+    assert "阳光社工服务社" in bad and "Harmony Community Services" in bad
+    auth.logout()
+    auth.login("orgadmin")   # an organization sees only its own bid, whatever it asks for
+    page = client.get(path, query_string={"q": "阳光"}).get_data(as_text=True)
+    assert "阳光社工服务社" not in page and 'role="search"' not in page
 
 
 # --------------------------------------------------------------------------- notifications
