@@ -343,3 +343,34 @@ def test_the_lists_have_the_search_box_in_chinese(client, auth, world, login, pa
     client.post("/auth/language/zh_CN")
     page = client.get(path, query_string={"q": "找不到的东西"}).get_data(as_text=True)
     assert 'role="search"' in page and "搜索" in page and NO_MATCH not in page
+
+
+# --------------------------------------------------------------------------- no query per row, filters set
+
+FILTERED_PAGES = [
+    ("/shifts/hours", "staff1", "add_shifts", {}),
+    ("/shifts/hours", "orgadmin", "add_shifts", {"q": "QC"}),
+    ("/volunteers/hours", "vol", "add_shifts", {"q": "QC", "since": "2000-01-01"}),
+    ("/cases/", "worker", "add_cases", {"q": "QC", "status": "open"}),
+    ("/cases/", "orgadmin", "add_cases", {"q": "QC"}),
+    ("/notifications", "vol", "add_notifications", {"q": "QC", "kind": "shifts"}),
+]
+
+
+@pytest.mark.parametrize(("path", "username", "builder", "args"), FILTERED_PAGES,
+                         ids=[f"{p}-{u}" for p, u, _b, _a in FILTERED_PAGES])
+def test_the_filtered_lists_run_no_query_per_row(app, client, auth, world, path, username, builder, args):
+    from urllib.parse import urlencode
+    from tests.web import test_query_counts as counts
+    app.config["PER_PAGE"] = 100
+    build = [getattr(counts, builder)]
+    counts.grow(build, world, counts.FEW)
+    auth.login(username)
+    url = f"{path}?{urlencode(args)}" if args else path
+    client.get(url)
+    status, few, size_few = counts.measure(app, client, url)
+    assert status == 200
+    counts.grow(build, world, counts.MANY - counts.FEW)
+    status, many, size_many = counts.measure(app, client, url)
+    assert status == 200 and size_many > size_few
+    assert len(many) <= len(few) + counts.SLACK, counts.repeated(many)
