@@ -11,7 +11,8 @@ from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, CaseDocumentFo
                                  HandOverForm, CaseNoteForm, OpenCaseForm, ReassignForm, RevokeForm, ServiceForm)
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import STAGE_ORDER, CaseDocument, CaseStage, CaseStatus, Need, NoteKind, Role, Shift, SocialWorker, Volunteer
+from linkage.models import (STAGE_ORDER, CaseDocument, CaseStage, CaseStatus, Need, NoteKind, Role, Shift, SocialWorker,
+                            Volunteer)
 from linkage.needs.forms import with_placeholder
 from linkage.timeutil import local_to_utc
 from linkage.listing import member

@@ -62,7 +62,8 @@ def _render_detail(org, failed_verb=None, failed_form=None):
         transitions=services.TRANSITIONS, workers=db.session.scalars(queries.workers_of(org)).all(),
         admins=queries.organization_users(org), sees_bids=sees_bids,
         bids=bids, bid_filters=bid_filters, priced=priced_bids(bids.items if bids else []),
-        record=contract_queries.organization_record(org), visit_rollup=rating_queries.for_organization(org), trail=audit.trail("Organization", org.id) if can_manage else [])
+        record=contract_queries.organization_record(org), visit_rollup=rating_queries.for_organization(org),
+        trail=audit.trail("Organization", org.id) if can_manage else [])
 
 
 def _bids_page(org):
