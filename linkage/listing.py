@@ -1,16 +1,18 @@
 """Search and filters of long lists: one form base the lists' filter forms extend, and the query-side
 helpers they share. A filter with a value the list does not know is left out, with a message on the field."""
 import enum
+from datetime import date, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import request
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length
 from wtforms.validators import Optional as OptionalValue
 
 from linkage.forms import Form, choices
+from linkage.timeutil import local_day_start
 
 SEARCH_LENGTH = 100
 
@@ -75,3 +77,18 @@ def matching_text(query: sa.Select, text: Optional[str], *columns) -> sa.Select:
         return query
     pattern = _like(text)
     return query.where(sa.or_(*[column.ilike(pattern, escape="\\") for column in columns]))
+
+
+def day_field(label) -> DateField:
+    """A day bounding a date range (empty: no bound)."""
+    return DateField(label, validators=[OptionalValue()])
+
+
+def within_days(query: sa.Select, column, first: Optional[date], last: Optional[date]) -> sa.Select:
+    """``query`` narrowed to rows whose ``column`` (a moment) falls on local days ``first`` to ``last``, both
+    included; a missing day leaves that side open."""
+    if first is not None:
+        query = query.where(column >= local_day_start(first))
+    if last is not None:
+        query = query.where(column < local_day_start(last + timedelta(days=1)))
+    return query

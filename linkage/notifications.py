@@ -111,6 +111,29 @@ RETIRED = {
 }
 
 
+# What a notification is about, for the list's filter: each group and the beginnings of the kinds in it.
+GROUPS = {
+    "accounts": (_l("Accounts"), ("account_", "registration_")),
+    "needs": (_l("Needs"), ("need_", "project_need_")),
+    "organizations": (_l("Organizations"), ("org_",)),
+    "projects": (_l("Projects and bids"), ("project_published", "project_cancelled", "project_contracted", "bid_",
+                                           "panel_", "complaint_")),
+    "contracts": (_l("Contracts"), ("contract_", "change_")),
+    "shifts": (_l("Shifts"), ("shift_", "waitlist_", "signup_", "match_not_placed")),
+    "hours": (_l("Hours"), ("hours_",)),
+    "cases": (_l("Cases"), ("case_", "referral_")),
+    "meetings": (_l("Joint meetings"), ("meeting_",)),
+    "skills": (_l("Skills"), ("skill_",)),
+    "other": (_l("Other"), ("match_approved", "follow_up_")),
+}
+
+
+def kinds_in(group: str) -> list[str]:
+    """The kinds (sent or retired) of a group of :data:`GROUPS`."""
+    starts = GROUPS[group][1]
+    return sorted(kind for kind in (*MESSAGES, *RETIRED) if kind.startswith(starts))
+
+
 # Parameters that are moments in time: passed as aware datetimes, stored as UTC ISO 8601 text.
 TIME_PARAMS = frozenset({"start", "end", "deadline", "until"})
 DATE_PARAMS = frozenset({"due"})   # calendar days (``date``), shown in the reader's language
@@ -214,10 +237,25 @@ def unread_count(user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
-def select_for(user: User):
-    """Newest first, by when each happened."""
-    return (sa.select(Notification).where(Notification.user_id == user.id)
-            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+def select_for(user: User, *, unread: bool = False, group: Optional[str] = None):
+    """Newest first, by when each happened; only the unread ones, only those of one ``group`` if asked."""
+    query = (sa.select(Notification).where(Notification.user_id == user.id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    if group in GROUPS:
+        query = query.where(Notification.kind.in_(kinds_in(group)))
+    return query
+
+
+def containing(notifications: Iterable[Notification], text: Optional[str]) -> list[Notification]:
+    """The notifications whose message, as the reader sees it, holds ``text`` (any case): the words are made
+    from the kind and its parameters when shown, so the search reads them as shown."""
+    notifications = list(notifications)
+    if not text:
+        return notifications
+    needle = text.casefold()
+    return [n for n in notifications if needle in render(n).casefold()]
 
 
 def mark_all_read(user: User) -> None:

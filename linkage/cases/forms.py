@@ -9,7 +9,8 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 
 from linkage.forms import Form, choices
-from linkage.models import NoteKind
+from linkage.listing import ListFilters, row_field, status_field
+from linkage.models import CaseStatus, NoteKind
 from linkage.needs.forms import BAD_TIME, optional_int
 
 CHOOSE_FROM_LIST = _l("Choose from the list.")
@@ -85,3 +86,10 @@ class RevokeForm(Form):
 
 class ReassignForm(Form):
     worker = _select(_l("New social worker"), _l("Choose the social worker who takes the cases over."))
+
+
+class CaseFilters(ListFilters):
+    """A case list: search by title or resident's name, the case's status and, where the reader sees the cases of
+    more than one social worker, whose cases."""
+    status = status_field(_l("Status"), CaseStatus)
+    worker = row_field(_l("Social worker"))

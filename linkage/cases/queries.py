@@ -10,9 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from linkage import settings
 from linkage.extensions import db
+from linkage.listing import matching_text
 from linkage.models import (HOLDING_STATUSES, Case, CaseApproval, CaseDocument, CaseReferral, CaseService, CaseStage,
                             CaseStatus, CaseTransfer, Decision, HandOver, Need, NeedStatus, Organization, OrgStatus,
-                            Project, Shift, ShiftStatus, SignUp, SocialWorker, Volunteer)
+                            Project, Resident, Shift, ShiftStatus, SignUp, SocialWorker, Volunteer)
 from linkage.models.projects import Bid, BidStatus, RUNNING_STATUSES
 from linkage.timeutil import now
 
@@ -50,9 +51,19 @@ def case_for_page(case_id: int) -> Optional[Case]:
         selectinload(Case.transfers).selectinload(CaseTransfer.to_worker)))
 
 
-def owned_cases(worker: SocialWorker) -> list[Case]:
-    return list(db.session.scalars(sa.select(Case).where(Case.owner_id == worker.id)
-                                   .order_by(Case.status, Case.opened_at.desc(), Case.id.desc())))
+def _listed(query: sa.Select, status: Optional[CaseStatus], text: Optional[str]) -> sa.Select:
+    """A case list narrowed to one status and to cases whose title or resident's name holds ``text``, open
+    cases first, then the newest."""
+    if status is not None:
+        query = query.where(Case.status == status)
+    if text:
+        query = matching_text(query.join(Resident, Resident.id == Case.resident_id), text, Case.title, Resident.name)
+    return query.options(selectinload(Case.owner)).order_by(Case.status, Case.opened_at.desc(), Case.id.desc())
+
+
+def owned_cases(owner_ids: Iterable[int], status: Optional[CaseStatus] = None, text: Optional[str] = None):
+    """The cases of the social workers ``owner_ids`` (the reader and those they supervise), for a page."""
+    return _listed(sa.select(Case).where(Case.owner_id.in_(list(owner_ids) or [0])), status, text)
 
 
 def referred_cases(worker: SocialWorker) -> list[CaseReferral]:
@@ -158,10 +169,13 @@ def organization_caseload(org_id: int) -> list[tuple[SocialWorker, int]]:
     return [(w, counts.get(w.id, 0)) for w in workers]
 
 
-def organization_cases(org_id: int) -> list[Case]:
-    return list(db.session.scalars(sa.select(Case).where(Case.organization_id == org_id)
-                                   .options(selectinload(Case.owner))
-                                   .order_by(Case.status, Case.opened_at.desc(), Case.id.desc())))
+def organization_cases(org_id: int, status: Optional[CaseStatus] = None, text: Optional[str] = None,
+                       owner_id: Optional[int] = None):
+    """The organization's cases, of one of its social workers if ``owner_id`` is given, for a page."""
+    query = sa.select(Case).where(Case.organization_id == org_id)
+    if owner_id is not None:
+        query = query.where(Case.owner_id == owner_id)
+    return _listed(query, status, text)
 
 
 def holding_organization_id(need: Need) -> Optional[int]:

@@ -7,14 +7,16 @@ from flask_login import current_user, login_required
 from linkage.auth.access import require
 from linkage.cases import access, queries, services
 from linkage import uploads
-from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, CaseDocumentForm, DecisionForm, HandOverForm,
-                                 CaseNoteForm, OpenCaseForm, ReassignForm, RevokeForm, ServiceForm)
+from linkage.cases.forms import (AnswerForm, ApprovalRequestForm, CaseDocumentForm, CaseFilters, DecisionForm,
+                                 HandOverForm, CaseNoteForm, OpenCaseForm, ReassignForm, RevokeForm, ServiceForm)
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import STAGE_ORDER, CaseDocument, CaseStage, Need, NoteKind, Role, Shift, SocialWorker, Volunteer
+from linkage.models import (STAGE_ORDER, CaseDocument, CaseStage, CaseStatus, Need, NoteKind, Role, Shift, SocialWorker,
+                            Volunteer)
 from linkage.needs.forms import with_placeholder
 from linkage.timeutil import local_to_utc
-from linkage.web import id_arg, perform
+from linkage.listing import member
+from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -32,23 +34,39 @@ def _case_or_404(case_id, check=access.can_read):
 def index():
     require(access.can_see_caseload(current_user))
     if current_user.role == Role.org_admin:
-        org_id = current_user.organization_id
-        return render_template("cases/organization.html", caseload=queries.organization_caseload(org_id or 0),
-                               cases=queries.organization_cases(org_id or 0),
-                               left=queries.left_with_open_cases(org_id or 0),
-                               can_open=access.can_open_cases(current_user))
+        return _organization_index(current_user.organization_id or 0)
     worker = access.social_worker_of(current_user)
     if worker is None:
         return render_template("cases/index.html", worker=None)
     supervised = queries.supervised_ids(worker)
+    filters, owner = _worker_filters(worker, supervised)
+    page = paginate(queries.owned_cases([owner.id], member(CaseStatus, filters.value("status")), filters.value("q")))
     return render_template(
-        "cases/index.html", worker=worker, cases=queries.owned_cases(worker), tasks=queries.tasks_for(worker),
+        "cases/index.html", worker=worker, page=page, filters=filters, owner=owner, tasks=queries.tasks_for(worker),
         open_count=queries.open_case_counts([worker.id]).get(worker.id, 0),
         referrals=queries.referred_cases(worker), transfers=queries.transfers_offered(worker),
         approvals=queries.approvals_waiting_for(worker), overdue=queries.overdue_for_supervisor(worker),
         stale=queries.stale_referrals([worker.id, *supervised]), can_open=access.can_open_cases(current_user),
         left=[(w, n) for w, n in queries.left_with_open_cases(worker.organization_id)
               if access.is_supervisor_of(worker, w)])
+
+
+def _worker_filters(worker: SocialWorker, supervised: list[int]):
+    """A social worker's case list filters: their own cases, or a supervisor's choice of one of the social workers
+    they supervise (never anyone else's)."""
+    others = [w for w in queries.supervised_workers(worker) if w.id in supervised]
+    filters = CaseFilters.read(worker=choices([("", _("Mine"))] + [(w.id, w.name) for w in others]))
+    chosen = filters.value("worker")
+    return filters, next((w for w in others if w.id == chosen), worker)
+
+
+def _organization_index(org_id: int):
+    caseload = queries.organization_caseload(org_id)
+    filters = CaseFilters.read(worker=choices([("", _("All"))] + [(w.id, w.name) for w, _count in caseload]))
+    page = paginate(queries.organization_cases(org_id, member(CaseStatus, filters.value("status")),
+                                               filters.value("q"), filters.value("worker")))
+    return render_template("cases/organization.html", caseload=caseload, page=page, filters=filters,
+                           left=queries.left_with_open_cases(org_id), can_open=access.can_open_cases(current_user))
 
 
 def _org_id_of(user):

@@ -38,6 +38,8 @@ NAVIGATION = [
     (VOLUNTEERING, "volunteers.profile", _l("My profile"), {R.volunteer}),
     (VOLUNTEERING, "volunteers.hours", _l("My hours"), {R.volunteer}),
     (VOLUNTEERING, "records.mine", _l("My record"), {R.volunteer}),
+    (VOLUNTEERING, "shifts.hours_to_approve", _l("Hours to approve"), {R.community_staff, R.social_worker,
+                                                                       R.org_admin}),
     (VOLUNTEERING, "skills.reviews", _l("Certificates to check"), {R.social_worker}),
     (VOLUNTEERING, "volunteers.minors", _l("Minor volunteers"), {R.community_staff, R.social_worker}),
     (RECORDS, "records.desk", _l("Volunteer records"), {R.community_staff, R.civil_affairs, R.admin}),

@@ -6,8 +6,9 @@ from linkage import notifications
 from linkage.cases import access as case_access, queries as case_queries
 from linkage.extensions import db
 from linkage.main import today
+from linkage.main.forms import NotificationFilters
 from linkage.models import Role
-from linkage.web import paginate, perform
+from linkage.web import paginate, paginate_list, perform
 
 blueprint = Blueprint("main", __name__)
 
@@ -39,12 +40,20 @@ def _case_work(user) -> dict:
             "case_overdue": len(case_queries.overdue_for_supervisor(worker))}
 
 
+PER_PAGE = 25
+
+
 @blueprint.route("/notifications", endpoint="notifications")
 @login_required
 def notifications_page():
-    page = paginate(notifications.select_for(current_user), per_page=25)
-    return render_template("main/notifications.html", page=page, render_notification=notifications.render,
-                           notification_url=notifications.url)
+    filters = NotificationFilters.read()
+    query = notifications.select_for(current_user, unread=filters.value("show") == "unread",
+                                     group=filters.value("kind"))
+    text = filters.value("q")
+    page = (paginate_list(notifications.containing(db.session.scalars(query), text), per_page=PER_PAGE) if text
+            else paginate(query, per_page=PER_PAGE))
+    return render_template("main/notifications.html", page=page, filters=filters,
+                           render_notification=notifications.render, notification_url=notifications.url)
 
 
 @blueprint.post("/notifications/read")

@@ -9,11 +9,12 @@ from linkage.auth.access import require, role_required
 from linkage.contracts import queries as contract_queries
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import Category, Organization, OrgStatus, Region, Role, SocialWorker
+from linkage.models import BidStatus, Category, Organization, OrgStatus, Region, Role, SocialWorker
 from linkage.organizations import access, queries, services
 from linkage.listing import member
 from linkage.organizations.forms import OrganizationFilters, OrganizationForm, ReasonForm, WorkerForm, WorkerLoginForm
 from linkage.projects.access import can_see_bid_price
+from linkage.projects.forms import BidFilters
 from linkage.projects.queries import bids_of_organization
 from linkage.ratings import queries as rating_queries
 from linkage.timeutil import now
@@ -54,14 +55,25 @@ def _render_detail(org, failed_verb=None, failed_form=None):
         forms[failed_verb] = failed_form
     can_manage = access.can_manage_organization(current_user, org)
     sees_bids = access.can_see_bids_of(current_user, org)
-    bids = db.session.scalars(bids_of_organization(org, current_user).limit(20)).all() if sees_bids else []
+    bids, bid_filters = _bids_page(org) if sees_bids else (None, None)
     return render_template(
         "organizations/detail.html", org=org, forms=forms if can_manage else {},
         refused=failed_form.form_errors if failed_form else [],
         transitions=services.TRANSITIONS, workers=db.session.scalars(queries.workers_of(org)).all(),
         admins=queries.organization_users(org), sees_bids=sees_bids,
-        bids=bids, priced=priced_bids(bids), record=contract_queries.organization_record(org),
-        visit_rollup=rating_queries.for_organization(org), trail=audit.trail("Organization", org.id) if can_manage else [])
+        bids=bids, bid_filters=bid_filters, priced=priced_bids(bids.items if bids else []),
+        record=contract_queries.organization_record(org), visit_rollup=rating_queries.for_organization(org),
+        trail=audit.trail("Organization", org.id) if can_manage else [])
+
+
+def _bids_page(org):
+    """A page of the organization's bids the reader may see, with the search and status the reader set."""
+    filters = BidFilters.read()
+    query = bids_of_organization(org, current_user, member(BidStatus, filters.value("status")), filters.value("q"))
+    return paginate(query, per_page=BIDS_PER_PAGE), filters
+
+
+BIDS_PER_PAGE = 20
 
 
 def priced_bids(bids) -> set[int]:
@@ -89,15 +101,15 @@ def mine():
     if org is None:
         return render_template("organizations/mine.html", org=None,
                                can_register=access.can_register_organization(current_user))
-    bids = db.session.scalars(bids_of_organization(org, current_user).limit(50)).all()
+    bids, bid_filters = _bids_page(org)
     return render_template(
         "organizations/mine.html", org=org, can_register=False,
         manages=access.can_manage_workers(current_user, org),
         can_correct=access.can_correct_registration(current_user, org),
         can_create_logins=access.can_create_worker_login(current_user, org),
         workers=db.session.scalars(queries.workers_of(org)).all(),
-        bids=bids, priced=priced_bids(bids), record=contract_queries.organization_record(org),
-        visit_rollup=rating_queries.for_organization(org))
+        bids=bids, bid_filters=bid_filters, priced=priced_bids(bids.items),
+        record=contract_queries.organization_record(org), visit_rollup=rating_queries.for_organization(org))
 
 
 def _fill_choices(form: OrganizationForm, org=None) -> None:

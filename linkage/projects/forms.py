@@ -13,7 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from linkage import settings
 from linkage.forms import Form, Subform, choices
 from linkage.listing import ListFilters, row_field, status_field
-from linkage.models import DEFAULT_CRITERIA, ProjectStatus, WorkerLevel
+from linkage.models import DEFAULT_CRITERIA, BidStatus, ProjectStatus, WorkerLevel
 from linkage.organizations.forms import GRADE_CHOICES
 from linkage.projects import services
 from linkage.projects.panels import MAX_CRITERIA, CriterionData
@@ -207,6 +207,12 @@ class AnswerForm(Form):
         validators=[InputRequired(message=_l("Choose a decision."))])
     answer = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Answer"))
+
+
+class BidFilters(ListFilters):
+    """A list of bids: search by project title (an organization's bids) or organization name (a project's bids),
+    and the bid's status; never by price, which may be sealed."""
+    status = status_field(_l("Status"), BidStatus)
 
 
 class ProjectFilters(ListFilters):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from linkage.extensions import db
+from linkage.listing import matching_text
 from linkage.models import (RUNNING_STATUSES, Bid, BidStatus, Category, Feedback, HoursStatus, Need,
                             NeedStatus, Organization, OrgStatus, Project, ProjectStatus, Region, RegionLevel,
                             Role, Shift, SignUp, User)
@@ -69,14 +70,23 @@ def own_bid(project: Project, org: Organization) -> Optional[Bid]:
         sa.select(Bid).where(Bid.project_id == project.id, Bid.organization_id == org.id))
 
 
-def bids_visible_to(user: User, project: Project, at: datetime) -> list[Bid]:
+def bids_visible_to(user: User, project: Project, at: datetime, status: Optional[BidStatus] = None,
+                    text: Optional[str] = None) -> list[Bid]:
     """The bids of ``project`` that ``user`` may read (see ``access.visible_bids``), best first; while
-    the prices are sealed, in the order they were made (an order by price would reveal them)."""
+    the prices are sealed, in the order they were made (an order by price would reveal them). Narrowed to one
+    status and to organizations whose name holds ``text`` (never by price)."""
     query = (sa.select(Bid).where(Bid.project_id == project.id)
              .options(joinedload(Bid.organization), selectinload(Bid.team))
              .order_by(*sealed_safe_order(project, at)))
     condition = access.visible_bids(user, project)
-    return list(db.session.scalars(query if condition is None else query.where(condition)))
+    if condition is not None:
+        query = query.where(condition)
+    if status is not None:
+        query = query.where(Bid.status == status)
+    if text:
+        query = matching_text(query.join(Organization, Organization.id == Bid.organization_id), text,
+                              Organization.name)
+    return list(db.session.scalars(query))
 
 
 def sealed_safe_order(project: Project, at: datetime) -> tuple:
@@ -102,13 +112,18 @@ def evaluated_bids(project: Project) -> list[Bid]:
     return _bids_in(project, EVALUATED_BID_STATUSES)
 
 
-def bids_of_organization(org: Organization, viewer: User):
-    """The organization's bids on the projects ``viewer`` may read (see ``access.visible_projects``)."""
-    return (sa.select(Bid).join(Project, Bid.project_id == Project.id)
-            .join(Region, Project.region_id == Region.id)
-            .where(Bid.organization_id == org.id, access.visible_projects(viewer))
-            .options(joinedload(Bid.project))
-            .order_by(Bid.created_at.desc(), Bid.id.desc()))
+def bids_of_organization(org: Organization, viewer: User, status: Optional[BidStatus] = None,
+                         text: Optional[str] = None):
+    """The organization's bids on the projects ``viewer`` may read (see ``access.visible_projects``), newest
+    first; narrowed to one status and to projects whose title holds ``text`` (never by price: it may be sealed)."""
+    query = (sa.select(Bid).join(Project, Bid.project_id == Project.id)
+             .join(Region, Project.region_id == Region.id)
+             .where(Bid.organization_id == org.id, access.visible_projects(viewer))
+             .options(joinedload(Bid.project))
+             .order_by(Bid.created_at.desc(), Bid.id.desc()))
+    if status is not None:
+        query = query.where(Bid.status == status)
+    return matching_text(query, text, Project.title)
 
 
 def bids_by_project(org: Organization, project_ids) -> dict[int, Bid]:

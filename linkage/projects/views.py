@@ -19,7 +19,7 @@ from linkage.organizations.queries import workers_of
 from linkage.projects import access, panels, queries, services, standstill
 from linkage.ratings import queries as rating_queries
 from linkage.listing import matching_text, member
-from linkage.projects.forms import (ProjectFilters, AnswerForm, AssignExpertForm, AwardForm, BidForm, ComplaintForm, CriteriaForm,
+from linkage.projects.forms import (BidFilters, ProjectFilters, AnswerForm, AssignExpertForm, AwardForm, BidForm, ComplaintForm, CriteriaForm,
                                     DeclarationForm, ProjectForm, panel_scores_form, scores_form)
 from linkage.timeutil import now
 from linkage.web import id_arg, paginate, perform
@@ -198,7 +198,7 @@ def _render_detail(project, failed=None):
     """The project page; ``failed`` is (form key, form) of a reason form that needs correcting."""
     manages = access.can_manage_project(current_user, project)
     at = now()
-    bids = queries.bids_visible_to(current_user, project, at)
+    bid_filters, bids = _bids_shown(project, at, manages)
     org = current_user.organization if current_user.role in access.ORG_ROLES else None
     own = queries.own_bid(project, org) if org is not None else None
     forms = {}
@@ -209,7 +209,8 @@ def _render_detail(project, failed=None):
             forms[failed[0]] = failed[1]
     actions = services.available_actions(project) if manages else set()
     return render_template(
-        "projects/detail.html", project=project, manages=manages, bids=bids, own=own, forms=forms,
+        "projects/detail.html", project=project, manages=manages, bids=bids, bid_filters=bid_filters, own=own,
+        forms=forms,
         priced={b.id for b in [*bids, *([own] if own else [])] if access.can_see_bid_price(current_user, b, at)},
         refused=failed[1].form_errors if failed else [], actions=actions,
         disqualifiable=({b.id for b in bids if b.status in queries.VALID_BID_STATUSES}
@@ -229,6 +230,16 @@ def _render_detail(project, failed=None):
         open_complaints=len(standstill.open_complaints(project)) if manages else 0,
         republication=services.republication(project),
         trail=audit.trail("Project", project.id) if manages else [], **_contract_facts(project))
+
+
+def _bids_shown(project, at, manages):
+    """The bids the project page lists: those the reader may read; civil affairs managing the project search
+    them by organization and filter them by status."""
+    if not manages:
+        return None, queries.bids_visible_to(current_user, project, at)
+    filters = BidFilters.read()
+    return filters, queries.bids_visible_to(current_user, project, at, member(BidStatus, filters.value("status")),
+                                            filters.value("q"))
 
 
 def _contract_facts(project):

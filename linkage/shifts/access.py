@@ -75,6 +75,24 @@ def _is_lead_or_creator(user: User, shift: Shift) -> bool:
     return shift.lead is not None and shift.lead.user_id == user.id
 
 
+def runnable_shifts(user: User):
+    """SQL condition on ``Shift``: the shifts whose roster and hours ``user`` keeps, the same ones
+    :func:`can_run` allows (the lead or creator, the winning organization's admin, the community's staff,
+    site admins)."""
+    if not user.is_authenticated:
+        return sa.false()
+    if user.role == Role.admin:
+        return sa.true()
+    leads = sa.select(SocialWorker.id).where(SocialWorker.user_id == user.id)
+    mine = sa.or_(Shift.created_by_id == user.id, Shift.lead_id.in_(leads))
+    if user.role == Role.org_admin and user.organization_id is not None:
+        won = sa.select(Bid.project_id).where(Bid.organization_id == user.organization_id, Bid.status == BidStatus.won)
+        return sa.or_(mine, Shift.project_id.in_(won))
+    if user.role == Role.community_staff and user.region_id is not None:
+        return sa.or_(mine, Shift.region_id == user.region_id)
+    return mine
+
+
 def can_edit(user: User, shift: Shift) -> bool:
     """Edit and cancel: creator, lead, the winning organization's admin, the community's staff for
     community activities, site admins."""

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from linkage.forms import Form, Subform, choices
+from linkage.listing import ListFilters, day_field
 from linkage.models import URGENCY_LABELS, ShiftStatus
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -203,3 +204,9 @@ class HoursForm(Form):
     def validate_reason(self, field):
         if self.decision.data == "decline" and not (field.data or "").strip():
             raise ValidationError(_l("Give a reason for declining: the volunteer will read it."))
+
+
+class PendingHoursFilters(ListFilters):
+    """Hours to approve: search by volunteer's name or shift title, and the days the shifts started."""
+    since = day_field(_l("Shifts from"))
+    until = day_field(_l("Shifts to"))

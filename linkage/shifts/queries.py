@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from linkage.extensions import db
-from linkage.models import (Bid, BidStatus, Need, NeedStatus, Project, Region, RegionLevel,
+from linkage.listing import matching_text, within_days
+from linkage.models import (Bid, BidStatus, HoursStatus, Need, NeedStatus, Project, Region, RegionLevel,
                             RUNNING_STATUSES, TAKEN_STATUSES, Role, Shift, ShiftSlot, ShiftStatus, SignUp, SignUpStatus,
                             SocialWorker, User, Volunteer)
 from linkage.shifts import access, eligibility
@@ -175,6 +176,19 @@ def roster(shift: Shift) -> list[SignUp]:
         sa.select(SignUp).where(SignUp.shift_id == shift.id)
         .options(joinedload(SignUp.volunteer).joinedload(Volunteer.user), joinedload(SignUp.slot))
         .order_by(order, *waitlist_order())))
+
+
+def hours_to_approve(user: User, text: Optional[str] = None, since: Optional[date] = None,
+                     until: Optional[date] = None):
+    """Hours waiting for approval on the shifts whose roster ``user`` keeps (see ``access.runnable_shifts``),
+    oldest shift first; narrowed to volunteers' names or shift titles holding ``text`` and to shifts starting
+    on the days ``since`` to ``until``."""
+    query = (sa.select(SignUp).join(Shift, Shift.id == SignUp.shift_id)
+             .join(Volunteer, Volunteer.id == SignUp.volunteer_id)
+             .where(SignUp.hours_status == HoursStatus.pending, access.runnable_shifts(user))
+             .options(joinedload(SignUp.volunteer), joinedload(SignUp.shift).joinedload(Shift.region)))
+    query = within_days(matching_text(query, text, Volunteer.name, Shift.title), Shift.start, since, until)
+    return query.order_by(Shift.start, Shift.id, SignUp.id)
 
 
 def shift_for_page(shift_id: int) -> Optional[Shift]:

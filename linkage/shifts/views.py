@@ -19,7 +19,7 @@ from linkage.shifts import access, codes, places, queries, series, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
                                    volunteer_of, volunteer_street, winning_organization_id)
-from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, ShiftForm, TimeForm
+from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, PendingHoursFilters, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
 from linkage.volunteers import access as volunteer_access
 from linkage.web import id_arg, paginate, paginate_list, perform
@@ -352,6 +352,18 @@ def answer_offer(shift_id, answer):
         perform(lambda: places.decline_offer(record, actor=current_user),
                 done=_("You declined the place and left the waiting list; it goes to the next person."))
     return _back_to(shift_id)
+
+
+# --- hours to approve ------------------------------------------------------------------------------------
+
+@blueprint.route("/hours")
+@role_required(Role.social_worker, Role.community_staff, Role.org_admin, Role.admin)
+def hours_to_approve():
+    """Volunteers' hours waiting for approval on the shifts the reader keeps; each is decided on its roster."""
+    filters = PendingHoursFilters.read()
+    page = paginate(queries.hours_to_approve(current_user, filters.value("q"), filters.value("since"),
+                                             filters.value("until")))
+    return render_template("shifts/hours.html", page=page, filters=filters)
 
 
 # --- roster -----------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from linkage import settings
 from linkage.forms import Form, Subform, choices
 from linkage.identifiers import id_number_problem
-from linkage.models import ExceptionKind
+from linkage.listing import ListFilters, day_field, status_field
+from linkage.models import ExceptionKind, HoursStatus
 from linkage.shifts.forms import MultiCheckboxField, optional_int
 
 WEEKDAYS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
@@ -111,3 +112,10 @@ class ConsentForm(Form):
         DataRequired(_l("Enter the guardian's phone number.")), Length(max=32)])
     file = FileField(_l("Signed consent form"), description=_l("A scan or photo of the form the guardian signed."))
     submit = SubmitField(_l("Record the consent"))
+
+
+class HoursFilters(ListFilters):
+    """A volunteer's hours: search by shift title, the hours' status and the days the shifts started."""
+    status = status_field(_l("Hours"), HoursStatus)
+    since = day_field(_l("Shifts from"))
+    until = day_field(_l("Shifts to"))

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Optional
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from linkage import settings
 from linkage.extensions import db
+from linkage.listing import matching_text, within_days
 from linkage.models import HoursStatus, Region, Role, Shift, SignUp, SupervisionNote, User, Volunteer
 
 
@@ -25,9 +27,15 @@ def past_sign_ups(volunteer: Volunteer, *, now: datetime):
     return _mine(volunteer).where(Shift.end <= now).order_by(Shift.start.desc(), SignUp.id.desc())
 
 
-def hours_entries(volunteer: Volunteer):
-    """Every attendance record with minutes (approved, pending or declined), newest first."""
-    return _mine(volunteer).where(SignUp.hours_status.is_not(None)).order_by(Shift.start.desc(), SignUp.id.desc())
+def hours_entries(volunteer: Volunteer, status: Optional[HoursStatus] = None, text: Optional[str] = None,
+                  since: Optional[date] = None, until: Optional[date] = None):
+    """Every attendance record with minutes (approved, pending or declined), newest first; narrowed to one
+    status, shifts whose title holds ``text`` and shifts starting on the days ``since`` to ``until``."""
+    query = _mine(volunteer).where(SignUp.hours_status.is_not(None))
+    if status is not None:
+        query = query.where(SignUp.hours_status == status)
+    query = within_days(matching_text(query, text, Shift.title), Shift.start, since, until)
+    return query.order_by(Shift.start.desc(), SignUp.id.desc())
 
 
 def minutes_by_status(volunteer: Volunteer) -> dict[HoursStatus, int]:

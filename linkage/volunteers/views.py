@@ -10,6 +10,7 @@ from linkage import settings, uploads
 from linkage.auth.access import require
 from linkage.extensions import db
 from linkage.forms import choices
+from linkage.listing import member
 from linkage.models import (ExceptionKind, GuardianConsent, HoursStatus, ProofStatus, Region, RegionLevel, SignUp,
                             Skill, Volunteer)
 from linkage.models.types import utcnow
@@ -21,7 +22,7 @@ from linkage.volunteers import calendar, queries, services
 from linkage.skills import queries as skill_queries
 from linkage.volunteers import access
 from linkage.volunteers.access import volunteer_only
-from linkage.volunteers.forms import ConsentForm, ExceptionForm, NoteForm, ProfileForm
+from linkage.volunteers.forms import ConsentForm, ExceptionForm, HoursFilters, NoteForm, ProfileForm
 from linkage.web import paginate, perform
 
 blueprint = Blueprint("volunteers", __name__, url_prefix="/volunteers")
@@ -143,11 +144,13 @@ def hours():
     confirmed = totals[HoursStatus.approved] / 60
     thresholds = settings.get("STAR_THRESHOLDS_HOURS")
     stars, next_at = services.star_level(confirmed, thresholds)
-    page = None
+    page, filters = None, HoursFilters.read()
     if volunteer is not None:
-        page = paginate(queries.hours_entries(volunteer))
+        page = paginate(queries.hours_entries(
+            volunteer, member(HoursStatus, filters.value("status")), filters.value("q"), filters.value("since"),
+            filters.value("until")))
     return render_template("volunteers/hours.html", totals=totals, confirmed=confirmed, stars=stars,
-                           next_at=next_at, page=page, HoursStatus=HoursStatus)
+                           next_at=next_at, page=page, filters=filters, HoursStatus=HoursStatus)
 
 
 # --- calendar -------------------------------------------------------------------------------------------

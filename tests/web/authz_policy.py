@@ -458,6 +458,7 @@ POLICY: dict[str, Route] = {
         "activity_b": on("volunteer_b", "staff_b", *CIVIL_Y)}),
     "shifts.edit": per_object(BOTH, EDITS_SHIFT),
     "shifts.cancel": per_object(BOTH, EDITS_SHIFT),
+    "shifts.hours_to_approve": only(GET, *ORGS, "staff_a", "staff_b", "admin"),   # each sees the shifts they keep
     "shifts.roster": per_object(GET, RUNS_SHIFT),
     "shifts.check_in": per_object(POST, {"sign_up_x": RUNS_SHIFT["shift_x"], "sign_up_y": RUNS_SHIFT["shift_y"]}),
     "shifts.check_out": per_object(POST, {"sign_up_x": RUNS_SHIFT["shift_x"], "sign_up_y": RUNS_SHIFT["shift_y"]}),
