@@ -271,6 +271,17 @@ def execute_run(run_id: int) -> None:
     _finish(run_id, status, result=result, baseline=baseline, error=error)
 
 
+def solve_here(run: MatchRun) -> None:
+    """Solve a queued run whole in the caller's transaction: no background job, heartbeat or commit. The
+    demo seed writes its past runs this way, as of the moment they ran; pages hand runs to ``start``."""
+    if run.status != MatchStatus.queued:
+        raise Refused(_l("Only a queued run can be solved."))
+    run.status, run.started_at, run.heartbeat_at = MatchStatus.running, utcnow(), utcnow()
+    result, baseline = _solve(run.kind, run.problem, run.time_limit, progress=lambda *_args: None)
+    status, error = _outcome(result)
+    _record_finish(run, status, result=result, baseline=baseline, error=error)()
+
+
 def _outcome(result: dict) -> tuple[MatchStatus, str]:
     status = {"OPTIMAL": MatchStatus.proposed, "FEASIBLE": MatchStatus.proposed,
               "INFEASIBLE": MatchStatus.infeasible}.get(result["status"], MatchStatus.failed)

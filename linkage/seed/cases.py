@@ -62,7 +62,7 @@ def _need_for(worker: SocialWorker) -> Optional[Need]:
 
 
 def _assign(demo, need: Need, worker: SocialWorker) -> None:
-    """The district's case run gave the need to the worker: the seed runs no match run, so it records what
+    """The district's case run gave the need to the worker: the seed runs no case run, so it records what
     the run's approval records on the need (as ``_take_up`` does for the needs' own history)."""
     before = audit.snapshot(need, "status", "case_worker_id")
     need.case_worker_id, need.status, need.matched_at = worker.id, NeedStatus.matched, case_services.now()

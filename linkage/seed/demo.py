@@ -29,7 +29,7 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
 from linkage.models import (AccountStatus, AuditEvent, Availability, Bid, BidStatus, Category, ConsentChannel,
-                            ConsentPurpose, EvaluationKind,
+                            ConsentPurpose, EvaluationKind, MatchKind, MatchRun,
                             HoursStatus, Milestone, Need, NeedStatus, Notification, Organization, OrgStatus, OrgType,
                             Project, ProjectStatus, Recurrence, Region, RegionLevel, Resident, ResidentTag,
                             Role, Shift, SignUp, SignUpStatus, Skill, SocialWorker,
@@ -38,6 +38,7 @@ from linkage.models.organizations import organization_categories
 from linkage.models.people import volunteer_skills
 from linkage.models.projects import bid_team, project_categories
 from linkage.community import consents
+from linkage.matching import services as matching_services
 from linkage.contracts import services as contract_services
 from linkage.needs import escalation, intake, services as needs_services
 from linkage.organizations import services as org_services
@@ -280,6 +281,7 @@ class _Demo:
     counts: dict[str, int] = field(default_factory=dict)
     history: list[tuple[datetime, int, Callable[[], None]]] = field(default_factory=list)
     history_rng: random.Random = field(default_factory=random.Random)  # the ledgers from before the platform
+    run_rng: random.Random = field(default_factory=random.Random)  # how the people a match run placed came
 
     def later(self, moment: datetime, step: Callable[[], None]) -> None:
         """Keep ``step`` of the district's history to run as of ``moment`` (see ``_write_history``)."""
@@ -1262,8 +1264,8 @@ def _plan_need_histories(demo: _Demo, rows: list[dict]) -> None:
     """Every need's history, to be written through the needs services as of each moment: reported by
     the resident, a grid worker or community staff; verified, rejected, delivered and rated by the
     community's staff (the resident rates their own). Matched, in service and expired are set by the
-    seed itself, with the events the platform records for them (projects and match runs take needs up;
-    nothing here runs them)."""
+    seed itself, with the events the platform records for them (projects and case runs take needs up;
+    nothing here runs them): every need taken up is matched first, then delivered and rated from there."""
     rng, me = demo.rng, demo.demo_resident
     for row in rows:
         if row["status"] == NeedStatus.closed:
@@ -1316,13 +1318,15 @@ def _need_step(demo: _Demo, index: int, step: str, residents, people) -> None:
 
 def _take_up(demo: _Demo, need: Need, row: dict) -> None:
     """A project or a social worker's case takes the need up. Awards and match runs do this on the
-    platform; the seed runs neither, so it records the same events they record (``need.match`` by the
-    district's civil affairs for a project, ``need.assign_case`` for a case), so the trail reaches the
-    need's status."""
+    platform; the seed runs neither for these needs, so it records the same events they record
+    (``need.match`` by the district's civil affairs for a project, ``need.assign_case`` for a case), so the
+    trail reaches the need's status. Every need taken up is matched then (in service, for those still
+    being served); those delivered later are confirmed from there by the needs service."""
     before = audit.snapshot(need, "status", "case_worker_id")
     need.project_id, need.case_worker_id = row["project_id"], row["case_worker_id"]
-    if row["status"] in (NeedStatus.matched, NeedStatus.in_service):
-        need.status, need.matched_at = row["status"], row["matched_at"]
+    if row["matched_at"] is not None:
+        status = NeedStatus.in_service if row["status"] == NeedStatus.in_service else NeedStatus.matched
+        need.status, need.matched_at = status, row["matched_at"]
     if audit.snapshot(need, "status", "case_worker_id") == before:
         return  # a draft or published project covers it: nothing changed on the need yet
     civil = db.session.get(User, demo.users["civil"])
@@ -1436,28 +1440,15 @@ def _build_shifts(demo: _Demo) -> None:
 
     rows, meta = [], []
     for is_past, batch in ((False, plans), (True, past)):
-        for (key, title, code, slots, hours, starts), community, day, lead, project_id in batch:
-            start = demo.local(day, rng.choice(starts), rng.choice((0, 0, 30)))
-            if key is None:
+        for plan, community, day, lead, project_id in batch:
+            if plan[0] is None:
                 creator = demo.staff_of[community.id]
             elif lead == demo.demo_worker_id:
                 creator = demo.users["worker"]
             else:
                 creator = runners[project_id]
-            lat, lon = _near(rng, (community.latitude, community.longitude), 0.2)
-            rows.append({
-                "title": f"{community.name}·{title}", "project_id": project_id, "community": community,
-                "description": f"{title}。请提前10分钟到达，签到后由带队社工分配任务。", "lead_id": lead,
-                "start": start, "end": start + timedelta(hours=hours),
-                "place": f"{community.name}{rng.choice(PLACES)}",
-                "latitude": lat, "longitude": lon, "urgency": _weighted(rng, {1: 30, 2: 45, 3: 15, 4: 10}),
-                "min_volunteers": max(1, sum(n for _, n in slots) // 2), "slots": slots,
-                "first_come": key != "awarded" or day % 2 == 1,
-                "requires_insurance": title in INSURED,
-                "insurance_note": "已为参与志愿者投保志愿服务意外险" if title in INSURED else "",
-                "created_by_id": creator, "created_at": demo.now - timedelta(days=max(3, -day + 7)),
-            })
-            meta.append({"past": is_past, "community": community.id, "code": code, "project_id": project_id,
+            rows.append(_shift_row(demo, rng, plan, community, day, lead, project_id, creator))
+            meta.append({"past": is_past, "community": community.id, "code": plan[2], "project_id": project_id,
                          "street": demo.street_of[community.id], "full": not is_past and rng.random() < 0.2})
     # The first shift (the demo worker's, in the demo volunteer's community) is full; the demo
     # volunteer waits on its list.
@@ -1465,12 +1456,32 @@ def _build_shifts(demo: _Demo) -> None:
     shifts: list[Optional[Shift]] = [None] * len(rows)
     for index, row in enumerate(rows):
         demo.later(row["created_at"], partial(_create_shift, demo, shifts, index, row, meta[index]))
-    _plan_sign_ups(demo, shifts, rows, meta)
+    _plan_sign_ups(demo, shifts, rows, meta, by_run=_plan_match_run(demo, shifts, rows, meta))
     # The completed project ran until its service ended (the seed's part: no service completes a project).
     completed = demo.projects["completed"]
     demo.later(local_to_utc(datetime.combine(_project_end(completed), time(18))),
                partial(_complete_project, completed))
-    demo.counts["shifts"] = len(rows)
+    demo.counts["shifts"] = demo.counts.get("shifts", 0) + len(rows)
+
+
+def _shift_row(demo: _Demo, rng: random.Random, plan: tuple, community: Region, day: int, lead: Optional[int],
+               project_id: Optional[int], creator: int) -> dict:
+    """One shift of a plan (see ``SHIFT_PLANS``) in ``community``, ``day`` days from today, as created."""
+    key, title, _code, slots, hours, starts = plan
+    start = demo.local(day, rng.choice(starts), rng.choice((0, 0, 30)))
+    lat, lon = _near(rng, (community.latitude, community.longitude), 0.2)
+    return {
+        "title": f"{community.name}·{title}", "project_id": project_id, "community": community,
+        "description": f"{title}。请提前10分钟到达，签到后由带队社工分配任务。", "lead_id": lead,
+        "start": start, "end": start + timedelta(hours=hours),
+        "place": f"{community.name}{rng.choice(PLACES)}",
+        "latitude": lat, "longitude": lon, "urgency": _weighted(rng, {1: 30, 2: 45, 3: 15, 4: 10}),
+        "min_volunteers": max(1, sum(n for _, n in slots) // 2), "slots": slots,
+        "first_come": key != "awarded" or day % 2 == 1,
+        "requires_insurance": title in INSURED,
+        "insurance_note": "已为参与志愿者投保志愿服务意外险" if title in INSURED else "",
+        "created_by_id": creator, "created_at": demo.now - timedelta(days=max(3, -day + 7)),
+    }
 
 
 SERIES_TITLE = "每周探访独居老人"
@@ -1520,21 +1531,88 @@ def _create_shift(demo: _Demo, shifts: list, index: int, row: dict, m: dict) -> 
 
 def _needs_served(demo: _Demo, row: dict, m: dict) -> list[Need]:
     """Visits and meals shifts serve up to three needs of their community and project in the same part of
-    the taxonomy, taken up before the shift was planned."""
+    the taxonomy, taken up before the shift was planned and still being served (not delivered by now)."""
     served = []
     for index, need in enumerate(demo.needs):
         taken = demo.need_objects[index]
         code = demo.categories_by_id[need["category_id"]].code
         if (taken is not None and taken.status in (NeedStatus.matched, NeedStatus.in_service)
+                and need["status"] in (NeedStatus.matched, NeedStatus.in_service)
                 and taken.project_id is not None and taken.project_id == row["project_id"]
                 and need["_community"] == m["community"] and ".".join(code.split(".")[:2]) == m["code"]):
             served.append(taken)
     return served[:3]
 
 
-def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]) -> None:
+# A past volunteer match run: how long the optimizer may take on it (its week holds a few shifts).
+MATCH_RUN_SECONDS = 3.0
+
+
+def _plan_match_run(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]) -> set[int]:
+    """A street office planned a past week with a volunteer match run: the completed project's shift there
+    and the communities' own activities of that week. Its civil affairs staff started the run three days
+    before the project's shift, the optimizer proposed places (first come, first served on the same problem
+    beside it) and they approved it that afternoon; those it placed then came, or did not, like everyone
+    else. Returns the shifts of ``rows`` the run staffs: none when no such week lies outside the demo
+    volunteer's street (the street the demo's own pages and walkthrough use)."""
+    chosen = [index for index, (row, m) in enumerate(zip(rows, meta))
+              if m["past"] and row["project_id"] == demo.projects["completed"] and m["street"] != demo.streets[0].id
+              and row["start"] > demo.now - timedelta(days=75)]
+    if not chosen:
+        return set()
+    index, rng = chosen[-1], demo.run_rng
+    street = next(s for s in demo.streets if s.id == meta[index]["street"])
+    staff = demo.users[f"street:{street.id}"]
+    started = demo.office_hours(rows[index]["start"] - timedelta(days=3)).replace(second=0, microsecond=0)
+    approved = started + timedelta(hours=3)
+    day = rows[index]["start"].astimezone(LOCAL_TZ).date()
+    monday = day - timedelta(days=day.weekday())
+    days = [(d - demo.today).days for d in (monday + timedelta(days=n) for n in range(7))
+            if d > approved.astimezone(LOCAL_TZ).date()]
+    own: list[Optional[Shift]] = [None] * len(SHIFT_PLANS[3:])
+    week = [(shifts, index, rows[index])]
+    for number, plan in enumerate(SHIFT_PLANS[3:]):
+        community = rng.choice([c for c in demo.communities if c.parent_id == street.id])
+        row = _shift_row(demo, rng, plan, community, rng.choice(days), None, None, demo.staff_of[community.id])
+        row["created_at"] = demo.office_hours(started - timedelta(days=rng.uniform(2, 5)))
+        demo.later(row["created_at"], partial(_create_shift, demo, own, number, row, {"past": True}))
+        week.append((own, number, row))
+    run: list[MatchRun] = []
+    places_of = [[None] * sum(count for _skill, count in row["slots"]) for _list, _number, row in week]
+
+    def create() -> None:
+        begin = local_to_utc(datetime.combine(monday, time.min))
+        run.append(matching_services.create_run(MatchKind.shifts, street, actor=db.session.get(User, staff),
+                                                period_start=begin, period_end=begin + timedelta(days=7),
+                                                time_limit=MATCH_RUN_SECONDS))
+
+    def approve() -> None:
+        matching_services.approve_run(run[0], actor=db.session.get(User, staff), note="按优化方案安排志愿者。")
+        for (held, number, _row), records in zip(week, places_of):
+            placed = db.session.scalars(sa.select(SignUp).where(SignUp.shift_id == held[number].id)
+                                        .order_by(SignUp.id)).all()
+            records[:len(placed)] = placed
+
+    demo.later(started, create)
+    demo.later(started + timedelta(minutes=1), lambda: matching_services.solve_here(run[0]))
+    demo.later(approved, approve)
+    for (held, number, row), records in zip(week, places_of):
+        confirmed = []
+        for slot in range(len(records)):
+            attendance = _attendance(demo, row, {"past": True}, False, rng=rng)
+            _plan_attendance(demo, row, records, slot, attendance)
+            if attendance.get("approve"):
+                confirmed.append(slot)
+        _plan_closing(demo, held, number, row, records, confirmed)
+    demo.counts["shifts"] = demo.counts.get("shifts", 0) + len(own)
+    demo.counts["match_runs"] = 1
+    return {index}
+
+
+def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict], by_run: set[int]) -> None:
     """Who signs up for each shift, when, and (past shifts) how it went. Staff sign up volunteers without
-    an account; when the eligibility rule refuses one, they ask the next who fits."""
+    an account; when the eligibility rule refuses one, they ask the next who fits. A match run places the
+    volunteers of the shifts in ``by_run`` instead (drawn all the same, so the other shifts stay as they were)."""
     rng = demo.rng
     active = [v for v in demo.volunteers if v["status"] == VolunteerStatus.active]
     by_street: dict[int, list[dict]] = {}
@@ -1581,6 +1659,8 @@ def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]
                 used.add(volunteer["id"])
                 moment += timedelta(minutes=rng.randrange(5, 120))
                 entries.append((min(moment, demo.now), [volunteer], None))
+        if index in by_run:
+            continue
         records: list[Optional[SignUp]] = [None] * len(entries)
         for slot, (when, candidates, attendance) in enumerate(entries):
             demo.later(when, partial(_sign_up_step, demo, shifts, index, signed.setdefault(index, set()),
@@ -1596,11 +1676,11 @@ def _plan_sign_ups(demo: _Demo, shifts: list, rows: list[dict], meta: list[dict]
             _plan_closing(demo, shifts, index, row, records, confirmed)
 
 
-def _attendance(demo: _Demo, row: dict, m: dict, own: bool) -> Optional[dict]:
+def _attendance(demo: _Demo, row: dict, m: dict, own: bool, rng: Optional[random.Random] = None) -> Optional[dict]:
     """How a past shift went for one volunteer: absent, or checked in and out (or not out: defaulted)."""
     if not m["past"]:
         return None
-    rng = demo.rng
+    rng = rng or demo.rng
     if not own and rng.random() < 0.05:
         return {"absent": True}
     checked_in = row["start"] + timedelta(minutes=rng.randrange(-10, 15))
@@ -1807,7 +1887,8 @@ def seed_demo(scale: int = 1, random_seed: int = 2026) -> tuple[bool, list[tuple
         install_taxonomy()
         return False, logins
     demo = _Demo(rng=random.Random(random_seed), scale=max(1, int(scale)), now=utc_now(), today=local_today(),
-                 password_hash=hash_password(DEMO_PASSWORD), history_rng=random.Random(random_seed * 7919 + 1))
+                 password_hash=hash_password(DEMO_PASSWORD), history_rng=random.Random(random_seed * 7919 + 1),
+                 run_rng=random.Random(random_seed * 7919 + 2))
     demo.categories, demo.skills = install_taxonomy()
     demo.categories_by_id = {c.id: c for c in demo.categories.values()}
     _build_regions(demo)

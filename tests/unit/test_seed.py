@@ -13,9 +13,9 @@ from linkage.audit import verify_chain
 from linkage.auth.services import authenticate
 from linkage.extensions import db
 from linkage.identifiers import credit_code_problem, parse_resident_id
-from linkage.models import (AuditEvent, Category, Feedback, Need, NeedChannel, NeedStatus, Organization, OrgStatus, Region,
-                            RegionLevel, Resident, ResidentTag, Role, Shift, ShiftStatus, SignUp,
-                            SignUpStatus, Skill, SocialWorker, User, Volunteer, VulnerableTag)
+from linkage.models import (AuditEvent, Category, Feedback, MatchRun, MatchStatus, Need, NeedChannel, NeedStatus,
+                            Organization, OrgStatus, Region, RegionLevel, Resident, ResidentTag, Role, Shift,
+                            ShiftStatus, SignUp, SignUpStatus, Skill, SocialWorker, User, Volunteer, VulnerableTag)
 from linkage.security import blind_index, decrypt
 from linkage.seed import DEMO_PASSWORD, DISTRICT_CODE, install_taxonomy, seed_demo
 from linkage.seed.taxonomy import SKILLS, iter_categories
@@ -395,8 +395,10 @@ def test_a_seeded_need_page_shows_its_history_in_chinese(app, client, seeded):
     assert client.post("/auth/login", data={"username": "community", "password": DEMO_PASSWORD}).status_code == 302
     page = client.get(f"/community/needs/{need.id}").get_data(as_text=True)
     trail = audit.trail("Need", need.id)
-    assert [e.action for e in trail if e.action != "need.assign_case"] == [
-        "need.submit", "need.verify", "need.deliver", "need.rate"]
+    # Taken up (matched) by a project or a social worker's case before it was delivered.
+    assert [e.action for e in trail[:2]] == ["need.submit", "need.verify"]
+    assert trail[2].action in ("need.match", "need.assign_case") and trail[2].after["status"] == "matched"
+    assert [e.action for e in trail[3:]] == ["need.deliver", "need.rate"]
     with app.test_request_context(), force_locale("zh_CN"):
         shown = [(str(trail_label(e)), format_datetime(e.at, "short"), e.actor.display_name) for e in trail]
     history = page[page.index("状态记录"):]
@@ -425,9 +427,15 @@ def test_every_seeded_shift_and_sign_up_has_its_history(app, seeded):
     for record in sign_ups:
         trail = audit.trail("SignUp", record.id)
         first = trail[0]
-        assert first.action == "signup.create" and first.at == record.created_at < record.shift.start
-        assert first.actor_id == record.volunteer.user_id or (
-            first.actor.role == Role.community_staff and first.actor.region_id == record.shift.region_id)
+        assert first.at == record.created_at < record.shift.start
+        if first.action == "signup.assign":  # placed by the seeded match run when civil affairs approved it
+            run = db.session.get(MatchRun, first.after["match_run_id"])
+            assert run.status == MatchStatus.approved and first.actor_id == run.decided_by_id
+            assert first.at == run.decided_at
+        else:
+            assert first.action == "signup.create"
+            assert first.actor_id == record.volunteer.user_id or (
+                first.actor.role == Role.community_staff and first.actor.region_id == record.shift.region_id)
         actions = {event.action: event for event in trail}
         if record.status == SignUpStatus.checked_out:
             assert actions["signup.check_in"].at == record.checked_in_at
