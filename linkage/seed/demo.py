@@ -1108,6 +1108,11 @@ def _honorific(resident: dict) -> str:
     return f"{surname}女士" if female else f"{surname}先生"
 
 
+# Days between one step of a need and the next (verified, taken up, delivered, rated), by urgency: the desk
+# answers a critical need within the day and finds someone for it fast; a routine one waits its turn.
+STEP_DAYS = {4: (0.05, 1.2), 3: (0.2, 3.0), 2: (0.5, 5.0), 1: (0.5, 6.0)}
+
+
 def _need_row(demo: _Demo, resident: dict, sub: Category, status: NeedStatus, urgency: int) -> dict:
     rng = demo.rng
     sector = sub.code.split(".")[0]
@@ -1118,10 +1123,13 @@ def _need_row(demo: _Demo, resident: dict, sub: Category, status: NeedStatus, ur
                NeedStatus.expired: 1, NeedStatus.matched: 2, NeedStatus.in_service: 2,
                NeedStatus.delivered: 3, NeedStatus.closed: 4}[status]
     moment = created
+    low, high = STEP_DAYS[urgency]
     for name in order[:reached]:
-        moment = moment + timedelta(days=rng.uniform(0.5, 6))
+        before, moment = moment, moment + timedelta(days=rng.uniform(low, high))
         if name != "closed_at":  # staff steps happen in office hours; residents rate whenever they like
             moment = demo.office_hours(moment)
+            if moment <= before:  # the evening's step waits for the next working day
+                moment = demo.office_hours(moment + timedelta(days=1))
         moment = min(moment, demo.now - timedelta(hours=1))
         stamps[name] = moment
     recurrence = Recurrence.once
