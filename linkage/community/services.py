@@ -16,8 +16,7 @@ from linkage.community import consents
 from linkage.community.access import can_register_resident_in, can_reveal_id, can_verify_account
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.identifiers import (ID_NUMBER_PROBLEMS, check_id_number, id_number_problem,  # noqa: F401
-                                  normalize_id_number, parse_resident_id)
+from linkage.identifiers import read_id_number
 from linkage.models import (AccountStatus, ClaimStatus, ConsentChannel, Region, Resident, ResidentClaim, User,
                             VulnerableTag)
 from linkage.models.people import age_on
@@ -50,10 +49,9 @@ def register_resident(*, actor: User, name: str, id_number: str, region: Optiona
     if not consent:
         raise Refused(_l("Record the resident's consent to the processing of their data first."),
                       field="consent")
-    number = normalize_id_number(id_number)
-    info, problem = check_id_number(number)
+    number, info, problem = read_id_number(id_number)
     if problem:
-        raise Refused(ID_NUMBER_PROBLEMS[problem], field="id_number")
+        raise Refused(problem, field="id_number")
     index = blind_index(number)
     if db.session.scalar(sa.select(Resident.id).where(Resident.id_number_index == index)) is not None:
         raise Refused(DUPLICATE_ID, field="id_number")

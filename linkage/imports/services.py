@@ -26,6 +26,7 @@ from linkage.community.access import community_scope
 from linkage.community.services import CHOOSABLE_TAGS
 from linkage.errors import Refused
 from linkage.extensions import db
+from linkage.identifiers import read_id_number
 from linkage.models import ConsentChannel, Region, RegionLevel, Resident, Role, User
 from linkage.security import blind_index
 
@@ -290,14 +291,13 @@ def phone_problem(values: dict) -> list[tuple[str, object]]:
 def id_number_cell(text: str, number: int, seen: Optional[dict] = None):
     """(normalized ID number, what it says, why the row cannot use it or None): not a valid number, the
     template's example, or (with ``seen``, the numbers of the rows before) a number already in the file."""
-    normalized = community.normalize_id_number(text)
+    normalized, info, problem = read_id_number(text)
     if not normalized:
         return normalized, None, None
-    info, problem = community.check_id_number(normalized)
     if normalized == EXAMPLE_ID:
         return normalized, None, _("This is the template's example row: replace it or delete it.")
     if problem:
-        return normalized, None, community.ID_NUMBER_PROBLEMS[problem]
+        return normalized, None, problem
     if seen is not None:
         if normalized in seen:
             return normalized, None, _("The same ID number is already in row %(row)s of this file.",

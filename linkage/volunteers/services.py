@@ -12,7 +12,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from linkage import audit, settings, uploads
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.identifiers import ID_NUMBER_PROBLEMS, check_id_number, normalize_id_number
+from linkage.identifiers import read_id_number
 from linkage.models import (Availability, AvailabilityException, ExceptionKind, GuardianConsent, Region, RegionLevel,
                             Skill, SupervisionNote, User, Volunteer, VolunteerStatus)
 from linkage.models.people import age_on
@@ -58,12 +58,11 @@ def checked_id_number(text: Optional[str], *, today: date, volunteer: Optional[V
                       field: str = "id_number") -> str:
     """The normalized ID number of a volunteer, or Refused: not a valid number (the reason named), the
     holder under the minimum age, or the number of another volunteer already registered."""
-    number = normalize_id_number(text)
+    number, info, problem = read_id_number(text)
     if not number:
         raise Refused(_("Enter your resident ID number (18 characters)."), field=field)
-    info, problem = check_id_number(number)
     if problem:
-        raise Refused(str(ID_NUMBER_PROBLEMS[problem]), field=field)
+        raise Refused(str(problem), field=field)
     min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
     if age_on(info.birth_date, today) < min_age:
         raise Refused(_("Volunteers must be at least %(age)s years old.", age=min_age), field=field)
