@@ -19,6 +19,7 @@ from linkage.auth.access import require, role_required
 from linkage.community import access, consents, export_pdf, queries, rights, services
 from linkage.community.forms import (AccountFilters, AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
                                      ResidentSearchForm, RevealForm, StaffWithdrawConsentForm)
+from linkage.downloads import send_attachment
 from linkage.extensions import db
 from linkage.models import Category, ConsentChannel, FollowUpStatus, Need, Region, Role, User
 from linkage.needs import access as need_access
@@ -155,12 +156,9 @@ def export_response(resident, kind):
     if kind == "pdf":
         body, mimetype = export_pdf.render(exported.value), "application/pdf"
     else:
-        body, mimetype = json.dumps(exported.value, ensure_ascii=False, indent=2), "application/json"
-    response = make_response(body)
-    response.headers["Content-Type"] = mimetype + ("; charset=utf-8" if kind == "json" else "")
-    response.headers["Content-Disposition"] = f"attachment; filename=resident-{resident.id}.{kind}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        body = json.dumps(exported.value, ensure_ascii=False, indent=2).encode()
+        mimetype = "application/json; charset=utf-8"
+    return send_attachment(body, f"resident-{resident.id}.{kind}", mimetype)
 
 
 @blueprint.get("/residents/<int:resident_id>/export.<any(json, pdf):kind>")
@@ -251,10 +249,8 @@ def on_time():
 @blueprint.get("/needs/on-time.csv")
 @role_required(*need_access.ON_TIME_READERS)
 def on_time_csv():
-    response = make_response(ontime.as_csv(ontime.report(current_user), _locale()))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=on-time-{timeutil.today():%Y%m%d}.csv"
-    return response
+    return send_attachment(ontime.as_csv(ontime.report(current_user), _locale()),
+                           f"on-time-{timeutil.today():%Y%m%d}.csv", "text/csv; charset=utf-8")
 
 
 def _need_page(need, **forms):

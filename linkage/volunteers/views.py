@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user, login_required
 
 from linkage import settings, uploads
 from linkage.auth.access import require
+from linkage.downloads import send_attachment
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import (ExceptionKind, GuardianConsent, HoursStatus, ProofStatus, Region, RegionLevel, SignUp,
@@ -152,13 +153,6 @@ def hours():
 
 # --- calendar -------------------------------------------------------------------------------------------
 
-def _ics(body: bytes, filename: str) -> Response:
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _shift_url(shift) -> str:
     return url_for("shifts.detail", shift_id=shift.id, _external=True)
 
@@ -172,7 +166,7 @@ def calendar_feed(token):
     now = utcnow()
     body = calendar.calendar(calendar.feed_sign_ups(volunteer, now), now=now,
                              locale=volunteer.user.locale if volunteer.user else None, shift_url=_shift_url)
-    return _ics(body, "linkage.ics")
+    return send_attachment(body, "linkage.ics", "text/calendar")
 
 
 @blueprint.post("/calendar/new")
@@ -196,7 +190,7 @@ def shift_ics(shift_id):
     if record is None:
         abort(404)
     body = calendar.calendar([record], now=utcnow(), locale=current_user.locale or _locale(), shift_url=_shift_url)
-    return _ics(body, f"shift-{shift_id}.ics")
+    return send_attachment(body, f"shift-{shift_id}.ics", "text/calendar")
 
 
 # --- supervision notes (social workers and staff of the volunteer's area; never the volunteer) ---------------
