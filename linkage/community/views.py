@@ -32,6 +32,7 @@ from linkage.needs.views import duplicates_first
 from linkage.ratings import access as rating_access
 from linkage.ratings import queries as rating_queries
 from linkage.listing import matching_text, member
+from linkage.skills.queries import offered_skills, skill_choices
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
@@ -225,7 +226,7 @@ def need_new():
     require(need_access.can_report_need_for(current_user, resident))
     form = StaffNeedForm()
     form.category.choices = with_placeholder(need_queries.category_choices(_locale()))
-    form.skills.choices = need_queries.skill_choices(_locale())
+    form.skills.choices = skill_choices(offered_skills(), _locale())
     suggestions = duplicates_first(form, resident)
     if suggestions:
         return render_template("community/need_new.html", form=form, resident=resident, suggestions=suggestions,

@@ -5,17 +5,16 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from linkage import settings, timeutil
-from linkage.extensions import db
 from linkage.imports.services import (EXAMPLE_ID, Column, Kind, Problem, _regions_in_scope, already_registered,
                                       id_number_cell, named_items, phone_problem, region_lookup,
                                       region_problem, required_and_lengths, row_done)
 from linkage.models import RegionLevel, Skill, User, Volunteer
 from linkage.models.people import age_on
+from linkage.skills.queries import offered_skills
 from linkage.volunteers import services as volunteers
 
 COLUMNS = (
@@ -32,15 +31,9 @@ COLUMNS = (
 MAX_LENGTHS = {"name": 100, "skills": 500}
 
 
-def _skills() -> list[Skill]:
-    """The skills a volunteer may name themself (certificates are checked by staff one by one)."""
-    return list(db.session.scalars(sa.select(Skill).where(Skill.active, Skill.is_certificate.is_(False))
-                                   .order_by(Skill.code)))
-
-
 def _skill_lookup() -> dict[str, Skill]:
     names = {}
-    for skill in _skills():
+    for skill in offered_skills(certificates=False):
         names[skill.code.casefold()] = skill
         for name in {skill.name, getattr(skill, "name_en", "")} - {""}:
             names[name.casefold()] = skill
@@ -91,13 +84,13 @@ class Checker:
 
 def _sample(user: User) -> dict:
     communities = _regions_in_scope(user, (RegionLevel.community,))
-    skills = _skills()
+    skills = offered_skills(certificates=False)
     return {"community": communities[0].code if communities else "",
             "skills": skills[0].display_name() if skills else ""}
 
 
 def _notes() -> list:
-    return [(_("Skills"), "、".join(s.display_name() for s in _skills()))]
+    return [(_("Skills"), "、".join(s.display_name() for s in offered_skills(certificates=False)))]
 
 
 KIND = Kind(code="volunteers", columns=COLUMNS, max_lengths=MAX_LENGTHS, checker=Checker,

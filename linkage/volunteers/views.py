@@ -107,9 +107,7 @@ def _choices(form: ProfileForm, volunteer=None) -> None:
     # Skills that need a certificate are claimed with one on the certificates page, not ticked here; retired
     # skills are offered only to those who already list them.
     kept = [s.id for s in volunteer.skills] if volunteer is not None else []
-    skills = db.session.scalars(sa.select(Skill).where(Skill.offered(kept), sa.not_(Skill.is_certificate))
-                                .order_by(Skill.code))
-    form.skills.choices = choices((s.id, s.display_name(locale)) for s in skills)
+    form.skills.choices = skill_queries.skill_choices(skill_queries.offered_skills(kept, certificates=False), locale)
 
 
 def _profile_data(form: ProfileForm) -> services.ProfileData:
