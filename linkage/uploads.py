@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from linkage import security, settings
 from linkage.downloads import send_attachment
 from linkage.errors import Refused
+from linkage.extensions import db
 
 # What a file of each type starts with: a file whose bytes say otherwise is refused.
 SIGNATURES = {
@@ -87,6 +88,18 @@ def store(area: str, stored_name: str, content: bytes, *, encrypted: bool = Fals
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
         handle.write(security.encrypt_bytes(content) if encrypted else content)
     return path
+
+
+def store_with_row(area: str, row, content: bytes, *, encrypted: bool = False) -> None:
+    """Write ``content`` under ``row.stored_name`` and add ``row`` (a document, a certificate, a consent form)
+    to the session; should the flush fail, the file is removed again, so no file outlives its row."""
+    path = store(area, row.stored_name, content, encrypted=encrypted)
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except BaseException:
+        os.remove(path)
+        raise
 
 
 def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Optional[bytes]:

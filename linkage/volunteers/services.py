@@ -1,7 +1,6 @@
 """Volunteer profile rules. Functions take the actor, flush and never commit."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Optional
@@ -239,13 +238,7 @@ def record_consent(volunteer: Volunteer, data: ConsentData, *, actor: User, toda
     consent = GuardianConsent(volunteer=volunteer, guardian_name=name, relation=relation, phone=phone,
                               file_name=data.file_name.strip()[:200], extension=extension,
                               stored_name=uploads.new_name(), recorded_by_id=actor.id, recorded_at=utcnow())
-    path = uploads.store(CONSENTS, consent.stored_name, data.content, encrypted=True)
-    db.session.add(consent)
-    try:
-        db.session.flush()
-    except BaseException:
-        os.remove(path)
-        raise
+    uploads.store_with_row(CONSENTS, consent, data.content, encrypted=True)
     audit.record(actor, "volunteer.consent_record", volunteer,
                  before={"consent_recorded_at": previous.recorded_at.isoformat()} if previous else None,
                  after={"consent_recorded_at": consent.recorded_at.isoformat(), "relation": relation,
