@@ -112,6 +112,15 @@ def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Option
     return security.decrypt_bytes(content) if encrypted else content
 
 
+def read_stored(area: str, stored_name: str, missing, *, encrypted: bool = True) -> bytes:
+    """The stored file's bytes for a service to hand out; Refused with ``missing`` when the file is gone from
+    the instance folder (restored without its uploads)."""
+    content = read_back(area, stored_name, encrypted=encrypted)
+    if content is None:
+        raise Refused(missing)
+    return content
+
+
 def remove(area: str, stored_name: str) -> None:
     """Delete a stored file (gone already: nothing to do)."""
     try:

@@ -352,9 +352,7 @@ def read_document(case: Case, document_id: int, *, actor: User) -> tuple[CaseDoc
     document = db.session.get(CaseDocument, document_id)
     if document is None or document.case_id != case.id:
         raise Refused(_l("This case has no such document."))
-    content = uploads.read_back(DOCUMENTS, document.stored_name, encrypted=True)
-    if content is None:
-        raise Refused(_l("The document's file is missing from the server."))
+    content = uploads.read_stored(DOCUMENTS, document.stored_name, _l("The document's file is missing from the server."))
     audit.record(actor, "case.read_document", case, after={"document_id": document.id})
     return document, content
 

@@ -114,9 +114,7 @@ def read_file(certificate: SkillCertificate, *, actor: User) -> bytes:
     """The uploaded certificate's bytes for one download, recorded in the audit trail."""
     if not access.can_read(actor, certificate) or certificate.stored_name is None:
         raise Refused(_l("You may not open this certificate."))
-    content = uploads.read_back(AREA, certificate.stored_name, encrypted=True)
-    if content is None:
-        raise Refused(_l("The certificate's file is missing from the server."))
+    content = uploads.read_stored(AREA, certificate.stored_name, _l("The certificate's file is missing from the server."))
     audit.record(actor, "skill_certificate.read", certificate, region_id=certificate.volunteer.region_id)
     return content
 

@@ -265,9 +265,7 @@ def read_consent_document(consent: GuardianConsent, *, actor: User) -> bytes:
     """The signed consent form's bytes for one download, in the access log (``volunteer.consent_read``)."""
     if not access.can_record_consent(actor, consent.volunteer):
         raise Refused(_("You may not read this volunteer's consent form."))
-    content = uploads.read_back(CONSENTS, consent.stored_name, encrypted=True)
-    if content is None:
-        raise Refused(_("The document's file is missing from the server."))
+    content = uploads.read_stored(CONSENTS, consent.stored_name, _("The document's file is missing from the server."))
     audit.record(actor, "volunteer.consent_read", consent.volunteer,
                  after={"consent_recorded_at": consent.recorded_at.isoformat()})
     return content
