@@ -99,6 +99,16 @@ def reveal_id_number(resident: Resident, *, actor: User, reason: str) -> Reveale
                           health_notes=decrypt(resident.health_notes_encrypted))
 
 
+def _locked_pending(account: User, refusal) -> User:
+    """The account's row, locked (PostgreSQL) so that two staff deciding at once decide, log and notify only
+    once; Refused with ``refusal`` when it is no longer waiting for verification."""
+    account = db.session.scalars(sa.select(User).where(User.id == account.id).with_for_update()
+                                 .execution_options(populate_existing=True)).one()
+    if account.status != AccountStatus.pending:
+        raise Refused(refusal)
+    return account
+
+
 def reject_account(account: User, reason: str, *, actor: User) -> None:
     """Do not accept a self-registered volunteer, resident or organization admin, with the reason;
     they are told, and the sign-in page tells them why."""
@@ -108,10 +118,8 @@ def reject_account(account: User, reason: str, *, actor: User) -> None:
     if len(reason) < MIN_REASON_LENGTH:
         raise Refused(_l("Write why the account is not accepted (at least %(n)s characters): the person "
                          "will read it.", n=MIN_REASON_LENGTH), field="reason")
-    account = db.session.scalars(sa.select(User).where(User.id == account.id).with_for_update()
-                                 .execution_options(populate_existing=True)).one()
-    if account.status != AccountStatus.pending:
-        raise Refused(_l("This account is not waiting for verification (someone may have just decided on it)."))
+    account = _locked_pending(account, _l("This account is not waiting for verification (someone may have just "
+                                          "decided on it)."))
     claim = pending_claim(account)
     if claim is not None:
         claim.status, claim.decided_by_id, claim.decided_at = ClaimStatus.rejected, actor.id, timeutil.now()
@@ -123,11 +131,8 @@ def verify_account(account: User, *, actor: User) -> None:
     """Confirm a self-registered volunteer, resident or organization admin; they are notified."""
     if not can_verify_account(actor, account):
         raise Refused(_l("This account is outside your area."))
-    # Lock the row (PostgreSQL) so two staff clicking at once verify, log and notify only once.
-    account = db.session.scalars(sa.select(User).where(User.id == account.id).with_for_update()
-                                 .execution_options(populate_existing=True)).one()
-    if account.status != AccountStatus.pending:
-        raise Refused(_l("This account is not waiting for verification (someone may have just verified it)."))
+    account = _locked_pending(account, _l("This account is not waiting for verification (someone may have just "
+                                          "verified it)."))
     claim = pending_claim(account)
     if claim is not None:
         link_claimed_record(claim, actor=actor)
