@@ -301,12 +301,7 @@ def _sign_up_message(record: SignUp) -> tuple[str, str]:
 @blueprint.post("/<int:shift_id>/withdraw")
 @role_required(Role.volunteer)
 def withdraw(shift_id):
-    volunteer = volunteer_of(current_user)
-    require(volunteer is not None)
-    record = db.session.scalar(sa.select(SignUp).where(
-        SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
-    if record is None:
-        abort(404)
+    record = _my_sign_up(shift_id)
     done = {SignUpStatus.waitlisted: _("You left the waiting list."),
             SignUpStatus.requested: _("Your request was withdrawn.")}.get(
         record.status, _("Your sign-up was cancelled and the place given to the next volunteer."))
