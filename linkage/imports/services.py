@@ -288,9 +288,10 @@ def phone_problem(values: dict) -> list[tuple[str, object]]:
     return []
 
 
-def id_number_cell(text: str, number: int, seen: Optional[dict] = None):
+def id_number_cell(text: str, number: int, seen: Optional[dict] = None, rule: Optional[Callable] = None):
     """(normalized ID number, what it says, why the row cannot use it or None): not a valid number, the
-    template's example, or (with ``seen``, the numbers of the rows before) a number already in the file."""
+    template's example, refused by ``rule(info)`` (a message or None: a volunteer's age), or (with ``seen``,
+    the numbers of the rows before) a number already in the file."""
     normalized, info, problem = read_id_number(text)
     if not normalized:
         return normalized, None, None
@@ -298,6 +299,9 @@ def id_number_cell(text: str, number: int, seen: Optional[dict] = None):
         return normalized, None, _("This is the template's example row: replace it or delete it.")
     if problem:
         return normalized, None, problem
+    refusal = rule(info) if rule is not None else None
+    if refusal:
+        return normalized, info, refusal
     if seen is not None:
         if normalized in seen:
             return normalized, None, _("The same ID number is already in row %(row)s of this file.",

@@ -49,10 +49,13 @@ class Checker:
         self.min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
 
     def _id_number(self, number: int, text: str):
-        normalized, info, problem = id_number_cell(text, number, self.seen)
-        if info is not None and age_on(info.birth_date, self.today) < self.min_age:
-            return normalized, _("Volunteers must be at least %(age)s years old.", age=self.min_age)
+        normalized, _info, problem = id_number_cell(text, number, self.seen, rule=self._too_young)
         return normalized, problem
+
+    def _too_young(self, info):
+        if age_on(info.birth_date, self.today) < self.min_age:
+            return _("Volunteers must be at least %(age)s years old.", age=self.min_age)
+        return None
 
     def row(self, number: int, values: dict, problems: list[Problem]) -> Optional[dict]:
         found = required_and_lengths(KIND, values)

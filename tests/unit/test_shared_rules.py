@@ -40,6 +40,15 @@ def test_an_id_number_cell_is_normalized_checked_and_seen_once_per_file():
     assert imports.id_number_cell("  ", 7, seen) == ("", None, None)   # empty: the required check says so
 
 
+def test_a_rule_on_what_the_number_says_comes_before_the_files_other_rows():
+    seen, young = {}, make_resident_id(date(2020, 1, 2))
+    too_young = (lambda info: "too young" if info.birth_date.year > 2010 else None)
+    assert imports.id_number_cell(young, 2, seen, rule=too_young)[2] == "too young"
+    assert imports.id_number_cell(young, 3, seen, rule=too_young)[2] == "too young"   # not "already in row 2"
+    assert seen == {}
+    assert imports.id_number_cell(make_resident_id(), 4, seen, rule=too_young)[2] is None
+
+
 def test_names_and_codes_find_one_item_and_say_when_two_share_a_name(world):
     world.c2.name_en = world.c1.name_en      # two communities with one English name
     lookup = imports.name_lookup([world.c1, world.c2, world.c3])
