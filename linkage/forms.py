@@ -12,6 +12,8 @@ import wtforms
 from wtforms import FormField, SelectChoice
 from wtforms.validators import StopValidation
 
+from linkage.identifiers import id_number_problem
+
 # What the database can store, whatever a field's own rules say: ids and counts fit a 32-bit
 # INTEGER column, amounts a NUMERIC of modest size, dates the years people plan and were born in.
 LARGEST_INTEGER = 2**31 - 1
@@ -75,3 +77,10 @@ class Form(FlaskForm):
 class Subform(wtforms.Form):
     """A form repeated inside another (``FormField``), with the same first check on every field."""
     Meta = _StorableMeta
+
+
+def valid_id_number(form, field) -> None:
+    """Validator: an ID number, if one was typed, must be valid; the message is ``read_id_number``'s."""
+    problem = id_number_problem(field.data) if (field.data or "").strip() else None
+    if problem:
+        raise wtforms.validators.ValidationError(problem)

@@ -96,7 +96,16 @@ def check_id_number(number: str):
     return parse_resident_id(number)
 
 
+def read_id_number(text: Optional[str]) -> tuple[str, Optional[ResidentIdInfo], Optional[object]]:
+    """The one rule for a typed resident ID number: ``(number, info, None)`` for a valid one, ``(number, None,
+    message)`` saying why it is not; ``number`` is the text normalized (full-width to ASCII, upper case, no
+    spaces), empty when nothing was typed (and then the message is the length's)."""
+    number = normalize_id_number(text)
+    info, problem = check_id_number(number)
+    return number, info, ID_NUMBER_PROBLEMS[problem] if problem else None
+
+
 def id_number_problem(text: Optional[str]):
     """The message saying why ``text`` is not a valid resident ID number, or None."""
-    _info, problem = check_id_number(normalize_id_number(text))
-    return ID_NUMBER_PROBLEMS[problem] if problem else None
+    return read_id_number(text)[2]
+

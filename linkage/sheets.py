@@ -16,6 +16,7 @@ from flask import Response
 from flask_babel import lazy_gettext as _l
 
 from linkage import settings
+from linkage.downloads import send_attachment
 from linkage.errors import Refused
 
 FORMATS = ("xlsx", "csv")
@@ -153,8 +154,5 @@ def download(headers: Sequence[str], rows: Iterable[Sequence], kind: str, file_s
 
 
 def send(body: bytes, kind: str, file_stem: str) -> Response:
-    """Spreadsheet bytes as an attachment named ``file_stem.kind`` (ASCII), never cached."""
-    response = Response(body, mimetype=MIMETYPES[kind])
-    response.headers["Content-Disposition"] = f'attachment; filename="{file_stem}.{kind}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    """Spreadsheet bytes as an attachment named ``file_stem.kind``, never cached."""
+    return send_attachment(body, f"{file_stem}.{kind}", MIMETYPES[kind])

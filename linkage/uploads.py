@@ -7,18 +7,19 @@ A stored name is 32 random hex digits, never a name the user chose, so no upload
 folder."""
 from __future__ import annotations
 
-import io
 import mimetypes
 import os
 import re
 import secrets
 from typing import Optional
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 
 from linkage import security, settings
+from linkage.downloads import send_attachment
 from linkage.errors import Refused
+from linkage.extensions import db
 
 # What a file of each type starts with: a file whose bytes say otherwise is refused.
 SIGNATURES = {
@@ -89,6 +90,18 @@ def store(area: str, stored_name: str, content: bytes, *, encrypted: bool = Fals
     return path
 
 
+def store_with_row(area: str, row, content: bytes, *, encrypted: bool = False) -> None:
+    """Write ``content`` under ``row.stored_name`` and add ``row`` (a document, a certificate, a consent form)
+    to the session; should the flush fail, the file is removed again, so no file outlives its row."""
+    path = store(area, row.stored_name, content, encrypted=encrypted)
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except BaseException:
+        os.remove(path)
+        raise
+
+
 def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Optional[bytes]:
     """The stored file's bytes (decrypted when stored encrypted), or None when the file is gone."""
     path = stored_path(area, stored_name)
@@ -97,6 +110,15 @@ def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Option
     with open(path, "rb") as handle:
         content = handle.read()
     return security.decrypt_bytes(content) if encrypted else content
+
+
+def read_stored(area: str, stored_name: str, missing, *, encrypted: bool = True) -> bytes:
+    """The stored file's bytes for a service to hand out; Refused with ``missing`` when the file is gone from
+    the instance folder (restored without its uploads)."""
+    content = read_back(area, stored_name, encrypted=encrypted)
+    if content is None:
+        raise Refused(missing)
+    return content
 
 
 def remove(area: str, stored_name: str) -> None:
@@ -117,23 +139,13 @@ def from_request(file_storage, limit: Optional[int] = None) -> tuple[str, bytes]
 def attachment(area: str, stored_name: str, extension: str, title: str, *, encrypted: bool = False):
     """The stored file as a download (never shown inline, never cached); 404 when it is gone from the
     instance folder (restored without its uploads)."""
-    mimetype = mimetypes.guess_type(f"x.{extension}")[0] or "application/octet-stream"
-    download_name = f"{title[:80]}.{extension}"
-    if not encrypted:
-        path = stored_path(area, stored_name)
-        if not os.path.isfile(path):
-            abort(404)
-        return send_file(path, mimetype=mimetype, as_attachment=True, download_name=download_name, max_age=0)
-    content = read_back(area, stored_name, encrypted=True)
+    content = read_back(area, stored_name, encrypted=encrypted)
     if content is None:
         abort(404)
     return send_bytes(content, extension, title)
 
 
 def send_bytes(content: bytes, extension: str, title: str):
-    """Bytes already read back (and decrypted) as a download, never shown inline, never kept by a cache."""
-    mimetype = mimetypes.guess_type(f"x.{extension}")[0] or "application/octet-stream"
-    response = send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
-                         download_name=f"{title[:80]}.{extension}", max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """Bytes already read back (and decrypted) as a download named after ``title``, never shown inline,
+    never kept by a cache."""
+    return send_attachment(content, f"{title[:80]}.{extension}", mimetypes.guess_type(f"x.{extension}")[0])

@@ -1,9 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from linkage.forms import Form, choices
-from linkage.identifiers import id_number_problem
+from linkage.forms import Form, choices, valid_id_number
 from linkage.models import Role
 
 
@@ -44,9 +43,7 @@ class RegisterForm(Form):
 
     def validate_id_number(self, field):
         if self.role.data == Role.volunteer.value:
-            problem = id_number_problem(field.data) if (field.data or "").strip() else None
-            if problem:
-                raise ValidationError(problem)
+            valid_id_number(self, field)
 
 
 class PasswordForm(Form):

@@ -7,7 +7,6 @@ Audit events of a case record who did what and which rows changed, never the wor
 only by those ``access.can_read`` lets in."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Optional
@@ -339,13 +338,7 @@ def upload_document(case: Case, *, actor: User, title: str, file_name: str, cont
     document = CaseDocument(case=case, title=title, file_name=file_name.strip(), extension=extension,
                             stored_name=uploads.new_name(), size=len(content), uploaded_by_id=actor.id,
                             uploaded_at=now())
-    path = uploads.store(DOCUMENTS, document.stored_name, content, encrypted=True)
-    db.session.add(document)
-    try:
-        db.session.flush()
-    except BaseException:
-        os.remove(path)
-        raise
+    uploads.store_with_row(DOCUMENTS, document, content, encrypted=True)
     audit.record(actor, "case.document_upload", case, after={"document_id": document.id, "extension": extension,
                                                              "size": document.size})
     return document
@@ -359,9 +352,7 @@ def read_document(case: Case, document_id: int, *, actor: User) -> tuple[CaseDoc
     document = db.session.get(CaseDocument, document_id)
     if document is None or document.case_id != case.id:
         raise Refused(_l("This case has no such document."))
-    content = uploads.read_back(DOCUMENTS, document.stored_name, encrypted=True)
-    if content is None:
-        raise Refused(_l("The document's file is missing from the server."))
+    content = uploads.read_stored(DOCUMENTS, document.stored_name, _l("The document's file is missing from the server."))
     audit.record(actor, "case.read_document", case, after={"document_id": document.id})
     return document, content
 

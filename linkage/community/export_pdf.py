@@ -2,10 +2,8 @@
 (``linkage.records.pdf``): the record, each need, and the access log."""
 from __future__ import annotations
 
-from fpdf import FPDF
-
 from linkage.models import NEED_STATUS_LABELS, NeedChannel, NeedStatus
-from linkage.records.pdf import FONT_IN_COLLECTION, font_path
+from linkage.records.pdf import chinese_pdf
 
 PROFILE = (("name", "姓名"), ("id_number", "身份证号"), ("birth_date", "出生日期"), ("gender", "性别"),
            ("phone", "电话"), ("address", "地址"), ("region", "所在社区/网格"), ("tags", "特殊群体"),
@@ -43,13 +41,7 @@ def _text(key: str, value) -> str:
 
 
 def render(data: dict) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_title("个人数据导出")
-    pdf.set_creator("Linkage")
-    pdf.add_font("cjk", fname=font_path(), collection_font_number=FONT_IN_COLLECTION)
-    pdf.add_page()
-    pdf.set_font("cjk", size=20)
-    pdf.cell(0, 14, "个人数据导出", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf = chinese_pdf("个人数据导出", "个人数据导出", size=20, height=14)
     pdf.set_font("cjk", size=10)
     pdf.cell(0, 7, f"导出时间：{_text('exported_at', data['exported_at'])}（UTC）", align="C",
              new_x="LMARGIN", new_y="NEXT")

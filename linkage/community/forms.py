@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from linkage.community.services import CHOOSABLE_TAGS, MIN_REASON_LENGTH, PHONE_PATTERN, PHONE_PROBLEM, id_number_problem
-from linkage.forms import Form, choices
+from linkage.community.services import CHOOSABLE_TAGS, MIN_REASON_LENGTH, PHONE_PATTERN, PHONE_PROBLEM
+from linkage.forms import Form, choices, valid_id_number
 from linkage.listing import ListFilters, status_field
 from linkage.models import ConsentChannel, NeedChannel, NeedStatus, Role, VulnerableTag
 from linkage.needs.forms import optional_int, urgency_choices
@@ -17,7 +17,7 @@ class ResidentForm(Form):
     name = StringField(_l("Full name"), validators=[
         DataRequired(message=_l("Enter the resident's name.")), Length(max=100)])
     id_number = StringField(_l("Resident ID number"), validators=[
-        DataRequired(message=_l("Enter the resident's ID number."))],
+        DataRequired(message=_l("Enter the resident's ID number.")), valid_id_number],
         description=_l("18 characters. Birth date and gender are read from it. "
                        "Stored encrypted, shown masked."))
     phone = StringField(_l("Phone"), validators=[Optional(), Regexp(PHONE_PATTERN, message=PHONE_PROBLEM)])
@@ -37,11 +37,6 @@ class ResidentForm(Form):
     consent = BooleanField(_l("The resident consented to the processing of their personal data for community "
                               "services (recorded with today's date and time)"), validators=[
         DataRequired(message=_l("Record the resident's consent to the processing of their data first."))])
-
-    def validate_id_number(self, field):
-        problem = id_number_problem(field.data)
-        if problem:
-            raise ValidationError(problem)
 
     def service_args(self) -> dict:
         return {

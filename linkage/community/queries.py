@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from linkage import audit
 from linkage.community import access
 from linkage.community.access import community_scope
-from linkage.community.services import check_id_number, normalize_id_number
+from linkage.identifiers import read_id_number
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import AccountStatus, ClaimStatus, Region, RegionLevel, Resident, ResidentClaim, User
@@ -25,8 +25,7 @@ def search_residents(query, text: Optional[str] = None, community: Optional[Regi
     """Filter by name, or by a full ID number (found through its blind index, never in clear)."""
     text = (text or "").strip()
     if text:
-        number = normalize_id_number(text)
-        info, _problem = check_id_number(number)
+        number, info, _problem = read_id_number(text)
         if info is not None:
             query = query.where(Resident.id_number_index == blind_index(number))
         else:

@@ -16,8 +16,7 @@ from linkage.community import consents
 from linkage.community.access import can_register_resident_in, can_reveal_id, can_verify_account
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.identifiers import (ID_NUMBER_PROBLEMS, check_id_number, id_number_problem,  # noqa: F401
-                                  normalize_id_number, parse_resident_id)
+from linkage.identifiers import read_id_number
 from linkage.models import (AccountStatus, ClaimStatus, ConsentChannel, Region, Resident, ResidentClaim, User,
                             VulnerableTag)
 from linkage.models.people import age_on
@@ -50,10 +49,9 @@ def register_resident(*, actor: User, name: str, id_number: str, region: Optiona
     if not consent:
         raise Refused(_l("Record the resident's consent to the processing of their data first."),
                       field="consent")
-    number = normalize_id_number(id_number)
-    info, problem = check_id_number(number)
+    number, info, problem = read_id_number(id_number)
     if problem:
-        raise Refused(ID_NUMBER_PROBLEMS[problem], field="id_number")
+        raise Refused(problem, field="id_number")
     index = blind_index(number)
     if db.session.scalar(sa.select(Resident.id).where(Resident.id_number_index == index)) is not None:
         raise Refused(DUPLICATE_ID, field="id_number")
@@ -101,6 +99,16 @@ def reveal_id_number(resident: Resident, *, actor: User, reason: str) -> Reveale
                           health_notes=decrypt(resident.health_notes_encrypted))
 
 
+def _locked_pending(account: User, refusal) -> User:
+    """The account's row, locked (PostgreSQL) so that two staff deciding at once decide, log and notify only
+    once; Refused with ``refusal`` when it is no longer waiting for verification."""
+    account = db.session.scalars(sa.select(User).where(User.id == account.id).with_for_update()
+                                 .execution_options(populate_existing=True)).one()
+    if account.status != AccountStatus.pending:
+        raise Refused(refusal)
+    return account
+
+
 def reject_account(account: User, reason: str, *, actor: User) -> None:
     """Do not accept a self-registered volunteer, resident or organization admin, with the reason;
     they are told, and the sign-in page tells them why."""
@@ -110,10 +118,8 @@ def reject_account(account: User, reason: str, *, actor: User) -> None:
     if len(reason) < MIN_REASON_LENGTH:
         raise Refused(_l("Write why the account is not accepted (at least %(n)s characters): the person "
                          "will read it.", n=MIN_REASON_LENGTH), field="reason")
-    account = db.session.scalars(sa.select(User).where(User.id == account.id).with_for_update()
-                                 .execution_options(populate_existing=True)).one()
-    if account.status != AccountStatus.pending:
-        raise Refused(_l("This account is not waiting for verification (someone may have just decided on it)."))
+    account = _locked_pending(account, _l("This account is not waiting for verification (someone may have just "
+                                          "decided on it)."))
     claim = pending_claim(account)
     if claim is not None:
         claim.status, claim.decided_by_id, claim.decided_at = ClaimStatus.rejected, actor.id, timeutil.now()
@@ -125,11 +131,8 @@ def verify_account(account: User, *, actor: User) -> None:
     """Confirm a self-registered volunteer, resident or organization admin; they are notified."""
     if not can_verify_account(actor, account):
         raise Refused(_l("This account is outside your area."))
-    # Lock the row (PostgreSQL) so two staff clicking at once verify, log and notify only once.
-    account = db.session.scalars(sa.select(User).where(User.id == account.id).with_for_update()
-                                 .execution_options(populate_existing=True)).one()
-    if account.status != AccountStatus.pending:
-        raise Refused(_l("This account is not waiting for verification (someone may have just verified it)."))
+    account = _locked_pending(account, _l("This account is not waiting for verification (someone may have just "
+                                          "verified it)."))
     claim = pending_claim(account)
     if claim is not None:
         link_claimed_record(claim, actor=actor)

@@ -19,6 +19,7 @@ from linkage.auth.access import require, role_required
 from linkage.community import access, consents, export_pdf, queries, rights, services
 from linkage.community.forms import (AccountFilters, AnonymizeForm, NeedFilterForm, RejectAccountForm, ResidentForm,
                                      ResidentSearchForm, RevealForm, StaffWithdrawConsentForm)
+from linkage.downloads import send_attachment
 from linkage.extensions import db
 from linkage.models import Category, ConsentChannel, FollowUpStatus, Need, Region, Role, User
 from linkage.needs import access as need_access
@@ -31,6 +32,7 @@ from linkage.needs.views import duplicates_first
 from linkage.ratings import access as rating_access
 from linkage.ratings import queries as rating_queries
 from linkage.listing import matching_text, member
+from linkage.skills.queries import offered_skills, skill_choices
 from linkage.web import id_arg, paginate, perform
 
 blueprint = Blueprint("community", __name__, url_prefix="/community")
@@ -155,12 +157,9 @@ def export_response(resident, kind):
     if kind == "pdf":
         body, mimetype = export_pdf.render(exported.value), "application/pdf"
     else:
-        body, mimetype = json.dumps(exported.value, ensure_ascii=False, indent=2), "application/json"
-    response = make_response(body)
-    response.headers["Content-Type"] = mimetype + ("; charset=utf-8" if kind == "json" else "")
-    response.headers["Content-Disposition"] = f"attachment; filename=resident-{resident.id}.{kind}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        body = json.dumps(exported.value, ensure_ascii=False, indent=2).encode()
+        mimetype = "application/json; charset=utf-8"
+    return send_attachment(body, f"resident-{resident.id}.{kind}", mimetype)
 
 
 @blueprint.get("/residents/<int:resident_id>/export.<any(json, pdf):kind>")
@@ -227,7 +226,7 @@ def need_new():
     require(need_access.can_report_need_for(current_user, resident))
     form = StaffNeedForm()
     form.category.choices = with_placeholder(need_queries.category_choices(_locale()))
-    form.skills.choices = need_queries.skill_choices(_locale())
+    form.skills.choices = skill_choices(offered_skills(), _locale())
     suggestions = duplicates_first(form, resident)
     if suggestions:
         return render_template("community/need_new.html", form=form, resident=resident, suggestions=suggestions,
@@ -251,10 +250,8 @@ def on_time():
 @blueprint.get("/needs/on-time.csv")
 @role_required(*need_access.ON_TIME_READERS)
 def on_time_csv():
-    response = make_response(ontime.as_csv(ontime.report(current_user), _locale()))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f"attachment; filename=on-time-{timeutil.today():%Y%m%d}.csv"
-    return response
+    return send_attachment(ontime.as_csv(ontime.report(current_user), _locale()),
+                           f"on-time-{timeutil.today():%Y%m%d}.csv", "text/csv; charset=utf-8")
 
 
 def _need_page(need, **forms):

@@ -7,7 +7,6 @@ checked, so two staff members never pay one installment twice nor record two ver
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -348,13 +347,7 @@ def upload_document(contract: Contract, upload: Upload, *, actor: User) -> Docum
     document = Document(contract=contract, kind=upload.kind, title=title, file_name=upload.file_name.strip(),
                         extension=extension, stored_name=uploads.new_name(), size=len(upload.content),
                         uploaded_by_id=actor.id, uploaded_at=now())
-    path = uploads.store(AREA, document.stored_name, upload.content)
-    db.session.add(document)
-    try:
-        db.session.flush()
-    except BaseException:
-        os.remove(path)
-        raise
+    uploads.store_with_row(AREA, document, upload.content)
     _record(actor, "document.upload", document, contract,
             after=audit.snapshot(document, "title", "file_name", "size"))
     return document

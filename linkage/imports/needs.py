@@ -8,15 +8,15 @@ from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from linkage import timeutil
-from linkage.community import services as community
 from linkage.community.access import visible_residents
 from linkage.extensions import db
-from linkage.imports.services import EXAMPLE_ID, YES, Column, Kind, Problem, required_and_lengths
+from linkage.imports.services import (EXAMPLE_ID, Column, Kind, Problem, consent_problem, id_number_cell,
+                                      label_lookup, name_lookup, named_one, required_and_lengths,
+                                      row_done)
 from linkage.models import Category, Recurrence, Resident, User
 from linkage.needs import services as needs
 from linkage.security import blind_index
@@ -62,49 +62,26 @@ class Checker:
         self.residents = dict(db.session.execute(
             sa.select(Resident.id_number_index, Resident.id).where(visible_residents(user),
                                                                    Resident.id_number_index.is_not(None))).all())
-        self.categories: dict[str, Optional[Category]] = {}
-        for category in _categories():
-            for name in {category.name, category.name_en} - {""}:
-                key = name.casefold()
-                self.categories[key] = None if key in self.categories else category
-        for category in _categories():
-            self.categories[category.code.casefold()] = category
-        self.recurrences = {}
-        for recurrence in Recurrence:
-            self.recurrences[recurrence.value] = recurrence
-            for locale in ("zh_CN", "en"):
-                with force_locale(locale):
-                    self.recurrences[str(recurrence.label).casefold()] = recurrence
-        self.headers = {c.key: str(c.header) for c in COLUMNS}
+        self.categories = name_lookup(_categories())
+        self.recurrences = label_lookup(Recurrence)
         self.now = timeutil.now()
 
-    def _resident(self, text: str):
-        number = community.normalize_id_number(text)
-        if not number:
-            return None, None
-        _info, problem = community.check_id_number(number)
-        if number == EXAMPLE_ID:
-            return None, _("This is the template's example row: replace it or delete it.")
-        if problem:
-            return None, community.ID_NUMBER_PROBLEMS[problem]
-        resident_id = self.residents.get(blind_index(number))
+    def _resident(self, number: int, text: str):
+        id_number, _info, problem = id_number_cell(text, number)
+        if not id_number or problem:
+            return None, problem
+        resident_id = self.residents.get(blind_index(id_number))
         if resident_id is None:
             return None, _("No resident of your area has this ID number: register the resident first.")
         return resident_id, None
 
     def _category(self, text: str):
-        if not text:
-            return None, None
-        category = self.categories.get(text.casefold())
-        if category is not None:
-            return category, None
-        if text.casefold() in self.categories:
-            return None, _("Two categories have this name: write its code instead.")
-        return None, _("\"%(name)s\" is not a category of the service taxonomy.", name=text)
+        return named_one(self.categories, text, lambda: _("Two categories have this name: write its code instead."),
+                         lambda: _("\"%(name)s\" is not a category of the service taxonomy.", name=text))
 
     def row(self, number: int, values: dict, problems: list[Problem]) -> Optional[dict]:
         found = required_and_lengths(KIND, values)
-        resident_id, message = self._resident(values.get("id_number", ""))
+        resident_id, message = self._resident(number, values.get("id_number", ""))
         found.append(("id_number", message))
         category, message = self._category(values.get("category", ""))
         found.append(("category", message))
@@ -130,12 +107,9 @@ class Checker:
             recurrence = self.recurrences.get(values["recurrence"].casefold())
             if recurrence is None:
                 found.append(("recurrence", _("Write once, weekly, every two weeks or monthly.")))
-        if values.get("consent") and values["consent"].casefold() not in YES:
-            found.append(("consent", _("Write \"Yes\" once the resident has agreed; without consent no request "
-                                       "is filed.")))
-        found = [(key, message) for key, message in found if message]
-        problems += [Problem(number, self.headers[key], str(message)) for key, message in found]
-        if found:
+        found += consent_problem(values, _("Write \"Yes\" once the resident has agreed; without consent no "
+                                           "request is filed."))
+        if not row_done(KIND, number, found, problems):
             return None
         return {"row": number, "resident_id": resident_id, "category": category, "title": values["title"],
                 "description": values.get("description", ""), "urgency": urgency, "window_start": start,

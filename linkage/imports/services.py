@@ -26,7 +26,8 @@ from linkage.community.access import community_scope
 from linkage.community.services import CHOOSABLE_TAGS
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import ConsentChannel, Region, RegionLevel, Resident, Role, User, VulnerableTag
+from linkage.identifiers import read_id_number
+from linkage.models import ConsentChannel, Region, RegionLevel, Resident, Role, User
 from linkage.security import blind_index
 
 AREA = "imports"
@@ -195,9 +196,9 @@ def discard(token: str) -> None:
 
 # --- checking every row -----------------------------------------------------------------------------------
 
-def _regions_in_scope(user: User) -> list[Region]:
+def _regions_in_scope(user: User, levels=(RegionLevel.community, RegionLevel.grid)) -> list[Region]:
     scope = community_scope(user)
-    query = sa.select(Region).where(Region.level.in_((RegionLevel.community, RegionLevel.grid)))
+    query = sa.select(Region).where(Region.level.in_(levels))
     if scope is not None:
         query = query.where(Region.path.startswith(scope.path))
     elif user.role != Role.admin:
@@ -205,24 +206,32 @@ def _regions_in_scope(user: User) -> list[Region]:
     return list(db.session.scalars(query.order_by(Region.path)))
 
 
-def _region_lookup(user: User) -> dict[str, Optional[Region]]:
-    """Code or name (Chinese or English) → region; a name two regions share maps to None (ambiguous)."""
-    found: dict[str, Optional[Region]] = {}
-    for region in _regions_in_scope(user):
-        for name in {region.name, region.name_en} - {""}:
-            found[name.casefold()] = None if name.casefold() in found else region
-    for region in _regions_in_scope(user):
-        found[region.code.casefold()] = region
+def name_lookup(items) -> dict:
+    """Code or name (Chinese or English) → item (a region, a category); a name two items share maps to None
+    (ambiguous: the code must be written)."""
+    items = list(items)
+    found: dict = {}
+    for item in items:
+        for name in {item.name, item.name_en} - {""}:
+            found[name.casefold()] = None if name.casefold() in found else item
+    for item in items:
+        found[item.code.casefold()] = item
     return found
 
 
-def _tag_lookup() -> dict[str, VulnerableTag]:
+def region_lookup(user: User, levels=(RegionLevel.community, RegionLevel.grid)) -> dict[str, Optional[Region]]:
+    """``name_lookup`` of the regions of ``levels`` in ``user``'s area."""
+    return name_lookup(_regions_in_scope(user, levels))
+
+
+def label_lookup(members) -> dict:
+    """Value or label (Chinese or English) → member of an enumeration (a group, a recurrence)."""
     names = {}
-    for tag in CHOOSABLE_TAGS:
-        names[tag.value.casefold()] = tag
+    for member in members:
+        names[member.value.casefold()] = member
         for locale in ("zh_CN", "en"):
             with force_locale(locale):
-                names[str(tag.label).casefold()] = tag
+                names[str(member.label).casefold()] = member
     return names
 
 
@@ -253,95 +262,129 @@ def required_and_lengths(kind: Kind, values: dict) -> list[tuple[str, str]]:
     return found
 
 
-def region_problem(regions: dict, text: str):
-    """The region a cell names (code or name, from ``_region_lookup``) and why it cannot be used."""
+def named_one(lookup: dict, text: str, ambiguous: Callable, unknown: Callable):
+    """The item a cell names (code or name, from ``name_lookup``) and why it cannot be used:
+    ``ambiguous()`` when two items have that name, ``unknown()`` when none has."""
     if not text:
         return None, None
-    region = regions.get(text.casefold())
-    if region is not None:
-        return region, None
-    if text.casefold() in regions:
-        return None, _("Two communities or grids have this name: write its code instead.")
-    return None, _("No community or grid of your area has this code or name: \"%(name)s\".", name=text)
+    item = lookup.get(text.casefold())
+    if item is not None:
+        return item, None
+    if text.casefold() in lookup:
+        return None, ambiguous()
+    return None, unknown()
+
+
+def region_problem(regions: dict, text: str):
+    """The region a cell names (code or name, from ``region_lookup``) and why it cannot be used."""
+    return named_one(regions, text, lambda: _("Two communities or grids have this name: write its code instead."),
+                     lambda: _("No community or grid of your area has this code or name: \"%(name)s\".", name=text))
+
+
+def phone_problem(values: dict) -> list[tuple[str, object]]:
+    """The phone cell's problem: anything but a mobile or landline number."""
+    if values.get("phone") and not re.match(community.PHONE_PATTERN, values["phone"]):
+        return [("phone", community.PHONE_PROBLEM)]
+    return []
+
+
+def id_number_cell(text: str, number: int, seen: Optional[dict] = None, rule: Optional[Callable] = None):
+    """(normalized ID number, what it says, why the row cannot use it or None): not a valid number, the
+    template's example, refused by ``rule(info)`` (a message or None: a volunteer's age), or (with ``seen``,
+    the numbers of the rows before) a number already in the file."""
+    normalized, info, problem = read_id_number(text)
+    if not normalized:
+        return normalized, None, None
+    if normalized == EXAMPLE_ID:
+        return normalized, None, _("This is the template's example row: replace it or delete it.")
+    if problem:
+        return normalized, None, problem
+    refusal = rule(info) if rule is not None else None
+    if refusal:
+        return normalized, info, refusal
+    if seen is not None:
+        if normalized in seen:
+            return normalized, None, _("The same ID number is already in row %(row)s of this file.",
+                                       row=seen[normalized])
+        seen[normalized] = number
+    return normalized, info, None
+
+
+def named_items(text: str, lookup: dict, problem: Callable) -> tuple[list, list]:
+    """The items a cell names, separated by commas (any of ,，、;；), and ``problem(word)`` for every word
+    ``lookup`` does not know."""
+    items, problems = [], []
+    for word in (w.strip() for w in re.split(r"[,，、;；]", text or "")):
+        if word and word.casefold() not in lookup:
+            problems.append(problem(word))
+        elif word:
+            items.append(lookup[word.casefold()])
+    return items, problems
+
+
+def consent_problem(values: dict, message) -> list[tuple[str, object]]:
+    """The consent cell's problem: anything but a "Yes" in it."""
+    if values.get("consent") and values["consent"].casefold() not in YES:
+        return [("consent", message)]
+    return []
+
+
+def row_done(kind: Kind, number: int, found: list, problems: list[Problem]) -> bool:
+    """Add the messages of ``found`` (column key, message or None) to ``problems`` as row ``number``'s;
+    True when there were none, so that the row's arguments can be built."""
+    found = [(key, message) for key, message in found if message]
+    header = {c.key: str(c.header) for c in kind.columns} if found else {}
+    problems += [Problem(number, header[key], str(message)) for key, message in found]
+    return not found
+
+
+def already_registered(kind: Kind, rows: list[dict], problems: list[Problem], column, id_number: Callable,
+                       message) -> list[dict]:
+    """Rows whose ID number (``id_number(row)``) is already in ``column``, the blind index of a register,
+    are reported with ``message`` and left out (one query per thousand rows)."""
+    by_index = {blind_index(id_number(row)): row for row in rows}
+    indexes = list(by_index)
+    taken = set()
+    for start in range(0, len(indexes), 1000):
+        taken |= set(db.session.scalars(sa.select(column).where(column.in_(indexes[start:start + 1000]))))
+    header = next(str(c.header) for c in kind.columns if c.key == "id_number")
+    for index in taken:
+        problems.append(Problem(by_index[index]["row"], header, str(message)))
+    return [row for row in rows if blind_index(id_number(row)) not in taken]
 
 
 class _Checker:
     """The checks of one file's rows, with what the whole file shares (regions, tags, ID numbers seen)."""
 
     def __init__(self, user: User):
-        self.regions = _region_lookup(user)
-        self.tags = _tag_lookup()
-        self.headers = {c.key: str(c.header) for c in COLUMNS}
+        self.regions = region_lookup(user)
+        self.tags = label_lookup(CHOOSABLE_TAGS)
         self.seen: dict[str, int] = {}
-
-    def _id_number(self, number: int, text: str):
-        """The normalized ID number and why it cannot be registered (or None)."""
-        normalized = community.normalize_id_number(text)
-        if not normalized:
-            return normalized, None
-        _info, problem = community.check_id_number(normalized)
-        if normalized == EXAMPLE_ID:
-            return normalized, _("This is the template's example row: replace it or delete it.")
-        if problem:
-            return normalized, community.ID_NUMBER_PROBLEMS[problem]
-        if normalized in self.seen:
-            return normalized, _("The same ID number is already in row %(row)s of this file.",
-                                 row=self.seen[normalized])
-        self.seen[normalized] = number
-        return normalized, None
-
-    def _region(self, text: str):
-        return region_problem(self.regions, text)
-
-    def _tags(self, text: str):
-        tags, problems = [], []
-        for word in (w.strip() for w in re.split(r"[,，、;；]", text or "")):
-            if word and self.tags.get(word.casefold()) is None:
-                problems.append(_("\"%(word)s\" is not one of the groups of the template.", word=word))
-            elif word:
-                tags.append(self.tags[word.casefold()])
-        return tags, problems
 
     def row(self, number: int, values: dict, problems: list[Problem]) -> Optional[dict]:
         """The service's arguments for one row, or None with its problems added to ``problems``."""
         found = required_and_lengths(RESIDENTS, values)
-        id_number, message = self._id_number(number, values.get("id_number", ""))
+        id_number, _info, message = id_number_cell(values.get("id_number", ""), number, self.seen)
         found.append(("id_number", message))
-        region, message = self._region(values.get("community", ""))
+        region, message = region_problem(self.regions, values.get("community", ""))
         found.append(("community", message))
-        if values.get("phone") and not re.match(community.PHONE_PATTERN, values["phone"]):
-            found.append(("phone", community.PHONE_PROBLEM))
-        tags, messages = self._tags(values.get("tags", ""))
+        found += phone_problem(values)
+        tags, messages = named_items(values.get("tags", ""), self.tags, lambda word: _(
+            "\"%(word)s\" is not one of the groups of the template.", word=word))
         found += [("tags", m) for m in messages]
-        if values.get("consent") and values["consent"].casefold() not in YES:
-            found.append(("consent", _("Write \"Yes\" once the resident has consented; without consent nobody "
-                                       "is registered.")))
-        found = [(key, message) for key, message in found if message]
-        problems += [Problem(number, self.headers[key], str(message)) for key, message in found]
-        if found:
+        found += consent_problem(values, _("Write \"Yes\" once the resident has consented; without consent "
+                                           "nobody is registered."))
+        if not row_done(RESIDENTS, number, found, problems):
             return None
         return {"row": number, "name": values["name"], "id_number": id_number, "region": region,
                 "address": values["address"], "phone": values.get("phone") or None, "tags": tags,
                 "health_notes": values.get("health_notes", ""), "consent": True,
                 "channel": ConsentChannel.spreadsheet}
 
-
     def finish(self, rows: list[dict], problems: list[Problem]) -> list[dict]:
-        return _already_registered(rows, problems)
-
-
-def _already_registered(rows: list[dict], problems: list[Problem]) -> list[dict]:
-    """Rows whose ID number is already in the register are reported (one query per thousand rows)."""
-    by_index = {blind_index(row["id_number"]): row for row in rows}
-    indexes = list(by_index)
-    taken = set()
-    for start in range(0, len(indexes), 1000):
-        taken |= set(db.session.scalars(sa.select(Resident.id_number_index).where(
-            Resident.id_number_index.in_(indexes[start:start + 1000]))))
-    header = str(COLUMNS[1].header)
-    for index in taken:
-        problems.append(Problem(by_index[index]["row"], header, str(community.DUPLICATE_ID)))
-    return [row for row in rows if blind_index(row["id_number"]) not in taken]
+        """Rows whose ID number is already in the register are reported."""
+        return already_registered(RESIDENTS, rows, problems, Resident.id_number_index,
+                                  lambda row: row["id_number"], community.DUPLICATE_ID)
 
 
 def preview(user: User, file_name: str, content: bytes, kind: Optional[Kind] = None) -> Preview:

@@ -33,6 +33,21 @@ def urgency_choices():
                     for level, label in URGENCY_LABELS.items()])
 
 
+# The consents a request asks for: (the resident's own words, staff's words for what the resident agreed to).
+CONSENT_WORDING = {
+    "consent": (_l("I agree that this request be shared with the social organization, social worker and "
+                   "volunteers who serve it"),
+                _l("The resident agrees that this request be shared with the social organization, social "
+                   "worker and volunteers who serve it")),
+    "data_consent": (_l("I consent again to my community keeping and using my personal data to arrange "
+                        "community services"),
+                     _l("The resident consents again to their personal data being kept and used to "
+                        "arrange community services")),
+    "photo_consent": (_l("I agree that the photos be kept and shown to those who serve it"),
+                      _l("The resident agrees that the photos be kept and shown to those who serve it")),
+}
+
+
 class NeedForm(Form):
     """What a resident fills in for themself."""
 
@@ -56,15 +71,19 @@ class NeedForm(Form):
                              choices=choices([(r.value, r.label) for r in Recurrence]),
                              invalid_choice_message=_l("Choose how often from the list."))
     photos = MultipleFileField(_l("Photos (optional)"), description=_l("JPG or PNG, e.g. of what needs repair."))
-    consent = BooleanField(_l("I agree that this request be shared with the social organization, social worker and "
-                              "volunteers who serve it"),
-                           description=_l("Required for every request."))
-    data_consent = BooleanField(_l("I consent again to my community keeping and using my personal data to arrange "
-                                   "community services"))
-    photo_consent = BooleanField(_l("I agree that the photos be kept and shown to those who serve it"),
-                                 description=_l("Required when photos are attached."))
+    # Worded for whoever fills the form in: CONSENT_WORDING.
+    consent = BooleanField(description=_l("Required for every request."))
+    data_consent = BooleanField()
+    photo_consent = BooleanField(description=_l("Required when photos are attached."))
     # Set by "submit anyway" once the likely duplicates were shown.
     anyway = HiddenField(default="")
+
+    by_staff = False    # the resident fills it in; staff forms say "the resident" instead of "I"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, wording in CONSENT_WORDING.items():
+            self[name].label.text = wording[self.by_staff]
 
     def validate_window_end(self, field):
         if field.data and self.window_start.data and field.data <= self.window_start.data:
@@ -100,18 +119,13 @@ class NeedForm(Form):
 class StaffNeedForm(NeedForm):
     """Staff and grid workers also say which skills and whether a professional is needed."""
 
+    by_staff = True
+
     # No Optional(): none chosen is valid, and Optional() would pass a blank entry on to the service.
     skills = SelectMultipleField(_l("Skills the helpers need"), coerce=int,
                                  invalid_choice_message=_l("Choose skills from the list."))
     needs_professional = BooleanField(_l("Needs a professional social worker (a case), not only volunteers"))
     by_phone = BooleanField(_l("The resident asked by phone (hotline)"))
-    consent = BooleanField(_l("The resident agrees that this request be shared with the social organization, social "
-                              "worker and volunteers who serve it"),
-                           description=_l("Required for every request."))
-    data_consent = BooleanField(_l("The resident consents again to their personal data being kept and used to "
-                                   "arrange community services"))
-    photo_consent = BooleanField(_l("The resident agrees that the photos be kept and shown to those who serve it"),
-                                 description=_l("Required when photos are attached."))
     caller_phone = StringField(_l("Caller's number (optional)"), validators=[Optional(), Length(max=32)],
                                description=_l("Pages show only its last four digits."))
 

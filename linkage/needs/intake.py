@@ -86,9 +86,7 @@ def read_photo(need: Need, photo_id: int, *, reader: User) -> tuple[NeedPhoto, b
     photo = db.session.get(NeedPhoto, photo_id)
     if photo is None or photo.need_id != need.id:
         raise Refused(_l("This need has no such photo."))
-    content = uploads.read_back(PHOTOS, photo.stored_name, encrypted=True)
-    if content is None:
-        raise Refused(_l("The photo's file is missing from the server."))
+    content = uploads.read_stored(PHOTOS, photo.stored_name, _l("The photo's file is missing from the server."))
     return photo, content
 
 

@@ -11,7 +11,7 @@ from linkage import audit
 from linkage.audit_text import action_label
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import AuditEvent, Category, Need, NeedChannel, NeedFollower, NeedStatus, Region, Resident, Skill, User
+from linkage.models import AuditEvent, Category, Need, NeedChannel, NeedFollower, NeedStatus, Region, Resident, User
 from linkage.needs import access
 
 # Needs someone still has to act on; the lists show these unless asked for all.
@@ -136,7 +136,3 @@ def category_choices(locale: str):
         result.extend(choices(pairs or [(sector.id, group)], optgroup=group))
     return result
 
-
-def skill_choices(locale: str):
-    return choices([(s.id, s.display_name(locale))
-                    for s in db.session.scalars(sa.select(Skill).where(Skill.active.is_(True)).order_by(Skill.code))])

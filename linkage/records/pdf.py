@@ -28,6 +28,19 @@ def font_path() -> str:
     raise FontMissing("install fonts-noto-cjk")
 
 
+def chinese_pdf(title: str, heading: str, *, size: int, height: int) -> FPDF:
+    """A new A4 document in Chinese (the font embedded, as ``cjk``) whose first page opens with ``heading``,
+    centred in ``size`` points on a line ``height`` mm high."""
+    pdf = FPDF(format="A4")
+    pdf.set_title(title)
+    pdf.set_creator("Linkage")
+    pdf.add_font("cjk", fname=font_path(), collection_font_number=FONT_IN_COLLECTION)
+    pdf.add_page()
+    pdf.set_font("cjk", size=size)
+    pdf.cell(0, height, heading, align="C", new_x="LMARGIN", new_y="NEXT")
+    return pdf
+
+
 def _day(value) -> str:
     if value is None:
         return "—"
@@ -58,13 +71,7 @@ def sections(certificate: Certificate, *, volunteer_number: Optional[str], code:
 
 
 def render(certificate: Certificate, *, volunteer_number: Optional[str], code: Optional[str]) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_title(f"志愿服务证明 {certificate.number}")
-    pdf.set_creator("Linkage")
-    pdf.add_font("cjk", fname=font_path(), collection_font_number=FONT_IN_COLLECTION)
-    pdf.add_page()
-    pdf.set_font("cjk", size=22)
-    pdf.cell(0, 16, "志愿服务证明", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf = chinese_pdf(f"志愿服务证明 {certificate.number}", "志愿服务证明", size=22, height=16)
     pdf.set_font("cjk", size=11)
     pdf.multi_cell(0, 7, f"兹证明 {certificate.volunteer.name} 同志参加志愿服务，"
                          f"经记录累计志愿服务时长 {_hours(certificate.minutes)} 小时。特此证明。",

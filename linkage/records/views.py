@@ -2,13 +2,14 @@
 and verification pages (no log-in)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from linkage import exports
 from linkage.auth.access import require
+from linkage.downloads import send_attachment
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.models import Certificate, CertificateStatus, HoursCorrection, Role, SignUp, VolunteerComplaint
@@ -21,13 +22,6 @@ from linkage.volunteers.access import volunteer_only
 from linkage.web import perform
 
 blueprint = Blueprint("records", __name__, url_prefix="/records")
-
-
-def _file(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- the volunteer's own record --------------------------------------------------------------------------
@@ -92,7 +86,7 @@ def export_mine():
     if not outcome:
         return redirect(url_for(".mine"))
     body = outcome.value
-    return _file(body, "text/csv; charset=utf-8", "volunteer-record.csv")
+    return send_attachment(body, "volunteer-record.csv", "text/csv; charset=utf-8")
 
 
 @blueprint.route("/certificates/<int:certificate_id>.pdf")
@@ -105,7 +99,7 @@ def certificate_pdf(certificate_id):
         abort(404)
     body = pdf.render(certificate, volunteer_number=numbers.number_of(certificate.volunteer),
                       code=services.verification_code(certificate))
-    return _file(body, "application/pdf", f"certificate-{certificate.number}.pdf")
+    return send_attachment(body, f"certificate-{certificate.number}.pdf", "application/pdf")
 
 
 # --- corrections of approved hours --------------------------------------------------------------------
@@ -196,7 +190,8 @@ def complain(number):
 def export_record(number):
     require(access.keeps_records(current_user))
     volunteer = _in_scope(number)
-    return _file(export.to_csv(volunteer), "text/csv; charset=utf-8", f"volunteer-record-{number}.csv")
+    return send_attachment(export.to_csv(volunteer), f"volunteer-record-{number}.csv",
+                           "text/csv; charset=utf-8")
 
 
 @blueprint.get("/volunteers/export.<any(xlsx, csv):kind>")

@@ -93,29 +93,26 @@ def runnable_shifts(user: User):
     return mine
 
 
+def _in_charge(user: User, shift: Shift) -> bool:
+    """Site admins, the shift's creator or lead, the winning organization's admin."""
+    return user.is_authenticated and (user.role == Role.admin or _is_lead_or_creator(user, shift)
+                                      or _is_org_manager(user, shift))
+
+
+def _community_staff_of(user: User, shift: Shift) -> bool:
+    return user.is_authenticated and user.role == Role.community_staff and user.region_id == shift.region_id
+
+
 def can_edit(user: User, shift: Shift) -> bool:
     """Edit and cancel: creator, lead, the winning organization's admin, the community's staff for
     community activities, site admins."""
-    if not user.is_authenticated:
-        return False
-    if user.role == Role.admin:
-        return True
-    if _is_lead_or_creator(user, shift) or _is_org_manager(user, shift):
-        return True
-    return (shift.project_id is None and user.role == Role.community_staff
-            and user.region_id == shift.region_id)
+    return _in_charge(user, shift) or (shift.project_id is None and _community_staff_of(user, shift))
 
 
 def can_run(user: User, shift: Shift) -> bool:
     """Roster, check-in/out, no-shows, hours: the lead (or creator), the community's staff, the winning
     organization's admin, site admins."""
-    if not user.is_authenticated:
-        return False
-    if user.role == Role.admin:
-        return True
-    if _is_lead_or_creator(user, shift) or _is_org_manager(user, shift):
-        return True
-    return user.role == Role.community_staff and user.region_id == shift.region_id
+    return _in_charge(user, shift) or _community_staff_of(user, shift)
 
 
 def can_view(user: User, shift: Shift, volunteer: Optional[Volunteer] = None) -> bool:

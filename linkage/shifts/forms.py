@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from linkage.forms import Form, Subform, choices
 from linkage.listing import ListFilters, day_field
 from linkage.models import URGENCY_LABELS, ShiftStatus
+from linkage.skills.queries import skill_choices
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 WEEKDAY_CHOICES = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")),
@@ -119,11 +120,11 @@ class ShiftForm(Form):
         return days
 
     def set_skill_choices(self, skills, locale: str) -> None:
-        options = choices([("", _l("Anyone"))] + [(s.id, s.display_name(locale)) for s in skills])
+        options = choices([("", _l("Anyone"))]) + skill_choices(skills, locale)
         for entry in self.slots:
             entry.form.skill.choices = options
-        self.trains_skill.choices = choices([("", _l("Not a training session"))] + [
-            (s.id, s.display_name(locale)) for s in skills if s.is_certificate])
+        self.trains_skill.choices = choices([("", _l("Not a training session"))]) + skill_choices(
+            [s for s in skills if s.is_certificate], locale)
 
     def validate_end(self, field):
         if field.data and self.start.data and field.data <= self.start.data:

@@ -19,6 +19,7 @@ from linkage.shifts import access, codes, places, queries, series, services
 from linkage.shifts.access import (LIST_ROLES, PROJECT_CREATORS, can_create_community_activity,
                                    can_create_for_project, can_edit, can_run, can_view, social_worker_of,
                                    volunteer_of, volunteer_street, winning_organization_id)
+from linkage.skills.queries import offered_skills, skill_choices
 from linkage.shifts.forms import CancelShiftForm, FilterForm, HoursForm, PendingHoursFilters, ShiftForm, TimeForm
 from linkage.timeutil import local_to_utc, to_local
 from linkage.volunteers import access as volunteer_access
@@ -88,8 +89,9 @@ def _filter_choices(form: FilterForm, volunteer) -> None:
         query = query.where(Region.path.startswith(scope.path))
     form.community.choices = choices([("", _("All communities"))] + [
         (r.id, r.display_name(_locale())) for r in db.session.scalars(query)])
-    form.skill.choices = choices([("", _("Any skill"))] + [
-        (s.id, s.display_name(_locale())) for s in db.session.scalars(sa.select(Skill).order_by(Skill.code))])
+    # A filter names retired skills too: past shifts asked for them.
+    form.skill.choices = choices([("", _("Any skill"))]) + skill_choices(
+        db.session.scalars(sa.select(Skill).order_by(Skill.code)), _locale())
 
 
 def _filters(form: FilterForm) -> queries.ShiftFilters:
@@ -249,8 +251,7 @@ def _form_choices(form: ShiftForm, project, shift=None) -> None:
         needs += [need for need in shift.needs if need not in needs]
     form.needs.choices = choices((n.id, f"{n.title} · {n.urgency_label}") for n in needs)
     kept = [slot.skill_id for slot in shift.slots] if shift is not None else []
-    form.set_skill_choices(db.session.scalars(sa.select(Skill).where(Skill.offered(kept)).order_by(Skill.code)).all(),
-                           locale)
+    form.set_skill_choices(offered_skills(kept), locale)
 
 
 def _shift_data(form: ShiftForm) -> services.ShiftData:
@@ -300,12 +301,7 @@ def _sign_up_message(record: SignUp) -> tuple[str, str]:
 @blueprint.post("/<int:shift_id>/withdraw")
 @role_required(Role.volunteer)
 def withdraw(shift_id):
-    volunteer = volunteer_of(current_user)
-    require(volunteer is not None)
-    record = db.session.scalar(sa.select(SignUp).where(
-        SignUp.shift_id == shift_id, SignUp.volunteer_id == volunteer.id))
-    if record is None:
-        abort(404)
+    record = _my_sign_up(shift_id)
     done = {SignUpStatus.waitlisted: _("You left the waiting list."),
             SignUpStatus.requested: _("Your request was withdrawn.")}.get(
         record.status, _("Your sign-up was cancelled and the place given to the next volunteer."))

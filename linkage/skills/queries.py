@@ -1,12 +1,28 @@
-"""The scoped selects of skill certificates."""
+"""The skills forms offer, and the scoped selects of skill certificates."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from linkage.extensions import db
+from linkage.forms import choices
 from linkage.models import ProofStatus, Region, Skill, SkillCertificate, User, Volunteer
 from linkage.skills import access
+
+
+def offered_skills(keep=(), *, certificates: bool = True) -> list[Skill]:
+    """The skills a form may offer, by code: the active ones and those in ``keep`` (ids a record already
+    names, so that editing it does not drop a retired one); without the skills that count only with a
+    certificate when ``certificates`` is False (those are claimed with one, on the certificates page)."""
+    query = sa.select(Skill).where(Skill.offered(keep))
+    if not certificates:
+        query = query.where(Skill.is_certificate.is_(False))
+    return list(db.session.scalars(query.order_by(Skill.code)))
+
+
+def skill_choices(skills, locale: str) -> list:
+    """``skills`` as select choices, named in ``locale``."""
+    return choices((skill.id, skill.display_name(locale)) for skill in skills)
 
 
 def proof_skills() -> list[Skill]:

@@ -6,7 +6,6 @@ shift is decided by ``linkage.shifts.eligibility.holds`` alone."""
 from __future__ import annotations
 
 import calendar
-import os
 from datetime import date, datetime
 from typing import Optional
 
@@ -57,13 +56,7 @@ def claim(volunteer: Volunteer, skill: Optional[Skill], *, actor: User, file_nam
     certificate = SkillCertificate(volunteer_id=volunteer.id, skill_id=skill.id, source=ProofSource.upload,
                                    status=ProofStatus.pending, file_name=file_name.strip(), extension=extension,
                                    stored_name=uploads.new_name(), size=len(content), claimed_at=clock())
-    path = uploads.store(AREA, certificate.stored_name, content, encrypted=True)
-    db.session.add(certificate)
-    try:
-        db.session.flush()
-    except BaseException:
-        os.remove(path)
-        raise
+    uploads.store_with_row(AREA, certificate, content, encrypted=True)
     audit.record(actor, "skill_certificate.claim", certificate, region_id=volunteer.region_id,
                  after={**audit.snapshot(certificate, *_FIELDS), "size": certificate.size})
     return certificate
@@ -121,9 +114,7 @@ def read_file(certificate: SkillCertificate, *, actor: User) -> bytes:
     """The uploaded certificate's bytes for one download, recorded in the audit trail."""
     if not access.can_read(actor, certificate) or certificate.stored_name is None:
         raise Refused(_l("You may not open this certificate."))
-    content = uploads.read_back(AREA, certificate.stored_name, encrypted=True)
-    if content is None:
-        raise Refused(_l("The certificate's file is missing from the server."))
+    content = uploads.read_stored(AREA, certificate.stored_name, _l("The certificate's file is missing from the server."))
     audit.record(actor, "skill_certificate.read", certificate, region_id=certificate.volunteer.region_id)
     return content
 

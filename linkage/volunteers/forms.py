@@ -8,8 +8,7 @@ from wtforms import (BooleanField, DateField, FieldList, FloatField, FormField, 
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from linkage import settings
-from linkage.forms import Form, Subform, choices
-from linkage.identifiers import id_number_problem
+from linkage.forms import Form, Subform, choices, valid_id_number
 from linkage.listing import ListFilters, day_field, status_field
 from linkage.models import ExceptionKind, HoursStatus
 from linkage.shifts.forms import MultiCheckboxField, optional_int
@@ -43,7 +42,7 @@ class ProfileForm(Form):
     name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=100)])
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1\d{10}$", message=_l("Enter an 11-digit mainland mobile number."))])
-    id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=40)],
+    id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=40), valid_id_number],
                             render_kw={"autocomplete": "off", "inputmode": "text"},
                             description=_l("18 characters. Your age is read from it; it is stored encrypted and "
                                            "shown masked."))
@@ -65,11 +64,6 @@ class ProfileForm(Form):
     skills = MultiCheckboxField(_l("Skills and certificates"), coerce=int)
     availability = FieldList(FormField(WindowForm), min_entries=MAX_WINDOWS, max_entries=MAX_WINDOWS)
     submit = SubmitField(_l("Save"))
-
-    def validate_id_number(self, field):
-        problem = id_number_problem(field.data) if (field.data or "").strip() else None
-        if problem:
-            raise ValidationError(problem)
 
     def validate_longitude(self, field):
         if (field.data is None) != (self.latitude.data is None):

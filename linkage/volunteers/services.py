@@ -1,7 +1,6 @@
 """Volunteer profile rules. Functions take the actor, flush and never commit."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Optional
@@ -12,7 +11,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from linkage import audit, settings, uploads
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.identifiers import ID_NUMBER_PROBLEMS, check_id_number, normalize_id_number
+from linkage.identifiers import read_id_number
 from linkage.models import (Availability, AvailabilityException, ExceptionKind, GuardianConsent, Region, RegionLevel,
                             Skill, SupervisionNote, User, Volunteer, VolunteerStatus)
 from linkage.models.people import age_on
@@ -58,12 +57,11 @@ def checked_id_number(text: Optional[str], *, today: date, volunteer: Optional[V
                       field: str = "id_number") -> str:
     """The normalized ID number of a volunteer, or Refused: not a valid number (the reason named), the
     holder under the minimum age, or the number of another volunteer already registered."""
-    number = normalize_id_number(text)
+    number, info, problem = read_id_number(text)
     if not number:
         raise Refused(_("Enter your resident ID number (18 characters)."), field=field)
-    info, problem = check_id_number(number)
     if problem:
-        raise Refused(str(ID_NUMBER_PROBLEMS[problem]), field=field)
+        raise Refused(str(problem), field=field)
     min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
     if age_on(info.birth_date, today) < min_age:
         raise Refused(_("Volunteers must be at least %(age)s years old.", age=min_age), field=field)
@@ -240,13 +238,7 @@ def record_consent(volunteer: Volunteer, data: ConsentData, *, actor: User, toda
     consent = GuardianConsent(volunteer=volunteer, guardian_name=name, relation=relation, phone=phone,
                               file_name=data.file_name.strip()[:200], extension=extension,
                               stored_name=uploads.new_name(), recorded_by_id=actor.id, recorded_at=utcnow())
-    path = uploads.store(CONSENTS, consent.stored_name, data.content, encrypted=True)
-    db.session.add(consent)
-    try:
-        db.session.flush()
-    except BaseException:
-        os.remove(path)
-        raise
+    uploads.store_with_row(CONSENTS, consent, data.content, encrypted=True)
     audit.record(actor, "volunteer.consent_record", volunteer,
                  before={"consent_recorded_at": previous.recorded_at.isoformat()} if previous else None,
                  after={"consent_recorded_at": consent.recorded_at.isoformat(), "relation": relation,
@@ -273,9 +265,7 @@ def read_consent_document(consent: GuardianConsent, *, actor: User) -> bytes:
     """The signed consent form's bytes for one download, in the access log (``volunteer.consent_read``)."""
     if not access.can_record_consent(actor, consent.volunteer):
         raise Refused(_("You may not read this volunteer's consent form."))
-    content = uploads.read_back(CONSENTS, consent.stored_name, encrypted=True)
-    if content is None:
-        raise Refused(_("The document's file is missing from the server."))
+    content = uploads.read_stored(CONSENTS, consent.stored_name, _("The document's file is missing from the server."))
     audit.record(actor, "volunteer.consent_read", consent.volunteer,
                  after={"consent_recorded_at": consent.recorded_at.isoformat()})
     return content

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _, get_locale
 from flask_login import current_user, login_required
 
 from linkage import settings, uploads
 from linkage.auth.access import require
+from linkage.downloads import send_attachment
 from linkage.extensions import db
 from linkage.forms import choices
 from linkage.listing import member
@@ -107,9 +108,7 @@ def _choices(form: ProfileForm, volunteer=None) -> None:
     # Skills that need a certificate are claimed with one on the certificates page, not ticked here; retired
     # skills are offered only to those who already list them.
     kept = [s.id for s in volunteer.skills] if volunteer is not None else []
-    skills = db.session.scalars(sa.select(Skill).where(Skill.offered(kept), sa.not_(Skill.is_certificate))
-                                .order_by(Skill.code))
-    form.skills.choices = choices((s.id, s.display_name(locale)) for s in skills)
+    form.skills.choices = skill_queries.skill_choices(skill_queries.offered_skills(kept, certificates=False), locale)
 
 
 def _profile_data(form: ProfileForm) -> services.ProfileData:
@@ -155,13 +154,6 @@ def hours():
 
 # --- calendar -------------------------------------------------------------------------------------------
 
-def _ics(body: bytes, filename: str) -> Response:
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def _shift_url(shift) -> str:
     return url_for("shifts.detail", shift_id=shift.id, _external=True)
 
@@ -175,7 +167,7 @@ def calendar_feed(token):
     now = utcnow()
     body = calendar.calendar(calendar.feed_sign_ups(volunteer, now), now=now,
                              locale=volunteer.user.locale if volunteer.user else None, shift_url=_shift_url)
-    return _ics(body, "linkage.ics")
+    return send_attachment(body, "linkage.ics", "text/calendar")
 
 
 @blueprint.post("/calendar/new")
@@ -199,7 +191,7 @@ def shift_ics(shift_id):
     if record is None:
         abort(404)
     body = calendar.calendar([record], now=utcnow(), locale=current_user.locale or _locale(), shift_url=_shift_url)
-    return _ics(body, f"shift-{shift_id}.ics")
+    return send_attachment(body, f"shift-{shift_id}.ics", "text/calendar")
 
 
 # --- supervision notes (social workers and staff of the volunteer's area; never the volunteer) ---------------
