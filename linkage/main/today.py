@@ -20,13 +20,14 @@ from linkage.matching.access import visible_runs
 from linkage.ratings import queries as rating_queries
 from linkage.skills import queries as skill_queries
 from linkage.meetings import queries as meeting_queries
-from linkage.models import (HOLDING_STATUSES, Contract, ContractStatus, FollowUpStatus, HoursStatus, MatchRun,
+from linkage.models import (HOLDING_STATUSES, Contract, ContractStatus, FollowUpStatus, MatchRun,
                             MatchStatus, Need, NeedStatus, OrgStatus, PanelMember, PanelStatus, Project,
                             ProjectStatus, Role, Shift, ShiftStatus, SignUp, SignUpStatus)
 from linkage.needs import queries as need_queries
 from linkage.organizations import queries as organization_queries
 from linkage.projects import queries as project_queries
 from linkage.records import queries as record_queries
+from linkage.shifts import queries as shift_queries
 from linkage.shifts.access import social_worker_of, volunteer_of
 from linkage.timeutil import local_day_start, now as clock, to_local
 from linkage.volunteers import queries as volunteer_queries
@@ -134,15 +135,8 @@ def _led_shifts_soon(user, moment):
 
 
 def _hours_to_approve(user, moment):
-    worker = social_worker_of(user)
-    if worker is None:
-        return None
-    query = (sa.select(SignUp.id).join(Shift, Shift.id == SignUp.shift_id)
-             .where(Shift.lead_id == worker.id, SignUp.hours_status == HoursStatus.pending))
-    first = db.session.scalar(sa.select(Shift.id).join(SignUp, SignUp.shift_id == Shift.id).where(
-        Shift.lead_id == worker.id, SignUp.hours_status == HoursStatus.pending).order_by(Shift.start, Shift.id)
-        .limit(1))
-    return _count(query), (url_for("shifts.roster", shift_id=first) if first else url_for("shifts.index"))
+    """The hours waiting on the shifts whose roster ``user`` keeps: the hours-to-approve page's own list."""
+    return _count(shift_queries.hours_to_approve(user)), url_for("shifts.hours_to_approve")
 
 
 def _corrections_to_decide(user, moment):
@@ -259,7 +253,7 @@ TASKS = [
     TaskKind("led_shifts_soon", frozenset({R.social_worker}), _led_shifts_soon,
              lambda n: ngettext("You lead %(num)s shift today or tomorrow",
                                 "You lead %(num)s shifts today or tomorrow", n)),
-    TaskKind("hours_to_approve", frozenset({R.social_worker}), _hours_to_approve,
+    TaskKind("hours_to_approve", frozenset({R.social_worker, R.community_staff, R.org_admin}), _hours_to_approve,
              lambda n: ngettext("%(num)s volunteer's hours wait for your approval",
                                 "%(num)s volunteers' hours wait for your approval", n)),
     TaskKind("corrections_to_decide", frozenset({R.social_worker, R.community_staff}), _corrections_to_decide,
