@@ -16,7 +16,6 @@ from linkage.extensions import db
 from linkage.identifiers import parse_resident_id
 from linkage.models import (AccountStatus, AuditEvent, ConsentChannel, Region, Resident, ResidentClaim, Role, User,
                             Volunteer, VolunteerStatus)
-from linkage.records import numbers
 from linkage.security import blind_index, check_password, encrypt, hash_password
 from linkage.volunteers import services as volunteer_services
 
@@ -151,9 +150,7 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
                               latitude=community.latitude, longitude=community.longitude,
                               status=VolunteerStatus.pending)
         volunteer.set_id_number(id_number)
-        db.session.add(volunteer)
-        db.session.flush()
-        numbers.assign(volunteer)   # the volunteer number, from registration on
+        volunteer_services.add_volunteer(volunteer)   # numbered from registration on
     elif role == Role.resident:
         _resident_record(user, number, community, phone)
     db.session.flush()

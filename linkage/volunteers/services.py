@@ -102,11 +102,9 @@ def update_profile(volunteer: Optional[Volunteer], data: ProfileData, *, user: U
               if data.id_number or volunteer is None or volunteer.id_number_encrypted is None else None)
     _check(data, today)
     if volunteer is None:
-        volunteer = Volunteer(user=user, name=data.name, region=data.community,
-                              status=VolunteerStatus.active if user.is_verified else VolunteerStatus.pending)
-        db.session.add(volunteer)
-        db.session.flush()
-        numbers.assign(volunteer)
+        volunteer = add_volunteer(Volunteer(user=user, name=data.name, region=data.community,
+                                            status=VolunteerStatus.active if user.is_verified
+                                            else VolunteerStatus.pending))
     before = {**audit.snapshot(volunteer, *PROFILE_FIELDS), "skills": sorted(s.code for s in volunteer.skills),
               "availability": _windows_of(volunteer)}
     volunteer.name = data.name.strip()
@@ -151,11 +149,18 @@ def register_by_staff(data: ProfileData, *, actor: User, today: date) -> Volunte
                           max_travel_km=data.max_travel_km, weekly_minutes_limit=data.weekly_hours * 60,
                           status=VolunteerStatus.active, skills=list(data.skills))
     volunteer.set_id_number(number)
+    add_volunteer(volunteer)
+    audit.record(actor, "volunteer.register", volunteer,
+                 after={k: _audited(k, v) for k, v in audit.snapshot(volunteer, *PROFILE_FIELDS).items()})
+    return volunteer
+
+
+def add_volunteer(volunteer: Volunteer) -> Volunteer:
+    """A new volunteer's record, however it is made (self-registration, the profile form, staff, an import):
+    added, flushed (a second record of one ID number is refused) and given its volunteer number."""
     db.session.add(volunteer)
     _flush_unique_id()
     numbers.assign(volunteer)
-    audit.record(actor, "volunteer.register", volunteer,
-                 after={k: _audited(k, v) for k, v in audit.snapshot(volunteer, *PROFILE_FIELDS).items()})
     return volunteer
 
 
