@@ -267,7 +267,7 @@ def _need_page(need, **forms):
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
                            candidates=candidates,
                            trail_label=need_queries.trail_label, response=targets.summary(need),
-                           actions=actions,
+                           actions=actions, photos_shown=consents.photos_shown_to(current_user, need),
                            links_resident=access.can_see_resident(current_user, need.resident), **forms)
 
 
