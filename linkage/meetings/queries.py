@@ -12,7 +12,7 @@ from linkage.extensions import db
 from linkage.organizations import queries as org_queries
 from linkage.meetings.access import CONVENERS, MEETING_LEVELS, PARTICIPANT_ROLES
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Contract, ContractStatus, DecisionStatus, Feedback,
-                            Meeting, MeetingDecision, Need, NeedStatus, Region, RegionLevel, Role, Shift, ShiftStatus,
+                            Meeting, MeetingDecision, Need, NeedStatus, Region, Role, Shift, ShiftStatus,
                             SignUp, User, VisitRating)
 from linkage.models.meetings import meeting_participants
 
@@ -57,7 +57,7 @@ def participant_choices(region: Region) -> list[User]:
     """Active people of the four forces around ``region``: those whose place lies in its street (or in the
     region itself), the civil affairs staff whose area holds it, and the admins of the organizations serving
     it (by the organization's service area, not the admin's own account)."""
-    street = region.ancestor_at(RegionLevel.street) or region
+    street = region.street_area()
     above, node = [], region
     while node is not None:
         above.append(node.id)
