@@ -14,7 +14,7 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import ID_NUMBER_PROBLEMS, check_id_number, normalize_id_number
 from linkage.models import (Availability, AvailabilityException, ExceptionKind, GuardianConsent, Region, RegionLevel,
-                            Skill, SupervisionNote, User, Volunteer, VolunteerStatus)
+                            Skill, SupervisionNote, User, Volunteer, VolunteerClaim, VolunteerStatus)
 from linkage.models.people import age_on
 from linkage.models.types import utcnow
 from linkage.records import numbers
@@ -73,6 +73,26 @@ def checked_id_number(text: Optional[str], *, today: date, volunteer: Optional[V
     if db.session.scalar(query) is not None:
         raise Refused(str(DUPLICATE_ID), field=field)
     return number
+
+
+def claimable_record(text: Optional[str]) -> Optional[Volunteer]:
+    """The volunteer record staff keep without an account (registered in person, or imported) under this ID
+    number (found by its blind index), which a self-registration may claim; None otherwise."""
+    number = normalize_id_number(text)
+    if not number:
+        return None
+    return db.session.scalar(sa.select(Volunteer).where(Volunteer.id_number_index == blind_index(number),
+                                                        Volunteer.user_id.is_(None)))
+
+
+def claim_record(user: User, volunteer: Volunteer) -> VolunteerClaim:
+    """A self-registered account's claim on the record staff keep under the same ID number: no second record;
+    staff of the record's community confirm it when they verify the account. ``volunteer.claim``."""
+    claim = VolunteerClaim(user=user, volunteer=volunteer)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record(None, "volunteer.claim", volunteer, after={"user_id": user.id}, region_id=volunteer.region_id)
+    return claim
 
 
 def _check(data: ProfileData, today: date) -> None:
