@@ -2,6 +2,7 @@
 import), never while a page is looked at."""
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from linkage import sheets, timeutil
@@ -66,3 +67,14 @@ def test_an_import_numbers_every_volunteer(client, auth, world):
     imported = db.session.scalars(sa.select(Volunteer).where(Volunteer.name.startswith("导入"))).all()
     assert len(imported) == 3 and all(_numbered(v) for v in imported)
     assert len({numbers.number_of(v) for v in imported}) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)   # the whole demo district
+def test_the_demo_numbers_every_volunteer(app):
+    from linkage.seed import seed_demo
+    seed_demo()
+    unnumbered = db.session.scalar(sa.select(sa.func.count()).select_from(Volunteer).where(
+        ~sa.exists().where(VolunteerNumber.volunteer_id == Volunteer.id)))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Volunteer)) > 0 and unnumbered == 0
+    assert all(numbers.is_valid(n) for n in db.session.scalars(sa.select(VolunteerNumber.number)))
