@@ -78,6 +78,8 @@ ACTIONS = {
     "resident.anonymize": _l("Resident anonymized"), "resident.claim": _l("Account claims a resident record"),
     "need.import_paper_records": _l("Past paper records of needs imported"),
     "resident.link": _l("Account linked to a resident record"),
+    "volunteer.claim": _l("Account claims a volunteer record"),
+    "volunteer.link": _l("Account linked to a volunteer record"),
     "resident.consent_record": _l("Resident's consent recorded"),
     "resident.consent_withdraw": _l("Resident's consent withdrawn"), "need.absorb": _l("Duplicate merged into this need"), "need.verify": _l("Need verified"), "need.withdraw": _l("Need withdrawn"),
     "organization.register": _l("Organization registered"), "organization.resubmit": _l("Registration resubmitted"),

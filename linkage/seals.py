@@ -41,7 +41,7 @@ from linkage.models import (AgendaItem, Availability, AvailabilityException, Bid
                             PanelScore, Payment, Project, ProjectCriterion, Region, Resident, ResponseTarget, RowSeal,
                             SettingValue,
                             Shift, ShiftSeries, ShiftSlot, SignUp, Skill, SkillCertificate, SocialWorker,
-                            SupervisionNote, User, VisitRating, Volunteer)
+                            SupervisionNote, User, VisitRating, Volunteer, VolunteerClaim)
 
 SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resident, Volunteer,
                  Availability, AvailabilityException, GuardianConsent, Need, Feedback, Project, Bid, ShiftSeries,
@@ -50,7 +50,7 @@ SEALED_MODELS = (Region, Category, Skill, Organization, User, SocialWorker, Resi
                  ProjectCriterion, PanelMember, ExpertTie, PanelScore, Complaint,
                  Case, CaseApproval, CaseNote, CaseService, CaseReferral, CaseTransfer, ResponseTarget,
                  Meeting, AgendaItem, MeetingDecision, SkillCertificate, SupervisionNote,
-                 NeedFollower, NeedPhoto, ResidentClaim, VisitRating, FollowUp)
+                 NeedFollower, NeedPhoto, ResidentClaim, VolunteerClaim, VisitRating, FollowUp)
 # Bookkeeping the app rewrites in bulk while a run solves; not the business's record.
 OPERATIONAL = {"match_runs": {"heartbeat_at", "best_so_far", "job_id"}}
 # Nullable columns added to sealed tables that already held rows (see ``seal_of``).

@@ -13,6 +13,7 @@ from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Categor
                             Organization, OrgStatus, OrgType, Project, ProjectStatus, ProofSource, ProofStatus, Region,
                             RegionLevel, Resident, Role, Shift, ShiftSlot, Skill, SkillCertificate, SocialWorker, User,
                             Volunteer, VolunteerStatus, WorkerLevel)
+from linkage.records import numbers
 from linkage.security import blind_index, encrypt, hash_password
 
 PASSWORD = "correct-horse-9"
@@ -108,6 +109,7 @@ def make_volunteer(region, user=None, name="Volunteer", skills=(), status=Volunt
         volunteer.availability.append(Availability(weekday=weekday, start_time=time(8), end_time=time(21)))
     db.session.add(volunteer)
     db.session.flush()
+    numbers.assign(volunteer)   # as every path that makes a volunteer does
     for skill in skills:  # a skill that needs proof comes with an approved certificate
         if skill.is_certificate:
             make_certificate(volunteer, skill)

@@ -16,7 +16,6 @@ from linkage.extensions import db
 from linkage.identifiers import parse_resident_id
 from linkage.models import (AccountStatus, AuditEvent, ConsentChannel, Region, Resident, ResidentClaim, Role, User,
                             Volunteer, VolunteerStatus)
-from linkage.records import numbers
 from linkage.security import blind_index, check_password, encrypt, hash_password
 from linkage.volunteers import services as volunteer_services
 
@@ -123,6 +122,8 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
     A resident who gives their ID number whose blind index matches a record staff already keep gets no
     second record: a claim on that record waits for staff to confirm it with the account; otherwise
     their new record keeps the number (encrypted, with its blind index) so staff can never add them twice.
+    A volunteer likewise claims the record staff keep without an account (registered in person or
+    imported); a number whose record has an account is refused.
 
     A username that is taken creates nothing and returns None; the page answers the same either way
     (so it tells no one which usernames exist) and the account's owner gets a notice instead."""
@@ -136,8 +137,10 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
         raise AccountError(_l("Residents register after consenting to the keeping and use of their personal "
                               "data: tick the box."), field="consent")
     require_good_password(password, username, field="password")
+    kept = None
     if role == Role.volunteer:  # real-name registration: a valid ID number of someone old enough
-        id_number = volunteer_services.checked_id_number(id_number, today=today or timeutil.today())
+        kept = volunteer_services.claimable_record(id_number)   # kept by staff without an account: claimed
+        id_number = volunteer_services.checked_id_number(id_number, today=today or timeutil.today(), volunteer=kept)
     existing = find_user(username)
     if existing is not None:
         hash_password(password)  # the same work as a real registration
@@ -146,14 +149,14 @@ def register(*, username: str, password: str, display_name: str, role: Role, com
         return None
     user = create_user(username=username, password=password, display_name=display_name, role=role,
                        region=community, actor=None, status=AccountStatus.pending, phone=phone, locale=locale)
-    if role == Role.volunteer:
+    if kept is not None:
+        volunteer_services.claim_record(user, kept)
+    elif role == Role.volunteer:
         volunteer = Volunteer(user=user, name=user.display_name, phone=phone, region=community,
                               latitude=community.latitude, longitude=community.longitude,
                               status=VolunteerStatus.pending)
         volunteer.set_id_number(id_number)
-        db.session.add(volunteer)
-        db.session.flush()
-        numbers.assign(volunteer)   # the volunteer number, from registration on
+        volunteer_services.add_volunteer(volunteer)   # numbered from registration on
     elif role == Role.resident:
         _resident_record(user, number, community, phone)
     db.session.flush()

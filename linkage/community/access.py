@@ -10,7 +10,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from linkage.models import Region, RegionLevel, Resident, Role, User
+from linkage.models import Region, RegionLevel, Resident, Role, User, VolunteerClaim
 
 # Roles that register residents and see the register (plus admins).
 RESIDENT_ROLES = (Role.community_staff, Role.grid_worker)
@@ -57,6 +57,14 @@ def can_register_resident_in(user: User, region: Optional[Region]) -> bool:
 def can_reveal_id(user: User, resident: Resident) -> bool:
     """Only community staff (and admins) may see a full ID number, and only with a logged reason."""
     return user.role in (Role.community_staff, Role.admin) and in_scope(user, resident.region)
+
+
+def can_confirm_claim(user: User, claim) -> bool:
+    """Whether ``user`` may confirm an account's claim on a record staff keep: a resident's record, community
+    staff who may see its ID number; a volunteer's record, community staff of its community (admins: any)."""
+    if isinstance(claim, VolunteerClaim):
+        return user.role in (Role.community_staff, Role.admin) and in_scope(user, claim.volunteer.region)
+    return can_reveal_id(user, claim.resident)
 
 
 def can_verify_account(user: User, account: User) -> bool:

@@ -12,7 +12,8 @@ from linkage.community.access import community_scope
 from linkage.identifiers import read_id_number
 from linkage.extensions import db
 from linkage.forms import choices
-from linkage.models import AccountStatus, ClaimStatus, Region, RegionLevel, Resident, ResidentClaim, User
+from linkage.models import (AccountStatus, ClaimStatus, Region, RegionLevel, Resident, ResidentClaim, User,
+                            VolunteerClaim)
 from linkage.security import blind_index
 
 
@@ -89,10 +90,12 @@ def claims_of(accounts) -> dict:
     ids = [account.id for account in accounts]
     if not ids:
         return {}
-    rows = db.session.scalars(sa.select(ResidentClaim).where(
-        ResidentClaim.user_id.in_(ids), ResidentClaim.status == ClaimStatus.pending)
-        .options(joinedload(ResidentClaim.resident)))
-    return {claim.user_id: claim for claim in rows}
+    claims = {}
+    for model, record in ((ResidentClaim, ResidentClaim.resident), (VolunteerClaim, VolunteerClaim.volunteer)):
+        rows = db.session.scalars(sa.select(model).where(model.user_id.in_(ids), model.status == ClaimStatus.pending)
+                                  .options(joinedload(record)))
+        claims.update({claim.user_id: claim for claim in rows})
+    return claims
 
 
 def access_log(resident: Resident):

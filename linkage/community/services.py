@@ -13,12 +13,12 @@ from flask_babel import lazy_gettext as _l
 from linkage import audit, notifications, settings, timeutil
 from linkage.auth import services as auth_services
 from linkage.community import consents
-from linkage.community.access import can_register_resident_in, can_reveal_id, can_verify_account
+from linkage.community.access import can_confirm_claim, can_register_resident_in, can_reveal_id, can_verify_account
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import read_id_number
-from linkage.models import (AccountStatus, ClaimStatus, ConsentChannel, Region, Resident, ResidentClaim, User,
-                            VulnerableTag)
+from linkage.models import (AccountStatus, ClaimStatus, ConsentChannel, Region, Resident, ResidentClaim, Role, User,
+                            VolunteerClaim, VulnerableTag)
 from linkage.models.people import age_on
 from linkage.security import blind_index, decrypt, encrypt
 
@@ -140,22 +140,26 @@ def verify_account(account: User, *, actor: User) -> None:
     notifications.notify([account], "account_verified", link=notifications.link("main.home"))
 
 
-def pending_claim(account: User) -> Optional[ResidentClaim]:
-    """The account's claim on a record staff keep (its ID number matched), while undecided."""
-    return db.session.scalar(sa.select(ResidentClaim).where(ResidentClaim.user_id == account.id,
-                                                            ResidentClaim.status == ClaimStatus.pending))
+def pending_claim(account: User) -> Optional[ResidentClaim | VolunteerClaim]:
+    """The account's claim on a record staff keep (its ID number matched), while undecided: a volunteer's
+    account claims a volunteer record, a resident's a resident record."""
+    model = VolunteerClaim if account.role == Role.volunteer else ResidentClaim
+    return db.session.scalar(sa.select(model).where(model.user_id == account.id,
+                                                    model.status == ClaimStatus.pending))
 
 
-def link_claimed_record(claim: ResidentClaim, *, actor: User) -> None:
+def link_claimed_record(claim: ResidentClaim | VolunteerClaim, *, actor: User) -> None:
     """Verifying the account confirms its claim: the record staff keep becomes the account's (no second
-    record). Refused when the record is another community's, or already has an account."""
-    resident = claim.resident
-    if not can_reveal_id(actor, resident):
+    record). Refused when the record is another community's, or already has an account.
+    ``resident.link`` or ``volunteer.link``."""
+    record = claim.record
+    if not can_confirm_claim(actor, claim):
         raise Refused(_l("This ID number matches a record another community keeps: they verify this account."))
-    if resident.user_id is not None:
+    if record.user_id is not None:
         raise Refused(_l("The record this ID number matches already has an account: reject this one and "
                          "tell the person to sign in with theirs."))
-    resident.user_id = claim.user_id
+    record.user_id = claim.user_id
     claim.status, claim.decided_by_id, claim.decided_at = ClaimStatus.confirmed, actor.id, timeutil.now()
     db.session.flush()
-    audit.record(actor, "resident.link", resident, after={"user_id": claim.user_id})
+    action = "volunteer.link" if isinstance(claim, VolunteerClaim) else "resident.link"
+    audit.record(actor, action, record, after={"user_id": claim.user_id})

@@ -264,7 +264,7 @@ def _need_page(need, **forms):
     return render_template("community/need_detail.html", need=need, trail=need_queries.status_trail(need),
                            candidates=candidates,
                            trail_label=need_queries.trail_label, response=targets.summary(need),
-                           actions=actions,
+                           actions=actions, photos_shown=consents.photos_shown_to(current_user, need),
                            links_resident=access.can_see_resident(current_user, need.resident), **forms)
 
 
@@ -359,7 +359,7 @@ def accounts():
     page = paginate(query if role is None else query.where(User.role == role))
     return render_template("community/accounts.html", page=page, filters=filters, reject_form=RejectAccountForm(formdata=None),
                            claims=queries.claims_of(page.items),
-                           can_see_record=lambda resident: access.can_see_resident(current_user, resident))
+                           can_confirm=lambda claim: access.can_confirm_claim(current_user, claim))
 
 
 @blueprint.post("/accounts/<int:user_id>/reject")

@@ -35,7 +35,7 @@ def _iso(value: datetime) -> str:
 
 def _volunteer_region(region: Region) -> Region:
     """Volunteers of the whole street may serve a community's shifts."""
-    return region.ancestor_at(RegionLevel.street) or region
+    return region.street_area()
 
 
 def shift_rows(region: Region, start: datetime, end: datetime, organization_id: Optional[int] = None, *,

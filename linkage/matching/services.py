@@ -152,7 +152,7 @@ def what_is_missing(kind: MatchKind, region: Region, problem: dict, *, period_st
                               area=region.name, week=week) if own_projects_only else
                            _l("No open shifts in %(area)s for the week of %(week)s.", area=region.name, week=week))
         if not problem.get("volunteers"):
-            street = region.ancestor_at(RegionLevel.street) or region
+            street = region.street_area()
             missing.append(_l("No verified, active volunteers live in %(area)s.", area=street.name))
     elif kind == MatchKind.award:
         if not problem.get("projects"):

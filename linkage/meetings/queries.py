@@ -9,9 +9,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from linkage import settings
 from linkage.contracts import queries as contract_queries
 from linkage.extensions import db
+from linkage.organizations import queries as org_queries
 from linkage.meetings.access import CONVENERS, MEETING_LEVELS, PARTICIPANT_ROLES
 from linkage.models import (HOLDING_STATUSES, AccountStatus, Contract, ContractStatus, DecisionStatus, Feedback,
-                            Meeting, MeetingDecision, Need, NeedStatus, Region, RegionLevel, Role, Shift, ShiftStatus,
+                            Meeting, MeetingDecision, Need, NeedStatus, Region, Role, Shift, ShiftStatus,
                             SignUp, User, VisitRating)
 from linkage.models.meetings import meeting_participants
 
@@ -54,14 +55,16 @@ def region_choices(user: User) -> list[Region]:
 
 def participant_choices(region: Region) -> list[User]:
     """Active people of the four forces around ``region``: those whose place lies in its street (or in the
-    region itself), and the civil affairs staff whose area holds it."""
-    street = region.ancestor_at(RegionLevel.street) or region
+    region itself), the civil affairs staff whose area holds it, and the admins of the organizations serving
+    it (by the organization's service area, not the admin's own account)."""
+    street = region.street_area()
     above, node = [], region
     while node is not None:
         above.append(node.id)
         node = node.parent
-    near = sa.or_(Region.subtree_clause(User.region_id, street),
-                  sa.and_(User.role == Role.civil_affairs, User.region_id.in_(above)))
+    near = sa.or_(sa.and_(User.role != Role.org_admin, Region.subtree_clause(User.region_id, street)),
+                  sa.and_(User.role == Role.civil_affairs, User.region_id.in_(above)),
+                  User.id.in_(org_queries.admins_serving(region)))
     return list(db.session.scalars(sa.select(User).where(
         User.status == AccountStatus.active, User.role.in_(PARTICIPANT_ROLES), near)
         .order_by(User.role, User.display_name, User.id)))

@@ -14,7 +14,7 @@ from linkage.models.organizations import OrgStatus, OrgType, Organization
 from linkage.models.people import (AccountStatus, Availability, AvailabilityException, ClaimStatus, ConsentChannel,
                                    ConsentPurpose, ExceptionKind, GuardianConsent, Resident, ResidentClaim,
                                    ResidentConsent, ResidentTag, Role, SocialWorker,
-                                   User, Volunteer, VolunteerStatus, VulnerableTag, WorkerLevel)
+                                   User, Volunteer, VolunteerClaim, VolunteerStatus, VulnerableTag, WorkerLevel)
 from linkage.models.panels import (DEFAULT_CRITERIA, PANEL_STATUS_LABELS, Complaint, ComplaintStatus, ExpertTie, PanelMember,
                                    PanelScore, PanelStatus, ProjectCriterion)
 from linkage.models.projects import Bid, BidStatus, Project, ProjectStatus, RUNNING_STATUSES
@@ -45,6 +45,6 @@ __all__ = [
     "Project", "ProjectStatus", "RUNNING_STATUSES", "Recurrence", "ResponseTarget", "Region", "RegionLevel", "Resident",
     "ReminderKind", "ResidentTag", "Role", "RowSeal", "SettingValue", "Shift", "ShiftReminder", "ShiftSeries", "ShiftSlot", "ShiftStatus", "SignUp", "SignUpStatus", "Skill",
     "ProofSource", "ProofStatus", "SkillCertificate", "SupervisionNote",
-    "NeedChannel", "NeedFollower", "NeedPhoto", "ClaimStatus", "ResidentClaim",
+    "NeedChannel", "NeedFollower", "NeedPhoto", "ClaimStatus", "ResidentClaim", "VolunteerClaim",
     "SocialWorker", "URGENCY_LABELS", "User", "Volunteer", "VolunteerStatus", "VulnerableTag", "WorkerLevel",
 ]

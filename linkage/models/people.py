@@ -171,6 +171,34 @@ class ResidentClaim(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     resident: Mapped[Resident] = relationship()
 
+    @property
+    def record(self) -> "Resident":
+        return self.resident
+
+
+class VolunteerClaim(db.Model):
+    """A self-registered volunteer's account whose ID number matched (by its blind index) a volunteer record
+    staff keep without an account (registered in person or imported): no second record is made; staff of
+    the record's community confirm the link when they verify the account."""
+
+    __tablename__ = "volunteer_claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id"), index=True)
+    status: Mapped[ClaimStatus] = mapped_column(sa.Enum(ClaimStatus, native_enum=False, length=16),
+                                                default=ClaimStatus.pending)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    volunteer: Mapped["Volunteer"] = relationship()
+
+    @property
+    def record(self) -> "Volunteer":
+        return self.volunteer
+
 
 class ConsentPurpose(enum.Enum):
     """What a resident consents to, each asked for separately (PIPL arts. 14, 23 and 29)."""

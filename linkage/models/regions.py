@@ -60,6 +60,12 @@ class Region(db.Model):
             node = node.parent
         return node if node is not None and node.level == level else None
 
+    def street_area(self) -> Region:
+        """The street (sub-district) holding this region, or the region itself when no street holds it (a
+        district). The one rule for a place's street: the shifts a volunteer browses and may be matched to,
+        the people a joint meeting draws on."""
+        return self.ancestor_at(RegionLevel.street) or self
+
     @property
     def coordinates(self) -> Optional[tuple[float, float]]:
         if self.latitude is None or self.longitude is None:

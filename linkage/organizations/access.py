@@ -21,6 +21,23 @@ def visible_organizations(user: User):
     return Region.subtree_clause(Organization.region_id, user.region)
 
 
+def overlapping(region: Region):
+    """SQL condition on ``Region``: it holds ``region`` or lies within it."""
+    return sa.or_(Region.path.startswith(region.path), sa.literal(region.path).startswith(Region.path))
+
+
+def serving(region: Region):
+    """SQL condition on ``Organization`` joined with its service area (``Region``): the organization serves
+    ``region``. The one rule for "organizations serving a street or community": the projects an
+    organization is told of and may bid on, and the joint meetings its admin is asked to."""
+    return overlapping(region)
+
+
+def serves(org: Organization, region: Region) -> bool:
+    """``serving`` for one organization: its service area holds ``region`` or lies within it."""
+    return org.region.contains(region) or region.contains(org.region)
+
+
 def is_member(user: User, org: Organization) -> bool:
     """The user is an admin or social worker of ``org``."""
     return user.role in (Role.org_admin, Role.social_worker) and user.organization_id == org.id

@@ -30,6 +30,18 @@ def organization_users(org: Organization, *roles: Role) -> list[User]:
         sa.select(User).where(User.organization_id == org.id, User.role.in_(roles)).order_by(User.id)))
 
 
+def admins_serving(region: Region):
+    """SELECT of the ids of the admins of active organizations serving ``region`` (``access.serving``)."""
+    return (sa.select(User.id).join(Organization, User.organization_id == Organization.id)
+            .join(Region, Organization.region_id == Region.id)
+            .where(User.role == Role.org_admin, Organization.status == OrgStatus.active, access.serving(region)))
+
+
+def org_admins_serving(region: Region) -> list[User]:
+    """Admins of active organizations serving ``region`` (told of new projects there)."""
+    return list(db.session.scalars(sa.select(User).where(User.id.in_(admins_serving(region))).order_by(User.id)))
+
+
 def civil_affairs_covering(region: Region) -> list[User]:
     """Civil affairs staff whose scope contains ``region`` (they verify what happens there)."""
     return list(db.session.scalars(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from linkage.auth.access import can_see_region
 from linkage.extensions import db
+from linkage.organizations import access as org_access
 from linkage.models import (Bid, BidStatus, Complaint, PanelMember, PanelStatus, Project, ProjectStatus, Region,
                             Role, User)
 
@@ -22,15 +23,6 @@ ORG_ROLES = (Role.org_admin, Role.social_worker)
 # A project's results (winner, prices, scores) are public once it is awarded.
 AWARDED_STATUSES = (ProjectStatus.awarded, ProjectStatus.contracted, ProjectStatus.in_progress,
                     ProjectStatus.midterm_evaluated, ProjectStatus.completed, ProjectStatus.final_evaluated)
-
-
-def overlaps(path: str):
-    """SQL condition on ``Region``: the region is an ancestor or a descendant of the one at ``path``."""
-    return sa.or_(Region.path.startswith(path), sa.literal(path).startswith(Region.path))
-
-
-def regions_overlap(a: Region, b: Region) -> bool:
-    return a.contains(b) or b.contains(a)
 
 
 def visible_projects(user: User):
@@ -52,7 +44,7 @@ def visible_projects(user: User):
         return sa.and_(Region.path.startswith(user.region.path), Project.status != ProjectStatus.draft)
     if user.role in ORG_ROLES and user.organization is not None:
         org = user.organization
-        return sa.or_(sa.and_(Project.status == ProjectStatus.published, overlaps(org.region.path)),
+        return sa.or_(sa.and_(Project.status == ProjectStatus.published, org_access.overlapping(org.region)),
                       Project.id.in_(sa.select(Bid.project_id).where(Bid.organization_id == org.id)))
     return sa.false()
 
@@ -83,7 +75,7 @@ def can_view_project(user: User, project: Project) -> bool:
     org = user.organization if user.role in ORG_ROLES else None
     if org is None:
         return False
-    if project.status == ProjectStatus.published and regions_overlap(org.region, project.region):
+    if project.status == ProjectStatus.published and org_access.serves(org, project.region):
         return True
     return db.session.scalar(sa.select(Bid.id).where(
         Bid.project_id == project.id, Bid.organization_id == org.id).limit(1)) is not None

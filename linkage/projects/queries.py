@@ -11,11 +11,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from linkage.extensions import db
 from linkage.listing import matching_text
 from linkage.models import (RUNNING_STATUSES, Bid, BidStatus, Category, Feedback, HoursStatus, Need,
-                            NeedStatus, Organization, OrgStatus, Project, ProjectStatus, Region, RegionLevel,
+                            NeedStatus, Organization, Project, ProjectStatus, Region, RegionLevel,
                             Role, Shift, SignUp, User)
 from linkage.models.projects import project_categories
 from linkage.projects import access
-from linkage.projects.access import overlaps
 
 # Bids still in the competition after the deadline.
 VALID_BID_STATUSES = (BidStatus.submitted, BidStatus.scored)
@@ -133,15 +132,6 @@ def bids_by_project(org: Organization, project_ids) -> dict[int, Bid]:
     rows = db.session.scalars(
         sa.select(Bid).where(Bid.organization_id == org.id, Bid.project_id.in_(project_ids)))
     return {bid.project_id: bid for bid in rows}
-
-
-def org_admins_near(region: Region) -> list[User]:
-    """Admins of active organizations whose service area overlaps ``region`` (told of new projects)."""
-    return list(db.session.scalars(
-        sa.select(User).join(Organization, User.organization_id == Organization.id)
-        .join(Region, Organization.region_id == Region.id)
-        .where(User.role == Role.org_admin, Organization.status == OrgStatus.active, overlaps(region.path))
-        .order_by(User.id)))
 
 
 def used_capacity(org: Organization) -> int:

@@ -23,7 +23,8 @@ from linkage.models import (DEFAULT_CRITERIA, Bid, BidStatus, Category, Need, Ne
                             PanelMember, Project, ProjectCriterion, ProjectStatus, Region, RegionLevel, SocialWorker,
                             User, WorkerLevel)
 from linkage.notifications import link, notify
-from linkage.organizations.queries import organization_users
+from linkage.organizations import access as org_access
+from linkage.organizations.queries import org_admins_serving, organization_users
 from linkage.organizations.services import add_years
 from linkage.auth.access import can_see_region
 from linkage.contracts import queries as contract_queries
@@ -234,7 +235,7 @@ def publish_project(project: Project, *, actor: User) -> None:
     project.published_at = now()
     db.session.flush()
     audit.record(actor, "project.publish", project, before=before, after=audit.snapshot(project, *_STATUS))
-    notify(queries.org_admins_near(project.region), "project_published",
+    notify(org_admins_serving(project.region), "project_published",
            link=link("projects.detail", project_id=project.id), title=project.title,
            deadline=project.bidding_deadline)
 
@@ -688,7 +689,7 @@ def eligibility_problems(project: Project, org: Organization, day: Optional[date
     elif org.status != OrgStatus.active:
         problems.append(_l("Only verified, active organizations may bid; yours is \"%(status)s\".",
                            status=org.status.label))
-    if not access.regions_overlap(org.region, project.region):
+    if not org_access.serves(org, project.region):
         problems.append(_l("This project lies outside your organization's service area."))
     grade = org.effective_grade(day)
     if project.min_grade and grade < project.min_grade:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from linkage import sheets
 from linkage.extensions import db
 from linkage.models import HoursCorrection, HoursStatus, Shift, SignUp, Volunteer
-from linkage.records import numbers, services
+from linkage.records import services
 from linkage.timeutil import LOCAL_TZ
 
 # (data element, in the national record's words)
@@ -26,8 +26,7 @@ def _time(value) -> str:
 
 def rows(volunteer: Volunteer) -> list[list[str]]:
     standing = services.standing(volunteer)
-    number = standing.number or numbers.assign(volunteer)
-    head = [number, volunteer.name, volunteer.region.name, _time(volunteer.created_at), f"{standing.hours:.1f}",
+    head = [standing.number or "", volunteer.name, volunteer.region.name, _time(volunteer.created_at), f"{standing.hours:.1f}",
             str(standing.stars)]
     entries = db.session.scalars(
         sa.select(SignUp).join(Shift, Shift.id == SignUp.shift_id)

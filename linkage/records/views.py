@@ -38,8 +38,6 @@ def mine(answer_form=None):
     volunteer = volunteer_of(current_user)
     if volunteer is None:
         return render_template("records/mine.html", volunteer=None)
-    if request.method == "GET" and numbers.number_of(volunteer) is None:
-        perform(lambda: numbers.assign(volunteer))   # a volunteer still without a number gets theirs on first look
     complaints = queries.complaints_about(volunteer)
     return render_template(
         "records/mine.html", volunteer=volunteer, standing=services.standing(volunteer),
@@ -82,11 +80,7 @@ def export_mine():
     volunteer = volunteer_of(current_user)
     if volunteer is None:
         abort(404)
-    outcome = perform(lambda: export.to_csv(volunteer))   # a number may be assigned on the way
-    if not outcome:
-        return redirect(url_for(".mine"))
-    body = outcome.value
-    return send_attachment(body, "volunteer-record.csv", "text/csv; charset=utf-8")
+    return send_attachment(export.to_csv(volunteer), "volunteer-record.csv", "text/csv; charset=utf-8")
 
 
 @blueprint.route("/certificates/<int:certificate_id>.pdf")

@@ -10,7 +10,7 @@ from linkage import settings
 from linkage.auth.access import can_see_region
 from linkage.extensions import db
 from linkage.models import (FINISHED_STATUSES, LIVE_STATUSES, OPEN_STATUSES, RUNNING_STATUSES, Bid,
-                            BidStatus, HoursStatus, Project, Region, RegionLevel, Role, Shift, ShiftStatus,
+                            BidStatus, HoursStatus, Project, Region, Role, Shift, ShiftStatus,
                             SignUp, SignUpStatus, SocialWorker, User, Volunteer)
 
 # Roles that can open the shift list at all (each sees its own scope).
@@ -149,7 +149,7 @@ def visible_shifts(user: User, volunteer: Optional[Volunteer] = None, *, now: da
     if user.role == Role.volunteer:
         region = volunteer_street(volunteer) if volunteer is not None else None
         if region is None and user.region is not None:
-            region = user.region.ancestor_at(RegionLevel.street) or user.region
+            region = user.region.street_area()
         if region is None:
             return sa.false()
         return sa.and_(Region.subtree_clause(Shift.region_id, region), Shift.status.in_(OPEN_STATUSES),
@@ -171,7 +171,7 @@ def volunteer_street(volunteer: Volunteer):
     region = volunteer.region
     if region is None:
         return None
-    return region.ancestor_at(RegionLevel.street) or region
+    return region.street_area()
 
 
 # --- what the pages offer -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import read_id_number
 from linkage.models import (Availability, AvailabilityException, ExceptionKind, GuardianConsent, Region, RegionLevel,
-                            Skill, SupervisionNote, User, Volunteer, VolunteerStatus)
+                            Skill, SupervisionNote, User, Volunteer, VolunteerClaim, VolunteerStatus)
 from linkage.models.people import age_on
 from linkage.models.types import utcnow
 from linkage.records import numbers
@@ -73,6 +73,26 @@ def checked_id_number(text: Optional[str], *, today: date, volunteer: Optional[V
     return number
 
 
+def claimable_record(text: Optional[str]) -> Optional[Volunteer]:
+    """The volunteer record staff keep without an account (registered in person, or imported) under this ID
+    number (found by its blind index), which a self-registration may claim; None otherwise."""
+    number = read_id_number(text)[0]
+    if not number:
+        return None
+    return db.session.scalar(sa.select(Volunteer).where(Volunteer.id_number_index == blind_index(number),
+                                                        Volunteer.user_id.is_(None)))
+
+
+def claim_record(user: User, volunteer: Volunteer) -> VolunteerClaim:
+    """A self-registered account's claim on the record staff keep under the same ID number: no second record;
+    staff of the record's community confirm it when they verify the account. ``volunteer.claim``."""
+    claim = VolunteerClaim(user=user, volunteer=volunteer)
+    db.session.add(claim)
+    db.session.flush()
+    audit.record(None, "volunteer.claim", volunteer, after={"user_id": user.id}, region_id=volunteer.region_id)
+    return claim
+
+
 def _check(data: ProfileData, today: date) -> None:
     if data.community is None or data.community.level != RegionLevel.community:
         raise Refused(_("Choose your community."), field="community")
@@ -100,11 +120,9 @@ def update_profile(volunteer: Optional[Volunteer], data: ProfileData, *, user: U
               if data.id_number or volunteer is None or volunteer.id_number_encrypted is None else None)
     _check(data, today)
     if volunteer is None:
-        volunteer = Volunteer(user=user, name=data.name, region=data.community,
-                              status=VolunteerStatus.active if user.is_verified else VolunteerStatus.pending)
-        db.session.add(volunteer)
-        db.session.flush()
-        numbers.assign(volunteer)
+        volunteer = add_volunteer(Volunteer(user=user, name=data.name, region=data.community,
+                                            status=VolunteerStatus.active if user.is_verified
+                                            else VolunteerStatus.pending))
     before = {**audit.snapshot(volunteer, *PROFILE_FIELDS), "skills": sorted(s.code for s in volunteer.skills),
               "availability": _windows_of(volunteer)}
     volunteer.name = data.name.strip()
@@ -149,11 +167,18 @@ def register_by_staff(data: ProfileData, *, actor: User, today: date) -> Volunte
                           max_travel_km=data.max_travel_km, weekly_minutes_limit=data.weekly_hours * 60,
                           status=VolunteerStatus.active, skills=list(data.skills))
     volunteer.set_id_number(number)
+    add_volunteer(volunteer)
+    audit.record(actor, "volunteer.register", volunteer,
+                 after={k: _audited(k, v) for k, v in audit.snapshot(volunteer, *PROFILE_FIELDS).items()})
+    return volunteer
+
+
+def add_volunteer(volunteer: Volunteer) -> Volunteer:
+    """A new volunteer's record, however it is made (self-registration, the profile form, staff, an import):
+    added, flushed (a second record of one ID number is refused) and given its volunteer number."""
     db.session.add(volunteer)
     _flush_unique_id()
     numbers.assign(volunteer)
-    audit.record(actor, "volunteer.register", volunteer,
-                 after={k: _audited(k, v) for k, v in audit.snapshot(volunteer, *PROFILE_FIELDS).items()})
     return volunteer
 
 

@@ -162,3 +162,22 @@ def test_a_visit_rated_low_goes_on_the_agenda_as_the_follow_up_setting_says(clie
     low = [(i.subject_type, i.subject_id) for i in db.session.get(Meeting, meeting_id).items
            if i.kind == AgendaKind.low_rating]
     assert low == [("Need", need.id)]
+
+
+def test_organization_admins_are_invited_by_their_organizations_service_area_not_their_account(client, auth, world):
+    from linkage.meetings import queries
+    # org1 serves street 1 (Plum lies in it) but its admin's account names street 2; org2 serves street 2 only,
+    # its admin's account names Plum itself
+    world["orgadmin"].region, world["orgadmin2"].region = world.street2, world.c1
+    db.session.commit()
+    offered = {user.id for user in queries.participant_choices(world.c1)}
+    assert world["orgadmin"].id in offered and world["orgadmin2"].id not in offered
+    auth.login("staff1")
+    assert convene(client, world, "orgadmin").status_code == 302
+    refused = convene(client, world, "orgadmin2", title="Second meeting")
+    assert refused.status_code == 200 and "Participants come from the community or street" in refused.get_data(
+        as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Meeting)) == 1
+    # a street meeting of street 2 asks org2's admin, wherever their account says they are
+    assert world["orgadmin2"].id in {user.id for user in queries.participant_choices(world.street2)}
+    assert world["orgadmin"].id not in {user.id for user in queries.participant_choices(world.street2)}

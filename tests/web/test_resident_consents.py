@@ -219,3 +219,24 @@ def test_consents_read_in_chinese(client, auth, world):
     auth.login("resident")
     page = client.get("/needs/consents").get_data(as_text=True)
     assert "我的同意记录" in page and "撤回" in page and "Keeping" not in page and "保存和使用" in page
+
+
+def test_the_staff_need_page_says_withdrawn_photos_are_withheld_and_links_none(client, auth, world):
+    auth.login("resident")
+    data = need_form(world, photo_consent="y")
+    data["photos"] = [(io.BytesIO(PNG), "leak.png")]
+    assert client.post("/needs/new", data=data, content_type="multipart/form-data").status_code == 302
+    need = db.session.scalar(sa.select(Need))
+    photo_url = f"/community/needs/{need.id}/photos/{need.photos[0].id}"
+    auth.as_(world["staff1"])
+    page = client.get(f"/community/needs/{need.id}").get_data(as_text=True)
+    assert photo_url in page and "withdrew consent to these photos" not in page
+    auth.as_(world["resident"])
+    [photos] = on_file(world.resident, ConsentPurpose.photos)
+    assert client.post(f"/needs/consents/{photos.id}/withdraw").status_code == 302
+    auth.as_(world["staff1"])
+    page = client.get(f"/community/needs/{need.id}").get_data(as_text=True)
+    assert "withdrew consent to these photos" in page
+    assert f"/community/needs/{need.id}/photos/" not in page
+    chinese = client.get(f"/community/needs/{need.id}", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "撤回" in chinese and f"/community/needs/{need.id}/photos/" not in chinese
