@@ -101,12 +101,13 @@ def descend(
     deadline: float,
     max_passes: int = 10_000,
     weight: np.ndarray | None = None,
+    near: int = 0,
 ) -> tuple[list[int], int]:
     """Improve a feasible ``assignment`` by shift, swap and chain moves until none helps or the deadline.
 
     ``cost`` is minimized; pairs that never fit may carry any cost (they are never used, as each move
     is checked against the agents' room). Swaps and chains move a job only to the ``NEAR`` agents
-    cheapest for it by ``weight`` (default: the cost; the capacity relaxation's weights suit tight
+    cheapest for it by ``weight`` (``near`` of them, default ``NEAR``; ``weight`` defaults to the cost; the capacity relaxation's weights suit tight
     instances where cheap agents are the ones with the largest resource). Returns (assignment, number of moves applied).
     """
     cost = np.asarray(cost, dtype=float)
@@ -115,7 +116,7 @@ def descend(
     m, n = cost.shape
     a = np.array(assignment, dtype=np.int64)
     rank = cost if weight is None else weight
-    near = np.argsort(np.where(resource <= capacity[:, None], rank, np.inf), axis=0)[: min(m, NEAR)]
+    near = np.argsort(np.where(resource <= capacity[:, None], rank, np.inf), axis=0)[: min(m, near or NEAR)]
     applied = 0
     limit = max(8, 4 * m)
     for _ in range(max_passes):
@@ -159,7 +160,8 @@ def regret_repair(
     """A feasible assignment from a relaxed one (``chosen``: agents × jobs, a job possibly taken by
     none or by several agents, agents possibly overloaded): each job keeps its cheapest chooser by
     ``w``; overloaded agents give up jobs, the least loss of ``w`` per unit of resource first; then the
-    open jobs are placed by regret (largest difference between best and second-best agent with room)."""
+    open jobs are placed by regret (largest difference between best and second-best agent with room).
+    None if no job order found fits them all."""
     m, n = w.shape
     cols = np.arange(n)
     a = np.full(n, -1, dtype=np.int64)
@@ -181,6 +183,18 @@ def regret_repair(
             a[j] = -1
             load[i] -= resource[i, j]
     room = capacity - load
+    # the open jobs by regret on w; if that packs badly, by regret on the jobs' share of capacity
+    for measure in (w, resource / np.maximum(capacity, 1)[:, None]):
+        placed = _insert(measure, resource, room.copy(), a.copy())
+        if placed is not None:
+            return placed
+    return None
+
+
+def _insert(w, resource, room, a) -> list[int] | None:
+    """Place the jobs with a < 0 by regret (largest difference between the best and second-best agent
+    with room by ``w``) at their best agent; None if one fits nowhere."""
+    m = w.shape[0]
     open_jobs = a < 0
     while open_jobs.any():
         idx = np.nonzero(open_jobs)[0]
