@@ -660,6 +660,34 @@ def _record_round(state, stats, n_pairs: int, code) -> None:
     )
 
 
+def _starts(instance, c, resource, capacity, w, state, stats, maximize, time_limit) -> None:
+    """The capacity relaxation's assignment repaired (by moving jobs out of overloaded agents, and by
+    regret), regret constructions, then a shift/swap/chain descent from the best of them."""
+    small = instance.agents * instance.jobs <= SMALL_PAIRS
+    for make in (
+        lambda: repair(w, resource, capacity),
+        lambda: regret_start(w, resource, capacity),
+        lambda: regret_start(resource / np.maximum(capacity, 1)[:, None], resource, capacity),
+    ):
+        start = make()
+        if start is not None:
+            state.improve(objective_of_cost(c, start), start)
+            if not small:
+                break
+    if small:
+        start = regret_heuristic(instance, maximize)
+        if start is not None:
+            state.improve(state.sign * objective_of(instance, start), start)
+    chosen = np.zeros(c.shape, dtype=bool)
+    chosen[w.argmin(axis=0), np.arange(instance.jobs)] = True
+    start = regret_repair(w, resource, capacity, chosen)
+    if start is not None:
+        state.improve(objective_of_cost(c, start), start)
+    if state.assignment is not None:
+        stats["heuristic_objective"] = state.sign * state.upper
+        _descend(state, stats, c, resource, capacity, w, time.monotonic() + DESCENT_SHARE * time_limit)
+
+
 def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit, workers, seed) -> str:
     """Starts, the whole model for a first round, then Lagrangian fixing, neighbourhood search and
     CP-SAT rounds on the pairs that can still beat the best assignment; "UNKNOWN" unless proven
@@ -673,28 +701,7 @@ def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit,
     tolerance = 1e-9 * max(1.0, float(np.abs(c).sum()))
     state.raise_lower(math.ceil(relax[0] - tolerance))
     stats["lp_bound"] = round(state.sign * relax[0], 3)
-    for make in (
-        lambda: repair(relax[2], resource, capacity),
-        lambda: regret_start(relax[2], resource, capacity),
-        lambda: regret_start(resource / np.maximum(capacity, 1)[:, None], resource, capacity),
-    ):
-        start = make()
-        if start is not None:
-            state.improve(objective_of_cost(c, start), start)
-            if instance.agents * instance.jobs > SMALL_PAIRS:
-                break
-    if instance.agents * instance.jobs <= SMALL_PAIRS:
-        start = regret_heuristic(instance, maximize)
-        if start is not None:
-            state.improve(state.sign * objective_of(instance, start), start)
-    chosen = np.zeros(c.shape, dtype=bool)
-    chosen[relax[2].argmin(axis=0), np.arange(instance.jobs)] = True
-    start = regret_repair(relax[2], resource, capacity, chosen)
-    if start is not None:
-        state.improve(objective_of_cost(c, start), start)
-    if state.assignment is not None:
-        stats["heuristic_objective"] = state.sign * state.upper
-        _descend(state, stats, c, resource, capacity, relax[2], time.monotonic() + DESCENT_SHARE * time_limit)
+    _starts(instance, c, resource, capacity, relax[2], state, stats, maximize, time_limit)
 
     # 2. the whole model: a short first round (proves the small instances), or until a first assignment
     reducible = instance.jobs * instance.agents * (max(instance.capacity) + 1) <= MAX_DP_CELLS

@@ -106,9 +106,10 @@ def descend(
     """Improve a feasible ``assignment`` by shift, swap and chain moves until none helps or the deadline.
 
     ``cost`` is minimized; pairs that never fit may carry any cost (they are never used, as each move
-    is checked against the agents' room). Swaps and chains move a job only to the ``NEAR`` agents
-    cheapest for it by ``weight`` (``near`` of them, default ``NEAR``; ``weight`` defaults to the cost; the capacity relaxation's weights suit tight
-    instances where cheap agents are the ones with the largest resource). Returns (assignment, number of moves applied).
+    is checked against the agents' room). Swaps and chains move a job only to the ``near`` (default
+    ``NEAR``) agents cheapest for it by ``weight`` (default: the cost; the capacity relaxation's weights
+    suit tight instances, where the cheap agents are the ones with the largest resource).
+    Returns (assignment, number of moves applied).
     """
     cost = np.asarray(cost, dtype=float)
     resource = np.asarray(resource, dtype=np.int64)

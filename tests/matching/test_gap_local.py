@@ -69,7 +69,8 @@ def test_descent_from_the_repaired_relaxation_is_feasible_better_and_locally_opt
     start = regret_repair(weights, resource, capacity, chosen)
     assert start is None or _feasible(start, resource, capacity)
     # greedy packing may dead-end on tight instances: then the other starts of solve_gap
-    start = start or repair(weights, resource, capacity) or regret_start(resource / capacity[:, None], resource, capacity)
+    start = start or repair(weights, resource, capacity)
+    start = start or regret_start(resource / capacity[:, None], resource, capacity)
     assert start is not None
     better, moves = descend(cost, resource, capacity, start, math.inf, weight=weights)
     assert _feasible(better, resource, capacity)
@@ -83,7 +84,10 @@ def test_descent_from_the_repaired_relaxation_is_feasible_better_and_locally_opt
 
 @settings(max_examples=25, deadline=None)
 @given(
-    kind=st.sampled_from("cde"), agents=st.integers(2, 6), jobs=st.integers(2, 30), seed=st.integers(0, 10_000)
+    kind=st.sampled_from("cde"),
+    agents=st.integers(2, 6),
+    jobs=st.integers(2, 30),
+    seed=st.integers(0, 10_000),
 )
 def test_descent_never_breaks_capacity_nor_worsens(kind, agents, jobs, seed):
     instance = generate(kind, agents, jobs, seed)
@@ -129,7 +133,8 @@ def test_one_subgradient_helper_drives_both_relaxations():
     instance = generate("c", 5, 40, seed=2)
     cost, resource, capacity = _arrays(instance)
     lp, _, _ = capacity_lagrangian(cost, resource, capacity, math.inf, math.inf)
-    knapsack, _ = lagrangian_bound(_Knapsacks(resource, capacity), cost, math.inf, math.inf, max_iterations=300)
+    knapsacks = _Knapsacks(resource, capacity)
+    knapsack, _ = lagrangian_bound(knapsacks, cost, math.inf, math.inf, max_iterations=300)
     assert knapsack >= lp - 1e-6  # knapsacks per agent: at least as strong as the LP bound
     # a concave function: the helper climbs to its maximum, 0 at x = 3
     best, x = subgradient(
