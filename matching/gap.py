@@ -774,7 +774,8 @@ def _reduce_and_solve(
         start = regret_repair(weight, resource, capacity, red.knapsacks.solve(weight)[1])
         if start is not None and objective_of_cost(c, start) < state.upper:
             state.improve(objective_of_cost(c, start), start)
-            _descend(state, stats, c, resource, capacity, relax[2], time.monotonic() + 0.05 * time_limit)
+            until = min(deadline, time.monotonic() + 0.05 * time_limit)
+            _descend(state, stats, c, resource, capacity, relax[2], until)
     else:
         red = _WeightReduction(relax, state, stats)
     # neighbourhood search while it improves, then CP-SAT with the best as its hint
