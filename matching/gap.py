@@ -17,6 +17,7 @@ from ortools.sat.python import cp_model
 
 from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
+from matching.gap_local import descend, regret_repair
 
 STATUS_NAMES = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -332,6 +333,47 @@ class _Knapsacks:
         return out
 
 
+def subgradient(
+    evaluate,
+    x: np.ndarray,
+    target: float,
+    deadline: float,
+    *,
+    iterations: int,
+    step: float,
+    stall_limit: int,
+    min_step: float,
+    nonnegative: bool = False,
+) -> tuple[float, np.ndarray]:
+    """Subgradient ascent of a Lagrangian bound: ``evaluate(x) -> (bound, subgradient)``.
+
+    Polyak steps towards ``target`` (when infinite, 2 % above the best bound so far), the step factor
+    halved after ``stall_limit`` steps without progress; stops after ``iterations`` steps, below
+    ``min_step``, at the deadline, once the bound rounds up to the target, or at a zero subgradient
+    (the relaxed solution is feasible: the bound is tight). Returns the best bound and its multipliers.
+    """
+    best, best_x = -np.inf, x.copy()
+    stall = 0
+    for _ in range(iterations):
+        bound, g = evaluate(x)
+        if bound > best + 1e-9:
+            best, best_x, stall = bound, x.copy(), 0
+        else:
+            stall += 1
+            if stall >= stall_limit:
+                step, stall = step / 2, 0
+        if step < min_step or time.monotonic() > deadline or best > target - 1 + 1e-6:
+            break
+        norm = float((g * g).sum())
+        if norm == 0:
+            break
+        goal = target if math.isfinite(target) else best + 0.02 * abs(best) + 1.0
+        x = x + step * max(goal - bound, 1e-3 * max(1.0, abs(bound))) / norm * g
+        if nonnegative:
+            x = np.maximum(0.0, x)
+    return float(best), best_x
+
+
 def lagrangian_bound(
     knapsacks: _Knapsacks,
     cost: np.ndarray,
@@ -349,24 +391,14 @@ def lagrangian_bound(
     after 15 steps without progress; ``start`` warm-starts from earlier multipliers).
     """
     u = cost.min(axis=0).astype(float) if start is None else start.copy()
-    best, best_u = -np.inf, u.copy()
-    stall = 0
-    for _ in range(max_iterations):
+
+    def evaluate(u):
         values, chosen = knapsacks.solve(cost - u[None, :])
-        bound = u.sum() + values.sum()
-        if bound > best + 1e-9:
-            best, best_u, stall = bound, u.copy(), 0
-        else:
-            stall += 1
-            if stall >= 15:
-                step, stall = step / 2, 0
-        if step < 5e-3 or time.monotonic() > deadline or best > target - 1 + 1e-6:
-            break
-        g = 1 - chosen.sum(axis=0)
-        norm = float((g * g).sum())
-        if norm == 0:  # the relaxed solution is a feasible assignment: the bound is tight
-            break
-        u = u + step * max(target - bound, 1e-3 * max(1.0, abs(bound))) / norm * g
+        return u.sum() + values.sum(), 1 - chosen.sum(axis=0)
+
+    best, best_u = subgradient(
+        evaluate, u, target, deadline, iterations=max_iterations, step=step, stall_limit=15, min_step=5e-3
+    )
     return float(best), best_u
 
 
@@ -628,6 +660,34 @@ def _record_round(state, stats, n_pairs: int, code) -> None:
     )
 
 
+def _starts(instance, c, resource, capacity, w, state, stats, maximize, time_limit) -> None:
+    """The capacity relaxation's assignment repaired (by moving jobs out of overloaded agents, and by
+    regret), regret constructions, then a shift/swap/chain descent from the best of them."""
+    small = instance.agents * instance.jobs <= SMALL_PAIRS
+    for make in (
+        lambda: repair(w, resource, capacity),
+        lambda: regret_start(w, resource, capacity),
+        lambda: regret_start(resource / np.maximum(capacity, 1)[:, None], resource, capacity),
+    ):
+        start = make()
+        if start is not None:
+            state.improve(objective_of_cost(c, start), start)
+            if not small:
+                break
+    if small:
+        start = regret_heuristic(instance, maximize)
+        if start is not None:
+            state.improve(state.sign * objective_of(instance, start), start)
+    chosen = np.zeros(c.shape, dtype=bool)
+    chosen[w.argmin(axis=0), np.arange(instance.jobs)] = True
+    start = regret_repair(w, resource, capacity, chosen)
+    if start is not None:
+        state.improve(objective_of_cost(c, start), start)
+    if state.assignment is not None:
+        stats["heuristic_objective"] = state.sign * state.upper
+        _descend(state, stats, c, resource, capacity, w, time.monotonic() + DESCENT_SHARE * time_limit)
+
+
 def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit, workers, seed) -> str:
     """Starts, the whole model for a first round, then Lagrangian fixing, neighbourhood search and
     CP-SAT rounds on the pairs that can still beat the best assignment; "UNKNOWN" unless proven
@@ -641,22 +701,7 @@ def _search(instance, cost, pairs, state, stats, maximize, deadline, time_limit,
     tolerance = 1e-9 * max(1.0, float(np.abs(c).sum()))
     state.raise_lower(math.ceil(relax[0] - tolerance))
     stats["lp_bound"] = round(state.sign * relax[0], 3)
-    for make in (
-        lambda: repair(relax[2], resource, capacity),
-        lambda: regret_start(relax[2], resource, capacity),
-        lambda: regret_start(resource / np.maximum(capacity, 1)[:, None], resource, capacity),
-    ):
-        start = make()
-        if start is not None:
-            state.improve(objective_of_cost(c, start), start)
-            if instance.agents * instance.jobs > SMALL_PAIRS:
-                break
-    if instance.agents * instance.jobs <= SMALL_PAIRS:
-        start = regret_heuristic(instance, maximize)
-        if start is not None:
-            state.improve(state.sign * objective_of(instance, start), start)
-    if state.assignment is not None:
-        stats["heuristic_objective"] = state.sign * state.upper
+    _starts(instance, c, resource, capacity, relax[2], state, stats, maximize, time_limit)
 
     # 2. the whole model: a short first round (proves the small instances), or until a first assignment
     reducible = instance.jobs * instance.agents * (max(instance.capacity) + 1) <= MAX_DP_CELLS
@@ -693,6 +738,19 @@ WHOLE_MODEL_PAIRS = 20_000
 SMALL_PAIRS = 2500
 
 
+# Share of the time limit the first shift/swap/chain descent may take (it usually ends far sooner).
+DESCENT_SHARE = 0.3
+
+
+def _descend(state, stats, cost, resource, capacity, weight, until: float) -> None:
+    """Shift, swap and ejection-chain descent from the best assignment (nothing else may change it
+    meanwhile)."""
+    better, moves = descend(cost, resource, capacity, state.assignment, until, weight=weight)
+    state.improve(objective_of_cost(cost, better), better)
+    stats["descent_moves"] = stats.get("descent_moves", 0) + moves
+    stats["descent_objective"] = state.sign * state.upper
+
+
 def objective_of_cost(cost: np.ndarray, assignment: list[int]) -> int:
     return int(round(float(cost[assignment, np.arange(len(assignment))].sum())))
 
@@ -706,8 +764,18 @@ def _reduce_and_solve(
     Each round's model holds every pair usable by an assignment at most as costly as the best one
     (which it contains), so its bound is a bound of the whole problem and its optimum is optimal.
     """
+    c = np.array(cost, dtype=float)
+    resource = np.array(instance.resource, dtype=np.int64)
+    capacity = np.array(instance.capacity, dtype=np.int64)
     if reducible:
         red = _Reduction(instance, cost, state, stats, deadline, time_limit, start=relax[2].min(axis=0))
+        # the knapsack relaxation's assignment (jobs taken by several agents or none) repaired by regret
+        weight = c - red.u[None, :]
+        start = regret_repair(weight, resource, capacity, red.knapsacks.solve(weight)[1])
+        if start is not None and objective_of_cost(c, start) < state.upper:
+            state.improve(objective_of_cost(c, start), start)
+            until = min(deadline, time.monotonic() + 0.05 * time_limit)
+            _descend(state, stats, c, resource, capacity, relax[2], until)
     else:
         red = _WeightReduction(relax, state, stats)
     # neighbourhood search while it improves, then CP-SAT with the best as its hint
@@ -716,10 +784,28 @@ def _reduce_and_solve(
     remaining = deadline - time.monotonic()
     if instance.agents * instance.jobs <= SMALL_PAIRS or mask.sum() <= 3 * instance.jobs:
         pass  # CP-SAT alone proves these soonest
-    elif reducible:  # CP-SAT rounds on the shrinking model may prove the optimum: leave them a quarter
-        lns.run(time.monotonic() + 0.75 * remaining, workers, stop_after=max(1.0, 0.1 * time_limit))
-    else:  # building and searching the large model finds less than the neighbourhoods
-        lns.run(deadline, workers)
+    else:
+        # reducible: CP-SAT rounds on the shrinking model may prove the optimum, so leave them a quarter;
+        # else building and searching the large model finds less than the neighbourhoods
+        until = time.monotonic() + 0.75 * remaining if reducible else deadline
+        stop_after = max(1.0, 0.1 * time_limit) if reducible else math.inf
+        chunk = max(2.0, 0.1 * time_limit)
+        while time.monotonic() < until - 0.05 and state.lower < state.upper:
+            before = state.upper
+            lns.run(min(until, time.monotonic() + chunk), workers, stop_after=stop_after)
+            # the neighbourhoods' changes open moves between other agents
+            _descend(state, stats, c, resource, capacity, relax[2], until)
+            if reducible and state.upper >= before:
+                break
+            if not reducible:  # the capacity relaxation's bound is all we have: tighten it further
+                more = capacity_lagrangian(
+                    c, resource, capacity, state.upper, min(until, time.monotonic() + 0.02 * time_limit),
+                    start=relax[1],
+                )
+                if more[0] > relax[0]:
+                    relax = (more[0], more[1], relax[2])  # the neighbourhoods keep the first weights
+                    state.raise_lower(math.ceil(more[0] - 1e-9 * max(1.0, float(np.abs(c).sum()))))
+                    stats["lp_bound"] = round(state.sign * more[0], 3)
     stats["neighbourhoods"] = lns.moves
     stats["neighbourhood_gains"] = lns.improvements
     stats["neighbourhood_end"] = round(time.monotonic() - state.started, 2)
@@ -740,6 +826,9 @@ def _reduce_and_solve(
         # neighbourhood search) improves fastest; once about three pairs per job remain, single-thread
         # searches with the full LP, one per worker with different seeds, find and prove the optimum sooner.
         small = len(pairs) <= 3 * instance.jobs
+        # A small model is searched without interruption to the end (restarting on every improvement
+        # threw away what the search had learnt).
+        whole = small or total <= SMALL_PAIRS
         k += 1
         code, bound = _cp_sat(
             instance,
@@ -749,7 +838,7 @@ def _reduce_and_solve(
             deadline - time.monotonic(),
             workers,
             seed + k,
-            red.stop_below(state, len(pairs), small),
+            None if whole else red.stop_below(state, len(pairs), small),
             portfolio=small,
         )
         _record_round(state, stats, len(pairs), code)
@@ -897,38 +986,29 @@ def capacity_lagrangian(
     target: float,
     deadline: float,
     iterations: int = 1500,
+    start: np.ndarray | None = None,
 ):
     """Subgradient optimization of the relaxation of the capacity rows (minimization).
 
     L(v) = Σ_j min_i (cost_ij + v_i resource_ij) − Σ_i v_i capacity_i, v ≥ 0, is a lower bound for every
-    v (at its best, the LP bound); cheap at any size. Returns (bound, v, weights w = cost + v·resource).
+    v (at its best, the LP bound); cheap at any size. Returns (bound, v, weights w = cost + v·resource);
+    ``start`` continues from earlier multipliers (with a smaller first step).
     """
     m, n = cost.shape
-    fits = resource <= capacity[:, None]
-    big = np.where(fits, 0.0, np.inf)
-    v = np.zeros(m)
-    best, best_v = -np.inf, v.copy()
-    step, stall = 2.0, 0
+    big = np.where(resource <= capacity[:, None], 0.0, np.inf)
     cols = np.arange(n)
-    for _ in range(iterations):
+
+    def evaluate(v):
         w = cost + v[:, None] * resource + big
         a = w.argmin(axis=0)
-        bound = float(w[a, cols].sum() - v @ capacity)
-        if bound > best + 1e-9:
-            best, best_v, stall = bound, v.copy(), 0
-        else:
-            stall += 1
-            if stall >= 20:
-                step, stall = step / 2, 0
-        if step < 1e-3 or time.monotonic() > deadline or best > target - 1 + 1e-6:
-            break
         g = np.bincount(a, weights=resource[a, cols], minlength=m) - capacity
-        g = np.where((v <= 0) & (g < 0), 0.0, g)
-        norm = float(g @ g)
-        if norm == 0:
-            break
-        goal = target if math.isfinite(target) else best + 0.02 * abs(best) + 1.0
-        v = np.maximum(0.0, v + step * max(goal - bound, 1e-3 * max(1.0, abs(bound))) / norm * g)
+        return float(w[a, cols].sum() - v @ capacity), np.where((v <= 0) & (g < 0), 0.0, g)
+
+    best, best_v = subgradient(
+        evaluate, np.zeros(m) if start is None else start.copy(), target, deadline, iterations=iterations,
+        step=2.0 if start is None else 0.5, stall_limit=20,
+        min_step=1e-3, nonnegative=True,
+    )
     w = cost + best_v[:, None] * resource + big
     return best, best_v, w
 
