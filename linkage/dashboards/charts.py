@@ -8,6 +8,7 @@ are computed here and drawn with classes only. The SVG has a ``viewBox`` and sca
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from typing import Optional
 
@@ -19,8 +20,30 @@ BAR = 18
 TOP = 8
 
 
-def _scale(largest: float) -> float:
-    return PLOT_WIDTH / largest if largest > 0 else 0.0
+# Text is 12 px: a Chinese character is about 12 px wide, a Latin letter or digit about 7.
+WIDE, NARROW = 12.0, 7.0
+
+
+def text_width(text: str) -> float:
+    """The width ``text`` takes in a chart, in SVG units (wide East Asian characters twice a narrow one)."""
+    return sum(WIDE if unicodedata.east_asian_width(c) in "WF" else NARROW for c in text)
+
+
+def fit(text: str, room: float) -> str:
+    """``text`` cut to fit ``room`` units, ending in "…" when cut."""
+    if text_width(text) <= room:
+        return text
+    kept, used = [], text_width("…")
+    for character in text:
+        used += text_width(character)
+        if used > room:
+            break
+        kept.append(character)
+    return "".join(kept) + "…"
+
+
+def _scale(largest: float, plot_width: float = PLOT_WIDTH) -> float:
+    return plot_width / largest if largest > 0 else 0.0
 
 
 def bars(labels: Sequence[str], series: Sequence[str], values: Sequence[Sequence[float]],
@@ -28,7 +51,9 @@ def bars(labels: Sequence[str], series: Sequence[str], values: Sequence[Sequence
     """Horizontal bars, one row per label: ``values[row][series]``; ``texts[row]`` is written after the bar.
     Stacked: the series' segments end to end; else one thinner bar per series."""
     largest = max((sum(row) if stacked else max(row, default=0)) for row in values) if values else 0
-    scale = _scale(float(largest))
+    # The longest value written after its bar still fits inside the chart.
+    room = max((text_width(text) for text in texts), default=0) + 8
+    scale = _scale(float(largest), WIDTH - LABEL_WIDTH - max(70.0, room))
     rows = []
     for index, (label, row, text) in enumerate(zip(labels, values, texts)):
         top = TOP + index * ROW
@@ -43,7 +68,7 @@ def bars(labels: Sequence[str], series: Sequence[str], values: Sequence[Sequence
                 segments.append({"x": LABEL_WIDTH, "y": top + number * thin, "width": width, "height": thin,
                                  "css": f"series-{number}"})
                 x = max(x, LABEL_WIDTH + width)
-        rows.append({"label": label, "label_y": top + BAR * 0.7, "segments": segments, "text": text,
+        rows.append({"label": fit(label, LABEL_WIDTH - 10), "full_label": label, "label_y": top + BAR * 0.7, "segments": segments, "text": text,
                      "text_x": x + 4})
     return {"kind": "bars", "width": WIDTH, "height": TOP * 2 + ROW * len(rows), "rows": rows,
             "legend": [(name, f"series-{number}") for number, name in enumerate(series)] if len(series) > 1 else []}

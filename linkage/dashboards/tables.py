@@ -28,6 +28,7 @@ class Table:
     chart: Optional[dict] = None
     map: Optional[dict] = None
     note: str = ""
+    wide: bool = False   # a table of long names: drawn under its chart at full width, not beside it
 
 
 def _number(value, digits: int = 1) -> str:
@@ -145,7 +146,7 @@ def _hours_by_community(d, locale) -> Table:
 
 def _spending(d) -> Table:
     t = Table("spending", _("Project spending against budget (CNY)"),
-              [_("Project"), _("Budget"), _("Contracted"), _("Paid"), _("Paid of budget (%)")])
+              [_("Project"), _("Budget"), _("Contracted"), _("Paid"), _("Paid of budget (%)")], wide=True)
     for row in d.spending:
         share = float(row.paid / row.budget) if row.budget else None
         t.rows.append([row.title, f"{row.budget:.2f}", f"{row.contracted:.2f}", f"{row.paid:.2f}", _csv_share(share)])
@@ -190,7 +191,8 @@ def _no_shows(d, locale) -> Table:
 
 def _match_runs(d, locale) -> Table:
     t = Table("match-runs", _("Match runs against first come, first served"),
-              [_("Run"), _("Area"), _("Kind"), _("To cover"), _("Covered by the run"), _("Covered first come")])
+              [_("Run"), _("Area"), _("Kind"), _("To cover"), _("Covered by the run"), _("Covered first come")],
+              wide=True)
     for run in d.match_runs:
         when = format_datetime(run.created_at, "short")
         t.rows.append([timeutil.to_local(run.created_at).strftime("%Y-%m-%d %H:%M"), run.region_name(locale),
