@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
-from matching.gap_local import descend, regret_repair
+from matching.gap_local import descend, insert_by_regret, regret_repair
 
 STATUS_NAMES = {
     cp_model.OPTIMAL: "OPTIMAL",
@@ -1066,28 +1066,8 @@ WIDER_AGENTS = 4  # added to every second neighbourhood, with only a quarter of 
 def regret_start(w: np.ndarray, resource: np.ndarray, capacity: np.ndarray) -> list[int] | None:
     """Martello–Toth regret construction on the weights ``w`` (vectorized): repeatedly place the job
     whose best and second-best agents with room differ most, at its best agent."""
-    m, n = w.shape
-    room = capacity.astype(np.int64).copy()
-    open_jobs = np.ones(n, dtype=bool)
-    assignment = [-1] * n
-    for _ in range(n):
-        idx = np.nonzero(open_jobs)[0]
-        fits = resource[:, idx] <= room[:, None]
-        cand = np.where(fits, w[:, idx], np.inf)
-        if m > 1:
-            two = np.partition(cand, 1, axis=0)[:2]
-        else:
-            two = np.vstack([cand, np.full((1, idx.size), np.inf)])
-        if not np.isfinite(two[0]).all():
-            return None
-        regret = np.where(np.isfinite(two[1]), two[1] - two[0], np.inf)
-        pick = int(np.argmax(regret))
-        j = int(idx[pick])
-        i = int(np.argmin(cand[:, pick]))
-        assignment[j] = i
-        room[i] -= resource[i, j]
-        open_jobs[j] = False
-    return assignment
+    unplaced = np.full(w.shape[1], -1, dtype=np.int64)
+    return insert_by_regret(w, resource, capacity.astype(np.int64).copy(), unplaced)
 
 
 class _Lns:

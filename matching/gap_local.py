@@ -186,13 +186,13 @@ def regret_repair(
     room = capacity - load
     # the open jobs by regret on w; if that packs badly, by regret on the jobs' share of capacity
     for measure in (w, resource / np.maximum(capacity, 1)[:, None]):
-        placed = _insert(measure, resource, room.copy(), a.copy())
+        placed = insert_by_regret(measure, resource, room.copy(), a.copy())
         if placed is not None:
             return placed
     return None
 
 
-def _insert(w, resource, room, a) -> list[int] | None:
+def insert_by_regret(w, resource, room, a) -> list[int] | None:
     """Place the jobs with a < 0 by regret (largest difference between the best and second-best agent
     with room by ``w``) at their best agent; None if one fits nowhere."""
     m = w.shape[0]
