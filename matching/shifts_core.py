@@ -1102,6 +1102,7 @@ def flow_bound(
     primal: int | None = None,
     deadline: float | None = None,
     max_iter: int = 30,
+    chosen: list | None = None,
 ) -> int | None:
     """Upper bound from a min-cost flow relaxation with Lagrangian prices on the hour limits.
 
@@ -1110,6 +1111,7 @@ def flow_bound(
     (profit: score − λ_v × minutes) → sink (slot count); bound = flow profit + Σ λ_v × max_minutes.
     Valid for every λ ≥ 0; λ is improved by subgradient steps (Polyak, towards ``primal``) until
     ``deadline``. Drops min staffing, pins and conflicts between shifts at different points.
+    With ``chosen`` (a list), the pairs the best flow uses are appended to it, best profit first.
     """
     idx = idx[pr.score[idx] > 0]
     if not len(idx):
@@ -1127,6 +1129,8 @@ def flow_bound(
         if best is None or value < best:
             best = value
             stall = 0
+            if chosen is not None:
+                chosen[:] = net.used_pairs(idx, flow(), lam)
         else:
             stall += 1
             if stall >= 2:
@@ -1226,6 +1230,12 @@ class _FlowNetwork:
             return None
         value = -f.optimal_cost() + float((lam * np.where(self.limited, self.vlimit_min, 0.0)).sum())
         return int(math.floor(value + 1e-6)), lambda: f.flows(arcs[self.n_fixed:self.n_fixed + self.n_pairs])
+
+    def used_pairs(self, idx: np.ndarray, flow: np.ndarray, lam: np.ndarray) -> list[int]:
+        """The pairs (of ``idx``) this flow uses, highest profit at these prices first."""
+        sel = np.unique(self.pair_of[flow > 0])
+        profit = self.score[sel] - lam[self.vloc[sel]] * self.minutes[sel]
+        return idx[sel[np.argsort(-profit, kind="stable")]].tolist()
 
     def subgradient(self, lam: np.ndarray, flow: np.ndarray) -> np.ndarray:
         """Minutes used beyond each volunteer's limit (projected: λ cannot go below zero)."""
@@ -1351,6 +1361,9 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
 
     if search.lns_rounds:
         stats["lns_rounds"] = search.lns_rounds
+    if search.flow_starts:
+        stats["flow_starts"] = search.flow_starts
+        stats["flow_start_objective"] = search.flow_start_objective
     status, objective, bound, state = search.outcome()
     return build_result(
         cp,
@@ -1448,6 +1461,7 @@ class _ComponentSearch:
         self.cstatus = ["FEASIBLE"] * len(comps)
         self.conflicting: list[tuple[int, int]] = []
         self.lns_rounds = 0
+        self.flow_starts = 0  # components whose flow start beat the greedy one
         self.build_seconds = 0.0  # seconds the pairs and the greedy start took (set by the caller)
 
     def feasible(self, c: int) -> bool:
@@ -1570,14 +1584,17 @@ class _ComponentSearch:
         # out when it would not end in time (the bound is then the trivial one)
         estimate = self.build_seconds * size / max(self.pr.P, 1)
         fb = None
+        flow_pairs: list[int] = []
         if end - time.monotonic() > estimate:
-            fb = self._flow_bound(c, share_end, size)
+            fb = self._flow_bound(c, share_end, size, flow_pairs)
+        if flow_pairs:
+            self._flow_start(c, flow_pairs)
         if fb is not None:
             self.cbound[c] = max(self.cobj[c], min(self.cbound[c], fb))
         phase[f"flow_bound_c{c}"] = round(time.monotonic() - t0, 3)
         self._blocks_then_whole(c, share_end, has_bonus=has_bonus, end=end, others=(others_obj, others_bound))
 
-    def _flow_bound(self, c: int, share_end: float, size: int):
+    def _flow_bound(self, c: int, share_end: float, size: int, chosen: list):
         return flow_bound(
             self.cp,
             self.pr,
@@ -1586,7 +1603,32 @@ class _ComponentSearch:
             primal=self.cobj[c],
             deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
             max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
+            chosen=chosen,
         )
+
+    def _flow_start(self, c: int, flow_pairs: list[int]) -> None:
+        """A second start from the flow relaxation (a Lagrangian heuristic): pins and kept pairs, then
+        the flow's pairs that still fit (best profit first), then the greedy fills what is left and
+        empties under-staffed shifts. Taken when it beats the greedy start (tight supply, where the
+        greedy spends scarce volunteers on the first shifts it meets)."""
+        trial = State(self.cp, self.pr)
+        idx = self.cidx[c]
+        for p in idx[self.pinned[idx] | (self.bonus[idx] > 0)].tolist():
+            trial.place(p)
+        for p in flow_pairs:
+            trial.place(p)
+        greedy(trial, self.comps[c], self.pinned, self.bonus)
+        trial_value = int((self.pr.score[idx] + self.bonus[idx])[trial.x[idx]].sum())
+        if trial_value <= self.value_with_bonus(c):
+            return
+        sh = self.comps[c]
+        cnt = trial.count[sh]
+        if np.any((cnt > 0) & (cnt < self.cp.sminv[sh])) or not np.all(trial.x[idx][self.pinned[idx]]):
+            return
+        self.state.set_block(sh, {int(p): int(trial.g[p]) for p in idx[trial.x[idx]].tolist()})
+        self.cobj[c] = self.value(c)
+        self.flow_starts += 1
+        self.flow_start_objective = self.state.objective()
 
     def _blocks_then_whole(self, c: int, share_end: float, *, has_bonus: bool, end: float, others) -> None:
         others_obj, others_bound = others

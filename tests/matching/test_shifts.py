@@ -572,3 +572,17 @@ def test_pin_the_greedy_cannot_staff_is_still_proven_optimal():
                    pins=[("v0", "s0")])
     out = run(data)
     assert out["status"] == "OPTIMAL" and pairs(out) == {("v0", "s0"), ("v2", "s0")}
+
+
+def test_the_flow_start_beats_the_greedy_when_volunteers_are_scarce(monkeypatch):
+    """On a large component the flow relaxation's pairs, made to keep every rule, start the search
+    ahead of the greedy (which spends scarce volunteers on the first shifts it meets)."""
+    from matching import shifts_core
+
+    monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # the large-component path
+    data = generate(250, 100, 1)  # 2.5 volunteers a shift: tight supply
+    result = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1, seed=1).to_dict()
+    check_shifts(data, result)
+    stats = result["stats"]
+    assert stats["flow_starts"] == 1
+    assert stats["greedy_objective"] < stats["flow_start_objective"] <= result["objective"] <= result["bound"]
