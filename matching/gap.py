@@ -178,95 +178,6 @@ def objective_of(instance: GapInstance, assignment: list[int]) -> int:
     return sum(instance.cost[a][j] for j, a in enumerate(assignment))
 
 
-def regret_heuristic(instance: GapInstance, maximize: bool = False) -> list[int] | None:
-    """Martello–Toth regret heuristic plus a shift/swap descent; None if it finds no feasible assignment.
-
-    Desirability f(i, j) = -cost (minimization) or cost (maximization); jobs are placed in order of
-    largest regret (best minus second best among agents with room), then improved by moves.
-    """
-    m, n = instance.agents, instance.jobs
-    cost, res, cap = instance.cost, instance.resource, instance.capacity
-    sign = 1 if maximize else -1
-    best = None
-    # Several desirability measures, as in Martello & Toth; keep the best feasible outcome.
-    measures = [
-        lambda i, j: sign * cost[i][j],
-        lambda i, j: -res[i][j],
-        lambda i, j: -res[i][j] / cap[i] if cap[i] > 0 else -float("inf"),
-        (lambda i, j: cost[i][j] / max(res[i][j], 1)) if maximize else (lambda i, j: -cost[i][j] * res[i][j]),
-    ]
-    for f in measures:
-        load = [0] * m
-        assignment = [-1] * n
-        unassigned = set(range(n))
-        ok = True
-        while unassigned:
-            pick, pick_agent, pick_regret = None, None, None
-            for j in unassigned:
-                first = second = None
-                first_agent = None
-                for i in range(m):
-                    if load[i] + res[i][j] <= cap[i]:
-                        v = f(i, j)
-                        if first is None or v > first:
-                            second, first, first_agent = first, v, i
-                        elif second is None or v > second:
-                            second = v
-                if first is None:
-                    ok = False
-                    break
-                regret = float("inf") if second is None else first - second
-                if pick_regret is None or regret > pick_regret:
-                    pick, pick_agent, pick_regret = j, first_agent, regret
-            if not ok:
-                break
-            assignment[pick] = pick_agent
-            load[pick_agent] += res[pick_agent][pick]
-            unassigned.discard(pick)
-        if not ok:
-            continue
-        local_search(instance, assignment, maximize)
-        value = objective_of(instance, assignment)
-        if best is None or (value > best[0] if maximize else value < best[0]):
-            best = (value, assignment)
-    return best[1] if best else None
-
-
-def local_search(instance: GapInstance, assignment: list[int], maximize: bool = False) -> None:
-    """Improve ``assignment`` in place with shift and swap moves until none helps."""
-    m, n = instance.agents, instance.jobs
-    cost, res, cap = instance.cost, instance.resource, instance.capacity
-    sign = -1 if maximize else 1  # minimize sign * cost
-    load = [0] * m
-    for j, a in enumerate(assignment):
-        load[a] += res[a][j]
-    improved = True
-    while improved:
-        improved = False
-        for j in range(n):
-            a = assignment[j]
-            for i in range(m):
-                if i != a and load[i] + res[i][j] <= cap[i] and sign * (cost[i][j] - cost[a][j]) < 0:
-                    load[a] -= res[a][j]
-                    load[i] += res[i][j]
-                    assignment[j] = a = i
-                    improved = True
-        for j in range(n):
-            for k in range(j + 1, n):
-                a, b = assignment[j], assignment[k]
-                if a == b:
-                    continue
-                delta = cost[b][j] + cost[a][k] - cost[a][j] - cost[b][k]
-                if sign * delta >= 0:
-                    continue
-                la = load[a] - res[a][j] + res[a][k]
-                lb = load[b] - res[b][k] + res[b][j]
-                if la <= cap[a] and lb <= cap[b]:
-                    load[a], load[b] = la, lb
-                    assignment[j], assignment[k] = b, a
-                    improved = True
-
-
 # --------------------------------------------------------------------------- Lagrangian bound
 
 # Dynamic programs over capacity are skipped above this many cells (jobs × agents × capacity).
@@ -664,20 +575,27 @@ def _starts(instance, c, resource, capacity, w, state, stats, maximize, time_lim
     """The capacity relaxation's assignment repaired (by moving jobs out of overloaded agents, and by
     regret), regret constructions, then a shift/swap/chain descent from the best of them."""
     small = instance.agents * instance.jobs <= SMALL_PAIRS
-    for make in (
+    share = resource / np.maximum(capacity, 1)[:, None]
+    makes = [
         lambda: repair(w, resource, capacity),
         lambda: regret_start(w, resource, capacity),
-        lambda: regret_start(resource / np.maximum(capacity, 1)[:, None], resource, capacity),
-    ):
+        lambda: regret_start(share, resource, capacity),
+    ]
+    if small:  # cheap here: the other measures of Martello and Toth, each descended
+        makes += [
+            lambda: regret_start(c, resource, capacity),
+            lambda: regret_start(resource.astype(float), resource, capacity),
+            lambda: regret_start(c / np.maximum(resource, 1) if maximize else c * resource, resource, capacity),
+        ]
+    for make in makes:
         start = make()
-        if start is not None:
-            state.improve(objective_of_cost(c, start), start)
-            if not small:
-                break
-    if small:
-        start = regret_heuristic(instance, maximize)
-        if start is not None:
-            state.improve(state.sign * objective_of(instance, start), start)
+        if start is None:
+            continue
+        if small:
+            start, _ = descend(c, resource, capacity, start, time.monotonic() + 0.02 * time_limit, weight=w)
+        state.improve(objective_of_cost(c, start), start)
+        if not small:
+            break
     chosen = np.zeros(c.shape, dtype=bool)
     chosen[w.argmin(axis=0), np.arange(instance.jobs)] = True
     start = regret_repair(w, resource, capacity, chosen)
