@@ -201,7 +201,7 @@ def test_staff_merge_a_duplicate_with_links_both_ways(client, auth, world, neigh
 @pytest.mark.parametrize("target, message", [
     ("self", "cannot be merged into itself"),
     ("closed", "merge into a need still open"),
-    ("missing", "There is no need with this number."),
+    ("missing", "Choose the need this one repeats."),
     ("other_community", "Only the staff of both needs"),
 ])
 def test_bad_merges_change_nothing(client, auth, world, neighbour, target, message):
@@ -215,3 +215,34 @@ def test_bad_merges_change_nothing(client, auth, world, neighbour, target, messa
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     db.session.expire_all()
     assert mine.status == NeedStatus.submitted and count(NeedFollower) == 0
+
+
+def _shown_words(response) -> str:
+    """The page's text as a reader sees it (tags and the page's scripts and styles left out)."""
+    import re
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_staff_read_other_needs_by_their_words_never_by_number(client, auth, world, neighbour):
+    import re
+
+    from linkage.needs import intake
+    mine = make_need(world.resident, world.visits, status=NeedStatus.submitted, title="Chat visits please")
+    third = make_resident(world.c1, name="Third Zhou")
+    extra = make_need(third, world.visits, status=NeedStatus.submitted, title="Someone to visit grandpa")
+    intake.merge_need(extra, neighbour, actor=world["staff1"])
+    db.session.commit()
+    auth.login("staff1")
+    filed = neighbour.created_at.strftime("%Y")
+    # The need it may repeat (a merge candidate), the needs merged into it and the need it repeats.
+    for need, others in ((mine, ["Visits for the old couple"]),
+                         (neighbour, ["Someone to visit grandpa", "Third Zhou"]),
+                         (extra, ["Visits for the old couple"])):
+        page = _shown_words(client.get(f"/community/needs/{need.id}"))
+        assert not re.search(r"#\s*\d", page), need.title
+        for words in others:
+            assert words in page
+        assert "Home visits" in page and "Plum Community" in page and filed in page
+    page = _shown_words(client.get(f"/community/needs/{neighbour.id}"))
+    assert "their request “Someone to visit grandpa”" in page
