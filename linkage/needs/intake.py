@@ -65,13 +65,13 @@ def check_photos(photos: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes, 
 
 
 def attach_photos(need: Need, photos: list[tuple[str, bytes, str]], *, actor: User) -> list[NeedPhoto]:
-    """Store checked photos (``check_photos``) encrypted under random names and list them on ``need``."""
+    """Store checked photos (``check_photos``) encrypted under random names and list them on ``need``: each
+    file with its row, all or nothing (``uploads.store_with_row``: should the transaction fail, no file stays)."""
     rows = []
     for _name, content, extension in photos:
         row = NeedPhoto(need=need, stored_name=uploads.new_name(), extension=extension, size=len(content),
                         uploaded_by_id=actor.id, created_at=timeutil.now())
-        uploads.store(PHOTOS, row.stored_name, content, encrypted=True)
-        db.session.add(row)
+        uploads.store_with_row(PHOTOS, row, content, encrypted=True)
         rows.append(row)
     return rows
 

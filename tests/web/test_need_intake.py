@@ -94,6 +94,49 @@ def test_photos_are_checked_stored_and_shown_to_staff(client, auth, world):
     assert client.get(f"/community/needs/{need.id}/photos/{need.photos[0].id}").status_code == 403
 
 
+def _stored_photos(app) -> list[str]:
+    import os
+    folder = os.path.join(app.instance_path, "uploads", "needs")
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+@pytest.mark.parametrize("failure", ["refused", "error"])
+def test_a_need_whose_transaction_fails_after_its_photos_were_written_leaves_no_file(app, client, auth, world,
+                                                                                      monkeypatch, failure):
+    from linkage.community import consents
+    from linkage.errors import Refused
+
+    written = []
+    real_record = consents.record_for_need
+
+    def record_then_fail(*args, **kwargs):  # a step after the photos' files and rows were written fails
+        written.extend(_stored_photos(app))
+        real_record(*args, **kwargs)
+        if failure == "refused":
+            raise Refused("The consent could not be recorded.")
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(consents, "record_for_need", record_then_fail)
+    auth.login("resident")
+    data = form(world)
+    data["photos"] = [(io.BytesIO(PNG), "leak.png"), (io.BytesIO(JPG), "wall.jpg")]
+    response = client.post("/needs/new", data=data, content_type="multipart/form-data")
+    if failure == "refused":
+        assert response.status_code == 200 and "could not be recorded" in response.get_data(as_text=True)
+    else:
+        assert response.status_code == 500  # the error page; the request rolled back
+    assert len(written) == 2  # the files were on disk before the failure
+    assert _stored_photos(app) == [] and count() == 0 and count(NeedPhoto) == 0
+
+
+def test_photos_of_a_need_stay_once_it_is_saved(app, client, auth, world):
+    auth.login("resident")
+    data = form(world)
+    data["photos"] = [(io.BytesIO(PNG), "leak.png")]
+    assert client.post("/needs/new", data=data, content_type="multipart/form-data").status_code == 302
+    assert _stored_photos(app) == [db.session.scalar(sa.select(NeedPhoto.stored_name))]
+
+
 @pytest.mark.parametrize("name, content, message", [
     ("notes.pdf", b"%PDF-1.4 x", "Files of this type are not accepted"),
     ("fake.png", b"GIF89a....", "is not a .png file"),
