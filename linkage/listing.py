@@ -71,12 +71,16 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def contains(column, text: str):
+    """SQL condition: ``column`` contains ``text`` (any case), the text's ``%`` and ``_`` taken as they are."""
+    return column.ilike(_like(text), escape="\\")
+
+
 def matching_text(query: sa.Select, text: Optional[str], *columns) -> sa.Select:
     """``query`` narrowed to rows where any of ``columns`` contains ``text`` (any case); all rows without text."""
     if not text:
         return query
-    pattern = _like(text)
-    return query.where(sa.or_(*[column.ilike(pattern, escape="\\") for column in columns]))
+    return query.where(sa.or_(*[contains(column, text) for column in columns]))
 
 
 def day_field(label) -> DateField:

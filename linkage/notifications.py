@@ -3,6 +3,7 @@ and a link kept as a view's endpoint plus its arguments, turned into a URL when 
 stored as UTC instants (ISO 8601) and shown in the reader's language and time zone."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from typing import Optional
@@ -13,6 +14,7 @@ from flask_babel import format_date, format_datetime, lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from linkage.extensions import db
+from linkage.listing import contains
 from linkage.models import Notification, User
 from linkage.models.types import utcnow
 
@@ -237,27 +239,55 @@ def unread_count(user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
-def select_for(user: User, *, unread: bool = False, group: Optional[str] = None):
-    """Newest first, by when each happened; only the unread ones, only those of one ``group`` if asked."""
-    query = (sa.select(Notification).where(Notification.user_id == user.id)
-             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+def select_for(user: User, *, unread: bool = False, group: Optional[str] = None, text: Optional[str] = None):
+    """The user's notifications, newest first, by when each happened: only the unread ones, only those of one
+    ``group``, only those whose message as the reader sees it holds ``text`` (see :func:`_saying`), if asked.
+    The one query of notifications: the list, its search and "mark as read" all go through it."""
+    return (sa.select(Notification).where(*_conditions(user, unread=unread, group=group, text=text))
+            .order_by(Notification.created_at.desc(), Notification.id.desc()))
+
+
+def _conditions(user: User, *, unread: bool, group: Optional[str], text: Optional[str]) -> list:
+    conditions = [Notification.user_id == user.id]
     if unread:
-        query = query.where(Notification.read_at.is_(None))
+        conditions.append(Notification.read_at.is_(None))
     if group in GROUPS:
-        query = query.where(Notification.kind.in_(kinds_in(group)))
-    return query
+        conditions.append(Notification.kind.in_(kinds_in(group)))
+    if text:
+        conditions.append(_saying(text))
+    return conditions
 
 
-def containing(notifications: Iterable[Notification], text: Optional[str]) -> list[Notification]:
-    """The notifications whose message, as the reader sees it, holds ``text`` (any case): the words are made
-    from the kind and its parameters when shown, so the search reads them as shown."""
-    notifications = list(notifications)
-    if not text:
-        return notifications
+# A parameter in a message: ``%(title)s``.
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _fixed_words(template) -> str:
+    """A message's own words in the reader's language, each parameter replaced by a NUL (no search holds
+    one: requests with a NUL are refused), so that words found here never run into a parameter's."""
+    return PLACEHOLDER.sub("\x00", str(template)).replace("%%", "%").casefold()
+
+
+def _saying(text: str):
+    """SQL condition on ``Notification``: the message, as the reader sees it, holds ``text`` (any case) within
+    its own words (in the reader's language), within a parameter's words, or within the names of what changed
+    on a shift. Times and days are shown formatted, so they are not searched."""
     needle = text.casefold()
-    return [n for n in notifications if needle in render(n).casefold()]
+    templates = {**MESSAGES, **RETIRED}
+    kinds = sorted(kind for kind, template in templates.items() if needle in _fixed_words(template))
+    words = sorted({key for template in templates.values() for key in PLACEHOLDER.findall(str(template))}
+                   - TIME_PARAMS - DATE_PARAMS - {"changes"})
+    found = [Notification.kind.in_(kinds)] if kinds else []
+    found += [contains(Notification.params[key].as_string(), text) for key in words]
+    codes = [code for code, label in CHANGE_LABELS.items() if needle in str(label).casefold()]
+    if codes:
+        found.append(sa.and_(Notification.kind.in_(CHANGE_KINDS), sa.or_(
+            *[Notification.params["changes"].as_string().contains(code, autoescape=True) for code in codes])))
+    return sa.or_(*found)
 
 
-def mark_all_read(user: User) -> None:
-    db.session.execute(sa.update(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+def mark_read(user: User, *, unread: bool = False, group: Optional[str] = None, text: Optional[str] = None) -> None:
+    """Mark as read the unread notifications :func:`select_for` lists for the same filters (no filter: all)."""
+    db.session.execute(
+        sa.update(Notification).where(*_conditions(user, unread=True, group=group, text=text))
+        .values(read_at=utcnow()).execution_options(synchronize_session=False))

@@ -13,6 +13,7 @@ import re
 import secrets
 from typing import Optional
 
+import sqlalchemy as sa
 from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 
@@ -91,15 +92,67 @@ def store(area: str, stored_name: str, content: bytes, *, encrypted: bool = Fals
 
 
 def store_with_row(area: str, row, content: bytes, *, encrypted: bool = False) -> None:
-    """Write ``content`` under ``row.stored_name`` and add ``row`` (a document, a certificate, a consent form)
-    to the session; should the flush fail, the file is removed again, so no file outlives its row."""
+    """Write ``content`` under ``row.stored_name`` and add ``row`` (a document, a certificate, a consent form,
+    a need's photo) to the session, all or nothing: should the flush fail, or the transaction (or the savepoint)
+    roll back later, the file is removed again, so no file outlives its row."""
     path = store(area, row.stored_name, content, encrypted=encrypted)
-    db.session.add(row)
+    session = db.session
+    session.info.setdefault(_WRITTEN, []).append((session().get_nested_transaction(), path))
+    session.add(row)
     try:
-        db.session.flush()
+        session.flush()
     except BaseException:
-        os.remove(path)
+        _unlink(path)
         raise
+
+
+# session.info: [(savepoint or None, path)] of the files this transaction wrote, removed should it roll back.
+_WRITTEN = "linkage_uploads_written"
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _keep_committed(session) -> None:
+    """The rows are in: their files stay (a savepoint released is not the end: its files wait for the rest)."""
+    if not session.in_nested_transaction():
+        session.info.pop(_WRITTEN, None)
+
+
+@sa.event.listens_for(db.session, "after_soft_rollback")
+def _remove_rolled_back(session, previous_transaction) -> None:
+    """A savepoint rolled back: the files written inside it go with their rows."""
+    written = session.info.get(_WRITTEN)
+    if not written or not previous_transaction.nested:
+        return
+    kept = []
+    for transaction, path in written:
+        if _within(transaction, previous_transaction):
+            _unlink(path)
+        else:
+            kept.append((transaction, path))
+    session.info[_WRITTEN] = kept
+
+
+@sa.event.listens_for(db.session, "after_transaction_end")
+def _remove_uncommitted(session, transaction) -> None:
+    """The transaction ended without a commit (rolled back, or the session closed): its files go."""
+    if transaction.parent is None:
+        for _transaction, path in session.info.pop(_WRITTEN, None) or ():
+            _unlink(path)
+
+
+def _within(transaction, outer) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Optional[bytes]:
@@ -123,10 +176,7 @@ def read_stored(area: str, stored_name: str, missing, *, encrypted: bool = True)
 
 def remove(area: str, stored_name: str) -> None:
     """Delete a stored file (gone already: nothing to do)."""
-    try:
-        os.remove(stored_path(area, stored_name))
-    except FileNotFoundError:
-        pass
+    _unlink(stored_path(area, stored_name))
 
 
 def from_request(file_storage, limit: Optional[int] = None) -> tuple[str, bytes]:

@@ -8,17 +8,18 @@ from datetime import date
 from typing import Optional
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 
 from linkage import audit, notifications, settings, timeutil
 from linkage.auth import services as auth_services
 from linkage.community import consents
-from linkage.community.access import can_confirm_claim, can_register_resident_in, can_reveal_id, can_verify_account
+from linkage.community.access import (can_confirm_claim, can_register_resident_in, can_reveal_id, can_verify_account,
+                                     in_scope)
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import read_id_number
-from linkage.models import (AccountStatus, ClaimStatus, ConsentChannel, Region, Resident, ResidentClaim, Role, User,
-                            VolunteerClaim, VulnerableTag)
+from linkage.models import (AccountStatus, ClaimStatus, ConsentChannel, Region, RegionLevel, Resident, ResidentClaim,
+                            Role, User, VolunteerClaim, VulnerableTag)
 from linkage.models.people import age_on
 from linkage.security import blind_index, decrypt, encrypt
 
@@ -148,13 +149,35 @@ def pending_claim(account: User) -> Optional[ResidentClaim | VolunteerClaim]:
                                                     model.status == ClaimStatus.pending))
 
 
+def claim_kept_elsewhere(user: User, claim: ResidentClaim | VolunteerClaim):
+    """Why ``user`` cannot link an account to the record its claim matches, and who does, in words for their
+    role; None when they can. Community staff: another community keeps the record. Civil affairs (above the
+    communities): which community keeps it (in their area) and whether its staff or an administrator link it:
+    that community's staff, when the account registered in it; otherwise only an administrator sees both."""
+    if can_confirm_claim(user, claim):
+        return None
+    record_region = claim.record.region
+    community = record_region.ancestor_at(RegionLevel.community) or record_region
+    if user.role != Role.civil_affairs:
+        return _l("ID number matches a record another community keeps: an administrator verifies this account and "
+                  "links it to that record.")
+    name = (community.display_name(str(get_locale() or "zh_CN")) if in_scope(user, community)
+            else _l("a community outside your area"))
+    account = db.session.get(User, claim.user_id)
+    if account is not None and community.contains(account.region):
+        return _l("ID number matches the record %(community)s keeps: that community's staff verify this account, "
+                  "which links it to the record.", community=name)
+    return _l("ID number matches the record %(community)s keeps, not the community this account registered in: an "
+              "administrator verifies this account and links it to that record.", community=name)
+
+
 def link_claimed_record(claim: ResidentClaim | VolunteerClaim, *, actor: User) -> None:
     """Verifying the account confirms its claim: the record staff keep becomes the account's (no second
     record). Refused when the record is another community's, or already has an account.
     ``resident.link`` or ``volunteer.link``."""
     record = claim.record
     if not can_confirm_claim(actor, claim):
-        raise Refused(_l("This ID number matches a record another community keeps: they verify this account."))
+        raise Refused(claim_kept_elsewhere(actor, claim))
     if record.user_id is not None:
         raise Refused(_l("The record this ID number matches already has an account: reject this one and "
                          "tell the person to sign in with theirs."))

@@ -359,7 +359,7 @@ def accounts():
     page = paginate(query if role is None else query.where(User.role == role))
     return render_template("community/accounts.html", page=page, filters=filters, reject_form=RejectAccountForm(formdata=None),
                            claims=queries.claims_of(page.items),
-                           can_confirm=lambda claim: access.can_confirm_claim(current_user, claim))
+                           kept_elsewhere=lambda claim: services.claim_kept_elsewhere(current_user, claim))
 
 
 @blueprint.post("/accounts/<int:user_id>/reject")

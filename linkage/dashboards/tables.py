@@ -29,6 +29,11 @@ class Table:
     map: Optional[dict] = None
     note: str = ""
     wide: bool = False   # a table of long names: drawn under its chart at full width, not beside it
+    text_columns: int = 1  # the leading columns of words (names, dates, kinds): left-aligned; the rest are numbers
+
+    def numeric(self, column: int) -> bool:
+        """Whether the column holds numbers, which the page right-aligns (words stay left-aligned)."""
+        return column >= self.text_columns
 
 
 def _number(value, digits: int = 1) -> str:
@@ -192,7 +197,7 @@ def _no_shows(d, locale) -> Table:
 def _match_runs(d, locale) -> Table:
     t = Table("match-runs", _("Match runs against first come, first served"),
               [_("Run"), _("Area"), _("Kind"), _("To cover"), _("Covered by the run"), _("Covered first come")],
-              wide=True)
+              wide=True, text_columns=3)
     for run in d.match_runs:
         when = format_datetime(run.created_at, "short")
         t.rows.append([timeutil.to_local(run.created_at).strftime("%Y-%m-%d %H:%M"), run.region_name(locale),

@@ -8,7 +8,7 @@ from linkage.extensions import db
 from linkage.main import today
 from linkage.main.forms import NotificationFilters
 from linkage.models import Role
-from linkage.web import paginate, paginate_list, perform
+from linkage.web import paginate, perform
 
 blueprint = Blueprint("main", __name__)
 
@@ -46,19 +46,23 @@ PER_PAGE = 25
 @blueprint.route("/notifications", endpoint="notifications")
 @login_required
 def notifications_page():
-    filters = NotificationFilters.read()
-    query = notifications.select_for(current_user, unread=filters.value("show") == "unread",
-                                     group=filters.value("kind"))
-    text = filters.value("q")
-    page = (paginate_list(notifications.containing(db.session.scalars(query), text), per_page=PER_PAGE) if text
-            else paginate(query, per_page=PER_PAGE))
-    return render_template("main/notifications.html", page=page, filters=filters,
+    filters, chosen, args = _notification_filters()
+    page = paginate(notifications.select_for(current_user, **chosen), per_page=PER_PAGE)
+    return render_template("main/notifications.html", page=page, filters=filters, filter_args=args,
                            render_notification=notifications.render, notification_url=notifications.url)
 
 
 @blueprint.post("/notifications/read")
 @login_required
 def notifications_read():
-    perform(lambda: notifications.mark_all_read(current_user))
-    return redirect(url_for("main.notifications"))
+    """Mark as read what the list shows for the filters it was showing (none: every notification)."""
+    _filters, chosen, args = _notification_filters()
+    perform(lambda: notifications.mark_read(current_user, **chosen))
+    return redirect(url_for("main.notifications", **args))
 
+
+def _notification_filters():
+    """The list's filters from the query string: the form, the query's arguments and the valid values set."""
+    filters = NotificationFilters.read()
+    args = {name: filters.value(name) for name in ("show", "kind", "q") if filters.value(name) is not None}
+    return filters, {"unread": args.get("show") == "unread", "group": args.get("kind"), "text": args.get("q")}, args

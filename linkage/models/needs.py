@@ -205,6 +205,7 @@ class NeedFollower(db.Model):
 
     need: Mapped[Need] = relationship(back_populates="followers", foreign_keys=[need_id])
     resident: Mapped[Resident] = relationship()
+    merged_need: Mapped[Optional[Need]] = relationship(foreign_keys=[merged_need_id], viewonly=True)
 
 
 class NeedPhoto(db.Model):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
-from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
+from wtforms import (BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.fields import DateTimeLocalField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from linkage import uploads
 from linkage.extensions import db
@@ -159,10 +159,18 @@ class RateForm(Form):
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
 
 
+def _need_choice(value):
+    """The chosen need's row id as the page sent it (None when it is not one): the merge's rules decide."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
 class MergeForm(Form):
-    into = IntegerField(_l("Number of the need it repeats"), validators=[
-        DataRequired(message=_l("Enter the number of the need this one repeats.")),
-        NumberRange(min=1, message=_l("Enter the number of the need this one repeats."))],
+    """Merge a need into another: chosen among the likely duplicates the page lists by their words."""
+    into = RadioField(_l("The need it repeats"), coerce=_need_choice, validate_choice=False, validators=[
+        DataRequired(message=_l("Choose the need this one repeats."))],
         description=_l("This need is closed as merged; its resident follows the other need."))
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
 

@@ -65,13 +65,13 @@ def check_photos(photos: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes, 
 
 
 def attach_photos(need: Need, photos: list[tuple[str, bytes, str]], *, actor: User) -> list[NeedPhoto]:
-    """Store checked photos (``check_photos``) encrypted under random names and list them on ``need``."""
+    """Store checked photos (``check_photos``) encrypted under random names and list them on ``need``: each
+    file with its row, all or nothing (``uploads.store_with_row``: should the transaction fail, no file stays)."""
     rows = []
     for _name, content, extension in photos:
         row = NeedPhoto(need=need, stored_name=uploads.new_name(), extension=extension, size=len(content),
                         uploaded_by_id=actor.id, created_at=timeutil.now())
-        uploads.store(PHOTOS, row.stored_name, content, encrypted=True)
-        db.session.add(row)
+        uploads.store_with_row(PHOTOS, row, content, encrypted=True)
         rows.append(row)
     return rows
 
@@ -163,7 +163,7 @@ def merge_need(duplicate: Need, into: Optional[Need], *, actor: User, note: str 
     follow ``into`` from now on and are told. Both needs must be this community's; ``duplicate`` not yet
     taken up, ``into`` still open."""
     if into is None:
-        raise Refused(_l("There is no need with this number."), field="into")
+        raise Refused(_l("Choose the need this one repeats."), field="into")
     if not (can_manage_need(actor, duplicate) and can_manage_need(actor, into)):
         raise Refused(_l("Only the staff of both needs' community can merge them."), field="into")
     if into.id == duplicate.id:
@@ -171,7 +171,7 @@ def merge_need(duplicate: Need, into: Optional[Need], *, actor: User, note: str 
     if duplicate.status not in MERGEABLE:
         raise Refused(_l("A need that is %(status)s can no longer be merged.", status=duplicate.status.label))
     if into.status not in OPEN_STATUSES:
-        raise Refused(_l("Need #%(id)s is %(status)s: merge into a need still open.", id=into.id,
+        raise Refused(_l("“%(title)s” is %(status)s: merge into a need still open.", title=into.title,
                          status=into.status.label), field="into")
     before = audit.snapshot(duplicate, "status")
     duplicate.status = NeedStatus.merged

@@ -100,18 +100,29 @@ def results_public(project: Project) -> bool:
     return project.status in AWARDED_STATUSES
 
 
-def visible_bids(user: User, project: Project) -> Optional[object]:
-    """SQL condition on ``Bid`` for the bids of ``project`` that ``user`` may read (None: all of them).
+def visible_bids(user: User, project: Project):
+    """SQL condition on ``Bid`` for the bids of ``project`` that ``user`` may read: the one rule for every
+    list of bids.
 
-    Civil affairs see every bid; after the award everyone sees the ranked results; before it an
+    A draft (never submitted, or sent back by a change of the terms) is its organization's alone. Beyond
+    that, civil affairs see every bid; after the award everyone sees the ranked results; before it an
     organization sees only its own bid (and other readers none)."""
     if can_manage_project(user, project):
-        return None
+        return not_anothers_draft(user)
     if results_public(project):
         return Bid.status.in_((BidStatus.won, BidStatus.lost))
     if user.role in ORG_ROLES and user.organization_id is not None:
         return Bid.organization_id == user.organization_id
     return sa.false()
+
+
+def not_anothers_draft(user: Optional[User]):
+    """SQL condition on ``Bid``: not a draft, unless it is ``user``'s organization's own (None: nobody's).
+    A draft is not a bid yet: until it is submitted only its organization knows of it."""
+    own = user.organization_id if user is not None and user.role in ORG_ROLES else None
+    if own is None:
+        return Bid.status != BidStatus.draft
+    return sa.or_(Bid.status != BidStatus.draft, Bid.organization_id == own)
 
 
 def bidding_sealed(project: Project, now: datetime) -> bool:

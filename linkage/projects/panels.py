@@ -117,10 +117,12 @@ def tie_reason(expert: User, org: Organization):
 
 
 def bidders(project: Project) -> list[Organization]:
-    """The organizations with a bid on the project (any bid that was ever submitted)."""
+    """The organizations with a bid on the project (any bid that was ever submitted and is not a draft again:
+    a draft is its organization's alone, ``access.not_anothers_draft``)."""
     return list(db.session.scalars(
         sa.select(Organization).join(Bid, Bid.organization_id == Organization.id)
-        .where(Bid.project_id == project.id).order_by(Organization.name, Organization.id)))
+        .where(Bid.project_id == project.id, access.not_anothers_draft(None))
+        .order_by(Organization.name, Organization.id)))
 
 
 def conflict(expert: User, project: Project):

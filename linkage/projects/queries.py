@@ -74,12 +74,9 @@ def bids_visible_to(user: User, project: Project, at: datetime, status: Optional
     """The bids of ``project`` that ``user`` may read (see ``access.visible_bids``), best first; while
     the prices are sealed, in the order they were made (an order by price would reveal them). Narrowed to one
     status and to organizations whose name holds ``text`` (never by price)."""
-    query = (sa.select(Bid).where(Bid.project_id == project.id)
+    query = (sa.select(Bid).where(Bid.project_id == project.id, access.visible_bids(user, project))
              .options(joinedload(Bid.organization), selectinload(Bid.team))
              .order_by(*sealed_safe_order(project, at)))
-    condition = access.visible_bids(user, project)
-    if condition is not None:
-        query = query.where(condition)
     if status is not None:
         query = query.where(Bid.status == status)
     if text:
@@ -113,11 +110,12 @@ def evaluated_bids(project: Project) -> list[Bid]:
 
 def bids_of_organization(org: Organization, viewer: User, status: Optional[BidStatus] = None,
                          text: Optional[str] = None):
-    """The organization's bids on the projects ``viewer`` may read (see ``access.visible_projects``), newest
-    first; narrowed to one status and to projects whose title holds ``text`` (never by price: it may be sealed)."""
+    """The organization's bids on the projects ``viewer`` may read (see ``access.visible_projects``), drafts
+    only to the organization itself (``access.not_anothers_draft``), newest first; narrowed to one status and
+    to projects whose title holds ``text`` (never by price: it may be sealed)."""
     query = (sa.select(Bid).join(Project, Bid.project_id == Project.id)
              .join(Region, Project.region_id == Region.id)
-             .where(Bid.organization_id == org.id, access.visible_projects(viewer))
+             .where(Bid.organization_id == org.id, access.visible_projects(viewer), access.not_anothers_draft(viewer))
              .options(joinedload(Bid.project))
              .order_by(Bid.created_at.desc(), Bid.id.desc()))
     if status is not None:

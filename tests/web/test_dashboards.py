@@ -421,3 +421,26 @@ def test_the_sql_verdict_of_serving_is_the_python_rule_need_by_need(demo):
         verdicts.append(verdict)
     # The demo holds every case: served in time, late, not yet due.
     assert verdicts.count(True) > 20 and verdicts.count(False) > 20 and verdicts.count(None) > 20
+
+
+def _aligned_cells(html: str, name: str) -> list[list[tuple[str, bool]]]:
+    """The header row and the body rows of the page's table ``name``: each cell's text and whether it is
+    right-aligned (Bootstrap's ``text-end``)."""
+    found = re.search(rf'<table[^>]*data-table="{name}".*?</table>', html, re.S)
+    assert found, name
+    return [[(re.sub(r"<[^>]+>", "", body).strip(), "text-end" in attributes)
+             for attributes, body in re.findall(r"<t[hd]([^>]*)>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", found.group(0), re.S)]
+
+
+def test_tables_right_align_numbers_only(demo):
+    login(demo, "civil")
+    html = demo.get("/dashboards/", query_string=PERIOD).get_data(as_text=True)
+    rows = _aligned_cells(html, "match-runs")
+    assert len(rows) > 1, "the demo has match runs"
+    assert [right for _text, right in rows[0]] == [False, False, False, True, True, True]  # run, area, kind | numbers
+    for row in rows[1:]:
+        assert [right for _text, right in row] == [False, False, False, True, True, True]
+        assert all(re.fullmatch(r"[\d,]+", text) for text, _right in row[3:])
+    rows = _aligned_cells(html, "needs-by-community")
+    assert all([right for _text, right in row] == [False] + [True] * (len(row) - 1) for row in rows)

@@ -5,6 +5,7 @@ know is left out with a message, never a 500."""
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from linkage import notifications
 from linkage.extensions import db
@@ -284,6 +285,56 @@ def test_notifications_filter_unread_kind_and_search_the_shown_words(client, aut
     assert NO_MATCH in none
     _plain, bad = _bad_values_are_ignored(client, "/notifications", show="everything", kind="codes")
     assert "Park clean-up" in bad and "迟到" in bad
+
+
+def _unread_kinds(user) -> list[str]:
+    return sorted(db.session.scalars(sa.select(Notification.kind).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))))
+
+
+def test_mark_all_as_read_marks_what_the_filters_show(client, auth, world, inbox):
+    auth.login("vol")
+    page = client.get("/notifications", query_string={"kind": "hours", "q": "park"}).get_data(as_text=True)
+    assert "Mark all found as read" in page and "Mark all as read" not in page
+    response = client.post("/notifications/read", query_string={"kind": "hours", "q": "park"})
+    assert response.status_code == 302 and "kind=hours" in response.location and "q=park" in response.location
+    assert _unread_kinds(world["vol"]) == ["hours_declined"]   # the other notification about hours stays unread
+    assert _unread_kinds(world["vol3"]) == ["hours_approved"]  # never another's
+    chinese = client.get("/notifications", query_string={"show": "unread"},
+                         headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "将筛选出的通知全部标为已读" in chinese
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Mark all as read" in page and "Mark all found as read" not in page
+    client.post("/notifications/read")
+    assert _unread_kinds(world["vol"]) == [] and _unread_kinds(world["vol3"]) == ["hours_approved"]
+
+
+def test_the_search_finds_the_words_the_reader_reads(app, world, inbox):
+    """The query finds exactly the notifications whose message, as shown in the reader's language, holds the
+    words (any case): the kind's fixed words, the parameters, the names of what changed on a shift."""
+    from flask_babel import force_locale
+
+    user = world["vol"]
+    db.session.add_all([
+        Notification(user_id=user.id, kind="shift_updated", params={
+            "title": "Library reading", "changes": "time,place", "place": "East Hall", "start": utcnow().isoformat(),
+            "end": utcnow().isoformat()}),
+        Notification(user_id=user.id, kind="hours_approved", params={"hours": 2.5, "title": "50% off_day"}),
+        Notification(user_id=user.id, kind="signup_cancelled", params={
+            "name": "Zhao Lei", "title": "Library reading", "start": utcnow().isoformat()}),
+    ])
+    db.session.commit()
+    every = db.session.scalars(notifications.select_for(user)).all()
+    needles = ("敬老院", "were CONFIRMED", "迟到", "park CLEAN", "%", "50%", "_day", "2.5", "PLACE", "地点",
+               "east hall", "library", "zhao", "gave up", "放弃", "已确认", "nothing like this", "Your")
+    for locale in ("en", "zh_CN"):
+        with app.test_request_context(), force_locale(locale):
+            for needle in needles:
+                expected = [n.id for n in every if needle.casefold() in notifications.render(n).casefold()]
+                found = [n.id for n in db.session.scalars(notifications.select_for(user, text=needle))]
+                assert found == expected, (locale, needle)
+            unread = db.session.scalars(notifications.select_for(user, unread=True, group="hours", text="敬老院"))
+            assert [n.kind for n in unread] == ["hours_declined"]
 
 
 def test_notification_search_pages_keep_the_search(client, auth, world, app):

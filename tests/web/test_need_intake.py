@@ -94,6 +94,49 @@ def test_photos_are_checked_stored_and_shown_to_staff(client, auth, world):
     assert client.get(f"/community/needs/{need.id}/photos/{need.photos[0].id}").status_code == 403
 
 
+def _stored_photos(app) -> list[str]:
+    import os
+    folder = os.path.join(app.instance_path, "uploads", "needs")
+    return os.listdir(folder) if os.path.isdir(folder) else []
+
+
+@pytest.mark.parametrize("failure", ["refused", "error"])
+def test_a_need_whose_transaction_fails_after_its_photos_were_written_leaves_no_file(app, client, auth, world,
+                                                                                      monkeypatch, failure):
+    from linkage.community import consents
+    from linkage.errors import Refused
+
+    written = []
+    real_record = consents.record_for_need
+
+    def record_then_fail(*args, **kwargs):  # a step after the photos' files and rows were written fails
+        written.extend(_stored_photos(app))
+        real_record(*args, **kwargs)
+        if failure == "refused":
+            raise Refused("The consent could not be recorded.")
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(consents, "record_for_need", record_then_fail)
+    auth.login("resident")
+    data = form(world)
+    data["photos"] = [(io.BytesIO(PNG), "leak.png"), (io.BytesIO(JPG), "wall.jpg")]
+    response = client.post("/needs/new", data=data, content_type="multipart/form-data")
+    if failure == "refused":
+        assert response.status_code == 200 and "could not be recorded" in response.get_data(as_text=True)
+    else:
+        assert response.status_code == 500  # the error page; the request rolled back
+    assert len(written) == 2  # the files were on disk before the failure
+    assert _stored_photos(app) == [] and count() == 0 and count(NeedPhoto) == 0
+
+
+def test_photos_of_a_need_stay_once_it_is_saved(app, client, auth, world):
+    auth.login("resident")
+    data = form(world)
+    data["photos"] = [(io.BytesIO(PNG), "leak.png")]
+    assert client.post("/needs/new", data=data, content_type="multipart/form-data").status_code == 302
+    assert _stored_photos(app) == [db.session.scalar(sa.select(NeedPhoto.stored_name))]
+
+
 @pytest.mark.parametrize("name, content, message", [
     ("notes.pdf", b"%PDF-1.4 x", "Files of this type are not accepted"),
     ("fake.png", b"GIF89a....", "is not a .png file"),
@@ -201,7 +244,7 @@ def test_staff_merge_a_duplicate_with_links_both_ways(client, auth, world, neigh
 @pytest.mark.parametrize("target, message", [
     ("self", "cannot be merged into itself"),
     ("closed", "merge into a need still open"),
-    ("missing", "There is no need with this number."),
+    ("missing", "Choose the need this one repeats."),
     ("other_community", "Only the staff of both needs"),
 ])
 def test_bad_merges_change_nothing(client, auth, world, neighbour, target, message):
@@ -215,3 +258,34 @@ def test_bad_merges_change_nothing(client, auth, world, neighbour, target, messa
     assert response.status_code == 200 and message in response.get_data(as_text=True)
     db.session.expire_all()
     assert mine.status == NeedStatus.submitted and count(NeedFollower) == 0
+
+
+def _shown_words(response) -> str:
+    """The page's text as a reader sees it (tags and the page's scripts and styles left out)."""
+    import re
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", response.get_data(as_text=True), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_staff_read_other_needs_by_their_words_never_by_number(client, auth, world, neighbour):
+    import re
+
+    from linkage.needs import intake
+    mine = make_need(world.resident, world.visits, status=NeedStatus.submitted, title="Chat visits please")
+    third = make_resident(world.c1, name="Third Zhou")
+    extra = make_need(third, world.visits, status=NeedStatus.submitted, title="Someone to visit grandpa")
+    intake.merge_need(extra, neighbour, actor=world["staff1"])
+    db.session.commit()
+    auth.login("staff1")
+    filed = neighbour.created_at.strftime("%Y")
+    # The need it may repeat (a merge candidate), the needs merged into it and the need it repeats.
+    for need, others in ((mine, ["Visits for the old couple"]),
+                         (neighbour, ["Someone to visit grandpa", "Third Zhou"]),
+                         (extra, ["Visits for the old couple"])):
+        page = _shown_words(client.get(f"/community/needs/{need.id}"))
+        assert not re.search(r"#\s*\d", page), need.title
+        for words in others:
+            assert words in page
+        assert "Home visits" in page and "Plum Community" in page and filed in page
+    page = _shown_words(client.get(f"/community/needs/{neighbour.id}"))
+    assert "their request “Someone to visit grandpa”" in page

@@ -78,3 +78,44 @@ def test_a_bad_id_number_creates_nothing(client, world):
     response = register(client, world, "typo", "11010119900101123")
     assert response.status_code == 200 and "not a valid resident ID number" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
+
+
+def _claim_note(client, **headers) -> str:
+    import html
+    import re
+    page = client.get("/community/accounts", headers=headers).get_data(as_text=True)
+    notes = re.findall(r'<div class="small text-info-emphasis claim">(.*?)</div>', page, re.S)
+    return html.unescape(" ".join(" ".join(notes).split()))
+
+
+def test_civil_affairs_read_which_community_links_a_claim(client, auth, world):
+    """Civil affairs are above the communities: the claim names the community whose staff link it (a record
+    "another community" keeps says nothing to them), or says an administrator does when no community can."""
+    resident, number = kept_record(world)                       # kept by Plum Community
+    register(client, world, "zhaolan", number)                  # registered in Plum Community too
+    user = db.session.scalar(sa.select(User).where(User.username == "zhaolan"))
+    auth.login("civil")
+    note = _claim_note(client)
+    assert "another community" not in note
+    assert note == ("ID number matches the record Plum Community keeps: that community's staff verify this account, "
+                    "which links it to the record.")
+    assert _claim_note(client, **{"Accept-Language": "zh-CN"}) == \
+        "身份证号与Plum Community保存的记录相符：请由该社区工作人员审核此账号，审核后账号将关联该记录。"
+    refused = client.post(f"/community/accounts/{user.id}/verify", follow_redirects=True).get_data(as_text=True)
+    assert "that community&#39;s staff verify this account" in refused
+    db.session.expire_all()
+    assert db.session.get(User, user.id).status == AccountStatus.pending
+
+
+def test_a_claim_across_communities_is_linked_by_an_administrator(client, auth, world):
+    resident, number = kept_record(world)                       # kept by Plum Community
+    register(client, world, "faraway", number, community=world.c3)  # registered in River Community
+    auth.login("staff3")
+    assert _claim_note(client) == ("ID number matches a record another community keeps: an administrator verifies "
+                                   "this account and links it to that record.")
+    auth.as_(world["civil"])
+    assert _claim_note(client) == ("ID number matches the record Plum Community keeps, not the community this "
+                                   "account registered in: an administrator verifies this account and links it to "
+                                   "that record.")
+    auth.as_(world["civil2"])                                   # Bund Street: Plum Community is outside their area
+    assert _claim_note(client).startswith("ID number matches the record a community outside your area keeps, not")

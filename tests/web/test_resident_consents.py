@@ -162,7 +162,8 @@ def test_staff_record_a_withdrawal_by_phone_and_a_shared_request_not_taken_up_is
     need = db.session.scalar(sa.select(Need))
     [sharing] = on_file(world.resident, ConsentPurpose.sharing)
     page = client.get(f"/community/residents/{world.resident.id}").get_data(as_text=True)
-    assert 'id="consents"' in page and f"Need #{need.id}" in page
+    assert 'id="consents"' in page and f"For the need “{need.title}” filed" in page and "#" not in page.split(
+        'id="consents"')[1].split("</section>")[0]  # the need by its words, never its number
     bad = client.post(f"/community/residents/{world.resident.id}/consents/{sharing.id}/withdraw",
                       data={"channel": "spreadsheet"}, follow_redirects=True)
     assert bad.status_code == 200 and db.session.get(ResidentConsent, sharing.id).withdrawn_at is None
