@@ -10,18 +10,16 @@ is shown only for a sector and community with at least
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from linkage import settings, sheets, timeutil
-from linkage.database import elapsed_hours
 from linkage.extensions import db
 from linkage.models import Category, Need, NeedChannel, NeedStatus, Region, RegionLevel, User
-from linkage.needs import access
-from linkage.models.types import UTCDateTime
+from linkage.needs import access, deadline
 from linkage.needs.targets import URGENCIES, Targets, default_hours, responded_at
 
 
@@ -43,11 +41,8 @@ def _counted(need: Need, targets: Targets, now: datetime) -> Optional[bool]:
     """True on time, False late, None not counted."""
     if need.status == NeedStatus.withdrawn:
         return None
-    due = need.created_at + timedelta(hours=targets.hours(need.category_id, need.urgency))
-    answered = responded_at(need)
-    if answered is not None:
-        return answered <= due
-    return False if now >= due else None
+    hours = targets.hours(need.category_id, need.urgency)
+    return deadline.verdict(need.created_at, responded_at(need), hours, now)
 
 
 def target_hours_sql(targets: Targets):
@@ -69,12 +64,8 @@ def responded_at_sql():
 def verdict_sql(targets: Targets, now: datetime):
     """SQL on ``Need``: (counted, on time) as two conditions, the same verdict as ``_counted`` gives one need,
     for sums in a query."""
-    target, answered = target_hours_sql(targets), responded_at_sql()
-    waited = elapsed_hours(sa.literal(now, UTCDateTime()), Need.created_at)
-    asked = Need.status != NeedStatus.withdrawn
-    counted = sa.and_(asked, sa.or_(answered.is_not(None), waited >= target))
-    on_time = sa.and_(asked, answered.is_not(None), elapsed_hours(answered, Need.created_at) <= target)
-    return counted, on_time
+    return deadline.verdict_sql(Need.created_at, responded_at_sql(), target_hours_sql(targets), now,
+                                Need.status != NeedStatus.withdrawn)
 
 
 def report(user: User, now: Optional[datetime] = None) -> list[Row]:
