@@ -37,6 +37,18 @@ class Row:
         return self.on_time / self.counted if self.shown and self.counted else None
 
 
+def min_count() -> int:
+    """``ON_TIME_MIN_COUNT``: the fewest needs counted for which an on-time share is shown."""
+    return int(settings.get("ON_TIME_MIN_COUNT"))
+
+
+def share_shown(counted: int, minimum: int) -> bool:
+    """Whether an on-time share of ``counted`` needs is shown: at least ``minimum`` (``min_count``) and at
+    least one; with fewer, chance says more than the service. The on-time report and the dashboards'
+    coverage both ask this."""
+    return counted > 0 and counted >= minimum
+
+
 def _counted(need: Need, targets: Targets, now: datetime) -> Optional[bool]:
     """True on time, False late, None not counted."""
     if need.status == NeedStatus.withdrawn:
@@ -72,7 +84,7 @@ def report(user: User, now: Optional[datetime] = None) -> list[Row]:
     """Rows per community and sector of the needs ``user`` may see, ordered by community and sector."""
     now = now or timeutil.now()
     targets = Targets.load()
-    minimum = int(settings.get("ON_TIME_MIN_COUNT"))
+    minimum = min_count()
     regions = {r.id: r for r in db.session.scalars(sa.select(Region))}
     categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
     needs = db.session.scalars(sa.select(Need).where(access.visible_needs(user),
@@ -89,7 +101,7 @@ def report(user: User, now: Optional[datetime] = None) -> list[Row]:
         row.counted += 1
         row.on_time += verdict
     for row in rows.values():
-        row.shown = row.counted >= minimum
+        row.shown = share_shown(row.counted, minimum)
     return sorted(rows.values(), key=lambda r: (r.community.path, r.sector.code))
 
 
