@@ -21,7 +21,7 @@ from linkage.models import (Category, Contract, Installment, MatchKind, MatchRun
 from linkage.models.shifts import HoursStatus, shift_needs
 from linkage.models.types import UTCDateTime
 from linkage.needs import ontime, served
-from linkage.needs.targets import Targets
+from linkage.needs.targets import sector_map
 from linkage.ratings import queries as ratings
 
 # Sign-ups that were expected to come: the base of the no-show rate.
@@ -154,12 +154,12 @@ def _by_community(rows, community_of) -> dict[int, list]:
 
 def needs_by_sector(f: Filters) -> list[tuple[Category, int]]:
     """Needs filed in the period, per sector (the top of the taxonomy), most first."""
-    targets = Targets.load()
+    sector_of = sector_map()
     rows = db.session.execute(sa.select(Need.category_id, sa.func.count(Need.id))
                               .where(needs_in(f), f.during(Need.created_at)).group_by(Need.category_id)).all()
     counts: dict[int, int] = {}
     for category_id, count in rows:
-        sector = targets.sector_of.get(category_id, category_id)
+        sector = sector_of.get(category_id, category_id)
         counts[sector] = counts.get(sector, 0) + count
     sectors = {c.id: c for c in db.session.scalars(sa.select(Category).where(Category.id.in_(list(counts))))}
     return sorted(((sectors[s], n) for s, n in counts.items()), key=lambda pair: (-pair[1], pair[0].code))
