@@ -370,7 +370,7 @@ def _streets_of(problem: dict) -> dict:
     for shift_id, region_id in db.session.execute(sa.select(Shift.id, Shift.region_id).where(Shift.id.in_(ids or [0]))):
         if region_id not in regions:
             region = db.session.get(Region, region_id)
-            street = region.ancestor_at(RegionLevel.street) if region else None
+            street = region.street() if region else None
             regions[region_id] = street.id if street else f"region{region_id}"
         streets[f"s{shift_id}"] = regions[region_id]
     return streets

@@ -60,11 +60,17 @@ class Region(db.Model):
             node = node.parent
         return node if node is not None and node.level == level else None
 
+    def street(self) -> Optional[Region]:
+        """The street (sub-district) this region lies in: itself for a street, the street above a community
+        or a grid; None for a district. The one rule for a place's street, which ``street_area`` reads and
+        so do a need escalated to the street and a district's match run cut by street."""
+        return self.ancestor_at(RegionLevel.street)
+
     def street_area(self) -> Region:
         """The street (sub-district) holding this region, or the region itself when no street holds it (a
         district). The one rule for a place's street: the shifts a volunteer browses and may be matched to,
         the people a joint meeting draws on."""
-        return self.ancestor_at(RegionLevel.street) or self
+        return self.street() or self
 
     @property
     def coordinates(self) -> Optional[tuple[float, float]]:
