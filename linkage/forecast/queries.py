@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from linkage import timeutil
 from linkage.extensions import db
-from linkage.models import Need, NeedStatus, Project, ProjectStatus, Region, RegionLevel, User
+from linkage.models import Need, NeedStatus, Project, ProjectStatus, Region, User
 from linkage.models.projects import project_categories
 from linkage.needs import access, served
 from linkage.needs.targets import sector_map
@@ -40,7 +40,7 @@ def month_start_utc(index: int) -> datetime:
 
 def _community_of(regions: dict[int, Region]) -> dict[int, int]:
     """Region id -> the id of its community (a region above community level maps to itself)."""
-    return {rid: (region.ancestor_at(RegionLevel.community) or region).id for rid, region in regions.items()}
+    return {rid: region.community_area().id for rid, region in regions.items()}
 
 
 @dataclass

@@ -60,6 +60,13 @@ class Region(db.Model):
             node = node.parent
         return node if node is not None and node.level == level else None
 
+    def community_area(self) -> Region:
+        """The community holding this region (itself for a community, the one above a grid), or the region
+        itself when no community holds it (a street, a district). The one rule for the community a place
+        is counted in and served from: the on-time report's rows, the forecast's series, a follow-up's
+        community, the requests a resident may follow, a grid worker's desk."""
+        return self.ancestor_at(RegionLevel.community) or self
+
     def street(self) -> Optional[Region]:
         """The street (sub-district) this region lies in: itself for a street, the street above a community
         or a grid; None for a district. The one rule for a place's street, which ``street_area`` reads and

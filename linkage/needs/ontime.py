@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 
 from linkage import settings, sheets, timeutil
 from linkage.extensions import db
-from linkage.models import Category, Need, NeedChannel, NeedStatus, Region, RegionLevel, User
+from linkage.models import Category, Need, NeedChannel, NeedStatus, Region, User
 from linkage.needs import access, deadline
 from linkage.needs.targets import URGENCIES, Targets, default_hours, responded_at
 
@@ -95,7 +95,7 @@ def report(user: User, now: Optional[datetime] = None) -> list[Row]:
         verdict = _counted(need, targets, now)
         if verdict is None:
             continue
-        community = regions[need.region_id].ancestor_at(RegionLevel.community) or regions[need.region_id]
+        community = regions[need.region_id].community_area()
         sector = categories[targets.sector_of.get(need.category_id, need.category_id)]
         row = rows.setdefault((community.id, sector.id), Row(community, sector))
         row.counted += 1
