@@ -163,7 +163,7 @@ def what_is_missing(kind: MatchKind, region: Region, problem: dict, *, period_st
         if not problem.get("needs"):
             missing.append(_l("No needs for a professional are waiting in %(area)s.", area=region.name))
         if not problem.get("workers"):
-            district = region.ancestor_at(RegionLevel.district) or region
+            district = region.district_area()
             missing.append(_l("No active social worker of an active organization works in %(area)s.",
                               area=district.name))
     return missing

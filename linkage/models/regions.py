@@ -60,6 +60,13 @@ class Region(db.Model):
             node = node.parent
         return node if node is not None and node.level == level else None
 
+    def district_area(self) -> Region:
+        """The district holding this region (itself for a district), or the region itself when none holds
+        it (a top-level region). The one rule for a place's district: the social workers a case run
+        draws on and the area its empty run names, a volunteer number's lock, an organization's
+        dashboard scope."""
+        return self.ancestor_at(RegionLevel.district) or self
+
     def community_area(self) -> Region:
         """The community holding this region (itself for a community, the one above a grid), or the region
         itself when no community holds it (a street, a district). The one rule for the community a place

@@ -175,3 +175,22 @@ def test_a_place_is_counted_in_its_community_by_one_rule(world):
         (world.c1, world.care, 1)]
     month = forecast.month_index(timeutil.to_local(need.created_at).date())
     assert forecast.monthly_counts(sa.true(), month, month).counts == {(world.care.id, world.c1.id): [1]}
+
+
+# --- the district a place lies in --------------------------------------------------------------------------
+
+def test_a_case_run_draws_on_and_names_the_same_district(world):
+    """A case run in a community draws on the social workers of its whole district, and an empty one names
+    that district: both by one rule (``Region.district_area``)."""
+    from linkage.matching import problems, services as matching
+    from linkage.models import MatchKind
+    assert {r.district_area() for r in (world.c3, world.grid1, world.street2, world.district)} == {world.district}
+    workers = problems.case_rows(world.c3)[1]
+    assert {w.organization_id for w in workers} == {world.org1.id, world.org2.id}   # not only street 2's
+    for worker in workers:
+        worker.active = False
+    db.session.flush()
+    assert problems.case_rows(world.c3)[1] == []
+    sentences = matching.what_is_missing(MatchKind.cases, world.c3, {"needs": [{"id": "n1"}], "workers": []})
+    assert [str(s) for s in sentences] == [
+        f"No active social worker of an active organization works in {world.district.name}."]
