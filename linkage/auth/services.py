@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from linkage import audit, notifications, timeutil
 from linkage.auth import passwords, throttle
-from linkage.community import consents
+from linkage.community import claims, consents
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import parse_resident_id
@@ -169,9 +169,7 @@ def _resident_record(user: User, number: str, community: Region, phone: Optional
     index = blind_index(number) if number else None
     kept = db.session.scalar(sa.select(Resident).where(Resident.id_number_index == index)) if index else None
     if kept is not None:
-        db.session.add(ResidentClaim(user=user, resident=kept))
-        db.session.flush()
-        audit.record(None, "resident.claim", kept, after={"user_id": user.id})
+        claims.file_claim(ResidentClaim(user=user, resident=kept))
         consents.record_at_registration(kept, actor=user, channel=ConsentChannel.resident_self)
         return
     resident = Resident(user=user, name=user.display_name, phone=phone, region=community,

@@ -32,7 +32,7 @@ def community_scope(user: User) -> Optional[Region]:
     if user.role == Role.admin:
         return None
     if user.region is not None and user.role == Role.grid_worker:
-        return user.region.ancestor_at(RegionLevel.community) or user.region
+        return user.region.community_area()
     return user.region
 
 

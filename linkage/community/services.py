@@ -12,7 +12,7 @@ from flask_babel import get_locale, lazy_gettext as _l
 
 from linkage import audit, notifications, settings, timeutil
 from linkage.auth import services as auth_services
-from linkage.community import consents
+from linkage.community import claims, consents
 from linkage.community.access import (can_confirm_claim, can_register_resident_in, can_reveal_id, can_verify_account,
                                      in_scope)
 from linkage.errors import Refused
@@ -123,7 +123,7 @@ def reject_account(account: User, reason: str, *, actor: User) -> None:
                                           "decided on it)."))
     claim = pending_claim(account)
     if claim is not None:
-        claim.status, claim.decided_by_id, claim.decided_at = ClaimStatus.rejected, actor.id, timeutil.now()
+        claims.decide(claim, ClaimStatus.rejected, actor=actor)
     auth_services.reject_account(account, reason, actor=actor)
     notifications.notify([account], "account_rejected", reason=reason)
 
@@ -182,7 +182,6 @@ def link_claimed_record(claim: ResidentClaim | VolunteerClaim, *, actor: User) -
         raise Refused(_l("The record this ID number matches already has an account: reject this one and "
                          "tell the person to sign in with theirs."))
     record.user_id = claim.user_id
-    claim.status, claim.decided_by_id, claim.decided_at = ClaimStatus.confirmed, actor.id, timeutil.now()
+    claims.decide(claim, ClaimStatus.confirmed, actor=actor)
     db.session.flush()
-    action = "volunteer.link" if isinstance(claim, VolunteerClaim) else "resident.link"
-    audit.record(actor, action, record, after={"user_id": claim.user_id})
+    audit.record(actor, claim.LINK_ACTION, record, after={"user_id": claim.user_id})

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from linkage import exports, settings, timeutil, uploads
+from linkage import exports, timeutil, uploads
 from linkage.errors import Refused
 from linkage.auth.access import require, role_required
 from linkage.community import access, consents, export_pdf, queries, rights, services
@@ -244,7 +244,7 @@ def need_new():
 def on_time():
     """The on-time share of needs per community and sector, in the reader's scope."""
     return render_template("community/on_time.html", rows=ontime.report(current_user),
-                           minimum=settings.get("ON_TIME_MIN_COUNT"))
+                           minimum=ontime.min_count())
 
 
 @blueprint.get("/needs/on-time.csv")

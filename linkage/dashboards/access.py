@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from linkage.community.access import community_scope
 from linkage.extensions import db
-from linkage.models import Organization, Region, RegionLevel, Role, SocialWorker, User, WorkerLevel
+from linkage.models import Organization, Region, Role, SocialWorker, User, WorkerLevel
 from linkage.shifts.access import social_worker_of
 
 DASHBOARD_ROLES = (Role.civil_affairs, Role.observer, Role.community_staff, Role.org_admin, Role.social_worker)
@@ -46,7 +46,7 @@ def supervises(worker: SocialWorker) -> bool:
 
 def _district_of(organization: Organization) -> Optional[Region]:
     region = organization.region
-    return region.ancestor_at(RegionLevel.district) or region if region is not None else None
+    return region.district_area() if region is not None else None
 
 
 def scope_for(user: User, view: Optional[str] = None) -> Optional[Scope]:

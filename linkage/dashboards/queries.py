@@ -13,7 +13,6 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from linkage import settings
 from linkage.dashboards.access import ORGANIZATION, OWN, Scope
 from linkage.database import elapsed_hours, local_week
 from linkage.extensions import db
@@ -21,8 +20,8 @@ from linkage.models import (Category, Contract, Installment, MatchKind, MatchRun
                             Project, Region, RegionLevel, Shift, SignUp, SignUpStatus, SocialWorker, VisitRating)
 from linkage.models.shifts import HoursStatus, shift_needs
 from linkage.models.types import UTCDateTime
-from linkage.needs import served
-from linkage.needs.targets import Targets
+from linkage.needs import ontime, served
+from linkage.needs.targets import sector_map
 from linkage.ratings import queries as ratings
 
 # Sign-ups that were expected to come: the base of the no-show rate.
@@ -155,12 +154,12 @@ def _by_community(rows, community_of) -> dict[int, list]:
 
 def needs_by_sector(f: Filters) -> list[tuple[Category, int]]:
     """Needs filed in the period, per sector (the top of the taxonomy), most first."""
-    targets = Targets.load()
+    sector_of = sector_map()
     rows = db.session.execute(sa.select(Need.category_id, sa.func.count(Need.id))
                               .where(needs_in(f), f.during(Need.created_at)).group_by(Need.category_id)).all()
     counts: dict[int, int] = {}
     for category_id, count in rows:
-        sector = targets.sector_of.get(category_id, category_id)
+        sector = sector_of.get(category_id, category_id)
         counts[sector] = counts.get(sector, 0) + count
     sectors = {c.id: c for c in db.session.scalars(sa.select(Category).where(Category.id.in_(list(counts))))}
     return sorted(((sectors[s], n) for s, n in counts.items()), key=lambda pair: (-pair[1], pair[0].code))
@@ -186,7 +185,7 @@ class Coverage:
 
     @property
     def shown(self) -> bool:
-        return self.counted >= self.minimum and self.counted > 0
+        return ontime.share_shown(self.counted, self.minimum)
 
     @property
     def share(self) -> Optional[float]:
@@ -202,14 +201,14 @@ def coverage_by_urgency(f: Filters, now: datetime) -> list[Coverage]:
     """Per urgency, most urgent first: the needs filed in the period that the served-in-time rule
     (``linkage.needs.served``) counts, and those served within their service target; a share shown from
     ``ON_TIME_MIN_COUNT`` needs counted on."""
-    minimum = int(settings.get("ON_TIME_MIN_COUNT"))
+    minimum = ontime.min_count()
     rows = {urgency: (counted, on_time) for urgency, counted, on_time in _coverage_rows(f, Need.urgency, now)}
     return [Coverage(level, *rows.get(level, (0, 0)), minimum) for level in (4, 3, 2, 1)]
 
 
 def coverage_by_community(f: Filters, now: datetime, community_of) -> dict[int, Coverage]:
     """The same per community (the map's colour)."""
-    minimum = int(settings.get("ON_TIME_MIN_COUNT"))
+    minimum = ontime.min_count()
     totals = _by_community(_coverage_rows(f, Need.region_id, now), community_of)
     return {c: Coverage(c, counted, on_time, minimum) for c, (counted, on_time) in totals.items()}
 

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 
 from linkage import timeutil
 from linkage.extensions import db
-from linkage.models import Need, NeedStatus, Project, ProjectStatus, Region, RegionLevel, User
+from linkage.models import Need, NeedStatus, Project, ProjectStatus, Region, User
 from linkage.models.projects import project_categories
 from linkage.needs import access, served
-from linkage.needs.targets import Targets
+from linkage.needs.targets import sector_map
 
 # Projects whose budget was committed to the needs they cover: awarded, or further along.
 COMMITTED = (ProjectStatus.awarded, ProjectStatus.contracted, ProjectStatus.in_progress,
@@ -40,7 +40,7 @@ def month_start_utc(index: int) -> datetime:
 
 def _community_of(regions: dict[int, Region]) -> dict[int, int]:
     """Region id -> the id of its community (a region above community level maps to itself)."""
-    return {rid: (region.ancestor_at(RegionLevel.community) or region).id for rid, region in regions.items()}
+    return {rid: region.community_area().id for rid, region in regions.items()}
 
 
 @dataclass
@@ -61,7 +61,7 @@ class History:
 def monthly_counts(condition, first: int, last: int) -> History:
     """Needs matching ``condition`` (a scope: ``linkage.needs.access.visible_needs`` of a reader, or a region's
     subtree), reported in months ``first``..``last`` (month indexes), counted per sector and community."""
-    targets = Targets.load()
+    sector_of = sector_map()
     regions = {r.id: r for r in db.session.scalars(sa.select(Region))}
     community_of = _community_of(regions)
     rows = db.session.execute(sa.select(Need.created_at, Need.category_id, Need.region_id).where(
@@ -70,7 +70,7 @@ def monthly_counts(condition, first: int, last: int) -> History:
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0] * (last - first + 1))
     for created_at, category_id, region_id in rows:
         month = month_index(timeutil.to_local(created_at).date())
-        key = (targets.sector_of.get(category_id, category_id), community_of[region_id])
+        key = (sector_of.get(category_id, category_id), community_of[region_id])
         counts[key][month - first] += 1
     return History(first, last, dict(counts))
 
@@ -97,14 +97,14 @@ def coverage_gaps(user: User, now: Optional[datetime] = None, days: int = 365) -
     """Per sector, of the needs ``user`` may see verified in the last ``days`` days: those the served-in-time
     rule counts (``linkage.needs.served``) and, of them, those not served within their service target."""
     now = now or timeutil.now()
-    targets = Targets.load()
+    sector_of = sector_map()
     counted, in_time = served.sums(served.ServiceTargets.load(), now)
     rows = db.session.execute(sa.select(Need.category_id, counted, in_time).where(
         access.visible_needs(user), Need.verified_at >= now - timedelta(days=days)).group_by(Need.category_id))
     gaps: dict[int, Gap] = defaultdict(Gap)
     for category_id, needs, on_time in rows:
         if needs:
-            gap = gaps[targets.sector_of.get(category_id, category_id)]
+            gap = gaps[sector_of.get(category_id, category_id)]
             gap.counted += needs
             gap.late += needs - on_time
     return dict(gaps)
@@ -128,7 +128,7 @@ def unit_costs() -> tuple[dict[int, UnitCost], UnitCost]:
     they target (a project of several sectors shares both equally among them; one without a target of
     beneficiaries is left out). Read over every project, whoever asks: a price is not personal, and a small
     scope has too few projects of its own."""
-    targets = Targets.load()
+    sector_of = sector_map()
     rows = db.session.execute(sa.select(Project.id, Project.budget, Project.target_beneficiaries,
                                         project_categories.c.category_id)
                               .join(project_categories, project_categories.c.project_id == Project.id)
@@ -137,7 +137,7 @@ def unit_costs() -> tuple[dict[int, UnitCost], UnitCost]:
     projects: dict[int, tuple[Decimal, int, set]] = {}
     for project_id, budget, beneficiaries, category_id in rows:
         entry = projects.setdefault(project_id, (Decimal(budget), beneficiaries, set()))
-        entry[2].add(targets.sector_of.get(category_id, category_id))
+        entry[2].add(sector_of.get(category_id, category_id))
     per_sector: dict[int, UnitCost] = defaultdict(UnitCost)
     overall = UnitCost(projects=len(projects))
     for budget, beneficiaries, sectors in projects.values():

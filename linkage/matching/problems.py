@@ -300,7 +300,7 @@ def case_rows(region: Region) -> tuple[list[Need], list[SocialWorker]]:
     workers = list(db.session.scalars(
         sa.select(SocialWorker).join(Organization, Organization.id == SocialWorker.organization_id)
         .where(SocialWorker.active.is_(True), Organization.status == OrgStatus.active,
-               Region.subtree_clause(Organization.region_id, region.ancestor_at(RegionLevel.district) or region))
+               Region.subtree_clause(Organization.region_id, region.district_area()))
         .options(selectinload(SocialWorker.organization).selectinload(Organization.categories),
                  selectinload(SocialWorker.organization).selectinload(Organization.region))
         .order_by(SocialWorker.id)))

@@ -163,7 +163,7 @@ def what_is_missing(kind: MatchKind, region: Region, problem: dict, *, period_st
         if not problem.get("needs"):
             missing.append(_l("No needs for a professional are waiting in %(area)s.", area=region.name))
         if not problem.get("workers"):
-            district = region.ancestor_at(RegionLevel.district) or region
+            district = region.district_area()
             missing.append(_l("No active social worker of an active organization works in %(area)s.",
                               area=district.name))
     return missing
@@ -370,7 +370,7 @@ def _streets_of(problem: dict) -> dict:
     for shift_id, region_id in db.session.execute(sa.select(Shift.id, Shift.region_id).where(Shift.id.in_(ids or [0]))):
         if region_id not in regions:
             region = db.session.get(Region, region_id)
-            street = region.ancestor_at(RegionLevel.street) if region else None
+            street = region.street() if region else None
             regions[region_id] = street.id if street else f"region{region_id}"
         streets[f"s{shift_id}"] = regions[region_id]
     return streets

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, ClassVar, Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from linkage.extensions import db
 from linkage.identifiers import ResidentIdInfo, resident_id_facts
@@ -153,22 +153,39 @@ class ClaimStatus(enum.Enum):
     rejected = "rejected"
 
 
-class ResidentClaim(db.Model):
+class Claim:
+    """The columns of an account's claim on a record staff keep (its ID number matched the record's blind
+    index): the account, whether staff confirmed or rejected it, who decided and when. Each kind of record
+    has its own table, with the record's column and ``record``."""
+
+    # The audit actions of filing and of confirming a claim, named after the record.
+    CLAIM_ACTION: ClassVar[str]
+    LINK_ACTION: ClassVar[str]
+
+    # The table's columns in the order they have always had: the record's column (the subclass's own) comes
+    # third, between these (sort order -1) and the decision (1).
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True, sort_order=-1)
+    status: Mapped[ClaimStatus] = mapped_column(sa.Enum(ClaimStatus, native_enum=False, length=16),
+                                                default=ClaimStatus.pending, sort_order=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, sort_order=1)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"), sort_order=1)
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, sort_order=1)
+
+    @declared_attr
+    def user(cls) -> Mapped[User]:
+        return relationship(foreign_keys=f"{cls.__name__}.user_id")
+
+
+class ResidentClaim(Claim, db.Model):
     """A self-registered resident's account whose ID number matched (by its blind index) a record staff
     already keep: no second record is made; staff confirm the link when they verify the account."""
 
     __tablename__ = "resident_claims"
+    CLAIM_ACTION, LINK_ACTION = "resident.claim", "resident.link"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     resident_id: Mapped[int] = mapped_column(sa.ForeignKey("residents.id"), index=True)
-    status: Mapped[ClaimStatus] = mapped_column(sa.Enum(ClaimStatus, native_enum=False, length=16),
-                                                default=ClaimStatus.pending)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
     resident: Mapped[Resident] = relationship()
 
     @property
@@ -176,23 +193,16 @@ class ResidentClaim(db.Model):
         return self.resident
 
 
-class VolunteerClaim(db.Model):
+class VolunteerClaim(Claim, db.Model):
     """A self-registered volunteer's account whose ID number matched (by its blind index) a volunteer record
     staff keep without an account (registered in person or imported): no second record is made; staff of
     the record's community confirm the link when they verify the account."""
 
     __tablename__ = "volunteer_claims"
+    CLAIM_ACTION, LINK_ACTION = "volunteer.claim", "volunteer.link"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), unique=True)
     volunteer_id: Mapped[int] = mapped_column(sa.ForeignKey("volunteers.id"), index=True)
-    status: Mapped[ClaimStatus] = mapped_column(sa.Enum(ClaimStatus, native_enum=False, length=16),
-                                                default=ClaimStatus.pending)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
-    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
     volunteer: Mapped["Volunteer"] = relationship()
 
     @property

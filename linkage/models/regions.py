@@ -60,11 +60,31 @@ class Region(db.Model):
             node = node.parent
         return node if node is not None and node.level == level else None
 
+    def district_area(self) -> Region:
+        """The district holding this region (itself for a district), or the region itself when none holds
+        it (a top-level region). The one rule for a place's district: the social workers a case run
+        draws on and the area its empty run names, a volunteer number's lock, an organization's
+        dashboard scope."""
+        return self.ancestor_at(RegionLevel.district) or self
+
+    def community_area(self) -> Region:
+        """The community holding this region (itself for a community, the one above a grid), or the region
+        itself when no community holds it (a street, a district). The one rule for the community a place
+        is counted in and served from: the on-time report's rows, the forecast's series, a follow-up's
+        community, the requests a resident may follow, a grid worker's desk."""
+        return self.ancestor_at(RegionLevel.community) or self
+
+    def street(self) -> Optional[Region]:
+        """The street (sub-district) this region lies in: itself for a street, the street above a community
+        or a grid; None for a district. The one rule for a place's street, which ``street_area`` reads and
+        so do a need escalated to the street and a district's match run cut by street."""
+        return self.ancestor_at(RegionLevel.street)
+
     def street_area(self) -> Region:
         """The street (sub-district) holding this region, or the region itself when no street holds it (a
         district). The one rule for a place's street: the shifts a volunteer browses and may be matched to,
         the people a joint meeting draws on."""
-        return self.ancestor_at(RegionLevel.street) or self
+        return self.street() or self
 
     @property
     def coordinates(self) -> Optional[tuple[float, float]]:

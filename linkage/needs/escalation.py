@@ -75,7 +75,7 @@ def escalate(need: Need, after_hours: int, now: datetime) -> bool:
     audit.record(None, "need.escalate", need, before={"status": need.status, "escalated_at": None},
                  after={"status": need.status, "escalated_at": now})
     community = need.region.ancestor_at(RegionLevel.community)
-    street = need.region.ancestor_at(RegionLevel.street)
+    street = need.region.street()
     notifications.notify(_staff(Role.civil_affairs, street), "need_escalated",
                          link=link("community.need_detail", need_id=need.id), title=need.title,
                          community=community.name if community is not None else "", hours=after_hours)

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from linkage import audit, notifications, settings, timeutil, uploads
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (Category, Need, NeedChannel, NeedFollower, NeedPhoto, NeedStatus, Region, RegionLevel,
+from linkage.models import (Category, Need, NeedChannel, NeedFollower, NeedPhoto, NeedStatus, Region,
                             Resident, Role, User)
 from linkage.models.needs import MERGEABLE, OPEN_STATUSES
 from linkage.needs.access import can_manage_need, can_report_need_for
@@ -106,7 +106,7 @@ def likely_duplicates(resident: Resident, category: Optional[Category], *,
     follows are left out."""
     if category is None:
         return []
-    community = resident.region.ancestor_at(RegionLevel.community) or resident.region
+    community = resident.region.community_area()
     followed = sa.select(NeedFollower.need_id).where(NeedFollower.resident_id == resident.id)
     query = (sa.select(Need).where(Need.category_id == category.id, Need.status.in_(OPEN_STATUSES),
                                    Need.id.not_in(followed))

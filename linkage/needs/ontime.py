@@ -10,18 +10,16 @@ is shown only for a sector and community with at least
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from linkage import settings, sheets, timeutil
-from linkage.database import elapsed_hours
 from linkage.extensions import db
-from linkage.models import Category, Need, NeedChannel, NeedStatus, Region, RegionLevel, User
-from linkage.needs import access
-from linkage.models.types import UTCDateTime
+from linkage.models import Category, Need, NeedChannel, NeedStatus, Region, User
+from linkage.needs import access, deadline
 from linkage.needs.targets import URGENCIES, Targets, default_hours, responded_at
 
 
@@ -39,15 +37,24 @@ class Row:
         return self.on_time / self.counted if self.shown and self.counted else None
 
 
+def min_count() -> int:
+    """``ON_TIME_MIN_COUNT``: the fewest needs counted for which an on-time share is shown."""
+    return int(settings.get("ON_TIME_MIN_COUNT"))
+
+
+def share_shown(counted: int, minimum: int) -> bool:
+    """Whether an on-time share of ``counted`` needs is shown: at least ``minimum`` (``min_count``) and at
+    least one; with fewer, chance says more than the service. The on-time report and the dashboards'
+    coverage both ask this."""
+    return counted > 0 and counted >= minimum
+
+
 def _counted(need: Need, targets: Targets, now: datetime) -> Optional[bool]:
     """True on time, False late, None not counted."""
     if need.status == NeedStatus.withdrawn:
         return None
-    due = need.created_at + timedelta(hours=targets.hours(need.category_id, need.urgency))
-    answered = responded_at(need)
-    if answered is not None:
-        return answered <= due
-    return False if now >= due else None
+    hours = targets.hours(need.category_id, need.urgency)
+    return deadline.verdict(need.created_at, responded_at(need), hours, now)
 
 
 def target_hours_sql(targets: Targets):
@@ -69,19 +76,15 @@ def responded_at_sql():
 def verdict_sql(targets: Targets, now: datetime):
     """SQL on ``Need``: (counted, on time) as two conditions, the same verdict as ``_counted`` gives one need,
     for sums in a query."""
-    target, answered = target_hours_sql(targets), responded_at_sql()
-    waited = elapsed_hours(sa.literal(now, UTCDateTime()), Need.created_at)
-    asked = Need.status != NeedStatus.withdrawn
-    counted = sa.and_(asked, sa.or_(answered.is_not(None), waited >= target))
-    on_time = sa.and_(asked, answered.is_not(None), elapsed_hours(answered, Need.created_at) <= target)
-    return counted, on_time
+    return deadline.verdict_sql(Need.created_at, responded_at_sql(), target_hours_sql(targets), now,
+                                Need.status != NeedStatus.withdrawn)
 
 
 def report(user: User, now: Optional[datetime] = None) -> list[Row]:
     """Rows per community and sector of the needs ``user`` may see, ordered by community and sector."""
     now = now or timeutil.now()
     targets = Targets.load()
-    minimum = int(settings.get("ON_TIME_MIN_COUNT"))
+    minimum = min_count()
     regions = {r.id: r for r in db.session.scalars(sa.select(Region))}
     categories = {c.id: c for c in db.session.scalars(sa.select(Category))}
     needs = db.session.scalars(sa.select(Need).where(access.visible_needs(user),
@@ -92,13 +95,13 @@ def report(user: User, now: Optional[datetime] = None) -> list[Row]:
         verdict = _counted(need, targets, now)
         if verdict is None:
             continue
-        community = regions[need.region_id].ancestor_at(RegionLevel.community) or regions[need.region_id]
+        community = regions[need.region_id].community_area()
         sector = categories[targets.sector_of.get(need.category_id, need.category_id)]
         row = rows.setdefault((community.id, sector.id), Row(community, sector))
         row.counted += 1
         row.on_time += verdict
     for row in rows.values():
-        row.shown = row.counted >= minimum
+        row.shown = share_shown(row.counted, minimum)
     return sorted(rows.values(), key=lambda r: (r.community.path, r.sector.code))
 
 

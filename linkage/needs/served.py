@@ -21,20 +21,20 @@ audited). The defaults, counted from verification:
 This is serving, not responding: how fast the community verified or turned a need down is the response
 target (``linkage.needs.targets``, ``linkage.needs.ontime``), a different measure. The dashboards' coverage
 and the forecast's coverage gap both read this rule: ``verdict`` for one need, ``verdict_sql`` for sums in
-a query; the two agree need by need.
+a query; the two agree need by need. Both are the deadline verdict (``linkage.needs.deadline``) the response
+rule reads too, from verification to being taken up, against the service target.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
 
 from linkage import settings
-from linkage.database import elapsed_hours
 from linkage.models import Need, NeedChannel, NeedStatus
-from linkage.models.types import UTCDateTime
+from linkage.needs import deadline
 
 SETTINGS = {1: "SERVICE_HOURS_ROUTINE", 2: "SERVICE_HOURS_SOON", 3: "SERVICE_HOURS_URGENT",
             4: "SERVICE_HOURS_CRITICAL"}
@@ -65,11 +65,7 @@ def verdict(need, targets: ServiceTargets, now: datetime) -> Optional[bool]:
     or not yet due)."""
     if need.verified_at is None or need.status in LEFT_OUT or need.channel == NeedChannel.paper_record:
         return None
-    due = need.verified_at + timedelta(hours=targets.hours(need.urgency))
-    taken_up = taken_up_at(need)
-    if taken_up is not None:
-        return taken_up <= due
-    return False if now >= due else None
+    return deadline.verdict(need.verified_at, taken_up_at(need), targets.hours(need.urgency), now)
 
 
 def target_hours_sql(targets: ServiceTargets):
@@ -80,18 +76,12 @@ def target_hours_sql(targets: ServiceTargets):
 def verdict_sql(targets: ServiceTargets, now: datetime):
     """SQL on ``Need``: (counted, served in time) as two conditions, the verdict ``verdict`` gives one need,
     for sums in a query."""
-    target = target_hours_sql(targets)
-    taken_up = sa.func.coalesce(Need.matched_at, Need.delivered_at)
     eligible = sa.and_(Need.verified_at.is_not(None), Need.status.not_in(LEFT_OUT),
                        Need.channel != NeedChannel.paper_record)
-    waited = elapsed_hours(sa.literal(now, UTCDateTime()), Need.verified_at)
-    counted = sa.and_(eligible, sa.or_(taken_up.is_not(None), waited >= target))
-    in_time = sa.and_(eligible, taken_up.is_not(None), elapsed_hours(taken_up, Need.verified_at) <= target)
-    return counted, in_time
+    return deadline.verdict_sql(Need.verified_at, sa.func.coalesce(Need.matched_at, Need.delivered_at),
+                                target_hours_sql(targets), now, eligible)
 
 
 def sums(targets: ServiceTargets, now: datetime):
     """SQL aggregates: (needs counted, needs served in time)."""
-    counted, in_time = verdict_sql(targets, now)
-    return (sa.func.coalesce(sa.func.sum(sa.case((counted, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((in_time, 1), else_=0)), 0))
+    return deadline.sums(*verdict_sql(targets, now))

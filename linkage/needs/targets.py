@@ -30,21 +30,28 @@ def default_hours(urgency: int) -> int:
     return int(settings.get(DEFAULT_SETTINGS.get(urgency, DEFAULT_SETTINGS[1])))
 
 
+def sector_map() -> dict[int, int]:
+    """Category id -> the id of its sector (the top of the taxonomy; a sector maps to itself), every
+    category in one query."""
+    parents = dict(db.session.execute(sa.select(Category.id, Category.parent_id)).all())
+    sector_of = {}
+    for category_id in parents:
+        node = category_id
+        while parents.get(node) is not None:
+            node = parents[node]
+        sector_of[category_id] = node
+    return sector_of
+
+
 @dataclass
 class Targets:
     """Every target at once, for computing many needs' due times without a query each."""
     rows: dict          # (sector id, urgency) -> hours
-    sector_of: dict     # category id -> sector id
+    sector_of: dict     # category id -> sector id (``sector_map``)
 
     @classmethod
     def load(cls) -> Targets:
-        parents = dict(db.session.execute(sa.select(Category.id, Category.parent_id)).all())
-        sector_of = {}
-        for category_id in parents:
-            node = category_id
-            while parents.get(node) is not None:
-                node = parents[node]
-            sector_of[category_id] = node
+        sector_of = sector_map()
         rows = {(r.category_id, r.urgency): r.hours for r in db.session.scalars(sa.select(ResponseTarget))}
         return cls(rows, sector_of)
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from linkage import audit, notifications, settings, timeutil
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import FollowUp, FollowUpStatus, Need, RegionLevel, Shift, User, VisitRating
+from linkage.models import FollowUp, FollowUpStatus, Need, Shift, User, VisitRating
 from linkage.needs.services import RATINGS, community_staff
 from linkage.notifications import link
 from linkage.ratings import queries
@@ -51,7 +51,7 @@ def rate_visit(shift: Shift, need: Need, *, actor: User, rating: Optional[int], 
 
 def _open_follow_up(row: VisitRating, *, actor: User) -> FollowUp:
     need = row.need
-    community = need.region.ancestor_at(RegionLevel.community) or need.region
+    community = need.region.community_area()
     follow_up = FollowUp(rating=row, region=community, status=FollowUpStatus.open)
     db.session.add(follow_up)
     audit.record(actor, "follow_up.open", follow_up, after={"status": follow_up.status, "rating": row.rating,

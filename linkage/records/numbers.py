@@ -12,7 +12,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import Region, RegionLevel, Volunteer, VolunteerNumber
+from linkage.models import Region, Volunteer, VolunteerNumber
 
 LENGTH = 15
 _WEIGHTS = [pow(2, 14 - i, 11) for i in range(14)]  # 2^(n-1) mod 11, n counted from the check position
@@ -58,7 +58,7 @@ def assign(volunteer: Volunteer) -> str:
         db.session.flush()
     region = db.session.get(Region, volunteer.region_id)
     division = division_of(region)
-    anchor = (region.ancestor_at(RegionLevel.district) or region) if region is not None else None
+    anchor = region.district_area() if region is not None else None
     if anchor is not None:
         db.session.execute(sa.select(Region.id).where(Region.id == anchor.id).with_for_update())
     last = db.session.scalar(sa.select(sa.func.max(VolunteerNumber.sequence))

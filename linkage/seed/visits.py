@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import (FollowUp, FollowUpStatus, Need, NeedStatus, Region, RegionLevel, Resident, Shift,
+from linkage.models import (FollowUp, FollowUpStatus, Need, NeedStatus, Region, Resident, Shift,
                             SignUpStatus, User, Volunteer, VolunteerStatus)
 from linkage.ratings import services as rating_services
 from linkage.shifts import places, services as shift_services
@@ -28,7 +28,7 @@ OPEN_FOR_VISITS = (NeedStatus.open, NeedStatus.matched, NeedStatus.in_service)
 
 def _community_of_demo_resident(demo) -> tuple[Region, Resident, User]:
     resident = db.session.scalar(sa.select(Resident).where(Resident.user_id == demo.users["resident"]))
-    community = resident.region.ancestor_at(RegionLevel.community) or resident.region
+    community = resident.region.community_area()
     return community, resident, db.session.get(User, demo.staff_of[community.id])
 
 

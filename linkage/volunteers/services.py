@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from linkage import audit, settings, uploads
+from linkage.community import claims
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import read_id_number
@@ -86,11 +87,7 @@ def claimable_record(text: Optional[str]) -> Optional[Volunteer]:
 def claim_record(user: User, volunteer: Volunteer) -> VolunteerClaim:
     """A self-registered account's claim on the record staff keep under the same ID number: no second record;
     staff of the record's community confirm it when they verify the account. ``volunteer.claim``."""
-    claim = VolunteerClaim(user=user, volunteer=volunteer)
-    db.session.add(claim)
-    db.session.flush()
-    audit.record(None, "volunteer.claim", volunteer, after={"user_id": user.id}, region_id=volunteer.region_id)
-    return claim
+    return claims.file_claim(VolunteerClaim(user=user, volunteer=volunteer))
 
 
 def _check(data: ProfileData, today: date) -> None:

@@ -13,7 +13,7 @@ from linkage.extensions import db
 from linkage.models import AuditEvent, Need, NeedStatus, Notification, ResponseTarget, Role
 from linkage.needs import escalation, services, targets
 from linkage.timeutil import as_of
-from tests.factories import make_need, make_user
+from tests.factories import make_need, make_shift, make_user
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)   # 09:00 in Shanghai
 
@@ -171,3 +171,40 @@ def test_the_scheduled_job_and_the_command(app, world):
     db.session.expire_all()
     assert db.session.get(Need, need.id).overdue_at is not None
     assert "0 flagged" in app.test_cli_runner().invoke(args=["needs", "escalate"]).output
+
+
+@pytest.mark.parametrize("place,street", [("c1", "street1"), ("grid1", "street1"), ("c3", "street2"),
+                                          ("street2", "street2"), ("street1", "street1")])
+def test_a_need_is_escalated_to_the_street_a_match_run_cuts_its_place_by(world, street_civil, place, street):
+    """One rule says which street a place lies in (``Region.street``): the street whose civil affairs staff
+    an overdue need is escalated to, and the street a district's volunteer run is cut by, for a community,
+    a grid and a street itself."""
+    from linkage.matching.services import _streets_of
+    region, expected = getattr(world, place), getattr(world, street)
+    civil = {world.street1.id: street_civil, world.street2.id: world["civil2"]}
+    need = submitted(world, urgency=4)          # 8 hours, then 48 more
+    need.region = region
+    db.session.commit()
+    assert run_at(T0 + timedelta(hours=56)).escalated == 1
+    assert {s: notes("need_escalated", user) for s, user in civil.items()} == {
+        s: int(s == expected.id) for s in civil}
+    shift = make_shift(region)
+    db.session.commit()
+    assert _streets_of({"shifts": [{"id": f"s{shift.id}"}]}) == {f"s{shift.id}": expected.id}
+    assert region.street() is expected and region.street_area() is expected
+
+
+def test_a_place_of_the_district_itself_lies_in_no_street(world, street_civil):
+    """A district is no street: a need there is escalated to no street's staff, and a district's shift is a
+    street of its own when a run is cut, as ever; the street area of a district is the district."""
+    from linkage.matching.services import _streets_of
+    need = submitted(world, urgency=4)          # 8 hours, then 48 more
+    need.region = world.district
+    db.session.commit()
+    assert run_at(T0 + timedelta(hours=56)).escalated == 1
+    assert notes("need_escalated", street_civil) == notes("need_escalated", world["civil2"]) == 0
+    assert notes("need_escalated", world["civil"]) == 0
+    shift = make_shift(world.district)
+    db.session.commit()
+    assert _streets_of({"shifts": [{"id": f"s{shift.id}"}]}) == {f"s{shift.id}": f"region{world.district.id}"}
+    assert world.district.street() is None and world.district.street_area() is world.district

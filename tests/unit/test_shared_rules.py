@@ -11,11 +11,11 @@ from linkage import uploads
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.imports import services as imports
-from linkage.models import Recurrence, Resident, Skill, VulnerableTag
+from linkage.models import Recurrence, Region, Resident, Skill, VulnerableTag
 from linkage.models.needs import NeedPhoto
 from linkage.security import decrypt
 from linkage.skills.queries import offered_skills, skill_choices
-from tests.factories import make_resident, make_resident_id
+from tests.factories import make_need, make_resident, make_resident_id
 
 
 @pytest.fixture(autouse=True)
@@ -152,3 +152,45 @@ def test_the_consents_are_worded_for_the_resident_or_for_staff(app):
         assert str(staff[name].label.text) == str(staff_words) and str(staff_words).startswith("The resident")
     assert own.consent.description == staff.consent.description
     assert own.photo_consent.description == staff.photo_consent.description
+
+
+# --- the community a place is counted in -------------------------------------------------------------------
+
+def test_a_place_is_counted_in_its_community_by_one_rule(world):
+    """A grid lies in its community; a street or a district, holding no community, stands for itself. The
+    on-time report's rows and the forecast's series count a need filed in a grid in the same community."""
+    from datetime import timedelta
+
+    from linkage import timeutil
+    from linkage.forecast import queries as forecast
+    from linkage.needs import ontime
+    assert [r.community_area() for r in (world.c1, world.grid1, world.street1, world.district)] == [
+        world.c1, world.c1, world.street1, world.district]
+    regions = {r.id: r for r in db.session.scalars(sa.select(Region))}
+    assert forecast._community_of(regions) == {rid: r.community_area().id for rid, r in regions.items()}
+    need = make_need(world.resident, world.visits)
+    need.region, need.verified_at = world.grid1, need.created_at + timedelta(hours=1)
+    db.session.commit()
+    assert [(row.community, row.sector, row.counted) for row in ontime.report(world["civil"])] == [
+        (world.c1, world.care, 1)]
+    month = forecast.month_index(timeutil.to_local(need.created_at).date())
+    assert forecast.monthly_counts(sa.true(), month, month).counts == {(world.care.id, world.c1.id): [1]}
+
+
+# --- the district a place lies in --------------------------------------------------------------------------
+
+def test_a_case_run_draws_on_and_names_the_same_district(world):
+    """A case run in a community draws on the social workers of its whole district, and an empty one names
+    that district: both by one rule (``Region.district_area``)."""
+    from linkage.matching import problems, services as matching
+    from linkage.models import MatchKind
+    assert {r.district_area() for r in (world.c3, world.grid1, world.street2, world.district)} == {world.district}
+    workers = problems.case_rows(world.c3)[1]
+    assert {w.organization_id for w in workers} == {world.org1.id, world.org2.id}   # not only street 2's
+    for worker in workers:
+        worker.active = False
+    db.session.flush()
+    assert problems.case_rows(world.c3)[1] == []
+    sentences = matching.what_is_missing(MatchKind.cases, world.c3, {"needs": [{"id": "n1"}], "workers": []})
+    assert [str(s) for s in sentences] == [
+        f"No active social worker of an active organization works in {world.district.name}."]

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from linkage import timeutil
 from linkage.extensions import db
-from linkage.forecast import plan, store
+from linkage.forecast import plan, queries, store
 from linkage.models import AuditEvent, Category, ForecastResult, Need, NeedChannel, ProjectStatus, Region
 from linkage.models.projects import project_categories
 from linkage.needs import served, targets
@@ -205,6 +205,23 @@ def test_plan_purchases_shows_its_arithmetic_and_drafts_a_project(client, auth, 
     assert f'value="{purchase.budget}"' in form
     assert re.search(rf'<option selected value="{world.care.id}">|<option value="{world.care.id}" selected>', form)
     assert "Elderly care services" in form
+
+
+def test_the_coverage_gap_reads_the_sector_map_not_the_response_targets(world, monkeypatch):
+    """The gap counts needs per sector through the one sector map (the taxonomy's top), which the response
+    targets read too; response targets are not loaded for it."""
+    verified = timeutil.now() - timedelta(days=21)
+    for category, matched in ((world.visits, None), (world.tutoring, 2)):
+        need = make_need(world.resident, category, urgency=1)
+        need.verified_at = verified
+        need.matched_at = verified + timedelta(hours=matched) if matched is not None else None
+    db.session.commit()
+    by_node = {c.id: c.sector.id for c in db.session.scalars(sa.select(Category))}
+    assert targets.sector_map() == by_node == targets.Targets.load().sector_of
+    monkeypatch.setattr(targets.Targets, "load", classmethod(lambda cls: pytest.fail("response targets loaded")))
+    gaps = queries.coverage_gaps(world["civil"])
+    assert {sector: (gap.counted, gap.late) for sector, gap in gaps.items()} == {
+        world.care.id: (1, 1), world.tutoring.sector.id: (1, 0)}
 
 
 def test_a_drafted_purchase_ignores_bad_prefill(client, auth, world):

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from linkage.dashboards.queries import Coverage
 from linkage.extensions import db
 from linkage.models import AuditEvent, Need, NeedStatus, ResponseTarget
-from linkage.needs import escalation, services
+from linkage.needs import escalation, ontime, services
 from linkage.timeutil import as_of
 from tests.factories import make_resident
 
@@ -165,6 +166,20 @@ def test_a_share_below_the_minimum_count_is_hidden(client, auth, world, history)
     rows = list(csv.reader(io.StringIO(client.get("/community/needs/on-time.csv").get_data(as_text=True)
                                        .lstrip("\ufeff"))))
     assert rows[1:] == [["River Community", "Elderly care", "2", "", "Too few to report"]]
+
+
+def test_the_report_and_the_dashboards_hide_a_share_below_the_same_count(world, history):
+    """One rule hides a share counted from too few needs: the on-time report's rows and the dashboards'
+    coverage ask the same function, so the same counts are shown and hidden in both."""
+    assert ontime.min_count() == 3
+    rows = ontime.report(world["civil"])
+    assert [(row.community.name, row.counted, row.shown) for row in rows] == [("Plum Community", 5, True),
+                                                                             ("River Community", 2, False)]
+    for row in rows:
+        assert Coverage(row.sector.id, row.counted, row.on_time, ontime.min_count()).shown is row.shown
+    for counted in range(6):
+        assert Coverage(None, counted, 0, 3).shown is ontime.share_shown(counted, 3) is (counted >= 3)
+    assert ontime.share_shown(0, 1) is False and Coverage(None, 0, 0, 1).share is None
 
 
 def test_civil_affairs_of_the_district_see_every_community(client, auth, world, history):

@@ -4,7 +4,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from linkage.extensions import db
-from linkage.models import AccountStatus, AuditEvent, ClaimStatus, Resident, ResidentClaim, User
+from linkage.models import AccountStatus, AuditEvent, ClaimStatus, Resident, ResidentClaim, User, VolunteerClaim
 from tests.factories import make_resident, make_resident_id
 
 
@@ -119,3 +119,38 @@ def test_a_claim_across_communities_is_linked_by_an_administrator(client, auth, 
                                    "that record.")
     auth.as_(world["civil2"])                                   # Bund Street: Plum Community is outside their area
     assert _claim_note(client).startswith("ID number matches the record a community outside your area keeps, not")
+
+
+def test_a_residents_and_a_volunteers_claim_take_the_same_steps(client, auth, world):
+    """The two kinds of claim share their columns and their steps: filed and audited on the record alike,
+    confirmed by the verifying staff alike; only the record differs."""
+    from tests.web import test_volunteer_claims as volunteer_claims
+    from tests.web.test_volunteer_identity import registration
+    resident, number = kept_record(world)
+    volunteer, volunteer_number = volunteer_claims.kept_record(world)
+    assert register(client, world, "zhaolan", number).status_code == 302
+    assert client.post("/auth/register", data=registration(world, id_number=volunteer_number)).status_code == 302
+    claims = [db.session.scalar(sa.select(ResidentClaim)), db.session.scalar(sa.select(VolunteerClaim))]
+    assert [claim.record for claim in claims] == [resident, volunteer]
+    for claim in claims:
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == claim.CLAIM_ACTION))
+        assert (event.actor_id, event.subject_type, event.subject_id, event.region_id, event.after) == (
+            None, type(claim.record).__name__, claim.record.id, world.c1.id, {"user_id": claim.user_id})
+        assert (claim.status, claim.decided_by_id, claim.decided_at) == (ClaimStatus.pending, None, None)
+    auth.login("staff1")
+    for claim in claims:
+        assert client.post(f"/community/accounts/{claim.user_id}/verify").status_code == 302
+    db.session.expire_all()
+    for claim in claims:
+        assert (claim.status, claim.decided_by_id, claim.record.user_id) == (
+            ClaimStatus.confirmed, world["staff1"].id, claim.user_id)
+        assert claim.decided_at is not None
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == claim.LINK_ACTION))
+        assert (event.actor_id, event.subject_id, event.after) == (
+            world["staff1"].id, claim.record.id, {"user_id": claim.user_id})
+
+    def columns(model, record_column):
+        return [(c.name, repr(c.type), c.nullable, c.unique, c.index,
+                 sorted(f.target_fullname for f in c.foreign_keys))
+                for c in model.__table__.columns if c.name != record_column]
+    assert columns(ResidentClaim, "resident_id") == columns(VolunteerClaim, "volunteer_id")
