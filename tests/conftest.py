@@ -2,19 +2,28 @@
 
 The database comes from LINKAGE_TEST_DB: "sqlite" (default) or "postgresql". PostgreSQL tests run
 in a throw-away database created for this run on the local server and dropped at the end.
+
+A test that asks for ``seeded_demo`` starts on the demo district ``flask seed-demo`` builds: seeded once
+per test process and copied for each such test (see ``DemoSnapshot``).
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
+from typing import Optional
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from werkzeug.routing.rules import Rule
 
 from linkage import create_app
 from linkage.extensions import db
+from linkage.timeutil import now, today
 
 TEST_DB = os.environ.get("LINKAGE_TEST_DB", "sqlite")
 PG_SERVER = os.environ.get("LINKAGE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -33,6 +42,28 @@ BASE_CONFIG = {
     # Forecast fits run in the background only where a test asks for them (inline).
     "FORECAST_ON_DEMAND": False,
 }
+
+
+def _share_url_builders() -> None:
+    """Every test builds its own app, and Werkzeug compiles a URL builder (Python source, through ``ast`` and
+    ``compile``) for each of its ~200 routes: most of the ~0.16 s an app takes. The same rule compiles to the
+    same function, which reads the rule's converters when called, so the tests' apps share the compiled ones."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        return
+    compiled: dict = {}
+
+    @functools.wraps(compile_builder)
+    def shared(self, append_unknown=True):
+        key = (self.rule, tuple(self._trace), repr(sorted((self.defaults or {}).items())), append_unknown,
+               tuple(sorted((name, type(converter)) for name, converter in self._converters.items())))
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
 
 
 def _build_schema(url: str, instance: str) -> None:
@@ -100,18 +131,136 @@ def app_config():
     return {}
 
 
+class DemoSnapshot:
+    """The demo district, seeded once into a database of its own and an instance folder (the audit key and
+    anchor, the uploaded documents), then copied for each test that asks for it: a file copy on SQLite, a
+    database made from it as a template on PostgreSQL (nothing ever connects to the snapshot itself after
+    the seed). Each copy is dropped after its test, and everything at the end of the run.
+
+    The seed reads the clock (shifts from tomorrow on, needs past their target, a meeting half an hour ago),
+    so a snapshot older than ``MAX_AGE`` or made on another local day is seeded anew: a copy is what a seed
+    made moments before the test gives, as a test that seeds for itself sees it after a few minutes of work."""
+
+    MAX_AGE = timedelta(minutes=10)
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT") \
+            if TEST_DB == "postgresql" else None
+        self.url = self.instance = self.made_at = self.day = None
+        self.logins: list[tuple[str, str]] = []
+        self.databases: set[str] = set()  # PostgreSQL databases made and not dropped yet
+        self.dropper: Optional[ThreadPoolExecutor] = None
+        self.drops: list[Future] = []
+
+    def _database(self, template=None) -> str:
+        name = f"linkage_test_{uuid.uuid4().hex[:10]}"
+        if self.admin is None:
+            path = self.folder / f"{name}.sqlite3"
+            if template is not None:
+                shutil.copyfile(template.removeprefix("sqlite:///"), path)
+            return f"sqlite:///{path}"
+        self.databases.add(name)
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"' + (
+                f' TEMPLATE "{sa.engine.make_url(template).database}"' if template is not None else ""))
+        return f"{PG_SERVER}/{name}"
+
+    def _seed(self) -> None:
+        from linkage.seed import seed_demo
+
+        url, instance = self._database(), self.folder / f"instance-{uuid.uuid4().hex[:10]}"
+        application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+                                  "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}"})
+        with application.app_context():
+            try:
+                db.create_all()
+                day, made_at = today(), now()
+                created, logins = seed_demo()
+                assert created
+                db.session.commit()
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+        if self.url is not None:
+            self.drop(self.url)
+            shutil.rmtree(self.instance, ignore_errors=True)
+        self.url, self.instance, self.made_at, self.day, self.logins = url, instance, made_at, day, logins
+
+    def copy(self, instance) -> str:
+        """A database holding the demo (its URL) and ``instance``, a copy of the seed's instance folder."""
+        if self.url is None or now() - self.made_at > self.MAX_AGE or today() != self.day:
+            self._seed()
+        shutil.copytree(self.instance, instance)
+        return self._database(self.url)
+
+    def drop(self, url: str) -> None:
+        """Remove a copy (or an old snapshot). PostgreSQL checkpoints on every DROP DATABASE (seconds on a
+        slow disk), so databases are dropped one after the other in a thread while the tests go on."""
+        if self.admin is None:
+            path = url.removeprefix("sqlite:///")
+            for leftover in (path, path + "-wal", path + "-shm"):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
+            return
+        if self.dropper is None:
+            self.dropper = ThreadPoolExecutor(max_workers=1)
+        self.drops.append(self.dropper.submit(self._drop, sa.engine.make_url(url).database))
+
+    def _drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.databases.discard(name)
+
+    def close(self) -> None:
+        """Drop every database made (waiting for the drops under way), whatever happened to the tests."""
+        if self.admin is None:
+            return
+        try:
+            if self.dropper is not None:
+                self.dropper.shutdown(wait=True)
+            for name in list(self.databases):
+                self._drop(name)
+        finally:
+            self.admin.dispose()
+        for done in self.drops:
+            done.result()  # a drop that failed is reported
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(tmp_path_factory):
+    snapshot = DemoSnapshot(tmp_path_factory.mktemp("demo"))
+    try:
+        yield snapshot
+    finally:
+        snapshot.close()
+
+
 @pytest.fixture
-def app(database, app_config, tmp_path):
-    url = database()
+def app(request, database, app_config, tmp_path):
+    instance = tmp_path / "instance"
+    # A test asking for ``seeded_demo`` (itself or through its fixtures) starts on a copy of the demo.
+    demo = request.getfixturevalue("demo_snapshot") if "seeded_demo" in request.fixturenames else None
+    url = demo.copy(instance) if demo is not None else database()
     # Log-in throttling counts live in the rate-limit storage: each test counts on its own.
-    application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url,
-                              "INSTANCE_PATH": str(tmp_path / "instance"),
+    application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
                               "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}", **app_config})
     application.test_client_class = FreshContextClient
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        with application.app_context():
+            yield application
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if demo is not None:
+            demo.drop(url)
+
+
+@pytest.fixture
+def seeded_demo(app, demo_snapshot):
+    """The demo district of ``flask seed-demo`` (seeded with its defaults) in the test's own database: ``app``
+    starts on a copy of it. Returns the demo log-ins, [(role label, username), ...], as the seed did."""
+    return list(demo_snapshot.logins)
 
 
 @pytest.fixture

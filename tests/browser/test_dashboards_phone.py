@@ -2,17 +2,14 @@
 their box, nothing overflows, and the Content-Security-Policy blocks nothing (the phone fixture checks)."""
 import pytest
 
-from linkage.extensions import db
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from tests.browser.conftest import login
 from tests.browser.test_phone import WIDTH, fits, phone  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_street_dashboard_fits_a_phone(phone):
-    seed_demo()
-    db.session.commit()
+def test_the_street_dashboard_fits_a_phone(phone, seeded_demo):
     login(phone, "street", DEMO_PASSWORD)
     phone.goto(phone.base_url + "/dashboards/")
     assert phone.locator("h1").inner_text() == "数据看板"

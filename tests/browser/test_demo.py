@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from linkage.extensions import db
 from linkage.models import MatchRun, MatchRunPart, MatchStatus, Region, RegionLevel, SignUp, SignUpStatus
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from linkage.timeutil import today
 from tests.browser.conftest import ARTIFACTS, login
 from tests.browser.test_phone import fits, phone  # noqa: F401 (a fixture)
@@ -23,9 +23,9 @@ def app_config():
 
 
 @pytest.fixture
-def demo(app):
-    seed_demo()
-    db.session.commit()
+def demo(seeded_demo):
+    """The demo district in the served app's database (a copy of the one seeded for the run)."""
+    return seeded_demo
 
 
 def shot(page, name):

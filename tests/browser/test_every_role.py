@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from linkage.extensions import db
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS, policy_violations
 
 pytestmark = pytest.mark.browser
@@ -95,9 +94,9 @@ WIDER_THAN_SCREEN = """width => [...document.querySelectorAll('body *')].filter(
 
 
 @pytest.fixture
-def demo(app):
-    seed_demo()
-    db.session.commit()
+def demo(seeded_demo):
+    """The demo district in the served app's database (a copy of the one seeded for the run)."""
+    return seeded_demo
 
 
 def _sign_in(tab, base_url, username):

@@ -47,11 +47,9 @@ def counts() -> dict[str, int]:
 
 
 @pytest.fixture
-def seeded(app):
-    created, logins = seed_demo()
-    db.session.commit()
-    assert created
-    return logins
+def seeded(app, seeded_demo):
+    """The demo, as a first seed built it (``seeded_demo`` checks that it was created)."""
+    return seeded_demo
 
 
 def test_taxonomy_covers_every_sector_product_names(app):

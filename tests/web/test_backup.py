@@ -19,7 +19,7 @@ from linkage.audit import verify_chain
 from linkage.backup import libpq_environment
 from linkage.extensions import db
 from linkage.models import Shift, ShiftStatus, SignUp, User, Volunteer
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from linkage.shifts import access as shift_access, eligibility
 from linkage.timeutil import now
 from tests.conftest import BASE_CONFIG, PG_SERVER, TEST_DB, AuthActions, FreshContextClient
@@ -32,11 +32,9 @@ PAGES = {"civil": ["/", "/matching/", "/shifts/", "/organizations/", "/projects/
 
 
 @pytest.fixture
-def filled(app, client):
+def filled(app, client, seeded_demo):
     """The demo district, then a few actions over the web: a volunteer signs up for a shift she may
     take, and changes her password. Returns the shift's id."""
-    seed_demo()
-    db.session.commit()
     volunteer = db.session.scalar(sa.select(Volunteer).join(User).where(User.username == "volunteer"))
     shift = next(s for s in db.session.scalars(sa.select(Shift).where(
         Shift.status == ShiftStatus.open, Shift.start > now(), Shift.first_come.is_(True))

@@ -22,7 +22,7 @@ from linkage.models import (MatchKind, Need, NeedStatus, Project, ProjectStatus,
                             ShiftStatus, Skill, User, Volunteer)
 from linkage.needs import services as need_services
 from linkage.projects import services as project_services
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from linkage.shifts import services as shift_services
 from linkage.timeutil import LOCAL_TZ, today
 from linkage.volunteers import services as volunteer_services
@@ -157,10 +157,10 @@ def _match_runs(civil: User) -> None:
 
 
 @pytest.fixture
-def demo(app):
+def demo(app, seeded_demo):
     """The demo district, plus a few recorded changes so that trails and the audit page have rows of
     every shape: statuses, reasons, skill and slot lists, times, numbers."""
-    created, logins = seed_demo()
+    logins = seeded_demo
     users = {u.username: u for u in db.session.scalars(sa.select(User))}
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         need = db.session.scalars(sa.select(Need).where(

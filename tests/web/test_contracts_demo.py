@@ -6,15 +6,13 @@ import sqlalchemy as sa
 
 from linkage.extensions import db
 from linkage.models import Contract, ContractStatus, EvaluationKind, Milestone, Project, ProjectStatus
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from tests import ocds_schema
 
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_contract_is_signed_first_installment_paid_midterm_pending(app, client):
-    seed_demo()
-    db.session.commit()
+def test_the_demo_contract_is_signed_first_installment_paid_midterm_pending(app, client, seeded_demo):
     contract = db.session.scalar(sa.select(Contract).join(Project).where(Project.status == ProjectStatus.in_progress))
     assert contract.status == ContractStatus.signed and contract.project.status == ProjectStatus.in_progress
     paid = {i.milestone: i.payment is not None for i in contract.installments}
@@ -34,11 +32,9 @@ def test_the_demo_contract_is_signed_first_installment_paid_midterm_pending(app,
     assert client.get(f"/contracts/{contract.id}/evaluate/midterm").status_code == 200
 
 
-def test_the_demo_purchases_are_on_the_public_page(app, client):
+def test_the_demo_purchases_are_on_the_public_page(app, client, seeded_demo):
     """Without a log-in: the seeded projects open for bids, the award notices with their rankings and the
     running contract's payment; never a draft, never the sealed prices of the project still open."""
-    seed_demo()
-    db.session.commit()
     projects = {p.status: p for p in db.session.scalars(sa.select(Project))}
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     overview = client.get("/public/").get_data(as_text=True)
@@ -59,11 +55,9 @@ def test_the_demo_purchases_are_on_the_public_page(app, client):
     assert tags == ["planning", "tender", "tenderUpdate", "award", "contract", "implementation"]
 
 
-def test_the_demo_has_a_finished_purchase_evaluated_paid_and_published(app, client):
+def test_the_demo_has_a_finished_purchase_evaluated_paid_and_published(app, client, seeded_demo):
     """The completed project's contract went through the services to the end: a passed mid-term check and
     final evaluation, every installment paid; the public page and the open contracting data show it."""
-    seed_demo()
-    db.session.commit()
     contract = db.session.scalar(sa.select(Contract).join(Project)
                                  .where(Project.status == ProjectStatus.final_evaluated))
     assert contract.status == ContractStatus.signed and contract.team

@@ -1,14 +1,13 @@
 """Dashboards on the seeded demo district: every figure equals a count written here by hand in SQL, each
 reader sees their own scope only, and the tables download as safe CSV, in Chinese too.
 
-The demo is seeded once per module: tests that only read share one copy of it, tests that write get a copy
-of their own (a file copy on SQLite, a database made from it as a template on PostgreSQL)."""
+Tests that only read the demo share one copy of it for the module, tests that write get a copy of their own
+(tests/conftest.py, ``DemoSnapshot``)."""
 from __future__ import annotations
 
 import csv
 import io
 import re
-import shutil
 import statistics
 import uuid
 from datetime import timedelta
@@ -22,9 +21,9 @@ from linkage import create_app
 from linkage.extensions import db
 from linkage.models import MatchKind, MatchRun, MatchStatus, Need, Region, RegionLevel, User
 from linkage.needs import served
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from linkage.timeutil import local_day_start, now, today
-from tests.conftest import BASE_CONFIG, PG_SERVER, TEST_DB, FreshContextClient
+from tests.conftest import BASE_CONFIG, FreshContextClient
 
 pytestmark = pytest.mark.slow
 
@@ -35,74 +34,20 @@ PERIOD = {"date_from": START.isoformat(), "date_to": END.isoformat()}
 COMMUNITY_OF = "CASE WHEN r.level = 'community' THEN r.id ELSE r.parent_id END"
 
 
-class Databases:
-    """Databases of this module: made empty with the schema, or copied from another."""
-
-    def __init__(self, folder, instance):
-        self.folder, self.instance, self.made = folder, instance, []
-        self.admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT") \
-            if TEST_DB == "postgresql" else None
-
-    def make(self, template=None) -> str:
-        name = f"linkage_test_{uuid.uuid4().hex[:10]}"
-        if self.admin is None:
-            path = self.folder / f"{name}.sqlite3"
-            if template is not None:
-                shutil.copyfile(template.removeprefix("sqlite:///"), path)
-            url = f"sqlite:///{path}"
-        else:
-            with self.admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template.rsplit("/", 1)[1]}"'
-                                                                    if template is not None else ""))
-            self.made.append(name)
-            url = f"{PG_SERVER}/{name}"
-        if template is None:
-            with self.app(url).app_context():
-                db.create_all()
-                db.engine.dispose()
-        return url
-
-    def app(self, url):
-        application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(self.instance),
-                                  "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}"})
-        application.test_client_class = FreshContextClient
-        return application
-
-    def drop(self):
-        if self.admin is None:
-            return
-        with self.admin.connect() as conn:
-            for name in self.made:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        self.admin.dispose()
-
-
 @pytest.fixture(scope="module")
-def databases(tmp_path_factory):
-    made = Databases(tmp_path_factory.mktemp("demo"), tmp_path_factory.mktemp("instance"))
-    yield made
-    made.drop()
-
-
-@pytest.fixture(scope="module")
-def seeded(databases) -> str:
-    """The URL of a database holding the demo, seeded once for the module; never opened again but as a template."""
-    url = databases.make()
-    with databases.app(url).app_context():
-        seed_demo()
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    return url
-
-
-@pytest.fixture(scope="module")
-def shared_app(databases, seeded):
+def shared_app(demo_snapshot, tmp_path_factory):
     """One app on one copy of the demo for the tests that only read it."""
-    application = databases.app(databases.make(seeded))
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    instance = tmp_path_factory.mktemp("shared") / "instance"
+    url = demo_snapshot.copy(instance)
+    application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+                              "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}"})
+    application.test_client_class = FreshContextClient
+    try:
+        yield application
+        with application.app_context():
+            db.engine.dispose()
+    finally:
+        demo_snapshot.drop(url)
 
 
 def _client(application):
@@ -122,13 +67,9 @@ def demo(shared_app):
 
 
 @pytest.fixture
-def own_app(databases, seeded):
+def own_app(app, seeded_demo):
     """An app on a copy of the demo of the test's own, for tests that change it."""
-    application = databases.app(databases.make(seeded))
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 @pytest.fixture

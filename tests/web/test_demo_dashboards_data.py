@@ -11,7 +11,6 @@ from linkage.extensions import db
 from linkage.models import (AuditEvent, MatchKind, MatchRun, MatchStatus, Need, NeedChannel, NeedStatus, Shift,
                             ShiftStatus, SignUp, SignUpStatus, User, Volunteer)
 from linkage.needs import queries as need_queries
-from linkage.seed import seed_demo
 from linkage.timeutil import now
 from tests.matching.checker import check_shifts
 from tests.web.test_dashboards import login, table
@@ -20,9 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def demo(app, client):
-    seed_demo()
-    db.session.commit()
+def demo(app, client, seeded_demo):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 

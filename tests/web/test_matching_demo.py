@@ -14,7 +14,7 @@ from linkage.extensions import db
 from linkage.matching import services
 from linkage.models import (HOLDING_STATUSES, MatchKind, MatchRun, MatchStatus, Region, RegionLevel, Shift,
                             ShiftStatus, SignUp, User)
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from linkage.shifts import eligibility
 from linkage.timeutil import LOCAL_TZ, now
 from tests.matching.checker import check_shifts
@@ -28,9 +28,7 @@ def app_config():
 
 
 @pytest.fixture
-def demo(app):
-    seed_demo()
-    db.session.commit()
+def demo(app, seeded_demo):
     with app.test_request_context("/"):  # approval links notifications to pages
         yield {"civil": db.session.scalar(sa.select(User).where(User.username == "civil"))}
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from linkage.extensions import db
 from linkage.models import (HoursStatus, Need, NeedStatus, OrgStatus, Organization, Region, Role, Shift, SignUp,
                             SignUpStatus, User)
-from linkage.seed import DEMO_PASSWORD, seed_demo
+from linkage.seed import DEMO_PASSWORD
 from linkage.timeutil import now
 from tests.factories import make_need, make_org, make_resident, make_shift
 
@@ -112,9 +112,7 @@ def test_tasks_are_in_chinese_for_a_chinese_reader(client, auth, world):
 
 
 @pytest.mark.slow
-def test_on_the_demo_every_role_with_work_sees_it_and_every_link_opens(client, auth, app):
-    seed_demo()
-    db.session.commit()
+def test_on_the_demo_every_role_with_work_sees_it_and_every_link_opens(client, auth, app, seeded_demo):
     community = db.session.scalar(sa.select(User).where(User.username == "community"))
     scope = community.region
     submitted = db.session.scalar(sa.select(sa.func.count(Need.id)).join(Region, Region.id == Need.region_id).where(

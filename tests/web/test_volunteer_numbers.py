@@ -71,9 +71,7 @@ def test_an_import_numbers_every_volunteer(client, auth, world):
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)   # the whole demo district
-def test_the_demo_numbers_every_volunteer(app):
-    from linkage.seed import seed_demo
-    seed_demo()
+def test_the_demo_numbers_every_volunteer(app, seeded_demo):
     unnumbered = db.session.scalar(sa.select(sa.func.count()).select_from(Volunteer).where(
         ~sa.exists().where(VolunteerNumber.volunteer_id == Volunteer.id)))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Volunteer)) > 0 and unnumbered == 0
