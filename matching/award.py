@@ -13,11 +13,8 @@ Scores are integers in hundredths of a point, computed exactly from the numbers 
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import math
-import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -33,6 +30,7 @@ from ortools.util.python.solve_interrupter import SolveInterrupter
 
 from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
+from matching.native import stdout_to_stderr
 
 MAX_DECIMALS = 6  # for prices, the funding pool, workloads and capacities (they enter the solver)
 MIP_SOLVER = mathopt.SolverType.HIGHS  # branch and cut (proves what CP-SAT alone cannot)
@@ -1122,7 +1120,7 @@ class _PartMip:
             enable_output=False,
         )
         try:
-            with _stdout_to_stderr():
+            with stdout_to_stderr():
                 result = mathopt.solve(
                     self.model, MIP_SOLVER, params=parameters, interrupter=self.interrupter
                 )
@@ -1142,34 +1140,6 @@ class _PartMip:
 
     def interrupt(self) -> None:
         self.interrupter.interrupt()
-
-
-_REDIRECT = threading.Lock()
-_redirected = {"count": 0, "saved": None}
-
-
-@contextlib.contextmanager
-def _stdout_to_stderr():
-    """Send what native code writes to standard output to standard error meanwhile: HiGHS prints
-    progress lines there whatever its options say, and the command line's standard output is JSON."""
-    with _REDIRECT:
-        if _redirected["count"] == 0:
-            try:
-                sys.stdout.flush()
-                _redirected["saved"] = os.dup(1)
-                os.dup2(2, 1)
-            except (OSError, ValueError):  # no standard output or error to speak of: leave them
-                _redirected["saved"] = None
-        _redirected["count"] += 1
-    try:
-        yield
-    finally:
-        with _REDIRECT:
-            _redirected["count"] -= 1
-            if _redirected["count"] == 0 and _redirected["saved"] is not None:
-                os.dup2(_redirected["saved"], 1)
-                os.close(_redirected["saved"])
-                _redirected["saved"] = None
 
 
 def _part_obeys(part: _Part, entries, solution) -> bool:

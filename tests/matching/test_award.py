@@ -667,10 +667,10 @@ def test_benchmark_prints_ours_and_plain_cp_sat_for_each_instance(capsys):
 def test_native_output_during_branch_and_cut_goes_to_standard_error(capfd):
     import os
 
-    from matching.award import _stdout_to_stderr
+    from matching.native import stdout_to_stderr
 
-    with _stdout_to_stderr():
-        with _stdout_to_stderr():
+    with stdout_to_stderr():
+        with stdout_to_stderr():
             os.write(1, b"native progress line\n")
         os.write(1, b"second line\n")
     os.write(1, b"after\n")

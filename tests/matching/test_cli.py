@@ -160,3 +160,16 @@ def test_bad_arguments_in_process(capsys, argv, field):
 
 def test_bad_arguments_subprocess():
     one_error_line(run("award", "x.json", "--workers", "zero"), "arguments")
+
+
+def test_gap_on_a_large_instance_prints_only_json(tmp_path):
+    """A large instance goes through the LP rounding start (HiGHS, which prints to standard output)."""
+    from benchmarks.gap_instances import generate, to_text
+
+    path = write(tmp_path, to_text(generate("c", 20, 400, 7)), "c20400.txt")
+    proc = run("gap", path, "--time-limit", "4")
+    assert proc.returncode == 0, proc.stderr
+    [line] = proc.stdout.splitlines()
+    result = json.loads(line)
+    check_gap(read_orlib(path)[0], result)
+    assert result["stats"]["variables"] == 8000
