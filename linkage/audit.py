@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from flask import current_app
 
+from linkage.database import within
 from linkage.extensions import db
 from linkage.models import AuditEvent, Region, User
 from linkage.models.types import utcnow
@@ -166,15 +167,7 @@ def _drop_rolled_back(session, previous_transaction) -> None:
     if not pending or not previous_transaction.nested:
         return
     session.info[_PENDING] = [(transaction, event) for transaction, event in pending
-                              if not _within(transaction, previous_transaction)]
-
-
-def _within(transaction, outer) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
+                              if not within(transaction, previous_transaction)]
 
 
 # --- the anchor file: signed checkpoints outside the database --------------------------------------

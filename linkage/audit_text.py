@@ -41,7 +41,7 @@ ACTIONS = {
     "payment.record": _l("Payment recorded"),
     "project.complete": _l("Project completed"), "project.final": _l("Project finally evaluated"),
     "project.midterm": _l("Project passed its mid-term check"),
-    "bid.withdraw": _l("Bid withdrawn"), "bid.unscore": _l("Bid waits for the panel's scores"),
+    "bid.unscore": _l("Bid waits for the panel's scores"),
     "bid.needs_reconfirmation": _l("Bid to be confirmed again (terms changed)"),
     "bid.award_set_aside": _l("Award set aside for this bid"),
     "complaint.file": _l("Complaint filed"), "complaint.answer": _l("Complaint answered"),
@@ -159,7 +159,7 @@ SUBJECTS = {
     "HoursCorrection": _l("Correction of hours"), "Certificate": _l("Service certificate"),
     "VolunteerComplaint": _l("Complaint about a volunteer"),
     "Meeting": _l("Joint meeting"), "MeetingDecision": _l("Decision of a joint meeting"),
-    "VolunteerComplaint": _l("Complaint about a volunteer"), "SkillCertificate": _l("Skill certificate"),
+    "SkillCertificate": _l("Skill certificate"),
     "VisitRating": _l("Visit rating"), "FollowUp": _l("Follow-up"), "Category": _l("Taxonomy entry"),
     "Skill": _l("Skill"),
 }

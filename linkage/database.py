@@ -51,6 +51,17 @@ def install_engine_hooks(engine: sa.Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# --- the session's transactions -------------------------------------------------------------------
+
+def within(transaction, outer) -> bool:
+    """Whether ``transaction`` is ``outer`` or begun inside it (a savepoint in it, at any depth)."""
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 # --- SQL that the two databases spell differently (timestamps are stored as naive UTC) -----------------
 
 def _dialect() -> str:

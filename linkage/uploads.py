@@ -18,6 +18,7 @@ from flask import abort, current_app
 from flask_babel import lazy_gettext as _l
 
 from linkage import security, settings
+from linkage.database import within
 from linkage.downloads import send_attachment
 from linkage.errors import Refused
 from linkage.extensions import db
@@ -132,7 +133,7 @@ def _remove_rolled_back(session, previous_transaction) -> None:
         return
     kept = []
     for transaction, path in written:
-        if _within(transaction, previous_transaction):
+        if within(transaction, previous_transaction):
             _unlink(path)
         else:
             kept.append((transaction, path))
@@ -145,14 +146,6 @@ def _remove_uncommitted(session, transaction) -> None:
     if transaction.parent is None:
         for _transaction, path in session.info.pop(_WRITTEN, None) or ():
             _unlink(path)
-
-
-def _within(transaction, outer) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
 
 
 def read_back(area: str, stored_name: str, *, encrypted: bool = False) -> Optional[bytes]:

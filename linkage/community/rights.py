@@ -24,7 +24,7 @@ from linkage import audit, settings, timeutil, uploads
 from linkage.community.access import can_reveal_id, can_see_resident
 from linkage.errors import Refused
 from linkage.extensions import db
-from linkage.models import AccountStatus, Need, NeedFollower, NeedPhoto, NeedStatus, Resident, Role, User
+from linkage.models import AccountStatus, Need, NeedFollower, NeedStatus, Resident, Role, User
 from linkage.models.needs import OPEN_STATUSES
 from linkage.needs.intake import PHOTOS
 from linkage.security import decrypt

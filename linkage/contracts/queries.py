@@ -15,9 +15,9 @@ from linkage import settings
 from linkage.contracts import access
 from linkage.extensions import db
 from linkage.listing import matching_text
-from linkage.models import (AuditEvent, Bid, BidStatus, ChangeRequest, Contract, Document, Evaluation, EvaluationKind, Feedback, HoursStatus,
-                            Installment, Need, NeedStatus, Organization, Payment, Project, Region, Role, Shift,
-                            ShiftStatus, SignUp, User)
+from linkage.models import (AuditEvent, Bid, BidStatus, ChangeRequest, Contract, ContractStatus, Document,
+                            Evaluation, EvaluationKind, Feedback, HoursStatus, Installment, Need, NeedStatus,
+                            Organization, Payment, Project, Region, Role, Shift, ShiftStatus, SignUp, User)
 from linkage.organizations.services import add_years
 
 DELIVERED = (NeedStatus.delivered, NeedStatus.closed)

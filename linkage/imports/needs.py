@@ -3,7 +3,6 @@ number and is checked as the need form checks it, then filed through ``submit_ne
 with the consent to share it the form asks for."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Optional
 

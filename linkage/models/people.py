@@ -17,6 +17,7 @@ from linkage.security import blind_index, decrypt, encrypt
 from linkage.timeutil import LOCAL_TZ
 
 if TYPE_CHECKING:
+    from linkage.models.needs import Need
     from linkage.models.organizations import Organization
     from linkage.models.regions import Region
     from linkage.models.taxonomy import Skill

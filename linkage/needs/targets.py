@@ -59,17 +59,10 @@ class Targets:
         sector = self.sector_of.get(category_id, category_id)
         return self.rows.get((sector, urgency)) or default_hours(urgency)
 
-    def due_at(self, need: Need) -> datetime:
-        return need.created_at + timedelta(hours=self.hours(need.category_id, need.urgency))
-
 
 def hours_for(need: Need) -> int:
     """The response target of one need, in hours."""
     return Targets.load().hours(need.category_id, need.urgency)
-
-
-def due_at(need: Need) -> datetime:
-    return need.created_at + timedelta(hours=hours_for(need))
 
 
 def responded_at(need) -> Optional[datetime]:

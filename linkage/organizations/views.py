@@ -1,6 +1,6 @@
 """Organization pages: the register (civil affairs), registration and "my organization" (organizations)."""
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 

@@ -29,7 +29,7 @@ from linkage.organizations.services import add_years
 from linkage.auth.access import can_see_region
 from linkage.contracts import queries as contract_queries
 from linkage.projects import access, queries
-from linkage.timeutil import local_day_start, now, to_local, today
+from linkage.timeutil import local_day_start, now, today
 
 MAX_BUDGET = Decimal("999999999999.99")   # Money is NUMERIC(14, 2)
 NORMAL_TERM_YEARS = 1                     # a contract term is normally at most one year ...

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, FieldList, FloatField, FormField, IntegerField, SelectField,
+from wtforms import (DateField, FieldList, FloatField, FormField, IntegerField, SelectField,
                      StringField, SubmitField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 

@@ -131,6 +131,30 @@ def test_a_stored_file_and_its_row_are_kept_together(app, world):
     assert db.session.get(Need, need.id).id == need.id
 
 
+def test_files_stored_inside_a_savepoint_that_rolls_back_go_with_it_and_the_others_stay(app, world):
+    need = make_need(make_resident(world.c1), world.visits)
+    db.session.flush()
+
+    def photo():
+        return NeedPhoto(need_id=need.id, stored_name=uploads.new_name(), extension="png", size=3)
+
+    kept, undone, deeper, released = photo(), photo(), photo(), photo()
+    uploads.store_with_row("photos", kept, b"abc")
+    try:
+        with db.session.begin_nested():
+            uploads.store_with_row("photos", undone, b"abc")
+            with db.session.begin_nested():                # a savepoint inside the one rolled back
+                uploads.store_with_row("photos", deeper, b"abc")
+            raise RuntimeError("undo")
+    except RuntimeError:
+        pass
+    with db.session.begin_nested():
+        uploads.store_with_row("photos", released, b"abc")
+    db.session.commit()
+    rows = {"kept": kept, "undone": undone, "deeper": deeper, "released": released}
+    exists = {name: os.path.exists(uploads.stored_path("photos", row.stored_name)) for name, row in rows.items()}
+    assert exists == {"kept": True, "undone": False, "deeper": False, "released": True}
+
 def test_a_stored_file_gone_from_the_server_is_refused_with_the_callers_words(app):
     name = uploads.new_name()
     uploads.store("photos", name, b"abc", encrypted=True)
