@@ -93,5 +93,5 @@ def login(page, username, password=None):
     page.goto(page.base_url + "/auth/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password or PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():  # the page the log-in leads to, loaded
+        page.click("main form button[type=submit]")

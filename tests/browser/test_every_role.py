@@ -103,8 +103,8 @@ def _sign_in(tab, base_url, username):
     tab.goto(base_url + "/auth/login")
     tab.fill("input[name=username]", username)
     tab.fill("input[name=password]", DEMO_PASSWORD)
-    tab.click("main form button[type=submit]")
-    tab.wait_for_load_state("networkidle")
+    with tab.expect_navigation():  # the page the log-in leads to, loaded (not half a second of quiet after it)
+        tab.click("main form button[type=submit]")
     assert "/auth/login" not in tab.url, username
 
 
@@ -152,8 +152,8 @@ def _choose_language(tab, base_url, language):
     tab.goto(base_url + "/")
     wanted = "zh" if language == "zh" else "en"
     if not (tab.get_attribute("html", "lang") or "").startswith(wanted):
-        tab.click(".app-navbar form[action*='/auth/language'] button")
-        tab.wait_for_load_state("networkidle")
+        with tab.expect_navigation():
+            tab.click(".app-navbar form[action*='/auth/language'] button")
     assert (tab.get_attribute("html", "lang") or "").startswith(wanted)
 
 
