@@ -268,78 +268,14 @@ def client(app):
     return app.test_client()
 
 
-class WorldSnapshot:
-    """The small district of ``build_world``, built once per test process and settings, then written again
-    into each test's fresh database: its rows (read back through the models' column types, ids included) and
-    the ids of the objects the world names, loaded into the test's session. A database that is not empty when
-    the world is asked for (another fixture wrote first) gets a world built anew.
-
-    The world reads the clock (accounts created now, a grade awarded a year ago), so a snapshot older than
-    ``MAX_AGE`` or made on another local day is built anew."""
-
-    MAX_AGE = timedelta(minutes=10)
-
-    def __init__(self):
-        self.saved: dict[str, tuple] = {}  # settings -> (made_at, day, rows per table, object ids)
-        self._empty = None
-
-    def is_empty(self) -> bool:
-        if self._empty is None:
-            self._empty = sa.text(" UNION ALL ".join(
-                f'SELECT 1 FROM (SELECT 1 FROM "{table.name}" LIMIT 1) AS t{i}'
-                for i, table in enumerate(db.metadata.sorted_tables)))
-        return db.session.execute(self._empty).first() is None
-
-    def world(self, settings: str):
-        from tests.factories import build_world
-
-        if not self.is_empty():
-            w = build_world()
-            db.session.commit()
-            return w
-        saved = self.saved.get(settings)
-        if saved is None or now() - saved[0] > self.MAX_AGE or today() != saved[1]:
-            made_at, day = now(), today()
-            w = build_world()
-            db.session.commit()
-            connection = db.session.connection()
-            rows = [(table, [dict(row._mapping) for row in connection.execute(sa.select(table))])
-                    for table in db.metadata.sorted_tables]
-            ids = {name: (type(value), value.id) for name, value in vars(w).items() if name != "users"}
-            ids["users"] = {username: user.id for username, user in w.users.items()}
-            self.saved[settings] = (made_at, day, [(table, found) for table, found in rows if found], ids)
-            return w
-        _, _, rows, ids = saved
-        connection = db.session.connection()
-        for table, found in rows:
-            connection.execute(table.insert(), found)
-        db.session.commit()
-        return self._load(ids)
-
-    @staticmethod
-    def _load(ids):
-        from tests.factories import World
-        from linkage.models import User
-
-        named = {name: found for name, found in ids.items() if name != "users"}
-        wanted: dict[type, set] = {User: set(ids["users"].values())}
-        for model, key in named.values():
-            wanted.setdefault(model, set()).add(key)
-        loaded = {(model, found.id): found for model, keys in wanted.items()  # one query per model
-                  for found in db.session.scalars(sa.select(model).where(model.id.in_(keys)))}
-        return World(**{name: loaded[found] for name, found in named.items()},
-                     users={username: loaded[User, key] for username, key in ids["users"].items()})
-
-
-@pytest.fixture(scope="session")
-def world_snapshot():
-    return WorldSnapshot()
-
-
 @pytest.fixture
-def world(app, app_config, world_snapshot):
+def world(app):
     """A small district with one account per role (see tests/factories.py)."""
-    return world_snapshot.world(repr(sorted(app_config.items())))
+    from tests.factories import build_world
+
+    w = build_world()
+    db.session.commit()
+    return w
 
 
 class AuthActions:
