@@ -95,3 +95,11 @@ def login(page, username, password=None):
     page.fill("input[name=password]", password or PASSWORD)
     with page.expect_navigation():  # the page the log-in leads to, loaded
         page.click("main form button[type=submit]")
+
+
+def submit(page, selector):
+    """Click what sends a form and wait for the page the server answers with, loaded: a check
+    made right after a bare click can read the page the form was on."""
+    with page.expect_navigation():
+        page.click(selector)
+    page.wait_for_load_state("networkidle")

@@ -7,7 +7,7 @@ import pytest
 from linkage.cases import services
 from linkage.extensions import db
 from linkage.models import Case, CaseStage, NoteKind
-from tests.browser.conftest import login
+from tests.browser.conftest import login, submit
 from tests.browser.test_phone import fits, phone  # noqa: F401  (a fixture)
 from linkage.timeutil import LOCAL_TZ
 from tests.factories import now
@@ -39,12 +39,10 @@ def test_a_case_works_on_a_phone(phone, world, open_case):  # noqa: F811
     phone.select_option("select[name=kind]", "call")
     phone.fill("input[name=happened_at]", (now() - timedelta(hours=1)).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"))
     phone.fill("textarea[name=text]", "电话随访：老人情绪稳定。")
-    phone.click("form[action$='/notes'] button[type=submit]")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "form[action$='/notes'] button[type=submit]")
     assert "电话随访：老人情绪稳定。" in phone.inner_text("main")
     phone.fill("textarea[name=summary]", "评估：独居、跌倒风险高，建议每周探访并加装扶手。")
-    phone.click("form[action$='/approval'] button[type=submit]")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "form[action$='/approval'] button[type=submit]")
     fits(phone, "case_waiting", ["#pending-approval"])
 
     phone.goto(phone.base_url + "/auth/login")
@@ -53,8 +51,7 @@ def test_a_case_works_on_a_phone(phone, world, open_case):  # noqa: F811
     phone.goto(phone.base_url + "/cases/")
     phone.click(f"#supervision + ul a[href='/cases/{open_case.id}']")
     phone.check("input[name=decision][value=approve]")
-    phone.click("form[action$='/decide'] button[type=submit]")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "form[action$='/decide'] button[type=submit]")
     assert db.session.get(Case, open_case.id).stage == CaseStage.plan
 
 
@@ -65,8 +62,7 @@ def test_a_document_is_added_on_a_phone_and_listed(phone, world, open_case):  # 
     phone.set_input_files("form[action$='/documents'] input[name=file]",
                           files=[{"name": "consent.pdf", "mimeType": "application/pdf",
                                   "buffer": b"%PDF-1.4 signed consent"}])
-    phone.click("form[action$='/documents'] button[type=submit]")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "form[action$='/documents'] button[type=submit]")
     assert "文件已添加到个案。" in phone.inner_text("main")
     fits(phone, "case_documents", ["#case-documents li", "#documents"])
     assert phone.locator("#case-documents a").inner_text() == "服务知情同意书（老人本人签字，子女见证）"

@@ -6,7 +6,7 @@ import pytest
 
 from linkage.extensions import db
 from linkage.models import SignUp, SignUpStatus
-from tests.browser.conftest import CommittingPage, login, policy_violations
+from tests.browser.conftest import CommittingPage, login, policy_violations, submit
 from tests.conftest import PASSWORD
 from tests.browser.test_phone import WIDTH, fits, phone  # noqa: F401  (the phone fixture)
 from tests.web.test_shifts_support import add_sign_up, now, project_shift
@@ -58,8 +58,7 @@ def test_the_volunteer_checks_in_by_the_leads_code_on_a_phone(phone, second_phon
     mine.wait_for_selector("#check-button")
     assert "独居老人陪伴探访" in mine.inner_text("main")
     fits(mine, "check_in_page", ["#check-button"])
-    mine.click("#check-button")
-    mine.wait_for_load_state("networkidle")
+    submit(mine, "#check-button")
     assert "签到成功" in mine.inner_text("body")
     assert "已签到" in mine.inner_text("main")
     fits(mine, "checked_in", [".alert"])

@@ -11,7 +11,7 @@ from linkage.extensions import db
 from linkage.models import MatchRun, MatchRunPart, MatchStatus, Region, RegionLevel, SignUp, SignUpStatus
 from linkage.seed import DEMO_PASSWORD
 from linkage.timeutil import today
-from tests.browser.conftest import ARTIFACTS, login
+from tests.browser.conftest import ARTIFACTS, login, submit
 from tests.browser.test_phone import fits, phone  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
@@ -58,8 +58,7 @@ def test_a_volunteer_run_on_the_demo_proposes_and_is_approved(page, demo):
     kept = len(run.inputs["kept"])
     assert proposed > kept  # it proposes new places, not only the ones volunteers already hold
     page.once("dialog", lambda dialog: dialog.accept())
-    page.click("form[action$='/approve'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "form[action$='/approve'] button[type=submit]")
     shot(page, "demo_match_run_approved")
     db.session.expire_all()
     assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
@@ -87,8 +86,7 @@ def test_a_district_run_on_the_demo_is_solved_in_parts_and_approved(page, demo):
     assert f"分为 {parts} 个相互独立的部分" in page.inner_text("#split")
     proposed, kept = len(run.result["assignments"]), len(run.inputs["kept"])
     page.once("dialog", lambda dialog: dialog.accept())
-    page.click("form[action$='/approve'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "form[action$='/approve'] button[type=submit]")
     db.session.expire_all()
     assert db.session.get(MatchRun, run.id).status == MatchStatus.approved
     assert assigned() == before + proposed - kept

@@ -2,7 +2,7 @@
 the price of fairness, each community's urgent coverage and the hours spread without scrolling sideways."""
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, submit
 from tests.browser.test_phone import fits, phone  # noqa: F401 (the phone fixture)
 from tests.web.test_matching_runs import week  # noqa: F401 (the week fixture)
 
@@ -26,8 +26,7 @@ def test_a_run_with_fairness_on_a_phone(phone, world, week):  # noqa: F811
     phone.fill("input[name=hours_cap]", "60")
     phone.check("input[name=spread]")
     phone.fill("input[name=time_limit]", "3")
-    phone.click("main form button[type=submit]")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "main form button[type=submit]")
     phone.wait_for_selector("#price-of-fairness")
     text = phone.inner_text("#fairness")
     assert "公平" in text and "紧急" in text

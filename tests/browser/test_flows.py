@@ -4,11 +4,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 import sqlalchemy as sa
 
 from linkage.extensions import db
 from linkage.models import MatchRun, MatchStatus, Need, NeedStatus, SignUp, SignUpStatus
-from tests.browser.conftest import ARTIFACTS, login
+from tests.browser.conftest import ARTIFACTS, login, submit
 from tests.factories import make_need, make_shift, make_volunteer
 from tests.web.test_matching_runs import at, next_monday
 
@@ -28,13 +29,11 @@ def test_staff_file_and_verify_a_need_in_chinese(page, world):
     page.select_option("select[name=urgency]", "3")
     page.check("input[name=consent]")   # the resident agrees that the request be shared with who serves it
     shot(page, "need_form_zh")
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "main form button[type=submit]")
     need = db.session.scalars(sa.select(Need).order_by(Need.id.desc())).first()
     assert need.title == "每周陪伴探访" and need.status == NeedStatus.submitted
     page.goto(page.base_url + f"/community/needs/{need.id}")
-    page.click("form[action$='/verify'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "form[action$='/verify'] button[type=submit]")
     db.session.expire_all()
     assert db.session.get(Need, need.id).status == NeedStatus.open
     assert page.locator(".trail li").count() >= 2  # the public status trail
@@ -46,9 +45,8 @@ def test_bad_input_keeps_what_was_typed(page, world):
     page.goto(page.base_url + "/community/residents/new")
     page.fill("input[name=name]", "周兰")
     page.fill("input[name=id_number]", "310101195005171234")
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert page.locator(".invalid-feedback").first.is_visible()
+    submit(page, "main form button[type=submit]")
+    expect(page.locator(".invalid-feedback").first).to_be_visible()
     assert page.input_value("input[name=name]") == "周兰"
     shot(page, "resident_form_errors_zh")
 
@@ -60,12 +58,11 @@ def test_volunteer_signs_up_and_a_full_shift_says_so(page, world):
     db.session.commit()
     login(page, "vol")
     page.goto(page.base_url + f"/shifts/{shift.id}")
-    page.click("form[action$='/sign-up'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "form[action$='/sign-up'] button[type=submit]")
     shot(page, "shift_full_waitlist")
     sign_up = db.session.scalar(sa.select(SignUp).where(SignUp.volunteer_id == world.volunteer.id))
     assert sign_up.status == SignUpStatus.waitlisted
-    assert page.locator(".alert").first.is_visible()
+    expect(page.locator(".alert").first).to_be_visible()
 
 
 @pytest.fixture
@@ -108,7 +105,6 @@ def test_match_run_page_follows_progress_and_shows_the_proposal(page, world):
     child = db.session.get(MatchRun, run.id + 1)
     assert child.parent_id == run.id and child.status == MatchStatus.proposed
     page.once("dialog", lambda dialog: dialog.accept())
-    page.click("form[action$='/approve'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    submit(page, "form[action$='/approve'] button[type=submit]")
     db.session.expire_all()
     assert db.session.get(MatchRun, child.id).status == MatchStatus.approved

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from linkage.extensions import db
 from linkage.models import FollowUp, NeedStatus, VisitRating
-from tests.browser.conftest import login
+from tests.browser.conftest import login, submit
 from tests.browser.test_phone import fits, phone  # noqa: F401  (the phone fixture)
 from tests.factories import make_need
 from tests.ratings_support import make_visit
@@ -27,8 +27,7 @@ def test_a_resident_rates_a_visit_on_a_phone(phone, world):  # noqa: F811
     assert phone.evaluate("parseFloat(getComputedStyle(document.querySelector('.resident-page')).fontSize)") >= 19
     phone.check("input[name=rating][value='2']")
     phone.fill("textarea[name=comment]", "来的时间太短了")
-    phone.click("main button[type=submit]")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "main button[type=submit]")
     assert "感谢您的评价" in phone.inner_text("body") and "已评 2 分" in phone.inner_text("main")
     fits(phone, "ratings_rated", ["main .list-group-item"])
     rating = db.session.scalar(sa.select(VisitRating))

@@ -9,7 +9,7 @@ from linkage.extensions import db
 from linkage.models import SignUp, SignUpStatus
 from linkage.records import services as records
 from linkage.shifts import codes, reminders
-from tests.browser.conftest import login
+from tests.browser.conftest import login, submit
 from tests.browser.test_phone import fits, phone  # noqa: F401  (the phone fixture)
 from tests.factories import now
 from tests.records_support import approved_entry
@@ -44,8 +44,7 @@ def test_find_sign_up_be_reminded_check_in_and_take_the_certificate(phone, world
     assert "独居老人陪伴探访" in main and "河滨公园清洁活动" not in main
     phone.click("text=独居老人陪伴探访")
     phone.wait_for_selector(f"form[action$='/shifts/{near.id}/sign-up'] button")
-    phone.click(f"form[action$='/shifts/{near.id}/sign-up'] button")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, f"form[action$='/shifts/{near.id}/sign-up'] button")
     record = db.session.query(SignUp).filter_by(shift_id=near.id, volunteer_id=world.volunteer.id).one()
     assert record.status == SignUpStatus.assigned
     fits(phone, "journey_signed_up", ["main"])
@@ -59,8 +58,7 @@ def test_find_sign_up_be_reminded_check_in_and_take_the_certificate(phone, world
     # At the site she opens the code the lead shows, and is checked in.
     phone.goto(phone.base_url + f"/shifts/{near.id}/check/{codes.make(near.id, 'in')}")
     phone.wait_for_selector("#check-button")
-    phone.click("#check-button")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "#check-button")
     assert "签到成功" in phone.inner_text("body")
     db.session.expire_all()
     assert db.session.get(SignUp, record.id).status == SignUpStatus.checked_in

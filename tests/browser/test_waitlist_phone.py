@@ -5,7 +5,7 @@ import pytest
 from linkage.extensions import db
 from linkage.models import SignUpStatus
 from linkage.shifts import places
-from tests.browser.conftest import login
+from tests.browser.conftest import login, submit
 from tests.browser.test_phone import fits, phone  # noqa: F401  (the phone fixture)
 from tests.web.test_shifts_support import add_sign_up, hour, project_shift, volunteer
 
@@ -33,7 +33,6 @@ def test_filter_near_home_and_accept_an_offer_on_a_phone(phone, world):  # noqa:
     assert "有一个名额留给您" in phone.inner_text("main")
     fits(phone, "my_shifts_offer", [".offer-box button"])
     phone.on("dialog", lambda dialog: dialog.accept())
-    phone.click("text=接受名额")
-    phone.wait_for_load_state("networkidle")
+    submit(phone, "text=接受名额")
     main = phone.inner_text("main")
     assert "您已获得该服务班次的名额" in main and "已安排" in main
