@@ -211,7 +211,7 @@ FIELDS = {
     "criteria": _l("Evaluation criteria"), "declaration": _l("Declaration"), "expert_id": _l("Expert"),
     "tied_organization_ids": _l("Organizations declared tied"), "awarded_at": _l("Award notice"),
     "republished_from_id": _l("Published again from"), "overdue_at": _l("Past its target since"),
-    "escalated_at": _l("Escalated"), "target_hours": _l("Response target (hours)"), "hours": _l("Hours"),
+    "escalated_at": _l("Escalated"), "hours": _l("Hours"),
     "answer": _l("Answer"), "text": _l("Complaint"),
     "channel": _l("Came in"), "photos": _l("Photos"), "duplicate_of_id": _l("Duplicate of need"),
     "duplicate_id": _l("Duplicate need"), "resident_id": _l("Resident"),
@@ -246,6 +246,13 @@ FIELDS = {
     "parent": _l("Under"), "is_certificate": _l("Certificate"),
 }
 UNKNOWN_FIELD = _l("Other detail")
+
+# Fields whose name means one thing on some subjects and another elsewhere: the label by the subject's type,
+# over ``FIELDS``. A need flagged past its target records the response target it missed; a project's or a
+# contract's ``target_hours`` are the service hours it aims at.
+FIELDS_BY_SUBJECT = {
+    "Need": {"target_hours": _l("Response target (hours)")},
+}
 
 # The status field's meaning by subject.
 STATUS_BY_SUBJECT = {
@@ -307,8 +314,10 @@ def subject_label(subject_type: str, subject_id: Optional[int]) -> str:
     return f"{name} {subject_id}" if subject_id else str(name)
 
 
-def field_label(name: str):
-    return FIELDS.get(name, UNKNOWN_FIELD)
+def field_label(name: str, subject_type: str = ""):
+    """What a recorded field is called on an event about a ``subject_type`` record."""
+    label = FIELDS_BY_SUBJECT.get(subject_type, {}).get(name)
+    return label if label is not None else FIELDS.get(name, UNKNOWN_FIELD)
 
 
 def note_text(note: str) -> str:
@@ -362,8 +371,9 @@ def value_text(name: str, value: Any, subject_type: str = "", *, skills: Optiona
     if isinstance(value, list):
         return _list_text(name, value, subject_type, skills)
     if isinstance(value, dict):
-        return Markup("；").join(Markup("%s：%s") % (field_label(k), value_text(k, v, subject_type, skills=skills))
-                                for k, v in value.items())
+        return Markup("；").join(
+            Markup("%s：%s") % (field_label(k, subject_type), value_text(k, v, subject_type, skills=skills))
+            for k, v in value.items())
     enum = STATUS_BY_SUBJECT.get(subject_type) if name == "status" else ENUM_FIELDS.get(name)
     for kind in (enum if isinstance(enum, tuple) else (enum,) if enum is not None else ()):
         try:
@@ -421,7 +431,7 @@ def changes(event, sealed=()) -> list[tuple[str, Markup, Markup]]:
     for name in list(dict.fromkeys([*after, *before])):
         old = _recorded_text(name, before, event.subject_type, skills, sealed)
         new = _recorded_text(name, after, event.subject_type, skills, sealed)
-        rows.append((str(field_label(name)), old, new))
+        rows.append((str(field_label(name, event.subject_type)), old, new))
     return rows
 
 

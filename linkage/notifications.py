@@ -251,10 +251,11 @@ def _conditions(user: User, *, unread: bool, group: Optional[str], text: Optiona
     conditions = [Notification.user_id == user.id]
     if unread:
         conditions.append(Notification.read_at.is_(None))
-    if group in GROUPS:
-        conditions.append(Notification.kind.in_(kinds_in(group)))
+    kinds = kinds_in(group) if group in GROUPS else None
+    if kinds is not None:
+        conditions.append(Notification.kind.in_(kinds))
     if text:
-        conditions.append(_saying(text))
+        conditions.append(_saying(text, kinds))
     return conditions
 
 
@@ -268,22 +269,32 @@ def _fixed_words(template) -> str:
     return PLACEHOLDER.sub("\x00", str(template)).replace("%%", "%").casefold()
 
 
-def _saying(text: str):
+def searched_params(kinds: Optional[Iterable[str]] = None) -> list[str]:
+    """The parameters whose words the messages of ``kinds`` (default: every kind) show as they are: times and
+    days are shown formatted and what changed on a shift by name, so those are not among them."""
+    templates = {**MESSAGES, **RETIRED}
+    chosen = templates if kinds is None else [kind for kind in kinds if kind in templates]
+    names = {name for kind in chosen for name in PLACEHOLDER.findall(str(templates[kind]))}
+    return sorted(names - TIME_PARAMS - DATE_PARAMS - {"changes"})
+
+
+def _saying(text: str, kinds: Optional[list[str]] = None):
     """SQL condition on ``Notification``: the message, as the reader sees it, holds ``text`` (any case) within
     its own words (in the reader's language), within a parameter's words, or within the names of what changed
-    on a shift. Times and days are shown formatted, so they are not searched."""
+    on a shift. Times and days are shown formatted, so they are not searched. ``kinds``: the only kinds the
+    search looks at (default: every kind); only the parameters their messages show are looked up."""
     needle = text.casefold()
     templates = {**MESSAGES, **RETIRED}
-    kinds = sorted(kind for kind, template in templates.items() if needle in _fixed_words(template))
-    words = sorted({key for template in templates.values() for key in PLACEHOLDER.findall(str(template))}
-                   - TIME_PARAMS - DATE_PARAMS - {"changes"})
-    found = [Notification.kind.in_(kinds)] if kinds else []
-    found += [contains(Notification.params[key].as_string(), text) for key in words]
+    in_play = sorted(templates) if kinds is None else [kind for kind in kinds if kind in templates]
+    worded = [kind for kind in in_play if needle in _fixed_words(templates[kind])]
+    found = [Notification.kind.in_(worded)] if worded else []
+    found += [contains(Notification.params[key].as_string(), text) for key in searched_params(kinds)]
     codes = [code for code, label in CHANGE_LABELS.items() if needle in str(label).casefold()]
-    if codes:
-        found.append(sa.and_(Notification.kind.in_(CHANGE_KINDS), sa.or_(
-            *[Notification.params["changes"].as_string().contains(code, autoescape=True) for code in codes])))
-    return sa.or_(*found)
+    changing = sorted(CHANGE_KINDS.intersection(in_play))
+    if codes and changing:
+        found.append(sa.and_(Notification.kind.in_(changing), sa.or_(
+            *[contains(Notification.params["changes"].as_string(), code) for code in codes])))
+    return sa.or_(*found) if found else sa.false()
 
 
 def mark_read(user: User, *, unread: bool = False, group: Optional[str] = None, text: Optional[str] = None) -> None:

@@ -1462,11 +1462,14 @@ class _ComponentSearch:
         self.conflicting: list[tuple[int, int]] = []
         self.lns_rounds = 0
         self.flow_starts = 0  # components whose flow start beat the greedy one
+        self.flow_start_objective: int | None = None  # the objective when a flow start was last taken
         self.build_seconds = 0.0  # seconds the pairs and the greedy start took (set by the caller)
 
-    def feasible(self, c: int) -> bool:
-        """The component's current solution keeps min staffing and every pin."""
-        sh, idx, state = self.comps[c], self.cidx[c], self.state
+    def feasible(self, c: int, state: State | None = None) -> bool:
+        """The component's solution in ``state`` (the current one by default) keeps min staffing and
+        every pin."""
+        sh, idx = self.comps[c], self.cidx[c]
+        state = self.state if state is None else state
         cnt = state.count[sh]
         if np.any((cnt > 0) & (cnt < self.cp.sminv[sh])):
             return False
@@ -1476,9 +1479,11 @@ class _ComponentSearch:
         idx = self.cidx[c]
         return int(self.pr.score[idx][self.state.x[idx]].sum())
 
-    def value_with_bonus(self, c: int) -> int:
+    def value_with_bonus(self, c: int, state: State | None = None) -> int:
+        """The component's value in ``state`` (the current one by default) with the repair bonus."""
         idx = self.cidx[c]
-        return int((self.pr.score[idx] + self.bonus[idx])[self.state.x[idx]].sum())
+        state = self.state if state is None else state
+        return int((self.pr.score[idx] + self.bonus[idx])[state.x[idx]].sum())
 
     def kept_bonus(self, c: int) -> int:
         idx = self.cidx[c]
@@ -1618,14 +1623,9 @@ class _ComponentSearch:
         for p in flow_pairs:
             trial.place(p)
         greedy(trial, self.comps[c], self.pinned, self.bonus)
-        trial_value = int((self.pr.score[idx] + self.bonus[idx])[trial.x[idx]].sum())
-        if trial_value <= self.value_with_bonus(c):
+        if self.value_with_bonus(c, trial) <= self.value_with_bonus(c) or not self.feasible(c, trial):
             return
-        sh = self.comps[c]
-        cnt = trial.count[sh]
-        if np.any((cnt > 0) & (cnt < self.cp.sminv[sh])) or not np.all(trial.x[idx][self.pinned[idx]]):
-            return
-        self.state.set_block(sh, {int(p): int(trial.g[p]) for p in idx[trial.x[idx]].tolist()})
+        self.state.set_block(self.comps[c], {int(p): int(trial.g[p]) for p in idx[trial.x[idx]].tolist()})
         self.cobj[c] = self.value(c)
         self.flow_starts += 1
         self.flow_start_objective = self.state.objective()

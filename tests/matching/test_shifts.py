@@ -586,3 +586,26 @@ def test_the_flow_start_beats_the_greedy_when_volunteers_are_scarce(monkeypatch)
     stats = result["stats"]
     assert stats["flow_starts"] == 1
     assert stats["greedy_objective"] < stats["flow_start_objective"] <= result["objective"] <= result["bound"]
+
+
+def test_a_flow_start_not_taken_leaves_no_trace_in_the_stats(monkeypatch):
+    """The greedy start is already optimal here: the flow start is built and checked on its own trial
+    assignment, left aside, and the stats name neither the flow starts nor their objective."""
+    from matching import shifts_core
+
+    monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # the large-component path
+    tried = []
+    flow_start = shifts_core._ComponentSearch._flow_start
+
+    def spy(search, c, flow_pairs):
+        flow_start(search, c, flow_pairs)
+        tried.append((search.flow_starts, search.flow_start_objective))
+
+    monkeypatch.setattr(shifts_core._ComponentSearch, "_flow_start", spy)
+    data = generate(40, 6, seed=4)
+    result = solve_shifts(parse_shift_problem(data), time_limit=5, workers=1, seed=1).to_dict()
+    check_shifts(data, result)
+    stats = result["stats"]
+    assert tried == [(0, None)]
+    assert stats["greedy_objective"] == result["objective"] == result["bound"]
+    assert "flow_starts" not in stats and "flow_start_objective" not in stats

@@ -75,3 +75,36 @@ def test_a_rolled_back_transaction_leaves_no_event_behind(world):
     db.session.commit()
     actions = db.session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("test.%"))).all()
     assert actions == ["test.next"]
+
+
+def _labels(app, event, locale):
+    from flask_babel import force_locale
+
+    from linkage import audit_text
+    with app.test_request_context(), force_locale(locale):
+        return {label: (old and str(old), new and str(new)) for label, old, new in audit_text.changes(event)}
+
+
+def test_a_field_reads_as_what_it_means_on_the_events_subject(app, world):
+    """``target_hours`` is a project's (or contract's) target of service hours, and on a need flagged past its
+    target the response target it missed: each event names it by its own subject, in the reader's language."""
+    from datetime import datetime, timezone
+
+    from linkage.models import NeedStatus
+    from linkage.needs import escalation
+    from tests.factories import make_need, make_project
+
+    project = make_project(world.district)
+    changed = audit.record(world["admin"], "project.update", project, before={"target_hours": 100},
+                           after={"target_hours": 120})
+    need = make_need(world.resident, world.visits, status=NeedStatus.submitted)
+    assert escalation.flag_overdue(need, 24, datetime.now(timezone.utc))
+    db.session.commit()
+    flagged = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "need.flag_overdue",
+                                                             AuditEvent.subject_id == need.id)).one()
+    assert _labels(app, changed, "en")["Target service hours"] == ("100", "120")
+    assert _labels(app, changed, "zh_CN")["目标服务时长"] == ("100", "120")
+    assert _labels(app, flagged, "en")["Response target (hours)"] == (None, "24")
+    assert _labels(app, flagged, "zh_CN")["答复时限（小时）"] == (None, "24")
+    assert "Response target (hours)" not in _labels(app, changed, "en")
+    assert "Target service hours" not in _labels(app, flagged, "en")

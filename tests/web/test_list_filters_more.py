@@ -337,6 +337,44 @@ def test_the_search_finds_the_words_the_reader_reads(app, world, inbox):
             assert [n.kind for n in unread] == ["hours_declined"]
 
 
+def _json_lookups(statement) -> dict[str, int]:
+    """How many JSON values the statement extracts from a row, as SQLite and PostgreSQL are sent it."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    return {"sqlite": str(statement.compile(dialect=sqlite.dialect())).count("JSON_EXTRACT("),
+            "postgresql": str(statement.compile(dialect=postgresql.dialect())).count("->>")}
+
+
+def test_the_search_looks_up_only_the_parameters_of_the_kinds_it_looks_at(app, world):
+    """Searching one group's notifications extracts only the parameters its messages show, one lookup each
+    (and the shift's changes when their names are searched), never every parameter of every message."""
+    user = world["vol"]
+    every = notifications.searched_params()
+    hours = notifications.searched_params(notifications.kinds_in("hours"))
+    assert hours == ["hours", "minutes", "percent", "reason", "title"] and len(every) > len(hours) + 5
+    with app.test_request_context():
+        searched = notifications.select_for(user, group="hours", text="park")
+        assert _json_lookups(searched) == {"sqlite": len(hours), "postgresql": len(hours)}
+        shifts = len(notifications.searched_params(notifications.kinds_in("shifts")))
+        changed = notifications.select_for(user, group="shifts", text="time")   # a change's name: one lookup more
+        assert _json_lookups(changed) == {"sqlite": shifts + 1, "postgresql": shifts + 1}
+        everywhere = notifications.select_for(user, text="park")   # no group: every kind, every parameter
+        assert _json_lookups(everywhere) == {"sqlite": len(every), "postgresql": len(every)}
+
+
+def test_the_search_takes_percent_and_underscore_as_they_are(app, world):
+    user = world["vol"]
+    titles = ["100% sure", "100 percent sure", "a_b walk", "axb walk", "aXb walk"]
+    rows = [Notification(user_id=user.id, kind="need_verified", params={"title": title}) for title in titles]
+    db.session.add_all(rows)
+    db.session.commit()
+    with app.test_request_context():
+        for needle, expected in (("0%", ["100% sure"]), ("0% S", ["100% sure"]), ("a_b", ["a_b walk"]),
+                                 ("A_B", ["a_b walk"]), ("%", ["100% sure"]), ("_", ["a_b walk"])):
+            for group in (None, "needs"):
+                found = db.session.scalars(notifications.select_for(user, group=group, text=needle))
+                assert sorted(n.params["title"] for n in found) == expected, (needle, group)
+
+
 def test_notification_search_pages_keep_the_search(client, auth, world, app):
     user = world["vol"]
     db.session.add_all([Notification(user_id=user.id, kind="hours_approved", params={"hours": n, "title": f"巡逻 {n}"},
