@@ -1000,12 +1000,13 @@ def lp_start(cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray, secon
     if seconds <= 0.05:
         return None
     deadline = time.monotonic() + seconds
+    lp = _CapacityLp(cost, resource, capacity)
     # On tight instances the LP fills the agents to the brim and the split jobs fit nowhere: then the LP
     # again with a little room kept on every agent
     for room in LP_START_ROOM:
         if time.monotonic() > deadline - 0.05:
             return None
-        value = _lp_values(cost, resource, np.floor((1.0 - room) * capacity), deadline - time.monotonic())
+        value = lp.values(np.floor((1.0 - room) * capacity), deadline - time.monotonic())
         if value is None:  # out of time, or no room for some job
             continue
         start = regret_repair(cost, resource, capacity, value > 0.5)
@@ -1018,29 +1019,45 @@ def lp_start(cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray, secon
 LP_START_ROOM = (0.0, 0.02, 0.05)
 
 
-def _lp_values(cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray, seconds: float):
-    """The LP relaxation's optimal values (agents × jobs), or None if not solved within ``seconds``."""
-    solver = pywraplp.Solver.CreateSolver("HIGHS") or pywraplp.Solver.CreateSolver("GLOP")
-    if solver is None:
-        return None
-    rows, cols = np.nonzero(resource <= capacity[:, None])
-    x = [solver.NumVar(0.0, 1.0, "") for _ in range(rows.size)]
-    jobs = [solver.Constraint(1.0, 1.0) for _ in range(cost.shape[1])]
-    agents = [solver.Constraint(-solver.infinity(), float(c)) for c in capacity.tolist()]
-    objective = solver.Objective()
-    for v, i, j in zip(x, rows.tolist(), cols.tolist()):
-        jobs[j].SetCoefficient(v, 1.0)
-        agents[i].SetCoefficient(v, float(resource[i, j]))
-        objective.SetCoefficient(v, float(cost[i, j]))
-    objective.SetMinimization()
-    solver.SetTimeLimit(max(1, int(1000 * seconds)))
-    with stdout_to_stderr():
-        status = solver.Solve()
-    if status != pywraplp.Solver.OPTIMAL:
-        return None
-    value = np.zeros(cost.shape)
-    value[rows, cols] = [v.solution_value() for v in x]
-    return value
+class _CapacityLp:
+    """The LP relaxation (HiGHS, else GLOP), built once; solved again with smaller capacities by
+    changing only the capacity rows' bounds and closing the pairs that no longer fit."""
+
+    def __init__(self, cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray):
+        self.shape = cost.shape
+        self.solver = pywraplp.Solver.CreateSolver("HIGHS") or pywraplp.Solver.CreateSolver("GLOP")
+        if self.solver is None:
+            return
+        solver = self.solver
+        self.rows, self.cols = np.nonzero(resource <= capacity[:, None])
+        self.resource = resource[self.rows, self.cols]
+        self.x = [solver.NumVar(0.0, 1.0, "") for _ in range(self.rows.size)]
+        jobs = [solver.Constraint(1.0, 1.0) for _ in range(cost.shape[1])]
+        self.agents = [solver.Constraint(-solver.infinity(), float(c)) for c in capacity.tolist()]
+        objective = solver.Objective()
+        for v, i, j, r, c in zip(self.x, self.rows.tolist(), self.cols.tolist(), self.resource.tolist(),
+                                 cost[self.rows, self.cols].tolist()):
+            jobs[j].SetCoefficient(v, 1.0)
+            self.agents[i].SetCoefficient(v, float(r))
+            objective.SetCoefficient(v, float(c))
+        objective.SetMinimization()
+
+    def values(self, capacity: np.ndarray, seconds: float):
+        """The optimal values (agents × jobs) within ``capacity``, or None if not solved within ``seconds``."""
+        if self.solver is None:
+            return None
+        for row, c in zip(self.agents, capacity.tolist()):
+            row.SetUb(float(c))
+        for v, fits in zip(self.x, (self.resource <= capacity[self.rows]).tolist()):
+            v.SetUb(1.0 if fits else 0.0)
+        self.solver.SetTimeLimit(max(1, int(1000 * seconds)))
+        with stdout_to_stderr():
+            status = self.solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            return None
+        value = np.zeros(self.shape)
+        value[self.rows, self.cols] = [v.solution_value() for v in self.x]
+        return value
 
 
 def regret_start(w: np.ndarray, resource: np.ndarray, capacity: np.ndarray) -> list[int] | None:
