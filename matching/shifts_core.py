@@ -576,7 +576,12 @@ class State:
         g = self._augment(s, int(self.pairs.gmask[p]), set())
         if g is None:
             return False
-        v = int(self.pairs.pv[p])
+        self._take(p, g)
+        return True
+
+    def _take(self, p: int, g: int) -> None:
+        """Pair p takes a place of slot group g of its shift (no check)."""
+        s, v = int(self.pairs.ps[p]), int(self.pairs.pv[p])
         self.x[p] = True
         self.g[p] = g
         self.room[s][g] -= 1
@@ -584,7 +589,6 @@ class State:
         self.sched[v].append(p)
         self.used[v] += self.cp.sdur[s]
         self.count[s] += 1
-        return True
 
     def remove(self, p: int) -> None:
         if not self.x[p]:
@@ -611,14 +615,7 @@ class State:
             for p in self.members(int(s)):
                 self.remove(p)
         for p, g in chosen.items():
-            s, v = int(self.pairs.ps[p]), int(self.pairs.pv[p])
-            self.x[p] = True
-            self.g[p] = g
-            self.room[s][g] -= 1
-            self.by_group[s][g].append(p)
-            self.sched[v].append(p)
-            self.used[v] += self.cp.sdur[s]
-            self.count[s] += 1
+            self._take(p, g)
 
 
 def _fill_shift(state: State, s: int, pinned: np.ndarray, load: np.ndarray, freed: np.ndarray) -> None:
