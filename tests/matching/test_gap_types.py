@@ -161,3 +161,26 @@ def test_larger_instances_pass_the_checker_and_bound_the_textbook_model(kind, ag
     else:
         assert ours.bound <= total and ours.stats["lp_bound"] <= total
         assert plain_total is None or ours.bound <= plain_total
+
+
+def test_the_uninterrupted_search_of_a_small_model_gets_no_hint_and_the_rounds_before_it_do(monkeypatch):
+    """A hinted search keeps returning to the hint's neighbourhood: the last, uninterrupted round on a
+    small model searches unhinted (the best so far still counts), the interrupted rounds carry the best."""
+    from matching import gap
+
+    hints = []
+    build = gap._gap_model
+
+    def recording(instance, cost, pairs, state, hint=True):
+        model, x = build(instance, cost, pairs, state, hint)
+        hints.append((len(pairs), len(model.Proto().solution_hint.vars)))
+        return model, x
+
+    monkeypatch.setattr(gap, "_gap_model", recording)
+    instance = generate("e", 10, 200, seed=5)
+    result = gap.solve_gap(instance, time_limit=4, workers=2, seed=0)
+    check_gap(instance, result.to_dict())
+    whole, *reduced = hints
+    assert whole == (2000, 2000)  # the first round, on the whole model, starts from the best
+    assert reduced and all(pairs < 2000 and hinted == 0 for pairs, hinted in reduced)
+    assert result.objective <= result.stats["heuristic_objective"]
