@@ -111,6 +111,8 @@ MESSAGES = {
 RETIRED = {
     "shift_promoted": _l("A place freed up on \"%(title)s\" at %(start)s and it is now yours."),
 }
+# Every message a stored notification may read: the kinds sent and the retired ones.
+READABLE = {**MESSAGES, **RETIRED}
 
 
 # What a notification is about, for the list's filter: each group and the beginnings of the kinds in it.
@@ -133,7 +135,7 @@ GROUPS = {
 def kinds_in(group: str) -> list[str]:
     """The kinds (sent or retired) of a group of :data:`GROUPS`."""
     starts = GROUPS[group][1]
-    return sorted(kind for kind in (*MESSAGES, *RETIRED) if kind.startswith(starts))
+    return sorted(kind for kind in READABLE if kind.startswith(starts))
 
 
 # Parameters that are moments in time: passed as aware datetimes, stored as UTC ISO 8601 text.
@@ -212,7 +214,7 @@ def changes_text(codes: str) -> str:
 
 def render(notification: Notification) -> str:
     """The message in the reader's language, times in the reader's time zone."""
-    template = MESSAGES.get(notification.kind) or RETIRED.get(notification.kind)
+    template = READABLE.get(notification.kind)
     if template is None:
         return ""
     params = {key: _shown(key, value) for key, value in (notification.params or {}).items()}
@@ -272,10 +274,13 @@ def _fixed_words(template) -> str:
 def searched_params(kinds: Optional[Iterable[str]] = None) -> list[str]:
     """The parameters whose words the messages of ``kinds`` (default: every kind) show as they are: times and
     days are shown formatted and what changed on a shift by name, so those are not among them."""
-    templates = {**MESSAGES, **RETIRED}
-    chosen = templates if kinds is None else [kind for kind in kinds if kind in templates]
-    names = {name for kind in chosen for name in PLACEHOLDER.findall(str(templates[kind]))}
+    names = {name for kind in _in_play(kinds) for name in PLACEHOLDER.findall(str(READABLE[kind]))}
     return sorted(names - TIME_PARAMS - DATE_PARAMS - {"changes"})
+
+
+def _in_play(kinds: Optional[Iterable[str]]) -> list[str]:
+    """The kinds a search looks at: ``kinds`` that have a message, or every kind."""
+    return sorted(READABLE) if kinds is None else [kind for kind in kinds if kind in READABLE]
 
 
 def _saying(text: str, kinds: Optional[list[str]] = None):
@@ -284,9 +289,8 @@ def _saying(text: str, kinds: Optional[list[str]] = None):
     on a shift. Times and days are shown formatted, so they are not searched. ``kinds``: the only kinds the
     search looks at (default: every kind); only the parameters their messages show are looked up."""
     needle = text.casefold()
-    templates = {**MESSAGES, **RETIRED}
-    in_play = sorted(templates) if kinds is None else [kind for kind in kinds if kind in templates]
-    worded = [kind for kind in in_play if needle in _fixed_words(templates[kind])]
+    in_play = _in_play(kinds)
+    worded = [kind for kind in in_play if needle in _fixed_words(READABLE[kind])]
     found = [Notification.kind.in_(worded)] if worded else []
     found += [contains(Notification.params[key].as_string(), text) for key in searched_params(kinds)]
     codes = [code for code, label in CHANGE_LABELS.items() if needle in str(label).casefold()]
