@@ -198,6 +198,19 @@ def app_config():
     return {}
 
 
+class Made:
+    """When a snapshot was made, for both snapshots' one rule: what reads the clock (seeds, the world) is made
+    anew when older than ``MAX_AGE`` or made on another day (local or the machine's)."""
+
+    MAX_AGE = timedelta(minutes=10)
+
+    def __init__(self):
+        self.at, self.days = now(), (today(), date.today())
+
+    def stale(self) -> bool:
+        return now() - self.at > self.MAX_AGE or (today(), date.today()) != self.days
+
+
 class DemoSnapshot:
     """The demo district, seeded once into a database of its own and an instance folder (the audit key and
     anchor, the uploaded documents), then copied for each test that asks for it: a file copy on SQLite, a
@@ -205,16 +218,14 @@ class DemoSnapshot:
     the seed). Each copy is dropped after its test, and everything at the end of the run.
 
     The seed reads the clock (shifts from tomorrow on, needs past their target, a meeting half an hour ago),
-    so a snapshot older than ``MAX_AGE`` or made on another local day is seeded anew: a copy is what a seed
-    made moments before the test gives, as a test that seeds for itself sees it after a few minutes of work."""
-
-    MAX_AGE = timedelta(minutes=10)
+    so a stale snapshot (``Made``) is seeded anew: a copy is what a seed made moments before the test gives,
+    as a test that seeds for itself sees it after a few minutes of work."""
 
     def __init__(self, folder):
         self.folder = folder
         self.admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT") \
             if TEST_DB == "postgresql" else None
-        self.url = self.instance = self.made_at = self.day = None
+        self.url = self.instance = self.made = None
         self.logins: list[tuple[str, str]] = []
         self.databases: set[str] = set()  # PostgreSQL databases made and not dropped yet
         self.dropper: Optional[ThreadPoolExecutor] = None
@@ -242,7 +253,7 @@ class DemoSnapshot:
         with application.app_context():
             try:
                 db.create_all()
-                day, made_at = today(), now()
+                made = Made()
                 created, logins = seed_demo()
                 assert created
                 db.session.commit()
@@ -252,11 +263,11 @@ class DemoSnapshot:
         if self.url is not None:
             self.drop(self.url)
             shutil.rmtree(self.instance, ignore_errors=True)
-        self.url, self.instance, self.made_at, self.day, self.logins = url, instance, made_at, day, logins
+        self.url, self.instance, self.made, self.logins = url, instance, made, logins
 
     def copy(self, instance) -> str:
         """A database holding the demo (its URL) and ``instance``, a copy of the seed's instance folder."""
-        if self.url is None or now() - self.made_at > self.MAX_AGE or today() != self.day:
+        if self.url is None or self.made.stale():
             self._seed()
         shutil.copytree(self.instance, instance)
         return self._database(self.url)
@@ -311,24 +322,23 @@ class WorldSnapshot:
     session then loads the objects the world names (one query per model).
 
     The world reads the clock (accounts created now, a grade awarded a year before today), so a snapshot older
-    than ``MAX_AGE`` or made on another day is built anew, as ``DemoSnapshot`` does; ``KEPT`` snapshots at most
+    than ``Made.MAX_AGE`` or made on another day is built anew, as ``DemoSnapshot`` does; ``KEPT`` snapshots at most
     are kept (a module's settings may hold a name made afresh for each test)."""
 
-    MAX_AGE = timedelta(minutes=10)
     KEPT = 32
 
     def __init__(self, databases: Databases, folder):
         self.databases = databases
         self.folder = folder
         self.counter = itertools.count()
-        self.saved: dict[str, tuple] = {}  # settings: (name, instance folder, object ids, made at, days)
+        self.saved: dict[str, tuple] = {}  # settings: (name, instance folder, object ids, when made: ``Made``)
 
     def copy(self, instance, config) -> tuple[str, dict]:
         """A database holding the world (its URL) and ``instance``, a copy of the world's instance folder; and
         the ids of the world's objects, for ``load``."""
         settings = repr(sorted(config.items()))
         saved = self.saved.get(settings)
-        if saved is None or now() - saved[3] > self.MAX_AGE or saved[4] != (today(), date.today()):
+        if saved is None or saved[3].stale():
             saved = self._build(settings, config)
         shutil.copytree(saved[1], instance)
         return self.databases(saved[0]), saved[2]
@@ -342,7 +352,7 @@ class WorldSnapshot:
                                   "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}", **config})
         with application.app_context():
             try:
-                made_at, days = now(), (today(), date.today())
+                made = Made()
                 w = build_world()
                 db.session.commit()
                 ids = {field: (type(value), value.id) for field, value in vars(w).items() if field != "users"}
@@ -354,7 +364,7 @@ class WorldSnapshot:
         self._forget(settings)
         while len(self.saved) >= self.KEPT:
             self._forget(next(iter(self.saved)))
-        self.saved[settings] = (name, instance, ids, made_at, days)
+        self.saved[settings] = (name, instance, ids, made)
         return self.saved[settings]
 
     def _forget(self, settings: str) -> None:
