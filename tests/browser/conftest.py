@@ -93,13 +93,17 @@ def login(page, username, password=None):
     page.goto(page.base_url + "/auth/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password or PASSWORD)
-    with page.expect_navigation():  # the page the log-in leads to, loaded
-        page.click("main form button[type=submit]")
+    send(page, "main form button[type=submit]")  # the page the log-in leads to, loaded
 
 
-def submit(page, selector):
+def send(page, selector):
     """Click what sends a form and wait for the page the server answers with, loaded: a check
     made right after a bare click can read the page the form was on."""
     with page.expect_navigation():
         page.click(selector)
+
+
+def submit(page, selector):
+    """``send``, then half a second of network quiet: what the page's script fetches has come too."""
+    send(page, selector)
     page.wait_for_load_state("networkidle")
