@@ -198,6 +198,13 @@ def app_config():
     return {}
 
 
+def make_app(url: str, instance, config: Optional[dict] = None):
+    """An app of the tests' settings on the database at ``url`` and the instance folder ``instance``, with
+    ``config`` over them. Log-in throttling counts live in the rate-limit storage: each app counts on its own."""
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
+                       "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}", **(config or {})})
+
+
 class Made:
     """When a snapshot was made, for both snapshots' one rule: what reads the clock (seeds, the world) is made
     anew when older than ``MAX_AGE`` or made on another day (local or the machine's)."""
@@ -248,8 +255,7 @@ class DemoSnapshot:
         from linkage.seed import seed_demo
 
         url, instance = self._database(), self.folder / f"instance-{uuid.uuid4().hex[:10]}"
-        application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
-                                  "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}"})
+        application = make_app(url, instance)
         with application.app_context():
             try:
                 db.create_all()
@@ -348,8 +354,7 @@ class WorldSnapshot:
 
         name = f"world_{next(self.counter)}"
         url, instance = self.databases(), self.folder / name
-        application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
-                                  "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}", **config})
+        application = make_app(url, instance, config)
         with application.app_context():
             try:
                 made = Made()
@@ -409,9 +414,7 @@ def app(request, database, app_config, tmp_path):
         url, request.node.stash[WORLD_IDS] = request.getfixturevalue("world_snapshot").copy(instance, app_config)
     else:
         url = database()
-    # Log-in throttling counts live in the rate-limit storage: each test counts on its own.
-    application = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance),
-                              "RATELIMIT_KEY_PREFIX": f"linkage-test-{uuid.uuid4().hex}", **app_config})
+    application = make_app(url, instance, app_config)
     application.test_client_class = FreshContextClient
     application.jinja_env.bytecode_cache = TEMPLATE_CODE
     try:
