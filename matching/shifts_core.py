@@ -43,6 +43,16 @@ FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole
 # tight street (2,000 × 800, 60 s): 58.4 s with half, 40.4 s with a tenth. LNS only warms the start:
 # the whole model finds the same optimum from the greedy start alone (10.8 s on the street tier).
 LNS_SHARE_BEFORE_WHOLE = 0.1
+# When the machine is shared, the whole model cannot prove a mid-size component in its time and its
+# search improves little on the LNS solution; LNS then gets most of the time and the whole model the
+# rest, for its bound. Measured at a load average of about 3 (seed 1): tight street (2,000 × 800,
+# 60 s) with a tenth to LNS 1.48 % from the bound, half 0.73 %, nine tenths 0.58 %; street
+# (3,000 × 400, 30 s) a tenth 0.70 % and 0.80 %, nine tenths 0.14 % and 0.17 %. "Shared" is read
+# from the share of a core the solving thread got while it built the pairs, the greedy start and the
+# flow bound (CPU over wall seconds; one thread then): 0.68–0.89 in those runs, where the two
+# threads of the search get still less.
+LNS_SHARE_WHEN_SHARED = 0.9
+SHARED_BELOW = 0.9  # the solving thread got less than this share of a core: the machine is shared
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
 GREEDY_SHORTCUT = True  # a component whose greedy value meets its trivial bound is optimal as is
 PRUNE_DOMINATED = True  # drop pairs an exclusive volunteer can always replace (dominated_pairs)
@@ -1312,6 +1322,7 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     deadline = t0 + time_limit
     phase = {}
     t_build = time.monotonic()
+    started = (t_build, time.thread_time())
     cp = Compiled(problem)
     pr = build_pairs(cp)
     stats = _base_stats(cp, pr, seed=seed, workers=workers, time_limit=time_limit)
@@ -1345,6 +1356,7 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     stats["components"] = len(comps)
     stats["largest_component_pairs"] = max(search.sizes) if search.sizes else 0
     search.build_seconds = time.monotonic() - t_build
+    search.started = started
     search.report(sum(search.cobj), sum(search.cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
     # greedy did on this machine under its current load, plus the model build and stop latency of
@@ -1358,6 +1370,8 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
 
     if search.lns_rounds:
         stats["lns_rounds"] = search.lns_rounds
+    if search.lns_share is not None:
+        stats["lns_share_before_whole"], stats["core_share"] = search.lns_share
     if search.flow_starts:
         stats["flow_starts"] = search.flow_starts
         stats["flow_start_objective"] = search.flow_start_objective
@@ -1461,6 +1475,20 @@ class _ComponentSearch:
         self.flow_starts = 0  # components whose flow start beat the greedy one
         self.flow_start_objective: int | None = None  # the objective when a flow start was last taken
         self.build_seconds = 0.0  # seconds the pairs and the greedy start took (set by the caller)
+        self.started = (time.monotonic(), time.thread_time())  # reset by the caller where it starts
+        self.lns_share: tuple | None = None  # (LNS's share before the whole model, the core share seen)
+
+    def core_share(self) -> float:
+        """The share of one core this thread has had since it started (1.0 on a quiet machine)."""
+        wall = time.monotonic() - self.started[0]
+        return 1.0 if wall < 0.5 else min(1.0, (time.thread_time() - self.started[1]) / wall)
+
+    def lns_share_before_whole(self) -> float:
+        """Of a mid-size component's time, LNS's share before the whole model (see the settings)."""
+        seen = self.core_share()
+        share = LNS_SHARE_WHEN_SHARED if seen < SHARED_BELOW else LNS_SHARE_BEFORE_WHOLE
+        self.lns_share = (share, round(seen, 2))
+        return share
 
     def feasible(self, c: int, state: State | None = None) -> bool:
         """The component's solution in ``state`` (the current one by default) keeps min staffing and
@@ -1634,7 +1662,7 @@ class _ComponentSearch:
         finish = size <= FINISH_WHOLE_PAIRS
         lns_end = share_end
         if finish:
-            lns_end = time.monotonic() + LNS_SHARE_BEFORE_WHOLE * max(0.0, share_end - time.monotonic())
+            lns_end = time.monotonic() + self.lns_share_before_whole() * max(0.0, share_end - time.monotonic())
         self.lns_rounds += _lns(
             self.state,
             self.comps[c],

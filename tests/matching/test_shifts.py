@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 
 import pytest
 
@@ -609,3 +610,55 @@ def test_a_flow_start_not_taken_leaves_no_trace_in_the_stats(monkeypatch):
     assert tried == [(0, None)]
     assert stats["greedy_objective"] == result["objective"] == result["bound"]
     assert "flow_starts" not in stats and "flow_start_objective" not in stats
+
+
+def _lns_share_taken(monkeypatch, *, shared_below: float) -> tuple[dict, list]:
+    """Solve a mid-size component (LNS, then the whole model) with the "shared machine" threshold at
+    ``shared_below``; the result and the LNS end times asked for, as shares of the component's time."""
+    from matching import shifts_core
+
+    monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # the mid-size path: LNS, then the whole
+    monkeypatch.setattr(shifts_core, "SHARED_BELOW", shared_below)
+    seen = []
+    lns = shifts_core._lns
+
+    def spy(state, shifts, end, **kw):
+        seen.append(end - time.monotonic())
+        return lns(state, shifts, end, **kw)
+
+    monkeypatch.setattr(shifts_core, "_lns", spy)
+    data = generate(250, 100, 1)
+    result = solve_shifts(parse_shift_problem(data), time_limit=4, workers=1, seed=1).to_dict()
+    check_shifts(data, result)
+    return result, seen
+
+
+def test_on_a_shared_machine_lns_gets_most_of_a_mid_size_components_time(monkeypatch):
+    """No thread gets more than a whole core: with the threshold above one the machine reads as
+    shared, and LNS gets nine tenths of the component's time before the whole model."""
+    from matching import shifts_core
+
+    result, seen = _lns_share_taken(monkeypatch, shared_below=1.01)
+    stats = result["stats"]
+    assert stats["lns_share_before_whole"] == shifts_core.LNS_SHARE_WHEN_SHARED == 0.9
+    assert 0 < stats["core_share"] <= 1.0
+    assert len(seen) == 1 and seen[0] > 1.0  # most of the ~3 s left, not a tenth of it
+
+
+def test_on_a_quiet_machine_lns_gets_a_tenth_and_the_whole_model_the_rest(monkeypatch):
+    from matching import shifts_core
+
+    result, seen = _lns_share_taken(monkeypatch, shared_below=0.0)
+    assert result["stats"]["lns_share_before_whole"] == shifts_core.LNS_SHARE_BEFORE_WHOLE == 0.1
+    assert len(seen) == 1 and seen[0] < 0.6
+
+
+def test_the_core_share_is_this_threads_cpu_over_the_wall_time():
+    from matching import shifts_core
+
+    search = shifts_core._ComponentSearch.__new__(shifts_core._ComponentSearch)
+    now_wall, now_cpu = time.monotonic(), time.thread_time()
+    search.started = (now_wall - 10.0, now_cpu - 2.5)  # a quarter of a core over ten seconds
+    assert 0.24 < search.core_share() < 0.3
+    search.started = (now_wall - 10.0, now_cpu - 10.0)
+    assert search.core_share() == pytest.approx(1.0, abs=0.02)
