@@ -405,3 +405,64 @@ def test_a_greedy_stopped_by_its_deadline_leaves_a_valid_start_and_the_solve_sti
     assert np.all((stopped.count == 0) | (stopped.count >= cp.sminv))
     result = solve_shifts(parse_shift_problem(data), time_limit=20, workers=1).to_dict()
     check_shifts(data, result)
+
+
+def _random_start(seed: int, n_v: int, n_s: int):
+    """A generated problem, its pairs, and a state built by placing random pairs that fit."""
+    import random
+
+    import numpy as np
+
+    from benchmarks.generate_shifts import generate
+    from matching import shifts_core as core
+
+    cp = core.Compiled(parse_shift_problem(generate(n_v, n_s, seed=seed)))
+    pr = core.build_pairs(cp)
+    state = core.State(cp, pr)
+    rng = random.Random(seed)
+    for p in rng.sample(range(pr.P), min(pr.P, 3 * n_s)):
+        state.place(p)
+    for p in rng.sample(np.nonzero(state.x)[0].tolist(), int(state.x.sum()) // 3):
+        state.remove(p)  # removals must free their cells again
+    return core, cp, pr, state
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000))
+def test_the_quick_cell_test_never_refuses_a_pair_that_fits(seed):
+    """``State.may_fit`` rules out only pairs the exact test ``fits`` refuses too (a shared whole
+    time cell means an overlap), and it does rule some out."""
+    import numpy as np
+
+    core, cp, pr, state = _random_start(seed, 120, 60)
+    refused_by_cells = clashing = 0
+    for s in range(cp.S):
+        idx = pr.of_shift(s)
+        if not len(idx):
+            continue
+        quick = state.may_fit(idx)
+        exact = np.array([state.fits(int(p)) for p in idx])
+        assert not np.any(exact & ~quick)
+        refused_by_cells += int((~quick).sum())
+        clashing += int((~exact).sum())
+    assert 0 < refused_by_cells <= clashing
+
+
+def test_the_greedy_with_the_cell_test_takes_what_it_took_without():
+    """The quick test only spares exact tests that would fail: the greedy's start is the same pair
+    for pair and slot group for slot group."""
+    import numpy as np
+
+    from benchmarks.generate_shifts import generate
+    from matching import shifts_core as core
+
+    for n_v, n_s, seed in [(250, 100, 3), (600, 300, 5), (2000, 800, 1)]:
+        cp = core.Compiled(parse_shift_problem(generate(n_v, n_s, seed=seed)))
+        pr = core.build_pairs(cp)
+        none, zero = np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64)
+        quick, exact = core.State(cp, pr), core.State(cp, pr)
+        core.greedy(quick, np.arange(cp.S), none, zero)
+        exact.may_fit = lambda idx: np.ones(len(idx), dtype=bool)  # every candidate to the exact test
+        core.greedy(exact, np.arange(cp.S), none, zero)
+        assert quick.objective() > 0
+        assert np.array_equal(quick.x, exact.x) and np.array_equal(quick.g, exact.g)
