@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import format_date, format_datetime, lazy_gettext as _l
+from flask_babel import format_date, format_datetime, get_locale, lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from linkage.extensions import db
@@ -271,6 +272,18 @@ def _fixed_words(template) -> str:
     return PLACEHOLDER.sub("\x00", str(template)).replace("%%", "%").casefold()
 
 
+def _fixed_words_by_kind() -> dict[str, str]:
+    """Every readable message's own words (see :func:`_fixed_words`) by kind, in the reader's language."""
+    return _fixed_words_in(str(get_locale()))
+
+
+@lru_cache(maxsize=8)
+def _fixed_words_in(locale: str) -> dict[str, str]:
+    """The messages' own words by kind in ``locale``, worked out once per language: ``locale`` is the one
+    the messages are translated to when this runs (the caller's, :func:`_fixed_words_by_kind`)."""
+    return {kind: _fixed_words(template) for kind, template in READABLE.items()}
+
+
 def searched_params(kinds: Optional[Iterable[str]] = None) -> list[str]:
     """The parameters whose words the messages of ``kinds`` (default: every kind) show as they are: times and
     days are shown formatted and what changed on a shift by name, so those are not among them."""
@@ -290,7 +303,8 @@ def _saying(text: str, kinds: Optional[list[str]] = None):
     search looks at (default: every kind); only the parameters their messages show are looked up."""
     needle = text.casefold()
     in_play = _in_play(kinds)
-    worded = [kind for kind in in_play if needle in _fixed_words(READABLE[kind])]
+    fixed = _fixed_words_by_kind()
+    worded = [kind for kind in in_play if needle in fixed[kind]]
     found = [Notification.kind.in_(worded)] if worded else []
     found += [contains(Notification.params[key].as_string(), text) for key in searched_params(kinds)]
     codes = [code for code, label in CHANGE_LABELS.items() if needle in str(label).casefold()]

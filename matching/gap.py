@@ -1006,7 +1006,9 @@ def lp_start(cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray, secon
     if seconds <= 0.05:
         return None
     deadline = time.monotonic() + seconds
-    lp = _CapacityLp(cost, resource, capacity)
+    lp = _CapacityLp.create(cost, resource, capacity)
+    if lp is None:  # no LP solver in this build of OR-Tools
+        return None
     # On tight instances the LP fills the agents to the brim and the split jobs fit nowhere: then the LP
     # again with a little room kept on every agent
     for room in LP_START_ROOM:
@@ -1029,12 +1031,15 @@ class _CapacityLp:
     """The LP relaxation (HiGHS, else GLOP), built once; solved again with smaller capacities by
     changing only the capacity rows' bounds and closing the pairs that no longer fit."""
 
-    def __init__(self, cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray):
+    @classmethod
+    def create(cls, cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray) -> "_CapacityLp | None":
+        """The LP on HiGHS, else GLOP; None if neither solver can be created."""
+        solver = pywraplp.Solver.CreateSolver("HIGHS") or pywraplp.Solver.CreateSolver("GLOP")
+        return None if solver is None else cls(solver, cost, resource, capacity)
+
+    def __init__(self, solver, cost: np.ndarray, resource: np.ndarray, capacity: np.ndarray):
         self.shape = cost.shape
-        self.solver = pywraplp.Solver.CreateSolver("HIGHS") or pywraplp.Solver.CreateSolver("GLOP")
-        if self.solver is None:
-            return
-        solver = self.solver
+        self.solver = solver
         self.rows, self.cols = np.nonzero(resource <= capacity[:, None])
         self.resource = resource[self.rows, self.cols]
         self.x = [solver.NumVar(0.0, 1.0, "") for _ in range(self.rows.size)]
@@ -1050,8 +1055,6 @@ class _CapacityLp:
 
     def values(self, capacity: np.ndarray, seconds: float):
         """The optimal values (agents × jobs) within ``capacity``, or None if not solved within ``seconds``."""
-        if self.solver is None:
-            return None
         for row, c in zip(self.agents, capacity.tolist()):
             row.SetUb(float(c))
         for v, fits in zip(self.x, (self.resource <= capacity[self.rows]).tolist()):

@@ -87,10 +87,12 @@ def page(browser, live_server, request):
     assert blocked == [], blocked
 
 
-def login(page, username, password=None):
+def login(page, username, password=None, url=None):
+    """Sign in on ``page``: from the log-in form, or from ``url``, a page that asks to sign in first and
+    comes back after."""
     from tests.conftest import PASSWORD
 
-    page.goto(page.base_url + "/auth/login")
+    page.goto(url or page.base_url + "/auth/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password or PASSWORD)
     send(page, "main form button[type=submit]")  # the page the log-in leads to, loaded

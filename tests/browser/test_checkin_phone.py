@@ -7,7 +7,6 @@ import pytest
 from linkage.extensions import db
 from linkage.models import SignUp, SignUpStatus
 from tests.browser.conftest import CommittingPage, login, policy_violations, submit
-from tests.conftest import PASSWORD
 from tests.browser.test_phone import WIDTH, fits, phone  # noqa: F401  (the phone fixture)
 from tests.web.test_shifts_support import add_sign_up, now, project_shift
 
@@ -51,10 +50,7 @@ def test_the_volunteer_checks_in_by_the_leads_code_on_a_phone(phone, second_phon
     # The volunteer scans the code with their own phone: not signed in yet, the platform asks first, then
     # comes back to the code.
     mine = second_phone
-    mine.goto(url)
-    mine.fill("input[name=username]", "vol")
-    mine.fill("input[name=password]", PASSWORD)
-    mine.click("main form button[type=submit]")
+    login(mine, "vol", url=url)
     mine.wait_for_selector("#check-button")
     assert "独居老人陪伴探访" in mine.inner_text("main")
     fits(mine, "check_in_page", ["#check-button"])
