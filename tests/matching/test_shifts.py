@@ -662,3 +662,35 @@ def test_the_core_share_is_this_threads_cpu_over_the_wall_time():
     assert 0.24 < search.core_share() < 0.3
     search.started = (now_wall - 10.0, now_cpu - 10.0)
     assert search.core_share() == pytest.approx(1.0, abs=0.02)
+
+
+def test_cp_sat_is_told_to_stop_earlier_by_a_share_of_its_models_build_time(monkeypatch):
+    """CP-SAT returns some time after its limit, more for larger models: the limit it is given is the
+    time left less ``STOP_LATENCY_PER_BUILD`` × the seconds its model took to build."""
+    import numpy as np
+
+    from matching import shifts_core
+
+    limits = []
+
+    class Recording(shifts_core.cp_model.CpSolver):
+        def solve(self, model, callback=None):
+            limits.append(self.parameters.max_time_in_seconds)
+            return super().solve(model, callback)
+
+    monkeypatch.setattr(shifts_core.cp_model, "CpSolver", Recording)
+    cp = shifts_core.Compiled(parse_shift_problem(generate(250, 100, 1)))
+    pr = shifts_core.build_pairs(cp)
+    state = shifts_core.State(cp, pr)
+    none, zero = np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64)
+    shifts = np.arange(cp.S)
+
+    def limit_given(share: float) -> tuple[float, float]:
+        monkeypatch.setattr(shifts_core, "STOP_LATENCY_PER_BUILD", share)
+        res = shifts_core.solve_block(state, shifts, pinned=none, bonus=zero, time_limit=30, workers=1, seed=1)
+        return limits[-1], res.build_seconds
+
+    plain, build = limit_given(0.0)
+    assert 29.0 < plain <= 30.0 and build > 0
+    early, build = limit_given(1_000.0 / build)  # a latency of about a thousand seconds: the floor
+    assert early == 0.01
