@@ -39,6 +39,14 @@ MAX_CELLS = 2_048
 BLOCK_PAIRS = 6_000
 BLOCK_TOP_K = 10  # LNS blocks keep each shift's best 10 + 3×places candidates
 FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole-model run for the bound
+# A larger component gets one flow over all its pairs (seconds at 923 k pairs), priced on the hours by
+# subgradient steps on a flow over each shift's best PRICE_TOP_K + 3×places candidates, for up to
+# PRICE_SHARE of its time. Tight district (20,000 × 8,000, seed 1), load 5–6: one flow at λ = 0 gives
+# a start of 59.91 M (greedy 59.82 M); priced by 8 steps of the small flow 61.95 M, by 15 steps
+# 62.23 M (by 40 steps of the large flow, 204 s: 62.57 M; its bound 63.34 M).
+PRICE_TOP_K = 10
+PRICE_SHARE = 0.3
+PRICE_ITERATIONS = 30
 # Share of a mid-size component's time its LNS gets before the whole model (hinted with the LNS
 # solution) searches and proves. Measured on a quiet machine, seed 1, street tier (3,000 × 400, 30 s):
 # proven optimal at 15.3 s with half the time for LNS, 10.7 s with a tenth, 8.0 s with a twentieth;
@@ -1148,6 +1156,7 @@ def flow_bound(
     deadline: float | None = None,
     max_iter: int = 30,
     chosen: list | None = None,
+    prices: dict | None = None,
 ) -> int | None:
     """Upper bound from a min-cost flow relaxation with Lagrangian prices on the hour limits.
 
@@ -1163,6 +1172,8 @@ def flow_bound(
         return 0
     net = _FlowNetwork(cp, pr, idx, points)
     lam = np.zeros(net.nv)
+    if prices is not None and prices.get("lam") is not None:  # prices per volunteer, from before
+        lam = np.array([prices["lam"].get(int(v), 0.0) for v in net.uv.tolist()])
     best = None
     theta = 1.0
     stall = 0
@@ -1176,6 +1187,8 @@ def flow_bound(
             stall = 0
             if chosen is not None:
                 chosen[:] = net.used_pairs(idx, flow(), lam)
+            if prices is not None:
+                prices["lam"] = dict(zip(net.uv.tolist(), lam.tolist()))
         else:
             stall += 1
             if stall >= 2:
@@ -1663,6 +1676,7 @@ class _ComponentSearch:
         self._blocks_then_whole(c, share_end, has_bonus=has_bonus, end=end, others=(others_obj, others_bound))
 
     def _flow_bound(self, c: int, share_end: float, size: int, chosen: list):
+        prices = self._hour_prices(c, share_end) if size > FINISH_WHOLE_PAIRS else None
         return flow_bound(
             self.cp,
             self.pr,
@@ -1672,7 +1686,28 @@ class _ComponentSearch:
             deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
             max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
             chosen=chosen,
+            prices=prices,
         )
+
+    def _hour_prices(self, c: int, share_end: float) -> dict:
+        """Prices on the volunteers' hours for a large component's one flow, found by subgradient steps
+        on a smaller flow: each shift's best candidates only (``_top_pairs`` with PRICE_TOP_K), for
+        PRICE_SHARE of the component's time. The small flow bounds nothing; its prices make the large
+        flow's pairs keep the hour limits, so that the flow start holds (see PRICE_SHARE)."""
+        idx = self.cidx[c]
+        small = _top_pairs(self.state, idx, PRICE_TOP_K, self.pinned, self.bonus)
+        prices: dict = {}
+        flow_bound(
+            self.cp,
+            self.pr,
+            small,
+            self.points,
+            primal=self.cobj[c],  # the steps' target: the start's value (a smaller one overshoots)
+            deadline=time.monotonic() + PRICE_SHARE * max(share_end - time.monotonic(), 0.0),
+            max_iter=PRICE_ITERATIONS,
+            prices=prices,
+        )
+        return prices
 
     def _flow_start(self, c: int, flow_pairs: list[int]) -> None:
         """A second start from the flow relaxation (a Lagrangian heuristic): pins and kept pairs, then

@@ -589,6 +589,40 @@ def test_the_flow_start_beats_the_greedy_when_volunteers_are_scarce(monkeypatch)
     assert stats["greedy_objective"] < stats["flow_start_objective"] <= result["objective"] <= result["bound"]
 
 
+def test_the_largest_components_flow_is_priced_on_hours_by_a_smaller_flow(monkeypatch):
+    """Above FINISH_WHOLE_PAIRS one flow over all pairs is all the time allows: its prices on the
+    volunteers' hours come from subgradient steps on a flow over each shift's best candidates, and
+    its pairs then make a start that beats both the greedy and the same flow unpriced."""
+    from matching import shifts_core
+
+    monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)
+    monkeypatch.setattr(shifts_core, "FINISH_WHOLE_PAIRS", 0)  # the largest-component path
+    calls = []
+    flow_bound = shifts_core.flow_bound
+
+    def spy(cp, pr, idx, points, **kw):
+        given = kw.get("prices") or {}
+        priced = any(v > 0 for v in (given.get("lam") or {}).values())
+        out = flow_bound(cp, pr, idx, points, **kw)
+        calls.append((len(idx), kw.get("max_iter"), priced))
+        return out
+
+    monkeypatch.setattr(shifts_core, "flow_bound", spy)
+    data = generate(250, 100, 1)  # 2.5 volunteers a shift: the hour limits bind
+    result = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1, seed=1).to_dict()
+    check_shifts(data, result)
+    (small, steps, _), (whole, once, priced) = calls
+    assert small < whole == result["stats"]["largest_component_pairs"]
+    assert steps == shifts_core.PRICE_ITERATIONS and once == 1 and priced
+    stats = result["stats"]
+    assert stats["flow_starts"] == 1
+    assert stats["greedy_objective"] < stats["flow_start_objective"] <= result["objective"] <= result["bound"]
+
+    monkeypatch.setattr(shifts_core, "PRICE_SHARE", 0.0)  # no time for prices: the flow at λ = 0
+    unpriced = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1, seed=1).to_dict()
+    assert unpriced["stats"].get("flow_start_objective", 0) < stats["flow_start_objective"]
+
+
 def test_a_flow_start_not_taken_leaves_no_trace_in_the_stats(monkeypatch):
     """The greedy start is already optimal here: the flow start is built and checked on its own trial
     assignment, left aside, and the stats name neither the flow starts nor their objective."""

@@ -249,6 +249,22 @@ def test_decomposed_path_bounds_are_valid(data):
             assert result["objective"] == best
 
 
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_the_largest_components_priced_flow_bounds_validly(data):
+    """Force the largest-component path: hour prices from a flow over each shift's best candidates,
+    then one flow over all pairs at those prices, LNS and no whole-model finish. The printed bound
+    is still at least the brute-force optimum."""
+    with _Patched(GREEDY_SHORTCUT=False, WHOLE_MODEL_PAIRS=0, FINISH_WHOLE_PAIRS=0, BLOCK_PAIRS=3, PRICE_TOP_K=0):
+        result = solve_shifts(parse_shift_problem(data), time_limit=20, workers=1).to_dict()
+    check_shifts(data, result)
+    best = brute_force(data)
+    if best is None:
+        assert result["status"] == "INFEASIBLE"
+    else:
+        assert result["objective"] <= best <= result["bound"]
+
+
 @st.composite
 def crowded_problems(draw):
     """Two shifts and up to six volunteers, most free for exactly one shift (exclusive to it): the
