@@ -19,6 +19,7 @@ from ortools.sat.python import cp_model
 
 from .availability import available_mask, merge_windows
 from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
+from .machine import Clock
 from .shift_types import ShiftAssignment, ShiftResult, UnfilledSlot
 from .shifts_explain import Explainer, assignment_reasons
 
@@ -58,10 +59,12 @@ LNS_SHARE_BEFORE_WHOLE = 0.1
 # rest, for its bound. Measured at a load average of about 3 (seed 1): tight street (2,000 × 800,
 # 60 s) with a tenth to LNS 1.48 % from the bound, half 0.73 %, nine tenths 0.58 %; street
 # (3,000 × 400, 30 s) a tenth 0.70 % and 0.80 %, nine tenths 0.14 % and 0.17 %. "Shared" is read
-# from the share of a core the solving thread got while it built the pairs, the greedy start and the
-# flow bound (CPU over wall seconds; one thread then): 0.68–0.89 in those runs, where the two
-# threads of the search get still less.
+# while the pairs, the greedy start and the flow bound were built (one thread): the solving thread
+# got less than SHARED_BELOW of a core (0.68–0.89 in those runs), or other processes kept more than
+# OTHERS_SHARED cores busy (at a load average of 2–3 the thread still got 0.94 of a core while the
+# search's second thread would have shared the other; a tenth to LNS then ended 0.86 % from the bound).
 LNS_SHARE_WHEN_SHARED = 0.9
+OTHERS_SHARED = 0.5
 SHARED_BELOW = 0.9  # the solving thread got less than this share of a core: the machine is shared
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
 STOP_LATENCY_PER_BUILD = 0.25  # CP-SAT's stop latency, as a share of the time its model took to build
@@ -1373,7 +1376,7 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     deadline = t0 + time_limit
     phase = {}
     t_build = time.monotonic()
-    started = (t_build, time.thread_time())
+    clock = Clock()
     cp = Compiled(problem)
     pr = build_pairs(cp)
     stats = _base_stats(cp, pr, seed=seed, workers=workers, time_limit=time_limit)
@@ -1407,7 +1410,7 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     stats["components"] = len(comps)
     stats["largest_component_pairs"] = max(search.sizes) if search.sizes else 0
     search.build_seconds = time.monotonic() - t_build
-    search.started = started
+    search.clock = clock
     search.report(sum(search.cobj), sum(search.cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
     # greedy did on this machine under its current load, plus the model build and stop latency of
@@ -1422,7 +1425,7 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
     if search.lns_rounds:
         stats["lns_rounds"] = search.lns_rounds
     if search.lns_share is not None:
-        stats["lns_share_before_whole"], stats["core_share"] = search.lns_share
+        stats["lns_share_before_whole"], stats["core_share"], stats["other_cores_busy"] = search.lns_share
     if search.flow_starts:
         stats["flow_starts"] = search.flow_starts
         stats["flow_start_objective"] = search.flow_start_objective
@@ -1526,19 +1529,15 @@ class _ComponentSearch:
         self.flow_starts = 0  # components whose flow start beat the greedy one
         self.flow_start_objective: int | None = None  # the objective when a flow start was last taken
         self.build_seconds = 0.0  # seconds the pairs and the greedy start took (set by the caller)
-        self.started = (time.monotonic(), time.thread_time())  # reset by the caller where it starts
-        self.lns_share: tuple | None = None  # (LNS's share before the whole model, the core share seen)
-
-    def core_share(self) -> float:
-        """The share of one core this thread has had since it started (1.0 on a quiet machine)."""
-        wall = time.monotonic() - self.started[0]
-        return 1.0 if wall < 0.5 else min(1.0, (time.thread_time() - self.started[1]) / wall)
+        self.clock = Clock()  # replaced by the caller's, started where the solve starts
+        self.lns_share: tuple | None = None  # (LNS's share before the whole model, core share, others' cores)
 
     def lns_share_before_whole(self) -> float:
         """Of a mid-size component's time, LNS's share before the whole model (see the settings)."""
-        seen = self.core_share()
-        share = LNS_SHARE_WHEN_SHARED if seen < SHARED_BELOW else LNS_SHARE_BEFORE_WHOLE
-        self.lns_share = (share, round(seen, 2))
+        seen, others = self.clock.core_share(), self.clock.others_cores()
+        shared = seen < SHARED_BELOW or others > OTHERS_SHARED
+        share = LNS_SHARE_WHEN_SHARED if shared else LNS_SHARE_BEFORE_WHOLE
+        self.lns_share = (share, round(seen, 2), round(others, 2))
         return share
 
     def feasible(self, c: int, state: State | None = None) -> bool:

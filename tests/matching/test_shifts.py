@@ -653,6 +653,7 @@ def _lns_share_taken(monkeypatch, *, shared_below: float) -> tuple[dict, list]:
 
     monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # the mid-size path: LNS, then the whole
     monkeypatch.setattr(shifts_core, "SHARED_BELOW", shared_below)
+    monkeypatch.setattr(shifts_core, "OTHERS_SHARED", 1e9)  # whatever else runs on this machine
     seen = []
     lns = shifts_core._lns
 
@@ -675,7 +676,7 @@ def test_on_a_shared_machine_lns_gets_most_of_a_mid_size_components_time(monkeyp
     result, seen = _lns_share_taken(monkeypatch, shared_below=1.01)
     stats = result["stats"]
     assert stats["lns_share_before_whole"] == shifts_core.LNS_SHARE_WHEN_SHARED == 0.9
-    assert 0 < stats["core_share"] <= 1.0
+    assert 0 < stats["core_share"] <= 1.0 and stats["other_cores_busy"] >= 0.0
     assert len(seen) == 1 and seen[0] > 1.0  # most of the ~3 s left, not a tenth of it
 
 
@@ -688,14 +689,45 @@ def test_on_a_quiet_machine_lns_gets_a_tenth_and_the_whole_model_the_rest(monkey
 
 
 def test_the_core_share_is_this_threads_cpu_over_the_wall_time():
+    from matching.machine import Clock
+
+    clock = Clock()
+    clock.wall -= 10.0
+    clock.thread -= 2.5  # a quarter of a core over ten seconds
+    assert 0.24 < clock.core_share() < 0.3
+    clock.thread -= 7.5
+    assert clock.core_share() == pytest.approx(1.0, abs=0.02)
+
+
+def test_the_cores_others_kept_busy_are_the_machines_busy_time_less_ours():
+    from matching.machine import Clock, _machine_busy_seconds
+
+    assert _machine_busy_seconds() > 0  # Linux: /proc/stat
+    clock = Clock()
+    clock.wall -= 10.0
+    clock.busy -= 20.0  # twenty busy core-seconds in ten seconds, none of them ours: two cores
+    assert 1.9 < clock.others_cores() < 2.3
+    clock.process -= 10.0  # ten of them ours: one core
+    assert 0.9 < clock.others_cores() < 1.3
+    clock.busy = None  # not Linux
+    assert clock.others_cores() == 0.0
+
+
+def test_other_processes_keeping_a_core_busy_make_the_machine_shared(monkeypatch):
+    """The solving thread may get a whole core while the search's second thread would share the
+    other: cores kept busy by other processes count too."""
     from matching import shifts_core
+    from matching.machine import Clock
 
     search = shifts_core._ComponentSearch.__new__(shifts_core._ComponentSearch)
-    now_wall, now_cpu = time.monotonic(), time.thread_time()
-    search.started = (now_wall - 10.0, now_cpu - 2.5)  # a quarter of a core over ten seconds
-    assert 0.24 < search.core_share() < 0.3
-    search.started = (now_wall - 10.0, now_cpu - 10.0)
-    assert search.core_share() == pytest.approx(1.0, abs=0.02)
+    search.clock = Clock()
+    search.clock.wall -= 10.0
+    search.clock.thread -= 10.0  # this thread: a whole core
+    monkeypatch.setattr(search.clock, "others_cores", lambda: 1.0)
+    assert search.lns_share_before_whole() == shifts_core.LNS_SHARE_WHEN_SHARED
+    assert search.lns_share[1:] == (1.0, 1.0)
+    monkeypatch.setattr(search.clock, "others_cores", lambda: 0.1)
+    assert search.lns_share_before_whole() == shifts_core.LNS_SHARE_BEFORE_WHOLE
 
 
 def test_cp_sat_is_told_to_stop_earlier_by_a_share_of_its_models_build_time(monkeypatch):
