@@ -42,9 +42,10 @@ BLOCK_TOP_K = 10  # LNS blocks keep each shift's best 10 + 3×places candidates
 FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole-model run for the bound
 # A larger component gets one flow over all its pairs (seconds at 923 k pairs), priced on the hours by
 # subgradient steps on a flow over each shift's best PRICE_TOP_K + 3×places candidates, for up to
-# PRICE_SHARE of its time. Tight district (20,000 × 8,000, seed 1), load 5–6: one flow at λ = 0 gives
-# a start of 59.91 M (greedy 59.82 M); priced by 8 steps of the small flow 61.95 M, by 15 steps
-# 62.23 M (by 40 steps of the large flow, 204 s: 62.57 M; its bound 63.34 M).
+# PRICE_SHARE of its time; then, where time allows, the flow again at λ = 0 for the bound. Tight
+# district (20,000 × 8,000, seed 1), load 5–6: one flow at λ = 0 gives a start of 59.91 M (greedy
+# 59.82 M); priced by 8 steps of the small flow 61.95 M, by 15 steps 62.23 M (by 40 steps of the
+# large flow, 204 s: 62.57 M; its bound 63.34 M). In a 60 s solve at load 2–3: start 62.54 M.
 PRICE_TOP_K = 10
 PRICE_SHARE = 0.3
 PRICE_ITERATIONS = 30
@@ -1169,6 +1170,8 @@ def flow_bound(
     Valid for every λ ≥ 0; λ is improved by subgradient steps (Polyak, towards ``primal``) until
     ``deadline``. Drops min staffing, pins and conflicts between shifts at different points.
     With ``chosen`` (a list), the pairs the best flow uses are appended to it, best profit first.
+    With ``prices`` (a dict), prices["lam"] starts λ (volunteer -> price; missing: 0) and ends as the
+    latest λ of the steps.
     """
     idx = idx[pr.score[idx] > 0]
     if not len(idx):
@@ -1190,8 +1193,6 @@ def flow_bound(
             stall = 0
             if chosen is not None:
                 chosen[:] = net.used_pairs(idx, flow(), lam)
-            if prices is not None:
-                prices["lam"] = dict(zip(net.uv.tolist(), lam.tolist()))
         else:
             stall += 1
             if stall >= 2:
@@ -1204,6 +1205,10 @@ def flow_bound(
         if norm <= 1e-9 or best <= primal:
             break
         lam = np.maximum(0.0, lam + theta * (value - primal) / norm * g)
+        if prices is not None:
+            # the latest prices, not the best bound's: the first steps overshoot (tight district:
+            # the bound beat λ = 0's only at the seventh), yet they already price the hours
+            prices["lam"] = dict(zip(net.uv.tolist(), lam.tolist()))
         if deadline is not None and time.monotonic() > deadline:
             break
     return best
@@ -1675,18 +1680,21 @@ class _ComponentSearch:
         self._blocks_then_whole(c, share_end, has_bonus=has_bonus, end=end, others=(others_obj, others_bound))
 
     def _flow_bound(self, c: int, share_end: float, size: int, chosen: list):
-        prices = self._hour_prices(c, share_end) if size > FINISH_WHOLE_PAIRS else None
-        return flow_bound(
-            self.cp,
-            self.pr,
-            self.cidx[c],
-            self.points,
-            primal=self.cobj[c],
-            deadline=time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0),
-            max_iter=30 if size <= FINISH_WHOLE_PAIRS else 1,
-            chosen=chosen,
-            prices=prices,
-        )
+        def flow(**kw):
+            return flow_bound(self.cp, self.pr, self.cidx[c], self.points, primal=self.cobj[c], **kw)
+
+        if size <= FINISH_WHOLE_PAIRS:
+            deadline = time.monotonic() + 0.06 * max(share_end - time.monotonic(), 0.0)
+            return flow(deadline=deadline, max_iter=30, chosen=chosen)
+        prices = self._hour_prices(c, share_end)
+        t = time.monotonic()
+        priced = flow(max_iter=1, chosen=chosen, prices=prices)
+        if priced is None or share_end - time.monotonic() < 3 * (time.monotonic() - t):
+            return priced
+        # the prices that make a good start make a weaker bound than none (tight district: 63.68 M
+        # against 63.43 M at λ = 0): the flow again at λ = 0, for the bound only, where time allows
+        plain = flow(max_iter=1)
+        return priced if plain is None else min(priced, plain)
 
     def _hour_prices(self, c: int, share_end: float) -> dict:
         """Prices on the volunteers' hours for a large component's one flow, found by subgradient steps

@@ -611,9 +611,10 @@ def test_the_largest_components_flow_is_priced_on_hours_by_a_smaller_flow(monkey
     data = generate(250, 100, 1)  # 2.5 volunteers a shift: the hour limits bind
     result = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1, seed=1).to_dict()
     check_shifts(data, result)
-    (small, steps, _), (whole, once, priced) = calls
+    (small, steps, _), (whole, once, priced), *again = calls
     assert small < whole == result["stats"]["largest_component_pairs"]
     assert steps == shifts_core.PRICE_ITERATIONS and once == 1 and priced
+    assert again == [(whole, 1, False)]  # time left: the flow at λ = 0 again, for the bound
     stats = result["stats"]
     assert stats["flow_starts"] == 1
     assert stats["greedy_objective"] < stats["flow_start_objective"] <= result["objective"] <= result["bound"]
