@@ -69,6 +69,26 @@ def assign(volunteer: Volunteer) -> str:
     return number
 
 
+def assign_all(volunteers: list[Volunteer]) -> None:
+    """``assign`` for many volunteers without a number, in the order given: each district's last sequence read
+    once (its region row locked as ``assign`` locks it), then counted on, and all the numbers flushed at once."""
+    db.session.flush()
+    last: dict[str, int] = {}
+    for volunteer in volunteers:
+        region = db.session.get(Region, volunteer.region_id)
+        division = division_of(region)
+        if division not in last:
+            anchor = region.district_area() if region is not None else None
+            if anchor is not None:
+                db.session.execute(sa.select(Region.id).where(Region.id == anchor.id).with_for_update())
+            last[division] = db.session.scalar(sa.select(sa.func.max(VolunteerNumber.sequence))
+                                               .where(VolunteerNumber.division == division)) or 0
+        last[division] += 1
+        db.session.add(VolunteerNumber(volunteer_id=volunteer.id, number=compose(division, last[division]),
+                                       division=division, sequence=last[division]))
+    db.session.flush()
+
+
 def find(number: str) -> Optional[Volunteer]:
     """The volunteer with this number (None for a malformed or unknown one)."""
     number = (number or "").strip().upper()
