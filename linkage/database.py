@@ -74,7 +74,7 @@ def batch(session):
     do not flush what is pending. What a service checks against rows already in the database is checked by
     the caller for the whole batch first; the unique indexes still refuse the batch's flush if someone wrote
     such a row meanwhile."""
-    session.info[_BATCH] = True
+    session.info[_BATCH] = {}   # what the services count on within the batch (``batch_state``)
     try:
         with session.no_autoflush:
             yield
@@ -84,7 +84,12 @@ def batch(session):
 
 def batching(session) -> bool:
     """Whether ``session`` is writing a batch (``batch``)."""
-    return bool(session.info.get(_BATCH))
+    return _BATCH in session.info
+
+
+def batch_state(session) -> dict:
+    """What the services writing a batch keep from one row to the next (a district's last volunteer number)."""
+    return session.info[_BATCH]
 
 
 # --- SQL that the two databases spell differently (timestamps are stored as naive UTC) -----------------

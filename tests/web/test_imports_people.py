@@ -15,7 +15,7 @@ from linkage.imports import needs as need_imports
 from linkage.imports import services
 from linkage.imports import volunteers as volunteer_imports
 from linkage.models import (AuditEvent, ConsentChannel, ConsentPurpose, HoursStatus, Need, NeedChannel,
-                            ResidentConsent, SignUp, SignUpStatus, Volunteer)
+                            ResidentConsent, SignUp, SignUpStatus, Volunteer, VolunteerNumber)
 from linkage.security import decrypt
 from tests.factories import make_resident, make_shift, make_volunteer
 
@@ -104,6 +104,33 @@ def test_volunteers_clean_file_of_five_thousand_is_written_through_the_registrat
     assert third.region == world.c1 and [s.code for s in third.skills] == [world.elder_care.code]
     assert third.weekly_minutes_limit == 8 * 60 and decrypt(third.id_number_encrypted) == person_id(2)
     assert client.get(url).status_code == 404   # the kept file is gone
+
+
+def test_imported_volunteers_are_numbered_in_file_order_and_their_events_name_them(client, auth, world):
+    """Written in batches, the volunteers are numbered one after the other in the order of the file, after the
+    district's last number, and each one's event names them and their community; the chain holds."""
+    from linkage.audit import verify
+    from linkage.records import numbers
+
+    numbers.assign(make_volunteer(world.c1, name="Numbered Before"))
+    db.session.commit()
+    auth.login("staff1")
+    heads = services.headers("en", volunteer_imports.KIND)
+    url = preview_url(upload(client, "volunteers", sheets.to_csv(heads, volunteer_rows(3, world))))
+    assert client.post(url, data={}).status_code == 302
+    imported = db.session.scalars(sa.select(Volunteer).where(Volunteer.name.like("志愿者%")).order_by(Volunteer.id)).all()
+    assert [v.name for v in imported] == ["志愿者0", "志愿者1", "志愿者2"]
+    given = [numbers.number_of(v) for v in imported]
+    assert all(numbers.is_valid(number) for number in given)
+    division, sequences = given[0][:6], [int(number[6:14]) for number in given]
+    before = db.session.scalar(sa.select(sa.func.max(VolunteerNumber.sequence)).where(
+        VolunteerNumber.division == division, VolunteerNumber.volunteer_id.not_in([v.id for v in imported]))) or 0
+    assert sequences == [before + 1, before + 2, before + 3]
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "volunteer.register")
+                                .order_by(AuditEvent.id)).all()[-3:]
+    assert [e.subject_id for e in events] == [v.id for v in imported]
+    assert {(e.region_id, e.after["region_id"]) for e in events} == {(world.c1.id, world.c1.id)}
+    assert verify().intact
 
 
 # --- needs --------------------------------------------------------------------------------------------------
