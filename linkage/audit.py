@@ -87,6 +87,27 @@ def _digest(event: AuditEvent) -> str:
     return hmac.new(derived_key("chain"), canonical, hashlib.sha256).hexdigest()
 
 
+class _IdOnFlush:
+    """The id of an object written in a ``batch`` and not flushed yet, in an event's before or after: read when
+    the event joins the chain, after the batch's flush (``id_of``)."""
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+
+def id_of(obj: Any) -> Any:
+    """``obj``'s id for an event's before or after; in a ``batch``, read after the flush if it has none yet."""
+    if obj.id is None and batching(db.session):
+        return _IdOnFlush(obj)
+    return obj.id
+
+
+def _read_ids(values: Optional[dict]) -> Optional[dict]:
+    if not values or not any(isinstance(value, _IdOnFlush) for value in values.values()):
+        return values
+    return {name: value.obj.id if isinstance(value, _IdOnFlush) else value for name, value in values.items()}
+
+
 def _region_of(subject: Any) -> Optional[int]:
     if isinstance(subject, Region):
         return subject.id
@@ -143,13 +164,16 @@ def append_pending(session=None) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    if any(subject is not None and subject.id is None for _transaction, _event, subject in pending):
+    if any(subject is not None and subject.id is None for _transaction, _event, subject in pending) or any(
+            isinstance(value, _IdOnFlush) and value.obj.id is None for _transaction, event, _subject in pending
+            for value in [*(event.before or {}).values(), *(event.after or {}).values()]):
         session.flush()
     for _transaction, event, subject in pending:
         if subject is not None:   # recorded in a batch before its subject had an id
             event.subject_id = subject.id
             if event.region_id is None:
                 event.region_id = _region_of(subject)
+        event.before, event.after = _read_ids(event.before), _read_ids(event.after)
     events = [event for _transaction, event, _subject in pending]
     _lock_chain(session)
     previous = session.execute(

@@ -68,7 +68,7 @@ def record(resident: Resident, purpose: ConsentPurpose, *, actor: Optional[User]
     if not batching(db.session):   # a batch is flushed by its writer
         db.session.flush()
     audit.record(actor, "resident.consent_record", resident, after={
-        "purpose": purpose.value, "channel": channel.value, "need_id": need.id if need is not None else None})
+        "purpose": purpose.value, "channel": channel.value, "need_id": audit.id_of(need) if need is not None else None})
     return consent
 
 

@@ -202,6 +202,29 @@ def test_needs_clean_file_of_five_thousand_is_filed_through_submit_need_as_impor
     assert first.window_start.astimezone(timezone.utc).replace(tzinfo=None) == datetime(2031, 3, 1, 1, 0)
 
 
+def test_imported_needs_events_name_them_their_kind_and_their_consents(client, auth, world):
+    """Filed in batches, each need's event names the need, its community and its kind, and each sharing
+    consent's event names its need; the chain holds."""
+    from linkage.audit import verify
+
+    residents, numbers = residents_with_numbers(world, n=2)
+    auth.login("staff1")
+    url = preview_url(upload(client, "needs", sheets.to_csv(services.headers("en", need_imports.KIND),
+                                                              need_rows(3, numbers, world))))
+    assert client.post(url, data={}).status_code == 302
+    needs = db.session.scalars(sa.select(Need).order_by(Need.id)).all()
+    assert [n.title for n in needs] == ["上门探访0", "上门探访1", "上门探访2"]
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action.in_(
+        ("need.submit", "resident.consent_record"))).order_by(AuditEvent.id)).all()[-6:]
+    submitted = [e for e in events if e.action == "need.submit"]
+    assert [e.subject_id for e in submitted] == [n.id for n in needs]
+    assert {(e.region_id, e.after["category_id"]) for e in submitted} == {(world.c1.id, world.visits.id)}
+    shared = [e for e in events if e.action == "resident.consent_record"]
+    assert [(e.subject_id, e.after["need_id"], e.after["purpose"]) for e in shared] == [
+        (n.resident_id, n.id, ConsentPurpose.sharing.value) for n in needs]
+    assert verify().intact
+
+
 def test_a_resident_who_withdrew_consent_to_their_data_gets_no_imported_need(client, auth, world):
     from linkage.community import consents
     residents, numbers = residents_with_numbers(world, 1)
