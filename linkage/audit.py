@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from flask import current_app
 
-from linkage.database import within
+from linkage.database import batching, within
 from linkage.extensions import db
 from linkage.models import AuditEvent, Region, User
 from linkage.models.types import utcnow
@@ -37,7 +37,8 @@ from linkage.models.types import utcnow
 GENESIS = "0" * 64
 KEY_VERSION = 1           # events sealed with HMAC-SHA256 under AUDIT_KEY
 _TIP = "linkage_audit_tip"  # session.info: the newest event this transaction recorded
-_PENDING = "linkage_audit_pending"  # session.info: [(savepoint or None, event)] not yet in the chain
+# session.info: [(savepoint or None, event, subject not flushed yet or None)] not yet in the chain
+_PENDING = "linkage_audit_pending"
 # Any constant: PostgreSQL advisory lock that serializes writers of the chain.
 _CHAIN_LOCK = 7_140_001
 
@@ -86,6 +87,27 @@ def _digest(event: AuditEvent) -> str:
     return hmac.new(derived_key("chain"), canonical, hashlib.sha256).hexdigest()
 
 
+class _IdOnFlush:
+    """The id of an object written in a ``batch`` and not flushed yet, in an event's before or after: read when
+    the event joins the chain, after the batch's flush (``id_of``)."""
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+
+def id_of(obj: Any) -> Any:
+    """``obj``'s id for an event's before or after; in a ``batch``, read after the flush if it has none yet."""
+    if obj.id is None and batching(db.session):
+        return _IdOnFlush(obj)
+    return obj.id
+
+
+def _read_ids(values: Optional[dict]) -> Optional[dict]:
+    if not values or not any(isinstance(value, _IdOnFlush) for value in values.values()):
+        return values
+    return {name: value.obj.id if isinstance(value, _IdOnFlush) else value for name, value in values.items()}
+
+
 def _region_of(subject: Any) -> Optional[int]:
     if isinstance(subject, Region):
         return subject.id
@@ -96,10 +118,13 @@ def record(actor: Optional[User], action: str, subject: Any, *, before: Optional
            after: Optional[dict] = None, note: str = "", region_id: Optional[int] = None) -> AuditEvent:
     """Record one event in the caller's transaction; never commits. The event is linked into the chain
     and inserted when the transaction commits (its ``hash`` is set then); the subject is flushed first
-    if it has no id yet. An event recorded inside a savepoint that rolls back is dropped with it."""
+    if it has no id yet (in a ``batch``, its id and region are read when the chain is appended to, after the
+    batch's flush). An event recorded inside a savepoint that rolls back is dropped with it."""
     session = db.session
-    if subject is not None and getattr(subject, "id", None) is None:
+    unflushed = subject if subject is not None and getattr(subject, "id", None) is None else None
+    if unflushed is not None and not batching(session):
         session.flush()
+        unflushed = None
     event = AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor is not None else None,
@@ -112,7 +137,7 @@ def record(actor: Optional[User], action: str, subject: Any, *, before: Optional
         note=note or "",
         key_version=KEY_VERSION,
     )
-    session.info.setdefault(_PENDING, []).append((session().get_nested_transaction(), event))
+    session.info.setdefault(_PENDING, []).append((session().get_nested_transaction(), event, unflushed))
     return event
 
 
@@ -139,7 +164,17 @@ def append_pending(session=None) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    events = [event for _transaction, event in pending]
+    if any(subject is not None and subject.id is None for _transaction, _event, subject in pending) or any(
+            isinstance(value, _IdOnFlush) and value.obj.id is None for _transaction, event, _subject in pending
+            for value in [*(event.before or {}).values(), *(event.after or {}).values()]):
+        session.flush()
+    for _transaction, event, subject in pending:
+        if subject is not None:   # recorded in a batch before its subject had an id
+            event.subject_id = subject.id
+            if event.region_id is None:
+                event.region_id = _region_of(subject)
+        event.before, event.after = _read_ids(event.before), _read_ids(event.after)
+    events = [event for _transaction, event, _subject in pending]
     _lock_chain(session)
     previous = session.execute(
         sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar() or GENESIS
@@ -166,7 +201,7 @@ def _drop_rolled_back(session, previous_transaction) -> None:
     pending = session.info.get(_PENDING)
     if not pending or not previous_transaction.nested:
         return
-    session.info[_PENDING] = [(transaction, event) for transaction, event in pending
+    session.info[_PENDING] = [(transaction, event, subject) for transaction, event, subject in pending
                               if not within(transaction, previous_transaction)]
 
 

@@ -7,6 +7,8 @@ PostgreSQL: services lock the rows they count with SELECT ... FOR UPDATE.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from flask import Flask
 
@@ -60,6 +62,34 @@ def within(transaction, outer) -> bool:
             return True
         transaction = transaction.parent
     return False
+
+
+_BATCH = "linkage_batch"   # session.info: rows are being written in a batch (``batch``)
+
+
+@contextmanager
+def batch(session):
+    """Many rows written one after the other through the services that write one (a spreadsheet import):
+    inside, those services leave the flush to the caller, who flushes the whole batch at once, and queries
+    do not flush what is pending. What a service checks against rows already in the database is checked by
+    the caller for the whole batch first; the unique indexes still refuse the batch's flush if someone wrote
+    such a row meanwhile."""
+    session.info[_BATCH] = {}   # what the services count on within the batch (``batch_state``)
+    try:
+        with session.no_autoflush:
+            yield
+    finally:
+        session.info.pop(_BATCH, None)
+
+
+def batching(session) -> bool:
+    """Whether ``session`` is writing a batch (``batch``)."""
+    return _BATCH in session.info
+
+
+def batch_state(session) -> dict:
+    """What the services writing a batch keep from one row to the next (a district's last volunteer number)."""
+    return session.info[_BATCH]
 
 
 # --- SQL that the two databases spell differently (timestamps are stored as naive UTC) -----------------

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from linkage import audit, timeutil
 from linkage.community.access import can_see_consents, can_withdraw_consent
+from linkage.database import batching
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.models import (ConsentChannel, ConsentPurpose, Need, NeedChannel, Resident, ResidentConsent, Role,
@@ -64,9 +65,10 @@ def record(resident: Resident, purpose: ConsentPurpose, *, actor: Optional[User]
     consent = ResidentConsent(resident=resident, purpose=purpose, need=need, channel=channel,
                               recorded_by_id=actor.id if actor is not None else None, given_at=timeutil.now())
     db.session.add(consent)
-    db.session.flush()
+    if not batching(db.session):   # a batch is flushed by its writer
+        db.session.flush()
     audit.record(actor, "resident.consent_record", resident, after={
-        "purpose": purpose.value, "channel": channel.value, "need_id": need.id if need is not None else None})
+        "purpose": purpose.value, "channel": channel.value, "need_id": audit.id_of(need) if need is not None else None})
     return consent
 
 

@@ -15,6 +15,7 @@ from linkage.auth import services as auth_services
 from linkage.community import claims, consents
 from linkage.community.access import (can_confirm_claim, can_register_resident_in, can_reveal_id, can_verify_account,
                                      in_scope)
+from linkage.database import batching
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import read_id_number
@@ -54,24 +55,28 @@ def register_resident(*, actor: User, name: str, id_number: str, region: Optiona
     if problem:
         raise Refused(problem, field="id_number")
     index = blind_index(number)
-    if db.session.scalar(sa.select(Resident.id).where(Resident.id_number_index == index)) is not None:
+    batched = batching(db.session)   # an import checked the file's numbers against the register first
+    if not batched and db.session.scalar(sa.select(Resident.id).where(Resident.id_number_index == index)) is not None:
         raise Refused(DUPLICATE_ID, field="id_number")
     resident = Resident(
         name=name, id_number_encrypted=encrypt(number), id_number_index=index,
         health_notes_encrypted=encrypt((health_notes or "").strip()), phone=(phone or "").strip() or None,
-        address=(address or "").strip(), region=region, latitude=region.latitude, longitude=region.longitude,
-        consent_at=timeutil.now(), created_by_id=actor.id)
+        address=(address or "").strip(), region=region, region_id=region.id, latitude=region.latitude,
+        longitude=region.longitude, consent_at=timeutil.now(), created_by_id=actor.id)
     wanted = set(tags) - {VulnerableTag.minor}
     if age_on(info.birth_date, today or timeutil.today()) < settings.get("ADULT_AGE"):
         wanted.add(VulnerableTag.minor)
     resident.tags = wanted
-    try:
-        # The unique blind index settles a race between two clerks registering the same person.
-        with db.session.begin_nested():
-            db.session.add(resident)
-            db.session.flush()
-    except sa.exc.IntegrityError:
-        raise Refused(DUPLICATE_ID, field="id_number") from None
+    if batched:
+        db.session.add(resident)   # flushed with the batch, whose writer answers for the unique index
+    else:
+        try:
+            # The unique blind index settles a race between two clerks registering the same person.
+            with db.session.begin_nested():
+                db.session.add(resident)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            raise Refused(DUPLICATE_ID, field="id_number") from None
     audit.record(actor, "resident.register", resident,
                  after=audit.snapshot(resident, "region_id", "tags", "consent_at"))
     consents.record_at_registration(resident, actor=actor, channel=channel)

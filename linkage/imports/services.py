@@ -24,6 +24,7 @@ from linkage import audit, sheets, uploads
 from linkage.community import services as community
 from linkage.community.access import community_scope
 from linkage.community.services import CHOOSABLE_TAGS
+from linkage.database import batch
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import read_id_number
@@ -35,6 +36,7 @@ KEEP_SECONDS = 24 * 3600
 # The template's example row: a published sample ID number, never a real person's; left in, it is refused.
 EXAMPLE_ID = "11010519491231002X"
 YES = {"是", "yes", "y", "1", "true", "同意", "已同意"}
+BATCH_ROWS = 500   # rows written between two flushes of an import
 
 
 @dataclass(frozen=True)
@@ -419,14 +421,32 @@ def run_import(user: User, file_name: str, content: bytes, *, actor: User, kind:
     checked = preview(user, file_name, content, kind)
     if not checked.ok:
         raise ImportRefused(checked)
-    written = []
+    written: list = []
     header = {c.key: str(c.header) for c in kind.columns}
-    for row in checked.rows:
-        arguments = {key: value for key, value in row.items() if key != "row"}
+
+    def write(rows: list[dict]) -> None:
+        for row in rows:
+            arguments = {key: value for key, value in row.items() if key != "row"}
+            try:
+                written.append(kind.write(arguments, actor))
+            except Refused as refusal:   # a rule only the service knows, or a clerk writing at the same time
+                checked.problems.append(Problem(row["row"], header.get(refusal.field or "", ""),
+                                                str(refusal.message)))
+
+    # Rows are written BATCH_ROWS at a time, each batch flushed at once (``database.batch``): the preview
+    # checked them against the register. A row someone registered meanwhile makes the batch's flush fail:
+    # the batch is then written again row by row, whose rules name that row.
+    for start in range(0, len(checked.rows), BATCH_ROWS):
+        rows = checked.rows[start:start + BATCH_ROWS]
+        written_before, problems_before = len(written), len(checked.problems)
         try:
-            written.append(kind.write(arguments, actor))
-        except Refused as refusal:   # a rule only the service knows, or a clerk writing at the same time
-            checked.problems.append(Problem(row["row"], header.get(refusal.field or "", ""), str(refusal.message)))
+            with db.session.begin_nested():
+                with batch(db.session):
+                    write(rows)
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            del written[written_before:], checked.problems[problems_before:]
+            write(rows)
     if checked.problems:
         raise ImportRefused(checked)
     audit.record(actor, kind.event, None, note=file_name[:100], after={"rows": len(written)})

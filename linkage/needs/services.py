@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from linkage import audit, notifications, timeutil
 from linkage.community import consents
+from linkage.database import batching
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.notifications import link
@@ -99,7 +100,8 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
     checked_photos = intake.check_photos(photos)
     consents.check_for_need(resident, given=consent, data_consent=data_consent, photos=bool(checked_photos),
                             photo_consent=photo_consent)
-    need = Need(resident=resident, category=category, region=resident.region, title=title,
+    need = Need(resident=resident, category=category, category_id=category.id if category is not None else None,
+                region=resident.region, title=title,
                 description=(description or "").strip(), urgency=urgency, status=NeedStatus.submitted,
                 recurrence=recurrence, window_start=window_start, window_end=window_end,
                 latitude=resident.latitude, longitude=resident.longitude,
@@ -107,11 +109,14 @@ def submit_need(resident: Resident, *, actor: User, category: Optional[Category]
                 created_at=now, channel=channel, caller_phone=caller_phone)
     db.session.add(need)
     intake.attach_photos(need, checked_photos, actor=actor)
-    db.session.flush()
+    if not batching(db.session):   # a batch is flushed by its writer
+        db.session.flush()
     audit.record(actor, "need.submit", need, after={
         **audit.snapshot(need, "status", "urgency", "category_id", "channel"), "photos": len(checked_photos)})
     consents.record_for_need(need, actor=actor, photos=bool(checked_photos))
     if actor.role != Role.community_staff:
+        if need.id is None:
+            db.session.flush()   # the staff's link names the need
         staff = [u for u in community_staff(resident.region) if u.id != actor.id]
         notifications.notify(staff, "need_submitted", link=link("community.need_detail", need_id=need.id),
                              title=need.title)

@@ -11,6 +11,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
+from linkage.database import batch_state, batching
 from linkage.extensions import db
 from linkage.models import Region, Volunteer, VolunteerNumber
 
@@ -51,6 +52,8 @@ def assign(volunteer: Volunteer) -> str:
     """The volunteer's number, assigned now if they have none (registration, or first use for volunteers
     registered before numbers existed). Concurrent assignments in one district are serialized by a lock on
     the district's region row."""
+    if volunteer.id is None and batching(db.session):
+        return _assign_in_batch(volunteer)
     existing = number_of(volunteer)
     if existing:
         return existing
@@ -58,15 +61,50 @@ def assign(volunteer: Volunteer) -> str:
         db.session.flush()
     region = db.session.get(Region, volunteer.region_id)
     division = division_of(region)
-    anchor = region.district_area() if region is not None else None
-    if anchor is not None:
-        db.session.execute(sa.select(Region.id).where(Region.id == anchor.id).with_for_update())
-    last = db.session.scalar(sa.select(sa.func.max(VolunteerNumber.sequence))
-                             .where(VolunteerNumber.division == division)) or 0
+    last = _last_sequence(region, division)
     number = compose(division, last + 1)
     db.session.add(VolunteerNumber(volunteer_id=volunteer.id, number=number, division=division, sequence=last + 1))
     db.session.flush()
     return number
+
+
+def _last_sequence(region: Optional[Region], division: str) -> int:
+    """The district's last sequence number, its region row locked (PostgreSQL) to the end of the transaction."""
+    anchor = region.district_area() if region is not None else None
+    if anchor is not None:
+        db.session.execute(sa.select(Region.id).where(Region.id == anchor.id).with_for_update())
+    return db.session.scalar(sa.select(sa.func.max(VolunteerNumber.sequence))
+                             .where(VolunteerNumber.division == division)) or 0
+
+
+def _assign_in_batch(volunteer: Volunteer) -> str:
+    """A new volunteer written in a batch (``database.batch``), not flushed yet: each district's last sequence
+    is read once per batch and counted on; the number is flushed with the batch."""
+    last = batch_state(db.session).setdefault("volunteer numbers", {})
+    region = volunteer.region or db.session.get(Region, volunteer.region_id)
+    division = division_of(region)
+    if division not in last:
+        last[division] = _last_sequence(region, division)
+    last[division] += 1
+    number = compose(division, last[division])
+    db.session.add(VolunteerNumber(volunteer=volunteer, number=number, division=division, sequence=last[division]))
+    return number
+
+
+def assign_all(volunteers: list[Volunteer]) -> None:
+    """``assign`` for many volunteers without a number, in the order given: each district's last sequence read
+    once (its region row locked as ``assign`` locks it), then counted on, and all the numbers flushed at once."""
+    db.session.flush()
+    last: dict[str, int] = {}
+    for volunteer in volunteers:
+        region = db.session.get(Region, volunteer.region_id)
+        division = division_of(region)
+        if division not in last:
+            last[division] = _last_sequence(region, division)
+        last[division] += 1
+        db.session.add(VolunteerNumber(volunteer_id=volunteer.id, number=compose(division, last[division]),
+                                       division=division, sequence=last[division]))
+    db.session.flush()
 
 
 def find(number: str) -> Optional[Volunteer]:

@@ -110,8 +110,7 @@ def number_volunteers() -> int:
     """Give every volunteer without a number theirs, in the order they registered."""
     missing = db.session.scalars(sa.select(Volunteer).where(~sa.exists().where(
         VolunteerNumber.volunteer_id == Volunteer.id)).order_by(Volunteer.created_at, Volunteer.id)).all()
-    for volunteer in missing:
-        numbers.assign(volunteer)
+    numbers.assign_all(missing)
     return len(missing)
 
 

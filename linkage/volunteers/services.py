@@ -10,6 +10,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from linkage import audit, settings, uploads
 from linkage.community import claims
+from linkage.database import batching
 from linkage.errors import Refused
 from linkage.extensions import db
 from linkage.identifiers import read_id_number
@@ -66,6 +67,8 @@ def checked_id_number(text: Optional[str], *, today: date, volunteer: Optional[V
     min_age = int(settings.get("MIN_VOLUNTEER_AGE"))
     if age_on(info.birth_date, today) < min_age:
         raise Refused(_("Volunteers must be at least %(age)s years old.", age=min_age), field=field)
+    if batching(db.session):   # an import checked the file's numbers against the register first
+        return number
     query = sa.select(Volunteer.id).where(Volunteer.id_number_index == blind_index(number))
     if volunteer is not None and volunteer.id is not None:
         query = query.where(Volunteer.id != volunteer.id)
@@ -159,7 +162,7 @@ def register_by_staff(data: ProfileData, *, actor: User, today: date) -> Volunte
     data = _with_defaults(replace(data, name=name))
     number = checked_id_number(data.id_number, today=today)
     _check(data, today)
-    volunteer = Volunteer(name=name, phone=data.phone or None, region=data.community,
+    volunteer = Volunteer(name=name, phone=data.phone or None, region=data.community, region_id=data.community.id,
                           latitude=data.community.latitude, longitude=data.community.longitude,
                           max_travel_km=data.max_travel_km, weekly_minutes_limit=data.weekly_hours * 60,
                           status=VolunteerStatus.active, skills=list(data.skills))
@@ -174,7 +177,8 @@ def add_volunteer(volunteer: Volunteer) -> Volunteer:
     """A new volunteer's record, however it is made (self-registration, the profile form, staff, an import):
     added, flushed (a second record of one ID number is refused) and given its volunteer number."""
     db.session.add(volunteer)
-    _flush_unique_id()
+    if not batching(db.session):   # a batch is flushed by its writer, which answers for the unique index
+        _flush_unique_id()
     numbers.assign(volunteer)
     return volunteer
 

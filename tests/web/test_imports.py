@@ -15,7 +15,7 @@ from linkage.community import services as community_services
 from linkage.extensions import db
 from linkage.identifiers import resident_id_check_char
 from linkage.imports import services
-from linkage.models import AuditEvent, Resident
+from linkage.models import AuditEvent, Region, Resident, User
 from tests.factories import make_resident
 
 
@@ -137,6 +137,45 @@ def test_a_clean_file_of_five_thousand_is_written_through_the_form_rules(client,
     token = url.rsplit("/", 1)[-1]
     assert not os.path.exists(os.path.join(app.instance_path, "uploads", "imports", token))
     assert client.get(url).status_code == 404
+
+
+def test_imported_residents_events_name_them_and_their_community(client, auth, world):
+    """Written in batches, each resident's events still name the resident and the community, and the chain holds."""
+    from linkage.audit import verify
+
+    auth.login("staff1")
+    url = preview_url(upload(client, "residents.csv", sheets.to_csv(headers(), rows(3, world.c1.code))))
+    assert client.post(url, data={}).status_code == 302
+    residents = {r.id: r for r in db.session.scalars(sa.select(Resident).where(Resident.name.like("居民%")))}
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action.in_(
+        ("resident.register", "resident.consent_record")))).all()
+    assert len(events) == 6 and {e.subject_id for e in events} == set(residents)
+    assert {(e.subject_type, e.region_id) for e in events} == {("Resident", world.c1.id)}
+    assert all(e.after["region_id"] == world.c1.id for e in events if e.action == "resident.register")
+    assert verify().intact
+
+
+def test_a_resident_registered_between_the_check_and_the_write_is_reported_and_nothing_is_written(
+        client, auth, world, monkeypatch):
+    """Another clerk registers a resident of the file after its rows were checked: the batch's flush fails,
+    and the rows written again one by one name that row; nothing is written."""
+    table = rows(5, world.c1.code)
+    checked, clerk, community = services.already_registered, world["staff1"].id, world.c1.id
+
+    def registered_meanwhile(*args, **kwargs):   # in the request's session
+        found = checked(*args, **kwargs)
+        community_services.register_resident(actor=db.session.get(User, clerk), name="Registered Meanwhile",
+                                             id_number=table[3][1], region=db.session.get(Region, community),
+                                             address="1-1", consent=True)
+        return found
+
+    auth.login("staff1")
+    url = preview_url(upload(client, "residents.csv", sheets.to_csv(headers(), table)))
+    before, events = count(), count(AuditEvent)
+    monkeypatch.setattr(services, "already_registered", registered_meanwhile)
+    response = client.post(url, data={})
+    assert response.status_code == 200 and problems_on(response.get_data(as_text=True)) == {(5, headers()[1])}
+    assert count() == before and count(AuditEvent) == events
 
 
 def test_an_xlsx_file_is_imported(client, auth, world):

@@ -15,7 +15,7 @@ from linkage.imports import needs as need_imports
 from linkage.imports import services
 from linkage.imports import volunteers as volunteer_imports
 from linkage.models import (AuditEvent, ConsentChannel, ConsentPurpose, HoursStatus, Need, NeedChannel,
-                            ResidentConsent, SignUp, SignUpStatus, Volunteer)
+                            ResidentConsent, SignUp, SignUpStatus, Volunteer, VolunteerNumber)
 from linkage.security import decrypt
 from tests.factories import make_resident, make_shift, make_volunteer
 
@@ -106,6 +106,33 @@ def test_volunteers_clean_file_of_five_thousand_is_written_through_the_registrat
     assert client.get(url).status_code == 404   # the kept file is gone
 
 
+def test_imported_volunteers_are_numbered_in_file_order_and_their_events_name_them(client, auth, world):
+    """Written in batches, the volunteers are numbered one after the other in the order of the file, after the
+    district's last number, and each one's event names them and their community; the chain holds."""
+    from linkage.audit import verify
+    from linkage.records import numbers
+
+    numbers.assign(make_volunteer(world.c1, name="Numbered Before"))
+    db.session.commit()
+    auth.login("staff1")
+    heads = services.headers("en", volunteer_imports.KIND)
+    url = preview_url(upload(client, "volunteers", sheets.to_csv(heads, volunteer_rows(3, world))))
+    assert client.post(url, data={}).status_code == 302
+    imported = db.session.scalars(sa.select(Volunteer).where(Volunteer.name.like("志愿者%")).order_by(Volunteer.id)).all()
+    assert [v.name for v in imported] == ["志愿者0", "志愿者1", "志愿者2"]
+    given = [numbers.number_of(v) for v in imported]
+    assert all(numbers.is_valid(number) for number in given)
+    division, sequences = given[0][:6], [int(number[6:14]) for number in given]
+    before = db.session.scalar(sa.select(sa.func.max(VolunteerNumber.sequence)).where(
+        VolunteerNumber.division == division, VolunteerNumber.volunteer_id.not_in([v.id for v in imported]))) or 0
+    assert sequences == [before + 1, before + 2, before + 3]
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "volunteer.register")
+                                .order_by(AuditEvent.id)).all()[-3:]
+    assert [e.subject_id for e in events] == [v.id for v in imported]
+    assert {(e.region_id, e.after["region_id"]) for e in events} == {(world.c1.id, world.c1.id)}
+    assert verify().intact
+
+
 # --- needs --------------------------------------------------------------------------------------------------
 
 def need_rows(n, numbers, world):
@@ -173,6 +200,29 @@ def test_needs_clean_file_of_five_thousand_is_filed_through_submit_need_as_impor
     first = db.session.scalar(sa.select(Need).where(Need.title == "上门探访0"))
     assert first.resident_id == residents[0].id and first.urgency == 1 and first.recurrence.value == "weekly"
     assert first.window_start.astimezone(timezone.utc).replace(tzinfo=None) == datetime(2031, 3, 1, 1, 0)
+
+
+def test_imported_needs_events_name_them_their_kind_and_their_consents(client, auth, world):
+    """Filed in batches, each need's event names the need, its community and its kind, and each sharing
+    consent's event names its need; the chain holds."""
+    from linkage.audit import verify
+
+    residents, numbers = residents_with_numbers(world, n=2)
+    auth.login("staff1")
+    url = preview_url(upload(client, "needs", sheets.to_csv(services.headers("en", need_imports.KIND),
+                                                              need_rows(3, numbers, world))))
+    assert client.post(url, data={}).status_code == 302
+    needs = db.session.scalars(sa.select(Need).order_by(Need.id)).all()
+    assert [n.title for n in needs] == ["上门探访0", "上门探访1", "上门探访2"]
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action.in_(
+        ("need.submit", "resident.consent_record"))).order_by(AuditEvent.id)).all()[-6:]
+    submitted = [e for e in events if e.action == "need.submit"]
+    assert [e.subject_id for e in submitted] == [n.id for n in needs]
+    assert {(e.region_id, e.after["category_id"]) for e in submitted} == {(world.c1.id, world.visits.id)}
+    shared = [e for e in events if e.action == "resident.consent_record"]
+    assert [(e.subject_id, e.after["need_id"], e.after["purpose"]) for e in shared] == [
+        (n.resident_id, n.id, ConsentPurpose.sharing.value) for n in needs]
+    assert verify().intact
 
 
 def test_a_resident_who_withdrew_consent_to_their_data_gets_no_imported_need(client, auth, world):
