@@ -233,11 +233,10 @@ def test_cp_sat_model_matches_brute_force(data):
         assert result["status"] == "OPTIMAL" and result["objective"] == result["bound"] == best
 
 
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_problems())
-def test_decomposed_path_bounds_are_valid(data):
-    """Force the large-problem path (flow bound, LNS over tiny blocks, whole-model finish)."""
-    with _Patched(GREEDY_SHORTCUT=False, WHOLE_MODEL_PAIRS=0, BLOCK_PAIRS=3):
+def _bounds_valid_on_a_forced_path(data, **knobs) -> dict:
+    """Solve with these solver knobs; the result checks, and its objective and printed bound hold the
+    brute-force optimum between them (INFEASIBLE where the pins cannot hold)."""
+    with _Patched(GREEDY_SHORTCUT=False, WHOLE_MODEL_PAIRS=0, BLOCK_PAIRS=3, **knobs):
         result = solve_shifts(parse_shift_problem(data), time_limit=20, workers=1).to_dict()
     check_shifts(data, result)
     best = brute_force(data)
@@ -247,6 +246,14 @@ def test_decomposed_path_bounds_are_valid(data):
         assert result["objective"] <= best <= result["bound"]
         if result["status"] == "OPTIMAL":
             assert result["objective"] == best
+    return result
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problems())
+def test_decomposed_path_bounds_are_valid(data):
+    """Force the large-problem path (flow bound, LNS over tiny blocks, whole-model finish)."""
+    _bounds_valid_on_a_forced_path(data)
 
 
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -255,14 +262,7 @@ def test_the_largest_components_priced_flow_bounds_validly(data):
     """Force the largest-component path: hour prices from a flow over each shift's best candidates,
     then one flow over all pairs at those prices, LNS and no whole-model finish. The printed bound
     is still at least the brute-force optimum."""
-    with _Patched(GREEDY_SHORTCUT=False, WHOLE_MODEL_PAIRS=0, FINISH_WHOLE_PAIRS=0, BLOCK_PAIRS=3, PRICE_TOP_K=0):
-        result = solve_shifts(parse_shift_problem(data), time_limit=20, workers=1).to_dict()
-    check_shifts(data, result)
-    best = brute_force(data)
-    if best is None:
-        assert result["status"] == "INFEASIBLE"
-    else:
-        assert result["objective"] <= best <= result["bound"]
+    _bounds_valid_on_a_forced_path(data, FINISH_WHOLE_PAIRS=0, PRICE_TOP_K=0)
 
 
 @st.composite
