@@ -1410,12 +1410,11 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
 
     search = _ComponentSearch(
         state, comps, pinned=pinned, bonus=bonus, big=big, workers=workers, seed=seed,
-        report=_Reporter(progress, t0),
+        report=_Reporter(progress, t0), clock=clock,
     )
     stats["components"] = len(comps)
     stats["largest_component_pairs"] = max(search.sizes) if search.sizes else 0
     search.build_seconds = time.monotonic() - t_build
-    search.clock = clock
     search.report(sum(search.cobj), sum(search.cbound))
     # time kept for explaining and assembling the result: it scales like building the pairs and the
     # greedy did on this machine under its current load, plus the model build and stop latency of
@@ -1516,7 +1515,8 @@ class _ComponentSearch:
     share of the time left: small ones (or ones whose start breaks a rule) as one CP-SAT model, large
     ones by LNS over blocks with a flow bound. Keeps each component's value, bound and status."""
 
-    def __init__(self, state: State, comps, *, pinned, bonus, big: int, workers: int, seed: int, report):
+    def __init__(self, state: State, comps, *, pinned, bonus, big: int, workers: int, seed: int, report,
+                 clock: Clock | None = None):
         cp, pr = state.cp, state.pairs
         self.state, self.cp, self.pr = state, cp, pr
         self.comps = comps
@@ -1534,7 +1534,7 @@ class _ComponentSearch:
         self.flow_starts = 0  # components whose flow start beat the greedy one
         self.flow_start_objective: int | None = None  # the objective when a flow start was last taken
         self.build_seconds = 0.0  # seconds the pairs and the greedy start took (set by the caller)
-        self.clock = Clock()  # replaced by the caller's, started where the solve starts
+        self.clock = clock or Clock()  # started where the solve starts
         self.lns_share: tuple | None = None  # (LNS's share before the whole model, core share, others' cores)
 
     def lns_share_before_whole(self) -> float:
