@@ -345,7 +345,7 @@ class _FairModel:
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return SubResult("UNKNOWN", {}, None, None)
         return SubResult("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
-                         self.block._chosen(solver, self.idx), int(round(solver.objective_value)),
+                         self.block._chosen(solver.boolean_value, self.idx), int(round(solver.objective_value)),
                          int(math.floor(solver.best_objective_bound + 1e-6)))
 
     def solve_spread(self, main, *, end: float, workers: int, seed: int):
@@ -367,7 +367,7 @@ class _FairModel:
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         return SubResult("OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE",
-                          self.block._chosen(solver, self.idx), main.objective, main.bound)
+                          self.block._chosen(solver.boolean_value, self.idx), main.objective, main.bound)
 
 
 # --------------------------------------------------------------------------------------------

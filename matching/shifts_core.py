@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 from .availability import available_mask, merge_windows
 from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
 from .machine import Clock
+from .mip import MipTwin, TwinResult
 from .shift_types import ShiftAssignment, ShiftResult, UnfilledSlot
 from .shifts_explain import Explainer, assignment_reasons
 
@@ -54,7 +55,11 @@ PRICE_ITERATIONS = 30
 # proven optimal at 15.3 s with half the time for LNS, 10.7 s with a tenth, 8.0 s with a twentieth;
 # tight street (2,000 × 800, 60 s): 58.4 s with half, 40.4 s with a tenth. LNS only warms the start:
 # the whole model finds the same optimum from the greedy start alone (10.8 s on the street tier).
-LNS_SHARE_BEFORE_WHOLE = 0.1
+# Since HiGHS searches the whole model beside CP-SAT (FINISH_WITH_TWIN; it takes no hint), the LNS
+# start matters less still: seed 1, street proven at 12.0 s with a tenth, 9.5 s with a fiftieth
+# (seed 2: 8.1 s; CP-SAT alone with a tenth 13.7 s on both); tight street 34.6 s and 32.7 s (seed 2:
+# 38.8 s; CP-SAT alone 43.7 s, and seed 2 unproven at 60 s).
+LNS_SHARE_BEFORE_WHOLE = 0.02
 # When the machine is shared, the whole model cannot prove a mid-size component in its time and its
 # search improves little on the LNS solution; LNS then gets most of the time and the whole model the
 # rest, for its bound. Measured at a load average of about 3 (seed 1): tight street (2,000 × 800,
@@ -67,6 +72,13 @@ LNS_SHARE_BEFORE_WHOLE = 0.1
 LNS_SHARE_WHEN_SHARED = 0.9
 OTHERS_SHARED = 0.5
 SHARED_BELOW = 0.9  # the solving thread got less than this share of a core: the machine is shared
+# After LNS, a mid-size component's whole model is searched by CP-SAT and, beside it, by HiGHS on the
+# same model as a MIP (matching.mip), which takes TWIN_THREADS of the workers. Measured on a quiet
+# machine, tight street (2,000 × 800), the whole model alone: CP-SAT on two threads proved it in
+# 24–44 s, HiGHS on one in 22–25 s; street (3,000 × 400): CP-SAT 7–10 s, HiGHS 5.4–6.2 s.
+FINISH_WITH_TWIN = True
+TWIN_THREADS = 1
+TWIN_GRACE = 0.5  # seconds the twin may take past the limit to report what it found (HiGHS's latency)
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
 STOP_LATENCY_PER_BUILD = 0.25  # CP-SAT's stop latency, as a share of the time its model took to build
 GREEDY_SHORTCUT = True  # a component whose greedy value meets its trivial bound is optimal as is
@@ -795,8 +807,9 @@ class _Progress(cp_model.CpSolverSolutionCallback):
 
 
 class SubResult:
-    def __init__(self, status, chosen, objective, bound, core=None, build_seconds=0.0):
+    def __init__(self, status, chosen, objective, bound, core=None, build_seconds=0.0, solution_from=None):
         self.build_seconds = build_seconds
+        self.solution_from = solution_from  # with a MIP twin: whose solution was kept ("CP-SAT", "HiGHS")
         self.status = status
         self.chosen = chosen
         self.objective = objective
@@ -819,10 +832,12 @@ def solve_block(
     kept_weight: int = 0,
     deadline: float | None = None,
     top_k: int | None = None,
+    twin: bool = False,
 ) -> SubResult:
     """Solve the shifts in ``block`` exactly (within time) with everything else held fixed.
 
-    ``time_limit`` counts from the call (model building included); ``deadline`` caps it.
+    ``time_limit`` counts from the call (model building included); ``deadline`` caps it. With
+    ``twin``, HiGHS searches the same model beside CP-SAT (``_BlockModel.solve``).
     """
     t_start = time.monotonic()
     end = t_start + time_limit
@@ -852,6 +867,7 @@ def solve_block(
         bonus=bonus,
         kept_weight=kept_weight,
         build_seconds=build_seconds,
+        twin=twin,
     )
 
 
@@ -1033,7 +1049,10 @@ class _BlockModel:
         self.m.proto.solution_hint.vars.extend(self.hint_vars)
         self.m.proto.solution_hint.values.extend(self.hint_vals)
 
-    def solve(self, idx, *, end, workers, seed, on_solution, bonus, kept_weight, build_seconds) -> SubResult:
+    def solve(self, idx, *, end, workers, seed, on_solution, bonus, kept_weight, build_seconds,
+              twin: bool = False) -> SubResult:
+        """CP-SAT on the model; with ``twin``, its MIP twin on HiGHS searches beside it (matching.mip)
+        and the first to prove stops the other."""
         solver = cp_model.CpSolver()
         prm = solver.parameters
         # CP-SAT returns some time after its limit, more for a larger model: measured 0.57 s after
@@ -1041,6 +1060,10 @@ class _BlockModel:
         # average of 3.5; it is told to stop that much earlier
         prm.max_time_in_seconds = max(0.01, end - time.monotonic() - STOP_LATENCY_PER_BUILD * build_seconds)
         prm.num_workers = 1 if self.assumptions else max(1, workers)
+        mip = MipTwin.of(self.m.proto) if twin and not self.assumptions else None
+        if mip is not None:
+            prm.num_workers = max(1, prm.num_workers - TWIN_THREADS)
+            mip.start(prm.max_time_in_seconds, on_proven=solver.stop_search)
         prm.random_seed = int(seed)
         # CP-SAT's presolve splits these models into LP components and then loses the objective bound
         # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
@@ -1054,8 +1077,11 @@ class _BlockModel:
         status = solver.solve(self.m, cb) if cb is not None else solver.solve(self.m)
         chosen = {}
         core = []
+        if mip is not None:  # proven: the twin is ended; else it ends at its own limit and reports
+            mip.stop(grace=0.0 if status == cp_model.OPTIMAL else max(0.0, end - time.monotonic()) + TWIN_GRACE)
+            return self._with_twin(solver, status, mip.result(), idx, build_seconds)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = self._chosen(solver, idx)
+            chosen = self._chosen(solver.boolean_value, idx)
             obj = int(round(solver.objective_value))
             bound = int(math.floor(solver.best_objective_bound + 1e-6))
         else:
@@ -1068,18 +1094,42 @@ class _BlockModel:
                 ]
         return SubResult(_STATUS_NAMES.get(status, "UNKNOWN"), chosen, obj, bound, core, build_seconds)
 
-    def _chosen(self, solver, idx: np.ndarray) -> dict[int, int]:
-        """The solution as pair -> slot group."""
+    def _with_twin(self, solver, status, twin: TwinResult | None, idx: np.ndarray, build_seconds) -> SubResult:
+        """CP-SAT's outcome and its MIP twin's together: the better solution, the smaller bound."""
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        obj = int(round(solver.objective_value)) if found else None
+        bound = int(math.floor(solver.best_objective_bound + 1e-6)) if found else None
+        chosen = self._chosen(solver.boolean_value, idx) if found else {}
+        proven = status == cp_model.OPTIMAL
+        if status == cp_model.INFEASIBLE or twin is None:
+            return SubResult(_STATUS_NAMES.get(status, "UNKNOWN"), chosen, obj, bound, [], build_seconds)
+        source = "CP-SAT"
+        if twin.objective is not None and (obj is None or twin.objective > obj):
+            obj = int(round(twin.objective))
+            chosen = self._chosen(lambda lit: bool(twin.values[lit.index]), idx)
+            proven, source = twin.proven, "HiGHS"
+        if twin.bound is not None and math.isfinite(twin.bound):
+            twin_bound = int(math.floor(twin.bound + 1e-6))
+            bound = twin_bound if bound is None else min(bound, twin_bound)
+        if obj is None:
+            return SubResult("UNKNOWN", {}, None, None, [], build_seconds)
+        bound = max(obj, bound) if bound is not None else obj
+        proven = proven or obj >= bound
+        return SubResult("OPTIMAL" if proven else "FEASIBLE", chosen, obj, bound, [], build_seconds,
+                         solution_from=source)
+
+    def _chosen(self, is_true, idx: np.ndarray) -> dict[int, int]:
+        """The solution (``is_true(literal)``) as pair -> slot group."""
         cp, pr, gm = self.cp, self.pr, self.pr.gmask
         chosen = {}
         for p in idx.tolist():
-            if solver.boolean_value(self.x[p]):
+            if is_true(self.x[p]):
                 gl = list(_bits(int(gm[p])))
                 if len(cp.groups[int(pr.ps[p])]) == 1 or len(gl) == 1:
                     chosen[p] = 0 if len(cp.groups[int(pr.ps[p])]) == 1 else gl[0]
                 else:
                     for g, y in self.ys_of[p]:
-                        if solver.boolean_value(y):
+                        if is_true(y):
                             chosen[p] = g
                             break
         return chosen
@@ -1430,6 +1480,8 @@ def solve(problem, *, time_limit: float, workers: int, seed: int, progress, prev
         stats["lns_rounds"] = search.lns_rounds
     if search.lns_share is not None:
         stats["lns_share_before_whole"], stats["core_share"], stats["other_cores_busy"] = search.lns_share
+    if search.solution_from is not None:
+        stats["whole_model_solution_from"] = search.solution_from
     if search.flow_starts:
         stats["flow_starts"] = search.flow_starts
         stats["flow_start_objective"] = search.flow_start_objective
@@ -1535,6 +1587,7 @@ class _ComponentSearch:
         self.flow_start_objective: int | None = None  # the objective when a flow start was last taken
         self.build_seconds = 0.0  # seconds the pairs and the greedy start took (set by the caller)
         self.clock = clock or Clock()  # started where the solve starts
+        self.solution_from: str | None = None  # after a whole model with its MIP twin, whose solution was kept
         self.lns_share: tuple | None = None  # (LNS's share before the whole model, core share, others' cores)
 
     def lns_share_before_whole(self) -> float:
@@ -1777,7 +1830,9 @@ class _ComponentSearch:
             seed=self.seed,
             kept_weight=self.big,
             deadline=end,
+            twin=FINISH_WITH_TWIN,
         )
+        self.solution_from = res.solution_from
         if res.status not in ("OPTIMAL", "FEASIBLE"):
             return
         if res.objective > before:

@@ -681,12 +681,12 @@ def test_on_a_shared_machine_lns_gets_most_of_a_mid_size_components_time(monkeyp
     assert len(seen) == 1 and seen[0] > 1.0  # most of the ~3 s left, not a tenth of it
 
 
-def test_on_a_quiet_machine_lns_gets_a_tenth_and_the_whole_model_the_rest(monkeypatch):
+def test_on_a_quiet_machine_lns_gets_a_fiftieth_and_the_whole_model_the_rest(monkeypatch):
     from matching import shifts_core
 
     result, seen = _lns_share_taken(monkeypatch, shared_below=0.0)
-    assert result["stats"]["lns_share_before_whole"] == shifts_core.LNS_SHARE_BEFORE_WHOLE == 0.1
-    assert len(seen) == 1 and seen[0] < 0.6
+    assert result["stats"]["lns_share_before_whole"] == shifts_core.LNS_SHARE_BEFORE_WHOLE == 0.02
+    assert len(seen) == 1 and seen[0] < 0.2
 
 
 def test_the_core_share_is_this_threads_cpu_over_the_wall_time():
@@ -761,3 +761,34 @@ def test_cp_sat_is_told_to_stop_earlier_by_a_share_of_its_models_build_time(monk
     assert 29.0 < plain <= 30.0 and build > 0
     early, build = limit_given(1_000.0 / build)  # a latency of about a thousand seconds: the floor
     assert early == 0.01
+
+
+def test_the_whole_models_mip_twin_proves_and_its_solution_is_taken_when_cp_sat_stops_short(monkeypatch):
+    """After LNS a mid-size component's whole model is searched by CP-SAT and by HiGHS beside it
+    (matching.mip). Here CP-SAT stops at its first solution (the hint): HiGHS's optimum is taken,
+    checked by the independent checker, and equals what CP-SAT proves alone."""
+    from ortools.sat.python import cp_model
+
+    from matching import shifts_core
+
+    data = generate(250, 100, 1)
+    monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # every component through LNS and the finish
+    monkeypatch.setattr(shifts_core, "LNS_SHARE_BEFORE_WHOLE", 0.0)
+    monkeypatch.setattr(shifts_core, "SHARED_BELOW", 0.0)
+    monkeypatch.setattr(shifts_core, "OTHERS_SHARED", 99.0)
+    alone = solve_shifts(parse_shift_problem(data), time_limit=60, workers=2, seed=1).to_dict()
+    assert alone["status"] == "OPTIMAL"
+
+    class FirstSolutionOnly(cp_model.CpSolver):
+        def solve(self, model, callback=None):
+            self.parameters.stop_after_first_solution = True
+            return super().solve(model, callback)
+
+    monkeypatch.setattr(shifts_core.cp_model, "CpSolver", FirstSolutionOnly)
+    result = solve_shifts(parse_shift_problem(data), time_limit=60, workers=2, seed=1).to_dict()
+    check_shifts(data, result)
+    assert result["stats"]["whole_model_solution_from"] == "HiGHS"
+    assert result["status"] == "OPTIMAL" and result["objective"] == result["bound"] == alone["objective"]
+    monkeypatch.setattr(shifts_core, "FINISH_WITH_TWIN", False)
+    short = solve_shifts(parse_shift_problem(data), time_limit=60, workers=2, seed=1).to_dict()
+    assert "whole_model_solution_from" not in short["stats"] and short["objective"] < alone["objective"]

@@ -1,0 +1,142 @@
+"""The MIP twin (matching.mip): HiGHS on the same model as CP-SAT, its solution checked row by row."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ortools.sat.python import cp_model
+
+from matching.mip import MipTwin
+
+
+@st.composite
+def boolean_models(draw):
+    """Small models of the kinds the shift and GAP models use: at-most-one and exactly-one over
+    literals (some negated), bool-or, and linear rows with both bounds, maximizing or minimizing."""
+    n = draw(st.integers(2, 7))
+    m = cp_model.CpModel()
+    x = [m.new_bool_var(f"x{i}") for i in range(n)]
+
+    def lit(i, neg):
+        return ~x[i] if neg else x[i]
+
+    for _ in range(draw(st.integers(0, 3))):
+        members = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=n, unique=True))
+        negs = draw(st.lists(st.booleans(), min_size=len(members), max_size=len(members)))
+        kind = draw(st.sampled_from(["at_most_one", "exactly_one", "bool_or"]))
+        lits = [lit(i, ng) for i, ng in zip(members, negs)]
+        {"at_most_one": m.add_at_most_one, "exactly_one": m.add_exactly_one, "bool_or": m.add_bool_or}[kind](lits)
+    for _ in range(draw(st.integers(0, 3))):
+        members = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=n, unique=True))
+        coefs = draw(st.lists(st.integers(-4, 6), min_size=len(members), max_size=len(members)))
+        lo = draw(st.integers(-6, 3))
+        hi = lo + draw(st.integers(0, 8))
+        expr = cp_model.LinearExpr.weighted_sum([x[i] for i in members], coefs)
+        m.add_linear_constraint(expr, lo, hi)
+    weights = draw(st.lists(st.integers(-9, 9), min_size=n, max_size=n))
+    objective = cp_model.LinearExpr.weighted_sum(x, weights) + draw(st.integers(-5, 5))
+    if draw(st.booleans()):
+        m.maximize(objective)
+    else:
+        m.minimize(objective)
+    return m
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(boolean_models())
+def test_the_twin_proves_what_cp_sat_proves(model):
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    status = solver.solve(model)
+    twin = MipTwin.of(model.proto)
+    assert twin is not None
+    twin.start(30.0)
+    result = twin.result()
+    if status == cp_model.INFEASIBLE:
+        assert result.objective is None and not result.proven
+        return
+    assert status == cp_model.OPTIMAL
+    assert result.proven
+    assert result.objective == solver.objective_value == result.bound
+    assert twin.keeps_every_row(result.values)
+    # the twin's solution, given to CP-SAT as fixed values, is a solution of the same value
+    fixed = model.clone()
+    for i, v in enumerate(result.values.tolist()):
+        fixed.add(fixed.get_bool_var_from_proto_index(i) == v)
+    assert cp_model.CpSolver().solve(fixed) == cp_model.OPTIMAL
+
+
+def test_a_model_with_a_row_a_mip_cannot_state_exactly_has_no_twin():
+    def model_with(add):
+        m = cp_model.CpModel()
+        a, b = m.new_bool_var("a"), m.new_bool_var("b")
+        add(m, a, b)
+        m.maximize(a + b)
+        return m
+
+    assert MipTwin.of(model_with(lambda m, a, b: m.add_at_most_one([a, b])).proto) is not None
+    enforced = model_with(lambda m, a, b: m.add(a + b <= 1).only_enforce_if(a))
+    assert MipTwin.of(enforced.proto) is None
+    holes = model_with(lambda m, a, b: m.add_linear_expression_in_domain(a + b, cp_model.Domain.from_values([0, 2])))
+    assert MipTwin.of(holes.proto) is None
+    product = cp_model.CpModel()
+    y = product.new_int_var(0, 4, "y")
+    product.add_multiplication_equality(y, [product.new_int_var(0, 2, ""), product.new_int_var(0, 2, "")])
+    product.maximize(y)
+    assert MipTwin.of(product.proto) is None
+    no_objective = cp_model.CpModel()
+    no_objective.new_bool_var("a")
+    assert MipTwin.of(no_objective.proto) is None
+
+
+def test_a_solution_that_breaks_a_row_or_a_domain_does_not_count():
+    m = cp_model.CpModel()
+    x = [m.new_bool_var("") for _ in range(3)]
+    m.add_at_most_one(x[:2])
+    m.add(2 * x[1] + 3 * x[2] <= 4)
+    m.add_bool_or([~x[0], x[2]])  # x0 → x2
+    m.maximize(sum(x))
+    twin = MipTwin.of(m.proto)
+    assert twin.keeps_every_row(np.array([1, 0, 1]))
+    assert not twin.keeps_every_row(np.array([1, 1, 0]))  # two of the at-most-one
+    assert not twin.keeps_every_row(np.array([0, 1, 1]))  # 2 + 3 > 4
+    assert not twin.keeps_every_row(np.array([1, 0, 0]))  # x0 without x2
+    assert not twin.keeps_every_row(np.array([0, 0, 2]))  # outside the domain
+
+
+def _assignment_model(agents: int, jobs: int, seed: int) -> cp_model.CpModel:
+    """A generalized assignment of type D (hard for both solvers at this size)."""
+    rng = np.random.default_rng(seed)
+    r = rng.integers(1, 101, size=(agents, jobs))
+    c = 111 - r + rng.integers(-10, 11, size=(agents, jobs))
+    cap = (0.8 * r.sum(axis=1) / agents).astype(int)
+    m = cp_model.CpModel()
+    x = [[m.new_bool_var("") for _ in range(jobs)] for _ in range(agents)]
+    for j in range(jobs):
+        m.add_exactly_one([x[i][j] for i in range(agents)])
+    for i in range(agents):
+        m.add(cp_model.LinearExpr.weighted_sum(x[i], r[i].tolist()) <= int(cap[i]))
+    m.minimize(cp_model.LinearExpr.weighted_sum([v for row in x for v in row], c.ravel().tolist()))
+    return m
+
+
+def test_stop_ends_the_search_at_once_or_after_a_grace_for_its_own_end():
+    twin = MipTwin.of(_assignment_model(20, 400, 7).proto)
+    twin.start(600.0)
+    time.sleep(1.0)
+    twin.stop()
+    assert twin.result() is None  # ended: no outcome, rather than a search run for its 600 s
+    timed = MipTwin.of(_assignment_model(20, 400, 7).proto)
+    timed.start(1.5)
+    timed.stop(grace=60.0)  # it ends by its own limit within the grace and reports
+    result = timed.result()
+    assert result is not None and not result.proven
+    if result.objective is not None:  # what it had found is a solution of the model
+        assert timed.keeps_every_row(result.values) and result.bound <= result.objective
+    stopped_first = MipTwin.of(_assignment_model(5, 20, 7).proto)
+    stopped_first.stop()
+    stopped_first.start(600.0)
+    assert stopped_first.result() is None  # asked to stop before it began: it never ran
