@@ -1,4 +1,4 @@
-"""A CP-SAT model's twin as a mixed-integer program, searched by HiGHS in a thread beside CP-SAT.
+"""A CP-SAT model's twin as a mixed-integer program, searched by HiGHS in a child process beside CP-SAT.
 
 On a model of Boolean pairs under clique, count and hour rows, HiGHS's presolve and cuts close the
 gap at its root where CP-SAT's LP (built lazily, with fewer cuts) keeps searching: the tight street's
@@ -99,9 +99,20 @@ def _rows_of(proto) -> _Rows | None:
     return rows
 
 
+_CHILD = [sys.executable, "-c", "from matching.mip import child_main; child_main()"]
+
+
+def _child_env() -> dict:
+    """The parent's environment, with the folder holding ``matching`` first on the child's import
+    path: the child finds this very package whatever the working folder it starts in."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": here if not path else here + os.pathsep + path}
+
+
 class MipTwin:
     """The MIP twin of a CP-SAT model (see the module's note). ``of`` builds it or gives None;
-    ``start`` searches in a thread; ``stop`` asks it to end; ``result`` waits and gives the outcome."""
+    ``start`` searches in a child process; ``stop`` ends it; ``result`` waits and gives the outcome."""
 
     @classmethod
     def of(cls, proto) -> MipTwin | None:
@@ -144,8 +155,8 @@ class MipTwin:
             payload = pickle.dumps((self.n, self.lb, self.ub, self.cost, self.vars, self.coeffs, self.start_of,
                                     self.lo, self.hi, until), protocol=pickle.HIGHEST_PROTOCOL)
             try:
-                self._child = subprocess.Popen([sys.executable, "-c", "from matching.mip import child_main; child_main()"], stdin=subprocess.PIPE,
-                                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                self._child = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                               stderr=subprocess.DEVNULL, env=_child_env())
             except OSError:
                 return
         self._thread = threading.Thread(target=self._watch, args=(payload, on_proven), daemon=True)

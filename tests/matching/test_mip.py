@@ -142,3 +142,25 @@ def test_stop_ends_the_search_at_once_or_after_a_grace_for_its_own_end():
     stopped_first.stop()
     stopped_first.start(600.0)
     assert stopped_first.result() is None  # asked to stop before it began: it never ran
+
+
+def test_the_child_imports_this_very_package_whatever_its_working_folder(monkeypatch):
+    import os
+
+    import matching
+    from matching.mip import _child_env
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(matching.__file__)))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    assert _child_env()["PYTHONPATH"] == root
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    assert _child_env()["PYTHONPATH"].split(os.pathsep) == [root, "/elsewhere"]
+    monkeypatch.chdir("/")  # a search started from another folder still runs and proves
+    m = cp_model.CpModel()
+    x = [m.new_bool_var("") for _ in range(3)]
+    m.add_at_most_one(x)
+    m.maximize(2 * x[0] + 3 * x[1] + x[2])
+    twin = MipTwin.of(m.proto)
+    twin.start(30.0)
+    result = twin.result()
+    assert result.proven and result.objective == 3
