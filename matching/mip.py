@@ -11,8 +11,11 @@ through OR-Tools is not heeded: a process can be ended when CP-SAT proves first.
 
 Only rows a MIP states exactly are taken: at-most-one, exactly-one, bool-or and single-interval
 linear constraints over integer variables, none enforced by a literal; any other model has no twin.
-HiGHS is given no hint (its solution start crashed the process in OR-Tools 9.15). Its solution is
-checked against every row in exact integers before it counts.
+HiGHS is given no hint (its solution start crashed the process in OR-Tools 9.15); where the model's
+hint gives every variable and keeps every row, HiGHS is told to look only for solutions better than
+it (``objective_bound``), so that it prunes by the hint's value from its root on, and "none better"
+proves the hint optimal (tight street: proven at 38.0 and 46.4 s against 41.8 and 50.5 s without).
+Its solution is checked against every row in exact integers before it counts.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ except ImportError:  # pragma: no cover - OR-Tools without the model builder
     _mbh = None
 
 _INF = 2**62
+CUTOFF_FROM_HINT = True  # HiGHS looks only for what beats a hint that gives every variable
 
 
 @dataclass
@@ -139,11 +143,21 @@ class MipTwin:
         self.offset = float(obj.offset)
         self.scale = float(obj.scaling_factor) or 1.0  # CP-SAT minimizes Σ cost·x; reports scale·(Σ + offset)
         self.vars, self.coeffs, self.start_of, self.lo, self.hi = rows.arrays()
+        self.hint = self._whole_hint(proto)
         self._lock = threading.Lock()
         self._stopped = False
         self._child: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
         self._result: TwinResult | None = None
+
+    def _whole_hint(self, proto) -> np.ndarray | None:
+        """The model's solution hint when it gives every variable and keeps every row, else None."""
+        hint = proto.solution_hint
+        if not CUTOFF_FROM_HINT or len(hint.vars) != self.n:
+            return None
+        values = np.zeros(self.n, dtype=np.int64)
+        values[np.asarray(list(hint.vars), dtype=np.int64)] = np.asarray(list(hint.values), dtype=np.int64)
+        return values if self.keeps_every_row(values) else None
 
     def start(self, seconds: float, on_proven=None) -> None:
         """Search for at most ``seconds`` in a child process (``child_main``), watched by a
@@ -152,8 +166,10 @@ class MipTwin:
             if self._stopped:
                 return
             until = time.time() + float(seconds)  # the child's clock: it starts and builds in that time too
+            # only what beats the hint is searched for (an integral objective: by at least 1)
+            cutoff = None if self.hint is None else float(self.cost @ self.hint) - 0.5
             payload = pickle.dumps((self.n, self.lb, self.ub, self.cost, self.vars, self.coeffs, self.start_of,
-                                    self.lo, self.hi, until), protocol=pickle.HIGHEST_PROTOCOL)
+                                    self.lo, self.hi, until, cutoff), protocol=pickle.HIGHEST_PROTOCOL)
             try:
                 self._child = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                stderr=subprocess.DEVNULL, env=_child_env())
@@ -193,7 +209,10 @@ class MipTwin:
             self._thread.join()
         return self._result
 
-    def _read(self, proven: bool, has_bound: bool, bound: float, values) -> TwinResult:
+    def _read(self, proven: bool, has_bound: bool, bound: float, values, none_better=False) -> TwinResult:
+        if none_better and self.hint is not None:  # nothing beats the hint: the hint is the optimum
+            objective = self._reported(float(self.cost @ self.hint))
+            return TwinResult(True, objective, objective, self.hint.copy())
         if values is not None:
             values = np.asarray(values, dtype=np.int64)
             if not self.keeps_every_row(values):
@@ -233,16 +252,21 @@ def _model(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi):
     return m
 
 
-def _search(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi, until):
+def _search(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi, until, cutoff=None):
     """HiGHS on the rows until ``until`` (``time.time()``): (proven, has a bound, bound, values or
     None), in the minimized Σ cost·x. Runs in the child process."""
     model = _model(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi)
     solver = _mbh.ModelSolverHelper("highs")
     solver.set_time_limit_in_seconds(max(0.01, until - time.time()))
     # one thread (CP-SAT has the rest); the exact optimum: the objective is integral
-    solver.set_solver_specific_parameters("threads=1\nmip_rel_gap=0\nmip_abs_gap=0.5\noutput_flag=false")
+    options = "threads=1\nmip_rel_gap=0\nmip_abs_gap=0.5\noutput_flag=false"
+    if cutoff is not None:
+        options += f"\nobjective_bound={cutoff!r}"
+    solver.set_solver_specific_parameters(options)
     solver.solve(model)
     status = solver.status()
+    if cutoff is not None and status == _mbh.SolveStatus.INFEASIBLE:
+        return False, False, math.nan, None, True
     values = np.rint(np.asarray(solver.variable_values(), dtype=float)) if solver.has_solution() else None
     found = status in (_mbh.SolveStatus.OPTIMAL, _mbh.SolveStatus.FEASIBLE)
     bound = float(solver.best_objective_bound()) if found else math.nan

@@ -71,6 +71,49 @@ def test_the_twin_proves_what_cp_sat_proves(model):
     assert cp_model.CpSolver().solve(fixed) == cp_model.OPTIMAL
 
 
+def _hinted(model: cp_model.CpModel, values: list[int]) -> cp_model.CpModel:
+    hinted = model.clone()
+    for i, v in enumerate(values):
+        hinted.add_hint(hinted.get_bool_var_from_proto_index(i), v)
+    return hinted
+
+
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(boolean_models())
+def test_given_a_whole_hint_the_twin_looks_only_for_better_and_still_proves_the_optimum(model):
+    first = cp_model.CpSolver()
+    first.parameters.num_workers = 1
+    first.parameters.stop_after_first_solution = True
+    if first.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return
+    best = cp_model.CpSolver()
+    best.parameters.num_workers = 1
+    assert best.solve(model) == cp_model.OPTIMAL
+    n = len(model.proto.variables)
+    for solver in (first, best):  # a hint that may be beaten, and one that cannot be
+        values = [int(solver.value(model.get_bool_var_from_proto_index(i))) for i in range(n)]
+        twin = MipTwin.of(_hinted(model, values).proto)
+        assert twin.hint is not None and twin.hint.tolist() == values
+        twin.start(30.0)
+        result = twin.result()
+        assert result.proven
+        assert result.objective == result.bound == pytest.approx(best.objective_value, abs=1e-6)
+        assert twin.keeps_every_row(result.values)
+
+
+def test_a_hint_that_misses_a_variable_or_breaks_a_row_is_not_a_cutoff():
+    m = cp_model.CpModel()
+    x = [m.new_bool_var("") for _ in range(3)]
+    m.add_at_most_one(x)
+    m.maximize(2 * x[0] + 3 * x[1] + x[2])
+    assert MipTwin.of(_hinted(m, [0, 1, 0]).proto).hint.tolist() == [0, 1, 0]
+    assert MipTwin.of(_hinted(m, [1, 1, 0]).proto).hint is None  # two of the at-most-one
+    partial = m.clone()
+    partial.add_hint(partial.get_bool_var_from_proto_index(1), 1)
+    assert MipTwin.of(partial.proto).hint is None
+    assert MipTwin.of(m.proto).hint is None
+
+
 def test_a_model_with_a_row_a_mip_cannot_state_exactly_has_no_twin():
     def model_with(add):
         m = cp_model.CpModel()
