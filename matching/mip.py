@@ -103,15 +103,13 @@ def _rows_of(proto) -> _Rows | None:
     return rows
 
 
-_CHILD = [sys.executable, "-c", "from matching.mip import child_main; child_main()"]
-
-
-def _child_env() -> dict:
-    """The parent's environment, with the folder holding ``matching`` first on the child's import
-    path: the child finds this very package whatever the working folder it starts in."""
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": here if not path else here + os.pathsep + path}
+# The child loads this file alone, by its path: not the ``matching`` package, whose other modules
+# (CP-SAT and the rest) it does not need (0.8 s to start against 0.2 s), and whatever the folder or
+# import path it starts with.
+_CHILD = [sys.executable, "-c",
+          "import importlib.util as u, sys; s = u.spec_from_file_location('mip_child', sys.argv[1]); "
+          "m = sys.modules[s.name] = u.module_from_spec(s); s.loader.exec_module(m); m.child_main()",
+          os.path.abspath(__file__)]
 
 
 class MipTwin:
@@ -172,7 +170,7 @@ class MipTwin:
                                     self.lo, self.hi, until, cutoff), protocol=pickle.HIGHEST_PROTOCOL)
             try:
                 self._child = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                               stderr=subprocess.DEVNULL, env=_child_env())
+                                               stderr=subprocess.DEVNULL)
             except OSError:
                 return
         self._thread = threading.Thread(target=self._watch, args=(payload, on_proven), daemon=True)

@@ -187,17 +187,18 @@ def test_stop_ends_the_search_at_once_or_after_a_grace_for_its_own_end():
     assert stopped_first.result() is None  # asked to stop before it began: it never ran
 
 
-def test_the_child_imports_this_very_package_whatever_its_working_folder(monkeypatch):
-    import os
+def test_the_child_runs_this_file_alone_whatever_its_folder_or_import_path(monkeypatch):
+    import subprocess
 
-    import matching
-    from matching.mip import _child_env
+    from matching.mip import _CHILD
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(matching.__file__)))
-    monkeypatch.delenv("PYTHONPATH", raising=False)
-    assert _child_env()["PYTHONPATH"] == root
-    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
-    assert _child_env()["PYTHONPATH"].split(os.pathsep) == [root, "/elsewhere"]
+    # it loads the file by its path: not the package, and not through the import path
+    listing = "print(sorted(k for k in sys.modules if k.startswith('matching')))"
+    probe = [*_CHILD[:2], _CHILD[2].replace("m.child_main()", listing), _CHILD[3]]
+    out = subprocess.run(probe, capture_output=True, text=True, cwd="/", check=True,
+                         env={"PATH": "/usr/bin", "PYTHONPATH": "/nowhere"})
+    assert out.stdout.strip() == "[]"
+    monkeypatch.setenv("PYTHONPATH", "/nowhere")
     monkeypatch.chdir("/")  # a search started from another folder still runs and proves
     m = cp_model.CpModel()
     x = [m.new_bool_var("") for _ in range(3)]
