@@ -51,34 +51,35 @@ class TwinResult:
 
 
 class _Rows:
-    """The constraint rows in compressed form: row r holds vars[start[r]:start[r+1]]."""
+    """The constraint rows, gathered as CP-SAT gives them (``arrays`` turns them into the compressed
+    form: row r holds vars[start[r]:start[r+1]], negated literals resolved)."""
 
     def __init__(self):
-        self.vars: list[int] = []
+        self.refs: list[int] = []
         self.coeffs: list[int] = []
-        self.start: list[int] = [0]
+        self.lengths: list[int] = []
         self.lo: list[int] = []
         self.hi: list[int] = []
 
-    def add(self, terms: list[tuple[int, int]], lo: int, hi: int) -> None:
+    def add(self, refs, coeffs, lo: int, hi: int) -> None:
         """A row lo ≤ Σ coef·literal ≤ hi over CP-SAT literals (a negative one, ¬x, is 1 − x)."""
-        constant = 0
-        for lit, coef in terms:
-            if lit < 0:
-                self.vars.append(-lit - 1)
-                self.coeffs.append(-coef)
-                constant += coef
-            else:
-                self.vars.append(lit)
-                self.coeffs.append(coef)
-        self.start.append(len(self.vars))
-        self.lo.append(lo - constant if lo > -_INF else -_INF)
-        self.hi.append(hi - constant if hi < _INF else _INF)
+        self.refs.extend(refs)
+        self.coeffs.extend(coeffs)
+        self.lengths.append(len(refs))
+        self.lo.append(lo)
+        self.hi.append(hi)
 
     def arrays(self):
-        return (np.asarray(self.vars, dtype=np.int64), np.asarray(self.coeffs, dtype=np.int64),
-                np.asarray(self.start, dtype=np.int64), np.asarray(self.lo, dtype=np.int64),
-                np.asarray(self.hi, dtype=np.int64))
+        refs = np.asarray(self.refs, dtype=np.int64)
+        coeffs = np.asarray(self.coeffs, dtype=np.int64)
+        lengths = np.asarray(self.lengths, dtype=np.int64)
+        negated = refs < 0  # c·¬x = c − c·x: the variable, the coefficient negated, c moved to the bounds
+        constant = np.zeros(len(lengths), dtype=np.int64)
+        np.add.at(constant, np.repeat(np.arange(len(lengths)), lengths)[negated], coeffs[negated])
+        lo, hi = np.asarray(self.lo, dtype=np.int64), np.asarray(self.hi, dtype=np.int64)
+        return (np.where(negated, -refs - 1, refs), np.where(negated, -coeffs, coeffs),
+                np.concatenate(([0], np.cumsum(lengths))).astype(np.int64),
+                np.where(lo > -_INF, lo - constant, -_INF), np.where(hi < _INF, hi - constant, _INF))
 
 
 def _rows_of(proto) -> _Rows | None:
@@ -88,16 +89,21 @@ def _rows_of(proto) -> _Rows | None:
         if len(c.enforcement_literal):
             return None
         if c.has_at_most_one():
-            rows.add([(lit, 1) for lit in c.at_most_one.literals], -_INF, 1)
+            lits = list(c.at_most_one.literals)
+            rows.add(lits, [1] * len(lits), -_INF, 1)
         elif c.has_exactly_one():
-            rows.add([(lit, 1) for lit in c.exactly_one.literals], 1, 1)
+            lits = list(c.exactly_one.literals)
+            rows.add(lits, [1] * len(lits), 1, 1)
         elif c.has_bool_or():
-            rows.add([(lit, 1) for lit in c.bool_or.literals], 1, _INF)
+            lits = list(c.bool_or.literals)
+            rows.add(lits, [1] * len(lits), 1, _INF)
         elif c.has_linear():
-            domain = list(c.linear.domain)
-            if len(domain) != 2:
+            domain = c.linear.domain
+            refs = list(c.linear.vars)
+            # a negative reference in a linear row (CpModel never writes one) is not taken: no twin
+            if len(domain) != 2 or any(r < 0 for r in refs):
                 return None
-            rows.add(list(zip(c.linear.vars, c.linear.coeffs)), int(domain[0]), int(domain[1]))
+            rows.add(refs, list(c.linear.coeffs), int(domain[0]), int(domain[1]))
         else:
             return None
     return rows
@@ -124,13 +130,16 @@ class MipTwin:
             return None
         if not _mbh.ModelSolverHelper("highs").solver_is_supported():
             return None
-        domains = [list(v.domain) for v in proto.variables]
-        if any(len(d) != 2 for d in domains):
-            return None
+        bounds = []
+        for v in proto.variables:
+            domain = v.domain
+            if len(domain) != 2:
+                return None
+            bounds.append((domain[0], domain[1]))
         rows = _rows_of(proto)
         if rows is None:
             return None
-        return cls(proto, np.asarray(domains, dtype=np.int64).reshape(-1, 2), rows)
+        return cls(proto, np.asarray(bounds, dtype=np.int64).reshape(-1, 2), rows)
 
     def __init__(self, proto, domains: np.ndarray, rows: _Rows):
         obj = proto.objective
