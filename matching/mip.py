@@ -202,7 +202,7 @@ class MipTwin:
         own time limit) and report what it found. Safe before, during and after it."""
         with self._lock:
             self._stopped = True
-            child = getattr(self, "_child", None)
+            child = self._child
         if child is None:
             return
         if grace > 0 and self._thread is not None:

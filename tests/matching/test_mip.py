@@ -46,11 +46,22 @@ def boolean_models(draw):
     return m
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(boolean_models())
-def test_the_twin_proves_what_cp_sat_proves(model):
+def _property(examples: int):
+    return settings(max_examples=examples, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _one_worker(*, first_solution: bool = False) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
+    solver.parameters.stop_after_first_solution = first_solution
+    return solver
+
+
+@_property(40)
+@given(boolean_models())
+def test_the_twin_proves_what_cp_sat_proves(model):
+    solver = _one_worker()
     status = solver.solve(model)
     twin = MipTwin.of(model.proto)
     assert twin is not None
@@ -78,16 +89,13 @@ def _hinted(model: cp_model.CpModel, values: list[int]) -> cp_model.CpModel:
     return hinted
 
 
-@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@_property(25)
 @given(boolean_models())
 def test_given_a_whole_hint_the_twin_looks_only_for_better_and_still_proves_the_optimum(model):
-    first = cp_model.CpSolver()
-    first.parameters.num_workers = 1
-    first.parameters.stop_after_first_solution = True
+    first = _one_worker(first_solution=True)
     if first.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
-    best = cp_model.CpSolver()
-    best.parameters.num_workers = 1
+    best = _one_worker()
     assert best.solve(model) == cp_model.OPTIMAL
     n = len(model.proto.variables)
     for solver in (first, best):  # a hint that may be beaten, and one that cannot be
