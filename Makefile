@@ -48,10 +48,11 @@ lint: install  ## import layers (contracts in setup.cfg) and function complexity
 	$(BIN)/flake8 --select=C901 matching linkage
 
 # The optimizer's own tests (tests/matching) use no database (the import contracts keep `matching` apart from
-# the app): `make test` runs them with the SQLite half only.
-test: lint services browser  ## lint, then the whole suite on SQLite and, but for tests/matching, on PostgreSQL
+# the app), and the layout tests (marked `layout`) measure pages in Chromium, which no database changes:
+# `make test` runs both with the SQLite half only.
+test: lint services browser  ## lint, then the whole suite on SQLite and, but for tests/matching and layout, on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-postgresql PYTEST_ARGS="--ignore=tests/matching $(PYTEST_ARGS)"
+	$(MAKE) --no-print-directory test-postgresql PYTEST_ARGS="--ignore=tests/matching -m 'not layout' $(PYTEST_ARGS)"
 
 test-sqlite: install
 	LINKAGE_TEST_DB=sqlite $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider $(PYTEST_ARGS)

@@ -10,7 +10,7 @@ import pytest
 from linkage.seed import DEMO_PASSWORD
 from tests.browser.conftest import ARTIFACTS, policy_violations, send
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.layout]
 
 SHOTS = os.path.join(ARTIFACTS, "roles")
 PHONE, DESKTOP = 360, 1280

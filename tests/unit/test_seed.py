@@ -245,15 +245,15 @@ def test_scale_multiplies_people_not_regions(app):
 
 
 def test_any_seed_builds_a_consistent_district_and_the_same_seed_the_same_district(app):
-    """Whatever the random seed, every constraint holds (nothing is committed between seeds); seeding with
-    the first seed again gives the same district, and another seed a different one."""
+    """Whatever the random seed (three of them), every constraint holds (nothing is committed between seeds);
+    seeding with the first seed again gives the same district, and another seed a different one."""
     def sample():
         return (list(db.session.scalars(sa.select(Resident.name).order_by(Resident.id))),
                 list(db.session.scalars(sa.select(Need.title).order_by(Need.id))),
                 list(db.session.scalars(sa.select(Organization.credit_code).order_by(Organization.id))))
 
     samples = []
-    for random_seed in (1, 2, 3, 4, 5, 1):
+    for random_seed in (1, 2, 3, 1):
         created, _ = seed_demo(random_seed=random_seed)
         assert created and count(Resident) == 500
         signed = db.session.execute(sa.select(SignUp.shift_id, SignUp.volunteer_id)).all()
