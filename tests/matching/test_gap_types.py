@@ -184,3 +184,33 @@ def test_the_uninterrupted_search_of_a_small_model_gets_no_hint_and_the_rounds_b
     assert whole == (2000, 2000)  # the first round, on the whole model, starts from the best
     assert reduced and all(pairs < 2000 and hinted == 0 for pairs, hinted in reduced)
     assert result.objective <= result.stats["heuristic_objective"]
+
+
+@pytest.mark.parametrize("seed", [3, 8, 21])
+def test_near_the_bound_each_round_searches_what_can_cost_at_most_the_bound_and_raises_it_or_proves(seed):
+    """Near the Lagrangian bound, a round holds only the pairs an assignment costing at most the bound can use
+    (no more than at the best so far), and either proves its optimum or raises the bound by one, never past
+    the true optimum (the textbook model's, proven); the rounds, from a first assignment, end at the optimum."""
+    from matching import gap
+
+    instance = generate("c", 5, 60, seed=seed)
+    optimum = solve_gap_plain(instance, time_limit=30, workers=2, seed=0)
+    assert optimum.status == "OPTIMAL"
+    c, resource, capacity = (np.array(a, dtype=float) for a in _arrays(instance))
+    state = gap._State(instance, 1, 0.0, None)
+    relax = capacity_lagrangian(c, resource, capacity, math.inf, math.inf)
+    everything = [(i, j) for i in range(instance.agents) for j in range(instance.jobs)]
+    gap._cp_sat(instance, instance.cost, everything, state, 30, 1, 0, stop_below=math.inf)  # a first assignment
+    red = gap._Reduction(instance, instance.cost, state, {}, math.inf, 5, start=relax[2].min(axis=0))
+    stats, smaller = {"rounds": []}, []
+    while state.lower < state.upper:
+        lower, at_best = state.lower, len(red.pairs(state))
+        gap._at_the_bound(instance, instance.cost, red, state, stats, math.inf, 2, 0)
+        assert stats["rounds"][-1]["variables"] <= at_best
+        smaller.append(stats["rounds"][-1]["variables"] < at_best)
+        assert lower < state.lower <= optimum.objective
+        assert state.lower == lower + 1 or state.lower == state.upper
+    assert smaller[0] and state.upper == state.lower == optimum.objective
+    assert check_gap(instance, {"status": "OPTIMAL", "objective": state.upper, "bound": state.lower,
+                                "assignment": state.assignment, "sense": "min"}) == optimum.objective
+
