@@ -12,9 +12,11 @@ through OR-Tools is not heeded: a process can be ended when CP-SAT proves first.
 Only rows a MIP states exactly are taken: at-most-one, exactly-one, bool-or and single-interval
 linear constraints over integer variables, none enforced by a literal; any other model has no twin.
 HiGHS is given no hint (its solution start crashed the process in OR-Tools 9.15); where the model's
-hint gives every variable and keeps every row, HiGHS is told to look only for solutions better than
-it (``objective_bound``), so that it prunes by the hint's value from its root on, and "none better"
-proves the hint optimal (tight street: proven at 38.0 and 46.4 s against 41.8 and 50.5 s without).
+hint gives every variable and keeps every row, HiGHS is told to look only for solutions at least as
+good as it (``objective_bound`` half a unit above the hint's value), so that it prunes by that value
+from its root on. Its proof is always its own optimal solution: "none as good", which the hint itself
+contradicts, proves nothing (HiGHS has called feasible programs infeasible; a cutoff just below the
+hint, which read that answer as the hint's proof, once claimed a hint optimal that was not).
 Its solution is checked against every row in exact integers before it counts.
 """
 
@@ -37,7 +39,7 @@ except ImportError:  # pragma: no cover - OR-Tools without the model builder
     _mbh = None
 
 _INF = 2**62
-CUTOFF_FROM_HINT = True  # HiGHS looks only for what beats a hint that gives every variable
+CUTOFF_FROM_HINT = True  # HiGHS looks only for what is at least as good as a hint that gives every variable
 
 
 @dataclass
@@ -173,8 +175,8 @@ class MipTwin:
             if self._stopped:
                 return
             until = time.time() + float(seconds)  # the child's clock: it starts and builds in that time too
-            # only what beats the hint is searched for (an integral objective: by at least 1)
-            cutoff = None if self.hint is None else float(self.cost @ self.hint) - 0.5
+            # only what is at least as good as the hint is searched for (an integral objective)
+            cutoff = None if self.hint is None else float(self.cost @ self.hint) + 0.5
             payload = pickle.dumps((self.n, self.lb, self.ub, self.cost, self.vars, self.coeffs, self.start_of,
                                     self.lo, self.hi, until, cutoff), protocol=pickle.HIGHEST_PROTOCOL)
             try:
@@ -216,10 +218,7 @@ class MipTwin:
             self._thread.join()
         return self._result
 
-    def _read(self, proven: bool, has_bound: bool, bound: float, values, none_better=False) -> TwinResult:
-        if none_better and self.hint is not None:  # nothing beats the hint: the hint is the optimum
-            objective = self._reported(float(self.cost @ self.hint))
-            return TwinResult(True, objective, objective, self.hint.copy())
+    def _read(self, proven: bool, has_bound: bool, bound: float, values) -> TwinResult:
         if values is not None:
             values = np.asarray(values, dtype=np.int64)
             if not self.keeps_every_row(values):
@@ -272,8 +271,6 @@ def _search(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi, until, cutoff=None
     solver.set_solver_specific_parameters(options)
     solver.solve(model)
     status = solver.status()
-    if cutoff is not None and status == _mbh.SolveStatus.INFEASIBLE:
-        return False, False, math.nan, None, True
     values = np.rint(np.asarray(solver.variable_values(), dtype=float)) if solver.has_solution() else None
     found = status in (_mbh.SolveStatus.OPTIMAL, _mbh.SolveStatus.FEASIBLE)
     bound = float(solver.best_objective_bound()) if found else math.nan

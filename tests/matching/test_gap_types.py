@@ -213,4 +213,3 @@ def test_near_the_bound_each_round_searches_what_can_cost_at_most_the_bound_and_
     assert smaller[0] and state.upper == state.lower == optimum.objective
     assert check_gap(instance, {"status": "OPTIMAL", "objective": state.upper, "bound": state.lower,
                                 "assignment": state.assignment, "sense": "min"}) == optimum.objective
-

@@ -91,7 +91,7 @@ def _hinted(model: cp_model.CpModel, values: list[int]) -> cp_model.CpModel:
 
 @_property(25)
 @given(boolean_models())
-def test_given_a_whole_hint_the_twin_looks_only_for_better_and_still_proves_the_optimum(model):
+def test_given_a_whole_hint_the_twin_looks_only_for_as_good_and_proves_the_optimum_by_its_own_solution(model):
     first = _one_worker(first_solution=True)
     if first.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return
@@ -107,6 +107,19 @@ def test_given_a_whole_hint_the_twin_looks_only_for_better_and_still_proves_the_
         assert result.proven
         assert result.objective == result.bound == pytest.approx(best.objective_value, abs=1e-6)
         assert twin.keeps_every_row(result.values)
+
+
+def test_an_answer_without_a_solution_proves_nothing_even_beside_a_whole_hint():
+    """HiGHS has called feasible programs infeasible: with the hint in hand, "none as good" is not a proof."""
+    m = cp_model.CpModel()
+    x = [m.new_bool_var("") for _ in range(3)]
+    m.add_at_most_one(x)
+    m.maximize(2 * x[0] + 3 * x[1] + x[2])
+    twin = MipTwin.of(_hinted(m, [0, 1, 0]).proto)
+    assert twin.hint is not None
+    for proven, has_bound in ((False, False), (True, True)):
+        result = twin._read(proven, has_bound, -3.0, None)
+        assert not result.proven and result.objective is None and result.values is None
 
 
 def test_a_hint_that_misses_a_variable_or_breaks_a_row_is_not_a_cutoff():
