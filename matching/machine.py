@@ -1,5 +1,6 @@
 """How much of the machine a solve is getting: the share of a core its thread has had, and how many
-cores other processes kept busy meanwhile (Linux's /proc/stat; elsewhere that part reads 0)."""
+cores other processes kept busy meanwhile (Linux's /proc/stat; elsewhere that part reads 0). The solve's
+own child processes that have ended (HiGHS's searches, matching.mip) are not others."""
 
 from __future__ import annotations
 
@@ -24,13 +25,19 @@ def _machine_busy_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / _TICK
 
 
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and of its child processes that have ended."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 class Clock:
     """Started where a solve starts; read while it runs."""
 
     def __init__(self):
         self.wall = time.monotonic()
         self.thread = time.thread_time()
-        self.process = time.process_time()
+        self.process = own_cpu_seconds()
         self.busy = _machine_busy_seconds()
 
     def core_share(self) -> float:
@@ -44,5 +51,5 @@ class Clock:
         busy = _machine_busy_seconds()
         if wall < 0.5 or busy is None or self.busy is None:
             return 0.0
-        ours = time.process_time() - self.process
+        ours = own_cpu_seconds() - self.process
         return max(0.0, (busy - self.busy - ours) / wall)

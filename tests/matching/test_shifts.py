@@ -714,6 +714,20 @@ def test_the_cores_others_kept_busy_are_the_machines_busy_time_less_ours():
     assert clock.others_cores() == 0.0
 
 
+def test_a_child_process_of_the_solve_that_has_ended_is_not_another_process():
+    """HiGHS searches in child processes (matching.mip): their CPU time is the solve's own, so a
+    finished search does not make the machine read as shared."""
+    import subprocess
+    import sys
+
+    from matching.machine import own_cpu_seconds
+
+    before = own_cpu_seconds()
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.5:\n    pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    assert own_cpu_seconds() - before >= 0.45
+
+
 def test_other_processes_keeping_a_core_busy_make_the_machine_shared(monkeypatch):
     """The solving thread may get a whole core while the search's second thread would share the
     other: cores kept busy by other processes count too."""
