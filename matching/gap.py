@@ -821,16 +821,19 @@ class _PairFixing:
     """What a reduction gives the search: per pair, the best bound of an assignment using it or not
     (``with_in``, ``with_out``), so pairs that cannot improve on the best assignment stay out."""
 
+    def mask_below(self, value) -> np.ndarray:
+        """Per pair, whether an assignment costing at most ``value`` can use it."""
+        return useful_pairs(self.with_in, self.with_out, value, self.tolerance)
+
     def mask(self, state) -> np.ndarray:
-        return useful_pairs(self.with_in, self.with_out, state.upper, self.tolerance)
+        return self.mask_below(state.upper)
 
     def pairs(self, state) -> list[tuple[int, int]]:
         return self.pairs_below(state.upper)
 
     def pairs_below(self, value) -> list[tuple[int, int]]:
         """The pairs an assignment costing at most ``value`` can use."""
-        mask = useful_pairs(self.with_in, self.with_out, value, self.tolerance)
-        return [(int(i), int(j)) for i, j in zip(*np.nonzero(mask))]
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(self.mask_below(value)))]
 
     def stop_below(self, state, n_pairs: int, small: bool):
         """Small models: re-reduce on every improvement (cheap now); else once re-reducing would drop
