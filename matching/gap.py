@@ -19,6 +19,7 @@ from ortools.sat.python import cp_model
 from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 from matching.gap_local import descend, insert_by_regret, regret_repair
+from matching.mip import MipTwin
 from matching.native import stdout_to_stderr
 
 STATUS_NAMES = {
@@ -463,9 +464,10 @@ def _gap_model(instance, cost, pairs, state, hint=True) -> tuple[cp_model.CpMode
     return model, x
 
 
-def _portfolio(model, x, state, seconds, workers, seed, stop_below):
-    """``workers`` single-threaded searches side by side; the first to finish stops the others."""
-    stop = threading.Event()
+def _portfolio(model, x, state, seconds, workers, seed, stop_below, stop: threading.Event | None = None):
+    """``workers`` single-threaded searches side by side; the first to finish stops the others, and so
+    does ``stop`` being set."""
+    stop = stop or threading.Event()
     solvers = [cp_model.CpSolver() for _ in range(workers)]
     outcomes = [None] * workers
 
@@ -789,6 +791,10 @@ def _reduce_and_solve(
 
 # Within this many units of the bound, the rounds search below the bound plus one (``_at_the_bound``).
 NEAR_BOUND = 12
+# In the rounds at the bound HiGHS searches the same model beside CP-SAT (matching.mip), taking one of
+# the workers: there CP-SAT's time varies with its seed by 2–12 s (one worker, Chu–Beasley c20200 at
+# 2,391: 2.7, 11.8, 12.1, 4.5 s with seeds 0–3; c10200 at 2,805: 1.0–7.2 s), HiGHS's by 3.4–6.6 s.
+BOUND_ROUND_WITH_HIGHS = True
 
 
 def _near(state) -> bool:
@@ -803,18 +809,40 @@ def _at_the_bound(instance, cost, red, state, stats, deadline, workers, seed) ->
     (Chu–Beasley c10200, bound 2,804: 263 pairs against 745 at 2,814; c20200 at 2,390: 297 against 834),
     and its optimum, when above the bound, is often the next best assignment. Measured (10 s, 2 workers):
     solver seed 1 proves c20200 at 3.1 s and c10200 at 6.9 s, where the rounds at the best so far proved
-    neither; seed 0 ends at 2,392 and 2,807 (before: 2,394–2,395 and 2,807–2,810).
+    neither; seed 0 ends at 2,392 and 2,807 (before: 2,394–2,395 and 2,807–2,810). With HiGHS beside
+    one CP-SAT search (BOUND_ROUND_WITH_HIGHS), solver seeds 0–7 all prove both, in 2.5–8.6 s.
     """
     target = state.lower
     pairs = red.pairs_below(target)
-    code, bound = _cp_sat(
-        instance, cost, pairs, state, deadline - time.monotonic(), workers, seed, portfolio=True, hint=False
-    )
+    model, x = _gap_model(instance, cost, pairs, state, hint=False)
+    twin = MipTwin.of(model.Proto()) if BOUND_ROUND_WITH_HIGHS and workers >= 2 else None
+    stop = threading.Event()
+    seconds = deadline - time.monotonic()
+    if twin is not None:
+        twin.start(seconds, on_proven=stop.set)
+    code, bound = _portfolio(model, x, state, seconds, workers - (twin is not None), seed, None, stop)
+    if twin is not None:
+        twin.stop(grace=0.0 if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE) else 0.5)
+        code, bound = _with_highs(twin.result(), x, state, code, bound)
     _record_round(state, stats, len(pairs), code)
     if code == cp_model.INFEASIBLE:
         state.raise_lower(target + 1)
     elif bound is not None:
         state.raise_lower(min(math.ceil(bound - 1e-6), target + 1))
+
+
+def _with_highs(found, x, state, code, bound):
+    """A round's CP-SAT outcome (status, bound) with HiGHS's on the same model: its proven optimum, a
+    solution checked row by row, is an assignment and the round's bound."""
+    if found is None or not found.proven:
+        return code, bound
+    value = int(round(found.objective))
+    assignment = [0] * state.jobs
+    for (i, j), v in x.items():
+        if found.values[v.Index()]:
+            assignment[j] = i
+    state.improve(value, assignment)
+    return cp_model.OPTIMAL, value if bound is None else max(bound, value)
 
 
 class _PairFixing:

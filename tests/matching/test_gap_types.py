@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from benchmarks.gap_instances import GRID, generate, to_text
 from matching.gap import (
@@ -213,3 +215,51 @@ def test_near_the_bound_each_round_searches_what_can_cost_at_most_the_bound_and_
     assert smaller[0] and state.upper == state.lower == optimum.objective
     assert check_gap(instance, {"status": "OPTIMAL", "objective": state.upper, "bound": state.lower,
                                 "assignment": state.assignment, "sense": "min"}) == optimum.objective
+
+
+class _EveryPair:
+    """A reduction that fixes nothing."""
+
+    def __init__(self, instance):
+        self.instance = instance
+
+    def pairs_below(self, value):
+        return [(i, j) for i in range(self.instance.agents) for j in range(self.instance.jobs)]
+
+
+def test_in_a_round_at_the_bound_highs_proves_it_and_stops_cp_sat(monkeypatch):
+    """HiGHS searches the round's model beside CP-SAT: its proven optimum, checked row by row, is the
+    round's answer (an assignment and the bound), and its proof stops the CP-SAT searches."""
+    from matching import gap
+
+    waited = []
+
+    def cp_sat_finding_nothing(model, x, state, seconds, workers, seed, stop_below, stop=None):
+        waited.append((workers, stop.wait(60)))  # until HiGHS proves
+        return cp_model.UNKNOWN, None
+
+    monkeypatch.setattr(gap, "_portfolio", cp_sat_finding_nothing)
+    instance = generate("c", 5, 60, seed=8)
+    optimum = solve_gap_plain(instance, time_limit=30, workers=2, seed=0)
+    assert optimum.status == "OPTIMAL"
+    state = gap._State(instance, 1, 0.0, None)
+    state.raise_lower(optimum.objective)  # the bound is the optimum: the round finds and proves it
+    stats = {"rounds": []}
+    gap._at_the_bound(instance, instance.cost, _EveryPair(instance), state, stats, time.monotonic() + 60, 2, 0)
+    assert waited == [(1, True)]  # CP-SAT kept one worker and was stopped by HiGHS's proof
+    assert stats["rounds"][-1]["status"] == "OPTIMAL"
+    assert state.upper == state.lower == optimum.objective
+    assert check_gap(instance, {"status": "OPTIMAL", "objective": state.upper, "bound": state.lower,
+                                "assignment": state.assignment, "sense": "min"}) == optimum.objective
+
+
+def test_an_unproven_highs_answer_leaves_the_rounds_cp_sat_outcome_as_it_was():
+    from matching import gap
+    from matching.mip import TwinResult
+
+    instance = generate("c", 5, 60, seed=8)
+    state = gap._State(instance, 1, 0.0, None)
+    x = {}
+    for found in (None, TwinResult(False, 812.0, 800.0, np.zeros(0, dtype=np.int64))):
+        assert gap._with_highs(found, x, state, cp_model.FEASIBLE, 790.5) == (cp_model.FEASIBLE, 790.5)
+    assert state.assignment is None
