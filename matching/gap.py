@@ -761,13 +761,18 @@ def _reduce_and_solve(
         # neighbourhood search) improves fastest; once about three pairs per job remain, single-thread
         # searches with the full LP, one per worker with different seeds, find and prove the optimum sooner.
         small = len(pairs) <= 3 * instance.jobs
-        # A small model is searched without interruption to the end (restarting on every improvement
-        # threw away what the search had learnt), and without the best so far as its hint: a hinted
+        # A small model is searched without interruption to the end, or until the best comes near the
+        # bound (restarting on every improvement threw away what the search had learnt), and without
+        # the best so far as its hint: a hinted
         # search keeps returning to the hint's neighbourhood (fresh type E instances, 20 s, three seeds:
         # e10200s2030 21,200 hinted against 21,154 unhinted, e20400s2031 42,620 against 42,569; types C
         # and D alike either way).
         whole = small or total <= SMALL_PAIRS
         k += 1
+        # every round ends once the best comes near the bound: the rounds at the bound take over
+        stop_below = state.lower + NEAR_BOUND
+        if not whole:
+            stop_below = max(stop_below, red.stop_below(state, len(pairs), small))
         code, bound = _cp_sat(
             instance,
             cost,
@@ -776,7 +781,7 @@ def _reduce_and_solve(
             deadline - time.monotonic(),
             workers,
             seed + k,
-            None if whole else red.stop_below(state, len(pairs), small),
+            stop_below,
             portfolio=small,
             hint=not whole,
         )

@@ -263,3 +263,31 @@ def test_an_unproven_highs_answer_leaves_the_rounds_cp_sat_outcome_as_it_was():
     for found in (None, TwinResult(False, 812.0, 800.0, np.zeros(0, dtype=np.int64))):
         assert gap._with_highs(found, x, state, cp_model.FEASIBLE, 790.5) == (cp_model.FEASIBLE, 790.5)
     assert state.assignment is None
+
+
+def test_a_round_away_from_the_bound_ends_once_its_best_comes_near_it_and_the_rounds_at_the_bound_go_on(monkeypatch):
+    """Also the uninterrupted rounds of a small model stop once the best is within NEAR_BOUND units of the
+    lower bound; from there only rounds at the bound run."""
+    from matching import gap
+
+    calls = []
+    cp_sat, at_the_bound = gap._cp_sat, gap._at_the_bound
+
+    def spy_cp_sat(instance, cost, pairs, state, seconds, workers, seed, stop_below=None, **kw):
+        calls.append(("round", state.lower, stop_below))
+        return cp_sat(instance, cost, pairs, state, seconds, workers, seed, stop_below, **kw)
+
+    def spy_at_the_bound(instance, cost, red, state, *args):
+        calls.append(("at the bound", state.lower, None))
+        return at_the_bound(instance, cost, red, state, *args)
+
+    monkeypatch.setattr(gap, "_cp_sat", spy_cp_sat)
+    monkeypatch.setattr(gap, "_at_the_bound", spy_at_the_bound)
+    instance = generate("e", 10, 200, seed=5)
+    result = gap.solve_gap(instance, time_limit=6, workers=2, seed=0)
+    assert check_gap(instance, result.to_dict()) == result.objective
+    rounds = [(lower, stop) for kind, lower, stop in calls[1:] if kind == "round"]  # after the first, whole model
+    assert rounds and all(stop is not None and stop >= lower + gap.NEAR_BOUND for lower, stop in rounds)
+    kinds = [kind for kind, _, _ in calls]
+    if "at the bound" in kinds:
+        assert "round" not in kinds[kinds.index("at the bound"):]
