@@ -19,6 +19,7 @@ from ortools.sat.python import cp_model
 from matching.defaults import DEFAULT_TIME_LIMIT
 from matching.errors import BadInput
 from matching.gap_local import descend, insert_by_regret, regret_repair
+from matching import mip as mip_twin
 from matching.mip import MipTwin
 from matching.native import stdout_to_stderr
 
@@ -763,10 +764,9 @@ def _reduce_and_solve(
         small = len(pairs) <= 3 * instance.jobs
         # A small model is searched without interruption to the end, or until the best comes near the
         # bound (restarting on every improvement threw away what the search had learnt), and without
-        # the best so far as its hint: a hinted
-        # search keeps returning to the hint's neighbourhood (fresh type E instances, 20 s, three seeds:
-        # e10200s2030 21,200 hinted against 21,154 unhinted, e20400s2031 42,620 against 42,569; types C
-        # and D alike either way).
+        # the best so far as its hint: a hinted search keeps returning to the hint's neighbourhood (fresh
+        # type E instances, 20 s, three seeds: e10200s2030 21,200 hinted against 21,154 unhinted,
+        # e20400s2031 42,620 against 42,569; types C and D alike either way).
         whole = small or total <= SMALL_PAIRS
         k += 1
         # every round ends once the best comes near the bound: the rounds at the bound take over
@@ -820,12 +820,13 @@ def _at_the_bound(instance, cost, red, state, stats, deadline, workers, seed) ->
     target = state.lower
     pairs = red.pairs_below(target)
     model, x = _gap_model(instance, cost, pairs, state, hint=False)
-    twin = MipTwin.of(model.Proto()) if BOUND_ROUND_WITH_HIGHS and workers >= 2 else None
     stop = threading.Event()
     seconds = deadline - time.monotonic()
-    if twin is not None:
-        twin.start(seconds, on_proven=stop.set)
-    code, bound = _portfolio(model, x, state, seconds, workers - (twin is not None), seed, None, stop)
+    twin = None
+    if BOUND_ROUND_WITH_HIGHS and workers > mip_twin.THREADS:
+        twin = MipTwin.beside(model.Proto(), seconds, on_proven=stop.set)
+    searches = workers - (mip_twin.THREADS if twin is not None else 0)
+    code, bound = _portfolio(model, x, state, seconds, searches, seed, None, stop)
     if twin is not None:
         twin.stop()  # only a proof counts here, and a proof stops CP-SAT at once: nothing to wait for
         code, bound = _with_highs(twin.result(), x, state, code, bound)

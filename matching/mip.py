@@ -39,6 +39,7 @@ except ImportError:  # pragma: no cover - OR-Tools without the model builder
     _mbh = None
 
 _INF = 2**62
+THREADS = 1  # HiGHS's threads: a CP-SAT search beside it takes as many workers fewer
 CUTOFF_FROM_HINT = True  # HiGHS looks only for what is at least as good as a hint that gives every variable
 # HiGHS's root reduced-cost heuristic (a sub-MIP on the variables its reduced costs leave free) spent
 # 8 s of the tight street's 19 s (instance seed 1) and found nothing its other heuristics did not
@@ -171,6 +172,15 @@ class MipTwin:
         values[np.asarray(list(hint.vars), dtype=np.int64)] = np.asarray(list(hint.values), dtype=np.int64)
         return values if self.keeps_every_row(values) else None
 
+    @classmethod
+    def beside(cls, proto, seconds: float, on_proven) -> MipTwin | None:
+        """The twin of ``proto`` already searching for ``seconds`` beside the caller's CP-SAT search
+        (which takes THREADS workers fewer), ``on_proven`` stopping that search; or None (no twin)."""
+        twin = cls.of(proto)
+        if twin is not None:
+            twin.start(seconds, on_proven=on_proven)
+        return twin
+
     def start(self, seconds: float, on_proven=None) -> None:
         """Search for at most ``seconds`` in a child process (``child_main``), watched by a
         thread; ``on_proven()`` is called from that thread when the search proves the optimum."""
@@ -268,7 +278,7 @@ def _search(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi, until, cutoff=None
     solver = _mbh.ModelSolverHelper("highs")
     solver.set_time_limit_in_seconds(max(0.01, until - time.time()))
     # one thread (CP-SAT has the rest); the exact optimum: the objective is integral
-    options = "threads=1\nmip_rel_gap=0\nmip_abs_gap=0.5\noutput_flag=false"
+    options = f"threads={THREADS}\nmip_rel_gap=0\nmip_abs_gap=0.5\noutput_flag=false"
     options += "".join(f"\n{name}={value}" for name, value in HIGHS_OPTIONS.items())
     if cutoff is not None:
         options += f"\nobjective_bound={cutoff!r}"

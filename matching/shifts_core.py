@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 from .availability import available_mask, merge_windows
 from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
 from .machine import Clock
+from . import mip as mip_twin
 from .mip import MipTwin, TwinResult
 from .shift_types import ShiftAssignment, ShiftResult, UnfilledSlot
 from .shifts_explain import Explainer, assignment_reasons
@@ -73,11 +74,10 @@ LNS_SHARE_WHEN_SHARED = 0.9
 OTHERS_SHARED = 0.5
 SHARED_BELOW = 0.9  # the solving thread got less than this share of a core: the machine is shared
 # After LNS, a mid-size component's whole model is searched by CP-SAT and, beside it, by HiGHS on the
-# same model as a MIP (matching.mip), which takes TWIN_THREADS of the workers. Measured on a quiet
+# same model as a MIP (matching.mip), which takes mip.THREADS of the workers. Measured on a quiet
 # machine, tight street (2,000 × 800), the whole model alone: CP-SAT on two threads proved it in
 # 24–44 s, HiGHS on one in 22–25 s; street (3,000 × 400): CP-SAT 7–10 s, HiGHS 5.4–6.2 s.
 FINISH_WITH_TWIN = True
-TWIN_THREADS = 1
 TWIN_GRACE = 0.5  # seconds the twin may take past the limit to report what it found (HiGHS's latency)
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
 STOP_LATENCY_PER_BUILD = 0.25  # CP-SAT's stop latency, as a share of the time its model took to build
@@ -1060,10 +1060,11 @@ class _BlockModel:
         # average of 3.5; it is told to stop that much earlier
         prm.max_time_in_seconds = max(0.01, end - time.monotonic() - STOP_LATENCY_PER_BUILD * build_seconds)
         prm.num_workers = 1 if self.assumptions else max(1, workers)
-        mip = MipTwin.of(self.m.proto) if twin and not self.assumptions else None
+        mip = None
+        if twin and not self.assumptions:
+            mip = MipTwin.beside(self.m.proto, prm.max_time_in_seconds, on_proven=solver.stop_search)
         if mip is not None:
-            prm.num_workers = max(1, prm.num_workers - TWIN_THREADS)
-            mip.start(prm.max_time_in_seconds, on_proven=solver.stop_search)
+            prm.num_workers = max(1, prm.num_workers - mip_twin.THREADS)
         prm.random_seed = int(seed)
         # CP-SAT's presolve splits these models into LP components and then loses the objective bound
         # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
