@@ -800,6 +800,13 @@ NEAR_BOUND = 12
 # the workers: there CP-SAT's time varies with its seed by 2–12 s (one worker, Chu–Beasley c20200 at
 # 2,391: 2.7, 11.8, 12.1, 4.5 s with seeds 0–3; c10200 at 2,805: 1.0–7.2 s), HiGHS's by 3.4–6.6 s.
 BOUND_ROUND_WITH_HIGHS = True
+# Within this many units of the best assignment, the round searches what can cost at most the best less
+# one: its optimum is then always proven, the best's or a better one, in one round. A round at the bound
+# proves only when the optimum is at most the bound plus one; otherwise it raises the bound by one, and
+# a round follows at each value up to the best less one. Chu–Beasley c10200 (solver seed 0, 10 s), when
+# the bound was 2,804 and the best 2,807: three rounds, HiGHS 1.75, 3.98 and 4.81 s (269, 309, 368
+# pairs), missed the 10 s; the last of them alone proves the optimum 2,806.
+PROVE_IN_ONE_WITHIN = 3
 
 
 def _near(state) -> bool:
@@ -807,17 +814,19 @@ def _near(state) -> bool:
 
 
 def _at_the_bound(instance, cost, red, state, stats, deadline, workers, seed) -> None:
-    """One round on the pairs an assignment costing at most the lower bound can use, searched to the end.
+    """One round on the pairs an assignment costing at most the lower bound (or, within
+    PROVE_IN_ONE_WITHIN of the best, the best less one) can use, searched to the end.
 
-    Every assignment costing at most the bound is in this model, so its optimum, if no more than the bound,
-    is optimal, and otherwise the bound rises by one; the model is a fraction of the one at the best so far
-    (Chu–Beasley c10200, bound 2,804: 263 pairs against 745 at 2,814; c20200 at 2,390: 297 against 834),
-    and its optimum, when above the bound, is often the next best assignment. Measured (10 s, 2 workers):
+    Every assignment costing at most that value is in this model, so its optimum, if no more than the
+    value, is optimal, and otherwise the bound rises to the value plus one; the model at the bound is a
+    fraction of the one at the best so far (Chu–Beasley c10200, bound 2,804: 263 pairs against 745 at
+    2,814; c20200 at 2,390: 297 against 834), and its optimum, when above the bound, is often the next
+    best assignment. Measured (10 s, 2 workers):
     solver seed 1 proves c20200 at 3.1 s and c10200 at 6.9 s, where the rounds at the best so far proved
     neither; seed 0 ends at 2,392 and 2,807 (before: 2,394–2,395 and 2,807–2,810). With HiGHS beside
     one CP-SAT search (BOUND_ROUND_WITH_HIGHS), solver seeds 0–7 all prove both, in 2.5–8.6 s.
     """
-    target = state.lower
+    target = state.upper - 1 if state.upper - state.lower <= PROVE_IN_ONE_WITHIN else state.lower
     pairs = red.pairs_below(target)
     model, x = _gap_model(instance, cost, pairs, state, hint=False)
     stop = threading.Event()

@@ -192,7 +192,8 @@ def test_the_uninterrupted_search_of_a_small_model_gets_no_hint_and_the_rounds_b
 def test_near_the_bound_each_round_searches_what_can_cost_at_most_the_bound_and_raises_it_or_proves(seed):
     """Near the Lagrangian bound, a round holds only the pairs an assignment costing at most the bound can use
     (no more than at the best so far), and either proves its optimum or raises the bound by one, never past
-    the true optimum (the textbook model's, proven); the rounds, from a first assignment, end at the optimum."""
+    the true optimum (the textbook model's, proven); within PROVE_IN_ONE_WITHIN of the best it holds what can
+    cost at most the best less one and proves; the rounds, from a first assignment, end at the optimum."""
     from matching import gap
 
     instance = generate("c", 5, 60, seed=seed)
@@ -206,12 +207,14 @@ def test_near_the_bound_each_round_searches_what_can_cost_at_most_the_bound_and_
     red = gap._Reduction(instance, instance.cost, state, {}, math.inf, 5, start=relax[2].min(axis=0))
     stats, smaller = {"rounds": []}, []
     while state.lower < state.upper:
-        lower, at_best = state.lower, len(red.pairs(state))
+        lower, upper, at_best = state.lower, state.upper, len(red.pairs(state))
+        near_best = upper - lower <= gap.PROVE_IN_ONE_WITHIN
         gap._at_the_bound(instance, instance.cost, red, state, stats, math.inf, 2, 0)
-        assert stats["rounds"][-1]["variables"] <= at_best
-        smaller.append(stats["rounds"][-1]["variables"] < at_best)
+        searched = stats["rounds"][-1]["variables"]
+        assert searched == len(red.pairs_below(upper - 1 if near_best else lower)) <= at_best
+        smaller.append(searched < at_best)
         assert lower < state.lower <= optimum.objective
-        assert state.lower == lower + 1 or state.lower == state.upper
+        assert state.lower == state.upper if near_best else state.lower in (lower + 1, state.upper)
     assert smaller[0] and state.upper == state.lower == optimum.objective
     assert check_gap(instance, {"status": "OPTIMAL", "objective": state.upper, "bound": state.lower,
                                 "assignment": state.assignment, "sense": "min"}) == optimum.objective
