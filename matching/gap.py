@@ -821,10 +821,10 @@ def _at_the_bound(instance, cost, red, state, stats, deadline, workers, seed) ->
     value, is optimal, and otherwise the bound rises to the value plus one; the model at the bound is a
     fraction of the one at the best so far (Chu–Beasley c10200, bound 2,804: 263 pairs against 745 at
     2,814; c20200 at 2,390: 297 against 834), and its optimum, when above the bound, is often the next
-    best assignment. Measured (10 s, 2 workers):
-    solver seed 1 proves c20200 at 3.1 s and c10200 at 6.9 s, where the rounds at the best so far proved
-    neither; seed 0 ends at 2,392 and 2,807 (before: 2,394–2,395 and 2,807–2,810). With HiGHS beside
-    one CP-SAT search (BOUND_ROUND_WITH_HIGHS), solver seeds 0–7 all prove both, in 2.5–8.6 s.
+    best assignment. Measured (10 s, 2 workers): solver seed 1 proves c20200 at 3.1 s and c10200 at
+    6.9 s, where the rounds at the best so far proved neither; seed 0 ends at 2,392 and 2,807 (before:
+    2,394–2,395 and 2,807–2,810). With HiGHS beside one CP-SAT search (BOUND_ROUND_WITH_HIGHS) and one
+    proving round within PROVE_IN_ONE_WITHIN of the best, solver seeds 0–7 all prove both, in 5.3–8.9 s.
     """
     target = state.upper - 1 if state.upper - state.lower <= PROVE_IN_ONE_WITHIN else state.lower
     pairs = red.pairs_below(target)
