@@ -1,10 +1,13 @@
 """How much of the machine a solve is getting: the share of a core its thread has had, and how many
 cores other processes kept busy meanwhile (Linux's /proc/stat; elsewhere that part reads 0). The solve's
-own child processes that have ended (HiGHS's searches, matching.mip) are not others."""
+own child processes that have ended (HiGHS's searches, matching.mip) are not others. And a way to
+run work on only the CPU time nobody else wants (``at_lowest_priority``)."""
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -53,3 +56,32 @@ class Clock:
             return 0.0
         ours = own_cpu_seconds() - self.process
         return max(0.0, (busy - self.busy - ours) / wall)
+
+
+LOWEST_PRIORITY = 19  # the nice value of work that takes only what is left
+
+
+def at_lowest_priority(work):
+    """``work()`` in a thread of its own at the lowest scheduling priority, so that it gets only the
+    CPU time no other thread or process wants; its value, or its exception, is the caller's. On Linux
+    a nice value is a thread's own and the threads it starts inherit it (a CP-SAT search's workers);
+    elsewhere ``work`` runs at the caller's priority."""
+    box: dict = {}
+
+    def run():
+        if sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+            except OSError:
+                pass
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # handed to the caller as it is
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="lowest-priority", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

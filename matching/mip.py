@@ -39,7 +39,7 @@ import numpy as np
 
 HAS_HIGHS = importlib.util.find_spec("highspy") is not None  # imported by the child alone
 _INF = 2**62
-THREADS = 1  # HiGHS's threads: a CP-SAT search beside it takes as many workers fewer
+THREADS = 1  # HiGHS's threads unless the caller gives more: a CP-SAT search beside it takes as many workers fewer
 CUTOFF_FROM_HINT = True  # HiGHS looks only for what is at least as good as a hint that gives every variable
 # HiGHS's root reduced-cost heuristic (a sub-MIP on the variables its reduced costs leave free) spent
 # 8 s of the tight street's 19 s (instance seed 1) and found nothing its other heuristics did not; with
@@ -161,6 +161,7 @@ class MipTwin:
         self._child: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
         self._result: TwinResult | None = None
+        self.threads = THREADS  # HiGHS's threads, as the last ``start`` asked
 
     def _whole_hint(self, proto) -> np.ndarray | None:
         """The model's solution hint when it gives every variable and keeps every row, else None."""
@@ -172,17 +173,20 @@ class MipTwin:
         return values if self.keeps_every_row(values) else None
 
     @classmethod
-    def beside(cls, proto, seconds: float, on_proven) -> MipTwin | None:
-        """The twin of ``proto`` already searching for ``seconds`` beside the caller's CP-SAT search
-        (which takes THREADS workers fewer), ``on_proven`` stopping that search; or None (no twin)."""
+    def beside(cls, proto, seconds: float, on_proven, threads: int = THREADS) -> MipTwin | None:
+        """The twin of ``proto`` already searching for ``seconds`` on ``threads`` threads beside the
+        caller's CP-SAT search (which takes as many workers fewer), ``on_proven`` stopping that search;
+        or None (no twin)."""
         twin = cls.of(proto)
         if twin is not None:
-            twin.start(seconds, on_proven=on_proven)
+            twin.start(seconds, on_proven=on_proven, threads=threads)
         return twin
 
-    def start(self, seconds: float, on_proven=None) -> None:
-        """Search for at most ``seconds`` in a child process (``child_main``), watched by a
-        thread; ``on_proven()`` is called from that thread when the search proves the optimum."""
+    def start(self, seconds: float, on_proven=None, threads: int = THREADS) -> None:
+        """Search for at most ``seconds`` on ``threads`` threads in a child process (``child_main``),
+        watched by a thread; ``on_proven()`` is called from that thread when the search proves the
+        optimum."""
+        self.threads = max(1, int(threads))
         with self._lock:
             if self._stopped:
                 return
@@ -190,7 +194,7 @@ class MipTwin:
             # only what is at least as good as the hint is searched for (an integral objective)
             cutoff = None if self.hint is None else float(self.cost @ self.hint) + 0.5
             payload = pickle.dumps((self.n, self.lb, self.ub, self.cost, self.vars, self.coeffs, self.start_of,
-                                    self.lo, self.hi, until, cutoff), protocol=pickle.HIGHEST_PROTOCOL)
+                                    self.lo, self.hi, until, cutoff, self.threads), protocol=pickle.HIGHEST_PROTOCOL)
             try:
                 self._child = subprocess.Popen(_CHILD, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                                stderr=subprocess.DEVNULL)
@@ -255,14 +259,15 @@ class MipTwin:
         return bool(np.all(activity >= self.lo) and np.all(activity <= self.hi))
 
 
-def _search(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi, until, cutoff=None):
-    """HiGHS on the rows until ``until`` (``time.time()``): (proven, has a bound, bound, values or
-    None), in the minimized Σ cost·x. Runs in the child process."""
+def _search(n, lb, ub, cost, vars_, coeffs, start_of, lo, hi, until, cutoff=None, threads=THREADS):
+    """HiGHS on the rows until ``until`` (``time.time()``) on ``threads`` threads: (proven, has a
+    bound, bound, values or None), in the minimized Σ cost·x. Runs in the child process."""
     import highspy
 
     highs = highspy.Highs()
-    # quiet, one thread (CP-SAT has the rest); the exact optimum: the objective is integral
-    options = {"output_flag": False, "threads": THREADS, "mip_rel_gap": 0.0, "mip_abs_gap": 0.5, **HIGHS_OPTIONS}
+    # quiet; the threads CP-SAT leaves it; the exact optimum: the objective is integral
+    options = {"output_flag": False, "threads": int(threads), "mip_rel_gap": 0.0, "mip_abs_gap": 0.5,
+               **HIGHS_OPTIONS}
     if cutoff is not None:
         options["objective_bound"] = float(cutoff)
     for name, value in options.items():

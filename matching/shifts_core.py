@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 
 from .availability import available_mask, merge_windows
 from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
-from .machine import Clock
+from .machine import Clock, at_lowest_priority
 from . import mip as mip_twin
 from .mip import MipTwin, TwinResult
 from .shift_types import ShiftAssignment, ShiftResult, UnfilledSlot
@@ -78,6 +78,15 @@ SHARED_BELOW = 0.9  # the solving thread got less than this share of a core: the
 # machine, tight street (2,000 × 800), the whole model alone: CP-SAT on two threads proved it in
 # 24–44 s, HiGHS on one in 22–25 s; street (3,000 × 400): CP-SAT 7–10 s, HiGHS 5.4–6.2 s.
 FINISH_WITH_TWIN = True
+# On a quiet machine HiGHS takes every worker for the whole model and CP-SAT searches beside it on one,
+# at the lowest priority (machine.at_lowest_priority): it gets only what HiGHS leaves idle, and its
+# bound and solution still count if HiGHS ends without them. HiGHS's own search on two threads is
+# 10–15 % faster than on one; CP-SAT's worker at the same priority cost it more than that. Measured
+# here (Xeon, 2 cores, quiet), tight street (2,000 × 800), instance seeds 1–8, 60 s: proven in a mean
+# 16.1 s with HiGHS on one thread and CP-SAT on the other (3 of 8 within 15 s), 14.5 s with HiGHS on
+# two and no CP-SAT (5 of 8). When the machine is shared the whole model is searched mainly for its
+# bound, which CP-SAT gives where HiGHS ends without a solution: HiGHS then keeps mip.THREADS.
+TWIN_TAKES_ALL_WHEN_QUIET = True
 TWIN_GRACE = 0.5  # seconds the twin may take past the limit to report what it found (HiGHS's latency)
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
 STOP_LATENCY_PER_BUILD = 0.25  # CP-SAT's stop latency, as a share of the time its model took to build
@@ -833,11 +842,13 @@ def solve_block(
     deadline: float | None = None,
     top_k: int | None = None,
     twin: bool = False,
+    twin_takes_all: bool = False,
 ) -> SubResult:
     """Solve the shifts in ``block`` exactly (within time) with everything else held fixed.
 
     ``time_limit`` counts from the call (model building included); ``deadline`` caps it. With
-    ``twin``, HiGHS searches the same model beside CP-SAT (``_BlockModel.solve``).
+    ``twin``, HiGHS searches the same model beside CP-SAT (``_BlockModel.solve``); with
+    ``twin_takes_all`` too, HiGHS takes every worker and CP-SAT what HiGHS leaves idle.
     """
     t_start = time.monotonic()
     end = t_start + time_limit
@@ -868,6 +879,7 @@ def solve_block(
         kept_weight=kept_weight,
         build_seconds=build_seconds,
         twin=twin,
+        twin_takes_all=twin_takes_all,
     )
 
 
@@ -1050,9 +1062,10 @@ class _BlockModel:
         self.m.proto.solution_hint.values.extend(self.hint_vals)
 
     def solve(self, idx, *, end, workers, seed, on_solution, bonus, kept_weight, build_seconds,
-              twin: bool = False) -> SubResult:
+              twin: bool = False, twin_takes_all: bool = False) -> SubResult:
         """CP-SAT on the model; with ``twin``, its MIP twin on HiGHS searches beside it (matching.mip)
-        and the first to prove stops the other."""
+        and the first to prove stops the other. The twin takes mip.THREADS of the workers, or with
+        ``twin_takes_all`` every one, CP-SAT then searching on one at the lowest priority."""
         solver = cp_model.CpSolver()
         prm = solver.parameters
         # CP-SAT returns some time after its limit, more for a larger model: measured 0.57 s after
@@ -1062,9 +1075,12 @@ class _BlockModel:
         prm.num_workers = 1 if self.assumptions else max(1, workers)
         mip = None
         if twin and not self.assumptions:
-            mip = MipTwin.beside(self.m.proto, prm.max_time_in_seconds, on_proven=solver.stop_search)
+            threads = max(1, workers) if twin_takes_all else mip_twin.THREADS
+            mip = MipTwin.beside(self.m.proto, prm.max_time_in_seconds, on_proven=solver.stop_search,
+                                 threads=threads)
+        yields = mip is not None and twin_takes_all
         if mip is not None:
-            prm.num_workers = max(1, prm.num_workers - mip_twin.THREADS)
+            prm.num_workers = max(1, prm.num_workers - mip.threads)
         prm.random_seed = int(seed)
         # CP-SAT's presolve splits these models into LP components and then loses the objective bound
         # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
@@ -1075,7 +1091,10 @@ class _BlockModel:
         cb = None
         if on_solution is not None:
             cb = _Progress(on_solution, [self.x[p] for p in idx.tolist() if bonus[p] > 0], kept_weight)
-        status = solver.solve(self.m, cb) if cb is not None else solver.solve(self.m)
+        def search():
+            return solver.solve(self.m, cb) if cb is not None else solver.solve(self.m)
+
+        status = at_lowest_priority(search) if yields else search()
         chosen = {}
         core = []
         if mip is not None:  # proven: the twin is ended; else it ends at its own limit and reports
@@ -1590,11 +1609,12 @@ class _ComponentSearch:
         self.clock = clock or Clock()  # started where the solve starts
         self.solution_from: str | None = None  # after a whole model with its MIP twin, whose solution was kept
         self.lns_share: tuple | None = None  # (LNS's share before the whole model, core share, others' cores)
+        self.shared = False  # the machine read as shared (lns_share_before_whole)
 
     def lns_share_before_whole(self) -> float:
         """Of a mid-size component's time, LNS's share before the whole model (see the settings)."""
         seen, others = self.clock.core_share(), self.clock.others_cores()
-        shared = seen < SHARED_BELOW or others > OTHERS_SHARED
+        self.shared = shared = seen < SHARED_BELOW or others > OTHERS_SHARED
         share = LNS_SHARE_WHEN_SHARED if shared else LNS_SHARE_BEFORE_WHOLE
         self.lns_share = (share, round(seen, 2), round(others, 2))
         return share
@@ -1832,6 +1852,7 @@ class _ComponentSearch:
             kept_weight=self.big,
             deadline=end,
             twin=FINISH_WITH_TWIN,
+            twin_takes_all=TWIN_TAKES_ALL_WHEN_QUIET and not self.shared,
         )
         self.solution_from = res.solution_from
         if res.status not in ("OPTIMAL", "FEASIBLE"):

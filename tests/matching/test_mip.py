@@ -229,3 +229,16 @@ def test_the_child_runs_this_file_alone_whatever_its_folder_or_import_path(monke
     twin.start(30.0)
     result = twin.result()
     assert result.proven and result.objective == 3
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_twin_searches_on_the_threads_it_is_given_and_proves_what_cp_sat_proves(threads):
+    model = _assignment_model(4, 24, 5)
+    solver = _one_worker()
+    assert solver.solve(model) == cp_model.OPTIMAL
+    twin = MipTwin.beside(model.proto, 60.0, on_proven=None, threads=threads)
+    assert twin.threads == threads
+    result = twin.result()
+    assert result is not None and result.proven  # HiGHS took the setting: a bad one ends it with nothing
+    assert result.objective == result.bound == pytest.approx(solver.objective_value, abs=1e-6)
+    assert twin.keeps_every_row(result.values)

@@ -745,6 +745,88 @@ def test_other_processes_keeping_a_core_busy_make_the_machine_shared(monkeypatch
     assert search.lns_share_before_whole() == shifts_core.LNS_SHARE_BEFORE_WHOLE
 
 
+def _whole_model_searches(monkeypatch, *, shared_below: float, time_limit: float) -> tuple[dict, list]:
+    """Solve a mid-size component with two workers, the machine read as quiet (``shared_below`` 0) or
+    shared (above 1); the result and, in order, each HiGHS twin started ("twin", its threads) and each
+    CP-SAT search ("cp-sat", its workers, the nice value of the thread it ran on)."""
+    import os
+    import threading
+
+    from matching import shifts_core
+
+    monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # the mid-size path: LNS, then the whole
+    monkeypatch.setattr(shifts_core, "LNS_SHARE_BEFORE_WHOLE", 0.0)
+    monkeypatch.setattr(shifts_core, "SHARED_BELOW", shared_below)
+    monkeypatch.setattr(shifts_core, "OTHERS_SHARED", 1e9)
+    calls = []
+    beside = shifts_core.MipTwin.beside.__func__
+
+    def spy_beside(cls, proto, seconds, on_proven, threads=1):
+        calls.append(("twin", threads))
+        return beside(cls, proto, seconds, on_proven, threads=threads)
+
+    class Recording(shifts_core.cp_model.CpSolver):
+        def solve(self, model, callback=None):
+            nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            calls.append(("cp-sat", self.parameters.num_workers, nice))
+            return super().solve(model, callback)
+
+    monkeypatch.setattr(shifts_core.MipTwin, "beside", classmethod(spy_beside))
+    monkeypatch.setattr(shifts_core.cp_model, "CpSolver", Recording)
+    data = generate(250, 100, 1)
+    result = solve_shifts(parse_shift_problem(data), time_limit=time_limit, workers=2, seed=1).to_dict()
+    check_shifts(data, result)
+    return result, calls
+
+
+def test_on_a_quiet_machine_highs_takes_both_workers_and_cp_sat_searches_at_the_lowest_priority(monkeypatch):
+    """The whole model's HiGHS gets every worker; CP-SAT searches beside it on one worker, on a thread
+    at nice 19 (what HiGHS leaves idle); the caller's own priority is as it was."""
+    import os
+    import threading
+
+    from matching.machine import LOWEST_PRIORITY
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    result, calls = _whole_model_searches(monkeypatch, shared_below=0.0, time_limit=30)
+    assert result["status"] == "OPTIMAL" and result["stats"]["lns_share_before_whole"] == 0.0
+    at = calls.index(("twin", 2))
+    assert calls[at + 1] == ("cp-sat", 1, LOWEST_PRIORITY)
+    assert [c for c in calls if c[0] == "twin"] == [("twin", 2)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+
+
+def test_on_a_shared_machine_highs_keeps_one_worker_and_cp_sat_searches_on_the_other_as_before(monkeypatch):
+    import os
+    import threading
+
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    result, calls = _whole_model_searches(monkeypatch, shared_below=1.01, time_limit=4)
+    assert result["stats"]["lns_share_before_whole"] == 0.9
+    at = calls.index(("twin", 1))
+    assert calls[at + 1] == ("cp-sat", 1, own)
+    assert [c for c in calls if c[0] == "twin"] == [("twin", 1)]
+
+
+def test_work_at_the_lowest_priority_runs_on_a_thread_of_its_own_at_nice_19_and_hands_back_its_outcome():
+    import os
+    import threading
+
+    from matching.machine import LOWEST_PRIORITY, at_lowest_priority
+
+    caller = threading.get_native_id()
+    own = os.getpriority(os.PRIO_PROCESS, caller)
+    seen = at_lowest_priority(lambda: (threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    assert seen[0] != caller and seen[1] == LOWEST_PRIORITY
+    assert os.getpriority(os.PRIO_PROCESS, caller) == own
+
+    def fails():
+        raise ValueError("from the work")
+
+    with pytest.raises(ValueError, match="from the work"):
+        at_lowest_priority(fails)
+
+
 def test_cp_sat_is_told_to_stop_earlier_by_a_share_of_its_models_build_time(monkeypatch):
     """CP-SAT returns some time after its limit, more for larger models: the limit it is given is the
     time left less ``STOP_LATENCY_PER_BUILD`` × the seconds its model took to build."""
