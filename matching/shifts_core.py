@@ -74,18 +74,20 @@ LNS_SHARE_WHEN_SHARED = 0.9
 OTHERS_SHARED = 0.5
 SHARED_BELOW = 0.9  # the solving thread got less than this share of a core: the machine is shared
 # After LNS, a mid-size component's whole model is searched by CP-SAT and, beside it, by HiGHS on the
-# same model as a MIP (matching.mip), which takes mip.THREADS of the workers. Measured on a quiet
+# same model as a MIP (matching.mip), which takes mip.THREADS of the workers (on a quiet machine all of
+# them: TWIN_TAKES_ALL_WHEN_QUIET). Measured on a quiet
 # machine, tight street (2,000 × 800), the whole model alone: CP-SAT on two threads proved it in
 # 24–44 s, HiGHS on one in 22–25 s; street (3,000 × 400): CP-SAT 7–10 s, HiGHS 5.4–6.2 s.
 FINISH_WITH_TWIN = True
 # On a quiet machine HiGHS takes every worker for the whole model and CP-SAT searches beside it on one,
 # at the lowest priority (machine.at_lowest_priority): it gets only what HiGHS leaves idle, and its
-# bound and solution still count if HiGHS ends without them. HiGHS's own search on two threads is
-# 10–15 % faster than on one; CP-SAT's worker at the same priority cost it more than that. Measured
-# here (Xeon, 2 cores, quiet), tight street (2,000 × 800), instance seeds 1–8, 60 s: proven in a mean
-# 16.1 s with HiGHS on one thread and CP-SAT on the other (3 of 8 within 15 s), 14.5 s with HiGHS on
-# two and no CP-SAT (5 of 8). When the machine is shared the whole model is searched mainly for its
-# bound, which CP-SAT gives where HiGHS ends without a solution: HiGHS then keeps mip.THREADS.
+# bound and solution still count if HiGHS ends without them. Measured here (Xeon, 2 cores, quiet),
+# tight street (2,000 × 800), 60 s, instance seeds 1–8: proven in a mean 16.1 s with HiGHS on one
+# thread and CP-SAT on the other (3 of 8 within 15 s), 15.0 s this way (4 of 8); seeds 3, 5, 8 run in
+# turn: 18.3 / 16.2 / 20.1 s before, 17.2 / 15.2 / 18.9 s this way, 18.4 / 16.3 / 20.2 s with CP-SAT at
+# the lowest priority but HiGHS on one thread, 19.0 and 21.8 s (seeds 3, 8) with HiGHS on two and
+# CP-SAT's worker at the same priority. When the machine is shared the whole model is searched mainly
+# for its bound, which CP-SAT gives where HiGHS ends without a solution: HiGHS then keeps mip.THREADS.
 TWIN_TAKES_ALL_WHEN_QUIET = True
 TWIN_GRACE = 0.5  # seconds the twin may take past the limit to report what it found (HiGHS's latency)
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
