@@ -75,9 +75,9 @@ OTHERS_SHARED = 0.5
 SHARED_BELOW = 0.9  # the solving thread got less than this share of a core: the machine is shared
 # After LNS, a mid-size component's whole model is searched by CP-SAT and, beside it, by HiGHS on the
 # same model as a MIP (matching.mip), which takes mip.THREADS of the workers (on a quiet machine all of
-# them: TWIN_TAKES_ALL_WHEN_QUIET). Measured on a quiet
-# machine, tight street (2,000 × 800), the whole model alone: CP-SAT on two threads proved it in
-# 24–44 s, HiGHS on one in 22–25 s; street (3,000 × 400): CP-SAT 7–10 s, HiGHS 5.4–6.2 s.
+# them: TWIN_TAKES_ALL_WHEN_QUIET). Measured on a quiet machine, tight street (2,000 × 800), the whole
+# model alone: CP-SAT on two threads proved it in 24–44 s, HiGHS on one in 22–25 s; street
+# (3,000 × 400): CP-SAT 7–10 s, HiGHS 5.4–6.2 s.
 FINISH_WITH_TWIN = True
 # On a quiet machine HiGHS takes every worker for the whole model and CP-SAT searches beside it on one,
 # at the lowest priority (machine.at_lowest_priority): it gets only what HiGHS leaves idle, and its
