@@ -107,7 +107,9 @@ def test_the_full_reveal_decrypts_and_is_logged_and_the_database_still_holds_not
 def test_a_volunteers_id_number_is_encrypted_and_a_minor_still_needs_a_guardians_consent(
         client, auth, world):
     born = date(date.today().year - 16, 2, 27)           # 15 or 16: old enough to volunteer, still a minor
-    number = compose_resident_id("310101", born, 42)
+    # its check character X, like ID's: a tail of four digits can sit in a hex digest (a row's seal) by chance
+    number = next(number for number in (compose_resident_id("310101", born, seq) for seq in range(42, 1000))
+                  if number.endswith("X"))
     shift = project_shift(world)
     db.session.commit()
     auth.login("vol")
