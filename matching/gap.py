@@ -834,7 +834,7 @@ def _at_the_bound(instance, cost, red, state, stats, deadline, workers, seed) ->
     twin = None
     if BOUND_ROUND_WITH_HIGHS and workers > mip_twin.THREADS:
         twin = MipTwin.beside(model.Proto(), seconds, on_proven=stop.set)
-    searches = workers - (mip_twin.THREADS if twin is not None else 0)
+    searches = twin.workers_left(workers) if twin is not None else workers
     code, bound = _portfolio(model, x, state, seconds, searches, seed, None, stop)
     if twin is not None:
         twin.stop()  # only a proof counts here, and a proof stops CP-SAT at once: nothing to wait for

@@ -203,6 +203,11 @@ class MipTwin:
         self._thread = threading.Thread(target=self._watch, args=(payload, on_proven), daemon=True)
         self._thread.start()
 
+    def workers_left(self, workers: int) -> int:
+        """Of ``workers``, how many a CP-SAT search beside this twin keeps: the rest are HiGHS's
+        threads, at least one."""
+        return max(1, int(workers) - self.threads)
+
     def _watch(self, payload: bytes, on_proven) -> None:
         try:
             out, _ = self._child.communicate(payload)

@@ -1082,7 +1082,7 @@ class _BlockModel:
                                  threads=threads)
         yields = mip is not None and twin_takes_all
         if mip is not None:
-            prm.num_workers = max(1, prm.num_workers - mip.threads)
+            prm.num_workers = mip.workers_left(prm.num_workers)
         prm.random_seed = int(seed)
         # CP-SAT's presolve splits these models into LP components and then loses the objective bound
         # (measured: blocks that never close with presolve are proven optimal in < 1 s without it)
