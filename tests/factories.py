@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from linkage.extensions import db
-from linkage.identifiers import compose_resident_id, credit_code_check_char, resident_id_check_char
+from linkage.identifiers import compose_resident_id, credit_code_check_char
 from linkage.models import (AccountStatus, Availability, Bid, BidStatus, Category, ConsentChannel, ConsentPurpose,
                             GuardianConsent, Need, NeedStatus, ResidentConsent,
                             Organization, OrgStatus, OrgType, Project, ProjectStatus, ProofSource, ProofStatus, Region,
@@ -52,8 +52,7 @@ def make_credit_code(serial: int, org_type: str = "2") -> str:
 
 
 def make_resident_id(birth: date = date(1950, 5, 17), seq: int = 123) -> str:
-    first17 = f"310101{birth:%Y%m%d}{seq:03d}"
-    return first17 + resident_id_check_char(first17)
+    return compose_resident_id("310101", birth, seq)
 
 
 def make_org(name, region, grade=4, status=OrgStatus.active, capacity=6, founded=date(2015, 3, 1)):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import threading
 import time
 
 import pytest
@@ -647,14 +649,26 @@ def test_a_flow_start_not_taken_leaves_no_trace_in_the_stats(monkeypatch):
     assert "flow_starts" not in stats and "flow_start_objective" not in stats
 
 
-def _lns_share_taken(monkeypatch, *, shared_below: float) -> tuple[dict, list]:
+def _solve_mid_size(monkeypatch, *, shared_below: float, time_limit: float, workers: int) -> dict:
     """Solve a mid-size component (LNS, then the whole model) with the "shared machine" threshold at
-    ``shared_below``; the result and the LNS end times asked for, as shares of the component's time."""
+    ``shared_below`` (0: quiet; above 1: shared), whatever else runs on this machine; the result,
+    checked by the checker."""
     from matching import shifts_core
 
     monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # the mid-size path: LNS, then the whole
     monkeypatch.setattr(shifts_core, "SHARED_BELOW", shared_below)
-    monkeypatch.setattr(shifts_core, "OTHERS_SHARED", 1e9)  # whatever else runs on this machine
+    monkeypatch.setattr(shifts_core, "OTHERS_SHARED", 1e9)
+    data = generate(250, 100, 1)
+    result = solve_shifts(parse_shift_problem(data), time_limit=time_limit, workers=workers, seed=1).to_dict()
+    check_shifts(data, result)
+    return result
+
+
+def _lns_share_taken(monkeypatch, *, shared_below: float) -> tuple[dict, list]:
+    """``_solve_mid_size`` on one worker; the result and the LNS end times asked for, as shares of the
+    component's time."""
+    from matching import shifts_core
+
     seen = []
     lns = shifts_core._lns
 
@@ -663,10 +677,7 @@ def _lns_share_taken(monkeypatch, *, shared_below: float) -> tuple[dict, list]:
         return lns(state, shifts, end, **kw)
 
     monkeypatch.setattr(shifts_core, "_lns", spy)
-    data = generate(250, 100, 1)
-    result = solve_shifts(parse_shift_problem(data), time_limit=4, workers=1, seed=1).to_dict()
-    check_shifts(data, result)
-    return result, seen
+    return _solve_mid_size(monkeypatch, shared_below=shared_below, time_limit=4, workers=1), seen
 
 
 def test_on_a_shared_machine_lns_gets_most_of_a_mid_size_components_time(monkeypatch):
@@ -746,18 +757,11 @@ def test_other_processes_keeping_a_core_busy_make_the_machine_shared(monkeypatch
 
 
 def _whole_model_searches(monkeypatch, *, shared_below: float, time_limit: float) -> tuple[dict, list]:
-    """Solve a mid-size component with two workers, the machine read as quiet (``shared_below`` 0) or
-    shared (above 1); the result and, in order, each HiGHS twin started ("twin", its threads) and each
-    CP-SAT search ("cp-sat", its workers, the nice value of the thread it ran on)."""
-    import os
-    import threading
-
+    """``_solve_mid_size`` on two workers; the result and, in order, each HiGHS twin started ("twin",
+    its threads) and each CP-SAT search ("cp-sat", its workers, the nice value of the thread it ran on)."""
     from matching import shifts_core
 
-    monkeypatch.setattr(shifts_core, "WHOLE_MODEL_PAIRS", 0)  # the mid-size path: LNS, then the whole
     monkeypatch.setattr(shifts_core, "LNS_SHARE_BEFORE_WHOLE", 0.0)
-    monkeypatch.setattr(shifts_core, "SHARED_BELOW", shared_below)
-    monkeypatch.setattr(shifts_core, "OTHERS_SHARED", 1e9)
     calls = []
     beside = shifts_core.MipTwin.beside.__func__
 
@@ -773,18 +777,12 @@ def _whole_model_searches(monkeypatch, *, shared_below: float, time_limit: float
 
     monkeypatch.setattr(shifts_core.MipTwin, "beside", classmethod(spy_beside))
     monkeypatch.setattr(shifts_core.cp_model, "CpSolver", Recording)
-    data = generate(250, 100, 1)
-    result = solve_shifts(parse_shift_problem(data), time_limit=time_limit, workers=2, seed=1).to_dict()
-    check_shifts(data, result)
-    return result, calls
+    return _solve_mid_size(monkeypatch, shared_below=shared_below, time_limit=time_limit, workers=2), calls
 
 
 def test_on_a_quiet_machine_highs_takes_both_workers_and_cp_sat_searches_at_the_lowest_priority(monkeypatch):
     """The whole model's HiGHS gets every worker; CP-SAT searches beside it on one worker, on a thread
     at nice 19 (what HiGHS leaves idle); the caller's own priority is as it was."""
-    import os
-    import threading
-
     from matching.machine import LOWEST_PRIORITY
 
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -797,9 +795,6 @@ def test_on_a_quiet_machine_highs_takes_both_workers_and_cp_sat_searches_at_the_
 
 
 def test_on_a_shared_machine_highs_keeps_one_worker_and_cp_sat_searches_on_the_other_as_before(monkeypatch):
-    import os
-    import threading
-
     own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     result, calls = _whole_model_searches(monkeypatch, shared_below=1.01, time_limit=4)
     assert result["stats"]["lns_share_before_whole"] == 0.9
@@ -809,9 +804,6 @@ def test_on_a_shared_machine_highs_keeps_one_worker_and_cp_sat_searches_on_the_o
 
 
 def test_work_at_the_lowest_priority_runs_on_a_thread_of_its_own_at_nice_19_and_hands_back_its_outcome():
-    import os
-    import threading
-
     from matching.machine import LOWEST_PRIORITY, at_lowest_priority
 
     caller = threading.get_native_id()

@@ -13,14 +13,20 @@ import sqlalchemy as sa
 from linkage.extensions import db
 from linkage.models import AuditEvent, Resident, SignUp, Volunteer
 from linkage.models.people import age_on
-from linkage.identifiers import compose_resident_id
 from tests.factories import make_resident_id
 from tests.web.test_shifts_support import project_shift
 
 BORN = date(1950, 5, 17)
-# A man's ID number whose check character is X: its tail "…X" cannot hide in hex digests or timestamps.
-ID = next(number for number in (make_resident_id(BORN, seq) for seq in range(1, 1000, 2))
-          if number.endswith("X"))
+
+
+def id_number_ending_in_x(born: date) -> str:
+    """A man's ID number whose check character is X: its tail "…X" cannot hide in hex digests (a row's
+    seal) or timestamps by chance, as four digits can."""
+    return next(number for number in (make_resident_id(born, seq) for seq in range(1, 1000, 2))
+                if number.endswith("X"))
+
+
+ID = id_number_ending_in_x(BORN)
 TAIL = ID[-4:]
 NOTES = "糖尿病，每天注射胰岛素两次 (insulin)"
 
@@ -107,9 +113,7 @@ def test_the_full_reveal_decrypts_and_is_logged_and_the_database_still_holds_not
 def test_a_volunteers_id_number_is_encrypted_and_a_minor_still_needs_a_guardians_consent(
         client, auth, world):
     born = date(date.today().year - 16, 2, 27)           # 15 or 16: old enough to volunteer, still a minor
-    # its check character X, like ID's: a tail of four digits can sit in a hex digest (a row's seal) by chance
-    number = next(number for number in (compose_resident_id("310101", born, seq) for seq in range(42, 1000))
-                  if number.endswith("X"))
+    number = id_number_ending_in_x(born)
     shift = project_shift(world)
     db.session.commit()
     auth.login("vol")
