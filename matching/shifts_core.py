@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 from .availability import available_mask, merge_windows
 from .geo import distance_units_many, haversine_km, haversine_many, lat_window_deg, lon_window_deg
 from .machine import Clock, at_lowest_priority
+from .schedules import residual_distances, schedule_bound
 from . import mip as mip_twin
 from .mip import MipTwin, TwinResult
 from .shift_types import ShiftAssignment, ShiftResult, UnfilledSlot
@@ -49,7 +50,7 @@ FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole
 # 59.82 M); priced by 8 steps of the small flow 61.95 M, by 15 steps 62.23 M (by 40 steps of the
 # large flow, 204 s: 62.57 M; its bound 63.34 M). In a 60 s solve at load 2–3: start 62.54 M.
 PRICE_TOP_K = 10
-PRICE_SHARE = 0.3
+PRICE_SHARE = 0.1
 PRICE_ITERATIONS = 30
 # Share of a mid-size component's time its LNS gets before the whole model (hinted with the LNS
 # solution) searches and proves. Measured on a quiet machine, seed 1, street tier (3,000 × 400, 30 s):
@@ -1233,6 +1234,7 @@ def flow_bound(
     max_iter: int = 30,
     chosen: list | None = None,
     prices: dict | None = None,
+    schedules: bool = True,
 ) -> int | None:
     """Upper bound from a min-cost flow relaxation with Lagrangian prices on the hour limits.
 
@@ -1244,6 +1246,8 @@ def flow_bound(
     With ``chosen`` (a list), the pairs the best flow uses are appended to it, best profit first.
     With ``prices`` (a dict), prices["lam"] starts λ (volunteer -> price; missing: 0) and ends as the
     latest λ of the steps.
+    With ``schedules`` the best flow's slot prices then give the schedule bound (matching.schedules:
+    each volunteer's week solved exactly, never above the flow's bound), and the smaller is returned.
     """
     idx = idx[pr.score[idx] > 0]
     if not len(idx):
@@ -1253,6 +1257,7 @@ def flow_bound(
     if prices is not None and prices.get("lam") is not None:  # prices per volunteer, from before
         lam = np.array([prices["lam"].get(int(v), 0.0) for v in net.uv.tolist()])
     best = None
+    best_flow = None
     theta = 1.0
     stall = 0
     for it in range(max_iter):
@@ -1261,10 +1266,10 @@ def flow_bound(
             break
         value, flow = solved
         if best is None or value < best:
-            best = value
+            best, best_flow = value, flow
             stall = 0
             if chosen is not None:
-                chosen[:] = net.used_pairs(idx, flow(), lam)
+                chosen[:] = net.used_pairs(idx, flow.pairs(), lam)
         else:
             stall += 1
             if stall >= 2:
@@ -1272,7 +1277,7 @@ def flow_bound(
                 stall = 0
         if primal is None or (deadline is not None and time.monotonic() > deadline) or not net.limited.any():
             break
-        g = net.subgradient(lam, flow())
+        g = net.subgradient(lam, flow.pairs())
         norm = float((g * g).sum())
         if norm <= 1e-9 or best <= primal:
             break
@@ -1283,6 +1288,9 @@ def flow_bound(
             prices["lam"] = dict(zip(net.uv.tolist(), lam.tolist()))
         if deadline is not None and time.monotonic() > deadline:
             break
+    if schedules and best_flow is not None:
+        pair_price, places_priced = net.slot_prices(best_flow)
+        best = min(best, schedule_bound(cp, pr, idx, pair_price, places_priced))
     return best
 
 
@@ -1321,6 +1329,8 @@ class _FlowNetwork:
         pair_tail = np.concatenate(pair_tail)
         pair_head = np.concatenate(pair_head)
         self.pair_of = np.concatenate(pair_of)
+        self.pair_head = pair_head
+        self.g0, self.counts, self.n_nodes = g0, counts, g0 + n_g
         self.n_pairs = len(pair_tail)
         self.supply = int(kcap.sum())
         self.tails = np.concatenate(head_t + [pair_tail, g0 + np.arange(n_g), [self.SRC]]).astype(np.int32)
@@ -1367,7 +1377,21 @@ class _FlowNetwork:
         if f.solve() != f.OPTIMAL:
             return None
         value = -f.optimal_cost() + float((lam * np.where(self.limited, self.vlimit_min, 0.0)).sum())
-        return int(math.floor(value + 1e-6)), lambda: f.flows(arcs[self.n_fixed:self.n_fixed + self.n_pairs])
+        return int(math.floor(value + 1e-6)), _SolvedFlow(f, arcs, costs, self.n_fixed, self.n_pairs)
+
+    def slot_prices(self, flow: "_SolvedFlow") -> tuple[np.ndarray, float]:
+        """The slot groups' prices at this optimal flow (its potentials: the most a path from the
+        source gains by reaching the group, at least 0), as (each pair's cheapest price among the
+        groups it may fill, Σ price × places)."""
+        dist = residual_distances(
+            self.tails, self.heads, self.caps, flow.costs, flow.all(), self.SRC, self.n_nodes
+        )
+        gain = dist[self.SNK] - dist
+        price = np.where(np.isfinite(gain), np.maximum(gain, 0.0), 0.0)
+        pair_price = np.full(len(self.score), np.inf)
+        np.minimum.at(pair_price, self.pair_of, price[self.pair_head])
+        group_price = price[self.g0:self.g0 + len(self.counts)]
+        return pair_price, float((group_price * self.counts).sum())
 
     def used_pairs(self, idx: np.ndarray, flow: np.ndarray, lam: np.ndarray) -> list[int]:
         """The pairs (of ``idx``) this flow uses, highest profit at these prices first."""
@@ -1382,6 +1406,20 @@ class _FlowNetwork:
         )
         g = np.where(self.limited, used - self.vlimit_min, 0.0)
         return np.where((lam <= 0) & (g < 0), 0.0, g)
+
+
+class _SolvedFlow:
+    """An optimal flow of _FlowNetwork: the pair arcs' flows, and every arc's with its costs."""
+
+    def __init__(self, solver, arcs, costs, n_fixed: int, n_pairs: int):
+        self.solver, self.arcs, self.costs = solver, arcs, costs
+        self.n_fixed, self.n_pairs = n_fixed, n_pairs
+
+    def pairs(self) -> np.ndarray:
+        return self.solver.flows(self.arcs[self.n_fixed:self.n_fixed + self.n_pairs])
+
+    def all(self) -> np.ndarray:
+        return self.solver.flows(self.arcs)
 
 
 def split_blocks(
@@ -1764,11 +1802,13 @@ class _ComponentSearch:
             return flow(deadline=deadline, max_iter=30, chosen=chosen)
         prices = self._hour_prices(c, share_end)
         t = time.monotonic()
-        priced = flow(max_iter=1, chosen=chosen, prices=prices)
-        if priced is None or share_end - time.monotonic() < 3 * (time.monotonic() - t):
+        priced = flow(max_iter=1, chosen=chosen, prices=prices, schedules=False)
+        if priced is None or share_end - time.monotonic() < 4 * (time.monotonic() - t):
             return priced
-        # the prices that make a good start make a weaker bound than none (tight district: 63.68 M
-        # against 63.43 M at λ = 0): the flow again at λ = 0, for the bound only, where time allows
+        # the prices that make a good start make a weaker bound than none (tight district, seed 0:
+        # the flow 64.00 M against 63.83 M at λ = 0; the schedule bound at the two flows' slot prices
+        # 63.83 M against 63.67 M with PRICE_SHARE 0.1): the flow again at λ = 0, for the schedule
+        # bound, where time allows (the flow and the schedules take about twice the flow alone)
         plain = flow(max_iter=1)
         return priced if plain is None else min(priced, plain)
 
@@ -1789,6 +1829,7 @@ class _ComponentSearch:
             deadline=time.monotonic() + PRICE_SHARE * max(share_end - time.monotonic(), 0.0),
             max_iter=PRICE_ITERATIONS,
             prices=prices,
+            schedules=False,
         )
         return prices
 

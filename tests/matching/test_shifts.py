@@ -606,17 +606,19 @@ def test_the_largest_components_flow_is_priced_on_hours_by_a_smaller_flow(monkey
         given = kw.get("prices") or {}
         priced = any(v > 0 for v in (given.get("lam") or {}).values())
         out = flow_bound(cp, pr, idx, points, **kw)
-        calls.append((len(idx), kw.get("max_iter"), priced))
+        calls.append((len(idx), kw.get("max_iter"), priced, kw.get("schedules", True)))
         return out
 
     monkeypatch.setattr(shifts_core, "flow_bound", spy)
     data = generate(250, 100, 1)  # 2.5 volunteers a shift: the hour limits bind
     result = solve_shifts(parse_shift_problem(data), time_limit=10, workers=1, seed=1).to_dict()
     check_shifts(data, result)
-    (small, steps, _), (whole, once, priced), *again = calls
+    (small, steps, _, small_bounds), (whole, once, priced, priced_bounds), *again = calls
     assert small < whole == result["stats"]["largest_component_pairs"]
     assert steps == shifts_core.PRICE_ITERATIONS and once == 1 and priced
-    assert again == [(whole, 1, False)]  # time left: the flow at λ = 0 again, for the bound
+    assert not small_bounds and not priced_bounds  # neither is the bound: no schedules priced
+    # time left: the flow at λ = 0 again, for the bound, with the schedules at its slot prices
+    assert again == [(whole, 1, False, True)]
     stats = result["stats"]
     assert stats["flow_starts"] == 1
     assert stats["greedy_objective"] < stats["flow_start_objective"] <= result["objective"] <= result["bound"]
