@@ -49,6 +49,10 @@ FINISH_WHOLE_PAIRS = 80_000  # after LNS, components up to this size get a whole
 # district (20,000 × 8,000, seed 1), load 5–6: one flow at λ = 0 gives a start of 59.91 M (greedy
 # 59.82 M); priced by 8 steps of the small flow 61.95 M, by 15 steps 62.23 M (by 40 steps of the
 # large flow, 204 s: 62.57 M; its bound 63.34 M). In a 60 s solve at load 2–3: start 62.54 M.
+# A tenth of the time makes nearly as good a start and leaves LNS the rest: tight district on a slow
+# host (AMD EPYC, quiet), seeds 3–5 (fresh), 60 s: 0.601 / 0.660 / 0.637 % from the printed bound with
+# a tenth, 0.814 / 0.739 / 0.706 % with 0.3. Seeds 0–2 (tuned on), the flow bound alone: a tenth
+# 0.833 / 0.801 / 0.690 %, 0.3 0.975 / 0.952 / 0.847 %, 0.05 0.982 / 0.933 % (seeds 1, 2).
 PRICE_TOP_K = 10
 PRICE_SHARE = 0.1
 PRICE_ITERATIONS = 30
