@@ -25,19 +25,15 @@ numpy step per position in the volunteers' lists).
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 MAX_HOUR_UNITS = 48  # the minutes' knapsack in at most this many units (coarser units only loosen it)
 
 
-def residual_distances(tails, heads, caps, costs, flows, source: int, n_nodes: int, deadline=None) -> np.ndarray:
+def residual_distances(tails, heads, caps, costs, flows, source: int, n_nodes: int) -> np.ndarray:
     """Shortest distances from ``source`` in the residual network of an optimal min-cost flow (no
-    negative cycle), by Bellman–Ford rounds over all arcs at once; inf where nothing reaches.
-
-    Stopped early (at ``deadline``) the distances are only too high, which makes prices lower:
-    the schedule bound stays valid, only looser."""
+    negative cycle), by Bellman–Ford rounds over all arcs at once; inf where nothing reaches."""
     fwd, bwd = flows < caps, flows > 0
     tail = np.concatenate([tails[fwd], heads[bwd]]).astype(np.int64)
     head = np.concatenate([heads[fwd], tails[bwd]]).astype(np.int64)
@@ -56,8 +52,6 @@ def residual_distances(tails, heads, caps, costs, flows, source: int, n_nodes: i
         if np.array_equal(new, dist[reached]):
             break
         dist[reached] = new
-        if deadline is not None and time.monotonic() > deadline:
-            break
     return dist
 
 
@@ -72,12 +66,12 @@ class Schedules:
     def __init__(self, cp, pr, idx: np.ndarray):
         pv, ps = pr.pv[idx], pr.ps[idx]
         origin = int(cp.sst.min()) if cp.S else 0
-        ready = cp.sen[ps] - origin + cp.rest  # when the volunteer may start the next shift
+        ready = cp.free_at[ps] - origin  # when the volunteer may start the next shift (rule 6)
         self.order = order = np.lexsort((ready, pv))
-        self.idx, pv, ps, ready = idx[order], pv[order], ps[order], ready[order]
+        pv, ps, ready = pv[order], ps[order], ready[order]
         start = cp.sst[ps] - origin
         self.volunteers, vloc = np.unique(pv, return_inverse=True)
-        nv, n = len(self.volunteers), len(self.idx)
+        nv, n = len(self.volunteers), len(idx)
         first = np.searchsorted(vloc, np.arange(nv))
         self.count = np.bincount(vloc, minlength=nv)
         span = int(ready.max()) + 1 if n else 1

@@ -180,6 +180,9 @@ class Compiled:
         self.surg = np.array([int(s.urgency) for s in shs], dtype=np.int64)
         self.sminv = np.array([int(s.min_volunteers) for s in shs], dtype=np.int64)
         self.rest = int(rest_minutes) * MINUTE_US
+        # rule 6 in one place: a volunteer who works shift s is free for another from free_at[s] (its end
+        # plus the rest); two shifts conflict when each starts before the other's free_at (conflict)
+        self.free_at = self.sen + self.rest
         self._compile_cells()
 
     def _compile_cells(self) -> None:
@@ -192,10 +195,10 @@ class Compiled:
             self.n_cells = 0
             return
         t0 = int(self.sst.min())
-        span = int((self.sen + self.rest).max()) - t0
+        span = int(self.free_at.max()) - t0
         cell = max(CELL_US, -(-span // MAX_CELLS))
         self.cell_lo = -(-(self.sst - t0) // cell)
-        self.cell_hi = np.maximum((self.sen + self.rest - t0) // cell, self.cell_lo)
+        self.cell_hi = np.maximum((self.free_at - t0) // cell, self.cell_lo)
         self.n_cells = int(self.cell_hi.max())
 
     def _compile_slot_groups(self, shs) -> None:
@@ -268,7 +271,7 @@ class Compiled:
 
     def conflict(self, s: int, t: int) -> bool:
         """Two shifts cannot both be worked by one volunteer (overlap, or gap below rest)."""
-        return bool(self.sst[t] < self.sen[s] + self.rest and self.sst[s] < self.sen[t] + self.rest)
+        return bool(self.sst[t] < self.free_at[s] and self.sst[s] < self.free_at[t])
 
 
 # --------------------------------------------------------------------------------------------
@@ -617,10 +620,10 @@ class State:
         v, s = int(pr.pv[p]), int(pr.ps[p])
         if cp.vmax[v] >= 0 and self.used[v] + cp.sdur[s] > cp.vmax[v]:
             return False
-        a, b, rest = cp.sst[s], cp.sen[s], cp.rest
+        a, free = cp.sst[s], cp.free_at[s]
         for q in self.sched[v]:
             t = pr.ps[q]
-            if t == s or (a < cp.sen[t] + rest and cp.sst[t] < b + rest):
+            if t == s or (a < cp.free_at[t] and cp.sst[t] < free):
                 return False
         return True
 
@@ -930,7 +933,7 @@ def _clash_with_outside(
         first = np.repeat(optr[loc] - np.concatenate([[0], np.cumsum(cnt)[:-1]]), cnt)
         tt = ot[np.arange(len(rep)) + first]
         ss = ps_i[rep]
-        clash = (cp.sst[tt] < cp.sen[ss] + cp.rest) & (cp.sst[ss] < cp.sen[tt] + cp.rest)
+        clash = (cp.sst[tt] < cp.free_at[ss]) & (cp.sst[ss] < cp.free_at[tt])
         bad |= np.bincount(rep[clash], minlength=len(idx)) > 0
     return bad
 
@@ -1046,7 +1049,7 @@ class _BlockModel:
     def _add_no_overlap(self, plist: list[int], sh: list[int]) -> None:
         cp = self.cp
         st_ = [int(cp.sst[t]) for t in sh]
-        en_ = [int(cp.sen[t]) + cp.rest for t in sh]
+        en_ = [int(cp.free_at[t]) for t in sh]
         for clique in maximal_cliques(st_, en_):
             self.m.add_at_most_one([self.x[plist[i]] for i in clique])
 
@@ -1215,7 +1218,7 @@ def trivial_bound(cp: Compiled, pr: Pairs, shifts: np.ndarray) -> int:
 
 def stab_points(cp: Compiled) -> np.ndarray:
     """Assign each shift a time point inside [start, end + rest): shifts sharing a point pairwise conflict."""
-    ext_end = cp.sen + cp.rest
+    ext_end = cp.free_at
     order = np.argsort(ext_end, kind="stable")
     point = np.zeros(cp.S, dtype=np.int64)
     cur, pid = None, -1
