@@ -858,6 +858,54 @@ def test_cp_sat_is_told_to_stop_earlier_by_a_share_of_its_models_build_time(monk
     assert early == 0.01
 
 
+def test_the_mip_twins_report_is_awaited_until_a_grace_past_the_end_however_late_cp_sat_returns(monkeypatch):
+    """When CP-SAT returns unproven, the HiGHS twin beside it may report until ``TWIN_GRACE`` past
+    the model's end: a CP-SAT that returned late leaves it only what is left of that (none here, where
+    it returned after it), so a solve never overruns its limit by CP-SAT's latency and the grace."""
+    import time
+
+    import numpy as np
+    from ortools.sat.python import cp_model
+
+    from matching import mip, shifts_core
+
+    graces = []
+
+    class Recorded(mip.MipTwin):
+        def stop(self, grace: float = 0.0) -> None:
+            graces.append(grace)
+            super().stop(grace)
+
+    late_by = []
+
+    class FirstSolution(cp_model.CpSolver):
+        def solve(self, model, callback=None):
+            self.parameters.stop_after_first_solution = True
+            status = super().solve(model, callback)
+            if late_by:
+                time.sleep(max(0.0, late_by[0] - time.monotonic()))
+            return status
+
+    monkeypatch.setattr(shifts_core, "MipTwin", Recorded)
+    monkeypatch.setattr(shifts_core.cp_model, "CpSolver", FirstSolution)
+    cp = shifts_core.Compiled(parse_shift_problem(generate(250, 100, 1)))
+    pr = shifts_core.build_pairs(cp)
+    state = shifts_core.State(cp, pr)
+    shifts_core.greedy(state, np.arange(cp.S), np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64))
+    none, zero = np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64)
+
+    def grace_given(seconds: float, late: bool) -> float:
+        end = time.monotonic() + seconds
+        late_by[:] = [end + shifts_core.TWIN_GRACE + 0.2] if late else []
+        res = shifts_core.solve_block(state, np.arange(cp.S), pinned=none, bonus=zero, time_limit=60, workers=2,
+                                      seed=1, deadline=end, twin=True)
+        assert res.status in ("OPTIMAL", "FEASIBLE")
+        return graces[-1]
+
+    assert grace_given(2.0, late=True) == 0.0
+    assert 0.0 < grace_given(30.0, late=False) <= 30.0 + shifts_core.TWIN_GRACE
+
+
 def test_the_whole_models_mip_twin_proves_and_its_solution_is_taken_when_cp_sat_stops_short(monkeypatch):
     """After LNS a mid-size component's whole model is searched by CP-SAT and by HiGHS beside it
     (matching.mip). Here CP-SAT stops at its first solution (the hint): HiGHS's optimum is taken,
