@@ -96,9 +96,10 @@ FINISH_WITH_TWIN = True
 TWIN_TAKES_ALL_WHEN_QUIET = True
 TWIN_GRACE = 0.5  # seconds the twin may take past the limit to report what it found (HiGHS's latency)
 LOG_SEARCH = False  # set True to see CP-SAT logs while tuning
-# CP-SAT's stop latency, as a share of the time its model took to build: with 0.25, beside two busy
-# loops on the two cores, the tight street's 60 s solve ended at 60.2–61.3 s (CP-SAT returned up to
-# 1.5 s after its limit), past the contract's second
+# CP-SAT's stop latency, as a share of the time its model took to build. Measured: 0.57 s after its
+# limit for a whole tight-street model (48 k pairs) built in 2.57 s, at a load average of 3.5; 1.1–1.5 s
+# after it for one built in 1.6–2.9 s beside two busy loops on the two cores, where with 0.25 the
+# tight street's 60 s solve ended at 60.2–61.3 s, past the contract's second (60.3–60.5 s with 0.75)
 STOP_LATENCY_PER_BUILD = 0.75
 GREEDY_SHORTCUT = True  # a component whose greedy value meets its trivial bound is optimal as is
 PRUNE_DOMINATED = True  # drop pairs an exclusive volunteer can always replace (dominated_pairs)
@@ -1081,10 +1082,8 @@ class _BlockModel:
         ``twin_takes_all`` every one, CP-SAT then searching on one at the lowest priority."""
         solver = cp_model.CpSolver()
         prm = solver.parameters
-        # CP-SAT returns some time after its limit, more for a larger model: measured 0.57 s after
-        # the limit for a whole tight-street model (48 k pairs) whose building took 2.57 s, at a load
-        # average of 3.5, and 1.1–1.5 s after it for one built in 1.6–2.9 s beside two busy loops on
-        # the two cores; it is told to stop that much earlier (STOP_LATENCY_PER_BUILD)
+        # CP-SAT returns some time after its limit, more for a larger model: it is told to stop that
+        # much earlier (STOP_LATENCY_PER_BUILD, with its measurements)
         prm.max_time_in_seconds = max(0.01, end - time.monotonic() - STOP_LATENCY_PER_BUILD * build_seconds)
         prm.num_workers = 1 if self.assumptions else max(1, workers)
         mip = None

@@ -826,11 +826,25 @@ def test_work_at_the_lowest_priority_runs_on_a_thread_of_its_own_at_nice_19_and_
         at_lowest_priority(fails)
 
 
+def _small_block(started: bool = False):
+    """A 250 × 100 generated problem as one block for ``solve_block``: (state, its shifts, no pins,
+    no bonus); with ``started``, the state holds the greedy start."""
+    import numpy as np
+
+    from matching import shifts_core
+
+    cp = shifts_core.Compiled(parse_shift_problem(generate(250, 100, 1)))
+    pr = shifts_core.build_pairs(cp)
+    state = shifts_core.State(cp, pr)
+    none, zero = np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64)
+    if started:
+        shifts_core.greedy(state, np.arange(cp.S), none, zero)
+    return state, np.arange(cp.S), none, zero
+
+
 def test_cp_sat_is_told_to_stop_earlier_by_a_share_of_its_models_build_time(monkeypatch):
     """CP-SAT returns some time after its limit, more for larger models: the limit it is given is the
     time left less ``STOP_LATENCY_PER_BUILD`` × the seconds its model took to build."""
-    import numpy as np
-
     from matching import shifts_core
 
     limits = []
@@ -841,11 +855,7 @@ def test_cp_sat_is_told_to_stop_earlier_by_a_share_of_its_models_build_time(monk
             return super().solve(model, callback)
 
     monkeypatch.setattr(shifts_core.cp_model, "CpSolver", Recording)
-    cp = shifts_core.Compiled(parse_shift_problem(generate(250, 100, 1)))
-    pr = shifts_core.build_pairs(cp)
-    state = shifts_core.State(cp, pr)
-    none, zero = np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64)
-    shifts = np.arange(cp.S)
+    state, shifts, none, zero = _small_block()
 
     def limit_given(share: float) -> tuple[float, float]:
         monkeypatch.setattr(shifts_core, "STOP_LATENCY_PER_BUILD", share)
@@ -864,7 +874,6 @@ def test_the_mip_twins_report_is_awaited_until_a_grace_past_the_end_however_late
     it returned after it), so a solve never overruns its limit by CP-SAT's latency and the grace."""
     import time
 
-    import numpy as np
     from ortools.sat.python import cp_model
 
     from matching import mip, shifts_core
@@ -888,17 +897,13 @@ def test_the_mip_twins_report_is_awaited_until_a_grace_past_the_end_however_late
 
     monkeypatch.setattr(shifts_core, "MipTwin", Recorded)
     monkeypatch.setattr(shifts_core.cp_model, "CpSolver", FirstSolution)
-    cp = shifts_core.Compiled(parse_shift_problem(generate(250, 100, 1)))
-    pr = shifts_core.build_pairs(cp)
-    state = shifts_core.State(cp, pr)
-    shifts_core.greedy(state, np.arange(cp.S), np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64))
-    none, zero = np.zeros(pr.P, dtype=bool), np.zeros(pr.P, dtype=np.int64)
+    state, shifts, none, zero = _small_block(started=True)
 
     def grace_given(seconds: float, late: bool) -> float:
         end = time.monotonic() + seconds
         late_by[:] = [end + shifts_core.TWIN_GRACE + 0.2] if late else []
-        res = shifts_core.solve_block(state, np.arange(cp.S), pinned=none, bonus=zero, time_limit=60, workers=2,
-                                      seed=1, deadline=end, twin=True)
+        res = shifts_core.solve_block(state, shifts, pinned=none, bonus=zero, time_limit=60, workers=2, seed=1,
+                                      deadline=end, twin=True)
         assert res.status in ("OPTIMAL", "FEASIBLE")
         return graces[-1]
 

@@ -246,7 +246,7 @@ def test_district_run_over_three_workers_survives_a_killed_worker_and_sign_ups_n
         for rq_worker in Worker.all(connection=redis):
             job_id = rq_worker.get_current_job_id()
             victim = [w for w in workers if w.pid == rq_worker.pid]
-            if job_id is not None and job_id in jobs and victim:
+            if job_id in jobs and victim:
                 os.killpg(victim[0].pid, signal.SIGSTOP)
                 if running().get(job_id) == jobs[job_id]:
                     return victim[0], jobs[job_id]
